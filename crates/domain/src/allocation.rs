@@ -1,0 +1,75 @@
+//! Allocation of a payment to open invoices: the explicit instruction of the payer, or oldest due
+//! first. Pure arithmetic over the account's open items; the aggregate decides which invoices are
+//! eligible.
+
+use rust_decimal::Decimal;
+
+use crate::command::InvoiceKey;
+use crate::event::Allocation;
+use crate::money::Money;
+
+/// An invoice that a payment may be applied to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenItem<'a> {
+    pub key: &'a InvoiceKey,
+    pub open: Decimal,
+    pub due_date: chrono::NaiveDate,
+    pub issue_date: chrono::NaiveDate,
+}
+
+/// The allocations of a payment and what is left unapplied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationPlan {
+    pub allocations: Vec<Allocation>,
+    pub unapplied: Money,
+}
+
+impl AllocationPlan {
+    /// Allocations plus unapplied must equal the payment, and every part be positive.
+    pub fn is_balanced(&self, payment: Money) -> bool {
+        let allocated: Decimal = self.allocations.iter().map(|a| a.amount.amount()).sum();
+        self.unapplied.amount() >= Decimal::ZERO
+            && self.allocations.iter().all(|a| a.amount.amount() > Decimal::ZERO)
+            && allocated + self.unapplied.amount() == payment.amount()
+    }
+}
+
+/// Applies `payment` to `items` oldest due date first (then issue date, then invoice key), each
+/// up to its open amount; the rest stays unapplied.
+pub fn oldest_due_first(payment: Money, mut items: Vec<OpenItem<'_>>) -> AllocationPlan {
+    items.sort_by(|a, b| {
+        (a.due_date, a.issue_date, a.key).cmp(&(b.due_date, b.issue_date, b.key))
+    });
+    let mut remaining = payment.amount();
+    let mut allocations = Vec::new();
+    for item in items {
+        if remaining <= Decimal::ZERO {
+            break;
+        }
+        if item.open <= Decimal::ZERO {
+            continue;
+        }
+        let applied = remaining.min(item.open);
+        allocations.push(Allocation {
+            invoice: item.key.clone(),
+            amount: Money::of(applied, payment.currency()),
+        });
+        remaining -= applied;
+    }
+    let plan = AllocationPlan {
+        allocations,
+        unapplied: Money::of(remaining, payment.currency()),
+    };
+    debug_assert!(plan.is_balanced(payment));
+    plan
+}
+
+/// The plan for explicit allocations that have been checked against the account: the rest of
+/// the payment stays unapplied.
+pub fn explicit(payment: Money, allocations: Vec<Allocation>) -> AllocationPlan {
+    let allocated: Decimal = allocations.iter().map(|a| a.amount.amount()).sum();
+    AllocationPlan {
+        allocations,
+        unapplied: Money::of(payment.amount() - allocated, payment.currency()),
+    }
+}

@@ -1,0 +1,362 @@
+//! Identifiers of the domain, each validated when it is made.
+//!
+//! Customer and subsidiary ids end up inside NATS subjects (`<prefix>.<customer_id>`) and key-value
+//! keys, so they are restricted to a safe alphabet: ASCII letters, digits, `-` and `_`. No `.`,
+//! `*`, `>`, spaces or control characters can reach a subject, which makes subject injection
+//! impossible by construction rather than by escaping.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::limits::{ID_LENGTH_MAX, INVOICE_NUMBER_LENGTH_MAX, NAME_LENGTH_MAX};
+
+/// Why an identifier or a bounded text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {max} characters, got {actual}")]
+    TooLong { max: usize, actual: usize },
+    #[error("character {character:?} at position {position} is not allowed ({allowed})")]
+    BadCharacter {
+        character: char,
+        position: usize,
+        allowed: &'static str,
+    },
+    #[error("must be a UUID: {0}")]
+    NotUuid(String),
+    #[error("must not be the nil UUID")]
+    NilUuid,
+}
+
+const SAFE_ALPHABET: &str = "ASCII letters, digits, '-' and '_'";
+const INVOICE_ALPHABET: &str = "ASCII letters, digits, '-', '_', '/' and '.'";
+
+fn check_text(
+    value: &str,
+    max: usize,
+    allowed: &'static str,
+    accept: impl Fn(char) -> bool,
+) -> Result<(), IdError> {
+    if value.is_empty() {
+        return Err(IdError::Empty);
+    }
+    let length = value.chars().count();
+    if length > max {
+        return Err(IdError::TooLong {
+            max,
+            actual: length,
+        });
+    }
+    match value.chars().enumerate().find(|(_, c)| !accept(*c)) {
+        Some((position, character)) => Err(IdError::BadCharacter {
+            character,
+            position,
+            allowed,
+        }),
+        None => Ok(()),
+    }
+}
+
+fn is_safe(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+macro_rules! safe_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Validates `value` against the safe alphabet and [`ID_LENGTH_MAX`].
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                check_text(value, ID_LENGTH_MAX, SAFE_ALPHABET, is_safe)?;
+                Ok(Self(value.to_owned()))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, IdError> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+safe_id!(
+    /// A customer of the group: one account, one aggregate, one subject in the log.
+    CustomerId
+);
+safe_id!(
+    /// A subsidiary (legal entity) of the group that sells on credit and posts transactions.
+    SubsidiaryId
+);
+
+/// An invoice number, unique per subsidiary across all customers.
+///
+/// Invoice numbers come from subsidiaries' ERPs (`INV-2026-0001`, `SO/2026/17`), so `/` and `.`
+/// are allowed besides the safe alphabet; they never become subject tokens as they are.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct InvoiceNumber(String);
+
+impl InvoiceNumber {
+    pub fn parse(value: &str) -> Result<Self, IdError> {
+        check_text(value, INVOICE_NUMBER_LENGTH_MAX, INVOICE_ALPHABET, |c| {
+            is_safe(c) || c == '/' || c == '.'
+        })?;
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for InvoiceNumber {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, IdError> {
+        Self::parse(&value)
+    }
+}
+
+impl From<InvoiceNumber> for String {
+    fn from(number: InvoiceNumber) -> String {
+        number.0
+    }
+}
+
+impl fmt::Display for InvoiceNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A person's name or login (approver, collector, principal): printable, bounded.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(value: &str) -> Result<Self, IdError> {
+        let trimmed = value.trim();
+        check_text(trimmed, NAME_LENGTH_MAX, "printable characters", |c| {
+            !c.is_control()
+        })?;
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PersonName {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, IdError> {
+        Self::parse(&value)
+    }
+}
+
+impl From<PersonName> for String {
+    fn from(name: PersonName) -> String {
+        name.0
+    }
+}
+
+impl fmt::Display for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Bounded free text (a reason, a note, a payment reference). Control characters other than
+/// line breaks and tabs are refused so that logs and CSV exports stay readable.
+pub fn check_free_text(value: &str, max: usize) -> Result<(), IdError> {
+    if value.chars().count() > max {
+        return Err(IdError::TooLong {
+            max,
+            actual: value.chars().count(),
+        });
+    }
+    match value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        Some((position, character)) => Err(IdError::BadCharacter {
+            character,
+            position,
+            allowed: "printable characters, line breaks and tabs",
+        }),
+        None => Ok(()),
+    }
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// Parses a UUID in any of its usual text forms; the nil UUID is refused.
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                let uuid = Uuid::parse_str(value).map_err(|e| IdError::NotUuid(e.to_string()))?;
+                Self::from_uuid(uuid)
+            }
+
+            pub fn from_uuid(uuid: Uuid) -> Result<Self, IdError> {
+                if uuid.is_nil() {
+                    return Err(IdError::NilUuid);
+                }
+                Ok(Self(uuid))
+            }
+
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// The client-chosen id of a command: the idempotency key of the whole write path.
+    CommandId
+);
+uuid_id!(
+    /// The id of an event, assigned by the command service when it decides.
+    EventId
+);
+uuid_id!(
+    /// The id of a promise to pay (the id of the command that recorded it).
+    PromiseId
+);
+
+impl From<CommandId> for PromiseId {
+    fn from(id: CommandId) -> Self {
+        PromiseId(id.0)
+    }
+}
+
+/// Who issued a command, as the service authenticated it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Principal(String);
+
+impl Principal {
+    /// The principal recorded while the service runs without authentication.
+    pub fn anonymous() -> Self {
+        Principal("anonymous".to_owned())
+    }
+
+    pub fn parse(value: &str) -> Result<Self, IdError> {
+        check_text(value, NAME_LENGTH_MAX, "printable characters", |c| {
+            !c.is_control()
+        })?;
+        Ok(Principal(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A position in the event log: the stream sequence of an event. `Position::ZERO` is "before the
+/// first event" (an empty customer subject has last position zero).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(transparent)]
+pub struct Position(u64);
+
+impl Position {
+    pub const ZERO: Position = Position(0);
+
+    pub fn new(sequence: u64) -> Self {
+        Position(sequence)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_ids_that_would_escape_a_subject_are_refused() {
+        for bad in ["a.b", "a*", ">", "a b", "tab\there", "nul\0", "é", "a>b", "*"] {
+            assert!(CustomerId::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(CustomerId::parse(""), Err(IdError::Empty));
+        assert!(matches!(
+            CustomerId::parse(&"x".repeat(65)),
+            Err(IdError::TooLong { max: 64, actual: 65 })
+        ));
+        assert!(CustomerId::parse(&"x".repeat(64)).is_ok());
+        assert_eq!(CustomerId::parse("ACME_co-01").unwrap().as_str(), "ACME_co-01");
+    }
+
+    #[test]
+    fn invoice_numbers_allow_erp_separators_but_not_spaces() {
+        assert!(InvoiceNumber::parse("SO/2026/17.1").is_ok());
+        assert!(matches!(
+            InvoiceNumber::parse("INV 1"),
+            Err(IdError::BadCharacter { character: ' ', position: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn nil_and_malformed_uuids_are_refused() {
+        assert_eq!(
+            CommandId::parse("00000000-0000-0000-0000-000000000000"),
+            Err(IdError::NilUuid)
+        );
+        assert!(matches!(CommandId::parse("not-a-uuid"), Err(IdError::NotUuid(_))));
+    }
+
+    #[test]
+    fn ids_deserialize_only_when_valid() {
+        let ok: Result<CustomerId, _> = serde_json::from_str("\"C-1\"");
+        assert!(ok.is_ok());
+        let bad: Result<CustomerId, _> = serde_json::from_str("\"a.b\"");
+        assert!(bad.is_err());
+    }
+}

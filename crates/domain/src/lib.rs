@@ -1,0 +1,24 @@
+//! The receivables domain: money, identifiers, commands, events and the customer account
+//! aggregate with every rule the command service enforces.
+//!
+//! This crate does no I/O and has no async code: every decision is a pure function of the
+//! account's state, the command and a [`account::DecisionContext`] supplied by the caller.
+
+pub mod account;
+pub mod allocation;
+pub mod calendar;
+pub mod command;
+pub mod credit;
+pub mod event;
+pub mod ids;
+pub mod limits;
+pub mod money;
+pub mod payment;
+pub mod refusal;
+
+pub use account::{CustomerAccount, Decision, DecisionContext, InvariantViolation};
+pub use command::{Command, CommandBody, InvoiceKey};
+pub use event::{Event, EventEnvelope, RecordedEvent};
+pub use ids::{CommandId, CustomerId, EventId, InvoiceNumber, Position, Principal, SubsidiaryId};
+pub use money::{Currency, Money};
+pub use refusal::{Reason, Refusal, RefusalCode};

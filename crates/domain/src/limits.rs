@@ -1,0 +1,47 @@
+//! Every limit of the domain, named in one place.
+//!
+//! A limit that is not written down is a limit that is discovered in production. These bound what a
+//! single command may carry, so that one hostile or buggy client cannot grow an aggregate, an event
+//! or a subject without bound.
+
+/// Longest customer or subsidiary id. Ids become NATS subject tokens and database keys.
+pub const ID_LENGTH_MAX: usize = 64;
+
+/// Longest invoice number a subsidiary may use.
+pub const INVOICE_NUMBER_LENGTH_MAX: usize = 64;
+
+/// Longest payment reference (bank reference, Alipay trade number, cheque number...).
+pub const REFERENCE_LENGTH_MAX: usize = 128;
+
+/// Longest free-text reason for a credit-limit change.
+pub const REASON_LENGTH_MAX: usize = 500;
+
+/// Longest collector's note on a promise to pay.
+pub const NOTE_LENGTH_MAX: usize = 1_000;
+
+/// Longest person name (approver, collector, principal).
+pub const NAME_LENGTH_MAX: usize = 64;
+
+/// Most explicit allocations one payment may carry.
+pub const ALLOCATIONS_PER_PAYMENT_MAX: usize = 100;
+
+/// Most invoices one promise to pay may name.
+pub const INVOICES_PER_PROMISE_MAX: usize = 100;
+
+/// Longest payment terms, in days, for an invoice given by terms instead of a due date.
+pub const PAYMENT_TERMS_DAYS_MAX: u32 = 3_650;
+
+/// Largest amount of one invoice, payment, promise or credit limit, in major units of its
+/// currency. Large enough for any real receivable, small enough that sums over millions of
+/// items stay far inside `rust_decimal`'s 96-bit mantissa.
+pub const AMOUNT_MAJOR_UNITS_MAX: i64 = 1_000_000_000_000;
+
+/// Earliest business date the service accepts (issue, due, received, promised dates).
+pub const BUSINESS_DATE_MIN: (i32, u32, u32) = (1990, 1, 1);
+
+/// Latest business date the service accepts.
+pub const BUSINESS_DATE_MAX: (i32, u32, u32) = (2199, 12, 31);
+
+/// How far past the server's own date a payment's received date may lie (time zones of the
+/// group's subsidiaries run up to a day ahead of UTC).
+pub const RECEIVED_DATE_AHEAD_DAYS_MAX: i64 = 1;

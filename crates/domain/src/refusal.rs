@@ -1,0 +1,164 @@
+//! Refusals: why a command was not accepted, in a form that maps one-to-one onto a gRPC status
+//! with `google.rpc` details (the mapping lives in the `api` crate).
+
+use std::fmt;
+
+/// The class of a refusal; each maps to one gRPC status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalCode {
+    /// The command is wrong whatever the account holds (`INVALID_ARGUMENT`).
+    InvalidArgument,
+    /// The command is well formed but the account's state does not allow it
+    /// (`FAILED_PRECONDITION`).
+    FailedPrecondition,
+    /// Something the command would create exists already: an invoice number, or the command id
+    /// with other content (`ALREADY_EXISTS`).
+    AlreadyExists,
+}
+
+/// A stable, machine-readable reason, sent as `google.rpc.ErrorInfo.reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    InvalidCommand,
+    CreditLimitExceeded,
+    CreditLimitCurrencyMismatch,
+    DuplicateInvoiceNumber,
+    CommandIdReused,
+    InvoiceNotFound,
+    CurrencyMismatch,
+    AllocationExceedsOpenAmount,
+    PromiseExceedsBalance,
+    NothingOwed,
+    PaymentDateInFuture,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::InvalidCommand => "INVALID_COMMAND",
+            Reason::CreditLimitExceeded => "CREDIT_LIMIT_EXCEEDED",
+            Reason::CreditLimitCurrencyMismatch => "CREDIT_LIMIT_CURRENCY_MISMATCH",
+            Reason::DuplicateInvoiceNumber => "DUPLICATE_INVOICE_NUMBER",
+            Reason::CommandIdReused => "COMMAND_ID_REUSED",
+            Reason::InvoiceNotFound => "INVOICE_NOT_FOUND",
+            Reason::CurrencyMismatch => "CURRENCY_MISMATCH",
+            Reason::AllocationExceedsOpenAmount => "ALLOCATION_EXCEEDS_OPEN_AMOUNT",
+            Reason::PromiseExceedsBalance => "PROMISE_EXCEEDS_BALANCE",
+            Reason::NothingOwed => "NOTHING_OWED",
+            Reason::PaymentDateInFuture => "PAYMENT_DATE_IN_FUTURE",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One bad field of a request (`google.rpc.BadRequest.FieldViolation`). `field` is the
+/// request's field path in the wire contract's names, such as `allocations[1].amount`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl fmt::Display) -> Self {
+        FieldViolation {
+            field: field.into(),
+            description: description.to_string(),
+        }
+    }
+}
+
+/// One failed precondition (`google.rpc.PreconditionFailure.Violation`): `kind` is a stable
+/// reason, `subject` what it concerns (`invoices/SUB-1/INV-7`, `customers/C-1/credit_limit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreconditionViolation {
+    pub kind: Reason,
+    pub subject: String,
+    pub description: String,
+}
+
+/// A refused command. Nothing was appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: RefusalCode,
+    pub reason: Reason,
+    pub message: String,
+    pub field_violations: Vec<FieldViolation>,
+    pub precondition_violations: Vec<PreconditionViolation>,
+    /// Machine-readable figures (`limit`, `exposure`, `shortfall`...), sent as
+    /// `google.rpc.ErrorInfo.metadata`.
+    pub metadata: Vec<(String, String)>,
+}
+
+impl Refusal {
+    /// A command refused for its content alone.
+    pub fn invalid(violations: Vec<FieldViolation>) -> Self {
+        let message = violations
+            .iter()
+            .map(|v| format!("{}: {}", v.field, v.description))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Refusal {
+            code: RefusalCode::InvalidArgument,
+            reason: Reason::InvalidCommand,
+            message,
+            field_violations: violations,
+            precondition_violations: Vec::new(),
+            metadata: Vec::new(),
+        }
+    }
+
+    /// A command refused because of the account's state.
+    pub fn precondition(reason: Reason, violations: Vec<PreconditionViolation>) -> Self {
+        let message = violations
+            .iter()
+            .map(|v| format!("{}: {}", v.subject, v.description))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Refusal {
+            code: RefusalCode::FailedPrecondition,
+            reason,
+            message,
+            field_violations: Vec::new(),
+            precondition_violations: violations,
+            metadata: Vec::new(),
+        }
+    }
+
+    /// A command that would create something that exists already.
+    pub fn already_exists(reason: Reason, message: impl Into<String>) -> Self {
+        Refusal {
+            code: RefusalCode::AlreadyExists,
+            reason,
+            message: message.into(),
+            field_violations: Vec::new(),
+            precondition_violations: Vec::new(),
+            metadata: Vec::new(),
+        }
+    }
+
+    pub fn with_metadata(mut self, key: &str, value: impl fmt::Display) -> Self {
+        self.metadata.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason, self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
