@@ -1,1 +1,20 @@
+//! The public contract of Receivables (`receivables.v1`, generated from `proto/` at build time)
+//! and the one place where wire messages meet the domain: requests become validated commands,
+//! events become replies, refusals become gRPC statuses with `google.rpc` details.
 
+pub mod requests;
+pub mod responses;
+pub mod status;
+
+/// The generated `receivables.v1` messages, clients and servers.
+pub mod pb {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("receivables.v1");
+
+    /// The encoded file descriptor set of the contract, for gRPC server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/receivables_descriptor.bin"));
+}
+
+/// `google.rpc.ErrorInfo.domain` of every error this service returns.
+pub const ERROR_DOMAIN: &str = "receivables.v1";

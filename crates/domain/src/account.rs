@@ -20,7 +20,9 @@ use crate::event::{
     Allocation, AllocationRule, CreditCheckRecord, CreditLimitChanged, Event, EventEnvelope,
     InvoiceIssued, PaymentReceived, PromiseToPay, RecordedEvent, SCHEMA_VERSION,
 };
-use crate::ids::{CommandId, CustomerId, EventId, PersonName, Position, Principal, PromiseId};
+use crate::ids::{
+    CommandId, CustomerId, EventId, PersonName, Position, Principal, PromiseId, SubsidiaryId,
+};
 use crate::limits::RECEIVED_DATE_AHEAD_DAYS_MAX;
 use crate::money::{Currency, Money};
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
@@ -47,6 +49,7 @@ impl InvoiceState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromiseState {
     pub promise_id: PromiseId,
+    pub subsidiary_id: SubsidiaryId,
     pub amount: Money,
     pub made_on: NaiveDate,
     pub promised_date: NaiveDate,
@@ -696,6 +699,7 @@ impl CustomerAccount {
             Event::PromiseToPay(e) => {
                 self.promises.push(PromiseState {
                     promise_id: e.promise_id,
+                    subsidiary_id: e.subsidiary_id.clone(),
                     amount: e.amount,
                     made_on: e.made_on,
                     promised_date: e.promised_date,

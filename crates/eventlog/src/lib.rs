@@ -1,1 +1,83 @@
+//! The event log: where accepted facts are appended, one message per event, one subject per
+//! customer, and read back in order.
+//!
+//! [`EventLog`] is what the command service needs from a log and nothing more; it says nothing
+//! about JetStream so that an embedded backend can implement it too. [`jetstream::JetStreamLog`]
+//! is the production backend.
 
+pub mod codec;
+pub mod error;
+pub mod jetstream;
+
+use async_trait::async_trait;
+use receivables_domain::{CommandId, CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent};
+use serde::{Deserialize, Serialize};
+
+pub use error::LogError;
+
+/// The outcome of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// The event is in the log at this position.
+    New(Position),
+    /// The log had already taken a message with this command id (within its deduplication
+    /// window) at this position; nothing new was appended. The caller must check that the event
+    /// there is its own.
+    Duplicate(Position),
+}
+
+/// Who holds an invoice number: the command that reserved it, for which customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub command_id: CommandId,
+    pub customer_id: CustomerId,
+}
+
+/// The outcome of reserving an invoice number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// The number is now (or was already) held by the caller's claim.
+    Held,
+    /// Another command holds the number.
+    TakenBy(Claim),
+}
+
+/// What the command service needs from an event log.
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
+    /// The events of `customer` after position `after`, in log order. `after = ZERO` loads the
+    /// whole history.
+    async fn load(
+        &self,
+        customer: &CustomerId,
+        after: Position,
+    ) -> Result<Vec<RecordedEvent>, LogError>;
+
+    /// Appends one event to its customer's history if the last position of that history is
+    /// still `expected` (`ZERO`: the history must be empty). A different last position is
+    /// [`LogError::Conflict`].
+    async fn append(
+        &self,
+        envelope: &EventEnvelope,
+        expected: Position,
+    ) -> Result<Appended, LogError>;
+
+    /// The event at `position`, if there is one.
+    async fn read(&self, position: Position) -> Result<Option<RecordedEvent>, LogError>;
+
+    /// Reserves an invoice number for a command, across all customers. Reserving a number the
+    /// same claim holds already succeeds (a retried command carries on).
+    async fn reserve_invoice_number(
+        &self,
+        invoice: &InvoiceKey,
+        claim: &Claim,
+    ) -> Result<Reservation, LogError>;
+
+    /// Gives back a number this claim reserved but whose invoice was refused. A number held by
+    /// another claim is left alone.
+    async fn release_invoice_number(
+        &self,
+        invoice: &InvoiceKey,
+        claim: &Claim,
+    ) -> Result<(), LogError>;
+}

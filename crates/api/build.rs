@@ -1,0 +1,24 @@
+//! Generates the gRPC code from `proto/` with a pure-Rust protobuf compiler (no system protoc),
+//! and writes the file descriptor set that server reflection serves.
+
+use std::path::PathBuf;
+
+use prost::Message;
+
+const PROTO_ROOT: &str = "../../proto";
+const PROTOS: &[&str] = &["receivables/v1/types.proto", "receivables/v1/commands.proto"];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed={PROTO_ROOT}");
+    let descriptors = protox::compile(PROTOS, [PROTO_ROOT])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("receivables_descriptor.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_fds(descriptors)?;
+    Ok(())
+}

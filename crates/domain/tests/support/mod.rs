@@ -1,0 +1,739 @@
+//! A given/when/then harness for the customer account.
+//!
+//! `given(events)` builds an account of customer `C-1` from events as if they had been read back
+//! from the log (positions 1, 2, 3, ...), `when(command)` decides a command against it with a
+//! fixed [`DecisionContext`] (recorded 2026-06-30T12:00:00Z), and the `then_*` methods assert the
+//! outcome. An accepted command's event is applied to the account at the next position, so a test
+//! can go on with the next command as the service would.
+//!
+//! Builders give every command sensible defaults (CNY, subsidiary `SUB-A`, June 2026 dates), so a
+//! test only spells out what its rule is about.
+
+#![allow(
+    dead_code,
+    reason = "each test crate uses its own part of the harness"
+)]
+
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use receivables_domain::account::{CustomerAccount, Decision, DecisionContext};
+use receivables_domain::command::{
+    AllocationRequest, ChangeCreditLimit, Command, CommandBody, InvoiceKey, IssueInvoice,
+    RecordPayment, RecordPromiseToPay,
+};
+use receivables_domain::credit::{CreditGrade, CreditPolicy};
+use receivables_domain::event::{
+    Allocation, AllocationRule, CreditLimitChanged, Event, EventEnvelope, InvoiceIssued,
+    PaymentReceived, PromiseToPay, RecordedEvent, SCHEMA_VERSION,
+};
+use receivables_domain::ids::{
+    CommandId, CustomerId, EventId, InvoiceNumber, PersonName, Position, Principal, PromiseId,
+    SubsidiaryId,
+};
+use receivables_domain::money::{Currency, Money};
+use receivables_domain::payment::PaymentMethod;
+use receivables_domain::refusal::{Reason, Refusal, RefusalCode};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// The customer every scenario is about.
+pub const CUSTOMER: &str = "C-1";
+/// The subsidiaries that sell to it.
+pub const SUB_A: &str = "SUB-A";
+pub const SUB_B: &str = "SUB-B";
+/// The service's business date in every decision.
+pub const TODAY: &str = "2026-06-30";
+
+// ---------------------------------------------------------------------------------------------
+// Values
+// ---------------------------------------------------------------------------------------------
+
+pub fn currency(code: &str) -> Currency {
+    Currency::parse(code).expect("a known currency code")
+}
+
+/// A non-negative amount in `code`, from text such as `"1000.00"`.
+pub fn money(text: &str, code: &str) -> Money {
+    Money::non_negative(text, currency(code)).expect("a well-formed amount")
+}
+
+pub fn cny(text: &str) -> Money {
+    money(text, "CNY")
+}
+
+pub fn usd(text: &str) -> Money {
+    money(text, "USD")
+}
+
+pub fn dec(text: &str) -> Decimal {
+    Decimal::from_str(text).expect("a decimal number")
+}
+
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a YYYY-MM-DD date")
+}
+
+pub fn customer_id() -> CustomerId {
+    CustomerId::parse(CUSTOMER).expect("a valid customer id")
+}
+
+pub fn subsidiary(text: &str) -> SubsidiaryId {
+    SubsidiaryId::parse(text).expect("a valid subsidiary id")
+}
+
+pub fn number(text: &str) -> InvoiceNumber {
+    InvoiceNumber::parse(text).expect("a valid invoice number")
+}
+
+pub fn key(subsidiary_id: &str, invoice_number: &str) -> InvoiceKey {
+    InvoiceKey {
+        subsidiary_id: subsidiary(subsidiary_id),
+        invoice_number: number(invoice_number),
+    }
+}
+
+pub fn person(text: &str) -> PersonName {
+    PersonName::parse(text).expect("a valid person name")
+}
+
+pub fn command_id() -> CommandId {
+    CommandId::from_uuid(Uuid::new_v4()).expect("a random UUID is never nil")
+}
+
+pub fn event_id() -> EventId {
+    EventId::from_uuid(Uuid::new_v4()).expect("a random UUID is never nil")
+}
+
+pub fn recorded_at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 30, 12, 0, 0)
+        .single()
+        .expect("a real instant")
+}
+
+pub fn principal() -> Principal {
+    Principal::parse("clerk@sub-a").expect("a valid principal")
+}
+
+/// The context of every decision: recorded 2026-06-30T12:00:00Z by `clerk@sub-a`, with a fresh
+/// event id.
+pub fn context() -> DecisionContext {
+    DecisionContext {
+        event_id: event_id(),
+        recorded_at: recorded_at(),
+        principal: principal(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command builders
+// ---------------------------------------------------------------------------------------------
+
+/// Anything that can be submitted as a command.
+pub trait IntoBody {
+    fn into_body(self) -> CommandBody;
+}
+
+impl IntoBody for CommandBody {
+    fn into_body(self) -> CommandBody {
+        self
+    }
+}
+
+impl IntoBody for IssueInvoice {
+    fn into_body(self) -> CommandBody {
+        CommandBody::IssueInvoice(self)
+    }
+}
+
+impl IntoBody for RecordPayment {
+    fn into_body(self) -> CommandBody {
+        CommandBody::RecordPayment(self)
+    }
+}
+
+impl IntoBody for ChangeCreditLimit {
+    fn into_body(self) -> CommandBody {
+        CommandBody::ChangeCreditLimit(self)
+    }
+}
+
+impl IntoBody for RecordPromiseToPay {
+    fn into_body(self) -> CommandBody {
+        CommandBody::RecordPromiseToPay(self)
+    }
+}
+
+/// `invoice("INV-1")`: 1000.00 CNY from SUB-A, issued 2026-06-01, due 2026-07-01.
+pub fn invoice(invoice_number: &str) -> InvoiceBuilder {
+    InvoiceBuilder(IssueInvoice {
+        subsidiary_id: subsidiary(SUB_A),
+        invoice_number: number(invoice_number),
+        amount: cny("1000.00"),
+        issue_date: date("2026-06-01"),
+        due_date: date("2026-07-01"),
+        terms_days: None,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct InvoiceBuilder(pub IssueInvoice);
+
+impl InvoiceBuilder {
+    /// Issued by `subsidiary_id`.
+    pub fn at(mut self, subsidiary_id: &str) -> Self {
+        self.0.subsidiary_id = subsidiary(subsidiary_id);
+        self
+    }
+
+    pub fn amount(mut self, amount: Money) -> Self {
+        self.0.amount = amount;
+        self
+    }
+
+    pub fn issued(mut self, issue_date: &str) -> Self {
+        self.0.issue_date = date(issue_date);
+        self
+    }
+
+    pub fn due(mut self, due_date: &str) -> Self {
+        self.0.due_date = date(due_date);
+        self
+    }
+
+    pub fn key(&self) -> InvoiceKey {
+        InvoiceKey {
+            subsidiary_id: self.0.subsidiary_id.clone(),
+            invoice_number: self.0.invoice_number.clone(),
+        }
+    }
+
+    pub fn command(self) -> IssueInvoice {
+        self.0
+    }
+
+    /// The event of this invoice accepted for a customer without a credit limit.
+    pub fn event(self) -> Event {
+        let c = self.0;
+        Event::InvoiceIssued(InvoiceIssued {
+            subsidiary_id: c.subsidiary_id,
+            invoice_number: c.invoice_number,
+            amount: c.amount,
+            issue_date: c.issue_date,
+            due_date: c.due_date,
+            terms_days: c.terms_days,
+            over_limit: false,
+            credit_check: None,
+        })
+    }
+}
+
+impl IntoBody for InvoiceBuilder {
+    fn into_body(self) -> CommandBody {
+        self.0.into_body()
+    }
+}
+
+/// `payment(cny("300.00"))`: received by SUB-A on 2026-06-30 by bank transfer, no allocations
+/// (oldest due first).
+pub fn payment(amount: Money) -> PaymentBuilder {
+    PaymentBuilder(RecordPayment {
+        subsidiary_id: subsidiary(SUB_A),
+        amount,
+        received_date: date(TODAY),
+        method: PaymentMethod::BankTransfer,
+        reference: "BANK-REF-0001".to_owned(),
+        allocations: Vec::new(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentBuilder(pub RecordPayment);
+
+impl PaymentBuilder {
+    /// Received by `subsidiary_id`.
+    pub fn at(mut self, subsidiary_id: &str) -> Self {
+        self.0.subsidiary_id = subsidiary(subsidiary_id);
+        self
+    }
+
+    pub fn received(mut self, received_date: &str) -> Self {
+        self.0.received_date = date(received_date);
+        self
+    }
+
+    /// Adds an explicit allocation.
+    pub fn allocate(mut self, invoice: InvoiceKey, amount: Money) -> Self {
+        self.0
+            .allocations
+            .push(AllocationRequest { invoice, amount });
+        self
+    }
+
+    pub fn command(self) -> RecordPayment {
+        self.0
+    }
+
+    /// The event of this payment as recorded: its explicit allocations and the rest unapplied,
+    /// or, without allocations, everything unapplied (as if the receiving subsidiary had no
+    /// open invoice in the payment's currency).
+    pub fn event(self) -> Event {
+        let c = self.0;
+        let allocated: Decimal = c.allocations.iter().map(|a| a.amount.amount()).sum();
+        let rule = if c.allocations.is_empty() {
+            AllocationRule::OldestDueFirst
+        } else {
+            AllocationRule::Explicit
+        };
+        Event::PaymentReceived(PaymentReceived {
+            subsidiary_id: c.subsidiary_id,
+            amount: c.amount,
+            received_date: c.received_date,
+            method: c.method,
+            reference: c.reference,
+            allocation_rule: rule,
+            allocations: c
+                .allocations
+                .into_iter()
+                .map(|a| Allocation {
+                    invoice: a.invoice,
+                    amount: a.amount,
+                })
+                .collect(),
+            unapplied: Money::of(c.amount.amount() - allocated, c.amount.currency()),
+        })
+    }
+}
+
+impl IntoBody for PaymentBuilder {
+    fn into_body(self) -> CommandBody {
+        self.0.into_body()
+    }
+}
+
+/// `credit_limit(cny("10000.00"))`: policy BLOCK, grade B, approved by the credit manager.
+pub fn credit_limit(limit: Money) -> CreditLimitBuilder {
+    CreditLimitBuilder(ChangeCreditLimit {
+        limit,
+        policy: CreditPolicy::Block,
+        grade: CreditGrade::B,
+        reason: "annual credit review".to_owned(),
+        approved_by: person("Zhang Wei"),
+        effective_date: None,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct CreditLimitBuilder(pub ChangeCreditLimit);
+
+impl CreditLimitBuilder {
+    pub fn warn(mut self) -> Self {
+        self.0.policy = CreditPolicy::Warn;
+        self
+    }
+
+    pub fn block(mut self) -> Self {
+        self.0.policy = CreditPolicy::Block;
+        self
+    }
+
+    pub fn grade(mut self, grade: CreditGrade) -> Self {
+        self.0.grade = grade;
+        self
+    }
+
+    pub fn reason(mut self, reason: &str) -> Self {
+        self.0.reason = reason.to_owned();
+        self
+    }
+
+    pub fn effective(mut self, effective_date: &str) -> Self {
+        self.0.effective_date = Some(date(effective_date));
+        self
+    }
+
+    pub fn command(self) -> ChangeCreditLimit {
+        self.0
+    }
+
+    pub fn event(self) -> Event {
+        let c = self.0;
+        Event::CreditLimitChanged(CreditLimitChanged {
+            limit: c.limit,
+            policy: c.policy,
+            grade: c.grade,
+            reason: c.reason,
+            approved_by: c.approved_by,
+        })
+    }
+}
+
+impl IntoBody for CreditLimitBuilder {
+    fn into_body(self) -> CommandBody {
+        self.0.into_body()
+    }
+}
+
+/// `promise(cny("500.00"))`: made to SUB-A's collector on 2026-06-30, to pay by 2026-07-15,
+/// covering the account as a whole.
+pub fn promise(amount: Money) -> PromiseBuilder {
+    PromiseBuilder(RecordPromiseToPay {
+        subsidiary_id: subsidiary(SUB_A),
+        amount,
+        made_on: date(TODAY),
+        promised_date: date("2026-07-15"),
+        invoices: Vec::new(),
+        collector: person("Wang Fang"),
+        note: "called the treasurer".to_owned(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct PromiseBuilder(pub RecordPromiseToPay);
+
+impl PromiseBuilder {
+    /// Recorded by `subsidiary_id`'s collector.
+    pub fn at(mut self, subsidiary_id: &str) -> Self {
+        self.0.subsidiary_id = subsidiary(subsidiary_id);
+        self
+    }
+
+    pub fn covering(mut self, invoice: InvoiceKey) -> Self {
+        self.0.invoices.push(invoice);
+        self
+    }
+
+    pub fn made_on(mut self, made_on: &str) -> Self {
+        self.0.made_on = date(made_on);
+        self
+    }
+
+    pub fn promised_for(mut self, promised_date: &str) -> Self {
+        self.0.promised_date = date(promised_date);
+        self
+    }
+
+    pub fn command(self) -> RecordPromiseToPay {
+        self.0
+    }
+
+    /// The event of this promise, recorded by a command with a fresh id.
+    pub fn event(self) -> Event {
+        let c = self.0;
+        Event::PromiseToPay(PromiseToPay {
+            promise_id: PromiseId::from(command_id()),
+            subsidiary_id: c.subsidiary_id,
+            amount: c.amount,
+            made_on: c.made_on,
+            promised_date: c.promised_date,
+            invoices: c.invoices,
+            collector: c.collector,
+            note: c.note,
+        })
+    }
+}
+
+impl IntoBody for PromiseBuilder {
+    fn into_body(self) -> CommandBody {
+        self.0.into_body()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recorded events
+// ---------------------------------------------------------------------------------------------
+
+/// The command that an event records, reconstructed from the event, so that a given history
+/// carries the digests the service would have written.
+pub fn command_body_of(event: &Event) -> CommandBody {
+    match event {
+        Event::InvoiceIssued(e) => CommandBody::IssueInvoice(IssueInvoice {
+            subsidiary_id: e.subsidiary_id.clone(),
+            invoice_number: e.invoice_number.clone(),
+            amount: e.amount,
+            issue_date: e.issue_date,
+            due_date: e.due_date,
+            terms_days: e.terms_days,
+        }),
+        Event::PaymentReceived(e) => CommandBody::RecordPayment(RecordPayment {
+            subsidiary_id: e.subsidiary_id.clone(),
+            amount: e.amount,
+            received_date: e.received_date,
+            method: e.method,
+            reference: e.reference.clone(),
+            allocations: match e.allocation_rule {
+                AllocationRule::Explicit => e
+                    .allocations
+                    .iter()
+                    .map(|a| AllocationRequest {
+                        invoice: a.invoice.clone(),
+                        amount: a.amount,
+                    })
+                    .collect(),
+                AllocationRule::OldestDueFirst => Vec::new(),
+            },
+        }),
+        Event::CreditLimitChanged(e) => CommandBody::ChangeCreditLimit(ChangeCreditLimit {
+            limit: e.limit,
+            policy: e.policy,
+            grade: e.grade,
+            reason: e.reason.clone(),
+            approved_by: e.approved_by.clone(),
+            effective_date: None,
+        }),
+        Event::PromiseToPay(e) => CommandBody::RecordPromiseToPay(RecordPromiseToPay {
+            subsidiary_id: e.subsidiary_id.clone(),
+            amount: e.amount,
+            made_on: e.made_on,
+            promised_date: e.promised_date,
+            invoices: e.invoices.clone(),
+            collector: e.collector.clone(),
+            note: e.note.clone(),
+        }),
+    }
+}
+
+/// `event` in an envelope of customer `C-1`, with fresh ids, as the service would have written it.
+pub fn envelope(event: Event) -> EventEnvelope {
+    let body = command_body_of(&event);
+    let (subsidiary_id, effective_date, command) = match &event {
+        Event::InvoiceIssued(e) => (Some(e.subsidiary_id.clone()), e.issue_date, command_id()),
+        Event::PaymentReceived(e) => (
+            Some(e.subsidiary_id.clone()),
+            e.received_date,
+            command_id(),
+        ),
+        Event::CreditLimitChanged(_) => (None, date(TODAY), command_id()),
+        Event::PromiseToPay(e) => (
+            Some(e.subsidiary_id.clone()),
+            e.made_on,
+            CommandId::from_uuid(e.promise_id.as_uuid()).expect("a promise id is never nil"),
+        ),
+    };
+    EventEnvelope {
+        event_id: event_id(),
+        schema_version: SCHEMA_VERSION,
+        customer_id: customer_id(),
+        subsidiary_id,
+        command_id: command,
+        command_digest: body.digest(),
+        principal: principal(),
+        recorded_at: recorded_at(),
+        effective_date,
+        event,
+    }
+}
+
+/// `event` of customer `C-1` as read back from the log at `position`.
+pub fn recorded(event: Event, position: u64) -> RecordedEvent {
+    RecordedEvent {
+        position: Position::new(position),
+        envelope: envelope(event),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// given / when / then
+// ---------------------------------------------------------------------------------------------
+
+/// An account and the position its next event will be appended at.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    account: CustomerAccount,
+    next_position: u64,
+}
+
+/// Customer `C-1`'s account after `events`, read back from the log at positions 1, 2, 3, ...
+pub fn given(events: impl IntoIterator<Item = Event>) -> Scenario {
+    let mut scenario = Scenario {
+        account: CustomerAccount::new(customer_id()),
+        next_position: 1,
+    };
+    for event in events {
+        let position = scenario.next_position;
+        scenario.apply(RecordedEvent {
+            position: Position::new(position),
+            envelope: envelope(event),
+        });
+    }
+    scenario
+}
+
+impl Scenario {
+    pub fn account(&self) -> &CustomerAccount {
+        &self.account
+    }
+
+    pub fn into_account(self) -> CustomerAccount {
+        self.account
+    }
+
+    /// The position the next accepted event will be appended at.
+    pub fn next_position(&self) -> Position {
+        Position::new(self.next_position)
+    }
+
+    /// Decides `body`, submitted under a fresh command id.
+    pub fn when(&mut self, body: impl IntoBody) -> Then<'_> {
+        self.when_command(command_id(), body)
+    }
+
+    /// Decides `body`, submitted under command id `id` (for retries).
+    pub fn when_command(&mut self, id: CommandId, body: impl IntoBody) -> Then<'_> {
+        let command = Command {
+            id,
+            body: body.into_body(),
+        };
+        let context = context();
+        let decision = self.account.decide(&command, &context);
+        Then {
+            scenario: self,
+            command,
+            context,
+            decision,
+        }
+    }
+
+    /// Applies an event read back from the log; a history the account rejects fails the test.
+    fn apply(&mut self, event: RecordedEvent) -> RecordedEvent {
+        if let Err(violation) = self.account.apply(&event) {
+            panic!("the account rejected an event it should accept: {violation}");
+        }
+        self.next_position = event.position.get() + 1;
+        event
+    }
+
+    /// The invoice's open amount.
+    pub fn open(&self, invoice: &InvoiceKey) -> Decimal {
+        self.account
+            .invoice(invoice)
+            .unwrap_or_else(|| panic!("{invoice} is not on the account"))
+            .open
+    }
+}
+
+/// The outcome of one decision, to be asserted.
+#[must_use = "a decision must be asserted with one of the then_* methods"]
+pub struct Then<'a> {
+    scenario: &'a mut Scenario,
+    command: Command,
+    context: DecisionContext,
+    decision: Result<Decision, Refusal>,
+}
+
+impl Then<'_> {
+    /// The raw decision, for tests that assert something the `then_*` methods do not.
+    pub fn decision(&self) -> &Result<Decision, Refusal> {
+        &self.decision
+    }
+
+    /// The command was accepted: its envelope says who, what and when; the event is applied to
+    /// the account at the next position and returned as recorded.
+    pub fn then_accepted(self) -> RecordedEvent {
+        let envelope = match self.decision {
+            Ok(Decision::Append(envelope)) => envelope,
+            Ok(Decision::AlreadyAccepted(event)) => panic!(
+                "expected a new event, the command was answered as a retry with the event at \
+                 position {}",
+                event.position
+            ),
+            Err(refusal) => panic!("expected the command to be accepted, it was refused: {refusal}"),
+        };
+        assert_eq!(envelope.event_id, self.context.event_id, "event id");
+        assert_eq!(envelope.schema_version, SCHEMA_VERSION, "schema version");
+        assert_eq!(envelope.customer_id, customer_id(), "customer id");
+        assert_eq!(
+            envelope.subsidiary_id.as_ref(),
+            self.command.body.subsidiary_id(),
+            "subsidiary id"
+        );
+        assert_eq!(envelope.command_id, self.command.id, "command id");
+        assert_eq!(envelope.principal, self.context.principal, "principal");
+        assert_eq!(envelope.recorded_at, self.context.recorded_at, "recorded at");
+        let position = self.scenario.next_position;
+        self.scenario.apply(RecordedEvent {
+            position: Position::new(position),
+            envelope,
+        })
+    }
+
+    /// The command was accepted with exactly `expected`.
+    pub fn then_event(self, expected: Event) -> RecordedEvent {
+        let recorded = self.then_accepted();
+        assert_eq!(recorded.envelope.event, expected);
+        recorded
+    }
+
+    pub fn then_invoice_issued(self) -> InvoiceIssued {
+        match self.then_accepted().envelope.event {
+            Event::InvoiceIssued(e) => e,
+            other => panic!("expected InvoiceIssued, got {other:?}"),
+        }
+    }
+
+    pub fn then_payment_received(self) -> PaymentReceived {
+        match self.then_accepted().envelope.event {
+            Event::PaymentReceived(e) => e,
+            other => panic!("expected PaymentReceived, got {other:?}"),
+        }
+    }
+
+    pub fn then_credit_limit_changed(self) -> CreditLimitChanged {
+        match self.then_accepted().envelope.event {
+            Event::CreditLimitChanged(e) => e,
+            other => panic!("expected CreditLimitChanged, got {other:?}"),
+        }
+    }
+
+    pub fn then_promise_to_pay(self) -> PromiseToPay {
+        match self.then_accepted().envelope.event {
+            Event::PromiseToPay(e) => e,
+            other => panic!("expected PromiseToPay, got {other:?}"),
+        }
+    }
+
+    /// The command was refused with `code` and `reason`; nothing is appended.
+    pub fn then_refused(self, code: RefusalCode, reason: Reason) -> Refusal {
+        match self.decision {
+            Err(refusal) => {
+                assert_eq!(
+                    (refusal.code, refusal.reason),
+                    (code, reason),
+                    "refused, but not as expected: {refusal}"
+                );
+                refusal
+            }
+            Ok(decision) => panic!("expected a refusal ({code:?}, {reason}), got {decision:?}"),
+        }
+    }
+
+    /// The command was refused as invalid (`INVALID_ARGUMENT`), naming `field`.
+    pub fn then_invalid(self, field: &str) -> Refusal {
+        let refusal = self.then_refused(RefusalCode::InvalidArgument, Reason::InvalidCommand);
+        assert!(
+            refusal.field_violations.iter().any(|v| v.field == field),
+            "expected a violation of field {field:?}, got {:?}",
+            refusal.field_violations
+        );
+        refusal
+    }
+
+    /// The command is a retry of one accepted before: the answer is the first event.
+    pub fn then_already_accepted(self) -> RecordedEvent {
+        match self.decision {
+            Ok(Decision::AlreadyAccepted(event)) => event,
+            other => panic!("expected the first event of a retried command, got {other:?}"),
+        }
+    }
+
+    /// Either outcome, for tests that predict it themselves: an accepted event is applied.
+    pub fn then_outcome(self) -> Result<RecordedEvent, Refusal> {
+        match &self.decision {
+            Ok(Decision::Append(_)) => Ok(self.then_accepted()),
+            Ok(Decision::AlreadyAccepted(event)) => {
+                panic!("unexpected retry answer (event at {})", event.position)
+            }
+            Err(refusal) => Err(refusal.clone()),
+        }
+    }
+}

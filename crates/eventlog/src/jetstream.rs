@@ -1,0 +1,347 @@
+//! The JetStream backend of the event log.
+//!
+//! One stream holds every event, one subject per customer (`<prefix>.<customer_id>`). An append
+//! is one publish with `Nats-Expected-Last-Subject-Sequence` (optimistic concurrency per
+//! customer) and `Nats-Msg-Id` = command id (deduplication within the stream's window). Invoice
+//! numbers are reserved in a key-value bucket with `create`, which succeeds for one writer only.
+//!
+//! Every setting of the stream is given explicitly rather than left to server defaults: file
+//! storage, limits retention without limits, no deletes, no purges, no rollups, a bounded message
+//! size and a named duplicate window.
+
+use std::time::Duration;
+
+use async_nats::connection::State;
+use async_nats::jetstream::consumer::DeliverPolicy;
+use async_nats::jetstream::consumer::pull::OrderedConfig;
+use async_nats::jetstream::context::{Context, PublishErrorKind};
+use async_nats::jetstream::kv;
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::stream::{
+    self, DirectGetErrorKind, DiscardPolicy, RetentionPolicy, StorageType,
+};
+use async_trait::async_trait;
+use futures::StreamExt;
+use receivables_domain::{CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent};
+use tracing::{debug, warn};
+
+use crate::codec::{self, EVENT_BYTES_MAX};
+use crate::{Appended, Claim, EventLog, LogError, Reservation};
+
+/// How the JetStream backend is set up. Every field has a production default.
+#[derive(Debug, Clone)]
+pub struct JetStreamConfig {
+    /// The stream that holds every event.
+    pub stream: String,
+    /// Subjects are `<subject_prefix>.<customer_id>`.
+    pub subject_prefix: String,
+    /// The key-value bucket of invoice-number reservations.
+    pub invoice_numbers_bucket: String,
+    /// Replicas of the stream and the bucket (3 in a production cluster).
+    pub replicas: usize,
+    /// How long the server remembers a `Nats-Msg-Id` to drop a duplicate publish.
+    pub duplicate_window: Duration,
+    /// How long to wait for the server to acknowledge a publish or answer a request.
+    pub request_timeout: Duration,
+    /// How long loading one customer's history may take before the log counts as unavailable.
+    pub load_timeout: Duration,
+}
+
+impl Default for JetStreamConfig {
+    fn default() -> Self {
+        JetStreamConfig {
+            stream: "RECEIVABLES".to_owned(),
+            subject_prefix: "ar.events".to_owned(),
+            invoice_numbers_bucket: "RECEIVABLES_INVOICE_NUMBERS".to_owned(),
+            replicas: 1,
+            duplicate_window: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(5),
+            load_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl JetStreamConfig {
+    /// The stream's configuration, every relevant option explicit.
+    pub fn stream_config(&self) -> stream::Config {
+        stream::Config {
+            name: self.stream.clone(),
+            description: Some("Receivables: every accepted fact, one subject per customer".into()),
+            subjects: vec![format!("{}.*", self.subject_prefix)],
+            storage: StorageType::File,
+            retention: RetentionPolicy::Limits,
+            discard: DiscardPolicy::New,
+            max_messages: -1,
+            max_bytes: -1,
+            max_messages_per_subject: -1,
+            max_age: Duration::ZERO,
+            max_message_size: i32::try_from(EVENT_BYTES_MAX).unwrap_or(i32::MAX),
+            num_replicas: self.replicas,
+            duplicate_window: self.duplicate_window,
+            deny_delete: true,
+            deny_purge: true,
+            allow_rollup: false,
+            allow_direct: true,
+            ..Default::default()
+        }
+    }
+
+    fn bucket_config(&self) -> kv::Config {
+        kv::Config {
+            bucket: self.invoice_numbers_bucket.clone(),
+            description: "Receivables: invoice numbers reserved per subsidiary".into(),
+            history: 1,
+            storage: StorageType::File,
+            num_replicas: self.replicas,
+            max_value_size: 1024,
+            ..Default::default()
+        }
+    }
+}
+
+/// The event log on a JetStream server or cluster.
+#[derive(Clone)]
+pub struct JetStreamLog {
+    client: async_nats::Client,
+    context: Context,
+    stream: stream::Stream,
+    numbers: kv::Store,
+    config: JetStreamConfig,
+}
+
+fn unavailable(error: impl std::fmt::Display) -> LogError {
+    LogError::Unavailable(error.to_string())
+}
+
+impl JetStreamLog {
+    /// Creates the stream and the reservation bucket, or brings their configuration up to date.
+    pub async fn open(client: async_nats::Client, config: JetStreamConfig) -> Result<Self, LogError> {
+        let mut context = async_nats::jetstream::new(client.clone());
+        context.set_timeout(config.request_timeout);
+        let wanted = config.stream_config();
+        let mut stream = context
+            .get_or_create_stream(wanted.clone())
+            .await
+            .map_err(unavailable)?;
+        let current = stream.cached_info().config.clone();
+        if current.num_replicas != wanted.num_replicas
+            || current.duplicate_window != wanted.duplicate_window
+            || current.max_message_size != wanted.max_message_size
+            || current.subjects != wanted.subjects
+            || !current.deny_delete
+            || !current.deny_purge
+        {
+            warn!(stream = %wanted.name, "updating the stream's configuration");
+            context
+                .update_stream(wanted.clone())
+                .await
+                .map_err(|e| LogError::Refused(format!("cannot update stream {}: {e}", wanted.name)))?;
+            stream = context.get_stream(&wanted.name).await.map_err(unavailable)?;
+        }
+        let numbers = match context.get_key_value(&config.invoice_numbers_bucket).await {
+            Ok(store) => store,
+            Err(_) => context
+                .create_key_value(config.bucket_config())
+                .await
+                .map_err(unavailable)?,
+        };
+        Ok(JetStreamLog {
+            client,
+            context,
+            stream,
+            numbers,
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &JetStreamConfig {
+        &self.config
+    }
+
+    /// The subject of a customer's events.
+    pub fn subject(&self, customer: &CustomerId) -> String {
+        format!("{}.{}", self.config.subject_prefix, customer)
+    }
+
+    fn reservation_key(invoice: &InvoiceKey) -> String {
+        // Invoice numbers may hold '.' and '/', which mean something in a key; hex does not.
+        format!(
+            "{}.{}",
+            invoice.subsidiary_id,
+            hex::encode(invoice.invoice_number.as_str())
+        )
+    }
+
+    fn ensure_connected(&self) -> Result<(), LogError> {
+        match self.client.connection_state() {
+            State::Connected => Ok(()),
+            state => Err(LogError::Unavailable(format!(
+                "not connected to NATS ({state:?})"
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl EventLog for JetStreamLog {
+    async fn load(
+        &self,
+        customer: &CustomerId,
+        after: Position,
+    ) -> Result<Vec<RecordedEvent>, LogError> {
+        self.ensure_connected()?;
+        let deliver_policy = if after == Position::ZERO {
+            DeliverPolicy::All
+        } else {
+            DeliverPolicy::ByStartSequence {
+                start_sequence: after.get() + 1,
+            }
+        };
+        let consumer = self
+            .stream
+            .create_consumer(OrderedConfig {
+                filter_subject: self.subject(customer),
+                deliver_policy,
+                ..Default::default()
+            })
+            .await
+            .map_err(unavailable)?;
+        let pending = consumer.cached_info().num_pending;
+        if pending == 0 {
+            return Ok(Vec::new());
+        }
+        let mut events = Vec::with_capacity(usize::try_from(pending).unwrap_or(0));
+        let mut messages = consumer.messages().await.map_err(unavailable)?;
+        let deadline = tokio::time::Instant::now() + self.config.load_timeout;
+        loop {
+            let next = tokio::time::timeout_at(deadline, messages.next())
+                .await
+                .map_err(|_| unavailable("loading the customer's history timed out"))?;
+            let Some(message) = next else {
+                return Err(unavailable("the history ended before its last event"));
+            };
+            let message = message.map_err(unavailable)?;
+            let info = message.info().map_err(unavailable)?;
+            let position = Position::new(info.stream_sequence);
+            let event = codec::decode(&message.payload, position)?;
+            if event.envelope.customer_id != *customer {
+                return Err(LogError::Corrupt {
+                    position,
+                    problem: format!(
+                        "event of customer {} on the subject of {customer}",
+                        event.envelope.customer_id
+                    ),
+                });
+            }
+            let done = info.pending == 0;
+            events.push(event);
+            if done {
+                break;
+            }
+        }
+        debug!(%customer, after = %after, loaded = events.len(), "loaded history");
+        Ok(events)
+    }
+
+    async fn append(
+        &self,
+        envelope: &EventEnvelope,
+        expected: Position,
+    ) -> Result<Appended, LogError> {
+        self.ensure_connected()?;
+        let payload = codec::encode(envelope)?;
+        let publish = PublishMessage::build()
+            .payload(payload.into())
+            .message_id(envelope.command_id.to_string())
+            .expected_last_subject_sequence(expected.get());
+        let subject = self.subject(&envelope.customer_id);
+        let map_error = |error: async_nats::jetstream::context::PublishError| match error.kind() {
+            PublishErrorKind::WrongLastSequence => LogError::Conflict { expected },
+            PublishErrorKind::MaxPayloadExceeded => LogError::Refused(error.to_string()),
+            _ => unavailable(error),
+        };
+        let ack = self
+            .context
+            .send_publish(subject, publish)
+            .await
+            .map_err(map_error)?
+            .await
+            .map_err(map_error)?;
+        let position = Position::new(ack.sequence);
+        Ok(if ack.duplicate {
+            Appended::Duplicate(position)
+        } else {
+            Appended::New(position)
+        })
+    }
+
+    async fn read(&self, position: Position) -> Result<Option<RecordedEvent>, LogError> {
+        self.ensure_connected()?;
+        match self.stream.direct_get(position.get()).await {
+            Ok(message) => codec::decode(&message.payload, position).map(Some),
+            Err(error) if matches!(error.kind(), DirectGetErrorKind::NotFound) => Ok(None),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn reserve_invoice_number(
+        &self,
+        invoice: &InvoiceKey,
+        claim: &Claim,
+    ) -> Result<Reservation, LogError> {
+        self.ensure_connected()?;
+        let key = Self::reservation_key(invoice);
+        let value = serde_json::to_vec(claim).map_err(|e| LogError::Refused(e.to_string()))?;
+        // A number released between our create and our read is free again: try twice.
+        for _ in 0..2 {
+            match self.numbers.create(&key, value.clone().into()).await {
+                Ok(_) => return Ok(Reservation::Held),
+                Err(error) if error.kind() == kv::CreateErrorKind::AlreadyExists => {}
+                Err(error) => return Err(unavailable(error)),
+            }
+            let Some(holder) = self.numbers.get(&key).await.map_err(unavailable)? else {
+                continue;
+            };
+            let holder: Claim = serde_json::from_slice(&holder).map_err(|e| {
+                LogError::Refused(format!("reservation {key} is unreadable: {e}"))
+            })?;
+            return Ok(if holder == *claim {
+                Reservation::Held
+            } else {
+                Reservation::TakenBy(holder)
+            });
+        }
+        Err(unavailable(format!("reservation {key} keeps changing")))
+    }
+
+    async fn release_invoice_number(
+        &self,
+        invoice: &InvoiceKey,
+        claim: &Claim,
+    ) -> Result<(), LogError> {
+        self.ensure_connected()?;
+        let key = Self::reservation_key(invoice);
+        let Some(entry) = self.numbers.entry(&key).await.map_err(unavailable)? else {
+            return Ok(());
+        };
+        if entry.operation != kv::Operation::Put {
+            return Ok(());
+        }
+        let holder: Option<Claim> = serde_json::from_slice(&entry.value).ok();
+        if holder.as_ref() != Some(claim) {
+            return Ok(());
+        }
+        self.numbers
+            .delete_expect_revision(&key, Some(entry.revision))
+            .await
+            .map_err(unavailable)
+    }
+}
+
+impl std::fmt::Debug for JetStreamLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JetStreamLog")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,85 @@
+//! The command service's working set of customer accounts: a bounded cache of recently used
+//! aggregates with their last position, and a lock per customer so that one instance never has
+//! two appends in flight for the same customer.
+//!
+//! The lock is not only a courtesy: NATS servers before 2.9.21 could accept two concurrent
+//! publishes with the same expected subject sequence (nats-server issue 4320), so the expected
+//! sequence alone does not serialise the appends of one instance on such a server.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
+
+use moka::sync::Cache;
+use receivables_domain::{CustomerAccount, CustomerId, Position};
+use receivables_eventlog::{EventLog, LogError};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Number of customer locks. Customers are spread over them by hash; two customers sharing a
+/// lock only wait for each other, they never see each other's state.
+pub const CUSTOMER_LOCK_STRIPES: usize = 4_096;
+
+/// Why an account could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Inconsistent(#[from] receivables_domain::InvariantViolation),
+}
+
+pub struct Accounts<L> {
+    log: Arc<L>,
+    cache: Cache<CustomerId, Arc<CustomerAccount>>,
+    locks: Vec<Mutex<()>>,
+    hasher: RandomState,
+}
+
+impl<L: EventLog> Accounts<L> {
+    /// `capacity` is the most customers kept in memory.
+    pub fn new(log: Arc<L>, capacity: u64) -> Self {
+        Accounts {
+            log,
+            cache: Cache::new(capacity),
+            locks: (0..CUSTOMER_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+
+    pub fn log(&self) -> &L {
+        &self.log
+    }
+
+    /// Waits for the customer's lock. Hold it while deciding and appending.
+    pub async fn lock(&self, customer: &CustomerId) -> MutexGuard<'_, ()> {
+        let stripe = usize::try_from(self.hasher.hash_one(customer) % CUSTOMER_LOCK_STRIPES as u64)
+            .unwrap_or(0);
+        self.locks[stripe].lock().await
+    }
+
+    /// Takes the customer's account out of the cache, or loads it from the log. The caller holds
+    /// the customer's lock and puts the account back with [`Accounts::put`].
+    pub async fn take(&self, customer: &CustomerId) -> Result<CustomerAccount, AccountError> {
+        if let Some(cached) = self.cache.remove(customer) {
+            return Ok(Arc::unwrap_or_clone(cached));
+        }
+        let events = self.log.load(customer, Position::ZERO).await?;
+        Ok(CustomerAccount::from_history(customer.clone(), &events)?)
+    }
+
+    /// Applies the events appended after the account's position (by another instance).
+    pub async fn catch_up(&self, account: &mut CustomerAccount) -> Result<usize, AccountError> {
+        let events = self
+            .log
+            .load(account.customer_id(), account.position())
+            .await?;
+        for event in &events {
+            account.apply(event)?;
+        }
+        Ok(events.len())
+    }
+
+    /// Puts an up-to-date account back into the cache.
+    pub fn put(&self, account: CustomerAccount) {
+        self.cache.insert(account.customer_id().clone(), Arc::new(account));
+    }
+}

@@ -1,0 +1,130 @@
+//! The command service as an application: connect to NATS, open the log, bind the listener,
+//! serve gRPC (with health and reflection) until told to stop, then finish in-flight commands.
+//!
+//! `Application::build` binds before it serves, so tests can ask for port 0 and read the port.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use receivables_api::pb;
+use receivables_api::pb::command_service_server::CommandServiceServer;
+use receivables_eventlog::jetstream::JetStreamLog;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tracing::{info, warn};
+
+use crate::command_service::CommandGrpc;
+use crate::config::CommandServiceArgs;
+use crate::execution::Executor;
+
+/// Largest gRPC message accepted, in bytes. A command with every field at its limit is far
+/// smaller; anything larger is refused by the transport before it is read.
+pub const GRPC_MESSAGE_BYTES_MAX: usize = 1024 * 1024;
+
+/// Longest pause between reconnection attempts to NATS.
+const NATS_RECONNECT_DELAY_MAX: Duration = Duration::from_secs(1);
+
+pub struct Application {
+    listener: TcpListener,
+    executor: Arc<Executor<JetStreamLog>>,
+    client: async_nats::Client,
+    shutdown_grace: Duration,
+}
+
+/// Connects to NATS; afterwards the client reconnects on its own, forever, so the service comes
+/// back by itself when NATS does.
+pub async fn connect_nats(url: &str, name: &str) -> anyhow::Result<async_nats::Client> {
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .connection_timeout(Duration::from_secs(5))
+        .max_reconnects(None)
+        .reconnect_delay_callback(|attempts| {
+            Duration::from_millis(100 * u64::try_from(attempts).unwrap_or(u64::MAX).min(10))
+                .min(NATS_RECONNECT_DELAY_MAX)
+        })
+        .event_callback(|event| async move {
+            match event {
+                async_nats::Event::Connected => info!("connected to NATS"),
+                async_nats::Event::Disconnected => warn!("disconnected from NATS"),
+                other => info!(event = %other, "NATS event"),
+            }
+        })
+        .connect(url)
+        .await
+        .with_context(|| format!("cannot connect to NATS at {url}"))
+}
+
+impl Application {
+    pub async fn build(args: &CommandServiceArgs) -> anyhow::Result<Self> {
+        let client = connect_nats(&args.nats_url, "receivables-command-service").await?;
+        let log = JetStreamLog::open(client.clone(), args.jetstream())
+            .await
+            .context("cannot open the event log")?;
+        info!(
+            stream = %args.stream,
+            subjects = %format!("{}.*", args.subject_prefix),
+            replicas = args.replicas,
+            "event log ready"
+        );
+        let executor = Arc::new(Executor::new(Arc::new(log), args.account_cache_customers));
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        Ok(Application {
+            listener,
+            executor,
+            client,
+            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting calls and waits (up to the grace
+    /// period) for the calls in flight to finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let address = self.local_addr()?;
+        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        health_reporter
+            .set_serving::<CommandServiceServer<CommandGrpc<JetStreamLog>>>()
+            .await;
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .context("cannot build the reflection service")?;
+        let commands = CommandServiceServer::new(CommandGrpc::new(Arc::clone(&self.executor)))
+            .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            info!("shutting down: finishing the commands in flight");
+            let _ = stopping_tx.send(());
+        };
+        info!(%address, "command service listening");
+        let server = tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection)
+            .add_service(commands)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
+        tokio::pin!(server);
+        let grace = self.shutdown_grace;
+        tokio::select! {
+            result = &mut server => result.context("gRPC server failed")?,
+            () = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(grace).await;
+            } => warn!(grace_secs = grace.as_secs(), "calls still running after the grace period; stopping anyway"),
+        }
+        if let Err(error) = self.client.flush().await {
+            warn!(%error, "could not flush the NATS connection");
+        }
+        info!("command service stopped");
+        Ok(())
+    }
+}

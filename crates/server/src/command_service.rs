@@ -1,0 +1,173 @@
+//! The gRPC `CommandService`: reads each request into a command, executes it, and answers with
+//! the receipt and decisions, or with a precise status.
+
+use std::sync::Arc;
+
+use receivables_api::pb::command_service_server::CommandService;
+use receivables_api::requests::{self, Addressed};
+use receivables_api::{pb, responses, status};
+use receivables_domain::{Principal, RecordedEvent, Refusal};
+use receivables_eventlog::EventLog;
+use tonic::{Code, Request, Response, Status};
+use tracing::{Instrument, field, info_span, warn};
+
+use crate::execution::{ExecutionError, Executor};
+
+pub struct CommandGrpc<L> {
+    executor: Arc<Executor<L>>,
+}
+
+impl<L: EventLog> CommandGrpc<L> {
+    pub fn new(executor: Arc<Executor<L>>) -> Self {
+        CommandGrpc { executor }
+    }
+
+    /// Reads, executes and answers one command; `reply` builds the response from the event.
+    async fn handle<Req, Resp>(
+        &self,
+        kind: &'static str,
+        request: Request<Req>,
+        read: impl FnOnce(&Req) -> Result<Addressed, Refusal>,
+        reply: impl FnOnce(&RecordedEvent, bool) -> Option<Resp>,
+    ) -> Result<Response<Resp>, Status> {
+        let addressed = read(request.get_ref()).map_err(|refusal| {
+            warn!(command = kind, %refusal, "request refused");
+            status::refusal(&refusal)
+        })?;
+        // Authentication comes with a later version; until then every caller is anonymous.
+        let principal = Principal::anonymous();
+        let span = info_span!(
+            "command",
+            command = kind,
+            command_id = %addressed.command.id,
+            customer_id = %addressed.customer_id,
+            position = field::Empty,
+        );
+        let executor = Arc::clone(&self.executor);
+        let result = async move { executor.execute(&addressed, &principal).await }
+            .instrument(span.clone())
+            .await;
+        let _entered = span.enter();
+        match result {
+            Ok(executed) => reply(&executed.event, executed.replayed)
+                .map(Response::new)
+                .ok_or_else(|| {
+                    status::with_reason(
+                        Code::Internal,
+                        "UNEXPECTED_EVENT_TYPE",
+                        "the command id belongs to an event of another type",
+                    )
+                }),
+            Err(error) => Err(execution_status(&error)),
+        }
+    }
+}
+
+/// The status of a command that was not executed; logged once, here.
+pub fn execution_status(error: &ExecutionError) -> Status {
+    match error {
+        ExecutionError::Refused(refusal) => {
+            tracing::info!(%refusal, "command refused");
+            status::refusal(refusal)
+        }
+        ExecutionError::Unavailable(message) => {
+            warn!(%message, "event log unavailable");
+            status::with_reason(
+                Code::Unavailable,
+                "EVENT_LOG_UNAVAILABLE",
+                format!("the event log is unavailable; retry with the same command id: {message}"),
+            )
+        }
+        ExecutionError::Contended(attempts) => {
+            warn!(attempts, "command gave up after repeated conflicts");
+            status::with_reason(
+                Code::Aborted,
+                "CONCURRENT_MODIFICATION",
+                format!(
+                    "the account kept changing under the command ({attempts} attempts); retry with the same command id"
+                ),
+            )
+        }
+        ExecutionError::Inconsistent(message) => {
+            tracing::error!(%message, "account cannot be trusted");
+            status::with_reason(Code::Internal, "ACCOUNT_INCONSISTENT", message.clone())
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl<L: EventLog> CommandService for CommandGrpc<L> {
+    async fn issue_invoice(
+        &self,
+        request: Request<pb::IssueInvoiceRequest>,
+    ) -> Result<Response<pb::IssueInvoiceResponse>, Status> {
+        self.handle(
+            "IssueInvoice",
+            request,
+            requests::issue_invoice,
+            responses::issue_invoice,
+        )
+        .await
+    }
+
+    async fn record_payment(
+        &self,
+        request: Request<pb::RecordPaymentRequest>,
+    ) -> Result<Response<pb::RecordPaymentResponse>, Status> {
+        self.handle(
+            "RecordPayment",
+            request,
+            requests::record_payment,
+            responses::record_payment,
+        )
+        .await
+    }
+
+    async fn change_credit_limit(
+        &self,
+        request: Request<pb::ChangeCreditLimitRequest>,
+    ) -> Result<Response<pb::ChangeCreditLimitResponse>, Status> {
+        self.handle(
+            "ChangeCreditLimit",
+            request,
+            requests::change_credit_limit,
+            responses::change_credit_limit,
+        )
+        .await
+    }
+
+    async fn record_promise_to_pay(
+        &self,
+        request: Request<pb::RecordPromiseToPayRequest>,
+    ) -> Result<Response<pb::RecordPromiseToPayResponse>, Status> {
+        self.handle(
+            "RecordPromiseToPay",
+            request,
+            requests::record_promise_to_pay,
+            responses::record_promise_to_pay,
+        )
+        .await
+    }
+
+    async fn get_account(
+        &self,
+        request: Request<pb::GetAccountRequest>,
+    ) -> Result<Response<pb::GetAccountResponse>, Status> {
+        let customer = requests::customer_id(&request.get_ref().customer_id)
+            .map_err(|refusal| status::refusal(&refusal))?;
+        let account = self
+            .executor
+            .account(&customer)
+            .instrument(info_span!("get_account", customer_id = %customer))
+            .await
+            .map_err(|error| execution_status(&error))?;
+        if account.event_count() == 0 {
+            return Err(status::with_reason(
+                Code::NotFound,
+                "CUSTOMER_NOT_FOUND",
+                format!("customer {customer} has no events"),
+            ));
+        }
+        Ok(Response::new(responses::account(&account)))
+    }
+}

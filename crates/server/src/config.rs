@@ -1,0 +1,114 @@
+//! Configuration of the service binaries, by flag or environment variable.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use receivables_eventlog::jetstream::JetStreamConfig;
+
+/// Receivables: an event-sourced accounts-receivable service.
+#[derive(Debug, Parser)]
+#[command(name = "receivables", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: CliCommand,
+
+    /// Log output format.
+    #[arg(long, env = "RECEIVABLES_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Run the command service (the write side) against a NATS JetStream server.
+    ServeCommands(CommandServiceArgs),
+}
+
+/// Default size of the account cache, in customers.
+pub const ACCOUNT_CACHE_CUSTOMERS_DEFAULT: u64 = 10_000;
+
+#[derive(Debug, Clone, Args)]
+pub struct CommandServiceArgs {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "RECEIVABLES_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    /// NATS server URL (several may be given, comma separated, for a cluster).
+    #[arg(long, env = "RECEIVABLES_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// JetStream stream that holds the events.
+    #[arg(long, env = "RECEIVABLES_STREAM", default_value = "RECEIVABLES")]
+    pub stream: String,
+
+    /// Subject prefix; each customer's events go to `<prefix>.<customer_id>`.
+    #[arg(long, env = "RECEIVABLES_SUBJECT_PREFIX", default_value = "ar.events")]
+    pub subject_prefix: String,
+
+    /// Key-value bucket of invoice-number reservations.
+    #[arg(
+        long,
+        env = "RECEIVABLES_INVOICE_NUMBERS_BUCKET",
+        default_value = "RECEIVABLES_INVOICE_NUMBERS"
+    )]
+    pub invoice_numbers_bucket: String,
+
+    /// Replicas of the stream and bucket (3 for a production cluster).
+    #[arg(long, env = "RECEIVABLES_REPLICAS", default_value_t = 1)]
+    pub replicas: usize,
+
+    /// JetStream duplicate window in seconds (message-id deduplication; idempotency does not
+    /// depend on it).
+    #[arg(long, env = "RECEIVABLES_DUPLICATE_WINDOW_SECS", default_value_t = 120)]
+    pub duplicate_window_secs: u64,
+
+    /// How long to wait for JetStream to acknowledge a publish, in milliseconds.
+    #[arg(long, env = "RECEIVABLES_REQUEST_TIMEOUT_MS", default_value_t = 5_000)]
+    pub request_timeout_ms: u64,
+
+    /// Most customer accounts kept in memory.
+    #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_CUSTOMERS", default_value_t = ACCOUNT_CACHE_CUSTOMERS_DEFAULT)]
+    pub account_cache_customers: u64,
+
+    /// How long in-flight commands may take to finish at shutdown, in seconds.
+    #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl CommandServiceArgs {
+    /// Arguments with every default, listening on `listen` and talking to `nats_url`.
+    pub fn new(listen: SocketAddr, nats_url: impl Into<String>) -> Self {
+        let defaults = JetStreamConfig::default();
+        CommandServiceArgs {
+            listen,
+            nats_url: nats_url.into(),
+            stream: defaults.stream,
+            subject_prefix: defaults.subject_prefix,
+            invoice_numbers_bucket: defaults.invoice_numbers_bucket,
+            replicas: defaults.replicas,
+            duplicate_window_secs: defaults.duplicate_window.as_secs(),
+            request_timeout_ms: u64::try_from(defaults.request_timeout.as_millis())
+                .unwrap_or(5_000),
+            account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
+            shutdown_grace_secs: 30,
+        }
+    }
+
+    pub fn jetstream(&self) -> JetStreamConfig {
+        JetStreamConfig {
+            stream: self.stream.clone(),
+            subject_prefix: self.subject_prefix.clone(),
+            invoice_numbers_bucket: self.invoice_numbers_bucket.clone(),
+            replicas: self.replicas,
+            duplicate_window: Duration::from_secs(self.duplicate_window_secs),
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            ..JetStreamConfig::default()
+        }
+    }
+}

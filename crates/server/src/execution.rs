@@ -1,0 +1,222 @@
+//! Executing one command: decide against the customer's account, reserve what must be unique
+//! across customers, append with the expected position, and on a conflict reload, decide again
+//! and retry a bounded number of times.
+//!
+//! Idempotency rests on the account knowing every command id it has accepted (reloaded from the
+//! log after a restart or a conflict); the log's message-id deduplication is only a second line,
+//! because it lasts only for the duplicate window.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use receivables_api::requests::Addressed;
+use receivables_domain::command::InvoiceKey;
+use receivables_domain::{
+    CommandBody, CustomerAccount, Decision, DecisionContext, EventId, Principal, Reason,
+    RecordedEvent, Refusal,
+};
+use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
+use tracing::{Span, debug, info, warn};
+use uuid::Uuid;
+
+use crate::accounts::{AccountError, Accounts};
+
+/// How many times a command is decided again after the customer's history moved under it.
+pub const CONFLICT_RETRIES_MAX: u32 = 8;
+
+/// An accepted command: its event, and whether it was accepted by an earlier submission.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    pub event: RecordedEvent,
+    pub replayed: bool,
+}
+
+/// Why a command was not executed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutionError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The log could not be reached or did not confirm; retrying the command is safe.
+    #[error("the event log is unavailable: {0}")]
+    Unavailable(String),
+    /// The customer's history kept changing; retrying the command is safe.
+    #[error("the account kept changing under the command ({0} attempts)")]
+    Contended(u32),
+    /// The customer's history cannot be read or breaks the ledger's invariants.
+    #[error("the account cannot be trusted: {0}")]
+    Inconsistent(String),
+}
+
+impl From<AccountError> for ExecutionError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Log(error) => error.into(),
+            AccountError::Inconsistent(violation) => {
+                ExecutionError::Inconsistent(violation.to_string())
+            }
+        }
+    }
+}
+
+impl From<LogError> for ExecutionError {
+    fn from(error: LogError) -> Self {
+        match error {
+            LogError::Unavailable(message) => ExecutionError::Unavailable(message),
+            LogError::Conflict { .. } => ExecutionError::Contended(1),
+            LogError::Corrupt { .. } | LogError::Refused(_) => {
+                ExecutionError::Inconsistent(error.to_string())
+            }
+        }
+    }
+}
+
+/// Executes commands against the accounts in an event log.
+pub struct Executor<L> {
+    accounts: Accounts<L>,
+}
+
+impl<L: EventLog> Executor<L> {
+    pub fn new(log: Arc<L>, cache_capacity: u64) -> Self {
+        Executor {
+            accounts: Accounts::new(log, cache_capacity),
+        }
+    }
+
+    /// The authoritative, caught-up account of a customer.
+    pub async fn account(
+        &self,
+        customer: &receivables_domain::CustomerId,
+    ) -> Result<CustomerAccount, ExecutionError> {
+        let _lock = self.accounts.lock(customer).await;
+        let mut account = self.accounts.take(customer).await?;
+        let caught_up = self.accounts.catch_up(&mut account).await;
+        let snapshot = account.clone();
+        self.accounts.put(account);
+        caught_up?;
+        Ok(snapshot)
+    }
+
+    /// Executes one command. The caller's span gets the event's position once it is known.
+    pub async fn execute(
+        &self,
+        addressed: &Addressed,
+        principal: &Principal,
+    ) -> Result<Executed, ExecutionError> {
+        let customer = &addressed.customer_id;
+        let command = &addressed.command;
+        let _lock = self.accounts.lock(customer).await;
+        let mut account = self.accounts.take(customer).await?;
+        let result = self.decide_and_append(&mut account, addressed, principal).await;
+        match &result {
+            // After an unknown outcome the account may be behind the log: forget it.
+            Err(ExecutionError::Unavailable(_)) | Err(ExecutionError::Inconsistent(_)) => {}
+            _ => self.accounts.put(account),
+        }
+        if let Ok(executed) = &result {
+            Span::current().record("position", executed.event.position.get());
+        }
+        debug!(command_id = %command.id, "executed");
+        result
+    }
+
+    async fn decide_and_append(
+        &self,
+        account: &mut CustomerAccount,
+        addressed: &Addressed,
+        principal: &Principal,
+    ) -> Result<Executed, ExecutionError> {
+        let command = &addressed.command;
+        let log = self.accounts.log();
+        let mut reserved: Option<(InvoiceKey, Claim)> = None;
+        for attempt in 0..=CONFLICT_RETRIES_MAX {
+            let context = DecisionContext {
+                event_id: new_event_id(),
+                recorded_at: Utc::now(),
+                principal: principal.clone(),
+            };
+            let envelope = match account.decide(command, &context) {
+                Ok(Decision::AlreadyAccepted(event)) => {
+                    info!(position = event.position.get(), "command was accepted before");
+                    return Ok(Executed {
+                        event,
+                        replayed: true,
+                    });
+                }
+                Ok(Decision::Append(envelope)) => envelope,
+                Err(refusal) => {
+                    if let Some((invoice, claim)) = &reserved {
+                        // The number goes back: the invoice that wanted it was refused.
+                        if let Err(error) = log.release_invoice_number(invoice, claim).await {
+                            warn!(%error, %invoice, "could not release the invoice number");
+                        }
+                    }
+                    return Err(refusal.into());
+                }
+            };
+            if let (CommandBody::IssueInvoice(invoice), None) = (&command.body, &reserved) {
+                let key = InvoiceKey {
+                    subsidiary_id: invoice.subsidiary_id.clone(),
+                    invoice_number: invoice.invoice_number.clone(),
+                };
+                let claim = Claim {
+                    command_id: command.id,
+                    customer_id: addressed.customer_id.clone(),
+                };
+                match log.reserve_invoice_number(&key, &claim).await? {
+                    Reservation::Held => reserved = Some((key, claim)),
+                    Reservation::TakenBy(holder) => {
+                        return Err(Refusal::already_exists(
+                            Reason::DuplicateInvoiceNumber,
+                            format!("{key} is already used (by command {})", holder.command_id),
+                        )
+                        .with_metadata("subsidiary_id", &key.subsidiary_id)
+                        .with_metadata("invoice_number", &key.invoice_number)
+                        .into());
+                    }
+                }
+            }
+            match log.append(&envelope, account.position()).await {
+                Ok(Appended::New(position)) => {
+                    let event = RecordedEvent { position, envelope };
+                    account.apply(&event).map_err(|violation| {
+                        ExecutionError::Inconsistent(violation.to_string())
+                    })?;
+                    info!(position = position.get(), event_type = event.envelope.event.type_name(), "appended");
+                    return Ok(Executed {
+                        event,
+                        replayed: false,
+                    });
+                }
+                Ok(Appended::Duplicate(position)) => {
+                    // The log took this command id before. If it is in this customer's history
+                    // the next decision answers with it; otherwise the id belongs to another
+                    // customer's command.
+                    self.accounts.catch_up(account).await?;
+                    if account.accepted(&command.id).is_none() {
+                        return Err(Refusal::already_exists(
+                            Reason::CommandIdReused,
+                            format!(
+                                "command id {} was already used for another event, at position {position}",
+                                command.id
+                            ),
+                        )
+                        .with_metadata("command_id", command.id)
+                        .with_metadata("position", position)
+                        .into());
+                    }
+                }
+                Err(LogError::Conflict { .. }) => {
+                    let moved = self.accounts.catch_up(account).await?;
+                    debug!(attempt, moved, "customer history moved, deciding again");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(ExecutionError::Contended(CONFLICT_RETRIES_MAX + 1))
+    }
+}
+
+/// Event ids are UUID v7: unique, and sortable by creation time for whoever reads them raw.
+fn new_event_id() -> EventId {
+    EventId::from_uuid(Uuid::now_v7()).unwrap_or_else(|_| new_event_id())
+}
