@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use prost::Message;
 
 const PROTO_ROOT: &str = "../../proto";
-const PROTOS: &[&str] = &["receivables/v1/types.proto", "receivables/v1/commands.proto"];
+const PROTOS: &[&str] = &[
+    "receivables/v1/types.proto",
+    "receivables/v1/commands.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed={PROTO_ROOT}");

@@ -1,1 +1,413 @@
+//! Test harness for the end-to-end tests: real `nats-server` processes on free ports with their
+//! own temporary stores, the command service started in-process on port 0, and real gRPC
+//! clients.
+//!
+//! Which server binaries are used:
+//! - `RECEIVABLES_NATS_SERVER` (default: `nats-server` on `PATH`, on Debian 2.9.10);
+//! - `RECEIVABLES_NATS_SERVER_CURRENT`: a current release (2.12.3 or later) for the tests that
+//!   must also run on one; without it those parts are skipped, loudly.
+//!
+//! Under `CI=true` (or `RECEIVABLES_REQUIRE_SERVERS=1`) a missing server binary fails the test
+//! instead of skipping it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use futures::StreamExt;
+use receivables::app::Application;
+use receivables::config::CommandServiceArgs;
+use receivables_api::pb;
+use receivables_api::pb::command_service_client::CommandServiceClient;
+use tokio::process::{Child, Command};
+use tonic::transport::Channel;
+
+pub use receivables_api::pb::Money;
+
+/// Whether a missing server must fail the test rather than skip it.
+pub fn servers_required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+        || std::env::var("RECEIVABLES_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
+}
+
+/// A NATS server binary, found or not.
+#[derive(Debug, Clone)]
+pub struct ServerBinary {
+    pub path: PathBuf,
+    pub label: &'static str,
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// The machine's NATS server (the old one on Debian). Panics under CI when it is missing;
+/// returns `None` (after saying so loudly) elsewhere.
+pub fn nats_server_binary() -> Option<ServerBinary> {
+    let found = std::env::var_os("RECEIVABLES_NATS_SERVER")
+        .map(PathBuf::from)
+        .or_else(|| find_on_path("nats-server"))
+        .or_else(|| Some(PathBuf::from("/usr/sbin/nats-server")).filter(|p| p.is_file()));
+    resolve(
+        found,
+        "machine",
+        "nats-server (set RECEIVABLES_NATS_SERVER or put it on PATH)",
+    )
+}
+
+/// A current NATS server release (see DESIGN.md section 8).
+pub fn current_nats_server_binary() -> Option<ServerBinary> {
+    let found = std::env::var_os("RECEIVABLES_NATS_SERVER_CURRENT").map(PathBuf::from);
+    resolve(
+        found,
+        "current",
+        "a current nats-server (set RECEIVABLES_NATS_SERVER_CURRENT; `just current-nats` installs one)",
+    )
+}
+
+fn resolve(found: Option<PathBuf>, label: &'static str, what: &str) -> Option<ServerBinary> {
+    match found.filter(|p| p.is_file()) {
+        Some(path) => Some(ServerBinary { path, label }),
+        None if servers_required() => panic!("{what} is required under CI but was not found"),
+        None => {
+            eprintln!("\n!!! SKIPPED: {what} was not found; this test did not run !!!\n");
+            None
+        }
+    }
+}
+
+/// Every server this test should run against: the machine's and, if available, a current one.
+pub fn all_nats_server_binaries() -> Vec<ServerBinary> {
+    nats_server_binary()
+        .into_iter()
+        .chain(current_nats_server_binary())
+        .collect()
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port")
+}
+
+/// A `nats-server` with JetStream on a free port and its own store, killed on drop.
+pub struct NatsServer {
+    binary: ServerBinary,
+    port: u16,
+    store: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    pub async fn start(binary: &ServerBinary) -> NatsServer {
+        let mut server = NatsServer {
+            binary: binary.clone(),
+            port: free_port(),
+            store: tempfile::tempdir().expect("temporary store"),
+            child: None,
+        };
+        server.run().await;
+        server
+    }
+
+    /// Starts the machine's server, or returns `None` when it cannot be found (outside CI).
+    pub async fn start_default() -> Option<NatsServer> {
+        Some(NatsServer::start(&nats_server_binary()?).await)
+    }
+
+    async fn run(&mut self) {
+        let child = Command::new(&self.binary.path)
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary.path.display()));
+        self.child = Some(child);
+        // The server enables JetStream before it listens: ready once a client connects.
+        for _ in 0..200 {
+            if let Ok(client) = async_nats::connect(self.url()).await {
+                if client.flush().await.is_ok() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("nats-server on port {} did not become ready", self.port);
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.binary.label
+    }
+
+    pub fn store(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// Kills the server (as a crash would: SIGKILL).
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Starts it again on the same port with the same store.
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        self.run().await;
+    }
+}
+
+/// The command service running in-process, stopped on drop.
+pub struct TestService {
+    pub address: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Arguments for a test command service on a free port, against `nats_url`.
+pub fn service_args(nats_url: &str) -> CommandServiceArgs {
+    let mut args = CommandServiceArgs::new("127.0.0.1:0".parse().unwrap(), nats_url);
+    args.request_timeout_ms = 2_000;
+    args.shutdown_grace_secs = 5;
+    args
+}
+
+impl TestService {
+    pub async fn start(nats_url: &str) -> TestService {
+        TestService::start_with(service_args(nats_url)).await
+    }
+
+    pub async fn start_with(args: CommandServiceArgs) -> TestService {
+        let app = Application::build(&args).await.expect("command service");
+        let address = app.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TestService {
+            address,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub async fn client(&self) -> CommandServiceClient<Channel> {
+        let endpoint = format!("http://{}", self.address);
+        for _ in 0..100 {
+            if let Ok(client) = CommandServiceClient::connect(endpoint.clone()).await {
+                return client;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("cannot connect to the command service at {endpoint}");
+    }
+
+    /// Stops the service gracefully and waits until it has stopped.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("service task").expect("service result");
+        }
+    }
+}
+
+impl Drop for TestService {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// One message of the stream, as stored.
+#[derive(Debug, Clone)]
+pub struct RawEvent {
+    pub sequence: u64,
+    pub subject: String,
+    pub msg_id: Option<String>,
+    pub json: serde_json::Value,
+}
+
+/// Every message of the events stream, in order, read straight from JetStream.
+pub async fn raw_events(nats_url: &str) -> Vec<RawEvent> {
+    let client = async_nats::connect(nats_url).await.unwrap();
+    let context = jetstream::new(client);
+    let Ok(mut stream) = context.get_stream("RECEIVABLES").await else {
+        return Vec::new();
+    };
+    let last = stream.info().await.unwrap().state.last_sequence;
+    if last == 0 || stream.cached_info().state.messages == 0 {
+        return Vec::new();
+    }
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let mut events = Vec::new();
+    while let Some(message) = messages.next().await {
+        let message = message.unwrap();
+        let info = message.info().unwrap();
+        let sequence = info.stream_sequence;
+        let pending = info.pending;
+        events.push(RawEvent {
+            sequence,
+            subject: message.subject.to_string(),
+            msg_id: message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Nats-Msg-Id"))
+                .map(|v| v.to_string()),
+            json: serde_json::from_slice(&message.payload).unwrap(),
+        });
+        if pending == 0 {
+            break;
+        }
+    }
+    events
+}
+
+/// The stream's last sequence (0 when empty or missing).
+pub async fn last_sequence(nats_url: &str) -> u64 {
+    let client = async_nats::connect(nats_url).await.unwrap();
+    let context = jetstream::new(client);
+    match context.get_stream("RECEIVABLES").await {
+        Ok(mut stream) => stream.info().await.unwrap().state.last_sequence,
+        Err(_) => 0,
+    }
+}
+
+pub fn command_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub fn money(amount: &str, currency: &str) -> Option<Money> {
+    Some(Money {
+        amount: amount.to_owned(),
+        currency: currency.to_owned(),
+    })
+}
+
+pub fn cny(amount: &str) -> Option<Money> {
+    money(amount, "CNY")
+}
+
+pub fn invoice_ref(subsidiary: &str, number: &str) -> Option<pb::InvoiceRef> {
+    Some(pb::InvoiceRef {
+        subsidiary_id: subsidiary.to_owned(),
+        invoice_number: number.to_owned(),
+    })
+}
+
+/// An invoice request with a due date.
+pub fn invoice(
+    customer: &str,
+    subsidiary: &str,
+    number: &str,
+    amount: &str,
+    issue: &str,
+    due: &str,
+) -> pb::IssueInvoiceRequest {
+    pb::IssueInvoiceRequest {
+        command_id: command_id(),
+        customer_id: customer.to_owned(),
+        subsidiary_id: subsidiary.to_owned(),
+        invoice_number: number.to_owned(),
+        amount: cny(amount),
+        issue_date: issue.to_owned(),
+        due: Some(pb::issue_invoice_request::Due::DueDate(due.to_owned())),
+    }
+}
+
+/// A payment request without allocations (oldest due first).
+pub fn payment(
+    customer: &str,
+    subsidiary: &str,
+    amount: &str,
+    received: &str,
+) -> pb::RecordPaymentRequest {
+    pb::RecordPaymentRequest {
+        command_id: command_id(),
+        customer_id: customer.to_owned(),
+        subsidiary_id: subsidiary.to_owned(),
+        amount: cny(amount),
+        received_date: received.to_owned(),
+        method: pb::PaymentMethod::BankTransfer.into(),
+        reference: "BANK-REF".to_owned(),
+        allocations: Vec::new(),
+    }
+}
+
+pub fn allocation(subsidiary: &str, number: &str, amount: &str) -> pb::Allocation {
+    pb::Allocation {
+        invoice: invoice_ref(subsidiary, number),
+        amount: cny(amount),
+    }
+}
+
+pub fn credit_limit(
+    customer: &str,
+    limit: &str,
+    policy: pb::CreditPolicy,
+) -> pb::ChangeCreditLimitRequest {
+    pb::ChangeCreditLimitRequest {
+        command_id: command_id(),
+        customer_id: customer.to_owned(),
+        limit: cny(limit),
+        policy: policy.into(),
+        grade: pb::CreditGrade::B.into(),
+        reason: "annual review".to_owned(),
+        approved_by: "Li Wei".to_owned(),
+        effective_date: String::new(),
+    }
+}
+
+pub fn promise(
+    customer: &str,
+    subsidiary: &str,
+    amount: &str,
+    made_on: &str,
+    promised: &str,
+) -> pb::RecordPromiseToPayRequest {
+    pb::RecordPromiseToPayRequest {
+        command_id: command_id(),
+        customer_id: customer.to_owned(),
+        subsidiary_id: subsidiary.to_owned(),
+        amount: cny(amount),
+        made_on: made_on.to_owned(),
+        promised_date: promised.to_owned(),
+        invoices: Vec::new(),
+        collector: "Wang Fang".to_owned(),
+        note: "called the treasurer".to_owned(),
+    }
+}
+
+/// Logs to the test output when `RUST_LOG` is set.
+pub fn init_logging() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    }
+}

@@ -47,7 +47,8 @@ impl Fields {
 
     fn required(&mut self, path: &str, value: &str) -> bool {
         if value.is_empty() {
-            self.violations.push(FieldViolation::new(path, "is required"));
+            self.violations
+                .push(FieldViolation::new(path, "is required"));
             return false;
         }
         true
@@ -76,13 +77,17 @@ impl Fields {
     }
 
     fn currency(&mut self, path: &str, money: &pb::Money) -> Option<Currency> {
-        self.check(&format!("{path}.currency"), Currency::parse(&money.currency))
+        self.check(
+            &format!("{path}.currency"),
+            Currency::parse(&money.currency),
+        )
     }
 
     /// A strictly positive amount of money.
     fn money(&mut self, path: &str, money: Option<&pb::Money>) -> Option<Money> {
         let Some(money) = money else {
-            self.violations.push(FieldViolation::new(path, "is required"));
+            self.violations
+                .push(FieldViolation::new(path, "is required"));
             return None;
         };
         let currency = self.currency(path, money)?;
@@ -94,7 +99,8 @@ impl Fields {
 
     fn invoice(&mut self, path: &str, invoice: Option<&pb::InvoiceRef>) -> Option<InvoiceKey> {
         let Some(invoice) = invoice else {
-            self.violations.push(FieldViolation::new(path, "is required"));
+            self.violations
+                .push(FieldViolation::new(path, "is required"));
             return None;
         };
         let subsidiary_id =
@@ -109,7 +115,12 @@ impl Fields {
         })
     }
 
-    fn enumeration<T, P>(&mut self, path: &str, value: i32, map: impl Fn(P) -> Option<T>) -> Option<T>
+    fn enumeration<T, P>(
+        &mut self,
+        path: &str,
+        value: i32,
+        map: impl Fn(P) -> Option<T>,
+    ) -> Option<T>
     where
         P: TryFrom<i32>,
     {
@@ -124,8 +135,10 @@ impl Fields {
             Ok(known) => {
                 let mapped = map(known);
                 if mapped.is_none() {
-                    self.violations
-                        .push(FieldViolation::new(path, "is required (UNSPECIFIED is not a choice)"));
+                    self.violations.push(FieldViolation::new(
+                        path,
+                        "is required (UNSPECIFIED is not a choice)",
+                    ));
                 }
                 mapped
             }
@@ -206,9 +219,10 @@ pub fn issue_invoice(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Ref
     let issue_date = fields.date("issue_date", &request.issue_date);
     let (due_date, terms_days) = match (&request.due, issue_date) {
         (None, _) => {
-            fields
-                .violations
-                .push(FieldViolation::new("due", "one of due_date or terms_days is required"));
+            fields.violations.push(FieldViolation::new(
+                "due",
+                "one of due_date or terms_days is required",
+            ));
             (None, None)
         }
         (Some(pb::issue_invoice_request::Due::DueDate(text)), _) => {
@@ -299,14 +313,13 @@ pub fn change_credit_limit(request: &pb::ChangeCreditLimitRequest) -> Result<Add
     let customer_id = fields.customer_id("customer_id", &request.customer_id);
     let limit = match request.limit.as_ref() {
         None => {
-            fields.violations.push(FieldViolation::new("limit", "is required"));
+            fields
+                .violations
+                .push(FieldViolation::new("limit", "is required"));
             None
         }
         Some(money) => fields.currency("limit", money).and_then(|currency| {
-            fields.check(
-                "limit.amount",
-                Money::non_negative(&money.amount, currency),
-            )
+            fields.check("limit.amount", Money::non_negative(&money.amount, currency))
         }),
     };
     let policy = fields.enumeration("policy", request.policy, credit_policy);

@@ -169,7 +169,9 @@ pub fn account(account: &CustomerAccount) -> pb::GetAccountResponse {
         })
         .collect();
     let mut open: Vec<_> = account.open_invoices().collect();
-    open.sort_by(|a, b| (a.due_date, a.issue_date, &a.key).cmp(&(b.due_date, b.issue_date, &b.key)));
+    open.sort_by(|a, b| {
+        (a.due_date, a.issue_date, &a.key).cmp(&(b.due_date, b.issue_date, &b.key))
+    });
     let open_invoices = open
         .into_iter()
         .map(|i| pb::OpenInvoice {

@@ -233,7 +233,11 @@ impl CustomerAccount {
 
     /// Decides a command against the account: the event to append, the earlier answer to a
     /// retried command, or a refusal.
-    pub fn decide(&self, command: &Command, context: &DecisionContext) -> Result<Decision, Refusal> {
+    pub fn decide(
+        &self,
+        command: &Command,
+        context: &DecisionContext,
+    ) -> Result<Decision, Refusal> {
         let digest = command.body.digest();
         if let Some(accepted) = self.accepted.get(&command.id) {
             if accepted.digest == digest {
@@ -387,7 +391,10 @@ impl CustomerAccount {
             }],
         )
         .with_metadata("limit", limit.amount())
-        .with_metadata("exposure", Money::of(*exposure_before, limit.currency()).amount())
+        .with_metadata(
+            "exposure",
+            Money::of(*exposure_before, limit.currency()).amount(),
+        )
         .with_metadata("invoice_amount", command.amount.amount())
         .with_metadata("shortfall", Money::of(shortfall, limit.currency()).amount())
         .with_metadata("currency", limit.currency())
@@ -460,10 +467,7 @@ impl CustomerAccount {
                 None => not_found.push(PreconditionViolation {
                     kind: Reason::InvoiceNotFound,
                     subject,
-                    description: format!(
-                        "customer {} has no such invoice",
-                        self.customer_id
-                    ),
+                    description: format!("customer {} has no such invoice", self.customer_id),
                 }),
                 Some(invoice) if invoice.amount.currency() != request.amount.currency() => {
                     mismatched.push(PreconditionViolation {

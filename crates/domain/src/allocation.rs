@@ -29,7 +29,10 @@ impl AllocationPlan {
     pub fn is_balanced(&self, payment: Money) -> bool {
         let allocated: Decimal = self.allocations.iter().map(|a| a.amount.amount()).sum();
         self.unapplied.amount() >= Decimal::ZERO
-            && self.allocations.iter().all(|a| a.amount.amount() > Decimal::ZERO)
+            && self
+                .allocations
+                .iter()
+                .all(|a| a.amount.amount() > Decimal::ZERO)
             && allocated + self.unapplied.amount() == payment.amount()
     }
 }
@@ -37,9 +40,7 @@ impl AllocationPlan {
 /// Applies `payment` to `items` oldest due date first (then issue date, then invoice key), each
 /// up to its open amount; the rest stays unapplied.
 pub fn oldest_due_first(payment: Money, mut items: Vec<OpenItem<'_>>) -> AllocationPlan {
-    items.sort_by(|a, b| {
-        (a.due_date, a.issue_date, a.key).cmp(&(b.due_date, b.issue_date, b.key))
-    });
+    items.sort_by(|a, b| (a.due_date, a.issue_date, a.key).cmp(&(b.due_date, b.issue_date, b.key)));
     let mut remaining = payment.amount();
     let mut allocations = Vec::new();
     for item in items {

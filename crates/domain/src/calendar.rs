@@ -64,7 +64,15 @@ mod tests {
             parse_business_date("2026-02-28").unwrap(),
             NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
         );
-        for bad in ["2026-02-30", "2026-13-01", "26-01-01", "2026/01/01", "2026-1-1", "", "+2026-01-01"] {
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-01-01",
+            "2026/01/01",
+            "2026-1-1",
+            "",
+            "+2026-01-01",
+        ] {
             assert!(parse_business_date(bad).is_err(), "{bad:?} accepted");
         }
         assert!(matches!(

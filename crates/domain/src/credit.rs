@@ -44,9 +44,7 @@ pub enum CreditCheck {
     /// No limit is set for the customer: nothing to check.
     NoLimit,
     /// Within the limit.
-    Within {
-        exposure_after: Decimal,
-    },
+    Within { exposure_after: Decimal },
     /// Above the limit (or not checkable in the limit's currency).
     Over {
         policy: CreditPolicy,
@@ -87,7 +85,10 @@ impl CreditCheck {
                 exposure_after,
                 currency_mismatch: false,
                 ..
-            } => Some(Money::of(*exposure_after - limit.amount(), limit.currency())),
+            } => Some(Money::of(
+                *exposure_after - limit.amount(),
+                limit.currency(),
+            )),
             _ => None,
         }
     }

@@ -322,16 +322,32 @@ mod tests {
 
     #[test]
     fn customer_ids_that_would_escape_a_subject_are_refused() {
-        for bad in ["a.b", "a*", ">", "a b", "tab\there", "nul\0", "é", "a>b", "*"] {
+        for bad in [
+            "a.b",
+            "a*",
+            ">",
+            "a b",
+            "tab\there",
+            "nul\0",
+            "é",
+            "a>b",
+            "*",
+        ] {
             assert!(CustomerId::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert_eq!(CustomerId::parse(""), Err(IdError::Empty));
         assert!(matches!(
             CustomerId::parse(&"x".repeat(65)),
-            Err(IdError::TooLong { max: 64, actual: 65 })
+            Err(IdError::TooLong {
+                max: 64,
+                actual: 65
+            })
         ));
         assert!(CustomerId::parse(&"x".repeat(64)).is_ok());
-        assert_eq!(CustomerId::parse("ACME_co-01").unwrap().as_str(), "ACME_co-01");
+        assert_eq!(
+            CustomerId::parse("ACME_co-01").unwrap().as_str(),
+            "ACME_co-01"
+        );
     }
 
     #[test]
@@ -339,7 +355,11 @@ mod tests {
         assert!(InvoiceNumber::parse("SO/2026/17.1").is_ok());
         assert!(matches!(
             InvoiceNumber::parse("INV 1"),
-            Err(IdError::BadCharacter { character: ' ', position: 3, .. })
+            Err(IdError::BadCharacter {
+                character: ' ',
+                position: 3,
+                ..
+            })
         ));
     }
 
@@ -349,7 +369,10 @@ mod tests {
             CommandId::parse("00000000-0000-0000-0000-000000000000"),
             Err(IdError::NilUuid)
         );
-        assert!(matches!(CommandId::parse("not-a-uuid"), Err(IdError::NotUuid(_))));
+        assert!(matches!(
+            CommandId::parse("not-a-uuid"),
+            Err(IdError::NotUuid(_))
+        ));
     }
 
     #[test]

@@ -218,7 +218,13 @@ mod tests {
 
     #[test]
     fn amounts_are_held_at_the_currency_scale() {
-        assert_eq!(Money::positive("1234.5", cny()).unwrap().amount().to_string(), "1234.50");
+        assert_eq!(
+            Money::positive("1234.5", cny())
+                .unwrap()
+                .amount()
+                .to_string(),
+            "1234.50"
+        );
         assert_eq!(Money::positive("7", cny()).unwrap().minor_units(), 700);
         let jpy = Currency::parse("JPY").unwrap();
         assert_eq!(Money::positive("1500", jpy).unwrap().minor_units(), 1500);
@@ -230,18 +236,27 @@ mod tests {
     fn too_many_decimals_are_refused_but_trailing_zeros_are_not() {
         assert!(matches!(
             Money::positive("10.001", cny()),
-            Err(MoneyError::TooManyDecimals { allowed: 2, actual: 3, .. })
+            Err(MoneyError::TooManyDecimals {
+                allowed: 2,
+                actual: 3,
+                ..
+            })
         ));
         assert!(matches!(
             Money::positive("10.5", Currency::parse("JPY").unwrap()),
             Err(MoneyError::TooManyDecimals { allowed: 0, .. })
         ));
-        assert_eq!(Money::positive("10.500", cny()).unwrap().minor_units(), 1050);
+        assert_eq!(
+            Money::positive("10.500", cny()).unwrap().minor_units(),
+            1050
+        );
     }
 
     #[test]
     fn malformed_text_is_refused() {
-        for bad in ["", "1e5", "1_000", " 1", "1.", ".5", "+1", "1,00", "NaN", "--1", "0x10"] {
+        for bad in [
+            "", "1e5", "1_000", " 1", "1.", ".5", "+1", "1,00", "NaN", "--1", "0x10",
+        ] {
             assert!(
                 matches!(parse_amount(bad, cny()), Err(MoneyError::Malformed(_))),
                 "{bad:?} was not refused as malformed"
@@ -251,10 +266,19 @@ mod tests {
 
     #[test]
     fn sign_and_size_are_checked() {
-        assert!(matches!(Money::positive("0", cny()), Err(MoneyError::NotPositive(_))));
-        assert!(matches!(Money::positive("-5", cny()), Err(MoneyError::NotPositive(_))));
+        assert!(matches!(
+            Money::positive("0", cny()),
+            Err(MoneyError::NotPositive(_))
+        ));
+        assert!(matches!(
+            Money::positive("-5", cny()),
+            Err(MoneyError::NotPositive(_))
+        ));
         assert!(Money::non_negative("0", cny()).is_ok());
-        assert!(matches!(Money::non_negative("-0.01", cny()), Err(MoneyError::Negative(_))));
+        assert!(matches!(
+            Money::non_negative("-0.01", cny()),
+            Err(MoneyError::Negative(_))
+        ));
         assert!(Money::positive("1000000000000", cny()).is_ok());
         assert!(matches!(
             Money::positive("1000000000000.01", cny()),
@@ -264,10 +288,22 @@ mod tests {
 
     #[test]
     fn only_transaction_currencies_exist() {
-        assert!(matches!(Currency::parse("cny"), Err(MoneyError::UnknownCurrency(_))));
-        assert!(matches!(Currency::parse("ABC"), Err(MoneyError::UnknownCurrency(_))));
-        assert!(matches!(Currency::parse("XAU"), Err(MoneyError::NotATransactionCurrency(_))));
-        assert!(matches!(Currency::parse("XXX"), Err(MoneyError::NotATransactionCurrency(_))));
+        assert!(matches!(
+            Currency::parse("cny"),
+            Err(MoneyError::UnknownCurrency(_))
+        ));
+        assert!(matches!(
+            Currency::parse("ABC"),
+            Err(MoneyError::UnknownCurrency(_))
+        ));
+        assert!(matches!(
+            Currency::parse("XAU"),
+            Err(MoneyError::NotATransactionCurrency(_))
+        ));
+        assert!(matches!(
+            Currency::parse("XXX"),
+            Err(MoneyError::NotATransactionCurrency(_))
+        ));
         assert_eq!(Currency::parse("KWD").unwrap().minor_units(), 3);
     }
 

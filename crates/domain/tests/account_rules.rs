@@ -55,7 +55,10 @@ fn an_invoice_to_a_customer_without_a_credit_limit_is_accepted_unchecked() {
     assert_eq!(recorded.position, Position::new(2));
     assert_eq!(recorded.envelope.effective_date, date("2026-06-01"));
     // 900,000.00 + 250,000.00
-    assert_eq!(scenario.account().exposure(currency("CNY")), dec("1150000.00"));
+    assert_eq!(
+        scenario.account().exposure(currency("CNY")),
+        dec("1150000.00")
+    );
 }
 
 #[test]
@@ -74,7 +77,10 @@ fn an_invoice_that_would_exceed_a_block_limit_is_refused_with_the_shortfall() {
     assert_eq!(refusal.metadata("shortfall"), Some("500.00"));
     assert_eq!(refusal.metadata("currency"), Some("CNY"));
     assert_eq!(refusal.precondition_violations.len(), 1);
-    assert_eq!(refusal.precondition_violations[0].kind, Reason::CreditLimitExceeded);
+    assert_eq!(
+        refusal.precondition_violations[0].kind,
+        Reason::CreditLimitExceeded
+    );
     assert_eq!(
         refusal.precondition_violations[0].subject,
         "customers/C-1/credit_limit"
@@ -133,7 +139,10 @@ fn an_invoice_over_a_warn_limit_is_accepted_and_flagged_with_the_exposure() {
         .invoice(&key(SUB_A, "INV-A2"))
         .expect("the invoice is on the account");
     assert!(on_account.over_limit);
-    assert_eq!(scenario.account().exposure(currency("CNY")), dec("10500.00"));
+    assert_eq!(
+        scenario.account().exposure(currency("CNY")),
+        dec("10500.00")
+    );
 }
 
 #[test]
@@ -211,7 +220,9 @@ fn an_invoice_in_another_currency_than_the_limit_is_accepted_and_flagged_under_w
         .then_invoice_issued();
 
     assert!(issued.over_limit);
-    let check = issued.credit_check.expect("the invoice went through the check");
+    let check = issued
+        .credit_check
+        .expect("the invoice went through the check");
     assert!(check.currency_mismatch);
     assert_eq!(check.policy, CreditPolicy::Warn);
     assert_eq!(check.limit, cny("10000.00"));
@@ -303,37 +314,42 @@ fn an_invoice_of_zero_is_refused_by_decide_not_left_for_apply_to_reject() {
 
 #[test]
 fn a_payment_without_allocations_settles_the_receiving_subsidiarys_oldest_due_invoices_first() {
-    let mut scenario = given([
-        invoice("A-1")
-            .amount(cny("1000.00"))
-            .issued("2026-05-10")
-            .due("2026-06-10"),
-        invoice("A-2")
-            .amount(cny("500.00"))
-            .issued("2026-05-20")
-            .due("2026-06-10"),
-        invoice("A-3")
-            .amount(cny("300.00"))
-            .issued("2026-05-01")
-            .due("2026-05-31"),
-        invoice("A-4")
-            .amount(cny("700.00"))
-            .issued("2026-06-15")
-            .due("2026-07-15"),
-        // Older than all of them, but SUB-B's: a payment to SUB-A does not touch it.
-        invoice("B-1")
-            .at(SUB_B)
-            .amount(cny("200.00"))
-            .issued("2026-04-01")
-            .due("2026-04-30"),
-    ]
-    .map(InvoiceBuilder::event));
+    let mut scenario = given(
+        [
+            // fall due the same day; A-2 was issued first.
+            invoice("A-1")
+                .amount(cny("500.00"))
+                .issued("2026-05-20")
+                .due("2026-06-10"),
+            invoice("A-2")
+                .amount(cny("1000.00"))
+                .issued("2026-05-10")
+                .due("2026-06-10"),
+            // Issued after on short terms: due first.
+            invoice("A-3")
+                .amount(cny("300.00"))
+                .issued("2026-05-25")
+                .due("2026-05-31"),
+            // Issued first on long terms: due last.
+            invoice("A-4")
+                .amount(cny("700.00"))
+                .issued("2026-04-15")
+                .due("2026-07-15"),
+            // Older than all of them, but SUB-B's: a payment to SUB-A does not touch it.
+            invoice("B-1")
+                .at(SUB_B)
+                .amount(cny("200.00"))
+                .issued("2026-04-01")
+                .due("2026-04-30"),
+        ]
+        .map(InvoiceBuilder::event),
+    );
 
-    // 1,600.00 to SUB-A, in order of due date, then issue date:
-    //   A-3 due 05-31                 300.00 of 300.00  -> 1,300.00 left
-    //   A-1 due 06-10, issued 05-10 1,000.00 of 1,000.00 ->   300.00 left
-    //   A-2 due 06-10, issued 05-20   300.00 of 500.00  ->     0.00 left
-    //   A-4 due 07-15                 nothing
+    // 1,600.00 to SUB-A, in order of due date (not issue date), then issue date:
+    //   A-3 due 05-31                 300.00 of 300.00   -> 1,300.00 left
+    //   A-2 due 06-10, issued 05-10 1,000.00 of 1,000.00 ->   300.00 left
+    //   A-1 due 06-10, issued 05-20   300.00 of 500.00   ->     0.00 left
+    //   A-4 due 07-15 (issued 04-15)  nothing
     let payment = scenario
         .when(payment(cny("1600.00")))
         .then_payment_received();
@@ -343,13 +359,13 @@ fn a_payment_without_allocations_settles_the_receiving_subsidiarys_oldest_due_in
         payment.allocations,
         vec![
             allocation(SUB_A, "A-3", cny("300.00")),
-            allocation(SUB_A, "A-1", cny("1000.00")),
-            allocation(SUB_A, "A-2", cny("300.00")),
+            allocation(SUB_A, "A-2", cny("1000.00")),
+            allocation(SUB_A, "A-1", cny("300.00")),
         ]
     );
     assert_eq!(payment.unapplied, cny("0.00"));
-    assert_eq!(scenario.open(&key(SUB_A, "A-1")), dec("0.00"));
-    assert_eq!(scenario.open(&key(SUB_A, "A-2")), dec("200.00"));
+    assert_eq!(scenario.open(&key(SUB_A, "A-1")), dec("200.00"));
+    assert_eq!(scenario.open(&key(SUB_A, "A-2")), dec("0.00"));
     assert_eq!(scenario.open(&key(SUB_A, "A-3")), dec("0.00"));
     assert_eq!(scenario.open(&key(SUB_A, "A-4")), dec("700.00"));
     assert_eq!(scenario.open(&key(SUB_B, "B-1")), dec("200.00"));
@@ -410,9 +426,7 @@ fn a_payment_larger_than_the_receiving_subsidiarys_open_invoices_leaves_the_rest
 fn a_payment_in_a_currency_no_open_invoice_is_in_stays_unapplied() {
     let mut scenario = given([invoice("INV-1").amount(cny("1000.00")).event()]);
 
-    let payment = scenario
-        .when(payment(usd("80.00")))
-        .then_payment_received();
+    let payment = scenario.when(payment(usd("80.00"))).then_payment_received();
 
     assert_eq!(payment.allocations, Vec::new());
     assert_eq!(payment.unapplied, usd("80.00"));
@@ -551,10 +565,7 @@ fn an_explicit_allocation_beyond_the_open_amount_is_refused() {
 
 #[test]
 fn explicit_allocations_adding_up_to_more_than_the_payment_are_refused() {
-    let mut scenario = given([
-        invoice("INV-1").event(),
-        invoice("INV-2").event(),
-    ]);
+    let mut scenario = given([invoice("INV-1").event(), invoice("INV-2").event()]);
 
     // 300.00 + 200.01 = 500.01 > 500.00
     scenario
@@ -642,9 +653,7 @@ fn a_settled_invoice_cannot_be_allocated_to_again() {
         );
 
     // Nor does oldest due first pick it: everything stays unapplied.
-    let payment = scenario
-        .when(payment(cny("10.00")))
-        .then_payment_received();
+    let payment = scenario.when(payment(cny("10.00"))).then_payment_received();
     assert_eq!(payment.allocations, Vec::new());
     assert_eq!(payment.unapplied, cny("10.00"));
 }
@@ -667,9 +676,10 @@ fn a_promise_above_the_balance_is_refused() {
     let mut scenario = customer_owing_1300();
 
     // 1,000.00 + 500.00 - 200.00 = 1,300.00 owed; 1,300.01 is more.
-    let refusal = scenario
-        .when(promise(cny("1300.01")))
-        .then_refused(RefusalCode::FailedPrecondition, Reason::PromiseExceedsBalance);
+    let refusal = scenario.when(promise(cny("1300.01"))).then_refused(
+        RefusalCode::FailedPrecondition,
+        Reason::PromiseExceedsBalance,
+    );
 
     assert_eq!(refusal.metadata("balance"), Some("1300.00"));
     assert_eq!(refusal.metadata("currency"), Some("CNY"));
@@ -684,9 +694,7 @@ fn a_promise_above_the_balance_is_refused() {
 fn a_promise_of_the_whole_balance_is_accepted() {
     let mut scenario = customer_owing_1300();
 
-    let promise = scenario
-        .when(promise(cny("1300.00")))
-        .then_promise_to_pay();
+    let promise = scenario.when(promise(cny("1300.00"))).then_promise_to_pay();
 
     assert_eq!(promise.amount, cny("1300.00"));
     assert_eq!(scenario.account().promises().len(), 1);
@@ -756,7 +764,10 @@ fn a_promise_covering_invoices_cannot_exceed_what_they_still_owe() {
 
     let refusal = scenario
         .when(promise(cny("600.01")).covering(key(SUB_A, "INV-1")))
-        .then_refused(RefusalCode::FailedPrecondition, Reason::PromiseExceedsBalance);
+        .then_refused(
+            RefusalCode::FailedPrecondition,
+            Reason::PromiseExceedsBalance,
+        );
     assert_eq!(refusal.metadata("balance"), Some("600.00"));
 
     let promise = scenario
@@ -801,6 +812,7 @@ fn an_accepted_promise_is_identified_by_the_id_of_its_command() {
     assert_eq!(recorded.envelope.effective_date, date("2026-06-29"));
     let on_account = &scenario.account().promises()[0];
     assert_eq!(on_account.promise_id, promise.promise_id);
+    assert_eq!(on_account.subsidiary_id, subsidiary(SUB_B));
     assert_eq!(on_account.amount, cny("500.00"));
     assert_eq!(on_account.promised_date, date("2026-06-29"));
 }
@@ -882,9 +894,7 @@ fn a_retried_invoice_is_answered_with_its_first_event_not_refused_as_a_duplicate
     let mut scenario = given([]);
     let id = command_id();
 
-    let first = scenario
-        .when_command(id, invoice("INV-1"))
-        .then_accepted();
+    let first = scenario.when_command(id, invoice("INV-1")).then_accepted();
     let again = scenario
         .when_command(id, invoice("INV-1"))
         .then_already_accepted();
@@ -930,7 +940,10 @@ fn reusing_a_command_id_for_other_content_is_refused() {
         .when_command(id, payment(cny("400.01")))
         .then_refused(RefusalCode::AlreadyExists, Reason::CommandIdReused);
 
-    assert_eq!(refusal.metadata("command_id"), Some(id.to_string().as_str()));
+    assert_eq!(
+        refusal.metadata("command_id"),
+        Some(id.to_string().as_str())
+    );
     assert_eq!(
         refusal.metadata("position"),
         Some(first.position.to_string().as_str())
@@ -997,7 +1010,9 @@ fn apply_rejects_a_payment_that_allocates_more_than_the_open_amount_and_changes_
             .event(),
         3,
     );
-    let violation = account.apply(&over_one).expect_err("over-allocated payment");
+    let violation = account
+        .apply(&over_one)
+        .expect_err("over-allocated payment");
     assert!(violation.problem.contains("INV-2"), "{violation}");
     assert_eq!(account, before);
 
@@ -1013,7 +1028,10 @@ fn apply_rejects_a_payment_that_allocates_more_than_the_open_amount_and_changes_
         .apply(&over_in_total)
         .expect_err("over-allocated payment");
     assert_eq!(account, before);
-    assert_eq!(account.invoice(&key(SUB_A, "INV-1")).map(|i| i.open), Some(dec("1000.00")));
+    assert_eq!(
+        account.invoice(&key(SUB_A, "INV-1")).map(|i| i.open),
+        Some(dec("1000.00"))
+    );
     assert_eq!(account.unapplied_cash(currency("CNY")), dec("0"));
 }
 

@@ -86,18 +86,36 @@ impl JetStreamConfig {
         }
     }
 
-    fn bucket_config(&self) -> kv::Config {
-        kv::Config {
-            bucket: self.invoice_numbers_bucket.clone(),
-            description: "Receivables: invoice numbers reserved per subsidiary".into(),
-            history: 1,
+    /// The stream behind the key-value bucket of invoice-number reservations, laid out exactly
+    /// as a key-value bucket with a history of one. It is created as a stream rather than through
+    /// the client's bucket creation, which asks for account information in a form that servers
+    /// before 2.10 do not give.
+    pub fn bucket_stream_config(&self) -> stream::Config {
+        stream::Config {
+            name: format!("KV_{}", self.invoice_numbers_bucket),
+            description: Some("Receivables: invoice numbers reserved per subsidiary".into()),
+            subjects: vec![format!("$KV.{}.>", self.invoice_numbers_bucket)],
             storage: StorageType::File,
+            retention: RetentionPolicy::Limits,
+            discard: DiscardPolicy::New,
+            max_messages_per_subject: 1,
+            max_messages: -1,
+            max_bytes: -1,
+            max_age: Duration::ZERO,
+            max_message_size: RESERVATION_BYTES_MAX,
             num_replicas: self.replicas,
-            max_value_size: 1024,
+            duplicate_window: self.duplicate_window,
+            allow_rollup: true,
+            deny_delete: true,
+            deny_purge: false,
+            allow_direct: true,
             ..Default::default()
         }
     }
 }
+
+/// Largest reservation record (a command id and a customer id as JSON), in bytes.
+const RESERVATION_BYTES_MAX: i32 = 1024;
 
 /// The event log on a JetStream server or cluster.
 #[derive(Clone)]
@@ -115,7 +133,10 @@ fn unavailable(error: impl std::fmt::Display) -> LogError {
 
 impl JetStreamLog {
     /// Creates the stream and the reservation bucket, or brings their configuration up to date.
-    pub async fn open(client: async_nats::Client, config: JetStreamConfig) -> Result<Self, LogError> {
+    pub async fn open(
+        client: async_nats::Client,
+        config: JetStreamConfig,
+    ) -> Result<Self, LogError> {
         let mut context = async_nats::jetstream::new(client.clone());
         context.set_timeout(config.request_timeout);
         let wanted = config.stream_config();
@@ -132,19 +153,22 @@ impl JetStreamLog {
             || !current.deny_purge
         {
             warn!(stream = %wanted.name, "updating the stream's configuration");
-            context
-                .update_stream(wanted.clone())
+            context.update_stream(wanted.clone()).await.map_err(|e| {
+                LogError::Refused(format!("cannot update stream {}: {e}", wanted.name))
+            })?;
+            stream = context
+                .get_stream(&wanted.name)
                 .await
-                .map_err(|e| LogError::Refused(format!("cannot update stream {}: {e}", wanted.name)))?;
-            stream = context.get_stream(&wanted.name).await.map_err(unavailable)?;
+                .map_err(unavailable)?;
         }
-        let numbers = match context.get_key_value(&config.invoice_numbers_bucket).await {
-            Ok(store) => store,
-            Err(_) => context
-                .create_key_value(config.bucket_config())
-                .await
-                .map_err(unavailable)?,
-        };
+        context
+            .get_or_create_stream(config.bucket_stream_config())
+            .await
+            .map_err(unavailable)?;
+        let numbers = context
+            .get_key_value(&config.invoice_numbers_bucket)
+            .await
+            .map_err(unavailable)?;
         Ok(JetStreamLog {
             client,
             context,
@@ -302,9 +326,8 @@ impl EventLog for JetStreamLog {
             let Some(holder) = self.numbers.get(&key).await.map_err(unavailable)? else {
                 continue;
             };
-            let holder: Claim = serde_json::from_slice(&holder).map_err(|e| {
-                LogError::Refused(format!("reservation {key} is unreadable: {e}"))
-            })?;
+            let holder: Claim = serde_json::from_slice(&holder)
+                .map_err(|e| LogError::Refused(format!("reservation {key} is unreadable: {e}")))?;
             return Ok(if holder == *claim {
                 Reservation::Held
             } else {

@@ -10,7 +10,9 @@ pub mod error;
 pub mod jetstream;
 
 use async_trait::async_trait;
-use receivables_domain::{CommandId, CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent};
+use receivables_domain::{
+    CommandId, CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent,
+};
 use serde::{Deserialize, Serialize};
 
 pub use error::LogError;

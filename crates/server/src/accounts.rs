@@ -80,6 +80,7 @@ impl<L: EventLog> Accounts<L> {
 
     /// Puts an up-to-date account back into the cache.
     pub fn put(&self, account: CustomerAccount) {
-        self.cache.insert(account.customer_id().clone(), Arc::new(account));
+        self.cache
+            .insert(account.customer_id().clone(), Arc::new(account));
     }
 }

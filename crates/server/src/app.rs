@@ -87,7 +87,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops accepting calls and waits (up to the grace
     /// period) for the calls in flight to finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let address = self.local_addr()?;
         let (health_reporter, health_service) = tonic_health::server::health_reporter();
         health_reporter

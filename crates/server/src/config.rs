@@ -40,7 +40,11 @@ pub struct CommandServiceArgs {
     pub listen: SocketAddr,
 
     /// NATS server URL (several may be given, comma separated, for a cluster).
-    #[arg(long, env = "RECEIVABLES_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    #[arg(
+        long,
+        env = "RECEIVABLES_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
     pub nats_url: String,
 
     /// JetStream stream that holds the events.

@@ -106,7 +106,9 @@ impl<L: EventLog> Executor<L> {
         let command = &addressed.command;
         let _lock = self.accounts.lock(customer).await;
         let mut account = self.accounts.take(customer).await?;
-        let result = self.decide_and_append(&mut account, addressed, principal).await;
+        let result = self
+            .decide_and_append(&mut account, addressed, principal)
+            .await;
         match &result {
             // After an unknown outcome the account may be behind the log: forget it.
             Err(ExecutionError::Unavailable(_)) | Err(ExecutionError::Inconsistent(_)) => {}
@@ -136,7 +138,10 @@ impl<L: EventLog> Executor<L> {
             };
             let envelope = match account.decide(command, &context) {
                 Ok(Decision::AlreadyAccepted(event)) => {
-                    info!(position = event.position.get(), "command was accepted before");
+                    info!(
+                        position = event.position.get(),
+                        "command was accepted before"
+                    );
                     return Ok(Executed {
                         event,
                         replayed: true,
@@ -178,10 +183,14 @@ impl<L: EventLog> Executor<L> {
             match log.append(&envelope, account.position()).await {
                 Ok(Appended::New(position)) => {
                     let event = RecordedEvent { position, envelope };
-                    account.apply(&event).map_err(|violation| {
-                        ExecutionError::Inconsistent(violation.to_string())
-                    })?;
-                    info!(position = position.get(), event_type = event.envelope.event.type_name(), "appended");
+                    account
+                        .apply(&event)
+                        .map_err(|violation| ExecutionError::Inconsistent(violation.to_string()))?;
+                    info!(
+                        position = position.get(),
+                        event_type = event.envelope.event.type_name(),
+                        "appended"
+                    );
                     return Ok(Executed {
                         event,
                         replayed: false,

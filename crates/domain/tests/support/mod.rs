@@ -9,10 +9,7 @@
 //! Builders give every command sensible defaults (CNY, subsidiary `SUB-A`, June 2026 dates), so a
 //! test only spells out what its rule is about.
 
-#![allow(
-    dead_code,
-    reason = "each test crate uses its own part of the harness"
-)]
+#![allow(dead_code, reason = "each test crate uses its own part of the harness")]
 
 use std::str::FromStr;
 
@@ -498,11 +495,7 @@ pub fn envelope(event: Event) -> EventEnvelope {
     let body = command_body_of(&event);
     let (subsidiary_id, effective_date, command) = match &event {
         Event::InvoiceIssued(e) => (Some(e.subsidiary_id.clone()), e.issue_date, command_id()),
-        Event::PaymentReceived(e) => (
-            Some(e.subsidiary_id.clone()),
-            e.received_date,
-            command_id(),
-        ),
+        Event::PaymentReceived(e) => (Some(e.subsidiary_id.clone()), e.received_date, command_id()),
         Event::CreditLimitChanged(_) => (None, date(TODAY), command_id()),
         Event::PromiseToPay(e) => (
             Some(e.subsidiary_id.clone()),
@@ -637,7 +630,9 @@ impl Then<'_> {
                  position {}",
                 event.position
             ),
-            Err(refusal) => panic!("expected the command to be accepted, it was refused: {refusal}"),
+            Err(refusal) => {
+                panic!("expected the command to be accepted, it was refused: {refusal}")
+            }
         };
         assert_eq!(envelope.event_id, self.context.event_id, "event id");
         assert_eq!(envelope.schema_version, SCHEMA_VERSION, "schema version");
@@ -649,7 +644,10 @@ impl Then<'_> {
         );
         assert_eq!(envelope.command_id, self.command.id, "command id");
         assert_eq!(envelope.principal, self.context.principal, "principal");
-        assert_eq!(envelope.recorded_at, self.context.recorded_at, "recorded at");
+        assert_eq!(
+            envelope.recorded_at, self.context.recorded_at,
+            "recorded at"
+        );
         let position = self.scenario.next_position;
         self.scenario.apply(RecordedEvent {
             position: Position::new(position),
