@@ -25,14 +25,15 @@ pub struct AllocationPlan {
 }
 
 impl AllocationPlan {
-    /// Allocations plus unapplied must equal the payment, and every part be positive.
+    /// Allocations plus unapplied must equal the payment, every part be positive and in the
+    /// payment's currency.
     pub fn is_balanced(&self, payment: Money) -> bool {
         let allocated: Decimal = self.allocations.iter().map(|a| a.amount.amount()).sum();
         self.unapplied.amount() >= Decimal::ZERO
-            && self
-                .allocations
-                .iter()
-                .all(|a| a.amount.amount() > Decimal::ZERO)
+            && self.unapplied.currency() == payment.currency()
+            && self.allocations.iter().all(|a| {
+                a.amount.amount() > Decimal::ZERO && a.amount.currency() == payment.currency()
+            })
             && allocated + self.unapplied.amount() == payment.amount()
     }
 }

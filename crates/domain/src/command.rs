@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use crate::credit::{CreditGrade, CreditPolicy};
 use crate::ids::{CommandId, InvoiceNumber, PersonName, SubsidiaryId, check_free_text};
 use crate::limits::{
-    ALLOCATIONS_PER_PAYMENT_MAX, INVOICES_PER_PROMISE_MAX, NOTE_LENGTH_MAX, REASON_LENGTH_MAX,
-    REFERENCE_LENGTH_MAX,
+    ALLOCATIONS_PER_PAYMENT_MAX, INVOICES_PER_PROMISE_MAX, NOTE_LENGTH_MAX, PAYMENT_TERMS_DAYS_MAX,
+    REASON_LENGTH_MAX, REFERENCE_LENGTH_MAX,
 };
 use crate::money::Money;
 use crate::payment::PaymentMethod;
@@ -163,9 +163,40 @@ impl CommandBody {
     }
 }
 
+/// Amounts of invoices, payments, allocations and promises are strictly positive. `Money` from
+/// the wire is checked when it is parsed; this catches amounts built any other way.
+fn check_positive(violations: &mut Vec<FieldViolation>, field: &str, money: &Money) {
+    if money.amount() <= Decimal::ZERO {
+        violations.push(FieldViolation::new(
+            format!("{field}.amount"),
+            format!("must be greater than zero, got {}", money.amount()),
+        ));
+    }
+}
+
 impl IssueInvoice {
     pub fn check(&self) -> Vec<FieldViolation> {
         let mut violations = Vec::new();
+        check_positive(&mut violations, "amount", &self.amount);
+        if let Some(days) = self.terms_days {
+            let derived = self
+                .issue_date
+                .checked_add_days(chrono::Days::new(u64::from(days)));
+            if days > PAYMENT_TERMS_DAYS_MAX {
+                violations.push(FieldViolation::new(
+                    "terms_days",
+                    format!("at most {PAYMENT_TERMS_DAYS_MAX} days, got {days}"),
+                ));
+            } else if derived != Some(self.due_date) {
+                violations.push(FieldViolation::new(
+                    "terms_days",
+                    format!(
+                        "{days} days after {} is not the due date {}",
+                        self.issue_date, self.due_date
+                    ),
+                ));
+            }
+        }
         if self.due_date < self.issue_date {
             violations.push(FieldViolation::new(
                 "due_date",
@@ -182,6 +213,7 @@ impl IssueInvoice {
 impl RecordPayment {
     pub fn check(&self) -> Vec<FieldViolation> {
         let mut violations = Vec::new();
+        check_positive(&mut violations, "amount", &self.amount);
         if let Err(error) = check_free_text(&self.reference, REFERENCE_LENGTH_MAX) {
             violations.push(FieldViolation::new("reference", error));
         }
@@ -198,6 +230,11 @@ impl RecordPayment {
         let mut seen = BTreeSet::new();
         let mut total = Decimal::ZERO;
         for (index, allocation) in self.allocations.iter().enumerate() {
+            check_positive(
+                &mut violations,
+                &format!("allocations[{index}].amount"),
+                &allocation.amount,
+            );
             if allocation.amount.currency() != self.amount.currency() {
                 violations.push(FieldViolation::new(
                     format!("allocations[{index}].amount.currency"),
@@ -232,6 +269,12 @@ impl RecordPayment {
 impl ChangeCreditLimit {
     pub fn check(&self) -> Vec<FieldViolation> {
         let mut violations = Vec::new();
+        if self.limit.amount() < Decimal::ZERO {
+            violations.push(FieldViolation::new(
+                "limit.amount",
+                format!("must not be negative, got {}", self.limit.amount()),
+            ));
+        }
         if self.reason.trim().is_empty() {
             violations.push(FieldViolation::new("reason", "a reason is required"));
         } else if let Err(error) = check_free_text(&self.reason, REASON_LENGTH_MAX) {
@@ -244,6 +287,7 @@ impl ChangeCreditLimit {
 impl RecordPromiseToPay {
     pub fn check(&self) -> Vec<FieldViolation> {
         let mut violations = Vec::new();
+        check_positive(&mut violations, "amount", &self.amount);
         if self.promised_date < self.made_on {
             violations.push(FieldViolation::new(
                 "promised_date",

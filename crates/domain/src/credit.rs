@@ -62,8 +62,13 @@ impl CreditCheck {
         let Some(terms) = terms else {
             return CreditCheck::NoLimit;
         };
-        let exposure_after = exposure_before + amount.amount();
         let currency_mismatch = amount.currency() != terms.limit.currency();
+        // An invoice in another currency leaves the exposure in the limit's currency as it was.
+        let exposure_after = if currency_mismatch {
+            exposure_before
+        } else {
+            exposure_before + amount.amount()
+        };
         if currency_mismatch || exposure_after > terms.limit.amount() {
             CreditCheck::Over {
                 policy: terms.policy,

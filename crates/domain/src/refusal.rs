@@ -29,7 +29,6 @@ pub enum Reason {
     AllocationExceedsOpenAmount,
     PromiseExceedsBalance,
     NothingOwed,
-    PaymentDateInFuture,
 }
 
 impl Reason {
@@ -45,7 +44,6 @@ impl Reason {
             Reason::AllocationExceedsOpenAmount => "ALLOCATION_EXCEEDS_OPEN_AMOUNT",
             Reason::PromiseExceedsBalance => "PROMISE_EXCEEDS_BALANCE",
             Reason::NothingOwed => "NOTHING_OWED",
-            Reason::PaymentDateInFuture => "PAYMENT_DATE_IN_FUTURE",
         }
     }
 }

@@ -232,8 +232,6 @@ fn an_invoice_in_another_currency_than_the_limit_is_accepted_and_flagged_under_w
 }
 
 #[test]
-#[ignore = "bug: the recorded exposure_after of an invoice in another currency than the limit adds \
-            the invoice's USD amount to the CNY exposure (8,600.00 CNY instead of 8,500.00 CNY)"]
 fn an_invoice_in_another_currency_records_the_limit_currency_exposure_it_leaves_unchanged() {
     let mut scenario = customer_at_8500_of_10000(credit_limit(cny("10000.00")).warn());
 
@@ -296,8 +294,6 @@ fn an_invoice_due_on_the_day_it_is_issued_is_accepted() {
 }
 
 #[test]
-#[ignore = "bug: decide accepts an invoice of 0.00 (a Money built with Money::of), and apply then \
-            rejects the very event decide produced as an invariant violation"]
 fn an_invoice_of_zero_is_refused_by_decide_not_left_for_apply_to_reject() {
     let mut scenario = given([]);
 
@@ -305,7 +301,7 @@ fn an_invoice_of_zero_is_refused_by_decide_not_left_for_apply_to_reject() {
     // what `apply` refuses as a broken log (`amount <= 0`), `decide` must refuse as a command.
     scenario
         .when(invoice("INV-1").amount(Money::of(dec("0"), currency("CNY"))))
-        .then_invalid("amount");
+        .then_invalid("amount.amount");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1071,9 +1067,6 @@ fn apply_rejects_an_allocation_to_an_unknown_invoice() {
 }
 
 #[test]
-#[ignore = "bug: apply accepts a PaymentReceived whose allocation is in another currency than the \
-            payment (100.00 CNY paid, 100.00 USD allocated to a USD invoice), because is_balanced \
-            adds the amounts without comparing currencies"]
 fn apply_rejects_a_payment_allocated_in_another_currency_than_it_was_paid_in() {
     let mut account = given([invoice("INV-U").amount(usd("100.00")).event()]).into_account();
     let before = account.clone();
