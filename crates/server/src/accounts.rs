@@ -63,6 +63,7 @@ impl<L: EventLog> Accounts<L> {
             return Ok(Arc::unwrap_or_clone(cached));
         }
         let events = self.log.load(customer, Position::ZERO).await?;
+        tracing::debug!(%customer, events = events.len(), "account loaded from the log");
         Ok(CustomerAccount::from_history(customer.clone(), &events)?)
     }
 

@@ -1,0 +1,71 @@
+//! NATS stopped in the middle of a run: commands fail with UNAVAILABLE and nothing is
+//! half-written; once NATS is back, the same service (not restarted) accepts commands again, and
+//! resending the failed ones records each exactly once.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use receivables_tests::*;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_fail_unavailable_while_nats_is_down_and_succeed_after_it_returns() {
+    init_logging();
+    let Some(mut nats) = NatsServer::start_default().await else {
+        return;
+    };
+    let service = TestService::start(&nats.url()).await;
+    let mut client = service.client().await;
+    let first = invoice("C-1", "SUB-A", "INV-0", "100", "2026-05-01", "2026-05-31");
+    client.issue_invoice(first.clone()).await.unwrap();
+
+    nats.kill().await;
+    let mut failed = Vec::new();
+    for index in 1..=5 {
+        let request = invoice(
+            "C-1",
+            "SUB-A",
+            &format!("INV-{index}"),
+            "100",
+            "2026-05-01",
+            "2026-05-31",
+        );
+        let status = client.issue_invoice(request.clone()).await.unwrap_err();
+        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert_eq!(
+            status.get_error_details().error_info().unwrap().reason,
+            "EVENT_LOG_UNAVAILABLE"
+        );
+        failed.push(request);
+    }
+
+    nats.restart().await;
+    // The service reconnects by itself; resend the failed commands with their ids until accepted.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for request in &failed {
+        loop {
+            match client.issue_invoice(request.clone()).await {
+                Ok(_) => break,
+                Err(status) if status.code() == Code::Unavailable && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(status) => panic!("after NATS returned: {status:?}"),
+            }
+        }
+    }
+
+    let events = raw_events(&nats.url()).await;
+    let ids: Vec<String> = events
+        .iter()
+        .map(|e| e.json["command_id"].as_str().unwrap().to_owned())
+        .collect();
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(ids.len(), 6, "one event per command: {ids:?}");
+    assert_eq!(distinct.len(), 6);
+    assert!(ids.contains(&first.command_id));
+    for request in &failed {
+        assert!(ids.contains(&request.command_id));
+    }
+    service.stop().await;
+}
