@@ -142,10 +142,10 @@ impl NatsServer {
         self.child = Some(child);
         // The server enables JetStream before it listens: ready once a client connects.
         for _ in 0..200 {
-            if let Ok(client) = async_nats::connect(self.url()).await {
-                if client.flush().await.is_ok() {
-                    return;
-                }
+            if let Ok(client) = async_nats::connect(self.url()).await
+                && client.flush().await.is_ok()
+            {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }

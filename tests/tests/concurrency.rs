@@ -2,6 +2,7 @@
 //! instance and through two instances on the same stream, on the machine's NATS server and on a
 //! current one. Afterwards the stream itself is checked: exposure never went above the limit and
 //! every accepted command has exactly one event.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! NATS stopped in the middle of a run: commands fail with UNAVAILABLE and nothing is
 //! half-written; once NATS is back, the same service (not restarted) accepts commands again, and
 //! resending the failed ones records each exactly once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};

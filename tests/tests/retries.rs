@@ -1,5 +1,6 @@
 //! Idempotency: the same command sent many times, concurrently, after a restart of the service
 //! and after the JetStream duplicate window has passed, yields one event and the first reply.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! The write side end to end: two subsidiaries post to one customer over real gRPC, the command
 //! service appends to a real JetStream server that the test starts, and the replies,
 //! `GetAccount` and the raw events in the stream are checked against figures worked out by hand.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use receivables_api::pb;
 use receivables_api::pb::issue_invoice_request::Due;

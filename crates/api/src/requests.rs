@@ -363,6 +363,16 @@ pub fn record_promise_to_pay(
         .enumerate()
         .map(|(index, invoice)| fields.invoice(&format!("invoices[{index}]"), Some(invoice)))
         .collect();
+    if request.invoices.len() > receivables_domain::limits::INVOICES_PER_PROMISE_MAX {
+        fields.violations.push(FieldViolation::new(
+            "invoices",
+            format!(
+                "at most {} invoices per promise, got {}",
+                receivables_domain::limits::INVOICES_PER_PROMISE_MAX,
+                request.invoices.len()
+            ),
+        ));
+    }
     let body = (|| {
         Some(CommandBody::RecordPromiseToPay(RecordPromiseToPay {
             subsidiary_id: subsidiary_id?,

@@ -247,7 +247,7 @@ impl RecordPayment {
             }
             if !seen.insert(&allocation.invoice) {
                 violations.push(FieldViolation::new(
-                    format!("allocations[{index}].invoice_number"),
+                    format!("allocations[{index}].invoice"),
                     format!("{} is allocated to more than once", allocation.invoice),
                 ));
             }

@@ -608,7 +608,7 @@ fn the_same_invoice_cannot_be_allocated_to_twice_in_one_payment() {
                 .allocate(key(SUB_A, "INV-1"), cny("100.00"))
                 .allocate(key(SUB_A, "INV-1"), cny("100.00")),
         )
-        .then_invalid("allocations[1].invoice_number");
+        .then_invalid("allocations[1].invoice");
 }
 
 #[test]

@@ -149,12 +149,7 @@ impl<L: EventLog> Executor<L> {
                 }
                 Ok(Decision::Append(envelope)) => envelope,
                 Err(refusal) => {
-                    if let Some((invoice, claim)) = &reserved {
-                        // The number goes back: the invoice that wanted it was refused.
-                        if let Err(error) = log.release_invoice_number(invoice, claim).await {
-                            warn!(%error, %invoice, "could not release the invoice number");
-                        }
-                    }
+                    release(log, &reserved).await;
                     return Err(refusal.into());
                 }
             };
@@ -202,6 +197,7 @@ impl<L: EventLog> Executor<L> {
                     // customer's command.
                     self.accounts.catch_up(account).await?;
                     if account.accepted(&command.id).is_none() {
+                        release(log, &reserved).await;
                         return Err(Refusal::already_exists(
                             Reason::CommandIdReused,
                             format!(
@@ -222,6 +218,15 @@ impl<L: EventLog> Executor<L> {
             }
         }
         Err(ExecutionError::Contended(CONFLICT_RETRIES_MAX + 1))
+    }
+}
+
+/// Gives back the invoice number a refused command reserved, so that the number stays usable.
+async fn release<L: EventLog>(log: &L, reserved: &Option<(InvoiceKey, Claim)>) {
+    if let Some((invoice, claim)) = reserved
+        && let Err(error) = log.release_invoice_number(invoice, claim).await
+    {
+        warn!(%error, %invoice, "could not release the invoice number");
     }
 }
 
