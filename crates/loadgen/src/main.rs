@@ -23,8 +23,10 @@ use futures::StreamExt;
 use hdrhistogram::Histogram;
 use receivables::app::{Application, connect_nats};
 use receivables::config::CommandServiceArgs;
+use receivables::execution::Executor;
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_api::requests;
 use receivables_domain::command::CommandDigest;
 use receivables_domain::event::{InvoiceIssued, SCHEMA_VERSION};
 use receivables_domain::{
@@ -32,7 +34,7 @@ use receivables_domain::{
     Principal, SubsidiaryId,
 };
 use receivables_eventlog::codec;
-use receivables_eventlog::jetstream::JetStreamConfig;
+use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -49,6 +51,9 @@ struct Args {
     /// Concurrent clients (each with one request in flight).
     #[arg(long, default_value_t = 64)]
     clients: usize,
+    /// gRPC connections the clients share (HTTP/2 multiplexes their requests).
+    #[arg(long, default_value_t = 4)]
+    connections: usize,
     /// Customers (subjects) the load is spread over.
     #[arg(long, default_value_t = 1_000)]
     customers: usize,
@@ -256,27 +261,50 @@ enum Command {
     Promise(pb::RecordPromiseToPayRequest),
 }
 
-impl Command {
-    async fn send(self, client: &mut CommandServiceClient<Channel>) -> Result<(), tonic::Status> {
+/// Where commands go: the service over gRPC, or its executor called in-process (the same
+/// decision, reservation and append, without the gRPC layer), to show what each costs.
+#[derive(Clone)]
+enum Target {
+    Grpc(CommandServiceClient<Channel>),
+    InProcess(Arc<Executor<JetStreamLog>>),
+}
+
+impl Target {
+    async fn send(&mut self, command: Command) -> Result<(), String> {
         match self {
-            Command::Invoice(r) => client.issue_invoice(r).await.map(drop),
-            Command::Payment(r) => client.record_payment(r).await.map(drop),
-            Command::Promise(r) => client.record_promise_to_pay(r).await.map(drop),
+            Target::Grpc(client) => match command {
+                Command::Invoice(r) => client.issue_invoice(r).await.map(drop),
+                Command::Payment(r) => client.record_payment(r).await.map(drop),
+                Command::Promise(r) => client.record_promise_to_pay(r).await.map(drop),
+            }
+            .map_err(|status| format!("{} {}", status.code(), status.message())),
+            Target::InProcess(executor) => {
+                let addressed = match &command {
+                    Command::Invoice(r) => requests::issue_invoice(r),
+                    Command::Payment(r) => requests::record_payment(r),
+                    Command::Promise(r) => requests::record_promise_to_pay(r),
+                }
+                .map_err(|refusal| refusal.to_string())?;
+                executor
+                    .execute(&addressed, &Principal::anonymous())
+                    .await
+                    .map(drop)
+                    .map_err(|error| error.to_string())
+            }
         }
     }
 }
 
-/// Sends `per_customer[c]`-th commands... for `count` commands, round robin over the client's
-/// customers; returns latencies, failures and the ids of accepted commands.
+/// Sends `count` commands, round robin over the client's customers, continuing each customer's
+/// sequence from `next`; returns latencies, failures and where each customer's sequence is.
 async fn drive(
-    endpoint: String,
+    mut target: Target,
     mix: Mix,
     run: Arc<str>,
     mine: Vec<usize>,
     mut next: Vec<usize>,
     count: usize,
 ) -> anyhow::Result<(Histogram<u64>, usize, Vec<usize>)> {
-    let mut client = CommandServiceClient::connect(endpoint).await?;
     let mut latency = histogram()?;
     let mut failures = 0;
     for n in 0..count {
@@ -284,12 +312,12 @@ async fn drive(
         let command = next_command(mix, &run, mine[slot], next[slot]);
         next[slot] += 1;
         let begin = Instant::now();
-        match command.send(&mut client).await {
+        match target.send(command).await {
             Ok(()) => latency.record(begin.elapsed().as_micros() as u64)?,
-            Err(status) => {
+            Err(error) => {
                 failures += 1;
                 if failures <= 3 {
-                    eprintln!("command failed: {} {}", status.code(), status.message());
+                    eprintln!("command failed: {error}");
                 }
             }
         }
@@ -297,29 +325,26 @@ async fn drive(
     Ok((latency, failures, next))
 }
 
-async fn service_run(
+/// Warms up (one command per customer: first contact loads the empty account, not measured),
+/// then measures `args.commands` commands. Returns the measurement and the warm-up count.
+async fn measure(
+    label: &'static str,
     args: &Args,
-    service: &CommandServiceArgs,
     run: &str,
+    target_for: impl Fn(usize) -> Target,
 ) -> anyhow::Result<(Measured, usize)> {
-    let app = Application::build(service).await?;
-    let endpoint = format!("http://{}", app.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
     let run: Arc<str> = Arc::from(run);
-    // Warm-up: one command per customer (first contact loads the empty account), not measured.
     let mut tasks = Vec::new();
     for client in 0..args.clients {
         let mine = owned(client, args.clients, args.customers);
         let count = mine.len();
+        let start = vec![0; count];
         tasks.push(tokio::spawn(drive(
-            endpoint.clone(),
+            target_for(client),
             args.mix,
             Arc::clone(&run),
             mine,
-            vec![0; count],
+            start,
             count,
         )));
     }
@@ -336,7 +361,7 @@ async fn service_run(
         let mine = owned(client, args.clients, args.customers);
         let count = share(args.commands, args.clients, client);
         tasks.push(tokio::spawn(drive(
-            endpoint.clone(),
+            target_for(client),
             args.mix,
             Arc::clone(&run),
             mine,
@@ -351,19 +376,92 @@ async fn service_run(
         latency.add(h)?;
         failures += f;
     }
-    let elapsed = started.elapsed();
-    let _ = stop.send(());
-    server.await??;
     Ok((
         Measured {
-            label: "command service over gRPC",
+            label,
             operations: args.commands - failures,
-            elapsed,
+            elapsed: started.elapsed(),
             latency,
             failures,
         },
         warm,
     ))
+}
+
+/// The command service started in this process, driven over gRPC.
+async fn grpc_run(
+    args: &Args,
+    service: &CommandServiceArgs,
+    run: &str,
+) -> anyhow::Result<(Measured, usize)> {
+    let app = Application::build(service).await?;
+    let endpoint = format!("http://{}", app.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let mut channels = Vec::new();
+    for _ in 0..args.connections.max(1) {
+        let channel = Channel::from_shared(endpoint.clone())?
+            .tcp_nodelay(true)
+            .connect()
+            .await?;
+        channels.push(channel);
+    }
+    let result = measure("command service over gRPC", args, run, |client| {
+        Target::Grpc(CommandServiceClient::new(
+            channels[client % channels.len()].clone(),
+        ))
+    })
+    .await;
+    let _ = stop.send(());
+    server.await??;
+    result
+}
+
+/// The service's executor called in-process on its own stream.
+async fn in_process_run(
+    args: &Args,
+    service: &CommandServiceArgs,
+    run: &str,
+) -> anyhow::Result<(Measured, usize)> {
+    let client = connect_nats(&service.nats_url, "receivables-loadgen-executor").await?;
+    let log = JetStreamLog::open(client, service.jetstream()).await?;
+    let executor = Arc::new(Executor::new(
+        Arc::new(log),
+        service.account_cache_customers,
+    ));
+    measure("executor in-process (no gRPC)", args, run, |_| {
+        Target::InProcess(Arc::clone(&executor))
+    })
+    .await
+}
+
+/// Checks that the stream holds exactly one event per accepted command.
+async fn check_stream(
+    context: &jetstream::Context,
+    name: &str,
+    accepted: usize,
+) -> anyhow::Result<bool> {
+    let (messages, distinct) = count_stream(context, name).await?;
+    let good = messages == accepted && distinct == messages;
+    println!(
+        "  stream {name}: {messages} events, {distinct} distinct command ids, {accepted} accepted commands: {}",
+        if good {
+            "none lost, none duplicated"
+        } else {
+            "MISMATCH"
+        }
+    );
+    Ok(good)
+}
+
+fn service_args(args: &Args, run: &str, tag: &str) -> anyhow::Result<CommandServiceArgs> {
+    let mut service = CommandServiceArgs::new("127.0.0.1:0".parse()?, args.nats_url.clone());
+    service.stream = format!("{run}_{tag}_EVENTS");
+    service.subject_prefix = format!("bench.{run}.{}", tag.to_lowercase());
+    service.invoice_numbers_bucket = format!("{run}_{tag}_NUMBERS");
+    Ok(service)
 }
 
 /// Reads the whole stream: (messages, distinct message ids).
@@ -412,8 +510,9 @@ async fn main() -> anyhow::Result<()> {
     let context = jetstream::new(client);
     let payload = bytes::Bytes::from(sample_payload()?);
     println!(
-        "receivables-loadgen: {} clients, {} customers, {} commands, mix {:?}, payload {} bytes, run {run}",
+        "receivables-loadgen: {} clients on {} connections, {} customers, {} commands, mix {:?}, payload {} bytes, run {run}",
         args.clients,
+        args.connections,
         args.customers,
         args.commands,
         args.mix,
@@ -428,38 +527,35 @@ async fn main() -> anyhow::Result<()> {
     let raw = raw_baseline(&context, &raw_config, &args, payload).await?;
     raw.print();
 
-    let mut service = CommandServiceArgs::new("127.0.0.1:0".parse()?, args.nats_url.clone());
-    service.stream = format!("{run}_EVENTS");
-    service.subject_prefix = format!("bench.{run}.events");
-    service.invoice_numbers_bucket = format!("{run}_NUMBERS");
-    let (commands, warm) = service_run(&args, &service, &run).await?;
+    let grpc = service_args(&args, &run, "GRPC")?;
+    let (commands, grpc_warm) = grpc_run(&args, &grpc, &run).await?;
     commands.print();
-    println!("ratio commands/raw: {:.2}", commands.rate() / raw.rate());
-
-    let (messages, distinct) = count_stream(&context, &service.stream).await?;
-    let accepted = warm + commands.operations;
+    let direct = service_args(&args, &run, "DIRECT")?;
+    let (executed, direct_warm) = in_process_run(&args, &direct, &run).await?;
+    executed.print();
     println!(
-        "stream check: {messages} events, {distinct} distinct command ids, {accepted} accepted commands: {}",
-        if messages == accepted && distinct == messages {
-            "none lost, none duplicated"
-        } else {
-            "MISMATCH"
-        }
+        "ratio to raw: gRPC {:.2}, in-process {:.2}",
+        commands.rate() / raw.rate(),
+        executed.rate() / raw.rate()
     );
+    let mut good = true;
+    good &= check_stream(&context, &grpc.stream, grpc_warm + commands.operations).await?;
+    good &= check_stream(&context, &direct.stream, direct_warm + executed.operations).await?;
 
     if !args.keep {
-        for name in [
-            raw_config.stream,
-            service.stream,
-            format!("KV_{}", service.invoice_numbers_bucket),
-        ] {
+        let mut streams = vec![raw_config.stream];
+        for service in [&grpc, &direct] {
+            streams.push(service.stream.clone());
+            streams.push(format!("KV_{}", service.invoice_numbers_bucket));
+        }
+        for name in streams {
             if let Err(error) = context.delete_stream(&name).await {
                 eprintln!("could not delete stream {name}: {error}");
             }
         }
     }
-    if messages != accepted || distinct != messages {
-        bail!("the stream does not hold exactly one event per accepted command");
+    if !good {
+        bail!("a stream does not hold exactly one event per accepted command");
     }
     Ok(())
 }

@@ -27,9 +27,13 @@ pub enum AccountError {
     Inconsistent(#[from] receivables_domain::InvariantViolation),
 }
 
+/// A cached account. The slot is only touched under its customer's lock; the account is moved
+/// out and back in, never cloned.
+type Slot = Arc<std::sync::Mutex<Option<CustomerAccount>>>;
+
 pub struct Accounts<L> {
     log: Arc<L>,
-    cache: Cache<CustomerId, Arc<CustomerAccount>>,
+    cache: Cache<CustomerId, Slot>,
     locks: Vec<Mutex<()>>,
     hasher: RandomState,
 }
@@ -59,8 +63,12 @@ impl<L: EventLog> Accounts<L> {
     /// Takes the customer's account out of the cache, or loads it from the log. The caller holds
     /// the customer's lock and puts the account back with [`Accounts::put`].
     pub async fn take(&self, customer: &CustomerId) -> Result<CustomerAccount, AccountError> {
-        if let Some(cached) = self.cache.remove(customer) {
-            return Ok(Arc::unwrap_or_clone(cached));
+        if let Some(account) = self
+            .cache
+            .get(customer)
+            .and_then(|slot| slot.lock().ok()?.take())
+        {
+            return Ok(account);
         }
         let events = self.log.load(customer, Position::ZERO).await?;
         tracing::debug!(%customer, events = events.len(), "account loaded from the log");
@@ -81,7 +89,11 @@ impl<L: EventLog> Accounts<L> {
 
     /// Puts an up-to-date account back into the cache.
     pub fn put(&self, account: CustomerAccount) {
-        self.cache
-            .insert(account.customer_id().clone(), Arc::new(account));
+        let slot = self
+            .cache
+            .get_with_by_ref(account.customer_id(), Slot::default);
+        if let Ok(mut held) = slot.lock() {
+            *held = Some(account);
+        }
     }
 }

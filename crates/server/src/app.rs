@@ -13,7 +13,7 @@ use receivables_api::pb;
 use receivables_api::pb::command_service_server::CommandServiceServer;
 use receivables_eventlog::jetstream::JetStreamLog;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
 use crate::command_service::CommandGrpc;
@@ -114,7 +114,11 @@ impl Application {
             .add_service(health_service)
             .add_service(reflection)
             .add_service(commands)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
+            .serve_with_incoming_shutdown(
+                // Replies are small: send them at once rather than wait for more (Nagle).
+                TcpIncoming::from(self.listener).with_nodelay(Some(true)),
+                signal,
+            );
         tokio::pin!(server);
         let grace = self.shutdown_grace;
         tokio::select! {
