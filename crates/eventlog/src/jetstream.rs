@@ -74,6 +74,7 @@ impl JetStreamConfig {
             max_messages: -1,
             max_bytes: -1,
             max_messages_per_subject: -1,
+            max_consumers: -1,
             max_age: Duration::ZERO,
             max_message_size: i32::try_from(EVENT_BYTES_MAX).unwrap_or(i32::MAX),
             num_replicas: self.replicas,
@@ -231,6 +232,13 @@ impl EventLog for JetStreamLog {
             .await
             .map_err(unavailable)?;
         let pending = consumer.cached_info().num_pending;
+        // The consumer is ephemeral, but the server keeps an idle one for its inactivity
+        // threshold; after a cold start that would be one per customer loaded. Remove it once
+        // read, without making the caller wait for that.
+        let _removal = ConsumerRemoval {
+            stream: self.stream.clone(),
+            name: consumer.cached_info().name.clone(),
+        };
         if pending == 0 {
             return Ok(Vec::new());
         }
@@ -358,6 +366,26 @@ impl EventLog for JetStreamLog {
             .delete_expect_revision(&key, Some(entry.revision))
             .await
             .map_err(unavailable)
+    }
+}
+
+/// Deletes an ephemeral consumer in the background when dropped.
+struct ConsumerRemoval {
+    stream: stream::Stream,
+    name: String,
+}
+
+impl Drop for ConsumerRemoval {
+    fn drop(&mut self) {
+        let stream = self.stream.clone();
+        let name = std::mem::take(&mut self.name);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = stream.delete_consumer(&name).await {
+                    debug!(%error, consumer = %name, "could not remove a loading consumer");
+                }
+            });
+        }
     }
 }
 

