@@ -8,7 +8,42 @@ use std::time::{Duration, Instant};
 
 use receivables_tests::*;
 use tonic::Code;
+use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_types::StatusExt;
+
+type Health = tonic_health::pb::health_client::HealthClient<tonic::transport::Channel>;
+
+async fn health_client(service: &TestService) -> Health {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", service.address))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    tonic_health::pb::health_client::HealthClient::new(channel)
+}
+
+async fn serving_status(health: &mut Health) -> ServingStatus {
+    health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "receivables.v1.CommandService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status()
+}
+
+/// Polls the health service for up to ten seconds.
+async fn wait_for_status(health: &mut Health, wanted: ServingStatus) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if serving_status(health).await == wanted {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn commands_fail_unavailable_while_nats_is_down_and_succeed_after_it_returns() {
@@ -20,6 +55,9 @@ async fn commands_fail_unavailable_while_nats_is_down_and_succeed_after_it_retur
     let mut client = service.client().await;
     let first = invoice("C-1", "SUB-A", "INV-0", "100", "2026-05-01", "2026-05-31");
     client.issue_invoice(first.clone()).await.unwrap();
+
+    let mut health = health_client(&service).await;
+    assert_eq!(serving_status(&mut health).await, ServingStatus::Serving);
 
     nats.kill().await;
     let mut failed = Vec::new();
@@ -41,7 +79,16 @@ async fn commands_fail_unavailable_while_nats_is_down_and_succeed_after_it_retur
         failed.push(request);
     }
 
+    assert!(
+        wait_for_status(&mut health, ServingStatus::NotServing).await,
+        "health did not report NOT_SERVING while NATS was down"
+    );
+
     nats.restart().await;
+    assert!(
+        wait_for_status(&mut health, ServingStatus::Serving).await,
+        "health did not report SERVING after NATS returned"
+    );
     // The service reconnects by itself; resend the failed commands with their ids until accepted.
     let deadline = Instant::now() + Duration::from_secs(20);
     for request in &failed {

@@ -57,6 +57,35 @@ pub async fn connect_nats(url: &str, name: &str) -> anyhow::Result<async_nats::C
         .with_context(|| format!("cannot connect to NATS at {url}"))
 }
 
+/// How often the health status follows the NATS connection.
+const HEALTH_CHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Keeps `grpc.health.v1` in step with the event log: `SERVING` while connected to NATS,
+/// `NOT_SERVING` while not (commands would fail with `UNAVAILABLE`).
+async fn report_health(reporter: tonic_health::server::HealthReporter, client: async_nats::Client) {
+    // The server starts serving only after the log was opened, so it starts as SERVING.
+    let mut serving = Some(true);
+    let mut ticks = tokio::time::interval(HEALTH_CHECK_INTERVAL);
+    loop {
+        ticks.tick().await;
+        let connected = client.connection_state() == async_nats::connection::State::Connected;
+        if serving == Some(connected) {
+            continue;
+        }
+        if connected {
+            reporter
+                .set_serving::<CommandServiceServer<CommandGrpc<JetStreamLog>>>()
+                .await;
+        } else {
+            warn!("event log unreachable: reporting NOT_SERVING");
+            reporter
+                .set_not_serving::<CommandServiceServer<CommandGrpc<JetStreamLog>>>()
+                .await;
+        }
+        serving = Some(connected);
+    }
+}
+
 impl Application {
     pub async fn build(args: &CommandServiceArgs) -> anyhow::Result<Self> {
         let client = connect_nats(&args.nats_url, "receivables-command-service").await?;
@@ -96,6 +125,7 @@ impl Application {
         health_reporter
             .set_serving::<CommandServiceServer<CommandGrpc<JetStreamLog>>>()
             .await;
+        let health = tokio::spawn(report_health(health_reporter.clone(), self.client.clone()));
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -107,6 +137,11 @@ impl Application {
         let signal = async move {
             shutdown.await;
             info!("shutting down: finishing the commands in flight");
+            // Load balancers stop sending new calls while the ones in flight finish.
+            health.abort();
+            health_reporter
+                .set_not_serving::<CommandServiceServer<CommandGrpc<JetStreamLog>>>()
+                .await;
             let _ = stopping_tx.send(());
         };
         info!(%address, "command service listening");
