@@ -64,18 +64,19 @@ fn is_safe(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }
 
-macro_rules! safe_id {
-    ($(#[$doc:meta])* $name:ident) => {
+/// A text identifier checked when it is made: `parse` runs the check (which may also normalise,
+/// for instance trim), serde goes through `parse` as well, and the type prints as its text.
+macro_rules! validated_text {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
-            /// Validates `value` against the safe alphabet and [`ID_LENGTH_MAX`].
             pub fn parse(value: &str) -> Result<Self, IdError> {
-                check_text(value, ID_LENGTH_MAX, SAFE_ALPHABET, is_safe)?;
-                Ok(Self(value.to_owned()))
+                let check: fn(&str) -> Result<String, IdError> = $check;
+                check(value).map(Self)
             }
 
             pub fn as_str(&self) -> &str {
@@ -104,92 +105,46 @@ macro_rules! safe_id {
     };
 }
 
-safe_id!(
+/// The safe alphabet and [`ID_LENGTH_MAX`]: what may become a subject token or a key.
+fn safe_id(value: &str) -> Result<String, IdError> {
+    check_text(value, ID_LENGTH_MAX, SAFE_ALPHABET, is_safe)?;
+    Ok(value.to_owned())
+}
+
+validated_text!(
     /// A customer of the group: one account, one aggregate, one subject in the log.
-    CustomerId
+    CustomerId,
+    safe_id
 );
-safe_id!(
+validated_text!(
     /// A subsidiary (legal entity) of the group that sells on credit and posts transactions.
-    SubsidiaryId
+    SubsidiaryId,
+    safe_id
 );
-
-/// An invoice number, unique per subsidiary across all customers.
-///
-/// Invoice numbers come from subsidiaries' ERPs (`INV-2026-0001`, `SO/2026/17`), so `/` and `.`
-/// are allowed besides the safe alphabet; they never become subject tokens as they are.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct InvoiceNumber(String);
-
-impl InvoiceNumber {
-    pub fn parse(value: &str) -> Result<Self, IdError> {
+validated_text!(
+    /// An invoice number, unique per subsidiary across all customers.
+    ///
+    /// Invoice numbers come from subsidiaries' ERPs (`INV-2026-0001`, `SO/2026/17`), so `/` and
+    /// `.` are allowed besides the safe alphabet; they never become subject tokens as they are.
+    InvoiceNumber,
+    |value| {
         check_text(value, INVOICE_NUMBER_LENGTH_MAX, INVOICE_ALPHABET, |c| {
             is_safe(c) || c == '/' || c == '.'
         })?;
-        Ok(Self(value.to_owned()))
+        Ok(value.to_owned())
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for InvoiceNumber {
-    type Error = IdError;
-    fn try_from(value: String) -> Result<Self, IdError> {
-        Self::parse(&value)
-    }
-}
-
-impl From<InvoiceNumber> for String {
-    fn from(number: InvoiceNumber) -> String {
-        number.0
-    }
-}
-
-impl fmt::Display for InvoiceNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A person's name or login (approver, collector, principal): printable, bounded.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct PersonName(String);
-
-impl PersonName {
-    pub fn parse(value: &str) -> Result<Self, IdError> {
+);
+validated_text!(
+    /// A person's name or login (approver, collector): printable, bounded, trimmed.
+    PersonName,
+    |value| {
         let trimmed = value.trim();
         check_text(trimmed, NAME_LENGTH_MAX, "printable characters", |c| {
             !c.is_control()
         })?;
-        Ok(Self(trimmed.to_owned()))
+        Ok(trimmed.to_owned())
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for PersonName {
-    type Error = IdError;
-    fn try_from(value: String) -> Result<Self, IdError> {
-        Self::parse(&value)
-    }
-}
-
-impl From<PersonName> for String {
-    fn from(name: PersonName) -> String {
-        name.0
-    }
-}
-
-impl fmt::Display for PersonName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+);
 
 /// Bounded free text (a reason, a note, a payment reference). Control characters other than
 /// line breaks and tabs are refused so that logs and CSV exports stay readable.
