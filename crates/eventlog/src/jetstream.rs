@@ -17,9 +17,7 @@ use async_nats::jetstream::consumer::pull::OrderedConfig;
 use async_nats::jetstream::context::{Context, PublishErrorKind};
 use async_nats::jetstream::kv;
 use async_nats::jetstream::message::PublishMessage;
-use async_nats::jetstream::stream::{
-    self, DirectGetErrorKind, DiscardPolicy, RetentionPolicy, StorageType,
-};
+use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
 use async_trait::async_trait;
 use futures::StreamExt;
 use receivables_domain::{CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent};
@@ -305,15 +303,6 @@ impl EventLog for JetStreamLog {
         } else {
             Appended::New(position)
         })
-    }
-
-    async fn read(&self, position: Position) -> Result<Option<RecordedEvent>, LogError> {
-        self.ensure_connected()?;
-        match self.stream.direct_get(position.get()).await {
-            Ok(message) => codec::decode(&message.payload, position).map(Some),
-            Err(error) if matches!(error.kind(), DirectGetErrorKind::NotFound) => Ok(None),
-            Err(error) => Err(unavailable(error)),
-        }
     }
 
     async fn reserve_invoice_number(

@@ -64,9 +64,6 @@ pub trait EventLog: Send + Sync + 'static {
         expected: Position,
     ) -> Result<Appended, LogError>;
 
-    /// The event at `position`, if there is one.
-    async fn read(&self, position: Position) -> Result<Option<RecordedEvent>, LogError>;
-
     /// Reserves an invoice number for a command, across all customers. Reserving a number the
     /// same claim holds already succeeds (a retried command carries on).
     async fn reserve_invoice_number(

@@ -91,7 +91,10 @@ impl<L: EventLog> Executor<L> {
         let mut account = self.accounts.take(customer).await?;
         let caught_up = self.accounts.catch_up(&mut account).await;
         let snapshot = account.clone();
-        self.accounts.put(account);
+        // Asking about a customer that does not exist does not fill the cache.
+        if account.event_count() > 0 {
+            self.accounts.put(account);
+        }
         caught_up?;
         Ok(snapshot)
     }
@@ -103,7 +106,6 @@ impl<L: EventLog> Executor<L> {
         principal: &Principal,
     ) -> Result<Executed, ExecutionError> {
         let customer = &addressed.customer_id;
-        let command = &addressed.command;
         let _lock = self.accounts.lock(customer).await;
         let mut account = self.accounts.take(customer).await?;
         let result = self
@@ -117,7 +119,6 @@ impl<L: EventLog> Executor<L> {
         if let Ok(executed) = &result {
             Span::current().record("position", executed.event.position.get());
         }
-        debug!(command_id = %command.id, "executed");
         result
     }
 
@@ -232,5 +233,11 @@ async fn release<L: EventLog>(log: &L, reserved: &Option<(InvoiceKey, Claim)>) {
 
 /// Event ids are UUID v7: unique, and sortable by creation time for whoever reads them raw.
 fn new_event_id() -> EventId {
-    EventId::from_uuid(Uuid::now_v7()).unwrap_or_else(|_| new_event_id())
+    // A v7 UUID carries a timestamp and random bits, so it is never the nil UUID that
+    // `EventId` refuses: the loop runs once.
+    loop {
+        if let Ok(id) = EventId::from_uuid(Uuid::now_v7()) {
+            return id;
+        }
+    }
 }
