@@ -414,3 +414,65 @@ pub fn init_logging() {
             .try_init();
     }
 }
+
+/// A PostgreSQL database of its own for one test, with the read models' schema, dropped by
+/// [`TestDatabase::drop_database`]. The server is `RECEIVABLES_TEST_DATABASE_URL` (default
+/// `postgres://postgres@127.0.0.1:5432/postgres`, trust authentication).
+pub struct TestDatabase {
+    pub pool: sqlx::PgPool,
+    name: String,
+    admin: sqlx::PgPool,
+}
+
+impl TestDatabase {
+    /// Creates the database, or returns `None` (loudly) when no PostgreSQL server answers
+    /// outside CI; under CI that fails the test.
+    pub async fn create() -> Option<TestDatabase> {
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        let url = std::env::var("RECEIVABLES_TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let options: PgConnectOptions = url.parse().expect("database URL");
+        let admin = match PgPoolOptions::new()
+            .max_connections(2)
+            .connect_with(options.clone())
+            .await
+        {
+            Ok(pool) => pool,
+            Err(error) if servers_required() => {
+                panic!("PostgreSQL at {url} is required under CI: {error}")
+            }
+            Err(error) => {
+                eprintln!(
+                    "\n!!! SKIPPED: no PostgreSQL at {url} ({error}); this test did not run !!!\n"
+                );
+                return None;
+            }
+        };
+        let name = format!("receivables_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.database(&name))
+            .await
+            .expect("connect to test database");
+        receivables_projections::MIGRATOR
+            .run(&pool)
+            .await
+            .expect("migrations");
+        Some(TestDatabase { pool, name, admin })
+    }
+
+    /// Closes the pool and drops the database.
+    pub async fn drop_database(self) {
+        self.pool.close().await;
+        let _ = sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&self.admin)
+        .await;
+    }
+}

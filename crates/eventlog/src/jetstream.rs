@@ -20,6 +20,7 @@ use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
 use async_trait::async_trait;
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use receivables_domain::{CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent};
 use tracing::{debug, warn};
 
@@ -303,6 +304,43 @@ impl EventLog for JetStreamLog {
         } else {
             Appended::New(position)
         })
+    }
+
+    async fn follow(
+        &self,
+        after: Position,
+    ) -> Result<BoxStream<'static, Result<RecordedEvent, LogError>>, LogError> {
+        self.ensure_connected()?;
+        let deliver_policy = if after == Position::ZERO {
+            DeliverPolicy::All
+        } else {
+            DeliverPolicy::ByStartSequence {
+                start_sequence: after.get() + 1,
+            }
+        };
+        let consumer = self
+            .stream
+            .create_consumer(OrderedConfig {
+                deliver_policy,
+                ..Default::default()
+            })
+            .await
+            .map_err(unavailable)?;
+        let messages = consumer.messages().await.map_err(unavailable)?;
+        Ok(messages
+            .map(|message| {
+                let message = message.map_err(unavailable)?;
+                let info = message.info().map_err(unavailable)?;
+                codec::decode(&message.payload, Position::new(info.stream_sequence))
+            })
+            .boxed())
+    }
+
+    async fn last_position(&self) -> Result<Position, LogError> {
+        self.ensure_connected()?;
+        let mut stream = self.stream.clone();
+        let info = stream.info().await.map_err(unavailable)?;
+        Ok(Position::new(info.state.last_sequence))
     }
 
     async fn reserve_invoice_number(

@@ -10,6 +10,7 @@ pub mod error;
 pub mod jetstream;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use receivables_domain::{
     CommandId, CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent,
 };
@@ -63,6 +64,17 @@ pub trait EventLog: Send + Sync + 'static {
         envelope: &EventEnvelope,
         expected: Position,
     ) -> Result<Appended, LogError>;
+
+    /// Every event after `after`, in log order, then each new one as it is appended: the feed of
+    /// the projectors. The stream ends only with an error (the log went away), after which the
+    /// caller follows again from the last position it has.
+    async fn follow(
+        &self,
+        after: Position,
+    ) -> Result<BoxStream<'static, Result<RecordedEvent, LogError>>, LogError>;
+
+    /// The position of the last event in the log (`ZERO` when empty).
+    async fn last_position(&self) -> Result<Position, LogError>;
 
     /// Reserves an invoice number for a command, across all customers. Reserving a number the
     /// same claim holds already succeeds (a retried command carries on).

@@ -1,0 +1,128 @@
+//! The projector runtime: follow the log from the stored checkpoint, apply events in batches,
+//! each batch and its new checkpoint in one transaction.
+//!
+//! The database checkpoint is the truth, not a consumer's acknowledgement state: after a crash
+//! anywhere (before, during or after a commit) the projector resumes from what was committed, so
+//! every event is applied exactly once and the read model equals one rebuilt from position 1.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use receivables_domain::{Position, RecordedEvent};
+use receivables_eventlog::EventLog;
+use sqlx::PgPool;
+use tokio::sync::watch;
+use tokio_stream::StreamExt as _;
+use tracing::{debug, info, warn};
+
+use crate::{ProjectionError, checkpoint, open_items};
+
+/// Most events applied in one transaction.
+pub const BATCH_EVENTS_MAX: usize = 1_000;
+
+/// How long a batch waits to fill before it is applied anyway.
+pub const BATCH_WAIT: Duration = Duration::from_millis(20);
+
+/// Pause before following the log again after it went away.
+const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(500);
+
+/// Projects the log into the open-items read model.
+pub struct Projector<L> {
+    log: Arc<L>,
+    pool: PgPool,
+    applied: watch::Sender<Position>,
+}
+
+impl<L: EventLog> Projector<L> {
+    /// A projector resuming from the checkpoint in `pool` (migrated beforehand).
+    pub async fn new(log: Arc<L>, pool: PgPool) -> Result<Self, ProjectionError> {
+        let from = checkpoint::load(&pool, open_items::NAME).await?;
+        let (applied, _) = watch::channel(from);
+        Ok(Projector { log, pool, applied })
+    }
+
+    /// The last position applied and committed, updated after every batch.
+    pub fn applied(&self) -> watch::Receiver<Position> {
+        self.applied.subscribe()
+    }
+
+    /// Waits until the read model has applied `position`, for at most `timeout`. True when it has.
+    pub async fn wait_for(&self, position: Position, timeout: Duration) -> bool {
+        let mut applied = self.applied();
+        tokio::time::timeout(timeout, applied.wait_for(|at| *at >= position))
+            .await
+            .is_ok_and(|reached| reached.is_ok())
+    }
+
+    /// Follows the log until `shutdown` completes; the batch being applied is committed first.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), ProjectionError> {
+        tokio::pin!(shutdown);
+        loop {
+            let from = *self.applied.borrow();
+            let feed = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                feed = self.log.follow(from) => feed,
+            };
+            let feed = match feed {
+                Ok(feed) => feed,
+                Err(error) => {
+                    warn!(%error, "cannot follow the log; retrying");
+                    tokio::select! {
+                        () = &mut shutdown => return Ok(()),
+                        () = tokio::time::sleep(FOLLOW_RETRY_DELAY) => continue,
+                    }
+                }
+            };
+            info!(from = from.get(), "following the log");
+            let batches = feed.chunks_timeout(BATCH_EVENTS_MAX, BATCH_WAIT);
+            tokio::pin!(batches);
+            loop {
+                let batch = tokio::select! {
+                    () = &mut shutdown => return Ok(()),
+                    batch = batches.next() => batch,
+                };
+                let Some(batch) = batch else { break };
+                let mut events = Vec::with_capacity(batch.len());
+                let mut broken = None;
+                for item in batch {
+                    match item {
+                        Ok(event) => events.push(event),
+                        Err(error) => {
+                            broken = Some(error);
+                            break;
+                        }
+                    }
+                }
+                self.apply_batch(&events).await?;
+                if let Some(error) = broken {
+                    warn!(%error, "the log feed broke; following again from the checkpoint");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Applies a batch and the new checkpoint in one transaction. Events at or below the
+    /// checkpoint are skipped. Returns the checkpoint after the batch.
+    pub async fn apply_batch(&self, events: &[RecordedEvent]) -> Result<Position, ProjectionError> {
+        let mut transaction = self.pool.begin().await?;
+        // Read under the transaction: a second projector on the same database waits here.
+        let from = checkpoint::lock(&mut transaction, open_items::NAME).await?;
+        let mut last = from;
+        for event in events {
+            if event.position <= last {
+                continue;
+            }
+            open_items::apply(&mut transaction, event).await?;
+            last = event.position;
+        }
+        if last > from {
+            checkpoint::store(&mut transaction, open_items::NAME, last).await?;
+            transaction.commit().await?;
+            debug!(from = from.get(), to = last.get(), "batch applied");
+            self.applied.send_replace(last);
+        }
+        Ok(last)
+    }
+}
