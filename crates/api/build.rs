@@ -9,6 +9,7 @@ const PROTO_ROOT: &str = "../../proto";
 const PROTOS: &[&str] = &[
     "receivables/v1/types.proto",
     "receivables/v1/commands.proto",
+    "receivables/v1/queries.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

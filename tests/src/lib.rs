@@ -422,6 +422,7 @@ pub struct TestDatabase {
     pub pool: sqlx::PgPool,
     name: String,
     admin: sqlx::PgPool,
+    url: String,
 }
 
 impl TestDatabase {
@@ -455,14 +456,26 @@ impl TestDatabase {
             .expect("create test database");
         let pool = PgPoolOptions::new()
             .max_connections(4)
-            .connect_with(options.database(&name))
+            .connect_with(options.clone().database(&name))
             .await
             .expect("connect to test database");
         receivables_projections::MIGRATOR
             .run(&pool)
             .await
             .expect("migrations");
-        Some(TestDatabase { pool, name, admin })
+        use sqlx::ConnectOptions as _;
+        let url = options.database(&name).to_url_lossy().to_string();
+        Some(TestDatabase {
+            pool,
+            name,
+            admin,
+            url,
+        })
+    }
+
+    /// The URL of this database.
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 
     /// Closes the pool and drops the database.
@@ -474,5 +487,74 @@ impl TestDatabase {
         ))
         .execute(&self.admin)
         .await;
+    }
+}
+
+/// The read side (projector and query service) running in-process, stopped on drop.
+pub struct TestQueryService {
+    pub address: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestQueryService {
+    /// Starts against `nats_url` (whose stream the command service has created) and the
+    /// database `database_url`.
+    pub async fn start(nats_url: &str, database: &TestDatabase) -> TestQueryService {
+        let args = receivables::config::QueryServiceArgs::new(
+            "127.0.0.1:0".parse().unwrap(),
+            nats_url,
+            database.url(),
+        );
+        let app = receivables::read_app::ReadApplication::build(&args)
+            .await
+            .expect("query service");
+        let address = app.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TestQueryService {
+            address,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub async fn client(
+        &self,
+    ) -> receivables_api::pb::query_service_client::QueryServiceClient<Channel> {
+        let endpoint = format!("http://{}", self.address);
+        for _ in 0..100 {
+            if let Ok(client) =
+                receivables_api::pb::query_service_client::QueryServiceClient::connect(
+                    endpoint.clone(),
+                )
+                .await
+            {
+                return client;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("cannot connect to the query service at {endpoint}");
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("query service task")
+                .expect("query service result");
+        }
+    }
+}
+
+impl Drop for TestQueryService {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }

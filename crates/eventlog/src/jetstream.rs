@@ -178,6 +178,33 @@ impl JetStreamLog {
         })
     }
 
+    /// Attaches to a stream and bucket that the command service created, changing nothing of
+    /// their configuration (readers must not undo the writer's replicas or limits).
+    pub async fn attach(
+        client: async_nats::Client,
+        config: JetStreamConfig,
+    ) -> Result<Self, LogError> {
+        let mut context = async_nats::jetstream::new(client.clone());
+        context.set_timeout(config.request_timeout);
+        let stream = context.get_stream(&config.stream).await.map_err(|e| {
+            LogError::Unavailable(format!(
+                "stream {} not found ({e}); the command service creates it at start-up",
+                config.stream
+            ))
+        })?;
+        let numbers = context
+            .get_key_value(&config.invoice_numbers_bucket)
+            .await
+            .map_err(unavailable)?;
+        Ok(JetStreamLog {
+            client,
+            context,
+            stream,
+            numbers,
+            config,
+        })
+    }
+
     pub fn config(&self) -> &JetStreamConfig {
         &self.config
     }

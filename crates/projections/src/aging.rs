@@ -207,6 +207,203 @@ pub async fn report(
         .collect()
 }
 
+/// Most open items on one page.
+pub const PAGE_SIZE_MAX: u32 = 1_000;
+
+/// Page size when the caller gives none.
+pub const PAGE_SIZE_DEFAULT: u32 = 100;
+
+/// Why a page request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    #[error("page size must be 1 to {PAGE_SIZE_MAX}, got {0}")]
+    Size(u32),
+    #[error("the page token is not one this service gave out")]
+    Token,
+    #[error("bucket {bucket} does not exist; the report has buckets 0 to {last}")]
+    Bucket { bucket: usize, last: usize },
+}
+
+/// One open invoice as of the request's date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenItemLine {
+    pub subsidiary_id: String,
+    pub invoice_number: String,
+    pub customer_id: String,
+    pub amount: Money,
+    pub open: Money,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    /// Days from the reference date (due or issue) to the as-of date; negative when not due.
+    pub days: i64,
+    pub over_limit: bool,
+}
+
+/// A page of open items and the token of the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenItemsPage {
+    pub items: Vec<OpenItemLine>,
+    pub next_page_token: Option<String>,
+}
+
+/// Where a page starts: after this reference date, subsidiary and invoice number.
+fn encode_token(reference: NaiveDate, subsidiary: &str, number: &str) -> String {
+    hex::encode(format!("{reference}\u{1f}{subsidiary}\u{1f}{number}"))
+}
+
+fn decode_token(token: &str) -> Result<(NaiveDate, String, String), PageError> {
+    let bytes = hex::decode(token).map_err(|_| PageError::Token)?;
+    let text = String::from_utf8(bytes).map_err(|_| PageError::Token)?;
+    let mut parts = text.split('\u{1f}');
+    let (Some(reference), Some(subsidiary), Some(number), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(PageError::Token);
+    };
+    let reference =
+        NaiveDate::parse_from_str(reference, "%Y-%m-%d").map_err(|_| PageError::Token)?;
+    Ok((reference, subsidiary.to_owned(), number.to_owned()))
+}
+
+/// The reference dates of a bucket, inclusive, as `(earliest, latest)`; `None` is unbounded.
+fn bucket_dates(
+    request: &AgingRequest,
+    bucket: usize,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>), PageError> {
+    let edges = &request.edges_days;
+    let last = edges.len() + 1;
+    let days_before = |days: u32| request.as_of - chrono::Days::new(u64::from(days));
+    match bucket {
+        0 => Ok((Some(request.as_of), None)),
+        b if b <= edges.len() => {
+            let newest = if b == 1 { 1 } else { edges[b - 2] + 1 };
+            Ok((Some(days_before(edges[b - 1])), Some(days_before(newest))))
+        }
+        b if b == last => Ok((None, Some(days_before(edges[edges.len() - 1] + 1)))),
+        b => Err(PageError::Bucket { bucket: b, last }),
+    }
+}
+
+/// The open invoices of the request's scope as of its date, oldest reference date first, a page
+/// at a time; `bucket` narrows them to one bucket of the report.
+pub async fn open_items(
+    pool: &PgPool,
+    request: &AgingRequest,
+    bucket: Option<usize>,
+    page_size: u32,
+    page_token: Option<&str>,
+) -> Result<OpenItemsPage, OpenItemsError> {
+    let size = match page_size {
+        0 => PAGE_SIZE_DEFAULT,
+        size if size <= PAGE_SIZE_MAX => size,
+        size => return Err(PageError::Size(size).into()),
+    };
+    let (earliest, latest) = match bucket {
+        Some(bucket) => bucket_dates(request, bucket)?,
+        None => (None, None),
+    };
+    let after = page_token.map(decode_token).transpose()?;
+    let reference = match request.basis {
+        Basis::DueDate => "i.due_date",
+        Basis::InvoiceDate => "i.issue_date",
+    };
+    let sql = format!(
+        "SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
+                (i.amount_minor - COALESCE(a.applied, 0))::BIGINT, i.issue_date, i.due_date,
+                i.over_limit, {reference}
+         FROM invoices i
+         LEFT JOIN (SELECT subsidiary_id, invoice_number, SUM(amount_minor) AS applied
+                    FROM allocations WHERE received_date <= $1
+                    GROUP BY subsidiary_id, invoice_number) a
+           USING (subsidiary_id, invoice_number)
+         WHERE i.issue_date <= $1
+           AND i.amount_minor - COALESCE(a.applied, 0) <> 0
+           AND ($2::TEXT IS NULL OR i.subsidiary_id = $2)
+           AND ($3::TEXT IS NULL OR i.customer_id = $3)
+           AND ($4::TEXT IS NULL OR i.currency = $4)
+           AND ($5::DATE IS NULL OR {reference} >= $5)
+           AND ($6::DATE IS NULL OR {reference} <= $6)
+           AND ($7::DATE IS NULL OR ({reference}, i.subsidiary_id, i.invoice_number) > ($7, $8, $9))
+         ORDER BY {reference}, i.subsidiary_id, i.invoice_number
+         LIMIT $10"
+    );
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        NaiveDate,
+        NaiveDate,
+        bool,
+        NaiveDate,
+    );
+    let rows: Vec<Row> = sqlx::query_as(&sql)
+        .bind(request.as_of)
+        .bind(request.subsidiary.as_ref().map(SubsidiaryId::as_str))
+        .bind(request.customer.as_ref().map(CustomerId::as_str))
+        .bind(request.currency.map(Currency::code))
+        .bind(earliest)
+        .bind(latest)
+        .bind(after.as_ref().map(|a| a.0))
+        .bind(after.as_ref().map(|a| a.1.clone()))
+        .bind(after.as_ref().map(|a| a.2.clone()))
+        .bind(i64::from(size) + 1)
+        .fetch_all(pool)
+        .await
+        .map_err(ProjectionError::from)?;
+    let more = rows.len() > size as usize;
+    let mut items = Vec::with_capacity(rows.len().min(size as usize));
+    let mut next_page_token = None;
+    for (index, row) in rows.into_iter().enumerate() {
+        let (
+            subsidiary_id,
+            invoice_number,
+            customer_id,
+            code,
+            amount,
+            open,
+            issue,
+            due,
+            over,
+            reference,
+        ) = row;
+        if index == size as usize {
+            break;
+        }
+        if more && index + 1 == size as usize {
+            next_page_token = Some(encode_token(reference, &subsidiary_id, &invoice_number));
+        }
+        let currency = Currency::parse(&code)
+            .map_err(|e| ProjectionError::Stored(format!("currency {code}: {e}")))?;
+        items.push(OpenItemLine {
+            subsidiary_id,
+            invoice_number,
+            customer_id,
+            amount: from_minor(amount, currency),
+            open: from_minor(open, currency),
+            issue_date: issue,
+            due_date: due,
+            days: (request.as_of - reference).num_days(),
+            over_limit: over,
+        });
+    }
+    Ok(OpenItemsPage {
+        items,
+        next_page_token,
+    })
+}
+
+/// Why open items could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenItemsError {
+    #[error(transparent)]
+    Page(#[from] PageError),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +423,44 @@ mod tests {
         assert_eq!(r.bucket(90), 3);
         assert_eq!(r.bucket(120), 4);
         assert_eq!(r.bucket(121), 5);
+    }
+
+    #[test]
+    fn bucket_dates_match_the_buckets() {
+        let r = request(); // as of 2026-06-30, edges 30/60/90/120
+        let d = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        assert_eq!(bucket_dates(&r, 0).unwrap(), (Some(d("2026-06-30")), None));
+        // 1-30 days: due 2026-05-31 (30 days) to 2026-06-29 (1 day).
+        assert_eq!(
+            bucket_dates(&r, 1).unwrap(),
+            (Some(d("2026-05-31")), Some(d("2026-06-29")))
+        );
+        // 31-60 days: due 2026-05-01 (60 days) to 2026-05-30 (31 days).
+        assert_eq!(
+            bucket_dates(&r, 2).unwrap(),
+            (Some(d("2026-05-01")), Some(d("2026-05-30")))
+        );
+        // Over 120 days: due 2026-03-01 (121 days) or earlier.
+        assert_eq!(bucket_dates(&r, 5).unwrap(), (None, Some(d("2026-03-01"))));
+        assert_eq!(
+            bucket_dates(&r, 6),
+            Err(PageError::Bucket { bucket: 6, last: 5 })
+        );
+    }
+
+    #[test]
+    fn page_tokens_round_trip_and_garbage_is_refused() {
+        let reference = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+        let token = encode_token(reference, "SUB-1", "INV/7.1");
+        assert_eq!(
+            decode_token(&token).unwrap(),
+            (reference, "SUB-1".to_owned(), "INV/7.1".to_owned())
+        );
+        assert_eq!(decode_token("zz"), Err(PageError::Token));
+        assert_eq!(
+            decode_token(&hex::encode("2026-01-31")),
+            Err(PageError::Token)
+        );
     }
 
     #[test]

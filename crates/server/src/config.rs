@@ -28,6 +28,87 @@ pub enum LogFormat {
 pub enum CliCommand {
     /// Run the command service (the write side) against a NATS JetStream server.
     ServeCommands(CommandServiceArgs),
+    /// Run the projector and the query service (the read side) against NATS and PostgreSQL.
+    ServeQueries(QueryServiceArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryServiceArgs {
+    /// Address the gRPC server listens on.
+    #[arg(
+        long,
+        env = "RECEIVABLES_QUERY_LISTEN",
+        default_value = "127.0.0.1:50052"
+    )]
+    pub listen: SocketAddr,
+
+    /// NATS server URL (several may be given, comma separated, for a cluster).
+    #[arg(
+        long,
+        env = "RECEIVABLES_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+
+    /// JetStream stream that holds the events.
+    #[arg(long, env = "RECEIVABLES_STREAM", default_value = "RECEIVABLES")]
+    pub stream: String,
+
+    /// Subject prefix of the events.
+    #[arg(long, env = "RECEIVABLES_SUBJECT_PREFIX", default_value = "ar.events")]
+    pub subject_prefix: String,
+
+    /// Key-value bucket of invoice-number reservations (created if missing).
+    #[arg(
+        long,
+        env = "RECEIVABLES_INVOICE_NUMBERS_BUCKET",
+        default_value = "RECEIVABLES_INVOICE_NUMBERS"
+    )]
+    pub invoice_numbers_bucket: String,
+
+    /// PostgreSQL database of the read models.
+    #[arg(
+        long,
+        env = "RECEIVABLES_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/receivables"
+    )]
+    pub database_url: String,
+
+    /// Most connections to the read-model database.
+    #[arg(
+        long,
+        env = "RECEIVABLES_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 8
+    )]
+    pub database_max_connections: u32,
+}
+
+impl QueryServiceArgs {
+    pub fn new(
+        listen: SocketAddr,
+        nats_url: impl Into<String>,
+        database_url: impl Into<String>,
+    ) -> Self {
+        let defaults = JetStreamConfig::default();
+        QueryServiceArgs {
+            listen,
+            nats_url: nats_url.into(),
+            stream: defaults.stream,
+            subject_prefix: defaults.subject_prefix,
+            invoice_numbers_bucket: defaults.invoice_numbers_bucket,
+            database_url: database_url.into(),
+            database_max_connections: 8,
+        }
+    }
+
+    pub fn jetstream(&self) -> JetStreamConfig {
+        JetStreamConfig {
+            stream: self.stream.clone(),
+            subject_prefix: self.subject_prefix.clone(),
+            invoice_numbers_bucket: self.invoice_numbers_bucket.clone(),
+            ..JetStreamConfig::default()
+        }
+    }
 }
 
 /// Default size of the account cache, in customers.

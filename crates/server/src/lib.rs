@@ -8,5 +8,7 @@ pub mod app;
 pub mod command_service;
 pub mod config;
 pub mod execution;
+pub mod query_service;
+pub mod read_app;
 pub mod shutdown;
 pub mod telemetry;

@@ -3,6 +3,7 @@
 use clap::Parser;
 use receivables::app::Application;
 use receivables::config::{Cli, CliCommand};
+use receivables::read_app::ReadApplication;
 use receivables::{shutdown, telemetry};
 
 #[tokio::main]
@@ -12,6 +13,10 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         CliCommand::ServeCommands(args) => {
             let app = Application::build(&args).await?;
+            app.run_until(shutdown::signal()).await
+        }
+        CliCommand::ServeQueries(args) => {
+            let app = ReadApplication::build(&args).await?;
             app.run_until(shutdown::signal()).await
         }
     }

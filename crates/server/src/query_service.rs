@@ -1,0 +1,305 @@
+//! The gRPC `QueryService`: reads each request into a query, waits for `min_position`, and
+//! answers from the read models.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use receivables_api::{pb, responses, status};
+use receivables_domain::calendar::parse_business_date;
+use receivables_domain::refusal::FieldViolation;
+use receivables_domain::{Currency, CustomerId, Position, Refusal, SubsidiaryId};
+use receivables_eventlog::EventLog;
+use receivables_projections::ProjectionError;
+use receivables_projections::aging::{self, AgingRequest, Basis, GroupBy, OpenItemsError};
+use receivables_projections::runtime::Projector;
+use sqlx::PgPool;
+use tonic::metadata::MetadataMap;
+use tonic::{Code, Request, Response, Status};
+use tracing::error;
+
+/// Longest wait for `min_position` when the call has no deadline of its own.
+pub const MIN_POSITION_WAIT_MAX: Duration = Duration::from_secs(10);
+
+/// Time kept back from the call's deadline to answer "not yet" before the caller gives up.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
+
+pub struct QueryGrpc<L> {
+    pool: PgPool,
+    projector: Arc<Projector<L>>,
+}
+
+impl<L: EventLog> QueryGrpc<L> {
+    pub fn new(pool: PgPool, projector: Arc<Projector<L>>) -> Self {
+        QueryGrpc { pool, projector }
+    }
+
+    /// Waits until the read model has applied `min_position`, within the call's deadline.
+    /// Returns the position applied when the query runs.
+    async fn ready(&self, metadata: &MetadataMap, min_position: u64) -> Result<Position, Status> {
+        let wanted = Position::new(min_position);
+        let wait = deadline(metadata)
+            .map_or(MIN_POSITION_WAIT_MAX, |d| d.saturating_sub(DEADLINE_MARGIN))
+            .min(MIN_POSITION_WAIT_MAX);
+        if !self.projector.wait_for(wanted, wait).await {
+            let applied = *self.projector.applied().borrow();
+            let mut details = tonic_types::ErrorDetails::new();
+            details.set_error_info(
+                "PROJECTION_BEHIND",
+                receivables_api::ERROR_DOMAIN,
+                [
+                    ("applied_position".to_owned(), applied.to_string()),
+                    ("min_position".to_owned(), wanted.to_string()),
+                ]
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+            );
+            return Err(<Status as tonic_types::StatusExt>::with_error_details(
+                Code::DeadlineExceeded,
+                format!("the read model has applied position {applied}, not yet {wanted}"),
+                details,
+            ));
+        }
+        Ok(*self.projector.applied().borrow())
+    }
+}
+
+/// The call's deadline from its `grpc-timeout` header ("100m", "5S": value and unit).
+fn deadline(metadata: &MetadataMap) -> Option<Duration> {
+    let text = metadata.get("grpc-timeout")?.to_str().ok()?;
+    let (value, unit) = text.split_at(text.len().checked_sub(1)?);
+    let value: u64 = value.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(value.saturating_mul(3600)),
+        "M" => Duration::from_secs(value.saturating_mul(60)),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    })
+}
+
+fn internal(error: ProjectionError) -> Status {
+    error!(%error, "query failed");
+    status::with_reason(Code::Internal, "READ_MODEL_ERROR", error.to_string())
+}
+
+fn refused(violations: Vec<FieldViolation>) -> Status {
+    status::refusal(&Refusal::invalid(violations))
+}
+
+/// Reads an aging scope; every bad field is reported at once.
+fn aging_request(
+    scope: Option<&pb::AgingScope>,
+    path: &str,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<AgingRequest> {
+    let default = pb::AgingScope::default();
+    let scope = scope.unwrap_or(&default);
+    let field = |name: &str| format!("{path}.{name}");
+    let as_of = if scope.as_of.is_empty() {
+        Some(Utc::now().date_naive())
+    } else {
+        parse_business_date(&scope.as_of)
+            .map_err(|e| violations.push(FieldViolation::new(field("as_of"), e)))
+            .ok()
+    };
+    let basis = match pb::AgingBasis::try_from(scope.basis) {
+        Ok(pb::AgingBasis::Unspecified | pb::AgingBasis::DueDate) => Some(Basis::DueDate),
+        Ok(pb::AgingBasis::InvoiceDate) => Some(Basis::InvoiceDate),
+        Err(_) => {
+            violations.push(FieldViolation::new(
+                field("basis"),
+                format!("{} is not a known value", scope.basis),
+            ));
+            None
+        }
+    };
+    let subsidiary = optional(&scope.subsidiary_id).and_then(|id| {
+        SubsidiaryId::parse(id)
+            .map_err(|e| violations.push(FieldViolation::new(field("subsidiary_id"), e)))
+            .ok()
+    });
+    let customer = optional(&scope.customer_id).and_then(|id| {
+        CustomerId::parse(id)
+            .map_err(|e| violations.push(FieldViolation::new(field("customer_id"), e)))
+            .ok()
+    });
+    let currency = optional(&scope.currency).and_then(|code| {
+        Currency::parse(code)
+            .map_err(|e| violations.push(FieldViolation::new(field("currency"), e)))
+            .ok()
+    });
+    let mut request = AgingRequest::new(as_of?);
+    if !scope.bucket_edges_days.is_empty() {
+        request = request
+            .with_edges(scope.bucket_edges_days.clone())
+            .map_err(|e| violations.push(FieldViolation::new(field("bucket_edges_days"), e)))
+            .ok()?;
+    }
+    request.basis = basis?;
+    request.subsidiary = subsidiary;
+    request.customer = customer;
+    request.currency = currency;
+    Some(request)
+}
+
+/// An optional text field: empty means absent.
+fn optional(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
+}
+
+/// "current", "1-30", ..., "over 120".
+fn bucket_labels(edges: &[u32]) -> Vec<String> {
+    let mut labels = vec!["current".to_owned()];
+    let mut from = 1;
+    for edge in edges {
+        labels.push(format!("{from}-{edge}"));
+        from = edge + 1;
+    }
+    if let Some(last) = edges.last() {
+        labels.push(format!("over {last}"));
+    }
+    labels
+}
+
+fn date(date: NaiveDate) -> String {
+    responses::date(date)
+}
+
+#[tonic::async_trait]
+impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
+    async fn get_aging_report(
+        &self,
+        request: Request<pb::GetAgingReportRequest>,
+    ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let mut violations = Vec::new();
+        let aging = aging_request(message.scope.as_ref(), "scope", &mut violations);
+        let group_by = match pb::AgingGroupBy::try_from(message.group_by) {
+            Ok(pb::AgingGroupBy::Unspecified | pb::AgingGroupBy::Customer) => {
+                Some(GroupBy::Customer)
+            }
+            Ok(pb::AgingGroupBy::Subsidiary) => Some(GroupBy::Subsidiary),
+            Ok(pb::AgingGroupBy::Group) => Some(GroupBy::Group),
+            Err(_) => {
+                violations.push(FieldViolation::new(
+                    "group_by",
+                    format!("{} is not a known value", message.group_by),
+                ));
+                None
+            }
+        };
+        let (Some(mut aging), Some(group_by), true) = (aging, group_by, violations.is_empty())
+        else {
+            return Err(refused(violations));
+        };
+        aging.group_by = group_by;
+        let position = self.ready(&metadata, message.min_position).await?;
+        let report = aging::report(&self.pool, &aging).await.map_err(internal)?;
+        let labels = bucket_labels(aging.edges_days());
+        let lines = report
+            .into_iter()
+            .map(|line| pb::AgingLine {
+                group: line.group,
+                currency: line.currency.code().to_owned(),
+                buckets: line
+                    .buckets
+                    .into_iter()
+                    .zip(&labels)
+                    .map(|(amount, label)| pb::AgingBucket {
+                        label: label.clone(),
+                        amount: Some(responses::money(amount)),
+                    })
+                    .collect(),
+                open_total: Some(responses::money(line.open_total)),
+                unapplied: Some(responses::money(line.unapplied)),
+            })
+            .collect();
+        Ok(Response::new(pb::GetAgingReportResponse {
+            as_of: date(aging.as_of),
+            lines,
+            position: position.get(),
+        }))
+    }
+
+    async fn list_open_items(
+        &self,
+        request: Request<pb::ListOpenItemsRequest>,
+    ) -> Result<Response<pb::ListOpenItemsResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let mut violations = Vec::new();
+        let Some(aging) = aging_request(message.scope.as_ref(), "scope", &mut violations) else {
+            return Err(refused(violations));
+        };
+        if !violations.is_empty() {
+            return Err(refused(violations));
+        }
+        let position = self.ready(&metadata, message.min_position).await?;
+        let token = (!message.page_token.is_empty()).then_some(message.page_token.as_str());
+        let bucket = message
+            .bucket
+            .map(|b| usize::try_from(b).unwrap_or(usize::MAX));
+        let page = aging::open_items(&self.pool, &aging, bucket, message.page_size, token)
+            .await
+            .map_err(|error| match error {
+                OpenItemsError::Page(page) => {
+                    let field = match page {
+                        aging::PageError::Size(_) => "page_size",
+                        aging::PageError::Token => "page_token",
+                        aging::PageError::Bucket { .. } => "bucket",
+                    };
+                    refused(vec![FieldViolation::new(field, page)])
+                }
+                OpenItemsError::Projection(error) => internal(error),
+            })?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|item| pb::OpenItem {
+                invoice: Some(pb::InvoiceRef {
+                    subsidiary_id: item.subsidiary_id,
+                    invoice_number: item.invoice_number,
+                }),
+                customer_id: item.customer_id,
+                amount: Some(responses::money(item.amount)),
+                open_amount: Some(responses::money(item.open)),
+                issue_date: date(item.issue_date),
+                due_date: date(item.due_date),
+                days: item.days,
+                over_limit: item.over_limit,
+            })
+            .collect();
+        Ok(Response::new(pb::ListOpenItemsResponse {
+            items,
+            next_page_token: page.next_page_token.unwrap_or_default(),
+            position: position.get(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_the_edges() {
+        assert_eq!(
+            bucket_labels(&[30, 60, 90, 120]),
+            vec!["current", "1-30", "31-60", "61-90", "91-120", "over 120"]
+        );
+    }
+
+    #[test]
+    fn grpc_timeouts_are_read() {
+        let mut metadata = MetadataMap::new();
+        assert_eq!(deadline(&metadata), None);
+        metadata.insert("grpc-timeout", "250m".parse().unwrap());
+        assert_eq!(deadline(&metadata), Some(Duration::from_millis(250)));
+        metadata.insert("grpc-timeout", "3S".parse().unwrap());
+        assert_eq!(deadline(&metadata), Some(Duration::from_secs(3)));
+        metadata.insert("grpc-timeout", "x".parse().unwrap());
+        assert_eq!(deadline(&metadata), None);
+    }
+}
