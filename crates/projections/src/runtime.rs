@@ -110,13 +110,15 @@ impl<L: EventLog> Projector<L> {
         // Read under the transaction: a second projector on the same database waits here.
         let from = checkpoint::lock(&mut transaction, open_items::NAME).await?;
         let mut last = from;
+        let mut fresh = Vec::with_capacity(events.len());
         for event in events {
             if event.position <= last {
                 continue;
             }
-            open_items::apply(&mut transaction, event).await?;
+            fresh.push(event);
             last = event.position;
         }
+        open_items::apply_all(&mut transaction, &fresh).await?;
         if last > from {
             checkpoint::store(&mut transaction, open_items::NAME, last).await?;
             transaction.commit().await?;
