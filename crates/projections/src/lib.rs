@@ -7,9 +7,12 @@
 
 pub mod aging;
 pub mod checkpoint;
+pub mod exposure;
 pub mod minor_units;
 pub mod open_items;
+pub mod promises;
 pub mod runtime;
+pub mod work_queue;
 
 /// The read models' schema, as sqlx migrations.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

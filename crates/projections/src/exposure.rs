@@ -1,0 +1,709 @@
+//! Credit exposure per customer as of a business date, and the report of customers sorted by
+//! utilisation or exposure (with the breaches on request).
+//!
+//! For a customer and a currency, as of `as_of` (a business date: invoices issued and payments
+//! received after it do not count):
+//!
+//! ```text
+//! open        = sum over invoices issued <= as_of of (amount - allocations received <= as_of)
+//! unapplied   = sum of the unapplied part of payments received <= as_of
+//! exposure    = open - unapplied                  (negative when cash exceeds the invoices)
+//! overdue     = open amount of the invoices with due_date < as_of
+//! oldest days past due = as_of - due_date of the oldest overdue invoice still open (> 0)
+//! available   = limit - exposure                  (negative when over the limit)
+//! utilisation = exposure / limit, rounded half away from zero to 4 decimal places;
+//!               none when there is no limit or the limit is zero
+//! over_limit  = exposure > limit                  (false without a limit)
+//! last payment date = the customer's latest received_date <= as_of, in any currency
+//! ```
+//!
+//! A customer with a limit has one line, in the limit's currency: the limit is group-wide and,
+//! as in the write side's credit check, there is no currency conversion, so its items in other
+//! currencies are not on that line. A customer without a limit has one line per currency it has
+//! invoices or payments in as of the date. A customer with a limit and no items has a line with
+//! zero exposure.
+//!
+//! The limit, policy and grade are the customer's current credit terms: the read model keeps
+//! only the latest terms, so an exposure as of a past date is measured against today's limit.
+//!
+//! The database sums open amounts, overdue amounts and unapplied cash per customer and currency;
+//! the lines, ratios, filters, order and pages are made in Rust. Amounts stay integer minor
+//! units until they become [`Money`].
+//!
+//! Pages follow a stable order (the sort key descending, then customer id, then currency) and
+//! continue after the last line of the previous page (keyset paging): a line is never listed
+//! twice across pages. This module also holds the paging shared with the work queue.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use receivables_domain::credit::{CreditGrade, CreditPolicy};
+use receivables_domain::{Currency, CustomerId, Money};
+use rust_decimal::{Decimal, RoundingStrategy};
+use sqlx::PgPool;
+
+use crate::ProjectionError;
+use crate::minor_units::from_minor;
+use crate::promises::{stored_currency, stored_customer};
+
+/// Most lines (or work items) one page may carry.
+pub const PAGE_SIZE_MAX: u32 = 1_000;
+
+/// Lines per page when the caller does not say.
+pub const PAGE_SIZE_DEFAULT: u32 = 100;
+
+/// Longest page token accepted, in characters (the tokens this module writes are far shorter).
+pub const PAGE_TOKEN_LENGTH_MAX: usize = 512;
+
+/// Decimal places of a utilisation ratio (0.8125 = 81.25 %).
+pub const UTILISATION_DECIMALS: u32 = 4;
+
+/// The version written first in every page token.
+const PAGE_TOKEN_VERSION: &str = "v1";
+
+/// Why a page size or a page token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageRequestError {
+    #[error("page size must be between 1 and {PAGE_SIZE_MAX}, got {0}")]
+    PageSize(u32),
+    #[error("page token is malformed: {0}")]
+    MalformedToken(&'static str),
+    #[error("page token was issued for another query: {0}")]
+    ForeignToken(&'static str),
+}
+
+/// Checks a page size: 1..=[`PAGE_SIZE_MAX`].
+pub fn check_page_size(page_size: u32) -> Result<u32, PageRequestError> {
+    if page_size == 0 || page_size > PAGE_SIZE_MAX {
+        return Err(PageRequestError::PageSize(page_size));
+    }
+    Ok(page_size)
+}
+
+/// Where a page ends: the sort key of its last line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    /// The sort value; `None` sorts after every value.
+    pub value: Option<Decimal>,
+    pub customer: CustomerId,
+    pub currency: Currency,
+}
+
+/// The listing order: value descending (none last), then customer id, then currency code.
+pub(crate) fn compare(a: &Cursor, b: &Cursor) -> Ordering {
+    // `Option`'s order puts `None` first, so descending puts it last.
+    b.value
+        .cmp(&a.value)
+        .then_with(|| a.customer.cmp(&b.customer))
+        .then_with(|| a.currency.code().cmp(b.currency.code()))
+}
+
+/// Sorts `items` in the listing order and cuts the page after `after`; the cursor of the page's
+/// last item when more items follow.
+pub(crate) fn page<T>(
+    mut items: Vec<T>,
+    key: impl Fn(&T) -> Cursor,
+    after: Option<&Cursor>,
+    page_size: u32,
+) -> (Vec<T>, Option<Cursor>) {
+    items.sort_by(|a, b| compare(&key(a), &key(b)));
+    let start = after.map_or(0, |after| {
+        items.partition_point(|item| compare(&key(item), after) != Ordering::Greater)
+    });
+    let size = usize::try_from(page_size).unwrap_or(usize::MAX);
+    let mut rest = items.split_off(start);
+    let more = rest.len() > size;
+    rest.truncate(size);
+    let next = if more { rest.last().map(&key) } else { None };
+    (rest, next)
+}
+
+/// An opaque page token: the query kind, the as-of date and the cursor, hex-encoded text.
+pub(crate) fn encode_token(kind: &str, as_of: NaiveDate, cursor: &Cursor) -> String {
+    let value = cursor
+        .value
+        .map_or_else(|| "-".to_owned(), |v| v.to_string());
+    let text = format!(
+        "{PAGE_TOKEN_VERSION}|{kind}|{as_of}|{value}|{}|{}",
+        cursor.customer, cursor.currency
+    );
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a token written by [`encode_token`] for the same query kind and as-of date.
+pub(crate) fn decode_token(
+    token: &str,
+    kind: &str,
+    as_of: NaiveDate,
+) -> Result<Cursor, PageRequestError> {
+    use PageRequestError::{ForeignToken, MalformedToken};
+    if token.is_empty() {
+        return Err(MalformedToken("empty"));
+    }
+    if token.len() > PAGE_TOKEN_LENGTH_MAX {
+        return Err(MalformedToken("too long"));
+    }
+    if !token.len().is_multiple_of(2) || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(MalformedToken("not a token of this service"));
+    }
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&token[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| MalformedToken("not a token of this service"))?;
+    let text = String::from_utf8(bytes).map_err(|_| MalformedToken("not UTF-8"))?;
+    let fields: Vec<&str> = text.split('|').collect();
+    let [version, token_kind, token_as_of, value, customer, currency] = fields[..] else {
+        return Err(MalformedToken("wrong number of fields"));
+    };
+    if version != PAGE_TOKEN_VERSION {
+        return Err(MalformedToken("unknown version"));
+    }
+    if token_kind != kind {
+        return Err(ForeignToken("another listing or sort order"));
+    }
+    let token_as_of = NaiveDate::parse_from_str(token_as_of, "%Y-%m-%d")
+        .map_err(|_| MalformedToken("bad date"))?;
+    if token_as_of != as_of {
+        return Err(ForeignToken("another as-of date"));
+    }
+    let value = match value {
+        "-" => None,
+        text => Some(Decimal::from_str(text).map_err(|_| MalformedToken("bad sort value"))?),
+    };
+    Ok(Cursor {
+        value,
+        customer: CustomerId::parse(customer).map_err(|_| MalformedToken("bad customer"))?,
+        currency: Currency::parse(currency).map_err(|_| MalformedToken("bad currency"))?,
+    })
+}
+
+/// What the report is sorted by (descending), before customer id and currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExposureSort {
+    /// Utilisation, highest first; lines without a utilisation last.
+    Utilisation,
+    /// Exposure, highest first. Amounts in different currencies are compared as numbers,
+    /// without conversion: filter by currency for a meaningful order across customers.
+    Exposure,
+}
+
+impl ExposureSort {
+    fn token_kind(self) -> &'static str {
+        match self {
+            ExposureSort::Utilisation => "exposure-by-utilisation",
+            ExposureSort::Exposure => "exposure-by-exposure",
+        }
+    }
+}
+
+/// A validated request for a page of the exposure report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExposureQuery {
+    as_of: NaiveDate,
+    sort: ExposureSort,
+    /// Only lines over their limit (`exposure > limit`).
+    pub only_over_limit: bool,
+    /// Only lines with a utilisation of at least this (lines without one are left out).
+    pub min_utilisation: Option<Decimal>,
+    /// Only lines in this currency.
+    pub currency: Option<Currency>,
+    page_size: u32,
+    after: Option<Cursor>,
+}
+
+impl ExposureQuery {
+    /// The first page of [`PAGE_SIZE_DEFAULT`] lines, unfiltered.
+    pub fn new(as_of: NaiveDate, sort: ExposureSort) -> Self {
+        ExposureQuery {
+            as_of,
+            sort,
+            only_over_limit: false,
+            min_utilisation: None,
+            currency: None,
+            page_size: PAGE_SIZE_DEFAULT,
+            after: None,
+        }
+    }
+
+    /// Sets the page size: 1..=[`PAGE_SIZE_MAX`].
+    pub fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
+        self.page_size = check_page_size(page_size)?;
+        Ok(self)
+    }
+
+    /// Continues after the page that returned `token`, which must come from a query with the
+    /// same as-of date and sort order.
+    pub fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
+        self.after = Some(decode_token(token, self.sort.token_kind(), self.as_of)?);
+        Ok(self)
+    }
+
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    pub fn sort(&self) -> ExposureSort {
+        self.sort
+    }
+
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+}
+
+/// A customer's exposure in one currency as of a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExposureLine {
+    pub customer: CustomerId,
+    pub currency: Currency,
+    /// The group-wide limit; none when the customer has no limit.
+    pub limit: Option<Money>,
+    pub policy: Option<CreditPolicy>,
+    pub grade: Option<CreditGrade>,
+    /// Open amount of the invoices.
+    pub open: Money,
+    /// Unapplied cash on the account.
+    pub unapplied: Money,
+    /// `open - unapplied`.
+    pub exposure: Money,
+    /// Open amount of the invoices due before the as-of date.
+    pub overdue: Money,
+    /// `limit - exposure`; none without a limit.
+    pub available: Option<Money>,
+    /// `exposure / limit` to [`UTILISATION_DECIMALS`] places; none without a limit or with a
+    /// zero limit.
+    pub utilisation: Option<Decimal>,
+    pub over_limit: bool,
+    /// Days past due of the oldest overdue invoice still open; none when nothing is overdue.
+    pub oldest_days_past_due: Option<u32>,
+    /// The latest payment received on or before the as-of date, in any currency.
+    pub last_payment_date: Option<NaiveDate>,
+}
+
+/// A page of the exposure report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExposurePage {
+    pub lines: Vec<ExposureLine>,
+    /// Present when more lines follow: pass it to [`ExposureQuery::with_page_token`].
+    pub next_page_token: Option<String>,
+}
+
+/// `exposure / limit` rounded half away from zero to [`UTILISATION_DECIMALS`] places; none for a
+/// zero limit.
+pub fn utilisation(exposure_minor: i64, limit_minor: i64) -> Option<Decimal> {
+    if limit_minor == 0 {
+        return None;
+    }
+    let ratio = Decimal::from(exposure_minor).checked_div(Decimal::from(limit_minor))?;
+    let mut rounded =
+        ratio.round_dp_with_strategy(UTILISATION_DECIMALS, RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(UTILISATION_DECIMALS);
+    Some(rounded)
+}
+
+/// Whole days from `due_date` to `as_of` (at least 0).
+pub fn days_past_due(as_of: NaiveDate, due_date: NaiveDate) -> u32 {
+    u32::try_from((as_of - due_date).num_days().max(0)).unwrap_or(u32::MAX)
+}
+
+/// One customer's exposure as of `as_of`: one line in the limit's currency, or without a limit
+/// one line per currency it has items in. Empty for a customer the read model does not know.
+pub async fn exposure(
+    pool: &PgPool,
+    customer: &CustomerId,
+    as_of: NaiveDate,
+) -> Result<Vec<ExposureLine>, ProjectionError> {
+    lines(pool, Some(customer), as_of).await
+}
+
+/// A page of every customer's exposure lines, filtered and sorted as `query` asks.
+pub async fn list_exposures(
+    pool: &PgPool,
+    query: &ExposureQuery,
+) -> Result<ExposurePage, ProjectionError> {
+    let selected: Vec<ExposureLine> = lines(pool, None, query.as_of)
+        .await?
+        .into_iter()
+        .filter(|line| !query.only_over_limit || line.over_limit)
+        .filter(|line| {
+            query
+                .min_utilisation
+                .is_none_or(|min| line.utilisation.is_some_and(|u| u >= min))
+        })
+        .filter(|line| query.currency.is_none_or(|c| line.currency == c))
+        .collect();
+    let sort = query.sort;
+    let key = |line: &ExposureLine| Cursor {
+        value: match sort {
+            ExposureSort::Utilisation => line.utilisation,
+            ExposureSort::Exposure => Some(line.exposure.amount()),
+        },
+        customer: line.customer.clone(),
+        currency: line.currency,
+    };
+    let (lines, next) = page(selected, key, query.after.as_ref(), query.page_size);
+    Ok(ExposurePage {
+        lines,
+        next_page_token: next.map(|cursor| encode_token(sort.token_kind(), query.as_of, &cursor)),
+    })
+}
+
+/// The invoice figures of a customer in a currency as of a date, in minor units.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct InvoiceBalance {
+    pub open_minor: i64,
+    pub overdue_minor: i64,
+    /// Due date of the oldest invoice due before the as-of date that is still open.
+    pub oldest_overdue_due: Option<NaiveDate>,
+}
+
+/// Open and overdue amounts per customer and currency as of `as_of` (of one customer or all),
+/// keyed by (customer id, currency code). Checks that no invoice is open below zero.
+pub(crate) async fn invoice_balances(
+    pool: &PgPool,
+    customer: Option<&CustomerId>,
+    as_of: NaiveDate,
+) -> Result<BTreeMap<(String, String), InvoiceBalance>, ProjectionError> {
+    let rows: Vec<(String, String, i64, i64, Option<NaiveDate>, i64)> = sqlx::query_as(
+        "WITH open_items AS (
+             SELECT i.customer_id, i.currency, i.due_date,
+                    i.amount_minor - COALESCE(SUM(a.amount_minor), 0) AS open_minor
+             FROM invoices i
+             LEFT JOIN allocations a
+               ON a.subsidiary_id = i.subsidiary_id AND a.invoice_number = i.invoice_number
+              AND a.received_date <= $1
+             WHERE i.issue_date <= $1 AND ($2::TEXT IS NULL OR i.customer_id = $2)
+             GROUP BY i.subsidiary_id, i.invoice_number
+         )
+         SELECT customer_id, currency,
+                SUM(open_minor)::BIGINT,
+                COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0)::BIGINT,
+                MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > 0),
+                MIN(open_minor)::BIGINT
+         FROM open_items
+         GROUP BY customer_id, currency",
+    )
+    .bind(as_of)
+    .bind(customer.map(CustomerId::as_str))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(customer, currency, open, overdue, oldest, lowest)| {
+            // Written by the aggregate (allocations never exceed an invoice's open amount),
+            // checked again where it is read.
+            if lowest < 0 {
+                return Err(ProjectionError::Stored(format!(
+                    "an invoice of {customer} in {currency} is open below zero as of {as_of}"
+                )));
+            }
+            let balance = InvoiceBalance {
+                open_minor: open,
+                overdue_minor: overdue,
+                oldest_overdue_due: oldest,
+            };
+            Ok(((customer, currency), balance))
+        })
+        .collect()
+}
+
+/// The current credit terms of a customer, as stored.
+#[derive(Debug, Clone)]
+struct Terms {
+    currency: String,
+    limit_minor: i64,
+    policy: CreditPolicy,
+    grade: CreditGrade,
+}
+
+fn stored_policy(text: &str) -> Result<CreditPolicy, ProjectionError> {
+    match text {
+        "BLOCK" => Ok(CreditPolicy::Block),
+        "WARN" => Ok(CreditPolicy::Warn),
+        other => Err(ProjectionError::Stored(format!("credit policy {other:?}"))),
+    }
+}
+
+fn stored_grade(text: &str) -> Result<CreditGrade, ProjectionError> {
+    match text {
+        "A" => Ok(CreditGrade::A),
+        "B" => Ok(CreditGrade::B),
+        "C" => Ok(CreditGrade::C),
+        "D" => Ok(CreditGrade::D),
+        other => Err(ProjectionError::Stored(format!("credit grade {other:?}"))),
+    }
+}
+
+/// What is known of one customer as of the date.
+#[derive(Debug, Default)]
+struct Account {
+    terms: Option<Terms>,
+    invoices: BTreeMap<String, InvoiceBalance>,
+    unapplied: BTreeMap<String, i64>,
+    last_payment_date: Option<NaiveDate>,
+}
+
+async fn lines(
+    pool: &PgPool,
+    customer: Option<&CustomerId>,
+    as_of: NaiveDate,
+) -> Result<Vec<ExposureLine>, ProjectionError> {
+    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
+    for ((customer, currency), balance) in invoice_balances(pool, customer, as_of).await? {
+        accounts
+            .entry(customer)
+            .or_default()
+            .invoices
+            .insert(currency, balance);
+    }
+    let payments: Vec<(String, String, i64, NaiveDate)> = sqlx::query_as(
+        "SELECT customer_id, currency, SUM(unapplied_minor)::BIGINT, MAX(received_date)
+         FROM payments
+         WHERE received_date <= $1 AND ($2::TEXT IS NULL OR customer_id = $2)
+         GROUP BY customer_id, currency",
+    )
+    .bind(as_of)
+    .bind(customer.map(CustomerId::as_str))
+    .fetch_all(pool)
+    .await?;
+    for (customer, currency, unapplied, last) in payments {
+        let account = accounts.entry(customer).or_default();
+        account.unapplied.insert(currency, unapplied);
+        account.last_payment_date = account.last_payment_date.max(Some(last));
+    }
+    let terms: Vec<(String, String, i64, String, String)> = sqlx::query_as(
+        "SELECT customer_id, currency, limit_minor, policy, grade
+         FROM credit_terms
+         WHERE ($1::TEXT IS NULL OR customer_id = $1)",
+    )
+    .bind(customer.map(CustomerId::as_str))
+    .fetch_all(pool)
+    .await?;
+    for (customer, currency, limit_minor, policy, grade) in terms {
+        accounts.entry(customer).or_default().terms = Some(Terms {
+            currency,
+            limit_minor,
+            policy: stored_policy(&policy)?,
+            grade: stored_grade(&grade)?,
+        });
+    }
+
+    let mut lines = Vec::new();
+    for (customer_id, account) in &accounts {
+        let customer = stored_customer(customer_id)?;
+        let currencies: Vec<&String> = match &account.terms {
+            Some(terms) => vec![&terms.currency],
+            None => {
+                let mut codes: Vec<&String> = account
+                    .invoices
+                    .keys()
+                    .chain(account.unapplied.keys())
+                    .collect();
+                codes.sort();
+                codes.dedup();
+                codes
+            }
+        };
+        for code in currencies {
+            lines.push(line(&customer, code, account, as_of)?);
+        }
+    }
+    Ok(lines)
+}
+
+fn line(
+    customer: &CustomerId,
+    code: &str,
+    account: &Account,
+    as_of: NaiveDate,
+) -> Result<ExposureLine, ProjectionError> {
+    let currency = stored_currency(code)?;
+    let balance = account.invoices.get(code).cloned().unwrap_or_default();
+    let unapplied_minor = account.unapplied.get(code).copied().unwrap_or(0);
+    let exposure_minor = balance
+        .open_minor
+        .checked_sub(unapplied_minor)
+        .ok_or_else(|| ProjectionError::Stored(format!("exposure of {customer} overflows")))?;
+    let terms = account.terms.as_ref().filter(|t| t.currency == code);
+    let available_minor = terms
+        .map(|t| t.limit_minor.checked_sub(exposure_minor))
+        .map(|a| {
+            a.ok_or_else(|| ProjectionError::Stored(format!("credit of {customer} overflows")))
+        })
+        .transpose()?;
+    let money = |minor| from_minor(minor, currency);
+    Ok(ExposureLine {
+        customer: customer.clone(),
+        currency,
+        limit: terms.map(|t| money(t.limit_minor)),
+        policy: terms.map(|t| t.policy),
+        grade: terms.map(|t| t.grade),
+        open: money(balance.open_minor),
+        unapplied: money(unapplied_minor),
+        exposure: money(exposure_minor),
+        overdue: money(balance.overdue_minor),
+        available: available_minor.map(money),
+        utilisation: terms.and_then(|t| utilisation(exposure_minor, t.limit_minor)),
+        over_limit: terms.is_some_and(|t| exposure_minor > t.limit_minor),
+        oldest_days_past_due: balance
+            .oldest_overdue_due
+            .map(|due| days_past_due(as_of, due)),
+        last_payment_date: account.last_payment_date,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn cursor(value: Option<&str>, customer: &str, currency: &str) -> Cursor {
+        Cursor {
+            value: value.map(|v| Decimal::from_str(v).unwrap()),
+            customer: CustomerId::parse(customer).unwrap(),
+            currency: Currency::parse(currency).unwrap(),
+        }
+    }
+
+    #[test]
+    fn utilisation_is_rounded_half_away_from_zero_to_four_places() {
+        assert_eq!(
+            utilisation(800_000, 1_000_000).unwrap().to_string(),
+            "0.8000"
+        );
+        assert_eq!(utilisation(2, 3).unwrap().to_string(), "0.6667");
+        assert_eq!(utilisation(1, 3).unwrap().to_string(), "0.3333");
+        // 0.00005 exactly: away from zero, not to the even neighbour.
+        assert_eq!(utilisation(1, 20_000).unwrap().to_string(), "0.0001");
+        assert_eq!(utilisation(-1, 20_000).unwrap().to_string(), "-0.0001");
+        assert_eq!(utilisation(530_000, 500_000).unwrap().to_string(), "1.0600");
+        assert_eq!(utilisation(0, 500_000).unwrap().to_string(), "0.0000");
+        assert_eq!(utilisation(100, 0), None);
+    }
+
+    #[test]
+    fn days_past_due_counts_whole_days_and_never_goes_negative() {
+        assert_eq!(days_past_due(date("2026-06-30"), date("2026-05-31")), 30);
+        assert_eq!(days_past_due(date("2026-03-01"), date("2026-02-28")), 1);
+        assert_eq!(days_past_due(date("2026-06-30"), date("2026-07-01")), 0);
+    }
+
+    #[test]
+    fn page_sizes_are_bounded() {
+        assert_eq!(check_page_size(0), Err(PageRequestError::PageSize(0)));
+        assert_eq!(check_page_size(1), Ok(1));
+        assert_eq!(check_page_size(PAGE_SIZE_MAX), Ok(PAGE_SIZE_MAX));
+        assert_eq!(
+            check_page_size(PAGE_SIZE_MAX + 1),
+            Err(PageRequestError::PageSize(PAGE_SIZE_MAX + 1))
+        );
+    }
+
+    #[test]
+    fn the_order_is_value_descending_none_last_then_customer_then_currency() {
+        let mut keys = [
+            cursor(None, "A", "CNY"),
+            cursor(Some("0.5"), "B", "CNY"),
+            cursor(Some("0.50"), "A", "USD"),
+            cursor(Some("0.50"), "A", "CNY"),
+            cursor(Some("1.2"), "Z", "CNY"),
+            cursor(Some("-3"), "A", "CNY"),
+        ];
+        keys.sort_by(compare);
+        let order: Vec<(Option<String>, &str, &str)> = keys
+            .iter()
+            .map(|k| {
+                (
+                    k.value.map(|v| v.normalize().to_string()),
+                    k.customer.as_str(),
+                    k.currency.code(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (Some("1.2".to_owned()), "Z", "CNY"),
+                (Some("0.5".to_owned()), "A", "CNY"),
+                (Some("0.5".to_owned()), "A", "USD"),
+                (Some("0.5".to_owned()), "B", "CNY"),
+                (Some("-3".to_owned()), "A", "CNY"),
+                (None, "A", "CNY"),
+            ]
+        );
+    }
+
+    #[test]
+    fn pages_continue_after_the_cursor_and_end_without_one() {
+        let items: Vec<Cursor> = ["E", "D", "C", "B", "A"]
+            .iter()
+            .map(|c| cursor(Some("1"), c, "CNY"))
+            .collect();
+        let (first, next) = page(items.clone(), Cursor::clone, None, 2);
+        let names = |page: &[Cursor]| -> Vec<String> {
+            page.iter().map(|c| c.customer.to_string()).collect()
+        };
+        assert_eq!(names(&first), ["A", "B"]);
+        let (second, next) = page(items.clone(), Cursor::clone, next.as_ref(), 2);
+        assert_eq!(names(&second), ["C", "D"]);
+        let (third, next) = page(items.clone(), Cursor::clone, next.as_ref(), 2);
+        assert_eq!(names(&third), ["E"]);
+        assert_eq!(next, None);
+        // Exactly a page left: no token for an empty page after it.
+        let (all, next) = page(items, Cursor::clone, None, 5);
+        assert_eq!(all.len(), 5);
+        assert_eq!(next, None);
+    }
+
+    #[test]
+    fn tokens_round_trip_and_refuse_other_queries() {
+        let as_of = date("2026-06-30");
+        for key in [
+            cursor(Some("1.0600"), "C-1", "CNY"),
+            cursor(None, "x_y", "USD"),
+        ] {
+            let token = encode_token("k", as_of, &key);
+            assert_eq!(decode_token(&token, "k", as_of), Ok(key));
+        }
+        let token = encode_token("k", as_of, &cursor(Some("1"), "C-1", "CNY"));
+        assert!(matches!(
+            decode_token(&token, "other", as_of),
+            Err(PageRequestError::ForeignToken(_))
+        ));
+        assert!(matches!(
+            decode_token(&token, "k", date("2026-07-01")),
+            Err(PageRequestError::ForeignToken(_))
+        ));
+        for bad in [
+            String::new(),
+            "zz".to_owned(),
+            "abc".to_owned(),
+            "00".repeat(PAGE_TOKEN_LENGTH_MAX),
+            "v1|k|2026-06-30|1|C-1"
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            "v1|k|2026-06-30|one|C-1|CNY"
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            "v1|k|2026-06-30|1|a.b|CNY"
+                .bytes()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        ] {
+            assert!(
+                matches!(
+                    decode_token(&bad, "k", as_of),
+                    Err(PageRequestError::MalformedToken(_))
+                ),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! The collector work queue as of a business date: one item per customer and currency with an
+//! overdue balance, the most urgent first.
+//!
+//! For a customer and a currency, as of `as_of`:
+//!
+//! ```text
+//! overdue          = open amount (as of as_of) of the invoices with due_date < as_of; listed when > 0
+//! days_past_due    = as_of - due_date of the oldest overdue invoice still open
+//! broken_promises  = the customer's promises (any currency) that are Broken as of as_of,
+//!                    with the grace period of the query (see `promises`)
+//! escalation       = Reminder 1-15 days past due, Call 16-30, DemandLetter 31-60,
+//!                    StopSupply 61-90, LegalOrAgency over 90
+//! score            = weights.amount * overdue (in major units of its currency)
+//!                  + weights.days * days_past_due
+//!                  + weights.broken_promise * broken_promises
+//! ```
+//!
+//! The default weights are 0.001 per major unit overdue (10.00 points per 10,000.00), 1 per day
+//! past due and 25 per broken promise: a broken promise weighs as much as 25 more days overdue.
+//! The score compares amounts in different currencies as numbers, without conversion. Every
+//! item carries its `rule`: the formula with its numbers, as a collector would check it.
+//!
+//! A customer with an Open or PartiallyKept promise whose promised date is on or after `as_of`
+//! is snoozed until the day after the latest such promised date: its items are left out unless
+//! the query includes snoozed items, which then carry `snoozed_until`. Snoozing and the broken
+//! promises count belong to the customer, whatever the promise's currency.
+//!
+//! The collector of an item is the collector of the customer's most recent promise made on or
+//! before `as_of` (latest `made_on`, then latest log position), for as long as collectors cannot
+//! be assigned to customers (a `CollectorAssigned` event is planned); customers without a
+//! promise have none, and a collector filter leaves them out.
+//!
+//! Unapplied cash is not netted against the overdue amount (it is shown by the exposure and
+//! aging reports), and disputes do not exist yet, so no balance is held back as disputed.
+//!
+//! Order: score descending, then customer id, then currency; pages as in [`crate::exposure`].
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use receivables_domain::ids::PersonName;
+use receivables_domain::{Currency, CustomerId, Money};
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+
+use crate::ProjectionError;
+use crate::exposure::{
+    Cursor, PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, days_past_due, decode_token,
+    encode_token, invoice_balances, page,
+};
+use crate::minor_units::from_minor;
+use crate::promises::{
+    EvaluatedPromise, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus, evaluate, stored_currency,
+    stored_customer,
+};
+
+/// Last day past due of the Reminder level (from day 1).
+pub const REMINDER_DAYS_MAX: u32 = 15;
+/// Last day past due of the Call level.
+pub const CALL_DAYS_MAX: u32 = 30;
+/// Last day past due of the DemandLetter level.
+pub const DEMAND_LETTER_DAYS_MAX: u32 = 60;
+/// Last day past due of the StopSupply level; later is LegalOrAgency.
+pub const STOP_SUPPLY_DAYS_MAX: u32 = 90;
+
+/// Largest weight a query may set. With overdue amounts bounded by 64-bit minor units, every
+/// score stays far inside `Decimal`'s range.
+pub const WEIGHT_MAX: i64 = 1_000_000;
+
+const TOKEN_KIND: &str = "work-queue";
+
+/// How far collection has gone, by days past due of the oldest overdue invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EscalationLevel {
+    Reminder,
+    Call,
+    DemandLetter,
+    StopSupply,
+    LegalOrAgency,
+}
+
+impl EscalationLevel {
+    /// The level for `days` past due; none when nothing is past due.
+    pub fn for_days_past_due(days: u32) -> Option<EscalationLevel> {
+        let level = if days == 0 {
+            return None;
+        } else if days <= REMINDER_DAYS_MAX {
+            EscalationLevel::Reminder
+        } else if days <= CALL_DAYS_MAX {
+            EscalationLevel::Call
+        } else if days <= DEMAND_LETTER_DAYS_MAX {
+            EscalationLevel::DemandLetter
+        } else if days <= STOP_SUPPLY_DAYS_MAX {
+            EscalationLevel::StopSupply
+        } else {
+            EscalationLevel::LegalOrAgency
+        };
+        Some(level)
+    }
+
+    /// What the collector does next at this level.
+    pub fn next_action(self) -> &'static str {
+        match self {
+            EscalationLevel::Reminder => "send a payment reminder",
+            EscalationLevel::Call => "call the customer",
+            EscalationLevel::DemandLetter => "send a formal demand letter",
+            EscalationLevel::StopSupply => "stop supply until the account is settled",
+            EscalationLevel::LegalOrAgency => "hand over to legal or a collection agency",
+        }
+    }
+}
+
+/// Why a work-queue weight was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("weight {name} must be between 0 and {WEIGHT_MAX}, got {value}")]
+pub struct WeightError {
+    pub name: &'static str,
+    pub value: Decimal,
+}
+
+/// The weights of the priority score (see the module's formula).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkQueueWeights {
+    /// Points per major unit (yuan, dollar) overdue. Default 0.001.
+    pub amount: Decimal,
+    /// Points per day past due of the oldest overdue invoice. Default 1.
+    pub days: Decimal,
+    /// Points per broken promise. Default 25.
+    pub broken_promise: Decimal,
+}
+
+impl Default for WorkQueueWeights {
+    fn default() -> Self {
+        WorkQueueWeights {
+            amount: Decimal::new(1, 3),
+            days: Decimal::ONE,
+            broken_promise: Decimal::new(25, 0),
+        }
+    }
+}
+
+impl WorkQueueWeights {
+    /// Checks every weight: 0..=[`WEIGHT_MAX`].
+    pub fn check(&self) -> Result<(), WeightError> {
+        for (name, value) in [
+            ("amount", self.amount),
+            ("days", self.days),
+            ("broken_promise", self.broken_promise),
+        ] {
+            if value < Decimal::ZERO || value > Decimal::from(WEIGHT_MAX) {
+                return Err(WeightError { name, value });
+            }
+        }
+        Ok(())
+    }
+
+    /// The score of an item (normalised: no trailing zeros).
+    pub fn score(&self, overdue: Money, days_past_due: u32, broken_promises: u32) -> Decimal {
+        (self.amount * overdue.amount()
+            + self.days * Decimal::from(days_past_due)
+            + self.broken_promise * Decimal::from(broken_promises))
+        .normalize()
+    }
+
+    /// The score's computation in words and numbers.
+    pub fn rule(&self, overdue: Money, days_past_due: u32, broken_promises: u32) -> String {
+        format!(
+            "{} * {} {} overdue + {} * {} days past due + {} * {} broken promises = {}",
+            self.amount.normalize(),
+            overdue.amount(),
+            overdue.currency(),
+            self.days.normalize(),
+            days_past_due,
+            self.broken_promise.normalize(),
+            broken_promises,
+            self.score(overdue, days_past_due, broken_promises),
+        )
+    }
+}
+
+/// A validated request for a page of the work queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkQueueQuery {
+    as_of: NaiveDate,
+    /// Only the items of this collector.
+    pub collector: Option<PersonName>,
+    /// List snoozed customers too (with `snoozed_until`).
+    pub include_snoozed: bool,
+    /// Grace days after a promised date before the promise is broken.
+    pub grace_days: u32,
+    weights: WorkQueueWeights,
+    page_size: u32,
+    after: Option<Cursor>,
+}
+
+impl WorkQueueQuery {
+    /// The first page of [`PAGE_SIZE_DEFAULT`] items, default weights and grace, unfiltered,
+    /// snoozed customers left out.
+    pub fn new(as_of: NaiveDate) -> Self {
+        WorkQueueQuery {
+            as_of,
+            collector: None,
+            include_snoozed: false,
+            grace_days: PROMISE_GRACE_DAYS_DEFAULT,
+            weights: WorkQueueWeights::default(),
+            page_size: PAGE_SIZE_DEFAULT,
+            after: None,
+        }
+    }
+
+    /// Sets the weights, each in 0..=[`WEIGHT_MAX`].
+    pub fn with_weights(mut self, weights: WorkQueueWeights) -> Result<Self, WeightError> {
+        weights.check()?;
+        self.weights = weights;
+        Ok(self)
+    }
+
+    /// Sets the page size: 1..=[`crate::exposure::PAGE_SIZE_MAX`].
+    pub fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
+        self.page_size = check_page_size(page_size)?;
+        Ok(self)
+    }
+
+    /// Continues after the page that returned `token` (a work-queue token for the same date).
+    pub fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
+        self.after = Some(decode_token(token, TOKEN_KIND, self.as_of)?);
+        Ok(self)
+    }
+
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    pub fn weights(&self) -> WorkQueueWeights {
+        self.weights
+    }
+
+    pub fn page_size(&self) -> u32 {
+        self.page_size
+    }
+}
+
+/// One customer's overdue balance in one currency, to be worked on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkItem {
+    pub customer: CustomerId,
+    pub currency: Currency,
+    pub overdue: Money,
+    /// Due date of the oldest overdue invoice still open.
+    pub oldest_due_date: NaiveDate,
+    pub days_past_due: u32,
+    pub broken_promises: u32,
+    pub escalation: EscalationLevel,
+    /// The collector of the customer's most recent promise, if any.
+    pub collector: Option<PersonName>,
+    pub score: Decimal,
+    /// How the score was computed, with the numbers.
+    pub rule: String,
+    /// Present when the customer is snoozed: the first day it is back in the queue.
+    pub snoozed_until: Option<NaiveDate>,
+}
+
+/// A page of the work queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkQueuePage {
+    pub items: Vec<WorkItem>,
+    /// Present when more items follow: pass it to [`WorkQueueQuery::with_page_token`].
+    pub next_page_token: Option<String>,
+}
+
+/// The day a promise stops snoozing its customer, when it snoozes it as of `as_of`: an Open or
+/// PartiallyKept promise whose promised date is not before `as_of` snoozes until the day after.
+pub fn snoozes_until(
+    status: PromiseStatus,
+    promised_date: NaiveDate,
+    as_of: NaiveDate,
+) -> Option<NaiveDate> {
+    let pending = matches!(status, PromiseStatus::Open | PromiseStatus::PartiallyKept);
+    if pending && promised_date >= as_of {
+        Some(
+            promised_date
+                .checked_add_days(Days::new(1))
+                .unwrap_or(NaiveDate::MAX),
+        )
+    } else {
+        None
+    }
+}
+
+/// What the promises say about one customer as of the date.
+#[derive(Debug, Default)]
+struct PromiseSummary {
+    broken: u32,
+    /// (made_on, position, collector) of the most recent promise.
+    latest: Option<(NaiveDate, i64, PersonName)>,
+    snoozed_until: Option<NaiveDate>,
+}
+
+fn summarise(promises: Vec<EvaluatedPromise>, as_of: NaiveDate) -> HashMap<String, PromiseSummary> {
+    let mut summaries: HashMap<String, PromiseSummary> = HashMap::new();
+    for EvaluatedPromise { line, position } in promises {
+        let summary = summaries
+            .entry(line.customer.as_str().to_owned())
+            .or_default();
+        if line.status == PromiseStatus::Broken {
+            summary.broken = summary.broken.saturating_add(1);
+        }
+        let until = snoozes_until(line.status, line.promised_date, as_of);
+        summary.snoozed_until = summary.snoozed_until.max(until);
+        let newer = summary
+            .latest
+            .as_ref()
+            .is_none_or(|(made_on, at, _)| (line.made_on, position) > (*made_on, *at));
+        if newer {
+            summary.latest = Some((line.made_on, position, line.collector));
+        }
+    }
+    summaries
+}
+
+/// A page of the work queue as `query` asks.
+pub async fn work_queue(
+    pool: &PgPool,
+    query: &WorkQueueQuery,
+) -> Result<WorkQueuePage, ProjectionError> {
+    let as_of = query.as_of;
+    let balances = invoice_balances(pool, None, as_of).await?;
+    let summaries = summarise(evaluate(pool, None, as_of, query.grace_days).await?, as_of);
+    let no_promises = PromiseSummary::default();
+    let mut items = Vec::new();
+    for ((customer_id, code), balance) in balances {
+        let Some(oldest_due_date) = balance.oldest_overdue_due else {
+            continue;
+        };
+        if balance.overdue_minor <= 0 {
+            continue;
+        }
+        let summary = summaries.get(&customer_id).unwrap_or(&no_promises);
+        if summary.snoozed_until.is_some() && !query.include_snoozed {
+            continue;
+        }
+        let collector = summary.latest.as_ref().map(|(_, _, c)| c.clone());
+        if query.collector.is_some() && collector != query.collector {
+            continue;
+        }
+        let days = days_past_due(as_of, oldest_due_date);
+        let escalation = EscalationLevel::for_days_past_due(days).ok_or_else(|| {
+            ProjectionError::Stored(format!(
+                "{customer_id} has an overdue invoice due {oldest_due_date}, not before {as_of}"
+            ))
+        })?;
+        let overdue = from_minor(balance.overdue_minor, stored_currency(&code)?);
+        let weights = query.weights;
+        items.push(WorkItem {
+            customer: stored_customer(&customer_id)?,
+            currency: overdue.currency(),
+            overdue,
+            oldest_due_date,
+            days_past_due: days,
+            broken_promises: summary.broken,
+            escalation,
+            collector,
+            score: weights.score(overdue, days, summary.broken),
+            rule: weights.rule(overdue, days, summary.broken),
+            snoozed_until: summary.snoozed_until,
+        });
+    }
+    let key = |item: &WorkItem| Cursor {
+        value: Some(item.score),
+        customer: item.customer.clone(),
+        currency: item.currency,
+    };
+    let (items, next) = page(items, key, query.after.as_ref(), query.page_size);
+    Ok(WorkQueuePage {
+        items,
+        next_page_token: next.map(|cursor| encode_token(TOKEN_KIND, as_of, &cursor)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn escalation_levels_change_at_the_documented_boundaries() {
+        use EscalationLevel::*;
+        let cases = [
+            (0, None),
+            (1, Some(Reminder)),
+            (15, Some(Reminder)),
+            (16, Some(Call)),
+            (30, Some(Call)),
+            (31, Some(DemandLetter)),
+            (60, Some(DemandLetter)),
+            (61, Some(StopSupply)),
+            (90, Some(StopSupply)),
+            (91, Some(LegalOrAgency)),
+            (u32::MAX, Some(LegalOrAgency)),
+        ];
+        for (days, level) in cases {
+            assert_eq!(EscalationLevel::for_days_past_due(days), level, "{days}");
+        }
+    }
+
+    #[test]
+    fn the_score_and_its_rule_follow_the_weights() {
+        let cny = Currency::parse("CNY").unwrap();
+        let overdue = Money::positive("2700", cny).unwrap();
+        let weights = WorkQueueWeights::default();
+        // 0.001 * 2700 + 1 * 91 + 25 * 2 = 2.7 + 91 + 50
+        assert_eq!(weights.score(overdue, 91, 2).to_string(), "143.7");
+        assert_eq!(
+            weights.rule(overdue, 91, 2),
+            "0.001 * 2700.00 CNY overdue + 1 * 91 days past due + 25 * 2 broken promises = 143.7"
+        );
+        let heavy = WorkQueueWeights {
+            amount: Decimal::new(1, 2),
+            days: Decimal::new(200, 2),
+            broken_promise: Decimal::new(100, 0),
+        };
+        // 0.01 * 2700 + 2 * 91 + 100 * 2 = 27 + 182 + 200
+        assert_eq!(heavy.score(overdue, 91, 2).to_string(), "409");
+        assert!(heavy.check().is_ok());
+    }
+
+    #[test]
+    fn weights_are_bounded() {
+        let negative = WorkQueueWeights {
+            days: Decimal::new(-1, 0),
+            ..WorkQueueWeights::default()
+        };
+        assert_eq!(
+            negative.check(),
+            Err(WeightError {
+                name: "days",
+                value: Decimal::new(-1, 0)
+            })
+        );
+        let huge = WorkQueueWeights {
+            broken_promise: Decimal::from(WEIGHT_MAX + 1),
+            ..WorkQueueWeights::default()
+        };
+        assert!(huge.check().is_err());
+        let zero = WorkQueueWeights {
+            amount: Decimal::ZERO,
+            days: Decimal::ZERO,
+            broken_promise: Decimal::from(WEIGHT_MAX),
+        };
+        assert!(zero.check().is_ok());
+    }
+
+    #[test]
+    fn a_pending_promise_snoozes_until_the_day_after_its_date() {
+        let promised = date("2026-07-05");
+        for status in [PromiseStatus::Open, PromiseStatus::PartiallyKept] {
+            assert_eq!(
+                snoozes_until(status, promised, date("2026-06-30")),
+                Some(date("2026-07-06"))
+            );
+            assert_eq!(
+                snoozes_until(status, promised, date("2026-07-05")),
+                Some(date("2026-07-06"))
+            );
+            assert_eq!(snoozes_until(status, promised, date("2026-07-06")), None);
+        }
+        for status in [PromiseStatus::Kept, PromiseStatus::Broken] {
+            assert_eq!(snoozes_until(status, promised, date("2026-06-30")), None);
+        }
+    }
+}
