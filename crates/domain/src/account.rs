@@ -420,7 +420,9 @@ impl CustomerAccount {
             let items = self
                 .open_invoices()
                 .filter(|i| {
-                    i.key.subsidiary_id == command.subsidiary_id && i.amount.currency() == currency
+                    i.key.subsidiary_id == command.subsidiary_id
+                        && i.amount.currency() == currency
+                        && i.issue_date <= command.received_date
                 })
                 .map(|i| OpenItem {
                     key: &i.key,
@@ -461,6 +463,7 @@ impl CustomerAccount {
         let mut not_found = Vec::new();
         let mut mismatched = Vec::new();
         let mut exceeding = Vec::new();
+        let mut premature = Vec::new();
         for request in &command.allocations {
             let subject = request.invoice.to_string();
             match self.invoices.get(&request.invoice) {
@@ -477,6 +480,18 @@ impl CustomerAccount {
                             "the invoice is in {}, the allocation in {}",
                             invoice.amount.currency(),
                             request.amount.currency()
+                        ),
+                    })
+                }
+                // Money received before an invoice existed cannot have paid it on that date;
+                // it stays unapplied cash until it is applied later.
+                Some(invoice) if invoice.issue_date > command.received_date => {
+                    premature.push(PreconditionViolation {
+                        kind: Reason::AllocationBeforeInvoiceDate,
+                        subject,
+                        description: format!(
+                            "the payment was received on {}, before the invoice was issued on {}",
+                            command.received_date, invoice.issue_date
                         ),
                     })
                 }
@@ -497,6 +512,7 @@ impl CustomerAccount {
         for (reason, violations) in [
             (Reason::InvoiceNotFound, not_found),
             (Reason::CurrencyMismatch, mismatched),
+            (Reason::AllocationBeforeInvoiceDate, premature),
             (Reason::AllocationExceedsOpenAmount, exceeding),
         ] {
             if !violations.is_empty() {
@@ -671,6 +687,12 @@ impl CustomerAccount {
                         return Err(violation(format!(
                             "allocates {} to {} in another currency",
                             allocation.amount, allocation.invoice
+                        )));
+                    }
+                    if invoice.issue_date > e.received_date {
+                        return Err(violation(format!(
+                            "allocates a payment received on {} to {}, issued later",
+                            e.received_date, allocation.invoice
                         )));
                     }
                     let open = remaining.entry(&invoice.key).or_insert(invoice.open);

@@ -27,6 +27,7 @@ pub enum Reason {
     InvoiceNotFound,
     CurrencyMismatch,
     AllocationExceedsOpenAmount,
+    AllocationBeforeInvoiceDate,
     PromiseExceedsBalance,
     NothingOwed,
 }
@@ -42,6 +43,7 @@ impl Reason {
             Reason::InvoiceNotFound => "INVOICE_NOT_FOUND",
             Reason::CurrencyMismatch => "CURRENCY_MISMATCH",
             Reason::AllocationExceedsOpenAmount => "ALLOCATION_EXCEEDS_OPEN_AMOUNT",
+            Reason::AllocationBeforeInvoiceDate => "ALLOCATION_BEFORE_INVOICE_DATE",
             Reason::PromiseExceedsBalance => "PROMISE_EXCEEDS_BALANCE",
             Reason::NothingOwed => "NOTHING_OWED",
         }

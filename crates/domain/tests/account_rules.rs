@@ -1091,3 +1091,45 @@ fn apply_rejects_a_payment_allocated_in_another_currency_than_it_was_paid_in() {
     assert!(result.is_err(), "a CNY payment settled a USD invoice");
     assert_eq!(account, before);
 }
+
+#[test]
+fn a_payment_cannot_be_allocated_to_an_invoice_issued_after_it_was_received() {
+    let mut scenario = given([invoice("INV-LATE")
+        .amount(cny("500.00"))
+        .issued("2026-06-20")
+        .due("2026-07-20")
+        .event()]);
+
+    // Received 06-10, ten days before INV-LATE existed.
+    let refusal = scenario
+        .when(
+            payment(cny("500.00"))
+                .received("2026-06-10")
+                .allocate(key(SUB_A, "INV-LATE"), cny("500.00")),
+        )
+        .then_refused(
+            RefusalCode::FailedPrecondition,
+            Reason::AllocationBeforeInvoiceDate,
+        );
+    assert_eq!(
+        refusal.precondition_violations[0].subject,
+        "invoices/SUB-A/INV-LATE"
+    );
+
+    // Without instructions the early payment passes INV-LATE by and stays unapplied cash.
+    let early = scenario
+        .when(payment(cny("500.00")).received("2026-06-10"))
+        .then_payment_received();
+    assert!(early.allocations.is_empty());
+    assert_eq!(early.unapplied, cny("500.00"));
+    assert_eq!(scenario.open(&key(SUB_A, "INV-LATE")), dec("500.00"));
+
+    // Received on the issue date itself, it may pay the invoice.
+    let on_the_day = scenario
+        .when(payment(cny("200.00")).received("2026-06-20"))
+        .then_payment_received();
+    assert_eq!(
+        on_the_day.allocations,
+        vec![allocation(SUB_A, "INV-LATE", cny("200.00"))]
+    );
+}

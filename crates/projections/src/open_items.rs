@@ -20,6 +20,15 @@ use crate::minor_units::to_minor;
 /// The projection's name, as its checkpoint is stored.
 pub const NAME: &str = "open_items";
 
+/// The tables this projection writes.
+pub const TABLES: [&str; 5] = [
+    "invoices",
+    "payments",
+    "allocations",
+    "credit_terms",
+    "promises",
+];
+
 fn position(event: &RecordedEvent) -> Result<i64, ProjectionError> {
     i64::try_from(event.position.get()).map_err(|_| ProjectionError::Event {
         position: event.position,

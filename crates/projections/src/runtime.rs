@@ -14,15 +14,24 @@ use receivables_eventlog::EventLog;
 use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio_stream::StreamExt as _;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::{ProjectionError, checkpoint, open_items};
 
 /// Most events applied in one transaction.
-pub const BATCH_EVENTS_MAX: usize = 1_000;
+pub const BATCH_EVENTS_MAX: usize = 5_000;
+
+/// Batches read and decoded ahead of the one being written.
+const BATCHES_AHEAD: usize = 2;
 
 /// How long a batch waits to fill before it is applied anyway.
 pub const BATCH_WAIT: Duration = Duration::from_millis(20);
+
+/// Events applied between two refreshes of the tables' planner statistics. After a large
+/// catch-up the database would otherwise plan the reports for the tables as they were before
+/// (autovacuum gets there eventually, but a report asked right then can take minutes instead of
+/// a second).
+pub const ANALYZE_AFTER_EVENTS: u64 = 200_000;
 
 /// Pause before following the log again after it went away.
 const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(500);
@@ -32,6 +41,8 @@ pub struct Projector<L> {
     log: Arc<L>,
     pool: PgPool,
     applied: watch::Sender<Position>,
+    /// Events applied since the statistics were last refreshed.
+    unanalyzed: std::sync::atomic::AtomicU64,
 }
 
 impl<L: EventLog> Projector<L> {
@@ -39,7 +50,12 @@ impl<L: EventLog> Projector<L> {
     pub async fn new(log: Arc<L>, pool: PgPool) -> Result<Self, ProjectionError> {
         let from = checkpoint::load(&pool, open_items::NAME).await?;
         let (applied, _) = watch::channel(from);
-        Ok(Projector { log, pool, applied })
+        Ok(Projector {
+            log,
+            pool,
+            applied,
+            unanalyzed: std::sync::atomic::AtomicU64::new(0),
+        })
     }
 
     /// The last position applied and committed, updated after every batch.
@@ -56,6 +72,7 @@ impl<L: EventLog> Projector<L> {
     }
 
     /// Follows the log until `shutdown` completes; the batch being applied is committed first.
+    /// A log or database that goes away is retried from the committed checkpoint.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), ProjectionError> {
         tokio::pin!(shutdown);
         loop {
@@ -75,14 +92,23 @@ impl<L: EventLog> Projector<L> {
                 }
             };
             info!(from = from.get(), "following the log");
-            let batches = feed.chunks_timeout(BATCH_EVENTS_MAX, BATCH_WAIT);
-            tokio::pin!(batches);
-            loop {
+            // Reading and decoding the next batch overlaps with writing this one.
+            let (batches_tx, mut batches_rx) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
+            let reader = tokio::spawn(async move {
+                let batches = feed.chunks_timeout(BATCH_EVENTS_MAX, BATCH_WAIT);
+                tokio::pin!(batches);
+                while let Some(batch) = batches.next().await {
+                    if batches_tx.send(batch).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let outcome = loop {
                 let batch = tokio::select! {
-                    () = &mut shutdown => return Ok(()),
-                    batch = batches.next() => batch,
+                    () = &mut shutdown => break Ok(true),
+                    batch = batches_rx.recv() => batch,
                 };
-                let Some(batch) = batch else { break };
+                let Some(batch) = batch else { break Ok(false) };
                 let mut events = Vec::with_capacity(batch.len());
                 let mut broken = None;
                 for item in batch {
@@ -94,13 +120,42 @@ impl<L: EventLog> Projector<L> {
                         }
                     }
                 }
-                self.apply_batch(&events).await?;
+                if let Err(error) = self.apply_batch(&events).await {
+                    break Err(error);
+                }
                 if let Some(error) = broken {
                     warn!(%error, "the log feed broke; following again from the checkpoint");
-                    break;
+                    break Ok(false);
+                }
+            };
+            reader.abort();
+            match outcome {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(error) => {
+                    // The database may be restarting; nothing was committed for this batch.
+                    error!(%error, "could not apply a batch; retrying from the checkpoint");
+                    tokio::select! {
+                        () = &mut shutdown => return Ok(()),
+                        () = tokio::time::sleep(FOLLOW_RETRY_DELAY) => {}
+                    }
                 }
             }
         }
+    }
+
+    /// Refreshes the planner statistics once enough events have been applied since last time.
+    async fn refresh_statistics(&self, applied: u64) -> Result<(), ProjectionError> {
+        use std::sync::atomic::Ordering;
+        let total = self.unanalyzed.fetch_add(applied, Ordering::Relaxed) + applied;
+        if total >= ANALYZE_AFTER_EVENTS {
+            self.unanalyzed.store(0, Ordering::Relaxed);
+            sqlx::query(&format!("ANALYZE {}", open_items::TABLES.join(", ")))
+                .execute(&self.pool)
+                .await?;
+            info!(events = total, "planner statistics refreshed");
+        }
+        Ok(())
     }
 
     /// Applies a batch and the new checkpoint in one transaction. Events at or below the
@@ -124,6 +179,7 @@ impl<L: EventLog> Projector<L> {
             transaction.commit().await?;
             debug!(from = from.get(), to = last.get(), "batch applied");
             self.applied.send_replace(last);
+            self.refresh_statistics(fresh.len() as u64).await?;
         }
         Ok(last)
     }
