@@ -7,12 +7,19 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use receivables_api::{pb, responses, status};
 use receivables_domain::calendar::parse_business_date;
+use receivables_domain::ids::PersonName;
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{Currency, CustomerId, Position, Refusal, SubsidiaryId};
 use receivables_eventlog::EventLog;
 use receivables_projections::ProjectionError;
 use receivables_projections::aging::{self, AgingRequest, Basis, GroupBy, OpenItemsError};
+use receivables_projections::exposure::{self, ExposureQuery, ExposureSort};
+use receivables_projections::promises::{self, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus};
 use receivables_projections::runtime::Projector;
+use receivables_projections::work_queue::{
+    self, EscalationLevel, WorkQueueQuery, WorkQueueWeights,
+};
+use rust_decimal::Decimal;
 use sqlx::PgPool;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
@@ -145,6 +152,95 @@ fn aging_request(
     Some(request)
 }
 
+/// A business date field: empty means the service's own date (UTC).
+fn as_of(text: &str, field: &str, violations: &mut Vec<FieldViolation>) -> Option<NaiveDate> {
+    if text.is_empty() {
+        return Some(Utc::now().date_naive());
+    }
+    parse_business_date(text)
+        .map_err(|e| violations.push(FieldViolation::new(field, e)))
+        .ok()
+}
+
+/// Page size 0 means the default.
+fn page_size(requested: u32) -> u32 {
+    if requested == 0 {
+        exposure::PAGE_SIZE_DEFAULT
+    } else {
+        requested
+    }
+}
+
+fn page_refused(field: &str, error: exposure::PageRequestError) -> Status {
+    refused(vec![FieldViolation::new(field, error)])
+}
+
+/// A non-negative decimal string, or `default` when empty.
+fn decimal(
+    text: &str,
+    default: Decimal,
+    field: &str,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<Decimal> {
+    if text.is_empty() {
+        return Some(default);
+    }
+    match Decimal::from_str_exact(text) {
+        Ok(value) if value >= Decimal::ZERO => Some(value),
+        _ => {
+            violations.push(FieldViolation::new(
+                field,
+                format!("{text:?} is not a non-negative decimal number"),
+            ));
+            None
+        }
+    }
+}
+
+fn exposure_line(line: exposure::ExposureLine) -> pb::Exposure {
+    pb::Exposure {
+        customer_id: line.customer.to_string(),
+        currency: line.currency.code().to_owned(),
+        limit: line.limit.map(responses::money),
+        policy: line
+            .policy
+            .map_or(pb::CreditPolicy::Unspecified, responses::credit_policy)
+            .into(),
+        grade: line
+            .grade
+            .map_or(pb::CreditGrade::Unspecified, responses::credit_grade)
+            .into(),
+        open: Some(responses::money(line.open)),
+        unapplied: Some(responses::money(line.unapplied)),
+        exposure: Some(responses::money(line.exposure)),
+        overdue: Some(responses::money(line.overdue)),
+        available: line.available.map(responses::money),
+        utilisation: line.utilisation.map(|u| u.to_string()).unwrap_or_default(),
+        over_limit: line.over_limit,
+        oldest_days_past_due: line.oldest_days_past_due,
+        last_payment_date: line.last_payment_date.map(date_text).unwrap_or_default(),
+    }
+}
+
+fn promise_status(status: PromiseStatus) -> pb::PromiseStatus {
+    match status {
+        PromiseStatus::Open => pb::PromiseStatus::Open,
+        PromiseStatus::PartiallyKept => pb::PromiseStatus::PartiallyKept,
+        PromiseStatus::Kept => pb::PromiseStatus::Kept,
+        PromiseStatus::Broken => pb::PromiseStatus::Broken,
+    }
+}
+
+fn escalation(level: EscalationLevel) -> pb::EscalationLevel {
+    match level {
+        EscalationLevel::Reminder => pb::EscalationLevel::Reminder,
+        EscalationLevel::Call => pb::EscalationLevel::Call,
+        EscalationLevel::DemandLetter => pb::EscalationLevel::DemandLetter,
+        EscalationLevel::StopSupply => pb::EscalationLevel::StopSupply,
+        EscalationLevel::LegalOrAgency => pb::EscalationLevel::LegalOrAgency,
+    }
+}
+
 /// An optional text field: empty means absent.
 fn optional(text: &str) -> Option<&str> {
     (!text.is_empty()).then_some(text)
@@ -164,8 +260,8 @@ fn bucket_labels(edges: &[u32]) -> Vec<String> {
     labels
 }
 
-fn date(date: NaiveDate) -> String {
-    responses::date(date)
+fn date_text(value: NaiveDate) -> String {
+    responses::date(value)
 }
 
 #[tonic::async_trait]
@@ -218,7 +314,7 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
             })
             .collect();
         Ok(Response::new(pb::GetAgingReportResponse {
-            as_of: date(aging.as_of),
+            as_of: date_text(aging.as_of),
             lines,
             position: position.get(),
         }))
@@ -265,8 +361,8 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
                 customer_id: item.customer_id,
                 amount: Some(responses::money(item.amount)),
                 open_amount: Some(responses::money(item.open)),
-                issue_date: date(item.issue_date),
-                due_date: date(item.due_date),
+                issue_date: date_text(item.issue_date),
+                due_date: date_text(item.due_date),
                 days: item.days,
                 over_limit: item.over_limit,
             })
@@ -274,6 +370,232 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         Ok(Response::new(pb::ListOpenItemsResponse {
             items,
             next_page_token: page.next_page_token.unwrap_or_default(),
+            position: position.get(),
+        }))
+    }
+    async fn get_exposure(
+        &self,
+        request: Request<pb::GetExposureRequest>,
+    ) -> Result<Response<pb::GetExposureResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let mut violations = Vec::new();
+        let customer = CustomerId::parse(&message.customer_id)
+            .map_err(|e| violations.push(FieldViolation::new("customer_id", e)))
+            .ok();
+        let date = as_of(&message.as_of, "as_of", &mut violations);
+        let (Some(customer), Some(date), true) = (customer, date, violations.is_empty()) else {
+            return Err(refused(violations));
+        };
+        let position = self.ready(&metadata, message.min_position).await?;
+        let lines = exposure::exposure(&self.pool, &customer, date)
+            .await
+            .map_err(internal)?;
+        if lines.is_empty() {
+            return Err(status::with_reason(
+                Code::NotFound,
+                "CUSTOMER_NOT_FOUND",
+                format!("customer {customer} has no limit and no items as of {date}"),
+            ));
+        }
+        Ok(Response::new(pb::GetExposureResponse {
+            lines: lines.into_iter().map(exposure_line).collect(),
+            position: position.get(),
+        }))
+    }
+
+    async fn list_exposures(
+        &self,
+        request: Request<pb::ListExposuresRequest>,
+    ) -> Result<Response<pb::ListExposuresResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let mut violations = Vec::new();
+        let date = as_of(&message.as_of, "as_of", &mut violations);
+        let sort = match pb::ExposureSort::try_from(message.sort) {
+            Ok(pb::ExposureSort::Unspecified | pb::ExposureSort::Utilisation) => {
+                Some(ExposureSort::Utilisation)
+            }
+            Ok(pb::ExposureSort::Exposure) => Some(ExposureSort::Exposure),
+            Err(_) => {
+                violations.push(FieldViolation::new(
+                    "sort",
+                    format!("{} is not a known value", message.sort),
+                ));
+                None
+            }
+        };
+        let min_utilisation = if message.min_utilisation.is_empty() {
+            Some(None)
+        } else {
+            decimal(
+                &message.min_utilisation,
+                Decimal::ZERO,
+                "min_utilisation",
+                &mut violations,
+            )
+            .map(Some)
+        };
+        let currency = optional(&message.currency).and_then(|code| {
+            Currency::parse(code)
+                .map_err(|e| violations.push(FieldViolation::new("currency", e)))
+                .ok()
+        });
+        let (Some(date), Some(sort), Some(min_utilisation), true) =
+            (date, sort, min_utilisation, violations.is_empty())
+        else {
+            return Err(refused(violations));
+        };
+        let mut query = ExposureQuery::new(date, sort)
+            .with_page_size(page_size(message.page_size))
+            .map_err(|e| page_refused("page_size", e))?;
+        if !message.page_token.is_empty() {
+            query = query
+                .with_page_token(&message.page_token)
+                .map_err(|e| page_refused("page_token", e))?;
+        }
+        query.only_over_limit = message.only_over_limit;
+        query.min_utilisation = min_utilisation;
+        query.currency = currency;
+        let position = self.ready(&metadata, message.min_position).await?;
+        let page = exposure::list_exposures(&self.pool, &query)
+            .await
+            .map_err(internal)?;
+        Ok(Response::new(pb::ListExposuresResponse {
+            lines: page.lines.into_iter().map(exposure_line).collect(),
+            next_page_token: page.next_page_token.unwrap_or_default(),
+            position: position.get(),
+        }))
+    }
+
+    async fn get_work_queue(
+        &self,
+        request: Request<pb::GetWorkQueueRequest>,
+    ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let mut violations = Vec::new();
+        let date = as_of(&message.as_of, "as_of", &mut violations);
+        let collector = optional(&message.collector).and_then(|name| {
+            PersonName::parse(name)
+                .map_err(|e| violations.push(FieldViolation::new("collector", e)))
+                .ok()
+        });
+        let defaults = WorkQueueWeights::default();
+        let given = message.weights.unwrap_or_default();
+        let amount = decimal(
+            &given.amount,
+            defaults.amount,
+            "weights.amount",
+            &mut violations,
+        );
+        let days = decimal(&given.days, defaults.days, "weights.days", &mut violations);
+        let broken = decimal(
+            &given.broken_promise,
+            defaults.broken_promise,
+            "weights.broken_promise",
+            &mut violations,
+        );
+        let (Some(date), Some(amount), Some(days), Some(broken), true) =
+            (date, amount, days, broken, violations.is_empty())
+        else {
+            return Err(refused(violations));
+        };
+        let weights = WorkQueueWeights {
+            amount,
+            days,
+            broken_promise: broken,
+        };
+        let mut query = WorkQueueQuery::new(date)
+            .with_weights(weights)
+            .map_err(|e| refused(vec![FieldViolation::new(format!("weights.{}", e.name), e)]))?
+            .with_page_size(page_size(message.page_size))
+            .map_err(|e| page_refused("page_size", e))?;
+        if !message.page_token.is_empty() {
+            query = query
+                .with_page_token(&message.page_token)
+                .map_err(|e| page_refused("page_token", e))?;
+        }
+        query.collector = collector;
+        query.include_snoozed = message.include_snoozed;
+        query.grace_days = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
+        let position = self.ready(&metadata, message.min_position).await?;
+        let page = work_queue::work_queue(&self.pool, &query)
+            .await
+            .map_err(internal)?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|item| pb::WorkItem {
+                customer_id: item.customer.to_string(),
+                currency: item.currency.code().to_owned(),
+                overdue: Some(responses::money(item.overdue)),
+                oldest_due_date: date_text(item.oldest_due_date),
+                days_past_due: item.days_past_due,
+                broken_promises: item.broken_promises,
+                escalation: escalation(item.escalation).into(),
+                next_action: item.escalation.next_action().to_owned(),
+                collector: item.collector.map(|c| c.to_string()).unwrap_or_default(),
+                score: item.score.to_string(),
+                rule: item.rule,
+                snoozed_until: item.snoozed_until.map(date_text).unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(pb::GetWorkQueueResponse {
+            items,
+            next_page_token: page.next_page_token.unwrap_or_default(),
+            position: position.get(),
+        }))
+    }
+
+    async fn list_promises(
+        &self,
+        request: Request<pb::ListPromisesRequest>,
+    ) -> Result<Response<pb::ListPromisesResponse>, Status> {
+        let (metadata, _, message) = request.into_parts();
+        let mut violations = Vec::new();
+        let customer = CustomerId::parse(&message.customer_id)
+            .map_err(|e| violations.push(FieldViolation::new("customer_id", e)))
+            .ok();
+        let date = as_of(&message.as_of, "as_of", &mut violations);
+        let status = match pb::PromiseStatus::try_from(message.status) {
+            Ok(pb::PromiseStatus::Unspecified) => Some(None),
+            Ok(pb::PromiseStatus::Open) => Some(Some(PromiseStatus::Open)),
+            Ok(pb::PromiseStatus::PartiallyKept) => Some(Some(PromiseStatus::PartiallyKept)),
+            Ok(pb::PromiseStatus::Kept) => Some(Some(PromiseStatus::Kept)),
+            Ok(pb::PromiseStatus::Broken) => Some(Some(PromiseStatus::Broken)),
+            Err(_) => {
+                violations.push(FieldViolation::new(
+                    "status",
+                    format!("{} is not a known value", message.status),
+                ));
+                None
+            }
+        };
+        let (Some(customer), Some(date), Some(status), true) =
+            (customer, date, status, violations.is_empty())
+        else {
+            return Err(refused(violations));
+        };
+        let position = self.ready(&metadata, message.min_position).await?;
+        let grace = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
+        let lines = promises::list_promises(&self.pool, Some(&customer), status, date, grace)
+            .await
+            .map_err(internal)?;
+        let promises = lines
+            .into_iter()
+            .map(|line| pb::PromiseView {
+                promise_id: line.promise_id.to_string(),
+                customer_id: line.customer.to_string(),
+                subsidiary_id: line.subsidiary.to_string(),
+                amount: Some(responses::money(line.amount)),
+                paid: Some(responses::money(line.paid)),
+                made_on: date_text(line.made_on),
+                promised_date: date_text(line.promised_date),
+                window_end: date_text(line.window_end),
+                collector: line.collector.to_string(),
+                status: promise_status(line.status).into(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListPromisesResponse {
+            promises,
             position: position.get(),
         }))
     }
