@@ -32,3 +32,11 @@ current-nats:
 # Benchmark the command service against raw JetStream publishes (see BENCHMARKS.md).
 bench-commands *ARGS:
     cargo run --release -p receivables-loadgen -- --nats-url {{nats_url}} {{ARGS}}
+
+# Run the projector and the query service against NATS and PostgreSQL.
+serve-queries:
+    cargo run --release -p receivables -- serve-queries --nats-url {{nats_url}}
+
+# Benchmark projection catch-up, the group aging report and the work queue (see BENCHMARKS.md).
+bench-projections *ARGS:
+    cargo run --release -p receivables-loadgen --bin projection-bench -- --nats-url {{nats_url}} {{ARGS}}

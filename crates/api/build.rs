@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "receivables/v1/types.proto",
     "receivables/v1/commands.proto",
     "receivables/v1/queries.proto",
+    "receivables/v1/admin.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

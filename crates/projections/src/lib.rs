@@ -8,6 +8,7 @@
 pub mod aging;
 pub mod checkpoint;
 pub mod exposure;
+pub mod generations;
 pub mod minor_units;
 pub mod open_items;
 pub mod promises;

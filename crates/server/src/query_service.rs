@@ -15,12 +15,13 @@ use receivables_projections::ProjectionError;
 use receivables_projections::aging::{self, AgingRequest, Basis, GroupBy, OpenItemsError};
 use receivables_projections::exposure::{self, ExposureQuery, ExposureSort};
 use receivables_projections::promises::{self, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus};
-use receivables_projections::runtime::Projector;
 use receivables_projections::work_queue::{
     self, EscalationLevel, WorkQueueQuery, WorkQueueWeights,
 };
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use tokio::sync::watch;
+
+use crate::read_models::ReadSide;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
 use tracing::error;
@@ -32,24 +33,29 @@ pub const MIN_POSITION_WAIT_MAX: Duration = Duration::from_secs(10);
 const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
 
 pub struct QueryGrpc<L> {
-    pool: PgPool,
-    projector: Arc<Projector<L>>,
+    /// The live generation of the read model; a rebuild replaces it.
+    sides: watch::Receiver<Arc<ReadSide<L>>>,
 }
 
 impl<L: EventLog> QueryGrpc<L> {
-    pub fn new(pool: PgPool, projector: Arc<Projector<L>>) -> Self {
-        QueryGrpc { pool, projector }
+    pub fn new(sides: watch::Receiver<Arc<ReadSide<L>>>) -> Self {
+        QueryGrpc { sides }
     }
 
-    /// Waits until the read model has applied `min_position`, within the call's deadline.
-    /// Returns the position applied when the query runs.
-    async fn ready(&self, metadata: &MetadataMap, min_position: u64) -> Result<Position, Status> {
+    /// Waits until the live read model has applied `min_position`, within the call's deadline.
+    /// Returns that generation (the whole query runs on it) and the position it has applied.
+    async fn ready(
+        &self,
+        metadata: &MetadataMap,
+        min_position: u64,
+    ) -> Result<(Arc<ReadSide<L>>, Position), Status> {
+        let side = Arc::clone(&self.sides.borrow());
         let wanted = Position::new(min_position);
         let wait = deadline(metadata)
             .map_or(MIN_POSITION_WAIT_MAX, |d| d.saturating_sub(DEADLINE_MARGIN))
             .min(MIN_POSITION_WAIT_MAX);
-        if !self.projector.wait_for(wanted, wait).await {
-            let applied = *self.projector.applied().borrow();
+        if !side.projector.wait_for(wanted, wait).await {
+            let applied = *side.projector.applied().borrow();
             let mut details = tonic_types::ErrorDetails::new();
             details.set_error_info(
                 "PROJECTION_BEHIND",
@@ -67,7 +73,8 @@ impl<L: EventLog> QueryGrpc<L> {
                 details,
             ));
         }
-        Ok(*self.projector.applied().borrow())
+        let applied = *side.projector.applied().borrow();
+        Ok((side, applied))
     }
 }
 
@@ -292,8 +299,8 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
             return Err(refused(violations));
         };
         aging.group_by = group_by;
-        let position = self.ready(&metadata, message.min_position).await?;
-        let report = aging::report(&self.pool, &aging).await.map_err(internal)?;
+        let (side, position) = self.ready(&metadata, message.min_position).await?;
+        let report = aging::report(&side.pool, &aging).await.map_err(internal)?;
         let labels = bucket_labels(aging.edges_days());
         let lines = report
             .into_iter()
@@ -332,12 +339,12 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         if !violations.is_empty() {
             return Err(refused(violations));
         }
-        let position = self.ready(&metadata, message.min_position).await?;
+        let (side, position) = self.ready(&metadata, message.min_position).await?;
         let token = (!message.page_token.is_empty()).then_some(message.page_token.as_str());
         let bucket = message
             .bucket
             .map(|b| usize::try_from(b).unwrap_or(usize::MAX));
-        let page = aging::open_items(&self.pool, &aging, bucket, message.page_size, token)
+        let page = aging::open_items(&side.pool, &aging, bucket, message.page_size, token)
             .await
             .map_err(|error| match error {
                 OpenItemsError::Page(page) => {
@@ -386,8 +393,8 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         let (Some(customer), Some(date), true) = (customer, date, violations.is_empty()) else {
             return Err(refused(violations));
         };
-        let position = self.ready(&metadata, message.min_position).await?;
-        let lines = exposure::exposure(&self.pool, &customer, date)
+        let (side, position) = self.ready(&metadata, message.min_position).await?;
+        let lines = exposure::exposure(&side.pool, &customer, date)
             .await
             .map_err(internal)?;
         if lines.is_empty() {
@@ -455,8 +462,8 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         query.only_over_limit = message.only_over_limit;
         query.min_utilisation = min_utilisation;
         query.currency = currency;
-        let position = self.ready(&metadata, message.min_position).await?;
-        let page = exposure::list_exposures(&self.pool, &query)
+        let (side, position) = self.ready(&metadata, message.min_position).await?;
+        let page = exposure::list_exposures(&side.pool, &query)
             .await
             .map_err(internal)?;
         Ok(Response::new(pb::ListExposuresResponse {
@@ -516,8 +523,8 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         query.collector = collector;
         query.include_snoozed = message.include_snoozed;
         query.grace_days = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
-        let position = self.ready(&metadata, message.min_position).await?;
-        let page = work_queue::work_queue(&self.pool, &query)
+        let (side, position) = self.ready(&metadata, message.min_position).await?;
+        let page = work_queue::work_queue(&side.pool, &query)
             .await
             .map_err(internal)?;
         let items = page
@@ -574,9 +581,9 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         else {
             return Err(refused(violations));
         };
-        let position = self.ready(&metadata, message.min_position).await?;
+        let (side, position) = self.ready(&metadata, message.min_position).await?;
         let grace = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
-        let lines = promises::list_promises(&self.pool, Some(&customer), status, date, grace)
+        let lines = promises::list_promises(&side.pool, Some(&customer), status, date, grace)
             .await
             .map_err(internal)?;
         let promises = lines

@@ -34,6 +34,7 @@ use receivables_eventlog::codec;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
 use receivables_projections::runtime::Projector;
+use receivables_projections::work_queue::{self, WorkQueueQuery};
 use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
@@ -63,6 +64,9 @@ struct Args {
     #[arg(long)]
     keep: bool,
 }
+
+/// Items on the work-queue page that is timed.
+const WORK_QUEUE_PAGE: u32 = 50;
 
 /// Publishes in flight while writing the history.
 const WRITE_IN_FLIGHT: usize = 512;
@@ -284,6 +288,29 @@ async fn main() -> anyhow::Result<()> {
         "group aging report over {open_items} open items: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
         latency.value_at_quantile(0.5) as f64 / 1000.0,
         latency.value_at_quantile(0.99) as f64 / 1000.0,
+        args.reports
+    );
+    // A page of the collector work queue (every customer is overdue here).
+    let mut queue_latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let queue = WorkQueueQuery::new(request.as_of)
+        .with_page_size(WORK_QUEUE_PAGE)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for _ in 0..args.reports {
+        let begin = Instant::now();
+        let page = work_queue::work_queue(&pool, &queue).await?;
+        queue_latency.record(begin.elapsed().as_micros() as u64)?;
+        if page.items.len() != WORK_QUEUE_PAGE as usize {
+            bail!(
+                "expected a full page of the work queue, got {}",
+                page.items.len()
+            );
+        }
+    }
+    println!(
+        "work-queue first page of {WORK_QUEUE_PAGE} over {} customers: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
+        args.customers,
+        queue_latency.value_at_quantile(0.5) as f64 / 1000.0,
+        queue_latency.value_at_quantile(0.99) as f64 / 1000.0,
         args.reports
     );
     let (url,) = (options.to_url_lossy().to_string(),);
