@@ -16,7 +16,19 @@ pub fn schema(generation: i64) -> String {
     format!("read_model_{generation}")
 }
 
-async fn ensure_control_table(admin: &PgPool) -> Result<(), ProjectionError> {
+/// Key of the advisory lock that serialises changes to the generations, so that processes
+/// starting at once on an empty database create one live generation between them.
+const GENERATIONS_LOCK_KEY: i64 = 0x5245_4345_4956_4142; // "RECEIVAB"
+
+/// Opens a transaction holding the generations lock, with the control table in place.
+async fn lock_generations(
+    admin: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, ProjectionError> {
+    let mut transaction = admin.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(GENERATIONS_LOCK_KEY)
+        .execute(&mut *transaction)
+        .await?;
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS read_model_generations (
              generation  BIGINT PRIMARY KEY CHECK (generation > 0),
@@ -25,15 +37,15 @@ async fn ensure_control_table(admin: &PgPool) -> Result<(), ProjectionError> {
              switched_at TIMESTAMPTZ
          )",
     )
-    .execute(admin)
+    .execute(&mut *transaction)
     .await?;
     sqlx::query(
         "CREATE UNIQUE INDEX IF NOT EXISTS read_model_generations_one_live
          ON read_model_generations (state) WHERE state = 'live'",
     )
-    .execute(admin)
+    .execute(&mut *transaction)
     .await?;
-    Ok(())
+    Ok(transaction)
 }
 
 /// A pool whose connections work in `generation`'s schema.
@@ -56,10 +68,10 @@ pub async fn pool(
         .await?)
 }
 
-/// Creates the schema of a new generation with the read model's tables, recorded as building.
+/// Records a new generation in `state` and creates its schema, in the caller's transaction:
+/// the row and the schema exist together or not at all.
 async fn create(
-    admin: &PgPool,
-    options: &PgConnectOptions,
+    transaction: &mut sqlx::PgConnection,
     state: &str,
 ) -> Result<i64, ProjectionError> {
     let (generation,): (i64,) = sqlx::query_as(
@@ -68,38 +80,44 @@ async fn create(
          RETURNING generation",
     )
     .bind(state)
-    .fetch_one(admin)
+    .fetch_one(&mut *transaction)
     .await?;
     sqlx::query(&format!("CREATE SCHEMA {}", schema(generation)))
-        .execute(admin)
+        .execute(&mut *transaction)
         .await?;
-    let pool = pool(options, generation, 1).await?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .map_err(|e| ProjectionError::Stored(format!("migrating generation {generation}: {e}")))?;
-    pool.close().await;
     Ok(generation)
+}
+
+/// Brings a generation's tables up to the current migrations.
+async fn migrate(options: &PgConnectOptions, generation: i64) -> Result<(), ProjectionError> {
+    let pool = pool(options, generation, 1).await?;
+    let migrated = MIGRATOR.run(&pool).await;
+    pool.close().await;
+    migrated
+        .map_err(|e| ProjectionError::Stored(format!("migrating generation {generation}: {e}")))
 }
 
 /// The live generation, created (empty) when there is none yet. Its schema is brought up to
 /// the current migrations.
 pub async fn live(admin: &PgPool, options: &PgConnectOptions) -> Result<i64, ProjectionError> {
-    ensure_control_table(admin).await?;
+    let mut transaction = lock_generations(admin).await?;
     let live: Option<(i64,)> =
         sqlx::query_as("SELECT generation FROM read_model_generations WHERE state = 'live'")
-            .fetch_optional(admin)
+            .fetch_optional(&mut *transaction)
             .await?;
     let generation = match live {
-        Some((generation,)) => generation,
-        None => create(admin, options, "live").await?,
+        Some((generation,)) => {
+            // Versions before the row and the schema were created together could leave the
+            // row alone.
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {}", schema(generation)))
+                .execute(&mut *transaction)
+                .await?;
+            generation
+        }
+        None => create(&mut transaction, "live").await?,
     };
-    let pool = pool(options, generation, 1).await?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .map_err(|e| ProjectionError::Stored(format!("migrating generation {generation}: {e}")))?;
-    pool.close().await;
+    transaction.commit().await?;
+    migrate(options, generation).await?;
     Ok(generation)
 }
 
@@ -108,17 +126,20 @@ pub async fn begin_rebuild(
     admin: &PgPool,
     options: &PgConnectOptions,
 ) -> Result<i64, ProjectionError> {
-    ensure_control_table(admin).await?;
+    let mut transaction = lock_generations(admin).await?;
     // A rebuild that died half-way is abandoned, not resumed: it is cheaper to start again.
     sqlx::query("UPDATE read_model_generations SET state = 'retired' WHERE state = 'building'")
-        .execute(admin)
+        .execute(&mut *transaction)
         .await?;
-    create(admin, options, "building").await
+    let generation = create(&mut transaction, "building").await?;
+    transaction.commit().await?;
+    migrate(options, generation).await?;
+    Ok(generation)
 }
 
 /// Makes `generation` the live one and retires the previous, in one transaction.
 pub async fn switch(admin: &PgPool, generation: i64) -> Result<(), ProjectionError> {
-    let mut transaction = admin.begin().await?;
+    let mut transaction = lock_generations(admin).await?;
     sqlx::query(
         "UPDATE read_model_generations SET state = 'retired', switched_at = now()
          WHERE state = 'live'",
