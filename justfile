@@ -8,7 +8,7 @@ default:
 
 # Run every test (starts its own nats-server processes; see README for the current server).
 test:
-    cargo test --workspace
+    cargo build -p receivables && cargo test --workspace
 
 # Format, lint and test, as CI does.
 ci:
@@ -31,7 +31,7 @@ current-nats:
 
 # Benchmark the command service against raw JetStream publishes (see BENCHMARKS.md).
 bench-commands *ARGS:
-    cargo run --release -p receivables-loadgen -- --nats-url {{nats_url}} {{ARGS}}
+    cargo run --release -p receivables-loadgen --bin receivables-loadgen -- --nats-url {{nats_url}} {{ARGS}}
 
 # Run the projector and the query service against NATS and PostgreSQL.
 serve-queries:
