@@ -70,10 +70,7 @@ pub async fn pool(
 
 /// Records a new generation in `state` and creates its schema, in the caller's transaction:
 /// the row and the schema exist together or not at all.
-async fn create(
-    transaction: &mut sqlx::PgConnection,
-    state: &str,
-) -> Result<i64, ProjectionError> {
+async fn create(transaction: &mut sqlx::PgConnection, state: &str) -> Result<i64, ProjectionError> {
     let (generation,): (i64,) = sqlx::query_as(
         "INSERT INTO read_model_generations (generation, state)
          SELECT COALESCE(MAX(generation), 0) + 1, $1 FROM read_model_generations
@@ -93,8 +90,7 @@ async fn migrate(options: &PgConnectOptions, generation: i64) -> Result<(), Proj
     let pool = pool(options, generation, 1).await?;
     let migrated = MIGRATOR.run(&pool).await;
     pool.close().await;
-    migrated
-        .map_err(|e| ProjectionError::Stored(format!("migrating generation {generation}: {e}")))
+    migrated.map_err(|e| ProjectionError::Stored(format!("migrating generation {generation}: {e}")))
 }
 
 /// The live generation, created (empty) when there is none yet. Its schema is brought up to
@@ -109,9 +105,12 @@ pub async fn live(admin: &PgPool, options: &PgConnectOptions) -> Result<i64, Pro
         Some((generation,)) => {
             // Versions before the row and the schema were created together could leave the
             // row alone.
-            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS {}", schema(generation)))
-                .execute(&mut *transaction)
-                .await?;
+            sqlx::query(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                schema(generation)
+            ))
+            .execute(&mut *transaction)
+            .await?;
             generation
         }
         None => create(&mut transaction, "live").await?,
