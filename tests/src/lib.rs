@@ -558,3 +558,45 @@ impl Drop for TestQueryService {
         }
     }
 }
+
+/// Every row of the read model in `schema`, as text, in a fixed order (as in `aging.rs`).
+pub async fn read_model_rows(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
+    let tables = [
+        ("invoices", "subsidiary_id, invoice_number"),
+        ("payments", "position"),
+        ("allocations", "position, line"),
+        ("credit_terms", "customer_id"),
+        ("promises", "promise_id"),
+        ("projection_checkpoints", "projection"),
+    ];
+    // Every table of the read model is compared: a new one must be added here.
+    let present: Vec<(String,)> = sqlx::query_as(
+        "SELECT table_name::TEXT FROM information_schema.tables
+         WHERE table_schema = $1 AND table_name <> '_sqlx_migrations' ORDER BY 1",
+    )
+    .bind(schema)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut compared: Vec<&str> = tables.iter().map(|(table, _)| *table).collect();
+    compared.sort_unstable();
+    assert_eq!(
+        present.iter().map(|(t,)| t.as_str()).collect::<Vec<_>>(),
+        compared,
+        "the tables of the read model in {schema}"
+    );
+    let mut rows = Vec::new();
+    for (table, order) in tables {
+        let columns = if table == "projection_checkpoints" {
+            "projection, position".to_owned()
+        } else {
+            "*".to_owned()
+        };
+        let query = format!(
+            "SELECT row_to_json(t)::TEXT FROM (SELECT {columns} FROM {schema}.{table} ORDER BY {order}) t"
+        );
+        let table_rows: Vec<(String,)> = sqlx::query_as(&query).fetch_all(pool).await.unwrap();
+        rows.extend(table_rows.into_iter().map(|(r,)| format!("{table}: {r}")));
+    }
+    rows
+}
