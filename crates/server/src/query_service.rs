@@ -130,21 +130,12 @@ fn aging_request(
             None
         }
     };
-    let subsidiary = optional(&scope.subsidiary_id).and_then(|id| {
-        SubsidiaryId::parse(id)
-            .map_err(|e| violations.push(FieldViolation::new(field("subsidiary_id"), e)))
-            .ok()
-    });
-    let customer = optional(&scope.customer_id).and_then(|id| {
-        CustomerId::parse(id)
-            .map_err(|e| violations.push(FieldViolation::new(field("customer_id"), e)))
-            .ok()
-    });
-    let currency = optional(&scope.currency).and_then(|code| {
-        Currency::parse(code)
-            .map_err(|e| violations.push(FieldViolation::new(field("currency"), e)))
-            .ok()
-    });
+    let subsidiary = optional(&scope.subsidiary_id)
+        .and_then(|id| checked(violations, &field("subsidiary_id"), SubsidiaryId::parse(id)));
+    let customer = optional(&scope.customer_id)
+        .and_then(|id| checked(violations, &field("customer_id"), CustomerId::parse(id)));
+    let currency = optional(&scope.currency)
+        .and_then(|code| checked(violations, &field("currency"), Currency::parse(code)));
     let mut request = AgingRequest::new(as_of?);
     if !scope.bucket_edges_days.is_empty() {
         request = request
@@ -157,6 +148,17 @@ fn aging_request(
     request.customer = customer;
     request.currency = currency;
     Some(request)
+}
+
+/// The value of a field, or `None` with the field's violation recorded.
+fn checked<T, E: std::fmt::Display>(
+    violations: &mut Vec<FieldViolation>,
+    field: &str,
+    result: Result<T, E>,
+) -> Option<T> {
+    result
+        .map_err(|e| violations.push(FieldViolation::new(field, e)))
+        .ok()
 }
 
 /// A business date field: empty means the service's own date (UTC).
@@ -380,15 +382,18 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
             position: position.get(),
         }))
     }
+
     async fn get_exposure(
         &self,
         request: Request<pb::GetExposureRequest>,
     ) -> Result<Response<pb::GetExposureResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
         let mut violations = Vec::new();
-        let customer = CustomerId::parse(&message.customer_id)
-            .map_err(|e| violations.push(FieldViolation::new("customer_id", e)))
-            .ok();
+        let customer = checked(
+            &mut violations,
+            "customer_id",
+            CustomerId::parse(&message.customer_id),
+        );
         let date = as_of(&message.as_of, "as_of", &mut violations);
         let (Some(customer), Some(date), true) = (customer, date, violations.is_empty()) else {
             return Err(refused(violations));
@@ -441,11 +446,8 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
             )
             .map(Some)
         };
-        let currency = optional(&message.currency).and_then(|code| {
-            Currency::parse(code)
-                .map_err(|e| violations.push(FieldViolation::new("currency", e)))
-                .ok()
-        });
+        let currency = optional(&message.currency)
+            .and_then(|code| checked(&mut violations, "currency", Currency::parse(code)));
         let (Some(date), Some(sort), Some(min_utilisation), true) =
             (date, sort, min_utilisation, violations.is_empty())
         else {
@@ -480,11 +482,8 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         let (metadata, _, message) = request.into_parts();
         let mut violations = Vec::new();
         let date = as_of(&message.as_of, "as_of", &mut violations);
-        let collector = optional(&message.collector).and_then(|name| {
-            PersonName::parse(name)
-                .map_err(|e| violations.push(FieldViolation::new("collector", e)))
-                .ok()
-        });
+        let collector = optional(&message.collector)
+            .and_then(|name| checked(&mut violations, "collector", PersonName::parse(name)));
         let defaults = WorkQueueWeights::default();
         let given = message.weights.unwrap_or_default();
         let amount = decimal(
@@ -558,9 +557,11 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
     ) -> Result<Response<pb::ListPromisesResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
         let mut violations = Vec::new();
-        let customer = CustomerId::parse(&message.customer_id)
-            .map_err(|e| violations.push(FieldViolation::new("customer_id", e)))
-            .ok();
+        let customer = checked(
+            &mut violations,
+            "customer_id",
+            CustomerId::parse(&message.customer_id),
+        );
         let date = as_of(&message.as_of, "as_of", &mut violations);
         let status = match pb::PromiseStatus::try_from(message.status) {
             Ok(pb::PromiseStatus::Unspecified) => Some(None),
