@@ -14,6 +14,7 @@ use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 use sqlx::PgPool;
 
 use crate::ProjectionError;
+use crate::exposure::{PageRequestError, check_page_size};
 use crate::minor_units::from_minor;
 
 /// Default bucket edges in days: current, 1-30, 31-60, 61-90, 91-120, over 120.
@@ -207,17 +208,11 @@ pub async fn report(
         .collect()
 }
 
-/// Most open items on one page.
-pub const PAGE_SIZE_MAX: u32 = 1_000;
-
-/// Page size when the caller gives none.
-pub const PAGE_SIZE_DEFAULT: u32 = 100;
-
 /// Why a page request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PageError {
-    #[error("page size must be 1 to {PAGE_SIZE_MAX}, got {0}")]
-    Size(u32),
+    #[error(transparent)]
+    Size(#[from] PageRequestError),
     #[error("the page token is not one this service gave out")]
     Token,
     #[error("bucket {bucket} does not exist; the report has buckets 0 to {last}")]
@@ -293,11 +288,8 @@ pub async fn open_items(
     page_size: u32,
     page_token: Option<&str>,
 ) -> Result<OpenItemsPage, OpenItemsError> {
-    let size = match page_size {
-        0 => PAGE_SIZE_DEFAULT,
-        size if size <= PAGE_SIZE_MAX => size,
-        size => return Err(PageError::Size(size).into()),
-    };
+    // The same page-size rule as every other listing (1..=PAGE_SIZE_MAX).
+    let size = check_page_size(page_size).map_err(PageError::from)?;
     let (earliest, latest) = match bucket {
         Some(bucket) => bucket_dates(request, bucket)?,
         None => (None, None),

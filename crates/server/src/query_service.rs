@@ -346,19 +346,25 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         let bucket = message
             .bucket
             .map(|b| usize::try_from(b).unwrap_or(usize::MAX));
-        let page = aging::open_items(&side.pool, &aging, bucket, message.page_size, token)
-            .await
-            .map_err(|error| match error {
-                OpenItemsError::Page(page) => {
-                    let field = match page {
-                        aging::PageError::Size(_) => "page_size",
-                        aging::PageError::Token => "page_token",
-                        aging::PageError::Bucket { .. } => "bucket",
-                    };
-                    refused(vec![FieldViolation::new(field, page)])
-                }
-                OpenItemsError::Projection(error) => internal(error),
-            })?;
+        let page = aging::open_items(
+            &side.pool,
+            &aging,
+            bucket,
+            page_size(message.page_size),
+            token,
+        )
+        .await
+        .map_err(|error| match error {
+            OpenItemsError::Page(page) => {
+                let field = match page {
+                    aging::PageError::Size(_) => "page_size",
+                    aging::PageError::Token => "page_token",
+                    aging::PageError::Bucket { .. } => "bucket",
+                };
+                refused(vec![FieldViolation::new(field, page)])
+            }
+            OpenItemsError::Projection(error) => internal(error),
+        })?;
         let items = page
             .items
             .into_iter()
