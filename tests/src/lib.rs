@@ -420,6 +420,8 @@ pub fn init_logging() {
 /// `postgres://postgres@127.0.0.1:5432/postgres`, trust authentication).
 pub struct TestDatabase {
     pub pool: sqlx::PgPool,
+    /// The same connections as a read-model pool, for the projections' functions.
+    pub read: receivables_projections::ReadPool,
     name: String,
     admin: sqlx::PgPool,
     url: String,
@@ -466,6 +468,7 @@ impl TestDatabase {
         use sqlx::ConnectOptions as _;
         let url = options.database(&name).to_url_lossy().to_string();
         Some(TestDatabase {
+            read: pool.clone().into(),
             pool,
             name,
             admin,
@@ -561,14 +564,7 @@ impl Drop for TestQueryService {
 
 /// Every row of the read model in `schema`, as text, in a fixed order (as in `aging.rs`).
 pub async fn read_model_rows(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
-    let tables = [
-        ("invoices", "subsidiary_id, invoice_number"),
-        ("payments", "position"),
-        ("allocations", "position, line"),
-        ("credit_terms", "customer_id"),
-        ("promises", "promise_id"),
-        ("projection_checkpoints", "projection"),
-    ];
+    let tables = READ_MODEL_TABLES;
     // Every table of the read model is compared: a new one must be added here.
     let present: Vec<(String,)> = sqlx::query_as(
         "SELECT table_name::TEXT FROM information_schema.tables
@@ -599,4 +595,141 @@ pub async fn read_model_rows(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
         rows.extend(table_rows.into_iter().map(|(r,)| format!("{table}: {r}")));
     }
     rows
+}
+
+/// The read-model engines, for tests that must pass on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Sqlite,
+}
+
+/// A read model of its own for one test, on either engine: a PostgreSQL database (see
+/// [`TestDatabase`]) or a SQLite generation in a temporary directory.
+pub struct TestReadModel {
+    pub read: receivables_projections::ReadPool,
+    postgres: Option<TestDatabase>,
+    _directory: Option<tempfile::TempDir>,
+}
+
+impl TestReadModel {
+    /// A migrated, empty read model; `None` (loudly) when PostgreSQL is wanted and missing
+    /// outside CI.
+    pub async fn create(engine: Engine) -> Option<TestReadModel> {
+        match engine {
+            Engine::Postgres => {
+                let database = TestDatabase::create().await?;
+                Some(TestReadModel {
+                    read: database.read.clone(),
+                    postgres: Some(database),
+                    _directory: None,
+                })
+            }
+            Engine::Sqlite => {
+                let directory = tempfile::tempdir().expect("temporary directory");
+                let store = receivables_projections::ReadStore::sqlite(directory.path())
+                    .expect("read store");
+                let generation = store.live().await.expect("live generation");
+                let read = store.pool(generation, 4).await.expect("read pool");
+                Some(TestReadModel {
+                    read,
+                    postgres: None,
+                    _directory: Some(directory),
+                })
+            }
+        }
+    }
+
+    /// Closes the connections and removes the database or directory.
+    pub async fn remove(self) {
+        self.read.close().await;
+        if let Some(database) = self.postgres {
+            database.drop_database().await;
+        }
+    }
+}
+
+/// Runs an `async fn(Engine)` test once on each read-model engine, as `<name>::postgres` and
+/// `<name>::sqlite`.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn postgres() {
+                    super::$test($crate::Engine::Postgres).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn sqlite() {
+                    super::$test($crate::Engine::Sqlite).await
+                }
+            }
+        )+
+    };
+}
+
+/// The read model's tables and the order their rows are compared in. Every table of the read
+/// model is compared: a new one must be added here.
+const READ_MODEL_TABLES: [(&str, &str); 6] = [
+    ("invoices", "subsidiary_id, invoice_number"),
+    ("payments", "position"),
+    ("allocations", "position, line"),
+    ("credit_terms", "customer_id"),
+    ("promises", "promise_id"),
+    ("projection_checkpoints", "projection"),
+];
+
+/// Every row of a read model on either engine, as text, table by table in a fixed order (see
+/// [`read_model_rows`]; on PostgreSQL the pool's own schema is read).
+pub async fn read_model_rows_of(read: &receivables_projections::ReadPool) -> Vec<String> {
+    use receivables_projections::ReadPool;
+    match read {
+        ReadPool::Postgres(pool) => {
+            let (schema,): (String,) = sqlx::query_as("SELECT current_schema()::TEXT")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            read_model_rows(pool, &schema).await
+        }
+        ReadPool::Sqlite(pool) => {
+            let present: Vec<(String,)> = sqlx::query_as(
+                "SELECT name FROM sqlite_master WHERE type = 'table'
+                 AND name NOT LIKE '\\_sqlx%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                 ORDER BY 1",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            let mut compared: Vec<&str> = READ_MODEL_TABLES.iter().map(|(t, _)| *t).collect();
+            compared.sort_unstable();
+            assert_eq!(
+                present.iter().map(|(t,)| t.as_str()).collect::<Vec<_>>(),
+                compared,
+                "the tables of the read model"
+            );
+            let mut rows = Vec::new();
+            for (table, order) in READ_MODEL_TABLES {
+                let columns: Vec<(String,)> =
+                    sqlx::query_as(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                        .fetch_all(pool)
+                        .await
+                        .unwrap();
+                let pairs: Vec<String> = columns
+                    .iter()
+                    .map(|(c,)| c.as_str())
+                    .filter(|c| table != "projection_checkpoints" || *c != "updated_at")
+                    .map(|c| format!("'{c}', {c}"))
+                    .collect();
+                let query = format!(
+                    "SELECT json_object({}) FROM {table} ORDER BY {order}",
+                    pairs.join(", ")
+                );
+                let table_rows: Vec<(String,)> =
+                    sqlx::query_as(&query).fetch_all(pool).await.unwrap();
+                rows.extend(table_rows.into_iter().map(|(r,)| format!("{table}: {r}")));
+            }
+            rows
+        }
+    }
 }

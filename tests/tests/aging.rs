@@ -80,20 +80,19 @@ async fn post_history(service: &TestService) -> Position {
     Position::new(last.receipt.unwrap().position)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn aging_as_of_past_and_present_dates_matches_figures_worked_out_by_hand() {
+async fn aging_as_of_past_and_present_dates_matches_figures_worked_out_by_hand(engine: Engine) {
     init_logging();
     let Some(nats) = NatsServer::start_default().await else {
         return;
     };
-    let Some(database) = TestDatabase::create().await else {
+    let Some(database) = TestReadModel::create(engine).await else {
         return;
     };
     let service = TestService::start(&nats.url()).await;
     let last = post_history(&service).await;
 
     let projector = Arc::new(
-        Projector::new(open_log(&nats).await, database.pool.clone())
+        Projector::new(open_log(&nats).await, database.read.clone())
             .await
             .unwrap(),
     );
@@ -113,7 +112,7 @@ async fn aging_as_of_past_and_present_dates_matches_figures_worked_out_by_hand()
         "projection caught up"
     );
 
-    let pool = &database.pool;
+    let pool = &database.read;
     // As of 2026-02-15: INV-A1 due 02-04 is 11 days past due; INV-A2 (due 03-12) and INV-B1
     // (due 02-19) are not yet due; INV-B2 is not issued yet.
     let report = aging::report(pool, &AgingRequest::new(date("2026-02-15")))
@@ -221,18 +220,17 @@ async fn aging_as_of_past_and_present_dates_matches_figures_worked_out_by_hand()
     let _ = stop.send(());
     running.await.unwrap().unwrap();
     service.stop().await;
-    database.drop_database().await;
+    database.remove().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild() {
+async fn a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild(engine: Engine) {
     let Some(nats) = NatsServer::start_default().await else {
         return;
     };
-    let Some(resumed) = TestDatabase::create().await else {
+    let Some(resumed) = TestReadModel::create(engine).await else {
         return;
     };
-    let Some(rebuilt) = TestDatabase::create().await else {
+    let Some(rebuilt) = TestReadModel::create(engine).await else {
         return;
     };
     let service = TestService::start(&nats.url()).await;
@@ -247,7 +245,7 @@ async fn a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild() {
     while events.len() < usize::try_from(first_part.get()).unwrap() {
         events.push(feed.next().await.unwrap().unwrap());
     }
-    let projector = Projector::new(Arc::clone(&log), resumed.pool.clone())
+    let projector = Projector::new(Arc::clone(&log), resumed.read.clone())
         .await
         .unwrap();
     assert_eq!(
@@ -281,7 +279,7 @@ async fn a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild() {
     let last = Position::new(last);
     for database in [&resumed, &rebuilt] {
         let projector = Arc::new(
-            Projector::new(Arc::clone(&log), database.pool.clone())
+            Projector::new(Arc::clone(&log), database.read.clone())
                 .await
                 .unwrap(),
         );
@@ -301,12 +299,17 @@ async fn a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild() {
         running.await.unwrap().unwrap();
     }
     let (a, b) = (
-        read_model_rows(&resumed.pool, "public").await,
-        read_model_rows(&rebuilt.pool, "public").await,
+        read_model_rows_of(&resumed.read).await,
+        read_model_rows_of(&rebuilt.read).await,
     );
     assert_eq!(a.len(), 4 + 2 + 3 + 1 + 1 + 1, "every row is there: {a:#?}");
     assert_eq!(a, b, "resumed and rebuilt read models differ");
     service.stop().await;
-    resumed.drop_database().await;
-    rebuilt.drop_database().await;
+    resumed.remove().await;
+    rebuilt.remove().await;
 }
+
+on_both_engines!(
+    aging_as_of_past_and_present_dates_matches_figures_worked_out_by_hand,
+    a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild,
+);

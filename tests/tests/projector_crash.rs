@@ -634,7 +634,7 @@ async fn rebuild(nats: &NatsServer, database: &TestDatabase, last: Position) -> 
             .await
             .unwrap(),
     );
-    let projector = Arc::new(Projector::new(log, database.pool.clone()).await.unwrap());
+    let projector = Arc::new(Projector::new(log, database.read.clone()).await.unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = {
         let projector = Arc::clone(&projector);

@@ -26,7 +26,7 @@ use receivables_projections::promises::{
 use receivables_projections::work_queue::{
     EscalationLevel, WorkItem, WorkQueueQuery, WorkQueueWeights, work_queue,
 };
-use receivables_tests::TestDatabase;
+use receivables_tests::{Engine, TestReadModel, on_both_engines};
 use uuid::Uuid;
 
 fn date(text: &str) -> NaiveDate {
@@ -188,14 +188,10 @@ impl History {
     }
 
     /// Applies every event, in order, in one transaction.
-    async fn apply(&self, database: &TestDatabase) {
-        let mut transaction = database.pool.begin().await.unwrap();
-        for event in &self.events {
-            receivables_projections::open_items::apply(&mut transaction, event)
-                .await
-                .unwrap();
-        }
-        transaction.commit().await.unwrap();
+    async fn apply(&self, database: &TestReadModel) {
+        receivables_projections::open_items::apply_events(&database.read, &self.events)
+            .await
+            .unwrap();
     }
 }
 
@@ -343,14 +339,13 @@ fn promise_row(
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn promise_statuses_follow_the_payments_in_their_window() {
+async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
     use PromiseStatus::{Broken, Kept, Open, PartiallyKept};
-    let Some(database) = TestDatabase::create().await else {
+    let Some(database) = TestReadModel::create(engine).await else {
         return;
     };
     promise_history().apply(&database).await;
-    let pool = &database.pool;
+    let pool = &database.read;
     let p1 = customer("P1");
     let grace = PROMISE_GRACE_DAYS_DEFAULT;
     assert_eq!(grace, 3);
@@ -492,7 +487,7 @@ async fn promise_statuses_follow_the_payments_in_their_window() {
         vec![]
     );
 
-    database.drop_database().await;
+    database.remove().await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -653,13 +648,14 @@ fn names(lines: &[ExposureLine]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exposure_lines_sorting_filters_and_pages_match_the_figures_worked_out_by_hand() {
-    let Some(database) = TestDatabase::create().await else {
+async fn exposure_lines_sorting_filters_and_pages_match_the_figures_worked_out_by_hand(
+    engine: Engine,
+) {
+    let Some(database) = TestReadModel::create(engine).await else {
         return;
     };
     exposure_history().apply(&database).await;
-    let pool = &database.pool;
+    let pool = &database.read;
     let june_30 = date("2026-06-30");
     let one = |who: &'static str, as_of: NaiveDate| async move {
         exposure::exposure(pool, &customer(who), as_of)
@@ -886,7 +882,7 @@ async fn exposure_lines_sorting_filters_and_pages_match_the_figures_worked_out_b
         Err(PageRequestError::ForeignToken(_))
     ));
 
-    database.drop_database().await;
+    database.remove().await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1094,18 +1090,20 @@ fn item(item: &WorkItem) -> String {
     )
 }
 
-async fn queue(pool: &sqlx::PgPool, query: WorkQueueQuery) -> (Vec<String>, Option<String>) {
+async fn queue(
+    pool: &receivables_projections::ReadPool,
+    query: WorkQueueQuery,
+) -> (Vec<String>, Option<String>) {
     let page = work_queue(pool, &query).await.unwrap();
     (page.items.iter().map(item).collect(), page.next_page_token)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand() {
-    let Some(database) = TestDatabase::create().await else {
+async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(engine: Engine) {
+    let Some(database) = TestReadModel::create(engine).await else {
         return;
     };
     work_queue_history().apply(&database).await;
-    let pool = &database.pool;
+    let pool = &database.read;
     let june_30 = date("2026-06-30");
 
     // As of 06-30, default weights (0.001 per unit, 1 per day, 25 per broken promise):
@@ -1270,12 +1268,11 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
         .unwrap_err();
     assert_eq!(refused.name, "days");
 
-    database.drop_database().await;
+    database.remove().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn escalation_levels_change_at_15_16_30_31_60_61_90_91_days() {
-    let Some(database) = TestDatabase::create().await else {
+async fn escalation_levels_change_at_15_16_30_31_60_61_90_91_days(engine: Engine) {
+    let Some(database) = TestReadModel::create(engine).await else {
         return;
     };
     let mut h = History::default();
@@ -1289,7 +1286,7 @@ async fn escalation_levels_change_at_15_16_30_31_60_61_90_91_days() {
         "2026-01-31",
     );
     h.apply(&database).await;
-    let pool = &database.pool;
+    let pool = &database.read;
 
     // Due 01-31 (2026 is not a leap year: February has 28 days). Score 0.001 * 100 + days.
     let cases = [
@@ -1321,5 +1318,12 @@ async fn escalation_levels_change_at_15_16_30_31_60_61_90_91_days() {
         .unwrap();
     assert_eq!(page.items[0].escalation, EscalationLevel::LegalOrAgency);
 
-    database.drop_database().await;
+    database.remove().await;
 }
+
+on_both_engines!(
+    promise_statuses_follow_the_payments_in_their_window,
+    exposure_lines_sorting_filters_and_pages_match_the_figures_worked_out_by_hand,
+    the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand,
+    escalation_levels_change_at_15_16_30_31_60_61_90_91_days,
+);

@@ -7,7 +7,7 @@
 CREATE TABLE projection_checkpoints (
     projection TEXT PRIMARY KEY,
     position   BIGINT NOT NULL CHECK (position >= 0),
-    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 CREATE TABLE invoices (

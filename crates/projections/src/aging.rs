@@ -11,11 +11,11 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
-use sqlx::PgPool;
 
-use crate::ProjectionError;
+use crate::database::ReadPool;
 use crate::exposure::{PageRequestError, check_page_size};
 use crate::minor_units::from_minor;
+use crate::{ProjectionError, on_engine};
 
 /// Default bucket edges in days: current, 1-30, 31-60, 61-90, 91-120, over 120.
 pub const DEFAULT_EDGES_DAYS: [u32; 4] = [30, 60, 90, 120];
@@ -115,7 +115,7 @@ pub struct AgingLine {
 
 /// The aging report, lines ordered by group and currency.
 pub async fn report(
-    pool: &PgPool,
+    pool: &ReadPool,
     request: &AgingRequest,
 ) -> Result<Vec<AgingLine>, ProjectionError> {
     // The group column of an invoice, and of a payment (unapplied cash belongs to the customer
@@ -130,17 +130,17 @@ pub async fn report(
         Basis::InvoiceDate => "i.issue_date",
     };
     let open_sql = format!(
-        "SELECT {group}::TEXT, i.currency, {reference},
-                SUM(i.amount_minor - COALESCE(a.applied, 0))::BIGINT
+        "SELECT CAST({group} AS TEXT), i.currency, {reference},
+                CAST(SUM(i.amount_minor - COALESCE(a.applied, 0)) AS BIGINT)
          FROM invoices i
          LEFT JOIN (SELECT subsidiary_id, invoice_number, SUM(amount_minor) AS applied
                     FROM allocations WHERE received_date <= $1
                     GROUP BY subsidiary_id, invoice_number) a
            USING (subsidiary_id, invoice_number)
          WHERE i.issue_date <= $1
-           AND ($2::TEXT IS NULL OR i.subsidiary_id = $2)
-           AND ($3::TEXT IS NULL OR i.customer_id = $3)
-           AND ($4::TEXT IS NULL OR i.currency = $4)
+           AND ($2 IS NULL OR i.subsidiary_id = $2)
+           AND ($3 IS NULL OR i.customer_id = $3)
+           AND ($4 IS NULL OR i.currency = $4)
          GROUP BY 1, 2, 3
          HAVING SUM(i.amount_minor - COALESCE(a.applied, 0)) <> 0",
         group = invoice_group,
@@ -148,31 +148,29 @@ pub async fn report(
     let subsidiary = request.subsidiary.as_ref().map(SubsidiaryId::as_str);
     let customer = request.customer.as_ref().map(CustomerId::as_str);
     let currency = request.currency.map(Currency::code);
-    let open: Vec<(String, String, NaiveDate, i64)> = sqlx::query_as(&open_sql)
+    let open: Vec<(String, String, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(&open_sql)
         .bind(request.as_of)
         .bind(subsidiary)
         .bind(customer)
         .bind(currency)
-        .fetch_all(pool)
-        .await?;
+        .fetch_all(pool).await)?;
     let unapplied_sql = format!(
-        "SELECT {group}::TEXT, currency, SUM(unapplied_minor)::BIGINT
+        "SELECT CAST({group} AS TEXT), currency, CAST(SUM(unapplied_minor) AS BIGINT)
          FROM payments
          WHERE received_date <= $1
-           AND ($2::TEXT IS NULL OR subsidiary_id = $2)
-           AND ($3::TEXT IS NULL OR customer_id = $3)
-           AND ($4::TEXT IS NULL OR currency = $4)
+           AND ($2 IS NULL OR subsidiary_id = $2)
+           AND ($3 IS NULL OR customer_id = $3)
+           AND ($4 IS NULL OR currency = $4)
          GROUP BY 1, 2
          HAVING SUM(unapplied_minor) <> 0",
         group = payment_group,
     );
-    let unapplied: Vec<(String, String, i64)> = sqlx::query_as(&unapplied_sql)
+    let unapplied: Vec<(String, String, i64)> = on_engine!(pool, pool => sqlx::query_as(&unapplied_sql)
         .bind(request.as_of)
         .bind(subsidiary)
         .bind(customer)
         .bind(currency)
-        .fetch_all(pool)
-        .await?;
+        .fetch_all(pool).await)?;
 
     let bucket_count = request.edges_days.len() + 2;
     let mut lines: BTreeMap<(String, String), (Vec<i64>, i64)> = BTreeMap::new();
@@ -282,7 +280,7 @@ fn bucket_dates(
 /// The open invoices of the request's scope as of its date, oldest reference date first, a page
 /// at a time; `bucket` narrows them to one bucket of the report.
 pub async fn open_items(
-    pool: &PgPool,
+    pool: &ReadPool,
     request: &AgingRequest,
     bucket: Option<usize>,
     page_size: u32,
@@ -301,7 +299,7 @@ pub async fn open_items(
     };
     let sql = format!(
         "SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
-                (i.amount_minor - COALESCE(a.applied, 0))::BIGINT, i.issue_date, i.due_date,
+                CAST(i.amount_minor - COALESCE(a.applied, 0) AS BIGINT), i.issue_date, i.due_date,
                 i.over_limit, {reference}
          FROM invoices i
          LEFT JOIN (SELECT subsidiary_id, invoice_number, SUM(amount_minor) AS applied
@@ -310,12 +308,12 @@ pub async fn open_items(
            USING (subsidiary_id, invoice_number)
          WHERE i.issue_date <= $1
            AND i.amount_minor - COALESCE(a.applied, 0) <> 0
-           AND ($2::TEXT IS NULL OR i.subsidiary_id = $2)
-           AND ($3::TEXT IS NULL OR i.customer_id = $3)
-           AND ($4::TEXT IS NULL OR i.currency = $4)
-           AND ($5::DATE IS NULL OR {reference} >= $5)
-           AND ($6::DATE IS NULL OR {reference} <= $6)
-           AND ($7::DATE IS NULL OR ({reference}, i.subsidiary_id, i.invoice_number) > ($7, $8, $9))
+           AND ($2 IS NULL OR i.subsidiary_id = $2)
+           AND ($3 IS NULL OR i.customer_id = $3)
+           AND ($4 IS NULL OR i.currency = $4)
+           AND ($5 IS NULL OR {reference} >= $5)
+           AND ($6 IS NULL OR {reference} <= $6)
+           AND ($7 IS NULL OR ({reference}, i.subsidiary_id, i.invoice_number) > ($7, $8, $9))
          ORDER BY {reference}, i.subsidiary_id, i.invoice_number
          LIMIT $10"
     );
@@ -331,7 +329,7 @@ pub async fn open_items(
         bool,
         NaiveDate,
     );
-    let rows: Vec<Row> = sqlx::query_as(&sql)
+    let rows: Vec<Row> = on_engine!(pool, pool => sqlx::query_as(&sql)
         .bind(request.as_of)
         .bind(request.subsidiary.as_ref().map(SubsidiaryId::as_str))
         .bind(request.customer.as_ref().map(CustomerId::as_str))
@@ -342,9 +340,8 @@ pub async fn open_items(
         .bind(after.as_ref().map(|a| a.1.clone()))
         .bind(after.as_ref().map(|a| a.2.clone()))
         .bind(i64::from(size) + 1)
-        .fetch_all(pool)
-        .await
-        .map_err(ProjectionError::from)?;
+        .fetch_all(pool).await)
+    .map_err(ProjectionError::from)?;
     let more = rows.len() > size as usize;
     let mut items = Vec::with_capacity(rows.len().min(size as usize));
     let mut next_page_token = None;

@@ -2,70 +2,52 @@
 //! database and written in the same transaction as the rows.
 
 use receivables_domain::Position;
-use sqlx::{PgConnection, PgPool};
 
-use crate::ProjectionError;
+use crate::database::ReadPool;
+use crate::{ProjectionError, on_engine};
+
+/// Creates a projection's checkpoint at 0 if it has none.
+pub(crate) const INSERT_ZERO: &str =
+    "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, 0)
+     ON CONFLICT (projection) DO NOTHING";
+
+/// Moves a checkpoint forward (never back: a lower position changes no row).
+pub(crate) const STORE: &str =
+    "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2)
+     ON CONFLICT (projection) DO UPDATE
+         SET position = EXCLUDED.position, updated_at = CURRENT_TIMESTAMP
+     WHERE projection_checkpoints.position < EXCLUDED.position";
 
 /// The projection's checkpoint (`ZERO` when it has applied nothing yet).
-pub async fn load(pool: &PgPool, projection: &str) -> Result<Position, ProjectionError> {
-    let row: Option<(i64,)> =
+pub async fn load(pool: &ReadPool, projection: &str) -> Result<Position, ProjectionError> {
+    let row: Option<(i64,)> = on_engine!(pool, pool => {
         sqlx::query_as("SELECT position FROM projection_checkpoints WHERE projection = $1")
             .bind(projection)
             .fetch_optional(pool)
-            .await?;
+            .await?
+    });
     position(row.map_or(0, |(p,)| p))
 }
 
-/// The projection's checkpoint, locked for the rest of the caller's transaction, so that two
-/// projectors on one database never apply the same batch.
-pub async fn lock(
-    connection: &mut PgConnection,
-    projection: &str,
-) -> Result<Position, ProjectionError> {
-    sqlx::query(
-        "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, 0)
-         ON CONFLICT (projection) DO NOTHING",
-    )
-    .bind(projection)
-    .execute(&mut *connection)
-    .await?;
-    let (stored,): (i64,) = sqlx::query_as(
-        "SELECT position FROM projection_checkpoints WHERE projection = $1 FOR UPDATE",
-    )
-    .bind(projection)
-    .fetch_one(&mut *connection)
-    .await?;
-    position(stored)
+/// A position as stored.
+pub(crate) fn stored(position: Position) -> Result<i64, ProjectionError> {
+    i64::try_from(position.get())
+        .map_err(|_| ProjectionError::Stored(format!("position {position} is too large")))
 }
 
-/// Moves the checkpoint to `position`, inside the caller's transaction. The checkpoint never
-/// moves back: a lower position is an error of the caller.
-pub async fn store(
-    connection: &mut PgConnection,
-    projection: &str,
-    position: Position,
-) -> Result<(), ProjectionError> {
-    let stored = i64::try_from(position.get())
-        .map_err(|_| ProjectionError::Stored(format!("position {position} is too large")))?;
-    let moved = sqlx::query(
-        "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2)
-         ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
-         WHERE projection_checkpoints.position < EXCLUDED.position",
-    )
-    .bind(projection)
-    .bind(stored)
-    .execute(connection)
-    .await?;
-    if moved.rows_affected() != 1 {
-        return Err(ProjectionError::Stored(format!(
-            "checkpoint of {projection} would not move forward to {position}"
-        )));
-    }
-    Ok(())
-}
-
-fn position(stored: i64) -> Result<Position, ProjectionError> {
+/// A stored position, checked.
+pub(crate) fn position(stored: i64) -> Result<Position, ProjectionError> {
     u64::try_from(stored)
         .map(Position::new)
         .map_err(|_| ProjectionError::Stored(format!("negative checkpoint {stored}")))
+}
+
+/// [`STORE`] changes exactly one row, or the caller tried to move the checkpoint back.
+pub(crate) fn check_moved(rows_affected: u64, position: Position) -> Result<(), ProjectionError> {
+    if rows_affected != 1 {
+        return Err(ProjectionError::Stored(format!(
+            "checkpoint would not move forward to {position}"
+        )));
+    }
+    Ok(())
 }

@@ -42,11 +42,11 @@ use chrono::NaiveDate;
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
 use receivables_domain::{Currency, CustomerId, Money};
 use rust_decimal::{Decimal, RoundingStrategy};
-use sqlx::PgPool;
 
-use crate::ProjectionError;
+use crate::database::ReadPool;
 use crate::minor_units::from_minor;
 use crate::promises::{stored_currency, stored_customer};
+use crate::{ProjectionError, on_engine};
 
 /// Most lines (or work items) one page may carry.
 pub const PAGE_SIZE_MAX: u32 = 1_000;
@@ -312,7 +312,7 @@ pub fn days_past_due(as_of: NaiveDate, due_date: NaiveDate) -> u32 {
 /// One customer's exposure as of `as_of`: one line in the limit's currency, or without a limit
 /// one line per currency it has items in. Empty for a customer the read model does not know.
 pub async fn exposure(
-    pool: &PgPool,
+    pool: &ReadPool,
     customer: &CustomerId,
     as_of: NaiveDate,
 ) -> Result<Vec<ExposureLine>, ProjectionError> {
@@ -321,7 +321,7 @@ pub async fn exposure(
 
 /// A page of every customer's exposure lines, filtered and sorted as `query` asks.
 pub async fn list_exposures(
-    pool: &PgPool,
+    pool: &ReadPool,
     query: &ExposureQuery,
 ) -> Result<ExposurePage, ProjectionError> {
     let selected: Vec<ExposureLine> = lines(pool, None, query.as_of)
@@ -363,11 +363,11 @@ pub(crate) struct InvoiceBalance {
 /// Open and overdue amounts per customer and currency as of `as_of` (of one customer or all),
 /// keyed by (customer id, currency code). Checks that no invoice is open below zero.
 pub(crate) async fn invoice_balances(
-    pool: &PgPool,
+    pool: &ReadPool,
     customer: Option<&CustomerId>,
     as_of: NaiveDate,
 ) -> Result<BTreeMap<(String, String), InvoiceBalance>, ProjectionError> {
-    let rows: Vec<(String, String, i64, i64, Option<NaiveDate>, i64)> = sqlx::query_as(
+    let rows: Vec<(String, String, i64, i64, Option<NaiveDate>, i64)> = on_engine!(pool, pool => sqlx::query_as(
         "WITH open_items AS (
              SELECT i.customer_id, i.currency, i.due_date,
                     i.amount_minor - COALESCE(SUM(a.amount_minor), 0) AS open_minor
@@ -375,21 +375,20 @@ pub(crate) async fn invoice_balances(
              LEFT JOIN allocations a
                ON a.subsidiary_id = i.subsidiary_id AND a.invoice_number = i.invoice_number
               AND a.received_date <= $1
-             WHERE i.issue_date <= $1 AND ($2::TEXT IS NULL OR i.customer_id = $2)
+             WHERE i.issue_date <= $1 AND ($2 IS NULL OR i.customer_id = $2)
              GROUP BY i.subsidiary_id, i.invoice_number
          )
          SELECT customer_id, currency,
-                SUM(open_minor)::BIGINT,
-                COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0)::BIGINT,
+                CAST(SUM(open_minor) AS BIGINT),
+                CAST(COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0) AS BIGINT),
                 MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > 0),
-                MIN(open_minor)::BIGINT
+                CAST(MIN(open_minor) AS BIGINT)
          FROM open_items
          GROUP BY customer_id, currency",
     )
     .bind(as_of)
     .bind(customer.map(CustomerId::as_str))
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool).await)?;
     rows.into_iter()
         .map(|(customer, currency, open, overdue, oldest, lowest)| {
             // Written by the aggregate (allocations never exceed an invoice's open amount),
@@ -446,7 +445,7 @@ struct Account {
 }
 
 async fn lines(
-    pool: &PgPool,
+    pool: &ReadPool,
     customer: Option<&CustomerId>,
     as_of: NaiveDate,
 ) -> Result<Vec<ExposureLine>, ProjectionError> {
@@ -458,29 +457,27 @@ async fn lines(
             .invoices
             .insert(currency, balance);
     }
-    let payments: Vec<(String, String, i64, NaiveDate)> = sqlx::query_as(
-        "SELECT customer_id, currency, SUM(unapplied_minor)::BIGINT, MAX(received_date)
+    let payments: Vec<(String, String, i64, NaiveDate)> = on_engine!(pool, pool => sqlx::query_as(
+        "SELECT customer_id, currency, CAST(SUM(unapplied_minor) AS BIGINT), MAX(received_date)
          FROM payments
-         WHERE received_date <= $1 AND ($2::TEXT IS NULL OR customer_id = $2)
+         WHERE received_date <= $1 AND ($2 IS NULL OR customer_id = $2)
          GROUP BY customer_id, currency",
     )
     .bind(as_of)
     .bind(customer.map(CustomerId::as_str))
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool).await)?;
     for (customer, currency, unapplied, last) in payments {
         let account = accounts.entry(customer).or_default();
         account.unapplied.insert(currency, unapplied);
         account.last_payment_date = account.last_payment_date.max(Some(last));
     }
-    let terms: Vec<(String, String, i64, String, String)> = sqlx::query_as(
+    let terms: Vec<(String, String, i64, String, String)> = on_engine!(pool, pool => sqlx::query_as(
         "SELECT customer_id, currency, limit_minor, policy, grade
          FROM credit_terms
-         WHERE ($1::TEXT IS NULL OR customer_id = $1)",
+         WHERE ($1 IS NULL OR customer_id = $1)",
     )
     .bind(customer.map(CustomerId::as_str))
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool).await)?;
     for (customer, currency, limit_minor, policy, grade) in terms {
         accounts.entry(customer).or_default().terms = Some(Terms {
             currency,

@@ -1,5 +1,5 @@
-//! The read side: projectors that turn the event log into read models in PostgreSQL, and the
-//! queries over them.
+//! The read side: projectors that turn the event log into read models, in PostgreSQL or in the
+//! embedded SQLite, and the queries over them.
 //!
 //! A projector reads the log from the checkpoint stored with its read model, applies a batch of
 //! events and the new checkpoint in one database transaction, and so converges after a crash at
@@ -7,15 +7,17 @@
 
 pub mod aging;
 pub mod checkpoint;
+pub mod database;
 pub mod exposure;
-pub mod generations;
 pub mod minor_units;
 pub mod open_items;
+pub mod postgres;
 pub mod promises;
 pub mod runtime;
+pub mod sqlite;
 pub mod work_queue;
 
-/// The read models' schema, as sqlx migrations.
+/// The read models' schema, as sqlx migrations: the same files for both engines.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Why a projection could not apply an event or answer a query.
@@ -33,3 +35,5 @@ pub enum ProjectionError {
     #[error("stored value cannot be read back: {0}")]
     Stored(String),
 }
+
+pub use database::{ReadPool, ReadStore};

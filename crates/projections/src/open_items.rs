@@ -4,18 +4,20 @@
 //! Allocations are stored with the payment's received date rather than subtracted from the
 //! invoice, so an open amount "as of" a past date leaves out the payments received after it.
 //!
-//! A batch is written with one multi-row statement per table (`UNNEST` of column arrays), not a
+//! A batch is gathered here column by column and written by the engine's module with multi-row
+//! statements (`UNNEST` of column arrays on PostgreSQL, multi-row `VALUES` on SQLite), not a
 //! statement per event: catching up over millions of events is bound by the database's row
 //! throughput rather than by round trips.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use receivables_domain::Position;
 use receivables_domain::{Event, RecordedEvent};
-use sqlx::PgConnection;
 
-use crate::ProjectionError;
+use crate::database::ReadPool;
 use crate::minor_units::to_minor;
+use crate::{ProjectionError, postgres, sqlite};
 
 /// The projection's name, as its checkpoint is stored.
 pub const NAME: &str = "open_items";
@@ -38,69 +40,69 @@ fn position(event: &RecordedEvent) -> Result<i64, ProjectionError> {
 
 /// The rows of a batch, column by column.
 #[derive(Default)]
-struct Rows {
-    invoices: InvoiceRows,
-    payments: PaymentRows,
-    allocations: AllocationRows,
+pub(crate) struct Rows {
+    pub(crate) invoices: InvoiceRows,
+    pub(crate) payments: PaymentRows,
+    pub(crate) allocations: AllocationRows,
     /// Last change per customer: one statement cannot update a row twice.
-    credit: BTreeMap<String, CreditRow>,
-    promises: PromiseRows,
+    pub(crate) credit: BTreeMap<String, CreditRow>,
+    pub(crate) promises: PromiseRows,
 }
 
 #[derive(Default)]
-struct InvoiceRows {
-    subsidiary: Vec<String>,
-    number: Vec<String>,
-    customer: Vec<String>,
-    currency: Vec<String>,
-    amount: Vec<i64>,
-    issued: Vec<NaiveDate>,
-    due: Vec<NaiveDate>,
-    over_limit: Vec<bool>,
-    position: Vec<i64>,
+pub(crate) struct InvoiceRows {
+    pub(crate) subsidiary: Vec<String>,
+    pub(crate) number: Vec<String>,
+    pub(crate) customer: Vec<String>,
+    pub(crate) currency: Vec<String>,
+    pub(crate) amount: Vec<i64>,
+    pub(crate) issued: Vec<NaiveDate>,
+    pub(crate) due: Vec<NaiveDate>,
+    pub(crate) over_limit: Vec<bool>,
+    pub(crate) position: Vec<i64>,
 }
 
 #[derive(Default)]
-struct PaymentRows {
-    position: Vec<i64>,
-    customer: Vec<String>,
-    subsidiary: Vec<String>,
-    currency: Vec<String>,
-    amount: Vec<i64>,
-    unapplied: Vec<i64>,
-    received: Vec<NaiveDate>,
+pub(crate) struct PaymentRows {
+    pub(crate) position: Vec<i64>,
+    pub(crate) customer: Vec<String>,
+    pub(crate) subsidiary: Vec<String>,
+    pub(crate) currency: Vec<String>,
+    pub(crate) amount: Vec<i64>,
+    pub(crate) unapplied: Vec<i64>,
+    pub(crate) received: Vec<NaiveDate>,
 }
 
 #[derive(Default)]
-struct AllocationRows {
-    position: Vec<i64>,
-    line: Vec<i32>,
-    subsidiary: Vec<String>,
-    number: Vec<String>,
-    amount: Vec<i64>,
-    received: Vec<NaiveDate>,
+pub(crate) struct AllocationRows {
+    pub(crate) position: Vec<i64>,
+    pub(crate) line: Vec<i32>,
+    pub(crate) subsidiary: Vec<String>,
+    pub(crate) number: Vec<String>,
+    pub(crate) amount: Vec<i64>,
+    pub(crate) received: Vec<NaiveDate>,
 }
 
-struct CreditRow {
-    currency: String,
-    limit: i64,
-    policy: String,
-    grade: String,
-    effective: NaiveDate,
-    position: i64,
+pub(crate) struct CreditRow {
+    pub(crate) currency: String,
+    pub(crate) limit: i64,
+    pub(crate) policy: String,
+    pub(crate) grade: String,
+    pub(crate) effective: NaiveDate,
+    pub(crate) position: i64,
 }
 
 #[derive(Default)]
-struct PromiseRows {
-    id: Vec<String>,
-    customer: Vec<String>,
-    subsidiary: Vec<String>,
-    currency: Vec<String>,
-    amount: Vec<i64>,
-    made_on: Vec<NaiveDate>,
-    promised: Vec<NaiveDate>,
-    collector: Vec<String>,
-    position: Vec<i64>,
+pub(crate) struct PromiseRows {
+    pub(crate) id: Vec<String>,
+    pub(crate) customer: Vec<String>,
+    pub(crate) subsidiary: Vec<String>,
+    pub(crate) currency: Vec<String>,
+    pub(crate) amount: Vec<i64>,
+    pub(crate) made_on: Vec<NaiveDate>,
+    pub(crate) promised: Vec<NaiveDate>,
+    pub(crate) collector: Vec<String>,
+    pub(crate) position: Vec<i64>,
 }
 
 impl Rows {
@@ -175,124 +177,79 @@ impl Rows {
         }
         Ok(())
     }
+}
 
-    /// Writes the rows; invoices first, since allocations refer to them.
-    async fn write(self, connection: &mut PgConnection) -> Result<(), ProjectionError> {
-        let i = self.invoices;
-        if !i.position.is_empty() {
-            sqlx::query(
-                "INSERT INTO invoices (subsidiary_id, invoice_number, customer_id, currency,
-                     amount_minor, issue_date, due_date, over_limit, position)
-                 SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
-                     $5::BIGINT[], $6::DATE[], $7::DATE[], $8::BOOLEAN[], $9::BIGINT[])",
-            )
-            .bind(i.subsidiary)
-            .bind(i.number)
-            .bind(i.customer)
-            .bind(i.currency)
-            .bind(i.amount)
-            .bind(i.issued)
-            .bind(i.due)
-            .bind(i.over_limit)
-            .bind(i.position)
-            .execute(&mut *connection)
-            .await?;
-        }
-        let p = self.payments;
-        if !p.position.is_empty() {
-            sqlx::query(
-                "INSERT INTO payments (position, customer_id, subsidiary_id, currency,
-                     amount_minor, unapplied_minor, received_date)
-                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
-                     $5::BIGINT[], $6::BIGINT[], $7::DATE[])",
-            )
-            .bind(p.position)
-            .bind(p.customer)
-            .bind(p.subsidiary)
-            .bind(p.currency)
-            .bind(p.amount)
-            .bind(p.unapplied)
-            .bind(p.received)
-            .execute(&mut *connection)
-            .await?;
-        }
-        let a = self.allocations;
-        if !a.position.is_empty() {
-            sqlx::query(
-                "INSERT INTO allocations (position, line, subsidiary_id, invoice_number,
-                     amount_minor, received_date)
-                 SELECT * FROM UNNEST($1::BIGINT[], $2::INTEGER[], $3::TEXT[], $4::TEXT[],
-                     $5::BIGINT[], $6::DATE[])",
-            )
-            .bind(a.position)
-            .bind(a.line)
-            .bind(a.subsidiary)
-            .bind(a.number)
-            .bind(a.amount)
-            .bind(a.received)
-            .execute(&mut *connection)
-            .await?;
-        }
-        for (customer, c) in self.credit {
-            sqlx::query(
-                "INSERT INTO credit_terms (customer_id, currency, limit_minor, policy, grade,
-                     effective_date, position)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (customer_id) DO UPDATE SET currency = EXCLUDED.currency,
-                     limit_minor = EXCLUDED.limit_minor, policy = EXCLUDED.policy,
-                     grade = EXCLUDED.grade, effective_date = EXCLUDED.effective_date,
-                     position = EXCLUDED.position",
-            )
-            .bind(customer)
-            .bind(c.currency)
-            .bind(c.limit)
-            .bind(c.policy)
-            .bind(c.grade)
-            .bind(c.effective)
-            .bind(c.position)
-            .execute(&mut *connection)
-            .await?;
-        }
-        let r = self.promises;
-        if !r.position.is_empty() {
-            sqlx::query(
-                "INSERT INTO promises (promise_id, customer_id, subsidiary_id, currency,
-                     amount_minor, made_on, promised_date, collector, position)
-                 SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
-                     $5::BIGINT[], $6::DATE[], $7::DATE[], $8::TEXT[], $9::BIGINT[])",
-            )
-            .bind(r.id)
-            .bind(r.customer)
-            .bind(r.subsidiary)
-            .bind(r.currency)
-            .bind(r.amount)
-            .bind(r.made_on)
-            .bind(r.promised)
-            .bind(r.collector)
-            .bind(r.position)
-            .execute(&mut *connection)
-            .await?;
-        }
-        Ok(())
+/// Upserts a customer's credit terms; the same statement on both engines.
+pub(crate) const UPSERT_CREDIT_TERMS: &str = "INSERT INTO credit_terms (customer_id, currency,
+         limit_minor, policy, grade, effective_date, position)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (customer_id) DO UPDATE SET currency = EXCLUDED.currency,
+         limit_minor = EXCLUDED.limit_minor, policy = EXCLUDED.policy,
+         grade = EXCLUDED.grade, effective_date = EXCLUDED.effective_date,
+         position = EXCLUDED.position";
+
+/// The events of a batch that are new to a read model whose checkpoint is `from`, as rows.
+pub struct Batch {
+    /// The checkpoint before the batch.
+    pub from: Position,
+    /// The checkpoint after the batch (`from` when nothing in it was new).
+    pub to: Position,
+    /// Events applied.
+    pub events: usize,
+    rows: Rows,
+}
+
+impl Batch {
+    /// Whether the batch moves the checkpoint.
+    pub fn moved(&self) -> bool {
+        self.to > self.from
+    }
+
+    pub(crate) fn rows(&self) -> &Rows {
+        &self.rows
     }
 }
 
-/// Applies a batch of events (in log order) to the read model, inside the caller's transaction.
-pub async fn apply_all(
-    connection: &mut PgConnection,
-    events: &[&RecordedEvent],
-) -> Result<(), ProjectionError> {
+/// Gathers the rows of the events after `from` (in log order); those at or below it were
+/// applied already.
+pub(crate) fn batch(events: &[RecordedEvent], from: Position) -> Result<Batch, ProjectionError> {
     let mut rows = Rows::default();
+    let mut to = from;
+    let mut count = 0;
     for event in events {
+        if event.position <= to {
+            continue;
+        }
         rows.add(event)?;
+        to = event.position;
+        count += 1;
     }
-    rows.write(connection).await
+    Ok(Batch {
+        from,
+        to,
+        events: count,
+        rows,
+    })
 }
 
-/// Applies one event to the read model, inside the caller's transaction.
-pub async fn apply(
-    connection: &mut PgConnection,
-    recorded: &RecordedEvent,
+/// Applies events (in log order) to the read model in one transaction, without a checkpoint:
+/// for loading a read model directly, as tests of the queries do.
+pub async fn apply_events(
+    pool: &ReadPool,
+    events: &[RecordedEvent],
 ) -> Result<(), ProjectionError> {
-    apply_all(connection, &[recorded]).await
+    let batch = batch(events, Position::ZERO)?;
+    match pool {
+        ReadPool::Postgres(pool) => {
+            let mut transaction = pool.begin().await?;
+            postgres::write(&mut transaction, &batch.rows).await?;
+            transaction.commit().await?;
+        }
+        ReadPool::Sqlite(pool) => {
+            let mut transaction = pool.begin().await?;
+            sqlite::write(&mut transaction, &batch.rows).await?;
+            transaction.commit().await?;
+        }
+    }
+    Ok(())
 }

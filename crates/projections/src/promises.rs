@@ -26,10 +26,10 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use receivables_domain::ids::{PersonName, PromiseId};
 use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
-use sqlx::PgPool;
 
-use crate::ProjectionError;
+use crate::database::ReadPool;
 use crate::minor_units::from_minor;
+use crate::{ProjectionError, on_engine};
 
 /// Days after the promised date during which a payment still keeps the promise.
 pub const PROMISE_GRACE_DAYS_DEFAULT: u32 = 3;
@@ -113,7 +113,7 @@ pub fn paid_between(daily: &[(NaiveDate, i64)], from: NaiveDate, to: NaiveDate) 
 /// `as_of`; only those in `status` when it is given. Ordered by customer, promised date, date
 /// made and promise id.
 pub async fn list_promises(
-    pool: &PgPool,
+    pool: &ReadPool,
     customer: Option<&CustomerId>,
     status: Option<PromiseStatus>,
     as_of: NaiveDate,
@@ -141,32 +141,31 @@ type PromiseRow = (
 
 /// Every promise made on or before `as_of` (of one customer or all), evaluated as of `as_of`.
 pub(crate) async fn evaluate(
-    pool: &PgPool,
+    pool: &ReadPool,
     customer: Option<&CustomerId>,
     as_of: NaiveDate,
     grace_days: u32,
 ) -> Result<Vec<EvaluatedPromise>, ProjectionError> {
     let customer = customer.map(CustomerId::as_str);
-    let promises: Vec<PromiseRow> = sqlx::query_as(
+    let promises: Vec<PromiseRow> = on_engine!(pool, pool => sqlx::query_as(
         "SELECT promise_id, customer_id, subsidiary_id, currency, amount_minor, made_on,
                 promised_date, collector, position
          FROM promises
-         WHERE made_on <= $1 AND ($2::TEXT IS NULL OR customer_id = $2)
+         WHERE made_on <= $1 AND ($2 IS NULL OR customer_id = $2)
          ORDER BY customer_id, promised_date, made_on, promise_id",
     )
     .bind(as_of)
     .bind(customer)
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool).await)?;
     let Some(earliest) = promises.iter().map(|row| row.5).min() else {
         return Ok(Vec::new());
     };
     // Daily payment totals of the customers with promises, from the earliest window's start.
-    let payments: Vec<(String, String, NaiveDate, i64)> = sqlx::query_as(
-        "SELECT customer_id, currency, received_date, SUM(amount_minor)::BIGINT
+    let payments: Vec<(String, String, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(
+        "SELECT customer_id, currency, received_date, CAST(SUM(amount_minor) AS BIGINT)
          FROM payments
          WHERE received_date >= $1 AND received_date <= $2
-           AND ($3::TEXT IS NULL OR customer_id = $3)
+           AND ($3 IS NULL OR customer_id = $3)
            AND customer_id IN (SELECT customer_id FROM promises WHERE made_on <= $2)
          GROUP BY customer_id, currency, received_date
          ORDER BY customer_id, currency, received_date",
@@ -174,8 +173,7 @@ pub(crate) async fn evaluate(
     .bind(earliest)
     .bind(as_of)
     .bind(customer)
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(pool).await)?;
     let mut daily: HashMap<(String, String), Vec<(NaiveDate, i64)>> = HashMap::new();
     for (customer, currency, day, minor) in payments {
         daily

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use receivables_domain::{Position, RecordedEvent};
 use receivables_eventlog::EventLog;
-use sqlx::PgPool;
 use tokio::sync::watch;
 use tokio_stream::StreamExt as _;
 use tracing::{debug, error, info, warn};
 
-use crate::{ProjectionError, checkpoint, open_items};
+use crate::database::ReadPool;
+use crate::{ProjectionError, checkpoint, open_items, postgres, sqlite};
 
 /// Most events applied in one transaction.
 pub const BATCH_EVENTS_MAX: usize = 5_000;
@@ -39,7 +39,7 @@ const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(500);
 /// Projects the log into the open-items read model.
 pub struct Projector<L> {
     log: Arc<L>,
-    pool: PgPool,
+    pool: ReadPool,
     applied: watch::Sender<Position>,
     /// Events applied since the statistics were last refreshed.
     unanalyzed: std::sync::atomic::AtomicU64,
@@ -47,7 +47,7 @@ pub struct Projector<L> {
 
 impl<L: EventLog> Projector<L> {
     /// A projector resuming from the checkpoint in `pool` (migrated beforehand).
-    pub async fn new(log: Arc<L>, pool: PgPool) -> Result<Self, ProjectionError> {
+    pub async fn new(log: Arc<L>, pool: ReadPool) -> Result<Self, ProjectionError> {
         let from = checkpoint::load(&pool, open_items::NAME).await?;
         let (applied, _) = watch::channel(from);
         Ok(Projector {
@@ -150,9 +150,10 @@ impl<L: EventLog> Projector<L> {
         let total = self.unanalyzed.fetch_add(applied, Ordering::Relaxed) + applied;
         if total >= ANALYZE_AFTER_EVENTS {
             self.unanalyzed.store(0, Ordering::Relaxed);
-            sqlx::query(&format!("ANALYZE {}", open_items::TABLES.join(", ")))
-                .execute(&self.pool)
-                .await?;
+            match &self.pool {
+                ReadPool::Postgres(pool) => postgres::refresh_statistics(pool).await?,
+                ReadPool::Sqlite(pool) => sqlite::refresh_statistics(pool).await?,
+            }
             info!(events = total, "planner statistics refreshed");
         }
         Ok(())
@@ -161,26 +162,19 @@ impl<L: EventLog> Projector<L> {
     /// Applies a batch and the new checkpoint in one transaction. Events at or below the
     /// checkpoint are skipped. Returns the checkpoint after the batch.
     pub async fn apply_batch(&self, events: &[RecordedEvent]) -> Result<Position, ProjectionError> {
-        let mut transaction = self.pool.begin().await?;
-        // Read under the transaction: a second projector on the same database waits here.
-        let from = checkpoint::lock(&mut transaction, open_items::NAME).await?;
-        let mut last = from;
-        let mut fresh = Vec::with_capacity(events.len());
-        for event in events {
-            if event.position <= last {
-                continue;
-            }
-            fresh.push(event);
-            last = event.position;
+        let batch = match &self.pool {
+            ReadPool::Postgres(pool) => postgres::apply_batch(pool, events).await?,
+            ReadPool::Sqlite(pool) => sqlite::apply_batch(pool, events).await?,
+        };
+        if batch.moved() {
+            debug!(
+                from = batch.from.get(),
+                to = batch.to.get(),
+                "batch applied"
+            );
+            self.applied.send_replace(batch.to);
+            self.refresh_statistics(batch.events as u64).await?;
         }
-        open_items::apply_all(&mut transaction, &fresh).await?;
-        if last > from {
-            checkpoint::store(&mut transaction, open_items::NAME, last).await?;
-            transaction.commit().await?;
-            debug!(from = from.get(), to = last.get(), "batch applied");
-            self.applied.send_replace(last);
-            self.refresh_statistics(fresh.len() as u64).await?;
-        }
-        Ok(last)
+        Ok(batch.to)
     }
 }

@@ -41,9 +41,9 @@ use chrono::{Days, NaiveDate};
 use receivables_domain::ids::PersonName;
 use receivables_domain::{Currency, CustomerId, Money};
 use rust_decimal::Decimal;
-use sqlx::PgPool;
 
 use crate::ProjectionError;
+use crate::database::ReadPool;
 use crate::exposure::{
     Cursor, PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, days_past_due, decode_token,
     encode_token, invoice_balances, page,
@@ -320,7 +320,7 @@ fn summarise(promises: Vec<EvaluatedPromise>, as_of: NaiveDate) -> HashMap<Strin
 
 /// A page of the work queue as `query` asks.
 pub async fn work_queue(
-    pool: &PgPool,
+    pool: &ReadPool,
     query: &WorkQueueQuery,
 ) -> Result<WorkQueuePage, ProjectionError> {
     let as_of = query.as_of;

@@ -10,7 +10,7 @@ use receivables_api::pb;
 use receivables_api::pb::admin_service_server::AdminServiceServer;
 use receivables_api::pb::query_service_server::QueryServiceServer;
 use receivables_eventlog::jetstream::JetStreamLog;
-use sqlx::postgres::PgConnectOptions;
+use receivables_projections::ReadStore;
 use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tracing::info;
@@ -34,11 +34,14 @@ impl ReadApplication {
         let log = JetStreamLog::attach(client, args.jetstream())
             .await
             .context("cannot attach to the event log")?;
-        let options: PgConnectOptions = args
+        let options: sqlx::postgres::PgConnectOptions = args
             .database_url
             .parse()
             .context("the database URL is not valid")?;
-        let read_models = ReadModels::open(Arc::new(log), options, args.database_max_connections)
+        let store = ReadStore::postgres(options)
+            .await
+            .context("cannot connect to the read-model database")?;
+        let read_models = ReadModels::open(Arc::new(log), store, args.database_max_connections)
             .await
             .context("cannot open the read model")?;
         let listener = TcpListener::bind(args.listen)

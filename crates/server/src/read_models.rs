@@ -7,9 +7,7 @@ use std::time::Duration;
 use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_projections::runtime::Projector;
-use receivables_projections::{ProjectionError, generations};
-use sqlx::PgPool;
-use sqlx::postgres::PgConnectOptions;
+use receivables_projections::{ProjectionError, ReadPool, ReadStore};
 use tokio::sync::{Mutex, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
@@ -17,7 +15,7 @@ use tracing::{error, info, warn};
 /// One generation of the read model: its connections and its projector.
 pub struct ReadSide<L> {
     pub generation: i64,
-    pub pool: PgPool,
+    pub pool: ReadPool,
     pub projector: Arc<Projector<L>>,
 }
 
@@ -73,8 +71,7 @@ pub enum RebuildError {
 /// The read models of this process.
 pub struct ReadModels<L> {
     log: Arc<L>,
-    admin: PgPool,
-    options: PgConnectOptions,
+    store: ReadStore,
     max_connections: u32,
     live: watch::Sender<Arc<ReadSide<L>>>,
     running: Mutex<Option<Running>>,
@@ -82,26 +79,21 @@ pub struct ReadModels<L> {
 }
 
 impl<L: EventLog> ReadModels<L> {
-    /// Opens the live generation (creating the first one in an empty database) and starts its
+    /// Opens the live generation (creating the first one in an empty store) and starts its
     /// projector.
     pub async fn open(
         log: Arc<L>,
-        options: PgConnectOptions,
+        store: ReadStore,
         max_connections: u32,
     ) -> Result<Self, ProjectionError> {
-        let admin = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(2)
-            .connect_with(options.clone())
-            .await?;
-        let generation = generations::live(&admin, &options).await?;
-        let side = Self::side(&log, &options, generation, max_connections).await?;
+        let generation = store.live().await?;
+        let side = Self::side(&log, &store, generation, max_connections).await?;
         info!(generation, "read model generation live");
         let running = Running::start(Arc::clone(&side.projector));
         let (live, _) = watch::channel(Arc::new(side));
         Ok(ReadModels {
             log,
-            admin,
-            options,
+            store,
             max_connections,
             live,
             running: Mutex::new(Some(running)),
@@ -111,11 +103,11 @@ impl<L: EventLog> ReadModels<L> {
 
     async fn side(
         log: &Arc<L>,
-        options: &PgConnectOptions,
+        store: &ReadStore,
         generation: i64,
         max_connections: u32,
     ) -> Result<ReadSide<L>, ProjectionError> {
-        let pool = generations::pool(options, generation, max_connections).await?;
+        let pool = store.pool(generation, max_connections).await?;
         let projector = Arc::new(Projector::new(Arc::clone(log), pool.clone()).await?);
         Ok(ReadSide {
             generation,
@@ -136,10 +128,10 @@ impl<L: EventLog> ReadModels<L> {
         let Ok(_rebuilding) = self.rebuilding.try_lock() else {
             return Err(RebuildError::AlreadyRunning);
         };
-        let generation = generations::begin_rebuild(&self.admin, &self.options).await?;
+        let generation = self.store.begin_rebuild().await?;
         info!(generation, "rebuilding the read model from the first event");
         let side =
-            Arc::new(Self::side(&self.log, &self.options, generation, self.max_connections).await?);
+            Arc::new(Self::side(&self.log, &self.store, generation, self.max_connections).await?);
         let running = Running::start(Arc::clone(&side.projector));
         let deadline = tokio::time::Instant::now() + timeout;
         let position = loop {
@@ -158,7 +150,7 @@ impl<L: EventLog> ReadModels<L> {
                 break rebuilt;
             }
         };
-        generations::switch(&self.admin, generation).await?;
+        self.store.switch(generation).await?;
         let retired = self.live.send_replace(Arc::clone(&side));
         let mut slot = self.running.lock().await;
         if let Some(old) = slot.replace(running) {

@@ -32,6 +32,7 @@ use receivables_domain::{
 use receivables_eventlog::EventLog;
 use receivables_eventlog::codec;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
+use receivables_projections::ReadPool;
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
 use receivables_projections::runtime::Projector;
 use receivables_projections::work_queue::{self, WorkQueueQuery};
@@ -243,7 +244,8 @@ async fn main() -> anyhow::Result<()> {
         .connect_with(options.clone())
         .await?;
     receivables_projections::MIGRATOR.run(&pool).await?;
-    let projector = Arc::new(Projector::new(Arc::clone(&log), pool.clone()).await?);
+    let read: ReadPool = pool.clone().into();
+    let projector = Arc::new(Projector::new(Arc::clone(&log), read.clone()).await?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let running = {
@@ -278,7 +280,7 @@ async fn main() -> anyhow::Result<()> {
     let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
     for _ in 0..args.reports {
         let begin = Instant::now();
-        let report = aging::report(&pool, &request).await?;
+        let report = aging::report(&read, &request).await?;
         latency.record(begin.elapsed().as_micros() as u64)?;
         if report.len() != 1 {
             bail!("expected one group line, got {}", report.len());
@@ -297,7 +299,7 @@ async fn main() -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for _ in 0..args.reports {
         let begin = Instant::now();
-        let page = work_queue::work_queue(&pool, &queue).await?;
+        let page = work_queue::work_queue(&read, &queue).await?;
         queue_latency.record(begin.elapsed().as_micros() as u64)?;
         if page.items.len() != WORK_QUEUE_PAGE as usize {
             bail!(
