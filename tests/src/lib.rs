@@ -733,3 +733,182 @@ pub async fn read_model_rows_of(read: &receivables_projections::ReadPool) -> Vec
         }
     }
 }
+
+/// The backend pairs the all-in-one service runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backends {
+    /// SQLite event log and read model in a data directory: no servers.
+    Embedded,
+    /// NATS JetStream (a server of the test's own) and PostgreSQL (a database of its own).
+    Servers,
+}
+
+/// Where an all-in-one service keeps its data, kept across restarts of the service.
+pub struct TestData {
+    pub backends: Backends,
+    pub directory: tempfile::TempDir,
+    pub nats: Option<NatsServer>,
+    pub database: Option<TestDatabase>,
+}
+
+impl TestData {
+    /// Fresh data for `backends`; `None` (loudly) when a server is missing outside CI.
+    pub async fn create(backends: Backends) -> Option<TestData> {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let (nats, database) = match backends {
+            Backends::Embedded => (None, None),
+            Backends::Servers => (
+                Some(NatsServer::start_default().await?),
+                Some(TestDatabase::create().await?),
+            ),
+        };
+        Some(TestData {
+            backends,
+            directory,
+            nats,
+            database,
+        })
+    }
+
+    /// The service's arguments, listening on `listen`.
+    pub fn args(&self, listen: SocketAddr) -> receivables::config::ServeArgs {
+        let mut args = receivables::config::ServeArgs::embedded(listen, self.directory.path());
+        args.nats_url = self.nats.as_ref().map(NatsServer::url);
+        args.database_url = self.database.as_ref().map(TestDatabase::url);
+        args
+    }
+
+    /// The `receivables serve` flags for these backends (without `--listen`).
+    pub fn flags(&self) -> Vec<String> {
+        let mut flags = vec![
+            "--data-dir".to_owned(),
+            self.directory.path().display().to_string(),
+        ];
+        if let Some(nats) = &self.nats {
+            flags.extend(["--nats-url".to_owned(), nats.url()]);
+        }
+        if let Some(database) = &self.database {
+            flags.extend(["--database-url".to_owned(), database.url()]);
+        }
+        flags
+    }
+
+    pub async fn remove(self) {
+        if let Some(database) = self.database {
+            database.drop_database().await;
+        }
+    }
+}
+
+/// The all-in-one service (`receivables serve`) running in-process.
+pub struct TestAllInOne {
+    pub address: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestAllInOne {
+    /// Starts on `data`, on a free port.
+    pub async fn start(data: &TestData) -> TestAllInOne {
+        let serving =
+            receivables::all_in_one::Serving::build(&data.args("127.0.0.1:0".parse().unwrap()))
+                .await
+                .expect("all-in-one service");
+        let address = serving.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serving.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TestAllInOne {
+            address,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    async fn channel(&self) -> Channel {
+        for _ in 0..100 {
+            if let Ok(channel) = Channel::from_shared(self.url()).unwrap().connect().await {
+                return channel;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("cannot connect to the service at {}", self.url());
+    }
+
+    pub async fn commands(&self) -> CommandServiceClient<Channel> {
+        CommandServiceClient::new(self.channel().await)
+    }
+
+    pub async fn queries(
+        &self,
+    ) -> receivables_api::pb::query_service_client::QueryServiceClient<Channel> {
+        receivables_api::pb::query_service_client::QueryServiceClient::new(self.channel().await)
+    }
+
+    pub async fn admin(
+        &self,
+    ) -> receivables_api::pb::admin_service_client::AdminServiceClient<Channel> {
+        receivables_api::pb::admin_service_client::AdminServiceClient::new(self.channel().await)
+    }
+
+    /// Stops gracefully and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("service task").expect("service result");
+        }
+    }
+}
+
+impl Drop for TestAllInOne {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Runs an `async fn(Backends)` test once on each backend pair, as `<name>::embedded` and
+/// `<name>::servers`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn embedded() {
+                    super::$test($crate::Backends::Embedded).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn servers() {
+                    super::$test($crate::Backends::Servers).await
+                }
+            }
+        )+
+    };
+}
+
+/// The `receivables` binary, `target/<profile>/receivables`, next to the directory of this test
+/// executable. `cargo test --workspace` does not build it: the README's test command runs
+/// `cargo build -p receivables` first.
+pub fn receivables_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("path of the test executable");
+    let profile = test
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable lies in target/<profile>/deps");
+    let binary = profile.join(format!("receivables{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.is_file(),
+        "the service binary {} is missing: run `cargo build -p receivables` first",
+        binary.display()
+    );
+    binary
+}

@@ -307,23 +307,6 @@ async fn post_customers(
 // ---------------------------------------------------------------------------------------------
 // The projector process.
 
-/// `target/<profile>/receivables`, next to the directory of this test executable.
-fn service_binary() -> PathBuf {
-    let test = std::env::current_exe().expect("path of the test executable");
-    let profile = test
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test executable lies in target/<profile>/deps");
-    let binary = profile.join(format!("receivables{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "the service binary {} is missing: run `cargo build -p receivables` first \
-         (`cargo test --workspace` builds it)",
-        binary.display()
-    );
-    binary
-}
-
 /// The application name the process of `round` connects to PostgreSQL with, so that its
 /// sessions can be told apart in `pg_stat_activity`.
 fn application_name(round: usize) -> String {
@@ -668,7 +651,7 @@ async fn a_projector_process_killed_again_and_again_ends_equal_to_a_rebuild() {
     let Some(rebuilt) = TestDatabase::create().await else {
         return;
     };
-    let binary = service_binary();
+    let binary = receivables_binary();
     let seed = std::env::var("PROJECTOR_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -1008,7 +991,7 @@ async fn a_kill_while_the_first_generation_is_created_does_not_prevent_later_sta
     let Some(database) = TestDatabase::create().await else {
         return;
     };
-    let binary = service_binary();
+    let binary = receivables_binary();
     // The command service creates the stream the projector follows.
     let service = TestService::start(&nats.url()).await;
     // What `generations::live` leaves when killed right after its INSERT.

@@ -1,6 +1,7 @@
 //! Configuration of the service binaries, by flag or environment variable.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -12,6 +13,10 @@ use receivables_eventlog::jetstream::JetStreamConfig;
 pub struct Cli {
     #[command(subcommand)]
     pub command: CliCommand,
+
+    /// Where the client subcommands connect, and how they print.
+    #[command(flatten)]
+    pub connection: receivables_cli::Connection,
 
     /// Log output format.
     #[arg(long, env = "RECEIVABLES_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -26,10 +31,108 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
+    /// Run everything in one process: commands, projector, queries and admin on one port, on the
+    /// embedded event log and read model in --data-dir (no servers needed).
+    Serve(ServeArgs),
+    /// Start the all-in-one service on a fresh data directory, load a year of a demo group's
+    /// receivables through the gRPC API, print reports, and keep serving.
+    Demo(DemoArgs),
     /// Run the command service (the write side) against a NATS JetStream server.
     ServeCommands(CommandServiceArgs),
+    #[command(flatten)]
+    Client(receivables_cli::ClientCommand),
     /// Run the projector and the query service (the read side) against NATS and PostgreSQL.
     ServeQueries(QueryServiceArgs),
+}
+
+/// Where the embedded backends keep their files unless told otherwise.
+pub const DATA_DIR_DEFAULT: &str = "receivables-data";
+
+/// Default most connections to the read-model database.
+pub const READ_CONNECTIONS_DEFAULT: u32 = 8;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address the gRPC server listens on (commands, queries and admin).
+    #[arg(long, env = "RECEIVABLES_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    /// Directory of the embedded event log (events.sqlite) and read model
+    /// (read-model-<n>.sqlite); created if missing.
+    #[arg(long, env = "RECEIVABLES_DATA_DIR", default_value = DATA_DIR_DEFAULT)]
+    pub data_dir: PathBuf,
+
+    /// Keep the event log in this NATS server's JetStream instead of the data directory.
+    #[arg(long, env = "RECEIVABLES_NATS_URL")]
+    pub nats_url: Option<String>,
+
+    /// Keep the read model in this PostgreSQL database instead of the data directory.
+    #[arg(long, env = "RECEIVABLES_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Most customer accounts kept in memory.
+    #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_CUSTOMERS", default_value_t = ACCOUNT_CACHE_CUSTOMERS_DEFAULT)]
+    pub account_cache_customers: u64,
+
+    /// Most connections to the read-model database.
+    #[arg(long, env = "RECEIVABLES_DATABASE_MAX_CONNECTIONS", default_value_t = READ_CONNECTIONS_DEFAULT)]
+    pub read_connections: u32,
+
+    /// How long in-flight calls may take to finish at shutdown, in seconds.
+    #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl ServeArgs {
+    /// Embedded backends in `data_dir`, listening on `listen`, every other setting default.
+    pub fn embedded(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
+        ServeArgs {
+            listen,
+            data_dir: data_dir.into(),
+            nats_url: None,
+            database_url: None,
+            account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
+            read_connections: READ_CONNECTIONS_DEFAULT,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// How much demo data to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoScale {
+    /// Three subsidiaries, a few hundred customers, thousands of invoices over twelve months.
+    Full,
+    /// A dozen customers over a few months: for tests and a quick look.
+    Small,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "RECEIVABLES_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    /// A fresh (missing or empty) directory for the demo's data; default: a new temporary
+    /// directory, removed when the demo stops.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Load, print the reports and exit instead of serving on.
+    #[arg(long)]
+    pub exit_after_load: bool,
+
+    /// How much data to load.
+    #[arg(long, value_enum, default_value_t = DemoScale::Full)]
+    pub scale: DemoScale,
+
+    /// Seed of the generated data: the same seed gives the same data.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+
+    /// The business date the data set ends on (YYYY-MM-DD); default: today.
+    #[arg(long)]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -75,11 +178,7 @@ pub struct QueryServiceArgs {
     pub database_url: String,
 
     /// Most connections to the read-model database.
-    #[arg(
-        long,
-        env = "RECEIVABLES_DATABASE_MAX_CONNECTIONS",
-        default_value_t = 8
-    )]
+    #[arg(long, env = "RECEIVABLES_DATABASE_MAX_CONNECTIONS", default_value_t = READ_CONNECTIONS_DEFAULT)]
     pub database_max_connections: u32,
 }
 
@@ -97,7 +196,7 @@ impl QueryServiceArgs {
             subject_prefix: defaults.subject_prefix,
             invoice_numbers_bucket: defaults.invoice_numbers_bucket,
             database_url: database_url.into(),
-            database_max_connections: 8,
+            database_max_connections: READ_CONNECTIONS_DEFAULT,
         }
     }
 

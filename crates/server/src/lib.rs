@@ -1,13 +1,17 @@
-//! The Receivables service: the command service (write side) over gRPC on NATS JetStream.
+//! The Receivables service binary's parts: the command service (write side), the read side
+//! (projector, queries, rebuild), both in one process on the embedded backends
+//! ([`all_in_one`]), and the demo.
 //!
-//! `main.rs` is thin; everything a test needs to start the service in-process is here:
-//! [`app::Application`] binds (port 0 in tests), serves and shuts down gracefully.
+//! `main.rs` is thin; everything a test needs to start a service in-process is here: each
+//! application binds (port 0 in tests), serves and shuts down gracefully.
 
 pub mod accounts;
 pub mod admin_service;
+pub mod all_in_one;
 pub mod app;
 pub mod command_service;
 pub mod config;
+pub mod demo;
 pub mod execution;
 pub mod query_service;
 pub mod read_app;

@@ -1,15 +1,36 @@
 //! The `receivables` binary.
 
+use std::process::ExitCode;
+
 use clap::Parser;
+use receivables::all_in_one::Serving;
 use receivables::app::Application;
 use receivables::config::{Cli, CliCommand};
+use receivables::demo;
 use receivables::read_app::ReadApplication;
 use receivables::{shutdown, telemetry};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    telemetry::init(cli.log_format);
+    if let CliCommand::Client(command) = cli.command {
+        // A client prints what it was asked for and one line when it fails, no logs.
+        let mut out = std::io::stdout();
+        return Ok(
+            match receivables_cli::run(&cli.connection, command, &mut out).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::from(error.exit_code())
+                }
+            },
+        );
+    }
+    let default_filter = match cli.command {
+        CliCommand::Demo(_) => "warn",
+        _ => "info",
+    };
+    telemetry::init(cli.log_format, default_filter);
     // Listen for SIGTERM and Ctrl-C from the start, so that a stop during start-up is a clean
     // exit too.
     let stop = tokio::spawn(shutdown::signal());
@@ -17,13 +38,21 @@ async fn main() -> anyhow::Result<()> {
         let _ = stop.await;
     };
     match cli.command {
+        CliCommand::Serve(args) => {
+            let app = Serving::build(&args).await?;
+            app.run_until(shutdown).await?;
+        }
+        CliCommand::Demo(args) => demo::run(&args, shutdown).await?,
         CliCommand::ServeCommands(args) => {
             let app = Application::build(&args).await?;
-            app.run_until(shutdown).await
+            app.run_until(shutdown).await?;
         }
         CliCommand::ServeQueries(args) => {
             let app = ReadApplication::build(&args).await?;
-            app.run_until(shutdown).await
+            app.run_until(shutdown).await?;
         }
+        // Answered before logging was set up.
+        CliCommand::Client(_) => {}
     }
+    Ok(ExitCode::SUCCESS)
 }

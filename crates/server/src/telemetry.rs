@@ -1,12 +1,14 @@
 //! Logging: `tracing` to standard error, as text for people or JSON for log pipelines, filtered
-//! by `RUST_LOG` (default `info`).
+//! by `RUST_LOG` (default `info` for the services, `warn` for the demo, whose output is its
+//! report).
 
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+pub fn init(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
