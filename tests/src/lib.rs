@@ -33,6 +33,18 @@ pub fn servers_required() -> bool {
         || std::env::var("RECEIVABLES_REQUIRE_SERVERS").is_ok_and(|v| v == "1")
 }
 
+/// Says loudly that the calling test did not run and why. Written straight to the process's
+/// standard error, which the test runner does not capture (it captures `eprintln!`), so the
+/// line shows even when the skipped test counts as passed.
+pub fn skipped(why: &str) {
+    use std::io::Write as _;
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n!!! SKIPPED {test}: {why}; this test did not run (under CI=true it would fail) !!!\n"
+    );
+}
+
 /// A NATS server binary, found or not.
 #[derive(Debug, Clone)]
 pub struct ServerBinary {
@@ -76,7 +88,7 @@ fn resolve(found: Option<PathBuf>, label: &'static str, what: &str) -> Option<Se
         Some(path) => Some(ServerBinary { path, label }),
         None if servers_required() => panic!("{what} is required under CI but was not found"),
         None => {
-            eprintln!("\n!!! SKIPPED: {what} was not found; this test did not run !!!\n");
+            skipped(&format!("{what} was not found"));
             None
         }
     }
@@ -445,9 +457,7 @@ impl TestDatabase {
                 panic!("PostgreSQL at {url} is required under CI: {error}")
             }
             Err(error) => {
-                eprintln!(
-                    "\n!!! SKIPPED: no PostgreSQL at {url} ({error}); this test did not run !!!\n"
-                );
+                skipped(&format!("no PostgreSQL at {url} ({error})"));
                 return None;
             }
         };

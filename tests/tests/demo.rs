@@ -1,0 +1,235 @@
+//! `receivables demo`, run as the real binary with the small data set: it loads through gRPC,
+//! prints reports whose figures agree with what it loaded, and exits or keeps serving as
+//! documented.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::str::FromStr;
+use std::time::Duration;
+
+use receivables_cli::demo_data::{self, CommandKind, DemoSize};
+use receivables_tests::receivables_binary;
+use rust_decimal::Decimal;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const SEED: u64 = 7;
+const TODAY: &str = "2026-11-20";
+
+fn demo_command(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(receivables_binary());
+    command
+        .args(["demo", "--scale", "small", "--listen", "127.0.0.1:0"])
+        .args(["--seed", &SEED.to_string(), "--today", TODAY])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("RECEIVABLES_NATS_URL")
+        .env_remove("RECEIVABLES_DATABASE_URL")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+fn decimal(text: &str) -> Decimal {
+    Decimal::from_str(text.trim()).unwrap_or_else(|e| panic!("{text:?} is not a decimal: {e}"))
+}
+
+/// The cells of a table row printed with box-drawing characters.
+fn cells(line: &str) -> Vec<String> {
+    line.trim_matches(|c| c == '│' || c == ' ')
+        .split('┆')
+        .map(|cell| cell.trim().to_owned())
+        .collect()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Posted {
+    invoiced: Decimal,
+    paid: Decimal,
+    allocated: Decimal,
+    open: Decimal,
+    unapplied: Decimal,
+}
+
+/// `  CNY: invoiced 1.00, paid 2.00, allocated 3.00, open 4.00, unapplied 5.00`
+fn posted_line(line: &str) -> Option<(String, Posted)> {
+    let (currency, rest) = line.trim().split_once(": ")?;
+    let mut figures = BTreeMap::new();
+    for part in rest.split(", ") {
+        let (name, value) = part.split_once(' ')?;
+        figures.insert(name, decimal(value));
+    }
+    Some((
+        currency.to_owned(),
+        Posted {
+            invoiced: figures["invoiced"],
+            paid: figures["paid"],
+            allocated: figures["allocated"],
+            open: figures["open"],
+            unapplied: figures["unapplied"],
+        },
+    ))
+}
+
+#[tokio::test]
+async fn the_demo_loads_prints_reports_that_match_the_data_and_exits() {
+    let directory = tempfile::tempdir().unwrap();
+    let data_dir = directory.path().join("demo");
+    let output = demo_command(&data_dir)
+        .arg("--exit-after-load")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "demo failed: {stderr}\n{stdout}");
+
+    // What the generator planned, independently of the service.
+    let today = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
+    let commands = demo_data::generate(SEED, &DemoSize::SMALL, today);
+    let planted = commands
+        .iter()
+        .filter(|c| c.is_planted_over_limit())
+        .count();
+    let invoices = commands
+        .iter()
+        .filter(|c| c.kind() == CommandKind::Invoice)
+        .count();
+    assert!(planted > 0, "the small data set plants over-limit invoices");
+    assert!(
+        stdout.contains(&format!("{} invoices,", invoices - planted)),
+        "every invoice but the planted ones is accepted:\n{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{planted} refused ({planted} CREDIT_LIMIT_EXCEEDED)"
+        )),
+        "exactly the planted invoices are refused:\n{stdout}"
+    );
+
+    // The totals from the command replies.
+    let posted: BTreeMap<String, Posted> = stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("Posted, per currency"))
+        .skip(1)
+        .map_while(posted_line)
+        .collect();
+    assert!(
+        !posted.is_empty(),
+        "the posted totals are printed:\n{stdout}"
+    );
+    for (currency, totals) in &posted {
+        assert_eq!(
+            totals.open,
+            totals.invoiced - totals.allocated,
+            "{currency}"
+        );
+        assert_eq!(
+            totals.unapplied,
+            totals.paid - totals.allocated,
+            "{currency}"
+        );
+    }
+
+    // The group aging from the read model: one GROUP line per currency, whose buckets add up
+    // to its open total, equal to what the replies say is open and unapplied.
+    let aging: BTreeMap<String, Vec<String>> = stdout
+        .lines()
+        .filter(|line| line.starts_with('│'))
+        .map(cells)
+        .filter(|row| row.first().is_some_and(|group| group == "GROUP"))
+        .map(|row| (row[1].clone(), row))
+        .collect();
+    assert_eq!(
+        aging.keys().collect::<Vec<_>>(),
+        posted.keys().collect::<Vec<_>>(),
+        "one aging line per currency posted:\n{stdout}"
+    );
+    for (currency, row) in &aging {
+        // group, currency, six buckets, open total, unapplied
+        assert_eq!(row.len(), 10, "{row:?}");
+        let buckets: Decimal = row[2..8].iter().map(|b| decimal(b)).sum();
+        let open_total = decimal(&row[8]);
+        assert_eq!(buckets, open_total, "{currency}: the buckets add up");
+        assert_eq!(open_total, posted[currency].open, "{currency}: open");
+        assert_eq!(
+            decimal(&row[9]),
+            posted[currency].unapplied,
+            "{currency}: unapplied"
+        );
+    }
+    assert!(stdout.contains("most utilised credit lines"), "{stdout}");
+    assert!(
+        stdout.contains("Top of the collector work queue"),
+        "{stdout}"
+    );
+
+    // A second demo on the same, no longer fresh, directory is refused with one clear line.
+    let again = demo_command(&data_dir)
+        .arg("--exit-after-load")
+        .output()
+        .await
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("needs a fresh data directory"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_demo_keeps_serving_until_it_is_stopped() {
+    let directory = tempfile::tempdir().unwrap();
+    let mut child = demo_command(&directory.path().join("demo"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = tokio::time::timeout(Duration::from_secs(120), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("Receivables is serving on ") {
+                return rest.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+        panic!("the demo ended without saying where it serves");
+    })
+    .await
+    .expect("the demo says where it serves");
+
+    // It answers queries after loading: the open items of the group as of today exist.
+    let mut queries = receivables_api::pb::query_service_client::QueryServiceClient::connect(
+        format!("http://{address}"),
+    )
+    .await
+    .unwrap();
+    let report = queries
+        .get_aging_report(receivables_api::pb::GetAgingReportRequest {
+            scope: Some(receivables_api::pb::AgingScope {
+                as_of: TODAY.to_owned(),
+                ..Default::default()
+            }),
+            group_by: receivables_api::pb::AgingGroupBy::Group.into(),
+            min_position: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!report.lines.is_empty());
+
+    // SIGTERM: it stops cleanly.
+    let pid = child.id().unwrap();
+    let terminated = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await
+        .unwrap();
+    assert!(terminated.success());
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("the demo stops after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
