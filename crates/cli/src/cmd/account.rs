@@ -1,0 +1,103 @@
+//! `account`: one customer as a collector sees it: the exposure line per currency, every open
+//! invoice with its days past due, and the promises with their status, all as of one date.
+
+use receivables_api::pb;
+
+use crate::cmd::{self, ReadArgs};
+use crate::connection::Connection;
+use crate::error::CliError;
+use crate::tables::{self, AccountView};
+use crate::{paging, values};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccountArgs {
+    /// The customer.
+    #[arg(long)]
+    pub customer: String,
+    /// The business date, YYYY-MM-DD; default: today (the service's date, UTC).
+    #[arg(long, value_parser = values::date)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+pub async fn run(
+    connection: &Connection,
+    args: &AccountArgs,
+    out: &mut (dyn std::io::Write + Send),
+) -> Result<(), CliError> {
+    let queries = connection.queries().await?;
+    let as_of = args.as_of.clone().unwrap_or_default();
+    let exposure = queries
+        .client
+        .clone()
+        .get_exposure(queries.request(pb::GetExposureRequest {
+            customer_id: args.customer.clone(),
+            as_of: as_of.clone(),
+            min_position: args.read.min_position,
+        }))
+        .await
+        .map_err(|s| queries.error(&s))?
+        .into_inner();
+    let mut position = exposure.position;
+    let scope = pb::AgingScope {
+        as_of: as_of.clone(),
+        customer_id: args.customer.clone(),
+        ..pb::AgingScope::default()
+    };
+    let mut item_positions = Vec::new();
+    let open_items = paging::collect(None, |size, token| {
+        let queries = queries.clone();
+        let request = queries.request(pb::ListOpenItemsRequest {
+            scope: Some(scope.clone()),
+            bucket: None,
+            page_size: size,
+            page_token: token,
+            min_position: args.read.min_position,
+        });
+        async move {
+            let page = queries
+                .client
+                .clone()
+                .list_open_items(request)
+                .await
+                .map_err(|s| queries.error(&s))?
+                .into_inner();
+            Ok((vec![(page.items, page.position)], page.next_page_token))
+        }
+    })
+    .await?
+    .into_iter()
+    .flat_map(|(items, page_position)| {
+        item_positions.push(page_position);
+        items
+    })
+    .collect();
+    let promises = queries
+        .client
+        .clone()
+        .list_promises(queries.request(pb::ListPromisesRequest {
+            customer_id: args.customer.clone(),
+            as_of: as_of.clone(),
+            min_position: args.read.min_position,
+            ..pb::ListPromisesRequest::default()
+        }))
+        .await
+        .map_err(|s| queries.error(&s))?
+        .into_inner();
+    // The three answers may come from slightly different moments; the lowest position is the
+    // one all of them include.
+    position = item_positions
+        .into_iter()
+        .chain([promises.position])
+        .fold(position, u64::min);
+    let view = AccountView {
+        customer_id: args.customer.clone(),
+        as_of,
+        position,
+        exposure: exposure.lines,
+        open_items,
+        promises: promises.promises,
+    };
+    cmd::emit(out, &tables::account(&view, connection.format)?)
+}

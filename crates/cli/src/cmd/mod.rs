@@ -1,0 +1,88 @@
+//! The client's subcommands, one module each, and [`run`], which dispatches to them.
+
+pub mod account;
+pub mod aging;
+pub mod exposure;
+pub mod post;
+pub mod promises;
+pub mod queue;
+
+use std::io::Write;
+
+use crate::connection::Connection;
+use crate::error::CliError;
+use crate::import::{self, ImportCommand};
+
+/// Every subcommand of the client.
+#[derive(Debug, clap::Subcommand)]
+pub enum ClientCommand {
+    /// Post a command: an invoice, a payment, a credit limit or a promise to pay.
+    #[command(subcommand)]
+    Post(post::PostCommand),
+    /// Print the aging report (open receivables in buckets of days past due).
+    Aging(aging::AgingArgs),
+    /// Print one customer's credit exposure, or every customer's, most utilised first.
+    Exposure(exposure::ExposureArgs),
+    /// Print the collector work queue, highest priority first.
+    Queue(queue::QueueArgs),
+    /// Print one customer's exposure, open invoices and promises.
+    Account(account::AccountArgs),
+    /// Print a customer's promises to pay and their status.
+    Promises(promises::PromisesArgs),
+    /// Post every row of a CSV export (invoices or payments); safe to run again.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// Runs one client subcommand against the service `connection` names, writing what it prints
+/// to `out` (progress bars go to stderr). Errors are for the caller to print, one line, and to
+/// exit with [`CliError::exit_code`].
+pub async fn run(
+    connection: &Connection,
+    command: ClientCommand,
+    out: &mut (dyn Write + Send),
+) -> Result<(), CliError> {
+    match command {
+        ClientCommand::Post(command) => post::run(connection, command, out).await,
+        ClientCommand::Aging(args) => aging::run(connection, &args, out).await,
+        ClientCommand::Exposure(args) => exposure::run(connection, &args, out).await,
+        ClientCommand::Queue(args) => queue::run(connection, &args, out).await,
+        ClientCommand::Account(args) => account::run(connection, &args, out).await,
+        ClientCommand::Promises(args) => promises::run(connection, &args, out).await,
+        ClientCommand::Import(command) => import::run(connection, command, out).await,
+    }
+}
+
+/// Read-your-writes for every query.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadArgs {
+    /// Answer only once the read side has applied this log position (the `position` of a
+    /// command's reply), waiting up to --timeout.
+    #[arg(long, value_name = "POSITION", default_value_t = 0)]
+    pub min_position: u64,
+}
+
+/// Writes `text` to `out`. A closed pipe (`receivables aging | head`) is not an error: the
+/// reader has all it wanted.
+pub fn emit(out: &mut (dyn Write + Send), text: &str) -> Result<(), CliError> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(CliError::Output(error.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binary may spawn [`run`] on a multi-threaded runtime: its future must be `Send`.
+    #[test]
+    fn run_is_send() {
+        fn send<T: Send>(_: &T) {}
+        #[allow(dead_code)]
+        fn check(connection: &Connection, command: ClientCommand, out: &mut (dyn Write + Send)) {
+            send(&run(connection, command, out));
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! `post invoice|payment|credit-limit|promise`: one command to the command service, with a flag
+//! for every field of its request, and its reply printed.
+//!
+//! Every command carries an id: a fresh UUID v7 unless `--command-id` gives one. To retry a
+//! command whose reply was lost (a timeout, a dropped connection), post it again with the same
+//! id and the same flags: the service answers with the first reply and records nothing new.
+
+use receivables_api::pb;
+use uuid::Uuid;
+
+use crate::connection::Connection;
+use crate::error::{CliError, StatusClass};
+use crate::values::{self, AllocationSpec, InvoiceSpec};
+use crate::{cmd, tables};
+
+/// Post a command to the command service.
+#[derive(Debug, clap::Subcommand)]
+pub enum PostCommand {
+    /// A subsidiary issues an invoice to a customer.
+    Invoice(InvoiceArgs),
+    /// A subsidiary received a payment (allocated as given by --allocate, or oldest due first).
+    Payment(PaymentArgs),
+    /// The credit department sets a customer's group-wide limit, policy and grade.
+    CreditLimit(CreditLimitArgs),
+    /// A collector records a customer's promise to pay.
+    Promise(PromiseArgs),
+}
+
+/// The id of the command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommandIdArg {
+    /// The command's id (a UUID); default: a fresh UUID v7. Give the id printed by an earlier
+    /// attempt to retry it: a command already accepted is answered with its first reply.
+    #[arg(long, value_name = "UUID")]
+    pub command_id: Option<Uuid>,
+}
+
+impl CommandIdArg {
+    fn resolve(&self) -> String {
+        self.command_id.unwrap_or_else(Uuid::now_v7).to_string()
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct InvoiceArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer invoiced.
+    #[arg(long)]
+    pub customer: String,
+    /// The issuing subsidiary.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// The invoice number, unique per subsidiary.
+    #[arg(long)]
+    pub number: String,
+    /// The amount, a decimal such as 1200.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The issue date, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub issue_date: String,
+    #[command(flatten)]
+    pub due: DueArgs,
+}
+
+/// When the invoice falls due: a date, or terms in days after the issue date.
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct DueArgs {
+    /// The due date, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub due_date: Option<String>,
+    /// Payment terms in days after the issue date.
+    #[arg(long, value_name = "DAYS")]
+    pub terms_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PaymentArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The paying customer.
+    #[arg(long)]
+    pub customer: String,
+    /// The receiving subsidiary.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// The amount received, a decimal such as 1200.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The date received, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub received_date: String,
+    /// How it was paid.
+    #[arg(long, value_enum)]
+    pub method: Method,
+    /// Bank reference, Alipay trade number, cheque number...
+    #[arg(long, default_value = "")]
+    pub reference: String,
+    /// Allocate to an open invoice: [SUBSIDIARY:]NUMBER:AMOUNT (the subsidiary defaults to the
+    /// receiving one); repeat for several. Without any, the receiving subsidiary's open
+    /// invoices are paid oldest due first and the rest stays unapplied cash.
+    #[arg(long = "allocate", value_name = "[SUBSIDIARY:]NUMBER:AMOUNT")]
+    pub allocations: Vec<AllocationSpec>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CreditLimitArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer whose group-wide limit changes.
+    #[arg(long)]
+    pub customer: String,
+    /// The new limit (0 means no credit at all).
+    #[arg(long, value_parser = values::decimal)]
+    pub limit: String,
+    /// ISO 4217 currency code of the limit.
+    #[arg(long)]
+    pub currency: String,
+    /// block refuses an invoice that would go over the limit; warn accepts and flags it.
+    #[arg(long, value_enum)]
+    pub policy: Policy,
+    /// The customer's credit grade.
+    #[arg(long, value_enum)]
+    pub grade: Grade,
+    /// Why the limit changes.
+    #[arg(long)]
+    pub reason: String,
+    /// Who approved the change.
+    #[arg(long)]
+    pub approved_by: String,
+    /// The date the limit takes effect, YYYY-MM-DD; default: the day it is recorded.
+    #[arg(long, value_parser = values::date)]
+    pub effective_date: Option<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PromiseArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer who promised.
+    #[arg(long)]
+    pub customer: String,
+    /// The subsidiary whose collector recorded the promise.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// The amount promised, a decimal such as 1200.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The date the promise was made, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub made_on: String,
+    /// The date by which the customer promised to pay, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub promised_date: String,
+    /// An invoice the promise covers, [SUBSIDIARY:]NUMBER; repeat for several; none means the
+    /// account as a whole.
+    #[arg(long = "invoice", value_name = "[SUBSIDIARY:]NUMBER")]
+    pub invoices: Vec<InvoiceSpec>,
+    /// The collector who recorded it.
+    #[arg(long)]
+    pub collector: String,
+    /// A note.
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+/// Payment methods, as `--method` and the import's `method` column spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    #[value(alias = "bank_transfer")]
+    BankTransfer,
+    Alipay,
+    #[value(alias = "wechat_pay")]
+    WechatPay,
+    #[value(alias = "union_pay")]
+    UnionPay,
+    Card,
+    Cash,
+    Cheque,
+    Other,
+}
+
+impl Method {
+    pub fn to_pb(self) -> pb::PaymentMethod {
+        match self {
+            Method::BankTransfer => pb::PaymentMethod::BankTransfer,
+            Method::Alipay => pb::PaymentMethod::Alipay,
+            Method::WechatPay => pb::PaymentMethod::WechatPay,
+            Method::UnionPay => pb::PaymentMethod::UnionPay,
+            Method::Card => pb::PaymentMethod::Card,
+            Method::Cash => pb::PaymentMethod::Cash,
+            Method::Cheque => pb::PaymentMethod::Cheque,
+            Method::Other => pb::PaymentMethod::Other,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Policy {
+    Block,
+    Warn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Grade {
+    A,
+    B,
+    C,
+    D,
+}
+
+fn money(amount: &str, currency: &str) -> Option<pb::Money> {
+    Some(pb::Money {
+        amount: amount.to_owned(),
+        currency: currency.to_owned(),
+    })
+}
+
+impl InvoiceArgs {
+    pub fn request(&self, command_id: String) -> pb::IssueInvoiceRequest {
+        use pb::issue_invoice_request::Due;
+        let due = match (&self.due.due_date, self.due.terms_days) {
+            (Some(date), _) => Some(Due::DueDate(date.clone())),
+            (None, Some(days)) => Some(Due::TermsDays(days)),
+            (None, None) => None,
+        };
+        pb::IssueInvoiceRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            invoice_number: self.number.clone(),
+            amount: money(&self.amount, &self.currency),
+            issue_date: self.issue_date.clone(),
+            due,
+        }
+    }
+}
+
+impl PaymentArgs {
+    pub fn request(&self, command_id: String) -> pb::RecordPaymentRequest {
+        pb::RecordPaymentRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            amount: money(&self.amount, &self.currency),
+            received_date: self.received_date.clone(),
+            method: self.method.to_pb().into(),
+            reference: self.reference.clone(),
+            allocations: self
+                .allocations
+                .iter()
+                .map(|a| a.to_allocation(&self.subsidiary, &self.currency))
+                .collect(),
+        }
+    }
+}
+
+impl CreditLimitArgs {
+    pub fn request(&self, command_id: String) -> pb::ChangeCreditLimitRequest {
+        pb::ChangeCreditLimitRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            limit: money(&self.limit, &self.currency),
+            policy: match self.policy {
+                Policy::Block => pb::CreditPolicy::Block,
+                Policy::Warn => pb::CreditPolicy::Warn,
+            }
+            .into(),
+            grade: match self.grade {
+                Grade::A => pb::CreditGrade::A,
+                Grade::B => pb::CreditGrade::B,
+                Grade::C => pb::CreditGrade::C,
+                Grade::D => pb::CreditGrade::D,
+            }
+            .into(),
+            reason: self.reason.clone(),
+            approved_by: self.approved_by.clone(),
+            effective_date: self.effective_date.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl PromiseArgs {
+    pub fn request(&self, command_id: String) -> pb::RecordPromiseToPayRequest {
+        pb::RecordPromiseToPayRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            amount: money(&self.amount, &self.currency),
+            made_on: self.made_on.clone(),
+            promised_date: self.promised_date.clone(),
+            invoices: self
+                .invoices
+                .iter()
+                .map(|i| i.to_ref(&self.subsidiary))
+                .collect(),
+            collector: self.collector.clone(),
+            note: self.note.clone(),
+        }
+    }
+}
+
+/// Posts the command and prints its reply.
+pub async fn run(
+    connection: &Connection,
+    command: PostCommand,
+    out: &mut (dyn std::io::Write + Send),
+) -> Result<(), CliError> {
+    let commands = connection.commands().await?;
+    let mut client = commands.client.clone();
+    let format = connection.format;
+    // A failure that may pass (unavailable, timed out, contended) leaves the command's fate
+    // unknown: the hint names the id that makes a retry safe.
+    let failed = |id: &str, status: &tonic::Status| {
+        let error = commands.error(status);
+        match error.service_status().map(|s| s.class()) {
+            Some(StatusClass::Transient) => {
+                error.with_hint(format!("retry with --command-id {id}"))
+            }
+            _ => error,
+        }
+    };
+    let text = match command {
+        PostCommand::Invoice(args) => {
+            let id = args.id.resolve();
+            let reply = client
+                .issue_invoice(commands.request(args.request(id.clone())))
+                .await
+                .map_err(|s| failed(&id, &s))?
+                .into_inner();
+            tables::invoice_reply(&id, &reply, format)?
+        }
+        PostCommand::Payment(args) => {
+            let id = args.id.resolve();
+            let reply = client
+                .record_payment(commands.request(args.request(id.clone())))
+                .await
+                .map_err(|s| failed(&id, &s))?
+                .into_inner();
+            tables::payment_reply(&id, &reply, format)?
+        }
+        PostCommand::CreditLimit(args) => {
+            let id = args.id.resolve();
+            let reply = client
+                .change_credit_limit(commands.request(args.request(id.clone())))
+                .await
+                .map_err(|s| failed(&id, &s))?
+                .into_inner();
+            tables::credit_limit_reply(&id, &reply, format)?
+        }
+        PostCommand::Promise(args) => {
+            let id = args.id.resolve();
+            let reply = client
+                .record_promise_to_pay(commands.request(args.request(id.clone())))
+                .await
+                .map_err(|s| failed(&id, &s))?
+                .into_inner();
+            tables::promise_reply(&id, &reply, format)?
+        }
+    };
+    cmd::emit(out, &text)
+}

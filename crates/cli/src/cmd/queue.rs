@@ -1,0 +1,82 @@
+//! `queue`: the collector work queue as of a date, highest priority first.
+
+use receivables_api::pb;
+
+use crate::cmd::{self, ReadArgs};
+use crate::connection::Connection;
+use crate::error::CliError;
+use crate::{paging, tables, values};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueueArgs {
+    /// The business date, YYYY-MM-DD; default: today (the service's date, UTC).
+    #[arg(long, value_parser = values::date)]
+    pub as_of: Option<String>,
+    /// Only this collector's customers.
+    #[arg(long)]
+    pub collector: Option<String>,
+    /// Also the customers snoozed by an open promise.
+    #[arg(long)]
+    pub include_snoozed: bool,
+    /// Days after the promised date before a promise counts as broken (service default 3).
+    #[arg(long, value_name = "DAYS")]
+    pub grace_days: Option<u32>,
+    /// Weight of the overdue amount (per major unit) in the score (service default 0.001).
+    #[arg(long, value_parser = values::decimal)]
+    pub weight_amount: Option<String>,
+    /// Weight of each day past due in the score (service default 1).
+    #[arg(long, value_parser = values::decimal)]
+    pub weight_days: Option<String>,
+    /// Weight of each broken promise in the score (service default 25).
+    #[arg(long, value_parser = values::decimal)]
+    pub weight_broken_promise: Option<String>,
+    /// At most this many customers (the top of the queue); default: all.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+impl QueueArgs {
+    pub fn request(&self, page_size: u32, page_token: String) -> pb::GetWorkQueueRequest {
+        pb::GetWorkQueueRequest {
+            as_of: self.as_of.clone().unwrap_or_default(),
+            collector: self.collector.clone().unwrap_or_default(),
+            include_snoozed: self.include_snoozed,
+            grace_days: self.grace_days,
+            weights: Some(pb::WorkQueueWeights {
+                amount: self.weight_amount.clone().unwrap_or_default(),
+                days: self.weight_days.clone().unwrap_or_default(),
+                broken_promise: self.weight_broken_promise.clone().unwrap_or_default(),
+            }),
+            page_size,
+            page_token,
+            min_position: self.read.min_position,
+        }
+    }
+}
+
+pub async fn run(
+    connection: &Connection,
+    args: &QueueArgs,
+    out: &mut (dyn std::io::Write + Send),
+) -> Result<(), CliError> {
+    let queries = connection.queries().await?;
+    let limit = args.limit.and_then(|n| usize::try_from(n).ok());
+    let items = paging::collect(limit, |size, token| {
+        let queries = queries.clone();
+        let request = queries.request(args.request(size, token));
+        async move {
+            let page = queries
+                .client
+                .clone()
+                .get_work_queue(request)
+                .await
+                .map_err(|s| queries.error(&s))?
+                .into_inner();
+            Ok((page.items, page.next_page_token))
+        }
+    })
+    .await?;
+    cmd::emit(out, &tables::work_queue(&items, connection.format)?)
+}

@@ -1,0 +1,203 @@
+//! Where the client connects and how it prints: the global options of every client subcommand,
+//! and the gRPC channels made from them.
+//!
+//! The command and query services may run in one process (the all-in-one server) or apart (the
+//! split deployment); `--query-server` names the second when it is elsewhere.
+
+use std::time::Duration;
+
+use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_api::pb::query_service_client::QueryServiceClient;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::error::{CliError, root_cause};
+use crate::sheet::Format;
+
+/// The address of a service started with its defaults on this machine.
+pub const SERVER_DEFAULT: &str = "http://127.0.0.1:50051";
+
+/// How long to wait for a TCP (and HTTP/2) connection before reporting the service unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The deadline of each call unless `--timeout` says otherwise. Queries use it as the longest
+/// wait for `--min-position`.
+pub const REQUEST_TIMEOUT_SECS_DEFAULT: u64 = 10;
+
+/// The longest deadline `--timeout` accepts.
+pub const REQUEST_TIMEOUT_SECS_MAX: u64 = 3_600;
+
+/// Where the client connects, and how it prints.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// gRPC address of the service (all-in-one, or the command service in the split
+    /// deployment).
+    #[arg(
+        long,
+        env = "RECEIVABLES_SERVER",
+        default_value = SERVER_DEFAULT,
+        global = true,
+        value_name = "URL"
+    )]
+    pub server: String,
+
+    /// gRPC address of the query service when it runs separately (default: --server).
+    #[arg(
+        long,
+        env = "RECEIVABLES_QUERY_SERVER",
+        global = true,
+        value_name = "URL"
+    )]
+    pub query_server: Option<String>,
+
+    /// Output format: aligned tables for people, CSV or one JSON document for programs.
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
+    pub format: Format,
+
+    /// Deadline of each call in seconds (queries wait up to it for --min-position).
+    #[arg(
+        long = "timeout",
+        value_name = "SECONDS",
+        default_value_t = REQUEST_TIMEOUT_SECS_DEFAULT,
+        global = true,
+        value_parser = clap::value_parser!(u64).range(1..=REQUEST_TIMEOUT_SECS_MAX)
+    )]
+    pub timeout_secs: u64,
+}
+
+impl Connection {
+    /// A connection to `server` (both services there) with the default format and timeout.
+    pub fn to(server: impl Into<String>) -> Connection {
+        Connection {
+            server: server.into(),
+            query_server: None,
+            format: Format::Table,
+            timeout_secs: REQUEST_TIMEOUT_SECS_DEFAULT,
+        }
+    }
+
+    /// The same connection printing in `format`.
+    pub fn with_format(mut self, format: Format) -> Connection {
+        self.format = format;
+        self
+    }
+
+    /// The address of the command service.
+    pub fn command_address(&self) -> String {
+        normalise(&self.server)
+    }
+
+    /// The address of the query service.
+    pub fn query_address(&self) -> String {
+        normalise(self.query_server.as_deref().unwrap_or(&self.server))
+    }
+
+    /// The deadline of each call.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+
+    /// A connected command-service client.
+    pub async fn commands(&self) -> Result<Commands, CliError> {
+        let address = self.command_address();
+        let channel = self.channel(&address).await?;
+        Ok(Commands {
+            client: CommandServiceClient::new(channel),
+            address,
+            timeout: self.timeout(),
+        })
+    }
+
+    /// A connected query-service client.
+    pub async fn queries(&self) -> Result<Queries, CliError> {
+        let address = self.query_address();
+        let channel = self.channel(&address).await?;
+        Ok(Queries {
+            client: QueryServiceClient::new(channel),
+            address,
+            timeout: self.timeout(),
+        })
+    }
+
+    async fn channel(&self, address: &str) -> Result<Channel, CliError> {
+        let endpoint = Endpoint::from_shared(address.to_owned())
+            .map_err(|e| CliError::Usage(format!("invalid server address {address:?}: {e}")))?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(self.timeout());
+        endpoint
+            .connect()
+            .await
+            .map_err(|error| CliError::Unreachable {
+                address: address.to_owned(),
+                cause: root_cause(&error),
+            })
+    }
+}
+
+/// `host:port` becomes `http://host:port`; an address with a scheme is kept as given.
+fn normalise(address: &str) -> String {
+    let address = address.trim();
+    if address.contains("://") {
+        address.to_owned()
+    } else {
+        format!("http://{address}")
+    }
+}
+
+/// A command-service client that knows its address (for error messages) and deadline.
+#[derive(Debug, Clone)]
+pub struct Commands {
+    pub client: CommandServiceClient<Channel>,
+    pub address: String,
+    timeout: Duration,
+}
+
+/// A query-service client that knows its address (for error messages) and deadline.
+#[derive(Debug, Clone)]
+pub struct Queries {
+    pub client: QueryServiceClient<Channel>,
+    pub address: String,
+    timeout: Duration,
+}
+
+/// A request carrying the call's deadline in `grpc-timeout`, which the query service reads to
+/// bound its wait for `min_position`.
+fn request<T>(message: T, timeout: Duration) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.set_timeout(timeout);
+    request
+}
+
+impl Commands {
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        request(message, self.timeout)
+    }
+
+    /// Maps a status of this service.
+    pub fn error(&self, status: &tonic::Status) -> CliError {
+        CliError::status(&self.address, status)
+    }
+}
+
+impl Queries {
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        request(message, self.timeout)
+    }
+
+    /// Maps a status of this service.
+    pub fn error(&self, status: &tonic::Status) -> CliError {
+        CliError::status(&self.address, status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_without_a_scheme_is_http() {
+        assert_eq!(normalise("127.0.0.1:50051"), "http://127.0.0.1:50051");
+        assert_eq!(normalise(" http://h:1 "), "http://h:1");
+        let connection = Connection::to("h:1");
+        assert_eq!(connection.query_address(), "http://h:1");
+    }
+}

@@ -1,0 +1,579 @@
+//! The reports and replies as tables, CSV or JSON, built from the response messages alone, so
+//! that any caller holding a response (the subcommands here, the demo) prints it the same way.
+//!
+//! Amounts are printed exactly as the API gives them (decimal strings), right-aligned in
+//! tables; a line's currency is its own column, and an amount in another currency than its line
+//! (which the API does not send today) would be printed with its code rather than mislabelled.
+//! Enumerations are printed in lower case (`block`, `legal_or_agency`, `partially_kept`).
+
+use receivables_api::pb;
+use serde_json::{Value, json};
+
+use crate::error::CliError;
+use crate::sheet::{Cell, Column, Format, Record, Sheet, json_document};
+
+// ---------------------------------------------------------------------------------------------
+// Reports.
+
+/// The aging report: one row per group and currency, a column per bucket, the open total and
+/// the unapplied cash; the table's caption gives the date and the log position.
+pub fn aging(report: &pb::GetAgingReportResponse, format: Format) -> Result<String, CliError> {
+    aging_sheet(report).render(format)
+}
+
+/// The sheet behind [`aging`].
+pub fn aging_sheet(report: &pb::GetAgingReportResponse) -> Sheet {
+    // Every line of one report has the same buckets; the first line names them.
+    let labels: Vec<String> = report
+        .lines
+        .first()
+        .map(|line| line.buckets.iter().map(|b| b.label.clone()).collect())
+        .unwrap_or_default();
+    let mut columns = vec![
+        Column::left("group", "group"),
+        Column::left("currency", "currency"),
+    ];
+    columns.extend(labels.iter().map(|label| Column::right(label, label)));
+    columns.push(Column::right("open_total", "open total"));
+    columns.push(Column::right("unapplied", "unapplied"));
+    let mut sheet = Sheet::new("lines", columns);
+    sheet.caption = Some(format!(
+        "Aging as of {} (log position {})",
+        report.as_of, report.position
+    ));
+    sheet.meta = vec![
+        ("as_of".to_owned(), json!(report.as_of)),
+        ("position".to_owned(), json!(report.position)),
+    ];
+    for line in &report.lines {
+        let currency = line.currency.as_str();
+        let mut row = vec![Cell::text(&line.group), Cell::text(currency)];
+        row.extend(labels.iter().map(|label| {
+            line.buckets
+                .iter()
+                .find(|bucket| &bucket.label == label)
+                .map_or_else(Cell::missing, |bucket| {
+                    money(bucket.amount.as_ref(), currency)
+                })
+        }));
+        row.push(money(line.open_total.as_ref(), currency));
+        row.push(money(line.unapplied.as_ref(), currency));
+        sheet.rows.push(row);
+    }
+    sheet
+}
+
+/// Credit exposure lines (one customer's, or a page of the list sorted by utilisation).
+pub fn exposures(lines: &[pb::Exposure], format: Format) -> Result<String, CliError> {
+    exposures_sheet(lines).render(format)
+}
+
+/// The sheet behind [`exposures`].
+pub fn exposures_sheet(lines: &[pb::Exposure]) -> Sheet {
+    let mut sheet = Sheet::new(
+        "lines",
+        vec![
+            Column::left("customer_id", "customer"),
+            Column::left("currency", "currency"),
+            Column::right("limit", "limit"),
+            Column::left("policy", "policy"),
+            Column::left("grade", "grade"),
+            Column::right("open", "open"),
+            Column::right("unapplied", "unapplied"),
+            Column::right("exposure", "exposure"),
+            Column::right("overdue", "overdue"),
+            Column::right("available", "available"),
+            Column::right("utilisation", "utilisation"),
+            Column::left("over_limit", "over limit"),
+            Column::right("oldest_days_past_due", "oldest days past due"),
+            Column::left("last_payment_date", "last payment"),
+        ],
+    );
+    for line in lines {
+        let currency = line.currency.as_str();
+        sheet.rows.push(vec![
+            Cell::text(&line.customer_id),
+            Cell::text(currency),
+            money(line.limit.as_ref(), currency),
+            Cell::text(policy(line.policy())),
+            Cell::text(grade(line.grade())),
+            money(line.open.as_ref(), currency),
+            money(line.unapplied.as_ref(), currency),
+            money(line.exposure.as_ref(), currency),
+            money(line.overdue.as_ref(), currency),
+            money(line.available.as_ref(), currency),
+            Cell::decimal(&line.utilisation),
+            Cell::flag(line.over_limit),
+            Cell::optional_int(line.oldest_days_past_due),
+            Cell::text(&line.last_payment_date),
+        ]);
+    }
+    sheet
+}
+
+/// The collector work queue, highest priority first, ranked from 1. The score's computation
+/// (`rule`) goes to CSV and JSON only: it is too long for a table.
+pub fn work_queue(items: &[pb::WorkItem], format: Format) -> Result<String, CliError> {
+    work_queue_sheet(items).render(format)
+}
+
+/// The sheet behind [`work_queue`].
+pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
+    let mut sheet = Sheet::new(
+        "items",
+        vec![
+            Column::right("rank", "#"),
+            Column::left("customer_id", "customer"),
+            Column::left("currency", "currency"),
+            Column::right("overdue", "overdue"),
+            Column::left("oldest_due_date", "oldest due"),
+            Column::right("days_past_due", "days past due"),
+            Column::right("broken_promises", "broken promises"),
+            Column::left("escalation", "escalation"),
+            Column::left("next_action", "next action"),
+            Column::left("collector", "collector"),
+            Column::right("score", "score"),
+            Column::left("snoozed_until", "snoozed until"),
+            Column::left("rule", "rule").not_in_table(),
+        ],
+    );
+    for (index, item) in items.iter().enumerate() {
+        let currency = item.currency.as_str();
+        sheet.rows.push(vec![
+            Cell::int(u64::try_from(index).unwrap_or(u64::MAX).saturating_add(1)),
+            Cell::text(&item.customer_id),
+            Cell::text(currency),
+            money(item.overdue.as_ref(), currency),
+            Cell::text(&item.oldest_due_date),
+            Cell::int(item.days_past_due),
+            Cell::int(item.broken_promises),
+            Cell::text(escalation(item.escalation())),
+            Cell::text(&item.next_action),
+            Cell::text(&item.collector),
+            Cell::decimal(&item.score),
+            Cell::text(&item.snoozed_until),
+            Cell::text(&item.rule),
+        ]);
+    }
+    sheet
+}
+
+/// Promises to pay with their status.
+pub fn promises(promises: &[pb::PromiseView], format: Format) -> Result<String, CliError> {
+    promises_sheet(promises).render(format)
+}
+
+/// The sheet behind [`promises`].
+pub fn promises_sheet(promises: &[pb::PromiseView]) -> Sheet {
+    let mut sheet = Sheet::new(
+        "promises",
+        vec![
+            Column::left("promise_id", "promise"),
+            Column::left("customer_id", "customer"),
+            Column::left("subsidiary_id", "subsidiary"),
+            Column::left("currency", "currency"),
+            Column::right("amount", "amount"),
+            Column::right("paid", "paid"),
+            Column::left("made_on", "made on"),
+            Column::left("promised_date", "promised"),
+            Column::left("window_end", "window end"),
+            Column::left("collector", "collector"),
+            Column::left("status", "status"),
+        ],
+    );
+    for promise in promises {
+        let currency = promise
+            .amount
+            .as_ref()
+            .map_or("", |money| money.currency.as_str());
+        sheet.rows.push(vec![
+            Cell::text(&promise.promise_id),
+            Cell::text(&promise.customer_id),
+            Cell::text(&promise.subsidiary_id),
+            Cell::text(currency),
+            money(promise.amount.as_ref(), currency),
+            money(promise.paid.as_ref(), currency),
+            Cell::text(&promise.made_on),
+            Cell::text(&promise.promised_date),
+            Cell::text(&promise.window_end),
+            Cell::text(&promise.collector),
+            Cell::text(promise_status(promise.status())),
+        ]);
+    }
+    sheet
+}
+
+/// Open invoices (of an aging scope or one account), with their days past the reference date.
+pub fn open_items(items: &[pb::OpenItem], format: Format) -> Result<String, CliError> {
+    open_items_sheet(items).render(format)
+}
+
+/// The sheet behind [`open_items`].
+pub fn open_items_sheet(items: &[pb::OpenItem]) -> Sheet {
+    let mut sheet = Sheet::new(
+        "open_items",
+        vec![
+            Column::left("subsidiary_id", "subsidiary"),
+            Column::left("invoice_number", "invoice"),
+            Column::left("customer_id", "customer"),
+            Column::left("currency", "currency"),
+            Column::right("amount", "amount"),
+            Column::right("open_amount", "open"),
+            Column::left("issue_date", "issued"),
+            Column::left("due_date", "due"),
+            Column::right("days", "days"),
+            Column::left("over_limit", "over limit"),
+        ],
+    );
+    for item in items {
+        let currency = item
+            .amount
+            .as_ref()
+            .map_or("", |money| money.currency.as_str());
+        let (subsidiary, number) = invoice_ref(item.invoice.as_ref());
+        sheet.rows.push(vec![
+            Cell::text(subsidiary),
+            Cell::text(number),
+            Cell::text(&item.customer_id),
+            Cell::text(currency),
+            money(item.amount.as_ref(), currency),
+            money(item.open_amount.as_ref(), currency),
+            Cell::text(&item.issue_date),
+            Cell::text(&item.due_date),
+            Cell::int(item.days),
+            Cell::flag(item.over_limit),
+        ]);
+    }
+    sheet
+}
+
+/// One customer's account as the read side sees it on a date.
+#[derive(Debug, Clone, Default)]
+pub struct AccountView {
+    pub customer_id: String,
+    /// The date asked for; empty means the service's today.
+    pub as_of: String,
+    /// The lowest log position the three answers were read at.
+    pub position: u64,
+    pub exposure: Vec<pb::Exposure>,
+    pub open_items: Vec<pb::OpenItem>,
+    pub promises: Vec<pb::PromiseView>,
+}
+
+/// An account: its exposure lines, open invoices and promises. Tables print three captioned
+/// tables; CSV prints three CSV blocks, each after a `# exposure` / `# open_items` /
+/// `# promises` line and separated by an empty line; JSON one document with the three arrays.
+pub fn account(view: &AccountView, format: Format) -> Result<String, CliError> {
+    let mut exposure = exposures_sheet(&view.exposure);
+    let mut open = open_items_sheet(&view.open_items);
+    let mut promised = promises_sheet(&view.promises);
+    match format {
+        Format::Table => {
+            let as_of = if view.as_of.is_empty() {
+                "today".to_owned()
+            } else {
+                view.as_of.clone()
+            };
+            exposure.caption = Some(format!(
+                "Account {} as of {as_of} (log position {})",
+                view.customer_id, view.position
+            ));
+            open.caption = Some(format!("Open invoices ({})", view.open_items.len()));
+            promised.caption = Some(format!("Promises ({})", view.promises.len()));
+            Ok(format!(
+                "{}\n{}\n{}",
+                exposure.table(),
+                open.table(),
+                promised.table()
+            ))
+        }
+        Format::Csv => Ok(format!(
+            "# exposure\n{}\n# open_items\n{}\n# promises\n{}",
+            exposure.csv()?,
+            open.csv()?,
+            promised.csv()?
+        )),
+        Format::Json => json_document(&json!({
+            "customer_id": view.customer_id,
+            "as_of": if view.as_of.is_empty() { Value::Null } else { json!(view.as_of) },
+            "position": view.position,
+            "exposure": exposure.json()["lines"],
+            "open_items": open.json()["open_items"],
+            "promises": promised.json()["promises"],
+        })),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies to commands.
+
+/// An accepted invoice: receipt, due date, over-limit flag and the credit check.
+pub fn invoice_reply(
+    command_id: &str,
+    reply: &pb::IssueInvoiceResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    record
+        .push(
+            Column::left("due_date", "due date"),
+            Cell::text(&reply.due_date),
+        )
+        .push(
+            Column::left("over_limit", "over limit"),
+            Cell::yes_no(reply.over_limit),
+        );
+    let check = reply.credit_check.as_ref();
+    let limit = check.and_then(|c| c.limit.as_ref());
+    let currency = limit.map_or("", |m| m.currency.as_str());
+    record
+        .push(
+            Column::right("credit_limit", "credit limit"),
+            money(limit, currency),
+        )
+        .push(
+            Column::left("limit_currency", "limit currency"),
+            Cell::text(currency),
+        )
+        .push(
+            Column::left("policy", "policy"),
+            Cell::text(check.map_or("", |c| policy(c.policy()))),
+        )
+        .push(
+            Column::right("exposure_after", "exposure after"),
+            money(check.and_then(|c| c.exposure_after.as_ref()), currency),
+        )
+        .push(
+            Column::left("currency_mismatch", "limit in another currency"),
+            Cell::yes_no(check.is_some_and(|c| c.currency_mismatch)),
+        );
+    record.render(format)
+}
+
+/// An accepted payment: receipt, the allocation rule applied, every allocation and the
+/// unapplied remainder. In tables and CSV the allocations read `SUBSIDIARY:NUMBER:AMOUNT`
+/// separated by `;` (the import's syntax); in JSON they are an array.
+pub fn payment_reply(
+    command_id: &str,
+    reply: &pb::RecordPaymentResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    let currency = reply.unapplied.as_ref().map_or("", |m| m.currency.as_str());
+    let text = reply
+        .allocations
+        .iter()
+        .map(|a| {
+            let (subsidiary, number) = invoice_ref(a.invoice.as_ref());
+            let amount = a.amount.as_ref().map_or("", |m| m.amount.as_str());
+            format!("{subsidiary}:{number}:{amount}")
+        })
+        .collect::<Vec<_>>()
+        .join(";");
+    let list: Vec<Value> = reply
+        .allocations
+        .iter()
+        .map(|a| {
+            let (subsidiary, number) = invoice_ref(a.invoice.as_ref());
+            json!({
+                "subsidiary_id": subsidiary,
+                "invoice_number": number,
+                "amount": a.amount.as_ref().map(|m| m.amount.clone()),
+            })
+        })
+        .collect();
+    record
+        .push(
+            Column::left("allocation_rule", "allocation rule"),
+            Cell::text(allocation_rule(reply.allocation_rule())),
+        )
+        .push(
+            Column::left("allocations", "allocations"),
+            Cell::structured(text, Value::Array(list)),
+        )
+        .push(
+            Column::right("unapplied", "unapplied"),
+            money(reply.unapplied.as_ref(), currency),
+        )
+        .push(Column::left("currency", "currency"), Cell::text(currency));
+    record.render(format)
+}
+
+/// An accepted change of credit limit: its receipt.
+pub fn credit_limit_reply(
+    command_id: &str,
+    reply: &pb::ChangeCreditLimitResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    receipt(command_id, reply.receipt.as_ref()).render(format)
+}
+
+/// An accepted promise to pay: receipt and the promise's id.
+pub fn promise_reply(
+    command_id: &str,
+    reply: &pb::RecordPromiseToPayResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    record.push(
+        Column::left("promise_id", "promise id"),
+        Cell::text(&reply.promise_id),
+    );
+    record.render(format)
+}
+
+/// The fields every accepted command shares. `replayed` says the command id had been accepted
+/// before and this is its first reply again (nothing new was recorded).
+fn receipt(command_id: &str, receipt: Option<&pb::CommandReceipt>) -> Record {
+    let mut record = Record::default();
+    record
+        .push(
+            Column::left("command_id", "command id"),
+            Cell::text(command_id),
+        )
+        .push(
+            Column::left("event_id", "event id"),
+            Cell::text(receipt.map_or("", |r| r.event_id.as_str())),
+        )
+        .push(
+            Column::right("position", "position"),
+            Cell::optional_int(receipt.map(|r| r.position)),
+        )
+        .push(
+            Column::left("recorded_at", "recorded at"),
+            Cell::text(
+                receipt
+                    .and_then(|r| r.recorded_at.as_ref())
+                    .map(timestamp)
+                    .unwrap_or_default(),
+            ),
+        )
+        .push(
+            Column::left("replayed", "already recorded before"),
+            Cell::yes_no(receipt.is_some_and(|r| r.replayed)),
+        );
+    record
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values.
+
+/// An amount of the line's currency as the API gave it; in another currency, with its code.
+fn money(money: Option<&pb::Money>, line_currency: &str) -> Cell {
+    match money {
+        None => Cell::missing(),
+        Some(m) if m.currency == line_currency || line_currency.is_empty() => {
+            Cell::decimal(&m.amount)
+        }
+        Some(m) => Cell::text(format!("{} {}", m.amount, m.currency)),
+    }
+}
+
+fn invoice_ref(invoice: Option<&pb::InvoiceRef>) -> (&str, &str) {
+    invoice.map_or(("", ""), |i| {
+        (i.subsidiary_id.as_str(), i.invoice_number.as_str())
+    })
+}
+
+/// RFC 3339 in UTC, to the second.
+fn timestamp(timestamp: &prost_types::Timestamp) -> String {
+    u32::try_from(timestamp.nanos)
+        .ok()
+        .and_then(|nanos| chrono::DateTime::from_timestamp(timestamp.seconds, nanos))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+pub(crate) fn policy(policy: pb::CreditPolicy) -> &'static str {
+    match policy {
+        pb::CreditPolicy::Unspecified => "",
+        pb::CreditPolicy::Block => "block",
+        pb::CreditPolicy::Warn => "warn",
+    }
+}
+
+pub(crate) fn grade(grade: pb::CreditGrade) -> &'static str {
+    match grade {
+        pb::CreditGrade::Unspecified => "",
+        pb::CreditGrade::A => "A",
+        pb::CreditGrade::B => "B",
+        pb::CreditGrade::C => "C",
+        pb::CreditGrade::D => "D",
+    }
+}
+
+pub(crate) fn escalation(level: pb::EscalationLevel) -> &'static str {
+    match level {
+        pb::EscalationLevel::Unspecified => "",
+        pb::EscalationLevel::Reminder => "reminder",
+        pb::EscalationLevel::Call => "call",
+        pb::EscalationLevel::DemandLetter => "demand_letter",
+        pb::EscalationLevel::StopSupply => "stop_supply",
+        pb::EscalationLevel::LegalOrAgency => "legal_or_agency",
+    }
+}
+
+pub(crate) fn promise_status(status: pb::PromiseStatus) -> &'static str {
+    match status {
+        pb::PromiseStatus::Unspecified => "",
+        pb::PromiseStatus::Open => "open",
+        pb::PromiseStatus::PartiallyKept => "partially_kept",
+        pb::PromiseStatus::Kept => "kept",
+        pb::PromiseStatus::Broken => "broken",
+    }
+}
+
+pub(crate) fn allocation_rule(rule: pb::AllocationRule) -> &'static str {
+    match rule {
+        pb::AllocationRule::Unspecified => "",
+        pb::AllocationRule::Explicit => "explicit",
+        pb::AllocationRule::OldestDueFirst => "oldest_due_first",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn cny(amount: &str) -> Option<pb::Money> {
+        Some(pb::Money {
+            amount: amount.to_owned(),
+            currency: "CNY".to_owned(),
+        })
+    }
+
+    #[test]
+    fn aging_has_a_column_per_bucket() {
+        let report = pb::GetAgingReportResponse {
+            as_of: "2026-06-30".to_owned(),
+            position: 7,
+            lines: vec![pb::AgingLine {
+                group: "C1".to_owned(),
+                currency: "CNY".to_owned(),
+                buckets: vec![
+                    pb::AgingBucket {
+                        label: "current".to_owned(),
+                        amount: cny("10.00"),
+                    },
+                    pb::AgingBucket {
+                        label: "1-30".to_owned(),
+                        amount: cny("2.50"),
+                    },
+                ],
+                open_total: cny("12.50"),
+                unapplied: cny("0.00"),
+            }],
+        };
+        assert_eq!(
+            aging(&report, Format::Csv).unwrap(),
+            "group,currency,current,1-30,open_total,unapplied\nC1,CNY,10.00,2.50,12.50,0.00\n"
+        );
+        let table = aging(&report, Format::Table).unwrap();
+        assert!(
+            table.starts_with("Aging as of 2026-06-30 (log position 7)\n"),
+            "{table}"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! The values a person types (dates, amounts, invoice references, allocations), read the same
+//! way on the command line and in imported CSV files.
+//!
+//! Only the form is checked here: whether a currency exists, an invoice is open or an amount has
+//! too many decimals for its currency is the service's decision, and its refusal says so.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use receivables_api::pb;
+use rust_decimal::Decimal;
+
+/// The one date format of the API.
+pub const DATE_FORMAT: &str = "%Y-%m-%d";
+
+/// A business date `YYYY-MM-DD`, normalised (`2026-3-1` is refused: ERP exports that write
+/// dates otherwise must be converted first, rather than guessed at).
+pub fn date(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let well_formed = text.len() == 10
+        && text.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !well_formed {
+        return Err(format!("{text:?} is not a date of the form YYYY-MM-DD"));
+    }
+    NaiveDate::parse_from_str(text, DATE_FORMAT)
+        .map(|d| d.format(DATE_FORMAT).to_string())
+        .map_err(|e| format!("{text:?} is not a date: {e}"))
+}
+
+/// A plain decimal amount (`1234.50`, `-3`), kept as written so that the service sees exactly
+/// what was typed; no thousands separators, exponents or currency signs.
+pub fn decimal(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')));
+    match Decimal::from_str(text) {
+        Ok(_) if plain => Ok(text.to_owned()),
+        _ => Err(format!("{text:?} is not a decimal amount such as 1234.50")),
+    }
+}
+
+/// An invoice as `[SUBSIDIARY:]NUMBER`; without a subsidiary, the one the command is posted
+/// for. (Neither subsidiary ids nor invoice numbers may contain `:`.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceSpec {
+    pub subsidiary_id: Option<String>,
+    pub invoice_number: String,
+}
+
+impl InvoiceSpec {
+    pub fn to_ref(&self, default_subsidiary: &str) -> pb::InvoiceRef {
+        pb::InvoiceRef {
+            subsidiary_id: self
+                .subsidiary_id
+                .clone()
+                .unwrap_or_else(|| default_subsidiary.to_owned()),
+            invoice_number: self.invoice_number.clone(),
+        }
+    }
+}
+
+impl FromStr for InvoiceSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = text.trim().split(':').map(str::trim).collect();
+        let spec = match parts.as_slice() {
+            [number] => InvoiceSpec {
+                subsidiary_id: None,
+                invoice_number: (*number).to_owned(),
+            },
+            [subsidiary, number] => InvoiceSpec {
+                subsidiary_id: Some((*subsidiary).to_owned()),
+                invoice_number: (*number).to_owned(),
+            },
+            _ => return Err(format!("{text:?} is not [SUBSIDIARY:]NUMBER")),
+        };
+        if spec.invoice_number.is_empty() || spec.subsidiary_id.as_deref() == Some("") {
+            return Err(format!("{text:?} is not [SUBSIDIARY:]NUMBER"));
+        }
+        Ok(spec)
+    }
+}
+
+/// An allocation of a payment as `[SUBSIDIARY:]NUMBER:AMOUNT`, in the payment's currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationSpec {
+    pub invoice: InvoiceSpec,
+    pub amount: String,
+}
+
+impl AllocationSpec {
+    pub fn to_allocation(&self, default_subsidiary: &str, currency: &str) -> pb::Allocation {
+        pb::Allocation {
+            invoice: Some(self.invoice.to_ref(default_subsidiary)),
+            amount: Some(pb::Money {
+                amount: self.amount.clone(),
+                currency: currency.to_owned(),
+            }),
+        }
+    }
+}
+
+impl FromStr for AllocationSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let wrong = || format!("{text:?} is not [SUBSIDIARY:]NUMBER:AMOUNT");
+        let (invoice, amount) = text.rsplit_once(':').ok_or_else(wrong)?;
+        Ok(AllocationSpec {
+            invoice: invoice.parse().map_err(|_| wrong())?,
+            amount: decimal(amount).map_err(|e| format!("{}: {e}", wrong()))?,
+        })
+    }
+}
+
+/// A list of allocations separated by `;` (`INV-1:100.00;INV-2:50.00`); empty means none.
+pub fn allocations(text: &str) -> Result<Vec<AllocationSpec>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(AllocationSpec::from_str)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(date(" 2026-03-01 ").unwrap(), "2026-03-01");
+        assert!(date("2026-02-30").is_err());
+        assert!(date("2026-3-1").is_err());
+        assert!(date("01/03/2026").is_err());
+    }
+
+    #[test]
+    fn amounts_are_kept_as_written() {
+        assert_eq!(decimal("1200.50").unwrap(), "1200.50");
+        assert_eq!(decimal("100").unwrap(), "100");
+        assert!(decimal("1,200.50").is_err());
+        assert!(decimal("1e3").is_err());
+        assert!(decimal("").is_err());
+    }
+
+    #[test]
+    fn allocations_name_an_invoice_of_the_same_or_another_subsidiary() {
+        let list = allocations("INV-1:100.00; SUB-BJ:BJ/7:50").unwrap();
+        assert_eq!(
+            list[0].to_allocation("SUB-SH", "CNY").invoice.unwrap(),
+            pb::InvoiceRef {
+                subsidiary_id: "SUB-SH".into(),
+                invoice_number: "INV-1".into()
+            }
+        );
+        assert_eq!(list[1].invoice.subsidiary_id.as_deref(), Some("SUB-BJ"));
+        assert_eq!(list[1].invoice.invoice_number, "BJ/7");
+        assert_eq!(list[1].amount, "50");
+        assert!(allocations("INV-1").is_err());
+        assert!(allocations("A:B:C:1").is_err());
+        assert!(allocations("").unwrap().is_empty());
+    }
+}
