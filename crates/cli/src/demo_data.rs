@@ -72,8 +72,8 @@ pub const REASON_CREDIT_LIMIT_EXCEEDED: &str = "CREDIT_LIMIT_EXCEEDED";
 /// which promises are judged already and which are still open.
 const PROMISE_GRACE_DAYS: i64 = 3;
 
-/// Average invoices per customer and month, in tenths. Each customer draws its own rate
-/// between [`INVOICE_RATE_TENTHS_MIN`] and [`INVOICE_RATE_TENTHS_MAX`] around it.
+/// Invoices per customer and month, in tenths: each customer draws its rate from this range
+/// (1.6 a month on average), from the occasional buyer to the weekly one.
 const INVOICE_RATE_TENTHS_MIN: u32 = 4;
 const INVOICE_RATE_TENTHS_MAX: u32 = 28;
 
@@ -1676,12 +1676,17 @@ fn reference(
 // ------------------------------------------------------------------------------------------
 
 /// The demo data set for `seed` and `size`, its business dates ending `today`, in an order the
-/// service accepts: every credit limit first, then the facts by business date (each customer's
-/// in the order they happened). Only the planted over-limit invoices are meant to be refused.
+/// service accepts: every customer's opening credit limit first, then the facts by business
+/// date (each customer's in the order they happened, mid-year limit reviews included). Only
+/// the planted over-limit invoices are meant to be refused.
 ///
 /// Due dates and promised dates may lie after `today`; every other business date lies in the
-/// window of `size.months` months ending `today`. The result depends on nothing but the
+/// window of `size.months` months ending `today`, which must not be after the service's own
+/// date (it refuses payments received in the future). The result depends on nothing but the
 /// arguments (and the random number generator of the `rand` release this was built with).
+/// Command ids depend on the seed and the position only: the same seed with another `today`
+/// gives other content under the same ids, which a service that holds the first load refuses
+/// (`ALREADY_EXISTS`), so load a data set into a fresh service or with the same `today`.
 pub fn generate(seed: u64, size: &DemoSize, today: NaiveDate) -> Vec<DemoCommand> {
     let customers = size.customers.min(CUSTOMERS_MAX);
     let months = size.months.clamp(1, MONTHS_MAX);

@@ -15,7 +15,7 @@ pub struct Cli {
     pub command: CliCommand,
 
     /// Where the client subcommands connect, and how they print.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Client options")]
     pub connection: receivables_cli::Connection,
 
     /// Log output format.
@@ -39,10 +39,11 @@ pub enum CliCommand {
     Demo(DemoArgs),
     /// Run the command service (the write side) against a NATS JetStream server.
     ServeCommands(CommandServiceArgs),
-    #[command(flatten)]
-    Client(receivables_cli::ClientCommand),
     /// Run the projector and the query service (the read side) against NATS and PostgreSQL.
     ServeQueries(QueryServiceArgs),
+    /// The command-line client: posting, reports, CSV import.
+    #[command(flatten)]
+    Client(receivables_cli::ClientCommand),
 }
 
 /// Where the embedded backends keep their files unless told otherwise.

@@ -15,10 +15,10 @@ pub struct AgingArgs {
     #[arg(long, value_parser = values::date)]
     pub as_of: Option<String>,
     /// One line per customer, per subsidiary, or one for the whole group (per currency).
-    #[arg(long, value_enum, default_value_t = GroupBy::Customer)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = GroupBy::Customer)]
     pub group_by: GroupBy,
     /// Age by due date or by invoice date.
-    #[arg(long, value_enum, default_value_t = Basis::DueDate)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Basis::DueDate)]
     pub basis: Basis,
     /// Only this subsidiary's invoices.
     #[arg(long)]

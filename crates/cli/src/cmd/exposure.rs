@@ -20,7 +20,7 @@ pub struct ExposureArgs {
     #[arg(long, conflicts_with = "customer")]
     pub over_limit: bool,
     /// Order of the list: highest utilisation (exposure / limit) or highest exposure first.
-    #[arg(long, value_enum, default_value_t = Sort::Utilisation)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Sort::Utilisation)]
     pub sort: Sort,
     /// Only lines with at least this utilisation, such as 0.8.
     #[arg(long, value_parser = values::decimal, conflicts_with = "customer")]

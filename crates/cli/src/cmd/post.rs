@@ -99,7 +99,7 @@ pub struct PaymentArgs {
     #[arg(long, value_parser = values::date)]
     pub received_date: String,
     /// How it was paid.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub method: Method,
     /// Bank reference, Alipay trade number, cheque number...
     #[arg(long, default_value = "")]
@@ -125,10 +125,10 @@ pub struct CreditLimitArgs {
     #[arg(long)]
     pub currency: String,
     /// block refuses an invoice that would go over the limit; warn accepts and flags it.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub policy: Policy,
     /// The customer's credit grade.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub grade: Grade,
     /// Why the limit changes.
     #[arg(long)]

@@ -13,7 +13,7 @@ pub struct PromisesArgs {
     #[arg(long)]
     pub customer: String,
     /// Only promises with this status; default: every status.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub status: Option<Status>,
     /// The business date, YYYY-MM-DD; default: today (the service's date, UTC).
     #[arg(long, value_parser = values::date)]
