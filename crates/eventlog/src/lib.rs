@@ -3,11 +3,13 @@
 //!
 //! [`EventLog`] is what the command service needs from a log and nothing more; it says nothing
 //! about JetStream so that an embedded backend can implement it too. [`jetstream::JetStreamLog`]
-//! is the production backend.
+//! is the production backend; [`sqlite::SqliteLog`] is the embedded default, one SQLite file
+//! with the same behaviour and no server.
 
 pub mod codec;
 pub mod error;
 pub mod jetstream;
+pub mod sqlite;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;

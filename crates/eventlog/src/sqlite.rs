@@ -1,0 +1,937 @@
+//! The embedded event log: one SQLite file, no server.
+//!
+//! This is the "embedded default" of the design: the same binary runs for a first try, in
+//! development, in a demo or for a single entity without NATS, and behaves as the JetStream
+//! backend does (the conformance tests run every behaviour against both). It is not a cache of
+//! anything: the file is the ledger, so it is written as one.
+//!
+//! - **Durable on acknowledgement.** WAL journal with `synchronous = FULL`: an append is
+//!   answered only after its transaction is committed and the WAL is fsynced, so an acknowledged
+//!   event survives a killed process and a power loss (stronger than JetStream's default, which
+//!   acknowledges before fsync).
+//! - **Group commit.** SQLite has one writer and every commit waits for an fsync, so one commit
+//!   per append would cap the log at the disk's fsync rate. One writer task owns the write
+//!   connection; it takes every pending request (at most [`APPEND_BATCH_MAX`]), checks and writes
+//!   them in order inside one transaction, so that two appends for one customer in the same
+//!   batch see each other, commits once and then answers each. The checks of a whole batch are
+//!   two lookups and its inserts a few multi-row statements, because each statement is a round
+//!   trip to SQLite's own thread. Invoice-number reservations go through the same task, so
+//!   nothing else ever competes for the write lock inside a process.
+//! - **Same semantics as JetStream.** Positions are log-wide, 1, 2, 3, ... with no gaps (checked
+//!   by a trigger); an append names the customer's expected last position (optimistic
+//!   concurrency); a command id already in the log answers [`Appended::Duplicate`] with the
+//!   position of its event. Deduplication here is permanent (a unique column), not a window of a
+//!   few minutes as in JetStream: the log never forgets a command id it has taken.
+//! - **Followers** read committed events in pages through a small pool of read connections (WAL
+//!   readers never block the writer), woken by a watch of the last committed position and, so
+//!   that another process appending to the same file is seen too, by a short poll.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{SecondsFormat, Utc};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use receivables_domain::{
+    CommandId, CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteLockingMode, SqlitePool,
+    SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Connection, QueryBuilder, Sqlite};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::codec;
+use crate::{Appended, Claim, EventLog, LogError, Reservation};
+
+/// Most write requests (appends and reservations) committed in one transaction. Bounds the
+/// time one commit holds the write lock and the answers that wait for it; at 256 appends in
+/// flight a batch is rarely more than a few hundred.
+pub const APPEND_BATCH_MAX: usize = 512;
+
+/// Most events inserted by one statement (five parameters each, far below SQLite's limit of
+/// 32,766). Fewer statements mean fewer round trips to SQLite's thread.
+pub const INSERT_ROWS_MAX: usize = 64;
+
+/// Most write requests queued for the writer task; a caller beyond it waits to enqueue
+/// (backpressure instead of unbounded memory: the queue holds encoded events).
+pub const WRITE_QUEUE_MAX: usize = 1024;
+
+/// Events read from the file per query while following the log.
+pub const FOLLOW_PAGE_EVENTS: usize = 256;
+
+/// How often a follower that has read everything looks at the file again without being woken.
+/// The writer of this process wakes followers at once; the poll is for appends made by another
+/// process on the same file.
+pub const FOLLOW_POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How long a statement waits for a lock held by another connection (another process's
+/// writer, a checkpoint) before failing as unavailable.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read connections for loads and followers. WAL readers do not block the writer or each other.
+pub const READ_CONNECTIONS_MAX: u32 = 4;
+
+/// How long a read waits for a free read connection.
+pub const READ_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// WAL pages after which a commit copies the WAL back into the database (SQLite's own default,
+/// stated so that it is a decision rather than an accident).
+pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 1000;
+
+/// The schema of the file: the events, the invoice-number reservations and their checks.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The event log in one SQLite file.
+///
+/// [`SqliteLog::close`] finishes the queued writes and closes the file. Dropping the log
+/// without closing it lets the writer task finish what is queued in the background; a killed
+/// process loses nothing that was acknowledged.
+pub struct SqliteLog {
+    path: PathBuf,
+    writer: mpsc::Sender<Message>,
+    readers: SqlitePool,
+    committed: watch::Receiver<Position>,
+}
+
+impl SqliteLog {
+    /// Opens the log at `path`, creating the file (and its directory) and the schema if they
+    /// are missing, and starts the writer task. Must be called inside a Tokio runtime.
+    pub async fn open(path: &Path) -> Result<SqliteLog, LogError> {
+        if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(directory).map_err(|e| {
+                LogError::Unavailable(format!("cannot create {}: {e}", directory.display()))
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .locking_mode(SqliteLockingMode::Normal)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
+        let mut connection = options
+            .connect()
+            .await
+            .map_err(|e| LogError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        MIGRATOR.run(&mut connection).await.map_err(|e| {
+            LogError::Refused(format!(
+                "cannot bring the schema of {} up to date: {e}",
+                path.display()
+            ))
+        })?;
+        let last = last_position_in(&mut connection).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS_MAX)
+            .min_connections(0)
+            .acquire_timeout(READ_ACQUIRE_TIMEOUT)
+            .connect_with(options.create_if_missing(false))
+            .await
+            .map_err(unavailable)?;
+        let (writer, inbox) = mpsc::channel(WRITE_QUEUE_MAX);
+        let (committed_tx, committed) = watch::channel(last);
+        let task = Writer {
+            connection,
+            inbox,
+            committed: committed_tx,
+        };
+        tokio::spawn(
+            task.run()
+                .instrument(info_span!("sqlite_log_writer", path = %path.display())),
+        );
+        info!(path = %path.display(), last_position = last.get(), "embedded event log open");
+        Ok(SqliteLog {
+            path: path.to_owned(),
+            writer,
+            readers,
+            committed,
+        })
+    }
+
+    /// The file the log lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Finishes every write queued before this call (each is committed and answered), refuses
+    /// later ones, and closes the file. Closing twice is harmless.
+    pub async fn close(&self) -> Result<(), LogError> {
+        let (done, closed) = oneshot::channel();
+        let outcome = match self.writer.send(Message::Close(done)).await {
+            // A writer that went away without answering has closed already.
+            Ok(()) => closed.await.unwrap_or(Ok(())),
+            Err(_) => Ok(()),
+        };
+        self.readers.close().await;
+        info!(path = %self.path.display(), "embedded event log closed");
+        outcome
+    }
+
+    /// Hands a request to the writer task and waits for its answer (given after the commit).
+    async fn submit<T>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<T, LogError>>) -> Request,
+    ) -> Result<T, LogError> {
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .send(Message::Write(request(reply)))
+            .await
+            .map_err(|_| closed())?;
+        // The writer answers every request it takes; no answer means it stopped.
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteLog {
+    async fn load(
+        &self,
+        customer: &CustomerId,
+        after: Position,
+    ) -> Result<Vec<RecordedEvent>, LogError> {
+        let mut rows = sqlx::query_as::<_, (i64, String, Vec<u8>)>(
+            "SELECT position, customer_id, payload FROM events
+             WHERE customer_id = ?1 AND position > ?2 ORDER BY position",
+        )
+        .bind(customer.as_str())
+        .bind(sql_position(after))
+        .fetch(&self.readers);
+        let mut events = Vec::new();
+        while let Some((position, owner, payload)) = rows.try_next().await.map_err(unavailable)? {
+            events.push(decode_row(position, &owner, &payload)?);
+        }
+        debug!(%customer, after = after.get(), loaded = events.len(), "loaded history");
+        Ok(events)
+    }
+
+    async fn append(
+        &self,
+        envelope: &EventEnvelope,
+        expected: Position,
+    ) -> Result<Appended, LogError> {
+        // Encoding (and its size limit) happens on the caller's task, not the writer's.
+        let event = NewEvent {
+            customer_id: envelope.customer_id.clone(),
+            command_id: envelope.command_id,
+            payload: codec::encode(envelope)?,
+            expected,
+        };
+        self.submit(|reply| Request::Append { event, reply }).await
+    }
+
+    async fn follow(
+        &self,
+        after: Position,
+    ) -> Result<BoxStream<'static, Result<RecordedEvent, LogError>>, LogError> {
+        if self.readers.is_closed() {
+            return Err(closed());
+        }
+        let feed = Feed {
+            readers: self.readers.clone(),
+            committed: self.committed.clone(),
+            after,
+            page: VecDeque::with_capacity(FOLLOW_PAGE_EVENTS),
+            broken: None,
+        };
+        let events = futures::stream::unfold(Some(feed), |feed| async move {
+            let mut feed = feed?;
+            match feed.next().await {
+                Ok(event) => Some((Ok(event), Some(feed))),
+                // An error ends the stream; the caller follows again from what it has.
+                Err(error) => Some((Err(error), None)),
+            }
+        });
+        Ok(events.boxed())
+    }
+
+    async fn last_position(&self) -> Result<Position, LogError> {
+        // Read from the file rather than the watch, so that another process's appends count.
+        let mut connection = self.readers.acquire().await.map_err(unavailable)?;
+        last_position_in(&mut connection).await
+    }
+
+    async fn reserve_invoice_number(
+        &self,
+        invoice: &InvoiceKey,
+        claim: &Claim,
+    ) -> Result<Reservation, LogError> {
+        let (invoice, claim) = (invoice.clone(), claim.clone());
+        self.submit(|reply| Request::Reserve {
+            invoice,
+            claim,
+            reply,
+        })
+        .await
+    }
+
+    async fn release_invoice_number(
+        &self,
+        invoice: &InvoiceKey,
+        claim: &Claim,
+    ) -> Result<(), LogError> {
+        let (invoice, claim) = (invoice.clone(), claim.clone());
+        self.submit(|reply| Request::Release {
+            invoice,
+            claim,
+            reply,
+        })
+        .await
+    }
+}
+
+impl std::fmt::Debug for SqliteLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteLog")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The writer task
+// ---------------------------------------------------------------------------------------------
+
+/// What the writer task is asked to do.
+enum Message {
+    Write(Request),
+    /// Finish what is queued, refuse the rest, close the connection, then answer.
+    Close(oneshot::Sender<Result<(), LogError>>),
+}
+
+/// One write, answered after the transaction it was part of is committed.
+enum Request {
+    Append {
+        event: NewEvent,
+        reply: oneshot::Sender<Result<Appended, LogError>>,
+    },
+    Reserve {
+        invoice: InvoiceKey,
+        claim: Claim,
+        reply: oneshot::Sender<Result<Reservation, LogError>>,
+    },
+    Release {
+        invoice: InvoiceKey,
+        claim: Claim,
+        reply: oneshot::Sender<Result<(), LogError>>,
+    },
+}
+
+impl Request {
+    fn fail(self, error: LogError) {
+        // A caller that stopped waiting does not need the answer.
+        match self {
+            Request::Append { reply, .. } => drop(reply.send(Err(error))),
+            Request::Reserve { reply, .. } => drop(reply.send(Err(error))),
+            Request::Release { reply, .. } => drop(reply.send(Err(error))),
+        }
+    }
+}
+
+/// An event on its way into the log, encoded by the caller.
+struct NewEvent {
+    customer_id: CustomerId,
+    command_id: CommandId,
+    payload: Vec<u8>,
+    expected: Position,
+}
+
+/// The answer to one request of a batch, sent once the batch's commit is known: its own
+/// outcome if the commit succeeded, the commit's error otherwise.
+type Settle = Box<dyn FnOnce(Result<(), LogError>) + Send>;
+
+fn settle<T: Send + 'static>(
+    reply: oneshot::Sender<Result<T, LogError>>,
+    outcome: Result<T, LogError>,
+) -> Settle {
+    Box::new(move |commit| {
+        // A caller that stopped waiting does not need the answer.
+        let _ = reply.send(commit.and(outcome));
+    })
+}
+
+/// The outcome of one request inside the transaction: the outer error spoils the whole batch
+/// (the database failed), the inner one is this request's own answer (a conflict, say).
+type Executed<T> = Result<Result<T, LogError>, LogError>;
+
+/// Splits an executed request into its deferred answer and what it means for the batch.
+fn split<T: Send + 'static>(
+    reply: oneshot::Sender<Result<T, LogError>>,
+    executed: Executed<T>,
+) -> (Settle, Result<(), LogError>) {
+    match executed {
+        Ok(outcome) => (settle(reply, outcome), Ok(())),
+        Err(fatal) => (settle(reply, Err(fatal.clone())), Err(fatal)),
+    }
+}
+
+/// The task that owns the write connection: the only writer of this process.
+struct Writer {
+    connection: SqliteConnection,
+    inbox: mpsc::Receiver<Message>,
+    committed: watch::Sender<Position>,
+}
+
+impl Writer {
+    /// Commits batches until the log is closed or dropped; then finishes what is queued and
+    /// closes the connection.
+    async fn run(mut self) {
+        let mut messages = Vec::with_capacity(APPEND_BATCH_MAX);
+        let mut closers = Vec::new();
+        while self.inbox.recv_many(&mut messages, APPEND_BATCH_MAX).await > 0 {
+            let mut batch = Vec::with_capacity(messages.len());
+            for message in messages.drain(..) {
+                match message {
+                    Message::Write(request) => batch.push(request),
+                    Message::Close(done) => {
+                        // What is already queued is still written; nothing new is taken.
+                        self.inbox.close();
+                        closers.push(done);
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                self.write_batch(batch).await;
+            }
+        }
+        let closed = self.connection.close().await.map_err(unavailable);
+        if let Err(error) = &closed {
+            warn!(%error, "closing the write connection failed");
+        }
+        for done in closers {
+            let _ = done.send(closed.clone());
+        }
+        debug!("writer stopped");
+    }
+
+    /// Writes a batch in one transaction and answers every request in it.
+    async fn write_batch(&mut self, batch: Vec<Request>) {
+        let requests = batch.len();
+        let started = std::time::Instant::now();
+        let mut pending = batch.into_iter();
+        let mut undecided = Vec::new();
+        let mut settled: Vec<Settle> = Vec::with_capacity(requests);
+        let outcome = commit_batch(
+            &mut self.connection,
+            &mut pending,
+            &mut undecided,
+            &mut settled,
+        )
+        .await;
+        match outcome {
+            Ok(last) => {
+                // Followers are woken before the callers hear back.
+                self.committed.send_if_modified(|committed| {
+                    let moved = last > *committed;
+                    if moved {
+                        *committed = last;
+                    }
+                    moved
+                });
+                for answer in settled {
+                    answer(Ok(()));
+                }
+                debug!(
+                    requests,
+                    last_position = last.get(),
+                    commit_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    "batch committed"
+                );
+            }
+            Err(error) => {
+                warn!(%error, requests, "batch not committed; every request in it fails");
+                for answer in settled {
+                    answer(Err(error.clone()));
+                }
+                for (_, reply) in undecided {
+                    let _ = reply.send(Err(error.clone()));
+                }
+                for request in pending {
+                    request.fail(error.clone());
+                }
+            }
+        }
+    }
+}
+
+/// Where an append's answer goes.
+type AppendReply = oneshot::Sender<Result<Appended, LogError>>;
+
+/// Executes the requests from `pending` inside one `BEGIN IMMEDIATE` transaction (the write lock
+/// is taken up front, so another process's writer cannot interleave) and commits it.
+///
+/// Reservations run one by one in their order. Appends are collected in `undecided` and decided
+/// together, in their order, once every reservation has run: the two touch different tables and
+/// nobody hears an answer before the commit, so nothing can tell the difference.
+///
+/// Every request ends up in exactly one place: answered-to-be in `settled`, or, after an
+/// error, still in `undecided` or `pending`. The caller answers all three; the transaction rolls
+/// back when it drops.
+async fn commit_batch(
+    connection: &mut SqliteConnection,
+    pending: &mut impl Iterator<Item = Request>,
+    undecided: &mut Vec<(NewEvent, AppendReply)>,
+    settled: &mut Vec<Settle>,
+) -> Result<Position, LogError> {
+    let now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+    let mut transaction = connection
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(unavailable)?;
+    // Read inside the transaction: another process may have appended since our last commit.
+    let mut last = last_position_in(&mut transaction).await?;
+    for request in pending.by_ref() {
+        let (answer, spoiled) = match request {
+            Request::Append { event, reply } => {
+                undecided.push((event, reply));
+                continue;
+            }
+            Request::Reserve {
+                invoice,
+                claim,
+                reply,
+            } => split(
+                reply,
+                reserve_in(&mut transaction, &invoice, &claim, &now).await,
+            ),
+            Request::Release {
+                invoice,
+                claim,
+                reply,
+            } => split(reply, release_in(&mut transaction, &invoice, &claim).await),
+        };
+        settled.push(answer);
+        spoiled?;
+    }
+    append_all(&mut transaction, undecided, &mut last, &now, settled).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(last)
+}
+
+/// The command ids among `?1` (a JSON array) that the log has taken already, with the position
+/// of their event.
+const TAKEN_COMMAND_IDS: &str = "SELECT command_id, position FROM events
+     WHERE command_id IN (SELECT value FROM json_each(?1))";
+
+/// The last position of each customer in `?1` (a JSON array); none for an empty history.
+const CUSTOMERS_LAST_POSITIONS: &str = "SELECT customer.value,
+            (SELECT MAX(position) FROM events WHERE customer_id = customer.value)
+     FROM json_each(?1) AS customer";
+
+/// Decides the batch's appends in order and inserts the accepted ones. A command id already in
+/// the log, or taken earlier in the batch, is a duplicate at that position (checked first, as
+/// the trait documents, so that a retry finds its event even after its customer moved on); a
+/// customer whose last position, in the log or earlier in the batch, is not the expected one is
+/// a conflict; anything else takes the next position.
+///
+/// Two lookups and one insert per [`INSERT_ROWS_MAX`] accepted events, whatever the batch's
+/// size: each statement is a round trip to SQLite's own thread, which costs more than the
+/// statement's work. The trigger and the unique command id check the outcome again on the way
+/// in.
+async fn append_all(
+    connection: &mut SqliteConnection,
+    undecided: &mut Vec<(NewEvent, AppendReply)>,
+    last: &mut Position,
+    appended_at: &str,
+    settled: &mut Vec<Settle>,
+) -> Result<(), LogError> {
+    if undecided.is_empty() {
+        return Ok(());
+    }
+    let command_ids: Vec<String> = undecided
+        .iter()
+        .map(|(event, _)| event.command_id.to_string())
+        .collect();
+    let mut taken = positions_by_key(connection, TAKEN_COMMAND_IDS, &command_ids).await?;
+    let customers: Vec<&str> = undecided
+        .iter()
+        .map(|(event, _)| event.customer_id.as_str())
+        .collect();
+    let mut customer_last =
+        positions_by_key(connection, CUSTOMERS_LAST_POSITIONS, &customers).await?;
+    let mut accepted: Vec<(Position, String, NewEvent)> = Vec::with_capacity(undecided.len());
+    for ((event, reply), command_id) in undecided.drain(..).zip(command_ids) {
+        let customer = event.customer_id.as_str();
+        let outcome = if let Some(position) = taken.get(&command_id) {
+            debug!(
+                customer,
+                %command_id,
+                position = position.get(),
+                "command id already in the log"
+            );
+            Ok(Appended::Duplicate(*position))
+        } else {
+            let customer_at = customer_last
+                .get(customer)
+                .copied()
+                .unwrap_or(Position::ZERO);
+            if customer_at != event.expected {
+                debug!(
+                    customer,
+                    expected = event.expected.get(),
+                    last = customer_at.get(),
+                    "conflict"
+                );
+                Err(LogError::Conflict {
+                    expected: event.expected,
+                })
+            } else if let Some(position) = next_position(*last) {
+                debug!(customer, position = position.get(), "appended");
+                taken.insert(command_id.clone(), position);
+                customer_last.insert(customer.to_owned(), position);
+                *last = position;
+                accepted.push((position, command_id, event));
+                Ok(Appended::New(position))
+            } else {
+                Err(LogError::Refused(
+                    "the log has run out of positions".to_owned(),
+                ))
+            }
+        };
+        settled.push(settle(reply, outcome));
+    }
+    for rows in accepted.chunks(INSERT_ROWS_MAX) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (position, customer_id, command_id, payload, appended_at) ",
+        );
+        insert.push_values(rows, |mut row, (position, command_id, event)| {
+            row.push_bind(sql_position(*position))
+                .push_bind(event.customer_id.as_str())
+                .push_bind(command_id.as_str())
+                .push_bind(event.payload.as_slice())
+                .push_bind(appended_at);
+        });
+        insert
+            .build()
+            .execute(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Runs a lookup of positions by key (`?1`: the keys as a JSON array: one statement, and one
+/// prepared statement, whatever the number of keys).
+async fn positions_by_key(
+    connection: &mut SqliteConnection,
+    lookup: &'static str,
+    keys: &[impl AsRef<str>],
+) -> Result<HashMap<String, Position>, LogError> {
+    let keys = keys.iter().map(AsRef::as_ref).collect::<Vec<&str>>();
+    let keys = serde_json::to_string(&keys)
+        .map_err(|e| LogError::Refused(format!("keys cannot be encoded: {e}")))?;
+    let rows: Vec<(String, Option<i64>)> = sqlx::query_as(lookup)
+        .bind(keys)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    let mut positions = HashMap::with_capacity(rows.len());
+    for (key, position) in rows {
+        if let Some(position) = position {
+            positions.insert(key, position_from_sql(position)?);
+        }
+    }
+    Ok(positions)
+}
+
+/// The position after `last`, if SQLite can still store it.
+fn next_position(last: Position) -> Option<Position> {
+    last.get()
+        .checked_add(1)
+        .filter(|next| i64::try_from(*next).is_ok())
+        .map(Position::new)
+}
+
+/// Takes an invoice number for a claim unless another claim holds it.
+async fn reserve_in(
+    connection: &mut SqliteConnection,
+    invoice: &InvoiceKey,
+    claim: &Claim,
+    reserved_at: &str,
+) -> Executed<Reservation> {
+    let holder: Option<(String, String)> = sqlx::query_as(
+        "SELECT command_id, customer_id FROM invoice_number_reservations
+         WHERE subsidiary_id = ?1 AND invoice_number = ?2",
+    )
+    .bind(invoice.subsidiary_id.as_str())
+    .bind(invoice.invoice_number.as_str())
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(unavailable)?;
+    let Some((command_id, customer_id)) = holder else {
+        sqlx::query(
+            "INSERT INTO invoice_number_reservations
+                 (subsidiary_id, invoice_number, command_id, customer_id, reserved_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(invoice.subsidiary_id.as_str())
+        .bind(invoice.invoice_number.as_str())
+        .bind(claim.command_id.to_string())
+        .bind(claim.customer_id.as_str())
+        .bind(reserved_at)
+        .execute(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+        debug!(%invoice, customer = %claim.customer_id, "invoice number reserved");
+        return Ok(Ok(Reservation::Held));
+    };
+    Ok(
+        read_claim(invoice, &command_id, &customer_id).map(|holder| {
+            if holder == *claim {
+                Reservation::Held
+            } else {
+                Reservation::TakenBy(holder)
+            }
+        }),
+    )
+}
+
+/// Deletes the reservation of an invoice number if, and only if, this claim holds it.
+async fn release_in(
+    connection: &mut SqliteConnection,
+    invoice: &InvoiceKey,
+    claim: &Claim,
+) -> Executed<()> {
+    let released = sqlx::query(
+        "DELETE FROM invoice_number_reservations
+         WHERE subsidiary_id = ?1 AND invoice_number = ?2 AND command_id = ?3 AND customer_id = ?4",
+    )
+    .bind(invoice.subsidiary_id.as_str())
+    .bind(invoice.invoice_number.as_str())
+    .bind(claim.command_id.to_string())
+    .bind(claim.customer_id.as_str())
+    .execute(&mut *connection)
+    .await
+    .map_err(unavailable)?;
+    debug!(%invoice, released = released.rows_affected(), "invoice number released");
+    Ok(Ok(()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Following
+// ---------------------------------------------------------------------------------------------
+
+/// A follower's place in the log.
+struct Feed {
+    readers: SqlitePool,
+    committed: watch::Receiver<Position>,
+    /// The last position handed out (or the starting point).
+    after: Position,
+    page: VecDeque<RecordedEvent>,
+    /// An unreadable event met while reading the page: given out after the events before it.
+    broken: Option<LogError>,
+}
+
+impl Feed {
+    async fn next(&mut self) -> Result<RecordedEvent, LogError> {
+        loop {
+            if let Some(event) = self.page.pop_front() {
+                self.after = event.position;
+                return Ok(event);
+            }
+            if let Some(error) = self.broken.take() {
+                return Err(error);
+            }
+            // Seen before reading, so that a commit during the read wakes the wait below.
+            self.committed.borrow_and_update();
+            self.read_page().await?;
+            if !self.page.is_empty() || self.broken.is_some() {
+                continue;
+            }
+            tokio::select! {
+                changed = self.committed.changed() => {
+                    if changed.is_err() {
+                        return Err(closed());
+                    }
+                }
+                () = tokio::time::sleep(FOLLOW_POLL_INTERVAL) => {}
+            }
+        }
+    }
+
+    /// Reads the next page of committed events. Positions have no gaps, so each must be one
+    /// after the one before: the trigger checks it on the way in, this on the way out.
+    async fn read_page(&mut self) -> Result<(), LogError> {
+        let rows = sqlx::query_as::<_, (i64, String, Vec<u8>)>(
+            "SELECT position, customer_id, payload FROM events
+             WHERE position > ?1 ORDER BY position LIMIT ?2",
+        )
+        .bind(sql_position(self.after))
+        .bind(i64::try_from(FOLLOW_PAGE_EVENTS).unwrap_or(i64::MAX))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(unavailable)?;
+        let mut previous = self.after;
+        for (position, owner, payload) in rows {
+            let event = match decode_row(position, &owner, &payload) {
+                Ok(event) => event,
+                Err(error) => {
+                    self.broken = Some(error);
+                    break;
+                }
+            };
+            if event.position.get() != previous.get().saturating_add(1) {
+                self.broken = Some(LogError::Corrupt {
+                    position: event.position,
+                    problem: format!("follows position {previous}; positions have no gaps"),
+                });
+                break;
+            }
+            previous = event.position;
+            self.page.push_back(event);
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small pieces
+// ---------------------------------------------------------------------------------------------
+
+fn unavailable(error: impl std::fmt::Display) -> LogError {
+    LogError::Unavailable(error.to_string())
+}
+
+fn closed() -> LogError {
+    LogError::Unavailable("the embedded event log is closed".to_owned())
+}
+
+/// The position of the last event in the file, `ZERO` when it has none.
+async fn last_position_in(connection: &mut SqliteConnection) -> Result<Position, LogError> {
+    let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(position), 0) FROM events")
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    position_from_sql(last)
+}
+
+/// A position as an SQLite integer for a comparison. SQLite integers stop at `i64::MAX`; no
+/// event is beyond that, so a larger position compares as that.
+fn sql_position(position: Position) -> i64 {
+    i64::try_from(position.get()).unwrap_or(i64::MAX)
+}
+
+/// A position read from the file (the schema keeps them above zero).
+fn position_from_sql(value: i64) -> Result<Position, LogError> {
+    u64::try_from(value)
+        .map(Position::new)
+        .map_err(|_| LogError::Corrupt {
+            position: Position::ZERO,
+            problem: format!("the file holds the negative position {value}"),
+        })
+}
+
+/// Decodes a row of the events table, checking that the event belongs to the customer the row
+/// says it does.
+fn decode_row(position: i64, owner: &str, payload: &[u8]) -> Result<RecordedEvent, LogError> {
+    let position = position_from_sql(position)?;
+    let event = codec::decode(payload, position)?;
+    if event.envelope.customer_id.as_str() != owner {
+        return Err(LogError::Corrupt {
+            position,
+            problem: format!(
+                "event of customer {} stored as customer {owner}",
+                event.envelope.customer_id
+            ),
+        });
+    }
+    Ok(event)
+}
+
+/// A reservation's holder as stored.
+fn read_claim(
+    invoice: &InvoiceKey,
+    command_id: &str,
+    customer_id: &str,
+) -> Result<Claim, LogError> {
+    let unreadable = |problem: String| {
+        LogError::Refused(format!("reservation of {invoice} is unreadable: {problem}"))
+    };
+    Ok(Claim {
+        command_id: CommandId::parse(command_id).map_err(|e| unreadable(e.to_string()))?,
+        customer_id: CustomerId::parse(customer_id).map_err(|e| unreadable(e.to_string()))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn positions_beyond_sqlite_compare_as_the_largest_integer() {
+        assert_eq!(sql_position(Position::ZERO), 0);
+        assert_eq!(sql_position(Position::new(42)), 42);
+        assert_eq!(sql_position(Position::new(u64::MAX)), i64::MAX);
+    }
+
+    #[test]
+    fn the_next_position_stops_where_sqlite_integers_do() {
+        assert_eq!(next_position(Position::ZERO), Some(Position::new(1)));
+        assert_eq!(next_position(Position::new(41)), Some(Position::new(42)));
+        let largest = u64::try_from(i64::MAX).unwrap();
+        assert_eq!(
+            next_position(Position::new(largest - 1)),
+            Some(Position::new(largest))
+        );
+        assert_eq!(next_position(Position::new(largest)), None);
+        assert_eq!(next_position(Position::new(u64::MAX)), None);
+    }
+
+    #[test]
+    fn a_negative_position_in_the_file_is_corrupt() {
+        assert_eq!(position_from_sql(7), Ok(Position::new(7)));
+        assert!(matches!(
+            position_from_sql(-1),
+            Err(LogError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn an_unreadable_payload_is_corrupt_at_its_position() {
+        let error = decode_row(5, "C-1", b"not json").unwrap_err();
+        assert!(
+            matches!(error, LogError::Corrupt { position, .. } if position == Position::new(5)),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_failed_commit_overrides_every_answer() {
+        let (reply, answer) = oneshot::channel::<Result<Appended, LogError>>();
+        settle(reply, Ok(Appended::New(Position::new(3))))(Err(closed()));
+        assert_eq!(answer.blocking_recv().unwrap(), Err(closed()));
+
+        let (reply, answer) = oneshot::channel::<Result<Appended, LogError>>();
+        let conflict = LogError::Conflict {
+            expected: Position::new(2),
+        };
+        settle(reply, Err(conflict.clone()))(Ok(()));
+        assert_eq!(answer.blocking_recv().unwrap(), Err(conflict));
+    }
+
+    #[test]
+    fn a_committed_answer_is_the_request_s_own_outcome() {
+        let (reply, answer) = oneshot::channel::<Result<Appended, LogError>>();
+        settle(reply, Ok(Appended::New(Position::new(3))))(Ok(()));
+        assert_eq!(
+            answer.blocking_recv().unwrap(),
+            Ok(Appended::New(Position::new(3)))
+        );
+    }
+
+    #[test]
+    fn a_fatal_error_spoils_the_batch_and_answers_the_request_with_it() {
+        let (reply, answer) = oneshot::channel::<Result<(), LogError>>();
+        let fatal = unavailable("disk I/O error");
+        let (settle, batch) = split(reply, Err(fatal.clone()));
+        assert_eq!(batch, Err(fatal.clone()));
+        settle(Ok(()));
+        assert_eq!(answer.blocking_recv().unwrap(), Err(fatal));
+    }
+}
