@@ -105,10 +105,7 @@ impl ServiceStatus {
             | Code::ResourceExhausted
             | Code::Unknown
             | Code::Cancelled => StatusClass::Transient,
-            Code::Ok
-            | Code::Unimplemented
-            | Code::Internal
-            | Code::DataLoss => StatusClass::Failed,
+            Code::Ok | Code::Unimplemented | Code::Internal | Code::DataLoss => StatusClass::Failed,
         }
     }
 }
