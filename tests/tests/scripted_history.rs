@@ -151,18 +151,92 @@ async fn promises(
     promises
 }
 
+/// The services the history is posted to and read from.
+enum Deployment {
+    /// The production split: the command service and the query service as services of their
+    /// own, on NATS and PostgreSQL.
+    Split {
+        _nats: NatsServer,
+        database: TestDatabase,
+        commands: TestService,
+        queries: TestQueryService,
+    },
+    /// `receivables serve` on the embedded backends.
+    Embedded {
+        data: TestData,
+        service: TestAllInOne,
+    },
+}
+
+impl Deployment {
+    async fn start(embedded: bool) -> Option<Deployment> {
+        if embedded {
+            let data = TestData::create(Backends::Embedded).await?;
+            let service = TestAllInOne::start(&data).await;
+            return Some(Deployment::Embedded { data, service });
+        }
+        let nats = NatsServer::start_default().await?;
+        let database = TestDatabase::create().await?;
+        let commands = TestService::start(&nats.url()).await;
+        let queries = TestQueryService::start(&nats.url(), &database).await;
+        Some(Deployment::Split {
+            _nats: nats,
+            database,
+            commands,
+            queries,
+        })
+    }
+
+    async fn commands(&self) -> pb::command_service_client::CommandServiceClient<Channel> {
+        match self {
+            Deployment::Split { commands, .. } => commands.client().await,
+            Deployment::Embedded { service, .. } => service.commands().await,
+        }
+    }
+
+    async fn queries(&self) -> pb::query_service_client::QueryServiceClient<Channel> {
+        match self {
+            Deployment::Split { queries, .. } => queries.client().await,
+            Deployment::Embedded { service, .. } => service.queries().await,
+        }
+    }
+
+    async fn stop(self) {
+        match self {
+            Deployment::Split {
+                database,
+                commands,
+                queries,
+                ..
+            } => {
+                queries.stop().await;
+                commands.stop().await;
+                database.drop_database().await;
+            }
+            Deployment::Embedded { data, service } => {
+                service.stop().await;
+                data.remove().await;
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand() {
+async fn on_nats_and_postgresql() {
+    a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_the_embedded_backends() {
+    a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand(true).await;
+}
+
+async fn a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand(embedded: bool) {
     init_logging();
-    let Some(nats) = NatsServer::start_default().await else {
+    let Some(deployment) = Deployment::start(embedded).await else {
         return;
     };
-    let Some(database) = TestDatabase::create().await else {
-        return;
-    };
-    let commands = TestService::start(&nats.url()).await;
-    let queries = TestQueryService::start(&nats.url(), &database).await;
-    let mut write = commands.client().await;
+    let mut write = deployment.commands().await;
     use pb::CreditPolicy::{Block, Warn};
 
     for (customer, limit, policy) in [
@@ -457,7 +531,7 @@ async fn a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand() {
         };
         last = receipt.unwrap().position;
     }
-    let mut read = queries.client().await;
+    let mut read = deployment.queries().await;
 
     // 1a. Aging by customer as of 2026-03-31 (day 90). Invoices issued by then, payments
     // received by then (C01's of 04-10 and 05-20, C09's of 04-15 do not count yet).
@@ -925,7 +999,5 @@ async fn a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand() {
         );
     }
 
-    queries.stop().await;
-    commands.stop().await;
-    database.drop_database().await;
+    deployment.stop().await;
 }

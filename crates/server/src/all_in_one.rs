@@ -121,7 +121,7 @@ impl<L: EventLog> AllInOne<L> {
             Arc::clone(&log),
             args.account_cache_customers,
         ));
-        let read_models = ReadModels::open(Arc::clone(&log), store, args.read_connections)
+        let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
             .await
             .context("cannot open the read model")?;
         let listener = TcpListener::bind(args.listen)

@@ -77,7 +77,7 @@ pub struct ServeArgs {
 
     /// Most connections to the read-model database.
     #[arg(long, env = "RECEIVABLES_DATABASE_MAX_CONNECTIONS", default_value_t = READ_CONNECTIONS_DEFAULT)]
-    pub read_connections: u32,
+    pub database_max_connections: u32,
 
     /// How long in-flight calls may take to finish at shutdown, in seconds.
     #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
@@ -93,7 +93,7 @@ impl ServeArgs {
             nats_url: None,
             database_url: None,
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
-            read_connections: READ_CONNECTIONS_DEFAULT,
+            database_max_connections: READ_CONNECTIONS_DEFAULT,
             shutdown_grace_secs: 30,
         }
     }
