@@ -71,6 +71,10 @@ fn event_with(customer_id: &str, command_id: CommandId) -> EventEnvelope {
             .single()
             .unwrap(),
         effective_date: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+        // The log stores what it is given; the chain is the command service's concern.
+        sequence: 1,
+        prev_hash: receivables_domain::EventHash::GENESIS,
+        hash: receivables_domain::EventHash::GENESIS,
         event: Event::CreditLimitChanged(CreditLimitChanged {
             limit: Money::non_negative("10000.00", cny).unwrap(),
             policy: CreditPolicy::Block,

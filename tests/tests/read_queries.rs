@@ -14,8 +14,8 @@ use receivables_domain::event::{
 use receivables_domain::ids::{PersonName, PromiseId};
 use receivables_domain::payment::PaymentMethod;
 use receivables_domain::{
-    CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceKey, InvoiceNumber,
-    Money, Position, Principal, RecordedEvent, SubsidiaryId,
+    CommandId, Currency, CustomerId, Event, EventEnvelope, EventHash, EventId, InvoiceKey,
+    InvoiceNumber, Money, Position, Principal, RecordedEvent, SubsidiaryId,
 };
 use receivables_projections::exposure::{
     self, ExposureLine, ExposureQuery, ExposureSort, PAGE_SIZE_MAX, PageRequestError,
@@ -82,6 +82,10 @@ impl History {
             principal: Principal::anonymous(),
             recorded_at: Utc::now(),
             effective_date: date(effective),
+            // The read models do not check the chain; the command service's tests do.
+            sequence: 1,
+            prev_hash: EventHash::GENESIS,
+            hash: EventHash::GENESIS,
             event,
         };
         self.events.push(RecordedEvent { position, envelope });

@@ -6,6 +6,7 @@
 use receivables_api::pb;
 use receivables_api::pb::issue_invoice_request::Due;
 use receivables_tests::*;
+use sha2::Digest as _;
 use tonic::Code;
 use tonic_types::StatusExt;
 
@@ -245,9 +246,31 @@ async fn two_subsidiaries_one_customer_from_invoices_to_promise() {
         assert_eq!(event.sequence, index as u64 + 1);
         assert_eq!(event.subject, "ar.events.ACME");
         assert_eq!(event.msg_id.as_deref(), event.json["command_id"].as_str());
-        assert_eq!(event.json["schema_version"], 1);
+        assert_eq!(event.json["schema_version"], 2);
         assert_eq!(event.json["customer_id"], "ACME");
         assert_eq!(event.json["principal"], "anonymous");
+    }
+    // The hash chain, checked the way an auditor with other tools would: each event's hash is
+    // SHA-256 of its JSON without `hash`, keys sorted, no whitespace (serde_json's own map is
+    // sorted and compact); each links to the previous one's hash, the first to zeros.
+    let mut previous = "0".repeat(64);
+    for (index, event) in events.iter().enumerate() {
+        let mut content = event.json.clone();
+        let recorded_hash = content.as_object_mut().unwrap().remove("hash").unwrap();
+        let canonical = serde_json::to_vec(&content).unwrap();
+        let computed = hex::encode(sha2::Sha256::digest(&canonical));
+        assert_eq!(recorded_hash, computed.as_str(), "hash of event {index}");
+        assert_eq!(
+            event.json["prev_hash"],
+            previous.as_str(),
+            "link of event {index}"
+        );
+        assert_eq!(
+            event.json["sequence"],
+            index as u64 + 1,
+            "number of event {index}"
+        );
+        previous = computed;
     }
     let auto_payment = &events[4].json;
     assert_eq!(auto_payment["effective_date"], "2026-03-01");

@@ -2261,7 +2261,8 @@ mod tests {
                     principal: Principal::anonymous(),
                 };
                 match account.decide(&addressed.command, &context) {
-                    Ok(Decision::Append(envelope)) => {
+                    Ok(Decision::Append(mut envelope)) => {
+                        receivables_domain::chain::seal(&mut envelope).unwrap();
                         position += 1;
                         match &envelope.event {
                             Event::PaymentReceived(e) => {

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::allocation::{self, AllocationPlan, OpenItem};
+use crate::chain::{self, EventHash};
 use crate::command::{
     ChangeCreditLimit, Command, CommandBody, CommandDigest, InvoiceKey, IssueInvoice,
     RecordPayment, RecordPromiseToPay,
@@ -119,6 +120,9 @@ pub struct CustomerAccount {
     /// Position of the last event applied; `Position::ZERO` for a customer with no events.
     position: Position,
     event_count: u64,
+    /// The hash of the last event applied ([`EventHash::GENESIS`] before the first): the next
+    /// event's `prev_hash`.
+    last_hash: EventHash,
     credit: Option<CreditTerms>,
     invoices: BTreeMap<InvoiceKey, InvoiceState>,
     unapplied: BTreeMap<Currency, Decimal>,
@@ -132,6 +136,7 @@ impl CustomerAccount {
             customer_id,
             position: Position::ZERO,
             event_count: 0,
+            last_hash: EventHash::GENESIS,
             credit: None,
             invoices: BTreeMap::new(),
             unapplied: BTreeMap::new(),
@@ -162,6 +167,11 @@ impl CustomerAccount {
 
     pub fn event_count(&self) -> u64 {
         self.event_count
+    }
+
+    /// The hash of the last event applied: the `prev_hash` of the next one.
+    pub fn last_hash(&self) -> EventHash {
+        self.last_hash
     }
 
     pub fn credit(&self) -> Option<&CreditTerms> {
@@ -276,6 +286,10 @@ impl CustomerAccount {
             principal: context.principal.clone(),
             recorded_at: context.recorded_at,
             effective_date,
+            sequence: self.event_count + 1,
+            prev_hash: self.last_hash,
+            // Sealed by the caller with `chain::seal` once the envelope is final.
+            hash: EventHash::GENESIS,
             event,
         }))
     }
@@ -645,6 +659,31 @@ impl CustomerAccount {
                 self.position
             )));
         }
+        // The hash chain, sealed where the event was written and checked where it is read: an
+        // account never acts on a history that was changed behind the service's back.
+        if envelope.sequence != self.event_count + 1 {
+            return Err(violation(format!(
+                "has sequence {}, not {}",
+                envelope.sequence,
+                self.event_count + 1
+            )));
+        }
+        if envelope.prev_hash != self.last_hash {
+            return Err(violation(format!(
+                "has prev_hash {}, not the previous event's hash {}",
+                envelope.prev_hash, self.last_hash
+            )));
+        }
+        match chain::hash_of(envelope) {
+            Ok(hash) if hash == envelope.hash => {}
+            Ok(hash) => {
+                return Err(violation(format!(
+                    "content hashes to {hash}, not to its recorded hash {}",
+                    envelope.hash
+                )));
+            }
+            Err(error) => return Err(violation(error.to_string())),
+        }
         match &envelope.event {
             Event::InvoiceIssued(e) => {
                 let key = e.key();
@@ -744,6 +783,7 @@ impl CustomerAccount {
             });
         self.position = recorded.position;
         self.event_count += 1;
+        self.last_hash = envelope.hash;
         Ok(())
     }
 }

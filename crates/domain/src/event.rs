@@ -1,4 +1,4 @@
-//! Events (schema version 1): the facts the service has accepted, with the decisions it made.
+//! Events (schema version 2): the facts the service has accepted, with the decisions it made.
 //!
 //! Events are never edited or deleted; a mistake is corrected by a later event. A payment's event
 //! records the allocations the command service decided, so that projections and auditors never
@@ -7,6 +7,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::chain::EventHash;
 use crate::command::{CommandDigest, InvoiceKey};
 use crate::credit::{CreditGrade, CreditPolicy};
 use crate::ids::{
@@ -16,8 +17,9 @@ use crate::ids::{
 use crate::money::Money;
 use crate::payment::PaymentMethod;
 
-/// The schema version of the envelope and payloads written by this code.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version of the envelope and payloads written by this code. Version 2 added the
+/// hash chain (`sequence`, `prev_hash`, `hash`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The credit check an invoice went through, as decided when it was issued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +144,12 @@ pub struct EventEnvelope {
     pub recorded_at: DateTime<Utc>,
     /// The business date on which the fact takes effect.
     pub effective_date: NaiveDate,
+    /// The event's number in its customer's history: 1 for the first, then without gaps.
+    pub sequence: u64,
+    /// The `hash` of the customer's previous event ([`EventHash::GENESIS`] for the first).
+    pub prev_hash: EventHash,
+    /// SHA-256 of this envelope's canonical encoding without this field (see [`crate::chain`]).
+    pub hash: EventHash,
     #[serde(flatten)]
     pub event: Event,
 }

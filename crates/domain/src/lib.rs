@@ -7,6 +7,7 @@
 pub mod account;
 pub mod allocation;
 pub mod calendar;
+pub mod chain;
 pub mod command;
 pub mod credit;
 pub mod event;
@@ -17,6 +18,7 @@ pub mod payment;
 pub mod refusal;
 
 pub use account::{CustomerAccount, Decision, DecisionContext, InvariantViolation};
+pub use chain::EventHash;
 pub use command::{Command, CommandBody, InvoiceKey};
 pub use event::{Event, EventEnvelope, RecordedEvent};
 pub use ids::{CommandId, CustomerId, EventId, InvoiceNumber, Position, Principal, SubsidiaryId};

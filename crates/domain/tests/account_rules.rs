@@ -911,7 +911,8 @@ fn a_retry_after_a_restart_is_recognised_from_the_log() {
         .then_accepted();
 
     // A new process rebuilds the account from the log.
-    let log = [recorded(invoice("INV-1").event(), 1), first.clone()];
+    let log = scenario.history().to_vec();
+    assert_eq!(log.last(), Some(&first));
     let rebuilt = CustomerAccount::from_history(customer_id(), &log).expect("a valid log");
     let command = receivables_domain::command::Command {
         id,
@@ -981,8 +982,9 @@ fn apply_rejects_an_event_at_a_position_not_after_the_accounts() {
     }
 
     // Positions may have gaps (the stream holds other customers too).
+    let next = recorded_after(&account, invoice("INV-3").event(), 7);
     account
-        .apply(&recorded(invoice("INV-3").event(), 7))
+        .apply(&next)
         .expect("an event after the account's position");
     assert_eq!(account.position(), Position::new(7));
     assert_eq!(account.event_count(), 3);
@@ -999,7 +1001,8 @@ fn apply_rejects_a_payment_that_allocates_more_than_the_open_amount_and_changes_
 
     // INV-1 600.00 is fine, INV-2 500.01 is 0.01 more than it owes:
     // 600.00 + 500.01 = 1,100.01 paid, nothing unapplied, so the payment itself adds up.
-    let over_one = recorded(
+    let over_one = recorded_after(
+        &account,
         payment(cny("1100.01"))
             .allocate(key(SUB_A, "INV-1"), cny("600.00"))
             .allocate(key(SUB_A, "INV-2"), cny("500.01"))
@@ -1013,7 +1016,8 @@ fn apply_rejects_a_payment_that_allocates_more_than_the_open_amount_and_changes_
     assert_eq!(account, before);
 
     // Twice to INV-1, 600.00 + 400.01 = 1,000.01 of 1,000.00 open.
-    let over_in_total = recorded(
+    let over_in_total = recorded_after(
+        &account,
         payment(cny("1000.01"))
             .allocate(key(SUB_A, "INV-1"), cny("600.00"))
             .allocate(key(SUB_A, "INV-1"), cny("400.01"))
@@ -1131,5 +1135,119 @@ fn a_payment_cannot_be_allocated_to_an_invoice_issued_after_it_was_received() {
     assert_eq!(
         on_the_day.allocations,
         vec![allocation(SUB_A, "INV-LATE", cny("200.00"))]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply: the hash chain
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn apply_rejects_an_event_changed_after_it_was_sealed() {
+    let mut account = given([invoice("INV-1").event()]).into_account();
+    let before = account.clone();
+    let mut event = recorded_after(&account, invoice("INV-2").amount(cny("500.00")).event(), 2);
+    // The amount is changed after sealing: 500.00 becomes 5.00.
+    if let Event::InvoiceIssued(issued) = &mut event.envelope.event {
+        issued.amount = cny("5.00");
+    }
+
+    let violation = account.apply(&event).expect_err("a changed event");
+
+    assert!(violation.problem.contains("hashes to"), "{violation}");
+    assert_eq!(account, before);
+}
+
+#[test]
+fn apply_rejects_an_event_not_chained_to_the_last_one() {
+    let mut account = given([invoice("INV-1").event()]).into_account();
+    let before = account.clone();
+    // Sealed, but chained to nothing (as if the first event of the customer): the previous
+    // hash is the genesis hash, not INV-1's.
+    let mut event = recorded(invoice("INV-2").event(), 2);
+    event.envelope.sequence = 2;
+    receivables_domain::chain::seal(&mut event.envelope).expect("sealed");
+
+    let violation = account.apply(&event).expect_err("an unchained event");
+
+    assert!(violation.problem.contains("prev_hash"), "{violation}");
+    assert_eq!(account, before);
+}
+
+#[test]
+fn apply_rejects_a_gap_in_the_customers_sequence() {
+    let mut account = given([invoice("INV-1").event()]).into_account();
+    let before = account.clone();
+    let mut event = recorded_after(&account, invoice("INV-2").event(), 2);
+    // Number 3 after number 1: number 2 is missing.
+    event.envelope.sequence = 3;
+    receivables_domain::chain::seal(&mut event.envelope).expect("sealed");
+
+    let violation = account.apply(&event).expect_err("a gap");
+
+    assert!(
+        violation.problem.contains("sequence 3, not 2"),
+        "{violation}"
+    );
+    assert_eq!(account, before);
+}
+
+#[test]
+fn a_chain_verifier_names_the_first_broken_link() {
+    use receivables_domain::chain::{Break, ChainVerifier};
+    let scenario = given([
+        invoice("INV-1").event(),
+        invoice("INV-2").event(),
+        invoice("INV-3").event(),
+    ]);
+    let log = scenario.history().to_vec();
+
+    let mut clean = ChainVerifier::whole_log();
+    for event in &log {
+        clean
+            .check(event.position, &event.envelope)
+            .expect("a clean log");
+    }
+    assert_eq!(clean.checked(), 3);
+
+    // The second event removed: the third is out of place in the log and in its chain.
+    let mut verifier = ChainVerifier::whole_log();
+    verifier
+        .check(log[0].position, &log[0].envelope)
+        .expect("first");
+    let broken = verifier
+        .check(log[2].position, &log[2].envelope)
+        .expect_err("a gap");
+    assert_eq!(
+        (broken.kind, broken.position),
+        (Break::PositionGap, Position::new(3))
+    );
+
+    // The same walk over part of the log (positions may skip): the chain still breaks.
+    let mut verifier = ChainVerifier::part_of_log();
+    verifier
+        .check(log[0].position, &log[0].envelope)
+        .expect("first");
+    let broken = verifier
+        .check(log[2].position, &log[2].envelope)
+        .expect_err("a broken chain");
+    assert_eq!(
+        (broken.kind, broken.position),
+        (Break::PreviousHashMismatch, Position::new(3))
+    );
+
+    // The second event changed: its hash no longer matches.
+    let mut changed = log[1].clone();
+    changed.envelope.effective_date = date("2026-01-02");
+    let mut verifier = ChainVerifier::whole_log();
+    verifier
+        .check(log[0].position, &log[0].envelope)
+        .expect("first");
+    let broken = verifier
+        .check(changed.position, &changed.envelope)
+        .expect_err("a changed event");
+    assert_eq!(
+        (broken.kind, broken.position),
+        (Break::HashMismatch, Position::new(2))
     );
 }

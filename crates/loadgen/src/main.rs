@@ -123,6 +123,9 @@ fn sample_payload() -> anyhow::Result<Vec<u8>> {
         principal: Principal::anonymous(),
         recorded_at: Utc::now(),
         effective_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).context("date")?,
+        sequence: 1,
+        prev_hash: receivables_domain::EventHash::GENESIS,
+        hash: receivables_domain::EventHash::GENESIS,
         event: Event::InvoiceIssued(InvoiceIssued {
             subsidiary_id: SubsidiaryId::parse("SUB-1")?,
             invoice_number: InvoiceNumber::parse("INV-0001-000123")?,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use receivables_api::requests::Addressed;
+use receivables_domain::chain;
 use receivables_domain::command::InvoiceKey;
 use receivables_domain::{
     CommandBody, CustomerAccount, Decision, DecisionContext, EventId, Principal, Reason,
@@ -148,7 +149,12 @@ impl<L: EventLog> Executor<L> {
                         replayed: true,
                     });
                 }
-                Ok(Decision::Append(envelope)) => envelope,
+                Ok(Decision::Append(mut envelope)) => {
+                    // The account numbered and chained the event; sealing it takes its hash.
+                    chain::seal(&mut envelope)
+                        .map_err(|e| ExecutionError::Inconsistent(e.to_string()))?;
+                    envelope
+                }
                 Err(refusal) => {
                     release(log, &reserved).await;
                     return Err(refusal.into());

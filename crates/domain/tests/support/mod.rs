@@ -15,6 +15,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use receivables_domain::account::{CustomerAccount, Decision, DecisionContext};
+use receivables_domain::chain::{self, EventHash};
 use receivables_domain::command::{
     AllocationRequest, ChangeCreditLimit, Command, CommandBody, InvoiceKey, IssueInvoice,
     RecordPayment, RecordPromiseToPay,
@@ -513,11 +514,31 @@ pub fn envelope(event: Event) -> EventEnvelope {
         principal: principal(),
         recorded_at: recorded_at(),
         effective_date,
+        sequence: 1,
+        prev_hash: EventHash::GENESIS,
+        hash: EventHash::GENESIS,
         event,
     }
 }
 
-/// `event` of customer `C-1` as read back from the log at `position`.
+/// `envelope` as the next event of `account`: numbered, chained to its last event and sealed.
+pub fn chained(mut envelope: EventEnvelope, account: &CustomerAccount) -> EventEnvelope {
+    envelope.sequence = account.event_count() + 1;
+    envelope.prev_hash = account.last_hash();
+    chain::seal(&mut envelope).expect("an envelope can be sealed");
+    envelope
+}
+
+/// `event` of customer `C-1` as read back from the log at `position`, as the next event of
+/// `account` (numbered, chained and sealed).
+pub fn recorded_after(account: &CustomerAccount, event: Event, position: u64) -> RecordedEvent {
+    RecordedEvent {
+        position: Position::new(position),
+        envelope: chained(envelope(event), account),
+    }
+}
+
+/// `event` of customer `C-1` as read back from the log at `position`, outside any chain.
 pub fn recorded(event: Event, position: u64) -> RecordedEvent {
     RecordedEvent {
         position: Position::new(position),
@@ -534,6 +555,8 @@ pub fn recorded(event: Event, position: u64) -> RecordedEvent {
 pub struct Scenario {
     account: CustomerAccount,
     next_position: u64,
+    /// Every event applied, as the log holds them.
+    history: Vec<RecordedEvent>,
 }
 
 /// Customer `C-1`'s account after `events`, read back from the log at positions 1, 2, 3, ...
@@ -541,12 +564,14 @@ pub fn given(events: impl IntoIterator<Item = Event>) -> Scenario {
     let mut scenario = Scenario {
         account: CustomerAccount::new(customer_id()),
         next_position: 1,
+        history: Vec::new(),
     };
     for event in events {
         let position = scenario.next_position;
+        let envelope = chained(envelope(event), &scenario.account);
         scenario.apply(RecordedEvent {
             position: Position::new(position),
-            envelope: envelope(event),
+            envelope,
         });
     }
     scenario
@@ -593,7 +618,13 @@ impl Scenario {
             panic!("the account rejected an event it should accept: {violation}");
         }
         self.next_position = event.position.get() + 1;
+        self.history.push(event.clone());
         event
+    }
+
+    /// Every event applied so far, as the log holds them.
+    pub fn history(&self) -> &[RecordedEvent] {
+        &self.history
     }
 
     /// The invoice's open amount.
@@ -648,6 +679,19 @@ impl Then<'_> {
             envelope.recorded_at, self.context.recorded_at,
             "recorded at"
         );
+        // Chained to the account's last event; sealed as the command service seals it.
+        assert_eq!(
+            envelope.sequence,
+            self.scenario.account.event_count() + 1,
+            "sequence"
+        );
+        assert_eq!(
+            envelope.prev_hash,
+            self.scenario.account.last_hash(),
+            "prev_hash"
+        );
+        let mut envelope = envelope;
+        chain::seal(&mut envelope).expect("an envelope can be sealed");
         let position = self.scenario.next_position;
         self.scenario.apply(RecordedEvent {
             position: Position::new(position),

@@ -83,6 +83,10 @@ fn envelope(customer: &CustomerId, day: NaiveDate, event: Event) -> anyhow::Resu
         principal: Principal::anonymous(),
         recorded_at: Utc::now(),
         effective_date: day,
+        // Outside any chain: the projector does not check it.
+        sequence: 1,
+        prev_hash: receivables_domain::EventHash::GENESIS,
+        hash: receivables_domain::EventHash::GENESIS,
         event,
     })
 }

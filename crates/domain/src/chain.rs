@@ -1,0 +1,415 @@
+//! The hash chain that lets an auditor prove the log unaltered.
+//!
+//! Every event carries its number in its customer's history (`sequence`: 1, 2, 3, ...), the
+//! hash of that customer's previous event (`prev_hash`; all zeros for the first) and its own
+//! `hash`: SHA-256 of the event's canonical encoding. Changing an event changes its hash;
+//! removing one breaks the next one's `prev_hash` and `sequence`; inserting one that the
+//! service did not write breaks the chain where it is inserted. [`ChainVerifier`] walks a log
+//! and names the first broken link.
+//!
+//! **The canonical encoding**, byte by byte, so that it can be checked with other tools: the
+//! envelope as the log stores it (a JSON object: the envelope's fields, `type` and `data`)
+//! without its `hash` member, written as RFC 8785 (JSON Canonicalization Scheme) writes it for
+//! the values events hold: UTF-8; no whitespace; object members sorted by name (names are
+//! ASCII, so by byte); strings with `"` and `\` escaped, control characters as `\b \f \n \r \t`
+//! or `\u00xx` (lowercase hex), everything else as is; integers in plain decimal (events hold no
+//! floating-point numbers: amounts are decimal strings). For example, with `jq`:
+//! `jq -cS 'del(.hash)' | tr -d '\n' | sha256sum`.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::event::EventEnvelope;
+use crate::ids::{CustomerId, Position};
+
+/// Bytes of a SHA-256 hash.
+pub const HASH_BYTES: usize = 32;
+
+/// The SHA-256 hash of an event's canonical encoding, written as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventHash([u8; HASH_BYTES]);
+
+impl EventHash {
+    /// The `prev_hash` of a customer's first event.
+    pub const GENESIS: EventHash = EventHash([0; HASH_BYTES]);
+
+    pub fn from_bytes(bytes: [u8; HASH_BYTES]) -> Self {
+        EventHash(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8; HASH_BYTES] {
+        &self.0
+    }
+
+    /// Parses 64 hex digits.
+    pub fn parse(text: &str) -> Result<Self, ChainError> {
+        let mut bytes = [0; HASH_BYTES];
+        hex::decode_to_slice(text, &mut bytes)
+            .map_err(|_| ChainError::BadHash(text.chars().take(80).collect()))?;
+        Ok(EventHash(bytes))
+    }
+}
+
+impl fmt::Display for EventHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for EventHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EventHash({self})")
+    }
+}
+
+impl Serialize for EventHash {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventHash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        EventHash::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a hash could not be computed or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    #[error("not a SHA-256 hash in hex: {0:?}")]
+    BadHash(String),
+    #[error("the envelope cannot be encoded: {0}")]
+    Unencodable(String),
+    #[error("the envelope holds a number that is not an integer: {0}")]
+    NotAnInteger(String),
+}
+
+/// The canonical encoding of an envelope (see the module doc): what its hash is taken over.
+pub fn canonical_bytes(envelope: &EventEnvelope) -> Result<Vec<u8>, ChainError> {
+    let mut value =
+        serde_json::to_value(envelope).map_err(|e| ChainError::Unencodable(e.to_string()))?;
+    if let Value::Object(members) = &mut value {
+        members.remove("hash");
+    }
+    let mut out = Vec::with_capacity(512);
+    write_canonical(&value, &mut out)?;
+    Ok(out)
+}
+
+/// The canonical JSON of any value (the module doc's rules); used for the envelope and, by
+/// exports, for whole lines.
+pub fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), ChainError> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => {
+            if !(number.is_i64() || number.is_u64()) {
+                return Err(ChainError::NotAnInteger(number.to_string()));
+            }
+            out.extend_from_slice(number.to_string().as_bytes());
+        }
+        Value::String(text) => write_string(text, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(members) => {
+            // Sorted here, whatever order the map keeps (serde_json may preserve insertion
+            // order when another crate asks it to).
+            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (index, (name, item)) in sorted.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                write_string(name, out);
+                out.push(b':');
+                write_canonical(item, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn write_string(text: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for character in text.chars() {
+        match character {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\u{c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if u32::from(c) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", u32::from(c)).as_bytes());
+            }
+            c => {
+                let mut buffer = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// SHA-256 of the envelope's canonical encoding.
+pub fn hash_of(envelope: &EventEnvelope) -> Result<EventHash, ChainError> {
+    let bytes = canonical_bytes(envelope)?;
+    Ok(EventHash(Sha256::digest(&bytes).into()))
+}
+
+/// Sets the envelope's `hash` (its `sequence` and `prev_hash` are set by the account that
+/// decided it).
+pub fn seal(envelope: &mut EventEnvelope) -> Result<(), ChainError> {
+    envelope.hash = hash_of(envelope)?;
+    Ok(())
+}
+
+/// What is wrong with a link of the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Break {
+    /// The event's content does not hash to its `hash`: it was changed after it was written.
+    HashMismatch,
+    /// The event's `prev_hash` is not the hash of its customer's previous event: an event was
+    /// removed or replaced before it, or it was inserted from outside the service.
+    PreviousHashMismatch,
+    /// The event's `sequence` does not follow its customer's previous one.
+    SequenceGap,
+    /// The event's log position does not follow the previous event's: an event is missing
+    /// from the log.
+    PositionGap,
+    /// The event cannot be read at all.
+    Undecodable,
+}
+
+impl Break {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Break::HashMismatch => "HASH_MISMATCH",
+            Break::PreviousHashMismatch => "PREVIOUS_HASH_MISMATCH",
+            Break::SequenceGap => "SEQUENCE_GAP",
+            Break::PositionGap => "POSITION_GAP",
+            Break::Undecodable => "UNDECODABLE",
+        }
+    }
+}
+
+/// The first broken link found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenLink {
+    pub position: Position,
+    pub customer_id: Option<CustomerId>,
+    pub kind: Break,
+    /// What the chain says should be there, and what is.
+    pub expected: String,
+    pub found: String,
+}
+
+impl fmt::Display for BrokenLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at position {}", self.kind.as_str(), self.position)?;
+        if let Some(customer) = &self.customer_id {
+            write!(f, " (customer {customer})")?;
+        }
+        write!(f, ": expected {}, found {}", self.expected, self.found)
+    }
+}
+
+/// The last link of one customer's chain.
+#[derive(Debug, Clone, Copy)]
+struct Tip {
+    sequence: u64,
+    hash: EventHash,
+}
+
+/// Walks a log in order and checks every link: each event's hash, its customer's chain, and
+/// (when the walk covers the whole log) that positions follow on without gaps.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    tips: HashMap<CustomerId, Tip>,
+    last_position: Position,
+    whole_log: bool,
+    checked: u64,
+}
+
+impl ChainVerifier {
+    /// A walk of the whole log from its first event: positions must be 1, 2, 3, ...
+    pub fn whole_log() -> Self {
+        ChainVerifier {
+            tips: HashMap::new(),
+            last_position: Position::ZERO,
+            whole_log: true,
+            checked: 0,
+        }
+    }
+
+    /// A walk of part of the log (one customer's history, say): positions only have to
+    /// increase.
+    pub fn part_of_log() -> Self {
+        ChainVerifier {
+            whole_log: false,
+            ..ChainVerifier::whole_log()
+        }
+    }
+
+    /// Events checked so far.
+    pub fn checked(&self) -> u64 {
+        self.checked
+    }
+
+    /// The position of the last event checked.
+    pub fn last_position(&self) -> Position {
+        self.last_position
+    }
+
+    /// The hash of the last event checked of `customer`.
+    pub fn tip(&self, customer: &CustomerId) -> Option<EventHash> {
+        self.tips.get(customer).map(|tip| tip.hash)
+    }
+
+    /// Checks the next event of the walk. The first error is the first broken link; the walk
+    /// should stop there (the verifier's state is then undefined).
+    pub fn check(
+        &mut self,
+        position: Position,
+        envelope: &EventEnvelope,
+    ) -> Result<(), BrokenLink> {
+        let broken = |kind, expected: String, found: String| BrokenLink {
+            position,
+            customer_id: Some(envelope.customer_id.clone()),
+            kind,
+            expected,
+            found,
+        };
+        let expected_position = Position::new(self.last_position.get() + 1);
+        if (self.whole_log && position != expected_position)
+            || (!self.whole_log && position <= self.last_position)
+        {
+            return Err(broken(
+                Break::PositionGap,
+                format!("position {expected_position}"),
+                format!("position {position}"),
+            ));
+        }
+        let computed = hash_of(envelope).map_err(|e| {
+            broken(
+                Break::Undecodable,
+                "an encodable event".into(),
+                e.to_string(),
+            )
+        })?;
+        if computed != envelope.hash {
+            return Err(broken(
+                Break::HashMismatch,
+                format!("hash {computed} of the content"),
+                format!("hash {}", envelope.hash),
+            ));
+        }
+        let tip = self.tips.get(&envelope.customer_id).copied();
+        let (expected_sequence, expected_previous) = match tip {
+            Some(tip) => (tip.sequence + 1, tip.hash),
+            None => (1, EventHash::GENESIS),
+        };
+        if envelope.prev_hash != expected_previous {
+            return Err(broken(
+                Break::PreviousHashMismatch,
+                format!("prev_hash {expected_previous}"),
+                format!("prev_hash {}", envelope.prev_hash),
+            ));
+        }
+        if envelope.sequence != expected_sequence {
+            return Err(broken(
+                Break::SequenceGap,
+                format!("sequence {expected_sequence}"),
+                format!("sequence {}", envelope.sequence),
+            ));
+        }
+        self.tips.insert(
+            envelope.customer_id.clone(),
+            Tip {
+                sequence: envelope.sequence,
+                hash: envelope.hash,
+            },
+        );
+        self.last_position = position;
+        self.checked += 1;
+        Ok(())
+    }
+
+    /// Records an event that could not be decoded: always a broken link.
+    pub fn undecodable(&self, position: Position, problem: &str) -> BrokenLink {
+        BrokenLink {
+            position,
+            customer_id: None,
+            kind: Break::Undecodable,
+            expected: "an event".into(),
+            found: problem.to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn canonical(value: Value) -> String {
+        let mut out = Vec::new();
+        write_canonical(&value, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn members_are_sorted_and_nothing_is_spaced() {
+        let value = serde_json::json!({"b": 1, "a": {"d": [true, null], "c": "x"}});
+        assert_eq!(canonical(value), r#"{"a":{"c":"x","d":[true,null]},"b":1}"#);
+    }
+
+    #[test]
+    fn strings_escape_as_rfc_8785_does() {
+        let value = Value::String("q\"b\\n\nt\tc\u{1}é/".to_owned());
+        assert_eq!(canonical(value), "\"q\\\"b\\\\n\\nt\\tc\\u0001é/\"");
+    }
+
+    #[test]
+    fn floats_are_refused() {
+        let mut out = Vec::new();
+        assert!(write_canonical(&serde_json::json!(1.5), &mut out).is_err());
+    }
+
+    #[test]
+    fn hashes_read_back_and_bad_ones_are_refused() {
+        let text = "ab".repeat(32);
+        assert_eq!(EventHash::parse(&text).unwrap().to_string(), text);
+        assert!(EventHash::parse("abc").is_err());
+        assert!(EventHash::parse(&"zz".repeat(32)).is_err());
+        assert_eq!(EventHash::GENESIS.to_string(), "0".repeat(64));
+    }
+
+    #[test]
+    fn the_hash_of_known_bytes_is_sha_256() {
+        // SHA-256("abc"), from FIPS 180-2 appendix B.1.
+        let digest: [u8; 32] = Sha256::digest(b"abc").into();
+        assert_eq!(
+            EventHash::from_bytes(digest).to_string(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
