@@ -11,6 +11,7 @@ const PROTOS: &[&str] = &[
     "receivables/v1/commands.proto",
     "receivables/v1/queries.proto",
     "receivables/v1/admin.proto",
+    "receivables/v1/audit.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use receivables_api::pb::audit_service_client::AuditServiceClient;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
 use tonic::transport::{Channel, Endpoint};
@@ -118,11 +119,34 @@ impl Connection {
         })
     }
 
+    /// A connected audit-service client (the service that answers queries). A replay or a walk
+    /// of a long log takes as long as it takes, so its calls carry no deadline; the reports
+    /// rebuilt as known at a past moment get `--timeout` per call, set by the caller.
+    pub async fn audit(&self) -> Result<Audit, CliError> {
+        let address = self.query_address();
+        let channel = self.connect(&address, None).await?;
+        Ok(Audit {
+            client: AuditServiceClient::new(channel),
+            address,
+            timeout: self.timeout(),
+        })
+    }
+
     async fn channel(&self, address: &str) -> Result<Channel, CliError> {
-        let endpoint = Endpoint::from_shared(address.to_owned())
+        self.connect(address, Some(self.timeout())).await
+    }
+
+    async fn connect(
+        &self,
+        address: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Channel, CliError> {
+        let mut endpoint = Endpoint::from_shared(address.to_owned())
             .map_err(|e| CliError::Usage(format!("invalid server address {address:?}: {e}")))?
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(self.timeout());
+            .connect_timeout(CONNECT_TIMEOUT);
+        if let Some(timeout) = timeout {
+            endpoint = endpoint.timeout(timeout);
+        }
         endpoint
             .connect()
             .await
@@ -157,6 +181,26 @@ pub struct Queries {
     pub client: QueryServiceClient<Channel>,
     pub address: String,
     timeout: Duration,
+}
+
+/// An audit-service client that knows its address (for error messages).
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub client: AuditServiceClient<Channel>,
+    pub address: String,
+    timeout: Duration,
+}
+
+impl Audit {
+    /// A request with the `--timeout` deadline, for the point-in-time reports.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        request(message, self.timeout)
+    }
+
+    /// Maps a status of this service.
+    pub fn error(&self, status: &tonic::Status) -> CliError {
+        CliError::status(&self.address, status)
+    }
 }
 
 /// A request carrying the call's deadline in `grpc-timeout`, which the query service reads to

@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use receivables_api::pb;
 use receivables_api::pb::admin_service_server::AdminServiceServer;
+use receivables_api::pb::audit_service_server::AuditServiceServer;
 use receivables_api::pb::command_service_server::CommandServiceServer;
 use receivables_api::pb::query_service_server::QueryServiceServer;
 use receivables_eventlog::EventLog;
@@ -27,6 +28,7 @@ use tracing::{info, warn};
 
 use crate::admin_service::AdminGrpc;
 use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats};
+use crate::audit_service::AuditGrpc;
 use crate::command_service::CommandGrpc;
 use crate::config::ServeArgs;
 use crate::execution::Executor;
@@ -165,6 +167,7 @@ impl<L: EventLog> AllInOne<L> {
         let queries = QueryServiceServer::new(QueryGrpc::new(self.read_models.live()))
             .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
         let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(&self.read_models)));
+        let audit = AuditServiceServer::new(AuditGrpc::new(Arc::clone(&self.log)));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
             shutdown.await;
@@ -177,13 +180,14 @@ impl<L: EventLog> AllInOne<L> {
                 .await;
             let _ = stopping_tx.send(());
         };
-        info!(%address, "receivables listening (commands, queries, admin)");
+        info!(%address, "receivables listening (commands, queries, admin, audit)");
         let server = tonic::transport::Server::builder()
             .add_service(health_service)
             .add_service(reflection)
             .add_service(commands)
             .add_service(queries)
             .add_service(admin)
+            .add_service(audit)
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(self.listener).with_nodelay(Some(true)),
                 signal,

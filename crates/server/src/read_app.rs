@@ -1,5 +1,6 @@
-//! The read side as an application: the projector following the event log into PostgreSQL and
-//! the query service answering from it, in one process separate from the command service.
+//! The read side as an application: the projector following the event log into PostgreSQL, the
+//! query service answering from it and the audit service reading the log, in one process
+//! separate from the command service.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use receivables_api::pb;
 use receivables_api::pb::admin_service_server::AdminServiceServer;
+use receivables_api::pb::audit_service_server::AuditServiceServer;
 use receivables_api::pb::query_service_server::QueryServiceServer;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_projections::ReadStore;
@@ -16,6 +18,7 @@ use tonic::transport::server::TcpIncoming;
 use tracing::info;
 
 use crate::admin_service::AdminGrpc;
+use crate::audit_service::AuditGrpc;
 use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats};
 use crate::config::QueryServiceArgs;
 use crate::query_service::QueryGrpc;
@@ -23,6 +26,7 @@ use crate::read_models::ReadModels;
 
 pub struct ReadApplication {
     listener: TcpListener,
+    log: Arc<JetStreamLog>,
     read_models: Arc<ReadModels<JetStreamLog>>,
 }
 
@@ -41,7 +45,8 @@ impl ReadApplication {
         let store = ReadStore::postgres(options)
             .await
             .context("cannot connect to the read-model database")?;
-        let read_models = ReadModels::open(Arc::new(log), store, args.database_max_connections)
+        let log = Arc::new(log);
+        let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
             .await
             .context("cannot open the read model")?;
         let listener = TcpListener::bind(args.listen)
@@ -49,6 +54,7 @@ impl ReadApplication {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         Ok(ReadApplication {
             listener,
+            log,
             read_models: Arc::new(read_models),
         })
     }
@@ -76,12 +82,14 @@ impl ReadApplication {
         let queries = QueryServiceServer::new(QueryGrpc::new(self.read_models.live()))
             .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
         let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(&self.read_models)));
+        let audit = AuditServiceServer::new(AuditGrpc::new(Arc::clone(&self.log)));
         info!(%address, "query service listening");
         let result = tonic::transport::Server::builder()
             .add_service(health_service)
             .add_service(reflection)
             .add_service(queries)
             .add_service(admin)
+            .add_service(audit)
             .serve_with_incoming_shutdown(
                 TcpIncoming::from(self.listener).with_nodelay(Some(true)),
                 async move {

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod aging;
+pub mod audit;
 pub mod exposure;
 pub mod post;
 pub mod promises;
@@ -32,6 +33,9 @@ pub enum ClientCommand {
     /// Post every row of a CSV export (invoices or payments); safe to run again.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The auditor's commands: export and verify the log, reports as known at a past moment.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Runs one client subcommand against the service `connection` names, writing what it prints
@@ -50,6 +54,7 @@ pub async fn run(
         ClientCommand::Account(args) => account::run(connection, &args, out).await,
         ClientCommand::Promises(args) => promises::run(connection, &args, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,
+        ClientCommand::Audit(command) => audit::run(connection, command, out).await,
     }
 }
 

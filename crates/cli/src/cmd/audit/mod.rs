@@ -1,0 +1,35 @@
+//! `audit`: the auditor's commands. `export` writes the log (or a filtered part) to JSON Lines,
+//! `verify` checks the hash chain of a running service or of an exported file (offline), and
+//! `report` prints a report as it was known at a past moment.
+
+pub mod export;
+pub mod report;
+pub mod verify;
+
+use std::io::Write;
+
+use crate::connection::Connection;
+use crate::error::CliError;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Write the log (or a filtered part) to a JSON Lines file, ending with a line that holds
+    /// the count and the last hash.
+    Export(export::ExportArgs),
+    /// Check the hash chain of the service's log, or of an exported file without any service.
+    Verify(verify::VerifyArgs),
+    /// Print the aging, exposure list or work queue as it was known at a past moment.
+    Report(report::ReportArgs),
+}
+
+pub async fn run(
+    connection: &Connection,
+    command: AuditCommand,
+    out: &mut (dyn Write + Send),
+) -> Result<(), CliError> {
+    match command {
+        AuditCommand::Export(args) => export::run(connection, &args, out).await,
+        AuditCommand::Verify(args) => verify::run(connection, &args, out).await,
+        AuditCommand::Report(args) => report::run(connection, &args, out).await,
+    }
+}

@@ -1,0 +1,74 @@
+//! The gRPC `AuditService`: replaying the log, verifying its hash chain, and reports as they
+//! were known at a past moment. Reserved for the auditor role once authentication exists.
+//!
+//! This file only routes the calls: replaying and verifying are in [`crate::replay`], the
+//! point-in-time reports in [`crate::point_in_time`].
+
+use std::sync::Arc;
+
+use receivables_api::pb;
+use receivables_eventlog::EventLog;
+use tonic::{Request, Response, Status};
+
+use crate::{point_in_time, replay};
+
+pub struct AuditGrpc<L> {
+    log: Arc<L>,
+}
+
+impl<L: EventLog> AuditGrpc<L> {
+    pub fn new(log: Arc<L>) -> Self {
+        AuditGrpc { log }
+    }
+}
+
+#[tonic::async_trait]
+impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
+    type ReplayEventsStream = replay::ReplayStream;
+    type VerifyLogStream = replay::VerifyStream;
+
+    async fn replay_events(
+        &self,
+        request: Request<pb::ReplayEventsRequest>,
+    ) -> Result<Response<Self::ReplayEventsStream>, Status> {
+        replay::replay_events(Arc::clone(&self.log), request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn verify_log(
+        &self,
+        request: Request<pb::VerifyLogRequest>,
+    ) -> Result<Response<Self::VerifyLogStream>, Status> {
+        replay::verify_log(Arc::clone(&self.log), request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_aging_report_as_known(
+        &self,
+        request: Request<pb::GetAgingReportAsKnownRequest>,
+    ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
+        point_in_time::aging(self.log.as_ref(), request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_exposures_as_known(
+        &self,
+        request: Request<pb::ListExposuresAsKnownRequest>,
+    ) -> Result<Response<pb::ListExposuresResponse>, Status> {
+        point_in_time::exposures(self.log.as_ref(), request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_work_queue_as_known(
+        &self,
+        request: Request<pb::GetWorkQueueAsKnownRequest>,
+    ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
+        point_in_time::work_queue(self.log.as_ref(), request.into_inner())
+            .await
+            .map(Response::new)
+    }
+}
