@@ -153,6 +153,13 @@ pub enum CliError {
     },
     /// The output could not be written.
     Output(String),
+    /// `audit verify` found a broken link in the hash chain (`kind` as the contract names it,
+    /// without its prefix); `line` when an exported file was checked.
+    ChainBroken {
+        kind: String,
+        position: Option<u64>,
+        line: Option<u64>,
+    },
 }
 
 impl CliError {
@@ -201,6 +208,7 @@ impl CliError {
             CliError::RowsRefused { .. } => EXIT_REFUSED,
             CliError::ImportStopped { cause, .. } => cause.exit_code(),
             CliError::Output(_) => EXIT_FAILED,
+            CliError::ChainBroken { .. } => EXIT_REFUSED,
         }
     }
 
@@ -259,6 +267,20 @@ impl fmt::Display for CliError {
             ),
             CliError::Output(message) => {
                 write!(f, "cannot write the output: {}", one_line(message))
+            }
+            CliError::ChainBroken {
+                kind,
+                position,
+                line,
+            } => {
+                write!(f, "hash chain broken: {kind}")?;
+                if let Some(position) = position {
+                    write!(f, " at position {position}")?;
+                }
+                if let Some(line) = line {
+                    write!(f, " (line {line})")?;
+                }
+                Ok(())
             }
         }
     }

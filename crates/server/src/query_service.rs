@@ -11,13 +11,13 @@ use receivables_domain::ids::PersonName;
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{Currency, CustomerId, Position, Refusal, SubsidiaryId};
 use receivables_eventlog::EventLog;
-use receivables_projections::ProjectionError;
 use receivables_projections::aging::{self, AgingRequest, Basis, GroupBy, OpenItemsError};
 use receivables_projections::exposure::{self, ExposureQuery, ExposureSort};
 use receivables_projections::promises::{self, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus};
 use receivables_projections::work_queue::{
     self, EscalationLevel, WorkQueueQuery, WorkQueueWeights,
 };
+use receivables_projections::{ProjectionError, ReadPool};
 use rust_decimal::Decimal;
 use tokio::sync::watch;
 
@@ -94,12 +94,12 @@ fn deadline(metadata: &MetadataMap) -> Option<Duration> {
     })
 }
 
-fn internal(error: ProjectionError) -> Status {
+pub(crate) fn internal(error: ProjectionError) -> Status {
     error!(%error, "query failed");
     status::with_reason(Code::Internal, "READ_MODEL_ERROR", error.to_string())
 }
 
-fn refused(violations: Vec<FieldViolation>) -> Status {
+pub(crate) fn refused(violations: Vec<FieldViolation>) -> Status {
     status::refusal(&Refusal::invalid(violations))
 }
 
@@ -180,8 +180,8 @@ fn page_size(requested: u32) -> u32 {
     }
 }
 
-fn page_refused(field: &str, error: exposure::PageRequestError) -> Status {
-    refused(vec![FieldViolation::new(field, error)])
+fn page_refused(field: &str, error: exposure::PageRequestError) -> Vec<FieldViolation> {
+    vec![FieldViolation::new(field, error)]
 }
 
 /// A non-negative decimal string, or `default` when empty.
@@ -273,6 +273,216 @@ fn date_text(value: NaiveDate) -> String {
     responses::date(value)
 }
 
+/// Reads and validates an aging report request into its projections query; every bad field is
+/// reported at once. Shared by the live query and the report as known at a past moment.
+pub(crate) fn aging_query(
+    message: &pb::GetAgingReportRequest,
+) -> Result<AgingRequest, Vec<FieldViolation>> {
+    let mut violations = Vec::new();
+    let aging = aging_request(message.scope.as_ref(), "scope", &mut violations);
+    let group_by = match pb::AgingGroupBy::try_from(message.group_by) {
+        Ok(pb::AgingGroupBy::Unspecified | pb::AgingGroupBy::Customer) => Some(GroupBy::Customer),
+        Ok(pb::AgingGroupBy::Subsidiary) => Some(GroupBy::Subsidiary),
+        Ok(pb::AgingGroupBy::Group) => Some(GroupBy::Group),
+        Err(_) => {
+            violations.push(FieldViolation::new(
+                "group_by",
+                format!("{} is not a known value", message.group_by),
+            ));
+            None
+        }
+    };
+    let (Some(mut aging), Some(group_by), true) = (aging, group_by, violations.is_empty()) else {
+        return Err(violations);
+    };
+    aging.group_by = group_by;
+    Ok(aging)
+}
+
+/// Runs an aging query on `pool` and answers it, stamped with the `position` the read model
+/// has applied.
+pub(crate) async fn aging_answer(
+    pool: &ReadPool,
+    query: &AgingRequest,
+    position: Position,
+) -> Result<pb::GetAgingReportResponse, Status> {
+    let report = aging::report(pool, query).await.map_err(internal)?;
+    let labels = bucket_labels(query.edges_days());
+    let lines = report
+        .into_iter()
+        .map(|line| pb::AgingLine {
+            group: line.group,
+            currency: line.currency.code().to_owned(),
+            buckets: line
+                .buckets
+                .into_iter()
+                .zip(&labels)
+                .map(|(amount, label)| pb::AgingBucket {
+                    label: label.clone(),
+                    amount: Some(responses::money(amount)),
+                })
+                .collect(),
+            open_total: Some(responses::money(line.open_total)),
+            unapplied: Some(responses::money(line.unapplied)),
+        })
+        .collect();
+    Ok(pb::GetAgingReportResponse {
+        as_of: date_text(query.as_of),
+        lines,
+        position: position.get(),
+    })
+}
+
+/// Reads and validates an exposure list request into its projections query.
+pub(crate) fn exposures_query(
+    message: &pb::ListExposuresRequest,
+) -> Result<ExposureQuery, Vec<FieldViolation>> {
+    let mut violations = Vec::new();
+    let date = as_of(&message.as_of, "as_of", &mut violations);
+    let sort = match pb::ExposureSort::try_from(message.sort) {
+        Ok(pb::ExposureSort::Unspecified | pb::ExposureSort::Utilisation) => {
+            Some(ExposureSort::Utilisation)
+        }
+        Ok(pb::ExposureSort::Exposure) => Some(ExposureSort::Exposure),
+        Err(_) => {
+            violations.push(FieldViolation::new(
+                "sort",
+                format!("{} is not a known value", message.sort),
+            ));
+            None
+        }
+    };
+    let min_utilisation = if message.min_utilisation.is_empty() {
+        Some(None)
+    } else {
+        decimal(
+            &message.min_utilisation,
+            Decimal::ZERO,
+            "min_utilisation",
+            &mut violations,
+        )
+        .map(Some)
+    };
+    let currency = optional(&message.currency)
+        .and_then(|code| checked(&mut violations, "currency", Currency::parse(code)));
+    let (Some(date), Some(sort), Some(min_utilisation), true) =
+        (date, sort, min_utilisation, violations.is_empty())
+    else {
+        return Err(violations);
+    };
+    let mut query = ExposureQuery::new(date, sort)
+        .with_page_size(page_size(message.page_size))
+        .map_err(|e| page_refused("page_size", e))?;
+    if !message.page_token.is_empty() {
+        query = query
+            .with_page_token(&message.page_token)
+            .map_err(|e| page_refused("page_token", e))?;
+    }
+    query.only_over_limit = message.only_over_limit;
+    query.min_utilisation = min_utilisation;
+    query.currency = currency;
+    Ok(query)
+}
+
+/// Runs an exposure list query on `pool` and answers it.
+pub(crate) async fn exposures_answer(
+    pool: &ReadPool,
+    query: &ExposureQuery,
+    position: Position,
+) -> Result<pb::ListExposuresResponse, Status> {
+    let page = exposure::list_exposures(pool, query)
+        .await
+        .map_err(internal)?;
+    Ok(pb::ListExposuresResponse {
+        lines: page.lines.into_iter().map(exposure_line).collect(),
+        next_page_token: page.next_page_token.unwrap_or_default(),
+        position: position.get(),
+    })
+}
+
+/// Reads and validates a work queue request into its projections query.
+pub(crate) fn work_queue_query(
+    message: &pb::GetWorkQueueRequest,
+) -> Result<WorkQueueQuery, Vec<FieldViolation>> {
+    let mut violations = Vec::new();
+    let date = as_of(&message.as_of, "as_of", &mut violations);
+    let collector = optional(&message.collector)
+        .and_then(|name| checked(&mut violations, "collector", PersonName::parse(name)));
+    let defaults = WorkQueueWeights::default();
+    let given = message.weights.clone().unwrap_or_default();
+    let amount = decimal(
+        &given.amount,
+        defaults.amount,
+        "weights.amount",
+        &mut violations,
+    );
+    let days = decimal(&given.days, defaults.days, "weights.days", &mut violations);
+    let broken = decimal(
+        &given.broken_promise,
+        defaults.broken_promise,
+        "weights.broken_promise",
+        &mut violations,
+    );
+    let (Some(date), Some(amount), Some(days), Some(broken), true) =
+        (date, amount, days, broken, violations.is_empty())
+    else {
+        return Err(violations);
+    };
+    let weights = WorkQueueWeights {
+        amount,
+        days,
+        broken_promise: broken,
+    };
+    let mut query = WorkQueueQuery::new(date)
+        .with_weights(weights)
+        .map_err(|e| vec![FieldViolation::new(format!("weights.{}", e.name), e)])?
+        .with_page_size(page_size(message.page_size))
+        .map_err(|e| page_refused("page_size", e))?;
+    if !message.page_token.is_empty() {
+        query = query
+            .with_page_token(&message.page_token)
+            .map_err(|e| page_refused("page_token", e))?;
+    }
+    query.collector = collector;
+    query.include_snoozed = message.include_snoozed;
+    query.grace_days = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
+    Ok(query)
+}
+
+/// Runs a work queue query on `pool` and answers it.
+pub(crate) async fn work_queue_answer(
+    pool: &ReadPool,
+    query: &WorkQueueQuery,
+    position: Position,
+) -> Result<pb::GetWorkQueueResponse, Status> {
+    let page = work_queue::work_queue(pool, query)
+        .await
+        .map_err(internal)?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|item| pb::WorkItem {
+            customer_id: item.customer.to_string(),
+            currency: item.currency.code().to_owned(),
+            overdue: Some(responses::money(item.overdue)),
+            oldest_due_date: date_text(item.oldest_due_date),
+            days_past_due: item.days_past_due,
+            broken_promises: item.broken_promises,
+            escalation: escalation(item.escalation).into(),
+            next_action: item.escalation.next_action().to_owned(),
+            collector: item.collector.map(|c| c.to_string()).unwrap_or_default(),
+            score: item.score.to_string(),
+            rule: item.rule,
+            snoozed_until: item.snoozed_until.map(date_text).unwrap_or_default(),
+        })
+        .collect();
+    Ok(pb::GetWorkQueueResponse {
+        items,
+        next_page_token: page.next_page_token.unwrap_or_default(),
+        position: position.get(),
+    })
+}
+
 #[tonic::async_trait]
 impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
     async fn get_aging_report(
@@ -280,53 +490,11 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         request: Request<pb::GetAgingReportRequest>,
     ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
-        let mut violations = Vec::new();
-        let aging = aging_request(message.scope.as_ref(), "scope", &mut violations);
-        let group_by = match pb::AgingGroupBy::try_from(message.group_by) {
-            Ok(pb::AgingGroupBy::Unspecified | pb::AgingGroupBy::Customer) => {
-                Some(GroupBy::Customer)
-            }
-            Ok(pb::AgingGroupBy::Subsidiary) => Some(GroupBy::Subsidiary),
-            Ok(pb::AgingGroupBy::Group) => Some(GroupBy::Group),
-            Err(_) => {
-                violations.push(FieldViolation::new(
-                    "group_by",
-                    format!("{} is not a known value", message.group_by),
-                ));
-                None
-            }
-        };
-        let (Some(mut aging), Some(group_by), true) = (aging, group_by, violations.is_empty())
-        else {
-            return Err(refused(violations));
-        };
-        aging.group_by = group_by;
+        let query = aging_query(&message).map_err(refused)?;
         let (side, position) = self.ready(&metadata, message.min_position).await?;
-        let report = aging::report(&side.pool, &aging).await.map_err(internal)?;
-        let labels = bucket_labels(aging.edges_days());
-        let lines = report
-            .into_iter()
-            .map(|line| pb::AgingLine {
-                group: line.group,
-                currency: line.currency.code().to_owned(),
-                buckets: line
-                    .buckets
-                    .into_iter()
-                    .zip(&labels)
-                    .map(|(amount, label)| pb::AgingBucket {
-                        label: label.clone(),
-                        amount: Some(responses::money(amount)),
-                    })
-                    .collect(),
-                open_total: Some(responses::money(line.open_total)),
-                unapplied: Some(responses::money(line.unapplied)),
-            })
-            .collect();
-        Ok(Response::new(pb::GetAgingReportResponse {
-            as_of: date_text(aging.as_of),
-            lines,
-            position: position.get(),
-        }))
+        aging_answer(&side.pool, &query, position)
+            .await
+            .map(Response::new)
     }
 
     async fn list_open_items(
@@ -426,59 +594,11 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         request: Request<pb::ListExposuresRequest>,
     ) -> Result<Response<pb::ListExposuresResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
-        let mut violations = Vec::new();
-        let date = as_of(&message.as_of, "as_of", &mut violations);
-        let sort = match pb::ExposureSort::try_from(message.sort) {
-            Ok(pb::ExposureSort::Unspecified | pb::ExposureSort::Utilisation) => {
-                Some(ExposureSort::Utilisation)
-            }
-            Ok(pb::ExposureSort::Exposure) => Some(ExposureSort::Exposure),
-            Err(_) => {
-                violations.push(FieldViolation::new(
-                    "sort",
-                    format!("{} is not a known value", message.sort),
-                ));
-                None
-            }
-        };
-        let min_utilisation = if message.min_utilisation.is_empty() {
-            Some(None)
-        } else {
-            decimal(
-                &message.min_utilisation,
-                Decimal::ZERO,
-                "min_utilisation",
-                &mut violations,
-            )
-            .map(Some)
-        };
-        let currency = optional(&message.currency)
-            .and_then(|code| checked(&mut violations, "currency", Currency::parse(code)));
-        let (Some(date), Some(sort), Some(min_utilisation), true) =
-            (date, sort, min_utilisation, violations.is_empty())
-        else {
-            return Err(refused(violations));
-        };
-        let mut query = ExposureQuery::new(date, sort)
-            .with_page_size(page_size(message.page_size))
-            .map_err(|e| page_refused("page_size", e))?;
-        if !message.page_token.is_empty() {
-            query = query
-                .with_page_token(&message.page_token)
-                .map_err(|e| page_refused("page_token", e))?;
-        }
-        query.only_over_limit = message.only_over_limit;
-        query.min_utilisation = min_utilisation;
-        query.currency = currency;
+        let query = exposures_query(&message).map_err(refused)?;
         let (side, position) = self.ready(&metadata, message.min_position).await?;
-        let page = exposure::list_exposures(&side.pool, &query)
+        exposures_answer(&side.pool, &query, position)
             .await
-            .map_err(internal)?;
-        Ok(Response::new(pb::ListExposuresResponse {
-            lines: page.lines.into_iter().map(exposure_line).collect(),
-            next_page_token: page.next_page_token.unwrap_or_default(),
-            position: position.get(),
-        }))
+            .map(Response::new)
     }
 
     async fn get_work_queue(
@@ -486,75 +606,11 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         request: Request<pb::GetWorkQueueRequest>,
     ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
-        let mut violations = Vec::new();
-        let date = as_of(&message.as_of, "as_of", &mut violations);
-        let collector = optional(&message.collector)
-            .and_then(|name| checked(&mut violations, "collector", PersonName::parse(name)));
-        let defaults = WorkQueueWeights::default();
-        let given = message.weights.unwrap_or_default();
-        let amount = decimal(
-            &given.amount,
-            defaults.amount,
-            "weights.amount",
-            &mut violations,
-        );
-        let days = decimal(&given.days, defaults.days, "weights.days", &mut violations);
-        let broken = decimal(
-            &given.broken_promise,
-            defaults.broken_promise,
-            "weights.broken_promise",
-            &mut violations,
-        );
-        let (Some(date), Some(amount), Some(days), Some(broken), true) =
-            (date, amount, days, broken, violations.is_empty())
-        else {
-            return Err(refused(violations));
-        };
-        let weights = WorkQueueWeights {
-            amount,
-            days,
-            broken_promise: broken,
-        };
-        let mut query = WorkQueueQuery::new(date)
-            .with_weights(weights)
-            .map_err(|e| refused(vec![FieldViolation::new(format!("weights.{}", e.name), e)]))?
-            .with_page_size(page_size(message.page_size))
-            .map_err(|e| page_refused("page_size", e))?;
-        if !message.page_token.is_empty() {
-            query = query
-                .with_page_token(&message.page_token)
-                .map_err(|e| page_refused("page_token", e))?;
-        }
-        query.collector = collector;
-        query.include_snoozed = message.include_snoozed;
-        query.grace_days = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
+        let query = work_queue_query(&message).map_err(refused)?;
         let (side, position) = self.ready(&metadata, message.min_position).await?;
-        let page = work_queue::work_queue(&side.pool, &query)
+        work_queue_answer(&side.pool, &query, position)
             .await
-            .map_err(internal)?;
-        let items = page
-            .items
-            .into_iter()
-            .map(|item| pb::WorkItem {
-                customer_id: item.customer.to_string(),
-                currency: item.currency.code().to_owned(),
-                overdue: Some(responses::money(item.overdue)),
-                oldest_due_date: date_text(item.oldest_due_date),
-                days_past_due: item.days_past_due,
-                broken_promises: item.broken_promises,
-                escalation: escalation(item.escalation).into(),
-                next_action: item.escalation.next_action().to_owned(),
-                collector: item.collector.map(|c| c.to_string()).unwrap_or_default(),
-                score: item.score.to_string(),
-                rule: item.rule,
-                snoozed_until: item.snoozed_until.map(date_text).unwrap_or_default(),
-            })
-            .collect();
-        Ok(Response::new(pb::GetWorkQueueResponse {
-            items,
-            next_page_token: page.next_page_token.unwrap_or_default(),
-            position: position.get(),
-        }))
+            .map(Response::new)
     }
 
     async fn list_promises(
