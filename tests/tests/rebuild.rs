@@ -52,7 +52,8 @@ async fn a_rebuild_while_queries_run_answers_the_same_and_switches_readers() {
                 .unwrap()
                 .position;
         }
-        write
+        // The payment is the customer's last event: the report below waits for it too.
+        last = write
             .record_payment(payment(
                 &format!("C-{customer:02}"),
                 "SUB-1",
@@ -60,7 +61,11 @@ async fn a_rebuild_while_queries_run_answers_the_same_and_switches_readers() {
                 "2026-06-01",
             ))
             .await
-            .unwrap();
+            .unwrap()
+            .into_inner()
+            .receipt
+            .unwrap()
+            .position;
     }
     let mut read = queries.client().await;
     let before = read

@@ -136,11 +136,7 @@ impl Connection {
         self.connect(address, Some(self.timeout())).await
     }
 
-    async fn connect(
-        &self,
-        address: &str,
-        timeout: Option<Duration>,
-    ) -> Result<Channel, CliError> {
+    async fn connect(&self, address: &str, timeout: Option<Duration>) -> Result<Channel, CliError> {
         let mut endpoint = Endpoint::from_shared(address.to_owned())
             .map_err(|e| CliError::Usage(format!("invalid server address {address:?}: {e}")))?
             .connect_timeout(CONNECT_TIMEOUT);

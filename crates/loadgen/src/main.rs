@@ -1,16 +1,28 @@
 //! Load generator for the command service.
 //!
-//! In one run, against one NATS server, it measures:
-//! 1. the baseline: raw acknowledged JetStream publishes of the same payload size as an encoded
-//!    event, with the same headers (`Nats-Msg-Id`, `Nats-Expected-Last-Subject-Sequence`), from
-//!    the same number of concurrent clients over the same number of subjects;
-//! 2. the command service (started in this process on its own stream) driven over gRPC by that
-//!    many concurrent clients over that many customers;
+//! In one run, on one backend, it measures:
+//! 1. the baseline: the event log's own raw acknowledged appends of an event-sized record, from
+//!    the same number of concurrent clients over the same customers, each client tracking the
+//!    expected last position of its own customers. On `--backend jetstream` (the default) these
+//!    are JetStream publishes of an encoded event with the service's headers (`Nats-Msg-Id`,
+//!    `Nats-Expected-Last-Subject-Sequence`); on `--backend embedded` they are
+//!    `SqliteLog::append` calls with real envelopes, into a fresh file;
+//! 2. the service driven over gRPC by that many concurrent clients over that many customers: on
+//!    JetStream, the command service started in this process on its own stream; embedded, the
+//!    all-in-one service on the embedded backends (what an embedded user runs: its projector
+//!    follows the log in the same process and competes for the CPU);
+//! 3. the service's executor called in-process on its own log, without gRPC: what the gRPC layer
+//!    and its clients cost;
 //!
-//! and prints rates and p50/p99/p99.9 latencies, their ratio, and a check of the stream after the
-//! run: exactly one event per accepted command, none lost, none duplicated.
+//! and prints rates and p50/p99/p99.9 latencies, their ratios to the baseline, and a check of
+//! every log the service wrote: exactly one event per accepted command, none lost, none
+//! duplicated. The embedded backends' files live in a temporary directory, removed afterwards
+//! unless `--keep` is given.
 
 use std::collections::HashSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,8 +33,9 @@ use chrono::Utc;
 use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
+use receivables::all_in_one::{EVENT_LOG_FILE, Serving};
 use receivables::app::{Application, connect_nats};
-use receivables::config::CommandServiceArgs;
+use receivables::config::{ACCOUNT_CACHE_CUSTOMERS_DEFAULT, CommandServiceArgs, ServeArgs};
 use receivables::execution::Executor;
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
@@ -30,18 +43,27 @@ use receivables_api::requests;
 use receivables_domain::command::CommandDigest;
 use receivables_domain::event::{InvoiceIssued, SCHEMA_VERSION};
 use receivables_domain::{
-    CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceNumber, Money,
+    CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceNumber, Money, Position,
     Principal, SubsidiaryId,
 };
-use receivables_eventlog::codec;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
+use receivables_eventlog::sqlite::SqliteLog;
+use receivables_eventlog::{Appended, EventLog, codec};
+use receivables_loadgen::scratch::Scratch;
+use receivables_loadgen::value_name;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
-#[command(about = "Drive the command service and compare it with raw JetStream publishes")]
+#[command(about = "Drive the command service and compare it with the event log's raw appends")]
 struct Args {
-    /// NATS server to run against.
+    /// Which backends to run on: JetStream at --nats-url, or the embedded SQLite event log and
+    /// read model in a temporary directory (no servers).
+    #[arg(long, value_enum, default_value_t = Backend::Jetstream)]
+    backend: Backend,
+    /// NATS server to run against (`--backend jetstream`).
     #[arg(
         long,
         env = "RECEIVABLES_NATS_URL",
@@ -57,15 +79,23 @@ struct Args {
     /// Customers (subjects) the load is spread over.
     #[arg(long, default_value_t = 1_000)]
     customers: usize,
-    /// Measured commands (and raw publishes).
+    /// Measured commands (and raw appends).
     #[arg(long, default_value_t = 20_000)]
     commands: usize,
     /// What the commands are.
     #[arg(long, value_enum, default_value_t = Mix::Ledger)]
     mix: Mix,
-    /// Keep the benchmark's streams afterwards.
+    /// Keep the benchmark's streams (embedded: its temporary directory) afterwards.
     #[arg(long)]
     keep: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Backend {
+    /// NATS JetStream (the production event log).
+    Jetstream,
+    /// The embedded SQLite event log (and, for the gRPC run, the embedded read model).
+    Embedded,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -73,7 +103,7 @@ enum Mix {
     /// Per customer, in turn: invoice, payment, ... (five invoices, four payments oldest due
     /// first) and one promise to pay in every ten commands.
     Ledger,
-    /// Only invoices (each also reserves its number: two JetStream writes per command).
+    /// Only invoices (each also reserves its number: two log writes per command).
     Invoices,
 }
 
@@ -81,6 +111,20 @@ enum Mix {
 fn histogram() -> anyhow::Result<Histogram<u64>> {
     Ok(Histogram::new_with_bounds(1, 60_000_000, 3)?)
 }
+
+/// Failures printed per client before the rest are only counted.
+const FAILURES_PRINTED_MAX: usize = 3;
+
+/// How long reading a log back for the check may take.
+const CHECK_READ_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Where the services started by this benchmark listen: any free port on the loopback.
+const LISTEN: &str = "127.0.0.1:0";
+
+/// The embedded backends' directories inside the temporary directory.
+const RAW_DIR: &str = "raw";
+const ALL_IN_ONE_DIR: &str = "all-in-one";
+const DIRECT_DIR: &str = "direct";
 
 struct Measured {
     label: &'static str,
@@ -110,10 +154,44 @@ impl Measured {
     }
 }
 
-/// A typical encoded event, to give raw publishes the same size.
-fn sample_payload() -> anyhow::Result<Vec<u8>> {
+/// What one run measured: the baseline, the service over gRPC and its executor in-process, and
+/// the commands each service run accepted during its warm-up.
+struct Figures {
+    raw: Measured,
+    grpc: Measured,
+    grpc_warm: usize,
+    in_process: Measured,
+    in_process_warm: usize,
+}
+
+impl Figures {
+    /// The commands the service accepted in all, over gRPC and in-process: each log must hold
+    /// that many events.
+    fn accepted(&self) -> [usize; 2] {
+        [
+            self.grpc_warm + self.grpc.operations,
+            self.in_process_warm + self.in_process.operations,
+        ]
+    }
+
+    fn print_ratios(&self) {
+        println!(
+            "ratio to raw: gRPC {:.2}, in-process {:.2}",
+            self.grpc.rate() / self.raw.rate(),
+            self.in_process.rate() / self.raw.rate()
+        );
+    }
+}
+
+/// A customer's id as the load spells it.
+fn customer_name(customer: usize) -> String {
+    format!("CUST-{customer:06}")
+}
+
+/// A typical event: an invoice of a customer, as the service would append it.
+fn sample_envelope() -> anyhow::Result<EventEnvelope> {
     let cny = Currency::parse("CNY")?;
-    let envelope = EventEnvelope {
+    Ok(EventEnvelope {
         event_id: EventId::from_uuid(Uuid::now_v7())?,
         schema_version: SCHEMA_VERSION,
         customer_id: CustomerId::parse("CUST-000123")?,
@@ -136,13 +214,12 @@ fn sample_payload() -> anyhow::Result<Vec<u8>> {
             over_limit: false,
             credit_check: None,
         }),
-    };
-    Ok(codec::encode(&envelope)?)
+    })
 }
 
 /// Which customers a client works on: client `c` owns customers `c, c + clients, ...`, so that
 /// no two clients write to one customer at once (in the raw baseline, each client tracks the
-/// expected sequence of its own subjects).
+/// expected last position of its own customers).
 fn owned(client: usize, clients: usize, customers: usize) -> Vec<usize> {
     (client..customers).step_by(clients).collect()
 }
@@ -151,22 +228,92 @@ fn share(total: usize, clients: usize, client: usize) -> usize {
     total / clients + usize::from(client < total % clients)
 }
 
-async fn raw_baseline(
-    context: &jetstream::Context,
-    config: &JetStreamConfig,
-    args: &Args,
+// ---------------------------------------------------------------------------------------------
+// The baseline: raw appends to the log
+// ---------------------------------------------------------------------------------------------
+
+/// One raw acknowledged append to a customer's history, without the service: the baseline.
+trait RawAppend: Send + Sync + 'static {
+    /// What one append sends, prepared before its clock starts.
+    type Prepared: Send;
+
+    fn prepare(&self, customer: usize) -> anyhow::Result<Self::Prepared>;
+
+    /// Appends if the customer's last position is still `expected`; returns the new one.
+    fn append(
+        &self,
+        prepared: Self::Prepared,
+        expected: u64,
+    ) -> impl Future<Output = anyhow::Result<u64>> + Send;
+}
+
+/// Publishes of an encoded event to a customer's subject, with the service's headers.
+struct JetStreamRaw {
+    context: jetstream::Context,
+    subject_prefix: String,
     payload: bytes::Bytes,
+}
+
+impl RawAppend for JetStreamRaw {
+    /// The subject and the message id.
+    type Prepared = (String, String);
+
+    fn prepare(&self, customer: usize) -> anyhow::Result<Self::Prepared> {
+        Ok((
+            format!("{}.{}", self.subject_prefix, customer_name(customer)),
+            Uuid::new_v4().to_string(),
+        ))
+    }
+
+    async fn append(&self, (subject, id): Self::Prepared, expected: u64) -> anyhow::Result<u64> {
+        let publish = PublishMessage::build()
+            .payload(self.payload.clone())
+            .message_id(id)
+            .expected_last_subject_sequence(expected);
+        let ack = self.context.send_publish(subject, publish).await?.await?;
+        Ok(ack.sequence)
+    }
+}
+
+/// Appends of an invoice event (a fresh event id and command id each) to the embedded log.
+struct SqliteRaw {
+    log: SqliteLog,
+    template: EventEnvelope,
+}
+
+impl RawAppend for SqliteRaw {
+    type Prepared = EventEnvelope;
+
+    fn prepare(&self, customer: usize) -> anyhow::Result<Self::Prepared> {
+        let mut envelope = self.template.clone();
+        envelope.event_id = EventId::from_uuid(Uuid::now_v7())?;
+        envelope.command_id = CommandId::from_uuid(Uuid::new_v4())?;
+        envelope.customer_id = CustomerId::parse(&customer_name(customer))?;
+        envelope.recorded_at = Utc::now();
+        Ok(envelope)
+    }
+
+    async fn append(&self, envelope: Self::Prepared, expected: u64) -> anyhow::Result<u64> {
+        match self.log.append(&envelope, Position::new(expected)).await? {
+            Appended::New(position) => Ok(position.get()),
+            Appended::Duplicate(position) => {
+                bail!("a fresh command id was taken as a duplicate of position {position}")
+            }
+        }
+    }
+}
+
+/// `args.commands` raw appends by `args.clients` clients, each with one append in flight, round
+/// robin over its own customers.
+async fn raw_baseline<A: RawAppend>(
+    label: &'static str,
+    appender: Arc<A>,
+    args: &Args,
 ) -> anyhow::Result<Measured> {
-    context
-        .create_stream(config.stream_config())
-        .await
-        .context("creating the raw stream")?;
     let mut tasks = Vec::new();
     let started = Instant::now();
     for client in 0..args.clients {
-        let context = context.clone();
-        let payload = payload.clone();
-        let prefix = config.subject_prefix.clone();
+        let appender = Arc::clone(&appender);
         let mine = owned(client, args.clients, args.customers);
         let count = share(args.commands, args.clients, client);
         tasks.push(tokio::spawn(async move {
@@ -175,19 +322,19 @@ async fn raw_baseline(
             let mut failures = 0;
             for n in 0..count {
                 let slot = n % mine.len();
-                let subject = format!("{prefix}.CUST-{:06}", mine[slot]);
-                let publish = PublishMessage::build()
-                    .payload(payload.clone())
-                    .message_id(Uuid::new_v4().to_string())
-                    .expected_last_subject_sequence(last[slot]);
+                let prepared = appender.prepare(mine[slot])?;
                 let begin = Instant::now();
-                let ack = async { context.send_publish(subject, publish).await?.await }.await;
-                match ack {
-                    Ok(ack) => {
-                        last[slot] = ack.sequence;
+                match appender.append(prepared, last[slot]).await {
+                    Ok(position) => {
+                        last[slot] = position;
                         latency.record(begin.elapsed().as_micros() as u64)?;
                     }
-                    Err(_) => failures += 1,
+                    Err(error) => {
+                        failures += 1;
+                        if failures <= FAILURES_PRINTED_MAX {
+                            eprintln!("raw append failed: {error:#}");
+                        }
+                    }
                 }
             }
             anyhow::Ok((latency, failures))
@@ -201,13 +348,17 @@ async fn raw_baseline(
         failures += f;
     }
     Ok(Measured {
-        label: "raw JetStream publish (baseline)",
+        label,
         operations: args.commands - failures,
         elapsed: started.elapsed(),
         latency,
         failures,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// The service: commands over gRPC or to the executor in-process
+// ---------------------------------------------------------------------------------------------
 
 fn money(amount: &str) -> Option<pb::Money> {
     Some(pb::Money {
@@ -218,7 +369,7 @@ fn money(amount: &str) -> Option<pb::Money> {
 
 /// The `k`-th command for a customer under the mix.
 fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
-    let customer_id = format!("CUST-{customer:06}");
+    let customer_id = customer_name(customer);
     let command_id = Uuid::new_v4().to_string();
     let subsidiary = format!("SUB-{}", customer % 3 + 1);
     let invoice = |number: usize| {
@@ -266,42 +417,40 @@ enum Command {
 
 /// Where commands go: the service over gRPC, or its executor called in-process (the same
 /// decision, reservation and append, without the gRPC layer), to show what each costs.
-#[derive(Clone)]
-enum Target {
-    Grpc(CommandServiceClient<Channel>),
-    InProcess(Arc<Executor<JetStreamLog>>),
+trait Target: Send + 'static {
+    fn send(&mut self, command: Command) -> impl Future<Output = Result<(), String>> + Send;
 }
 
-impl Target {
+impl Target for CommandServiceClient<Channel> {
     async fn send(&mut self, command: Command) -> Result<(), String> {
-        match self {
-            Target::Grpc(client) => match command {
-                Command::Invoice(r) => client.issue_invoice(r).await.map(drop),
-                Command::Payment(r) => client.record_payment(r).await.map(drop),
-                Command::Promise(r) => client.record_promise_to_pay(r).await.map(drop),
-            }
-            .map_err(|status| format!("{} {}", status.code(), status.message())),
-            Target::InProcess(executor) => {
-                let addressed = match &command {
-                    Command::Invoice(r) => requests::issue_invoice(r),
-                    Command::Payment(r) => requests::record_payment(r),
-                    Command::Promise(r) => requests::record_promise_to_pay(r),
-                }
-                .map_err(|refusal| refusal.to_string())?;
-                executor
-                    .execute(&addressed, &Principal::anonymous())
-                    .await
-                    .map(drop)
-                    .map_err(|error| error.to_string())
-            }
+        match command {
+            Command::Invoice(r) => self.issue_invoice(r).await.map(drop),
+            Command::Payment(r) => self.record_payment(r).await.map(drop),
+            Command::Promise(r) => self.record_promise_to_pay(r).await.map(drop),
         }
+        .map_err(|status| format!("{} {}", status.code(), status.message()))
+    }
+}
+
+impl<L: EventLog> Target for Arc<Executor<L>> {
+    async fn send(&mut self, command: Command) -> Result<(), String> {
+        let addressed = match &command {
+            Command::Invoice(r) => requests::issue_invoice(r),
+            Command::Payment(r) => requests::record_payment(r),
+            Command::Promise(r) => requests::record_promise_to_pay(r),
+        }
+        .map_err(|refusal| refusal.to_string())?;
+        self.execute(&addressed, &Principal::anonymous())
+            .await
+            .map(drop)
+            .map_err(|error| error.to_string())
     }
 }
 
 /// Sends `count` commands, round robin over the client's customers, continuing each customer's
 /// sequence from `next`; returns latencies, failures and where each customer's sequence is.
-async fn drive(
-    mut target: Target,
+async fn drive<T: Target>(
+    mut target: T,
     mix: Mix,
     run: Arc<str>,
     mine: Vec<usize>,
@@ -319,7 +468,7 @@ async fn drive(
             Ok(()) => latency.record(begin.elapsed().as_micros() as u64)?,
             Err(error) => {
                 failures += 1;
-                if failures <= 3 {
+                if failures <= FAILURES_PRINTED_MAX {
                     eprintln!("command failed: {error}");
                 }
             }
@@ -330,11 +479,11 @@ async fn drive(
 
 /// Warms up (one command per customer: first contact loads the empty account, not measured),
 /// then measures `args.commands` commands. Returns the measurement and the warm-up count.
-async fn measure(
+async fn measure<T: Target>(
     label: &'static str,
     args: &Args,
     run: &str,
-    target_for: impl Fn(usize) -> Target,
+    target_for: impl Fn(usize) -> T,
 ) -> anyhow::Result<(Measured, usize)> {
     let run: Arc<str> = Arc::from(run);
     let mut tasks = Vec::new();
@@ -391,18 +540,41 @@ async fn measure(
     ))
 }
 
-/// The command service started in this process, driven over gRPC.
+/// A gRPC service started in this process, serving until told to stop.
+struct Running {
+    address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Spawns `run_until(stopped)`: the service's own serve-until-shutdown future.
+    fn spawn<F>(address: SocketAddr, run_until: impl FnOnce(oneshot::Receiver<()>) -> F) -> Self
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let (stop, stopped) = oneshot::channel();
+        Running {
+            address,
+            stop,
+            server: tokio::spawn(run_until(stopped)),
+        }
+    }
+}
+
+/// Completes when told to stop (or when the sender is gone).
+async fn until(stopped: oneshot::Receiver<()>) {
+    let _ = stopped.await;
+}
+
+/// A service started in this process, driven over gRPC, then stopped.
 async fn grpc_run(
+    label: &'static str,
     args: &Args,
-    service: &CommandServiceArgs,
     run: &str,
+    service: Running,
 ) -> anyhow::Result<(Measured, usize)> {
-    let app = Application::build(service).await?;
-    let endpoint = format!("http://{}", app.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let endpoint = format!("http://{}", service.address);
     let mut channels = Vec::new();
     for _ in 0..args.connections.max(1) {
         let channel = Channel::from_shared(endpoint.clone())?
@@ -411,45 +583,42 @@ async fn grpc_run(
             .await?;
         channels.push(channel);
     }
-    let result = measure("command service over gRPC", args, run, |client| {
-        Target::Grpc(CommandServiceClient::new(
-            channels[client % channels.len()].clone(),
-        ))
+    let result = measure(label, args, run, |client| {
+        CommandServiceClient::new(channels[client % channels.len()].clone())
     })
     .await;
-    let _ = stop.send(());
-    server.await??;
+    let _ = service.stop.send(());
+    service.server.await??;
     result
 }
 
-/// The service's executor called in-process on its own stream.
-async fn in_process_run(
+/// The service's executor called in-process on its own log.
+async fn in_process_run<L: EventLog>(
     args: &Args,
-    service: &CommandServiceArgs,
     run: &str,
+    log: Arc<L>,
+    account_cache_customers: u64,
 ) -> anyhow::Result<(Measured, usize)> {
-    let client = connect_nats(&service.nats_url, "receivables-loadgen-executor").await?;
-    let log = JetStreamLog::open(client, service.jetstream()).await?;
-    let executor = Arc::new(Executor::new(
-        Arc::new(log),
-        service.account_cache_customers,
-    ));
+    let executor = Arc::new(Executor::new(log, account_cache_customers));
     measure("executor in-process (no gRPC)", args, run, |_| {
-        Target::InProcess(Arc::clone(&executor))
+        Arc::clone(&executor)
     })
     .await
 }
 
-/// Checks that the stream holds exactly one event per accepted command.
-async fn check_stream(
-    context: &jetstream::Context,
-    name: &str,
-    accepted: usize,
-) -> anyhow::Result<bool> {
-    let (messages, distinct) = count_stream(context, name).await?;
-    let good = messages == accepted && distinct == messages;
+// ---------------------------------------------------------------------------------------------
+// The check: one event per accepted command
+// ---------------------------------------------------------------------------------------------
+
+/// Checks that a log holds exactly one event per accepted command: as many events as accepted
+/// commands, at positions 1, 2, 3, ... with distinct command ids.
+async fn check_log<L: EventLog>(log: &L, name: &str, accepted: usize) -> anyhow::Result<bool> {
+    let (events, distinct) = tokio::time::timeout(CHECK_READ_TIMEOUT, count_log(log))
+        .await
+        .with_context(|| format!("reading {name} back took over {CHECK_READ_TIMEOUT:?}"))??;
+    let good = events == accepted && distinct == events;
     println!(
-        "  stream {name}: {messages} events, {distinct} distinct command ids, {accepted} accepted commands: {}",
+        "  log {name}: {events} events, {distinct} distinct command ids, {accepted} accepted commands: {}",
         if good {
             "none lost, none duplicated"
         } else {
@@ -459,42 +628,167 @@ async fn check_stream(
     Ok(good)
 }
 
+/// Reads the whole log: (events, distinct command ids).
+async fn count_log<L: EventLog>(log: &L) -> anyhow::Result<(usize, usize)> {
+    let last = log.last_position().await?;
+    let total = usize::try_from(last.get())?;
+    let mut events = log.follow(Position::ZERO).await?.take(total);
+    let mut ids = HashSet::with_capacity(total);
+    let mut seen = 0;
+    while let Some(event) = events.next().await {
+        let event = event?;
+        seen += 1;
+        if event.position.get() != seen as u64 {
+            bail!("position {} where {seen} was expected", event.position);
+        }
+        ids.insert(event.envelope.command_id);
+    }
+    Ok((seen, ids.len()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two backends
+// ---------------------------------------------------------------------------------------------
+
 fn service_args(args: &Args, run: &str, tag: &str) -> anyhow::Result<CommandServiceArgs> {
-    let mut service = CommandServiceArgs::new("127.0.0.1:0".parse()?, args.nats_url.clone());
+    let mut service = CommandServiceArgs::new(LISTEN.parse()?, args.nats_url.clone());
     service.stream = format!("{run}_{tag}_EVENTS");
     service.subject_prefix = format!("bench.{run}.{}", tag.to_lowercase());
     service.invoice_numbers_bucket = format!("{run}_{tag}_NUMBERS");
     Ok(service)
 }
 
-/// Reads the whole stream: (messages, distinct message ids).
-async fn count_stream(context: &jetstream::Context, name: &str) -> anyhow::Result<(usize, usize)> {
-    let mut stream = context.get_stream(name).await?;
-    let total = stream.info().await?.state.messages;
-    if total == 0 {
-        return Ok((0, 0));
+/// Raw publishes, the command service and its executor, each on its own stream.
+async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
+    let client = connect_nats(&args.nats_url, "receivables-loadgen").await?;
+    let context = jetstream::new(client.clone());
+    let raw_config = JetStreamConfig {
+        stream: format!("{run}_RAW"),
+        subject_prefix: format!("bench.{run}.raw"),
+        ..JetStreamConfig::default()
+    };
+    context
+        .create_stream(raw_config.stream_config())
+        .await
+        .context("creating the raw stream")?;
+    let appender = Arc::new(JetStreamRaw {
+        context: context.clone(),
+        subject_prefix: raw_config.subject_prefix.clone(),
+        payload: codec::encode(&sample_envelope()?)?.into(),
+    });
+    let raw = raw_baseline("raw JetStream publish (baseline)", appender, args).await?;
+    raw.print();
+
+    let grpc = service_args(args, run, "GRPC")?;
+    let app = Application::build(&grpc).await?;
+    let service = Running::spawn(app.local_addr()?, |stopped| app.run_until(until(stopped)));
+    let (commands, grpc_warm) = grpc_run("command service over gRPC", args, run, service).await?;
+    commands.print();
+
+    let direct = service_args(args, run, "DIRECT")?;
+    let executor_client = connect_nats(&direct.nats_url, "receivables-loadgen-executor").await?;
+    let log = JetStreamLog::open(executor_client, direct.jetstream()).await?;
+    let (executed, direct_warm) =
+        in_process_run(args, run, Arc::new(log), direct.account_cache_customers).await?;
+    executed.print();
+
+    let figures = Figures {
+        raw,
+        grpc: commands,
+        grpc_warm,
+        in_process: executed,
+        in_process_warm: direct_warm,
+    };
+    figures.print_ratios();
+    let mut good = true;
+    for (service, accepted) in [&grpc, &direct].into_iter().zip(figures.accepted()) {
+        let log = JetStreamLog::open(client.clone(), service.jetstream()).await?;
+        good &= check_log(&log, &format!("stream {}", service.stream), accepted).await?;
     }
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
-        .await?;
-    let mut messages = consumer.messages().await?;
-    let mut ids = HashSet::new();
-    let mut seen = 0;
-    while let Some(message) = messages.next().await {
-        let message = message?;
-        let id = message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get("Nats-Msg-Id"))
-            .map(|v| v.to_string())
-            .unwrap_or_default();
-        ids.insert(id);
-        seen += 1;
-        if message.info().map_err(|e| anyhow::anyhow!("{e}"))?.pending == 0 {
-            break;
+
+    if !args.keep {
+        let mut streams = vec![raw_config.stream];
+        for service in [&grpc, &direct] {
+            streams.push(service.stream.clone());
+            streams.push(format!("KV_{}", service.invoice_numbers_bucket));
+        }
+        for name in streams {
+            if let Err(error) = context.delete_stream(&name).await {
+                eprintln!("could not delete stream {name}: {error}");
+            }
         }
     }
-    Ok((seen, ids.len()))
+    Ok(good)
+}
+
+/// Raw appends, the all-in-one service and the executor, each on its own SQLite log in a
+/// temporary directory.
+async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<bool> {
+    let scratch = Scratch::create(run, args.keep)?;
+    println!("  embedded backends in {}", scratch.path().display());
+
+    let raw_path = scratch.join(RAW_DIR).join(EVENT_LOG_FILE);
+    let appender = Arc::new(SqliteRaw {
+        log: SqliteLog::open(&raw_path).await?,
+        template: sample_envelope()?,
+    });
+    let raw = raw_baseline(
+        "raw SqliteLog append (baseline)",
+        Arc::clone(&appender),
+        args,
+    )
+    .await;
+    appender.log.close().await?;
+    let raw = raw?;
+    raw.print();
+
+    let all_in_one = scratch.join(ALL_IN_ONE_DIR);
+    let serving = Serving::build(&ServeArgs::embedded(LISTEN.parse()?, &all_in_one)).await?;
+    let service = Running::spawn(serving.local_addr()?, |stopped| {
+        serving.run_until(until(stopped))
+    });
+    let (commands, grpc_warm) =
+        grpc_run("all-in-one over gRPC (+projector)", args, run, service).await?;
+    commands.print();
+    println!(
+        "  (the all-in-one service's projector runs in this process and competes for the CPU)"
+    );
+
+    let direct_path = scratch.join(DIRECT_DIR).join(EVENT_LOG_FILE);
+    let log = Arc::new(SqliteLog::open(&direct_path).await?);
+    let executed =
+        in_process_run(args, run, Arc::clone(&log), ACCOUNT_CACHE_CUSTOMERS_DEFAULT).await;
+    log.close().await?;
+    let (executed, direct_warm) = executed?;
+    executed.print();
+
+    let figures = Figures {
+        raw,
+        grpc: commands,
+        grpc_warm,
+        in_process: executed,
+        in_process_warm: direct_warm,
+    };
+    figures.print_ratios();
+    let mut good = true;
+    let logs = [all_in_one.join(EVENT_LOG_FILE), direct_path];
+    for (path, accepted) in logs.iter().zip(figures.accepted()) {
+        good &= check_file(path, accepted).await?;
+    }
+    Ok(good)
+}
+
+/// Opens a log file the benchmark wrote and closed, and checks it.
+async fn check_file(path: &Path, accepted: usize) -> anyhow::Result<bool> {
+    let log = SqliteLog::open(path).await?;
+    let name = path
+        .strip_prefix(std::env::temp_dir())
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let good = check_log(&log, &name, accepted).await;
+    log.close().await?;
+    good
 }
 
 #[tokio::main]
@@ -509,56 +803,22 @@ async fn main() -> anyhow::Result<()> {
             .init();
     }
     let run = format!("B{}", Utc::now().format("%Y%m%d%H%M%S"));
-    let client = connect_nats(&args.nats_url, "receivables-loadgen").await?;
-    let context = jetstream::new(client);
-    let payload = bytes::Bytes::from(sample_payload()?);
+    let payload_bytes = codec::encode(&sample_envelope()?)?.len();
     println!(
-        "receivables-loadgen: {} clients on {} connections, {} customers, {} commands, mix {:?}, payload {} bytes, run {run}",
+        "receivables-loadgen: backend {}, {} clients on {} connections, {} customers, {} commands, mix {}, payload {payload_bytes} bytes, run {run}",
+        value_name(&args.backend),
         args.clients,
         args.connections,
         args.customers,
         args.commands,
-        args.mix,
-        payload.len()
+        value_name(&args.mix),
     );
-
-    let raw_config = JetStreamConfig {
-        stream: format!("{run}_RAW"),
-        subject_prefix: format!("bench.{run}.raw"),
-        ..JetStreamConfig::default()
+    let good = match args.backend {
+        Backend::Jetstream => on_jetstream(&args, &run).await?,
+        Backend::Embedded => on_embedded(&args, &run).await?,
     };
-    let raw = raw_baseline(&context, &raw_config, &args, payload).await?;
-    raw.print();
-
-    let grpc = service_args(&args, &run, "GRPC")?;
-    let (commands, grpc_warm) = grpc_run(&args, &grpc, &run).await?;
-    commands.print();
-    let direct = service_args(&args, &run, "DIRECT")?;
-    let (executed, direct_warm) = in_process_run(&args, &direct, &run).await?;
-    executed.print();
-    println!(
-        "ratio to raw: gRPC {:.2}, in-process {:.2}",
-        commands.rate() / raw.rate(),
-        executed.rate() / raw.rate()
-    );
-    let mut good = true;
-    good &= check_stream(&context, &grpc.stream, grpc_warm + commands.operations).await?;
-    good &= check_stream(&context, &direct.stream, direct_warm + executed.operations).await?;
-
-    if !args.keep {
-        let mut streams = vec![raw_config.stream];
-        for service in [&grpc, &direct] {
-            streams.push(service.stream.clone());
-            streams.push(format!("KV_{}", service.invoice_numbers_bucket));
-        }
-        for name in streams {
-            if let Err(error) = context.delete_stream(&name).await {
-                eprintln!("could not delete stream {name}: {error}");
-            }
-        }
-    }
     if !good {
-        bail!("a stream does not hold exactly one event per accepted command");
+        bail!("a log does not hold exactly one event per accepted command");
     }
     Ok(())
 }

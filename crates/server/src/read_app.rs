@@ -18,8 +18,8 @@ use tonic::transport::server::TcpIncoming;
 use tracing::info;
 
 use crate::admin_service::AdminGrpc;
-use crate::audit_service::AuditGrpc;
 use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats};
+use crate::audit_service::AuditGrpc;
 use crate::config::QueryServiceArgs;
 use crate::query_service::QueryGrpc;
 use crate::read_models::ReadModels;

@@ -1,23 +1,32 @@
 //! Projection benchmark.
 //!
-//! Writes a synthetic but valid history straight into a fresh stream (not measured), then in one
-//! run measures:
-//! 1. the baseline: an ordered consumer reading the whole stream;
-//! 2. the projector catching up from position 0 into a fresh PostgreSQL database;
-//! 3. the group-wide aging report over the resulting open items, p50/p99.
+//! Writes a synthetic but valid history straight into a fresh event log (not measured), then in
+//! one run measures:
+//! 1. the baseline: a raw read of the whole log;
+//! 2. the projector catching up from position 0 into a fresh read model, and its ratio to the
+//!    raw read;
+//! 3. the group-wide aging report over the resulting open items, p50/p99;
+//! 4. the first page of the collector work queue, p50/p99.
+//!
+//! On `--backend jetstream-postgres` (the default) the log is a JetStream stream, read raw by an
+//! ordered consumer (undecoded messages), and the read model a fresh PostgreSQL database. On
+//! `--backend embedded` both are SQLite files in a temporary directory: the log is a
+//! `SqliteLog`, read raw through `SqliteLog::follow` (which decodes every event), and the read
+//! model the embedded one of `ReadStore::sqlite`.
 //!
 //! Each customer's history cycles through four invoices of 1000.00 and one payment of 400.00
 //! allocated to the last of them, so 80 % of the events are invoices and every invoice stays open.
 
-use std::future::IntoFuture as _;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use async_nats::jetstream;
 use chrono::{Days, NaiveDate, Utc};
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use hdrhistogram::Histogram;
 use receivables::app::connect_nats;
 use receivables_domain::command::{CommandDigest, InvoiceKey};
@@ -29,20 +38,26 @@ use receivables_domain::{
     CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceNumber, Money, Position,
     Principal, SubsidiaryId,
 };
-use receivables_eventlog::EventLog;
-use receivables_eventlog::codec;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
-use receivables_projections::ReadPool;
+use receivables_eventlog::sqlite::SqliteLog;
+use receivables_eventlog::{Appended, EventLog, codec};
+use receivables_loadgen::scratch::Scratch;
+use receivables_loadgen::value_name;
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
 use receivables_projections::runtime::Projector;
 use receivables_projections::work_queue::{self, WorkQueueQuery};
+use receivables_projections::{ReadPool, ReadStore, on_engine};
 use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
-#[command(about = "Measure projection catch-up and aging queries against a raw consumer read")]
+#[command(about = "Measure projection catch-up and aging queries against a raw read of the log")]
 struct Args {
+    /// Which backends to run on: JetStream and PostgreSQL (the servers below), or the embedded
+    /// SQLite event log and read model in a temporary directory.
+    #[arg(long, value_enum, default_value_t = Backend::JetstreamPostgres)]
+    backend: Backend,
     #[arg(
         long,
         env = "RECEIVABLES_NATS_URL",
@@ -52,25 +67,46 @@ struct Args {
     /// PostgreSQL server; the benchmark creates and drops a database of its own on it.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     database_url: String,
-    /// Events written to the stream.
+    /// Events written to the log.
     #[arg(long, default_value_t = 1_250_000)]
     events: usize,
     /// Customers the events are spread over.
     #[arg(long, default_value_t = 10_000)]
     customers: usize,
-    /// Aging reports timed.
+    /// Aging reports (and work-queue pages) timed.
     #[arg(long, default_value_t = 20)]
     reports: usize,
-    /// Keep the stream and the database afterwards.
+    /// Keep the stream and the database (embedded: the temporary directory) afterwards.
     #[arg(long)]
     keep: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Backend {
+    /// NATS JetStream for the log, PostgreSQL for the read model (production).
+    JetstreamPostgres,
+    /// The embedded SQLite event log and read model.
+    Embedded,
 }
 
 /// Items on the work-queue page that is timed.
 const WORK_QUEUE_PAGE: u32 = 50;
 
-/// Publishes in flight while writing the history.
+/// Appends (publishes) in flight while writing the history.
 const WRITE_IN_FLIGHT: usize = 512;
+
+/// Connections of the read-model pool the projector and the queries use.
+const READ_CONNECTIONS: u32 = 4;
+
+/// How long the projector may take to catch up.
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(3_600);
+
+/// Latencies are recorded in microseconds, up to ten minutes.
+const LATENCY_MICROS_MAX: u64 = 600_000_000;
+
+/// The embedded log's file and the read model's directory inside the temporary directory.
+const EMBEDDED_LOG_FILE: &str = "events.sqlite";
+const EMBEDDED_READ_DIR: &str = "read";
 
 fn envelope(customer: &CustomerId, day: NaiveDate, event: Event) -> anyhow::Result<EventEnvelope> {
     Ok(EventEnvelope {
@@ -140,32 +176,77 @@ fn event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
     )
 }
 
-async fn write_history(
-    context: &jetstream::Context,
-    prefix: &str,
-    args: &Args,
-) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut pending = futures::stream::FuturesUnordered::new();
-    for i in 0..args.events {
-        let (customer, n) = (i % args.customers, i / args.customers);
-        let envelope = event(customer, n)?;
+// ---------------------------------------------------------------------------------------------
+// Writing the history (not measured)
+// ---------------------------------------------------------------------------------------------
+
+/// The fast way into a fresh log, bypassing the command service.
+trait HistoryLog {
+    /// Writes one event to its customer's history, whose last position is `expected`; returns
+    /// the event's position.
+    fn write(
+        &self,
+        envelope: EventEnvelope,
+        expected: Position,
+    ) -> impl Future<Output = anyhow::Result<Position>>;
+}
+
+/// Plain publishes to the customer's subject: the stream is fresh and only this benchmark writes
+/// it, so neither a message id nor an expected sequence is needed.
+struct JetStreamHistory {
+    context: jetstream::Context,
+    subject_prefix: String,
+}
+
+impl HistoryLog for JetStreamHistory {
+    async fn write(&self, envelope: EventEnvelope, _: Position) -> anyhow::Result<Position> {
         let payload = codec::encode(&envelope)?;
-        let subject = format!("{prefix}.{}", envelope.customer_id);
-        pending.push(
-            context
-                .publish(subject, payload.into())
-                .await?
-                .into_future(),
-        );
-        if pending.len() >= WRITE_IN_FLIGHT
-            && let Some(ack) = pending.next().await
-        {
-            ack?;
+        let subject = format!("{}.{}", self.subject_prefix, envelope.customer_id);
+        let ack = self.context.publish(subject, payload.into()).await?.await?;
+        Ok(Position::new(ack.sequence))
+    }
+}
+
+/// Appends through the embedded log (the writer task commits them in groups).
+impl HistoryLog for SqliteLog {
+    async fn write(&self, envelope: EventEnvelope, expected: Position) -> anyhow::Result<Position> {
+        match self.append(&envelope, expected).await? {
+            Appended::New(position) => Ok(position),
+            Appended::Duplicate(position) => {
+                bail!("a fresh command id was taken as a duplicate of position {position}")
+            }
         }
     }
-    while let Some(ack) = pending.next().await {
-        ack?;
+}
+
+/// Writes `args.events` events, customer after customer in rounds (event `i` is the
+/// `i / customers`-th of customer `i % customers`), with up to [`WRITE_IN_FLIGHT`] in flight. A
+/// round is written completely before the next begins, so that each customer's events go in
+/// order and each append knows its customer's last position.
+async fn write_history<H: HistoryLog>(log: &H, args: &Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut last = vec![Position::ZERO; args.customers];
+    let mut pending = FuturesUnordered::new();
+    for i in 0..args.events {
+        let (customer, n) = (i % args.customers, i / args.customers);
+        if customer == 0 {
+            while let Some(written) = pending.next().await {
+                let (customer, position): (usize, Position) = written?;
+                last[customer] = position;
+            }
+        }
+        let envelope = event(customer, n)?;
+        let expected = last[customer];
+        pending.push(async move { anyhow::Ok((customer, log.write(envelope, expected).await?)) });
+        if pending.len() >= WRITE_IN_FLIGHT
+            && let Some(written) = pending.next().await
+        {
+            let (customer, position) = written?;
+            last[customer] = position;
+        }
+    }
+    while let Some(written) = pending.next().await {
+        written?;
     }
     println!(
         "history written: {} events in {:.1} s (not measured)",
@@ -175,7 +256,23 @@ async fn write_history(
     Ok(())
 }
 
-async fn raw_read(
+// ---------------------------------------------------------------------------------------------
+// The baseline: a raw read of the whole log
+// ---------------------------------------------------------------------------------------------
+
+/// Prints a raw read and returns its rate in events/s.
+fn raw_read_rate(label: &str, read: usize, bytes: Option<usize>, elapsed: Duration) -> f64 {
+    let rate = read as f64 / elapsed.as_secs_f64();
+    let size = bytes.map_or(String::new(), |b| format!(", {} MB", b / 1_000_000));
+    println!(
+        "{label:<32} {rate:>9.0} events/s   ({read} events{size}, {:.1} s)",
+        elapsed.as_secs_f64()
+    );
+    rate
+}
+
+/// An ordered consumer reading the whole stream, messages undecoded.
+async fn jetstream_raw_read(
     context: &jetstream::Context,
     stream: &str,
     events: usize,
@@ -196,60 +293,43 @@ async fn raw_read(
             break;
         }
     }
-    let rate = read as f64 / started.elapsed().as_secs_f64();
-    println!(
-        "raw ordered-consumer read        {rate:>9.0} events/s   ({read} events, {} MB, {:.1} s)",
-        bytes / 1_000_000,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(rate)
+    Ok(raw_read_rate(
+        "raw ordered-consumer read",
+        read,
+        Some(bytes),
+        started.elapsed(),
+    ))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    if args.customers == 0 || args.events < args.customers * 5 {
-        bail!("need at least five events per customer");
+/// The log's own feed from position 0, every event decoded (what the projector reads).
+async fn follow_raw_read(log: &SqliteLog, events: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut feed = log.follow(Position::ZERO).await?.take(events);
+    let mut read = 0;
+    while let Some(event) = feed.next().await {
+        event?;
+        read += 1;
     }
-    let run = format!("P{}", Utc::now().format("%Y%m%d%H%M%S"));
-    let client = connect_nats(&args.nats_url, "receivables-projection-bench").await?;
-    let context = jetstream::new(client.clone());
-    let config = JetStreamConfig {
-        stream: format!("{run}_EVENTS"),
-        subject_prefix: format!("bench.{run}.events"),
-        invoice_numbers_bucket: format!("{run}_NUMBERS"),
-        ..JetStreamConfig::default()
-    };
-    let log = Arc::new(JetStreamLog::open(client, config.clone()).await?);
-    println!(
-        "projection-bench: {} events over {} customers, run {run}",
-        args.events, args.customers
-    );
-    write_history(&context, &config.subject_prefix, &args).await?;
-    let last = log.last_position().await?;
-    if last != Position::new(args.events as u64) {
-        bail!("the stream holds {last} events, expected {}", args.events);
-    }
+    Ok(raw_read_rate(
+        "raw SqliteLog::follow read",
+        read,
+        None,
+        started.elapsed(),
+    ))
+}
 
-    let raw = raw_read(&context, &config.stream, args.events).await?;
+// ---------------------------------------------------------------------------------------------
+// What both backends measure the same way: catch-up and queries
+// ---------------------------------------------------------------------------------------------
 
-    let admin_options: PgConnectOptions = args.database_url.parse()?;
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(admin_options.clone())
-        .await?;
-    let database = format!("receivables_bench_{}", run.to_lowercase());
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&admin)
-        .await?;
-    let options = admin_options.clone().database(&database);
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options.clone())
-        .await?;
-    receivables_projections::MIGRATOR.run(&pool).await?;
-    let read: ReadPool = pool.clone().into();
-    let projector = Arc::new(Projector::new(Arc::clone(&log), read.clone()).await?);
+/// The projector catching up from its checkpoint (0) to `last`; prints and returns events/s.
+async fn catch_up<L: EventLog>(
+    log: Arc<L>,
+    read: &ReadPool,
+    last: Position,
+    events: usize,
+) -> anyhow::Result<f64> {
+    let projector = Arc::new(Projector::new(log, read.clone()).await?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let running = {
@@ -262,29 +342,33 @@ async fn main() -> anyhow::Result<()> {
                 .await
         })
     };
-    if !projector.wait_for(last, Duration::from_secs(3_600)).await {
-        bail!("the projector did not catch up within an hour");
+    if !projector.wait_for(last, CATCH_UP_TIMEOUT).await {
+        bail!("the projector did not catch up within {CATCH_UP_TIMEOUT:?}");
     }
     let elapsed = started.elapsed();
     let _ = stop.send(());
     running.await??;
-    let catch_up = args.events as f64 / elapsed.as_secs_f64();
+    let rate = events as f64 / elapsed.as_secs_f64();
     println!(
-        "projector catch-up               {catch_up:>9.0} events/s   ({} events in {:.1} s)",
-        args.events,
+        "projector catch-up               {rate:>9.0} events/s   ({events} events in {:.1} s)",
         elapsed.as_secs_f64()
     );
-    println!("ratio catch-up/raw read: {:.2}", catch_up / raw);
+    Ok(rate)
+}
 
-    let (open_items,): (i64,) = sqlx::query_as("SELECT count(*) FROM invoices")
-        .fetch_one(&pool)
-        .await?;
+/// Times the group aging report and the first page of the work queue, `args.reports` times each.
+async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
+    let (open_items,): (i64,) = on_engine!(read, pool => {
+        sqlx::query_as("SELECT count(*) FROM invoices")
+            .fetch_one(pool)
+            .await?
+    });
     let mut request = AgingRequest::new(NaiveDate::from_ymd_opt(2026, 6, 30).context("date")?);
     request.group_by = GroupBy::Group;
-    let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
     for _ in 0..args.reports {
         let begin = Instant::now();
-        let report = aging::report(&read, &request).await?;
+        let report = aging::report(read, &request).await?;
         latency.record(begin.elapsed().as_micros() as u64)?;
         if report.len() != 1 {
             bail!("expected one group line, got {}", report.len());
@@ -297,13 +381,13 @@ async fn main() -> anyhow::Result<()> {
         args.reports
     );
     // A page of the collector work queue (every customer is overdue here).
-    let mut queue_latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let mut queue_latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
     let queue = WorkQueueQuery::new(request.as_of)
         .with_page_size(WORK_QUEUE_PAGE)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for _ in 0..args.reports {
         let begin = Instant::now();
-        let page = work_queue::work_queue(&read, &queue).await?;
+        let page = work_queue::work_queue(read, &queue).await?;
         queue_latency.record(begin.elapsed().as_micros() as u64)?;
         if page.items.len() != WORK_QUEUE_PAGE as usize {
             bail!(
@@ -319,11 +403,80 @@ async fn main() -> anyhow::Result<()> {
         queue_latency.value_at_quantile(0.99) as f64 / 1000.0,
         args.reports
     );
-    let (url,) = (options.to_url_lossy().to_string(),);
+    Ok(())
+}
+
+/// Checks that the log holds the whole history; returns its last position.
+async fn check_written<L: EventLog>(log: &L, events: usize) -> anyhow::Result<Position> {
+    let last = log.last_position().await?;
+    if last != Position::new(events as u64) {
+        bail!("the log holds {last} events, expected {events}");
+    }
+    Ok(last)
+}
+
+/// After the raw read: catch-up, its ratio to the raw read, and the queries.
+async fn project_and_query<L: EventLog>(
+    log: Arc<L>,
+    read: &ReadPool,
+    last: Position,
+    raw: f64,
+    args: &Args,
+) -> anyhow::Result<()> {
+    let catch_up = catch_up(log, read, last, args.events).await?;
+    println!("ratio catch-up/raw read: {:.2}", catch_up / raw);
+    time_queries(read, args).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two backends
+// ---------------------------------------------------------------------------------------------
+
+/// A fresh stream on the NATS server and a fresh database on the PostgreSQL server.
+async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
+    let client = connect_nats(&args.nats_url, "receivables-projection-bench").await?;
+    let context = jetstream::new(client.clone());
+    let config = JetStreamConfig {
+        stream: format!("{run}_EVENTS"),
+        subject_prefix: format!("bench.{run}.events"),
+        invoice_numbers_bucket: format!("{run}_NUMBERS"),
+        ..JetStreamConfig::default()
+    };
+    let log = Arc::new(JetStreamLog::open(client, config.clone()).await?);
+    let history = JetStreamHistory {
+        context: context.clone(),
+        subject_prefix: config.subject_prefix.clone(),
+    };
+    write_history(&history, args).await?;
+    let last = check_written(log.as_ref(), args.events).await?;
+
+    let raw = jetstream_raw_read(&context, &config.stream, args.events).await?;
+
+    let admin_options: PgConnectOptions = args.database_url.parse()?;
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(admin_options.clone())
+        .await?;
+    let database = format!("receivables_bench_{}", run.to_lowercase());
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&admin)
+        .await?;
+    let options = admin_options.clone().database(&database);
+    let pool = PgPoolOptions::new()
+        .max_connections(READ_CONNECTIONS)
+        .connect_with(options.clone())
+        .await?;
+    receivables_projections::MIGRATOR.run(&pool).await?;
+    let read: ReadPool = pool.into();
+    let measured = project_and_query(log, &read, last, raw, args).await;
+    read.close().await;
     if args.keep {
-        println!("kept: stream {}, database {url}", config.stream);
+        println!(
+            "kept: stream {}, database {}",
+            config.stream,
+            options.to_url_lossy()
+        );
     } else {
-        pool.close().await;
         sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
             .execute(&admin)
             .await?;
@@ -336,5 +489,46 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    measured
+}
+
+/// A fresh SQLite log and read model in a temporary directory.
+async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<()> {
+    let scratch = Scratch::create(run, args.keep)?;
+    println!("  embedded backends in {}", scratch.path().display());
+    let log = Arc::new(SqliteLog::open(&scratch.join(EMBEDDED_LOG_FILE)).await?);
+    let measured = async {
+        write_history(log.as_ref(), args).await?;
+        let last = check_written(log.as_ref(), args.events).await?;
+        let raw = follow_raw_read(&log, args.events).await?;
+        let store = ReadStore::sqlite(scratch.join(EMBEDDED_READ_DIR))?;
+        let generation = store.live().await?;
+        let read = store.pool(generation, READ_CONNECTIONS).await?;
+        let measured = project_and_query(Arc::clone(&log), &read, last, raw, args).await;
+        read.close().await;
+        store.close().await;
+        measured
+    }
+    .await;
+    log.close().await?;
+    measured
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.customers == 0 || args.events < args.customers * 5 {
+        bail!("need at least five events per customer");
+    }
+    let run = format!("P{}", Utc::now().format("%Y%m%d%H%M%S"));
+    println!(
+        "projection-bench: backend {}, {} events over {} customers, run {run}",
+        value_name(&args.backend),
+        args.events,
+        args.customers
+    );
+    match args.backend {
+        Backend::JetstreamPostgres => on_jetstream_postgres(&args, &run).await,
+        Backend::Embedded => on_embedded(&args, &run).await,
+    }
 }

@@ -1,0 +1,10 @@
+//! Pieces the benchmarks of this crate share (`receivables-loadgen` and `projection-bench`).
+
+pub mod scratch;
+
+/// How a value of a command-line enum is spelled on the command line (`jetstream-postgres`).
+pub fn value_name(value: &impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(String::new, |possible| possible.get_name().to_owned())
+}
