@@ -43,14 +43,7 @@ async fn a_rebuild_while_queries_run_answers_the_same_and_switches_readers() {
                 "2026-04-01",
                 "2026-05-01",
             );
-            last = write
-                .issue_invoice(request)
-                .await
-                .unwrap()
-                .into_inner()
-                .receipt
-                .unwrap()
-                .position;
+            write.issue_invoice(request).await.unwrap();
         }
         // The payment is the customer's last event: the report below waits for it too.
         last = write
