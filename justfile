@@ -6,9 +6,17 @@ nats_url := env_var_or_default("RECEIVABLES_NATS_URL", "nats://127.0.0.1:4222")
 default:
     @just --list
 
-# Run every test (starts its own nats-server processes; see README for the current server).
+# Run every test (embedded ones always; starts its own nats-server processes and PostgreSQL databases).
 test:
     cargo build -p receivables && cargo test --workspace
+
+# The demo: the all-in-one service on a fresh temporary directory, loaded and serving on :50051.
+demo *ARGS:
+    cargo run --release -p receivables -- demo {{ARGS}}
+
+# Everything in one process on the embedded backends in ./receivables-data.
+serve *ARGS:
+    cargo run --release -p receivables -- serve {{ARGS}}
 
 # Format, lint and test, as CI does.
 ci:
