@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use receivables_api::pb;
 use receivables_api::pb::admin_service_server::AdminServiceServer;
 use receivables_api::pb::audit_service_server::AuditServiceServer;
 use receivables_api::pb::command_service_server::CommandServiceServer;
@@ -27,7 +26,7 @@ use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
 use crate::admin_service::AdminGrpc;
-use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats};
+use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats, reflection_service};
 use crate::audit_service::AuditGrpc;
 use crate::command_service::CommandGrpc;
 use crate::config::ServeArgs;
@@ -157,11 +156,7 @@ impl<L: EventLog> AllInOne<L> {
         health_reporter
             .set_serving::<QueryServiceServer<QueryGrpc<L>>>()
             .await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("cannot build the reflection service")?;
+        let reflection = reflection_service()?;
         let commands = CommandServiceServer::new(CommandGrpc::new(Arc::clone(&self.executor)))
             .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
         let queries = QueryServiceServer::new(QueryGrpc::new(self.read_models.live()))

@@ -24,6 +24,20 @@ use crate::execution::Executor;
 /// smaller; anything larger is refused by the transport before it is read.
 pub const GRPC_MESSAGE_BYTES_MAX: usize = 1024 * 1024;
 
+/// Server reflection for every service of the contract and for health, so that grpcurl and
+/// generated clients work unchanged; the same for every listener.
+pub fn reflection_service() -> anyhow::Result<
+    tonic_reflection::server::v1::ServerReflectionServer<
+        impl tonic_reflection::server::v1::ServerReflection,
+    >,
+> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("cannot build the reflection service")
+}
+
 /// Longest pause between reconnection attempts to NATS.
 const NATS_RECONNECT_DELAY_MAX: Duration = Duration::from_secs(1);
 
@@ -126,11 +140,7 @@ impl Application {
             .set_serving::<CommandServiceServer<CommandGrpc<JetStreamLog>>>()
             .await;
         let health = tokio::spawn(report_health(health_reporter.clone(), self.client.clone()));
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("cannot build the reflection service")?;
+        let reflection = reflection_service()?;
         let commands = CommandServiceServer::new(CommandGrpc::new(Arc::clone(&self.executor)))
             .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();

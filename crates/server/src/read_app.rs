@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use receivables_api::pb;
 use receivables_api::pb::admin_service_server::AdminServiceServer;
 use receivables_api::pb::audit_service_server::AuditServiceServer;
 use receivables_api::pb::query_service_server::QueryServiceServer;
@@ -18,7 +17,7 @@ use tonic::transport::server::TcpIncoming;
 use tracing::info;
 
 use crate::admin_service::AdminGrpc;
-use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats};
+use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats, reflection_service};
 use crate::audit_service::AuditGrpc;
 use crate::config::QueryServiceArgs;
 use crate::query_service::QueryGrpc;
@@ -74,11 +73,7 @@ impl ReadApplication {
         health_reporter
             .set_serving::<QueryServiceServer<QueryGrpc<JetStreamLog>>>()
             .await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("cannot build the reflection service")?;
+        let reflection = reflection_service()?;
         let queries = QueryServiceServer::new(QueryGrpc::new(self.read_models.live()))
             .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
         let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(&self.read_models)));
