@@ -4,6 +4,7 @@
 //! This crate does no I/O and has no async code: every decision is a pure function of the
 //! account's state, the command and a [`account::DecisionContext`] supplied by the caller.
 
+pub mod access;
 pub mod account;
 pub mod allocation;
 pub mod calendar;
