@@ -10,11 +10,13 @@ default:
 test:
     cargo build -p receivables && cargo test --workspace
 
-# The demo: the all-in-one service on a fresh temporary directory, loaded and serving on :50051.
+# The demo: the all-in-one service on a fresh temporary directory, loaded and serving on :50051
+# without TLS or tokens.
 demo *ARGS:
-    cargo run --release -p receivables -- demo {{ARGS}}
+    cargo run --release -p receivables -- demo --insecure {{ARGS}}
 
-# Everything in one process on the embedded backends in ./receivables-data.
+# Everything in one process on the embedded backends in ./receivables-data; give it
+# --tls-cert and --tls-key, or --insecure for development.
 serve *ARGS:
     cargo run --release -p receivables -- serve {{ARGS}}
 
@@ -22,9 +24,10 @@ serve *ARGS:
 ci:
     bash .ci/run
 
-# Run the command service against NATS at RECEIVABLES_NATS_URL (default 127.0.0.1:4222).
-serve-commands:
-    cargo run --release -p receivables -- serve-commands --nats-url {{nats_url}}
+# Run the command service against NATS at RECEIVABLES_NATS_URL (default 127.0.0.1:4222); give it
+# --tls-cert and --tls-key, or --insecure for development.
+serve-commands *ARGS:
+    cargo run --release -p receivables -- serve-commands --nats-url {{nats_url}} {{ARGS}}
 
 # Run NATS with JetStream in the foreground on 127.0.0.1:4222 with a store under target/.
 nats:
@@ -41,9 +44,10 @@ current-nats:
 bench-commands *ARGS:
     cargo run --release -p receivables-loadgen --bin receivables-loadgen -- --nats-url {{nats_url}} {{ARGS}}
 
-# Run the projector and the query service against NATS and PostgreSQL.
-serve-queries:
-    cargo run --release -p receivables -- serve-queries --nats-url {{nats_url}}
+# Run the projector and the query service against NATS and PostgreSQL; give it --tls-cert and
+# --tls-key, or --insecure for development.
+serve-queries *ARGS:
+    cargo run --release -p receivables -- serve-queries --nats-url {{nats_url}} {{ARGS}}
 
 # Benchmark projection catch-up, aging report and work queue; add `--backend embedded` for no servers (BENCHMARKS.md).
 bench-projections *ARGS:

@@ -27,6 +27,8 @@ use tonic::transport::Channel;
 
 pub use receivables_api::pb::Money;
 
+pub mod certificates;
+
 /// Whether a missing server must fail the test rather than skip it.
 pub fn servers_required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -820,10 +822,14 @@ pub struct TestAllInOne {
 impl TestAllInOne {
     /// Starts on `data`, on a free port.
     pub async fn start(data: &TestData) -> TestAllInOne {
-        let serving =
-            receivables::all_in_one::Serving::build(&data.args("127.0.0.1:0".parse().unwrap()))
-                .await
-                .expect("all-in-one service");
+        TestAllInOne::start_with(&data.args("127.0.0.1:0".parse().unwrap())).await
+    }
+
+    /// Starts with `args` (security settings included).
+    pub async fn start_with(args: &receivables::config::ServeArgs) -> TestAllInOne {
+        let serving = receivables::all_in_one::Serving::build(args)
+            .await
+            .expect("all-in-one service");
         let address = serving.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serving.run_until(async move {

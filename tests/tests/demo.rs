@@ -20,7 +20,14 @@ const TODAY: &str = "2026-11-20";
 fn demo_command(data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(receivables_binary());
     command
-        .args(["demo", "--scale", "small", "--listen", "127.0.0.1:0"])
+        .args([
+            "demo",
+            "--insecure",
+            "--scale",
+            "small",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .args(["--seed", &SEED.to_string(), "--today", TODAY])
         .arg("--data-dir")
         .arg(data_dir)

@@ -25,7 +25,12 @@ const KILL_AFTER_EVENTS: u64 = 600;
 async fn serve(data_dir: &Path) -> (Child, String) {
     let port = free_port();
     let child = Command::new(receivables_binary())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--insecure",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .arg("--data-dir")
         .arg(data_dir)
         .env_remove("RECEIVABLES_NATS_URL")

@@ -341,6 +341,7 @@ impl ProjectorProcess {
         let file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(binary)
             .arg("serve-queries")
+            .arg("--insecure")
             .arg("--listen")
             .arg(address.to_string())
             .arg("--nats-url")

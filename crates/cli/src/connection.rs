@@ -4,12 +4,16 @@
 //! The command and query services may run in one process (the all-in-one server) or apart (the
 //! split deployment); `--query-server` names the second when it is elsewhere.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use receivables_api::pb::audit_service_client::AuditServiceClient;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use crate::error::{CliError, root_cause};
 use crate::sheet::Format;
@@ -63,6 +67,88 @@ pub struct Connection {
         value_parser = clap::value_parser!(u64).range(1..=REQUEST_TIMEOUT_SECS_MAX)
     )]
     pub timeout_secs: u64,
+
+    /// Bearer token of the caller (from `receivables tokens create`); sent with every call.
+    #[arg(
+        long,
+        env = "RECEIVABLES_TOKEN",
+        hide_env_values = true,
+        global = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+
+    /// PEM certificate of the CA that signed the server's certificate (for `https://` servers
+    /// with a private CA; default: the public web roots).
+    #[arg(long, env = "RECEIVABLES_CA_CERT", global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// PEM certificate this client presents, for servers that require client certificates.
+    #[arg(
+        long,
+        env = "RECEIVABLES_CLIENT_CERT",
+        global = true,
+        value_name = "FILE",
+        requires = "client_key"
+    )]
+    pub client_cert: Option<PathBuf>,
+
+    /// PEM private key of --client-cert.
+    #[arg(
+        long,
+        env = "RECEIVABLES_CLIENT_KEY",
+        global = true,
+        value_name = "FILE",
+        requires = "client_cert"
+    )]
+    pub client_key: Option<PathBuf>,
+}
+
+/// A channel that sends the caller's bearer token with every call.
+pub type AuthChannel = InterceptedService<Channel, BearerToken>;
+
+/// Adds `authorization: Bearer <token>` to every call when a token was given.
+#[derive(Clone)]
+pub struct BearerToken(Option<MetadataValue<Ascii>>);
+
+impl BearerToken {
+    fn new(token: Option<&str>) -> Result<BearerToken, CliError> {
+        token
+            .map(|token| {
+                format!("Bearer {}", token.trim())
+                    .parse::<MetadataValue<Ascii>>()
+                    .map_err(|_| {
+                        CliError::Usage("the token holds characters a header cannot carry".into())
+                    })
+            })
+            .transpose()
+            .map(BearerToken)
+    }
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token itself.
+        f.write_str(if self.0.is_some() {
+            "BearerToken(<redacted>)"
+        } else {
+            "BearerToken(none)"
+        })
+    }
+}
+
+impl Interceptor for BearerToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
 }
 
 impl Connection {
@@ -73,7 +159,23 @@ impl Connection {
             query_server: None,
             format: Format::Table,
             timeout_secs: REQUEST_TIMEOUT_SECS_DEFAULT,
+            token: None,
+            ca_cert: None,
+            client_cert: None,
+            client_key: None,
         }
+    }
+
+    /// The same connection sending `token` with every call.
+    pub fn with_token(mut self, token: impl Into<String>) -> Connection {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The same connection trusting the CA in `ca_cert` for `https://` servers.
+    pub fn with_ca_cert(mut self, ca_cert: impl Into<PathBuf>) -> Connection {
+        self.ca_cert = Some(ca_cert.into());
+        self
     }
 
     /// The same connection printing in `format`.
@@ -132,25 +234,59 @@ impl Connection {
         })
     }
 
-    async fn channel(&self, address: &str) -> Result<Channel, CliError> {
+    async fn channel(&self, address: &str) -> Result<AuthChannel, CliError> {
         self.connect(address, Some(self.timeout())).await
     }
 
-    async fn connect(&self, address: &str, timeout: Option<Duration>) -> Result<Channel, CliError> {
+    async fn connect(
+        &self,
+        address: &str,
+        timeout: Option<Duration>,
+    ) -> Result<AuthChannel, CliError> {
+        let token = BearerToken::new(self.token.as_deref())?;
         let mut endpoint = Endpoint::from_shared(address.to_owned())
             .map_err(|e| CliError::Usage(format!("invalid server address {address:?}: {e}")))?
             .connect_timeout(CONNECT_TIMEOUT);
         if let Some(timeout) = timeout {
             endpoint = endpoint.timeout(timeout);
         }
-        endpoint
+        if address.starts_with("https://") {
+            endpoint = endpoint.tls_config(self.tls()?).map_err(|error| {
+                CliError::Usage(format!("cannot set up TLS: {}", root_cause(&error)))
+            })?;
+        } else if self.ca_cert.is_some() || self.client_cert.is_some() {
+            return Err(CliError::Usage(format!(
+                "--ca-cert and --client-cert need an https:// server address, not {address}"
+            )));
+        }
+        let channel = endpoint
             .connect()
             .await
             .map_err(|error| CliError::Unreachable {
                 address: address.to_owned(),
                 cause: root_cause(&error),
-            })
+            })?;
+        Ok(InterceptedService::new(channel, token))
     }
+
+    /// TLS settings from the flags: the private CA if given (else the public web roots), and
+    /// the client's own certificate if given.
+    fn tls(&self) -> Result<ClientTlsConfig, CliError> {
+        let mut tls = ClientTlsConfig::new();
+        match &self.ca_cert {
+            Some(path) => tls = tls.ca_certificate(Certificate::from_pem(read_pem(path)?)),
+            None => tls = tls.with_webpki_roots(),
+        }
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            tls = tls.identity(Identity::from_pem(read_pem(cert)?, read_pem(key)?));
+        }
+        Ok(tls)
+    }
+}
+
+fn read_pem(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path)
+        .map_err(|error| CliError::Usage(format!("cannot read {}: {error}", path.display())))
 }
 
 /// `host:port` becomes `http://host:port`; an address with a scheme is kept as given.
@@ -166,7 +302,7 @@ fn normalise(address: &str) -> String {
 /// A command-service client that knows its address (for error messages) and deadline.
 #[derive(Debug, Clone)]
 pub struct Commands {
-    pub client: CommandServiceClient<Channel>,
+    pub client: CommandServiceClient<AuthChannel>,
     pub address: String,
     timeout: Duration,
 }
@@ -174,7 +310,7 @@ pub struct Commands {
 /// A query-service client that knows its address (for error messages) and deadline.
 #[derive(Debug, Clone)]
 pub struct Queries {
-    pub client: QueryServiceClient<Channel>,
+    pub client: QueryServiceClient<AuthChannel>,
     pub address: String,
     timeout: Duration,
 }
@@ -182,7 +318,7 @@ pub struct Queries {
 /// An audit-service client that knows its address (for error messages).
 #[derive(Debug, Clone)]
 pub struct Audit {
-    pub client: AuditServiceClient<Channel>,
+    pub client: AuditServiceClient<AuthChannel>,
     pub address: String,
     timeout: Duration,
 }

@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use receivables_api::{pb, status};
+use receivables_domain::access::Action;
 use receivables_eventlog::EventLog;
 use tonic::{Code, Request, Response, Status};
 
+use crate::authorization::authorize;
 use crate::read_models::{ReadModels, RebuildError};
 
 /// How long a rebuild may take when the caller says nothing.
@@ -28,6 +30,7 @@ impl<L: EventLog> pb::admin_service_server::AdminService for AdminGrpc<L> {
         &self,
         request: Request<pb::RebuildReadModelRequest>,
     ) -> Result<Response<pb::RebuildReadModelResponse>, Status> {
+        authorize(&request, Action::Rebuild)?;
         let timeout = match request.get_ref().timeout_seconds {
             0 => REBUILD_TIMEOUT_DEFAULT,
             seconds => Duration::from_secs(u64::from(seconds)),

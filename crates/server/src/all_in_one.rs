@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use receivables_access::{SqliteTokenStore, TokenStore};
 use receivables_api::pb::admin_service_server::AdminServiceServer;
 use receivables_api::pb::audit_service_server::AuditServiceServer;
 use receivables_api::pb::command_service_server::CommandServiceServer;
@@ -26,16 +27,20 @@ use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
 use crate::admin_service::AdminGrpc;
-use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats, reflection_service};
+use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats, reflection_service, token_store};
 use crate::audit_service::AuditGrpc;
 use crate::command_service::CommandGrpc;
-use crate::config::ServeArgs;
+use crate::config::{ServeArgs, TOKENS_BUCKET_DEFAULT};
 use crate::execution::Executor;
 use crate::query_service::QueryGrpc;
 use crate::read_models::ReadModels;
+use crate::security::Security;
 
 /// The event log's file in the data directory.
 pub const EVENT_LOG_FILE: &str = "events.sqlite";
+
+/// The token store's file in the data directory.
+pub const TOKEN_STORE_FILE: &str = "access.sqlite";
 
 /// Every service on one listener, over one event log of type `L`.
 pub struct AllInOne<L> {
@@ -43,6 +48,7 @@ pub struct AllInOne<L> {
     log: Arc<L>,
     executor: Arc<Executor<L>>,
     read_models: Arc<ReadModels<L>>,
+    security: Security,
     shutdown_grace: Duration,
 }
 
@@ -75,18 +81,30 @@ impl Serving {
         Ok(match &args.nats_url {
             Some(url) => {
                 let client = connect_nats(url, "receivables-all-in-one").await?;
+                let security = Security::from_args(&args.security, || {
+                    token_store(client.clone(), TOKENS_BUCKET_DEFAULT, 1)
+                })
+                .await?;
                 let config = receivables_eventlog::jetstream::JetStreamConfig::default();
                 let log = JetStreamLog::open(client, config)
                     .await
                     .context("cannot open the event log")?;
-                Serving::JetStream(AllInOne::start(log, store, args).await?)
+                Serving::JetStream(AllInOne::start(log, store, security, args).await?)
             }
             None => {
+                let security = Security::from_args(&args.security, || async {
+                    let path = args.data_dir.join(TOKEN_STORE_FILE);
+                    let store = SqliteTokenStore::open(&path).await.with_context(|| {
+                        format!("cannot open the token store {}", path.display())
+                    })?;
+                    Ok(Arc::new(store) as Arc<dyn TokenStore>)
+                })
+                .await?;
                 let path = args.data_dir.join(EVENT_LOG_FILE);
                 let log = SqliteLog::open(&path)
                     .await
                     .with_context(|| format!("cannot open the event log {}", path.display()))?;
-                Serving::Embedded(AllInOne::start(log, store, args).await?)
+                Serving::Embedded(AllInOne::start(log, store, security, args).await?)
             }
         })
     }
@@ -116,7 +134,12 @@ impl Serving {
 }
 
 impl<L: EventLog> AllInOne<L> {
-    async fn start(log: L, store: ReadStore, args: &ServeArgs) -> anyhow::Result<Self> {
+    async fn start(
+        log: L,
+        store: ReadStore,
+        security: Security,
+        args: &ServeArgs,
+    ) -> anyhow::Result<Self> {
         let log = Arc::new(log);
         let executor = Arc::new(Executor::new(
             Arc::clone(&log),
@@ -133,6 +156,7 @@ impl<L: EventLog> AllInOne<L> {
             log,
             executor,
             read_models: Arc::new(read_models),
+            security,
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         })
     }
@@ -176,7 +200,9 @@ impl<L: EventLog> AllInOne<L> {
             let _ = stopping_tx.send(());
         };
         info!(%address, "receivables listening (commands, queries, admin, audit)");
-        let server = tonic::transport::Server::builder()
+        let server = self
+            .security
+            .server()?
             .add_service(health_service)
             .add_service(reflection)
             .add_service(commands)

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use receivables_access::{KvTokenConfig, KvTokenStore, TokenStore};
 use receivables_api::pb;
 use receivables_api::pb::command_service_server::CommandServiceServer;
 use receivables_eventlog::jetstream::JetStreamLog;
@@ -19,6 +20,7 @@ use tracing::{info, warn};
 use crate::command_service::CommandGrpc;
 use crate::config::CommandServiceArgs;
 use crate::execution::Executor;
+use crate::security::Security;
 
 /// Largest gRPC message accepted, in bytes. A command with every field at its limit is far
 /// smaller; anything larger is refused by the transport before it is read.
@@ -45,6 +47,7 @@ pub struct Application {
     listener: TcpListener,
     executor: Arc<Executor<JetStreamLog>>,
     client: async_nats::Client,
+    security: Security,
     shutdown_grace: Duration,
 }
 
@@ -69,6 +72,23 @@ pub async fn connect_nats(url: &str, name: &str) -> anyhow::Result<async_nats::C
         .connect(url)
         .await
         .with_context(|| format!("cannot connect to NATS at {url}"))
+}
+
+/// The token store in a key-value bucket of the NATS server the service uses (created if
+/// missing), shared by every process that serves.
+pub async fn token_store(
+    client: async_nats::Client,
+    bucket: &str,
+    replicas: usize,
+) -> anyhow::Result<Arc<dyn TokenStore>> {
+    let config = KvTokenConfig {
+        replicas,
+        ..KvTokenConfig::with_bucket(bucket)
+    };
+    let store = KvTokenStore::open(client, config)
+        .await
+        .with_context(|| format!("cannot open the token bucket {bucket}"))?;
+    Ok(Arc::new(store))
 }
 
 /// How often the health status follows the NATS connection.
@@ -113,6 +133,10 @@ impl Application {
             "event log ready"
         );
         let executor = Arc::new(Executor::new(Arc::new(log), args.account_cache_customers));
+        let security = Security::from_args(&args.security, || {
+            token_store(client.clone(), &args.tokens_bucket, args.replicas)
+        })
+        .await?;
         let listener = TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -120,6 +144,7 @@ impl Application {
             listener,
             executor,
             client,
+            security,
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         })
     }
@@ -155,7 +180,9 @@ impl Application {
             let _ = stopping_tx.send(());
         };
         info!(%address, "command service listening");
-        let server = tonic::transport::Server::builder()
+        let server = self
+            .security
+            .server()?
             .add_service(health_service)
             .add_service(reflection)
             .add_service(commands)

@@ -1,5 +1,5 @@
 //! The gRPC `AuditService`: replaying the log, verifying its hash chain, and reports as they
-//! were known at a past moment. Reserved for the auditor role once authentication exists.
+//! were known at a past moment; for the auditor role only.
 //!
 //! This file only routes the calls: replaying and verifying are in [`crate::replay`], the
 //! point-in-time reports in [`crate::point_in_time`].
@@ -7,9 +7,11 @@
 use std::sync::Arc;
 
 use receivables_api::pb;
+use receivables_domain::access::Action;
 use receivables_eventlog::EventLog;
 use tonic::{Request, Response, Status};
 
+use crate::authorization::authorize;
 use crate::{point_in_time, replay};
 
 pub struct AuditGrpc<L> {
@@ -31,6 +33,7 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
         &self,
         request: Request<pb::ReplayEventsRequest>,
     ) -> Result<Response<Self::ReplayEventsStream>, Status> {
+        authorize(&request, Action::Audit)?;
         replay::replay_events(Arc::clone(&self.log), request.into_inner())
             .await
             .map(Response::new)
@@ -40,6 +43,7 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
         &self,
         request: Request<pb::VerifyLogRequest>,
     ) -> Result<Response<Self::VerifyLogStream>, Status> {
+        authorize(&request, Action::Audit)?;
         replay::verify_log(Arc::clone(&self.log), request.into_inner())
             .await
             .map(Response::new)
@@ -49,6 +53,7 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
         &self,
         request: Request<pb::GetAgingReportAsKnownRequest>,
     ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
+        authorize(&request, Action::Audit)?;
         point_in_time::aging(self.log.as_ref(), request.into_inner())
             .await
             .map(Response::new)
@@ -58,6 +63,7 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
         &self,
         request: Request<pb::ListExposuresAsKnownRequest>,
     ) -> Result<Response<pb::ListExposuresResponse>, Status> {
+        authorize(&request, Action::Audit)?;
         point_in_time::exposures(self.log.as_ref(), request.into_inner())
             .await
             .map(Response::new)
@@ -67,6 +73,7 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
         &self,
         request: Request<pb::GetWorkQueueAsKnownRequest>,
     ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
+        authorize(&request, Action::Audit)?;
         point_in_time::work_queue(self.log.as_ref(), request.into_inner())
             .await
             .map(Response::new)

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use receivables_api::pb::command_service_server::CommandService;
 use receivables_api::requests::{self, Addressed};
 use receivables_api::{pb, responses, status};
+use receivables_domain::access::Action;
 use receivables_domain::{Principal, RecordedEvent, Refusal};
 use receivables_eventlog::EventLog;
 use tonic::{Code, Request, Response, Status};
 use tracing::{Instrument, field, info_span, warn};
 
+use crate::authorization::{authorize, authorize_post};
 use crate::execution::{ExecutionError, Executor};
 
 pub struct CommandGrpc<L> {
@@ -27,6 +29,7 @@ impl<L: EventLog> CommandGrpc<L> {
         &self,
         kind: &'static str,
         request: Request<Req>,
+        principal: Principal,
         read: impl FnOnce(&Req) -> Result<Addressed, Refusal>,
         reply: impl FnOnce(&RecordedEvent, bool) -> Option<Resp>,
     ) -> Result<Response<Resp>, Status> {
@@ -34,12 +37,11 @@ impl<L: EventLog> CommandGrpc<L> {
             warn!(command = kind, %refusal, "request refused");
             status::refusal(&refusal)
         })?;
-        // Authentication comes with a later version; until then every caller is anonymous.
-        let principal = Principal::anonymous();
         let span = info_span!(
             "command",
             command = kind,
             command_id = %addressed.command.id,
+            principal = principal.as_str(),
             customer_id = %addressed.customer_id,
             position = field::Empty,
         );
@@ -101,9 +103,11 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         &self,
         request: Request<pb::IssueInvoiceRequest>,
     ) -> Result<Response<pb::IssueInvoiceResponse>, Status> {
+        let principal = authorize_post(&request, &request.get_ref().subsidiary_id)?;
         self.handle(
             "IssueInvoice",
             request,
+            principal,
             requests::issue_invoice,
             responses::issue_invoice,
         )
@@ -114,9 +118,11 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         &self,
         request: Request<pb::RecordPaymentRequest>,
     ) -> Result<Response<pb::RecordPaymentResponse>, Status> {
+        let principal = authorize_post(&request, &request.get_ref().subsidiary_id)?;
         self.handle(
             "RecordPayment",
             request,
+            principal,
             requests::record_payment,
             responses::record_payment,
         )
@@ -127,9 +133,11 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         &self,
         request: Request<pb::ChangeCreditLimitRequest>,
     ) -> Result<Response<pb::ChangeCreditLimitResponse>, Status> {
+        let principal = authorize(&request, Action::ChangeCreditLimit)?;
         self.handle(
             "ChangeCreditLimit",
             request,
+            principal,
             requests::change_credit_limit,
             responses::change_credit_limit,
         )
@@ -140,9 +148,11 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         &self,
         request: Request<pb::RecordPromiseToPayRequest>,
     ) -> Result<Response<pb::RecordPromiseToPayResponse>, Status> {
+        let principal = authorize_post(&request, &request.get_ref().subsidiary_id)?;
         self.handle(
             "RecordPromiseToPay",
             request,
+            principal,
             requests::record_promise_to_pay,
             responses::record_promise_to_pay,
         )
@@ -153,6 +163,7 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         &self,
         request: Request<pb::GetAccountRequest>,
     ) -> Result<Response<pb::GetAccountResponse>, Status> {
+        authorize(&request, Action::ReadGroup)?;
         let customer = requests::customer_id(&request.get_ref().customer_id)
             .map_err(|refusal| status::refusal(&refusal))?;
         let account = self

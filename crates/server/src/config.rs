@@ -41,10 +41,63 @@ pub enum CliCommand {
     ServeCommands(CommandServiceArgs),
     /// Run the projector and the query service (the read side) against NATS and PostgreSQL.
     ServeQueries(QueryServiceArgs),
+    /// Issue, list and revoke bearer tokens in the service's token store.
+    Tokens(crate::tokens::TokensArgs),
     /// The command-line client: posting, reports, CSV import.
     #[command(flatten)]
     Client(receivables_cli::ClientCommand),
 }
+
+/// How a listener is secured: TLS with rustls and bearer tokens, or (asked for explicitly)
+/// neither.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SecurityArgs {
+    /// PEM certificate chain of this server; with --tls-key every call is served over TLS.
+    #[arg(
+        long,
+        env = "RECEIVABLES_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "RECEIVABLES_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM certificate(s) of the CA that signs client certificates: every client must then
+    /// present a certificate signed by it, besides its token.
+    #[arg(
+        long,
+        env = "RECEIVABLES_TLS_CLIENT_CA",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// Serve without TLS and without tokens: anyone who can reach the port may do anything.
+    /// For development, tests and demos on one machine only; a warning says so at start-up.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key", "tls_client_ca"])]
+    pub insecure: bool,
+}
+
+impl SecurityArgs {
+    /// No TLS and no tokens (tests, benchmarks, the demo).
+    pub fn insecure() -> SecurityArgs {
+        SecurityArgs {
+            insecure: true,
+            ..SecurityArgs::default()
+        }
+    }
+}
+
+/// The key-value bucket of the token store on a NATS server.
+pub const TOKENS_BUCKET_DEFAULT: &str = "RECEIVABLES_TOKENS";
 
 /// Where the embedded backends keep their files unless told otherwise.
 pub const DATA_DIR_DEFAULT: &str = "receivables-data";
@@ -82,10 +135,14 @@ pub struct ServeArgs {
     /// How long in-flight calls may take to finish at shutdown, in seconds.
     #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+
+    #[command(flatten, next_help_heading = "Security")]
+    pub security: SecurityArgs,
 }
 
 impl ServeArgs {
-    /// Embedded backends in `data_dir`, listening on `listen`, every other setting default.
+    /// Embedded backends in `data_dir`, listening on `listen`, without TLS or tokens, every
+    /// other setting default.
     pub fn embedded(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         ServeArgs {
             listen,
@@ -95,6 +152,7 @@ impl ServeArgs {
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
             database_max_connections: READ_CONNECTIONS_DEFAULT,
             shutdown_grace_secs: 30,
+            security: SecurityArgs::insecure(),
         }
     }
 }
@@ -134,6 +192,11 @@ pub struct DemoArgs {
     /// The business date the data set ends on (YYYY-MM-DD); default: today.
     #[arg(long)]
     pub today: Option<chrono::NaiveDate>,
+
+    /// Required: the demo serves without TLS and without tokens, so that anyone who can reach
+    /// the port may do anything; this flag says you know.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -181,6 +244,13 @@ pub struct QueryServiceArgs {
     /// Most connections to the read-model database.
     #[arg(long, env = "RECEIVABLES_DATABASE_MAX_CONNECTIONS", default_value_t = READ_CONNECTIONS_DEFAULT)]
     pub database_max_connections: u32,
+
+    /// Key-value bucket of the token store (created if missing).
+    #[arg(long, env = "RECEIVABLES_TOKENS_BUCKET", default_value = TOKENS_BUCKET_DEFAULT)]
+    pub tokens_bucket: String,
+
+    #[command(flatten, next_help_heading = "Security")]
+    pub security: SecurityArgs,
 }
 
 impl QueryServiceArgs {
@@ -198,6 +268,8 @@ impl QueryServiceArgs {
             invoice_numbers_bucket: defaults.invoice_numbers_bucket,
             database_url: database_url.into(),
             database_max_connections: READ_CONNECTIONS_DEFAULT,
+            tokens_bucket: TOKENS_BUCKET_DEFAULT.to_owned(),
+            security: SecurityArgs::insecure(),
         }
     }
 
@@ -264,10 +336,18 @@ pub struct CommandServiceArgs {
     /// How long in-flight commands may take to finish at shutdown, in seconds.
     #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+
+    /// Key-value bucket of the token store (created if missing).
+    #[arg(long, env = "RECEIVABLES_TOKENS_BUCKET", default_value = TOKENS_BUCKET_DEFAULT)]
+    pub tokens_bucket: String,
+
+    #[command(flatten, next_help_heading = "Security")]
+    pub security: SecurityArgs,
 }
 
 impl CommandServiceArgs {
-    /// Arguments with every default, listening on `listen` and talking to `nats_url`.
+    /// Arguments with every default, listening on `listen` and talking to `nats_url`, without
+    /// TLS or tokens.
     pub fn new(listen: SocketAddr, nats_url: impl Into<String>) -> Self {
         let defaults = JetStreamConfig::default();
         CommandServiceArgs {
@@ -282,6 +362,8 @@ impl CommandServiceArgs {
                 .unwrap_or(5_000),
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
             shutdown_grace_secs: 30,
+            tokens_bucket: TOKENS_BUCKET_DEFAULT.to_owned(),
+            security: SecurityArgs::insecure(),
         }
     }
 

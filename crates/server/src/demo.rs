@@ -29,6 +29,14 @@ pub async fn run(
     args: &DemoArgs,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    if !args.insecure {
+        bail!(
+            "the demo serves without TLS and without tokens, so that anyone who can reach {} \
+             may do anything; start it with --insecure to say you know (or run `receivables \
+             serve` with --tls-cert and --tls-key and post with tokens)",
+            args.listen
+        );
+    }
     // A temporary directory is removed when `_temporary` drops, after the service stopped.
     let (data_dir, _temporary) = match &args.data_dir {
         Some(directory) => {

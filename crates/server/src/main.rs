@@ -26,6 +26,18 @@ async fn main() -> anyhow::Result<ExitCode> {
             },
         );
     }
+    if let CliCommand::Tokens(args) = &cli.command {
+        // Like a client: what was asked for, or one line when it fails.
+        telemetry::init(cli.log_format, "warn");
+        let mut out = std::io::stdout();
+        return Ok(match receivables::tokens::run(args, &mut out).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        });
+    }
     let default_filter = match cli.command {
         CliCommand::Demo(_) => "warn",
         _ => "info",
@@ -51,8 +63,8 @@ async fn main() -> anyhow::Result<ExitCode> {
             let app = ReadApplication::build(&args).await?;
             app.run_until(shutdown).await?;
         }
-        // Answered before logging was set up.
-        CliCommand::Client(_) => {}
+        // Answered before.
+        CliCommand::Client(_) | CliCommand::Tokens(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use receivables_api::{pb, responses, status};
+use receivables_domain::access::Action;
 use receivables_domain::calendar::parse_business_date;
 use receivables_domain::ids::PersonName;
 use receivables_domain::refusal::FieldViolation;
@@ -21,6 +22,7 @@ use receivables_projections::{ProjectionError, ReadPool};
 use rust_decimal::Decimal;
 use tokio::sync::watch;
 
+use crate::authorization::{authorize, authorize_read};
 use crate::read_models::ReadSide;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
@@ -489,6 +491,14 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         &self,
         request: Request<pb::GetAgingReportRequest>,
     ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
+        authorize_read(
+            &request,
+            request
+                .get_ref()
+                .scope
+                .as_ref()
+                .map_or("", |scope| scope.subsidiary_id.as_str()),
+        )?;
         let (metadata, _, message) = request.into_parts();
         let query = aging_query(&message).map_err(refused)?;
         let (side, position) = self.ready(&metadata, message.min_position).await?;
@@ -501,6 +511,14 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         &self,
         request: Request<pb::ListOpenItemsRequest>,
     ) -> Result<Response<pb::ListOpenItemsResponse>, Status> {
+        authorize_read(
+            &request,
+            request
+                .get_ref()
+                .scope
+                .as_ref()
+                .map_or("", |scope| scope.subsidiary_id.as_str()),
+        )?;
         let (metadata, _, message) = request.into_parts();
         let mut violations = Vec::new();
         let Some(aging) = aging_request(message.scope.as_ref(), "scope", &mut violations) else {
@@ -561,6 +579,7 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         &self,
         request: Request<pb::GetExposureRequest>,
     ) -> Result<Response<pb::GetExposureResponse>, Status> {
+        authorize(&request, Action::ReadGroup)?;
         let (metadata, _, message) = request.into_parts();
         let mut violations = Vec::new();
         let customer = checked(
@@ -593,6 +612,7 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         &self,
         request: Request<pb::ListExposuresRequest>,
     ) -> Result<Response<pb::ListExposuresResponse>, Status> {
+        authorize(&request, Action::ReadGroup)?;
         let (metadata, _, message) = request.into_parts();
         let query = exposures_query(&message).map_err(refused)?;
         let (side, position) = self.ready(&metadata, message.min_position).await?;
@@ -605,6 +625,7 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         &self,
         request: Request<pb::GetWorkQueueRequest>,
     ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
+        authorize(&request, Action::ReadGroup)?;
         let (metadata, _, message) = request.into_parts();
         let query = work_queue_query(&message).map_err(refused)?;
         let (side, position) = self.ready(&metadata, message.min_position).await?;
@@ -617,6 +638,7 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         &self,
         request: Request<pb::ListPromisesRequest>,
     ) -> Result<Response<pb::ListPromisesResponse>, Status> {
+        authorize(&request, Action::ReadGroup)?;
         let (metadata, _, message) = request.into_parts();
         let mut violations = Vec::new();
         let customer = checked(

@@ -17,16 +17,22 @@ use tonic::transport::server::TcpIncoming;
 use tracing::info;
 
 use crate::admin_service::AdminGrpc;
-use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats, reflection_service};
+use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats, reflection_service, token_store};
 use crate::audit_service::AuditGrpc;
 use crate::config::QueryServiceArgs;
 use crate::query_service::QueryGrpc;
 use crate::read_models::ReadModels;
+use crate::security::Security;
+
+/// Replicas of the token bucket when the query service is the first to create it; the command
+/// service, which knows the deployment's replica count, normally creates it first.
+const TOKENS_REPLICAS_READ_SIDE: usize = 1;
 
 pub struct ReadApplication {
     listener: TcpListener,
     log: Arc<JetStreamLog>,
     read_models: Arc<ReadModels<JetStreamLog>>,
+    security: Security,
 }
 
 impl ReadApplication {
@@ -34,6 +40,14 @@ impl ReadApplication {
     /// date), starts its projector and binds the listener.
     pub async fn build(args: &QueryServiceArgs) -> anyhow::Result<Self> {
         let client = connect_nats(&args.nats_url, "receivables-query-service").await?;
+        let security = Security::from_args(&args.security, || {
+            token_store(
+                client.clone(),
+                &args.tokens_bucket,
+                TOKENS_REPLICAS_READ_SIDE,
+            )
+        })
+        .await?;
         let log = JetStreamLog::attach(client, args.jetstream())
             .await
             .context("cannot attach to the event log")?;
@@ -55,6 +69,7 @@ impl ReadApplication {
             listener,
             log,
             read_models: Arc::new(read_models),
+            security,
         })
     }
 
@@ -79,7 +94,9 @@ impl ReadApplication {
         let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(&self.read_models)));
         let audit = AuditServiceServer::new(AuditGrpc::new(Arc::clone(&self.log)));
         info!(%address, "query service listening");
-        let result = tonic::transport::Server::builder()
+        let result = self
+            .security
+            .server()?
             .add_service(health_service)
             .add_service(reflection)
             .add_service(queries)

@@ -1,0 +1,181 @@
+//! `receivables tokens`: issuing, listing and revoking bearer tokens, working on the token store
+//! directly (the data directory's `access.sqlite`, or the token bucket on NATS).
+//!
+//! This is the operator's tool on the machine that runs the service: whoever can open the store
+//! can issue an admin token, exactly as whoever can open the event log can read it. A token is
+//! printed once, alone on standard output (so that a script can capture it); only its hash is
+//! stored. A revocation is seen by the service on the next call that presents the token.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Days, Utc};
+use clap::{Args, Subcommand};
+use receivables_access::{
+    SqliteTokenStore, TokenId, TokenLabel, TokenRecord, TokenStatus, TokenStore, issue,
+};
+use receivables_domain::Principal;
+use receivables_domain::access::Role;
+
+use crate::all_in_one::TOKEN_STORE_FILE;
+use crate::app::{connect_nats, token_store};
+use crate::config::{DATA_DIR_DEFAULT, TOKENS_BUCKET_DEFAULT};
+
+/// Longest lifetime `--expires-in-days` accepts (ten years).
+pub const TOKEN_LIFETIME_DAYS_MAX: u64 = 3_650;
+
+/// Recorded as the issuer of tokens made with this command.
+pub const LOCAL_ADMIN: &str = "local-admin";
+
+/// Replicas of the token bucket if this command is the first to create it.
+const TOKENS_REPLICAS_DEFAULT: usize = 1;
+
+#[derive(Debug, Clone, Args)]
+pub struct TokensArgs {
+    #[command(subcommand)]
+    pub command: TokensCommand,
+
+    /// Data directory of `receivables serve` whose token store to use.
+    #[arg(long, env = "RECEIVABLES_DATA_DIR", default_value = DATA_DIR_DEFAULT, global = true)]
+    pub data_dir: PathBuf,
+
+    /// Use the token bucket on this NATS server instead (the split deployment, or `serve
+    /// --nats-url`).
+    #[arg(long, env = "RECEIVABLES_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
+
+    /// Key-value bucket of the token store on NATS.
+    #[arg(long, env = "RECEIVABLES_TOKENS_BUCKET", default_value = TOKENS_BUCKET_DEFAULT, global = true)]
+    pub tokens_bucket: String,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokensCommand {
+    /// Issue a token and print it once.
+    Create {
+        /// subsidiary, credit, reporting, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// The subsidiary a `subsidiary` token posts and reads for (that role only).
+        #[arg(long)]
+        subsidiary: Option<String>,
+        /// Who or what the token is for, e.g. "SUB-1 ERP connector".
+        #[arg(long)]
+        label: String,
+        /// Days until the token is refused; default: it does not expire.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=TOKEN_LIFETIME_DAYS_MAX))]
+        expires_in_days: Option<u64>,
+    },
+    /// List every token (never their secrets).
+    List,
+    /// Revoke a token; the service refuses it from the next call on.
+    Revoke {
+        /// The token's id (the 16 hex digits after `rcv_`).
+        id: String,
+    },
+}
+
+/// Runs a tokens command, printing to `out`.
+pub async fn run(args: &TokensArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    let store = open(args).await?;
+    let now = Utc::now();
+    match &args.command {
+        TokensCommand::Create {
+            role,
+            subsidiary,
+            label,
+            expires_in_days,
+        } => {
+            let role = Role::parse(role, subsidiary.as_deref())?;
+            let label = TokenLabel::parse(label)?;
+            let expires_at = expires_in_days
+                .map(|days| now.checked_add_days(Days::new(days)))
+                .map(|at| at.context("the expiry is out of range"))
+                .transpose()?;
+            let created_by = Principal::parse(LOCAL_ADMIN)?;
+            let (bearer, record) = issue(role, label, expires_at, created_by, now)?;
+            store.insert(&record).await?;
+            eprintln!(
+                "token {} for {} ({}){}; it is shown once, keep it now:",
+                record.id.as_str(),
+                record.role,
+                record.label,
+                expiry(record.expires_at)
+            );
+            writeln!(out, "{}", bearer.expose())?;
+        }
+        TokensCommand::List => {
+            let records = store.list().await?;
+            writeln!(
+                out,
+                "{:<16}  {:<22}  {:<20}  {:<20}  {:<20}  LABEL",
+                "ID", "ROLE", "CREATED", "EXPIRES", "STATUS"
+            )?;
+            for record in records {
+                writeln!(out, "{}", line(&record, now))?;
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            let id = TokenId::parse(id)?;
+            match store.revoke(&id, now).await? {
+                Some(record) => {
+                    let at = record.revoked_at.unwrap_or(now);
+                    writeln!(out, "token {} revoked at {}", id.as_str(), stamp(at))?;
+                }
+                None => bail!("there is no token {}", id.as_str()),
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn open(args: &TokensArgs) -> anyhow::Result<Arc<dyn TokenStore>> {
+    match &args.nats_url {
+        Some(url) => {
+            let client = connect_nats(url, "receivables-tokens").await?;
+            token_store(client, &args.tokens_bucket, TOKENS_REPLICAS_DEFAULT).await
+        }
+        None => {
+            std::fs::create_dir_all(&args.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data directory {}",
+                    args.data_dir.display()
+                )
+            })?;
+            let path = args.data_dir.join(TOKEN_STORE_FILE);
+            let store = SqliteTokenStore::open(&path)
+                .await
+                .with_context(|| format!("cannot open the token store {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+fn expiry(at: Option<DateTime<Utc>>) -> String {
+    at.map_or(", no expiry".to_owned(), |at| {
+        format!(", expires {}", stamp(at))
+    })
+}
+
+fn line(record: &TokenRecord, now: DateTime<Utc>) -> String {
+    let status = match record.status(now) {
+        TokenStatus::Active => "active".to_owned(),
+        TokenStatus::Expired { .. } => "expired".to_owned(),
+        TokenStatus::Revoked { at } => format!("revoked {}", stamp(at)),
+    };
+    format!(
+        "{:<16}  {:<22}  {:<20}  {:<20}  {:<20}  {}",
+        record.id.as_str(),
+        record.role.to_string(),
+        stamp(record.created_at),
+        record.expires_at.map_or("-".to_owned(), stamp),
+        status,
+        record.label
+    )
+}

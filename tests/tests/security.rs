@@ -1,0 +1,984 @@
+//! Security over real gRPC, with real tokens in the real token store and TLS with a private CA:
+//! every role against every RPC, revoked and expired tokens, where a token's secret may and may
+//! not appear, TLS with and without client certificates, and ids crafted to escape their
+//! subject. The all-in-one service runs on the embedded backends; the policy is the same on
+//! every listener (the split services build theirs from the same parts).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use receivables_access::{SqliteTokenStore, TokenLabel, TokenStore, issue};
+use receivables_api::pb;
+use receivables_api::pb::admin_service_client::AdminServiceClient;
+use receivables_api::pb::audit_service_client::AuditServiceClient;
+use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_api::pb::query_service_client::QueryServiceClient;
+use receivables_domain::Principal;
+use receivables_domain::SubsidiaryId;
+use receivables_domain::access::Role;
+use receivables_tests::certificates::TestPki;
+use receivables_tests::{
+    TestAllInOne, credit_limit, invoice, payment, promise, receivables_binary,
+};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tonic::{Code, Request, Status};
+
+const SUB: &str = "SUB-1";
+const OTHER_SUB: &str = "SUB-2";
+const CUSTOMER: &str = "ACME";
+const AS_OF: &str = "2026-03-31";
+
+/// An all-in-one service over TLS with tokens, its data directory and PKI.
+struct Secured {
+    _directory: tempfile::TempDir,
+    pki: TestPki,
+    service: TestAllInOne,
+    store: SqliteTokenStore,
+}
+
+impl Secured {
+    /// Starts over TLS; with `client_certificates`, clients must present one signed by the CA.
+    async fn start(client_certificates: bool) -> Secured {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let pki = TestPki::create(directory.path());
+        let data = directory.path().join("data");
+        let mut args = receivables::config::ServeArgs::embedded(
+            "127.0.0.1:0".parse().expect("address"),
+            &data,
+        );
+        args.security = receivables::config::SecurityArgs {
+            tls_cert: Some(pki.server_cert.clone()),
+            tls_key: Some(pki.server_key.clone()),
+            tls_client_ca: client_certificates.then(|| pki.ca_cert.clone()),
+            insecure: false,
+        };
+        let service = TestAllInOne::start_with(&args).await;
+        // A second handle on the same file, as `receivables tokens` opens it.
+        let store = SqliteTokenStore::open(&data.join(receivables::all_in_one::TOKEN_STORE_FILE))
+            .await
+            .expect("token store");
+        Secured {
+            _directory: directory,
+            pki,
+            service,
+            store,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://localhost:{}", self.service.address.port())
+    }
+
+    /// Issues a token for `role` in the service's store; returns it and its principal.
+    async fn token(&self, role: Role) -> (String, Principal) {
+        let (bearer, record) = issue(
+            role,
+            TokenLabel::parse("security test").expect("label"),
+            None,
+            Principal::parse("local-admin").expect("principal"),
+            Utc::now(),
+        )
+        .expect("token");
+        self.store.insert(&record).await.expect("stored token");
+        (bearer.expose().to_owned(), record.id.principal())
+    }
+
+    /// A channel trusting the test CA, with the client certificate if asked.
+    async fn channel(&self, client_certificate: bool) -> Result<Channel, tonic::transport::Error> {
+        let mut tls =
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(&self.pki.ca_cert)));
+        if client_certificate {
+            tls = tls.identity(Identity::from_pem(
+                read(&self.pki.client_cert),
+                read(&self.pki.client_key),
+            ));
+        }
+        connect(&self.url(), tls).await
+    }
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).expect("PEM file")
+}
+
+async fn connect(url: &str, tls: ClientTlsConfig) -> Result<Channel, tonic::transport::Error> {
+    Channel::from_shared(url.to_owned())
+        .expect("URL")
+        .tls_config(tls)?
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+}
+
+/// `message` with `authorization: Bearer <token>` (or the raw header given).
+fn authorized<T>(message: T, header: Option<&str>) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Some(header) = header {
+        request
+            .metadata_mut()
+            .insert("authorization", header.parse().expect("header value"));
+    }
+    request
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// The clients of every service on one channel.
+#[derive(Clone)]
+struct Clients {
+    commands: CommandServiceClient<Channel>,
+    queries: QueryServiceClient<Channel>,
+    audit: AuditServiceClient<Channel>,
+    admin: AdminServiceClient<Channel>,
+}
+
+impl Clients {
+    fn on(channel: Channel) -> Clients {
+        Clients {
+            commands: CommandServiceClient::new(channel.clone()),
+            queries: QueryServiceClient::new(channel.clone()),
+            audit: AuditServiceClient::new(channel.clone()),
+            admin: AdminServiceClient::new(channel),
+        }
+    }
+}
+
+fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
+    Some(pb::AgingScope {
+        as_of: AS_OF.to_owned(),
+        subsidiary_id: subsidiary.to_owned(),
+        ..pb::AgingScope::default()
+    })
+}
+
+/// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
+/// answer is checked to be a success: the requests are valid), else the status.
+const RPCS: [&str; 19] = [
+    "IssueInvoice(SUB-1)",
+    "RecordPayment(SUB-1)",
+    "RecordPromiseToPay(SUB-1)",
+    "ChangeCreditLimit",
+    "GetAccount",
+    "GetAgingReport(SUB-1)",
+    "GetAgingReport(all)",
+    "ListOpenItems(SUB-1)",
+    "ListOpenItems(SUB-2)",
+    "GetExposure",
+    "ListExposures",
+    "GetWorkQueue",
+    "ListPromises",
+    "ReplayEvents",
+    "VerifyLog",
+    "GetAgingReportAsKnown",
+    "ListExposuresAsKnown",
+    "GetWorkQueueAsKnown",
+    "RebuildReadModel",
+];
+
+async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> Result<(), Status> {
+    let mut c = clients.clone();
+    let number = format!("INV-M{n:04}");
+    let known_at = Some(prost_types::Timestamp {
+        seconds: Utc::now().timestamp(),
+        nanos: 0,
+    });
+    match rpc {
+        "IssueInvoice(SUB-1)" => c
+            .commands
+            .issue_invoice(authorized(
+                invoice(CUSTOMER, SUB, &number, "10", "2026-03-01", "2026-03-31"),
+                header,
+            ))
+            .await
+            .map(drop),
+        "RecordPayment(SUB-1)" => c
+            .commands
+            .record_payment(authorized(
+                payment(CUSTOMER, SUB, "1", "2026-03-02"),
+                header,
+            ))
+            .await
+            .map(drop),
+        "RecordPromiseToPay(SUB-1)" => c
+            .commands
+            .record_promise_to_pay(authorized(
+                promise(CUSTOMER, SUB, "5", "2026-03-02", "2026-04-15"),
+                header,
+            ))
+            .await
+            .map(drop),
+        "ChangeCreditLimit" => c
+            .commands
+            .change_credit_limit(authorized(
+                credit_limit(CUSTOMER, "100000", pb::CreditPolicy::Block),
+                header,
+            ))
+            .await
+            .map(drop),
+        "GetAccount" => c
+            .commands
+            .get_account(authorized(
+                pb::GetAccountRequest {
+                    customer_id: CUSTOMER.to_owned(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "GetAgingReport(SUB-1)" | "GetAgingReport(all)" => c
+            .queries
+            .get_aging_report(authorized(
+                pb::GetAgingReportRequest {
+                    scope: scope(if rpc.contains("SUB-1") { SUB } else { "" }),
+                    ..pb::GetAgingReportRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ListOpenItems(SUB-1)" | "ListOpenItems(SUB-2)" => c
+            .queries
+            .list_open_items(authorized(
+                pb::ListOpenItemsRequest {
+                    scope: scope(if rpc.contains("SUB-1") {
+                        SUB
+                    } else {
+                        OTHER_SUB
+                    }),
+                    ..pb::ListOpenItemsRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "GetExposure" => c
+            .queries
+            .get_exposure(authorized(
+                pb::GetExposureRequest {
+                    customer_id: CUSTOMER.to_owned(),
+                    ..pb::GetExposureRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ListExposures" => c
+            .queries
+            .list_exposures(authorized(
+                pb::ListExposuresRequest {
+                    as_of: AS_OF.to_owned(),
+                    ..pb::ListExposuresRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "GetWorkQueue" => c
+            .queries
+            .get_work_queue(authorized(
+                pb::GetWorkQueueRequest {
+                    as_of: AS_OF.to_owned(),
+                    ..pb::GetWorkQueueRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ListPromises" => c
+            .queries
+            .list_promises(authorized(
+                pb::ListPromisesRequest {
+                    customer_id: CUSTOMER.to_owned(),
+                    as_of: AS_OF.to_owned(),
+                    ..pb::ListPromisesRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ReplayEvents" => {
+            let mut stream = c
+                .audit
+                .replay_events(authorized(pb::ReplayEventsRequest::default(), header))
+                .await?
+                .into_inner();
+            while stream.message().await?.is_some() {}
+            Ok(())
+        }
+        "VerifyLog" => {
+            let mut stream = c
+                .audit
+                .verify_log(authorized(pb::VerifyLogRequest::default(), header))
+                .await?
+                .into_inner();
+            while stream.message().await?.is_some() {}
+            Ok(())
+        }
+        "GetAgingReportAsKnown" => c
+            .audit
+            .get_aging_report_as_known(authorized(
+                pb::GetAgingReportAsKnownRequest {
+                    known_at,
+                    report: Some(pb::GetAgingReportRequest {
+                        scope: scope(""),
+                        ..pb::GetAgingReportRequest::default()
+                    }),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ListExposuresAsKnown" => c
+            .audit
+            .list_exposures_as_known(authorized(
+                pb::ListExposuresAsKnownRequest {
+                    known_at,
+                    report: Some(pb::ListExposuresRequest {
+                        as_of: AS_OF.to_owned(),
+                        ..pb::ListExposuresRequest::default()
+                    }),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "GetWorkQueueAsKnown" => c
+            .audit
+            .get_work_queue_as_known(authorized(
+                pb::GetWorkQueueAsKnownRequest {
+                    known_at,
+                    report: Some(pb::GetWorkQueueRequest {
+                        as_of: AS_OF.to_owned(),
+                        ..pb::GetWorkQueueRequest::default()
+                    }),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "RebuildReadModel" => c
+            .admin
+            .rebuild_read_model(authorized(pb::RebuildReadModelRequest::default(), header))
+            .await
+            .map(drop),
+        other => panic!("no such RPC {other}"),
+    }
+}
+
+/// Events in the log, counted by the auditor's walk of the chain.
+async fn events_in_log(clients: &Clients, auditor: &str) -> u64 {
+    let mut stream = clients
+        .audit
+        .clone()
+        .verify_log(authorized(
+            pb::VerifyLogRequest::default(),
+            Some(&bearer(auditor)),
+        ))
+        .await
+        .expect("verify")
+        .into_inner();
+    while let Some(message) = stream.message().await.expect("verify message") {
+        if let Some(pb::verify_log_response::Item::Result(result)) = message.item {
+            assert!(result.first_broken.is_none(), "{result:?}");
+            return result.events_checked;
+        }
+    }
+    panic!("no result from VerifyLog");
+}
+
+/// Every role against every RPC, written out by hand from the issue: `Y` allowed, `.` denied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_role_against_every_rpc() {
+    let secured = Secured::start(false).await;
+    let clients = Clients::on(secured.channel(false).await.expect("TLS channel"));
+    let sub = SubsidiaryId::parse(SUB).unwrap();
+    let (subsidiary, _) = secured.token(Role::Subsidiary(sub)).await;
+    let (credit, _) = secured.token(Role::Credit).await;
+    let (reporting, _) = secured.token(Role::Reporting).await;
+    let (auditor, _) = secured.token(Role::Auditor).await;
+    let (admin, _) = secured.token(Role::Admin).await;
+    // Something to read: an invoice of SUB-1 for ACME.
+    call(
+        &clients,
+        "IssueInvoice(SUB-1)",
+        Some(&bearer(&subsidiary)),
+        0,
+    )
+    .await
+    .expect("set-up invoice");
+
+    // Columns: subsidiary SUB-1, credit, reporting, auditor, admin.
+    let expected: [(&str, &str); 19] = [
+        ("IssueInvoice(SUB-1)", "Y...."),
+        ("RecordPayment(SUB-1)", "Y...."),
+        ("RecordPromiseToPay(SUB-1)", "Y...."),
+        ("ChangeCreditLimit", ".Y..."),
+        ("GetAccount", ".YYY."),
+        ("GetAgingReport(SUB-1)", "YYYY."),
+        ("GetAgingReport(all)", ".YYY."),
+        ("ListOpenItems(SUB-1)", "YYYY."),
+        ("ListOpenItems(SUB-2)", ".YYY."),
+        ("GetExposure", ".YYY."),
+        ("ListExposures", ".YYY."),
+        ("GetWorkQueue", ".YYY."),
+        ("ListPromises", ".YYY."),
+        ("ReplayEvents", "...Y."),
+        ("VerifyLog", "...Y."),
+        ("GetAgingReportAsKnown", "...Y."),
+        ("ListExposuresAsKnown", "...Y."),
+        ("GetWorkQueueAsKnown", "...Y."),
+        ("RebuildReadModel", "....Y"),
+    ];
+    assert_eq!(expected.map(|(rpc, _)| rpc), RPCS);
+    let tokens = [&subsidiary, &credit, &reporting, &auditor, &admin];
+    let before = events_in_log(&clients, &auditor).await;
+    let mut appended = 0;
+    let mut n = 1;
+    for (rpc, row) in expected {
+        for (token, allowed) in tokens.iter().zip(row.chars()) {
+            n += 1;
+            let result = call(&clients, rpc, Some(&bearer(token)), n).await;
+            if allowed == 'Y' {
+                assert!(result.is_ok(), "{rpc} with {token:.24}..: {result:?}");
+                if rpc.starts_with("IssueInvoice")
+                    || rpc.starts_with("RecordP")
+                    || rpc.starts_with("ChangeCredit")
+                {
+                    appended += 1;
+                }
+            } else {
+                let status = result.expect_err(rpc);
+                assert_eq!(
+                    status.code(),
+                    Code::PermissionDenied,
+                    "{rpc} with {token:.24}..: {status:?}"
+                );
+            }
+        }
+        // No token at all, and a token that is not one.
+        for header in [
+            None,
+            Some("Bearer rcv_0000000000000000_".to_owned() + &"0".repeat(64)),
+        ] {
+            let status = call(&clients, rpc, header.as_deref(), n)
+                .await
+                .expect_err("no valid token");
+            assert_eq!(status.code(), Code::Unauthenticated, "{rpc}: {status:?}");
+        }
+    }
+    // Exactly the allowed commands were appended; every refusal appended nothing.
+    assert_eq!(appended, 4);
+    assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
+}
+
+/// A subsidiary poster cannot post for, read, or replay another subsidiary's business, and
+/// every refused post leaves the log as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_subsidiary_stays_inside_its_own_subsidiary() {
+    let secured = Secured::start(false).await;
+    let clients = Clients::on(secured.channel(false).await.expect("TLS channel"));
+    let (own, principal) = secured
+        .token(Role::Subsidiary(SubsidiaryId::parse(SUB).unwrap()))
+        .await;
+    let (auditor, _) = secured.token(Role::Auditor).await;
+    let own = bearer(&own);
+    let mut commands = clients.commands.clone();
+    let position = commands
+        .issue_invoice(authorized(
+            invoice(CUSTOMER, SUB, "INV-1", "100", "2026-03-01", "2026-03-31"),
+            Some(&own),
+        ))
+        .await
+        .expect("own invoice")
+        .into_inner()
+        .receipt
+        .expect("receipt")
+        .position;
+    let before = events_in_log(&clients, &auditor).await;
+
+    let refused = [
+        commands
+            .issue_invoice(authorized(
+                invoice(
+                    CUSTOMER,
+                    OTHER_SUB,
+                    "INV-2",
+                    "100",
+                    "2026-03-01",
+                    "2026-03-31",
+                ),
+                Some(&own),
+            ))
+            .await
+            .map(drop),
+        commands
+            .record_payment(authorized(
+                payment(CUSTOMER, OTHER_SUB, "10", "2026-03-02"),
+                Some(&own),
+            ))
+            .await
+            .map(drop),
+        commands
+            .record_promise_to_pay(authorized(
+                promise(CUSTOMER, OTHER_SUB, "10", "2026-03-02", "2026-04-01"),
+                Some(&own),
+            ))
+            .await
+            .map(drop),
+    ];
+    for result in refused {
+        let status = result.expect_err("another subsidiary");
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        assert!(status.message().contains(OTHER_SUB), "{status:?}");
+    }
+    let status = clients
+        .queries
+        .clone()
+        .list_open_items(authorized(
+            pb::ListOpenItemsRequest {
+                scope: scope(OTHER_SUB),
+                ..pb::ListOpenItemsRequest::default()
+            },
+            Some(&own),
+        ))
+        .await
+        .expect_err("another subsidiary's open items");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let status = clients
+        .audit
+        .clone()
+        .replay_events(authorized(pb::ReplayEventsRequest::default(), Some(&own)))
+        .await
+        .expect_err("replaying the log");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert_eq!(events_in_log(&clients, &auditor).await, before);
+
+    // Its own open items it reads; and the event records who posted it.
+    let items = clients
+        .queries
+        .clone()
+        .list_open_items(authorized(
+            pb::ListOpenItemsRequest {
+                scope: scope(SUB),
+                min_position: position,
+                ..pb::ListOpenItemsRequest::default()
+            },
+            Some(&own),
+        ))
+        .await
+        .expect("own open items")
+        .into_inner();
+    assert_eq!(items.items.len(), 1);
+    let mut replay = clients
+        .audit
+        .clone()
+        .replay_events(authorized(
+            pb::ReplayEventsRequest::default(),
+            Some(&bearer(&auditor)),
+        ))
+        .await
+        .expect("replay")
+        .into_inner();
+    let mut principals = Vec::new();
+    while let Some(message) = replay.message().await.expect("replay message") {
+        if let Some(pb::replay_events_response::Item::Event(event)) = message.item {
+            let envelope: serde_json::Value =
+                serde_json::from_str(&event.envelope_json).expect("envelope JSON");
+            principals.push(
+                envelope["principal"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+    }
+    assert_eq!(principals, [principal.as_str().to_owned()]);
+    assert!(principal.as_str().starts_with("token:"), "{principal:?}");
+}
+
+/// Ids crafted to leave their subject (`<prefix>.<customer>`) are refused before anything is
+/// written: by the policy when a subsidiary poster names them, by validation otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ids_crafted_to_escape_their_subject_are_refused() {
+    let secured = Secured::start(false).await;
+    let clients = Clients::on(secured.channel(false).await.expect("TLS channel"));
+    let (poster, _) = secured
+        .token(Role::Subsidiary(SubsidiaryId::parse(SUB).unwrap()))
+        .await;
+    let (credit, _) = secured.token(Role::Credit).await;
+    let (auditor, _) = secured.token(Role::Auditor).await;
+    let before = events_in_log(&clients, &auditor).await;
+    let hostile = [
+        "SUB-1.>",
+        "SUB-1.*",
+        ">",
+        "*",
+        "ar.events.ACME",
+        "SUB-1 ",
+        "SUB-1\u{0}",
+        "SUB\u{2024}1",
+    ];
+    let mut commands = clients.commands.clone();
+    for id in hostile {
+        // As the subsidiary: it is not the poster's subsidiary, whatever it is.
+        let status = commands
+            .issue_invoice(authorized(
+                invoice(CUSTOMER, id, "INV-X", "1", "2026-03-01", "2026-03-31"),
+                Some(&bearer(&poster)),
+            ))
+            .await
+            .expect_err(id);
+        assert_eq!(status.code(), Code::PermissionDenied, "{id:?}: {status:?}");
+        // As the customer: validation refuses it, for the poster and for credit control.
+        let status = commands
+            .issue_invoice(authorized(
+                invoice(id, SUB, "INV-X", "1", "2026-03-01", "2026-03-31"),
+                Some(&bearer(&poster)),
+            ))
+            .await
+            .expect_err(id);
+        assert_eq!(status.code(), Code::InvalidArgument, "{id:?}: {status:?}");
+        let status = commands
+            .change_credit_limit(authorized(
+                credit_limit(id, "1000", pb::CreditPolicy::Block),
+                Some(&bearer(&credit)),
+            ))
+            .await
+            .expect_err(id);
+        assert_eq!(status.code(), Code::InvalidArgument, "{id:?}: {status:?}");
+    }
+    assert_eq!(events_in_log(&clients, &auditor).await, before);
+}
+
+/// A revoked token is refused on the very next call, revoked through another handle on the
+/// store (as `receivables tokens revoke` does); an expired one is refused too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn revoked_and_expired_tokens_are_refused() {
+    let secured = Secured::start(false).await;
+    let clients = Clients::on(secured.channel(false).await.expect("TLS channel"));
+    let (reporting, _) = secured.token(Role::Reporting).await;
+    call(&clients, "ListExposures", Some(&bearer(&reporting)), 0)
+        .await
+        .expect("valid token");
+    let id = receivables_access::parse_bearer(&reporting).unwrap().0;
+    secured.store.revoke(&id, Utc::now()).await.unwrap();
+    let status = call(&clients, "ListExposures", Some(&bearer(&reporting)), 0)
+        .await
+        .expect_err("revoked");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("revoked"), "{status:?}");
+
+    // A token whose expiry has passed (stored directly: `issue` refuses a past expiry).
+    let (bearer_token, mut record) = issue(
+        Role::Reporting,
+        TokenLabel::parse("expired").unwrap(),
+        None,
+        Principal::parse("local-admin").unwrap(),
+        Utc::now(),
+    )
+    .unwrap();
+    record.expires_at = Some(Utc::now() - chrono::Duration::seconds(1));
+    secured.store.insert(&record).await.unwrap();
+    let status = call(
+        &clients,
+        "ListExposures",
+        Some(&bearer(bearer_token.expose())),
+        0,
+    )
+    .await
+    .expect_err("expired");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("expired"), "{status:?}");
+
+    // A right id with a wrong secret, and an unknown id, get one answer that tells neither.
+    let wrong_secret = format!("rcv_{}_{}", id.as_str(), "ab".repeat(32));
+    let unknown = format!("rcv_{}_{}", "f".repeat(16), "ab".repeat(32));
+    for token in [wrong_secret, unknown] {
+        let status = call(&clients, "ListExposures", Some(&bearer(&token)), 0)
+            .await
+            .expect_err("not valid");
+        assert_eq!(status.code(), Code::Unauthenticated);
+        assert_eq!(status.message(), "the token is not valid");
+    }
+}
+
+/// Health checks pass without a token (load balancers probe them); nothing else does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn health_needs_no_token() {
+    let secured = Secured::start(false).await;
+    let channel = secured.channel(false).await.expect("TLS channel");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let answer = health
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await
+        .expect("health without a token");
+    assert_eq!(
+        answer.into_inner().status(),
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+}
+
+/// TLS: a client that does not trust the server's CA cannot connect; one that does can. In
+/// client-certificate mode, a client without a certificate, or with one from another CA, is
+/// turned away before any call, even with a valid token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tls_with_and_without_client_certificates() {
+    let secured = Secured::start(false).await;
+    let (reporting, _) = secured.token(Role::Reporting).await;
+    // Without the CA (public roots only), and with another CA: the handshake fails.
+    for tls in [
+        ClientTlsConfig::new().with_webpki_roots(),
+        ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(read(&secured.pki.other_ca_cert))),
+    ] {
+        let reached = match connect(&secured.url(), tls).await {
+            Err(_) => false,
+            Ok(channel) => call(
+                &Clients::on(channel),
+                "ListExposures",
+                Some(&bearer(&reporting)),
+                0,
+            )
+            .await
+            .is_ok(),
+        };
+        assert!(!reached, "a client that does not trust the CA got through");
+    }
+    // Plain text to the TLS port gets nowhere either.
+    let plain = Channel::from_shared(format!(
+        "http://127.0.0.1:{}",
+        secured.service.address.port()
+    ))
+    .unwrap()
+    .connect()
+    .await;
+    if let Ok(channel) = plain {
+        let result = call(
+            &Clients::on(channel),
+            "ListExposures",
+            Some(&bearer(&reporting)),
+            0,
+        )
+        .await;
+        assert!(result.is_err(), "plain text was answered");
+    }
+    let clients = Clients::on(secured.channel(false).await.expect("with the CA"));
+    call(&clients, "ListExposures", Some(&bearer(&reporting)), 0)
+        .await
+        .expect("with the CA");
+
+    let mutual = Secured::start(true).await;
+    let (reporting, _) = mutual.token(Role::Reporting).await;
+    let attempts: [(&str, Option<(PathBuf, PathBuf)>); 2] = [
+        ("no client certificate", None),
+        (
+            "a certificate of another CA",
+            Some((
+                mutual.pki.stranger_cert.clone(),
+                mutual.pki.stranger_key.clone(),
+            )),
+        ),
+    ];
+    for (what, identity) in attempts {
+        let mut tls =
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(&mutual.pki.ca_cert)));
+        if let Some((cert, key)) = identity {
+            tls = tls.identity(Identity::from_pem(read(&cert), read(&key)));
+        }
+        let reached = match connect(&mutual.url(), tls).await {
+            Err(_) => false,
+            Ok(channel) => call(
+                &Clients::on(channel),
+                "ListExposures",
+                Some(&bearer(&reporting)),
+                0,
+            )
+            .await
+            .is_ok(),
+        };
+        assert!(!reached, "{what} got through");
+    }
+    let clients = Clients::on(
+        mutual
+            .channel(true)
+            .await
+            .expect("with a client certificate"),
+    );
+    call(&clients, "ListExposures", Some(&bearer(&reporting)), 0)
+        .await
+        .expect("with a client certificate");
+    // The certificate alone is not enough: the token is still needed.
+    let status = call(&clients, "ListExposures", None, 0)
+        .await
+        .expect_err("no token");
+    assert_eq!(status.code(), Code::Unauthenticated);
+}
+
+/// End to end with the real binary: `receivables tokens create` prints a token once, `serve`
+/// over TLS accepts it from the real CLI, a wrong one is refused; and the secret appears
+/// nowhere but in that one output: not in the service's log (at debug level), not in any file
+/// of the data directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_secret_is_shown_once_and_kept_nowhere() {
+    let directory = tempfile::tempdir().unwrap();
+    let pki = TestPki::create(directory.path());
+    let data = directory.path().join("data");
+    let binary = receivables_binary();
+    let created = tokio::process::Command::new(&binary)
+        .args([
+            "tokens",
+            "create",
+            "--role",
+            "reporting",
+            "--label",
+            "board pack",
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .await
+        .expect("tokens create");
+    assert!(created.status.success(), "{created:?}");
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let (id, secret) = receivables_access::parse_bearer(&token).expect("a well-formed token");
+    let secret = secret.expose_hex().to_owned();
+
+    let port = receivables_tests::free_port();
+    let log_path = directory.path().join("serve.log");
+    let mut server = tokio::process::Command::new(&binary)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--tls-cert")
+        .arg(&pki.server_cert)
+        .arg("--tls-key")
+        .arg(&pki.server_key)
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve");
+    let url = format!("https://localhost:{port}");
+    let client = |token: &str| {
+        let mut command = tokio::process::Command::new(&binary);
+        command
+            .args(["exposure", "--server", &url, "--token", token])
+            .arg("--ca-cert")
+            .arg(&pki.ca_cert);
+        command
+    };
+    // Wait for the listener, then call with the token.
+    let mut answered = None;
+    for _ in 0..100 {
+        let output = client(&token).output().await.expect("client");
+        if output.status.code() != Some(3) {
+            answered = Some(output);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answered = answered.expect("the service came up");
+    assert!(answered.status.success(), "{answered:?}");
+    let wrong = format!("rcv_{}_{}", id.as_str(), "0".repeat(64));
+    let refused = client(&wrong).output().await.expect("client");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not valid"),
+        "{refused:?}"
+    );
+    // Revoked with the real command, refused at once.
+    let revoked = tokio::process::Command::new(&binary)
+        .args(["tokens", "revoke", id.as_str()])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .await
+        .expect("tokens revoke");
+    assert!(revoked.status.success(), "{revoked:?}");
+    let after = client(&token).output().await.expect("client");
+    assert!(!after.status.success());
+    assert!(
+        String::from_utf8_lossy(&after.stderr).contains("revoked"),
+        "{after:?}"
+    );
+    let listed = tokio::process::Command::new(&binary)
+        .args(["tokens", "list"])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .await
+        .expect("tokens list");
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listing.contains(id.as_str()) && listing.contains("revoked"),
+        "{listing}"
+    );
+    assert!(!listing.contains(&secret));
+
+    let _ = tokio::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(server.id().expect("pid").to_string())
+        .status()
+        .await;
+    let _ = tokio::time::timeout(Duration::from_secs(30), server.wait()).await;
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains(id.as_str()),
+        "the log names the token by its id"
+    );
+    assert!(!log.contains(&secret), "the secret is in the service's log");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        files += 1;
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "the secret is in {}",
+            path.display()
+        );
+    }
+    assert!(files >= 2, "the data directory holds the store and the log");
+}
+
+/// Without TLS flags and without `--insecure`, a listener does not start; the demo does not
+/// start without `--insecure` either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_listener_starts_unsecured_by_accident() {
+    let directory = tempfile::tempdir().unwrap();
+    let binary = receivables_binary();
+    let serve = tokio::process::Command::new(&binary)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(directory.path().join("data"))
+        .output()
+        .await
+        .expect("serve");
+    assert!(!serve.status.success());
+    assert!(
+        String::from_utf8_lossy(&serve.stderr).contains("--tls-cert"),
+        "{serve:?}"
+    );
+    let demo = tokio::process::Command::new(&binary)
+        .args([
+            "demo",
+            "--scale",
+            "small",
+            "--exit-after-load",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .await
+        .expect("demo");
+    assert!(!demo.status.success());
+    assert!(
+        String::from_utf8_lossy(&demo.stderr).contains("--insecure"),
+        "{demo:?}"
+    );
+}
