@@ -15,7 +15,10 @@ const PROTOS: &[&str] = &[
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    println!("cargo:rerun-if-changed={PROTO_ROOT}");
+    // Each file by name: editing any of them generates the code again.
+    for proto in PROTOS {
+        println!("cargo:rerun-if-changed={PROTO_ROOT}/{proto}");
+    }
     let descriptors = protox::compile(PROTOS, [PROTO_ROOT])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(

@@ -133,6 +133,8 @@ struct Clients {
     queries: QueryServiceClient<Channel>,
     audit: AuditServiceClient<Channel>,
     admin: AdminServiceClient<Channel>,
+    /// The id of a token that `RevokeToken` revokes (again and again: it is idempotent).
+    victim: String,
 }
 
 impl Clients {
@@ -142,6 +144,7 @@ impl Clients {
             queries: QueryServiceClient::new(channel.clone()),
             audit: AuditServiceClient::new(channel.clone()),
             admin: AdminServiceClient::new(channel),
+            victim: String::new(),
         }
     }
 }
@@ -156,7 +159,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 19] = [
+const RPCS: [&str; 22] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -176,6 +179,9 @@ const RPCS: [&str; 19] = [
     "ListExposuresAsKnown",
     "GetWorkQueueAsKnown",
     "RebuildReadModel",
+    "CreateToken",
+    "ListTokens",
+    "RevokeToken",
 ];
 
 async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> Result<(), Status> {
@@ -364,6 +370,33 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             .rebuild_read_model(authorized(pb::RebuildReadModelRequest::default(), header))
             .await
             .map(drop),
+        "CreateToken" => c
+            .admin
+            .create_token(authorized(
+                pb::CreateTokenRequest {
+                    role: "reporting".to_owned(),
+                    label: "made over gRPC".to_owned(),
+                    ..pb::CreateTokenRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ListTokens" => c
+            .admin
+            .list_tokens(authorized(pb::ListTokensRequest {}, header))
+            .await
+            .map(drop),
+        "RevokeToken" => c
+            .admin
+            .revoke_token(authorized(
+                pb::RevokeTokenRequest {
+                    id: c.victim.clone(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
         other => panic!("no such RPC {other}"),
     }
 }
@@ -393,7 +426,13 @@ async fn events_in_log(clients: &Clients, auditor: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_role_against_every_rpc() {
     let secured = Secured::start(false).await;
-    let clients = Clients::on(secured.channel(false).await.expect("TLS channel"));
+    let mut clients = Clients::on(secured.channel(false).await.expect("TLS channel"));
+    let (victim, _) = secured.token(Role::Reporting).await;
+    clients.victim = receivables_access::parse_bearer(&victim)
+        .unwrap()
+        .0
+        .as_str()
+        .to_owned();
     let sub = SubsidiaryId::parse(SUB).unwrap();
     let (subsidiary, _) = secured.token(Role::Subsidiary(sub)).await;
     let (credit, _) = secured.token(Role::Credit).await;
@@ -411,7 +450,7 @@ async fn every_role_against_every_rpc() {
     .expect("set-up invoice");
 
     // Columns: subsidiary SUB-1, credit, reporting, auditor, admin.
-    let expected: [(&str, &str); 19] = [
+    let expected: [(&str, &str); 22] = [
         ("IssueInvoice(SUB-1)", "Y...."),
         ("RecordPayment(SUB-1)", "Y...."),
         ("RecordPromiseToPay(SUB-1)", "Y...."),
@@ -431,6 +470,9 @@ async fn every_role_against_every_rpc() {
         ("ListExposuresAsKnown", "...Y."),
         ("GetWorkQueueAsKnown", "...Y."),
         ("RebuildReadModel", "....Y"),
+        ("CreateToken", "....Y"),
+        ("ListTokens", "....Y"),
+        ("RevokeToken", "....Y"),
     ];
     assert_eq!(expected.map(|(rpc, _)| rpc), RPCS);
     let tokens = [&subsidiary, &credit, &reporting, &auditor, &admin];
@@ -883,6 +925,57 @@ async fn the_secret_is_shown_once_and_kept_nowhere() {
     }
     let answered = answered.expect("the service came up");
     assert!(answered.status.success(), "{answered:?}");
+    // An admin token made on the store manages tokens through the service (`--remote`).
+    let admin = tokio::process::Command::new(&binary)
+        .args(["tokens", "create", "--role", "admin", "--label", "operator"])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .await
+        .expect("tokens create admin");
+    let admin = String::from_utf8(admin.stdout).unwrap().trim().to_owned();
+    let remote = |args: &[&str], token: &str| {
+        let mut command = tokio::process::Command::new(&binary);
+        command
+            .arg("tokens")
+            .args(args)
+            .args(["--remote", "--server", &url, "--token", token])
+            .arg("--ca-cert")
+            .arg(&pki.ca_cert);
+        command
+    };
+    let made = remote(
+        &["create", "--role", "auditor", "--label", "external audit"],
+        &admin,
+    )
+    .output()
+    .await
+    .expect("tokens create --remote");
+    assert!(made.status.success(), "{made:?}");
+    let auditor = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    let auditor_id = receivables_access::parse_bearer(&auditor)
+        .expect("a token")
+        .0;
+    let listed = remote(&["list"], &admin)
+        .output()
+        .await
+        .expect("tokens list --remote");
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listing.contains(auditor_id.as_str()) && listing.contains("external audit"),
+        "{listing}"
+    );
+    // A reporting token may not manage tokens.
+    let denied = remote(&["list"], &token)
+        .output()
+        .await
+        .expect("tokens list as reporting");
+    assert!(!denied.status.success());
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("PERMISSION_DENIED"),
+        "{denied:?}"
+    );
+
     let wrong = format!("rcv_{}_{}", id.as_str(), "0".repeat(64));
     let refused = client(&wrong).output().await.expect("client");
     assert!(!refused.status.success());
@@ -981,4 +1074,127 @@ async fn no_listener_starts_unsecured_by_accident() {
         String::from_utf8_lossy(&demo.stderr).contains("--insecure"),
         "{demo:?}"
     );
+}
+
+/// An admin manages tokens over gRPC: a token it issues works at once and names the admin as
+/// its issuer, and one it revokes is refused on the next call. On a listener without tokens
+/// there is nothing to manage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_manages_tokens_over_grpc() {
+    let secured = Secured::start(false).await;
+    let clients = Clients::on(secured.channel(false).await.expect("TLS channel"));
+    let (admin, admin_principal) = secured.token(Role::Admin).await;
+    let mut admin_client = clients.admin.clone();
+    let created = admin_client
+        .create_token(authorized(
+            pb::CreateTokenRequest {
+                role: "subsidiary".to_owned(),
+                subsidiary_id: SUB.to_owned(),
+                label: "SUB-1 ERP".to_owned(),
+                expires_at: None,
+            },
+            Some(&bearer(&admin)),
+        ))
+        .await
+        .expect("create")
+        .into_inner();
+    let info = created.info.expect("info");
+    assert_eq!(
+        (
+            info.role.as_str(),
+            info.subsidiary_id.as_str(),
+            info.created_by.as_str()
+        ),
+        ("subsidiary", SUB, admin_principal.as_str())
+    );
+    assert!(created.token.starts_with(&format!("rcv_{}_", info.id)));
+    call(
+        &clients,
+        "IssueInvoice(SUB-1)",
+        Some(&bearer(&created.token)),
+        1,
+    )
+    .await
+    .expect("the new token posts for SUB-1");
+
+    // Bad requests name their fields.
+    let status = admin_client
+        .create_token(authorized(
+            pb::CreateTokenRequest {
+                role: "subsidiary".to_owned(),
+                label: String::new(),
+                ..pb::CreateTokenRequest::default()
+            },
+            Some(&bearer(&admin)),
+        ))
+        .await
+        .expect_err("no subsidiary, no label");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let details = tonic_types::StatusExt::get_details_bad_request(&status).expect("BadRequest");
+    let fields: Vec<&str> = details
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    assert_eq!(fields, ["role", "label"]);
+
+    let listed = admin_client
+        .list_tokens(authorized(pb::ListTokensRequest {}, Some(&bearer(&admin))))
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(listed.tokens.iter().any(|t| t.id == info.id));
+    assert!(
+        listed
+            .tokens
+            .iter()
+            .all(|t| !created.token.contains(&t.id) || t.id == info.id)
+    );
+    admin_client
+        .revoke_token(authorized(
+            pb::RevokeTokenRequest {
+                id: info.id.clone(),
+            },
+            Some(&bearer(&admin)),
+        ))
+        .await
+        .expect("revoke");
+    let status = call(
+        &clients,
+        "IssueInvoice(SUB-1)",
+        Some(&bearer(&created.token)),
+        2,
+    )
+    .await
+    .expect_err("revoked");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    let status = admin_client
+        .revoke_token(authorized(
+            pb::RevokeTokenRequest {
+                id: "0123456789abcdef".to_owned(),
+            },
+            Some(&bearer(&admin)),
+        ))
+        .await
+        .expect_err("unknown id");
+    assert_eq!(status.code(), Code::NotFound);
+
+    // An --insecure listener has no tokens to manage.
+    let data = tempfile::tempdir().unwrap();
+    let open = TestAllInOne::start_with(&receivables::config::ServeArgs::embedded(
+        "127.0.0.1:0".parse().unwrap(),
+        data.path(),
+    ))
+    .await;
+    let status = open
+        .admin()
+        .await
+        .create_token(pb::CreateTokenRequest {
+            role: "admin".to_owned(),
+            label: "x".to_owned(),
+            ..pb::CreateTokenRequest::default()
+        })
+        .await
+        .expect_err("no tokens");
+    assert_eq!(status.code(), Code::FailedPrecondition);
 }

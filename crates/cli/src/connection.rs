@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use receivables_api::pb::admin_service_client::AdminServiceClient;
 use receivables_api::pb::audit_service_client::AuditServiceClient;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
@@ -232,6 +233,13 @@ impl Connection {
             address,
             timeout: self.timeout(),
         })
+    }
+
+    /// A connected admin-service client (the service that answers queries), with the
+    /// `--timeout` deadline on every call.
+    pub async fn admin(&self) -> Result<AdminServiceClient<AuthChannel>, CliError> {
+        let address = self.query_address();
+        Ok(AdminServiceClient::new(self.channel(&address).await?))
     }
 
     async fn channel(&self, address: &str) -> Result<AuthChannel, CliError> {

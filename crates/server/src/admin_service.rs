@@ -1,8 +1,10 @@
-//! The gRPC `AdminService`: rebuilding the read model.
+//! The gRPC `AdminService`, for the admin role: rebuilding the read model, and managing tokens
+//! (see [`crate::token_admin`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use receivables_access::TokenStore;
 use receivables_api::{pb, status};
 use receivables_domain::access::Action;
 use receivables_eventlog::EventLog;
@@ -10,17 +12,23 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::authorization::authorize;
 use crate::read_models::{ReadModels, RebuildError};
+use crate::token_admin;
 
 /// How long a rebuild may take when the caller says nothing.
 pub const REBUILD_TIMEOUT_DEFAULT: Duration = Duration::from_secs(3_600);
 
 pub struct AdminGrpc<L> {
     read_models: Arc<ReadModels<L>>,
+    /// The listener's token store; `None` on a listener without tokens (`--insecure`).
+    tokens: Option<Arc<dyn TokenStore>>,
 }
 
 impl<L: EventLog> AdminGrpc<L> {
-    pub fn new(read_models: Arc<ReadModels<L>>) -> Self {
-        AdminGrpc { read_models }
+    pub fn new(read_models: Arc<ReadModels<L>>, tokens: Option<Arc<dyn TokenStore>>) -> Self {
+        AdminGrpc {
+            read_models,
+            tokens,
+        }
     }
 }
 
@@ -57,5 +65,36 @@ impl<L: EventLog> pb::admin_service_server::AdminService for AdminGrpc<L> {
                 error.to_string(),
             )),
         }
+    }
+
+    async fn create_token(
+        &self,
+        request: Request<pb::CreateTokenRequest>,
+    ) -> Result<Response<pb::CreateTokenResponse>, Status> {
+        let admin = authorize(&request, Action::ManageTokens)?;
+        let store = token_admin::store_of(&self.tokens)?;
+        token_admin::create(store, request.get_ref(), admin)
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_tokens(
+        &self,
+        request: Request<pb::ListTokensRequest>,
+    ) -> Result<Response<pb::ListTokensResponse>, Status> {
+        authorize(&request, Action::ManageTokens)?;
+        let store = token_admin::store_of(&self.tokens)?;
+        token_admin::list(store).await.map(Response::new)
+    }
+
+    async fn revoke_token(
+        &self,
+        request: Request<pb::RevokeTokenRequest>,
+    ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
+        let admin = authorize(&request, Action::ManageTokens)?;
+        let store = token_admin::store_of(&self.tokens)?;
+        token_admin::revoke(store, request.get_ref(), &admin)
+            .await
+            .map(Response::new)
     }
 }

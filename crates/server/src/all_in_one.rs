@@ -185,7 +185,10 @@ impl<L: EventLog> AllInOne<L> {
             .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
         let queries = QueryServiceServer::new(QueryGrpc::new(self.read_models.live()))
             .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
-        let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(&self.read_models)));
+        let admin = AdminServiceServer::new(AdminGrpc::new(
+            Arc::clone(&self.read_models),
+            self.security.token_store(),
+        ));
         let audit = AuditServiceServer::new(AuditGrpc::new(Arc::clone(&self.log)));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {

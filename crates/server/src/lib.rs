@@ -24,4 +24,5 @@ pub mod replay;
 pub mod security;
 pub mod shutdown;
 pub mod telemetry;
+pub mod token_admin;
 pub mod tokens;

@@ -30,13 +30,15 @@ async fn main() -> anyhow::Result<ExitCode> {
         // Like a client: what was asked for, or one line when it fails.
         telemetry::init(cli.log_format, "warn");
         let mut out = std::io::stdout();
-        return Ok(match receivables::tokens::run(args, &mut out).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                ExitCode::FAILURE
-            }
-        });
+        return Ok(
+            match receivables::tokens::run(args, &cli.connection, &mut out).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::FAILURE
+                }
+            },
+        );
     }
     let default_filter = match cli.command {
         CliCommand::Demo(_) => "warn",

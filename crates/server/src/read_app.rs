@@ -91,7 +91,10 @@ impl ReadApplication {
         let reflection = reflection_service()?;
         let queries = QueryServiceServer::new(QueryGrpc::new(self.read_models.live()))
             .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
-        let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(&self.read_models)));
+        let admin = AdminServiceServer::new(AdminGrpc::new(
+            Arc::clone(&self.read_models),
+            self.security.token_store(),
+        ));
         let audit = AuditServiceServer::new(AuditGrpc::new(Arc::clone(&self.log)));
         info!(%address, "query service listening");
         let result = self

@@ -83,6 +83,14 @@ impl Security {
         &self.gate
     }
 
+    /// The token store, on a listener with tokens.
+    pub fn token_store(&self) -> Option<Arc<dyn TokenStore>> {
+        match &self.gate {
+            Gate::Open => None,
+            Gate::Tokens(store) => Some(Arc::clone(store)),
+        }
+    }
+
     /// A gRPC server with this TLS and this gate in front of every service added to it.
     pub fn server(
         &self,

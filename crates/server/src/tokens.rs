@@ -2,7 +2,9 @@
 //! directly (the data directory's `access.sqlite`, or the token bucket on NATS).
 //!
 //! This is the operator's tool on the machine that runs the service: whoever can open the store
-//! can issue an admin token, exactly as whoever can open the event log can read it. A token is
+//! can issue an admin token, exactly as whoever can open the event log can read it. With
+//! `--remote` the same commands go through the running service's `AdminService` instead, with an
+//! admin token. A token is
 //! printed once, alone on standard output (so that a script can capture it); only its hash is
 //! stored. A revocation is seen by the service on the next call that presents the token.
 
@@ -16,6 +18,9 @@ use clap::{Args, Subcommand};
 use receivables_access::{
     SqliteTokenStore, TokenId, TokenLabel, TokenRecord, TokenStatus, TokenStore, issue,
 };
+use receivables_api::pb;
+use receivables_cli::connection::Connection;
+use receivables_cli::error::CliError;
 use receivables_domain::Principal;
 use receivables_domain::access::Role;
 
@@ -49,6 +54,11 @@ pub struct TokensArgs {
     /// Key-value bucket of the token store on NATS.
     #[arg(long, env = "RECEIVABLES_TOKENS_BUCKET", default_value = TOKENS_BUCKET_DEFAULT, global = true)]
     pub tokens_bucket: String,
+
+    /// Ask the running service (--server, or --query-server where the admin service runs)
+    /// with an admin --token, instead of opening the store.
+    #[arg(long, global = true, conflicts_with = "nats_url")]
+    pub remote: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -77,8 +87,16 @@ pub enum TokensCommand {
     },
 }
 
-/// Runs a tokens command, printing to `out`.
-pub async fn run(args: &TokensArgs, out: &mut impl Write) -> anyhow::Result<()> {
+/// Runs a tokens command, printing to `out`: on the store, or with `--remote` through the
+/// service that `connection` names.
+pub async fn run(
+    args: &TokensArgs,
+    connection: &Connection,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    if args.remote {
+        return remote(&args.command, connection, out).await;
+    }
     let store = open(args).await?;
     let now = Utc::now();
     match &args.command {
@@ -126,6 +144,83 @@ pub async fn run(args: &TokensArgs, out: &mut impl Write) -> anyhow::Result<()> 
                 }
                 None => bail!("there is no token {}", id.as_str()),
             }
+        }
+    }
+    Ok(())
+}
+
+/// The same commands through the `AdminService` of a running service.
+async fn remote(
+    command: &TokensCommand,
+    connection: &Connection,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut admin = connection.admin().await?;
+    let address = connection.query_address();
+    let failed = |status: tonic::Status| anyhow::anyhow!(CliError::status(&address, &status));
+    match command {
+        TokensCommand::Create {
+            role,
+            subsidiary,
+            label,
+            expires_in_days,
+        } => {
+            let expires_at = expires_in_days
+                .map(|days| Utc::now().checked_add_days(Days::new(days)))
+                .map(|at| at.context("the expiry is out of range"))
+                .transpose()?
+                .map(|at| prost_types::Timestamp {
+                    seconds: at.timestamp(),
+                    nanos: 0,
+                });
+            let reply = admin
+                .create_token(pb::CreateTokenRequest {
+                    role: role.clone(),
+                    subsidiary_id: subsidiary.clone().unwrap_or_default(),
+                    label: label.clone(),
+                    expires_at,
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if let Some(info) = &reply.info {
+                eprintln!(
+                    "token {} for {} ({}); it is shown once, keep it now:",
+                    info.id, info.role, info.label
+                );
+            }
+            writeln!(out, "{}", reply.token)?;
+        }
+        TokensCommand::List => {
+            let reply = admin
+                .list_tokens(pb::ListTokensRequest {})
+                .await
+                .map_err(failed)?
+                .into_inner();
+            writeln!(out, "{:<16}  {:<22}  LABEL", "ID", "ROLE")?;
+            for info in reply.tokens {
+                let role = match info.subsidiary_id.as_str() {
+                    "" => info.role,
+                    subsidiary => format!("{} {subsidiary}", info.role),
+                };
+                let revoked = if info.revoked_at.is_some() {
+                    "  (revoked)"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "{:<16}  {:<22}  {}{revoked}",
+                    info.id, role, info.label
+                )?;
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            admin
+                .revoke_token(pb::RevokeTokenRequest { id: id.clone() })
+                .await
+                .map_err(failed)?;
+            writeln!(out, "token {id} revoked")?;
         }
     }
     Ok(())
