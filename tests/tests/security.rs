@@ -1198,3 +1198,27 @@ async fn an_admin_manages_tokens_over_grpc() {
         .expect_err("no tokens");
     assert_eq!(status.code(), Code::FailedPrecondition);
 }
+
+/// A request larger than the service's message limit is refused by the transport before it is
+/// read, and nothing is appended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_oversized_request_is_refused_before_it_is_read() {
+    let secured = Secured::start(false).await;
+    let clients = Clients::on(secured.channel(false).await.expect("TLS channel"));
+    let (poster, _) = secured
+        .token(Role::Subsidiary(SubsidiaryId::parse(SUB).unwrap()))
+        .await;
+    let (auditor, _) = secured.token(Role::Auditor).await;
+    let before = events_in_log(&clients, &auditor).await;
+    let mut request = promise(CUSTOMER, SUB, "5", "2026-03-02", "2026-04-15");
+    request.note = "x".repeat(receivables::limits::GRPC_MESSAGE_BYTES_MAX + 1);
+    let status = clients
+        .commands
+        .clone()
+        .record_promise_to_pay(authorized(request, Some(&bearer(&poster))))
+        .await
+        .expect_err("too large");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert!(status.message().contains("too large"), "{status:?}");
+    assert_eq!(events_in_log(&clients, &auditor).await, before);
+}

@@ -27,11 +27,12 @@ use tonic::transport::server::TcpIncoming;
 use tracing::{info, warn};
 
 use crate::admin_service::AdminGrpc;
-use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats, reflection_service, token_store};
+use crate::app::{connect_nats, reflection_service, token_store};
 use crate::audit_service::AuditGrpc;
 use crate::command_service::CommandGrpc;
 use crate::config::{ServeArgs, TOKENS_BUCKET_DEFAULT};
 use crate::execution::Executor;
+use crate::limits::GRPC_MESSAGE_BYTES_MAX;
 use crate::query_service::QueryGrpc;
 use crate::read_models::ReadModels;
 use crate::security::Security;

@@ -20,11 +20,8 @@ use tracing::{info, warn};
 use crate::command_service::CommandGrpc;
 use crate::config::CommandServiceArgs;
 use crate::execution::Executor;
+use crate::limits::GRPC_MESSAGE_BYTES_MAX;
 use crate::security::Security;
-
-/// Largest gRPC message accepted, in bytes. A command with every field at its limit is far
-/// smaller; anything larger is refused by the transport before it is read.
-pub const GRPC_MESSAGE_BYTES_MAX: usize = 1024 * 1024;
 
 /// Server reflection for every service of the contract and for health, so that grpcurl and
 /// generated clients work unchanged; the same for every listener.

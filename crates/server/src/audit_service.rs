@@ -12,6 +12,7 @@ use receivables_eventlog::EventLog;
 use tonic::{Request, Response, Status};
 
 use crate::authorization::authorize;
+use crate::limits::{REPORT_AS_KNOWN_DEADLINE, within};
 use crate::{point_in_time, replay};
 
 pub struct AuditGrpc<L> {
@@ -53,29 +54,50 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
         &self,
         request: Request<pb::GetAgingReportAsKnownRequest>,
     ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
-        authorize(&request, Action::Audit)?;
-        point_in_time::aging(self.log.as_ref(), request.into_inner())
-            .await
-            .map(Response::new)
+        within(
+            REPORT_AS_KNOWN_DEADLINE,
+            "get_aging_report_as_known",
+            async move {
+                authorize(&request, Action::Audit)?;
+                point_in_time::aging(self.log.as_ref(), request.into_inner())
+                    .await
+                    .map(Response::new)
+            },
+        )
+        .await
     }
 
     async fn list_exposures_as_known(
         &self,
         request: Request<pb::ListExposuresAsKnownRequest>,
     ) -> Result<Response<pb::ListExposuresResponse>, Status> {
-        authorize(&request, Action::Audit)?;
-        point_in_time::exposures(self.log.as_ref(), request.into_inner())
-            .await
-            .map(Response::new)
+        within(
+            REPORT_AS_KNOWN_DEADLINE,
+            "list_exposures_as_known",
+            async move {
+                authorize(&request, Action::Audit)?;
+                point_in_time::exposures(self.log.as_ref(), request.into_inner())
+                    .await
+                    .map(Response::new)
+            },
+        )
+        .await
     }
 
     async fn get_work_queue_as_known(
         &self,
         request: Request<pb::GetWorkQueueAsKnownRequest>,
     ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
-        authorize(&request, Action::Audit)?;
-        point_in_time::work_queue(self.log.as_ref(), request.into_inner())
-            .await
-            .map(Response::new)
+        within(
+            REPORT_AS_KNOWN_DEADLINE,
+            "get_work_queue_as_known",
+            async move {
+                authorize(&request, Action::Audit)?;
+                point_in_time::work_queue(self.log.as_ref(), request.into_inner())
+                    .await
+                    .map(Response::new)
+            },
+        )
+        .await
     }
 }

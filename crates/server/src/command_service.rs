@@ -14,6 +14,7 @@ use tracing::{Instrument, field, info_span, warn};
 
 use crate::authorization::{authorize, authorize_post};
 use crate::execution::{ExecutionError, Executor};
+use crate::limits::COMMAND_DEADLINE;
 
 pub struct CommandGrpc<L> {
     executor: Arc<Executor<L>>,
@@ -46,10 +47,26 @@ impl<L: EventLog> CommandGrpc<L> {
             position = field::Empty,
         );
         let executor = Arc::clone(&self.executor);
-        let result = async move { executor.execute(&addressed, &principal).await }
-            .instrument(span.clone())
-            .await;
+        let result = tokio::time::timeout(
+            COMMAND_DEADLINE,
+            async move { executor.execute(&addressed, &principal).await }.instrument(span.clone()),
+        )
+        .await;
         let _entered = span.enter();
+        let Ok(result) = result else {
+            warn!(
+                deadline_secs = COMMAND_DEADLINE.as_secs(),
+                "command stopped at the deadline"
+            );
+            return Err(status::with_reason(
+                Code::DeadlineExceeded,
+                "SERVER_DEADLINE_EXCEEDED",
+                format!(
+                    "the command took longer than the service's limit of {} s; retry with the same command id",
+                    COMMAND_DEADLINE.as_secs()
+                ),
+            ));
+        };
         match result {
             Ok(executed) => reply(&executed.event, executed.replayed)
                 .map(Response::new)

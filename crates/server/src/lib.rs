@@ -16,6 +16,7 @@ pub mod command_service;
 pub mod config;
 pub mod demo;
 pub mod execution;
+pub mod limits;
 pub mod point_in_time;
 pub mod query_service;
 pub mod read_app;

@@ -23,6 +23,7 @@ use rust_decimal::Decimal;
 use tokio::sync::watch;
 
 use crate::authorization::{authorize, authorize_read};
+use crate::limits::{QUERY_DEADLINE, within};
 use crate::read_models::ReadSide;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
@@ -491,205 +492,224 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         &self,
         request: Request<pb::GetAgingReportRequest>,
     ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
-        authorize_read(
-            &request,
-            request
-                .get_ref()
-                .scope
-                .as_ref()
-                .map_or("", |scope| scope.subsidiary_id.as_str()),
-        )?;
-        let (metadata, _, message) = request.into_parts();
-        let query = aging_query(&message).map_err(refused)?;
-        let (side, position) = self.ready(&metadata, message.min_position).await?;
-        aging_answer(&side.pool, &query, position)
-            .await
-            .map(Response::new)
+        within(QUERY_DEADLINE, "get_aging_report", async move {
+            authorize_read(
+                &request,
+                request
+                    .get_ref()
+                    .scope
+                    .as_ref()
+                    .map_or("", |scope| scope.subsidiary_id.as_str()),
+            )?;
+            let (metadata, _, message) = request.into_parts();
+            let query = aging_query(&message).map_err(refused)?;
+            let (side, position) = self.ready(&metadata, message.min_position).await?;
+            aging_answer(&side.pool, &query, position)
+                .await
+                .map(Response::new)
+        })
+        .await
     }
 
     async fn list_open_items(
         &self,
         request: Request<pb::ListOpenItemsRequest>,
     ) -> Result<Response<pb::ListOpenItemsResponse>, Status> {
-        authorize_read(
-            &request,
-            request
-                .get_ref()
-                .scope
-                .as_ref()
-                .map_or("", |scope| scope.subsidiary_id.as_str()),
-        )?;
-        let (metadata, _, message) = request.into_parts();
-        let mut violations = Vec::new();
-        let Some(aging) = aging_request(message.scope.as_ref(), "scope", &mut violations) else {
-            return Err(refused(violations));
-        };
-        if !violations.is_empty() {
-            return Err(refused(violations));
-        }
-        let (side, position) = self.ready(&metadata, message.min_position).await?;
-        let token = (!message.page_token.is_empty()).then_some(message.page_token.as_str());
-        let bucket = message
-            .bucket
-            .map(|b| usize::try_from(b).unwrap_or(usize::MAX));
-        let page = aging::open_items(
-            &side.pool,
-            &aging,
-            bucket,
-            page_size(message.page_size),
-            token,
-        )
-        .await
-        .map_err(|error| match error {
-            OpenItemsError::Page(page) => {
-                let field = match page {
-                    aging::PageError::Size(_) => "page_size",
-                    aging::PageError::Token => "page_token",
-                    aging::PageError::Bucket { .. } => "bucket",
-                };
-                refused(vec![FieldViolation::new(field, page)])
+        within(QUERY_DEADLINE, "list_open_items", async move {
+            authorize_read(
+                &request,
+                request
+                    .get_ref()
+                    .scope
+                    .as_ref()
+                    .map_or("", |scope| scope.subsidiary_id.as_str()),
+            )?;
+            let (metadata, _, message) = request.into_parts();
+            let mut violations = Vec::new();
+            let Some(aging) = aging_request(message.scope.as_ref(), "scope", &mut violations)
+            else {
+                return Err(refused(violations));
+            };
+            if !violations.is_empty() {
+                return Err(refused(violations));
             }
-            OpenItemsError::Projection(error) => internal(error),
-        })?;
-        let items = page
-            .items
-            .into_iter()
-            .map(|item| pb::OpenItem {
-                invoice: Some(pb::InvoiceRef {
-                    subsidiary_id: item.subsidiary_id,
-                    invoice_number: item.invoice_number,
-                }),
-                customer_id: item.customer_id,
-                amount: Some(responses::money(item.amount)),
-                open_amount: Some(responses::money(item.open)),
-                issue_date: date_text(item.issue_date),
-                due_date: date_text(item.due_date),
-                days: item.days,
-                over_limit: item.over_limit,
-            })
-            .collect();
-        Ok(Response::new(pb::ListOpenItemsResponse {
-            items,
-            next_page_token: page.next_page_token.unwrap_or_default(),
-            position: position.get(),
-        }))
+            let (side, position) = self.ready(&metadata, message.min_position).await?;
+            let token = (!message.page_token.is_empty()).then_some(message.page_token.as_str());
+            let bucket = message
+                .bucket
+                .map(|b| usize::try_from(b).unwrap_or(usize::MAX));
+            let page = aging::open_items(
+                &side.pool,
+                &aging,
+                bucket,
+                page_size(message.page_size),
+                token,
+            )
+            .await
+            .map_err(|error| match error {
+                OpenItemsError::Page(page) => {
+                    let field = match page {
+                        aging::PageError::Size(_) => "page_size",
+                        aging::PageError::Token => "page_token",
+                        aging::PageError::Bucket { .. } => "bucket",
+                    };
+                    refused(vec![FieldViolation::new(field, page)])
+                }
+                OpenItemsError::Projection(error) => internal(error),
+            })?;
+            let items = page
+                .items
+                .into_iter()
+                .map(|item| pb::OpenItem {
+                    invoice: Some(pb::InvoiceRef {
+                        subsidiary_id: item.subsidiary_id,
+                        invoice_number: item.invoice_number,
+                    }),
+                    customer_id: item.customer_id,
+                    amount: Some(responses::money(item.amount)),
+                    open_amount: Some(responses::money(item.open)),
+                    issue_date: date_text(item.issue_date),
+                    due_date: date_text(item.due_date),
+                    days: item.days,
+                    over_limit: item.over_limit,
+                })
+                .collect();
+            Ok(Response::new(pb::ListOpenItemsResponse {
+                items,
+                next_page_token: page.next_page_token.unwrap_or_default(),
+                position: position.get(),
+            }))
+        })
+        .await
     }
 
     async fn get_exposure(
         &self,
         request: Request<pb::GetExposureRequest>,
     ) -> Result<Response<pb::GetExposureResponse>, Status> {
-        authorize(&request, Action::ReadGroup)?;
-        let (metadata, _, message) = request.into_parts();
-        let mut violations = Vec::new();
-        let customer = checked(
-            &mut violations,
-            "customer_id",
-            CustomerId::parse(&message.customer_id),
-        );
-        let date = as_of(&message.as_of, "as_of", &mut violations);
-        let (Some(customer), Some(date), true) = (customer, date, violations.is_empty()) else {
-            return Err(refused(violations));
-        };
-        let (side, position) = self.ready(&metadata, message.min_position).await?;
-        let lines = exposure::exposure(&side.pool, &customer, date)
-            .await
-            .map_err(internal)?;
-        if lines.is_empty() {
-            return Err(status::with_reason(
-                Code::NotFound,
-                "CUSTOMER_NOT_FOUND",
-                format!("customer {customer} has no limit and no items as of {date}"),
-            ));
-        }
-        Ok(Response::new(pb::GetExposureResponse {
-            lines: lines.into_iter().map(exposure_line).collect(),
-            position: position.get(),
-        }))
+        within(QUERY_DEADLINE, "get_exposure", async move {
+            authorize(&request, Action::ReadGroup)?;
+            let (metadata, _, message) = request.into_parts();
+            let mut violations = Vec::new();
+            let customer = checked(
+                &mut violations,
+                "customer_id",
+                CustomerId::parse(&message.customer_id),
+            );
+            let date = as_of(&message.as_of, "as_of", &mut violations);
+            let (Some(customer), Some(date), true) = (customer, date, violations.is_empty()) else {
+                return Err(refused(violations));
+            };
+            let (side, position) = self.ready(&metadata, message.min_position).await?;
+            let lines = exposure::exposure(&side.pool, &customer, date)
+                .await
+                .map_err(internal)?;
+            if lines.is_empty() {
+                return Err(status::with_reason(
+                    Code::NotFound,
+                    "CUSTOMER_NOT_FOUND",
+                    format!("customer {customer} has no limit and no items as of {date}"),
+                ));
+            }
+            Ok(Response::new(pb::GetExposureResponse {
+                lines: lines.into_iter().map(exposure_line).collect(),
+                position: position.get(),
+            }))
+        })
+        .await
     }
 
     async fn list_exposures(
         &self,
         request: Request<pb::ListExposuresRequest>,
     ) -> Result<Response<pb::ListExposuresResponse>, Status> {
-        authorize(&request, Action::ReadGroup)?;
-        let (metadata, _, message) = request.into_parts();
-        let query = exposures_query(&message).map_err(refused)?;
-        let (side, position) = self.ready(&metadata, message.min_position).await?;
-        exposures_answer(&side.pool, &query, position)
-            .await
-            .map(Response::new)
+        within(QUERY_DEADLINE, "list_exposures", async move {
+            authorize(&request, Action::ReadGroup)?;
+            let (metadata, _, message) = request.into_parts();
+            let query = exposures_query(&message).map_err(refused)?;
+            let (side, position) = self.ready(&metadata, message.min_position).await?;
+            exposures_answer(&side.pool, &query, position)
+                .await
+                .map(Response::new)
+        })
+        .await
     }
 
     async fn get_work_queue(
         &self,
         request: Request<pb::GetWorkQueueRequest>,
     ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
-        authorize(&request, Action::ReadGroup)?;
-        let (metadata, _, message) = request.into_parts();
-        let query = work_queue_query(&message).map_err(refused)?;
-        let (side, position) = self.ready(&metadata, message.min_position).await?;
-        work_queue_answer(&side.pool, &query, position)
-            .await
-            .map(Response::new)
+        within(QUERY_DEADLINE, "get_work_queue", async move {
+            authorize(&request, Action::ReadGroup)?;
+            let (metadata, _, message) = request.into_parts();
+            let query = work_queue_query(&message).map_err(refused)?;
+            let (side, position) = self.ready(&metadata, message.min_position).await?;
+            work_queue_answer(&side.pool, &query, position)
+                .await
+                .map(Response::new)
+        })
+        .await
     }
 
     async fn list_promises(
         &self,
         request: Request<pb::ListPromisesRequest>,
     ) -> Result<Response<pb::ListPromisesResponse>, Status> {
-        authorize(&request, Action::ReadGroup)?;
-        let (metadata, _, message) = request.into_parts();
-        let mut violations = Vec::new();
-        let customer = checked(
-            &mut violations,
-            "customer_id",
-            CustomerId::parse(&message.customer_id),
-        );
-        let date = as_of(&message.as_of, "as_of", &mut violations);
-        let status = match pb::PromiseStatus::try_from(message.status) {
-            Ok(pb::PromiseStatus::Unspecified) => Some(None),
-            Ok(pb::PromiseStatus::Open) => Some(Some(PromiseStatus::Open)),
-            Ok(pb::PromiseStatus::PartiallyKept) => Some(Some(PromiseStatus::PartiallyKept)),
-            Ok(pb::PromiseStatus::Kept) => Some(Some(PromiseStatus::Kept)),
-            Ok(pb::PromiseStatus::Broken) => Some(Some(PromiseStatus::Broken)),
-            Err(_) => {
-                violations.push(FieldViolation::new(
-                    "status",
-                    format!("{} is not a known value", message.status),
-                ));
-                None
-            }
-        };
-        let (Some(customer), Some(date), Some(status), true) =
-            (customer, date, status, violations.is_empty())
-        else {
-            return Err(refused(violations));
-        };
-        let (side, position) = self.ready(&metadata, message.min_position).await?;
-        let grace = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
-        let lines = promises::list_promises(&side.pool, Some(&customer), status, date, grace)
-            .await
-            .map_err(internal)?;
-        let promises = lines
-            .into_iter()
-            .map(|line| pb::PromiseView {
-                promise_id: line.promise_id.to_string(),
-                customer_id: line.customer.to_string(),
-                subsidiary_id: line.subsidiary.to_string(),
-                amount: Some(responses::money(line.amount)),
-                paid: Some(responses::money(line.paid)),
-                made_on: date_text(line.made_on),
-                promised_date: date_text(line.promised_date),
-                window_end: date_text(line.window_end),
-                collector: line.collector.to_string(),
-                status: promise_status(line.status).into(),
-            })
-            .collect();
-        Ok(Response::new(pb::ListPromisesResponse {
-            promises,
-            position: position.get(),
-        }))
+        within(QUERY_DEADLINE, "list_promises", async move {
+            authorize(&request, Action::ReadGroup)?;
+            let (metadata, _, message) = request.into_parts();
+            let mut violations = Vec::new();
+            let customer = checked(
+                &mut violations,
+                "customer_id",
+                CustomerId::parse(&message.customer_id),
+            );
+            let date = as_of(&message.as_of, "as_of", &mut violations);
+            let status = match pb::PromiseStatus::try_from(message.status) {
+                Ok(pb::PromiseStatus::Unspecified) => Some(None),
+                Ok(pb::PromiseStatus::Open) => Some(Some(PromiseStatus::Open)),
+                Ok(pb::PromiseStatus::PartiallyKept) => Some(Some(PromiseStatus::PartiallyKept)),
+                Ok(pb::PromiseStatus::Kept) => Some(Some(PromiseStatus::Kept)),
+                Ok(pb::PromiseStatus::Broken) => Some(Some(PromiseStatus::Broken)),
+                Err(_) => {
+                    violations.push(FieldViolation::new(
+                        "status",
+                        format!("{} is not a known value", message.status),
+                    ));
+                    None
+                }
+            };
+            let (Some(customer), Some(date), Some(status), true) =
+                (customer, date, status, violations.is_empty())
+            else {
+                return Err(refused(violations));
+            };
+            let (side, position) = self.ready(&metadata, message.min_position).await?;
+            let grace = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
+            let lines = promises::list_promises(&side.pool, Some(&customer), status, date, grace)
+                .await
+                .map_err(internal)?;
+            let promises = lines
+                .into_iter()
+                .map(|line| pb::PromiseView {
+                    promise_id: line.promise_id.to_string(),
+                    customer_id: line.customer.to_string(),
+                    subsidiary_id: line.subsidiary.to_string(),
+                    amount: Some(responses::money(line.amount)),
+                    paid: Some(responses::money(line.paid)),
+                    made_on: date_text(line.made_on),
+                    promised_date: date_text(line.promised_date),
+                    window_end: date_text(line.window_end),
+                    collector: line.collector.to_string(),
+                    status: promise_status(line.status).into(),
+                })
+                .collect();
+            Ok(Response::new(pb::ListPromisesResponse {
+                promises,
+                position: position.get(),
+            }))
+        })
+        .await
     }
 }
 

@@ -17,9 +17,10 @@ use tonic::transport::server::TcpIncoming;
 use tracing::info;
 
 use crate::admin_service::AdminGrpc;
-use crate::app::{GRPC_MESSAGE_BYTES_MAX, connect_nats, reflection_service, token_store};
+use crate::app::{connect_nats, reflection_service, token_store};
 use crate::audit_service::AuditGrpc;
 use crate::config::QueryServiceArgs;
+use crate::limits::GRPC_MESSAGE_BYTES_MAX;
 use crate::query_service::QueryGrpc;
 use crate::read_models::ReadModels;
 use crate::security::Security;

@@ -18,6 +18,7 @@ use tracing::{info, warn};
 
 use crate::authentication::Gate;
 use crate::config::SecurityArgs;
+use crate::limits::CALLS_PER_CONNECTION_MAX;
 
 /// Printed to standard error and logged when a listener runs with `--insecure`.
 pub const INSECURE_WARNING: &str = "WARNING: serving WITHOUT TLS AND WITHOUT TOKENS (--insecure): \
@@ -91,11 +92,13 @@ impl Security {
         }
     }
 
-    /// A gRPC server with this TLS and this gate in front of every service added to it.
+    /// A gRPC server with this TLS and this gate in front of every service added to it, and
+    /// at most [`CALLS_PER_CONNECTION_MAX`] calls at once per connection.
     pub fn server(
         &self,
     ) -> anyhow::Result<Server<Stack<AsyncRequireAuthorizationLayer<Gate>, Identity>>> {
-        let mut server = Server::builder();
+        let mut server =
+            Server::builder().concurrency_limit_per_connection(CALLS_PER_CONNECTION_MAX);
         if let Some(tls) = &self.tls {
             server = server
                 .tls_config(tls.clone())
