@@ -18,6 +18,11 @@
 //! every log the service wrote: exactly one event per accepted command, none lost, none
 //! duplicated. The embedded backends' files live in a temporary directory, removed afterwards
 //! unless `--keep` is given.
+//!
+//! With `--secure` the service of step 2 runs as production does: over TLS, with a bearer token
+//! on every command, checked against the token store on every call (see `security.rs`).
+
+mod security;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -33,10 +38,11 @@ use chrono::Utc;
 use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
-use receivables::all_in_one::{EVENT_LOG_FILE, Serving};
+use receivables::all_in_one::{EVENT_LOG_FILE, Serving, TOKEN_STORE_FILE};
 use receivables::app::{Application, connect_nats};
 use receivables::config::{ACCOUNT_CACHE_CUSTOMERS_DEFAULT, CommandServiceArgs, ServeArgs};
 use receivables::execution::Executor;
+use receivables_access::{KvTokenConfig, KvTokenStore, SqliteTokenStore};
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::requests;
@@ -53,7 +59,7 @@ use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
@@ -88,6 +94,10 @@ struct Args {
     /// Keep the benchmark's streams (embedded: its temporary directory) afterwards.
     #[arg(long)]
     keep: bool,
+    /// Serve over TLS and send a bearer token with every command, as production does (a
+    /// certificate and tokens made for the run), to measure what security costs.
+    #[arg(long)]
+    secure: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -421,12 +431,39 @@ trait Target: Send + 'static {
     fn send(&mut self, command: Command) -> impl Future<Output = Result<(), String>> + Send;
 }
 
-impl Target for CommandServiceClient<Channel> {
+/// A gRPC client, with the token of the command's subsidiary when the service wants one.
+struct GrpcTarget {
+    client: CommandServiceClient<Channel>,
+    headers: Option<security::Headers>,
+}
+
+impl GrpcTarget {
+    fn request<T>(&self, subsidiary: &str, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(header) = self.headers.as_ref().and_then(|h| h.get(subsidiary)) {
+            request
+                .metadata_mut()
+                .insert("authorization", header.clone());
+        }
+        request
+    }
+}
+
+impl Target for GrpcTarget {
     async fn send(&mut self, command: Command) -> Result<(), String> {
         match command {
-            Command::Invoice(r) => self.issue_invoice(r).await.map(drop),
-            Command::Payment(r) => self.record_payment(r).await.map(drop),
-            Command::Promise(r) => self.record_promise_to_pay(r).await.map(drop),
+            Command::Invoice(r) => {
+                let request = self.request(&r.subsidiary_id.clone(), r);
+                self.client.issue_invoice(request).await.map(drop)
+            }
+            Command::Payment(r) => {
+                let request = self.request(&r.subsidiary_id.clone(), r);
+                self.client.record_payment(request).await.map(drop)
+            }
+            Command::Promise(r) => {
+                let request = self.request(&r.subsidiary_id.clone(), r);
+                self.client.record_promise_to_pay(request).await.map(drop)
+            }
         }
         .map_err(|status| format!("{} {}", status.code(), status.message()))
     }
@@ -567,24 +604,36 @@ async fn until(stopped: oneshot::Receiver<()>) {
     let _ = stopped.await;
 }
 
+/// How a gRPC run is secured: not at all, or TLS with the certificate to trust and tokens.
+type Secure = Option<(String, security::Headers)>;
+
 /// A service started in this process, driven over gRPC, then stopped.
 async fn grpc_run(
     label: &'static str,
     args: &Args,
     run: &str,
     service: Running,
+    secure: Secure,
 ) -> anyhow::Result<(Measured, usize)> {
-    let endpoint = format!("http://{}", service.address);
+    let (endpoint, tls, headers) = match secure {
+        None => (format!("http://{}", service.address), None, None),
+        Some((certificate, headers)) => (
+            format!("https://localhost:{}", service.address.port()),
+            Some(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(certificate))),
+            Some(headers),
+        ),
+    };
     let mut channels = Vec::new();
     for _ in 0..args.connections.max(1) {
-        let channel = Channel::from_shared(endpoint.clone())?
-            .tcp_nodelay(true)
-            .connect()
-            .await?;
-        channels.push(channel);
+        let mut channel = Channel::from_shared(endpoint.clone())?.tcp_nodelay(true);
+        if let Some(tls) = &tls {
+            channel = channel.tls_config(tls.clone())?;
+        }
+        channels.push(channel.connect().await?);
     }
-    let result = measure(label, args, run, |client| {
-        CommandServiceClient::new(channels[client % channels.len()].clone())
+    let result = measure(label, args, run, |client| GrpcTarget {
+        client: CommandServiceClient::new(channels[client % channels.len()].clone()),
+        headers: headers.clone(),
     })
     .await;
     let _ = service.stop.send(());
@@ -679,10 +728,29 @@ async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
     let raw = raw_baseline("raw JetStream publish (baseline)", appender, args).await?;
     raw.print();
 
-    let grpc = service_args(args, run, "GRPC")?;
+    let mut grpc = service_args(args, run, "GRPC")?;
+    let scratch = Scratch::create(run, args.keep)?;
+    let secure = if args.secure {
+        let tls = security::tls(scratch.path())?;
+        grpc.security = tls.args;
+        grpc.tokens_bucket = format!("{run}_GRPC_TOKENS");
+        let store = KvTokenStore::open(
+            client.clone(),
+            KvTokenConfig::with_bucket(&grpc.tokens_bucket),
+        )
+        .await?;
+        Some((tls.certificate_pem, security::tokens(&store).await?))
+    } else {
+        None
+    };
     let app = Application::build(&grpc).await?;
     let service = Running::spawn(app.local_addr()?, |stopped| app.run_until(until(stopped)));
-    let (commands, grpc_warm) = grpc_run("command service over gRPC", args, run, service).await?;
+    let label = if args.secure {
+        "command service over gRPC (TLS + token)"
+    } else {
+        "command service over gRPC"
+    };
+    let (commands, grpc_warm) = grpc_run(label, args, run, service, secure).await?;
     commands.print();
 
     let direct = service_args(args, run, "DIRECT")?;
@@ -711,6 +779,9 @@ async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
         for service in [&grpc, &direct] {
             streams.push(service.stream.clone());
             streams.push(format!("KV_{}", service.invoice_numbers_bucket));
+        }
+        if args.secure {
+            streams.push(format!("KV_{}", grpc.tokens_bucket));
         }
         for name in streams {
             if let Err(error) = context.delete_stream(&name).await {
@@ -743,12 +814,28 @@ async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<bool> {
     raw.print();
 
     let all_in_one = scratch.join(ALL_IN_ONE_DIR);
-    let serving = Serving::build(&ServeArgs::embedded(LISTEN.parse()?, &all_in_one)).await?;
+    let mut serve_args = ServeArgs::embedded(LISTEN.parse()?, &all_in_one);
+    let secure = if args.secure {
+        std::fs::create_dir_all(&all_in_one)?;
+        let tls = security::tls(scratch.path())?;
+        serve_args.security = tls.args;
+        let store = SqliteTokenStore::open(&all_in_one.join(TOKEN_STORE_FILE)).await?;
+        let headers = security::tokens(&store).await?;
+        store.close().await;
+        Some((tls.certificate_pem, headers))
+    } else {
+        None
+    };
+    let serving = Serving::build(&serve_args).await?;
     let service = Running::spawn(serving.local_addr()?, |stopped| {
         serving.run_until(until(stopped))
     });
-    let (commands, grpc_warm) =
-        grpc_run("all-in-one over gRPC (+projector)", args, run, service).await?;
+    let label = if args.secure {
+        "all-in-one over gRPC (+projector, TLS + token)"
+    } else {
+        "all-in-one over gRPC (+projector)"
+    };
+    let (commands, grpc_warm) = grpc_run(label, args, run, service, secure).await?;
     commands.print();
     println!(
         "  (the all-in-one service's projector runs in this process and competes for the CPU)"
