@@ -52,3 +52,7 @@ serve-queries *ARGS:
 # Benchmark projection catch-up, aging report and work queue; add `--backend embedded` for no servers (BENCHMARKS.md).
 bench-projections *ARGS:
     cargo run --release -p receivables-loadgen --bin projection-bench -- --nats-url {{nats_url}} {{ARGS}}
+
+# Benchmark hash-chain verification, replay and a point-in-time aging rebuild against a raw read; add `--backend embedded` for no servers (BENCHMARKS.md).
+bench-audit *ARGS:
+    cargo run --release -p receivables-loadgen --bin audit-bench -- --nats-url {{nats_url}} {{ARGS}}

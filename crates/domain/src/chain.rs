@@ -15,6 +15,12 @@
 //! or `\u00xx` (lowercase hex), everything else as is; integers in plain decimal (events hold no
 //! floating-point numbers: amounts are decimal strings). For example, with `jq`:
 //! `jq -cS 'del(.hash)' | tr -d '\n' | sha256sum`.
+//!
+//! [`write_canonical`] is the definition, over a `serde_json::Value`; [`CanonicalEncoder`]
+//! writes the same bytes straight from an envelope in about half the time, and is what hashing
+//! and replaying use.
+
+mod encoder;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -25,6 +31,11 @@ use sha2::{Digest, Sha256};
 
 use crate::event::EventEnvelope;
 use crate::ids::{CustomerId, Position};
+
+pub use encoder::CanonicalEncoder;
+
+/// The envelope's member that holds its own hash, left out of what the hash is taken over.
+pub const HASH_MEMBER: &str = "hash";
 
 /// Bytes of a SHA-256 hash.
 pub const HASH_BYTES: usize = 32;
@@ -52,11 +63,25 @@ impl EventHash {
             .map_err(|_| ChainError::BadHash(text.chars().take(80).collect()))?;
         Ok(EventHash(bytes))
     }
+
+    /// The 64 lowercase hex digits, on the stack: two hashes are written for every event encoded
+    /// (`prev_hash` and `hash`), and a `String` built by `hex::encode` for each was a measurable
+    /// part of hashing an event.
+    fn hex_digits(&self) -> [u8; 2 * HASH_BYTES] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [0; 2 * HASH_BYTES];
+        for (pair, byte) in digits.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        digits
+    }
 }
 
 impl fmt::Display for EventHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        let digits = self.hex_digits();
+        f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -68,7 +93,8 @@ impl fmt::Debug for EventHash {
 
 impl Serialize for EventHash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_string())
+        let digits = self.hex_digits();
+        serializer.serialize_str(std::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
     }
 }
 
@@ -92,14 +118,9 @@ pub enum ChainError {
 
 /// The canonical encoding of an envelope (see the module doc): what its hash is taken over.
 pub fn canonical_bytes(envelope: &EventEnvelope) -> Result<Vec<u8>, ChainError> {
-    let mut value =
-        serde_json::to_value(envelope).map_err(|e| ChainError::Unencodable(e.to_string()))?;
-    if let Value::Object(members) = &mut value {
-        members.remove("hash");
-    }
-    let mut out = Vec::with_capacity(512);
-    write_canonical(&value, &mut out)?;
-    Ok(out)
+    Ok(CanonicalEncoder::new()
+        .encode(envelope, Some(HASH_MEMBER))?
+        .to_vec())
 }
 
 /// The canonical JSON of any value (the module doc's rules); used for the envelope and, by
@@ -146,33 +167,52 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), ChainErro
     Ok(())
 }
 
+/// A JSON string as the module doc says. Only ASCII characters are ever escaped, and the bytes
+/// of a UTF-8 sequence are never ASCII, so the text is scanned byte by byte and copied in runs.
 fn write_string(text: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = text.as_bytes();
     out.push(b'"');
-    for character in text.chars() {
-        match character {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{8}' => out.extend_from_slice(b"\\b"),
-            '\u{c}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if u32::from(c) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", u32::from(c)).as_bytes());
-            }
-            c => {
-                let mut buffer = [0; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
-            }
-        }
+    let mut run = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x00..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0x0f)],
+            ],
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..index]);
+        out.extend_from_slice(escaped);
+        run = index + 1;
     }
+    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
 }
 
 /// SHA-256 of the envelope's canonical encoding.
 pub fn hash_of(envelope: &EventEnvelope) -> Result<EventHash, ChainError> {
-    let bytes = canonical_bytes(envelope)?;
-    Ok(EventHash(Sha256::digest(&bytes).into()))
+    hash_with(&mut CanonicalEncoder::new(), envelope)
+}
+
+/// [`hash_of`] with an encoder whose buffers are kept from one event to the next.
+fn hash_with(
+    encoder: &mut CanonicalEncoder,
+    envelope: &EventEnvelope,
+) -> Result<EventHash, ChainError> {
+    let bytes = encoder.encode(envelope, Some(HASH_MEMBER))?;
+    Ok(EventHash(Sha256::digest(bytes).into()))
 }
 
 /// Sets the envelope's `hash` (its `sequence` and `prev_hash` are set by the account that
@@ -247,6 +287,7 @@ pub struct ChainVerifier {
     last_position: Position,
     whole_log: bool,
     checked: u64,
+    encoder: CanonicalEncoder,
 }
 
 impl ChainVerifier {
@@ -257,6 +298,7 @@ impl ChainVerifier {
             last_position: Position::ZERO,
             whole_log: true,
             checked: 0,
+            encoder: CanonicalEncoder::new(),
         }
     }
 
@@ -308,7 +350,7 @@ impl ChainVerifier {
                 format!("position {position}"),
             ));
         }
-        let computed = hash_of(envelope).map_err(|e| {
+        let computed = hash_with(&mut self.encoder, envelope).map_err(|e| {
             broken(
                 Break::Undecodable,
                 "an encodable event".into(),
@@ -341,13 +383,17 @@ impl ChainVerifier {
                 format!("sequence {}", envelope.sequence),
             ));
         }
-        self.tips.insert(
-            envelope.customer_id.clone(),
-            Tip {
-                sequence: envelope.sequence,
-                hash: envelope.hash,
-            },
-        );
+        let tip = Tip {
+            sequence: envelope.sequence,
+            hash: envelope.hash,
+        };
+        // Updated in place: the customer id is copied only for a customer's first event.
+        match self.tips.get_mut(&envelope.customer_id) {
+            Some(known) => *known = tip,
+            None => {
+                self.tips.insert(envelope.customer_id.clone(), tip);
+            }
+        }
         self.last_position = position;
         self.checked += 1;
         Ok(())
@@ -369,6 +415,7 @@ impl ChainVerifier {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use proptest::prelude::*;
 
     fn canonical(value: Value) -> String {
         let mut out = Vec::new();
@@ -401,6 +448,193 @@ mod tests {
         assert!(EventHash::parse("abc").is_err());
         assert!(EventHash::parse(&"zz".repeat(32)).is_err());
         assert_eq!(EventHash::GENESIS.to_string(), "0".repeat(64));
+    }
+
+    /// What the definition writes for `value` without the outermost member `leave_out`.
+    fn by_definition<T: Serialize>(
+        value: &T,
+        leave_out: Option<&str>,
+    ) -> Result<Vec<u8>, ChainError> {
+        let mut value =
+            serde_json::to_value(value).map_err(|e| ChainError::Unencodable(e.to_string()))?;
+        if let (Value::Object(members), Some(name)) = (&mut value, leave_out) {
+            members.remove(name);
+        }
+        let mut out = Vec::new();
+        write_canonical(&value, &mut out)?;
+        Ok(out)
+    }
+
+    fn assert_as_defined<T: Serialize>(value: &T) {
+        let mut encoder = CanonicalEncoder::new();
+        for leave_out in [None, Some(HASH_MEMBER)] {
+            let fast = encoder.encode(value, leave_out).map(<[u8]>::to_vec);
+            let defined = by_definition(value, leave_out);
+            assert_eq!(
+                fast.as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+                defined
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+                "leaving out {leave_out:?}"
+            );
+            assert_eq!(fast, defined);
+        }
+    }
+
+    #[derive(Serialize)]
+    enum Variants {
+        Unit,
+        Newtype(u32),
+        Tuple(i8, String),
+        Struct { z: bool, hash: Option<u64> },
+    }
+
+    #[derive(Serialize)]
+    #[serde(tag = "type", content = "data")]
+    enum Tagged {
+        Payment { hash: String, amount: String },
+    }
+
+    #[derive(Serialize)]
+    struct Flattened {
+        zeta: Vec<Variants>,
+        hash: String,
+        alpha: std::collections::BTreeMap<String, i64>,
+        character: char,
+        pair: (u8, &'static str),
+        unit: (),
+        missing: Option<u8>,
+        negative: i64,
+        #[serde(flatten)]
+        tagged: Tagged,
+    }
+
+    fn flattened() -> Flattened {
+        Flattened {
+            zeta: vec![
+                Variants::Unit,
+                Variants::Newtype(7),
+                Variants::Tuple(-3, "t\u{7f}\u{1f}".into()),
+                Variants::Struct {
+                    z: true,
+                    hash: None,
+                },
+            ],
+            hash: "ab".repeat(32),
+            alpha: [
+                ("b".to_owned(), 2),
+                ("a\"".to_owned(), 1),
+                ("é".to_owned(), 3),
+            ]
+            .into_iter()
+            .collect(),
+            character: '\n',
+            pair: (255, "x"),
+            unit: (),
+            missing: None,
+            negative: i64::MIN,
+            tagged: Tagged::Payment {
+                hash: "inner".into(),
+                amount: "400.00".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_encoder_writes_what_the_definition_writes() {
+        // Shaped like an envelope (a flattened, adjacently tagged event): no fallback.
+        assert!(
+            CanonicalEncoder::new()
+                .encode_fast(&flattened(), Some(HASH_MEMBER))
+                .is_ok()
+        );
+        assert_as_defined(&flattened());
+        assert_as_defined(&Variants::Struct {
+            z: false,
+            hash: Some(u64::MAX),
+        });
+        assert_as_defined(&Variants::Tuple(1, "a".into()));
+        assert_as_defined(&Variants::Newtype(1));
+        assert_as_defined(&vec![flattened(), flattened()]);
+        assert_as_defined(&"plain");
+        assert_as_defined(&Option::<u8>::None);
+    }
+
+    /// A map that names a member twice: the last value counts, as in a `serde_json` map.
+    struct Repeated;
+
+    impl Serialize for Repeated {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap;
+            let mut map = serializer.serialize_map(None)?;
+            map.serialize_entry("b", &1)?;
+            map.serialize_entry("hash", "x")?;
+            map.serialize_entry("a", &[2, 3])?;
+            map.serialize_entry("b", &4)?;
+            map.end()
+        }
+    }
+
+    /// Values that events never hold, which the encoder leaves to the definition.
+    #[derive(Serialize)]
+    struct Unusual {
+        float: f64,
+    }
+
+    struct Bytes;
+
+    impl Serialize for Bytes {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.serialize_bytes(b"\x01\x02")
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Wide {
+        small: u128,
+        large: i128,
+    }
+
+    #[test]
+    fn what_events_never_hold_comes_out_as_the_definition_says() {
+        assert_as_defined(&Repeated);
+        assert_as_defined(&Unusual { float: 1.5 });
+        assert_as_defined(&Unusual { float: f64::NAN });
+        assert_as_defined(&Bytes);
+        assert_as_defined(&Wide {
+            small: 5,
+            large: i128::MIN,
+        });
+        assert_as_defined(&Wide { small: 5, large: 6 });
+        let numbered: std::collections::BTreeMap<u32, &str> = [(10, "x"), (9, "y")].into();
+        assert_as_defined(&numbered);
+        assert_as_defined(&serde_json::json!({"hash": 1.25}));
+    }
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "[ -~\\t\\n\\u{1}\\u{1f}é€😀]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z\"\\\\é]{0,4}|hash", inner, 0..6)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn the_encoder_agrees_with_the_definition_on_any_value(value in any_value()) {
+            assert_as_defined(&value);
+        }
     }
 
     #[test]

@@ -1,5 +1,8 @@
-//! Pieces the benchmarks of this crate share (`receivables-loadgen` and `projection-bench`).
+//! Pieces the benchmarks of this crate share (`receivables-loadgen`, `projection-bench` and
+//! `audit-bench`).
 
+pub mod history;
+pub mod raw_read;
 pub mod scratch;
 
 /// How a value of a command-line enum is spelled on the command line (`jetstream-postgres`).

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use receivables_api::{pb, status};
-use receivables_domain::chain::{self, Break, ChainVerifier};
+use receivables_domain::chain::{self, Break, CanonicalEncoder, ChainError, ChainVerifier};
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{CustomerId, EventHash, Position, RecordedEvent, Refusal, SubsidiaryId};
 use receivables_eventlog::{EventLog, LogError};
@@ -206,16 +206,20 @@ fn log_status(error: &LogError) -> Status {
 }
 
 /// The event as an auditor receives it; `envelope_json` is the canonical JSON of the whole
-/// envelope, `hash` included.
-fn audited(event: &RecordedEvent) -> Result<pb::AuditedEvent, Status> {
+/// envelope, `hash` included, written by `encoder` (kept for the whole replay).
+fn audited(
+    event: &RecordedEvent,
+    encoder: &mut CanonicalEncoder,
+) -> Result<pb::AuditedEvent, Status> {
     let envelope = &event.envelope;
-    let value = serde_json::to_value(envelope)
-        .map_err(|e| status::with_reason(Code::Internal, "EVENT_UNENCODABLE", e.to_string()))?;
-    let mut json = Vec::with_capacity(1024);
-    chain::write_canonical(&value, &mut json)
-        .map_err(|e| status::with_reason(Code::Internal, "EVENT_UNENCODABLE", e.to_string()))?;
-    let envelope_json = String::from_utf8(json)
-        .map_err(|e| status::with_reason(Code::Internal, "EVENT_UNENCODABLE", e.to_string()))?;
+    let unencodable =
+        |detail: String| status::with_reason(Code::Internal, "EVENT_UNENCODABLE", detail);
+    let json = encoder.encode(envelope, None).map_err(|e| match e {
+        // The serializer's own message, as when the envelope's JSON value cannot be built.
+        ChainError::Unencodable(detail) => unencodable(detail),
+        other => unencodable(other.to_string()),
+    })?;
+    let envelope_json = String::from_utf8(json.to_vec()).map_err(|e| unencodable(e.to_string()))?;
     Ok(pb::AuditedEvent {
         position: event.position.get(),
         event_id: envelope.event_id.to_string(),
@@ -375,12 +379,13 @@ async fn replay_into<L: EventLog>(
         .await
         .map_err(|e| log_status(&e))?;
     let mut walk = Walk::new(events, to);
+    let mut encoder = CanonicalEncoder::new();
     while let Some(event) = walk.next().await {
         let event = event.map_err(|e| log_status(&e))?;
         progress.position = event.position.get();
         progress.events_read += 1;
         if filter.wants(&event) {
-            let item = Item::Event(audited(&event)?);
+            let item = Item::Event(audited(&event, &mut encoder)?);
             if sender
                 .send(Ok(pb::ReplayEventsResponse { item: Some(item) }))
                 .await

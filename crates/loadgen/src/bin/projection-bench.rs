@@ -14,33 +14,27 @@
 //! `SqliteLog`, read raw through `SqliteLog::follow` (which decodes every event), and the read
 //! model the embedded one of `ReadStore::sqlite`.
 //!
-//! Each customer's history cycles through four invoices of 1000.00 and one payment of 400.00
-//! allocated to the last of them, so 80 % of the events are invoices and every invoice stays open.
+//! The history is the one of [`receivables_loadgen::history`]: per customer, four invoices of
+//! 1000.00 and one payment of 400.00 allocated to the last of them, over and over, so 80 % of
+//! the events are invoices and every invoice stays open.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use async_nats::jetstream;
-use chrono::{Days, NaiveDate, Utc};
+use chrono::Utc;
 use clap::{Parser, ValueEnum};
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
 use hdrhistogram::Histogram;
 use receivables::app::connect_nats;
-use receivables_domain::command::{CommandDigest, InvoiceKey};
-use receivables_domain::event::{
-    Allocation, AllocationRule, InvoiceIssued, PaymentReceived, SCHEMA_VERSION,
-};
-use receivables_domain::payment::PaymentMethod;
-use receivables_domain::{
-    CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceNumber, Money, Position,
-    Principal, SubsidiaryId,
-};
-use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
+use receivables_domain::Position;
+use receivables_eventlog::EventLog;
+use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
-use receivables_eventlog::{Appended, EventLog, codec};
+use receivables_loadgen::history::{
+    self, JetStreamHistory, Shape, check_written, delete_streams, write_history,
+};
+use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read};
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
@@ -49,7 +43,6 @@ use receivables_projections::work_queue::{self, WorkQueueQuery};
 use receivables_projections::{ReadPool, ReadStore, on_engine};
 use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use uuid::Uuid;
 
 #[derive(Debug, Parser)]
 #[command(about = "Measure projection catch-up and aging queries against a raw read of the log")]
@@ -92,9 +85,6 @@ enum Backend {
 /// Items on the work-queue page that is timed.
 const WORK_QUEUE_PAGE: u32 = 50;
 
-/// Appends (publishes) in flight while writing the history.
-const WRITE_IN_FLIGHT: usize = 512;
-
 /// Connections of the read-model pool the projector and the queries use.
 const READ_CONNECTIONS: u32 = 4;
 
@@ -107,216 +97,6 @@ const LATENCY_MICROS_MAX: u64 = 600_000_000;
 /// The embedded log's file and the read model's directory inside the temporary directory.
 const EMBEDDED_LOG_FILE: &str = "events.sqlite";
 const EMBEDDED_READ_DIR: &str = "read";
-
-fn envelope(customer: &CustomerId, day: NaiveDate, event: Event) -> anyhow::Result<EventEnvelope> {
-    Ok(EventEnvelope {
-        event_id: EventId::from_uuid(Uuid::now_v7())?,
-        schema_version: SCHEMA_VERSION,
-        customer_id: customer.clone(),
-        subsidiary_id: Some(SubsidiaryId::parse("SUB-1")?),
-        command_id: CommandId::from_uuid(Uuid::new_v4())?,
-        command_digest: CommandDigest::try_from("00".repeat(32))?,
-        principal: Principal::anonymous(),
-        recorded_at: Utc::now(),
-        effective_date: day,
-        // Outside any chain: the projector does not check it.
-        sequence: 1,
-        prev_hash: receivables_domain::EventHash::GENESIS,
-        hash: receivables_domain::EventHash::GENESIS,
-        event,
-    })
-}
-
-/// The `n`-th event of a customer.
-fn event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
-    let cny = Currency::parse("CNY")?;
-    let customer_id = CustomerId::parse(&format!("CUST-{customer:06}"))?;
-    let start = NaiveDate::from_ymd_opt(2025, 1, 1).context("date")?;
-    let day = start
-        .checked_add_days(Days::new((n % 500) as u64))
-        .context("date")?;
-    let subsidiary = SubsidiaryId::parse("SUB-1")?;
-    let invoice = |k: usize| InvoiceNumber::parse(&format!("INV-{customer:06}-{k:07}"));
-    if n % 5 == 4 {
-        let allocated = Money::positive("400", cny)?;
-        return envelope(
-            &customer_id,
-            day,
-            Event::PaymentReceived(PaymentReceived {
-                subsidiary_id: subsidiary.clone(),
-                amount: allocated,
-                received_date: day,
-                method: PaymentMethod::BankTransfer,
-                reference: format!("BANK-{n}"),
-                allocation_rule: AllocationRule::Explicit,
-                allocations: vec![Allocation {
-                    invoice: InvoiceKey {
-                        subsidiary_id: subsidiary,
-                        invoice_number: invoice(n - 1)?,
-                    },
-                    amount: allocated,
-                }],
-                unapplied: Money::zero(cny),
-            }),
-        );
-    }
-    envelope(
-        &customer_id,
-        day,
-        Event::InvoiceIssued(InvoiceIssued {
-            subsidiary_id: subsidiary,
-            invoice_number: invoice(n)?,
-            amount: Money::positive("1000", cny)?,
-            issue_date: day,
-            due_date: day.checked_add_days(Days::new(30)).context("date")?,
-            terms_days: Some(30),
-            over_limit: false,
-            credit_check: None,
-        }),
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writing the history (not measured)
-// ---------------------------------------------------------------------------------------------
-
-/// The fast way into a fresh log, bypassing the command service.
-trait HistoryLog {
-    /// Writes one event to its customer's history, whose last position is `expected`; returns
-    /// the event's position.
-    fn write(
-        &self,
-        envelope: EventEnvelope,
-        expected: Position,
-    ) -> impl Future<Output = anyhow::Result<Position>>;
-}
-
-/// Plain publishes to the customer's subject: the stream is fresh and only this benchmark writes
-/// it, so neither a message id nor an expected sequence is needed.
-struct JetStreamHistory {
-    context: jetstream::Context,
-    subject_prefix: String,
-}
-
-impl HistoryLog for JetStreamHistory {
-    async fn write(&self, envelope: EventEnvelope, _: Position) -> anyhow::Result<Position> {
-        let payload = codec::encode(&envelope)?;
-        let subject = format!("{}.{}", self.subject_prefix, envelope.customer_id);
-        let ack = self.context.publish(subject, payload.into()).await?.await?;
-        Ok(Position::new(ack.sequence))
-    }
-}
-
-/// Appends through the embedded log (the writer task commits them in groups).
-impl HistoryLog for SqliteLog {
-    async fn write(&self, envelope: EventEnvelope, expected: Position) -> anyhow::Result<Position> {
-        match self.append(&envelope, expected).await? {
-            Appended::New(position) => Ok(position),
-            Appended::Duplicate(position) => {
-                bail!("a fresh command id was taken as a duplicate of position {position}")
-            }
-        }
-    }
-}
-
-/// Writes `args.events` events, customer after customer in rounds (event `i` is the
-/// `i / customers`-th of customer `i % customers`), with up to [`WRITE_IN_FLIGHT`] in flight. A
-/// round is written completely before the next begins, so that each customer's events go in
-/// order and each append knows its customer's last position.
-async fn write_history<H: HistoryLog>(log: &H, args: &Args) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut last = vec![Position::ZERO; args.customers];
-    let mut pending = FuturesUnordered::new();
-    for i in 0..args.events {
-        let (customer, n) = (i % args.customers, i / args.customers);
-        if customer == 0 {
-            while let Some(written) = pending.next().await {
-                let (customer, position): (usize, Position) = written?;
-                last[customer] = position;
-            }
-        }
-        let envelope = event(customer, n)?;
-        let expected = last[customer];
-        pending.push(async move { anyhow::Ok((customer, log.write(envelope, expected).await?)) });
-        if pending.len() >= WRITE_IN_FLIGHT
-            && let Some(written) = pending.next().await
-        {
-            let (customer, position) = written?;
-            last[customer] = position;
-        }
-    }
-    while let Some(written) = pending.next().await {
-        written?;
-    }
-    println!(
-        "history written: {} events in {:.1} s (not measured)",
-        args.events,
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// The baseline: a raw read of the whole log
-// ---------------------------------------------------------------------------------------------
-
-/// Prints a raw read and returns its rate in events/s.
-fn raw_read_rate(label: &str, read: usize, bytes: Option<usize>, elapsed: Duration) -> f64 {
-    let rate = read as f64 / elapsed.as_secs_f64();
-    let size = bytes.map_or(String::new(), |b| format!(", {} MB", b / 1_000_000));
-    println!(
-        "{label:<32} {rate:>9.0} events/s   ({read} events{size}, {:.1} s)",
-        elapsed.as_secs_f64()
-    );
-    rate
-}
-
-/// An ordered consumer reading the whole stream, messages undecoded.
-async fn jetstream_raw_read(
-    context: &jetstream::Context,
-    stream: &str,
-    events: usize,
-) -> anyhow::Result<f64> {
-    let stream = context.get_stream(stream).await?;
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
-        .await?;
-    let started = Instant::now();
-    let mut messages = consumer.messages().await?;
-    let mut read = 0;
-    let mut bytes = 0;
-    while let Some(message) = messages.next().await {
-        let message = message?;
-        bytes += message.payload.len();
-        read += 1;
-        if read == events {
-            break;
-        }
-    }
-    Ok(raw_read_rate(
-        "raw ordered-consumer read",
-        read,
-        Some(bytes),
-        started.elapsed(),
-    ))
-}
-
-/// The log's own feed from position 0, every event decoded (what the projector reads).
-async fn follow_raw_read(log: &SqliteLog, events: usize) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    let mut feed = log.follow(Position::ZERO).await?.take(events);
-    let mut read = 0;
-    while let Some(event) = feed.next().await {
-        event?;
-        read += 1;
-    }
-    Ok(raw_read_rate(
-        "raw SqliteLog::follow read",
-        read,
-        None,
-        started.elapsed(),
-    ))
-}
 
 // ---------------------------------------------------------------------------------------------
 // What both backends measure the same way: catch-up and queries
@@ -363,7 +143,7 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
             .fetch_one(pool)
             .await?
     });
-    let mut request = AgingRequest::new(NaiveDate::from_ymd_opt(2026, 6, 30).context("date")?);
+    let mut request = AgingRequest::new(history::report_as_of()?);
     request.group_by = GroupBy::Group;
     let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
     for _ in 0..args.reports {
@@ -406,15 +186,6 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Checks that the log holds the whole history; returns its last position.
-async fn check_written<L: EventLog>(log: &L, events: usize) -> anyhow::Result<Position> {
-    let last = log.last_position().await?;
-    if last != Position::new(events as u64) {
-        bail!("the log holds {last} events, expected {events}");
-    }
-    Ok(last)
-}
-
 /// After the raw read: catch-up, its ratio to the raw read, and the queries.
 async fn project_and_query<L: EventLog>(
     log: Arc<L>,
@@ -432,22 +203,21 @@ async fn project_and_query<L: EventLog>(
 // The two backends
 // ---------------------------------------------------------------------------------------------
 
+fn shape(args: &Args) -> anyhow::Result<Shape> {
+    Shape::new(args.events, args.customers)
+}
+
 /// A fresh stream on the NATS server and a fresh database on the PostgreSQL server.
 async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
     let client = connect_nats(&args.nats_url, "receivables-projection-bench").await?;
     let context = jetstream::new(client.clone());
-    let config = JetStreamConfig {
-        stream: format!("{run}_EVENTS"),
-        subject_prefix: format!("bench.{run}.events"),
-        invoice_numbers_bucket: format!("{run}_NUMBERS"),
-        ..JetStreamConfig::default()
-    };
+    let config = history::stream_config(run);
     let log = Arc::new(JetStreamLog::open(client, config.clone()).await?);
     let history = JetStreamHistory {
         context: context.clone(),
         subject_prefix: config.subject_prefix.clone(),
     };
-    write_history(&history, args).await?;
+    write_history(&history, shape(args)?).await?;
     let last = check_written(log.as_ref(), args.events).await?;
 
     let raw = jetstream_raw_read(&context, &config.stream, args.events).await?;
@@ -480,14 +250,7 @@ async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
         sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
             .execute(&admin)
             .await?;
-        for name in [
-            config.stream.clone(),
-            format!("KV_{}", config.invoice_numbers_bucket),
-        ] {
-            if let Err(error) = context.delete_stream(&name).await {
-                eprintln!("could not delete stream {name}: {error}");
-            }
-        }
+        delete_streams(&context, &config).await;
     }
     measured
 }
@@ -498,7 +261,7 @@ async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<()> {
     println!("  embedded backends in {}", scratch.path().display());
     let log = Arc::new(SqliteLog::open(&scratch.join(EMBEDDED_LOG_FILE)).await?);
     let measured = async {
-        write_history(log.as_ref(), args).await?;
+        write_history(log.as_ref(), shape(args)?).await?;
         let last = check_written(log.as_ref(), args.events).await?;
         let raw = follow_raw_read(&log, args.events).await?;
         let store = ReadStore::sqlite(scratch.join(EMBEDDED_READ_DIR))?;
@@ -517,9 +280,7 @@ async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.customers == 0 || args.events < args.customers * 5 {
-        bail!("need at least five events per customer");
-    }
+    shape(&args)?;
     let run = format!("P{}", Utc::now().format("%Y%m%d%H%M%S"));
     println!(
         "projection-bench: backend {}, {} events over {} customers, run {run}",

@@ -1,0 +1,487 @@
+//! Audit benchmark.
+//!
+//! Writes the synthetic, hash-chained history of [`receivables_loadgen::history`] straight into
+//! a fresh event log (not measured), starts the `AuditService` in this process on a free port,
+//! and in one run measures:
+//! 1. the baseline: a raw read of the whole log (as in `projection-bench`);
+//! 2. `VerifyLog` of the whole log over gRPC, progress stream included, and its ratio to the raw
+//!    read (the audit issue's goal: at least 0.7);
+//! 3. the same walk in-process (a `ChainVerifier` over the log's feed, no gRPC), which separates
+//!    the cost of the transport from the cost of the verification;
+//! 4. `ReplayEvents` of the whole log over gRPC, every event sent to the client with its
+//!    canonical JSON;
+//! 5. `GetAgingReportAsKnown` for the whole group, known at now: the point-in-time rebuild of
+//!    the read model from the whole log into a temporary database, then the report.
+//!
+//! Each result is checked, so that a fast wrong answer fails the run instead of giving a figure:
+//! the verification must have checked every event and found no broken link, the replay must
+//! have sent every event in order, and the aging report must show the open amount the history
+//! implies ([`Totals::expected`]).
+//!
+//! On `--backend jetstream` (the default) the log is a fresh JetStream stream on the NATS
+//! server; on `--backend embedded` a `SqliteLog` in a temporary directory. The service reads the
+//! log through the same `EventLog` as in production, so the figures include decoding each event.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context as _, bail};
+use async_nats::jetstream;
+use chrono::Utc;
+use clap::{Parser, ValueEnum};
+use futures::StreamExt;
+use receivables::app::connect_nats;
+use receivables::audit_service::AuditGrpc;
+use receivables_api::pb;
+use receivables_api::pb::audit_service_client::AuditServiceClient;
+use receivables_api::pb::audit_service_server::AuditServiceServer;
+use receivables_domain::chain::ChainVerifier;
+use receivables_domain::{Currency, Money, Position};
+use receivables_eventlog::EventLog;
+use receivables_eventlog::jetstream::JetStreamLog;
+use receivables_eventlog::sqlite::SqliteLog;
+use receivables_loadgen::history::{
+    self, CURRENCY, JetStreamHistory, Shape, Totals, check_written, delete_streams, write_history,
+};
+use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read, print_rate};
+use receivables_loadgen::scratch::Scratch;
+use receivables_loadgen::value_name;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::transport::server::TcpIncoming;
+
+#[derive(Debug, Parser)]
+#[command(
+    about = "Measure hash-chain verification, replay and a point-in-time aging rebuild against a raw read of the log"
+)]
+struct Args {
+    /// Which event log to run on: a JetStream stream on the NATS server below, or the embedded
+    /// SQLite log in a temporary directory.
+    #[arg(long, value_enum, default_value_t = Backend::Jetstream)]
+    backend: Backend,
+    #[arg(
+        long,
+        env = "RECEIVABLES_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    nats_url: String,
+    /// Events written to the log.
+    #[arg(long, default_value_t = 1_250_000)]
+    events: usize,
+    /// Customers the events are spread over.
+    #[arg(long, default_value_t = 10_000)]
+    customers: usize,
+    /// Keep the stream (embedded: the temporary directory) afterwards.
+    #[arg(long)]
+    keep: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Backend {
+    /// A NATS JetStream stream (production).
+    Jetstream,
+    /// The embedded SQLite event log.
+    Embedded,
+}
+
+/// Where the audit service listens: a free port on the loopback interface.
+const LISTEN: &str = "127.0.0.1:0";
+
+/// How long one measured call may take, whole log included.
+const CALL_TIMEOUT: Duration = Duration::from_secs(3_600);
+
+/// The ratio of verification to raw read the audit issue asks for.
+const VERIFY_RATIO_GOAL: f64 = 0.7;
+
+/// The embedded log's file inside the temporary directory.
+const EMBEDDED_LOG_FILE: &str = "events.sqlite";
+
+// ---------------------------------------------------------------------------------------------
+// The audit service, in this process
+// ---------------------------------------------------------------------------------------------
+
+/// The audit service serving on a free port until told to stop.
+struct AuditServer {
+    address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl AuditServer {
+    /// Serves `AuditGrpc` on `log`, as the service's listeners do (no authentication).
+    async fn start<L: EventLog>(log: Arc<L>) -> anyhow::Result<AuditServer> {
+        let listener = TcpListener::bind(LISTEN)
+            .await
+            .with_context(|| format!("cannot listen on {LISTEN}"))?;
+        let address = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(AuditServiceServer::new(AuditGrpc::new(log)))
+                .serve_with_incoming_shutdown(
+                    TcpIncoming::from(listener).with_nodelay(Some(true)),
+                    async {
+                        let _ = stopped.await;
+                    },
+                ),
+        );
+        Ok(AuditServer {
+            address,
+            stop,
+            server,
+        })
+    }
+
+    async fn client(&self) -> anyhow::Result<AuditServiceClient<Channel>> {
+        let channel = Channel::from_shared(format!("http://{}", self.address))?
+            .tcp_nodelay(true)
+            .connect()
+            .await
+            .context("cannot connect to the audit service")?;
+        Ok(AuditServiceClient::new(channel))
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// Runs a measured call, bounded by [`CALL_TIMEOUT`].
+async fn bounded<T>(
+    what: &str,
+    call: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(CALL_TIMEOUT, call)
+        .await
+        .with_context(|| format!("{what} took over {CALL_TIMEOUT:?}"))?
+}
+
+fn print_ratio(label: &str, rate: f64, raw: f64) {
+    println!("ratio {label}/raw read: {:.2}", rate / raw);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The measurements
+// ---------------------------------------------------------------------------------------------
+
+/// The log's feed (`EventLog::follow`) from position 0, every event decoded, nothing checked.
+/// Returns events/s.
+async fn decoded_read<L: EventLog>(log: &L, events: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut feed = log.follow(Position::ZERO).await?.take(events);
+    let mut read = 0;
+    while let Some(event) = feed.next().await {
+        event?;
+        read += 1;
+    }
+    if read != events {
+        bail!("the feed ended after {read} events, expected {events}");
+    }
+    Ok(print_rate(
+        "decoded follow read",
+        read,
+        None,
+        started.elapsed(),
+    ))
+}
+
+/// `VerifyLog` of the whole log over gRPC; checks that every event was checked and every link
+/// holds. Returns events/s.
+async fn verify_over_grpc(
+    client: &mut AuditServiceClient<Channel>,
+    events: usize,
+) -> anyhow::Result<f64> {
+    use pb::verify_log_response::Item;
+    let started = Instant::now();
+    let mut stream = client
+        .verify_log(pb::VerifyLogRequest::default())
+        .await?
+        .into_inner();
+    let mut progress_messages = 0;
+    let mut result = None;
+    while let Some(message) = stream.next().await {
+        match message?.item {
+            Some(Item::Progress(_)) => progress_messages += 1,
+            Some(Item::Result(last)) => result = Some(last),
+            None => bail!("VerifyLog sent an empty message"),
+        }
+    }
+    let elapsed = started.elapsed();
+    let result = result.context("VerifyLog ended without a result")?;
+    if let Some(broken) = &result.first_broken {
+        bail!(
+            "VerifyLog found a broken link in a history written whole: {} at position {}: expected {}, found {}",
+            broken.kind().as_str_name(),
+            broken.position,
+            broken.expected,
+            broken.found
+        );
+    }
+    if result.events_checked != events as u64 || result.last_position != events as u64 {
+        bail!(
+            "VerifyLog checked {} events up to position {}, expected {events}",
+            result.events_checked,
+            result.last_position
+        );
+    }
+    let rate = print_rate("VerifyLog over gRPC", events, None, elapsed);
+    println!("  every link holds; {progress_messages} progress messages");
+    Ok(rate)
+}
+
+/// The same walk in-process: a `ChainVerifier` over the log's feed. Returns events/s.
+async fn verify_in_process<L: EventLog>(log: &L, events: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut verifier = ChainVerifier::whole_log();
+    let mut feed = log.follow(Position::ZERO).await?.take(events);
+    while let Some(event) = feed.next().await {
+        let event = event?;
+        verifier
+            .check(event.position, &event.envelope)
+            .map_err(|link| anyhow::anyhow!("broken link in-process: {link}"))?;
+    }
+    let elapsed = started.elapsed();
+    if verifier.checked() != events as u64 {
+        bail!(
+            "the in-process walk checked {} events, expected {events}",
+            verifier.checked()
+        );
+    }
+    Ok(print_rate(
+        "ChainVerifier in-process",
+        events,
+        None,
+        elapsed,
+    ))
+}
+
+/// `ReplayEvents` of the whole log over gRPC; checks that every event came, in log order.
+/// Returns events/s.
+async fn replay_over_grpc(
+    client: &mut AuditServiceClient<Channel>,
+    events: usize,
+) -> anyhow::Result<f64> {
+    use pb::replay_events_response::Item;
+    let started = Instant::now();
+    let mut stream = client
+        .replay_events(pb::ReplayEventsRequest::default())
+        .await?
+        .into_inner();
+    let mut received: u64 = 0;
+    let mut json_bytes = 0;
+    let mut done = None;
+    while let Some(message) = stream.next().await {
+        match message?.item {
+            Some(Item::Event(event)) => {
+                received += 1;
+                if event.position != received {
+                    bail!(
+                        "ReplayEvents sent position {} as event {received}",
+                        event.position
+                    );
+                }
+                json_bytes += event.envelope_json.len();
+            }
+            Some(Item::Progress(progress)) if progress.done => done = Some(progress),
+            Some(Item::Progress(_)) => {}
+            None => bail!("ReplayEvents sent an empty message"),
+        }
+    }
+    let elapsed = started.elapsed();
+    let done = done.context("ReplayEvents ended without its last progress message")?;
+    if received != events as u64 || done.events_sent != received {
+        bail!(
+            "ReplayEvents sent {received} events (its last progress says {}), expected {events}",
+            done.events_sent
+        );
+    }
+    Ok(print_rate(
+        "ReplayEvents over gRPC",
+        events,
+        Some(json_bytes),
+        elapsed,
+    ))
+}
+
+/// `GetAgingReportAsKnown` for the whole group, known at now; checks the group line against the
+/// history's expected totals. Returns events/s of the rebuild and report together.
+async fn aging_as_known(
+    client: &mut AuditServiceClient<Channel>,
+    shape: Shape,
+) -> anyhow::Result<f64> {
+    let request = pb::GetAgingReportAsKnownRequest {
+        known_at: Some(SystemTime::now().into()),
+        report: Some(pb::GetAgingReportRequest {
+            scope: Some(pb::AgingScope {
+                as_of: history::report_as_of()?.format("%Y-%m-%d").to_string(),
+                ..Default::default()
+            }),
+            group_by: pb::AgingGroupBy::Group.into(),
+            min_position: 0,
+        }),
+    };
+    let started = Instant::now();
+    let report = client
+        .get_aging_report_as_known(request)
+        .await?
+        .into_inner();
+    let elapsed = started.elapsed();
+    if report.position != shape.events as u64 {
+        bail!(
+            "the aging report was rebuilt up to position {}, expected {}",
+            report.position,
+            shape.events
+        );
+    }
+    let [line] = report.lines.as_slice() else {
+        bail!("expected one group line, got {}", report.lines.len());
+    };
+    let currency = Currency::parse(CURRENCY)?;
+    let minor = |money: Option<&pb::Money>| -> anyhow::Result<i128> {
+        let money = money.context("an amount is missing from the group line")?;
+        if money.currency != CURRENCY {
+            bail!("an amount in {} instead of {CURRENCY}", money.currency);
+        }
+        Ok(Money::non_negative(&money.amount, currency)?.minor_units())
+    };
+    let expected = Totals::expected(shape);
+    let open = minor(line.open_total.as_ref())?;
+    let unapplied = minor(line.unapplied.as_ref())?;
+    let buckets = line
+        .buckets
+        .iter()
+        .map(|bucket| minor(bucket.amount.as_ref()))
+        .sum::<anyhow::Result<i128>>()?;
+    if line.currency != CURRENCY || open != expected.open_minor || buckets != open || unapplied != 0
+    {
+        bail!(
+            "the group line is wrong: {} open {open}, buckets {buckets}, unapplied {unapplied} \
+             (minor units); the history implies {CURRENCY} open {} ({} invoices of 1000.00, {} \
+             payments of 400.00), nothing unapplied",
+            line.currency,
+            expected.open_minor,
+            expected.invoices,
+            expected.payments
+        );
+    }
+    let rate = shape.events as f64 / elapsed.as_secs_f64();
+    println!(
+        "aging as known at now (group)    {rate:>9.0} events/s   ({} events rebuilt and reported in {:.1} s)",
+        shape.events,
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "  group line as expected: open {} {CURRENCY} over {} invoices and {} payments",
+        line.open_total
+            .as_ref()
+            .map_or_else(String::new, |money| money.amount.clone()),
+        expected.invoices,
+        expected.payments
+    );
+    Ok(rate)
+}
+
+/// After the raw read: every measurement over the audit service and in-process.
+async fn measure<L: EventLog>(log: Arc<L>, raw: f64, shape: Shape) -> anyhow::Result<()> {
+    let server = AuditServer::start(Arc::clone(&log)).await?;
+    let measured = async {
+        let mut client = server.client().await?;
+        let verified = bounded("VerifyLog", verify_over_grpc(&mut client, shape.events)).await?;
+        print_ratio("VerifyLog", verified, raw);
+        if verified / raw < VERIFY_RATIO_GOAL {
+            println!("  below the goal of {VERIFY_RATIO_GOAL:.2}");
+        }
+        // In a task of its own, as the service runs its walk, so that the two differ only by
+        // the service and gRPC.
+        let walk = tokio::spawn({
+            let log = Arc::clone(&log);
+            async move {
+                bounded(
+                    "the in-process walk",
+                    verify_in_process(log.as_ref(), shape.events),
+                )
+                .await
+            }
+        });
+        let in_process = walk.await??;
+        print_ratio("in-process verification", in_process, raw);
+        let replayed = bounded("ReplayEvents", replay_over_grpc(&mut client, shape.events)).await?;
+        print_ratio("ReplayEvents", replayed, raw);
+        let aging = bounded("GetAgingReportAsKnown", aging_as_known(&mut client, shape)).await?;
+        print_ratio("aging rebuild", aging, raw);
+        anyhow::Ok(())
+    }
+    .await;
+    server.stop().await?;
+    measured
+}
+
+// ---------------------------------------------------------------------------------------------
+// The two backends
+// ---------------------------------------------------------------------------------------------
+
+/// A fresh stream on the NATS server.
+async fn on_jetstream(args: &Args, run: &str, shape: Shape) -> anyhow::Result<()> {
+    let client = connect_nats(&args.nats_url, "receivables-audit-bench").await?;
+    let context = jetstream::new(client.clone());
+    let config = history::stream_config(run);
+    let log = Arc::new(JetStreamLog::open(client, config.clone()).await?);
+    let measured = async {
+        let history = JetStreamHistory {
+            context: context.clone(),
+            subject_prefix: config.subject_prefix.clone(),
+        };
+        write_history(&history, shape).await?;
+        check_written(log.as_ref(), shape.events).await?;
+        let raw = jetstream_raw_read(&context, &config.stream, shape.events).await?;
+        // What decoding costs: the walks below read the log through the same feed.
+        let decoded = bounded("the decoded read", decoded_read(log.as_ref(), shape.events)).await?;
+        print_ratio("decoded read", decoded, raw);
+        measure(log, raw, shape).await
+    }
+    .await;
+    if args.keep {
+        println!("kept: stream {}", config.stream);
+    } else {
+        delete_streams(&context, &config).await;
+    }
+    measured
+}
+
+/// A fresh SQLite log in a temporary directory.
+async fn on_embedded(args: &Args, run: &str, shape: Shape) -> anyhow::Result<()> {
+    let scratch = Scratch::create(run, args.keep)?;
+    println!("  embedded log in {}", scratch.path().display());
+    let log = Arc::new(SqliteLog::open(&scratch.join(EMBEDDED_LOG_FILE)).await?);
+    let measured = async {
+        write_history(log.as_ref(), shape).await?;
+        check_written(log.as_ref(), shape.events).await?;
+        let raw = follow_raw_read(&log, shape.events).await?;
+        measure(Arc::clone(&log), raw, shape).await
+    }
+    .await;
+    log.close().await?;
+    measured
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let shape = Shape::new(args.events, args.customers)?;
+    let run = format!("A{}", Utc::now().format("%Y%m%d%H%M%S"));
+    println!(
+        "audit-bench: backend {}, {} events over {} customers, run {run}",
+        value_name(&args.backend),
+        args.events,
+        args.customers
+    );
+    match args.backend {
+        Backend::Jetstream => on_jetstream(&args, &run, shape).await,
+        Backend::Embedded => on_embedded(&args, &run, shape).await,
+    }
+}

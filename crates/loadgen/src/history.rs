@@ -1,0 +1,392 @@
+//! The synthetic history the read-side benchmarks start from, and the fast way to write it.
+//!
+//! `projection-bench` and `audit-bench` measure reading a large log, not writing one: going
+//! through the command service would take far longer than the measurement itself. So they write
+//! a synthetic but valid history straight into a fresh log, bypassing the service, and both use
+//! the same one so that their figures can be compared.
+//!
+//! The history is what the service would have written: every event is sealed into its
+//! customer's hash chain (`sequence` 1, 2, 3, ... and `prev_hash` the hash of the customer's
+//! previous event), so that `VerifyLog` finds every link whole and the accounts load.
+//!
+//! Each customer's history cycles through four invoices of 1000.00 and one payment of 400.00
+//! allocated to the invoice just before it, so 80 % of the events are invoices and every invoice
+//! stays open; [`Totals::expected`] works out what an aging report over it must say.
+
+use std::future::Future;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use async_nats::jetstream;
+use chrono::{Days, NaiveDate, Utc};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use receivables_domain::chain::{self, EventHash};
+use receivables_domain::command::{CommandDigest, InvoiceKey};
+use receivables_domain::event::{
+    Allocation, AllocationRule, InvoiceIssued, PaymentReceived, SCHEMA_VERSION,
+};
+use receivables_domain::payment::PaymentMethod;
+use receivables_domain::{
+    CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceNumber, Money, Position,
+    Principal, SubsidiaryId,
+};
+use receivables_eventlog::jetstream::JetStreamConfig;
+use receivables_eventlog::sqlite::SqliteLog;
+use receivables_eventlog::{Appended, EventLog, codec};
+use uuid::Uuid;
+
+/// Appends (publishes) in flight while writing the history.
+pub const WRITE_IN_FLIGHT: usize = 512;
+
+/// Every customer's history repeats a cycle of this many events: invoices, then one payment.
+pub const CYCLE_EVENTS: usize = 5;
+
+/// The currency of every amount of the history.
+pub const CURRENCY: &str = "CNY";
+
+/// The subsidiary of every event of the history.
+pub const SUBSIDIARY: &str = "SUB-1";
+
+/// The amount of each invoice in minor units (fen: CNY has two decimals).
+pub const INVOICE_MINOR: i128 = 100_000;
+
+/// The amount of each payment (allocated to the invoice just before it) in minor units.
+pub const PAYMENT_MINOR: i128 = 40_000;
+
+/// The same amounts as the events write them.
+const INVOICE_AMOUNT: &str = "1000";
+const PAYMENT_AMOUNT: &str = "400";
+
+/// Business dates cycle over this many days from [`FIRST_DAY`]: the last is 2026-05-15.
+const DAYS: usize = 500;
+
+/// Payment terms of every invoice.
+const TERMS_DAYS: u32 = 30;
+
+/// The business date of a customer's first event.
+fn first_day() -> anyhow::Result<NaiveDate> {
+    NaiveDate::from_ymd_opt(2025, 1, 1).context("date")
+}
+
+/// A business date after every date of the history (the last due date is 2026-06-14): a report
+/// as of it sees every invoice and every payment, all of them overdue.
+pub fn report_as_of() -> anyhow::Result<NaiveDate> {
+    NaiveDate::from_ymd_opt(2026, 6, 30).context("date")
+}
+
+/// The shape of a history: `events` spread over `customers` in rounds (event `i` is the
+/// `i / customers`-th of customer `i % customers`).
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub events: usize,
+    pub customers: usize,
+}
+
+impl Shape {
+    /// Refuses shapes in which a customer would have no payment.
+    pub fn new(events: usize, customers: usize) -> anyhow::Result<Shape> {
+        if customers == 0 || events < customers * CYCLE_EVENTS {
+            bail!("need at least {CYCLE_EVENTS} events per customer");
+        }
+        Ok(Shape { events, customers })
+    }
+
+    /// How many events customer `customer` has.
+    fn events_of(&self, customer: usize) -> usize {
+        self.events / self.customers + usize::from(customer < self.events % self.customers)
+    }
+}
+
+/// What a whole-group aging report over the history must say, in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub invoices: u64,
+    pub payments: u64,
+    pub open_minor: i128,
+}
+
+impl Totals {
+    /// Worked out from the generator, not from the log: a customer with `k` events has
+    /// `p = k / 5` payments (its events 4, 9, 14, ... counting from 0) and `k - p` invoices;
+    /// each payment takes 400.00 off the 1000.00 invoice just before it and is wholly allocated,
+    /// so nothing is unapplied, no invoice is paid off, and
+    ///
+    /// `open = 1000.00 × Σ (k − p) − 400.00 × Σ p` over the customers.
+    ///
+    /// Customers `0 .. events % customers` have `events / customers + 1` events, the others
+    /// `events / customers`.
+    pub fn expected(shape: Shape) -> Totals {
+        let (mut invoices, mut payments) = (0u64, 0u64);
+        for customer in 0..shape.customers {
+            let events = shape.events_of(customer) as u64;
+            let paid = events / CYCLE_EVENTS as u64;
+            invoices += events - paid;
+            payments += paid;
+        }
+        Totals {
+            invoices,
+            payments,
+            open_minor: INVOICE_MINOR * i128::from(invoices) - PAYMENT_MINOR * i128::from(payments),
+        }
+    }
+}
+
+/// The last link of each customer's chain while generating: events of one customer are
+/// generated in order, so each new event continues from here.
+#[derive(Debug)]
+pub struct Chains {
+    tips: Vec<(u64, EventHash)>,
+}
+
+impl Chains {
+    pub fn new(customers: usize) -> Chains {
+        Chains {
+            tips: vec![(0, EventHash::GENESIS); customers],
+        }
+    }
+
+    /// The `n`-th event (from 0) of `customer`, sealed onto its chain. Must be called for each
+    /// customer with `n` = 0, 1, 2, ... in turn.
+    pub fn next(&mut self, customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
+        let tip = self
+            .tips
+            .get_mut(customer)
+            .context("customer out of range")?;
+        let (sequence, prev_hash) = *tip;
+        if sequence != n as u64 {
+            bail!(
+                "event {n} of customer {customer} generated out of order (its chain is at {sequence})"
+            );
+        }
+        let mut envelope = event(customer, n)?;
+        envelope.sequence = sequence + 1;
+        envelope.prev_hash = prev_hash;
+        chain::seal(&mut envelope)?;
+        *tip = (envelope.sequence, envelope.hash);
+        Ok(envelope)
+    }
+}
+
+fn customer_id(customer: usize) -> anyhow::Result<CustomerId> {
+    Ok(CustomerId::parse(&format!("CUST-{customer:06}"))?)
+}
+
+/// An envelope around `event`, not yet on its chain (`sequence`, `prev_hash` and `hash` are set
+/// by [`Chains::next`]).
+fn envelope(customer: &CustomerId, day: NaiveDate, event: Event) -> anyhow::Result<EventEnvelope> {
+    Ok(EventEnvelope {
+        event_id: EventId::from_uuid(Uuid::now_v7())?,
+        schema_version: SCHEMA_VERSION,
+        customer_id: customer.clone(),
+        subsidiary_id: Some(SubsidiaryId::parse(SUBSIDIARY)?),
+        command_id: CommandId::from_uuid(Uuid::new_v4())?,
+        command_digest: CommandDigest::try_from("00".repeat(32))?,
+        principal: Principal::anonymous(),
+        recorded_at: Utc::now(),
+        effective_date: day,
+        sequence: 0,
+        prev_hash: EventHash::GENESIS,
+        hash: EventHash::GENESIS,
+        event,
+    })
+}
+
+/// The `n`-th event of a customer, unsealed.
+fn event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
+    let currency = Currency::parse(CURRENCY)?;
+    let customer_id = customer_id(customer)?;
+    let day = first_day()?
+        .checked_add_days(Days::new((n % DAYS) as u64))
+        .context("date")?;
+    let subsidiary = SubsidiaryId::parse(SUBSIDIARY)?;
+    let invoice = |k: usize| InvoiceNumber::parse(&format!("INV-{customer:06}-{k:07}"));
+    if n % CYCLE_EVENTS == CYCLE_EVENTS - 1 {
+        let allocated = Money::positive(PAYMENT_AMOUNT, currency)?;
+        return envelope(
+            &customer_id,
+            day,
+            Event::PaymentReceived(PaymentReceived {
+                subsidiary_id: subsidiary.clone(),
+                amount: allocated,
+                received_date: day,
+                method: PaymentMethod::BankTransfer,
+                reference: format!("BANK-{n}"),
+                allocation_rule: AllocationRule::Explicit,
+                allocations: vec![Allocation {
+                    invoice: InvoiceKey {
+                        subsidiary_id: subsidiary,
+                        invoice_number: invoice(n - 1)?,
+                    },
+                    amount: allocated,
+                }],
+                unapplied: Money::zero(currency),
+            }),
+        );
+    }
+    envelope(
+        &customer_id,
+        day,
+        Event::InvoiceIssued(InvoiceIssued {
+            subsidiary_id: subsidiary,
+            invoice_number: invoice(n)?,
+            amount: Money::positive(INVOICE_AMOUNT, currency)?,
+            issue_date: day,
+            due_date: day
+                .checked_add_days(Days::new(u64::from(TERMS_DAYS)))
+                .context("date")?,
+            terms_days: Some(TERMS_DAYS),
+            over_limit: false,
+            credit_check: None,
+        }),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing the history (not measured)
+// ---------------------------------------------------------------------------------------------
+
+/// The fast way into a fresh log, bypassing the command service.
+pub trait HistoryLog {
+    /// Writes one event to its customer's history, whose last position is `expected`; returns
+    /// the event's position.
+    fn write(
+        &self,
+        envelope: EventEnvelope,
+        expected: Position,
+    ) -> impl Future<Output = anyhow::Result<Position>>;
+}
+
+/// Plain publishes to the customer's subject: the stream is fresh and only the benchmark writes
+/// it, so neither a message id nor an expected sequence is needed.
+pub struct JetStreamHistory {
+    pub context: jetstream::Context,
+    pub subject_prefix: String,
+}
+
+impl HistoryLog for JetStreamHistory {
+    async fn write(&self, envelope: EventEnvelope, _: Position) -> anyhow::Result<Position> {
+        let payload = codec::encode(&envelope)?;
+        let subject = format!("{}.{}", self.subject_prefix, envelope.customer_id);
+        let ack = self.context.publish(subject, payload.into()).await?.await?;
+        Ok(Position::new(ack.sequence))
+    }
+}
+
+/// Appends through the embedded log (the writer task commits them in groups).
+impl HistoryLog for SqliteLog {
+    async fn write(&self, envelope: EventEnvelope, expected: Position) -> anyhow::Result<Position> {
+        match self.append(&envelope, expected).await? {
+            Appended::New(position) => Ok(position),
+            Appended::Duplicate(position) => {
+                bail!("a fresh command id was taken as a duplicate of position {position}")
+            }
+        }
+    }
+}
+
+/// The names of a benchmark run's own stream and bucket on the NATS server.
+pub fn stream_config(run: &str) -> JetStreamConfig {
+    JetStreamConfig {
+        stream: format!("{run}_EVENTS"),
+        subject_prefix: format!("bench.{run}.events"),
+        invoice_numbers_bucket: format!("{run}_NUMBERS"),
+        ..JetStreamConfig::default()
+    }
+}
+
+/// Deletes a run's stream and bucket; a failure is reported, not fatal (the figures are in).
+pub async fn delete_streams(context: &jetstream::Context, config: &JetStreamConfig) {
+    for name in [
+        config.stream.clone(),
+        format!("KV_{}", config.invoice_numbers_bucket),
+    ] {
+        if let Err(error) = context.delete_stream(&name).await {
+            eprintln!("could not delete stream {name}: {error}");
+        }
+    }
+}
+
+/// Writes the history, round after round, with up to [`WRITE_IN_FLIGHT`] in flight. A round is
+/// written completely before the next begins, so that each customer's events go in order and
+/// each append knows its customer's last position.
+pub async fn write_history<H: HistoryLog>(log: &H, shape: Shape) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut chains = Chains::new(shape.customers);
+    let mut last = vec![Position::ZERO; shape.customers];
+    let mut pending = FuturesUnordered::new();
+    for i in 0..shape.events {
+        let (customer, n) = (i % shape.customers, i / shape.customers);
+        if customer == 0 {
+            while let Some(written) = pending.next().await {
+                let (customer, position): (usize, Position) = written?;
+                last[customer] = position;
+            }
+        }
+        let envelope = chains.next(customer, n)?;
+        let expected = last[customer];
+        pending.push(async move { anyhow::Ok((customer, log.write(envelope, expected).await?)) });
+        if pending.len() >= WRITE_IN_FLIGHT
+            && let Some(written) = pending.next().await
+        {
+            let (customer, position) = written?;
+            last[customer] = position;
+        }
+    }
+    while let Some(written) = pending.next().await {
+        written?;
+    }
+    println!(
+        "history written: {} events in {:.1} s (not measured)",
+        shape.events,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Checks that the log holds the whole history; returns its last position.
+pub async fn check_written<L: EventLog>(log: &L, events: usize) -> anyhow::Result<Position> {
+    let last = log.last_position().await?;
+    if last != Position::new(events as u64) {
+        bail!("the log holds {last} events, expected {events}");
+    }
+    Ok(last)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use receivables_domain::chain::ChainVerifier;
+
+    #[test]
+    fn the_history_is_one_unbroken_chain_per_customer() {
+        let shape = Shape::new(60, 4).unwrap();
+        let mut chains = Chains::new(shape.customers);
+        let mut verifier = ChainVerifier::whole_log();
+        for i in 0..shape.events {
+            let envelope = chains
+                .next(i % shape.customers, i / shape.customers)
+                .unwrap();
+            verifier
+                .check(Position::new(i as u64 + 1), &envelope)
+                .unwrap();
+        }
+        assert_eq!(verifier.checked(), 60);
+    }
+
+    #[test]
+    fn events_out_of_order_are_refused() {
+        let mut chains = Chains::new(2);
+        chains.next(0, 0).unwrap();
+        assert!(chains.next(0, 2).is_err());
+    }
+
+    #[test]
+    fn totals_count_every_fifth_event_of_each_customer_as_a_payment() {
+        // 23 events over 4 customers: 6, 6, 6 and 5 events, one payment each.
+        let totals = Totals::expected(Shape::new(23, 4).unwrap());
+        assert_eq!((totals.invoices, totals.payments), (19, 4));
+        assert_eq!(totals.open_minor, 19 * 100_000 - 4 * 40_000);
+    }
+}

@@ -1,0 +1,73 @@
+//! The baseline of the read-side benchmarks: a raw read of the whole log.
+//!
+//! A rate means little on a machine whose speed varies from day to day; a ratio to what the log
+//! itself delivers, measured in the same run, does. On JetStream the baseline is an ordered
+//! consumer reading the messages without decoding them (what the server and the client library
+//! cost); on the embedded log it is `SqliteLog::follow`, which cannot hand out events without
+//! decoding them, so the embedded baseline does more work per event than the JetStream one.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use futures::StreamExt;
+use receivables_domain::Position;
+use receivables_eventlog::EventLog;
+use receivables_eventlog::sqlite::SqliteLog;
+
+/// Prints a measured rate in the benchmarks' common layout and returns it in events/s.
+pub fn print_rate(label: &str, events: usize, bytes: Option<usize>, elapsed: Duration) -> f64 {
+    let rate = events as f64 / elapsed.as_secs_f64();
+    let size = bytes.map_or(String::new(), |b| format!(", {} MB", b / 1_000_000));
+    println!(
+        "{label:<32} {rate:>9.0} events/s   ({events} events{size}, {:.1} s)",
+        elapsed.as_secs_f64()
+    );
+    rate
+}
+
+/// An ordered consumer reading the whole stream, messages undecoded.
+pub async fn jetstream_raw_read(
+    context: &jetstream::Context,
+    stream: &str,
+    events: usize,
+) -> anyhow::Result<f64> {
+    let stream = context.get_stream(stream).await?;
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
+        .await?;
+    let started = Instant::now();
+    let mut messages = consumer.messages().await?;
+    let mut read = 0;
+    let mut bytes = 0;
+    while let Some(message) = messages.next().await {
+        let message = message?;
+        bytes += message.payload.len();
+        read += 1;
+        if read == events {
+            break;
+        }
+    }
+    Ok(print_rate(
+        "raw ordered-consumer read",
+        read,
+        Some(bytes),
+        started.elapsed(),
+    ))
+}
+
+/// The log's own feed from position 0, every event decoded (what the projector reads).
+pub async fn follow_raw_read(log: &SqliteLog, events: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut feed = log.follow(Position::ZERO).await?.take(events);
+    let mut read = 0;
+    while let Some(event) = feed.next().await {
+        event?;
+        read += 1;
+    }
+    Ok(print_rate(
+        "raw SqliteLog::follow read",
+        read,
+        None,
+        started.elapsed(),
+    ))
+}
