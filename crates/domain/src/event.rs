@@ -4,17 +4,27 @@
 //! records the allocations the command service decided, so that projections and auditors never
 //! decide again.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::BTreeSet;
+use std::fmt::Display;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::allocation::AllocationPlan;
+use crate::calendar::check_business_date;
 use crate::chain::EventHash;
 use crate::command::{CommandDigest, InvoiceKey};
 use crate::credit::{CreditGrade, CreditPolicy};
 use crate::ids::{
     CommandId, CustomerId, EventId, InvoiceNumber, PersonName, Position, Principal, PromiseId,
-    SubsidiaryId,
+    SubsidiaryId, check_free_text,
 };
-use crate::money::Money;
+use crate::limits::{
+    ALLOCATIONS_PER_PAYMENT_MAX, INVOICES_PER_PROMISE_MAX, NOTE_LENGTH_MAX, PAYMENT_TERMS_DAYS_MAX,
+    REASON_LENGTH_MAX, REFERENCE_LENGTH_MAX,
+};
+use crate::money::{self, Money};
 use crate::payment::PaymentMethod;
 
 /// The schema version of the envelope and payloads written by this code. Version 2 added the
@@ -26,7 +36,9 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub struct CreditCheckRecord {
     pub limit: Money,
     pub policy: CreditPolicy,
-    /// Exposure in the limit's currency after the invoice.
+    /// Exposure in the limit's currency after the invoice: a sum over the customer's invoices,
+    /// which may be negative or larger than any one amount.
+    #[serde(with = "money::derived")]
     pub exposure_after: Money,
     /// The invoice is in another currency than the limit, so it could not be checked.
     pub currency_mismatch: bool,
@@ -159,4 +171,180 @@ pub struct EventEnvelope {
 pub struct RecordedEvent {
     pub position: Position,
     pub envelope: EventEnvelope,
+}
+
+/// An event that breaks a rule every event the command service writes keeps.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct InvalidEvent {
+    /// The field's path in the encoded event (`data.allocations[2].amount`).
+    pub field: String,
+    pub problem: String,
+}
+
+fn invalid(field: impl Into<String>, problem: impl Display) -> InvalidEvent {
+    InvalidEvent {
+        field: field.into(),
+        problem: problem.to_string(),
+    }
+}
+
+fn positive(field: &str, money: &Money) -> Result<(), InvalidEvent> {
+    if money.amount() <= Decimal::ZERO {
+        return Err(invalid(field, format!("{money} is not greater than zero")));
+    }
+    Ok(())
+}
+
+fn business_date(field: &str, date: NaiveDate) -> Result<(), InvalidEvent> {
+    check_business_date(date).map_err(|e| invalid(field, e))?;
+    Ok(())
+}
+
+fn free_text(field: &str, text: &str, max: usize) -> Result<(), InvalidEvent> {
+    check_free_text(text, max).map_err(|e| invalid(field, e))
+}
+
+/// The subsidiary the payload names, which the envelope names too.
+fn payload_subsidiary(event: &Event) -> Option<&SubsidiaryId> {
+    match event {
+        Event::InvoiceIssued(e) => Some(&e.subsidiary_id),
+        Event::PaymentReceived(e) => Some(&e.subsidiary_id),
+        Event::CreditLimitChanged(_) => None,
+        Event::PromiseToPay(e) => Some(&e.subsidiary_id),
+    }
+}
+
+impl EventEnvelope {
+    /// Checks what every event the command service writes satisfies whatever the account held:
+    /// the rules of its command restated over the event (amounts, dates and their order, text
+    /// lengths, allocations that add up to the payment) and an envelope that agrees with its
+    /// payload. Ids, amounts' scale and size, and names are checked as they are read; this
+    /// checks the rest. The codec checks it where an event is written and where it is read, so
+    /// that an event breaking these rules is neither appended nor believed when read back,
+    /// whatever its hash says (anyone can compute a SHA-256).
+    pub fn check(&self) -> Result<(), InvalidEvent> {
+        if self.sequence == 0 {
+            return Err(invalid("sequence", "sequences start at 1"));
+        }
+        if self.subsidiary_id.as_ref() != payload_subsidiary(&self.event) {
+            return Err(invalid(
+                "subsidiary_id",
+                "is not the subsidiary the event's data names",
+            ));
+        }
+        business_date("effective_date", self.effective_date)?;
+        let takes_effect = |field: &str, date: NaiveDate| {
+            if self.effective_date != date {
+                return Err(invalid(
+                    "effective_date",
+                    format!("{} is not the {field}, {date}", self.effective_date),
+                ));
+            }
+            Ok(())
+        };
+        match &self.event {
+            Event::InvoiceIssued(e) => {
+                positive("data.amount", &e.amount)?;
+                business_date("data.issue_date", e.issue_date)?;
+                business_date("data.due_date", e.due_date)?;
+                takes_effect("issue date", e.issue_date)?;
+                if e.due_date < e.issue_date {
+                    return Err(invalid("data.due_date", "is before the issue date"));
+                }
+                if let Some(days) = e.terms_days
+                    && (days > PAYMENT_TERMS_DAYS_MAX
+                        || e.issue_date.checked_add_days(Days::new(u64::from(days)))
+                            != Some(e.due_date))
+                {
+                    return Err(invalid(
+                        "data.terms_days",
+                        format!("{days} days after the issue date is not the due date"),
+                    ));
+                }
+                if let Some(check) = &e.credit_check {
+                    if check.limit.amount() < Decimal::ZERO {
+                        return Err(invalid("data.credit_check.limit", "is negative"));
+                    }
+                    if check.exposure_after.currency() != check.limit.currency() {
+                        return Err(invalid(
+                            "data.credit_check.exposure_after",
+                            "is not in the limit's currency",
+                        ));
+                    }
+                }
+                let warned = e
+                    .credit_check
+                    .as_ref()
+                    .is_some_and(|check| check.policy == CreditPolicy::Warn);
+                if e.over_limit && !warned {
+                    return Err(invalid(
+                        "data.over_limit",
+                        "only an invoice checked under policy WARN goes over the limit",
+                    ));
+                }
+            }
+            Event::PaymentReceived(e) => {
+                positive("data.amount", &e.amount)?;
+                business_date("data.received_date", e.received_date)?;
+                takes_effect("received date", e.received_date)?;
+                free_text("data.reference", &e.reference, REFERENCE_LENGTH_MAX)?;
+                if e.allocations.len() > ALLOCATIONS_PER_PAYMENT_MAX {
+                    return Err(invalid(
+                        "data.allocations",
+                        format!("more than {ALLOCATIONS_PER_PAYMENT_MAX}"),
+                    ));
+                }
+                let mut seen = BTreeSet::new();
+                for (index, allocation) in e.allocations.iter().enumerate() {
+                    if !seen.insert(&allocation.invoice) {
+                        return Err(invalid(
+                            format!("data.allocations[{index}].invoice"),
+                            format!("{} is allocated to more than once", allocation.invoice),
+                        ));
+                    }
+                }
+                let plan = AllocationPlan {
+                    allocations: e.allocations.clone(),
+                    unapplied: e.unapplied,
+                };
+                if !plan.is_balanced(e.amount) {
+                    return Err(invalid(
+                        "data.allocations",
+                        "allocations and unapplied do not add up to the payment",
+                    ));
+                }
+            }
+            Event::CreditLimitChanged(e) => {
+                if e.limit.amount() < Decimal::ZERO {
+                    return Err(invalid("data.limit", "is negative"));
+                }
+                if e.reason.trim().is_empty() {
+                    return Err(invalid("data.reason", "a reason is required"));
+                }
+                free_text("data.reason", &e.reason, REASON_LENGTH_MAX)?;
+            }
+            Event::PromiseToPay(e) => {
+                positive("data.amount", &e.amount)?;
+                business_date("data.made_on", e.made_on)?;
+                business_date("data.promised_date", e.promised_date)?;
+                takes_effect("day the promise was made", e.made_on)?;
+                if e.promised_date < e.made_on {
+                    return Err(invalid("data.promised_date", "is before made_on"));
+                }
+                if e.invoices.len() > INVOICES_PER_PROMISE_MAX {
+                    return Err(invalid(
+                        "data.invoices",
+                        format!("more than {INVOICES_PER_PROMISE_MAX}"),
+                    ));
+                }
+                let distinct: BTreeSet<&InvoiceKey> = e.invoices.iter().collect();
+                if distinct.len() != e.invoices.len() {
+                    return Err(invalid("data.invoices", "names an invoice more than once"));
+                }
+                free_text("data.note", &e.note, NOTE_LENGTH_MAX)?;
+            }
+        }
+        Ok(())
+    }
 }

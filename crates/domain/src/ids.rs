@@ -222,10 +222,24 @@ impl From<CommandId> for PromiseId {
     }
 }
 
-/// Who issued a command, as the service authenticated it.
+/// Who issued a command, as the service authenticated it. Read back from an event through
+/// [`Principal::parse`] like every other name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Principal(String);
+
+impl TryFrom<String> for Principal {
+    type Error = IdError;
+    fn try_from(value: String) -> Result<Self, IdError> {
+        Principal::parse(&value)
+    }
+}
+
+impl From<Principal> for String {
+    fn from(principal: Principal) -> String {
+        principal.0
+    }
+}
 
 impl Principal {
     /// The principal recorded while the service runs without authentication.
@@ -336,5 +350,15 @@ mod tests {
         assert!(ok.is_ok());
         let bad: Result<CustomerId, _> = serde_json::from_str("\"a.b\"");
         assert!(bad.is_err());
+        let principal: Principal = serde_json::from_str("\"credit@group\"").unwrap();
+        assert_eq!(principal, Principal::parse("credit@group").unwrap());
+        for bad in [
+            "\"\"",
+            "\"ano\\u0000nymous\"",
+            &format!("\"{}\"", "p".repeat(65)),
+        ] {
+            let principal: Result<Principal, _> = serde_json::from_str(bad);
+            assert!(principal.is_err(), "{bad} was read as a principal");
+        }
     }
 }

@@ -5,7 +5,6 @@
 //! amount and the same text on the wire and in the log.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -95,6 +94,20 @@ const AMOUNT_TEXT_LENGTH_MAX: usize = 40;
 /// held at the currency's scale. The sign is checked by the caller, which knows whether zero or
 /// negative amounts make sense.
 pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, MoneyError> {
+    let value = parse_decimal(text, currency)?;
+    if value.abs() > Decimal::from(AMOUNT_MAJOR_UNITS_MAX) {
+        return Err(MoneyError::TooLarge {
+            max: AMOUNT_MAJOR_UNITS_MAX,
+            actual: text.to_owned(),
+        });
+    }
+    Ok(value)
+}
+
+/// Plain decimal text with at most the currency's decimals, of any size `Decimal` holds, at the
+/// currency's scale. The decimals are counted in the text: `Decimal` would round digits beyond
+/// its 28 decimal places away silently.
+fn parse_decimal(text: &str, currency: Currency) -> Result<Decimal, MoneyError> {
     let malformed = || MoneyError::Malformed(text.to_owned());
     if text.is_empty() || text.len() > AMOUNT_TEXT_LENGTH_MAX {
         return Err(malformed());
@@ -108,9 +121,10 @@ pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, MoneyErro
     if !digits(whole) || fraction.is_some_and(|f| !digits(f)) {
         return Err(malformed());
     }
-    let value = Decimal::from_str(text).map_err(|_| malformed())?;
     let allowed = currency.minor_units();
-    let actual = value.normalize().scale();
+    let significant = fraction.map_or("", |f| f.trim_end_matches('0'));
+    // At most 40 characters of text: the count fits any integer type.
+    let actual = u32::try_from(significant.len()).unwrap_or(u32::MAX);
     if actual > allowed {
         return Err(MoneyError::TooManyDecimals {
             currency: currency.code().to_owned(),
@@ -119,15 +133,19 @@ pub fn parse_amount(text: &str, currency: Currency) -> Result<Decimal, MoneyErro
             text: text.to_owned(),
         });
     }
-    if value.abs() > Decimal::from(AMOUNT_MAJOR_UNITS_MAX) {
-        return Err(MoneyError::TooLarge {
-            max: AMOUNT_MAJOR_UNITS_MAX,
-            actual: text.to_owned(),
-        });
+    let sign = if unsigned.len() < text.len() { "-" } else { "" };
+    let exact = if significant.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{significant}")
+    };
+    let mut value = Decimal::from_str_exact(&exact).map_err(|_| malformed())?;
+    value.rescale(allowed);
+    // "-0" is zero, written "0".
+    if value.is_zero() {
+        value.set_sign_positive(true);
     }
-    let mut scaled = value;
-    scaled.rescale(allowed);
-    Ok(scaled)
+    Ok(value)
 }
 
 /// An amount in a currency, held at the currency's minor-unit scale.
@@ -144,6 +162,29 @@ pub struct Money {
 struct MoneyText {
     amount: String,
     currency: Currency,
+}
+
+/// Serde for a derived figure such as an exposure (`#[serde(with = "money::derived")]`): the
+/// same JSON as [`Money`], read back with any sign and any size. A sum over many amounts may
+/// exceed [`AMOUNT_MAJOR_UNITS_MAX`], which bounds each amount, not their sums.
+pub mod derived {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Money, MoneyText, parse_decimal};
+
+    pub fn serialize<S: Serializer>(money: &Money, serializer: S) -> Result<S::Ok, S::Error> {
+        money.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        let text = MoneyText::deserialize(deserializer)?;
+        let amount =
+            parse_decimal(&text.amount, text.currency).map_err(serde::de::Error::custom)?;
+        Ok(Money {
+            amount,
+            currency: text.currency,
+        })
+    }
 }
 
 impl TryFrom<MoneyText> for Money {
@@ -253,6 +294,38 @@ mod tests {
     }
 
     #[test]
+    fn decimals_beyond_what_decimal_holds_are_counted_not_rounded() {
+        // 31 decimals: `Decimal::from_str` would round this to 1.00 and accept it.
+        assert!(matches!(
+            Money::positive("1.0000000000000000000000000000001", cny()),
+            Err(MoneyError::TooManyDecimals {
+                allowed: 2,
+                actual: 31,
+                ..
+            })
+        ));
+        assert!(matches!(
+            Money::positive("0.0000000000000000000000000000001", cny()),
+            Err(MoneyError::TooManyDecimals { .. })
+        ));
+        // Zeros are harmless wherever they are.
+        assert_eq!(
+            Money::positive("1.000000000000000000000000000000000", cny())
+                .unwrap()
+                .minor_units(),
+            100
+        );
+        assert_eq!(
+            Money::positive("00000000000000000000000000000000000001", cny())
+                .unwrap()
+                .minor_units(),
+            100
+        );
+        assert_eq!(parse_amount("-0.50", cny()).unwrap().to_string(), "-0.50");
+        assert_eq!(parse_amount("-0", cny()).unwrap().to_string(), "0.00");
+    }
+
+    #[test]
     fn malformed_text_is_refused() {
         for bad in [
             "", "1e5", "1_000", " 1", "1.", ".5", "+1", "1,00", "NaN", "--1", "0x10",
@@ -305,6 +378,31 @@ mod tests {
             Err(MoneyError::NotATransactionCurrency(_))
         ));
         assert_eq!(Currency::parse("KWD").unwrap().minor_units(), 3);
+    }
+
+    #[test]
+    fn derived_figures_read_back_beyond_the_limit_of_one_amount() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Figure {
+            #[serde(with = "derived")]
+            exposure: Money,
+        }
+        let big = Figure {
+            exposure: Money::of(Decimal::from(2 * AMOUNT_MAJOR_UNITS_MAX), cny()),
+        };
+        let json = serde_json::to_string(&big).unwrap();
+        assert_eq!(serde_json::from_str::<Figure>(&json).unwrap(), big);
+        let negative = r#"{"exposure":{"amount":"-12.50","currency":"CNY"}}"#;
+        assert_eq!(
+            serde_json::from_str::<Figure>(negative).unwrap().exposure,
+            Money::of(Decimal::new(-1250, 2), cny())
+        );
+        let too_precise = r#"{"exposure":{"amount":"1.001","currency":"CNY"}}"#;
+        assert!(serde_json::from_str::<Figure>(too_precise).is_err());
+        // As an amount of its own, the same figure is too large.
+        assert!(
+            serde_json::from_str::<Money>(&serde_json::to_string(&big.exposure).unwrap()).is_err()
+        );
     }
 
     #[test]

@@ -1,0 +1,1009 @@
+//! Command validation under hostile requests: scenarios of gRPC requests sent in-process to the
+//! real `CommandService` over an embedded event log of their own.
+//!
+//! A scenario is a list of requests as the wire carries them (every field a string, a number or
+//! a list, so anything a client can send can be written down), kept in the corpus as JSON.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::TryStreamExt;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use receivables::command_service::CommandGrpc;
+use receivables::execution::Executor;
+use receivables_api::pb;
+use receivables_api::pb::command_service_server::CommandService;
+use receivables_domain::chain::ChainVerifier;
+use receivables_domain::limits::{NOTE_LENGTH_MAX, REASON_LENGTH_MAX, REFERENCE_LENGTH_MAX};
+use receivables_domain::{CustomerAccount, CustomerId, Event, Position, RecordedEvent};
+use receivables_eventlog::EventLog;
+use receivables_eventlog::codec;
+use receivables_eventlog::sqlite::SqliteLog;
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use tonic::{Code, Request, Response, Status};
+use tonic_types::StatusExt;
+
+use crate::validity;
+use crate::values::{self, LeafEdit};
+
+// ---------------------------------------------------------------------------------------------
+// Requests as the wire carries them
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Money {
+    pub amount: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InvoiceRef {
+    pub subsidiary_id: String,
+    pub invoice_number: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Due {
+    DueDate(String),
+    TermsDays(u32),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Invoice {
+    pub command_id: String,
+    pub customer_id: String,
+    pub subsidiary_id: String,
+    pub invoice_number: String,
+    pub amount: Option<Money>,
+    pub issue_date: String,
+    pub due: Option<Due>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Allocation {
+    pub invoice: Option<InvoiceRef>,
+    pub amount: Option<Money>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Payment {
+    pub command_id: String,
+    pub customer_id: String,
+    pub subsidiary_id: String,
+    pub amount: Option<Money>,
+    pub received_date: String,
+    pub method: i32,
+    pub reference: String,
+    pub allocations: Vec<Allocation>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limit {
+    pub command_id: String,
+    pub customer_id: String,
+    pub limit: Option<Money>,
+    pub policy: i32,
+    pub grade: i32,
+    pub reason: String,
+    pub approved_by: String,
+    pub effective_date: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Promise {
+    pub command_id: String,
+    pub customer_id: String,
+    pub subsidiary_id: String,
+    pub amount: Option<Money>,
+    pub made_on: String,
+    pub promised_date: String,
+    pub invoices: Vec<InvoiceRef>,
+    pub collector: String,
+    pub note: String,
+}
+
+/// One request of a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    IssueInvoice(Invoice),
+    RecordPayment(Payment),
+    ChangeCreditLimit(Limit),
+    RecordPromiseToPay(Promise),
+    /// The request of an earlier step (this index, modulo the steps before) sent again
+    /// unchanged: a retry.
+    Repeat(usize),
+}
+
+/// Requests sent one after the other to one service with an empty log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    pub steps: Vec<Step>,
+}
+
+fn money(money: &Option<Money>) -> Option<pb::Money> {
+    money.as_ref().map(|m| pb::Money {
+        amount: m.amount.clone(),
+        currency: m.currency.clone(),
+    })
+}
+
+fn invoice_ref(invoice: &InvoiceRef) -> pb::InvoiceRef {
+    pb::InvoiceRef {
+        subsidiary_id: invoice.subsidiary_id.clone(),
+        invoice_number: invoice.invoice_number.clone(),
+    }
+}
+
+impl Invoice {
+    fn request(&self) -> pb::IssueInvoiceRequest {
+        pb::IssueInvoiceRequest {
+            command_id: self.command_id.clone(),
+            customer_id: self.customer_id.clone(),
+            subsidiary_id: self.subsidiary_id.clone(),
+            invoice_number: self.invoice_number.clone(),
+            amount: money(&self.amount),
+            issue_date: self.issue_date.clone(),
+            due: self.due.as_ref().map(|due| match due {
+                Due::DueDate(date) => pb::issue_invoice_request::Due::DueDate(date.clone()),
+                Due::TermsDays(days) => pb::issue_invoice_request::Due::TermsDays(*days),
+            }),
+        }
+    }
+}
+
+impl Payment {
+    fn request(&self) -> pb::RecordPaymentRequest {
+        pb::RecordPaymentRequest {
+            command_id: self.command_id.clone(),
+            customer_id: self.customer_id.clone(),
+            subsidiary_id: self.subsidiary_id.clone(),
+            amount: money(&self.amount),
+            received_date: self.received_date.clone(),
+            method: self.method,
+            reference: self.reference.clone(),
+            allocations: self
+                .allocations
+                .iter()
+                .map(|a| pb::Allocation {
+                    invoice: a.invoice.as_ref().map(invoice_ref),
+                    amount: money(&a.amount),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Limit {
+    fn request(&self) -> pb::ChangeCreditLimitRequest {
+        pb::ChangeCreditLimitRequest {
+            command_id: self.command_id.clone(),
+            customer_id: self.customer_id.clone(),
+            limit: money(&self.limit),
+            policy: self.policy,
+            grade: self.grade,
+            reason: self.reason.clone(),
+            approved_by: self.approved_by.clone(),
+            effective_date: self.effective_date.clone(),
+        }
+    }
+}
+
+impl Promise {
+    fn request(&self) -> pb::RecordPromiseToPayRequest {
+        pb::RecordPromiseToPayRequest {
+            command_id: self.command_id.clone(),
+            customer_id: self.customer_id.clone(),
+            subsidiary_id: self.subsidiary_id.clone(),
+            amount: money(&self.amount),
+            made_on: self.made_on.clone(),
+            promised_date: self.promised_date.clone(),
+            invoices: self.invoices.iter().map(invoice_ref).collect(),
+            collector: self.collector.clone(),
+            note: self.note.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------------------------
+
+fn money_strategy() -> BoxedStrategy<Option<Money>> {
+    prop_oneof![
+        12 => (values::amount(), values::currency())
+            .prop_map(|(amount, currency)| Some(Money { amount, currency })),
+        1 => Just(None),
+    ]
+    .boxed()
+}
+
+fn invoice_ref_strategy() -> BoxedStrategy<InvoiceRef> {
+    (values::id(values::SUBSIDIARIES), values::invoice_number())
+        .prop_map(|(subsidiary_id, invoice_number)| InvoiceRef {
+            subsidiary_id,
+            invoice_number,
+        })
+        .boxed()
+}
+
+fn due_strategy() -> BoxedStrategy<Option<Due>> {
+    prop_oneof![
+        6 => values::date(true).prop_map(|date| Some(Due::DueDate(date))),
+        4 => prop::sample::select(&[0u32, 1, 30, 45, 60, 3_650][..])
+            .prop_map(|days| Some(Due::TermsDays(days))),
+        1 => prop_oneof![Just(3_651u32), Just(u32::MAX), any::<u32>()]
+            .prop_map(|days| Some(Due::TermsDays(days))),
+        1 => Just(None),
+    ]
+    .boxed()
+}
+
+fn invoice_strategy() -> BoxedStrategy<Invoice> {
+    (
+        values::command_id(),
+        values::id(values::CUSTOMERS),
+        values::id(values::SUBSIDIARIES),
+        values::invoice_number(),
+        money_strategy(),
+        values::date(false),
+        due_strategy(),
+    )
+        .prop_map(
+            |(command_id, customer_id, subsidiary_id, invoice_number, amount, issue_date, due)| {
+                Invoice {
+                    command_id,
+                    customer_id,
+                    subsidiary_id,
+                    invoice_number,
+                    amount,
+                    issue_date,
+                    due,
+                }
+            },
+        )
+        .boxed()
+}
+
+fn allocation_strategy() -> BoxedStrategy<Allocation> {
+    prop_oneof![
+        12 => (invoice_ref_strategy(), money_strategy())
+            .prop_map(|(invoice, amount)| Allocation { invoice: Some(invoice), amount }),
+        1 => money_strategy().prop_map(|amount| Allocation { invoice: None, amount }),
+    ]
+    .boxed()
+}
+
+fn allocations_strategy() -> BoxedStrategy<Vec<Allocation>> {
+    prop_oneof![
+        16 => prop::collection::vec(allocation_strategy(), 0..4),
+        // At the limit and past it; the same allocation many times.
+        1 => (allocation_strategy(), 99usize..=102).prop_map(|(a, n)| vec![a; n]),
+        1 => prop::collection::vec(allocation_strategy(), 100..=101),
+    ]
+    .boxed()
+}
+
+fn payment_strategy() -> BoxedStrategy<Payment> {
+    (
+        values::command_id(),
+        values::id(values::CUSTOMERS),
+        values::id(values::SUBSIDIARIES),
+        money_strategy(),
+        values::date(false),
+        values::enumeration(8),
+        values::free_text(REFERENCE_LENGTH_MAX),
+        allocations_strategy(),
+    )
+        .prop_map(
+            |(
+                command_id,
+                customer_id,
+                subsidiary_id,
+                amount,
+                received_date,
+                method,
+                reference,
+                allocations,
+            )| Payment {
+                command_id,
+                customer_id,
+                subsidiary_id,
+                amount,
+                received_date,
+                method,
+                reference,
+                allocations,
+            },
+        )
+        .boxed()
+}
+
+fn limit_strategy() -> BoxedStrategy<Limit> {
+    (
+        values::command_id(),
+        values::id(values::CUSTOMERS),
+        money_strategy(),
+        values::enumeration(2),
+        values::enumeration(4),
+        prop_oneof![
+            6 => Just("annual review".to_owned()),
+            3 => values::free_text(REASON_LENGTH_MAX),
+        ],
+        values::name(),
+        prop_oneof![3 => Just(String::new()), 2 => values::date(false)],
+    )
+        .prop_map(
+            |(
+                command_id,
+                customer_id,
+                limit,
+                policy,
+                grade,
+                reason,
+                approved_by,
+                effective_date,
+            )| {
+                Limit {
+                    command_id,
+                    customer_id,
+                    limit,
+                    policy,
+                    grade,
+                    reason,
+                    approved_by,
+                    effective_date,
+                }
+            },
+        )
+        .boxed()
+}
+
+fn promise_strategy() -> BoxedStrategy<Promise> {
+    (
+        values::command_id(),
+        values::id(values::CUSTOMERS),
+        values::id(values::SUBSIDIARIES),
+        money_strategy(),
+        values::date(false),
+        values::date(true),
+        prop_oneof![
+            12 => prop::collection::vec(invoice_ref_strategy(), 0..3),
+            1 => (invoice_ref_strategy(), 99usize..=102).prop_map(|(i, n)| vec![i; n]),
+            1 => prop::collection::vec(invoice_ref_strategy(), 100..=101),
+        ],
+        values::name(),
+        values::free_text(NOTE_LENGTH_MAX),
+    )
+        .prop_map(
+            |(
+                command_id,
+                customer_id,
+                subsidiary_id,
+                amount,
+                made_on,
+                promised_date,
+                invoices,
+                collector,
+                note,
+            )| Promise {
+                command_id,
+                customer_id,
+                subsidiary_id,
+                amount,
+                made_on,
+                promised_date,
+                invoices,
+                collector,
+                note,
+            },
+        )
+        .boxed()
+}
+
+fn step_strategy() -> BoxedStrategy<Step> {
+    prop_oneof![
+        5 => invoice_strategy().prop_map(Step::IssueInvoice),
+        4 => payment_strategy().prop_map(Step::RecordPayment),
+        2 => limit_strategy().prop_map(Step::ChangeCreditLimit),
+        2 => promise_strategy().prop_map(Step::RecordPromiseToPay),
+        1 => (0usize..8).prop_map(Step::Repeat),
+    ]
+    .boxed()
+}
+
+/// A scenario made from scratch; in half of them payments and promises name the customers and
+/// invoices of the scenario's earlier invoices, so that the rules about allocations and
+/// promises (currency, open amount, dates) are reached, not only "no such invoice".
+pub fn scenario_strategy() -> BoxedStrategy<Scenario> {
+    (
+        prop::collection::vec(step_strategy(), 1..12),
+        prop::collection::vec(any::<Index>(), 1..16),
+        any::<bool>(),
+    )
+        .prop_map(|(steps, picks, linked)| {
+            let scenario = Scenario { steps };
+            if linked {
+                link(scenario, &picks)
+            } else {
+                scenario
+            }
+        })
+        .boxed()
+}
+
+/// Points payments and promises at invoices issued earlier in the scenario, as `picks` choose,
+/// with allocations in their payment's currency.
+fn link(mut scenario: Scenario, picks: &[Index]) -> Scenario {
+    let mut issued: Vec<(String, InvoiceRef)> = Vec::new();
+    let mut picks = picks.iter().cycle();
+    let mut pick = |issued: &[(String, InvoiceRef)]| {
+        picks
+            .next()
+            .map(|at| issued[at.index(issued.len())].clone())
+    };
+    for step in &mut scenario.steps {
+        match step {
+            Step::IssueInvoice(invoice) => issued.push((
+                invoice.customer_id.clone(),
+                InvoiceRef {
+                    subsidiary_id: invoice.subsidiary_id.clone(),
+                    invoice_number: invoice.invoice_number.clone(),
+                },
+            )),
+            Step::RecordPayment(payment) if !issued.is_empty() => {
+                if let Some((customer, _)) = pick(&issued) {
+                    payment.customer_id = customer;
+                }
+                let currency = payment.amount.as_ref().map(|m| m.currency.clone());
+                for allocation in &mut payment.allocations {
+                    allocation.invoice = pick(&issued).map(|(_, invoice)| invoice);
+                    // In the payment's currency, as a valid allocation is.
+                    if let (Some(money), Some(currency)) = (&mut allocation.amount, &currency) {
+                        money.currency = currency.clone();
+                    }
+                }
+            }
+            Step::RecordPromiseToPay(promise) if !issued.is_empty() => {
+                if let Some((customer, _)) = pick(&issued) {
+                    promise.customer_id = customer;
+                }
+                for invoice in &mut promise.invoices {
+                    if let Some((_, named)) = pick(&issued) {
+                        *invoice = named;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    scenario
+}
+
+/// A change to a seed scenario.
+#[derive(Debug, Clone)]
+enum Mutation {
+    /// One field of one step edited (through the step's JSON form).
+    Field(Index, Index, LeafEdit),
+    Drop(Index),
+    Duplicate(Index),
+    Insert(Index, Step),
+    Swap(Index, Index),
+}
+
+fn mutation_strategy() -> BoxedStrategy<Mutation> {
+    prop_oneof![
+        8 => (any::<Index>(), any::<Index>(), values::leaf_edit())
+            .prop_map(|(step, leaf, edit)| Mutation::Field(step, leaf, edit)),
+        1 => any::<Index>().prop_map(Mutation::Drop),
+        1 => any::<Index>().prop_map(Mutation::Duplicate),
+        2 => (any::<Index>(), step_strategy()).prop_map(|(at, step)| Mutation::Insert(at, step)),
+        1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Mutation::Swap(a, b)),
+    ]
+    .boxed()
+}
+
+fn mutate(mut scenario: Scenario, mutations: Vec<Mutation>) -> Scenario {
+    for mutation in mutations {
+        let steps = &mut scenario.steps;
+        match mutation {
+            Mutation::Field(step, leaf, edit) if !steps.is_empty() => {
+                let at = step.index(steps.len());
+                let Ok(mut document) = serde_json::to_value(&steps[at]) else {
+                    continue;
+                };
+                values::edit_leaf(&mut document, leaf, &edit);
+                // An edit that makes no request (a string where a number goes) is skipped.
+                if let Ok(edited) = serde_json::from_value(document) {
+                    steps[at] = edited;
+                }
+            }
+            Mutation::Drop(at) if steps.len() > 1 => {
+                steps.remove(at.index(steps.len()));
+            }
+            Mutation::Duplicate(at) if !steps.is_empty() => {
+                let step = steps[at.index(steps.len())].clone();
+                steps.push(step);
+            }
+            Mutation::Insert(at, step) => steps.insert(at.index(steps.len() + 1), step),
+            Mutation::Swap(a, b) if !steps.is_empty() => {
+                let (a, b) = (a.index(steps.len()), b.index(steps.len()));
+                steps.swap(a, b);
+            }
+            _ => {}
+        }
+    }
+    scenario
+}
+
+/// Scenarios from scratch, and mutations of the seeds.
+pub fn strategy(seeds: Vec<Scenario>) -> BoxedStrategy<Scenario> {
+    let fresh = scenario_strategy();
+    if seeds.is_empty() {
+        return fresh;
+    }
+    let mutated = (
+        prop::sample::select(seeds),
+        prop::collection::vec(mutation_strategy(), 1..5),
+    )
+        .prop_map(|(seed, mutations)| mutate(seed, mutations));
+    prop_oneof![1 => fresh, 2 => mutated].boxed()
+}
+
+pub fn read_seed(path: &Path) -> Scenario {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("{} is not a scenario: {error}", path.display()))
+}
+
+pub fn scenario_json(scenario: &Scenario) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(scenario).expect("a scenario is JSON");
+    bytes.push(b'\n');
+    bytes
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service under test
+// ---------------------------------------------------------------------------------------------
+
+/// A command service in-process over an embedded log in a directory of its own.
+pub struct World {
+    _directory: tempfile::TempDir,
+    path: std::path::PathBuf,
+    pub log: Arc<SqliteLog>,
+    pub executor: Arc<Executor<SqliteLog>>,
+    pub service: CommandGrpc<SqliteLog>,
+}
+
+/// Accounts kept in memory by the service under test: few, so that some are evicted and
+/// loaded again from the log.
+const CACHE_CUSTOMERS: u64 = 2;
+
+/// An empty log with its schema. Creating the schema takes most of the time of opening a fresh
+/// log; copying a file takes very little.
+pub struct Template {
+    directory: tempfile::TempDir,
+}
+
+impl Template {
+    pub async fn create() -> Template {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let log = SqliteLog::open(&directory.path().join(TEMPLATE_FILE))
+            .await
+            .expect("the template log opens");
+        log.close().await.expect("the template log closes");
+        Template { directory }
+    }
+
+    fn path(&self) -> std::path::PathBuf {
+        self.directory.path().join(TEMPLATE_FILE)
+    }
+}
+
+const TEMPLATE_FILE: &str = "template.sqlite";
+
+impl World {
+    pub async fn open(template: &Template) -> World {
+        let directory = tempfile::tempdir().expect("a temporary directory");
+        let path = directory.path().join("events.sqlite");
+        std::fs::copy(template.path(), &path).expect("the template log copies");
+        let log = Arc::new(SqliteLog::open(&path).await.expect("the log opens"));
+        let executor = Arc::new(Executor::new(Arc::clone(&log), CACHE_CUSTOMERS));
+        let service = CommandGrpc::new(Arc::clone(&executor));
+        World {
+            _directory: directory,
+            path,
+            log,
+            executor,
+            service,
+        }
+    }
+
+    pub async fn close(self) {
+        self.log.close().await.expect("the log closes");
+    }
+
+    /// Every event in the log as stored: position, customer and the encoded bytes.
+    pub async fn raw_events(&self) -> Vec<(i64, String, Vec<u8>)> {
+        let mut connection = SqliteConnectOptions::new()
+            .filename(&self.path)
+            .read_only(true)
+            .connect()
+            .await
+            .expect("the log's file opens for reading");
+        let rows: Vec<(i64, String, Vec<u8>)> =
+            sqlx::query_as("SELECT position, customer_id, payload FROM events ORDER BY position")
+                .fetch(&mut connection)
+                .try_collect()
+                .await
+                .expect("the events can be read");
+        connection.close().await.expect("the connection closes");
+        rows
+    }
+}
+
+/// Requests sent, and how many of them appended an event, across every case of a run: shows
+/// that the cases reach past validation.
+pub static REQUESTS: AtomicU64 = AtomicU64::new(0);
+pub static APPENDED: AtomicU64 = AtomicU64::new(0);
+
+/// Refusals by reason across every case of a run: which rules the cases reached.
+pub static REFUSALS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+/// The refusals of the run so far, most frequent first.
+pub fn refusals_summary() -> String {
+    let counts = REFUSALS.lock().map(|c| c.clone()).unwrap_or_default();
+    let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts
+        .iter()
+        .map(|(reason, count)| format!("{reason} {count}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the service answered.
+#[derive(Debug)]
+pub enum Outcome {
+    Accepted { position: u64, replayed: bool },
+    Refused(Status),
+}
+
+fn outcome<T>(
+    answer: Result<Response<T>, Status>,
+    receipt: impl Fn(&T) -> Option<&pb::CommandReceipt>,
+) -> Result<Outcome, String> {
+    match answer {
+        Ok(response) => {
+            let receipt = receipt(response.get_ref()).ok_or("an answer without a receipt")?;
+            Ok(Outcome::Accepted {
+                position: receipt.position,
+                replayed: receipt.replayed,
+            })
+        }
+        Err(status) => Ok(Outcome::Refused(status)),
+    }
+}
+
+async fn send(service: &CommandGrpc<SqliteLog>, step: &Step) -> Result<Outcome, String> {
+    match step {
+        Step::IssueInvoice(invoice) => outcome(
+            service.issue_invoice(Request::new(invoice.request())).await,
+            |r| r.receipt.as_ref(),
+        ),
+        Step::RecordPayment(payment) => outcome(
+            service
+                .record_payment(Request::new(payment.request()))
+                .await,
+            |r| r.receipt.as_ref(),
+        ),
+        Step::ChangeCreditLimit(limit) => outcome(
+            service
+                .change_credit_limit(Request::new(limit.request()))
+                .await,
+            |r| r.receipt.as_ref(),
+        ),
+        Step::RecordPromiseToPay(promise) => outcome(
+            service
+                .record_promise_to_pay(Request::new(promise.request()))
+                .await,
+            |r| r.receipt.as_ref(),
+        ),
+        Step::Repeat(_) => Err("a repeat is resolved before it is sent".to_owned()),
+    }
+}
+
+/// A refusal is a precise status with the details its code promises; anything else (INTERNAL,
+/// UNKNOWN, UNAVAILABLE...) means hostile input got further than it should.
+pub fn check_refusal(status: &Status) -> Result<(), String> {
+    let details = status.get_error_details();
+    let info = details
+        .error_info()
+        .ok_or_else(|| format!("a refusal without ErrorInfo: {status:?}"))?;
+    if info.domain != receivables_api::ERROR_DOMAIN || info.reason.is_empty() {
+        return Err(format!("a refusal with a bad ErrorInfo: {status:?}"));
+    }
+    if status.message().is_empty() {
+        return Err(format!("a refusal without a message: {status:?}"));
+    }
+    match status.code() {
+        Code::InvalidArgument => {
+            let violations = details
+                .bad_request()
+                .map(|b| b.field_violations.as_slice())
+                .unwrap_or_default();
+            if info.reason != "INVALID_COMMAND"
+                || violations.is_empty()
+                || violations
+                    .iter()
+                    .any(|v| v.field.is_empty() || v.description.is_empty())
+            {
+                return Err(format!(
+                    "INVALID_ARGUMENT without proper field violations: {status:?}"
+                ));
+            }
+        }
+        Code::FailedPrecondition => {
+            let violations = details
+                .precondition_failure()
+                .map(|p| p.violations.as_slice())
+                .unwrap_or_default();
+            if violations.is_empty()
+                || violations.iter().any(|v| {
+                    v.r#type.is_empty() || v.subject.is_empty() || v.description.is_empty()
+                })
+            {
+                return Err(format!(
+                    "FAILED_PRECONDITION without proper violations: {status:?}"
+                ));
+            }
+        }
+        Code::AlreadyExists => {
+            if !matches!(
+                info.reason.as_str(),
+                "DUPLICATE_INVOICE_NUMBER" | "COMMAND_ID_REUSED"
+            ) {
+                return Err(format!("ALREADY_EXISTS with reason {}", info.reason));
+            }
+        }
+        _ => return Err(format!("not a refusal: {status:?}")),
+    }
+    Ok(())
+}
+
+/// Runs a scenario against a fresh service and checks every property; the error says which
+/// failed.
+pub async fn run_scenario(template: &Template, scenario: &Scenario) -> Result<(), String> {
+    let world = World::open(template).await;
+    let result = check_scenario(&world, scenario).await;
+    world.close().await;
+    result
+}
+
+/// The amount a request asks for (a credit limit's for a limit change).
+fn requested_amount(step: &Step) -> Option<&str> {
+    let money = match step {
+        Step::IssueInvoice(c) => c.amount.as_ref(),
+        Step::RecordPayment(c) => c.amount.as_ref(),
+        Step::ChangeCreditLimit(c) => c.limit.as_ref(),
+        Step::RecordPromiseToPay(c) => c.amount.as_ref(),
+        Step::Repeat(_) => None,
+    };
+    money.map(|m| m.amount.as_str())
+}
+
+/// A plain decimal without the zeros and the sign that do not change its value.
+fn normalized(text: &str) -> String {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(unsigned) => (true, unsigned),
+        None => (false, text),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let whole = whole.trim_start_matches('0');
+    let whole = if whole.is_empty() { "0" } else { whole };
+    let fraction = fraction.trim_end_matches('0');
+    let magnitude = if fraction.is_empty() {
+        whole.to_owned()
+    } else {
+        format!("{whole}.{fraction}")
+    };
+    if negative && magnitude != "0" {
+        format!("-{magnitude}")
+    } else {
+        magnitude
+    }
+}
+
+fn recorded_amount(event: &Event) -> String {
+    match event {
+        Event::InvoiceIssued(e) => e.amount.amount().to_string(),
+        Event::PaymentReceived(e) => e.amount.amount().to_string(),
+        Event::CreditLimitChanged(e) => e.limit.amount().to_string(),
+        Event::PromiseToPay(e) => e.amount.amount().to_string(),
+    }
+}
+
+async fn check_scenario(world: &World, scenario: &Scenario) -> Result<(), String> {
+    let mut appended: u64 = 0;
+    let mut amounts: BTreeMap<u64, String> = BTreeMap::new();
+    let mut sent: Vec<&Step> = Vec::new();
+    let mut customers: Vec<String> = Vec::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let step = match step {
+            Step::Repeat(n) => match sent.get(n % sent.len().max(1)) {
+                Some(earlier) => *earlier,
+                None => continue,
+            },
+            step => step,
+        };
+        sent.push(step);
+        let before = world.log.last_position().await.map_err(|e| e.to_string())?;
+        let outcome = send(&world.service, step).await?;
+        REQUESTS.fetch_add(1, Ordering::Relaxed);
+        let after = world.log.last_position().await.map_err(|e| e.to_string())?;
+        let context = |problem: String| format!("step {index} ({step:?}): {problem}");
+        match outcome {
+            Outcome::Accepted {
+                position,
+                replayed: false,
+            } => {
+                if after.get() != before.get() + 1 || position != after.get() {
+                    return Err(context(format!(
+                        "accepted at position {position}, but the log went from {before} to {after}"
+                    )));
+                }
+                appended += 1;
+                APPENDED.fetch_add(1, Ordering::Relaxed);
+                if let Some(amount) = requested_amount(step) {
+                    amounts.insert(position, amount.to_owned());
+                }
+                if let Some(customer) = customer_of(step) {
+                    customers.push(customer);
+                }
+            }
+            Outcome::Accepted {
+                position,
+                replayed: true,
+            } => {
+                if after != before || position == 0 || position > after.get() {
+                    return Err(context(format!(
+                        "a retry answered with position {position}, the log went from {before} to {after}"
+                    )));
+                }
+            }
+            Outcome::Refused(status) => {
+                check_refusal(&status).map_err(context)?;
+                if let (Some(info), Ok(mut counts)) =
+                    (status.get_error_details().error_info(), REFUSALS.lock())
+                {
+                    *counts.entry(info.reason.clone()).or_default() += 1;
+                }
+                if after != before {
+                    return Err(context(format!(
+                        "refused ({:?}), but the log went from {before} to {after}",
+                        status.code()
+                    )));
+                }
+            }
+        }
+    }
+    check_log(world, appended, &customers, &amounts).await
+}
+
+fn customer_of(step: &Step) -> Option<String> {
+    match step {
+        Step::IssueInvoice(c) => Some(c.customer_id.clone()),
+        Step::RecordPayment(c) => Some(c.customer_id.clone()),
+        Step::ChangeCreditLimit(c) => Some(c.customer_id.clone()),
+        Step::RecordPromiseToPay(c) => Some(c.customer_id.clone()),
+        Step::Repeat(_) => None,
+    }
+}
+
+/// Everything appended decodes, re-encodes to the same bytes, is valid by the domain's rules,
+/// records the amount its command asked for, chains, and replays into accounts equal to the
+/// service's own.
+async fn check_log(
+    world: &World,
+    appended: u64,
+    customers: &[String],
+    amounts: &BTreeMap<u64, String>,
+) -> Result<(), String> {
+    let rows = world.raw_events().await;
+    if rows.len() as u64 != appended {
+        return Err(format!(
+            "{appended} commands were accepted, the log holds {} events",
+            rows.len()
+        ));
+    }
+    let mut verifier = ChainVerifier::whole_log();
+    let mut histories: BTreeMap<CustomerId, Vec<RecordedEvent>> = BTreeMap::new();
+    for (position, owner, payload) in rows {
+        let position = Position::new(u64::try_from(position).map_err(|e| e.to_string())?);
+        let event = codec::decode(&payload, position)
+            .map_err(|e| format!("an appended event does not decode: {e}"))?;
+        if event.envelope.customer_id.as_str() != owner {
+            return Err(format!("the event at {position} is stored under {owner}"));
+        }
+        validity::check_as_written(&event.envelope)
+            .map_err(|problem| format!("an invalid event was appended at {position}: {problem}"))?;
+        let again = codec::encode(&event.envelope).map_err(|e| e.to_string())?;
+        if again != payload {
+            return Err(format!(
+                "the event at {position} does not re-encode to its bytes:\n{}\n{}",
+                String::from_utf8_lossy(&payload),
+                String::from_utf8_lossy(&again)
+            ));
+        }
+        if let Some(requested) = amounts.get(&position.get()) {
+            let recorded = recorded_amount(&event.envelope.event);
+            if normalized(requested) != normalized(&recorded) {
+                return Err(format!(
+                    "{requested:?} was asked for, {recorded} recorded at {position}"
+                ));
+            }
+        }
+        verifier
+            .check(position, &event.envelope)
+            .map_err(|broken| format!("the chain is broken: {broken}"))?;
+        histories
+            .entry(event.envelope.customer_id.clone())
+            .or_default()
+            .push(event);
+    }
+    for (customer, history) in &histories {
+        let replayed = CustomerAccount::from_history(customer.clone(), history)
+            .map_err(|violation| format!("the log does not replay: {violation}"))?;
+        let served = world
+            .executor
+            .account(customer)
+            .await
+            .map_err(|e| format!("the service cannot load {customer}: {e}"))?;
+        if served != replayed {
+            return Err(format!(
+                "the service's account of {customer} differs from its replay"
+            ));
+        }
+        let answer = world
+            .service
+            .get_account(Request::new(pb::GetAccountRequest {
+                customer_id: customer.to_string(),
+            }))
+            .await
+            .map_err(|status| format!("GetAccount {customer} failed: {status:?}"))?;
+        if answer.get_ref().event_count != history.len() as u64 {
+            return Err(format!("GetAccount {customer} counts other events"));
+        }
+    }
+    for customer in customers {
+        if CustomerId::parse(customer)
+            .map(|id| !histories.contains_key(&id))
+            .unwrap_or(true)
+        {
+            return Err(format!("an accepted command of {customer:?} has no event"));
+        }
+    }
+    Ok(())
+}
+
+/// Sends a step and forgets the answer (to produce events from a seed).
+pub async fn send_ignoring_outcome(world: &World, step: &Step) {
+    if !matches!(step, Step::Repeat(_)) {
+        let _ = send(&world.service, step).await;
+    }
+}

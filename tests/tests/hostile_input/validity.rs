@@ -1,0 +1,199 @@
+//! What makes an event valid, restated here from the rules the command service enforces
+//! (README "The rules", DESIGN.md section 5) rather than taken from the code under test: the
+//! oracle for "nothing invalid got in", whether through a command or through decoding.
+
+use std::collections::BTreeSet;
+
+use chrono::{Days, NaiveDate};
+use receivables_domain::credit::CreditPolicy;
+use receivables_domain::event::{Event, EventEnvelope};
+use receivables_domain::limits::{
+    ALLOCATIONS_PER_PAYMENT_MAX, AMOUNT_MAJOR_UNITS_MAX, INVOICES_PER_PROMISE_MAX, NAME_LENGTH_MAX,
+    NOTE_LENGTH_MAX, PAYMENT_TERMS_DAYS_MAX, REASON_LENGTH_MAX, REFERENCE_LENGTH_MAX,
+};
+use receivables_domain::{Money, Principal};
+use rust_decimal::Decimal;
+
+fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("a real date")
+}
+
+fn business_date(what: &str, value: NaiveDate) -> Result<(), String> {
+    if value < date(1990, 1, 1) || value > date(2199, 12, 31) {
+        return Err(format!("{what} {value} is outside 1990-01-01..=2199-12-31"));
+    }
+    Ok(())
+}
+
+/// At the currency's scale and within the largest amount; `positive` or merely not negative.
+fn amount(what: &str, money: &Money, positive: bool) -> Result<(), String> {
+    let value = money.amount();
+    if value.scale() != money.currency().minor_units() {
+        return Err(format!("{what} {money} is not at its currency's scale"));
+    }
+    if value.abs() > Decimal::from(AMOUNT_MAJOR_UNITS_MAX) {
+        return Err(format!("{what} {money} is too large"));
+    }
+    if (positive && value <= Decimal::ZERO) || value < Decimal::ZERO {
+        return Err(format!("{what} {money} is not positive"));
+    }
+    Ok(())
+}
+
+fn free_text(what: &str, text: &str, max: usize) -> Result<(), String> {
+    if text.chars().count() > max {
+        return Err(format!("{what} is longer than {max} characters"));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(format!("{what} holds a control character"));
+    }
+    Ok(())
+}
+
+fn name(what: &str, text: &str) -> Result<(), String> {
+    if text.is_empty()
+        || text.trim() != text
+        || text.chars().count() > NAME_LENGTH_MAX
+        || text.chars().any(char::is_control)
+    {
+        return Err(format!("{what} {text:?} is not a name"));
+    }
+    Ok(())
+}
+
+/// What the service decided when it wrote the event, beyond [`check`]: a payment is not
+/// received more than a day after the service's date, a promise's id is its command's id.
+pub fn check_as_written(envelope: &EventEnvelope) -> Result<(), String> {
+    check(envelope)?;
+    match &envelope.event {
+        Event::PaymentReceived(e) => {
+            let latest = envelope
+                .recorded_at
+                .date_naive()
+                .checked_add_days(Days::new(1));
+            if latest.is_none_or(|latest| e.received_date > latest) {
+                return Err("received after the day after it was recorded".to_owned());
+            }
+        }
+        Event::PromiseToPay(e) if e.promise_id.as_uuid() != envelope.command_id.as_uuid() => {
+            return Err("the promise id is not the command id".to_owned());
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// What every event in a log must satisfy, whoever wrote it.
+pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
+    if envelope.sequence == 0 {
+        return Err("sequence 0".to_owned());
+    }
+    Principal::parse(envelope.principal.as_str())
+        .map_err(|e| format!("principal {:?}: {e}", envelope.principal.as_str()))?;
+    business_date("effective_date", envelope.effective_date)?;
+    match &envelope.event {
+        Event::InvoiceIssued(e) => {
+            if envelope.subsidiary_id.as_ref() != Some(&e.subsidiary_id) {
+                return Err("the envelope names another subsidiary".to_owned());
+            }
+            amount("amount", &e.amount, true)?;
+            business_date("issue_date", e.issue_date)?;
+            business_date("due_date", e.due_date)?;
+            if e.due_date < e.issue_date {
+                return Err("due before issued".to_owned());
+            }
+            if envelope.effective_date != e.issue_date {
+                return Err("effective_date is not the issue date".to_owned());
+            }
+            if let Some(days) = e.terms_days
+                && (days > PAYMENT_TERMS_DAYS_MAX
+                    || e.issue_date.checked_add_days(Days::new(u64::from(days)))
+                        != Some(e.due_date))
+            {
+                return Err(format!("terms of {days} days do not give the due date"));
+            }
+            if let Some(check) = &e.credit_check {
+                amount("credit_check.limit", &check.limit, false)?;
+                if check.exposure_after.currency() != check.limit.currency() {
+                    return Err("exposure_after in another currency than the limit".to_owned());
+                }
+            }
+            let warned = e
+                .credit_check
+                .as_ref()
+                .is_some_and(|check| check.policy == CreditPolicy::Warn);
+            if e.over_limit && !warned {
+                return Err("over the limit without a check under WARN".to_owned());
+            }
+        }
+        Event::PaymentReceived(e) => {
+            if envelope.subsidiary_id.as_ref() != Some(&e.subsidiary_id) {
+                return Err("the envelope names another subsidiary".to_owned());
+            }
+            amount("amount", &e.amount, true)?;
+            business_date("received_date", e.received_date)?;
+            if envelope.effective_date != e.received_date {
+                return Err("effective_date is not the received date".to_owned());
+            }
+            free_text("reference", &e.reference, REFERENCE_LENGTH_MAX)?;
+            if e.allocations.len() > ALLOCATIONS_PER_PAYMENT_MAX {
+                return Err("too many allocations".to_owned());
+            }
+            let mut seen = BTreeSet::new();
+            let mut total = Decimal::ZERO;
+            for allocation in &e.allocations {
+                amount("allocation", &allocation.amount, true)?;
+                if allocation.amount.currency() != e.amount.currency() {
+                    return Err("an allocation in another currency".to_owned());
+                }
+                if !seen.insert(&allocation.invoice) {
+                    return Err(format!("{} allocated twice", allocation.invoice));
+                }
+                total += allocation.amount.amount();
+            }
+            amount("unapplied", &e.unapplied, false)?;
+            if e.unapplied.currency() != e.amount.currency()
+                || total + e.unapplied.amount() != e.amount.amount()
+            {
+                return Err("allocations and unapplied do not add up to the payment".to_owned());
+            }
+        }
+        Event::CreditLimitChanged(e) => {
+            if envelope.subsidiary_id.is_some() {
+                return Err("a credit limit names a subsidiary".to_owned());
+            }
+            amount("limit", &e.limit, false)?;
+            if e.reason.trim().is_empty() {
+                return Err("no reason".to_owned());
+            }
+            free_text("reason", &e.reason, REASON_LENGTH_MAX)?;
+            name("approved_by", e.approved_by.as_str())?;
+        }
+        Event::PromiseToPay(e) => {
+            if envelope.subsidiary_id.as_ref() != Some(&e.subsidiary_id) {
+                return Err("the envelope names another subsidiary".to_owned());
+            }
+            amount("amount", &e.amount, true)?;
+            business_date("made_on", e.made_on)?;
+            business_date("promised_date", e.promised_date)?;
+            if e.promised_date < e.made_on {
+                return Err("promised before made".to_owned());
+            }
+            if envelope.effective_date != e.made_on {
+                return Err("effective_date is not the day the promise was made".to_owned());
+            }
+            if e.invoices.len() > INVOICES_PER_PROMISE_MAX {
+                return Err("too many invoices".to_owned());
+            }
+            if e.invoices.iter().collect::<BTreeSet<_>>().len() != e.invoices.len() {
+                return Err("an invoice named twice".to_owned());
+            }
+            name("collector", e.collector.as_str())?;
+            free_text("note", &e.note, NOTE_LENGTH_MAX)?;
+        }
+    }
+    Ok(())
+}
