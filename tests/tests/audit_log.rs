@@ -636,6 +636,21 @@ async fn export_then_verify_offline(backends: Backends) {
         "{stderr}"
     );
 
+    // The payment made negative and sealed again with a correct hash: its hash holds, but a
+    // negative payment breaks the ledger's rules, so the line is not believed.
+    let mut resealed = lines.clone();
+    let mut json: Value =
+        serde_json::from_str(&resealed[3].replace("\"400.00\"", "\"-400.00\"")).unwrap();
+    json["hash"] = Value::from(independent_hash(&json));
+    resealed[3] = serde_json::to_string(&json).unwrap();
+    write_lines(&tampered, &resealed);
+    let (code, result, _) = verify_file(&tampered).await;
+    assert_eq!(code, 1);
+    assert_eq!(
+        (&result["broken_kind"], &result["broken_line"]),
+        (&Value::from("UNDECODABLE"), &Value::from(4))
+    );
+
     // A member added to a line is a change too, though the envelope does not know it.
     let mut added = lines.clone();
     added[1] = added[1].replacen('{', "{\"approved\":true,", 1);

@@ -381,6 +381,11 @@ fn check_line(
     let content_hash = content_hash(&members).map_err(|e| undecodable(Some(position), e))?;
     let envelope: EventEnvelope = serde_json::from_value(Value::Object(members))
         .map_err(|e| undecodable(Some(position), e.to_string()))?;
+    // The ledger's rules, as the service applies them to every event it reads: a line that
+    // breaks one is not believed, whatever its hash says.
+    envelope
+        .check()
+        .map_err(|e| undecodable(Some(position), e.to_string()))?;
     let broken = |kind: &str, expected: String, found: String| {
         Box::new(Finding {
             kind: kind.to_owned(),
