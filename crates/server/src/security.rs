@@ -71,14 +71,6 @@ impl Security {
         })
     }
 
-    /// Neither TLS nor tokens, without the warning: for in-process tests and benchmarks.
-    pub fn open() -> Security {
-        Security {
-            tls: None,
-            gate: Gate::Open,
-        }
-    }
-
     /// Who may call the listener.
     pub fn gate(&self) -> &Gate {
         &self.gate

@@ -33,6 +33,7 @@ use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use receivables::app::connect_nats;
 use receivables::audit_service::AuditGrpc;
+use receivables::authentication::Gate;
 use receivables_api::pb;
 use receivables_api::pb::audit_service_client::AuditServiceClient;
 use receivables_api::pb::audit_service_server::AuditServiceServer;
@@ -111,7 +112,9 @@ struct AuditServer {
 }
 
 impl AuditServer {
-    /// Serves `AuditGrpc` on `log`, as the service's listeners do (no authentication).
+    /// Serves `AuditGrpc` on `log` behind the gate of a listener without authentication
+    /// (`--insecure`): the gate lets every call through as the anonymous caller, so the figures
+    /// hold the gate's cost but no token lookup or TLS.
     async fn start<L: EventLog>(log: Arc<L>) -> anyhow::Result<AuditServer> {
         let listener = TcpListener::bind(LISTEN)
             .await
@@ -120,6 +123,7 @@ impl AuditServer {
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(
             tonic::transport::Server::builder()
+                .layer(Gate::Open.layer())
                 .add_service(AuditServiceServer::new(AuditGrpc::new(log)))
                 .serve_with_incoming_shutdown(
                     TcpIncoming::from(listener).with_nodelay(Some(true)),
