@@ -41,7 +41,7 @@ use crate::security::Security;
 pub const EVENT_LOG_FILE: &str = "events.sqlite";
 
 /// The token store's file in the data directory.
-pub const TOKEN_STORE_FILE: &str = "access.sqlite";
+pub const TOKEN_STORE_FILE: &str = receivables_access::sqlite::FILE_NAME;
 
 /// Every service on one listener, over one event log of type `L`.
 pub struct AllInOne<L> {

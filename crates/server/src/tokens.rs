@@ -4,9 +4,9 @@
 //! This is the operator's tool on the machine that runs the service: whoever can open the store
 //! can issue an admin token, exactly as whoever can open the event log can read it. With
 //! `--remote` the same commands go through the running service's `AdminService` instead, with an
-//! admin token. A token is
-//! printed once, alone on standard output (so that a script can capture it); only its hash is
-//! stored. A revocation is seen by the service on the next call that presents the token.
+//! admin token. A token is printed once, alone on standard output (so that a script can capture
+//! it); only its hash is stored. A revocation is seen by the service on the next call that
+//! presents the token.
 
 use std::io::Write;
 use std::path::PathBuf;
