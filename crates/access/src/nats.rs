@@ -19,14 +19,12 @@ use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, Storag
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use receivables_domain::Principal;
-use receivables_domain::access::Role;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use crate::record::{TokenLabel, TokenRecord};
-use crate::store::{LIST_TOKENS_MAX, StoreError, TokenStore, sort_listing};
-use crate::token::{SecretHash, TokenId};
+use crate::record::TokenRecord;
+use crate::store::{LIST_TOKENS_MAX, StoreError, StoredFields, TokenStore, sort_listing};
+use crate::token::TokenId;
 
 /// The bucket's name unless configured otherwise.
 pub const DEFAULT_BUCKET: &str = "RECEIVABLES_TOKENS";
@@ -145,33 +143,18 @@ impl KvTokenConfig {
     }
 }
 
-/// The record as JSON in the bucket: the hash of the secret, never the secret.
+/// The record as JSON in the bucket, with the version of its format.
 #[derive(Debug, Serialize, Deserialize)]
 struct StoredRecord {
     format: u32,
-    id: String,
-    secret_sha256: String,
-    role: String,
-    subsidiary_id: Option<String>,
-    label: String,
-    created_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    created_by: String,
+    #[serde(flatten)]
+    fields: StoredFields,
 }
 
 fn encode(record: &TokenRecord) -> Result<Vec<u8>, StoreError> {
     let stored = StoredRecord {
         format: RECORD_FORMAT,
-        id: record.id.as_str().to_owned(),
-        secret_sha256: record.secret_sha256.to_hex(),
-        role: record.role.name().as_str().to_owned(),
-        subsidiary_id: record.role.subsidiary().map(|s| s.as_str().to_owned()),
-        label: record.label.as_str().to_owned(),
-        created_at: record.created_at,
-        expires_at: record.expires_at,
-        revoked_at: record.revoked_at,
-        created_by: record.created_by.as_str().to_owned(),
+        fields: StoredFields::of(record),
     };
     let bytes = serde_json::to_vec(&stored).map_err(|e| StoreError::Corrupt {
         key: record.id.to_string(),
@@ -200,22 +183,13 @@ fn decode(key: &str, value: &[u8]) -> Result<TokenRecord, StoreError> {
             stored.format
         )));
     }
-    if stored.id != key {
-        return Err(corrupt(format!("the record names token {}", stored.id)));
+    if stored.fields.id != key {
+        return Err(corrupt(format!(
+            "the record names token {}",
+            stored.fields.id
+        )));
     }
-    Ok(TokenRecord {
-        id: TokenId::parse(&stored.id).map_err(|e| corrupt(e.to_string()))?,
-        secret_sha256: SecretHash::parse_hex(&stored.secret_sha256)
-            .map_err(|e| corrupt(e.to_string()))?,
-        role: Role::parse(&stored.role, stored.subsidiary_id.as_deref())
-            .map_err(|e| corrupt(e.to_string()))?,
-        label: TokenLabel::parse(&stored.label).map_err(|e| corrupt(e.to_string()))?,
-        created_at: stored.created_at,
-        expires_at: stored.expires_at,
-        revoked_at: stored.revoked_at,
-        created_by: Principal::parse(&stored.created_by)
-            .map_err(|e| corrupt(format!("created_by: {e}")))?,
-    })
+    stored.fields.into_record(key)
 }
 
 fn unavailable(error: impl std::fmt::Display) -> StoreError {

@@ -20,17 +20,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use receivables_domain::Principal;
-use receivables_domain::access::Role;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
 use tracing::info;
 
-use crate::record::{TokenLabel, TokenRecord};
-use crate::store::{LIST_TOKENS_MAX, StoreError, TokenStore, sort_listing};
-use crate::token::{SecretHash, TokenId};
+use crate::record::TokenRecord;
+use crate::store::{LIST_TOKENS_MAX, StoreError, StoredFields, TokenStore, sort_listing};
+use crate::token::TokenId;
 
 /// The file's name in the embedded data directory.
 pub const FILE_NAME: &str = "access.sqlite";
@@ -154,40 +152,7 @@ impl SqliteTokenStore {
 }
 
 /// A row of the table, before its values are checked.
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: String,
-    secret_sha256: String,
-    role: String,
-    subsidiary_id: Option<String>,
-    label: String,
-    created_at: DateTime<Utc>,
-    expires_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    created_by: String,
-}
-
-impl Row {
-    fn into_record(self) -> Result<TokenRecord, StoreError> {
-        let corrupt = |problem: String| StoreError::Corrupt {
-            key: self.id.clone(),
-            problem,
-        };
-        Ok(TokenRecord {
-            id: TokenId::parse(&self.id).map_err(|e| corrupt(e.to_string()))?,
-            secret_sha256: SecretHash::parse_hex(&self.secret_sha256)
-                .map_err(|e| corrupt(e.to_string()))?,
-            role: Role::parse(&self.role, self.subsidiary_id.as_deref())
-                .map_err(|e| corrupt(e.to_string()))?,
-            label: TokenLabel::parse(&self.label).map_err(|e| corrupt(e.to_string()))?,
-            created_at: self.created_at,
-            expires_at: self.expires_at,
-            revoked_at: self.revoked_at,
-            created_by: Principal::parse(&self.created_by)
-                .map_err(|e| corrupt(format!("created_by: {e}")))?,
-        })
-    }
-}
+type Row = StoredFields;
 
 #[async_trait]
 impl TokenStore for SqliteTokenStore {
@@ -226,7 +191,10 @@ impl TokenStore for SqliteTokenStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable(&self.path))?
-            .map(Row::into_record)
+            .map(|row| {
+                let key = row.id.clone();
+                row.into_record(&key)
+            })
             .transpose()
     }
 
@@ -245,7 +213,10 @@ impl TokenStore for SqliteTokenStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(unavailable(&self.path))?
-        .map(Row::into_record)
+        .map(|row| {
+            let key = row.id.clone();
+            row.into_record(&key)
+        })
         .transpose()
     }
 
@@ -264,7 +235,10 @@ impl TokenStore for SqliteTokenStore {
         }
         let mut records = rows
             .into_iter()
-            .map(Row::into_record)
+            .map(|row| {
+                let key = row.id.clone();
+                row.into_record(&key)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         // Times are stored as text of varying precision, which does not sort as time does.
         sort_listing(&mut records);

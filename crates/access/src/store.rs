@@ -8,9 +8,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use receivables_domain::Principal;
+use receivables_domain::access::Role;
+use serde::{Deserialize, Serialize};
 
-use crate::record::TokenRecord;
-use crate::token::TokenId;
+use crate::record::{TokenLabel, TokenRecord};
+use crate::token::{SecretHash, TokenId};
 
 /// Most records [`TokenStore::list`] returns. Tokens are issued by hand to systems and people,
 /// so a store holding more is taken to be a mistake worth stopping at rather than paging through.
@@ -67,4 +70,56 @@ pub(crate) fn sort_listing(records: &mut [TokenRecord]) {
             .cmp(&b.created_at)
             .then_with(|| a.id.cmp(&b.id))
     });
+}
+
+/// A record as both backends store it: plain text and times, the hash of the secret and never
+/// the secret. Every value is checked again when it is read back ([`StoredFields::into_record`]).
+#[derive(Debug, Serialize, Deserialize, sqlx::FromRow)]
+pub(crate) struct StoredFields {
+    pub id: String,
+    pub secret_sha256: String,
+    pub role: String,
+    pub subsidiary_id: Option<String>,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+}
+
+impl StoredFields {
+    pub fn of(record: &TokenRecord) -> StoredFields {
+        StoredFields {
+            id: record.id.as_str().to_owned(),
+            secret_sha256: record.secret_sha256.to_hex(),
+            role: record.role.name().as_str().to_owned(),
+            subsidiary_id: record.role.subsidiary().map(|s| s.as_str().to_owned()),
+            label: record.label.as_str().to_owned(),
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+            revoked_at: record.revoked_at,
+            created_by: record.created_by.as_str().to_owned(),
+        }
+    }
+
+    /// The record, every value checked; `key` names it in the error when one is not valid.
+    pub fn into_record(self, key: &str) -> Result<TokenRecord, StoreError> {
+        let corrupt = |problem: String| StoreError::Corrupt {
+            key: key.to_owned(),
+            problem,
+        };
+        Ok(TokenRecord {
+            id: TokenId::parse(&self.id).map_err(|e| corrupt(e.to_string()))?,
+            secret_sha256: SecretHash::parse_hex(&self.secret_sha256)
+                .map_err(|e| corrupt(e.to_string()))?,
+            role: Role::parse(&self.role, self.subsidiary_id.as_deref())
+                .map_err(|e| corrupt(e.to_string()))?,
+            label: TokenLabel::parse(&self.label).map_err(|e| corrupt(e.to_string()))?,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            revoked_at: self.revoked_at,
+            created_by: Principal::parse(&self.created_by)
+                .map_err(|e| corrupt(format!("created_by: {e}")))?,
+        })
+    }
 }
