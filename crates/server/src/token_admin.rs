@@ -136,11 +136,9 @@ fn store_status(error: &StoreError) -> Status {
     }
 }
 
+/// As every other timestamp of the API: through `SystemTime`, which prost converts.
 fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
+    std::time::SystemTime::from(at).into()
 }
 
 fn info_of(record: &TokenRecord) -> pb::TokenInfo {

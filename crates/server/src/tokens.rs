@@ -169,10 +169,7 @@ async fn remote(
                 .map(|days| Utc::now().checked_add_days(Days::new(days)))
                 .map(|at| at.context("the expiry is out of range"))
                 .transpose()?
-                .map(|at| prost_types::Timestamp {
-                    seconds: at.timestamp(),
-                    nanos: 0,
-                });
+                .map(|at| std::time::SystemTime::from(at).into());
             let reply = admin
                 .create_token(pb::CreateTokenRequest {
                     role: role.clone(),
