@@ -3,10 +3,17 @@
 //! eligible.
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
-use crate::command::InvoiceKey;
-use crate::event::Allocation;
+use crate::ids::InvoiceKey;
 use crate::money::Money;
+
+/// Part of a payment applied to one invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allocation {
+    pub invoice: InvoiceKey,
+    pub amount: Money,
+}
 
 /// An invoice that a payment may be applied to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,9 +11,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 
-/// What happens to an invoice that would take exposure above the limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What happens to an invoice that would take exposure above the limit. Its name (`BLOCK`,
+/// `WARN`) is the same in events and in read models.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum CreditPolicy {
     /// Refuse the invoice.
     Block,
@@ -21,13 +34,40 @@ pub enum CreditPolicy {
     Warn,
 }
 
-/// The credit department's grade of a customer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// The credit department's grade of a customer (`A` to `D`, in events and read models alike).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::EnumIter,
+)]
 pub enum CreditGrade {
     A,
     B,
     C,
     D,
+}
+
+impl CreditPolicy {
+    /// The name events and read models store.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+impl CreditGrade {
+    /// The name events and read models store.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// The credit terms in force for a customer.
@@ -96,5 +136,29 @@ impl CreditCheck {
             )),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::IntoEnumIterator as _;
+
+    use super::*;
+
+    #[test]
+    fn stored_names_are_the_names_in_events() {
+        for policy in CreditPolicy::iter() {
+            let encoded = serde_json::to_value(policy).expect("a name");
+            assert_eq!(encoded.as_str(), Some(policy.as_str()));
+            assert_eq!(policy.as_str().parse::<CreditPolicy>(), Ok(policy));
+        }
+        for grade in CreditGrade::iter() {
+            let encoded = serde_json::to_value(grade).expect("a name");
+            assert_eq!(encoded.as_str(), Some(grade.as_str()));
+            assert_eq!(grade.as_str().parse::<CreditGrade>(), Ok(grade));
+        }
+        assert_eq!(CreditPolicy::Block.as_str(), "BLOCK");
+        assert_eq!(CreditGrade::D.as_str(), "D");
+        assert!("block".parse::<CreditPolicy>().is_err());
     }
 }

@@ -259,6 +259,20 @@ impl Principal {
     }
 }
 
+/// An invoice of a customer, named by the subsidiary that issued it and its number there
+/// (unique per subsidiary across all customers).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct InvoiceKey {
+    pub subsidiary_id: SubsidiaryId,
+    pub invoice_number: InvoiceNumber,
+}
+
+impl fmt::Display for InvoiceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invoices/{}/{}", self.subsidiary_id, self.invoice_number)
+    }
+}
+
 /// A position in the event log: the stream sequence of an event. `Position::ZERO` is "before the
 /// first event" (an empty customer subject has last position zero).
 #[derive(

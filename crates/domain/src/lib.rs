@@ -17,11 +17,16 @@ pub mod limits;
 pub mod money;
 pub mod payment;
 pub mod refusal;
+pub mod rules;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use account::{CustomerAccount, Decision, DecisionContext, InvariantViolation};
 pub use chain::EventHash;
-pub use command::{Command, CommandBody, InvoiceKey};
-pub use event::{Event, EventEnvelope, RecordedEvent};
-pub use ids::{CommandId, CustomerId, EventId, InvoiceNumber, Position, Principal, SubsidiaryId};
+pub use command::{Command, CommandBody};
+pub use event::{Event, EventEnvelope, EventType, RecordedEvent};
+pub use ids::{
+    CommandId, CustomerId, EventId, InvoiceKey, InvoiceNumber, Position, Principal, SubsidiaryId,
+};
 pub use money::{Currency, Money};
 pub use refusal::{Reason, Refusal, RefusalCode};

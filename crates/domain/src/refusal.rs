@@ -96,8 +96,13 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    /// A command refused for its content alone.
+    /// A command refused for its content alone: at least one field violation, or the refusal
+    /// would say nothing a client could fix.
     pub fn invalid(violations: Vec<FieldViolation>) -> Self {
+        assert!(
+            !violations.is_empty(),
+            "a refusal of a command's content names at least one field"
+        );
         let message = violations
             .iter()
             .map(|v| format!("{}: {}", v.field, v.description))

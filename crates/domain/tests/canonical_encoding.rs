@@ -4,8 +4,9 @@
 
 mod support;
 
-use receivables_domain::EventEnvelope;
 use receivables_domain::chain::{self, CanonicalEncoder, HASH_MEMBER, write_canonical};
+use receivables_domain::testing::sample;
+use receivables_domain::{EventEnvelope, EventType};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::*;
@@ -39,6 +40,8 @@ fn envelopes() -> Vec<EventEnvelope> {
         ),
         envelope(promise(cny("10.00")).covering(key).event()),
     ];
+    // And one of every type there is, so that a new type is covered without a new line here.
+    envelopes.extend(EventType::all().map(|event_type| envelope(sample(event_type))));
     for envelope in &mut envelopes {
         chain::seal(envelope).expect("an envelope can be sealed");
     }

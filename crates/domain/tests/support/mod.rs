@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use receivables_domain::account::{CustomerAccount, Decision, DecisionContext};
-use receivables_domain::chain::{self, EventHash};
+use receivables_domain::chain;
 use receivables_domain::command::{
     AllocationRequest, ChangeCreditLimit, Command, CommandBody, InvoiceKey, IssueInvoice,
     RecordPayment, RecordPromiseToPay,
@@ -32,6 +32,7 @@ use receivables_domain::ids::{
 use receivables_domain::money::{Currency, Money};
 use receivables_domain::payment::PaymentMethod;
 use receivables_domain::refusal::{Reason, Refusal, RefusalCode};
+use receivables_domain::testing::EnvelopeBuilder;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -441,84 +442,13 @@ impl IntoBody for PromiseBuilder {
 // Recorded events
 // ---------------------------------------------------------------------------------------------
 
-/// The command that an event records, reconstructed from the event, so that a given history
-/// carries the digests the service would have written.
-pub fn command_body_of(event: &Event) -> CommandBody {
-    match event {
-        Event::InvoiceIssued(e) => CommandBody::IssueInvoice(IssueInvoice {
-            subsidiary_id: e.subsidiary_id.clone(),
-            invoice_number: e.invoice_number.clone(),
-            amount: e.amount,
-            issue_date: e.issue_date,
-            due_date: e.due_date,
-            terms_days: e.terms_days,
-        }),
-        Event::PaymentReceived(e) => CommandBody::RecordPayment(RecordPayment {
-            subsidiary_id: e.subsidiary_id.clone(),
-            amount: e.amount,
-            received_date: e.received_date,
-            method: e.method,
-            reference: e.reference.clone(),
-            allocations: match e.allocation_rule {
-                AllocationRule::Explicit => e
-                    .allocations
-                    .iter()
-                    .map(|a| AllocationRequest {
-                        invoice: a.invoice.clone(),
-                        amount: a.amount,
-                    })
-                    .collect(),
-                AllocationRule::OldestDueFirst => Vec::new(),
-            },
-        }),
-        Event::CreditLimitChanged(e) => CommandBody::ChangeCreditLimit(ChangeCreditLimit {
-            limit: e.limit,
-            policy: e.policy,
-            grade: e.grade,
-            reason: e.reason.clone(),
-            approved_by: e.approved_by.clone(),
-            effective_date: None,
-        }),
-        Event::PromiseToPay(e) => CommandBody::RecordPromiseToPay(RecordPromiseToPay {
-            subsidiary_id: e.subsidiary_id.clone(),
-            amount: e.amount,
-            made_on: e.made_on,
-            promised_date: e.promised_date,
-            invoices: e.invoices.clone(),
-            collector: e.collector.clone(),
-            note: e.note.clone(),
-        }),
-    }
-}
-
-/// `event` in an envelope of customer `C-1`, with fresh ids, as the service would have written it.
+/// `event` in an envelope of customer `C-1`, with fresh ids, recorded at [`recorded_at`] by
+/// [`principal`], as the service would have written it (not yet chained or sealed).
 pub fn envelope(event: Event) -> EventEnvelope {
-    let body = command_body_of(&event);
-    let (subsidiary_id, effective_date, command) = match &event {
-        Event::InvoiceIssued(e) => (Some(e.subsidiary_id.clone()), e.issue_date, command_id()),
-        Event::PaymentReceived(e) => (Some(e.subsidiary_id.clone()), e.received_date, command_id()),
-        Event::CreditLimitChanged(_) => (None, date(TODAY), command_id()),
-        Event::PromiseToPay(e) => (
-            Some(e.subsidiary_id.clone()),
-            e.made_on,
-            CommandId::from_uuid(e.promise_id.as_uuid()).expect("a promise id is never nil"),
-        ),
-    };
-    EventEnvelope {
-        event_id: event_id(),
-        schema_version: SCHEMA_VERSION,
-        customer_id: customer_id(),
-        subsidiary_id,
-        command_id: command,
-        command_digest: body.digest(),
-        principal: principal(),
-        recorded_at: recorded_at(),
-        effective_date,
-        sequence: 1,
-        prev_hash: EventHash::GENESIS,
-        hash: EventHash::GENESIS,
-        event,
-    }
+    EnvelopeBuilder::new(customer_id(), event)
+        .principal(principal())
+        .recorded_at(recorded_at())
+        .unsealed()
 }
 
 /// `envelope` as the next event of `account`: numbered, chained to its last event and sealed.

@@ -1,0 +1,78 @@
+//! What a feature of the account is: a command with its rules and its decision, and an event
+//! with its rules and its evolution of the account's state.
+//!
+//! Each feature's module (`invoice.rs`, `payment.rs`, ...) implements these for its command and
+//! its event; [`crate::command::CommandBody`] and [`crate::event::Event`] hand each variant to
+//! them, and the account (`account/mod.rs`) wraps what they decide into an envelope and keeps
+//! the log's bookkeeping. Adding a feature is the recipe in docs/ARCHITECTURE.md: the compiler
+//! names every match that needs the new variant.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::state::AccountState;
+use crate::ids::{CommandId, EventId, Principal, SubsidiaryId};
+use crate::refusal::{FieldViolation, Refusal};
+use crate::rules::InvalidEvent;
+
+/// What the caller supplies to a decision: the values that would otherwise make it impure.
+#[derive(Debug, Clone)]
+pub struct DecisionContext {
+    pub event_id: EventId,
+    pub recorded_at: DateTime<Utc>,
+    pub principal: Principal,
+}
+
+impl DecisionContext {
+    /// The service's own business date (UTC).
+    pub fn today(&self) -> NaiveDate {
+        self.recorded_at.date_naive()
+    }
+}
+
+/// The rules of a command that need nothing of the account.
+pub trait CommandRules {
+    /// The subsidiary the command is posted for, if any (its event's envelope names it too).
+    fn subsidiary_id(&self) -> Option<&SubsidiaryId>;
+
+    /// The rules that need several fields of the command but nothing of the account; every
+    /// violation at once.
+    fn check(&self) -> Vec<FieldViolation>;
+
+    /// The business date on which the command's event takes effect.
+    fn effective_date(&self, context: &DecisionContext) -> NaiveDate;
+}
+
+/// How a command is decided against the account's state.
+pub trait Decide: CommandRules {
+    /// The event an accepted command becomes.
+    type Event;
+
+    /// The event, or why the account refuses the command. Called only once [`CommandRules::check`]
+    /// found nothing wrong; pure: everything it needs is in `state`, the command and `context`.
+    fn decide(
+        &self,
+        state: &AccountState,
+        command_id: CommandId,
+        context: &DecisionContext,
+    ) -> Result<Self::Event, Refusal>;
+}
+
+/// The rules of an event, and how it changes the account's state.
+pub trait EventRules {
+    /// The subsidiary the event names, which its envelope names too.
+    fn subsidiary_id(&self) -> Option<&SubsidiaryId>;
+
+    /// The event's own business date that the envelope's effective date must equal, with its
+    /// name for the error ("issue date"); none when the event carries no date of its own.
+    fn takes_effect(&self) -> Option<(&'static str, NaiveDate)>;
+
+    /// The rules of its command restated over the event, whatever the account held: checked
+    /// where an event is written and where it is read, so that an event breaking them is
+    /// neither appended nor believed.
+    fn check(&self) -> Result<(), InvalidEvent>;
+
+    /// Changes the state as the event says, after checking the ledger's invariants against it
+    /// (an allocation never exceeds an invoice's open amount, an invoice is issued once...). On
+    /// error the state is left as it was.
+    fn evolve(&self, state: &mut AccountState) -> Result<(), String>;
+}

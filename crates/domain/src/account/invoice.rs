@@ -1,0 +1,338 @@
+//! Invoices: a subsidiary issues an invoice to the customer, checked against the customer's
+//! group-wide credit limit.
+//!
+//! The command carries a due date (given, or derived by the caller from terms in days); the
+//! event records the credit check it went through, so that a projection or an auditor never
+//! checks again. Under policy `block` an invoice that would take exposure above the limit is
+//! refused with the limit, the exposure and the shortfall in the refusal; under `warn` it is
+//! accepted and flagged `over_limit`.
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
+use super::state::{AccountState, InvoiceState};
+use crate::credit::{CreditCheck, CreditPolicy};
+use crate::ids::{CommandId, InvoiceKey, InvoiceNumber, SubsidiaryId};
+use crate::limits::PAYMENT_TERMS_DAYS_MAX;
+use crate::money::{self, Money};
+use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
+use crate::rules::{InvalidEvent, business_date, check_positive, invalid, positive};
+
+/// A subsidiary issues an invoice to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueInvoice {
+    pub subsidiary_id: SubsidiaryId,
+    pub invoice_number: InvoiceNumber,
+    pub amount: Money,
+    pub issue_date: NaiveDate,
+    /// The due date; given directly, or derived from `terms_days` by the caller.
+    pub due_date: NaiveDate,
+    /// Payment terms in days, when the invoice was given by terms rather than a due date.
+    pub terms_days: Option<u32>,
+}
+
+impl IssueInvoice {
+    /// The invoice's key: its subsidiary and its number there.
+    pub fn key(&self) -> InvoiceKey {
+        InvoiceKey {
+            subsidiary_id: self.subsidiary_id.clone(),
+            invoice_number: self.invoice_number.clone(),
+        }
+    }
+}
+
+/// The due date against the issue date and the terms: no earlier than the issue date, and
+/// exactly `terms_days` after it when terms are given. The wire mapping applies it as soon as it
+/// has read both dates, so that a request with other bad fields hears of this one too.
+pub fn check_due_date(
+    violations: &mut Vec<FieldViolation>,
+    issue_date: NaiveDate,
+    due_date: NaiveDate,
+    terms_days: Option<u32>,
+) {
+    if let Some(days) = terms_days {
+        let derived = issue_date.checked_add_days(Days::new(u64::from(days)));
+        if days > PAYMENT_TERMS_DAYS_MAX {
+            violations.push(FieldViolation::new(
+                "terms_days",
+                format!("at most {PAYMENT_TERMS_DAYS_MAX} days, got {days}"),
+            ));
+        } else if derived != Some(due_date) {
+            violations.push(FieldViolation::new(
+                "terms_days",
+                format!("{days} days after {issue_date} is not the due date {due_date}"),
+            ));
+        }
+    }
+    if due_date < issue_date {
+        violations.push(FieldViolation::new(
+            "due_date",
+            format!("due date {due_date} is before the issue date {issue_date}"),
+        ));
+    }
+}
+
+/// The credit check an invoice went through, as decided when it was issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditCheckRecord {
+    pub limit: Money,
+    pub policy: CreditPolicy,
+    /// Exposure in the limit's currency after the invoice: a sum over the customer's invoices,
+    /// which may be negative or larger than any one amount.
+    #[serde(with = "money::derived")]
+    pub exposure_after: Money,
+    /// The invoice is in another currency than the limit, so it could not be checked.
+    pub currency_mismatch: bool,
+}
+
+/// A subsidiary issued an invoice to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceIssued {
+    pub subsidiary_id: SubsidiaryId,
+    pub invoice_number: InvoiceNumber,
+    pub amount: Money,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub terms_days: Option<u32>,
+    /// Accepted under a `warn` policy although it took exposure above the limit.
+    pub over_limit: bool,
+    /// The check against the limit; absent when the customer had no limit.
+    pub credit_check: Option<CreditCheckRecord>,
+}
+
+impl InvoiceIssued {
+    pub fn key(&self) -> InvoiceKey {
+        InvoiceKey {
+            subsidiary_id: self.subsidiary_id.clone(),
+            invoice_number: self.invoice_number.clone(),
+        }
+    }
+}
+
+impl CommandRules for IssueInvoice {
+    fn subsidiary_id(&self) -> Option<&SubsidiaryId> {
+        Some(&self.subsidiary_id)
+    }
+
+    fn check(&self) -> Vec<FieldViolation> {
+        let mut violations = Vec::new();
+        check_positive(&mut violations, "amount", &self.amount);
+        check_due_date(
+            &mut violations,
+            self.issue_date,
+            self.due_date,
+            self.terms_days,
+        );
+        violations
+    }
+
+    fn effective_date(&self, _context: &DecisionContext) -> NaiveDate {
+        self.issue_date
+    }
+}
+
+impl Decide for IssueInvoice {
+    type Event = InvoiceIssued;
+
+    fn decide(
+        &self,
+        account: &AccountState,
+        _command_id: CommandId,
+        _context: &DecisionContext,
+    ) -> Result<InvoiceIssued, Refusal> {
+        let key = self.key();
+        if account.invoices.contains_key(&key) {
+            return Err(Refusal::already_exists(
+                Reason::DuplicateInvoiceNumber,
+                format!(
+                    "{key} was already issued to customer {}",
+                    account.customer_id
+                ),
+            )
+            .with_metadata("subsidiary_id", &key.subsidiary_id)
+            .with_metadata("invoice_number", &key.invoice_number));
+        }
+        let terms = account.credit.as_ref();
+        let check_currency = terms.map_or(self.amount.currency(), |t| t.limit.currency());
+        let exposure_before = account.exposure(check_currency);
+        let (over_limit, credit_check) =
+            match CreditCheck::evaluate(terms, exposure_before, self.amount) {
+                CreditCheck::NoLimit => (false, None),
+                CreditCheck::Within { exposure_after } => {
+                    let record = terms.map(|t| CreditCheckRecord {
+                        limit: t.limit,
+                        policy: t.policy,
+                        exposure_after: Money::of(exposure_after, t.limit.currency()),
+                        currency_mismatch: false,
+                    });
+                    (false, record)
+                }
+                CreditCheck::Over {
+                    policy: CreditPolicy::Block,
+                    limit,
+                    exposure_before,
+                    exposure_after,
+                    currency_mismatch,
+                } => {
+                    return Err(credit_refusal(
+                        account,
+                        self,
+                        limit,
+                        exposure_before,
+                        exposure_after,
+                        currency_mismatch,
+                    ));
+                }
+                CreditCheck::Over {
+                    policy: CreditPolicy::Warn,
+                    limit,
+                    exposure_after,
+                    currency_mismatch,
+                    ..
+                } => (
+                    true,
+                    Some(CreditCheckRecord {
+                        limit,
+                        policy: CreditPolicy::Warn,
+                        exposure_after: Money::of(exposure_after, limit.currency()),
+                        currency_mismatch,
+                    }),
+                ),
+            };
+        Ok(InvoiceIssued {
+            subsidiary_id: self.subsidiary_id.clone(),
+            invoice_number: self.invoice_number.clone(),
+            amount: self.amount,
+            issue_date: self.issue_date,
+            due_date: self.due_date,
+            terms_days: self.terms_days,
+            over_limit,
+            credit_check,
+        })
+    }
+}
+
+/// The refusal of an invoice under policy `block`: over the limit (with the limit, exposure
+/// and shortfall as metadata), or in a currency the limit cannot check.
+fn credit_refusal(
+    account: &AccountState,
+    command: &IssueInvoice,
+    limit: Money,
+    exposure_before: Decimal,
+    exposure_after: Decimal,
+    currency_mismatch: bool,
+) -> Refusal {
+    let subject = format!("customers/{}/credit_limit", account.customer_id);
+    let currency = limit.currency();
+    if currency_mismatch {
+        return Refusal::precondition(
+            Reason::CreditLimitCurrencyMismatch,
+            vec![PreconditionViolation {
+                kind: Reason::CreditLimitCurrencyMismatch,
+                subject,
+                description: format!(
+                    "the credit limit is kept in {currency} and policy BLOCK refuses invoices in {}",
+                    command.amount.currency()
+                ),
+            }],
+        )
+        .with_metadata("limit", limit.amount())
+        .with_metadata("limit_currency", currency)
+        .with_metadata("invoice_currency", command.amount.currency());
+    }
+    let shortfall = Money::of(exposure_after - limit.amount(), currency);
+    let exposure = Money::of(exposure_before, currency);
+    Refusal::precondition(
+        Reason::CreditLimitExceeded,
+        vec![PreconditionViolation {
+            kind: Reason::CreditLimitExceeded,
+            subject,
+            description: format!(
+                "invoice of {} would take exposure from {exposure} to {}, above the limit of \
+                 {limit} by {shortfall}",
+                command.amount,
+                Money::of(exposure_after, currency),
+            ),
+        }],
+    )
+    .with_metadata("limit", limit.amount())
+    .with_metadata("exposure", exposure.amount())
+    .with_metadata("invoice_amount", command.amount.amount())
+    .with_metadata("shortfall", shortfall.amount())
+    .with_metadata("currency", currency)
+}
+
+impl EventRules for InvoiceIssued {
+    fn subsidiary_id(&self) -> Option<&SubsidiaryId> {
+        Some(&self.subsidiary_id)
+    }
+
+    fn takes_effect(&self) -> Option<(&'static str, NaiveDate)> {
+        Some(("issue date", self.issue_date))
+    }
+
+    fn check(&self) -> Result<(), InvalidEvent> {
+        positive("data.amount", &self.amount)?;
+        business_date("data.issue_date", self.issue_date)?;
+        business_date("data.due_date", self.due_date)?;
+        if self.due_date < self.issue_date {
+            return Err(invalid("data.due_date", "is before the issue date"));
+        }
+        if let Some(days) = self.terms_days
+            && (days > PAYMENT_TERMS_DAYS_MAX
+                || self.issue_date.checked_add_days(Days::new(u64::from(days)))
+                    != Some(self.due_date))
+        {
+            return Err(invalid(
+                "data.terms_days",
+                format!("{days} days after the issue date is not the due date"),
+            ));
+        }
+        if let Some(check) = &self.credit_check {
+            if check.limit.amount() < Decimal::ZERO {
+                return Err(invalid("data.credit_check.limit", "is negative"));
+            }
+            if check.exposure_after.currency() != check.limit.currency() {
+                return Err(invalid(
+                    "data.credit_check.exposure_after",
+                    "is not in the limit's currency",
+                ));
+            }
+        }
+        let warned = self
+            .credit_check
+            .as_ref()
+            .is_some_and(|check| check.policy == CreditPolicy::Warn);
+        if self.over_limit && !warned {
+            return Err(invalid(
+                "data.over_limit",
+                "only an invoice checked under policy WARN goes over the limit",
+            ));
+        }
+        Ok(())
+    }
+
+    fn evolve(&self, account: &mut AccountState) -> Result<(), String> {
+        let key = self.key();
+        if account.invoices.contains_key(&key) {
+            return Err(format!("{key} issued twice"));
+        }
+        if self.amount.amount() <= Decimal::ZERO || self.due_date < self.issue_date {
+            return Err(format!("{key} has a bad amount or due date"));
+        }
+        account.invoices.insert(
+            key.clone(),
+            InvoiceState {
+                key,
+                amount: self.amount,
+                open: self.amount.amount(),
+                issue_date: self.issue_date,
+                due_date: self.due_date,
+                over_limit: self.over_limit,
+            },
+        );
+        Ok(())
+    }
+}

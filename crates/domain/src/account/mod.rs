@@ -1,0 +1,281 @@
+//! The customer account: the aggregate that every command is decided against.
+//!
+//! One customer is one consistency boundary, because the credit check needs every open invoice of
+//! the customer across all subsidiaries. `decide` is pure (state + command -> event or refusal);
+//! `apply` takes an event read from the log in two steps: it checks the event's link in the
+//! customer's hash chain, then evolves the state and checks the ledger's invariants again, so
+//! that a log that breaks them is reported instead of silently believed.
+//!
+//! Each feature (invoices, payments, credit limits, promises) has its own module holding its
+//! command, its event, their rules, its decision and its evolution; this module holds the
+//! account's bookkeeping of the log (position, hash chain, the commands it has accepted) and
+//! hands every command and event to its feature. `state.rs` holds what the features decide on.
+
+pub mod credit_limit;
+pub mod feature;
+pub mod invoice;
+pub mod payment;
+pub mod promise;
+pub mod state;
+
+use std::collections::HashMap;
+
+use crate::chain::{self, EventHash};
+use crate::command::{Command, CommandBody, CommandDigest};
+use crate::credit::CreditTerms;
+use crate::event::{Event, EventEnvelope, RecordedEvent, SCHEMA_VERSION};
+use crate::ids::{CommandId, CustomerId, InvoiceKey, Position};
+use crate::money::Currency;
+use crate::refusal::{Reason, Refusal};
+
+pub use feature::{CommandRules, Decide, DecisionContext, EventRules};
+pub use state::{AccountState, Balance, InvoiceState, PromiseState};
+
+/// A command the account has accepted, with the event that recorded it (its first reply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedCommand {
+    pub digest: CommandDigest,
+    pub event: RecordedEvent,
+}
+
+/// The result of deciding a command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Append this event.
+    Append(EventEnvelope),
+    /// The command was accepted before, with the same content: answer with its event.
+    AlreadyAccepted(RecordedEvent),
+}
+
+/// A fact in the log that contradicts the ledger's invariants. The account cannot be trusted
+/// beyond it; the service refuses to decide on it and reports it to the operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event at position {position} of customer {customer_id}: {problem}")]
+pub struct InvariantViolation {
+    pub customer_id: CustomerId,
+    pub position: Position,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerAccount {
+    /// Position of the last event applied; `Position::ZERO` for a customer with no events.
+    position: Position,
+    event_count: u64,
+    /// The hash of the last event applied ([`EventHash::GENESIS`] before the first): the next
+    /// event's `prev_hash`.
+    last_hash: EventHash,
+    accepted: HashMap<CommandId, AcceptedCommand>,
+    state: AccountState,
+}
+
+impl CustomerAccount {
+    pub fn new(customer_id: CustomerId) -> Self {
+        CustomerAccount {
+            position: Position::ZERO,
+            event_count: 0,
+            last_hash: EventHash::GENESIS,
+            accepted: HashMap::new(),
+            state: AccountState::new(customer_id),
+        }
+    }
+
+    /// Rebuilds an account from its events, in log order.
+    pub fn from_history<'a>(
+        customer_id: CustomerId,
+        events: impl IntoIterator<Item = &'a RecordedEvent>,
+    ) -> Result<Self, InvariantViolation> {
+        let mut account = CustomerAccount::new(customer_id);
+        for event in events {
+            account.apply(event)?;
+        }
+        Ok(account)
+    }
+
+    pub fn customer_id(&self) -> &CustomerId {
+        self.state.customer_id()
+    }
+
+    pub fn position(&self) -> Position {
+        self.position
+    }
+
+    pub fn event_count(&self) -> u64 {
+        self.event_count
+    }
+
+    /// The hash of the last event applied: the `prev_hash` of the next one.
+    pub fn last_hash(&self) -> EventHash {
+        self.last_hash
+    }
+
+    /// What the account knows of the customer's business.
+    pub fn state(&self) -> &AccountState {
+        &self.state
+    }
+
+    pub fn credit(&self) -> Option<&CreditTerms> {
+        self.state.credit()
+    }
+
+    /// Every invoice ever issued to the customer, open or settled.
+    pub fn invoices(&self) -> impl Iterator<Item = &InvoiceState> {
+        self.state.invoices()
+    }
+
+    pub fn invoice(&self, key: &InvoiceKey) -> Option<&InvoiceState> {
+        self.state.invoice(key)
+    }
+
+    pub fn open_invoices(&self) -> impl Iterator<Item = &InvoiceState> {
+        self.state.open_invoices()
+    }
+
+    pub fn promises(&self) -> &[PromiseState] {
+        self.state.promises()
+    }
+
+    pub fn accepted(&self, command_id: &CommandId) -> Option<&AcceptedCommand> {
+        self.accepted.get(command_id)
+    }
+
+    /// Open invoices and unapplied cash per currency.
+    pub fn balances(&self) -> Vec<Balance> {
+        self.state.balances()
+    }
+
+    /// Open invoices minus unapplied cash in `currency`, across all subsidiaries.
+    pub fn exposure(&self, currency: Currency) -> rust_decimal::Decimal {
+        self.state.exposure(currency)
+    }
+
+    pub fn unapplied_cash(&self, currency: Currency) -> rust_decimal::Decimal {
+        self.state.unapplied_cash(currency)
+    }
+
+    /// Decides a command against the account: the event to append, the earlier answer to a
+    /// retried command, or a refusal.
+    pub fn decide(
+        &self,
+        command: &Command,
+        context: &DecisionContext,
+    ) -> Result<Decision, Refusal> {
+        let digest = command.body.digest();
+        if let Some(accepted) = self.accepted.get(&command.id) {
+            if accepted.digest == digest {
+                return Ok(Decision::AlreadyAccepted(accepted.event.clone()));
+            }
+            return Err(Refusal::already_exists(
+                Reason::CommandIdReused,
+                format!(
+                    "command {} was already accepted with other content (event at position {})",
+                    command.id, accepted.event.position
+                ),
+            )
+            .with_metadata("command_id", command.id)
+            .with_metadata("position", accepted.event.position));
+        }
+        let violations = command.body.check();
+        if !violations.is_empty() {
+            return Err(Refusal::invalid(violations));
+        }
+        let (state, id) = (&self.state, command.id);
+        let event = match &command.body {
+            CommandBody::IssueInvoice(c) => Event::InvoiceIssued(c.decide(state, id, context)?),
+            CommandBody::RecordPayment(c) => Event::PaymentReceived(c.decide(state, id, context)?),
+            CommandBody::ChangeCreditLimit(c) => {
+                Event::CreditLimitChanged(c.decide(state, id, context)?)
+            }
+            CommandBody::RecordPromiseToPay(c) => {
+                Event::PromiseToPay(c.decide(state, id, context)?)
+            }
+        };
+        Ok(Decision::Append(EventEnvelope {
+            event_id: context.event_id,
+            schema_version: SCHEMA_VERSION,
+            customer_id: self.customer_id().clone(),
+            subsidiary_id: command.body.subsidiary_id().cloned(),
+            command_id: command.id,
+            command_digest: digest,
+            principal: context.principal.clone(),
+            recorded_at: context.recorded_at,
+            effective_date: command.body.rules().effective_date(context),
+            sequence: self.event_count + 1,
+            prev_hash: self.last_hash,
+            // Sealed by the caller with `chain::seal` once the envelope is final.
+            hash: EventHash::GENESIS,
+            event,
+        }))
+    }
+
+    /// Applies an event read from the log: checks its link in the chain, then evolves the state
+    /// and checks the ledger's invariants as it goes. On error the account is left unchanged.
+    pub fn apply(&mut self, recorded: &RecordedEvent) -> Result<(), InvariantViolation> {
+        let violation = |problem: String| InvariantViolation {
+            customer_id: self.customer_id().clone(),
+            position: recorded.position,
+            problem,
+        };
+        self.check_link(recorded).map_err(violation)?;
+        let envelope = &recorded.envelope;
+        envelope
+            .event
+            .rules()
+            .evolve(&mut self.state)
+            .map_err(|problem| InvariantViolation {
+                customer_id: envelope.customer_id.clone(),
+                position: recorded.position,
+                problem,
+            })?;
+        // A second event for a command that was already accepted can only come from a server
+        // that let a duplicate through; the fact stands, the first event stays the answer.
+        self.accepted
+            .entry(envelope.command_id)
+            .or_insert_with(|| AcceptedCommand {
+                digest: envelope.command_digest,
+                event: recorded.clone(),
+            });
+        self.position = recorded.position;
+        self.event_count += 1;
+        self.last_hash = envelope.hash;
+        Ok(())
+    }
+
+    /// The event is the next link of this customer's chain: its customer, a later position, the
+    /// next sequence, the previous event's hash, and content that hashes to its own hash. Sealed
+    /// where the event was written and checked where it is read: an account never acts on a
+    /// history that was changed behind the service's back.
+    fn check_link(&self, recorded: &RecordedEvent) -> Result<(), String> {
+        let envelope = &recorded.envelope;
+        if envelope.customer_id != *self.customer_id() {
+            return Err(format!("belongs to customer {}", envelope.customer_id));
+        }
+        if recorded.position <= self.position {
+            return Err(format!(
+                "is not after the account's position {}",
+                self.position
+            ));
+        }
+        if envelope.sequence != self.event_count + 1 {
+            return Err(format!(
+                "has sequence {}, not {}",
+                envelope.sequence,
+                self.event_count + 1
+            ));
+        }
+        if envelope.prev_hash != self.last_hash {
+            return Err(format!(
+                "has prev_hash {}, not the previous event's hash {}",
+                envelope.prev_hash, self.last_hash
+            ));
+        }
+        match chain::hash_of(envelope) {
+            Ok(hash) if hash == envelope.hash => Ok(()),
+            Ok(hash) => Err(format!(
+                "content hashes to {hash}, not to its recorded hash {}",
+                envelope.hash
+            )),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+}

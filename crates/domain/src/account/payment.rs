@@ -1,0 +1,380 @@
+//! Payments: a subsidiary received money from the customer, applied to its open invoices as the
+//! payer instructed or oldest due first; what is not applied stays unapplied cash on the
+//! account.
+//!
+//! The event records the allocations decided here, so that projections and auditors never
+//! decide again. A payment cannot pay an invoice issued after the day it was received (point-in-
+//! time aging would otherwise lose money), and never more than an invoice's open amount.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
+use super::state::AccountState;
+use crate::allocation::{self, Allocation, AllocationPlan, OpenItem};
+use crate::ids::{CommandId, InvoiceKey, SubsidiaryId};
+use crate::limits::{
+    ALLOCATIONS_PER_PAYMENT_MAX, RECEIVED_DATE_AHEAD_DAYS_MAX, REFERENCE_LENGTH_MAX,
+};
+use crate::money::Money;
+use crate::payment::PaymentMethod;
+use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
+use crate::rules::{
+    InvalidEvent, business_date, check_positive, check_text, free_text, invalid, positive,
+};
+
+/// A requested allocation of a payment to one invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocationRequest {
+    pub invoice: InvoiceKey,
+    pub amount: Money,
+}
+
+/// A subsidiary received a payment from the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordPayment {
+    pub subsidiary_id: SubsidiaryId,
+    pub amount: Money,
+    pub received_date: NaiveDate,
+    pub method: PaymentMethod,
+    pub reference: String,
+    /// Explicit allocations; empty means "oldest due first among the receiving subsidiary's
+    /// open invoices".
+    pub allocations: Vec<AllocationRequest>,
+}
+
+/// The payment reference: bounded free text. Shared with the wire mapping.
+pub fn check_reference(violations: &mut Vec<FieldViolation>, reference: &str) {
+    check_text(violations, "reference", reference, REFERENCE_LENGTH_MAX);
+}
+
+/// Explicit allocations against the payment: each positive, in the payment's currency, each
+/// invoice named once, the total no more than the payment. Shared with the wire mapping, which
+/// applies it to the allocations it could read.
+pub fn check_allocations(
+    violations: &mut Vec<FieldViolation>,
+    payment: Money,
+    allocations: &[AllocationRequest],
+) {
+    if allocations.len() > ALLOCATIONS_PER_PAYMENT_MAX {
+        violations.push(FieldViolation::new(
+            "allocations",
+            format!(
+                "at most {ALLOCATIONS_PER_PAYMENT_MAX} allocations per payment, got {}",
+                allocations.len()
+            ),
+        ));
+        return;
+    }
+    let mut seen = BTreeSet::new();
+    let mut total = Decimal::ZERO;
+    for (index, allocation) in allocations.iter().enumerate() {
+        check_positive(
+            violations,
+            &format!("allocations[{index}].amount"),
+            &allocation.amount,
+        );
+        if allocation.amount.currency() != payment.currency() {
+            violations.push(FieldViolation::new(
+                format!("allocations[{index}].amount.currency"),
+                format!(
+                    "allocation is in {} but the payment is in {}",
+                    allocation.amount.currency(),
+                    payment.currency()
+                ),
+            ));
+        }
+        if !seen.insert(&allocation.invoice) {
+            violations.push(FieldViolation::new(
+                format!("allocations[{index}].invoice"),
+                format!("{} is allocated to more than once", allocation.invoice),
+            ));
+        }
+        total += allocation.amount.amount();
+    }
+    if total > payment.amount() {
+        violations.push(FieldViolation::new(
+            "allocations",
+            format!("allocations add up to {total}, more than the payment of {payment}"),
+        ));
+    }
+}
+
+/// How a payment's allocations were chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AllocationRule {
+    /// As the payer instructed.
+    Explicit,
+    /// The receiving subsidiary's open invoices, oldest due date first (then issue date, then
+    /// number).
+    OldestDueFirst,
+}
+
+/// A subsidiary received a payment, applied as recorded here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentReceived {
+    pub subsidiary_id: SubsidiaryId,
+    pub amount: Money,
+    pub received_date: NaiveDate,
+    pub method: PaymentMethod,
+    pub reference: String,
+    pub allocation_rule: AllocationRule,
+    pub allocations: Vec<Allocation>,
+    /// What was not applied to any invoice: cash on the account.
+    pub unapplied: Money,
+}
+
+impl PaymentReceived {
+    fn plan(&self) -> AllocationPlan {
+        AllocationPlan {
+            allocations: self.allocations.clone(),
+            unapplied: self.unapplied,
+        }
+    }
+}
+
+impl CommandRules for RecordPayment {
+    fn subsidiary_id(&self) -> Option<&SubsidiaryId> {
+        Some(&self.subsidiary_id)
+    }
+
+    fn check(&self) -> Vec<FieldViolation> {
+        let mut violations = Vec::new();
+        check_positive(&mut violations, "amount", &self.amount);
+        check_reference(&mut violations, &self.reference);
+        check_allocations(&mut violations, self.amount, &self.allocations);
+        violations
+    }
+
+    fn effective_date(&self, _context: &DecisionContext) -> NaiveDate {
+        self.received_date
+    }
+}
+
+impl Decide for RecordPayment {
+    type Event = PaymentReceived;
+
+    fn decide(
+        &self,
+        account: &AccountState,
+        _command_id: CommandId,
+        context: &DecisionContext,
+    ) -> Result<PaymentReceived, Refusal> {
+        let latest = context.today() + Duration::days(RECEIVED_DATE_AHEAD_DAYS_MAX);
+        if self.received_date > latest {
+            return Err(Refusal::invalid(vec![FieldViolation::new(
+                "received_date",
+                format!(
+                    "a payment cannot be received in the future: {} is after {latest}",
+                    self.received_date
+                ),
+            )]));
+        }
+        let currency = self.amount.currency();
+        let (rule, plan) = if self.allocations.is_empty() {
+            let items = account
+                .open_invoices()
+                .filter(|i| {
+                    i.key.subsidiary_id == self.subsidiary_id
+                        && i.amount.currency() == currency
+                        && i.issue_date <= self.received_date
+                })
+                .map(|i| OpenItem {
+                    key: &i.key,
+                    open: i.open,
+                    due_date: i.due_date,
+                    issue_date: i.issue_date,
+                })
+                .collect();
+            (
+                AllocationRule::OldestDueFirst,
+                allocation::oldest_due_first(self.amount, items),
+            )
+        } else {
+            (AllocationRule::Explicit, explicit_plan(account, self)?)
+        };
+        if !plan.is_balanced(self.amount) {
+            // The allocation arithmetic guarantees this; refuse rather than append a broken fact.
+            return Err(Refusal::invalid(vec![FieldViolation::new(
+                "allocations",
+                "allocations and unapplied remainder do not add up to the payment",
+            )]));
+        }
+        Ok(PaymentReceived {
+            subsidiary_id: self.subsidiary_id.clone(),
+            amount: self.amount,
+            received_date: self.received_date,
+            method: self.method,
+            reference: self.reference.clone(),
+            allocation_rule: rule,
+            allocations: plan.allocations,
+            unapplied: plan.unapplied,
+        })
+    }
+}
+
+/// Checks explicit allocations against the account: each names an invoice of this customer,
+/// in the payment's currency, issued by the received date, with at least that much still open.
+/// Every violation of the first kind found is named at once.
+fn explicit_plan(
+    account: &AccountState,
+    command: &RecordPayment,
+) -> Result<AllocationPlan, Refusal> {
+    let mut not_found = Vec::new();
+    let mut mismatched = Vec::new();
+    let mut exceeding = Vec::new();
+    let mut premature = Vec::new();
+    for request in &command.allocations {
+        let subject = request.invoice.to_string();
+        match account.invoices.get(&request.invoice) {
+            None => not_found.push(PreconditionViolation {
+                kind: Reason::InvoiceNotFound,
+                subject,
+                description: format!("customer {} has no such invoice", account.customer_id),
+            }),
+            Some(invoice) if invoice.amount.currency() != request.amount.currency() => mismatched
+                .push(PreconditionViolation {
+                    kind: Reason::CurrencyMismatch,
+                    subject,
+                    description: format!(
+                        "the invoice is in {}, the allocation in {}",
+                        invoice.amount.currency(),
+                        request.amount.currency()
+                    ),
+                }),
+            // Money received before an invoice existed cannot have paid it on that date; it
+            // stays unapplied cash until it is applied later.
+            Some(invoice) if invoice.issue_date > command.received_date => {
+                premature.push(PreconditionViolation {
+                    kind: Reason::AllocationBeforeInvoiceDate,
+                    subject,
+                    description: format!(
+                        "the payment was received on {}, before the invoice was issued on {}",
+                        command.received_date, invoice.issue_date
+                    ),
+                })
+            }
+            Some(invoice) if invoice.open < request.amount.amount() => {
+                exceeding.push(PreconditionViolation {
+                    kind: Reason::AllocationExceedsOpenAmount,
+                    subject,
+                    description: format!(
+                        "allocation of {} is more than the open amount of {}",
+                        request.amount,
+                        invoice.open_money()
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    for (reason, violations) in [
+        (Reason::InvoiceNotFound, not_found),
+        (Reason::CurrencyMismatch, mismatched),
+        (Reason::AllocationBeforeInvoiceDate, premature),
+        (Reason::AllocationExceedsOpenAmount, exceeding),
+    ] {
+        if !violations.is_empty() {
+            return Err(Refusal::precondition(reason, violations));
+        }
+    }
+    let allocations = command
+        .allocations
+        .iter()
+        .map(|r| Allocation {
+            invoice: r.invoice.clone(),
+            amount: r.amount,
+        })
+        .collect();
+    Ok(allocation::explicit(command.amount, allocations))
+}
+
+impl EventRules for PaymentReceived {
+    fn subsidiary_id(&self) -> Option<&SubsidiaryId> {
+        Some(&self.subsidiary_id)
+    }
+
+    fn takes_effect(&self) -> Option<(&'static str, NaiveDate)> {
+        Some(("received date", self.received_date))
+    }
+
+    fn check(&self) -> Result<(), InvalidEvent> {
+        positive("data.amount", &self.amount)?;
+        business_date("data.received_date", self.received_date)?;
+        free_text("data.reference", &self.reference, REFERENCE_LENGTH_MAX)?;
+        if self.allocations.len() > ALLOCATIONS_PER_PAYMENT_MAX {
+            return Err(invalid(
+                "data.allocations",
+                format!("more than {ALLOCATIONS_PER_PAYMENT_MAX}"),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (index, allocation) in self.allocations.iter().enumerate() {
+            if !seen.insert(&allocation.invoice) {
+                return Err(invalid(
+                    format!("data.allocations[{index}].invoice"),
+                    format!("{} is allocated to more than once", allocation.invoice),
+                ));
+            }
+        }
+        if !self.plan().is_balanced(self.amount) {
+            return Err(invalid(
+                "data.allocations",
+                "allocations and unapplied do not add up to the payment",
+            ));
+        }
+        Ok(())
+    }
+
+    fn evolve(&self, account: &mut AccountState) -> Result<(), String> {
+        if !self.plan().is_balanced(self.amount)
+            || self.unapplied.currency() != self.amount.currency()
+        {
+            return Err("allocations and unapplied do not add up to the payment".to_owned());
+        }
+        // Check every allocation before changing anything, so an error leaves the account as
+        // it was.
+        let mut remaining: BTreeMap<&InvoiceKey, Decimal> = BTreeMap::new();
+        for allocation in &self.allocations {
+            let invoice = account
+                .invoices
+                .get(&allocation.invoice)
+                .ok_or_else(|| format!("allocates to unknown {}", allocation.invoice))?;
+            if invoice.amount.currency() != allocation.amount.currency() {
+                return Err(format!(
+                    "allocates {} to {} in another currency",
+                    allocation.amount, allocation.invoice
+                ));
+            }
+            if invoice.issue_date > self.received_date {
+                return Err(format!(
+                    "allocates a payment received on {} to {}, issued later",
+                    self.received_date, allocation.invoice
+                ));
+            }
+            let open = remaining.entry(&invoice.key).or_insert(invoice.open);
+            *open -= allocation.amount.amount();
+            if *open < Decimal::ZERO {
+                return Err(format!(
+                    "allocates more than the open amount of {}",
+                    allocation.invoice
+                ));
+            }
+        }
+        let updates: Vec<(InvoiceKey, Decimal)> = remaining
+            .into_iter()
+            .map(|(key, open)| (key.clone(), open))
+            .collect();
+        for (key, open) in updates {
+            if let Some(invoice) = account.invoices.get_mut(&key) {
+                invoice.open = open;
+            }
+        }
+        *account.unapplied.entry(self.amount.currency()).or_default() += self.unapplied.amount();
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! The field rules that every feature states twice: once over its command (a refusal naming the
+//! request's field) and once over its event (an event that breaks them is neither appended nor
+//! believed when read back). The helpers of both sides live here so that each feature's module
+//! says only which rule applies to which field.
+
+use std::fmt::Display;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::calendar::check_business_date;
+use crate::ids::check_free_text;
+use crate::money::Money;
+use crate::refusal::FieldViolation;
+
+/// Amounts of invoices, payments, allocations and promises are strictly positive. `Money` from
+/// the wire is checked when it is parsed; this catches amounts built any other way.
+pub fn check_positive(violations: &mut Vec<FieldViolation>, field: &str, money: &Money) {
+    if money.amount() <= Decimal::ZERO {
+        violations.push(FieldViolation::new(
+            format!("{field}.amount"),
+            format!("must be greater than zero, got {}", money.amount()),
+        ));
+    }
+}
+
+/// Bounded free text (a reason, a note, a reference) of a command's field.
+pub fn check_text(violations: &mut Vec<FieldViolation>, field: &str, text: &str, max: usize) {
+    if let Err(error) = check_free_text(text, max) {
+        violations.push(FieldViolation::new(field, error));
+    }
+}
+
+/// An event that breaks a rule every event the command service writes keeps.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct InvalidEvent {
+    /// The field's path in the encoded event (`data.allocations[2].amount`).
+    pub field: String,
+    pub problem: String,
+}
+
+/// An [`InvalidEvent`] of `field`.
+pub fn invalid(field: impl Into<String>, problem: impl Display) -> InvalidEvent {
+    InvalidEvent {
+        field: field.into(),
+        problem: problem.to_string(),
+    }
+}
+
+/// An event's amount is strictly positive.
+pub fn positive(field: &str, money: &Money) -> Result<(), InvalidEvent> {
+    if money.amount() <= Decimal::ZERO {
+        return Err(invalid(field, format!("{money} is not greater than zero")));
+    }
+    Ok(())
+}
+
+/// An event's business date lies in the accepted range.
+pub fn business_date(field: &str, date: NaiveDate) -> Result<(), InvalidEvent> {
+    check_business_date(date).map_err(|e| invalid(field, e))?;
+    Ok(())
+}
+
+/// An event's free text is bounded and printable.
+pub fn free_text(field: &str, text: &str, max: usize) -> Result<(), InvalidEvent> {
+    check_free_text(text, max).map_err(|e| invalid(field, e))
+}

@@ -1,0 +1,314 @@
+//! Valid events for the tests of every crate, built as the command service would have written
+//! them (behind the `testing` feature).
+//!
+//! [`EnvelopeBuilder`] puts an event in an envelope with everything derived from the event that
+//! can be: its subsidiary, its effective date, the digest of the command it records, and for a
+//! promise the command id it must carry. A test names only what it is about (the customer, the
+//! moment, the link in the chain) and gets an envelope that passes [`EventEnvelope::check`] and
+//! is sealed like a written one. [`sample`] gives one valid event of every type, for tests that
+//! must cover every type (the list is [`EventType::all`]).
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use uuid::Uuid;
+
+use crate::account::CustomerAccount;
+use crate::allocation::Allocation;
+use crate::chain::{self, EventHash};
+use crate::command::{
+    AllocationRequest, ChangeCreditLimit, CommandBody, IssueInvoice, RecordPayment,
+    RecordPromiseToPay,
+};
+use crate::credit::{CreditGrade, CreditPolicy};
+use crate::event::{
+    AllocationRule, CreditLimitChanged, Event, EventEnvelope, EventType, InvoiceIssued,
+    PaymentReceived, PromiseToPay, RecordedEvent, SCHEMA_VERSION,
+};
+use crate::ids::{
+    CommandId, CustomerId, EventId, InvoiceKey, InvoiceNumber, PersonName, Position, Principal,
+    PromiseId, SubsidiaryId,
+};
+use crate::money::{Currency, Money};
+use crate::payment::PaymentMethod;
+
+/// The moment every built event is recorded at unless a test says otherwise.
+pub fn recorded_at_default() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 30, 12, 0, 0)
+        .single()
+        .expect("a real instant")
+}
+
+/// A fresh random id of any of the UUID id types.
+fn fresh() -> Uuid {
+    Uuid::new_v4()
+}
+
+/// An envelope for an event, as the command service writes it.
+#[derive(Debug, Clone)]
+pub struct EnvelopeBuilder {
+    customer_id: CustomerId,
+    event: Event,
+    event_id: EventId,
+    command_id: Option<CommandId>,
+    principal: Principal,
+    recorded_at: DateTime<Utc>,
+    effective_date: Option<NaiveDate>,
+    sequence: u64,
+    prev_hash: EventHash,
+}
+
+impl EnvelopeBuilder {
+    /// `event` of `customer_id`, the first of its chain, recorded at
+    /// [`recorded_at_default`] by the anonymous principal, with fresh ids.
+    pub fn new(customer_id: CustomerId, event: Event) -> Self {
+        EnvelopeBuilder {
+            customer_id,
+            event,
+            event_id: EventId::from_uuid(fresh()).expect("a random UUID is never nil"),
+            command_id: None,
+            principal: Principal::anonymous(),
+            recorded_at: recorded_at_default(),
+            effective_date: None,
+            sequence: 1,
+            prev_hash: EventHash::GENESIS,
+        }
+    }
+
+    /// `event` of the customer with id `customer_id` (which must be a valid id).
+    pub fn of(customer_id: &str, event: Event) -> Self {
+        let customer_id = CustomerId::parse(customer_id).expect("a valid customer id");
+        EnvelopeBuilder::new(customer_id, event)
+    }
+
+    pub fn event_id(mut self, event_id: EventId) -> Self {
+        self.event_id = event_id;
+        self
+    }
+
+    /// The command's id (by default a fresh one; for a promise, its promise id).
+    pub fn command_id(mut self, command_id: CommandId) -> Self {
+        self.command_id = Some(command_id);
+        self
+    }
+
+    pub fn principal(mut self, principal: Principal) -> Self {
+        self.principal = principal;
+        self
+    }
+
+    pub fn recorded_at(mut self, recorded_at: DateTime<Utc>) -> Self {
+        self.recorded_at = recorded_at;
+        self
+    }
+
+    /// The business date the event takes effect (by default the event's own date, or for an
+    /// event without one the day it is recorded).
+    pub fn effective_date(mut self, effective_date: NaiveDate) -> Self {
+        self.effective_date = Some(effective_date);
+        self
+    }
+
+    /// The event's link in its customer's chain.
+    pub fn chained(mut self, sequence: u64, prev_hash: EventHash) -> Self {
+        self.sequence = sequence;
+        self.prev_hash = prev_hash;
+        self
+    }
+
+    /// The next link of `account`'s chain.
+    pub fn after(self, account: &CustomerAccount) -> Self {
+        self.chained(account.event_count() + 1, account.last_hash())
+    }
+
+    /// The envelope before it is sealed (its `hash` all zeros).
+    pub fn unsealed(self) -> EventEnvelope {
+        let body = command_of(&self.event);
+        let rules = self.event.rules();
+        let effective_date = self.effective_date.unwrap_or_else(|| {
+            rules
+                .takes_effect()
+                .map_or(self.recorded_at.date_naive(), |(_, date)| date)
+        });
+        let command_id = self.command_id.unwrap_or_else(|| match &self.event {
+            Event::PromiseToPay(e) => {
+                CommandId::from_uuid(e.promise_id.as_uuid()).expect("a promise id is never nil")
+            }
+            _ => CommandId::from_uuid(fresh()).expect("a random UUID is never nil"),
+        });
+        EventEnvelope {
+            event_id: self.event_id,
+            schema_version: SCHEMA_VERSION,
+            customer_id: self.customer_id,
+            subsidiary_id: rules.subsidiary_id().cloned(),
+            command_id,
+            command_digest: body.digest(),
+            principal: self.principal,
+            recorded_at: self.recorded_at,
+            effective_date,
+            sequence: self.sequence,
+            prev_hash: self.prev_hash,
+            hash: EventHash::GENESIS,
+            event: self.event,
+        }
+    }
+
+    /// The envelope, sealed: its hash taken as the command service takes it.
+    pub fn build(self) -> EventEnvelope {
+        let mut envelope = self.unsealed();
+        chain::seal(&mut envelope).expect("an envelope can be sealed");
+        envelope
+    }
+
+    /// The sealed envelope as read back from the log at `position`.
+    pub fn at(self, position: u64) -> RecordedEvent {
+        RecordedEvent {
+            position: Position::new(position),
+            envelope: self.build(),
+        }
+    }
+}
+
+/// The command an event records, reconstructed from the event, so that a built envelope
+/// carries the digest the service would have written.
+pub fn command_of(event: &Event) -> CommandBody {
+    match event {
+        Event::InvoiceIssued(e) => CommandBody::IssueInvoice(IssueInvoice {
+            subsidiary_id: e.subsidiary_id.clone(),
+            invoice_number: e.invoice_number.clone(),
+            amount: e.amount,
+            issue_date: e.issue_date,
+            due_date: e.due_date,
+            terms_days: e.terms_days,
+        }),
+        Event::PaymentReceived(e) => CommandBody::RecordPayment(RecordPayment {
+            subsidiary_id: e.subsidiary_id.clone(),
+            amount: e.amount,
+            received_date: e.received_date,
+            method: e.method,
+            reference: e.reference.clone(),
+            allocations: match e.allocation_rule {
+                AllocationRule::Explicit => e
+                    .allocations
+                    .iter()
+                    .map(|a| AllocationRequest {
+                        invoice: a.invoice.clone(),
+                        amount: a.amount,
+                    })
+                    .collect(),
+                AllocationRule::OldestDueFirst => Vec::new(),
+            },
+        }),
+        Event::CreditLimitChanged(e) => CommandBody::ChangeCreditLimit(ChangeCreditLimit {
+            limit: e.limit,
+            policy: e.policy,
+            grade: e.grade,
+            reason: e.reason.clone(),
+            approved_by: e.approved_by.clone(),
+            effective_date: None,
+        }),
+        Event::PromiseToPay(e) => CommandBody::RecordPromiseToPay(RecordPromiseToPay {
+            subsidiary_id: e.subsidiary_id.clone(),
+            amount: e.amount,
+            made_on: e.made_on,
+            promised_date: e.promised_date,
+            invoices: e.invoices.clone(),
+            collector: e.collector.clone(),
+            note: e.note.clone(),
+        }),
+    }
+}
+
+fn cny(text: &str) -> Money {
+    Money::positive(text, Currency::parse("CNY").expect("CNY")).expect("a positive amount")
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a YYYY-MM-DD date")
+}
+
+/// The invoice every [`sample`] refers to: `SUB-A/INV-1`, 1,000.00 CNY, issued 2026-06-01.
+pub fn sample_invoice_key() -> InvoiceKey {
+    InvoiceKey {
+        subsidiary_id: SubsidiaryId::parse("SUB-A").expect("a valid subsidiary id"),
+        invoice_number: InvoiceNumber::parse("INV-1").expect("a valid invoice number"),
+    }
+}
+
+/// One valid event of `event_type`, consistent with the others: in this order (credit limit,
+/// invoice, payment, promise) they are a history the account accepts.
+pub fn sample(event_type: EventType) -> Event {
+    let key = sample_invoice_key();
+    let person = |name: &str| PersonName::parse(name).expect("a valid name");
+    match event_type {
+        EventType::InvoiceIssued => Event::InvoiceIssued(InvoiceIssued {
+            subsidiary_id: key.subsidiary_id.clone(),
+            invoice_number: key.invoice_number.clone(),
+            amount: cny("1000.00"),
+            issue_date: date("2026-06-01"),
+            due_date: date("2026-07-01"),
+            terms_days: Some(30),
+            over_limit: false,
+            credit_check: None,
+        }),
+        EventType::PaymentReceived => Event::PaymentReceived(PaymentReceived {
+            subsidiary_id: key.subsidiary_id.clone(),
+            amount: cny("600.00"),
+            received_date: date("2026-06-15"),
+            method: PaymentMethod::BankTransfer,
+            reference: "ICBC-20260615-0001".to_owned(),
+            allocation_rule: AllocationRule::Explicit,
+            allocations: vec![Allocation {
+                invoice: key.clone(),
+                amount: cny("400.00"),
+            }],
+            unapplied: cny("200.00"),
+        }),
+        EventType::CreditLimitChanged => Event::CreditLimitChanged(CreditLimitChanged {
+            limit: cny("50000.00"),
+            policy: CreditPolicy::Block,
+            grade: CreditGrade::B,
+            reason: "annual review".to_owned(),
+            approved_by: person("Chen Jing"),
+        }),
+        EventType::PromiseToPay => Event::PromiseToPay(PromiseToPay {
+            promise_id: PromiseId::from(CommandId::from_uuid(fresh()).expect("never nil")),
+            subsidiary_id: key.subsidiary_id.clone(),
+            amount: cny("600.00"),
+            made_on: date("2026-06-20"),
+            promised_date: date("2026-07-10"),
+            invoices: vec![key],
+            collector: person("Wang Fang"),
+            note: "by the next payment run".to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sample_is_a_valid_event_of_its_type_and_together_a_history() {
+        let customer = CustomerId::parse("C-1").expect("a valid id");
+        let mut account = CustomerAccount::new(customer.clone());
+        let order = [
+            EventType::CreditLimitChanged,
+            EventType::InvoiceIssued,
+            EventType::PaymentReceived,
+            EventType::PromiseToPay,
+        ];
+        assert_eq!(
+            order.len(),
+            EventType::all().count(),
+            "a type without a sample"
+        );
+        for (index, event_type) in order.into_iter().enumerate() {
+            let event = sample(event_type);
+            assert_eq!(event.event_type(), event_type);
+            let recorded = EnvelopeBuilder::new(customer.clone(), event)
+                .after(&account)
+                .at(index as u64 + 1);
+            recorded.envelope.check().expect("a valid envelope");
+            account.apply(&recorded).expect("the account accepts it");
+        }
+    }
+}
