@@ -44,7 +44,7 @@ const CONNECTIONS: usize = 4;
 const CLIENT_RETRIES_MAX: usize = 50;
 /// Kills (each followed by a restart) before the last run that catches up.
 const KILLS: usize = 16;
-const PROJECTION: &str = "open_items";
+const PROJECTION: &str = receivables_projections::ledger::NAME;
 
 // ---------------------------------------------------------------------------------------------
 // The history, and what the command service accepted of it.

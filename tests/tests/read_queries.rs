@@ -17,9 +17,8 @@ use receivables_domain::{
     CommandId, Currency, CustomerId, Event, EventEnvelope, EventHash, EventId, InvoiceKey,
     InvoiceNumber, Money, Position, Principal, RecordedEvent, SubsidiaryId,
 };
-use receivables_projections::exposure::{
-    self, ExposureLine, ExposureQuery, ExposureSort, PAGE_SIZE_MAX, PageRequestError,
-};
+use receivables_projections::exposure::{self, ExposureLine, ExposureQuery, ExposureSort};
+use receivables_projections::paging::{PAGE_SIZE_MAX, PageRequestError};
 use receivables_projections::promises::{
     PROMISE_GRACE_DAYS_DEFAULT, PromiseLine, PromiseStatus, list_promises,
 };
@@ -193,7 +192,7 @@ impl History {
 
     /// Applies every event, in order, in one transaction.
     async fn apply(&self, database: &TestReadModel) {
-        receivables_projections::open_items::apply_events(&database.read, &self.events)
+        receivables_projections::runtime::apply_events(&database.read, &self.events)
             .await
             .unwrap();
     }

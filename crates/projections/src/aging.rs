@@ -12,10 +12,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 
-use crate::database::ReadPool;
-use crate::exposure::{PageRequestError, check_page_size};
+use crate::database::{ReadPool, on_engine};
+use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::{ProjectionError, on_engine};
+use crate::open_amounts::open_items as open_items_cte;
+use crate::paging::{PageRequestError, check_page_size, decode_token, encode_token};
+use crate::stored;
 
 /// Default bucket edges in days: current, 1-30, 31-60, 61-90, 91-120, over 120.
 pub const DEFAULT_EDGES_DAYS: [u32; 4] = [30, 60, 90, 120];
@@ -130,19 +132,12 @@ pub async fn report(
         Basis::InvoiceDate => "i.issue_date",
     };
     let open_sql = format!(
-        "SELECT CAST({group} AS TEXT), i.currency, {reference},
-                CAST(SUM(i.amount_minor - COALESCE(a.applied, 0)) AS BIGINT)
-         FROM invoices i
-         LEFT JOIN (SELECT subsidiary_id, invoice_number, SUM(amount_minor) AS applied
-                    FROM allocations WHERE received_date <= $1
-                    GROUP BY subsidiary_id, invoice_number) a
-           USING (subsidiary_id, invoice_number)
-         WHERE i.issue_date <= $1
-           AND ($2 IS NULL OR i.subsidiary_id = $2)
-           AND ($3 IS NULL OR i.customer_id = $3)
-           AND ($4 IS NULL OR i.currency = $4)
+        "WITH {open_items}
+         SELECT CAST({group} AS TEXT), i.currency, {reference}, CAST(SUM(i.open_minor) AS BIGINT)
+         FROM open_items i
          GROUP BY 1, 2, 3
-         HAVING SUM(i.amount_minor - COALESCE(a.applied, 0)) <> 0",
+         HAVING SUM(i.open_minor) <> 0",
+        open_items = open_items_cte(request.customer.is_some()),
         group = invoice_group,
     );
     let subsidiary = request.subsidiary.as_ref().map(SubsidiaryId::as_str);
@@ -190,8 +185,7 @@ pub async fn report(
     lines
         .into_iter()
         .map(|((group, code), (buckets, unapplied))| {
-            let currency = Currency::parse(&code)
-                .map_err(|e| ProjectionError::Stored(format!("currency {code}: {e}")))?;
+            let currency = stored::currency(&code)?;
             Ok(AgingLine {
                 group,
                 currency,
@@ -206,16 +200,27 @@ pub async fn report(
         .collect()
 }
 
-/// Why a page request was refused.
+/// Why a page of open items was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PageError {
     #[error(transparent)]
-    Size(#[from] PageRequestError),
-    #[error("the page token is not one this service gave out")]
-    Token,
+    Page(#[from] PageRequestError),
     #[error("bucket {bucket} does not exist; the report has buckets 0 to {last}")]
     Bucket { bucket: usize, last: usize },
 }
+
+impl PageError {
+    /// The request's field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            PageError::Page(error) => error.field(),
+            PageError::Bucket { .. } => "bucket",
+        }
+    }
+}
+
+/// The listing kind written in open-items page tokens.
+const OPEN_ITEMS_TOKEN_KIND: &str = "open-items";
 
 /// One open invoice as of the request's date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,22 +245,19 @@ pub struct OpenItemsPage {
 }
 
 /// Where a page starts: after this reference date, subsidiary and invoice number.
-fn encode_token(reference: NaiveDate, subsidiary: &str, number: &str) -> String {
-    hex::encode(format!("{reference}\u{1f}{subsidiary}\u{1f}{number}"))
-}
-
-fn decode_token(token: &str) -> Result<(NaiveDate, String, String), PageError> {
-    let bytes = hex::decode(token).map_err(|_| PageError::Token)?;
-    let text = String::from_utf8(bytes).map_err(|_| PageError::Token)?;
-    let mut parts = text.split('\u{1f}');
-    let (Some(reference), Some(subsidiary), Some(number), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+fn decode_position(
+    token: &str,
+    as_of: NaiveDate,
+) -> Result<(NaiveDate, String, String), PageRequestError> {
+    let mut fields = decode_token(token, OPEN_ITEMS_TOKEN_KIND, as_of, 3)?.into_iter();
+    let (Some(reference), Some(subsidiary), Some(number)) =
+        (fields.next(), fields.next(), fields.next())
     else {
-        return Err(PageError::Token);
+        return Err(PageRequestError::MalformedToken("wrong number of fields"));
     };
-    let reference =
-        NaiveDate::parse_from_str(reference, "%Y-%m-%d").map_err(|_| PageError::Token)?;
-    Ok((reference, subsidiary.to_owned(), number.to_owned()))
+    let reference = NaiveDate::parse_from_str(&reference, "%Y-%m-%d")
+        .map_err(|_| PageRequestError::MalformedToken("bad date"))?;
+    Ok((reference, subsidiary, number))
 }
 
 /// The reference dates of a bucket, inclusive, as `(earliest, latest)`; `None` is unbounded.
@@ -292,30 +294,26 @@ pub async fn open_items(
         Some(bucket) => bucket_dates(request, bucket)?,
         None => (None, None),
     };
-    let after = page_token.map(decode_token).transpose()?;
+    let after = page_token
+        .map(|token| decode_position(token, request.as_of))
+        .transpose()
+        .map_err(PageError::from)?;
     let reference = match request.basis {
         Basis::DueDate => "i.due_date",
         Basis::InvoiceDate => "i.issue_date",
     };
     let sql = format!(
-        "SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
-                CAST(i.amount_minor - COALESCE(a.applied, 0) AS BIGINT), i.issue_date, i.due_date,
-                i.over_limit, {reference}
-         FROM invoices i
-         LEFT JOIN (SELECT subsidiary_id, invoice_number, SUM(amount_minor) AS applied
-                    FROM allocations WHERE received_date <= $1
-                    GROUP BY subsidiary_id, invoice_number) a
-           USING (subsidiary_id, invoice_number)
-         WHERE i.issue_date <= $1
-           AND i.amount_minor - COALESCE(a.applied, 0) <> 0
-           AND ($2 IS NULL OR i.subsidiary_id = $2)
-           AND ($3 IS NULL OR i.customer_id = $3)
-           AND ($4 IS NULL OR i.currency = $4)
+        "WITH {open_items}
+         SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
+                CAST(i.open_minor AS BIGINT), i.issue_date, i.due_date, i.over_limit, {reference}
+         FROM open_items i
+         WHERE i.open_minor <> 0
            AND ($5 IS NULL OR {reference} >= $5)
            AND ($6 IS NULL OR {reference} <= $6)
            AND ($7 IS NULL OR ({reference}, i.subsidiary_id, i.invoice_number) > ($7, $8, $9))
          ORDER BY {reference}, i.subsidiary_id, i.invoice_number
-         LIMIT $10"
+         LIMIT $10",
+        open_items = open_items_cte(request.customer.is_some()),
     );
     type Row = (
         String,
@@ -362,10 +360,13 @@ pub async fn open_items(
             break;
         }
         if more && index + 1 == size as usize {
-            next_page_token = Some(encode_token(reference, &subsidiary_id, &invoice_number));
+            next_page_token = Some(encode_token(
+                OPEN_ITEMS_TOKEN_KIND,
+                request.as_of,
+                &[&reference.to_string(), &subsidiary_id, &invoice_number],
+            ));
         }
-        let currency = Currency::parse(&code)
-            .map_err(|e| ProjectionError::Stored(format!("currency {code}: {e}")))?;
+        let currency = stored::currency(&code)?;
         items.push(OpenItemLine {
             subsidiary_id,
             invoice_number,
@@ -439,17 +440,24 @@ mod tests {
 
     #[test]
     fn page_tokens_round_trip_and_garbage_is_refused() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 6, 30).unwrap();
         let reference = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
-        let token = encode_token(reference, "SUB-1", "INV/7.1");
+        let token = encode_token(
+            OPEN_ITEMS_TOKEN_KIND,
+            as_of,
+            &["2026-01-31", "SUB-1", "INV/7.1"],
+        );
         assert_eq!(
-            decode_token(&token).unwrap(),
+            decode_position(&token, as_of).unwrap(),
             (reference, "SUB-1".to_owned(), "INV/7.1".to_owned())
         );
-        assert_eq!(decode_token("zz"), Err(PageError::Token));
-        assert_eq!(
-            decode_token(&hex::encode("2026-01-31")),
-            Err(PageError::Token)
-        );
+        assert!(decode_position("zz", as_of).is_err());
+        assert!(decode_position(&hex::encode("2026-01-31"), as_of).is_err());
+        let other_date = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        assert!(matches!(
+            decode_position(&token, other_date),
+            Err(PageRequestError::ForeignToken(_))
+        ));
     }
 
     #[test]

@@ -3,13 +3,15 @@
 
 use receivables_domain::Position;
 
-use crate::database::ReadPool;
-use crate::{ProjectionError, on_engine};
+use crate::error::ProjectionError;
 
 /// Creates a projection's checkpoint at 0 if it has none.
 pub(crate) const INSERT_ZERO: &str =
     "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, 0)
      ON CONFLICT (projection) DO NOTHING";
+
+/// Reads a projection's checkpoint.
+pub(crate) const SELECT: &str = "SELECT position FROM projection_checkpoints WHERE projection = $1";
 
 /// Moves a checkpoint forward (never back: a lower position changes no row).
 pub(crate) const STORE: &str =
@@ -17,17 +19,6 @@ pub(crate) const STORE: &str =
      ON CONFLICT (projection) DO UPDATE
          SET position = EXCLUDED.position, updated_at = CURRENT_TIMESTAMP
      WHERE projection_checkpoints.position < EXCLUDED.position";
-
-/// The projection's checkpoint (`ZERO` when it has applied nothing yet).
-pub async fn load(pool: &ReadPool, projection: &str) -> Result<Position, ProjectionError> {
-    let row: Option<(i64,)> = on_engine!(pool, pool => {
-        sqlx::query_as("SELECT position FROM projection_checkpoints WHERE projection = $1")
-            .bind(projection)
-            .fetch_optional(pool)
-            .await?
-    });
-    position(row.map_or(0, |(p,)| p))
-}
 
 /// A position as stored.
 pub(crate) fn stored(position: Position) -> Result<i64, ProjectionError> {

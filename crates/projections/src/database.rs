@@ -3,17 +3,18 @@
 //!
 //! The read models' SQL is written once for both engines: dates are bound as parameters (bucket
 //! edges and as-of cut-offs are computed in Rust), amounts are integer minor units, and only
-//! standard SQL is used (`CAST`, `COALESCE`, `FILTER`, row values, upserts). [`on_engine!`] runs
+//! standard SQL is used (`CAST`, `COALESCE`, `FILTER`, row values, upserts). `on_engine!` runs
 //! one piece of sqlx code against whichever pool it is given; it is type-checked once per engine.
-//! What must differ (batch writes, locking, generations) lives in [`crate::postgres`] and
-//! [`crate::sqlite`].
+//! What must differ (connections, the generic multi-row insert, locking, generations) lives in
+//! [`crate::postgres`] and [`crate::sqlite`].
 
 use std::path::PathBuf;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{PgPool, SqlitePool};
 
-use crate::{ProjectionError, postgres, sqlite};
+use crate::error::ProjectionError;
+use crate::{postgres, sqlite};
 
 /// A pool of connections to one generation of the read model.
 #[derive(Debug, Clone)]
@@ -24,7 +25,6 @@ pub enum ReadPool {
 
 /// Runs `$body` with `$pool` bound to the engine's own sqlx pool. The body is compiled once for
 /// each engine, so the same query text and bindings serve both.
-#[macro_export]
 macro_rules! on_engine {
     ($read_pool:expr, $pool:ident => $body:expr) => {
         match $read_pool {
@@ -33,19 +33,12 @@ macro_rules! on_engine {
         }
     };
 }
+pub(crate) use on_engine;
 
 impl ReadPool {
     /// Closes every connection of the pool.
     pub async fn close(&self) {
         on_engine!(self, pool => pool.close().await);
-    }
-
-    /// The engine's name, for logs.
-    pub fn engine(&self) -> &'static str {
-        match self {
-            ReadPool::Postgres(_) => "postgresql",
-            ReadPool::Sqlite(_) => "sqlite",
-        }
     }
 }
 
@@ -96,8 +89,9 @@ impl ReadStore {
     /// The read model in SQLite files in `directory` (created if missing).
     pub fn sqlite(directory: impl Into<PathBuf>) -> Result<Self, ProjectionError> {
         let directory = directory.into();
-        std::fs::create_dir_all(&directory).map_err(|e| {
-            ProjectionError::Stored(format!("cannot create {}: {e}", directory.display()))
+        std::fs::create_dir_all(&directory).map_err(|source| ProjectionError::Directory {
+            path: directory.clone(),
+            source,
         })?;
         Ok(ReadStore::Sqlite { directory })
     }
@@ -156,29 +150,4 @@ impl ReadStore {
             admin.close().await;
         }
     }
-}
-
-/// The control table's statements, the same on both engines.
-pub(crate) mod control {
-    pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS read_model_generations (
-             generation  BIGINT PRIMARY KEY CHECK (generation > 0),
-             state       TEXT NOT NULL CHECK (state IN ('building', 'live', 'retired')),
-             created_at  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
-             switched_at TIMESTAMP
-         )";
-    pub const CREATE_ONE_LIVE_INDEX: &str =
-        "CREATE UNIQUE INDEX IF NOT EXISTS read_model_generations_one_live
-         ON read_model_generations (state) WHERE state = 'live'";
-    pub const SELECT_LIVE: &str =
-        "SELECT generation FROM read_model_generations WHERE state = 'live'";
-    pub const INSERT_NEXT: &str = "INSERT INTO read_model_generations (generation, state)
-         SELECT COALESCE(MAX(generation), 0) + 1, $1 FROM read_model_generations
-         RETURNING generation";
-    pub const ABANDON_BUILDING: &str =
-        "UPDATE read_model_generations SET state = 'retired' WHERE state = 'building'";
-    pub const RETIRE_LIVE: &str = "UPDATE read_model_generations
-         SET state = 'retired', switched_at = CURRENT_TIMESTAMP WHERE state = 'live'";
-    pub const MAKE_LIVE: &str = "UPDATE read_model_generations
-         SET state = 'live', switched_at = CURRENT_TIMESTAMP
-         WHERE generation = $1 AND state = 'building'";
 }

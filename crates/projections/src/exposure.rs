@@ -32,153 +32,24 @@
 //!
 //! Pages follow a stable order (the sort key descending, then customer id, then currency) and
 //! continue after the last line of the previous page (keyset paging): a line is never listed
-//! twice across pages. This module also holds the paging shared with the work queue.
+//! twice across pages (`paging.rs`).
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use chrono::NaiveDate;
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
 use receivables_domain::{Currency, CustomerId, Money};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::database::ReadPool;
+use crate::database::{ReadPool, on_engine};
+use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::promises::{stored_currency, stored_customer};
-use crate::{ProjectionError, on_engine};
-
-/// Most lines (or work items) one page may carry.
-pub const PAGE_SIZE_MAX: u32 = 1_000;
-
-/// Lines per page when the caller does not say.
-pub const PAGE_SIZE_DEFAULT: u32 = 100;
-
-/// Longest page token accepted, in characters (the tokens this module writes are far shorter).
-pub const PAGE_TOKEN_LENGTH_MAX: usize = 512;
+use crate::open_amounts::open_items;
+use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, page};
+use crate::stored;
 
 /// Decimal places of a utilisation ratio (0.8125 = 81.25 %).
 pub const UTILISATION_DECIMALS: u32 = 4;
-
-/// The version written first in every page token.
-const PAGE_TOKEN_VERSION: &str = "v1";
-
-/// Why a page size or a page token was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PageRequestError {
-    #[error("page size must be between 1 and {PAGE_SIZE_MAX}, got {0}")]
-    PageSize(u32),
-    #[error("page token is malformed: {0}")]
-    MalformedToken(&'static str),
-    #[error("page token was issued for another query: {0}")]
-    ForeignToken(&'static str),
-}
-
-/// Checks a page size: 1..=[`PAGE_SIZE_MAX`].
-pub fn check_page_size(page_size: u32) -> Result<u32, PageRequestError> {
-    if page_size == 0 || page_size > PAGE_SIZE_MAX {
-        return Err(PageRequestError::PageSize(page_size));
-    }
-    Ok(page_size)
-}
-
-/// Where a page ends: the sort key of its last line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Cursor {
-    /// The sort value; `None` sorts after every value.
-    pub value: Option<Decimal>,
-    pub customer: CustomerId,
-    pub currency: Currency,
-}
-
-/// The listing order: value descending (none last), then customer id, then currency code.
-pub(crate) fn compare(a: &Cursor, b: &Cursor) -> Ordering {
-    // `Option`'s order puts `None` first, so descending puts it last.
-    b.value
-        .cmp(&a.value)
-        .then_with(|| a.customer.cmp(&b.customer))
-        .then_with(|| a.currency.code().cmp(b.currency.code()))
-}
-
-/// Sorts `items` in the listing order and cuts the page after `after`; the cursor of the page's
-/// last item when more items follow.
-pub(crate) fn page<T>(
-    mut items: Vec<T>,
-    key: impl Fn(&T) -> Cursor,
-    after: Option<&Cursor>,
-    page_size: u32,
-) -> (Vec<T>, Option<Cursor>) {
-    items.sort_by(|a, b| compare(&key(a), &key(b)));
-    let start = after.map_or(0, |after| {
-        items.partition_point(|item| compare(&key(item), after) != Ordering::Greater)
-    });
-    let size = usize::try_from(page_size).unwrap_or(usize::MAX);
-    let mut rest = items.split_off(start);
-    let more = rest.len() > size;
-    rest.truncate(size);
-    let next = if more { rest.last().map(&key) } else { None };
-    (rest, next)
-}
-
-/// An opaque page token: the query kind, the as-of date and the cursor, hex-encoded text.
-pub(crate) fn encode_token(kind: &str, as_of: NaiveDate, cursor: &Cursor) -> String {
-    let value = cursor
-        .value
-        .map_or_else(|| "-".to_owned(), |v| v.to_string());
-    let text = format!(
-        "{PAGE_TOKEN_VERSION}|{kind}|{as_of}|{value}|{}|{}",
-        cursor.customer, cursor.currency
-    );
-    text.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Reads a token written by [`encode_token`] for the same query kind and as-of date.
-pub(crate) fn decode_token(
-    token: &str,
-    kind: &str,
-    as_of: NaiveDate,
-) -> Result<Cursor, PageRequestError> {
-    use PageRequestError::{ForeignToken, MalformedToken};
-    if token.is_empty() {
-        return Err(MalformedToken("empty"));
-    }
-    if token.len() > PAGE_TOKEN_LENGTH_MAX {
-        return Err(MalformedToken("too long"));
-    }
-    if !token.len().is_multiple_of(2) || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(MalformedToken("not a token of this service"));
-    }
-    let bytes = (0..token.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&token[i..i + 2], 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| MalformedToken("not a token of this service"))?;
-    let text = String::from_utf8(bytes).map_err(|_| MalformedToken("not UTF-8"))?;
-    let fields: Vec<&str> = text.split('|').collect();
-    let [version, token_kind, token_as_of, value, customer, currency] = fields[..] else {
-        return Err(MalformedToken("wrong number of fields"));
-    };
-    if version != PAGE_TOKEN_VERSION {
-        return Err(MalformedToken("unknown version"));
-    }
-    if token_kind != kind {
-        return Err(ForeignToken("another listing or sort order"));
-    }
-    let token_as_of = NaiveDate::parse_from_str(token_as_of, "%Y-%m-%d")
-        .map_err(|_| MalformedToken("bad date"))?;
-    if token_as_of != as_of {
-        return Err(ForeignToken("another as-of date"));
-    }
-    let value = match value {
-        "-" => None,
-        text => Some(Decimal::from_str(text).map_err(|_| MalformedToken("bad sort value"))?),
-    };
-    Ok(Cursor {
-        value,
-        customer: CustomerId::parse(customer).map_err(|_| MalformedToken("bad customer"))?,
-        currency: Currency::parse(currency).map_err(|_| MalformedToken("bad currency"))?,
-    })
-}
 
 /// What the report is sorted by (descending), before customer id and currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +99,7 @@ impl ExposureQuery {
         }
     }
 
-    /// Sets the page size: 1..=[`PAGE_SIZE_MAX`].
+    /// Sets the page size: 1..=[`crate::paging::PAGE_SIZE_MAX`].
     pub fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
         self.page_size = check_page_size(page_size)?;
         Ok(self)
@@ -237,7 +108,11 @@ impl ExposureQuery {
     /// Continues after the page that returned `token`, which must come from a query with the
     /// same as-of date and sort order.
     pub fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
-        self.after = Some(decode_token(token, self.sort.token_kind(), self.as_of)?);
+        self.after = Some(Cursor::from_token(
+            token,
+            self.sort.token_kind(),
+            self.as_of,
+        )?);
         Ok(self)
     }
 
@@ -347,7 +222,7 @@ pub async fn list_exposures(
     let (lines, next) = page(selected, key, query.after.as_ref(), query.page_size);
     Ok(ExposurePage {
         lines,
-        next_page_token: next.map(|cursor| encode_token(sort.token_kind(), query.as_of, &cursor)),
+        next_page_token: next.map(|cursor| cursor.token(sort.token_kind(), query.as_of)),
     })
 }
 
@@ -367,17 +242,8 @@ pub(crate) async fn invoice_balances(
     customer: Option<&CustomerId>,
     as_of: NaiveDate,
 ) -> Result<BTreeMap<(String, String), InvoiceBalance>, ProjectionError> {
-    let rows: Vec<(String, String, i64, i64, Option<NaiveDate>, i64)> = on_engine!(pool, pool => sqlx::query_as(
-        "WITH open_items AS (
-             SELECT i.customer_id, i.currency, i.due_date,
-                    i.amount_minor - COALESCE(SUM(a.amount_minor), 0) AS open_minor
-             FROM invoices i
-             LEFT JOIN allocations a
-               ON a.subsidiary_id = i.subsidiary_id AND a.invoice_number = i.invoice_number
-              AND a.received_date <= $1
-             WHERE i.issue_date <= $1 AND ($2 IS NULL OR i.customer_id = $2)
-             GROUP BY i.subsidiary_id, i.invoice_number
-         )
+    let sql = format!(
+        "WITH {open_items}
          SELECT customer_id, currency,
                 CAST(SUM(open_minor) AS BIGINT),
                 CAST(COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0) AS BIGINT),
@@ -385,10 +251,14 @@ pub(crate) async fn invoice_balances(
                 CAST(MIN(open_minor) AS BIGINT)
          FROM open_items
          GROUP BY customer_id, currency",
-    )
-    .bind(as_of)
-    .bind(customer.map(CustomerId::as_str))
-    .fetch_all(pool).await)?;
+        open_items = open_items(customer.is_some()),
+    );
+    let rows: Vec<(String, String, i64, i64, Option<NaiveDate>, i64)> = on_engine!(pool, pool => sqlx::query_as(&sql)
+            .bind(as_of)
+            .bind(None::<&str>)
+            .bind(customer.map(CustomerId::as_str))
+            .bind(None::<&str>)
+            .fetch_all(pool).await)?;
     rows.into_iter()
         .map(|(customer, currency, open, overdue, oldest, lowest)| {
             // Written by the aggregate (allocations never exceed an invoice's open amount),
@@ -415,24 +285,6 @@ struct Terms {
     limit_minor: i64,
     policy: CreditPolicy,
     grade: CreditGrade,
-}
-
-fn stored_policy(text: &str) -> Result<CreditPolicy, ProjectionError> {
-    match text {
-        "BLOCK" => Ok(CreditPolicy::Block),
-        "WARN" => Ok(CreditPolicy::Warn),
-        other => Err(ProjectionError::Stored(format!("credit policy {other:?}"))),
-    }
-}
-
-fn stored_grade(text: &str) -> Result<CreditGrade, ProjectionError> {
-    match text {
-        "A" => Ok(CreditGrade::A),
-        "B" => Ok(CreditGrade::B),
-        "C" => Ok(CreditGrade::C),
-        "D" => Ok(CreditGrade::D),
-        other => Err(ProjectionError::Stored(format!("credit grade {other:?}"))),
-    }
 }
 
 /// What is known of one customer as of the date.
@@ -482,14 +334,14 @@ async fn lines(
         accounts.entry(customer).or_default().terms = Some(Terms {
             currency,
             limit_minor,
-            policy: stored_policy(&policy)?,
-            grade: stored_grade(&grade)?,
+            policy: stored::name("credit policy", &policy)?,
+            grade: stored::name("credit grade", &grade)?,
         });
     }
 
     let mut lines = Vec::new();
     for (customer_id, account) in &accounts {
-        let customer = stored_customer(customer_id)?;
+        let customer = stored::customer(customer_id)?;
         let currencies: Vec<&String> = match &account.terms {
             Some(terms) => vec![&terms.currency],
             None => {
@@ -516,7 +368,7 @@ fn line(
     account: &Account,
     as_of: NaiveDate,
 ) -> Result<ExposureLine, ProjectionError> {
-    let currency = stored_currency(code)?;
+    let currency = stored::currency(code)?;
     let balance = account.invoices.get(code).cloned().unwrap_or_default();
     let unapplied_minor = account.unapplied.get(code).copied().unwrap_or(0);
     let exposure_minor = balance
@@ -559,14 +411,6 @@ mod tests {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
     }
 
-    fn cursor(value: Option<&str>, customer: &str, currency: &str) -> Cursor {
-        Cursor {
-            value: value.map(|v| Decimal::from_str(v).unwrap()),
-            customer: CustomerId::parse(customer).unwrap(),
-            currency: Currency::parse(currency).unwrap(),
-        }
-    }
-
     #[test]
     fn utilisation_is_rounded_half_away_from_zero_to_four_places() {
         assert_eq!(
@@ -588,119 +432,5 @@ mod tests {
         assert_eq!(days_past_due(date("2026-06-30"), date("2026-05-31")), 30);
         assert_eq!(days_past_due(date("2026-03-01"), date("2026-02-28")), 1);
         assert_eq!(days_past_due(date("2026-06-30"), date("2026-07-01")), 0);
-    }
-
-    #[test]
-    fn page_sizes_are_bounded() {
-        assert_eq!(check_page_size(0), Err(PageRequestError::PageSize(0)));
-        assert_eq!(check_page_size(1), Ok(1));
-        assert_eq!(check_page_size(PAGE_SIZE_MAX), Ok(PAGE_SIZE_MAX));
-        assert_eq!(
-            check_page_size(PAGE_SIZE_MAX + 1),
-            Err(PageRequestError::PageSize(PAGE_SIZE_MAX + 1))
-        );
-    }
-
-    #[test]
-    fn the_order_is_value_descending_none_last_then_customer_then_currency() {
-        let mut keys = [
-            cursor(None, "A", "CNY"),
-            cursor(Some("0.5"), "B", "CNY"),
-            cursor(Some("0.50"), "A", "USD"),
-            cursor(Some("0.50"), "A", "CNY"),
-            cursor(Some("1.2"), "Z", "CNY"),
-            cursor(Some("-3"), "A", "CNY"),
-        ];
-        keys.sort_by(compare);
-        let order: Vec<(Option<String>, &str, &str)> = keys
-            .iter()
-            .map(|k| {
-                (
-                    k.value.map(|v| v.normalize().to_string()),
-                    k.customer.as_str(),
-                    k.currency.code(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            order,
-            vec![
-                (Some("1.2".to_owned()), "Z", "CNY"),
-                (Some("0.5".to_owned()), "A", "CNY"),
-                (Some("0.5".to_owned()), "A", "USD"),
-                (Some("0.5".to_owned()), "B", "CNY"),
-                (Some("-3".to_owned()), "A", "CNY"),
-                (None, "A", "CNY"),
-            ]
-        );
-    }
-
-    #[test]
-    fn pages_continue_after_the_cursor_and_end_without_one() {
-        let items: Vec<Cursor> = ["E", "D", "C", "B", "A"]
-            .iter()
-            .map(|c| cursor(Some("1"), c, "CNY"))
-            .collect();
-        let (first, next) = page(items.clone(), Cursor::clone, None, 2);
-        let names = |page: &[Cursor]| -> Vec<String> {
-            page.iter().map(|c| c.customer.to_string()).collect()
-        };
-        assert_eq!(names(&first), ["A", "B"]);
-        let (second, next) = page(items.clone(), Cursor::clone, next.as_ref(), 2);
-        assert_eq!(names(&second), ["C", "D"]);
-        let (third, next) = page(items.clone(), Cursor::clone, next.as_ref(), 2);
-        assert_eq!(names(&third), ["E"]);
-        assert_eq!(next, None);
-        // Exactly a page left: no token for an empty page after it.
-        let (all, next) = page(items, Cursor::clone, None, 5);
-        assert_eq!(all.len(), 5);
-        assert_eq!(next, None);
-    }
-
-    #[test]
-    fn tokens_round_trip_and_refuse_other_queries() {
-        let as_of = date("2026-06-30");
-        for key in [
-            cursor(Some("1.0600"), "C-1", "CNY"),
-            cursor(None, "x_y", "USD"),
-        ] {
-            let token = encode_token("k", as_of, &key);
-            assert_eq!(decode_token(&token, "k", as_of), Ok(key));
-        }
-        let token = encode_token("k", as_of, &cursor(Some("1"), "C-1", "CNY"));
-        assert!(matches!(
-            decode_token(&token, "other", as_of),
-            Err(PageRequestError::ForeignToken(_))
-        ));
-        assert!(matches!(
-            decode_token(&token, "k", date("2026-07-01")),
-            Err(PageRequestError::ForeignToken(_))
-        ));
-        for bad in [
-            String::new(),
-            "zz".to_owned(),
-            "abc".to_owned(),
-            "00".repeat(PAGE_TOKEN_LENGTH_MAX),
-            "v1|k|2026-06-30|1|C-1"
-                .bytes()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-            "v1|k|2026-06-30|one|C-1|CNY"
-                .bytes()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-            "v1|k|2026-06-30|1|a.b|CNY"
-                .bytes()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        ] {
-            assert!(
-                matches!(
-                    decode_token(&bad, "k", as_of),
-                    Err(PageRequestError::MalformedToken(_))
-                ),
-                "{bad:?} was accepted"
-            );
-        }
     }
 }

@@ -3,37 +3,32 @@
 //!
 //! A projector reads the log from the checkpoint stored with its read model, applies a batch of
 //! events and the new checkpoint in one database transaction, and so converges after a crash at
-//! any point to the same state as a rebuild from the first event.
+//! any point to the same state as a rebuild from the first event. The runtime (`runtime.rs`)
+//! does that for every projection (`projection.rs`; today the ledger, `ledger.rs`) on either
+//! engine; the queries (`aging.rs`, `exposure.rs`, `promises.rs`, `work_queue.rs`) read the
+//! ledger's tables, with the open amount of an invoice as of a date defined once
+//! (`open_amounts.rs`) and paging in one place (`paging.rs`).
 
 pub mod aging;
 pub mod checkpoint;
 pub mod database;
+mod engine;
+pub mod error;
 pub mod exposure;
+pub mod generations;
+pub mod ledger;
 pub mod minor_units;
-pub mod open_items;
+pub mod open_amounts;
+pub mod paging;
 pub mod postgres;
+pub mod projection;
 pub mod promises;
+pub mod rows;
 pub mod runtime;
 pub mod sqlite;
+mod stored;
 pub mod work_queue;
 
-/// The read models' schema, as sqlx migrations: the same files for both engines.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-/// Why a projection could not apply an event or answer a query.
-#[derive(Debug, thiserror::Error)]
-pub enum ProjectionError {
-    #[error("read model database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Log(#[from] receivables_eventlog::LogError),
-    #[error("event at position {position} cannot be projected: {problem}")]
-    Event {
-        position: receivables_domain::Position,
-        problem: String,
-    },
-    #[error("stored value cannot be read back: {0}")]
-    Stored(String),
-}
-
 pub use database::{ReadPool, ReadStore};
+pub use error::ProjectionError;
+pub use generations::MIGRATOR;

@@ -7,148 +7,76 @@
 //! database's default schema, and changes to it are serialised by an advisory lock so that
 //! processes starting at once on an empty database create one live generation between them.
 
+use receivables_domain::Position;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor as _, PgConnection, PgPool};
 
-use crate::database::control;
-use crate::open_items::{self, Batch, Rows};
-use crate::{MIGRATOR, ProjectionError, checkpoint};
+use crate::checkpoint;
+use crate::engine::WriteConnection;
+use crate::error::ProjectionError;
+use crate::generations::{self as control, MIGRATOR};
+use crate::rows::{Column, TableRows};
 
 /// The schema that holds a generation.
 pub fn schema(generation: i64) -> String {
     format!("read_model_{generation}")
 }
 
-/// Applies a batch and its checkpoint in one transaction; events at or below the checkpoint
-/// are skipped.
-pub(crate) async fn apply_batch(
+impl WriteConnection for PgConnection {
+    async fn lock_checkpoint(&mut self, projection: &str) -> Result<Position, ProjectionError> {
+        sqlx::query(checkpoint::INSERT_ZERO)
+            .bind(projection)
+            .execute(&mut *self)
+            .await?;
+        let (stored,): (i64,) = sqlx::query_as(&format!("{} FOR UPDATE", checkpoint::SELECT))
+            .bind(projection)
+            .fetch_one(&mut *self)
+            .await?;
+        checkpoint::position(stored)
+    }
+
+    /// One `INSERT ... SELECT * FROM UNNEST(...)` of the columns as arrays, whatever the number
+    /// of rows.
+    async fn insert(&mut self, rows: &TableRows) -> Result<(), ProjectionError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let table = rows.table();
+        let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+        let arrays: Vec<String> = table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(index, (_, column_type))| format!("${}::{}[]", index + 1, column_type.sql()))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) SELECT * FROM UNNEST({}) {}",
+            table.name,
+            names.join(", "),
+            arrays.join(", "),
+            table.on_conflict.unwrap_or("")
+        );
+        let mut query = sqlx::query(&sql);
+        for column in rows.columns() {
+            query = match column {
+                Column::Text(values) => query.bind(values),
+                Column::BigInt(values) => query.bind(values),
+                Column::Integer(values) => query.bind(values),
+                Column::Date(values) => query.bind(values),
+                Column::Boolean(values) => query.bind(values),
+            };
+        }
+        query.execute(&mut *self).await?;
+        Ok(())
+    }
+}
+
+/// Refreshes the planner statistics of `tables`.
+pub(crate) async fn refresh_statistics(
     pool: &PgPool,
-    events: &[receivables_domain::RecordedEvent],
-) -> Result<Batch, ProjectionError> {
-    let mut transaction = pool.begin().await?;
-    // Read under the transaction: a second projector on the same database waits here.
-    sqlx::query(checkpoint::INSERT_ZERO)
-        .bind(open_items::NAME)
-        .execute(&mut *transaction)
-        .await?;
-    let (stored,): (i64,) = sqlx::query_as(
-        "SELECT position FROM projection_checkpoints WHERE projection = $1 FOR UPDATE",
-    )
-    .bind(open_items::NAME)
-    .fetch_one(&mut *transaction)
-    .await?;
-    let batch = open_items::batch(events, checkpoint::position(stored)?)?;
-    if batch.moved() {
-        write(&mut transaction, batch.rows()).await?;
-        let moved = sqlx::query(checkpoint::STORE)
-            .bind(open_items::NAME)
-            .bind(checkpoint::stored(batch.to)?)
-            .execute(&mut *transaction)
-            .await?;
-        checkpoint::check_moved(moved.rows_affected(), batch.to)?;
-        transaction.commit().await?;
-    }
-    Ok(batch)
-}
-
-/// Writes rows in the caller's transaction; invoices first, since allocations refer to them.
-pub(crate) async fn write(
-    connection: &mut PgConnection,
-    rows: &Rows,
+    tables: &[&str],
 ) -> Result<(), ProjectionError> {
-    let i = &rows.invoices;
-    if !i.position.is_empty() {
-        sqlx::query(
-            "INSERT INTO invoices (subsidiary_id, invoice_number, customer_id, currency,
-                 amount_minor, issue_date, due_date, over_limit, position)
-             SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
-                 $5::BIGINT[], $6::DATE[], $7::DATE[], $8::BOOLEAN[], $9::BIGINT[])",
-        )
-        .bind(&i.subsidiary)
-        .bind(&i.number)
-        .bind(&i.customer)
-        .bind(&i.currency)
-        .bind(&i.amount)
-        .bind(&i.issued)
-        .bind(&i.due)
-        .bind(&i.over_limit)
-        .bind(&i.position)
-        .execute(&mut *connection)
-        .await?;
-    }
-    let p = &rows.payments;
-    if !p.position.is_empty() {
-        sqlx::query(
-            "INSERT INTO payments (position, customer_id, subsidiary_id, currency,
-                 amount_minor, unapplied_minor, received_date)
-             SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
-                 $5::BIGINT[], $6::BIGINT[], $7::DATE[])",
-        )
-        .bind(&p.position)
-        .bind(&p.customer)
-        .bind(&p.subsidiary)
-        .bind(&p.currency)
-        .bind(&p.amount)
-        .bind(&p.unapplied)
-        .bind(&p.received)
-        .execute(&mut *connection)
-        .await?;
-    }
-    let a = &rows.allocations;
-    if !a.position.is_empty() {
-        sqlx::query(
-            "INSERT INTO allocations (position, line, subsidiary_id, invoice_number,
-                 amount_minor, received_date)
-             SELECT * FROM UNNEST($1::BIGINT[], $2::INTEGER[], $3::TEXT[], $4::TEXT[],
-                 $5::BIGINT[], $6::DATE[])",
-        )
-        .bind(&a.position)
-        .bind(&a.line)
-        .bind(&a.subsidiary)
-        .bind(&a.number)
-        .bind(&a.amount)
-        .bind(&a.received)
-        .execute(&mut *connection)
-        .await?;
-    }
-    for (customer, c) in &rows.credit {
-        sqlx::query(open_items::UPSERT_CREDIT_TERMS)
-            .bind(customer)
-            .bind(&c.currency)
-            .bind(c.limit)
-            .bind(&c.policy)
-            .bind(&c.grade)
-            .bind(c.effective)
-            .bind(c.position)
-            .execute(&mut *connection)
-            .await?;
-    }
-    let r = &rows.promises;
-    if !r.position.is_empty() {
-        sqlx::query(
-            "INSERT INTO promises (promise_id, customer_id, subsidiary_id, currency,
-                 amount_minor, made_on, promised_date, collector, position)
-             SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[],
-                 $5::BIGINT[], $6::DATE[], $7::DATE[], $8::TEXT[], $9::BIGINT[])",
-        )
-        .bind(&r.id)
-        .bind(&r.customer)
-        .bind(&r.subsidiary)
-        .bind(&r.currency)
-        .bind(&r.amount)
-        .bind(&r.made_on)
-        .bind(&r.promised)
-        .bind(&r.collector)
-        .bind(&r.position)
-        .execute(&mut *connection)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Refreshes the planner statistics of the projection's tables.
-pub(crate) async fn refresh_statistics(pool: &PgPool) -> Result<(), ProjectionError> {
-    sqlx::query(&format!("ANALYZE {}", open_items::TABLES.join(", ")))
+    sqlx::query(&format!("ANALYZE {}", tables.join(", ")))
         .execute(pool)
         .await?;
     Ok(())
@@ -213,7 +141,7 @@ async fn migrate(options: &PgConnectOptions, generation: i64) -> Result<(), Proj
     let pool = generation_pool(options, generation, 1).await?;
     let migrated = MIGRATOR.run(&pool).await;
     pool.close().await;
-    migrated.map_err(|e| ProjectionError::Stored(format!("migrating generation {generation}: {e}")))
+    migrated.map_err(|source| ProjectionError::Migration { generation, source })
 }
 
 pub(crate) async fn live_generation(

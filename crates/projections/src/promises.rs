@@ -25,11 +25,12 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 use receivables_domain::ids::{PersonName, PromiseId};
-use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
+use receivables_domain::{CustomerId, Money, SubsidiaryId};
 
-use crate::database::ReadPool;
+use crate::database::{ReadPool, on_engine};
+use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::{ProjectionError, on_engine};
+use crate::stored;
 
 /// Days after the promised date during which a payment still keeps the promise.
 pub const PROMISE_GRACE_DAYS_DEFAULT: u32 = 3;
@@ -192,34 +193,22 @@ pub(crate) async fn evaluate(
             let paid_minor = daily
                 .get(&(customer.clone(), code.clone()))
                 .map_or(0, |days| paid_between(days, made_on, end.min(as_of)));
-            let currency = stored_currency(&code)?;
+            let currency = stored::currency(&code)?;
             let line = PromiseLine {
-                promise_id: PromiseId::parse(&id)
-                    .map_err(|e| ProjectionError::Stored(format!("promise id {id}: {e}")))?,
-                customer: stored_customer(&customer)?,
-                subsidiary: SubsidiaryId::parse(&subsidiary).map_err(|e| {
-                    ProjectionError::Stored(format!("subsidiary {subsidiary}: {e}"))
-                })?,
+                promise_id: stored::promise_id(&id)?,
+                customer: stored::customer(&customer)?,
+                subsidiary: stored::subsidiary(&subsidiary)?,
                 amount: from_minor(amount_minor, currency),
                 paid: from_minor(paid_minor, currency),
                 made_on,
                 promised_date,
                 window_end: end,
-                collector: PersonName::parse(&collector)
-                    .map_err(|e| ProjectionError::Stored(format!("collector {collector}: {e}")))?,
+                collector: stored::person(&collector)?,
                 status: status(amount_minor, paid_minor, as_of, end),
             };
             Ok(EvaluatedPromise { line, position })
         })
         .collect()
-}
-
-pub(crate) fn stored_currency(code: &str) -> Result<Currency, ProjectionError> {
-    Currency::parse(code).map_err(|e| ProjectionError::Stored(format!("currency {code}: {e}")))
-}
-
-pub(crate) fn stored_customer(id: &str) -> Result<CustomerId, ProjectionError> {
-    CustomerId::parse(id).map_err(|e| ProjectionError::Stored(format!("customer {id}: {e}")))
 }
 
 #[cfg(test)]

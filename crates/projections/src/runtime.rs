@@ -1,5 +1,7 @@
 //! The projector runtime: follow the log from the stored checkpoint, apply events in batches,
-//! each batch and its new checkpoint in one transaction.
+//! each batch and its new checkpoints in one transaction, for every projection of [`PROJECTIONS`]
+//! on either engine. A projection only says which events it reads and which rows they become
+//! (`projection.rs`); the transaction, the checkpoints and the writing are done here, once.
 //!
 //! The database checkpoint is the truth, not a consumer's acknowledgement state: after a crash
 //! anywhere (before, during or after a commit) the projector resumes from what was committed, so
@@ -15,8 +17,17 @@ use tokio::sync::watch;
 use tokio_stream::StreamExt as _;
 use tracing::{debug, error, info, warn};
 
-use crate::database::ReadPool;
-use crate::{ProjectionError, checkpoint, open_items, postgres, sqlite};
+use crate::checkpoint;
+use crate::database::{ReadPool, on_engine};
+use crate::engine::WriteConnection as _;
+use crate::error::ProjectionError;
+use crate::ledger::Ledger;
+use crate::projection::Projection;
+use crate::rows::RowSet;
+use crate::{postgres, sqlite};
+
+/// Every projection the runtime keeps, in the order their rows are written.
+pub static PROJECTIONS: &[&dyn Projection] = &[&Ledger];
 
 /// Most events applied in one transaction.
 pub const BATCH_EVENTS_MAX: usize = 5_000;
@@ -36,7 +47,7 @@ pub const ANALYZE_AFTER_EVENTS: u64 = 200_000;
 /// Pause before following the log again after it went away.
 const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(500);
 
-/// Projects the log into the open-items read model.
+/// Projects the log into the read models of [`PROJECTIONS`].
 pub struct Projector<L> {
     log: Arc<L>,
     pool: ReadPool,
@@ -48,7 +59,7 @@ pub struct Projector<L> {
 impl<L: EventLog> Projector<L> {
     /// A projector resuming from the checkpoint in `pool` (migrated beforehand).
     pub async fn new(log: Arc<L>, pool: ReadPool) -> Result<Self, ProjectionError> {
-        let from = checkpoint::load(&pool, open_items::NAME).await?;
+        let from = applied_by_all(&pool).await?;
         let (applied, _) = watch::channel(from);
         Ok(Projector {
             log,
@@ -151,7 +162,13 @@ impl<L: EventLog> Projector<L> {
         if total >= ANALYZE_AFTER_EVENTS {
             self.unanalyzed.store(0, Ordering::Relaxed);
             match &self.pool {
-                ReadPool::Postgres(pool) => postgres::refresh_statistics(pool).await?,
+                ReadPool::Postgres(pool) => {
+                    let tables: Vec<&str> = PROJECTIONS
+                        .iter()
+                        .flat_map(|p| p.tables().iter().map(|t| t.name))
+                        .collect();
+                    postgres::refresh_statistics(pool, &tables).await?
+                }
                 ReadPool::Sqlite(pool) => sqlite::refresh_statistics(pool).await?,
             }
             info!(events = total, "planner statistics refreshed");
@@ -159,14 +176,12 @@ impl<L: EventLog> Projector<L> {
         Ok(())
     }
 
-    /// Applies a batch and the new checkpoint in one transaction. Events at or below the
-    /// checkpoint are skipped. Returns the checkpoint after the batch.
+    /// Applies a batch and the new checkpoints in one transaction. Events at or below a
+    /// projection's checkpoint are skipped for it. Returns the position every projection has
+    /// applied after the batch.
     pub async fn apply_batch(&self, events: &[RecordedEvent]) -> Result<Position, ProjectionError> {
-        let batch = match &self.pool {
-            ReadPool::Postgres(pool) => postgres::apply_batch(pool, events).await?,
-            ReadPool::Sqlite(pool) => sqlite::apply_batch(pool, events).await?,
-        };
-        if batch.moved() {
+        let batch = apply_batch(&self.pool, events).await?;
+        if batch.to > batch.from {
             debug!(
                 from = batch.from.get(),
                 to = batch.to.get(),
@@ -176,5 +191,162 @@ impl<L: EventLog> Projector<L> {
             self.refresh_statistics(batch.events as u64).await?;
         }
         Ok(batch.to)
+    }
+}
+
+/// What a batch moved: the position applied by every projection before and after it, and the
+/// events new to at least one of them.
+struct Applied {
+    from: Position,
+    to: Position,
+    events: usize,
+}
+
+/// The rows of the events after `from` (in log order) for `projection`, and the last position
+/// among them (`from` when none is new).
+fn rows(
+    projection: &dyn Projection,
+    events: &[RecordedEvent],
+    from: Position,
+) -> Result<(RowSet, Position), ProjectionError> {
+    let mut rows = RowSet::new(projection.tables());
+    let mut to = from;
+    for event in events {
+        if event.position <= to {
+            continue;
+        }
+        if projection.reads(event.envelope.event.event_type()) {
+            projection.add(event, &mut rows)?;
+        }
+        to = event.position;
+    }
+    Ok((rows, to))
+}
+
+/// Applies `events` (in log order) to every projection and moves their checkpoints, in one
+/// transaction on either engine.
+async fn apply_batch(
+    pool: &ReadPool,
+    events: &[RecordedEvent],
+) -> Result<Applied, ProjectionError> {
+    on_engine!(pool, pool => {
+        let mut transaction = pool.begin().await?;
+        // The lowest checkpoint of all projections before and after the batch.
+        let mut from_all: Option<Position> = None;
+        let mut to_all: Option<Position> = None;
+        let mut events_new = 0;
+        for projection in PROJECTIONS {
+            let from = transaction.lock_checkpoint(projection.name()).await?;
+            let (rows, to) = rows(*projection, events, from)?;
+            from_all = Some(from_all.map_or(from, |lowest| lowest.min(from)));
+            to_all = Some(to_all.map_or(to, |lowest| lowest.min(to)));
+            if to > from {
+                events_new = events_new.max(events.iter().filter(|e| e.position > from).count());
+                for table in rows.tables() {
+                    transaction.insert(table).await?;
+                }
+                let moved = sqlx::query(checkpoint::STORE)
+                    .bind(projection.name())
+                    .bind(checkpoint::stored(to)?)
+                    .execute(&mut *transaction)
+                    .await?;
+                checkpoint::check_moved(moved.rows_affected(), to)?;
+            }
+        }
+        if events_new > 0 {
+            transaction.commit().await?;
+        }
+        Ok(Applied {
+            from: from_all.unwrap_or(Position::ZERO),
+            to: to_all.unwrap_or(Position::ZERO),
+            events: events_new,
+        })
+    })
+}
+
+/// The position every projection has applied: the lowest of their checkpoints (`ZERO` when one
+/// has applied nothing yet).
+pub async fn applied_by_all(pool: &ReadPool) -> Result<Position, ProjectionError> {
+    let mut lowest: Option<Position> = None;
+    for projection in PROJECTIONS {
+        let row: Option<(i64,)> = on_engine!(pool, pool => {
+            sqlx::query_as(checkpoint::SELECT)
+                .bind(projection.name())
+                .fetch_optional(pool)
+                .await?
+        });
+        let position = checkpoint::position(row.map_or(0, |(p,)| p))?;
+        lowest = Some(lowest.map_or(position, |l| l.min(position)));
+    }
+    Ok(lowest.unwrap_or(Position::ZERO))
+}
+
+/// Applies events (in log order) to every projection in one transaction, without checkpoints:
+/// for loading a read model directly, as the reports known at a past moment and tests of the
+/// queries do.
+pub async fn apply_events(
+    pool: &ReadPool,
+    events: &[RecordedEvent],
+) -> Result<(), ProjectionError> {
+    on_engine!(pool, pool => {
+        let mut transaction = pool.begin().await?;
+        for projection in PROJECTIONS {
+            let (rows, _) = rows(*projection, events, Position::ZERO)?;
+            for table in rows.tables() {
+                transaction.insert(table).await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use receivables_domain::EventType;
+    use receivables_domain::testing::{EnvelopeBuilder, sample};
+
+    use super::*;
+
+    #[test]
+    fn every_projection_has_rows_for_exactly_the_events_it_reads() {
+        for projection in PROJECTIONS {
+            for event_type in EventType::all() {
+                let event = EnvelopeBuilder::of("C-1", sample(event_type)).at(7);
+                let (rows, to) = rows(*projection, std::slice::from_ref(&event), Position::ZERO)
+                    .expect("a valid event becomes rows");
+                assert_eq!(
+                    !rows.is_empty(),
+                    projection.reads(event_type),
+                    "{} reads {event_type}: {}, rows: {}",
+                    projection.name(),
+                    projection.reads(event_type),
+                    rows.len()
+                );
+                // Read or not, the event moves the projection's checkpoint.
+                assert_eq!(to, Position::new(7));
+            }
+        }
+    }
+
+    #[test]
+    fn events_at_or_below_the_checkpoint_are_skipped() {
+        let events: Vec<RecordedEvent> = [EventType::CreditLimitChanged, EventType::InvoiceIssued]
+            .into_iter()
+            .enumerate()
+            .map(|(index, event_type)| {
+                EnvelopeBuilder::of("C-1", sample(event_type)).at(index as u64 + 1)
+            })
+            .collect();
+        let (rows, to) = rows(&Ledger, &events, Position::new(1)).expect("rows");
+        assert_eq!(to, Position::new(2));
+        assert_eq!(rows.len(), 1, "only the invoice after the checkpoint");
+        let (rows, to) = rows_of_nothing(&events);
+        assert_eq!((rows, to), (0, Position::new(2)));
+    }
+
+    fn rows_of_nothing(events: &[RecordedEvent]) -> (usize, Position) {
+        let (rows, to) = rows(&Ledger, events, Position::new(2)).expect("rows");
+        (rows.len(), to)
     }
 }

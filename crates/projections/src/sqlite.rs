@@ -8,16 +8,22 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use receivables_domain::Position;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::database::control;
-use crate::open_items::{self, Batch, Rows};
-use crate::{MIGRATOR, ProjectionError, checkpoint};
+use crate::checkpoint;
+use crate::engine::WriteConnection;
+use crate::error::ProjectionError;
+use crate::generations::{self as control, MIGRATOR};
+use crate::rows::{Column, TableRows};
 
-/// Rows per insert statement: SQLite binds at most 32,766 parameters per statement, and the
-/// widest table has 9 columns.
-const ROWS_PER_INSERT: usize = 1_000;
+/// Parameters SQLite binds at most in one statement.
+const PARAMETERS_PER_STATEMENT_MAX: usize = 32_766;
+
+/// Rows per insert statement at most, however narrow the table: longer statements bring
+/// nothing more.
+const ROWS_PER_INSERT_MAX: usize = 1_000;
 
 /// How long a connection waits for another's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,134 +48,53 @@ fn options(file: &Path) -> SqliteConnectOptions {
         .foreign_keys(true)
 }
 
-/// Applies a batch and its checkpoint in one transaction; events at or below the checkpoint
-/// are skipped.
-pub(crate) async fn apply_batch(
-    pool: &SqlitePool,
-    events: &[receivables_domain::RecordedEvent],
-) -> Result<Batch, ProjectionError> {
-    let mut transaction = pool.begin().await?;
-    // The first statement writes, so the transaction holds SQLite's one write lock from here:
-    // a second projector on the same file waits.
-    sqlx::query(checkpoint::INSERT_ZERO)
-        .bind(open_items::NAME)
-        .execute(&mut *transaction)
-        .await?;
-    let (stored,): (i64,) =
-        sqlx::query_as("SELECT position FROM projection_checkpoints WHERE projection = $1")
-            .bind(open_items::NAME)
-            .fetch_one(&mut *transaction)
+impl WriteConnection for SqliteConnection {
+    async fn lock_checkpoint(&mut self, projection: &str) -> Result<Position, ProjectionError> {
+        // The first statement writes, so the transaction holds SQLite's one write lock from
+        // here: a second projector on the same file waits.
+        sqlx::query(checkpoint::INSERT_ZERO)
+            .bind(projection)
+            .execute(&mut *self)
             .await?;
-    let batch = open_items::batch(events, checkpoint::position(stored)?)?;
-    if batch.moved() {
-        write(&mut transaction, batch.rows()).await?;
-        let moved = sqlx::query(checkpoint::STORE)
-            .bind(open_items::NAME)
-            .bind(checkpoint::stored(batch.to)?)
-            .execute(&mut *transaction)
+        let (stored,): (i64,) = sqlx::query_as(checkpoint::SELECT)
+            .bind(projection)
+            .fetch_one(&mut *self)
             .await?;
-        checkpoint::check_moved(moved.rows_affected(), batch.to)?;
-        transaction.commit().await?;
+        checkpoint::position(stored)
     }
-    Ok(batch)
-}
 
-/// Writes rows in the caller's transaction; invoices first, since allocations refer to them.
-pub(crate) async fn write(
-    connection: &mut SqliteConnection,
-    rows: &Rows,
-) -> Result<(), ProjectionError> {
-    let i = &rows.invoices;
-    for chunk in chunks(i.position.len()) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO invoices (subsidiary_id, invoice_number, customer_id, currency,
-                 amount_minor, issue_date, due_date, over_limit, position) ",
-        );
-        insert.push_values(chunk, |mut row, k| {
-            row.push_bind(&i.subsidiary[k])
-                .push_bind(&i.number[k])
-                .push_bind(&i.customer[k])
-                .push_bind(&i.currency[k])
-                .push_bind(i.amount[k])
-                .push_bind(i.issued[k])
-                .push_bind(i.due[k])
-                .push_bind(i.over_limit[k])
-                .push_bind(i.position[k]);
-        });
-        insert.build().execute(&mut *connection).await?;
+    /// Multi-row `INSERT ... VALUES`, as many rows per statement as SQLite's parameter limit
+    /// allows (at most [`ROWS_PER_INSERT_MAX`]).
+    async fn insert(&mut self, rows: &TableRows) -> Result<(), ProjectionError> {
+        let table = rows.table();
+        let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
+        let per_statement = (PARAMETERS_PER_STATEMENT_MAX / table.columns.len().max(1))
+            .clamp(1, ROWS_PER_INSERT_MAX);
+        for start in (0..rows.len()).step_by(per_statement) {
+            let end = (start + per_statement).min(rows.len());
+            let mut insert = QueryBuilder::<Sqlite>::new(format!(
+                "INSERT INTO {} ({}) ",
+                table.name,
+                names.join(", ")
+            ));
+            insert.push_values(start..end, |mut row, k| {
+                for column in rows.columns() {
+                    match column {
+                        Column::Text(values) => row.push_bind(&values[k]),
+                        Column::BigInt(values) => row.push_bind(values[k]),
+                        Column::Integer(values) => row.push_bind(values[k]),
+                        Column::Date(values) => row.push_bind(values[k]),
+                        Column::Boolean(values) => row.push_bind(values[k]),
+                    };
+                }
+            });
+            if let Some(on_conflict) = table.on_conflict {
+                insert.push(" ").push(on_conflict);
+            }
+            insert.build().execute(&mut *self).await?;
+        }
+        Ok(())
     }
-    let p = &rows.payments;
-    for chunk in chunks(p.position.len()) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO payments (position, customer_id, subsidiary_id, currency,
-                 amount_minor, unapplied_minor, received_date) ",
-        );
-        insert.push_values(chunk, |mut row, k| {
-            row.push_bind(p.position[k])
-                .push_bind(&p.customer[k])
-                .push_bind(&p.subsidiary[k])
-                .push_bind(&p.currency[k])
-                .push_bind(p.amount[k])
-                .push_bind(p.unapplied[k])
-                .push_bind(p.received[k]);
-        });
-        insert.build().execute(&mut *connection).await?;
-    }
-    let a = &rows.allocations;
-    for chunk in chunks(a.position.len()) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO allocations (position, line, subsidiary_id, invoice_number,
-                 amount_minor, received_date) ",
-        );
-        insert.push_values(chunk, |mut row, k| {
-            row.push_bind(a.position[k])
-                .push_bind(a.line[k])
-                .push_bind(&a.subsidiary[k])
-                .push_bind(&a.number[k])
-                .push_bind(a.amount[k])
-                .push_bind(a.received[k]);
-        });
-        insert.build().execute(&mut *connection).await?;
-    }
-    for (customer, c) in &rows.credit {
-        sqlx::query(open_items::UPSERT_CREDIT_TERMS)
-            .bind(customer)
-            .bind(&c.currency)
-            .bind(c.limit)
-            .bind(&c.policy)
-            .bind(&c.grade)
-            .bind(c.effective)
-            .bind(c.position)
-            .execute(&mut *connection)
-            .await?;
-    }
-    let r = &rows.promises;
-    for chunk in chunks(r.position.len()) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO promises (promise_id, customer_id, subsidiary_id, currency,
-                 amount_minor, made_on, promised_date, collector, position) ",
-        );
-        insert.push_values(chunk, |mut row, k| {
-            row.push_bind(&r.id[k])
-                .push_bind(&r.customer[k])
-                .push_bind(&r.subsidiary[k])
-                .push_bind(&r.currency[k])
-                .push_bind(r.amount[k])
-                .push_bind(r.made_on[k])
-                .push_bind(r.promised[k])
-                .push_bind(&r.collector[k])
-                .push_bind(r.position[k]);
-        });
-        insert.build().execute(&mut *connection).await?;
-    }
-    Ok(())
-}
-
-/// The row indexes `0..rows`, a statement's worth at a time.
-fn chunks(rows: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
-    (0..rows)
-        .step_by(ROWS_PER_INSERT)
-        .map(move |start| start..(start + ROWS_PER_INSERT).min(rows))
 }
 
 /// Refreshes the query planner's statistics.
@@ -207,7 +132,7 @@ async fn migrate(directory: &Path, generation: i64) -> Result<(), ProjectionErro
     let pool = generation_pool(directory, generation, 1).await?;
     let migrated = MIGRATOR.run(&pool).await;
     pool.close().await;
-    migrated.map_err(|e| ProjectionError::Stored(format!("migrating generation {generation}: {e}")))
+    migrated.map_err(|source| ProjectionError::Migration { generation, source })
 }
 
 pub(crate) async fn live_generation(directory: &Path) -> Result<i64, ProjectionError> {

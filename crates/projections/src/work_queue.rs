@@ -33,7 +33,7 @@
 //! Unapplied cash is not netted against the overdue amount (it is shown by the exposure and
 //! aging reports), and disputes do not exist yet, so no balance is held back as disputed.
 //!
-//! Order: score descending, then customer id, then currency; pages as in [`crate::exposure`].
+//! Order: score descending, then customer id, then currency; pages as in [`crate::paging`].
 
 use std::collections::HashMap;
 
@@ -42,17 +42,13 @@ use receivables_domain::ids::PersonName;
 use receivables_domain::{Currency, CustomerId, Money};
 use rust_decimal::Decimal;
 
-use crate::ProjectionError;
 use crate::database::ReadPool;
-use crate::exposure::{
-    Cursor, PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, days_past_due, decode_token,
-    encode_token, invoice_balances, page,
-};
+use crate::error::ProjectionError;
+use crate::exposure::{days_past_due, invoice_balances};
 use crate::minor_units::from_minor;
-use crate::promises::{
-    EvaluatedPromise, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus, evaluate, stored_currency,
-    stored_customer,
-};
+use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, page};
+use crate::promises::{EvaluatedPromise, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus, evaluate};
+use crate::stored;
 
 /// Last day past due of the Reminder level (from day 1).
 pub const REMINDER_DAYS_MAX: u32 = 15;
@@ -215,7 +211,7 @@ impl WorkQueueQuery {
         Ok(self)
     }
 
-    /// Sets the page size: 1..=[`crate::exposure::PAGE_SIZE_MAX`].
+    /// Sets the page size: 1..=[`crate::paging::PAGE_SIZE_MAX`].
     pub fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
         self.page_size = check_page_size(page_size)?;
         Ok(self)
@@ -223,7 +219,7 @@ impl WorkQueueQuery {
 
     /// Continues after the page that returned `token` (a work-queue token for the same date).
     pub fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
-        self.after = Some(decode_token(token, TOKEN_KIND, self.as_of)?);
+        self.after = Some(Cursor::from_token(token, TOKEN_KIND, self.as_of)?);
         Ok(self)
     }
 
@@ -349,10 +345,10 @@ pub async fn work_queue(
                 "{customer_id} has an overdue invoice due {oldest_due_date}, not before {as_of}"
             ))
         })?;
-        let overdue = from_minor(balance.overdue_minor, stored_currency(&code)?);
+        let overdue = from_minor(balance.overdue_minor, stored::currency(&code)?);
         let weights = query.weights;
         items.push(WorkItem {
-            customer: stored_customer(&customer_id)?,
+            customer: stored::customer(&customer_id)?,
             currency: overdue.currency(),
             overdue,
             oldest_due_date,
@@ -373,7 +369,7 @@ pub async fn work_queue(
     let (items, next) = page(items, key, query.after.as_ref(), query.page_size);
     Ok(WorkQueuePage {
         items,
-        next_page_token: next.map(|cursor| encode_token(TOKEN_KIND, as_of, &cursor)),
+        next_page_token: next.map(|cursor| cursor.token(TOKEN_KIND, as_of)),
     })
 }
 

@@ -21,7 +21,7 @@ use receivables_api::pb;
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{Position, RecordedEvent};
 use receivables_eventlog::{EventLog, LogError};
-use receivables_projections::{MIGRATOR, ProjectionError, ReadPool, open_items};
+use receivables_projections::{MIGRATOR, ProjectionError, ReadPool, runtime};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use tonic::Status;
 use tracing::{Instrument, info, info_span};
@@ -230,7 +230,7 @@ async fn apply(
     let Some(last) = batch.last().map(|event| event.position) else {
         return Ok((applied, count));
     };
-    open_items::apply_events(pool, batch).await?;
+    runtime::apply_events(pool, batch).await?;
     let count = count + batch.len() as u64;
     batch.clear();
     Ok((last, count))

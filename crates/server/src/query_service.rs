@@ -177,13 +177,16 @@ fn as_of(text: &str, field: &str, violations: &mut Vec<FieldViolation>) -> Optio
 /// Page size 0 means the default.
 fn page_size(requested: u32) -> u32 {
     if requested == 0 {
-        exposure::PAGE_SIZE_DEFAULT
+        receivables_projections::paging::PAGE_SIZE_DEFAULT
     } else {
         requested
     }
 }
 
-fn page_refused(field: &str, error: exposure::PageRequestError) -> Vec<FieldViolation> {
+fn page_refused(
+    field: &str,
+    error: receivables_projections::paging::PageRequestError,
+) -> Vec<FieldViolation> {
     vec![FieldViolation::new(field, error)]
 }
 
@@ -548,12 +551,7 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
             .await
             .map_err(|error| match error {
                 OpenItemsError::Page(page) => {
-                    let field = match page {
-                        aging::PageError::Size(_) => "page_size",
-                        aging::PageError::Token => "page_token",
-                        aging::PageError::Bucket { .. } => "bucket",
-                    };
-                    refused(vec![FieldViolation::new(field, page)])
+                    refused(vec![FieldViolation::new(page.field(), page)])
                 }
                 OpenItemsError::Projection(error) => internal(error),
             })?;

@@ -40,7 +40,7 @@ use receivables_loadgen::value_name;
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
 use receivables_projections::runtime::Projector;
 use receivables_projections::work_queue::{self, WorkQueueQuery};
-use receivables_projections::{ReadPool, ReadStore, on_engine};
+use receivables_projections::{ReadPool, ReadStore};
 use sqlx::ConnectOptions as _;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -138,11 +138,11 @@ async fn catch_up<L: EventLog>(
 
 /// Times the group aging report and the first page of the work queue, `args.reports` times each.
 async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
-    let (open_items,): (i64,) = on_engine!(read, pool => {
-        sqlx::query_as("SELECT count(*) FROM invoices")
-            .fetch_one(pool)
-            .await?
-    });
+    let count = "SELECT count(*) FROM invoices";
+    let (open_items,): (i64,) = match read {
+        ReadPool::Postgres(pool) => sqlx::query_as(count).fetch_one(pool).await?,
+        ReadPool::Sqlite(pool) => sqlx::query_as(count).fetch_one(pool).await?,
+    };
     let mut request = AgingRequest::new(history::report_as_of()?);
     request.group_by = GroupBy::Group;
     let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;

@@ -1,0 +1,62 @@
+//! The open amount of an invoice as of a business date, defined once for every report that
+//! needs it (aging, open items, exposure, the work queue):
+//!
+//! ```text
+//! open_minor(invoice, as_of) = amount_minor - sum of its allocations with received_date <= as_of
+//! ```
+//!
+//! for the invoices issued on or before `as_of`; payments received later do not reduce it, so
+//! the figures of a past date are what they were then. It is the common table expression
+//! `open_items`, to be used as `WITH {open_items} SELECT ... FROM open_items ...`, with the
+//! columns `subsidiary_id, invoice_number, customer_id, currency, amount_minor, issue_date,
+//! due_date, over_limit, open_minor` and the parameters `$1` the as-of date, `$2` a subsidiary,
+//! `$3` a customer, `$4` a currency (`NULL`: all), leaving `$5` on to the query that uses it.
+//!
+//! The same definition comes in two plans: over many customers the allocations are summed per
+//! invoice first and joined (one pass over each table); for one customer its invoices are looked
+//! up and joined to their own allocations through the index, which a sum over every allocation
+//! would make as slow as the whole group.
+
+/// The number of the first parameter the query using [`open_items`] may use.
+pub const FIRST_FREE_PARAMETER: usize = 5;
+
+/// Over the invoices of every customer, or of many (`$3` may be `NULL`).
+const OPEN_ITEMS_OF_MANY: &str = "open_items AS (
+    SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
+           i.issue_date, i.due_date, i.over_limit,
+           i.amount_minor - COALESCE(a.applied_minor, 0) AS open_minor
+    FROM invoices i
+    LEFT JOIN (SELECT subsidiary_id, invoice_number, SUM(amount_minor) AS applied_minor
+               FROM allocations WHERE received_date <= $1
+               GROUP BY subsidiary_id, invoice_number) a
+      USING (subsidiary_id, invoice_number)
+    WHERE i.issue_date <= $1
+      AND ($2 IS NULL OR i.subsidiary_id = $2)
+      AND ($3 IS NULL OR i.customer_id = $3)
+      AND ($4 IS NULL OR i.currency = $4))";
+
+/// Over one customer's invoices (`$3` must be given).
+const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_items AS (
+    SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
+           i.issue_date, i.due_date, i.over_limit,
+           i.amount_minor - COALESCE(SUM(a.amount_minor), 0) AS open_minor
+    FROM invoices i
+    LEFT JOIN allocations a
+      ON a.subsidiary_id = i.subsidiary_id AND a.invoice_number = i.invoice_number
+     AND a.received_date <= $1
+    WHERE i.issue_date <= $1
+      AND ($2 IS NULL OR i.subsidiary_id = $2)
+      AND i.customer_id = $3
+      AND ($4 IS NULL OR i.currency = $4)
+    GROUP BY i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
+             i.issue_date, i.due_date, i.over_limit)";
+
+/// The `open_items` expression for a query of one customer (`$3` bound) or of many (`$3`
+/// bound or `NULL`).
+pub fn open_items(one_customer: bool) -> &'static str {
+    if one_customer {
+        OPEN_ITEMS_OF_ONE_CUSTOMER
+    } else {
+        OPEN_ITEMS_OF_MANY
+    }
+}
