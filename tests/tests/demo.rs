@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::str::FromStr;
 use std::time::Duration;
 
-use receivables_cli::demo_data::{self, CommandKind, DemoSize};
+use receivables_demo::{CommandKind, DemoSize};
 use receivables_tests::receivables_binary;
 use rust_decimal::Decimal;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -94,7 +94,7 @@ async fn the_demo_loads_prints_reports_that_match_the_data_and_exits() {
 
     // What the generator planned, independently of the service.
     let today = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
-    let commands = demo_data::generate(SEED, &DemoSize::SMALL, today);
+    let commands = receivables_demo::generate(SEED, &DemoSize::SMALL, today);
     let planted = commands
         .iter()
         .filter(|c| c.is_planted_over_limit())

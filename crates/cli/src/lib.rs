@@ -1,7 +1,8 @@
 //! The command-line client of Receivables, for operators and the reporting team: post an
 //! invoice, payment, credit limit or promise; print aging, exposure, the work queue and an
-//! account as tables, CSV or JSON; import invoices and payments from CSV exports; and load the
-//! demo data set. Everything goes through the public gRPC API, like any other client.
+//! account as tables, CSV or JSON; import invoices and payments from CSV exports. Everything goes
+//! through the public gRPC API, like any other client. (The demo data set and its loader live in
+//! `receivables-demo`.)
 //!
 //! It is a library: the `receivables` binary exposes [`ClientCommand`] as subcommands, with
 //! [`Connection`] flattened into its options, calls [`run`] with stdout, prints a returned
@@ -11,7 +12,6 @@
 
 pub mod cmd;
 pub mod connection;
-pub mod demo_data;
 pub mod error;
 pub mod import;
 pub mod paging;

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use receivables_api::pb;
 use receivables_api::pb::query_service_client::QueryServiceClient;
-use receivables_cli::demo_data::{self, DemoSize, LoadSummary};
 use receivables_cli::{Format, tables};
+use receivables_demo::{DemoSize, LoadSummary};
 use tonic::transport::Channel;
 use tracing::info;
 
@@ -92,7 +92,7 @@ async fn load_and_report(
         DemoScale::Full => DemoSize::FULL,
         DemoScale::Small => DemoSize::SMALL,
     };
-    let commands = demo_data::generate(args.seed, &size, today);
+    let commands = receivables_demo::generate(args.seed, &size, today);
     println!(
         "Receivables demo: {} commands for {} customers of three subsidiaries, {} months to {today}, \
          data in {}",
@@ -108,7 +108,7 @@ async fn load_and_report(
         .with_context(|| format!("cannot connect to the demo service at {address}"))?;
     let started = Instant::now();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let summary = demo_data::load(channel.clone(), commands, progress).await?;
+    let summary = receivables_demo::load(channel.clone(), commands, progress).await?;
     let elapsed = started.elapsed();
     info!(
         commands = summary.accepted.total() + summary.refused_total(),

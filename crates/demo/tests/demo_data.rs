@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use receivables_api::pb;
-use receivables_cli::demo_data::{
-    DemoSize, KindCounts, REASON_CREDIT_LIMIT_EXCEEDED, generate, load,
-};
+use receivables_demo::{DemoSize, KindCounts, REASON_CREDIT_LIMIT_EXCEEDED, generate, load};
 use receivables_tests::{NatsServer, TestService, last_sequence};
 use rust_decimal::Decimal;
 use tonic::transport::{Channel, Endpoint};
@@ -119,7 +117,7 @@ async fn the_small_demo_loads_once_and_only_once() {
 }
 
 /// The full data set, for a look at how long a demo takes to load: `cargo test -p
-/// receivables-cli --test demo_data -- --ignored --nocapture`.
+/// receivables-demo --test demo_data -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "loads about 11,000 commands; run by hand"]
 async fn the_full_demo_loads() {

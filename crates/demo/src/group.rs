@@ -1,0 +1,119 @@
+//! The group: its subsidiaries and how their ERPs number invoices and state due dates, the
+//! collectors and credit officers, what collectors note, how payment references look.
+
+use chrono::{Datelike, NaiveDate};
+use rand::Rng;
+use rand::rngs::StdRng;
+use receivables_api::pb;
+use receivables_domain::Currency;
+
+use crate::draw::pick;
+use crate::profiles::{HKD, USD};
+
+/// How a subsidiary's ERP states when an invoice is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DueRule {
+    /// Sends the payment terms (`terms_days`); the service derives the due date.
+    Terms,
+    /// Sends the due date: issue date plus terms.
+    Date,
+    /// Sends the due date: the end of the month in which issue date plus terms falls (Hong Kong
+    /// practice, "30 days end of month").
+    MonthEnd,
+}
+
+pub(crate) struct Subsidiary {
+    pub(crate) id: &'static str,
+    pub(crate) due_rule: DueRule,
+    /// The collectors who call this subsidiary's customers.
+    pub(crate) collectors: &'static [&'static str],
+    /// The short name on cash receipts.
+    pub(crate) short: &'static str,
+}
+
+pub(crate) const SH_TRADING: usize = 0;
+pub(crate) const SZ_ELECTRONICS: usize = 1;
+pub(crate) const HK_SERVICES: usize = 2;
+
+pub(crate) const SUBSIDIARIES: [Subsidiary; 3] = [
+    Subsidiary {
+        id: "SH-TRADING",
+        due_rule: DueRule::Terms,
+        collectors: &["Wang Fang", "Zhang Wei"],
+        short: "SHT",
+    },
+    Subsidiary {
+        id: "SZ-ELECTRONICS",
+        due_rule: DueRule::Date,
+        collectors: &["Liu Yang", "Huang Min"],
+        short: "SZE",
+    },
+    Subsidiary {
+        id: "HK-SERVICES",
+        due_rule: DueRule::MonthEnd,
+        collectors: &["Karen Lam", "Wong Siu Ming"],
+        short: "HKS",
+    },
+];
+
+/// The number an invoice gets in its subsidiary's ERP. The sequence runs across years and is
+/// zero-padded to six digits, so that numbers sort in the order they were issued.
+pub(crate) fn invoice_number(subsidiary: usize, issue: NaiveDate, sequence: u32) -> String {
+    match subsidiary {
+        SH_TRADING => format!("SHT-INV-{}-{sequence:06}", issue.year()),
+        SZ_ELECTRONICS => format!("SZE/{}/{sequence:06}", issue.year()),
+        _ => format!("HKS-{}{:02}-{sequence:06}", issue.year(), issue.month()),
+    }
+}
+
+/// The group credit department's officers, who approve limits.
+pub(crate) const CREDIT_OFFICERS: [&str; 3] = ["Chen Jing", "Zhou Ming", "Li Na"];
+
+/// What collectors write down with a promise.
+pub(crate) const PROMISE_NOTES: [&str; 8] = [
+    "called the treasurer: payment in the next run",
+    "CFO confirmed by WeChat",
+    "AP clerk says the invoices are approved and queued",
+    "waiting for their own customer to pay; asked for part now",
+    "asked for a corrected VAT fapiao first; sent it today",
+    "visited the office: the director signed a repayment schedule",
+    "email from accounts payable with the payment date",
+    "agreed to clear the oldest invoices first",
+];
+
+/// A payment reference as the channel would print it: bank references, Alipay and WeChat Pay
+/// transaction numbers, cheque numbers...
+pub(crate) fn reference(
+    rng: &mut StdRng,
+    method: pb::PaymentMethod,
+    currency: Currency,
+    date: NaiveDate,
+    subsidiary: usize,
+) -> String {
+    use pb::PaymentMethod as M;
+    let bank = pick(rng, &["ICBC", "CCB", "BOC", "ABC", "CMB", "BOCOM"]).unwrap_or("ICBC");
+    let mut digits = |count: usize| -> String {
+        (0..count)
+            .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+            .collect()
+    };
+    let ymd = date.format("%Y%m%d");
+    match (method, currency.code()) {
+        (M::BankTransfer, USD) => format!("MT103 {ymd} {}", digits(12)),
+        (M::BankTransfer, HKD) => format!("CHATS-{ymd}-{}", digits(10)),
+        (M::BankTransfer, _) => format!("{bank}-{ymd}-{}", digits(10)),
+        (M::Alipay, _) => format!("{ymd}2200{}", digits(16)),
+        (M::WechatPay, _) => format!("4200{}{ymd}{}", digits(6), digits(10)),
+        (M::UnionPay, _) => format!("UP{ymd}{}", digits(12)),
+        (M::Card, _) => format!("CARD ****{} AUTH {}", digits(4), digits(6)),
+        (M::Cash, _) => format!(
+            "CASH RECEIPT {}-{}",
+            SUBSIDIARIES[subsidiary].short,
+            digits(5)
+        ),
+        (M::Cheque, _) => format!("CHQ {}", digits(6)),
+        (M::Other, HKD) => format!("FPS {ymd}{}", digits(8)),
+        (M::Other, _) => format!("BANK ACCEPTANCE BILL {}", digits(16)),
+        (M::Unspecified, _) => format!("REF-{ymd}-{}", digits(8)),
+    }
+}

@@ -1,0 +1,603 @@
+//! Unit tests of the generator: the data set replayed through the domain's aggregate as the
+//! service would decide it, and the properties a demo needs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use receivables_api::pb;
+use receivables_api::requests::Addressed;
+use receivables_domain::event::{AllocationRule, Event};
+use receivables_domain::ids::PromiseId;
+use receivables_domain::{
+    CustomerAccount, Decision, DecisionContext, EventId, Position, Principal, RecordedEvent,
+    Refusal,
+};
+use rust_decimal::Decimal;
+
+use crate::dates::add_days;
+use crate::generate::{command_id, generate_with_accounts};
+use crate::group::SUBSIDIARIES;
+use crate::load::by_customer;
+use crate::profiles::{CNY, HKD, USD};
+use crate::simulation::PROMISE_GRACE_DAYS;
+use crate::{
+    CommandKind, CurrencyTotals, DemoCommand, DemoSize, KindCounts, LoadSummary,
+    REASON_CREDIT_LIMIT_EXCEEDED, generate, window_start,
+};
+
+/// Seeds the properties of the small data set are checked for.
+const SEEDS_CHECKED: u64 = 64;
+
+/// A Wednesday.
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 18).unwrap()
+}
+
+fn addressed(command: &DemoCommand) -> Addressed {
+    command
+        .addressed()
+        .unwrap_or_else(|refusal| panic!("the API refuses {command:?}: {refusal}"))
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// The data set decided by the domain's own aggregate, as the service would.
+#[derive(Default)]
+struct Replay {
+    accounts: BTreeMap<String, CustomerAccount>,
+    refusals: Vec<(DemoCommand, Refusal)>,
+    payments: Vec<(String, String, NaiveDate, Decimal)>,
+    explicit_payments: usize,
+    oldest_due_first_payments: usize,
+    payments_with_unapplied: usize,
+    over_limit_accepted: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Status {
+    Open,
+    PartiallyKept,
+    Kept,
+    Broken,
+}
+
+impl Replay {
+    fn of(commands: &[DemoCommand], today: NaiveDate) -> Replay {
+        let mut replay = Replay::default();
+        let recorded_at = today.and_hms_opt(12, 0, 0).unwrap().and_utc();
+        let mut position = 0;
+        for command in commands {
+            let addressed = addressed(command);
+            let account = replay
+                .accounts
+                .entry(command.customer_id().to_owned())
+                .or_insert_with(|| CustomerAccount::new(addressed.customer_id.clone()));
+            let context = DecisionContext {
+                event_id: EventId::from_uuid(uuid::Uuid::new_v4()).unwrap(),
+                recorded_at,
+                principal: Principal::anonymous(),
+            };
+            match account.decide(&addressed.command, &context) {
+                Ok(Decision::Append(mut envelope)) => {
+                    receivables_domain::chain::seal(&mut envelope).unwrap();
+                    position += 1;
+                    match &envelope.event {
+                        Event::PaymentReceived(e) => {
+                            replay.payments.push((
+                                command.customer_id().to_owned(),
+                                e.amount.currency().code().to_owned(),
+                                e.received_date,
+                                e.amount.amount(),
+                            ));
+                            match e.allocation_rule {
+                                AllocationRule::Explicit => replay.explicit_payments += 1,
+                                AllocationRule::OldestDueFirst => {
+                                    replay.oldest_due_first_payments += 1
+                                }
+                            }
+                            if e.unapplied.amount() > Decimal::ZERO {
+                                replay.payments_with_unapplied += 1;
+                            }
+                        }
+                        Event::InvoiceIssued(e) if e.over_limit => replay.over_limit_accepted += 1,
+                        _ => {}
+                    }
+                    let recorded = RecordedEvent {
+                        position: Position::new(position),
+                        envelope,
+                    };
+                    account.apply(&recorded).unwrap();
+                }
+                Ok(Decision::AlreadyAccepted(_)) => panic!("{command:?} was accepted twice"),
+                Err(refusal) => replay.refusals.push((command.clone(), refusal)),
+            }
+        }
+        replay
+    }
+
+    /// Every promise's status as of `today`, by the read side's rule.
+    fn promise_statuses(&self, today: NaiveDate) -> Vec<(PromiseId, Status)> {
+        let mut statuses = Vec::new();
+        for (customer, account) in &self.accounts {
+            for promise in account.promises() {
+                let end = add_days(promise.promised_date, PROMISE_GRACE_DAYS);
+                let paid: Decimal = self
+                    .payments
+                    .iter()
+                    .filter(|(c, currency, day, _)| {
+                        c == customer
+                            && currency == promise.amount.currency().code()
+                            && *day >= promise.made_on
+                            && *day <= end.min(today)
+                    })
+                    .map(|(_, _, _, amount)| *amount)
+                    .sum();
+                let status = if paid >= promise.amount.amount() {
+                    Status::Kept
+                } else if today > end {
+                    Status::Broken
+                } else if paid > Decimal::ZERO {
+                    Status::PartiallyKept
+                } else {
+                    Status::Open
+                };
+                statuses.push((promise.promise_id, status));
+            }
+        }
+        statuses
+    }
+
+    /// Open invoices per aging bucket as of `today` (current, 1-30, 31-60, 61-90, 91-120,
+    /// over 120 days past due).
+    fn aging(&self, today: NaiveDate) -> [usize; 6] {
+        let mut buckets = [0; 6];
+        for account in self.accounts.values() {
+            for invoice in account.open_invoices() {
+                let days = (today - invoice.due_date).num_days();
+                let bucket = match days {
+                    ..=0 => 0,
+                    1..=30 => 1,
+                    31..=60 => 2,
+                    61..=90 => 3,
+                    91..=120 => 4,
+                    _ => 5,
+                };
+                buckets[bucket] += 1;
+            }
+        }
+        buckets
+    }
+}
+
+fn planted(commands: &[DemoCommand]) -> usize {
+    commands
+        .iter()
+        .filter(|c| c.is_planted_over_limit())
+        .count()
+}
+
+#[test]
+fn the_same_seed_gives_the_same_commands() {
+    assert_eq!(
+        generate(42, &DemoSize::SMALL, today()),
+        generate(42, &DemoSize::SMALL, today())
+    );
+    assert_eq!(
+        generate(7, &DemoSize::FULL, today()),
+        generate(7, &DemoSize::FULL, today())
+    );
+}
+
+#[test]
+fn different_seeds_give_different_commands() {
+    let first = generate(1, &DemoSize::SMALL, today());
+    let second = generate(2, &DemoSize::SMALL, today());
+    assert_ne!(first, second);
+    let ids: BTreeSet<&str> = first.iter().map(DemoCommand::command_id).collect();
+    assert!(second.iter().all(|c| !ids.contains(c.command_id())));
+}
+
+#[test]
+fn the_domain_accepts_everything_but_the_planted_invoices() {
+    for seed in 0..SEEDS_CHECKED {
+        let commands = generate(seed, &DemoSize::SMALL, today());
+        let replay = Replay::of(&commands, today());
+        assert_eq!(planted(&commands), DemoSize::SMALL.over_limit_invoices);
+        assert_eq!(replay.refusals.len(), planted(&commands), "seed {seed}");
+        for (command, refusal) in &replay.refusals {
+            assert!(
+                command.is_planted_over_limit(),
+                "seed {seed}: {refusal} for {command:?}"
+            );
+            assert_eq!(refusal.reason.as_str(), REASON_CREDIT_LIMIT_EXCEEDED);
+        }
+    }
+}
+
+#[test]
+fn small_has_every_kind_of_fact() {
+    for seed in 0..SEEDS_CHECKED {
+        let commands = generate(seed, &DemoSize::SMALL, today());
+        let counts = KindCounts::of(&commands);
+        let initial_limits = commands
+            .iter()
+            .take_while(|c| c.kind() == CommandKind::CreditLimit)
+            .count();
+        assert_eq!(initial_limits, DemoSize::SMALL.customers, "seed {seed}");
+        assert!(
+            (25..=110).contains(&counts.invoices),
+            "seed {seed}: {} invoices",
+            counts.invoices
+        );
+        assert!(counts.payments > 0 && counts.promises > 0, "seed {seed}");
+        let by_terms = commands.iter().any(|c| {
+            matches!(c, DemoCommand::IssueInvoice(r)
+                if matches!(r.due, Some(pb::issue_invoice_request::Due::TermsDays(_))))
+        });
+        let by_date = commands.iter().any(|c| {
+            matches!(c, DemoCommand::IssueInvoice(r)
+                if matches!(r.due, Some(pb::issue_invoice_request::Due::DueDate(_))))
+        });
+        assert!(by_terms && by_date, "seed {seed}: due dates and terms");
+        let currencies: BTreeSet<String> = commands
+            .iter()
+            .filter_map(|c| match c {
+                DemoCommand::IssueInvoice(r) => r.amount.as_ref().map(|m| m.currency.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(currencies.len() >= 2, "seed {seed}: {currencies:?}");
+        let listed = commands
+            .iter()
+            .any(|c| matches!(c, DemoCommand::RecordPromiseToPay(r) if !r.invoices.is_empty()));
+        let whole = commands
+            .iter()
+            .any(|c| matches!(c, DemoCommand::RecordPromiseToPay(r) if r.invoices.is_empty()));
+        assert!(listed || whole);
+
+        let replay = Replay::of(&commands, today());
+        assert!(
+            replay.explicit_payments > 0,
+            "seed {seed}: explicit allocations"
+        );
+        assert!(
+            replay.oldest_due_first_payments > 0,
+            "seed {seed}: oldest due first"
+        );
+        assert!(
+            replay.payments_with_unapplied > 0,
+            "seed {seed}: unapplied cash"
+        );
+        let statuses: BTreeSet<Status> = replay
+            .promise_statuses(today())
+            .into_iter()
+            .map(|(_, status)| status)
+            .collect();
+        assert!(
+            statuses.contains(&Status::Kept),
+            "seed {seed}: {statuses:?}"
+        );
+        assert!(
+            statuses.contains(&Status::Broken),
+            "seed {seed}: {statuses:?}"
+        );
+        // Three months are too short for the old buckets; FULL fills them all.
+        let aging = replay.aging(today());
+        let overdue: usize = aging[1..].iter().sum();
+        assert!(aging[0] > 0 && overdue > 0, "seed {seed}: {aging:?}");
+    }
+}
+
+#[test]
+fn full_fills_every_bucket_and_every_promise_status() {
+    let commands = generate(2026, &DemoSize::FULL, today());
+    let counts = KindCounts::of(&commands);
+    let replay = Replay::of(&commands, today());
+    let aging = replay.aging(today());
+    let mut statuses: BTreeMap<Status, usize> = BTreeMap::new();
+    for (_, status) in replay.promise_statuses(today()) {
+        *statuses.entry(status).or_default() += 1;
+    }
+    println!(
+        "FULL: {counts:?}, {} commands; planted over-limit {}; payments explicit {} / \
+         oldest due first {} / with unapplied {}; accepted over limit (WARN) {}; \
+         open invoices by bucket {aging:?}; promises {statuses:?}",
+        commands.len(),
+        planted(&commands),
+        replay.explicit_payments,
+        replay.oldest_due_first_payments,
+        replay.payments_with_unapplied,
+        replay.over_limit_accepted,
+    );
+    assert_eq!(
+        counts.credit_limits + counts.invoices + counts.payments + counts.promises,
+        commands.len()
+    );
+    assert!((4_000..=6_000).contains(&counts.invoices), "{counts:?}");
+    assert_eq!(planted(&commands), DemoSize::FULL.over_limit_invoices);
+    assert_eq!(replay.refusals.len(), planted(&commands));
+    assert!(aging.iter().all(|count| *count > 0), "{aging:?}");
+    for status in [Status::Open, Status::Kept, Status::Broken] {
+        assert!(statuses.contains_key(&status), "{statuses:?}");
+    }
+    assert!(replay.over_limit_accepted > 0);
+}
+
+#[test]
+fn business_dates_lie_in_the_window_ending_today() {
+    for size in [DemoSize::SMALL, DemoSize::FULL] {
+        let commands = generate(3, &size, today());
+        let start = window_start(today(), size.months);
+        for command in &commands {
+            let day = date(command.business_date());
+            assert!(day >= start && day <= today(), "{command:?}");
+        }
+        let days: Vec<NaiveDate> = commands
+            .iter()
+            .filter(|c| c.kind() != CommandKind::CreditLimit)
+            .map(|c| date(c.business_date()))
+            .collect();
+        assert!(
+            days.windows(2).all(|pair| pair[0] <= pair[1]),
+            "facts in date order"
+        );
+    }
+}
+
+#[test]
+fn credit_limits_come_first_and_each_customer_is_in_time_order() {
+    let commands = generate(5, &DemoSize::FULL, today());
+    let first_other = commands
+        .iter()
+        .position(|c| c.kind() != CommandKind::CreditLimit)
+        .unwrap();
+    let customers_with_limits: BTreeSet<&str> = commands[..first_other]
+        .iter()
+        .map(DemoCommand::customer_id)
+        .collect();
+    assert_eq!(
+        customers_with_limits.len(),
+        first_other,
+        "one limit per customer first"
+    );
+    for sequence in by_customer(commands.clone()) {
+        let days: Vec<NaiveDate> = sequence.iter().map(|c| date(c.business_date())).collect();
+        assert!(days.windows(2).all(|pair| pair[0] <= pair[1]));
+    }
+}
+
+#[test]
+fn invoice_numbers_are_unique_per_subsidiary_and_ids_are_safe() {
+    let commands = generate(11, &DemoSize::FULL, today());
+    let mut seen = BTreeSet::new();
+    let subsidiaries: BTreeSet<&str> = SUBSIDIARIES.iter().map(|s| s.id).collect();
+    for command in &commands {
+        let customer = command.customer_id();
+        assert!(
+            customer.starts_with("CUST-") && customer.len() == 9,
+            "{customer}"
+        );
+        if let DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) = command {
+            assert!(subsidiaries.contains(r.subsidiary_id.as_str()));
+            assert!(
+                seen.insert((r.subsidiary_id.clone(), r.invoice_number.clone())),
+                "{} {} issued twice",
+                r.subsidiary_id,
+                r.invoice_number
+            );
+        }
+        // Every field passes the API's validation (ids, names, references, dates, money).
+        addressed(command);
+    }
+}
+
+#[test]
+fn due_dates_are_not_before_issue_dates() {
+    for command in generate(13, &DemoSize::FULL, today()) {
+        if let DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) = &command {
+            match &r.due {
+                Some(pb::issue_invoice_request::Due::DueDate(due)) => {
+                    assert!(date(due) >= date(&r.issue_date), "{r:?}")
+                }
+                Some(pb::issue_invoice_request::Due::TermsDays(days)) => {
+                    assert!([30, 45, 60].contains(days))
+                }
+                None => panic!("no due date: {r:?}"),
+            }
+        }
+        if let DemoCommand::RecordPromiseToPay(r) = &command {
+            assert!(date(&r.promised_date) >= date(&r.made_on));
+        }
+    }
+}
+
+#[test]
+fn amounts_are_positive_with_at_most_two_decimals() {
+    let check = |money: &Option<pb::Money>| {
+        let money = money.as_ref().unwrap();
+        let amount = Decimal::from_str(&money.amount).unwrap();
+        assert!(amount > Decimal::ZERO, "{money:?}");
+        assert!(amount.normalize().scale() <= 2, "{money:?}");
+        assert!(["CNY", "USD", "HKD"].contains(&money.currency.as_str()));
+    };
+    for command in generate(17, &DemoSize::FULL, today()) {
+        match &command {
+            DemoCommand::ChangeCreditLimit(r) => check(&r.limit),
+            DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => {
+                check(&r.amount)
+            }
+            DemoCommand::RecordPayment(r) => {
+                check(&r.amount);
+                r.allocations.iter().for_each(|a| check(&a.amount));
+            }
+            DemoCommand::RecordPromiseToPay(r) => check(&r.amount),
+        }
+    }
+}
+
+#[test]
+fn every_command_id_is_a_distinct_uuid() {
+    let commands = generate(19, &DemoSize::FULL, today());
+    let ids: BTreeSet<uuid::Uuid> = commands
+        .iter()
+        .map(|c| uuid::Uuid::parse_str(c.command_id()).unwrap())
+        .collect();
+    assert_eq!(ids.len(), commands.len());
+    assert!(ids.iter().all(|id| id.get_version_num() == 5));
+    assert_eq!(command_id(19, 0), commands[0].command_id());
+}
+
+#[test]
+fn by_customer_keeps_each_customers_order() {
+    let commands = generate(23, &DemoSize::SMALL, today());
+    let sequences = by_customer(commands.clone());
+    assert_eq!(
+        sequences.iter().map(Vec::len).sum::<usize>(),
+        commands.len()
+    );
+    for sequence in &sequences {
+        let customer = sequence[0].customer_id();
+        let expected: Vec<&DemoCommand> = commands
+            .iter()
+            .filter(|c| c.customer_id() == customer)
+            .collect();
+        assert_eq!(sequence.iter().collect::<Vec<_>>(), expected);
+    }
+}
+
+#[test]
+fn summaries_add_up() {
+    let amount = |text: &str| Decimal::from_str(text).unwrap();
+    let cny = |invoiced: &str, paid: &str, allocated: &str| CurrencyTotals {
+        invoiced: amount(invoiced),
+        paid: amount(paid),
+        allocated: amount(allocated),
+    };
+    let mut first = LoadSummary {
+        last_position: 7,
+        refused: BTreeMap::from([(REASON_CREDIT_LIMIT_EXCEEDED.to_owned(), 1)]),
+        totals: BTreeMap::from([("CNY".to_owned(), cny("100.00", "50.00", "40.00"))]),
+        ..LoadSummary::default()
+    };
+    first.accepted.add(CommandKind::Invoice, 2);
+    let mut second = LoadSummary {
+        last_position: 5,
+        refused: BTreeMap::from([(REASON_CREDIT_LIMIT_EXCEEDED.to_owned(), 2)]),
+        totals: BTreeMap::from([("CNY".to_owned(), cny("10.01", "0.00", "0.00"))]),
+        ..LoadSummary::default()
+    };
+    second.accepted.add(CommandKind::Payment, 1);
+    first.merge(second);
+    assert_eq!(first.last_position, 7);
+    assert_eq!(first.refused_total(), 3);
+    assert_eq!(first.accepted.total(), 3);
+    let totals = first.totals["CNY"];
+    assert_eq!(totals.open(), amount("70.01"));
+    assert_eq!(totals.unapplied(), amount("10.00"));
+}
+
+#[test]
+fn the_generator_meets_no_refusal_it_did_not_plant() {
+    let mut runs: Vec<(u64, DemoSize)> = (0..SEEDS_CHECKED).map(|s| (s, DemoSize::SMALL)).collect();
+    // `generate` also asserts this in debug builds, for every data set the tests make.
+    runs.push((2026, DemoSize::FULL));
+    for (seed, size) in runs {
+        let generated = generate_with_accounts(seed, &size, today());
+        assert_eq!(generated.unexpected, 0, "seed {seed}, {size:?}");
+        assert_eq!(planted(&generated.commands), size.over_limit_invoices);
+    }
+}
+
+/// The accounts the generator decided with (provisional invoice numbers) end exactly as the
+/// accounts the service builds from the data set (real numbers): the same invoices with the
+/// same open amounts, the same unapplied cash, the same promises. Oldest-due-first allocation
+/// therefore chose the same invoices under both numberings.
+#[test]
+fn the_simulated_accounts_end_as_the_services() {
+    let invoices = |account: &CustomerAccount| {
+        let mut invoices: Vec<_> = account
+            .invoices()
+            .map(|i| {
+                (
+                    i.key.subsidiary_id.clone(),
+                    i.issue_date,
+                    i.key.invoice_number.clone(),
+                    (i.due_date, i.amount, i.open, i.over_limit),
+                )
+            })
+            .collect();
+        invoices.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
+        invoices
+            .into_iter()
+            .map(|(subsidiary, issue, _, rest)| (subsidiary, issue, rest))
+            .collect::<Vec<_>>()
+    };
+    let mut runs: Vec<(u64, DemoSize)> = (0..SEEDS_CHECKED).map(|s| (s, DemoSize::SMALL)).collect();
+    runs.push((2026, DemoSize::FULL));
+    for (seed, size) in runs {
+        let generated = generate_with_accounts(seed, &size, today());
+        let replay = Replay::of(&generated.commands, today());
+        assert_eq!(generated.accounts.len(), size.customers);
+        for (index, simulated) in generated.accounts.iter().enumerate() {
+            let simulated = simulated.as_ref().expect("every customer is simulated");
+            let customer = format!("CUST-{:04}", index + 1);
+            let Some(service) = replay.accounts.get(&customer) else {
+                assert_eq!(simulated.event_count(), 0, "seed {seed}: {customer}");
+                continue;
+            };
+            assert_eq!(
+                simulated.event_count(),
+                service.event_count(),
+                "seed {seed}: {customer}"
+            );
+            assert_eq!(
+                invoices(simulated),
+                invoices(service),
+                "seed {seed}: {customer}"
+            );
+            assert_eq!(
+                simulated.balances(),
+                service.balances(),
+                "seed {seed}: {customer}"
+            );
+            assert_eq!(
+                simulated.credit(),
+                service.credit(),
+                "seed {seed}: {customer}"
+            );
+            let promises = |account: &CustomerAccount| {
+                account
+                    .promises()
+                    .iter()
+                    .map(|p| (p.made_on, p.promised_date, p.amount, p.invoices.len()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                promises(simulated),
+                promises(service),
+                "seed {seed}: {customer}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_planted_reason_is_the_domains() {
+    assert_eq!(
+        REASON_CREDIT_LIMIT_EXCEEDED,
+        receivables_domain::Reason::CreditLimitExceeded.as_str()
+    );
+}
+
+#[test]
+fn the_demo_currencies_have_cents() {
+    // Steps, rates and amounts are written in minor units of two decimals.
+    for code in [CNY, USD, HKD] {
+        let currency = receivables_domain::Currency::parse(code).unwrap();
+        assert_eq!(currency.minor_units(), 2, "{code}");
+    }
+}
