@@ -202,7 +202,7 @@ pub struct TestService {
 /// Arguments for a test command service on a free port, against `nats_url`.
 pub fn service_args(nats_url: &str) -> CommandServiceArgs {
     let mut args = CommandServiceArgs::new("127.0.0.1:0".parse().unwrap(), nats_url);
-    args.request_timeout_ms = 2_000;
+    args.nats.request_timeout_ms = 2_000;
     args.shutdown_grace_secs = 5;
     args
 }
@@ -438,7 +438,11 @@ pub struct TestDatabase {
     pub read: receivables_projections::ReadPool,
     name: String,
     admin: sqlx::PgPool,
+    /// The server's URL (of its default database), from which the database is dropped.
+    admin_url: String,
     url: String,
+    /// Dropped already by [`TestDatabase::drop_database`]; otherwise `Drop` drops it.
+    dropped: bool,
 }
 
 impl TestDatabase {
@@ -448,6 +452,7 @@ impl TestDatabase {
         use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
         let url = std::env::var("RECEIVABLES_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let admin_url = url.clone();
         let options: PgConnectOptions = url.parse().expect("database URL");
         let admin = match PgPoolOptions::new()
             .max_connections(2)
@@ -484,7 +489,9 @@ impl TestDatabase {
             pool,
             name,
             admin,
+            admin_url: admin_url.clone(),
             url,
+            dropped: false,
         })
     }
 
@@ -494,7 +501,7 @@ impl TestDatabase {
     }
 
     /// Closes the pool and drops the database.
-    pub async fn drop_database(self) {
+    pub async fn drop_database(mut self) {
         self.pool.close().await;
         let _ = sqlx::query(&format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -502,7 +509,53 @@ impl TestDatabase {
         ))
         .execute(&self.admin)
         .await;
+        self.dropped = true;
     }
+}
+
+/// A test that panicked, or forgot to call [`TestDatabase::drop_database`], leaves nothing
+/// behind: the database is dropped from a thread of its own (the test's runtime may be going
+/// away), on a connection of its own.
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropping = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                use sqlx::Connection as _;
+                if let Ok(mut connection) = sqlx::PgConnection::connect(&url).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut connection)
+                        .await;
+                    let _ = connection.close().await;
+                }
+            });
+        });
+        let _ = dropping.join();
+    }
+}
+
+/// A channel to the service at `url`, once it accepts connections (it may still be starting).
+pub async fn channel_to(url: &str) -> Channel {
+    for _ in 0..100 {
+        if let Ok(channel) = Channel::from_shared(url.to_owned())
+            .unwrap()
+            .connect()
+            .await
+        {
+            return channel;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("cannot connect to the service at {url}");
 }
 
 /// The read side (projector and query service) running in-process, stopped on drop.
@@ -785,7 +838,7 @@ impl TestData {
     /// The service's arguments, listening on `listen`.
     pub fn args(&self, listen: SocketAddr) -> receivables::config::ServeArgs {
         let mut args = receivables::config::ServeArgs::embedded(listen, self.directory.path());
-        args.nats_url = self.nats.as_ref().map(NatsServer::url);
+        args.nats.nats_url = self.nats.as_ref().map(NatsServer::url);
         args.database_url = self.database.as_ref().map(TestDatabase::url);
         args
     }
@@ -846,14 +899,9 @@ impl TestAllInOne {
         format!("http://{}", self.address)
     }
 
-    async fn channel(&self) -> Channel {
-        for _ in 0..100 {
-            if let Ok(channel) = Channel::from_shared(self.url()).unwrap().connect().await {
-                return channel;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("cannot connect to the service at {}", self.url());
+    /// A channel to the service, once it accepts connections.
+    pub async fn channel(&self) -> Channel {
+        channel_to(&self.url()).await
     }
 
     pub async fn commands(&self) -> CommandServiceClient<Channel> {

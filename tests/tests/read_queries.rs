@@ -17,16 +17,33 @@ use receivables_domain::{
     CommandId, Currency, CustomerId, Event, EventEnvelope, EventHash, EventId, InvoiceKey,
     InvoiceNumber, Money, Position, Principal, RecordedEvent, SubsidiaryId,
 };
+use receivables_projections::ProjectionError;
 use receivables_projections::exposure::{self, ExposureLine, ExposureQuery, ExposureSort};
 use receivables_projections::paging::{PAGE_SIZE_MAX, PageRequestError};
 use receivables_projections::promises::{
-    PROMISE_GRACE_DAYS_DEFAULT, PromiseLine, PromiseStatus, list_promises,
+    PROMISE_GRACE_DAYS_DEFAULT, PromiseLine, PromiseQuery, PromiseStatus, list_promises,
 };
 use receivables_projections::work_queue::{
     EscalationLevel, WorkItem, WorkQueueQuery, WorkQueueWeights, work_queue,
 };
 use receivables_tests::{Engine, TestReadModel, on_both_engines};
 use uuid::Uuid;
+
+/// Every promise of `customer` (all customers' when `None`) in `status` (every status when
+/// `None`) as of `as_of`, in one unpaged listing.
+async fn promises_of(
+    pool: &receivables_projections::ReadPool,
+    customer: Option<&CustomerId>,
+    status: Option<PromiseStatus>,
+    as_of: NaiveDate,
+    grace_days: u32,
+) -> Result<Vec<PromiseLine>, ProjectionError> {
+    let mut query = PromiseQuery::new(as_of).unpaged();
+    query.customer = customer.cloned();
+    query.status = status;
+    query.grace_days = grace_days;
+    Ok(list_promises(pool, &query).await?.promises)
+}
 
 fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
@@ -354,7 +371,7 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
     assert_eq!(grace, 3);
     let of_p1 = |as_of: &'static str, grace: u32| async move {
         promise_rows(
-            &list_promises(pool, Some(&customer("P1")), None, date(as_of), grace)
+            &promises_of(pool, Some(&customer("P1")), None, date(as_of), grace)
                 .await
                 .unwrap(),
         )
@@ -365,7 +382,7 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
     assert_eq!(of_p1("2026-04-01", grace).await, vec![]);
     assert_eq!(
         promise_rows(
-            &list_promises(pool, None, None, date("2026-04-01"), grace)
+            &promises_of(pool, None, None, date("2026-04-01"), grace)
                 .await
                 .unwrap()
         ),
@@ -377,7 +394,7 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
         vec![promise_row("P1", "a1", "0.00", Open)]
     );
     // 04-05: 200.00 received by SUB-2 counts (any subsidiary): partially kept.
-    let lines = list_promises(pool, Some(&p1), None, date("2026-04-05"), grace)
+    let lines = promises_of(pool, Some(&p1), None, date("2026-04-05"), grace)
         .await
         .unwrap();
     assert_eq!(
@@ -444,7 +461,7 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
     // P2's promise C: window ends 04-03 + 3 = 04-06. Open on 04-06, broken on 04-07.
     let of_p2 = |as_of: &'static str| async move {
         promise_rows(
-            &list_promises(pool, Some(&customer("P2")), None, date(as_of), grace)
+            &promises_of(pool, Some(&customer("P2")), None, date(as_of), grace)
                 .await
                 .unwrap(),
         )
@@ -462,7 +479,7 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
     let as_of = date("2026-04-30");
     let by_status = |status: PromiseStatus, who: Option<CustomerId>| async move {
         promise_rows(
-            &list_promises(pool, who.as_ref(), Some(status), as_of, grace)
+            &promises_of(pool, who.as_ref(), Some(status), as_of, grace)
                 .await
                 .unwrap(),
         )
@@ -484,7 +501,7 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
     );
     assert_eq!(by_status(Open, None).await, vec![]);
     assert_eq!(
-        list_promises(pool, Some(&customer("NOBODY")), None, as_of, grace)
+        promises_of(pool, Some(&customer("NOBODY")), None, as_of, grace)
             .await
             .unwrap(),
         vec![]

@@ -106,7 +106,7 @@ async fn a_retry_after_the_duplicate_window_is_still_recognised() {
         return;
     };
     let mut args = service_args(&nats.url());
-    args.duplicate_window_secs = 1;
+    args.nats.duplicate_window_secs = 1;
     let service = TestService::start_with(args.clone()).await;
     let mut client = service.client().await;
     let request = invoice("C-1", "SUB-A", "INV-1", "100", "2026-05-01", "2026-05-31");

@@ -233,12 +233,12 @@ async fn the_split_deployment_over_tls_with_tokens_in_the_shared_bucket() {
     // 1. serve-commands, then serve-queries (it attaches to the stream the command service
     //    creates), both over TLS with tokens, on the same bucket of the same NATS server.
     let mut command_args = service_args(&nats.url());
-    command_args.tokens_bucket = TOKENS_BUCKET.to_owned();
+    command_args.nats.tokens_bucket = TOKENS_BUCKET.to_owned();
     command_args.security = secured(&pki);
     let commands_service = TestService::start_with(command_args).await;
     let mut query_args =
         QueryServiceArgs::new("127.0.0.1:0".parse().unwrap(), nats.url(), database.url());
-    query_args.tokens_bucket = TOKENS_BUCKET.to_owned();
+    query_args.nats.tokens_bucket = TOKENS_BUCKET.to_owned();
     query_args.security = secured(&pki);
     let queries_service = QueryProcess::start(&query_args).await;
 

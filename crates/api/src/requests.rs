@@ -1,24 +1,26 @@
 //! Wire requests to domain commands. Every field is checked and every problem reported at once,
 //! as a `BadRequest` field violation named by its path in the request (`amount.currency`,
-//! `allocations[2].invoice.invoice_number`).
+//! `allocations[2].invoice.invoice_number`): a field's own rule as it is read, and the rules
+//! of its feature that need several fields (`account/<feature>.rs` in the domain) on the fields
+//! that could be read.
 
-use std::fmt::Display;
-
-use chrono::{Days, NaiveDate};
-use receivables_domain::calendar::{check_business_date, parse_business_date};
+use chrono::Days;
+use receivables_domain::account::{credit_limit, invoice, payment, promise};
+use receivables_domain::calendar::check_business_date;
 use receivables_domain::command::{
     AllocationRequest, ChangeCreditLimit, IssueInvoice, RecordPayment, RecordPromiseToPay,
 };
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
-use receivables_domain::ids::PersonName;
-use receivables_domain::limits::PAYMENT_TERMS_DAYS_MAX;
+use receivables_domain::limits::{
+    ALLOCATIONS_PER_PAYMENT_MAX, INVOICES_PER_PROMISE_MAX, PAYMENT_TERMS_DAYS_MAX,
+};
 use receivables_domain::payment::PaymentMethod;
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{
-    Command, CommandBody, CommandId, Currency, CustomerId, InvoiceKey, InvoiceNumber, Money,
-    Refusal, SubsidiaryId,
+    Command, CommandBody, CommandId, CustomerId, InvoiceKey, InvoiceNumber, Money, Refusal,
 };
 
+use crate::fields::Fields;
 use crate::pb;
 
 /// A command addressed to one customer's account.
@@ -28,139 +30,26 @@ pub struct Addressed {
     pub command: Command,
 }
 
-/// Collects field violations while a request is read.
-#[derive(Default)]
-struct Fields {
-    violations: Vec<FieldViolation>,
-}
-
-impl Fields {
-    fn check<T, E: Display>(&mut self, path: &str, result: Result<T, E>) -> Option<T> {
-        match result {
-            Ok(value) => Some(value),
-            Err(error) => {
-                self.violations.push(FieldViolation::new(path, error));
-                None
-            }
-        }
-    }
-
-    fn required(&mut self, path: &str, value: &str) -> bool {
-        if value.is_empty() {
-            self.violations
-                .push(FieldViolation::new(path, "is required"));
-            return false;
-        }
-        true
-    }
-
-    fn command_id(&mut self, value: &str) -> Option<CommandId> {
-        self.required("command_id", value)
-            .then(|| self.check("command_id", CommandId::parse(value)))
-            .flatten()
-    }
-
-    fn customer_id(&mut self, path: &str, value: &str) -> Option<CustomerId> {
-        self.check(path, CustomerId::parse(value))
-    }
-
-    fn subsidiary_id(&mut self, path: &str, value: &str) -> Option<SubsidiaryId> {
-        self.check(path, SubsidiaryId::parse(value))
-    }
-
-    fn date(&mut self, path: &str, value: &str) -> Option<NaiveDate> {
-        self.check(path, parse_business_date(value))
-    }
-
-    fn person(&mut self, path: &str, value: &str) -> Option<PersonName> {
-        self.check(path, PersonName::parse(value))
-    }
-
-    fn currency(&mut self, path: &str, money: &pb::Money) -> Option<Currency> {
-        self.check(
-            &format!("{path}.currency"),
-            Currency::parse(&money.currency),
-        )
-    }
-
-    /// A strictly positive amount of money.
-    fn money(&mut self, path: &str, money: Option<&pb::Money>) -> Option<Money> {
-        let Some(money) = money else {
-            self.violations
-                .push(FieldViolation::new(path, "is required"));
-            return None;
-        };
-        let currency = self.currency(path, money)?;
-        self.check(
-            &format!("{path}.amount"),
-            Money::positive(&money.amount, currency),
-        )
-    }
-
-    fn invoice(&mut self, path: &str, invoice: Option<&pb::InvoiceRef>) -> Option<InvoiceKey> {
-        let Some(invoice) = invoice else {
-            self.violations
-                .push(FieldViolation::new(path, "is required"));
-            return None;
-        };
-        let subsidiary_id =
-            self.subsidiary_id(&format!("{path}.subsidiary_id"), &invoice.subsidiary_id);
-        let invoice_number = self.check(
-            &format!("{path}.invoice_number"),
-            InvoiceNumber::parse(&invoice.invoice_number),
-        );
-        Some(InvoiceKey {
-            subsidiary_id: subsidiary_id?,
-            invoice_number: invoice_number?,
-        })
-    }
-
-    fn enumeration<T, P>(
-        &mut self,
-        path: &str,
-        value: i32,
-        map: impl Fn(P) -> Option<T>,
-    ) -> Option<T>
-    where
-        P: TryFrom<i32>,
+/// The command, if every field was good; the refusal listing every bad one otherwise. The
+/// rules of the command that need several of its fields are checked here too (the account
+/// checks them again), so that they are named in the same reply as the bad fields.
+fn finish(
+    mut fields: Fields,
+    customer_id: Option<CustomerId>,
+    id: Option<CommandId>,
+    body: Option<CommandBody>,
+) -> Result<Addressed, Refusal> {
+    if let Some(body) = &body
+        && fields.is_clean()
     {
-        match P::try_from(value) {
-            Err(_) => {
-                self.violations.push(FieldViolation::new(
-                    path,
-                    format!("{value} is not a known value"),
-                ));
-                None
-            }
-            Ok(known) => {
-                let mapped = map(known);
-                if mapped.is_none() {
-                    self.violations.push(FieldViolation::new(
-                        path,
-                        "is required (UNSPECIFIED is not a choice)",
-                    ));
-                }
-                mapped
-            }
-        }
+        fields.extend(body.check());
     }
-
-    /// The command, if every field was good; the refusal listing every bad one otherwise.
-    fn finish(
-        self,
-        customer_id: Option<CustomerId>,
-        id: Option<CommandId>,
-        body: Option<CommandBody>,
-    ) -> Result<Addressed, Refusal> {
-        match (customer_id, id, body) {
-            (Some(customer_id), Some(id), Some(body)) if self.violations.is_empty() => {
-                Ok(Addressed {
-                    customer_id,
-                    command: Command { id, body },
-                })
-            }
-            _ => Err(Refusal::invalid(self.violations)),
-        }
+    match (customer_id, id, body) {
+        (Some(customer_id), Some(id), Some(body)) if fields.is_clean() => Ok(Addressed {
+            customer_id,
+            command: Command { id, body },
+        }),
+        _ => Err(Refusal::invalid(fields.violations)),
     }
 }
 
@@ -219,10 +108,7 @@ pub fn issue_invoice(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Ref
     let issue_date = fields.date("issue_date", &request.issue_date);
     let (due_date, terms_days) = match (&request.due, issue_date) {
         (None, _) => {
-            fields.violations.push(FieldViolation::new(
-                "due",
-                "one of due_date or terms_days is required",
-            ));
+            fields.violation("due", "one of due_date or terms_days is required");
             (None, None)
         }
         (Some(pb::issue_invoice_request::Due::DueDate(text)), _) => {
@@ -230,10 +116,10 @@ pub fn issue_invoice(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Ref
         }
         (Some(pb::issue_invoice_request::Due::TermsDays(days)), issue_date) => {
             if *days > PAYMENT_TERMS_DAYS_MAX {
-                fields.violations.push(FieldViolation::new(
+                fields.violation(
                     "terms_days",
                     format!("at most {PAYMENT_TERMS_DAYS_MAX} days, got {days}"),
-                ));
+                );
                 (None, None)
             } else {
                 let due = issue_date
@@ -243,6 +129,11 @@ pub fn issue_invoice(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Ref
             }
         }
     };
+    if let (Some(issue_date), Some(due_date)) = (issue_date, due_date) {
+        let mut rule = Vec::new();
+        invoice::check_due_date(&mut rule, issue_date, due_date, terms_days);
+        fields.extend(rule);
+    }
     let body = (|| {
         Some(CommandBody::IssueInvoice(IssueInvoice {
             subsidiary_id: subsidiary_id?,
@@ -253,7 +144,7 @@ pub fn issue_invoice(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Ref
             terms_days,
         }))
     })();
-    fields.finish(customer_id, id, body)
+    finish(fields, customer_id, id, body)
 }
 
 pub fn record_payment(request: &pb::RecordPaymentRequest) -> Result<Addressed, Refusal> {
@@ -267,7 +158,7 @@ pub fn record_payment(request: &pb::RecordPaymentRequest) -> Result<Addressed, R
     let allocations: Vec<Option<AllocationRequest>> = request
         .allocations
         .iter()
-        .take(receivables_domain::limits::ALLOCATIONS_PER_PAYMENT_MAX + 1)
+        .take(ALLOCATIONS_PER_PAYMENT_MAX + 1)
         .enumerate()
         .map(|(index, allocation)| {
             let invoice = fields.invoice(
@@ -284,16 +175,23 @@ pub fn record_payment(request: &pb::RecordPaymentRequest) -> Result<Addressed, R
             })
         })
         .collect();
-    if request.allocations.len() > receivables_domain::limits::ALLOCATIONS_PER_PAYMENT_MAX {
-        fields.violations.push(FieldViolation::new(
+    let mut rules = Vec::new();
+    payment::check_reference(&mut rules, &request.reference);
+    if request.allocations.len() > ALLOCATIONS_PER_PAYMENT_MAX {
+        rules.push(FieldViolation::new(
             "allocations",
             format!(
-                "at most {} allocations per payment, got {}",
-                receivables_domain::limits::ALLOCATIONS_PER_PAYMENT_MAX,
+                "at most {ALLOCATIONS_PER_PAYMENT_MAX} allocations per payment, got {}",
                 request.allocations.len()
             ),
         ));
+    } else if let (Some(amount), Some(read)) = (
+        amount,
+        allocations.iter().cloned().collect::<Option<Vec<_>>>(),
+    ) {
+        payment::check_allocations(&mut rules, amount, &read);
     }
+    fields.extend(rules);
     let body = (|| {
         Some(CommandBody::RecordPayment(RecordPayment {
             subsidiary_id: subsidiary_id?,
@@ -304,7 +202,7 @@ pub fn record_payment(request: &pb::RecordPaymentRequest) -> Result<Addressed, R
             allocations: allocations.into_iter().collect::<Option<Vec<_>>>()?,
         }))
     })();
-    fields.finish(customer_id, id, body)
+    finish(fields, customer_id, id, body)
 }
 
 pub fn change_credit_limit(request: &pb::ChangeCreditLimitRequest) -> Result<Addressed, Refusal> {
@@ -313,9 +211,7 @@ pub fn change_credit_limit(request: &pb::ChangeCreditLimitRequest) -> Result<Add
     let customer_id = fields.customer_id("customer_id", &request.customer_id);
     let limit = match request.limit.as_ref() {
         None => {
-            fields
-                .violations
-                .push(FieldViolation::new("limit", "is required"));
+            fields.violation("limit", "is required");
             None
         }
         Some(money) => fields.currency("limit", money).and_then(|currency| {
@@ -325,6 +221,9 @@ pub fn change_credit_limit(request: &pb::ChangeCreditLimitRequest) -> Result<Add
     let policy = fields.enumeration("policy", request.policy, credit_policy);
     let grade = fields.enumeration("grade", request.grade, credit_grade);
     let approved_by = fields.person("approved_by", &request.approved_by);
+    let mut rules = Vec::new();
+    credit_limit::check_reason(&mut rules, &request.reason);
+    fields.extend(rules);
     let effective_date = if request.effective_date.is_empty() {
         Some(None)
     } else {
@@ -342,7 +241,7 @@ pub fn change_credit_limit(request: &pb::ChangeCreditLimitRequest) -> Result<Add
             effective_date: effective_date?,
         }))
     })();
-    fields.finish(customer_id, id, body)
+    finish(fields, customer_id, id, body)
 }
 
 pub fn record_promise_to_pay(
@@ -359,20 +258,27 @@ pub fn record_promise_to_pay(
     let invoices: Vec<Option<InvoiceKey>> = request
         .invoices
         .iter()
-        .take(receivables_domain::limits::INVOICES_PER_PROMISE_MAX + 1)
+        .take(INVOICES_PER_PROMISE_MAX + 1)
         .enumerate()
         .map(|(index, invoice)| fields.invoice(&format!("invoices[{index}]"), Some(invoice)))
         .collect();
-    if request.invoices.len() > receivables_domain::limits::INVOICES_PER_PROMISE_MAX {
-        fields.violations.push(FieldViolation::new(
+    let mut rules = Vec::new();
+    if request.invoices.len() > INVOICES_PER_PROMISE_MAX {
+        rules.push(FieldViolation::new(
             "invoices",
             format!(
-                "at most {} invoices per promise, got {}",
-                receivables_domain::limits::INVOICES_PER_PROMISE_MAX,
+                "at most {INVOICES_PER_PROMISE_MAX} invoices per promise, got {}",
                 request.invoices.len()
             ),
         ));
+    } else if let Some(read) = invoices.iter().cloned().collect::<Option<Vec<_>>>() {
+        promise::check_invoices(&mut rules, &read);
     }
+    if let (Some(made_on), Some(promised_date)) = (made_on, promised_date) {
+        promise::check_promised_date(&mut rules, made_on, promised_date);
+    }
+    promise::check_note(&mut rules, &request.note);
+    fields.extend(rules);
     let body = (|| {
         Some(CommandBody::RecordPromiseToPay(RecordPromiseToPay {
             subsidiary_id: subsidiary_id?,
@@ -384,5 +290,5 @@ pub fn record_promise_to_pay(
             note: request.note.clone(),
         }))
     })();
-    fields.finish(customer_id, id, body)
+    finish(fields, customer_id, id, body)
 }

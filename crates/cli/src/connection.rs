@@ -167,24 +167,6 @@ impl Connection {
         }
     }
 
-    /// The same connection sending `token` with every call.
-    pub fn with_token(mut self, token: impl Into<String>) -> Connection {
-        self.token = Some(token.into());
-        self
-    }
-
-    /// The same connection trusting the CA in `ca_cert` for `https://` servers.
-    pub fn with_ca_cert(mut self, ca_cert: impl Into<PathBuf>) -> Connection {
-        self.ca_cert = Some(ca_cert.into());
-        self
-    }
-
-    /// The same connection printing in `format`.
-    pub fn with_format(mut self, format: Format) -> Connection {
-        self.format = format;
-        self
-    }
-
     /// The address of the command service.
     pub fn command_address(&self) -> String {
         normalise(&self.server)

@@ -13,6 +13,7 @@
 pub mod cmd;
 pub mod connection;
 pub mod error;
+pub mod events;
 pub mod import;
 pub mod paging;
 pub mod sheet;

@@ -94,6 +94,21 @@ impl Cell {
         Cell::text(text)
     }
 
+    /// A decimal string shown in tables rounded half away from zero to `places` (a score of
+    /// 976.50215 reads 976.50), and exact in CSV and JSON, where a program reads it.
+    pub fn rounded(text: &str, places: u32) -> Cell {
+        let mut cell = Cell::decimal(text);
+        if let Ok(value) = text.parse::<rust_decimal::Decimal>() {
+            let mut shown = value.round_dp_with_strategy(
+                places,
+                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            );
+            shown.rescale(places);
+            cell.table = shown.to_string();
+        }
+        cell
+    }
+
     pub fn int(value: impl Into<i128>) -> Cell {
         let value: i128 = value.into();
         Cell {

@@ -111,6 +111,9 @@ pub fn exposures_sheet(lines: &[pb::Exposure]) -> Sheet {
     sheet
 }
 
+/// Decimal places of a work-queue score in a table; CSV and JSON carry the exact score.
+pub const SCORE_DECIMALS_SHOWN: u32 = 2;
+
 /// The collector work queue, highest priority first, ranked from 1. The score's computation
 /// (`rule`) goes to CSV and JSON only: it is too long for a table.
 pub fn work_queue(items: &[pb::WorkItem], format: Format) -> Result<String, CliError> {
@@ -150,7 +153,7 @@ pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
             Cell::text(escalation(item.escalation())),
             Cell::text(&item.next_action),
             Cell::text(&item.collector),
-            Cell::decimal(&item.score),
+            Cell::rounded(&item.score, SCORE_DECIMALS_SHOWN),
             Cell::text(&item.snoozed_until),
             Cell::text(&item.rule),
         ]);

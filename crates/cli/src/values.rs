@@ -33,6 +33,19 @@ pub fn date(text: &str) -> Result<String, String> {
         .map_err(|e| format!("{text:?} is not a date: {e}"))
 }
 
+/// An event type as events name it (`InvoiceIssued`); the list is the domain's own.
+pub fn event_type(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    receivables_domain::EventType::parse(text)
+        .map(|event_type| event_type.as_str().to_owned())
+        .ok_or_else(|| {
+            let known: Vec<&str> = receivables_domain::EventType::all()
+                .map(receivables_domain::EventType::as_str)
+                .collect();
+            format!("{text:?} is not an event type ({})", known.join(", "))
+        })
+}
+
 /// A plain decimal amount (`1234.50`, `-3`), kept as written so that the service sees exactly
 /// what was typed; no thousands separators, exponents or currency signs.
 pub fn decimal(text: &str) -> Result<String, String> {

@@ -20,6 +20,9 @@ pub enum RefusalCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
     InvalidCommand,
+    /// A query (a report, a listing, a replay) with bad fields: the reason that tells a client
+    /// its request, not a command, was refused.
+    InvalidQuery,
     CreditLimitExceeded,
     CreditLimitCurrencyMismatch,
     DuplicateInvoiceNumber,
@@ -36,6 +39,7 @@ impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::InvalidCommand => "INVALID_COMMAND",
+            Reason::InvalidQuery => "INVALID_QUERY",
             Reason::CreditLimitExceeded => "CREDIT_LIMIT_EXCEEDED",
             Reason::CreditLimitCurrencyMismatch => "CREDIT_LIMIT_CURRENCY_MISMATCH",
             Reason::DuplicateInvoiceNumber => "DUPLICATE_INVOICE_NUMBER",
@@ -115,6 +119,14 @@ impl Refusal {
             field_violations: violations,
             precondition_violations: Vec::new(),
             metadata: Vec::new(),
+        }
+    }
+
+    /// A query refused for its fields (at least one). Nothing was read.
+    pub fn invalid_query(violations: Vec<FieldViolation>) -> Self {
+        Refusal {
+            reason: Reason::InvalidQuery,
+            ..Refusal::invalid(violations)
         }
     }
 

@@ -1,4 +1,9 @@
-//! Errors of the event log, as kinds the command service can act on.
+//! Errors of the event log, as kinds the command service can act on, keeping the error
+//! underneath for whoever reports them.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
 
 use receivables_domain::Position;
 
@@ -10,11 +15,97 @@ pub enum LogError {
     /// The log cannot be reached, or did not confirm in time. An append that ends this way may
     /// or may not have happened: retrying the same command id is always safe.
     #[error("the event log is unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Outage),
     /// A message in the log cannot be read as an event (or belongs elsewhere than it says).
     #[error("the event at position {position} is unreadable: {problem}")]
     Corrupt { position: Position, problem: String },
     /// The log refused the request for a reason that retrying will not fix.
     #[error("the event log refused the request: {0}")]
     Refused(String),
+}
+
+/// Why the log could not be reached: what went wrong, and the error of the client or the
+/// database underneath (its `source`), when there is one.
+#[derive(Debug, Clone)]
+pub struct Outage {
+    what: String,
+    cause: Option<Arc<dyn Error + Send + Sync>>,
+}
+
+impl Outage {
+    /// An outage caused by `error`.
+    pub fn caused_by(error: impl Error + Send + Sync + 'static) -> Self {
+        Outage {
+            what: error.to_string(),
+            cause: Some(Arc::new(error)),
+        }
+    }
+}
+
+impl From<Box<dyn Error + Send + Sync>> for Outage {
+    fn from(error: Box<dyn Error + Send + Sync>) -> Self {
+        Outage {
+            what: error.to_string(),
+            cause: Some(Arc::from(error)),
+        }
+    }
+}
+
+impl From<String> for Outage {
+    fn from(what: String) -> Self {
+        Outage { what, cause: None }
+    }
+}
+
+impl From<&str> for Outage {
+    fn from(what: &str) -> Self {
+        Outage::from(what.to_owned())
+    }
+}
+
+impl fmt::Display for Outage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
+impl Error for Outage {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn Error + 'static))
+    }
+}
+
+/// Two outages are the same when they say the same: causes are compared by what they say.
+impl PartialEq for Outage {
+    fn eq(&self, other: &Self) -> bool {
+        self.what == other.what
+            && self.cause.as_ref().map(ToString::to_string)
+                == other.cause.as_ref().map(ToString::to_string)
+    }
+}
+
+impl Eq for Outage {}
+
+impl LogError {
+    /// The log is unavailable because of `error`, which is kept as the source.
+    pub fn unavailable(error: impl Error + Send + Sync + 'static) -> Self {
+        LogError::Unavailable(Outage::caused_by(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_keeps_its_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let error = LogError::unavailable(io);
+        assert_eq!(error.to_string(), "the event log is unavailable: refused");
+        let outage = error.source().expect("the outage");
+        let cause = outage.source().expect("the cause");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some());
+    }
 }

@@ -127,8 +127,9 @@ pub struct JetStreamLog {
     config: JetStreamConfig,
 }
 
-fn unavailable(error: impl std::fmt::Display) -> LogError {
-    LogError::Unavailable(error.to_string())
+/// The log is unavailable because of `error`, kept as its source.
+fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> LogError {
+    LogError::unavailable(error)
 }
 
 impl JetStreamLog {
@@ -187,10 +188,13 @@ impl JetStreamLog {
         let mut context = async_nats::jetstream::new(client.clone());
         context.set_timeout(config.request_timeout);
         let stream = context.get_stream(&config.stream).await.map_err(|e| {
-            LogError::Unavailable(format!(
-                "stream {} not found ({e}); the command service creates it at start-up",
-                config.stream
-            ))
+            LogError::Unavailable(
+                format!(
+                    "stream {} not found ({e}); the command service creates it at start-up",
+                    config.stream
+                )
+                .into(),
+            )
         })?;
         let numbers = context
             .get_key_value(&config.invoice_numbers_bucket)
@@ -226,9 +230,9 @@ impl JetStreamLog {
     fn ensure_connected(&self) -> Result<(), LogError> {
         match self.client.connection_state() {
             State::Connected => Ok(()),
-            state => Err(LogError::Unavailable(format!(
-                "not connected to NATS ({state:?})"
-            ))),
+            state => Err(LogError::Unavailable(
+                format!("not connected to NATS ({state:?})").into(),
+            )),
         }
     }
 }
@@ -274,12 +278,18 @@ impl EventLog for JetStreamLog {
         loop {
             let next = tokio::time::timeout_at(deadline, messages.next())
                 .await
-                .map_err(|_| unavailable("loading the customer's history timed out"))?;
+                .map_err(|_| {
+                    LogError::Unavailable("loading the customer's history timed out".into())
+                })?;
             let Some(message) = next else {
-                return Err(unavailable("the history ended before its last event"));
+                return Err(LogError::Unavailable(
+                    "the history ended before its last event".into(),
+                ));
             };
             let message = message.map_err(unavailable)?;
-            let info = message.info().map_err(unavailable)?;
+            let info = message
+                .info()
+                .map_err(|e| LogError::Unavailable(e.into()))?;
             let position = Position::new(info.stream_sequence);
             let event = codec::decode(&message.payload, position)?;
             if event.envelope.customer_id != *customer {
@@ -357,7 +367,9 @@ impl EventLog for JetStreamLog {
         Ok(messages
             .map(|message| {
                 let message = message.map_err(unavailable)?;
-                let info = message.info().map_err(unavailable)?;
+                let info = message
+                    .info()
+                    .map_err(|e| LogError::Unavailable(e.into()))?;
                 codec::decode(&message.payload, Position::new(info.stream_sequence))
             })
             .boxed())
@@ -396,7 +408,9 @@ impl EventLog for JetStreamLog {
                 Reservation::TakenBy(holder)
             });
         }
-        Err(unavailable(format!("reservation {key} keeps changing")))
+        Err(LogError::Unavailable(
+            format!("reservation {key} keeps changing").into(),
+        ))
     }
 
     async fn release_invoice_number(

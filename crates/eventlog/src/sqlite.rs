@@ -104,7 +104,7 @@ impl SqliteLog {
     pub async fn open(path: &Path) -> Result<SqliteLog, LogError> {
         if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(directory).map_err(|e| {
-                LogError::Unavailable(format!("cannot create {}: {e}", directory.display()))
+                LogError::Unavailable(format!("cannot create {}: {e}", directory.display()).into())
             })?;
         }
         let options = SqliteConnectOptions::new()
@@ -115,10 +115,9 @@ impl SqliteLog {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
-        let mut connection = options
-            .connect()
-            .await
-            .map_err(|e| LogError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+        let mut connection = options.connect().await.map_err(|e| {
+            LogError::Unavailable(format!("cannot open {}: {e}", path.display()).into())
+        })?;
         MIGRATOR.run(&mut connection).await.map_err(|e| {
             LogError::Refused(format!(
                 "cannot bring the schema of {} up to date: {e}",
@@ -792,12 +791,13 @@ impl Feed {
 // Small pieces
 // ---------------------------------------------------------------------------------------------
 
-fn unavailable(error: impl std::fmt::Display) -> LogError {
-    LogError::Unavailable(error.to_string())
+/// The log is unavailable because of `error`, kept as its source.
+fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> LogError {
+    LogError::unavailable(error)
 }
 
 fn closed() -> LogError {
-    LogError::Unavailable("the embedded event log is closed".to_owned())
+    LogError::Unavailable("the embedded event log is closed".into())
 }
 
 /// The position of the last event in the file, `ZERO` when it has none.
@@ -928,7 +928,7 @@ mod tests {
     #[test]
     fn a_fatal_error_spoils_the_batch_and_answers_the_request_with_it() {
         let (reply, answer) = oneshot::channel::<Result<(), LogError>>();
-        let fatal = unavailable("disk I/O error");
+        let fatal = LogError::Unavailable("disk I/O error".into());
         let (settle, batch) = split(reply, Err(fatal.clone()));
         assert_eq!(batch, Err(fatal.clone()));
         settle(Ok(()));

@@ -39,9 +39,10 @@ use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
 use receivables::all_in_one::{EVENT_LOG_FILE, Serving, TOKEN_STORE_FILE};
-use receivables::app::{Application, connect_nats};
+use receivables::app::Application;
 use receivables::config::{ACCOUNT_CACHE_CUSTOMERS_DEFAULT, CommandServiceArgs, ServeArgs};
 use receivables::execution::Executor;
+use receivables::nats::connect as connect_nats;
 use receivables_access::{KvTokenConfig, KvTokenStore, SqliteTokenStore};
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
@@ -701,9 +702,9 @@ async fn count_log<L: EventLog>(log: &L) -> anyhow::Result<(usize, usize)> {
 
 fn service_args(args: &Args, run: &str, tag: &str) -> anyhow::Result<CommandServiceArgs> {
     let mut service = CommandServiceArgs::new(LISTEN.parse()?, args.nats_url.clone());
-    service.stream = format!("{run}_{tag}_EVENTS");
-    service.subject_prefix = format!("bench.{run}.{}", tag.to_lowercase());
-    service.invoice_numbers_bucket = format!("{run}_{tag}_NUMBERS");
+    service.nats.stream = format!("{run}_{tag}_EVENTS");
+    service.nats.subject_prefix = format!("bench.{run}.{}", tag.to_lowercase());
+    service.nats.invoice_numbers_bucket = format!("{run}_{tag}_NUMBERS");
     Ok(service)
 }
 
@@ -733,10 +734,10 @@ async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
     let secure = if args.secure {
         let tls = security::tls(scratch.path())?;
         grpc.security = tls.args;
-        grpc.tokens_bucket = format!("{run}_GRPC_TOKENS");
+        grpc.nats.tokens_bucket = format!("{run}_GRPC_TOKENS");
         let store = KvTokenStore::open(
             client.clone(),
-            KvTokenConfig::with_bucket(&grpc.tokens_bucket),
+            KvTokenConfig::with_bucket(&grpc.nats.tokens_bucket),
         )
         .await?;
         Some((tls.certificate_pem, security::tokens(&store).await?))
@@ -754,8 +755,9 @@ async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
     commands.print();
 
     let direct = service_args(args, run, "DIRECT")?;
-    let executor_client = connect_nats(&direct.nats_url, "receivables-loadgen-executor").await?;
-    let log = JetStreamLog::open(executor_client, direct.jetstream()).await?;
+    let executor_client =
+        connect_nats(direct.nats.url_or_default(), "receivables-loadgen-executor").await?;
+    let log = JetStreamLog::open(executor_client, direct.nats.jetstream()).await?;
     let (executed, direct_warm) =
         in_process_run(args, run, Arc::new(log), direct.account_cache_customers).await?;
     executed.print();
@@ -770,18 +772,18 @@ async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
     figures.print_ratios();
     let mut good = true;
     for (service, accepted) in [&grpc, &direct].into_iter().zip(figures.accepted()) {
-        let log = JetStreamLog::open(client.clone(), service.jetstream()).await?;
-        good &= check_log(&log, &format!("stream {}", service.stream), accepted).await?;
+        let log = JetStreamLog::open(client.clone(), service.nats.jetstream()).await?;
+        good &= check_log(&log, &format!("stream {}", service.nats.stream), accepted).await?;
     }
 
     if !args.keep {
         let mut streams = vec![raw_config.stream];
         for service in [&grpc, &direct] {
-            streams.push(service.stream.clone());
-            streams.push(format!("KV_{}", service.invoice_numbers_bucket));
+            streams.push(service.nats.stream.clone());
+            streams.push(format!("KV_{}", service.nats.invoice_numbers_bucket));
         }
         if args.secure {
-            streams.push(format!("KV_{}", grpc.tokens_bucket));
+            streams.push(format!("KV_{}", grpc.nats.tokens_bucket));
         }
         for name in streams {
             if let Err(error) = context.delete_stream(&name).await {

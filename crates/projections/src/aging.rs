@@ -74,15 +74,21 @@ impl AgingRequest {
         }
     }
 
-    /// Sets the bucket edges: strictly increasing, positive.
-    pub fn with_edges(mut self, edges_days: Vec<u32>) -> Result<Self, AgingRequestError> {
+    /// Checks bucket edges: at most [`EDGES_MAX`], strictly increasing, positive.
+    pub fn check_edges(edges_days: &[u32]) -> Result<(), AgingRequestError> {
         if edges_days.len() > EDGES_MAX {
             return Err(AgingRequestError::TooManyEdges(edges_days.len()));
         }
         let increasing = edges_days.windows(2).all(|pair| pair[0] < pair[1]);
         if edges_days.is_empty() || edges_days[0] == 0 || !increasing {
-            return Err(AgingRequestError::Edges(edges_days));
+            return Err(AgingRequestError::Edges(edges_days.to_vec()));
         }
+        Ok(())
+    }
+
+    /// Sets the bucket edges: strictly increasing, positive.
+    pub fn with_edges(mut self, edges_days: Vec<u32>) -> Result<Self, AgingRequestError> {
+        AgingRequest::check_edges(&edges_days)?;
         self.edges_days = edges_days;
         Ok(self)
     }

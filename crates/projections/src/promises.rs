@@ -30,6 +30,9 @@ use receivables_domain::{CustomerId, Money, SubsidiaryId};
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
+use crate::paging::{
+    PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, decode_token, encode_token,
+};
 use crate::stored;
 
 /// Days after the promised date during which a payment still keeps the promise.
@@ -110,22 +113,169 @@ pub fn paid_between(daily: &[(NaiveDate, i64)], from: NaiveDate, to: NaiveDate) 
     daily[start..end].iter().map(|(_, minor)| minor).sum()
 }
 
-/// The promises made on or before `as_of`, of one customer or of all, with their status as of
-/// `as_of`; only those in `status` when it is given. Ordered by customer, promised date, date
-/// made and promise id.
+/// The listing kind written in promise page tokens.
+const TOKEN_KIND: &str = "promises";
+
+/// Where a page of promises ends: the sort key of its last line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PromiseCursor {
+    customer: String,
+    promised_date: NaiveDate,
+    made_on: NaiveDate,
+    promise_id: String,
+}
+
+/// Which promises to list, as of which date, a page at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromiseQuery {
+    as_of: NaiveDate,
+    /// Only this customer's promises.
+    pub customer: Option<CustomerId>,
+    /// Only promises in this status as of the date.
+    pub status: Option<PromiseStatus>,
+    /// Only the promises this collector recorded.
+    pub collector: Option<PersonName>,
+    /// Only the promises recorded for this subsidiary.
+    pub subsidiary: Option<SubsidiaryId>,
+    /// Only promises whose promised date is on or after this date.
+    pub promised_from: Option<NaiveDate>,
+    /// Only promises whose promised date is on or before this date.
+    pub promised_to: Option<NaiveDate>,
+    /// Grace days after a promised date before the promise is broken.
+    pub grace_days: u32,
+    /// `None`: every promise in one page.
+    page_size: Option<u32>,
+    after: Option<PromiseCursor>,
+}
+
+impl PromiseQuery {
+    /// The first page of [`PAGE_SIZE_DEFAULT`] promises as of `as_of`, unfiltered, with the
+    /// default grace.
+    pub fn new(as_of: NaiveDate) -> Self {
+        PromiseQuery {
+            as_of,
+            customer: None,
+            status: None,
+            collector: None,
+            subsidiary: None,
+            promised_from: None,
+            promised_to: None,
+            grace_days: PROMISE_GRACE_DAYS_DEFAULT,
+            page_size: Some(PAGE_SIZE_DEFAULT),
+            after: None,
+        }
+    }
+
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// Sets the page size: 1..=[`crate::paging::PAGE_SIZE_MAX`].
+    pub fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
+        self.page_size = Some(check_page_size(page_size)?);
+        Ok(self)
+    }
+
+    /// Every matching promise in one page: for the promises of one customer, which is how the
+    /// listing was read before it had pages.
+    pub fn unpaged(mut self) -> Self {
+        self.page_size = None;
+        self
+    }
+
+    /// Continues after the page that returned `token` (a promise listing's token for the same
+    /// date).
+    pub fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
+        let mut fields = decode_token(token, TOKEN_KIND, self.as_of, 4)?.into_iter();
+        let malformed = || PageRequestError::MalformedToken("bad promise key");
+        let (Some(customer), Some(promised), Some(made_on), Some(promise_id)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return Err(malformed());
+        };
+        let date =
+            |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| malformed());
+        self.after = Some(PromiseCursor {
+            customer,
+            promised_date: date(&promised)?,
+            made_on: date(&made_on)?,
+            promise_id,
+        });
+        Ok(self)
+    }
+}
+
+/// A page of promises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromisePage {
+    pub promises: Vec<PromiseLine>,
+    /// Present when more promises follow: pass it to [`PromiseQuery::with_page_token`].
+    pub next_page_token: Option<String>,
+}
+
+/// The promises `query` asks for, made on or before its date, with their status as of it.
+/// Ordered by customer, promised date, date made and promise id.
 pub async fn list_promises(
     pool: &ReadPool,
-    customer: Option<&CustomerId>,
-    status: Option<PromiseStatus>,
-    as_of: NaiveDate,
-    grace_days: u32,
-) -> Result<Vec<PromiseLine>, ProjectionError> {
-    Ok(evaluate(pool, customer, as_of, grace_days)
-        .await?
-        .into_iter()
-        .map(|evaluated| evaluated.line)
-        .filter(|line| status.is_none_or(|wanted| line.status == wanted))
-        .collect())
+    query: &PromiseQuery,
+) -> Result<PromisePage, ProjectionError> {
+    let size = query.page_size.map_or(usize::MAX, |size| size as usize);
+    let mut promises: Vec<PromiseLine> =
+        evaluate(pool, &Filter::of(query), query.as_of, query.grace_days)
+            .await?
+            .into_iter()
+            .map(|evaluated| evaluated.line)
+            .filter(|line| query.status.is_none_or(|wanted| line.status == wanted))
+            .take(size.saturating_add(1))
+            .collect();
+    let more = promises.len() > size;
+    promises.truncate(size);
+    let next_page_token = match promises.last() {
+        Some(last) if more => Some(encode_token(
+            TOKEN_KIND,
+            query.as_of,
+            &[
+                last.customer.as_str(),
+                &last.promised_date.to_string(),
+                &last.made_on.to_string(),
+                &last.promise_id.to_string(),
+            ],
+        )),
+        _ => None,
+    };
+    Ok(PromisePage {
+        promises,
+        next_page_token,
+    })
+}
+
+/// What the database narrows the promises to before they are evaluated.
+#[derive(Debug, Default)]
+pub(crate) struct Filter<'a> {
+    customer: Option<&'a str>,
+    collector: Option<&'a str>,
+    subsidiary: Option<&'a str>,
+    promised_from: Option<NaiveDate>,
+    promised_to: Option<NaiveDate>,
+    after: Option<&'a PromiseCursor>,
+}
+
+impl<'a> Filter<'a> {
+    fn of(query: &'a PromiseQuery) -> Self {
+        Filter {
+            customer: query.customer.as_ref().map(CustomerId::as_str),
+            collector: query.collector.as_ref().map(PersonName::as_str),
+            subsidiary: query.subsidiary.as_ref().map(SubsidiaryId::as_str),
+            promised_from: query.promised_from,
+            promised_to: query.promised_to,
+            after: query.after.as_ref(),
+        }
+    }
+
+    /// Every promise.
+    pub(crate) fn all() -> Self {
+        Filter::default()
+    }
 }
 
 type PromiseRow = (
@@ -140,23 +290,39 @@ type PromiseRow = (
     i64,
 );
 
-/// Every promise made on or before `as_of` (of one customer or all), evaluated as of `as_of`.
+/// Every promise made on or before `as_of` that `filter` lets through, evaluated as of
+/// `as_of`, in the listing's order.
 pub(crate) async fn evaluate(
     pool: &ReadPool,
-    customer: Option<&CustomerId>,
+    filter: &Filter<'_>,
     as_of: NaiveDate,
     grace_days: u32,
 ) -> Result<Vec<EvaluatedPromise>, ProjectionError> {
-    let customer = customer.map(CustomerId::as_str);
+    let customer = filter.customer;
+    let after = filter.after;
     let promises: Vec<PromiseRow> = on_engine!(pool, pool => sqlx::query_as(
         "SELECT promise_id, customer_id, subsidiary_id, currency, amount_minor, made_on,
                 promised_date, collector, position
          FROM promises
          WHERE made_on <= $1 AND ($2 IS NULL OR customer_id = $2)
+           AND ($3 IS NULL OR collector = $3)
+           AND ($4 IS NULL OR subsidiary_id = $4)
+           AND ($5 IS NULL OR promised_date >= $5)
+           AND ($6 IS NULL OR promised_date <= $6)
+           AND ($7 IS NULL
+                OR (customer_id, promised_date, made_on, promise_id) > ($7, $8, $9, $10))
          ORDER BY customer_id, promised_date, made_on, promise_id",
     )
     .bind(as_of)
     .bind(customer)
+    .bind(filter.collector)
+    .bind(filter.subsidiary)
+    .bind(filter.promised_from)
+    .bind(filter.promised_to)
+    .bind(after.map(|a| a.customer.as_str()))
+    .bind(after.map(|a| a.promised_date))
+    .bind(after.map(|a| a.made_on))
+    .bind(after.map(|a| a.promise_id.as_str()))
     .fetch_all(pool).await)?;
     let Some(earliest) = promises.iter().map(|row| row.5).min() else {
         return Ok(Vec::new());

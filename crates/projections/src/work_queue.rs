@@ -47,7 +47,9 @@ use crate::error::ProjectionError;
 use crate::exposure::{days_past_due, invoice_balances};
 use crate::minor_units::from_minor;
 use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, page};
-use crate::promises::{EvaluatedPromise, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus, evaluate};
+use crate::promises::{
+    EvaluatedPromise, Filter, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus, evaluate,
+};
 use crate::stored;
 
 /// Last day past due of the Reminder level (from day 1).
@@ -321,7 +323,10 @@ pub async fn work_queue(
 ) -> Result<WorkQueuePage, ProjectionError> {
     let as_of = query.as_of;
     let balances = invoice_balances(pool, None, as_of).await?;
-    let summaries = summarise(evaluate(pool, None, as_of, query.grace_days).await?, as_of);
+    let summaries = summarise(
+        evaluate(pool, &Filter::all(), as_of, query.grace_days).await?,
+        as_of,
+    );
     let no_promises = PromiseSummary::default();
     let mut items = Vec::new();
     for ((customer_id, code), balance) in balances {

@@ -14,28 +14,19 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use receivables_access::{SqliteTokenStore, TokenStore};
-use receivables_api::pb::admin_service_server::AdminServiceServer;
-use receivables_api::pb::audit_service_server::AuditServiceServer;
-use receivables_api::pb::command_service_server::CommandServiceServer;
-use receivables_api::pb::query_service_server::QueryServiceServer;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_projections::ReadStore;
-use tokio::net::TcpListener;
-use tonic::transport::server::TcpIncoming;
-use tracing::{info, warn};
+use tokio::sync::watch;
+use tracing::info;
 
-use crate::admin_service::AdminGrpc;
-use crate::app::{connect_nats, reflection_service, token_store};
-use crate::audit_service::AuditGrpc;
-use crate::command_service::CommandGrpc;
-use crate::config::{ServeArgs, TOKENS_BUCKET_DEFAULT};
+use crate::config::ServeArgs;
 use crate::execution::Executor;
-use crate::limits::GRPC_MESSAGE_BYTES_MAX;
-use crate::query_service::QueryGrpc;
+use crate::nats;
 use crate::read_models::ReadModels;
 use crate::security::Security;
+use crate::serve::{Listener, Services, always_ready};
 
 /// The event log's file in the data directory.
 pub const EVENT_LOG_FILE: &str = "events.sqlite";
@@ -45,12 +36,12 @@ pub const TOKEN_STORE_FILE: &str = receivables_access::sqlite::FILE_NAME;
 
 /// Every service on one listener, over one event log of type `L`.
 pub struct AllInOne<L> {
-    listener: TcpListener,
+    listener: Listener,
     log: Arc<L>,
     executor: Arc<Executor<L>>,
     read_models: Arc<ReadModels<L>>,
-    security: Security,
-    shutdown_grace: Duration,
+    /// Whether the event log can be reached (always, for the embedded one).
+    ready: watch::Receiver<bool>,
 }
 
 /// The all-in-one service on whichever backends the arguments name.
@@ -79,18 +70,18 @@ impl Serving {
             None => ReadStore::sqlite(&args.data_dir)
                 .context("cannot open the read model in the data directory")?,
         };
-        Ok(match &args.nats_url {
+        Ok(match &args.nats.nats_url {
             Some(url) => {
-                let client = connect_nats(url, "receivables-all-in-one").await?;
+                let client = nats::connect(url, "receivables-all-in-one").await?;
                 let security = Security::from_args(&args.security, || {
-                    token_store(client.clone(), TOKENS_BUCKET_DEFAULT, 1)
+                    nats::token_store(client.clone(), &args.nats.tokens_bucket, args.nats.replicas)
                 })
                 .await?;
-                let config = receivables_eventlog::jetstream::JetStreamConfig::default();
-                let log = JetStreamLog::open(client, config)
+                let log = JetStreamLog::open(client.clone(), args.nats.jetstream())
                     .await
                     .context("cannot open the event log")?;
-                Serving::JetStream(AllInOne::start(log, store, security, args).await?)
+                let ready = nats::readiness(client);
+                Serving::JetStream(AllInOne::start(log, store, security, ready, args).await?)
             }
             None => {
                 let security = Security::from_args(&args.security, || async {
@@ -105,7 +96,9 @@ impl Serving {
                 let log = SqliteLog::open(&path)
                     .await
                     .with_context(|| format!("cannot open the event log {}", path.display()))?;
-                Serving::Embedded(AllInOne::start(log, store, security, args).await?)
+                Serving::Embedded(
+                    AllInOne::start(log, store, security, always_ready(), args).await?,
+                )
             }
         })
     }
@@ -139,6 +132,7 @@ impl<L: EventLog> AllInOne<L> {
         log: L,
         store: ReadStore,
         security: Security,
+        ready: watch::Receiver<bool>,
         args: &ServeArgs,
     ) -> anyhow::Result<Self> {
         let log = Arc::new(log);
@@ -149,21 +143,23 @@ impl<L: EventLog> AllInOne<L> {
         let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
             .await
             .context("cannot open the read model")?;
-        let listener = TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let listener = Listener::bind(
+            args.listen,
+            security,
+            Duration::from_secs(args.shutdown_grace_secs),
+        )
+        .await?;
         Ok(AllInOne {
             listener,
             log,
             executor,
             read_models: Arc::new(read_models),
-            security,
-            shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+            ready,
         })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
-        Ok(self.listener.local_addr()?)
+        self.listener.local_addr()
     }
 
     /// Serves every service until `shutdown` completes; then stops taking calls, lets the calls
@@ -173,62 +169,16 @@ impl<L: EventLog> AllInOne<L> {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let address = self.local_addr()?;
-        let (health_reporter, health_service) = tonic_health::server::health_reporter();
-        health_reporter
-            .set_serving::<CommandServiceServer<CommandGrpc<L>>>()
-            .await;
-        health_reporter
-            .set_serving::<QueryServiceServer<QueryGrpc<L>>>()
-            .await;
-        let reflection = reflection_service()?;
-        let commands = CommandServiceServer::new(CommandGrpc::new(Arc::clone(&self.executor)))
-            .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
-        let queries = QueryServiceServer::new(QueryGrpc::new(self.read_models.live()))
-            .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX);
-        let admin = AdminServiceServer::new(AdminGrpc::new(
-            Arc::clone(&self.read_models),
-            self.security.token_store(),
-        ));
-        let audit = AuditServiceServer::new(AuditGrpc::new(Arc::clone(&self.log)));
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let signal = async move {
-            shutdown.await;
-            info!("shutting down: finishing the calls in flight");
-            health_reporter
-                .set_not_serving::<CommandServiceServer<CommandGrpc<L>>>()
-                .await;
-            health_reporter
-                .set_not_serving::<QueryServiceServer<QueryGrpc<L>>>()
-                .await;
-            let _ = stopping_tx.send(());
-        };
-        info!(%address, "receivables listening (commands, queries, admin, audit)");
-        let server = self
-            .security
-            .server()?
-            .add_service(health_service)
-            .add_service(reflection)
-            .add_service(commands)
-            .add_service(queries)
-            .add_service(admin)
-            .add_service(audit)
-            .serve_with_incoming_shutdown(
-                TcpIncoming::from(self.listener).with_nodelay(Some(true)),
-                signal,
+        let services = Services::new()
+            .commands(Arc::clone(&self.executor))
+            .queries(&self.read_models)
+            .audit(Arc::clone(&self.log))
+            .admin(
+                Arc::clone(&self.read_models),
+                self.listener.security().token_store(),
             );
-        tokio::pin!(server);
-        let grace = self.shutdown_grace;
-        let served = tokio::select! {
-            result = &mut server => result.context("gRPC server failed"),
-            () = async {
-                let _ = stopping_rx.await;
-                tokio::time::sleep(grace).await;
-            } => {
-                warn!(grace_secs = grace.as_secs(), "calls still running after the grace period; stopping anyway");
-                Ok(())
-            }
-        };
+        info!(services = ?services.names(), "receivables serving");
+        let served = self.listener.serve(services, self.ready, shutdown).await;
         self.read_models.stop().await;
         info!("receivables stopped");
         served

@@ -89,12 +89,12 @@ pub fn execution_status(error: &ExecutionError) -> Status {
             tracing::info!(%refusal, "command refused");
             status::refusal(refusal)
         }
-        ExecutionError::Unavailable(message) => {
-            warn!(%message, "event log unavailable");
+        ExecutionError::Unavailable(outage) => {
+            warn!(error = %outage, cause = ?std::error::Error::source(outage), "event log unavailable");
             status::with_reason(
                 Code::Unavailable,
                 "EVENT_LOG_UNAVAILABLE",
-                format!("the event log is unavailable; retry with the same command id: {message}"),
+                format!("{outage}; retry with the same command id"),
             )
         }
         ExecutionError::Contended(attempts) => {
@@ -107,9 +107,13 @@ pub fn execution_status(error: &ExecutionError) -> Status {
                 ),
             )
         }
-        ExecutionError::Inconsistent(message) => {
-            tracing::error!(%message, "account cannot be trusted");
-            status::with_reason(Code::Internal, "ACCOUNT_INCONSISTENT", message.clone())
+        ExecutionError::Inconsistent(inconsistency) => {
+            tracing::error!(error = %inconsistency, "account cannot be trusted");
+            status::with_reason(
+                Code::Internal,
+                "ACCOUNT_INCONSISTENT",
+                inconsistency.to_string(),
+            )
         }
     }
 }

@@ -99,26 +99,130 @@ impl SecurityArgs {
 /// The key-value bucket of the token store on a NATS server.
 pub const TOKENS_BUCKET_DEFAULT: &str = "RECEIVABLES_TOKENS";
 
+/// Where the split services find NATS when no URL is given.
+pub const NATS_URL_DEFAULT: &str = "nats://127.0.0.1:4222";
+
 /// Where the embedded backends keep their files unless told otherwise.
 pub const DATA_DIR_DEFAULT: &str = "receivables-data";
 
 /// Default most connections to the read-model database.
 pub const READ_CONNECTIONS_DEFAULT: u32 = 8;
 
+/// Default most customer accounts kept in memory by the command service.
+pub const ACCOUNT_CACHE_CUSTOMERS_DEFAULT: u64 = 10_000;
+
+/// Default time the calls in flight get to finish at shutdown, in seconds.
+pub const SHUTDOWN_GRACE_SECS_DEFAULT: u64 = 30;
+
+/// How a process finds the event log and the token store on NATS: the same flags for every
+/// subcommand that talks to NATS (`serve`, `serve-commands`, `serve-queries`, `tokens`).
+#[derive(Debug, Clone, Args)]
+pub struct NatsArgs {
+    /// NATS server with JetStream. `serve` and `tokens` use the embedded files of --data-dir
+    /// without it; `serve-commands` and `serve-queries` connect to nats://127.0.0.1:4222.
+    #[arg(long, env = "RECEIVABLES_NATS_URL", global = true)]
+    pub nats_url: Option<String>,
+
+    /// JetStream stream that holds the events.
+    #[arg(
+        long,
+        env = "RECEIVABLES_STREAM",
+        default_value = "RECEIVABLES",
+        global = true
+    )]
+    pub stream: String,
+
+    /// Subject prefix; each customer's events go to `<prefix>.<customer_id>`.
+    #[arg(
+        long,
+        env = "RECEIVABLES_SUBJECT_PREFIX",
+        default_value = "ar.events",
+        global = true
+    )]
+    pub subject_prefix: String,
+
+    /// Key-value bucket of invoice-number reservations.
+    #[arg(
+        long,
+        env = "RECEIVABLES_INVOICE_NUMBERS_BUCKET",
+        default_value = "RECEIVABLES_INVOICE_NUMBERS",
+        global = true
+    )]
+    pub invoice_numbers_bucket: String,
+
+    /// Replicas of the stream and buckets this process creates (3 for a production cluster).
+    #[arg(long, env = "RECEIVABLES_REPLICAS", default_value_t = 1, global = true)]
+    pub replicas: usize,
+
+    /// JetStream duplicate window in seconds (message-id deduplication; idempotency does not
+    /// depend on it).
+    #[arg(
+        long,
+        env = "RECEIVABLES_DUPLICATE_WINDOW_SECS",
+        default_value_t = 120,
+        global = true
+    )]
+    pub duplicate_window_secs: u64,
+
+    /// How long to wait for JetStream to acknowledge a publish, in milliseconds.
+    #[arg(
+        long,
+        env = "RECEIVABLES_REQUEST_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub request_timeout_ms: u64,
+
+    /// Key-value bucket of the token store (created if missing).
+    #[arg(long, env = "RECEIVABLES_TOKENS_BUCKET", default_value = TOKENS_BUCKET_DEFAULT, global = true)]
+    pub tokens_bucket: String,
+}
+
+impl NatsArgs {
+    /// The defaults, with `nats_url`.
+    pub fn new(nats_url: Option<String>) -> Self {
+        let defaults = JetStreamConfig::default();
+        NatsArgs {
+            nats_url,
+            stream: defaults.stream,
+            subject_prefix: defaults.subject_prefix,
+            invoice_numbers_bucket: defaults.invoice_numbers_bucket,
+            replicas: defaults.replicas,
+            duplicate_window_secs: defaults.duplicate_window.as_secs(),
+            request_timeout_ms: u64::try_from(defaults.request_timeout.as_millis())
+                .unwrap_or(5_000),
+            tokens_bucket: TOKENS_BUCKET_DEFAULT.to_owned(),
+        }
+    }
+
+    /// The URL, or [`NATS_URL_DEFAULT`] for the services that always use NATS.
+    pub fn url_or_default(&self) -> &str {
+        self.nats_url.as_deref().unwrap_or(NATS_URL_DEFAULT)
+    }
+
+    pub fn jetstream(&self) -> JetStreamConfig {
+        JetStreamConfig {
+            stream: self.stream.clone(),
+            subject_prefix: self.subject_prefix.clone(),
+            invoice_numbers_bucket: self.invoice_numbers_bucket.clone(),
+            replicas: self.replicas,
+            duplicate_window: Duration::from_secs(self.duplicate_window_secs),
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            ..JetStreamConfig::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address the gRPC server listens on (commands, queries and admin).
+    /// Address the gRPC server listens on (commands, queries, audit and admin).
     #[arg(long, env = "RECEIVABLES_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 
-    /// Directory of the embedded event log (events.sqlite) and read model
-    /// (read-model-<n>.sqlite); created if missing.
+    /// Directory of the embedded event log (events.sqlite), read model
+    /// (read-model-<n>.sqlite) and token store; created if missing.
     #[arg(long, env = "RECEIVABLES_DATA_DIR", default_value = DATA_DIR_DEFAULT)]
     pub data_dir: PathBuf,
-
-    /// Keep the event log in this NATS server's JetStream instead of the data directory.
-    #[arg(long, env = "RECEIVABLES_NATS_URL")]
-    pub nats_url: Option<String>,
 
     /// Keep the read model in this PostgreSQL database instead of the data directory.
     #[arg(long, env = "RECEIVABLES_DATABASE_URL")]
@@ -133,31 +237,33 @@ pub struct ServeArgs {
     pub database_max_connections: u32,
 
     /// How long in-flight calls may take to finish at shutdown, in seconds.
-    #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = SHUTDOWN_GRACE_SECS_DEFAULT)]
     pub shutdown_grace_secs: u64,
+
+    /// The event log in a NATS server's JetStream instead of the data directory (--nats-url).
+    #[command(flatten, next_help_heading = "NATS")]
+    pub nats: NatsArgs,
 
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
 }
 
 impl ServeArgs {
-    /// Embedded backends in `data_dir`, listening on `listen`, without TLS or tokens, every
-    /// other setting default.
+    /// Everything embedded in `data_dir`, listening on `listen`, without TLS or tokens.
     pub fn embedded(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         ServeArgs {
             listen,
             data_dir: data_dir.into(),
-            nats_url: None,
             database_url: None,
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
             database_max_connections: READ_CONNECTIONS_DEFAULT,
-            shutdown_grace_secs: 30,
+            shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
+            nats: NatsArgs::new(None),
             security: SecurityArgs::insecure(),
         }
     }
 }
 
-/// How much demo data to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DemoScale {
     /// Three subsidiaries, a few hundred customers, thousands of invoices over twelve months.
@@ -201,7 +307,7 @@ pub struct DemoArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct QueryServiceArgs {
-    /// Address the gRPC server listens on.
+    /// Address the query, audit and admin services listen on.
     #[arg(
         long,
         env = "RECEIVABLES_QUERY_LISTEN",
@@ -209,31 +315,7 @@ pub struct QueryServiceArgs {
     )]
     pub listen: SocketAddr,
 
-    /// NATS server URL (several may be given, comma separated, for a cluster).
-    #[arg(
-        long,
-        env = "RECEIVABLES_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    pub nats_url: String,
-
-    /// JetStream stream that holds the events.
-    #[arg(long, env = "RECEIVABLES_STREAM", default_value = "RECEIVABLES")]
-    pub stream: String,
-
-    /// Subject prefix of the events.
-    #[arg(long, env = "RECEIVABLES_SUBJECT_PREFIX", default_value = "ar.events")]
-    pub subject_prefix: String,
-
-    /// Key-value bucket of invoice-number reservations (created if missing).
-    #[arg(
-        long,
-        env = "RECEIVABLES_INVOICE_NUMBERS_BUCKET",
-        default_value = "RECEIVABLES_INVOICE_NUMBERS"
-    )]
-    pub invoice_numbers_bucket: String,
-
-    /// PostgreSQL database of the read models.
+    /// PostgreSQL database of the read model.
     #[arg(
         long,
         env = "RECEIVABLES_DATABASE_URL",
@@ -245,101 +327,52 @@ pub struct QueryServiceArgs {
     #[arg(long, env = "RECEIVABLES_DATABASE_MAX_CONNECTIONS", default_value_t = READ_CONNECTIONS_DEFAULT)]
     pub database_max_connections: u32,
 
-    /// Key-value bucket of the token store (created if missing).
-    #[arg(long, env = "RECEIVABLES_TOKENS_BUCKET", default_value = TOKENS_BUCKET_DEFAULT)]
-    pub tokens_bucket: String,
+    /// How long in-flight calls may take to finish at shutdown, in seconds.
+    #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = SHUTDOWN_GRACE_SECS_DEFAULT)]
+    pub shutdown_grace_secs: u64,
+
+    #[command(flatten, next_help_heading = "NATS")]
+    pub nats: NatsArgs,
 
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
 }
 
 impl QueryServiceArgs {
+    /// Arguments with every default, listening on `listen`, reading `nats_url` into
+    /// `database_url`, without TLS or tokens.
     pub fn new(
         listen: SocketAddr,
         nats_url: impl Into<String>,
         database_url: impl Into<String>,
     ) -> Self {
-        let defaults = JetStreamConfig::default();
         QueryServiceArgs {
             listen,
-            nats_url: nats_url.into(),
-            stream: defaults.stream,
-            subject_prefix: defaults.subject_prefix,
-            invoice_numbers_bucket: defaults.invoice_numbers_bucket,
             database_url: database_url.into(),
             database_max_connections: READ_CONNECTIONS_DEFAULT,
-            tokens_bucket: TOKENS_BUCKET_DEFAULT.to_owned(),
+            shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
+            nats: NatsArgs::new(Some(nats_url.into())),
             security: SecurityArgs::insecure(),
-        }
-    }
-
-    pub fn jetstream(&self) -> JetStreamConfig {
-        JetStreamConfig {
-            stream: self.stream.clone(),
-            subject_prefix: self.subject_prefix.clone(),
-            invoice_numbers_bucket: self.invoice_numbers_bucket.clone(),
-            ..JetStreamConfig::default()
         }
     }
 }
 
-/// Default size of the account cache, in customers.
-pub const ACCOUNT_CACHE_CUSTOMERS_DEFAULT: u64 = 10_000;
-
 #[derive(Debug, Clone, Args)]
 pub struct CommandServiceArgs {
-    /// Address the gRPC server listens on.
+    /// Address the command service listens on.
     #[arg(long, env = "RECEIVABLES_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
-
-    /// NATS server URL (several may be given, comma separated, for a cluster).
-    #[arg(
-        long,
-        env = "RECEIVABLES_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    pub nats_url: String,
-
-    /// JetStream stream that holds the events.
-    #[arg(long, env = "RECEIVABLES_STREAM", default_value = "RECEIVABLES")]
-    pub stream: String,
-
-    /// Subject prefix; each customer's events go to `<prefix>.<customer_id>`.
-    #[arg(long, env = "RECEIVABLES_SUBJECT_PREFIX", default_value = "ar.events")]
-    pub subject_prefix: String,
-
-    /// Key-value bucket of invoice-number reservations.
-    #[arg(
-        long,
-        env = "RECEIVABLES_INVOICE_NUMBERS_BUCKET",
-        default_value = "RECEIVABLES_INVOICE_NUMBERS"
-    )]
-    pub invoice_numbers_bucket: String,
-
-    /// Replicas of the stream and bucket (3 for a production cluster).
-    #[arg(long, env = "RECEIVABLES_REPLICAS", default_value_t = 1)]
-    pub replicas: usize,
-
-    /// JetStream duplicate window in seconds (message-id deduplication; idempotency does not
-    /// depend on it).
-    #[arg(long, env = "RECEIVABLES_DUPLICATE_WINDOW_SECS", default_value_t = 120)]
-    pub duplicate_window_secs: u64,
-
-    /// How long to wait for JetStream to acknowledge a publish, in milliseconds.
-    #[arg(long, env = "RECEIVABLES_REQUEST_TIMEOUT_MS", default_value_t = 5_000)]
-    pub request_timeout_ms: u64,
 
     /// Most customer accounts kept in memory.
     #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_CUSTOMERS", default_value_t = ACCOUNT_CACHE_CUSTOMERS_DEFAULT)]
     pub account_cache_customers: u64,
 
     /// How long in-flight commands may take to finish at shutdown, in seconds.
-    #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = SHUTDOWN_GRACE_SECS_DEFAULT)]
     pub shutdown_grace_secs: u64,
 
-    /// Key-value bucket of the token store (created if missing).
-    #[arg(long, env = "RECEIVABLES_TOKENS_BUCKET", default_value = TOKENS_BUCKET_DEFAULT)]
-    pub tokens_bucket: String,
+    #[command(flatten, next_help_heading = "NATS")]
+    pub nats: NatsArgs,
 
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
@@ -349,33 +382,12 @@ impl CommandServiceArgs {
     /// Arguments with every default, listening on `listen` and talking to `nats_url`, without
     /// TLS or tokens.
     pub fn new(listen: SocketAddr, nats_url: impl Into<String>) -> Self {
-        let defaults = JetStreamConfig::default();
         CommandServiceArgs {
             listen,
-            nats_url: nats_url.into(),
-            stream: defaults.stream,
-            subject_prefix: defaults.subject_prefix,
-            invoice_numbers_bucket: defaults.invoice_numbers_bucket,
-            replicas: defaults.replicas,
-            duplicate_window_secs: defaults.duplicate_window.as_secs(),
-            request_timeout_ms: u64::try_from(defaults.request_timeout.as_millis())
-                .unwrap_or(5_000),
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
-            shutdown_grace_secs: 30,
-            tokens_bucket: TOKENS_BUCKET_DEFAULT.to_owned(),
+            shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
+            nats: NatsArgs::new(Some(nats_url.into())),
             security: SecurityArgs::insecure(),
-        }
-    }
-
-    pub fn jetstream(&self) -> JetStreamConfig {
-        JetStreamConfig {
-            stream: self.stream.clone(),
-            subject_prefix: self.subject_prefix.clone(),
-            invoice_numbers_bucket: self.invoice_numbers_bucket.clone(),
-            replicas: self.replicas,
-            duplicate_window: Duration::from_secs(self.duplicate_window_secs),
-            request_timeout: Duration::from_millis(self.request_timeout_ms),
-            ..JetStreamConfig::default()
         }
     }
 }

@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use receivables_api::requests::Addressed;
-use receivables_domain::chain;
+use receivables_domain::chain::{self, ChainError};
 use receivables_domain::command::InvoiceKey;
 use receivables_domain::{
-    CommandBody, CustomerAccount, Decision, DecisionContext, EventId, Principal, Reason,
-    RecordedEvent, Refusal,
+    CommandBody, CustomerAccount, Decision, DecisionContext, EventId, InvariantViolation,
+    Principal, Reason, RecordedEvent, Refusal,
 };
 use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
 use tracing::{Span, debug, info, warn};
@@ -38,23 +38,35 @@ pub enum ExecutionError {
     #[error(transparent)]
     Refused(#[from] Refusal),
     /// The log could not be reached or did not confirm; retrying the command is safe.
-    #[error("the event log is unavailable: {0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(LogError),
     /// The customer's history kept changing; retrying the command is safe.
     #[error("the account kept changing under the command ({0} attempts)")]
     Contended(u32),
     /// The customer's history cannot be read or breaks the ledger's invariants.
     #[error("the account cannot be trusted: {0}")]
-    Inconsistent(String),
+    Inconsistent(#[source] Inconsistency),
+}
+
+/// What makes an account untrustworthy, kept as the source of [`ExecutionError::Inconsistent`].
+#[derive(Debug, thiserror::Error)]
+pub enum Inconsistency {
+    /// An event in the customer's history breaks the ledger's invariants or its chain.
+    #[error(transparent)]
+    Invariant(#[from] InvariantViolation),
+    /// The decided event could not be sealed.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The log holds something that cannot be read, or refused what the account decided.
+    #[error(transparent)]
+    Log(#[from] LogError),
 }
 
 impl From<AccountError> for ExecutionError {
     fn from(error: AccountError) -> Self {
         match error {
             AccountError::Log(error) => error.into(),
-            AccountError::Inconsistent(violation) => {
-                ExecutionError::Inconsistent(violation.to_string())
-            }
+            AccountError::Inconsistent(violation) => ExecutionError::Inconsistent(violation.into()),
         }
     }
 }
@@ -62,10 +74,10 @@ impl From<AccountError> for ExecutionError {
 impl From<LogError> for ExecutionError {
     fn from(error: LogError) -> Self {
         match error {
-            LogError::Unavailable(message) => ExecutionError::Unavailable(message),
+            LogError::Unavailable(_) => ExecutionError::Unavailable(error),
             LogError::Conflict { .. } => ExecutionError::Contended(1),
             LogError::Corrupt { .. } | LogError::Refused(_) => {
-                ExecutionError::Inconsistent(error.to_string())
+                ExecutionError::Inconsistent(error.into())
             }
         }
     }
@@ -134,7 +146,7 @@ impl<L: EventLog> Executor<L> {
         let mut reserved: Option<(InvoiceKey, Claim)> = None;
         for attempt in 0..=CONFLICT_RETRIES_MAX {
             let context = DecisionContext {
-                event_id: new_event_id(),
+                event_id: new_event_id()?,
                 recorded_at: Utc::now(),
                 principal: principal.clone(),
             };
@@ -152,7 +164,7 @@ impl<L: EventLog> Executor<L> {
                 Ok(Decision::Append(mut envelope)) => {
                     // The account numbered and chained the event; sealing it takes its hash.
                     chain::seal(&mut envelope)
-                        .map_err(|e| ExecutionError::Inconsistent(e.to_string()))?;
+                        .map_err(|e| ExecutionError::Inconsistent(e.into()))?;
                     envelope
                 }
                 Err(refusal) => {
@@ -187,7 +199,7 @@ impl<L: EventLog> Executor<L> {
                     let event = RecordedEvent { position, envelope };
                     account
                         .apply(&event)
-                        .map_err(|violation| ExecutionError::Inconsistent(violation.to_string()))?;
+                        .map_err(|violation| ExecutionError::Inconsistent(violation.into()))?;
                     info!(
                         position = position.get(),
                         event_type = event.envelope.event.type_name(),
@@ -238,12 +250,12 @@ async fn release<L: EventLog>(log: &L, reserved: &Option<(InvoiceKey, Claim)>) {
 }
 
 /// Event ids are UUID v7: unique, and sortable by creation time for whoever reads them raw.
-fn new_event_id() -> EventId {
+fn new_event_id() -> Result<EventId, ExecutionError> {
     // A v7 UUID carries a timestamp and random bits, so it is never the nil UUID that
-    // `EventId` refuses: the loop runs once.
-    loop {
-        if let Ok(id) = EventId::from_uuid(Uuid::now_v7()) {
-            return id;
-        }
-    }
+    // `EventId` refuses; were it ever, the command fails rather than loop.
+    EventId::from_uuid(Uuid::now_v7()).map_err(|error| {
+        ExecutionError::Inconsistent(Inconsistency::Log(LogError::Refused(format!(
+            "no event id: {error}"
+        ))))
+    })
 }

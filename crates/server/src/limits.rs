@@ -2,7 +2,7 @@
 //! a call may run, how long a query waits for the projector. The limits of what a command may
 //! carry (field lengths, allocations per payment, amounts, dates) are the domain's, in
 //! `receivables_domain::limits`; page sizes are the read model's (`PAGE_SIZE_MAX` in
-//! `receivables_projections::exposure`). README.md "Limits" lists them all.
+//! `receivables_projections::paging`). README.md "Limits" lists them all.
 //!
 //! A client's own deadline (`grpc-timeout`) is honoured as well; these bound what a client
 //! that sets none, or a generous one, can take.
@@ -15,7 +15,9 @@ use tonic::{Code, Status};
 use tracing::warn;
 
 pub use crate::execution::CONFLICT_RETRIES_MAX;
-pub use crate::query_service::MIN_POSITION_WAIT_MAX;
+
+/// Longest wait for `min_position` when the call has no deadline of its own.
+pub const MIN_POSITION_WAIT_MAX: Duration = Duration::from_secs(10);
 
 /// Largest gRPC message accepted, in bytes. A command with every field at its limit is far
 /// smaller; anything larger is refused by the transport before it is read.

@@ -26,10 +26,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use tonic::Status;
 use tracing::{Instrument, info, info_span};
 
-use crate::query_service::{
-    aging_answer, aging_query, exposures_answer, exposures_query, internal, refused,
-    work_queue_answer, work_queue_query,
+use receivables_api::queries::{
+    aging as aging_query, exposure as exposures_query, work_queue as work_queue_query,
 };
+
+use crate::queries::{aging_answer, exposures_answer, internal, refused, work_queue_answer};
 
 /// Events applied to the temporary read model per transaction: the live projector's batch
 /// size, which keeps memory per batch bounded and transactions few.
@@ -50,7 +51,7 @@ pub async fn aging<L: EventLog>(
     let report = request.report.unwrap_or_default();
     let (known_at, query) = validated(
         request.known_at.map(|t| (t.seconds, t.nanos)),
-        aging_query(&report),
+        aging_query::read(&report),
     )?;
     as_known(log, known_at, |pool, position| async move {
         aging_answer(&pool, &query, position).await
@@ -66,7 +67,7 @@ pub async fn exposures<L: EventLog>(
     let report = request.report.unwrap_or_default();
     let (known_at, query) = validated(
         request.known_at.map(|t| (t.seconds, t.nanos)),
-        exposures_query(&report),
+        exposures_query::read(&report),
     )?;
     as_known(log, known_at, |pool, position| async move {
         exposures_answer(&pool, &query, position).await
@@ -82,7 +83,7 @@ pub async fn work_queue<L: EventLog>(
     let report = request.report.unwrap_or_default();
     let (known_at, query) = validated(
         request.known_at.map(|t| (t.seconds, t.nanos)),
-        work_queue_query(&report),
+        work_queue_query::read(&report),
     )?;
     as_known(log, known_at, |pool, position| async move {
         work_queue_answer(&pool, &query, position).await
@@ -212,9 +213,10 @@ async fn rebuild<L: EventLog>(
         }
     }
     if read < last {
-        return Err(ProjectionError::Log(LogError::Unavailable(format!(
-            "the log feed ended at position {read}, before the last position {last}"
-        ))));
+        return Err(ProjectionError::Log(LogError::Unavailable(
+            format!("the log feed ended at position {read}, before the last position {last}")
+                .into(),
+        )));
     }
     (applied, count) = apply(pool, &mut batch, applied, count).await?;
     Ok((applied, count))

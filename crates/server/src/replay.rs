@@ -21,7 +21,9 @@ use futures::stream::BoxStream;
 use receivables_api::{pb, status};
 use receivables_domain::chain::{self, Break, CanonicalEncoder, ChainError, ChainVerifier};
 use receivables_domain::refusal::FieldViolation;
-use receivables_domain::{CustomerId, EventHash, Position, RecordedEvent, Refusal, SubsidiaryId};
+use receivables_domain::{
+    CustomerId, EventHash, EventType, Position, RecordedEvent, Refusal, SubsidiaryId,
+};
 use receivables_eventlog::{EventLog, LogError};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -41,17 +43,9 @@ pub const PROGRESS_EVERY_DEFAULT: u64 = 10_000;
 /// client that reads slowly should slow the reading, not fill the service's memory.
 pub const STREAM_BUFFER_MESSAGES: usize = 256;
 
-/// The most event types one replay may name (there are four today; the bound keeps a request
-/// from carrying an unbounded list).
-pub const EVENT_TYPES_MAX: usize = 16;
-
-/// The event types a replay can ask for.
-pub const EVENT_TYPES: [&str; 4] = [
-    "InvoiceIssued",
-    "PaymentReceived",
-    "CreditLimitChanged",
-    "PromiseToPay",
-];
+/// The most event types one replay may name (a bound on what a request may carry, well above
+/// the number of types there are).
+pub const EVENT_TYPES_MAX: usize = 64;
 
 /// A replay request read and checked.
 #[derive(Debug, Clone)]
@@ -63,7 +57,7 @@ struct ReplayFilter {
     customer: Option<CustomerId>,
     subsidiary: Option<SubsidiaryId>,
     /// Empty: every type.
-    event_types: BTreeSet<String>,
+    event_types: BTreeSet<EventType>,
     progress_every: u64,
 }
 
@@ -114,21 +108,25 @@ impl ReplayFilter {
         }
         let mut event_types = BTreeSet::new();
         for (index, name) in request.event_types.iter().enumerate() {
-            if EVENT_TYPES.contains(&name.as_str()) {
-                event_types.insert(name.clone());
-            } else {
-                violations.push(FieldViolation::new(
-                    format!("event_types[{index}]"),
-                    format!(
-                        "unknown event type {:?} (known: {})",
-                        name.chars().take(80).collect::<String>(),
-                        EVENT_TYPES.join(", ")
-                    ),
-                ));
+            match EventType::parse(name) {
+                Some(event_type) => {
+                    event_types.insert(event_type);
+                }
+                None => {
+                    let known: Vec<&str> = EventType::all().map(EventType::as_str).collect();
+                    violations.push(FieldViolation::new(
+                        format!("event_types[{index}]"),
+                        format!(
+                            "unknown event type {:?} (known: {})",
+                            name.chars().take(80).collect::<String>(),
+                            known.join(", ")
+                        ),
+                    ));
+                }
             }
         }
         if !violations.is_empty() {
-            return Err(status::refusal(&Refusal::invalid(violations)));
+            return Err(status::refusal(&Refusal::invalid_query(violations)));
         }
         Ok(ReplayFilter {
             from: Position::new(request.from_position.max(1)),
@@ -155,7 +153,7 @@ impl ReplayFilter {
                 .as_ref()
                 .is_none_or(|subsidiary| envelope.subsidiary_id.as_ref() == Some(subsidiary))
             && (self.event_types.is_empty()
-                || self.event_types.contains(envelope.event.type_name()))
+                || self.event_types.contains(&envelope.event.event_type()))
     }
 }
 
@@ -441,7 +439,7 @@ pub async fn verify_log<L: EventLog>(
     let mut violations = Vec::new();
     let customer = customer_of(&request.customer_id, &mut violations);
     if !violations.is_empty() {
-        return Err(status::refusal(&Refusal::invalid(violations)));
+        return Err(status::refusal(&Refusal::invalid_query(violations)));
     }
     let every = progress_every(request.progress_every);
     let last = log.last_position().await.map_err(|e| log_status(&e))?;

@@ -25,17 +25,14 @@ use receivables_domain::Principal;
 use receivables_domain::access::Role;
 
 use crate::all_in_one::TOKEN_STORE_FILE;
-use crate::app::{connect_nats, token_store};
-use crate::config::{DATA_DIR_DEFAULT, TOKENS_BUCKET_DEFAULT};
+use crate::config::{DATA_DIR_DEFAULT, NatsArgs};
+use crate::nats;
 
 /// Longest lifetime `--expires-in-days` accepts (ten years).
 pub const TOKEN_LIFETIME_DAYS_MAX: u64 = 3_650;
 
 /// Recorded as the issuer of tokens made with this command.
 pub const LOCAL_ADMIN: &str = "local-admin";
-
-/// Replicas of the token bucket if this command is the first to create it.
-const TOKENS_REPLICAS_DEFAULT: usize = 1;
 
 #[derive(Debug, Clone, Args)]
 pub struct TokensArgs {
@@ -46,14 +43,10 @@ pub struct TokensArgs {
     #[arg(long, env = "RECEIVABLES_DATA_DIR", default_value = DATA_DIR_DEFAULT, global = true)]
     pub data_dir: PathBuf,
 
-    /// Use the token bucket on this NATS server instead (the split deployment, or `serve
-    /// --nats-url`).
-    #[arg(long, env = "RECEIVABLES_NATS_URL", global = true)]
-    pub nats_url: Option<String>,
-
-    /// Key-value bucket of the token store on NATS.
-    #[arg(long, env = "RECEIVABLES_TOKENS_BUCKET", default_value = TOKENS_BUCKET_DEFAULT, global = true)]
-    pub tokens_bucket: String,
+    /// With --nats-url: the token bucket on that NATS server instead (the split deployment, or
+    /// `serve --nats-url`).
+    #[command(flatten, next_help_heading = "NATS")]
+    pub nats: NatsArgs,
 
     /// Ask the running service (--server, or --query-server where the admin service runs)
     /// with an admin --token, instead of opening the store.
@@ -224,10 +217,10 @@ async fn remote(
 }
 
 async fn open(args: &TokensArgs) -> anyhow::Result<Arc<dyn TokenStore>> {
-    match &args.nats_url {
+    match &args.nats.nats_url {
         Some(url) => {
-            let client = connect_nats(url, "receivables-tokens").await?;
-            token_store(client, &args.tokens_bucket, TOKENS_REPLICAS_DEFAULT).await
+            let client = nats::connect(url, "receivables-tokens").await?;
+            nats::token_store(client, &args.nats.tokens_bucket, args.nats.replicas).await
         }
         None => {
             std::fs::create_dir_all(&args.data_dir).with_context(|| {

@@ -26,7 +26,7 @@ use async_nats::jetstream;
 use chrono::Utc;
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
-use receivables::app::connect_nats;
+use receivables::nats::connect as connect_nats;
 use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::JetStreamLog;

@@ -16,13 +16,13 @@
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 
-use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use receivables_api::pb;
 use receivables_domain::chain::write_canonical;
 use serde_json::{Map, Value};
 
+use crate::cmd::audit::filter::ReplayFilterArgs;
 use crate::connection::Connection;
 use crate::error::CliError;
 
@@ -42,71 +42,17 @@ pub struct ExportArgs {
     #[arg(long, short = 'o', value_name = "FILE", default_value = "-")]
     pub output: String,
 
-    /// The first log position to export (0 or 1: from the first event).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub from_position: u64,
-
-    /// The last log position to export (0: the last one when the export starts).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub to_position: u64,
-
-    /// Only events recorded at or before this instant (RFC 3339, such as
-    /// 2026-03-31T23:59:59Z).
-    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
-    pub recorded_until: Option<DateTime<Utc>>,
-
-    /// Only this customer's events.
-    #[arg(long, value_name = "ID")]
-    pub customer: Option<String>,
-
-    /// Only this subsidiary's events.
-    #[arg(long, value_name = "ID")]
-    pub subsidiary: Option<String>,
-
-    /// Only events of this type (InvoiceIssued, PaymentReceived, CreditLimitChanged,
-    /// PromiseToPay); repeat for several.
-    #[arg(long = "type", value_name = "TYPE")]
-    pub event_types: Vec<String>,
+    #[command(flatten)]
+    pub filter: ReplayFilterArgs,
 
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
 }
 
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("not an RFC 3339 instant ({e}): {text}"))
-}
-
 impl ExportArgs {
-    /// Nothing filtered out: the file is the whole log up to its end.
-    fn whole_log(&self) -> bool {
-        self.from_position <= 1
-            && self.recorded_until.is_none()
-            && self.customer.is_none()
-            && self.subsidiary.is_none()
-            && self.event_types.is_empty()
-    }
-
-    /// Every chain in the file starts at its customer's first event and has no holes (a cut-off
-    /// in time or position only shortens chains at their end).
-    fn complete_chains(&self) -> bool {
-        self.from_position <= 1 && self.subsidiary.is_none() && self.event_types.is_empty()
-    }
-
     fn request(&self) -> pb::ReplayEventsRequest {
-        pb::ReplayEventsRequest {
-            from_position: self.from_position,
-            to_position: self.to_position,
-            recorded_until: self
-                .recorded_until
-                .map(|t| std::time::SystemTime::from(t).into()),
-            customer_id: self.customer.clone().unwrap_or_default(),
-            subsidiary_id: self.subsidiary.clone().unwrap_or_default(),
-            event_types: self.event_types.clone(),
-            progress_every: PROGRESS_EVERY_EVENTS,
-        }
+        self.filter.request(PROGRESS_EVERY_EVENTS)
     }
 }
 
@@ -192,8 +138,8 @@ async fn export(
         .into_inner();
     let bar = progress_bar(args.quiet);
     let mut summary = ExportSummary {
-        whole_log: args.whole_log(),
-        complete_chains: args.complete_chains(),
+        whole_log: args.filter.whole_log(),
+        complete_chains: args.filter.complete_chains(),
         ..ExportSummary::default()
     };
     let write_error = |e: std::io::Error| CliError::Output(format!("{}: {e}", args.output));

@@ -1,8 +1,10 @@
-//! `audit`: the auditor's commands. `export` writes the log (or a filtered part) to JSON Lines,
-//! `verify` checks the hash chain of a running service or of an exported file (offline), and
-//! `report` prints a report as it was known at a past moment.
+//! `audit`: the auditor's commands. `events` prints the log (or a filtered part) as a table,
+//! `export` writes it to JSON Lines, `verify` checks the hash chain of a running service or of
+//! an exported file (offline), and `report` prints a report as it was known at a past moment.
 
+pub mod events;
 pub mod export;
+pub mod filter;
 pub mod report;
 pub mod verify;
 
@@ -13,6 +15,8 @@ use crate::error::CliError;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AuditCommand {
+    /// Print the log (or a filtered part) as a table: what happened, when, to whom, by whom.
+    Events(events::EventsArgs),
     /// Write the log (or a filtered part) to a JSON Lines file, ending with a line that holds
     /// the count and the last hash.
     Export(export::ExportArgs),
@@ -28,6 +32,7 @@ pub async fn run(
     out: &mut (dyn Write + Send),
 ) -> Result<(), CliError> {
     match command {
+        AuditCommand::Events(args) => events::run(connection, &args, out).await,
         AuditCommand::Export(args) => export::run(connection, &args, out).await,
         AuditCommand::Verify(args) => verify::run(connection, &args, out).await,
         AuditCommand::Report(args) => report::run(connection, &args, out).await,

@@ -1,0 +1,101 @@
+//! `GetWorkQueue`: the collector work queue, highest priority first.
+
+use receivables_domain::Position;
+use receivables_domain::ids::PersonName;
+use receivables_domain::refusal::FieldViolation;
+use receivables_projections::paging::check_page_size;
+use receivables_projections::promises::PROMISE_GRACE_DAYS_DEFAULT;
+use receivables_projections::work_queue::{
+    EscalationLevel, WorkQueuePage, WorkQueueQuery, WorkQueueWeights,
+};
+
+use crate::fields::Fields;
+use crate::queries::page_size;
+use crate::{pb, responses};
+
+/// Reads and validates a work queue request; every bad field at once.
+pub fn read(message: &pb::GetWorkQueueRequest) -> Result<WorkQueueQuery, Vec<FieldViolation>> {
+    let mut fields = Fields::default();
+    let as_of = fields.as_of("as_of", &message.as_of);
+    let collector = fields.optional("collector", &message.collector, PersonName::parse);
+    let defaults = WorkQueueWeights::default();
+    let given = message.weights.clone().unwrap_or_default();
+    let amount = fields.decimal("weights.amount", &given.amount, defaults.amount);
+    let days = fields.decimal("weights.days", &given.days, defaults.days);
+    let broken = fields.decimal(
+        "weights.broken_promise",
+        &given.broken_promise,
+        defaults.broken_promise,
+    );
+    let size = fields.check("page_size", check_page_size(page_size(message.page_size)));
+    let (Some(as_of), Some(collector), Some(amount), Some(days), Some(broken), Some(size)) =
+        (as_of, collector, amount, days, broken, size)
+    else {
+        return Err(fields.violations);
+    };
+    let weights = WorkQueueWeights {
+        amount,
+        days,
+        broken_promise: broken,
+    };
+    let query = match WorkQueueQuery::new(as_of).with_weights(weights) {
+        Ok(query) => Some(query),
+        Err(error) => {
+            fields.violation(format!("weights.{}", error.name), &error);
+            None
+        }
+    };
+    let query = query.and_then(|query| fields.check("page_size", query.with_page_size(size)));
+    let query = match (query, message.page_token.is_empty()) {
+        (Some(query), false) => {
+            fields.check("page_token", query.with_page_token(&message.page_token))
+        }
+        (query, _) => query,
+    };
+    match query {
+        Some(mut query) if fields.is_clean() => {
+            query.collector = collector;
+            query.include_snoozed = message.include_snoozed;
+            query.grace_days = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
+            Ok(query)
+        }
+        _ => Err(fields.violations),
+    }
+}
+
+pub fn escalation(level: EscalationLevel) -> pb::EscalationLevel {
+    match level {
+        EscalationLevel::Reminder => pb::EscalationLevel::Reminder,
+        EscalationLevel::Call => pb::EscalationLevel::Call,
+        EscalationLevel::DemandLetter => pb::EscalationLevel::DemandLetter,
+        EscalationLevel::StopSupply => pb::EscalationLevel::StopSupply,
+        EscalationLevel::LegalOrAgency => pb::EscalationLevel::LegalOrAgency,
+    }
+}
+
+/// A page of the work queue as a reply. The score goes out exact; clients round it to show it.
+pub fn answer(page: WorkQueuePage, position: Position) -> pb::GetWorkQueueResponse {
+    let items = page
+        .items
+        .into_iter()
+        .map(|item| pb::WorkItem {
+            customer_id: item.customer.to_string(),
+            currency: item.currency.code().to_owned(),
+            overdue: Some(responses::money(item.overdue)),
+            oldest_due_date: responses::date(item.oldest_due_date),
+            days_past_due: item.days_past_due,
+            broken_promises: item.broken_promises,
+            escalation: escalation(item.escalation).into(),
+            next_action: item.escalation.next_action().to_owned(),
+            collector: item.collector.map(|c| c.to_string()).unwrap_or_default(),
+            score: item.score.to_string(),
+            rule: item.rule,
+            snoozed_until: item.snoozed_until.map(responses::date).unwrap_or_default(),
+        })
+        .collect();
+    pb::GetWorkQueueResponse {
+        items,
+        next_page_token: page.next_page_token.unwrap_or_default(),
+        position: position.get(),
+    }
+}

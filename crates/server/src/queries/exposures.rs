@@ -1,0 +1,36 @@
+//! `ListExposures`: every customer's exposure, sorted, filtered, a page at a time.
+
+use receivables_api::pb;
+use receivables_api::queries::exposure as wire;
+use receivables_domain::Position;
+use receivables_domain::access::Action;
+use receivables_eventlog::EventLog;
+use receivables_projections::ReadPool;
+use receivables_projections::exposure::{ExposureQuery, list_exposures};
+use tonic::{Request, Response, Status};
+
+use super::{QueryGrpc, internal, refused};
+use crate::authorization::authorize;
+
+pub(super) async fn handle<L: EventLog>(
+    service: &QueryGrpc<L>,
+    request: Request<pb::ListExposuresRequest>,
+) -> Result<Response<pb::ListExposuresResponse>, Status> {
+    authorize(&request, Action::ReadGroup)?;
+    let (metadata, _, message) = request.into_parts();
+    let query = wire::read(&message).map_err(refused)?;
+    let (side, position) = service.ready(&metadata, message.min_position).await?;
+    answer(&side.pool, &query, position)
+        .await
+        .map(Response::new)
+}
+
+/// Runs an exposure list query on `pool` and answers it (also as known at a past moment).
+pub(crate) async fn answer(
+    pool: &ReadPool,
+    query: &ExposureQuery,
+    position: Position,
+) -> Result<pb::ListExposuresResponse, Status> {
+    let page = list_exposures(pool, query).await.map_err(internal)?;
+    Ok(wire::answer(page, position))
+}

@@ -1,0 +1,198 @@
+//! The gRPC `QueryService`: one module per query. Each reads its request through the wire
+//! mapping of `receivables_api::queries`, waits until the live read model has applied
+//! `min_position`, runs the read model's query and answers.
+
+mod aging_report;
+mod exposure;
+mod exposures;
+mod open_items;
+mod promises;
+mod work_queue;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use receivables_api::{pb, status};
+use receivables_domain::Position;
+use receivables_domain::refusal::FieldViolation;
+use receivables_eventlog::EventLog;
+use receivables_projections::ProjectionError;
+use tokio::sync::watch;
+use tonic::metadata::MetadataMap;
+use tonic::{Code, Request, Response, Status};
+use tracing::error;
+
+use crate::limits::{MIN_POSITION_WAIT_MAX, QUERY_DEADLINE, within};
+use crate::read_models::ReadSide;
+
+pub(crate) use aging_report::answer as aging_answer;
+pub(crate) use exposures::answer as exposures_answer;
+pub(crate) use work_queue::answer as work_queue_answer;
+
+/// Time kept back from the call's deadline to answer "not yet" before the caller gives up.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
+
+pub struct QueryGrpc<L> {
+    /// The live generation of the read model; a rebuild replaces it.
+    sides: watch::Receiver<Arc<ReadSide<L>>>,
+}
+
+impl<L: EventLog> QueryGrpc<L> {
+    pub fn new(sides: watch::Receiver<Arc<ReadSide<L>>>) -> Self {
+        QueryGrpc { sides }
+    }
+
+    /// Waits until the live read model has applied `min_position`, within the call's deadline.
+    /// Returns that generation (the whole query runs on it) and the position it has applied.
+    async fn ready(
+        &self,
+        metadata: &MetadataMap,
+        min_position: u64,
+    ) -> Result<(Arc<ReadSide<L>>, Position), Status> {
+        let side = Arc::clone(&self.sides.borrow());
+        let wanted = Position::new(min_position);
+        let wait = deadline(metadata)
+            .map_or(MIN_POSITION_WAIT_MAX, |d| d.saturating_sub(DEADLINE_MARGIN))
+            .min(MIN_POSITION_WAIT_MAX);
+        if !side.projector.wait_for(wanted, wait).await {
+            let applied = *side.projector.applied().borrow();
+            let mut details = tonic_types::ErrorDetails::new();
+            details.set_error_info(
+                "PROJECTION_BEHIND",
+                receivables_api::ERROR_DOMAIN,
+                [
+                    ("applied_position".to_owned(), applied.to_string()),
+                    ("min_position".to_owned(), wanted.to_string()),
+                ]
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+            );
+            return Err(<Status as tonic_types::StatusExt>::with_error_details(
+                Code::DeadlineExceeded,
+                format!("the read model has applied position {applied}, not yet {wanted}"),
+                details,
+            ));
+        }
+        let applied = *side.projector.applied().borrow();
+        Ok((side, applied))
+    }
+}
+
+/// The call's deadline from its `grpc-timeout` header ("100m", "5S": value and unit).
+fn deadline(metadata: &MetadataMap) -> Option<Duration> {
+    let text = metadata.get("grpc-timeout")?.to_str().ok()?;
+    let (value, unit) = text.split_at(text.len().checked_sub(1)?);
+    let value: u64 = value.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(value.saturating_mul(3600)),
+        "M" => Duration::from_secs(value.saturating_mul(60)),
+        "S" => Duration::from_secs(value),
+        "m" => Duration::from_millis(value),
+        "u" => Duration::from_micros(value),
+        "n" => Duration::from_nanos(value),
+        _ => return None,
+    })
+}
+
+/// A query the read model could not answer; logged once, here.
+pub(crate) fn internal(error: ProjectionError) -> Status {
+    error!(%error, "query failed");
+    status::with_reason(Code::Internal, "READ_MODEL_ERROR", error.to_string())
+}
+
+/// A query refused for its fields: `INVALID_ARGUMENT`, reason `INVALID_QUERY`.
+pub(crate) fn refused(violations: Vec<FieldViolation>) -> Status {
+    status::refusal(&receivables_api::queries::refused(violations))
+}
+
+#[tonic::async_trait]
+impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
+    async fn get_aging_report(
+        &self,
+        request: Request<pb::GetAgingReportRequest>,
+    ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
+        within(
+            QUERY_DEADLINE,
+            "get_aging_report",
+            aging_report::handle(self, request),
+        )
+        .await
+    }
+
+    async fn list_open_items(
+        &self,
+        request: Request<pb::ListOpenItemsRequest>,
+    ) -> Result<Response<pb::ListOpenItemsResponse>, Status> {
+        within(
+            QUERY_DEADLINE,
+            "list_open_items",
+            open_items::handle(self, request),
+        )
+        .await
+    }
+
+    async fn get_exposure(
+        &self,
+        request: Request<pb::GetExposureRequest>,
+    ) -> Result<Response<pb::GetExposureResponse>, Status> {
+        within(
+            QUERY_DEADLINE,
+            "get_exposure",
+            exposure::handle(self, request),
+        )
+        .await
+    }
+
+    async fn list_exposures(
+        &self,
+        request: Request<pb::ListExposuresRequest>,
+    ) -> Result<Response<pb::ListExposuresResponse>, Status> {
+        within(
+            QUERY_DEADLINE,
+            "list_exposures",
+            exposures::handle(self, request),
+        )
+        .await
+    }
+
+    async fn get_work_queue(
+        &self,
+        request: Request<pb::GetWorkQueueRequest>,
+    ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
+        within(
+            QUERY_DEADLINE,
+            "get_work_queue",
+            work_queue::handle(self, request),
+        )
+        .await
+    }
+
+    async fn list_promises(
+        &self,
+        request: Request<pb::ListPromisesRequest>,
+    ) -> Result<Response<pb::ListPromisesResponse>, Status> {
+        within(
+            QUERY_DEADLINE,
+            "list_promises",
+            promises::handle(self, request),
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_are_read() {
+        let mut metadata = MetadataMap::new();
+        assert_eq!(deadline(&metadata), None);
+        metadata.insert("grpc-timeout", "250m".parse().unwrap());
+        assert_eq!(deadline(&metadata), Some(Duration::from_millis(250)));
+        metadata.insert("grpc-timeout", "3S".parse().unwrap());
+        assert_eq!(deadline(&metadata), Some(Duration::from_secs(3)));
+        metadata.insert("grpc-timeout", "x".parse().unwrap());
+        assert_eq!(deadline(&metadata), None);
+    }
+}

@@ -1,0 +1,36 @@
+//! `GetWorkQueue`: the collector work queue, highest priority first.
+
+use receivables_api::pb;
+use receivables_api::queries::work_queue as wire;
+use receivables_domain::Position;
+use receivables_domain::access::Action;
+use receivables_eventlog::EventLog;
+use receivables_projections::ReadPool;
+use receivables_projections::work_queue::{WorkQueueQuery, work_queue};
+use tonic::{Request, Response, Status};
+
+use super::{QueryGrpc, internal, refused};
+use crate::authorization::authorize;
+
+pub(super) async fn handle<L: EventLog>(
+    service: &QueryGrpc<L>,
+    request: Request<pb::GetWorkQueueRequest>,
+) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
+    authorize(&request, Action::ReadGroup)?;
+    let (metadata, _, message) = request.into_parts();
+    let query = wire::read(&message).map_err(refused)?;
+    let (side, position) = service.ready(&metadata, message.min_position).await?;
+    answer(&side.pool, &query, position)
+        .await
+        .map(Response::new)
+}
+
+/// Runs a work queue query on `pool` and answers it (also as known at a past moment).
+pub(crate) async fn answer(
+    pool: &ReadPool,
+    query: &WorkQueueQuery,
+    position: Position,
+) -> Result<pb::GetWorkQueueResponse, Status> {
+    let page = work_queue(pool, query).await.map_err(internal)?;
+    Ok(wire::answer(page, position))
+}
