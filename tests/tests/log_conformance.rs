@@ -17,13 +17,12 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDate, TimeZone, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use receivables_domain::command::CommandDigest;
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
-use receivables_domain::event::{CreditLimitChanged, SCHEMA_VERSION};
+use receivables_domain::event::CreditLimitChanged;
 use receivables_domain::ids::PersonName;
+use receivables_domain::testing::EnvelopeBuilder;
 use receivables_domain::{
     CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceKey, InvoiceNumber,
     Money, Position, Principal, RecordedEvent, SubsidiaryId,
@@ -58,31 +57,18 @@ fn at(position: u64) -> Position {
 /// A credit-limit change of `customer_id`, caused by `command_id`.
 fn event_with(customer_id: &str, command_id: CommandId) -> EventEnvelope {
     let cny = Currency::parse("CNY").unwrap();
-    EventEnvelope {
-        event_id: EventId::from_uuid(Uuid::new_v4()).unwrap(),
-        schema_version: SCHEMA_VERSION,
-        customer_id: customer(customer_id),
-        subsidiary_id: None,
-        command_id,
-        command_digest: CommandDigest::try_from("ab".repeat(32)).unwrap(),
-        principal: Principal::parse("credit@group").unwrap(),
-        recorded_at: Utc
-            .with_ymd_and_hms(2026, 6, 30, 12, 0, 0)
-            .single()
-            .unwrap(),
-        effective_date: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
-        // The log stores what it is given; the chain is the command service's concern.
-        sequence: 1,
-        prev_hash: receivables_domain::EventHash::GENESIS,
-        hash: receivables_domain::EventHash::GENESIS,
-        event: Event::CreditLimitChanged(CreditLimitChanged {
-            limit: Money::non_negative("10000.00", cny).unwrap(),
-            policy: CreditPolicy::Block,
-            grade: CreditGrade::B,
-            reason: "annual review".to_owned(),
-            approved_by: PersonName::parse("Li Wei").unwrap(),
-        }),
-    }
+    let event = Event::CreditLimitChanged(CreditLimitChanged {
+        limit: Money::non_negative("10000.00", cny).unwrap(),
+        policy: CreditPolicy::Block,
+        grade: CreditGrade::B,
+        reason: "annual review".to_owned(),
+        approved_by: PersonName::parse("Li Wei").unwrap(),
+    });
+    // The log stores what it is given; the chain is the command service's concern.
+    EnvelopeBuilder::new(customer(customer_id), event)
+        .command_id(command_id)
+        .principal(Principal::parse("credit@group").unwrap())
+        .unsealed()
 }
 
 /// An event of `customer_id` with a command id of its own.

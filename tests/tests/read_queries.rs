@@ -5,17 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{NaiveDate, Utc};
-use receivables_domain::command::CommandDigest;
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
 use receivables_domain::event::{
     Allocation, AllocationRule, CreditLimitChanged, InvoiceIssued, PaymentReceived, PromiseToPay,
-    SCHEMA_VERSION,
 };
 use receivables_domain::ids::{PersonName, PromiseId};
 use receivables_domain::payment::PaymentMethod;
+use receivables_domain::testing::EnvelopeBuilder;
 use receivables_domain::{
-    CommandId, Currency, CustomerId, Event, EventEnvelope, EventHash, EventId, InvoiceKey,
-    InvoiceNumber, Money, Position, Principal, RecordedEvent, SubsidiaryId,
+    Currency, CustomerId, Event, InvoiceKey, InvoiceNumber, Money, RecordedEvent, SubsidiaryId,
 };
 use receivables_projections::ProjectionError;
 use receivables_projections::exposure::{self, ExposureLine, ExposureQuery, ExposureSort};
@@ -27,7 +25,6 @@ use receivables_projections::work_queue::{
     EscalationLevel, WorkItem, WorkQueueQuery, WorkQueueWeights, work_queue,
 };
 use receivables_tests::{Engine, TestReadModel, on_both_engines};
-use uuid::Uuid;
 
 /// Every promise of `customer` (all customers' when `None`) in `status` (every status when
 /// `None`) as of `as_of`, in one unpaged listing.
@@ -80,31 +77,14 @@ struct History {
 }
 
 impl History {
-    fn record(
-        &mut self,
-        customer_id: &str,
-        subsidiary_id: Option<&str>,
-        effective: &str,
-        event: Event,
-    ) {
-        let position = Position::new(u64::try_from(self.events.len()).unwrap() + 1);
-        let envelope = EventEnvelope {
-            event_id: EventId::from_uuid(Uuid::new_v4()).unwrap(),
-            schema_version: SCHEMA_VERSION,
-            customer_id: customer(customer_id),
-            subsidiary_id: subsidiary_id.map(subsidiary),
-            command_id: CommandId::from_uuid(Uuid::new_v4()).unwrap(),
-            command_digest: CommandDigest::try_from("ab".repeat(32)).unwrap(),
-            principal: Principal::anonymous(),
-            recorded_at: Utc::now(),
-            effective_date: date(effective),
-            // The read models do not check the chain; the command service's tests do.
-            sequence: 1,
-            prev_hash: EventHash::GENESIS,
-            hash: EventHash::GENESIS,
-            event,
-        };
-        self.events.push(RecordedEvent { position, envelope });
+    fn record(&mut self, customer_id: &str, effective: &str, event: Event) {
+        let position = u64::try_from(self.events.len()).unwrap() + 1;
+        // The read models do not check the chain; the command service's tests do.
+        let recorded = EnvelopeBuilder::new(customer(customer_id), event)
+            .recorded_at(Utc::now())
+            .effective_date(date(effective))
+            .at(position);
+        self.events.push(recorded);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -128,7 +108,7 @@ impl History {
             over_limit: false,
             credit_check: None,
         });
-        self.record(customer_id, Some(subsidiary_id), issued, event);
+        self.record(customer_id, issued, event);
     }
 
     /// A payment: `allocations` are (subsidiary, invoice number, amount); `unapplied` is what is
@@ -160,7 +140,7 @@ impl History {
                 .collect(),
             unapplied: money(unapplied, currency),
         });
-        self.record(customer_id, Some(subsidiary_id), received, event);
+        self.record(customer_id, received, event);
     }
 
     fn limit(
@@ -179,7 +159,7 @@ impl History {
             reason: "annual review".to_owned(),
             approved_by: PersonName::parse("Credit Committee").unwrap(),
         });
-        self.record(customer_id, None, effective, event);
+        self.record(customer_id, effective, event);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -204,7 +184,7 @@ impl History {
             collector: PersonName::parse(collector).unwrap(),
             note: String::new(),
         });
-        self.record(customer_id, Some(subsidiary_id), made_on, event);
+        self.record(customer_id, made_on, event);
     }
 
     /// Applies every event, in order, in one transaction.
@@ -506,6 +486,169 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
             .unwrap(),
         vec![]
     );
+
+    database.remove().await;
+}
+
+/// Five promises of three customers, by two collectors for two subsidiaries, none paid.
+fn promises_across_customers() -> History {
+    let mut h = History::default();
+    h.promise(
+        "Q1",
+        "SUB-1",
+        "f1",
+        "100",
+        "CNY",
+        "2026-05-01",
+        "2026-05-05",
+        "Li Wei",
+    );
+    h.promise(
+        "Q1",
+        "SUB-2",
+        "f2",
+        "100",
+        "CNY",
+        "2026-05-01",
+        "2026-05-20",
+        "Zhang Min",
+    );
+    h.promise(
+        "Q2",
+        "SUB-1",
+        "f3",
+        "100",
+        "CNY",
+        "2026-05-02",
+        "2026-05-10",
+        "Zhang Min",
+    );
+    h.promise(
+        "Q3",
+        "SUB-2",
+        "f4",
+        "100",
+        "CNY",
+        "2026-05-03",
+        "2026-05-06",
+        "Li Wei",
+    );
+    h.promise(
+        "Q3",
+        "SUB-1",
+        "f5",
+        "100",
+        "CNY",
+        "2026-05-03",
+        "2026-05-31",
+        "Li Wei",
+    );
+    h
+}
+
+async fn promises_are_listed_across_customers_by_filter_and_page(engine: Engine) {
+    use PromiseStatus::{Broken, Open};
+    let Some(database) = TestReadModel::create(engine).await else {
+        return;
+    };
+    promises_across_customers().apply(&database).await;
+    let pool = &database.read;
+    // As of 05-15 with 3 grace days, nothing paid: f1 (window to 05-08), f3 (05-13) and p4
+    // (05-09) are broken; f2 (05-23) and f5 (06-03) are open.
+    let as_of = date("2026-05-15");
+    let list = |query: PromiseQuery| async move {
+        let page = list_promises(pool, &query).await.unwrap();
+        (promise_rows(&page.promises), page.next_page_token)
+    };
+    let query = || PromiseQuery::new(as_of).unpaged();
+
+    let mut by_collector = query();
+    by_collector.collector = Some(PersonName::parse("Li Wei").unwrap());
+    assert_eq!(
+        list(by_collector.clone()).await,
+        (
+            vec![
+                promise_row("Q1", "f1", "0.00", Broken),
+                promise_row("Q3", "f4", "0.00", Broken),
+                promise_row("Q3", "f5", "0.00", Open),
+            ],
+            None
+        )
+    );
+    let mut broken_of_collector = by_collector;
+    broken_of_collector.status = Some(Broken);
+    assert_eq!(
+        list(broken_of_collector).await.0,
+        vec![
+            promise_row("Q1", "f1", "0.00", Broken),
+            promise_row("Q3", "f4", "0.00", Broken),
+        ]
+    );
+    let mut of_subsidiary = query();
+    of_subsidiary.subsidiary = Some(subsidiary("SUB-2"));
+    assert_eq!(
+        list(of_subsidiary).await.0,
+        vec![
+            promise_row("Q1", "f2", "0.00", Open),
+            promise_row("Q3", "f4", "0.00", Broken),
+        ]
+    );
+    // Promised from 05-05 to 05-10, both days included.
+    let mut in_window = query();
+    in_window.promised_from = Some(date("2026-05-05"));
+    in_window.promised_to = Some(date("2026-05-10"));
+    assert_eq!(
+        list(in_window).await.0,
+        vec![
+            promise_row("Q1", "f1", "0.00", Broken),
+            promise_row("Q2", "f3", "0.00", Broken),
+            promise_row("Q3", "f4", "0.00", Broken),
+        ]
+    );
+
+    // Two at a time: every promise once, in the listing's order, and no token after the last.
+    let paged = PromiseQuery::new(as_of).with_page_size(2).unwrap();
+    let (first, token) = list(paged.clone()).await;
+    assert_eq!(
+        first,
+        vec![
+            promise_row("Q1", "f1", "0.00", Broken),
+            promise_row("Q1", "f2", "0.00", Open),
+        ]
+    );
+    let (second, token) = list(paged.clone().with_page_token(&token.unwrap()).unwrap()).await;
+    assert_eq!(
+        second,
+        vec![
+            promise_row("Q2", "f3", "0.00", Broken),
+            promise_row("Q3", "f4", "0.00", Broken),
+        ]
+    );
+    let (third, token) = list(paged.clone().with_page_token(&token.unwrap()).unwrap()).await;
+    assert_eq!(third, vec![promise_row("Q3", "f5", "0.00", Open)]);
+    assert_eq!(token, None);
+    // The broken ones two at a time: the status filter counts before the page is cut.
+    let mut broken = paged;
+    broken.status = Some(Broken);
+    let (first, token) = list(broken.clone()).await;
+    assert_eq!(
+        first,
+        vec![
+            promise_row("Q1", "f1", "0.00", Broken),
+            promise_row("Q2", "f3", "0.00", Broken),
+        ]
+    );
+    let token = token.unwrap();
+    let (rest, end) = list(broken.clone().with_page_token(&token).unwrap()).await;
+    assert_eq!(
+        (rest, end),
+        (vec![promise_row("Q3", "f4", "0.00", Broken)], None)
+    );
+    // A token is for the date it was given for.
+    assert!(matches!(
+        PromiseQuery::new(date("2026-05-16")).with_page_token(&token),
+        Err(PageRequestError::ForeignToken(_))
+    ));
 
     database.remove().await;
 }
@@ -1343,6 +1486,7 @@ async fn escalation_levels_change_at_15_16_30_31_60_61_90_91_days(engine: Engine
 
 on_both_engines!(
     promise_statuses_follow_the_payments_in_their_window,
+    promises_are_listed_across_customers_by_filter_and_page,
     exposure_lines_sorting_filters_and_pages_match_the_figures_worked_out_by_hand,
     the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand,
     escalation_levels_change_at_15_16_30_31_60_61_90_91_days,

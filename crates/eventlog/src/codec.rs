@@ -50,14 +50,12 @@ pub fn decode(bytes: &[u8], position: Position) -> Result<RecordedEvent, LogErro
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, TimeZone, Utc};
-    use receivables_domain::command::CommandDigest;
+
     use receivables_domain::credit::CreditPolicy;
     use receivables_domain::event::{CreditCheckRecord, Event, InvoiceIssued};
     use receivables_domain::limits::AMOUNT_MAJOR_UNITS_MAX;
-    use receivables_domain::{
-        CommandId, Currency, CustomerId, EventHash, EventId, InvoiceNumber, Money, Principal,
-        SubsidiaryId, chain,
-    };
+    use receivables_domain::testing::EnvelopeBuilder;
+    use receivables_domain::{Currency, EventHash, InvoiceNumber, Money, SubsidiaryId};
     use rust_decimal::Decimal;
     use serde_json::Value;
 
@@ -71,37 +69,25 @@ mod tests {
     fn invoice(amount: &str, exposure_after: Decimal) -> EventEnvelope {
         let cny = Currency::parse("CNY").unwrap();
         let subsidiary = SubsidiaryId::parse("SH").unwrap();
-        let mut envelope = EventEnvelope {
-            event_id: EventId::parse("0190b1d4-0000-7000-8000-000000000001").unwrap(),
-            schema_version: SCHEMA_VERSION,
-            customer_id: CustomerId::parse("ACME").unwrap(),
-            subsidiary_id: Some(subsidiary.clone()),
-            command_id: CommandId::parse("3f2504e0-4f89-41d3-9a0c-0305e82c3301").unwrap(),
-            command_digest: CommandDigest::try_from("ab".repeat(32)).unwrap(),
-            principal: Principal::anonymous(),
-            recorded_at: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
-            effective_date: date("2026-03-01"),
-            sequence: 2,
-            prev_hash: EventHash::from_bytes([7; 32]),
-            hash: EventHash::GENESIS,
-            event: Event::InvoiceIssued(InvoiceIssued {
-                subsidiary_id: subsidiary,
-                invoice_number: InvoiceNumber::parse("INV-2").unwrap(),
-                amount: Money::positive(amount, cny).unwrap(),
-                issue_date: date("2026-03-01"),
-                due_date: date("2026-03-31"),
-                terms_days: Some(30),
-                over_limit: true,
-                credit_check: Some(CreditCheckRecord {
-                    limit: Money::non_negative("1", cny).unwrap(),
-                    policy: CreditPolicy::Warn,
-                    exposure_after: Money::of(exposure_after, cny),
-                    currency_mismatch: false,
-                }),
+        let event = Event::InvoiceIssued(InvoiceIssued {
+            subsidiary_id: subsidiary,
+            invoice_number: InvoiceNumber::parse("INV-2").unwrap(),
+            amount: Money::positive(amount, cny).unwrap(),
+            issue_date: date("2026-03-01"),
+            due_date: date("2026-03-31"),
+            terms_days: Some(30),
+            over_limit: true,
+            credit_check: Some(CreditCheckRecord {
+                limit: Money::non_negative("1", cny).unwrap(),
+                policy: CreditPolicy::Warn,
+                exposure_after: Money::of(exposure_after, cny),
+                currency_mismatch: false,
             }),
-        };
-        chain::seal(&mut envelope).unwrap();
-        envelope
+        });
+        EnvelopeBuilder::of("ACME", event)
+            .recorded_at(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap())
+            .chained(2, EventHash::from_bytes([7; 32]))
+            .build()
     }
 
     #[test]

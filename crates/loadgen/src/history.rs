@@ -22,19 +22,16 @@ use chrono::{Days, NaiveDate, Utc};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use receivables_domain::chain::{self, EventHash};
-use receivables_domain::command::{CommandDigest, InvoiceKey};
-use receivables_domain::event::{
-    Allocation, AllocationRule, InvoiceIssued, PaymentReceived, SCHEMA_VERSION,
-};
+use receivables_domain::command::InvoiceKey;
+use receivables_domain::event::{Allocation, AllocationRule, InvoiceIssued, PaymentReceived};
 use receivables_domain::payment::PaymentMethod;
+use receivables_domain::testing::EnvelopeBuilder;
 use receivables_domain::{
-    CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceNumber, Money, Position,
-    Principal, SubsidiaryId,
+    Currency, CustomerId, Event, EventEnvelope, InvoiceNumber, Money, Position, SubsidiaryId,
 };
 use receivables_eventlog::jetstream::JetStreamConfig;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_eventlog::{Appended, EventLog, codec};
-use uuid::Uuid;
 
 /// Appends (publishes) in flight while writing the history.
 pub const WRITE_IN_FLIGHT: usize = 512;
@@ -175,21 +172,10 @@ fn customer_id(customer: usize) -> anyhow::Result<CustomerId> {
 /// An envelope around `event`, not yet on its chain (`sequence`, `prev_hash` and `hash` are set
 /// by [`Chains::next`]).
 fn envelope(customer: &CustomerId, day: NaiveDate, event: Event) -> anyhow::Result<EventEnvelope> {
-    Ok(EventEnvelope {
-        event_id: EventId::from_uuid(Uuid::now_v7())?,
-        schema_version: SCHEMA_VERSION,
-        customer_id: customer.clone(),
-        subsidiary_id: Some(SubsidiaryId::parse(SUBSIDIARY)?),
-        command_id: CommandId::from_uuid(Uuid::new_v4())?,
-        command_digest: CommandDigest::try_from("00".repeat(32))?,
-        principal: Principal::anonymous(),
-        recorded_at: Utc::now(),
-        effective_date: day,
-        sequence: 0,
-        prev_hash: EventHash::GENESIS,
-        hash: EventHash::GENESIS,
-        event,
-    })
+    Ok(EnvelopeBuilder::new(customer.clone(), event)
+        .recorded_at(Utc::now())
+        .effective_date(day)
+        .unsealed())
 }
 
 /// The `n`-th event of a customer, unsealed.

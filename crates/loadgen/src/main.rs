@@ -47,8 +47,8 @@ use receivables_access::{KvTokenConfig, KvTokenStore, SqliteTokenStore};
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::requests;
-use receivables_domain::command::CommandDigest;
-use receivables_domain::event::{InvoiceIssued, SCHEMA_VERSION};
+use receivables_domain::event::InvoiceIssued;
+use receivables_domain::testing::EnvelopeBuilder;
 use receivables_domain::{
     CommandId, Currency, CustomerId, Event, EventEnvelope, EventId, InvoiceNumber, Money, Position,
     Principal, SubsidiaryId,
@@ -202,30 +202,19 @@ fn customer_name(customer: usize) -> String {
 /// A typical event: an invoice of a customer, as the service would append it.
 fn sample_envelope() -> anyhow::Result<EventEnvelope> {
     let cny = Currency::parse("CNY")?;
-    Ok(EventEnvelope {
-        event_id: EventId::from_uuid(Uuid::now_v7())?,
-        schema_version: SCHEMA_VERSION,
-        customer_id: CustomerId::parse("CUST-000123")?,
-        subsidiary_id: Some(SubsidiaryId::parse("SUB-1")?),
-        command_id: CommandId::from_uuid(Uuid::new_v4())?,
-        command_digest: CommandDigest::try_from("ab".repeat(32))?,
-        principal: Principal::anonymous(),
-        recorded_at: Utc::now(),
-        effective_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).context("date")?,
-        sequence: 1,
-        prev_hash: receivables_domain::EventHash::GENESIS,
-        hash: receivables_domain::EventHash::GENESIS,
-        event: Event::InvoiceIssued(InvoiceIssued {
-            subsidiary_id: SubsidiaryId::parse("SUB-1")?,
-            invoice_number: InvoiceNumber::parse("INV-0001-000123")?,
-            amount: Money::positive("1000", cny)?,
-            issue_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).context("date")?,
-            due_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 31).context("date")?,
-            terms_days: None,
-            over_limit: false,
-            credit_check: None,
-        }),
-    })
+    let event = Event::InvoiceIssued(InvoiceIssued {
+        subsidiary_id: SubsidiaryId::parse("SUB-1")?,
+        invoice_number: InvoiceNumber::parse("INV-0001-000123")?,
+        amount: Money::positive("1000", cny)?,
+        issue_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).context("date")?,
+        due_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 31).context("date")?,
+        terms_days: None,
+        over_limit: false,
+        credit_check: None,
+    });
+    Ok(EnvelopeBuilder::of("CUST-000123", event)
+        .recorded_at(Utc::now())
+        .unsealed())
 }
 
 /// Which customers a client works on: client `c` owns customers `c, c + clients, ...`, so that
