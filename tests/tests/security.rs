@@ -55,7 +55,7 @@ impl Secured {
         };
         let service = TestAllInOne::start_with(&args).await;
         // A second handle on the same file, as `receivables tokens` opens it.
-        let store = SqliteTokenStore::open(&data.join(receivables::all_in_one::TOKEN_STORE_FILE))
+        let store = SqliteTokenStore::open(&data.join(receivables::config::TOKEN_STORE_FILE))
             .await
             .expect("token store");
         Secured {

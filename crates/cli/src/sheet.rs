@@ -339,6 +339,16 @@ fn aligned(text: &str, align: Align) -> TableCell {
     })
 }
 
+/// Writes `text` to `out`. A closed pipe (`receivables aging | head`) is not an error: the
+/// reader has all it wanted.
+pub fn emit(out: &mut (dyn std::io::Write + Send), text: &str) -> Result<(), CliError> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(CliError::Output(error.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]

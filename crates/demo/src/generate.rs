@@ -12,9 +12,10 @@ use receivables_api::pb;
 use crate::commands::DemoCommand;
 use crate::group::{SUBSIDIARIES, invoice_number};
 use crate::profiles::{Profile, profiles};
-use crate::simulation::{DecisionIds, Fact, History, OutcomeDecks, Window, simulate};
+use crate::simulation::{DecisionIds, History, OutcomeDecks, Window, simulate};
 use crate::size::{CUSTOMERS_MAX, DemoSize, MONTHS_MAX};
 use crate::wire;
+use crate::wire::Fact;
 
 /// The range of the first number of every subsidiary's invoice sequence: the ERPs have been
 /// numbering invoices for a while before the window opens.

@@ -8,7 +8,11 @@ use receivables_api::pb;
 use receivables_domain::Currency;
 
 use crate::draw::pick;
-use crate::profiles::{HKD, USD};
+
+/// The currencies of the group's customers, by ISO 4217 code.
+pub(crate) const CNY: &str = "CNY";
+pub(crate) const USD: &str = "USD";
+pub(crate) const HKD: &str = "HKD";
 
 /// How a subsidiary's ERP states when an invoice is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,12 +13,7 @@ use receivables_domain::Currency;
 use receivables_domain::credit::CreditGrade;
 
 use crate::draw::{chance, deck, pick, pick_weighted, round_up};
-use crate::group::{CREDIT_OFFICERS, HK_SERVICES, SH_TRADING, SZ_ELECTRONICS};
-
-/// The currencies of the group's customers, by ISO 4217 code.
-pub(crate) const CNY: &str = "CNY";
-pub(crate) const USD: &str = "USD";
-pub(crate) const HKD: &str = "HKD";
+use crate::group::{CNY, CREDIT_OFFICERS, HK_SERVICES, HKD, SH_TRADING, SZ_ELECTRONICS, USD};
 
 /// Shares of the customers by currency, in percent.
 const CURRENCY_SHARES: [(&str, usize); 3] = [(CNY, 80), (USD, 12), (HKD, 8)];

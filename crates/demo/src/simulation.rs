@@ -38,9 +38,10 @@ use crate::dates::{
     working_day_within,
 };
 use crate::draw::{chance, pick, pick_weighted, round_up};
+use crate::group::USD;
 use crate::group::{DueRule, PROMISE_NOTES, SH_TRADING, SUBSIDIARIES, reference};
-use crate::profiles::{Credit, CurrencyPractice, GradePractice, Profile, USD};
-use crate::wire;
+use crate::profiles::{Credit, CurrencyPractice, GradePractice, Profile};
+use crate::wire::{self, Fact};
 
 /// Days after a promised date during which a payment still keeps the promise. The read side's
 /// default (`PROMISE_GRACE_DAYS_DEFAULT` in the projections); the generator needs it to decide
@@ -174,42 +175,6 @@ impl OutcomeDecks {
         self.dealt += 1;
         outcome
     }
-}
-
-/// A fact of the data set, with invoices named by their ordinal within the customer: the wire
-/// request is built from it once with provisional numbers (to decide it) and once with the
-/// real ones (to load it).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Fact {
-    CreditLimit {
-        grade: CreditGrade,
-        credit: Credit,
-        reason: &'static str,
-    },
-    Invoice {
-        ordinal: usize,
-        subsidiary: usize,
-        amount_minor: i64,
-        due: NaiveDate,
-        /// Refused by the account for taking exposure above a BLOCK limit, as planted.
-        planted: bool,
-    },
-    Payment {
-        subsidiary: usize,
-        amount_minor: i64,
-        method: pb::PaymentMethod,
-        reference: String,
-        /// Explicit allocations by invoice ordinal; empty means oldest due first.
-        allocations: Vec<(usize, i64)>,
-    },
-    Promise {
-        subsidiary: usize,
-        amount_minor: i64,
-        promised: NaiveDate,
-        invoices: Vec<usize>,
-        collector: &'static str,
-        note: &'static str,
-    },
 }
 
 /// One customer's simulated months.

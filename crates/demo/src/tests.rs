@@ -19,8 +19,8 @@ use rust_decimal::Decimal;
 use crate::dates::add_days;
 use crate::generate::{command_id, generate_with_accounts};
 use crate::group::SUBSIDIARIES;
+use crate::group::{CNY, HKD, USD};
 use crate::load::by_customer;
-use crate::profiles::{CNY, HKD, USD};
 use crate::simulation::PROMISE_GRACE_DAYS;
 use crate::{
     CommandKind, CurrencyTotals, DemoCommand, DemoSize, KindCounts, LoadSummary,

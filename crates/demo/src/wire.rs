@@ -5,13 +5,49 @@ use chrono::NaiveDate;
 use receivables_api::pb;
 use receivables_api::responses::credit_grade;
 use receivables_domain::Currency;
+use receivables_domain::credit::CreditGrade;
 use rust_decimal::Decimal;
 
 use crate::commands::DemoCommand;
 use crate::dates::iso;
 use crate::group::{DueRule, SUBSIDIARIES};
-use crate::profiles::Profile;
-use crate::simulation::Fact;
+use crate::profiles::{Credit, Profile};
+
+/// A fact of the data set, with invoices named by their ordinal within the customer: the wire
+/// request is built from it once with provisional numbers (to decide it) and once with the
+/// real ones (to load it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Fact {
+    CreditLimit {
+        grade: CreditGrade,
+        credit: Credit,
+        reason: &'static str,
+    },
+    Invoice {
+        ordinal: usize,
+        subsidiary: usize,
+        amount_minor: i64,
+        due: NaiveDate,
+        /// Refused by the account for taking exposure above a BLOCK limit, as planted.
+        planted: bool,
+    },
+    Payment {
+        subsidiary: usize,
+        amount_minor: i64,
+        method: pb::PaymentMethod,
+        reference: String,
+        /// Explicit allocations by invoice ordinal; empty means oldest due first.
+        allocations: Vec<(usize, i64)>,
+    },
+    Promise {
+        subsidiary: usize,
+        amount_minor: i64,
+        promised: NaiveDate,
+        invoices: Vec<usize>,
+        collector: &'static str,
+        note: &'static str,
+    },
+}
 
 /// An amount in integer minor units as wire money.
 fn money(amount_minor: i64, currency: Currency) -> Option<pb::Money> {

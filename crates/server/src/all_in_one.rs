@@ -21,18 +21,12 @@ use receivables_projections::ReadStore;
 use tokio::sync::watch;
 use tracing::info;
 
-use crate::config::ServeArgs;
+use crate::config::{EVENT_LOG_FILE, ServeArgs, TOKEN_STORE_FILE};
 use crate::execution::Executor;
 use crate::nats;
 use crate::read_models::ReadModels;
 use crate::security::Security;
 use crate::serve::{Listener, Services, always_ready};
-
-/// The event log's file in the data directory.
-pub const EVENT_LOG_FILE: &str = "events.sqlite";
-
-/// The token store's file in the data directory.
-pub const TOKEN_STORE_FILE: &str = receivables_access::sqlite::FILE_NAME;
 
 /// Every service on one listener, over one event log of type `L`.
 pub struct AllInOne<L> {

@@ -42,7 +42,7 @@ pub enum CliCommand {
     /// Run the projector and the query service (the read side) against NATS and PostgreSQL.
     ServeQueries(QueryServiceArgs),
     /// Issue, list and revoke bearer tokens in the service's token store.
-    Tokens(crate::tokens::TokensArgs),
+    Tokens(TokensArgs),
     /// The command-line client: posting, reports, CSV import.
     #[command(flatten)]
     Client(receivables_cli::ClientCommand),
@@ -104,6 +104,12 @@ pub const NATS_URL_DEFAULT: &str = "nats://127.0.0.1:4222";
 
 /// Where the embedded backends keep their files unless told otherwise.
 pub const DATA_DIR_DEFAULT: &str = "receivables-data";
+
+/// The embedded event log's file in the data directory.
+pub const EVENT_LOG_FILE: &str = "events.sqlite";
+
+/// The token store's file in the data directory.
+pub const TOKEN_STORE_FILE: &str = receivables_access::sqlite::FILE_NAME;
 
 /// Default most connections to the read-model database.
 pub const READ_CONNECTIONS_DEFAULT: u32 = 8;
@@ -390,4 +396,56 @@ impl CommandServiceArgs {
             security: SecurityArgs::insecure(),
         }
     }
+}
+
+/// Longest lifetime `--expires-in-days` accepts (ten years).
+pub const TOKEN_LIFETIME_DAYS_MAX: u64 = 3_650;
+
+/// Recorded as the issuer of tokens made with this command.
+pub const LOCAL_ADMIN: &str = "local-admin";
+
+#[derive(Debug, Clone, Args)]
+pub struct TokensArgs {
+    #[command(subcommand)]
+    pub command: TokensCommand,
+
+    /// Data directory of `receivables serve` whose token store to use.
+    #[arg(long, env = "RECEIVABLES_DATA_DIR", default_value = DATA_DIR_DEFAULT, global = true)]
+    pub data_dir: PathBuf,
+
+    /// With --nats-url: the token bucket on that NATS server instead (the split deployment, or
+    /// `serve --nats-url`).
+    #[command(flatten, next_help_heading = "NATS")]
+    pub nats: NatsArgs,
+
+    /// Ask the running service (--server, or --query-server where the admin service runs)
+    /// with an admin --token, instead of opening the store.
+    #[arg(long, global = true, conflicts_with = "nats_url")]
+    pub remote: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokensCommand {
+    /// Issue a token and print it once.
+    Create {
+        /// subsidiary, credit, reporting, auditor or admin.
+        #[arg(long)]
+        role: String,
+        /// The subsidiary a `subsidiary` token posts and reads for (that role only).
+        #[arg(long)]
+        subsidiary: Option<String>,
+        /// Who or what the token is for, e.g. "SUB-1 ERP connector".
+        #[arg(long)]
+        label: String,
+        /// Days until the token is refused; default: it does not expire.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=TOKEN_LIFETIME_DAYS_MAX))]
+        expires_in_days: Option<u64>,
+    },
+    /// List every token (never their secrets).
+    List,
+    /// Revoke a token; the service refuses it from the next call on.
+    Revoke {
+        /// The token's id (the 16 hex digits after `rcv_`).
+        id: String,
+    },
 }

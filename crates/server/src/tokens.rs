@@ -9,12 +9,10 @@
 //! presents the token.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Days, Utc};
-use clap::{Args, Subcommand};
 use receivables_access::{
     SqliteTokenStore, TokenId, TokenLabel, TokenRecord, TokenStatus, TokenStore, issue,
 };
@@ -24,61 +22,8 @@ use receivables_cli::error::CliError;
 use receivables_domain::Principal;
 use receivables_domain::access::Role;
 
-use crate::all_in_one::TOKEN_STORE_FILE;
-use crate::config::{DATA_DIR_DEFAULT, NatsArgs};
+use crate::config::{LOCAL_ADMIN, TOKEN_STORE_FILE, TokensArgs, TokensCommand};
 use crate::nats;
-
-/// Longest lifetime `--expires-in-days` accepts (ten years).
-pub const TOKEN_LIFETIME_DAYS_MAX: u64 = 3_650;
-
-/// Recorded as the issuer of tokens made with this command.
-pub const LOCAL_ADMIN: &str = "local-admin";
-
-#[derive(Debug, Clone, Args)]
-pub struct TokensArgs {
-    #[command(subcommand)]
-    pub command: TokensCommand,
-
-    /// Data directory of `receivables serve` whose token store to use.
-    #[arg(long, env = "RECEIVABLES_DATA_DIR", default_value = DATA_DIR_DEFAULT, global = true)]
-    pub data_dir: PathBuf,
-
-    /// With --nats-url: the token bucket on that NATS server instead (the split deployment, or
-    /// `serve --nats-url`).
-    #[command(flatten, next_help_heading = "NATS")]
-    pub nats: NatsArgs,
-
-    /// Ask the running service (--server, or --query-server where the admin service runs)
-    /// with an admin --token, instead of opening the store.
-    #[arg(long, global = true, conflicts_with = "nats_url")]
-    pub remote: bool,
-}
-
-#[derive(Debug, Clone, Subcommand)]
-pub enum TokensCommand {
-    /// Issue a token and print it once.
-    Create {
-        /// subsidiary, credit, reporting, auditor or admin.
-        #[arg(long)]
-        role: String,
-        /// The subsidiary a `subsidiary` token posts and reads for (that role only).
-        #[arg(long)]
-        subsidiary: Option<String>,
-        /// Who or what the token is for, e.g. "SUB-1 ERP connector".
-        #[arg(long)]
-        label: String,
-        /// Days until the token is refused; default: it does not expire.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=TOKEN_LIFETIME_DAYS_MAX))]
-        expires_in_days: Option<u64>,
-    },
-    /// List every token (never their secrets).
-    List,
-    /// Revoke a token; the service refuses it from the next call on.
-    Revoke {
-        /// The token's id (the 16 hex digits after `rcv_`).
-        id: String,
-    },
-}
 
 /// Runs a tokens command, printing to `out`: on the store, or with `--remote` through the
 /// service that `connection` names.

@@ -13,6 +13,7 @@ use std::io::Write;
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::import::{self, ImportCommand};
+pub use crate::sheet::emit;
 
 /// Every subcommand of the client.
 #[derive(Debug, clap::Subcommand)]
@@ -65,16 +66,6 @@ pub struct ReadArgs {
     /// command's reply), waiting up to --timeout.
     #[arg(long, value_name = "POSITION", default_value_t = 0)]
     pub min_position: u64,
-}
-
-/// Writes `text` to `out`. A closed pipe (`receivables aging | head`) is not an error: the
-/// reader has all it wanted.
-pub fn emit(out: &mut (dyn Write + Send), text: &str) -> Result<(), CliError> {
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(error) => Err(CliError::Output(error.to_string())),
-    }
 }
 
 #[cfg(test)]

@@ -48,7 +48,6 @@ use std::sync::Mutex;
 use futures::future::try_join_all;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cmd;
 use crate::connection::Connection;
 use crate::error::CliError;
 use posting::Queued;
@@ -174,7 +173,7 @@ pub async fn run(
         None
     };
     let summary = tally.summary(kind, &args.file, refused_file, total, result.is_ok());
-    cmd::emit(out, &summary.render(connection.format)?)?;
+    crate::sheet::emit(out, &summary.render(connection.format)?)?;
     match result {
         Err(cause) => Err(CliError::ImportStopped {
             rows_done: tally.done(),
