@@ -12,14 +12,12 @@ use strum::IntoEnumIterator as _;
 
 use crate::account::feature::EventRules;
 use crate::chain::hash::EventHash;
-use crate::command::CommandDigest;
-use crate::ids::{CommandId, CustomerId, EventId, Position, Principal};
+use crate::features::features;
+use crate::ids::{CommandDigest, CommandId, CustomerId, EventId, Position, Principal};
 use crate::rules::{business_date, invalid};
 
-pub use crate::account::credit_limit::CreditLimitChanged;
-pub use crate::account::invoice::{CreditCheckRecord, InvoiceIssued};
-pub use crate::account::payment::{AllocationRule, PaymentReceived};
-pub use crate::account::promise::PromiseToPay;
+pub use crate::account::invoice::CreditCheckRecord;
+pub use crate::account::payment::AllocationRule;
 pub use crate::allocation::Allocation;
 pub use crate::rules::InvalidEvent;
 
@@ -27,29 +25,45 @@ pub use crate::rules::InvalidEvent;
 /// hash chain (`sequence`, `prev_hash`, `hash`).
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// The payload of an event. The variant's name is its type on the wire (`"type"` of the
-/// envelope) and in [`EventType`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
-#[serde(tag = "type", content = "data")]
-#[strum_discriminants(
-    name(EventType),
-    vis(pub),
-    derive(
-        Hash,
-        PartialOrd,
-        Ord,
-        strum::EnumIter,
-        strum::IntoStaticStr,
-        strum::EnumString
-    ),
-    doc = "The type of an event: the one list of them, derived from [`Event`]."
-)]
-pub enum Event {
-    InvoiceIssued(InvoiceIssued),
-    PaymentReceived(PaymentReceived),
-    CreditLimitChanged(CreditLimitChanged),
-    PromiseToPay(PromiseToPay),
+/// The enum of every feature's event, its list of types and its hand-over to the feature, from
+/// the list.
+macro_rules! event_enum {
+    ($($(#[$doc:meta])* $command:ident($command_type:path) => $event:ident($event_type:path),)+) => {
+        $(pub use $event_type;)+
+
+        /// The payload of an event: the event of one feature. The variant's name is its type on
+        /// the wire (`"type"` of the envelope) and in [`EventType`].
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
+        #[serde(tag = "type", content = "data")]
+        #[strum_discriminants(
+            name(EventType),
+            vis(pub),
+            derive(
+                Hash,
+                PartialOrd,
+                Ord,
+                strum::EnumIter,
+                strum::IntoStaticStr,
+                strum::EnumString
+            ),
+            doc = "The type of an event: the one list of them, derived from [`Event`]."
+        )]
+        pub enum Event {
+            $($(#[$doc])* $event($event),)+
+        }
+
+        impl Event {
+            /// The rules of the event's feature.
+            pub fn rules(&self) -> &dyn EventRules {
+                match self {
+                    $(Event::$event(event) => event,)+
+                }
+            }
+        }
+    };
 }
+
+features!(event_enum);
 
 impl Event {
     /// The event's type.
@@ -60,16 +74,6 @@ impl Event {
     /// The event's type name, as it appears in the envelope.
     pub fn type_name(&self) -> &'static str {
         self.event_type().as_str()
-    }
-
-    /// The rules of the event's feature.
-    pub fn rules(&self) -> &dyn EventRules {
-        match self {
-            Event::InvoiceIssued(e) => e,
-            Event::PaymentReceived(e) => e,
-            Event::CreditLimitChanged(e) => e,
-            Event::PromiseToPay(e) => e,
-        }
     }
 }
 

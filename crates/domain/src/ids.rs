@@ -267,9 +267,48 @@ pub struct InvoiceKey {
     pub invoice_number: InvoiceNumber,
 }
 
+#[cfg(feature = "testing")]
+impl InvoiceKey {
+    /// The invoice the samples of the tests refer to: `SUB-A/INV-1`.
+    pub fn sample() -> Self {
+        InvoiceKey {
+            subsidiary_id: SubsidiaryId::parse("SUB-A").expect("a valid subsidiary id"),
+            invoice_number: InvoiceNumber::parse("INV-1").expect("a valid invoice number"),
+        }
+    }
+}
+
 impl fmt::Display for InvoiceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "invoices/{}/{}", self.subsidiary_id, self.invoice_number)
+    }
+}
+
+/// SHA-256 of a command's content (everything but its id): two submissions with the same id are
+/// "the same command" exactly when their digests are equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct CommandDigest([u8; 32]);
+
+impl CommandDigest {
+    /// The digest of SHA-256 `bytes` (computed by [`crate::command::CommandBody::digest`]).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        CommandDigest(bytes)
+    }
+}
+
+impl From<CommandDigest> for String {
+    fn from(digest: CommandDigest) -> String {
+        hex::encode(digest.0)
+    }
+}
+
+impl TryFrom<String> for CommandDigest {
+    type Error = hex::FromHexError;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(text, &mut bytes)?;
+        Ok(CommandDigest(bytes))
     }
 }
 

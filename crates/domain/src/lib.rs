@@ -2,7 +2,7 @@
 //! aggregate with every rule the command service enforces.
 //!
 //! This crate does no I/O and has no async code: every decision is a pure function of the
-//! account's state, the command and a [`account::DecisionContext`] supplied by the caller.
+//! account's state, the command and a [`DecisionContext`] supplied by the caller.
 
 pub mod access;
 pub mod account;
@@ -12,6 +12,7 @@ pub mod chain;
 pub mod command;
 pub mod credit;
 pub mod event;
+pub mod features;
 pub mod ids;
 pub mod limits;
 pub mod money;
@@ -21,7 +22,8 @@ pub mod rules;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use account::{CustomerAccount, Decision, DecisionContext, InvariantViolation};
+pub use account::feature::DecisionContext;
+pub use account::{CustomerAccount, Decision, InvariantViolation};
 pub use chain::EventHash;
 pub use command::{Command, CommandBody};
 pub use event::{Event, EventEnvelope, EventType, RecordedEvent};

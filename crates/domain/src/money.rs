@@ -249,6 +249,14 @@ impl fmt::Display for Money {
     }
 }
 
+#[cfg(feature = "testing")]
+impl Money {
+    /// An amount in CNY from text such as `"1000.00"`, for the samples of the tests.
+    pub fn cny(text: &str) -> Money {
+        Money::non_negative(text, Currency::parse("CNY").expect("CNY")).expect("an amount")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

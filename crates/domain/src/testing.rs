@@ -12,23 +12,11 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
 use crate::account::CustomerAccount;
-use crate::allocation::Allocation;
 use crate::chain::{self, EventHash};
-use crate::command::{
-    AllocationRequest, ChangeCreditLimit, CommandBody, IssueInvoice, RecordPayment,
-    RecordPromiseToPay,
-};
-use crate::credit::{CreditGrade, CreditPolicy};
-use crate::event::{
-    AllocationRule, CreditLimitChanged, Event, EventEnvelope, EventType, InvoiceIssued,
-    PaymentReceived, PromiseToPay, RecordedEvent, SCHEMA_VERSION,
-};
-use crate::ids::{
-    CommandId, CustomerId, EventId, InvoiceKey, InvoiceNumber, PersonName, Position, Principal,
-    PromiseId, SubsidiaryId,
-};
-use crate::money::{Currency, Money};
-use crate::payment::PaymentMethod;
+use crate::command::CommandBody;
+use crate::event::{Event, EventEnvelope, EventType, RecordedEvent, SCHEMA_VERSION};
+use crate::features::features;
+use crate::ids::{CommandId, CustomerId, EventId, InvoiceKey, Position, Principal};
 
 /// The moment every built event is recorded at unless a test says otherwise.
 pub fn recorded_at_default() -> DateTime<Utc> {
@@ -167,119 +155,34 @@ impl EnvelopeBuilder {
     }
 }
 
-/// The command an event records, reconstructed from the event, so that a built envelope
-/// carries the digest the service would have written.
-pub fn command_of(event: &Event) -> CommandBody {
-    match event {
-        Event::InvoiceIssued(e) => CommandBody::IssueInvoice(IssueInvoice {
-            subsidiary_id: e.subsidiary_id.clone(),
-            invoice_number: e.invoice_number.clone(),
-            amount: e.amount,
-            issue_date: e.issue_date,
-            due_date: e.due_date,
-            terms_days: e.terms_days,
-        }),
-        Event::PaymentReceived(e) => CommandBody::RecordPayment(RecordPayment {
-            subsidiary_id: e.subsidiary_id.clone(),
-            amount: e.amount,
-            received_date: e.received_date,
-            method: e.method,
-            reference: e.reference.clone(),
-            allocations: match e.allocation_rule {
-                AllocationRule::Explicit => e
-                    .allocations
-                    .iter()
-                    .map(|a| AllocationRequest {
-                        invoice: a.invoice.clone(),
-                        amount: a.amount,
-                    })
-                    .collect(),
-                AllocationRule::OldestDueFirst => Vec::new(),
-            },
-        }),
-        Event::CreditLimitChanged(e) => CommandBody::ChangeCreditLimit(ChangeCreditLimit {
-            limit: e.limit,
-            policy: e.policy,
-            grade: e.grade,
-            reason: e.reason.clone(),
-            approved_by: e.approved_by.clone(),
-            effective_date: None,
-        }),
-        Event::PromiseToPay(e) => CommandBody::RecordPromiseToPay(RecordPromiseToPay {
-            subsidiary_id: e.subsidiary_id.clone(),
-            amount: e.amount,
-            made_on: e.made_on,
-            promised_date: e.promised_date,
-            invoices: e.invoices.clone(),
-            collector: e.collector.clone(),
-            note: e.note.clone(),
-        }),
-    }
+/// The command an event records and a sample of every event type, from the list of features:
+/// each feature's event knows its `command()` and has a `sample()`.
+macro_rules! samples {
+    ($($(#[$doc:meta])* $command:ident($command_type:path) => $event:ident($event_type:path),)+) => {
+        /// The command an event records, reconstructed from the event, so that a built
+        /// envelope carries the digest the service would have written.
+        pub fn command_of(event: &Event) -> CommandBody {
+            match event {
+                $(Event::$event(event) => CommandBody::$command(event.command()),)+
+            }
+        }
+
+        /// One valid event of `event_type`, consistent with the others: in the order credit
+        /// limit, invoice, payment, promise they are a history the account accepts (the
+        /// invoice they name is [`InvoiceKey::sample`]).
+        pub fn sample(event_type: EventType) -> Event {
+            match event_type {
+                $(EventType::$event => Event::$event(<$event_type>::sample()),)+
+            }
+        }
+    };
 }
 
-fn cny(text: &str) -> Money {
-    Money::positive(text, Currency::parse("CNY").expect("CNY")).expect("a positive amount")
-}
-
-fn date(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a YYYY-MM-DD date")
-}
+features!(samples);
 
 /// The invoice every [`sample`] refers to: `SUB-A/INV-1`, 1,000.00 CNY, issued 2026-06-01.
 pub fn sample_invoice_key() -> InvoiceKey {
-    InvoiceKey {
-        subsidiary_id: SubsidiaryId::parse("SUB-A").expect("a valid subsidiary id"),
-        invoice_number: InvoiceNumber::parse("INV-1").expect("a valid invoice number"),
-    }
-}
-
-/// One valid event of `event_type`, consistent with the others: in this order (credit limit,
-/// invoice, payment, promise) they are a history the account accepts.
-pub fn sample(event_type: EventType) -> Event {
-    let key = sample_invoice_key();
-    let person = |name: &str| PersonName::parse(name).expect("a valid name");
-    match event_type {
-        EventType::InvoiceIssued => Event::InvoiceIssued(InvoiceIssued {
-            subsidiary_id: key.subsidiary_id.clone(),
-            invoice_number: key.invoice_number.clone(),
-            amount: cny("1000.00"),
-            issue_date: date("2026-06-01"),
-            due_date: date("2026-07-01"),
-            terms_days: Some(30),
-            over_limit: false,
-            credit_check: None,
-        }),
-        EventType::PaymentReceived => Event::PaymentReceived(PaymentReceived {
-            subsidiary_id: key.subsidiary_id.clone(),
-            amount: cny("600.00"),
-            received_date: date("2026-06-15"),
-            method: PaymentMethod::BankTransfer,
-            reference: "ICBC-20260615-0001".to_owned(),
-            allocation_rule: AllocationRule::Explicit,
-            allocations: vec![Allocation {
-                invoice: key.clone(),
-                amount: cny("400.00"),
-            }],
-            unapplied: cny("200.00"),
-        }),
-        EventType::CreditLimitChanged => Event::CreditLimitChanged(CreditLimitChanged {
-            limit: cny("50000.00"),
-            policy: CreditPolicy::Block,
-            grade: CreditGrade::B,
-            reason: "annual review".to_owned(),
-            approved_by: person("Chen Jing"),
-        }),
-        EventType::PromiseToPay => Event::PromiseToPay(PromiseToPay {
-            promise_id: PromiseId::from(CommandId::from_uuid(fresh()).expect("never nil")),
-            subsidiary_id: key.subsidiary_id.clone(),
-            amount: cny("600.00"),
-            made_on: date("2026-06-20"),
-            promised_date: date("2026-07-10"),
-            invoices: vec![key],
-            collector: person("Wang Fang"),
-            note: "by the next payment run".to_owned(),
-        }),
-    }
+    InvoiceKey::sample()
 }
 
 #[cfg(test)]

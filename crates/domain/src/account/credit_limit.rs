@@ -123,3 +123,29 @@ impl EventRules for CreditLimitChanged {
         Ok(())
     }
 }
+
+#[cfg(feature = "testing")]
+impl CreditLimitChanged {
+    /// A valid credit-limit change for tests: 50,000.00 CNY under BLOCK, grade B.
+    pub fn sample() -> Self {
+        CreditLimitChanged {
+            limit: Money::cny("50000.00"),
+            policy: CreditPolicy::Block,
+            grade: CreditGrade::B,
+            reason: "annual review".to_owned(),
+            approved_by: PersonName::parse("Chen Jing").expect("a name"),
+        }
+    }
+
+    /// The command this event records (effective the day it is recorded).
+    pub fn command(&self) -> ChangeCreditLimit {
+        ChangeCreditLimit {
+            limit: self.limit,
+            policy: self.policy,
+            grade: self.grade,
+            reason: self.reason.clone(),
+            approved_by: self.approved_by.clone(),
+            effective_date: None,
+        }
+    }
+}

@@ -336,3 +336,35 @@ impl EventRules for InvoiceIssued {
         Ok(())
     }
 }
+
+#[cfg(feature = "testing")]
+impl InvoiceIssued {
+    /// A valid invoice for tests: `SUB-A/INV-1`, 1,000.00 CNY, issued 2026-06-01 on 30 days'
+    /// terms, no credit limit.
+    pub fn sample() -> Self {
+        let key = InvoiceKey::sample();
+        let issued = NaiveDate::from_ymd_opt(2026, 6, 1).expect("a date");
+        InvoiceIssued {
+            subsidiary_id: key.subsidiary_id,
+            invoice_number: key.invoice_number,
+            amount: Money::cny("1000.00"),
+            issue_date: issued,
+            due_date: issued + Days::new(30),
+            terms_days: Some(30),
+            over_limit: false,
+            credit_check: None,
+        }
+    }
+
+    /// The command this event records.
+    pub fn command(&self) -> IssueInvoice {
+        IssueInvoice {
+            subsidiary_id: self.subsidiary_id.clone(),
+            invoice_number: self.invoice_number.clone(),
+            amount: self.amount,
+            issue_date: self.issue_date,
+            due_date: self.due_date,
+            terms_days: self.terms_days,
+        }
+    }
+}

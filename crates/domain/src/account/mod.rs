@@ -6,10 +6,11 @@
 //! customer's hash chain, then evolves the state and checks the ledger's invariants again, so
 //! that a log that breaks them is reported instead of silently believed.
 //!
-//! Each feature (invoices, payments, credit limits, promises) has its own module holding its
-//! command, its event, their rules, its decision and its evolution; this module holds the
-//! account's bookkeeping of the log (position, hash chain, the commands it has accepted) and
-//! hands every command and event to its feature. `state.rs` holds what the features decide on.
+//! Each feature (invoices, payments, credit limits, promises; the list is [`crate::features`])
+//! has its own module holding its command, its event, their rules, its decision and its
+//! evolution; this module holds the account's bookkeeping of the log (position, hash chain, the
+//! commands it has accepted) and hands every command and event to its feature. `state.rs` holds
+//! what the features decide on; `feature.rs` what a feature implements.
 
 pub mod credit_limit;
 pub mod feature;
@@ -21,15 +22,15 @@ pub mod state;
 use std::collections::HashMap;
 
 use crate::chain::{self, EventHash};
-use crate::command::{Command, CommandBody, CommandDigest};
+use crate::command::Command;
 use crate::credit::CreditTerms;
-use crate::event::{Event, EventEnvelope, RecordedEvent, SCHEMA_VERSION};
-use crate::ids::{CommandId, CustomerId, InvoiceKey, Position};
+use crate::event::{EventEnvelope, RecordedEvent, SCHEMA_VERSION};
+use crate::ids::{CommandDigest, CommandId, CustomerId, InvoiceKey, Position};
 use crate::money::Currency;
 use crate::refusal::{Reason, Refusal};
 
-pub use feature::{CommandRules, Decide, DecisionContext, EventRules};
-pub use state::{AccountState, Balance, InvoiceState, PromiseState};
+use feature::DecisionContext;
+use state::{AccountState, Balance, InvoiceState, PromiseState};
 
 /// A command the account has accepted, with the event that recorded it (its first reply).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,17 +180,7 @@ impl CustomerAccount {
         if !violations.is_empty() {
             return Err(Refusal::invalid(violations));
         }
-        let (state, id) = (&self.state, command.id);
-        let event = match &command.body {
-            CommandBody::IssueInvoice(c) => Event::InvoiceIssued(c.decide(state, id, context)?),
-            CommandBody::RecordPayment(c) => Event::PaymentReceived(c.decide(state, id, context)?),
-            CommandBody::ChangeCreditLimit(c) => {
-                Event::CreditLimitChanged(c.decide(state, id, context)?)
-            }
-            CommandBody::RecordPromiseToPay(c) => {
-                Event::PromiseToPay(c.decide(state, id, context)?)
-            }
-        };
+        let event = command.body.decide(&self.state, command.id, context)?;
         Ok(Decision::Append(EventEnvelope {
             event_id: context.event_id,
             schema_version: SCHEMA_VERSION,

@@ -378,3 +378,47 @@ impl EventRules for PaymentReceived {
         Ok(())
     }
 }
+
+#[cfg(feature = "testing")]
+impl PaymentReceived {
+    /// A valid payment for tests: 600.00 CNY received 2026-06-15 at `SUB-A`, 400.00 of it
+    /// applied to `SUB-A/INV-1` as instructed, 200.00 unapplied.
+    pub fn sample() -> Self {
+        let key = InvoiceKey::sample();
+        PaymentReceived {
+            subsidiary_id: key.subsidiary_id.clone(),
+            amount: Money::cny("600.00"),
+            received_date: NaiveDate::from_ymd_opt(2026, 6, 15).expect("a date"),
+            method: PaymentMethod::BankTransfer,
+            reference: "ICBC-20260615-0001".to_owned(),
+            allocation_rule: AllocationRule::Explicit,
+            allocations: vec![Allocation {
+                invoice: key,
+                amount: Money::cny("400.00"),
+            }],
+            unapplied: Money::cny("200.00"),
+        }
+    }
+
+    /// The command this event records.
+    pub fn command(&self) -> RecordPayment {
+        RecordPayment {
+            subsidiary_id: self.subsidiary_id.clone(),
+            amount: self.amount,
+            received_date: self.received_date,
+            method: self.method,
+            reference: self.reference.clone(),
+            allocations: match self.allocation_rule {
+                AllocationRule::Explicit => self
+                    .allocations
+                    .iter()
+                    .map(|a| AllocationRequest {
+                        invoice: a.invoice.clone(),
+                        amount: a.amount,
+                    })
+                    .collect(),
+                AllocationRule::OldestDueFirst => Vec::new(),
+            },
+        }
+    }
+}

@@ -244,3 +244,36 @@ impl EventRules for PromiseToPay {
         Ok(())
     }
 }
+
+#[cfg(feature = "testing")]
+impl PromiseToPay {
+    /// A valid promise for tests: 600.00 CNY for `SUB-A/INV-1`, made 2026-06-20 for 2026-07-10,
+    /// with a fresh promise id.
+    pub fn sample() -> Self {
+        let key = InvoiceKey::sample();
+        let id = CommandId::from_uuid(uuid::Uuid::new_v4()).expect("a random UUID is never nil");
+        PromiseToPay {
+            promise_id: id.into(),
+            subsidiary_id: key.subsidiary_id.clone(),
+            amount: Money::cny("600.00"),
+            made_on: NaiveDate::from_ymd_opt(2026, 6, 20).expect("a date"),
+            promised_date: NaiveDate::from_ymd_opt(2026, 7, 10).expect("a date"),
+            invoices: vec![key],
+            collector: PersonName::parse("Wang Fang").expect("a name"),
+            note: "by the next payment run".to_owned(),
+        }
+    }
+
+    /// The command this event records.
+    pub fn command(&self) -> RecordPromiseToPay {
+        RecordPromiseToPay {
+            subsidiary_id: self.subsidiary_id.clone(),
+            amount: self.amount,
+            made_on: self.made_on,
+            promised_date: self.promised_date,
+            invoices: self.invoices.clone(),
+            collector: self.collector.clone(),
+            note: self.note.clone(),
+        }
+    }
+}

@@ -14,7 +14,8 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use receivables_domain::account::{CustomerAccount, Decision, DecisionContext};
+use receivables_domain::DecisionContext;
+use receivables_domain::account::{CustomerAccount, Decision};
 use receivables_domain::chain;
 use receivables_domain::command::{
     AllocationRequest, ChangeCreditLimit, Command, CommandBody, InvoiceKey, IssueInvoice,
