@@ -13,7 +13,7 @@ test:
 # The demo: the all-in-one service on a fresh temporary directory, loaded and serving on :50051
 # without TLS or tokens.
 demo *ARGS:
-    cargo run --release -p receivables -- demo --insecure {{ARGS}}
+    cargo run --profile demo -p receivables -- demo --insecure {{ARGS}}
 
 # Everything in one process on the embedded backends in ./receivables-data; give it
 # --tls-cert and --tls-key, or --insecure for development.

@@ -629,8 +629,7 @@ impl Drop for TestQueryService {
 
 /// Every row of the read model in `schema`, as text, in a fixed order (as in `aging.rs`).
 pub async fn read_model_rows(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
-    let tables = READ_MODEL_TABLES;
-    // Every table of the read model is compared: a new one must be added here.
+    let tables = read_model_tables();
     let present: Vec<(String,)> = sqlx::query_as(
         "SELECT table_name::TEXT FROM information_schema.tables
          WHERE table_schema = $1 AND table_name <> '_sqlx_migrations' ORDER BY 1",
@@ -734,16 +733,16 @@ macro_rules! on_both_engines {
     };
 }
 
-/// The read model's tables and the order their rows are compared in. Every table of the read
-/// model is compared: a new one must be added here.
-const READ_MODEL_TABLES: [(&str, &str); 6] = [
-    ("invoices", "subsidiary_id, invoice_number"),
-    ("payments", "position"),
-    ("allocations", "position, line"),
-    ("credit_terms", "customer_id"),
-    ("promises", "promise_id"),
-    ("projection_checkpoints", "projection"),
-];
+/// The read model's tables and the order their rows are compared in: every table of every
+/// projection the runtime keeps, and the checkpoints. Every table in the database is compared;
+/// one that no projection declares fails the comparison.
+fn read_model_tables() -> Vec<(&'static str, &'static str)> {
+    receivables_projections::runtime::PROJECTIONS
+        .iter()
+        .flat_map(|projection| projection.tables().iter().map(|t| (t.name, t.key)))
+        .chain([("projection_checkpoints", "projection")])
+        .collect()
+}
 
 /// Every row of a read model on either engine, as text, table by table in a fixed order (see
 /// [`read_model_rows`]; on PostgreSQL the pool's own schema is read).
@@ -766,7 +765,8 @@ pub async fn read_model_rows_of(read: &receivables_projections::ReadPool) -> Vec
             .fetch_all(pool)
             .await
             .unwrap();
-            let mut compared: Vec<&str> = READ_MODEL_TABLES.iter().map(|(t, _)| *t).collect();
+            let tables = read_model_tables();
+            let mut compared: Vec<&str> = tables.iter().map(|(t, _)| *t).collect();
             compared.sort_unstable();
             assert_eq!(
                 present.iter().map(|(t,)| t.as_str()).collect::<Vec<_>>(),
@@ -774,7 +774,7 @@ pub async fn read_model_rows_of(read: &receivables_projections::ReadPool) -> Vec
                 "the tables of the read model"
             );
             let mut rows = Vec::new();
-            for (table, order) in READ_MODEL_TABLES {
+            for (table, order) in tables {
                 let columns: Vec<(String,)> =
                     sqlx::query_as(&format!("SELECT name FROM pragma_table_info('{table}')"))
                         .fetch_all(pool)

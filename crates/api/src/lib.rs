@@ -1,12 +1,12 @@
 //! The public contract of Receivables (`receivables.v1`, generated from `proto/` at build time)
 //! and the one place where wire messages meet the domain and the read models: requests become
-//! validated commands (`requests`) or read-model queries (`queries`), events and report lines
-//! become replies (`responses`, `queries`), refusals become gRPC statuses with `google.rpc`
+//! validated commands (`commands`) or read-model queries (`queries`), events and report lines
+//! become replies (`commands`, `queries`, with the values of `responses`), refusals become gRPC statuses with `google.rpc`
 //! details (`status`).
 
+pub mod commands;
 mod fields;
 pub mod queries;
-pub mod requests;
 pub mod responses;
 pub mod status;
 

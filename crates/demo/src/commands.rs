@@ -1,7 +1,7 @@
 //! The commands of a data set as they go on the wire, and counts of them by kind.
 
+use receivables_api::commands::{self, Addressed};
 use receivables_api::pb;
-use receivables_api::requests::{self, Addressed};
 use receivables_domain::Refusal;
 
 /// One command of the data set, as it goes on the wire (the command id is set).
@@ -92,12 +92,12 @@ impl DemoCommand {
     /// the command service reads it.
     pub(crate) fn addressed(&self) -> Result<Addressed, Refusal> {
         match self {
-            DemoCommand::ChangeCreditLimit(r) => requests::change_credit_limit(r),
+            DemoCommand::ChangeCreditLimit(r) => commands::credit_limit::read(r),
             DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => {
-                requests::issue_invoice(r)
+                commands::invoice::read(r)
             }
-            DemoCommand::RecordPayment(r) => requests::record_payment(r),
-            DemoCommand::RecordPromiseToPay(r) => requests::record_promise_to_pay(r),
+            DemoCommand::RecordPayment(r) => commands::payment::read(r),
+            DemoCommand::RecordPromiseToPay(r) => commands::promise::read(r),
         }
     }
 

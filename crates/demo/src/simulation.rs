@@ -226,7 +226,7 @@ pub(crate) fn simulate(
     decks: &mut OutcomeDecks,
 ) -> History {
     // The API reads the customer id of every request the same way.
-    let Ok(customer_id) = receivables_api::requests::customer_id(&profile.customer_id) else {
+    let Ok(customer_id) = receivables_api::commands::customer_id(&profile.customer_id) else {
         return History {
             opening: None,
             facts: Vec::new(),

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use receivables_api::commands::Addressed;
 use receivables_api::pb;
-use receivables_api::requests::Addressed;
 use receivables_domain::event::{AllocationRule, Event};
 use receivables_domain::ids::PromiseId;
 use receivables_domain::{

@@ -45,9 +45,9 @@ use receivables::config::{EVENT_LOG_FILE, TOKEN_STORE_FILE};
 use receivables::execution::Executor;
 use receivables::nats::connect as connect_nats;
 use receivables_access::{KvTokenConfig, KvTokenStore, SqliteTokenStore};
+use receivables_api::commands;
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
-use receivables_api::requests;
 use receivables_domain::event::InvoiceIssued;
 use receivables_domain::testing::EnvelopeBuilder;
 use receivables_domain::{
@@ -463,9 +463,9 @@ impl Target for GrpcTarget {
 impl<L: EventLog> Target for Arc<Executor<L>> {
     async fn send(&mut self, command: Command) -> Result<(), String> {
         let addressed = match &command {
-            Command::Invoice(r) => requests::issue_invoice(r),
-            Command::Payment(r) => requests::record_payment(r),
-            Command::Promise(r) => requests::record_promise_to_pay(r),
+            Command::Invoice(r) => commands::invoice::read(r),
+            Command::Payment(r) => commands::payment::read(r),
+            Command::Promise(r) => commands::promise::read(r),
         }
         .map_err(|refusal| refusal.to_string())?;
         self.execute(&addressed, &Principal::anonymous())

@@ -19,6 +19,7 @@ pub const NAME: &str = "ledger";
 
 pub static INVOICES: Table = Table {
     name: "invoices",
+    key: "subsidiary_id, invoice_number",
     columns: &[
         ("subsidiary_id", T::Text),
         ("invoice_number", T::Text),
@@ -35,6 +36,7 @@ pub static INVOICES: Table = Table {
 
 pub static PAYMENTS: Table = Table {
     name: "payments",
+    key: "position",
     columns: &[
         ("position", T::BigInt),
         ("customer_id", T::Text),
@@ -49,6 +51,7 @@ pub static PAYMENTS: Table = Table {
 
 pub static ALLOCATIONS: Table = Table {
     name: "allocations",
+    key: "position, line",
     columns: &[
         ("position", T::BigInt),
         ("line", T::Integer),
@@ -63,6 +66,7 @@ pub static ALLOCATIONS: Table = Table {
 /// A customer's latest credit terms: one row per customer, replaced by every change.
 pub static CREDIT_TERMS: Table = Table {
     name: "credit_terms",
+    key: "customer_id",
     columns: &[
         ("customer_id", T::Text),
         ("currency", T::Text),
@@ -82,6 +86,7 @@ pub static CREDIT_TERMS: Table = Table {
 
 pub static PROMISES: Table = Table {
     name: "promises",
+    key: "promise_id",
     columns: &[
         ("promise_id", T::Text),
         ("customer_id", T::Text),

@@ -41,6 +41,9 @@ impl ColumnType {
 #[derive(Debug)]
 pub struct Table {
     pub name: &'static str,
+    /// The columns that name a row (its primary key, comma-separated): the order in which rows
+    /// are listed when a read model is compared with another.
+    pub key: &'static str,
     /// The columns written, in order, with their types.
     pub columns: &'static [(&'static str, ColumnType)],
     /// Appended to the insert, such as `ON CONFLICT (customer_id) DO UPDATE SET ...`.
@@ -279,6 +282,7 @@ mod tests {
 
     static PEOPLE: Table = Table {
         name: "people",
+        key: "name",
         columns: &[("name", ColumnType::Text), ("age", ColumnType::BigInt)],
         on_conflict: None,
     };

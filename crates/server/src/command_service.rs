@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use receivables_api::commands::{self, Addressed};
 use receivables_api::pb::command_service_server::CommandService;
-use receivables_api::requests::{self, Addressed};
-use receivables_api::{pb, responses, status};
+use receivables_api::{pb, status};
 use receivables_domain::access::Action;
 use receivables_domain::{Principal, RecordedEvent, Refusal};
 use receivables_eventlog::EventLog;
@@ -129,8 +129,8 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
             "IssueInvoice",
             request,
             principal,
-            requests::issue_invoice,
-            responses::issue_invoice,
+            commands::invoice::read,
+            commands::invoice::reply,
         )
         .await
     }
@@ -144,8 +144,8 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
             "RecordPayment",
             request,
             principal,
-            requests::record_payment,
-            responses::record_payment,
+            commands::payment::read,
+            commands::payment::reply,
         )
         .await
     }
@@ -159,8 +159,8 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
             "ChangeCreditLimit",
             request,
             principal,
-            requests::change_credit_limit,
-            responses::change_credit_limit,
+            commands::credit_limit::read,
+            commands::credit_limit::reply,
         )
         .await
     }
@@ -174,8 +174,8 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
             "RecordPromiseToPay",
             request,
             principal,
-            requests::record_promise_to_pay,
-            responses::record_promise_to_pay,
+            commands::promise::read,
+            commands::promise::reply,
         )
         .await
     }
@@ -185,7 +185,7 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         request: Request<pb::GetAccountRequest>,
     ) -> Result<Response<pb::GetAccountResponse>, Status> {
         authorize(&request, Action::ReadGroup)?;
-        let customer = requests::customer_id(&request.get_ref().customer_id)
+        let customer = commands::customer_id(&request.get_ref().customer_id)
             .map_err(|refusal| status::refusal(&refusal))?;
         let account = self
             .executor
@@ -200,6 +200,6 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
                 format!("customer {customer} has no events"),
             ));
         }
-        Ok(Response::new(responses::account(&account)))
+        Ok(Response::new(commands::account::view(&account)))
     }
 }

@@ -67,8 +67,8 @@ pub async fn run(
     if outcome.is_ok() && !args.exit_after_load {
         println!(
             "\nReceivables is serving on {address} (data in {}). Try:\n  \
-             cargo run --release -p receivables -- aging --server http://{address}\n  \
-             cargo run --release -p receivables -- queue --server http://{address}\n  \
+             cargo run --profile demo -p receivables -- aging --server http://{address}\n  \
+             cargo run --profile demo -p receivables -- queue --server http://{address}\n  \
              grpcurl -plaintext {address} list\n\
              Ctrl-C stops it.",
             data_dir.display()

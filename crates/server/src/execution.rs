@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use receivables_api::requests::Addressed;
+use receivables_api::commands::Addressed;
 use receivables_domain::chain::{self, ChainError};
 use receivables_domain::command::InvoiceKey;
 use receivables_domain::{

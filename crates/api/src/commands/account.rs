@@ -1,0 +1,72 @@
+//! `GetAccount`: the authoritative view of one customer's account, as the command service
+//! decides on it.
+
+use receivables_domain::Money;
+use receivables_domain::account::CustomerAccount;
+
+use crate::pb;
+use crate::responses::{credit_grade, credit_policy, date, invoice_ref, money};
+
+/// The account view: credit terms, balances per currency, open invoices oldest due first, and
+/// promises.
+pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
+    let credit = account.credit().map(|terms| {
+        let currency = terms.limit.currency();
+        let exposure = account.exposure(currency);
+        pb::CreditTerms {
+            limit: Some(money(terms.limit)),
+            policy: credit_policy(terms.policy).into(),
+            grade: credit_grade(terms.grade).into(),
+            exposure: Some(money(Money::of(exposure, currency))),
+            available: Some(money(Money::of(terms.limit.amount() - exposure, currency))),
+            over_limit: exposure > terms.limit.amount(),
+        }
+    });
+    let balances = account
+        .balances()
+        .into_iter()
+        .map(|b| pb::CurrencyBalance {
+            currency: b.currency.code().to_owned(),
+            open_invoices: Some(money(Money::of(b.open_invoices, b.currency))),
+            unapplied: Some(money(Money::of(b.unapplied, b.currency))),
+            exposure: Some(money(Money::of(b.exposure(), b.currency))),
+        })
+        .collect();
+    let mut open: Vec<_> = account.open_invoices().collect();
+    open.sort_by(|a, b| {
+        (a.due_date, a.issue_date, &a.key).cmp(&(b.due_date, b.issue_date, &b.key))
+    });
+    let open_invoices = open
+        .into_iter()
+        .map(|i| pb::OpenInvoice {
+            invoice: Some(invoice_ref(&i.key)),
+            amount: Some(money(i.amount)),
+            open_amount: Some(money(i.open_money())),
+            issue_date: date(i.issue_date),
+            due_date: date(i.due_date),
+            over_limit: i.over_limit,
+        })
+        .collect();
+    let promises = account
+        .promises()
+        .iter()
+        .map(|p| pb::Promise {
+            promise_id: p.promise_id.to_string(),
+            subsidiary_id: p.subsidiary_id.to_string(),
+            amount: Some(money(p.amount)),
+            made_on: date(p.made_on),
+            promised_date: date(p.promised_date),
+            invoices: p.invoices.iter().map(invoice_ref).collect(),
+            collector: p.collector.to_string(),
+        })
+        .collect();
+    pb::GetAccountResponse {
+        customer_id: account.customer_id().to_string(),
+        position: account.position().get(),
+        event_count: account.event_count(),
+        credit,
+        balances,
+        open_invoices,
+        promises,
+    }
+}

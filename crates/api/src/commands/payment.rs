@@ -1,0 +1,109 @@
+//! `RecordPayment`: a subsidiary received a payment.
+
+use receivables_domain::account::payment;
+use receivables_domain::command::{AllocationRequest, RecordPayment};
+use receivables_domain::event::AllocationRule;
+use receivables_domain::limits::ALLOCATIONS_PER_PAYMENT_MAX;
+use receivables_domain::payment::PaymentMethod;
+use receivables_domain::refusal::FieldViolation;
+use receivables_domain::{CommandBody, Event, RecordedEvent, Refusal};
+
+use super::{Addressed, finish};
+use crate::fields::Fields;
+use crate::{pb, responses};
+
+fn payment_method(method: pb::PaymentMethod) -> Option<PaymentMethod> {
+    match method {
+        pb::PaymentMethod::Unspecified => None,
+        pb::PaymentMethod::BankTransfer => Some(PaymentMethod::BankTransfer),
+        pb::PaymentMethod::Alipay => Some(PaymentMethod::Alipay),
+        pb::PaymentMethod::WechatPay => Some(PaymentMethod::WechatPay),
+        pb::PaymentMethod::UnionPay => Some(PaymentMethod::UnionPay),
+        pb::PaymentMethod::Card => Some(PaymentMethod::Card),
+        pb::PaymentMethod::Cash => Some(PaymentMethod::Cash),
+        pb::PaymentMethod::Cheque => Some(PaymentMethod::Cheque),
+        pb::PaymentMethod::Other => Some(PaymentMethod::Other),
+    }
+}
+
+/// The request as a command to the customer's account, or a refusal naming every bad field.
+pub fn read(request: &pb::RecordPaymentRequest) -> Result<Addressed, Refusal> {
+    let mut fields = Fields::default();
+    let id = fields.command_id(&request.command_id);
+    let customer_id = fields.customer_id("customer_id", &request.customer_id);
+    let subsidiary_id = fields.subsidiary_id("subsidiary_id", &request.subsidiary_id);
+    let amount = fields.money("amount", request.amount.as_ref());
+    let received_date = fields.date("received_date", &request.received_date);
+    let method = fields.enumeration("method", request.method, payment_method);
+    let allocations: Vec<Option<AllocationRequest>> = request
+        .allocations
+        .iter()
+        .take(ALLOCATIONS_PER_PAYMENT_MAX + 1)
+        .enumerate()
+        .map(|(index, allocation)| {
+            let invoice = fields.invoice(
+                &format!("allocations[{index}].invoice"),
+                allocation.invoice.as_ref(),
+            );
+            let amount = fields.money(
+                &format!("allocations[{index}].amount"),
+                allocation.amount.as_ref(),
+            );
+            Some(AllocationRequest {
+                invoice: invoice?,
+                amount: amount?,
+            })
+        })
+        .collect();
+    let mut rules = Vec::new();
+    payment::check_reference(&mut rules, &request.reference);
+    if request.allocations.len() > ALLOCATIONS_PER_PAYMENT_MAX {
+        rules.push(FieldViolation::new(
+            "allocations",
+            format!(
+                "at most {ALLOCATIONS_PER_PAYMENT_MAX} allocations per payment, got {}",
+                request.allocations.len()
+            ),
+        ));
+    } else if let (Some(amount), Some(read)) = (
+        amount,
+        allocations.iter().cloned().collect::<Option<Vec<_>>>(),
+    ) {
+        payment::check_allocations(&mut rules, amount, &read);
+    }
+    fields.extend(rules);
+    let body = (|| {
+        Some(CommandBody::RecordPayment(RecordPayment {
+            subsidiary_id: subsidiary_id?,
+            amount: amount?,
+            received_date: received_date?,
+            method: method?,
+            reference: request.reference.clone(),
+            allocations: allocations.into_iter().collect::<Option<Vec<_>>>()?,
+        }))
+    })();
+    finish(fields, customer_id, id, body)
+}
+
+/// The reply to the command, built from the event that recorded it (also for a retry, whose
+/// first event it is). `None` when the event is of another type: a command id used for one
+/// RPC cannot answer another.
+pub fn reply(event: &RecordedEvent, replayed: bool) -> Option<pb::RecordPaymentResponse> {
+    let Event::PaymentReceived(payment) = &event.envelope.event else {
+        return None;
+    };
+    Some(pb::RecordPaymentResponse {
+        receipt: Some(responses::receipt(event, replayed)),
+        allocation_rule: match payment.allocation_rule {
+            AllocationRule::Explicit => pb::AllocationRule::Explicit,
+            AllocationRule::OldestDueFirst => pb::AllocationRule::OldestDueFirst,
+        }
+        .into(),
+        allocations: payment
+            .allocations
+            .iter()
+            .map(responses::allocation)
+            .collect(),
+        unapplied: Some(responses::money(payment.unapplied)),
+    })
+}
