@@ -364,6 +364,31 @@ async fn every_bad_field_is_named_at_once(channel: &Channel) {
             ]
         )
     );
+    // The page size of the open items is named with the scope's faults, not after them.
+    let status = queries
+        .list_open_items(pb::ListOpenItemsRequest {
+            scope: Some(pb::AgingScope {
+                as_of: "2026-13-01".to_owned(),
+                currency: "cny".to_owned(),
+                ..pb::AgingScope::default()
+            }),
+            page_size: 1001,
+            ..pb::ListOpenItemsRequest::default()
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        refusal(&status),
+        (
+            Code::InvalidArgument,
+            "INVALID_QUERY".to_owned(),
+            vec![
+                "scope.as_of".to_owned(),
+                "scope.currency".to_owned(),
+                "page_size".to_owned()
+            ]
+        )
+    );
 }
 
 async fn the_all_in_one_meets_the_contract(backends: Backends) {

@@ -17,7 +17,7 @@ use receivables_domain::{
 };
 use receivables_projections::ProjectionError;
 use receivables_projections::exposure::{self, ExposureLine, ExposureQuery, ExposureSort};
-use receivables_projections::paging::{PAGE_SIZE_MAX, PageRequestError};
+use receivables_projections::paging::{PAGE_SIZE_MAX, PageRequestError, Paged};
 use receivables_projections::promises::{
     PROMISE_GRACE_DAYS_DEFAULT, PromiseLine, PromiseQuery, PromiseStatus, list_promises,
 };

@@ -4,6 +4,7 @@
 //! The command and query services may run in one process (the all-in-one server) or apart (the
 //! split deployment); `--query-server` names the second when it is elsewhere.
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -289,42 +290,6 @@ fn normalise(address: &str) -> String {
     }
 }
 
-/// A command-service client that knows its address (for error messages) and deadline.
-#[derive(Debug, Clone)]
-pub struct Commands {
-    pub client: CommandServiceClient<AuthChannel>,
-    pub address: String,
-    timeout: Duration,
-}
-
-/// A query-service client that knows its address (for error messages) and deadline.
-#[derive(Debug, Clone)]
-pub struct Queries {
-    pub client: QueryServiceClient<AuthChannel>,
-    pub address: String,
-    timeout: Duration,
-}
-
-/// An audit-service client that knows its address (for error messages).
-#[derive(Debug, Clone)]
-pub struct Audit {
-    pub client: AuditServiceClient<AuthChannel>,
-    pub address: String,
-    timeout: Duration,
-}
-
-impl Audit {
-    /// A request with the `--timeout` deadline, for the point-in-time reports.
-    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
-        request(message, self.timeout)
-    }
-
-    /// Maps a status of this service.
-    pub fn error(&self, status: &tonic::Status) -> CliError {
-        CliError::status(&self.address, status)
-    }
-}
-
 /// A request carrying the call's deadline in `grpc-timeout`, which the query service reads to
 /// bound its wait for `min_position`.
 fn request<T>(message: T, timeout: Duration) -> tonic::Request<T> {
@@ -333,18 +298,27 @@ fn request<T>(message: T, timeout: Duration) -> tonic::Request<T> {
     request
 }
 
-impl Commands {
-    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
-        request(message, self.timeout)
-    }
-
-    /// Maps a status of this service.
-    pub fn error(&self, status: &tonic::Status) -> CliError {
-        CliError::status(&self.address, status)
-    }
+/// A connected client of one service that knows its address (for error messages) and the
+/// `--timeout` deadline of its calls.
+#[derive(Debug, Clone)]
+pub struct Service<C> {
+    pub client: C,
+    pub address: String,
+    timeout: Duration,
 }
 
-impl Queries {
+/// A command-service client.
+pub type Commands = Service<CommandServiceClient<AuthChannel>>;
+
+/// A query-service client.
+pub type Queries = Service<QueryServiceClient<AuthChannel>>;
+
+/// An audit-service client. A replay or a walk of a long log takes as long as it takes: those
+/// calls are made on `client` without the `--timeout` deadline of [`Service::request`].
+pub type Audit = Service<AuditServiceClient<AuthChannel>>;
+
+impl<C: Clone> Service<C> {
+    /// A request carrying the `--timeout` deadline.
     pub fn request<T>(&self, message: T) -> tonic::Request<T> {
         request(message, self.timeout)
     }
@@ -352,6 +326,42 @@ impl Queries {
     /// Maps a status of this service.
     pub fn error(&self, status: &tonic::Status) -> CliError {
         CliError::status(&self.address, status)
+    }
+
+    /// One call: `call(client, request)` with the `--timeout` deadline; its reply, or its
+    /// status as an error of this service.
+    pub async fn call<Req, Resp, Fut>(
+        &self,
+        message: Req,
+        call: impl FnOnce(C, tonic::Request<Req>) -> Fut,
+    ) -> Result<Resp, CliError>
+    where
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        call(self.client.clone(), self.request(message))
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| self.error(&status))
+    }
+
+    /// Every page of a listing, up to `limit` rows: `request(page_size, page_token)` asked with
+    /// `call`, each reply split by `rows` into its rows and the next page's token.
+    pub async fn pages<Req, Resp, T, Fut>(
+        &self,
+        limit: Option<usize>,
+        request: impl Fn(u32, String) -> Req,
+        call: impl Fn(C, tonic::Request<Req>) -> Fut,
+        rows: impl Fn(Resp) -> (Vec<T>, String),
+    ) -> Result<Vec<T>, CliError>
+    where
+        Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        crate::paging::collect(limit, |size, token| {
+            let message = request(size, token);
+            let (call, rows) = (&call, &rows);
+            async move { self.call(message, call).await.map(rows) }
+        })
+        .await
     }
 }
 

@@ -8,23 +8,14 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 
 use crate::money::Money;
 
 /// What happens to an invoice that would take exposure above the limit. Its name (`BLOCK`,
 /// `WARN`) is the same in events and in read models.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumIter,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
+#[cfg_attr(test, derive(strum::EnumIter))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum CreditPolicy {
@@ -45,10 +36,10 @@ pub enum CreditPolicy {
     Ord,
     Serialize,
     Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::EnumIter,
+    IntoStaticStr,
+    EnumString,
 )]
+#[cfg_attr(test, derive(strum::EnumIter))]
 pub enum CreditGrade {
     A,
     B,

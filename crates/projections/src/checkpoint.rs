@@ -42,3 +42,29 @@ pub(crate) fn check_moved(rows_affected: u64, position: Position) -> Result<(), 
     }
     Ok(())
 }
+
+/// Creates the projection's checkpoint at 0 if it has none, then reads it with `select` (the
+/// engine's locking read), in the caller's transaction.
+pub(crate) async fn lock<DB>(
+    connection: &mut DB::Connection,
+    projection: &str,
+    select: &'static str,
+) -> Result<Position, ProjectionError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    i64: for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query(INSERT_ZERO)
+        .bind(projection)
+        .execute(&mut *connection)
+        .await?;
+    let (stored,): (i64,) = sqlx::query_as(select)
+        .bind(projection)
+        .fetch_one(&mut *connection)
+        .await?;
+    position(stored)
+}

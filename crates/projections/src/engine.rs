@@ -8,6 +8,10 @@ use crate::error::ProjectionError;
 use crate::rows::TableRows;
 
 pub(crate) trait WriteConnection {
+    /// Reads a projection's checkpoint (`$1`) and holds it until the transaction ends, the
+    /// engine's way: a second projector on the same read model waits.
+    const LOCK_CHECKPOINT: &'static str;
+
     /// The projection's checkpoint, created at 0 when it has none, held until the transaction
     /// ends: a second projector on the same read model waits here.
     async fn lock_checkpoint(&mut self, projection: &str) -> Result<Position, ProjectionError>;

@@ -45,7 +45,7 @@ use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
 use crate::open_amounts::open_items;
-use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, page};
+use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
 use crate::stored;
 
 /// Decimal places of a utilisation ratio (0.8125 = 81.25 %).
@@ -98,16 +98,17 @@ impl ExposureQuery {
             after: None,
         }
     }
+}
 
-    /// Sets the page size: 1..=[`crate::paging::PAGE_SIZE_MAX`].
-    pub fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
+impl Paged for ExposureQuery {
+    fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
         self.page_size = check_page_size(page_size)?;
         Ok(self)
     }
 
     /// Continues after the page that returned `token`, which must come from a query with the
     /// same as-of date and sort order.
-    pub fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
+    fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
         self.after = Some(Cursor::from_token(
             token,
             self.sort.token_kind(),
@@ -115,7 +116,9 @@ impl ExposureQuery {
         )?);
         Ok(self)
     }
+}
 
+impl ExposureQuery {
     pub fn as_of(&self) -> NaiveDate {
         self.as_of
     }
@@ -162,7 +165,7 @@ pub struct ExposureLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExposurePage {
     pub lines: Vec<ExposureLine>,
-    /// Present when more lines follow: pass it to [`ExposureQuery::with_page_token`].
+    /// Present when more lines follow: pass it to [`Paged::with_page_token`].
     pub next_page_token: Option<String>,
 }
 

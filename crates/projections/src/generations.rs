@@ -3,6 +3,8 @@
 //! of the control table `read_model_generations`. The control table's statements are the same on
 //! both engines; where the generations live (schemas, files) is each engine's own.
 
+use crate::error::ProjectionError;
+
 /// The read models' schema, as sqlx migrations: the same files for both engines, run on every
 /// generation when it is created or opened.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -23,11 +25,39 @@ pub(crate) const INSERT_NEXT: &str = "INSERT INTO read_model_generations (genera
      RETURNING generation";
 pub(crate) const ABANDON_BUILDING: &str =
     "UPDATE read_model_generations SET state = 'retired' WHERE state = 'building'";
-pub(crate) const RETIRE_LIVE: &str = "UPDATE read_model_generations
+const RETIRE_LIVE: &str = "UPDATE read_model_generations
      SET state = 'retired', switched_at = CURRENT_TIMESTAMP WHERE state = 'live'";
-pub(crate) const MAKE_LIVE: &str = "UPDATE read_model_generations
+const MAKE_LIVE: &str = "UPDATE read_model_generations
      SET state = 'live', switched_at = CURRENT_TIMESTAMP
-     WHERE generation = $1 AND state = 'building'";
+     WHERE generation = $1 AND state = 'building'
+     RETURNING generation";
+
+/// Retires the live generation and makes `generation` live, in the caller's transaction on the
+/// control table; refused, and the transaction left to roll back, when `generation` is not the
+/// one being built.
+pub(crate) async fn make_live<DB>(
+    control: &mut DB::Connection,
+    generation: i64,
+) -> Result<(), ProjectionError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + for<'r> sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query(RETIRE_LIVE).execute(&mut *control).await?;
+    let switched: Option<(i64,)> = sqlx::query_as(MAKE_LIVE)
+        .bind(generation)
+        .fetch_optional(&mut *control)
+        .await?;
+    if switched.is_none() {
+        return Err(ProjectionError::Stored(format!(
+            "generation {generation} is not being built"
+        )));
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

@@ -49,6 +49,17 @@ impl PageRequestError {
     }
 }
 
+/// A listing read a page at a time. Every paged query takes its page size and the token of the
+/// page before the same way, so the wire reads them the same way for all of them.
+pub trait Paged: Sized {
+    /// Sets the page size: 1..=[`PAGE_SIZE_MAX`].
+    fn with_page_size(self, page_size: u32) -> Result<Self, PageRequestError>;
+
+    /// Continues after the page that returned `token`, which must come from a query of the same
+    /// listing, date and order.
+    fn with_page_token(self, token: &str) -> Result<Self, PageRequestError>;
+}
+
 /// Checks a page size: 1..=[`PAGE_SIZE_MAX`].
 pub fn check_page_size(page_size: u32) -> Result<u32, PageRequestError> {
     if page_size == 0 || page_size > PAGE_SIZE_MAX {

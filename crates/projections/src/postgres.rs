@@ -23,16 +23,11 @@ pub fn schema(generation: i64) -> String {
 }
 
 impl WriteConnection for PgConnection {
+    const LOCK_CHECKPOINT: &'static str =
+        "SELECT position FROM projection_checkpoints WHERE projection = $1 FOR UPDATE";
+
     async fn lock_checkpoint(&mut self, projection: &str) -> Result<Position, ProjectionError> {
-        sqlx::query(checkpoint::INSERT_ZERO)
-            .bind(projection)
-            .execute(&mut *self)
-            .await?;
-        let (stored,): (i64,) = sqlx::query_as(&format!("{} FOR UPDATE", checkpoint::SELECT))
-            .bind(projection)
-            .fetch_one(&mut *self)
-            .await?;
-        checkpoint::position(stored)
+        checkpoint::lock::<sqlx::Postgres>(self, projection, Self::LOCK_CHECKPOINT).await
     }
 
     /// One `INSERT ... SELECT * FROM UNNEST(...)` of the columns as arrays, whatever the number
@@ -187,18 +182,7 @@ pub(crate) async fn begin_rebuild(
 
 pub(crate) async fn switch(admin: &PgPool, generation: i64) -> Result<(), ProjectionError> {
     let mut transaction = lock_generations(admin).await?;
-    sqlx::query(control::RETIRE_LIVE)
-        .execute(&mut *transaction)
-        .await?;
-    let switched = sqlx::query(control::MAKE_LIVE)
-        .bind(generation)
-        .execute(&mut *transaction)
-        .await?;
-    if switched.rows_affected() != 1 {
-        return Err(ProjectionError::Stored(format!(
-            "generation {generation} is not being built"
-        )));
-    }
+    control::make_live::<sqlx::Postgres>(&mut transaction, generation).await?;
     transaction.commit().await?;
     Ok(())
 }

@@ -31,7 +31,7 @@ use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
 use crate::paging::{
-    PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, decode_token, encode_token,
+    PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, decode_token, encode_token,
 };
 use crate::stored;
 
@@ -170,22 +170,23 @@ impl PromiseQuery {
         self.as_of
     }
 
-    /// Sets the page size: 1..=[`crate::paging::PAGE_SIZE_MAX`].
-    pub fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
-        self.page_size = Some(check_page_size(page_size)?);
-        Ok(self)
-    }
-
     /// Every matching promise in one page: for the promises of one customer, which is how the
     /// listing was read before it had pages.
     pub fn unpaged(mut self) -> Self {
         self.page_size = None;
         self
     }
+}
+
+impl Paged for PromiseQuery {
+    fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
+        self.page_size = Some(check_page_size(page_size)?);
+        Ok(self)
+    }
 
     /// Continues after the page that returned `token` (a promise listing's token for the same
     /// date).
-    pub fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
+    fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
         let mut fields = decode_token(token, TOKEN_KIND, self.as_of, 4)?.into_iter();
         let malformed = || PageRequestError::MalformedToken("bad promise key");
         let (Some(customer), Some(promised), Some(made_on), Some(promise_id)) =
@@ -209,7 +210,7 @@ impl PromiseQuery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromisePage {
     pub promises: Vec<PromiseLine>,
-    /// Present when more promises follow: pass it to [`PromiseQuery::with_page_token`].
+    /// Present when more promises follow: pass it to [`Paged::with_page_token`].
     pub next_page_token: Option<String>,
 }
 

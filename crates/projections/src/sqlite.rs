@@ -49,18 +49,12 @@ fn options(file: &Path) -> SqliteConnectOptions {
 }
 
 impl WriteConnection for SqliteConnection {
+    /// The first statement of the lock writes (the checkpoint at 0 if missing), so the
+    /// transaction holds SQLite's one write lock from there.
+    const LOCK_CHECKPOINT: &'static str = checkpoint::SELECT;
+
     async fn lock_checkpoint(&mut self, projection: &str) -> Result<Position, ProjectionError> {
-        // The first statement writes, so the transaction holds SQLite's one write lock from
-        // here: a second projector on the same file waits.
-        sqlx::query(checkpoint::INSERT_ZERO)
-            .bind(projection)
-            .execute(&mut *self)
-            .await?;
-        let (stored,): (i64,) = sqlx::query_as(checkpoint::SELECT)
-            .bind(projection)
-            .fetch_one(&mut *self)
-            .await?;
-        checkpoint::position(stored)
+        checkpoint::lock::<sqlx::Sqlite>(self, projection, Self::LOCK_CHECKPOINT).await
     }
 
     /// Multi-row `INSERT ... VALUES`, as many rows per statement as SQLite's parameter limit
@@ -179,18 +173,7 @@ pub(crate) async fn begin_rebuild(directory: &Path) -> Result<i64, ProjectionErr
 pub(crate) async fn switch(directory: &Path, generation: i64) -> Result<(), ProjectionError> {
     let control = control(directory).await?;
     let mut transaction = control.begin().await?;
-    sqlx::query(control::RETIRE_LIVE)
-        .execute(&mut *transaction)
-        .await?;
-    let switched = sqlx::query(control::MAKE_LIVE)
-        .bind(generation)
-        .execute(&mut *transaction)
-        .await?;
-    if switched.rows_affected() != 1 {
-        return Err(ProjectionError::Stored(format!(
-            "generation {generation} is not being built"
-        )));
-    }
+    control::make_live::<sqlx::Sqlite>(&mut transaction, generation).await?;
     transaction.commit().await?;
     control.close().await;
     Ok(())

@@ -46,7 +46,7 @@ use crate::database::ReadPool;
 use crate::error::ProjectionError;
 use crate::exposure::{days_past_due, invoice_balances};
 use crate::minor_units::from_minor;
-use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, check_page_size, page};
+use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
 use crate::promises::{
     EvaluatedPromise, Filter, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus, evaluate,
 };
@@ -212,19 +212,22 @@ impl WorkQueueQuery {
         self.weights = weights;
         Ok(self)
     }
+}
 
-    /// Sets the page size: 1..=[`crate::paging::PAGE_SIZE_MAX`].
-    pub fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
+impl Paged for WorkQueueQuery {
+    fn with_page_size(mut self, page_size: u32) -> Result<Self, PageRequestError> {
         self.page_size = check_page_size(page_size)?;
         Ok(self)
     }
 
     /// Continues after the page that returned `token` (a work-queue token for the same date).
-    pub fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
+    fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
         self.after = Some(Cursor::from_token(token, TOKEN_KIND, self.as_of)?);
         Ok(self)
     }
+}
 
+impl WorkQueueQuery {
     pub fn as_of(&self) -> NaiveDate {
         self.as_of
     }
@@ -262,7 +265,7 @@ pub struct WorkItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkQueuePage {
     pub items: Vec<WorkItem>,
-    /// Present when more items follow: pass it to [`WorkQueueQuery::with_page_token`].
+    /// Present when more items follow: pass it to [`Paged::with_page_token`].
     pub next_page_token: Option<String>,
 }
 

@@ -53,8 +53,8 @@ pub async fn aging<L: EventLog>(
         request.known_at.map(|t| (t.seconds, t.nanos)),
         aging_query::read(&report),
     )?;
-    as_known(log, known_at, |pool, position| async move {
-        aging_answer(&pool, &query, position).await
+    as_known(log, known_at, |pool, position| {
+        aging_answer(pool, query, position)
     })
     .await
 }
@@ -69,8 +69,8 @@ pub async fn exposures<L: EventLog>(
         request.known_at.map(|t| (t.seconds, t.nanos)),
         exposures_query::read(&report),
     )?;
-    as_known(log, known_at, |pool, position| async move {
-        exposures_answer(&pool, &query, position).await
+    as_known(log, known_at, |pool, position| {
+        exposures_answer(pool, query, position)
     })
     .await
 }
@@ -85,8 +85,8 @@ pub async fn work_queue<L: EventLog>(
         request.known_at.map(|t| (t.seconds, t.nanos)),
         work_queue_query::read(&report),
     )?;
-    as_known(log, known_at, |pool, position| async move {
-        work_queue_answer(&pool, &query, position).await
+    as_known(log, known_at, |pool, position| {
+        work_queue_answer(pool, query, position)
     })
     .await
 }

@@ -5,11 +5,10 @@ use chrono::NaiveDate;
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{Currency, CustomerId, Position};
 use receivables_projections::exposure::{ExposureLine, ExposurePage, ExposureQuery, ExposureSort};
-use receivables_projections::paging::check_page_size;
 use rust_decimal::Decimal;
 
 use crate::fields::Fields;
-use crate::queries::page_size;
+use crate::queries::{page_size, paged};
 use crate::{pb, responses};
 
 /// Reads a `GetExposure` request: the customer and the as-of date.
@@ -41,22 +40,14 @@ pub fn read(message: &pb::ListExposuresRequest) -> Result<ExposureQuery, Vec<Fie
             .map(Some)
     };
     let currency = fields.optional("currency", &message.currency, Currency::parse);
-    let size = fields.check("page_size", check_page_size(page_size(message.page_size)));
+    let size = page_size(&mut fields, message.page_size);
     let (Some(as_of), Some(sort), Some(min_utilisation), Some(currency), Some(size)) =
         (as_of, sort, min_utilisation, currency, size)
     else {
         return Err(fields.violations);
     };
-    let query = fields.check(
-        "page_size",
-        ExposureQuery::new(as_of, sort).with_page_size(size),
-    );
-    let query = match (query, message.page_token.is_empty()) {
-        (Some(query), false) => {
-            fields.check("page_token", query.with_page_token(&message.page_token))
-        }
-        (query, _) => query,
-    };
+    let query = ExposureQuery::new(as_of, sort);
+    let query = paged(&mut fields, query, Some(size), &message.page_token);
     match query {
         Some(mut query) if fields.is_clean() => {
             query.only_over_limit = message.only_over_limit;

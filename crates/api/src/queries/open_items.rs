@@ -18,18 +18,19 @@ pub struct OpenItemsQuery {
     pub page_token: Option<String>,
 }
 
-/// Reads a `ListOpenItems` request; every bad field at once. The page size, token and bucket
-/// are checked against the report when the page is cut ([`refusal`]).
+/// Reads a `ListOpenItems` request; every bad field at once. The token and the bucket are
+/// checked against the report when the page is cut ([`refusal`]).
 pub fn read(message: &pb::ListOpenItemsRequest) -> Result<OpenItemsQuery, Vec<FieldViolation>> {
     let mut fields = Fields::default();
     let scope = aging::scope(&mut fields, message.scope.as_ref(), "scope");
-    match scope {
-        Some(scope) if fields.is_clean() => Ok(OpenItemsQuery {
+    let size = page_size(&mut fields, message.page_size);
+    match (scope, size) {
+        (Some(scope), Some(page_size)) if fields.is_clean() => Ok(OpenItemsQuery {
             scope,
             bucket: message
                 .bucket
                 .map(|b| usize::try_from(b).unwrap_or(usize::MAX)),
-            page_size: page_size(message.page_size),
+            page_size,
             page_token: (!message.page_token.is_empty()).then(|| message.page_token.clone()),
         }),
         _ => Err(fields.violations),

@@ -4,13 +4,12 @@
 use receivables_domain::ids::PersonName;
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{CustomerId, Position, SubsidiaryId};
-use receivables_projections::paging::check_page_size;
 use receivables_projections::promises::{
     PROMISE_GRACE_DAYS_DEFAULT, PromiseLine, PromisePage, PromiseQuery, PromiseStatus,
 };
 
 use crate::fields::Fields;
-use crate::queries::page_size;
+use crate::queries::{page_size, paged};
 use crate::{pb, responses};
 
 /// A status of the wire; UNSPECIFIED (every status) is `None`.
@@ -53,7 +52,7 @@ pub fn read(message: &pb::ListPromisesRequest) -> Result<PromiseQuery, Vec<Field
     }
     // Page size 0 lists one customer's promises whole, as before the listing had pages.
     let unpaged = message.page_size == 0 && !message.customer_id.is_empty();
-    let size = fields.check("page_size", check_page_size(page_size(message.page_size)));
+    let size = page_size(&mut fields, message.page_size);
     let (Some(customer), Some(as_of), Some(wanted), Some(collector), Some(subsidiary)) =
         (customer, as_of, wanted, collector, subsidiary)
     else {
@@ -62,24 +61,13 @@ pub fn read(message: &pb::ListPromisesRequest) -> Result<PromiseQuery, Vec<Field
     let (Some(from), Some(to), Some(size)) = (from, to, size) else {
         return Err(fields.violations);
     };
-    let mut query = PromiseQuery::new(as_of);
-    query = if unpaged {
-        query.unpaged()
-    } else {
-        match fields.check("page_size", query.clone().with_page_size(size)) {
-            Some(paged) => paged,
-            None => return Err(fields.violations),
-        }
+    let (query, size) = match PromiseQuery::new(as_of) {
+        query if unpaged => (query.unpaged(), None),
+        query => (query, Some(size)),
     };
-    if !message.page_token.is_empty() {
-        match fields.check(
-            "page_token",
-            query.clone().with_page_token(&message.page_token),
-        ) {
-            Some(after) => query = after,
-            None => return Err(fields.violations),
-        }
-    }
+    let Some(mut query) = paged(&mut fields, query, size, &message.page_token) else {
+        return Err(fields.violations);
+    };
     if !fields.is_clean() {
         return Err(fields.violations);
     }

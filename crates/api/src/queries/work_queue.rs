@@ -3,14 +3,13 @@
 use receivables_domain::Position;
 use receivables_domain::ids::PersonName;
 use receivables_domain::refusal::FieldViolation;
-use receivables_projections::paging::check_page_size;
 use receivables_projections::promises::PROMISE_GRACE_DAYS_DEFAULT;
 use receivables_projections::work_queue::{
     EscalationLevel, WorkQueuePage, WorkQueueQuery, WorkQueueWeights,
 };
 
 use crate::fields::Fields;
-use crate::queries::page_size;
+use crate::queries::{page_size, paged};
 use crate::{pb, responses};
 
 /// Reads and validates a work queue request; every bad field at once.
@@ -27,7 +26,7 @@ pub fn read(message: &pb::GetWorkQueueRequest) -> Result<WorkQueueQuery, Vec<Fie
         &given.broken_promise,
         defaults.broken_promise,
     );
-    let size = fields.check("page_size", check_page_size(page_size(message.page_size)));
+    let size = page_size(&mut fields, message.page_size);
     let (Some(as_of), Some(collector), Some(amount), Some(days), Some(broken), Some(size)) =
         (as_of, collector, amount, days, broken, size)
     else {
@@ -45,13 +44,7 @@ pub fn read(message: &pb::GetWorkQueueRequest) -> Result<WorkQueueQuery, Vec<Fie
             None
         }
     };
-    let query = query.and_then(|query| fields.check("page_size", query.with_page_size(size)));
-    let query = match (query, message.page_token.is_empty()) {
-        (Some(query), false) => {
-            fields.check("page_token", query.with_page_token(&message.page_token))
-        }
-        (query, _) => query,
-    };
+    let query = query.and_then(|query| paged(&mut fields, query, Some(size), &message.page_token));
     match query {
         Some(mut query) if fields.is_clean() => {
             query.collector = collector;

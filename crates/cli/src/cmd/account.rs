@@ -7,7 +7,7 @@ use crate::cmd::{self, ReadArgs};
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::tables::{self, AccountView};
-use crate::{paging, values};
+use crate::values;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct AccountArgs {
@@ -29,16 +29,15 @@ pub async fn run(
     let queries = connection.queries().await?;
     let as_of = args.as_of.clone().unwrap_or_default();
     let exposure = queries
-        .client
-        .clone()
-        .get_exposure(queries.request(pb::GetExposureRequest {
-            customer_id: args.customer.clone(),
-            as_of: as_of.clone(),
-            min_position: args.read.min_position,
-        }))
-        .await
-        .map_err(|s| queries.error(&s))?
-        .into_inner();
+        .call(
+            pb::GetExposureRequest {
+                customer_id: args.customer.clone(),
+                as_of: as_of.clone(),
+                min_position: args.read.min_position,
+            },
+            |mut client, request| async move { client.get_exposure(request).await },
+        )
+        .await?;
     let mut position = exposure.position;
     let scope = pb::AgingScope {
         as_of: as_of.clone(),
@@ -46,45 +45,37 @@ pub async fn run(
         ..pb::AgingScope::default()
     };
     let mut item_positions = Vec::new();
-    let open_items = paging::collect(None, |size, token| {
-        let queries = queries.clone();
-        let request = queries.request(pb::ListOpenItemsRequest {
-            scope: Some(scope.clone()),
-            bucket: None,
-            page_size: size,
-            page_token: token,
-            min_position: args.read.min_position,
-        });
-        async move {
-            let page = queries
-                .client
-                .clone()
-                .list_open_items(request)
-                .await
-                .map_err(|s| queries.error(&s))?
-                .into_inner();
-            Ok((vec![(page.items, page.position)], page.next_page_token))
-        }
-    })
-    .await?
-    .into_iter()
-    .flat_map(|(items, page_position)| {
-        item_positions.push(page_position);
-        items
-    })
-    .collect();
+    let open_items = queries
+        .pages(
+            None,
+            |size, token| pb::ListOpenItemsRequest {
+                scope: Some(scope.clone()),
+                bucket: None,
+                page_size: size,
+                page_token: token,
+                min_position: args.read.min_position,
+            },
+            |mut client, request| async move { client.list_open_items(request).await },
+            |page| (vec![(page.items, page.position)], page.next_page_token),
+        )
+        .await?
+        .into_iter()
+        .flat_map(|(items, page_position)| {
+            item_positions.push(page_position);
+            items
+        })
+        .collect();
     let promises = queries
-        .client
-        .clone()
-        .list_promises(queries.request(pb::ListPromisesRequest {
-            customer_id: args.customer.clone(),
-            as_of: as_of.clone(),
-            min_position: args.read.min_position,
-            ..pb::ListPromisesRequest::default()
-        }))
-        .await
-        .map_err(|s| queries.error(&s))?
-        .into_inner();
+        .call(
+            pb::ListPromisesRequest {
+                customer_id: args.customer.clone(),
+                as_of: as_of.clone(),
+                min_position: args.read.min_position,
+                ..pb::ListPromisesRequest::default()
+            },
+            |mut client, request| async move { client.list_promises(request).await },
+        )
+        .await?;
     // The three answers may come from slightly different moments; the lowest position is the
     // one all of them include.
     position = item_positions

@@ -88,11 +88,9 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let queries = connection.queries().await?;
     let report = queries
-        .client
-        .clone()
-        .get_aging_report(queries.request(args.request()))
-        .await
-        .map_err(|s| queries.error(&s))?
-        .into_inner();
+        .call(args.request(), |mut client, request| async move {
+            client.get_aging_report(request).await
+        })
+        .await?;
     cmd::emit(out, &tables::aging(&report, connection.format)?)
 }

@@ -6,7 +6,7 @@ use receivables_api::pb;
 use crate::cmd::{self, ReadArgs};
 use crate::connection::Connection;
 use crate::error::CliError;
-use crate::{paging, tables, values};
+use crate::{tables, values};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExposureArgs {
@@ -70,36 +70,28 @@ pub async fn run(
     let queries = connection.queries().await?;
     let lines = match &args.customer {
         Some(customer) => {
+            let request = pb::GetExposureRequest {
+                customer_id: customer.clone(),
+                as_of: args.as_of.clone().unwrap_or_default(),
+                min_position: args.read.min_position,
+            };
             queries
-                .client
-                .clone()
-                .get_exposure(queries.request(pb::GetExposureRequest {
-                    customer_id: customer.clone(),
-                    as_of: args.as_of.clone().unwrap_or_default(),
-                    min_position: args.read.min_position,
-                }))
-                .await
-                .map_err(|s| queries.error(&s))?
-                .into_inner()
+                .call(request, |mut client, request| async move {
+                    client.get_exposure(request).await
+                })
+                .await?
                 .lines
         }
         None => {
             let limit = args.limit.and_then(|n| usize::try_from(n).ok());
-            paging::collect(limit, |size, token| {
-                let queries = queries.clone();
-                let request = queries.request(args.list_request(size, token));
-                async move {
-                    let page = queries
-                        .client
-                        .clone()
-                        .list_exposures(request)
-                        .await
-                        .map_err(|s| queries.error(&s))?
-                        .into_inner();
-                    Ok((page.lines, page.next_page_token))
-                }
-            })
-            .await?
+            queries
+                .pages(
+                    limit,
+                    |size, token| args.list_request(size, token),
+                    |mut client, request| async move { client.list_exposures(request).await },
+                    |page| (page.lines, page.next_page_token),
+                )
+                .await?
         }
     };
     cmd::emit(out, &tables::exposures(&lines, connection.format)?)

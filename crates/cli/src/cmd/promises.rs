@@ -7,7 +7,7 @@ use receivables_api::pb;
 use crate::cmd::{self, ReadArgs};
 use crate::connection::Connection;
 use crate::error::CliError;
-use crate::{paging, tables, values};
+use crate::{tables, values};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct PromisesArgs {
@@ -82,20 +82,13 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let queries = connection.queries().await?;
     let limit = args.limit.and_then(|n| usize::try_from(n).ok());
-    let promises = paging::collect(limit, |size, token| {
-        let queries = queries.clone();
-        let request = queries.request(args.request(size, token));
-        async move {
-            let page = queries
-                .client
-                .clone()
-                .list_promises(request)
-                .await
-                .map_err(|s| queries.error(&s))?
-                .into_inner();
-            Ok((page.promises, page.next_page_token))
-        }
-    })
-    .await?;
+    let promises = queries
+        .pages(
+            limit,
+            |size, token| args.request(size, token),
+            |mut client, request| async move { client.list_promises(request).await },
+            |page| (page.promises, page.next_page_token),
+        )
+        .await?;
     cmd::emit(out, &tables::promises(&promises, connection.format)?)
 }

@@ -5,7 +5,7 @@ use receivables_api::pb;
 use crate::cmd::{self, ReadArgs};
 use crate::connection::Connection;
 use crate::error::CliError;
-use crate::{paging, tables, values};
+use crate::{tables, values};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct QueueArgs {
@@ -63,20 +63,13 @@ pub async fn run(
 ) -> Result<(), CliError> {
     let queries = connection.queries().await?;
     let limit = args.limit.and_then(|n| usize::try_from(n).ok());
-    let items = paging::collect(limit, |size, token| {
-        let queries = queries.clone();
-        let request = queries.request(args.request(size, token));
-        async move {
-            let page = queries
-                .client
-                .clone()
-                .get_work_queue(request)
-                .await
-                .map_err(|s| queries.error(&s))?
-                .into_inner();
-            Ok((page.items, page.next_page_token))
-        }
-    })
-    .await?;
+    let items = queries
+        .pages(
+            limit,
+            |size, token| args.request(size, token),
+            |mut client, request| async move { client.get_work_queue(request).await },
+            |page| (page.items, page.next_page_token),
+        )
+        .await?;
     cmd::emit(out, &tables::work_queue(&items, connection.format)?)
 }

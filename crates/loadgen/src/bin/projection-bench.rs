@@ -38,6 +38,7 @@ use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read};
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
+use receivables_projections::paging::Paged;
 use receivables_projections::runtime::Projector;
 use receivables_projections::work_queue::{self, WorkQueueQuery};
 use receivables_projections::{ReadPool, ReadStore};

@@ -8,34 +8,27 @@ use receivables_projections::ReadPool;
 use receivables_projections::aging::{AgingRequest, report};
 use tonic::{Request, Response, Status};
 
-use super::{QueryGrpc, internal, refused};
+use super::{QueryGrpc, internal};
 use crate::authorization::authorize_read;
 
 pub(super) async fn handle<L: EventLog>(
     service: &QueryGrpc<L>,
     request: Request<pb::GetAgingReportRequest>,
 ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
-    let subsidiary = request
-        .get_ref()
-        .scope
-        .as_ref()
-        .map_or("", |scope| scope.subsidiary_id.as_str());
-    authorize_read(&request, subsidiary)?;
-    let (metadata, _, message) = request.into_parts();
-    let query = aging::read(&message).map_err(refused)?;
-    let (side, position) = service.ready(&metadata, message.min_position).await?;
-    answer(&side.pool, &query, position)
+    let scope = request.get_ref().scope.as_ref();
+    authorize_read(&request, scope.map_or("", |s| s.subsidiary_id.as_str()))?;
+    service
+        .answer(request, |m| m.min_position, aging::read, answer)
         .await
-        .map(Response::new)
 }
 
 /// Runs an aging query on `pool` and answers it, stamped with the `position` the read model
 /// has applied. The report as known at a past moment answers with it too.
 pub(crate) async fn answer(
-    pool: &ReadPool,
-    query: &AgingRequest,
+    pool: ReadPool,
+    query: AgingRequest,
     position: Position,
 ) -> Result<pb::GetAgingReportResponse, Status> {
-    let lines = report(pool, query).await.map_err(internal)?;
-    Ok(aging::answer(query, lines, position))
+    let lines = report(&pool, &query).await.map_err(internal)?;
+    Ok(aging::answer(&query, lines, position))
 }

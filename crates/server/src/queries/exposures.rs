@@ -9,7 +9,7 @@ use receivables_projections::ReadPool;
 use receivables_projections::exposure::{ExposureQuery, list_exposures};
 use tonic::{Request, Response, Status};
 
-use super::{QueryGrpc, internal, refused};
+use super::{QueryGrpc, internal};
 use crate::authorization::authorize;
 
 pub(super) async fn handle<L: EventLog>(
@@ -17,20 +17,17 @@ pub(super) async fn handle<L: EventLog>(
     request: Request<pb::ListExposuresRequest>,
 ) -> Result<Response<pb::ListExposuresResponse>, Status> {
     authorize(&request, Action::ReadGroup)?;
-    let (metadata, _, message) = request.into_parts();
-    let query = wire::read(&message).map_err(refused)?;
-    let (side, position) = service.ready(&metadata, message.min_position).await?;
-    answer(&side.pool, &query, position)
+    service
+        .answer(request, |m| m.min_position, wire::read, answer)
         .await
-        .map(Response::new)
 }
 
 /// Runs an exposure list query on `pool` and answers it (also as known at a past moment).
 pub(crate) async fn answer(
-    pool: &ReadPool,
-    query: &ExposureQuery,
+    pool: ReadPool,
+    query: ExposureQuery,
     position: Position,
 ) -> Result<pb::ListExposuresResponse, Status> {
-    let page = list_exposures(pool, query).await.map_err(internal)?;
+    let page = list_exposures(&pool, &query).await.map_err(internal)?;
     Ok(wire::answer(page, position))
 }

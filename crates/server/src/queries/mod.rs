@@ -9,6 +9,7 @@ mod open_items;
 mod promises;
 mod work_queue;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use receivables_api::{pb, status};
 use receivables_domain::Position;
 use receivables_domain::refusal::FieldViolation;
 use receivables_eventlog::EventLog;
-use receivables_projections::ProjectionError;
+use receivables_projections::{ProjectionError, ReadPool};
 use tokio::sync::watch;
 use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
@@ -75,6 +76,28 @@ impl<L: EventLog> QueryGrpc<L> {
         }
         let applied = *side.projector.applied().borrow();
         Ok((side, applied))
+    }
+
+    /// Answers one query: `read` turns the request into the read model's query (or names every
+    /// bad field), the call waits until the live read model has applied `min_position`, and
+    /// `run` answers from that generation, stamped with the position it has applied. The caller
+    /// has checked access first.
+    async fn answer<Req, Q, Resp, Fut>(
+        &self,
+        request: Request<Req>,
+        min_position: fn(&Req) -> u64,
+        read: impl FnOnce(&Req) -> Result<Q, Vec<FieldViolation>>,
+        run: impl FnOnce(ReadPool, Q, Position) -> Fut,
+    ) -> Result<Response<Resp>, Status>
+    where
+        Fut: Future<Output = Result<Resp, Status>>,
+    {
+        let (metadata, _, message) = request.into_parts();
+        let query = read(&message).map_err(refused)?;
+        let (side, position) = self.ready(&metadata, min_position(&message)).await?;
+        run(side.pool.clone(), query, position)
+            .await
+            .map(Response::new)
     }
 }
 

@@ -2,7 +2,9 @@
 
 use receivables_api::pb;
 use receivables_api::queries::open_items as wire;
+use receivables_domain::Position;
 use receivables_eventlog::EventLog;
+use receivables_projections::ReadPool;
 use receivables_projections::aging::{OpenItemsError, open_items};
 use tonic::{Request, Response, Status};
 
@@ -13,26 +15,25 @@ pub(super) async fn handle<L: EventLog>(
     service: &QueryGrpc<L>,
     request: Request<pb::ListOpenItemsRequest>,
 ) -> Result<Response<pb::ListOpenItemsResponse>, Status> {
-    let subsidiary = request
-        .get_ref()
-        .scope
-        .as_ref()
-        .map_or("", |scope| scope.subsidiary_id.as_str());
-    authorize_read(&request, subsidiary)?;
-    let (metadata, _, message) = request.into_parts();
-    let query = wire::read(&message).map_err(refused)?;
-    let (side, position) = service.ready(&metadata, message.min_position).await?;
-    let page = open_items(
-        &side.pool,
-        &query.scope,
-        query.bucket,
-        query.page_size,
-        query.page_token.as_deref(),
-    )
-    .await
-    .map_err(|error| match error {
-        OpenItemsError::Page(page) => refused(wire::refusal(&page)),
-        OpenItemsError::Projection(error) => internal(error),
-    })?;
-    Ok(Response::new(wire::answer(page, position)))
+    let scope = request.get_ref().scope.as_ref();
+    authorize_read(&request, scope.map_or("", |s| s.subsidiary_id.as_str()))?;
+    service
+        .answer(request, |m| m.min_position, wire::read, answer)
+        .await
+}
+
+/// A page of the open items in one cell; a page token that is not this query's is refused.
+async fn answer(
+    pool: ReadPool,
+    query: wire::OpenItemsQuery,
+    position: Position,
+) -> Result<pb::ListOpenItemsResponse, Status> {
+    let token = query.page_token.as_deref();
+    let page = open_items(&pool, &query.scope, query.bucket, query.page_size, token)
+        .await
+        .map_err(|error| match error {
+            OpenItemsError::Page(page) => refused(wire::refusal(&page)),
+            OpenItemsError::Projection(error) => internal(error),
+        })?;
+    Ok(wire::answer(page, position))
 }

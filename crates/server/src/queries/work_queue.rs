@@ -9,7 +9,7 @@ use receivables_projections::ReadPool;
 use receivables_projections::work_queue::{WorkQueueQuery, work_queue};
 use tonic::{Request, Response, Status};
 
-use super::{QueryGrpc, internal, refused};
+use super::{QueryGrpc, internal};
 use crate::authorization::authorize;
 
 pub(super) async fn handle<L: EventLog>(
@@ -17,20 +17,17 @@ pub(super) async fn handle<L: EventLog>(
     request: Request<pb::GetWorkQueueRequest>,
 ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
     authorize(&request, Action::ReadGroup)?;
-    let (metadata, _, message) = request.into_parts();
-    let query = wire::read(&message).map_err(refused)?;
-    let (side, position) = service.ready(&metadata, message.min_position).await?;
-    answer(&side.pool, &query, position)
+    service
+        .answer(request, |m| m.min_position, wire::read, answer)
         .await
-        .map(Response::new)
 }
 
 /// Runs a work queue query on `pool` and answers it (also as known at a past moment).
 pub(crate) async fn answer(
-    pool: &ReadPool,
-    query: &WorkQueueQuery,
+    pool: ReadPool,
+    query: WorkQueueQuery,
     position: Position,
 ) -> Result<pb::GetWorkQueueResponse, Status> {
-    let page = work_queue(pool, query).await.map_err(internal)?;
+    let page = work_queue(&pool, &query).await.map_err(internal)?;
     Ok(wire::answer(page, position))
 }

@@ -8,7 +8,7 @@
 //!
 //! Every call is a full replay of the log on the service, so a listing that follows several
 //! pages (the exposure list and the work queue) replays once per page of
-//! [`paging::PAGE_SIZE_MAX`] lines; each call is bounded by `--timeout`.
+//! [`crate::paging::PAGE_SIZE_MAX`] lines; each call is bounded by `--timeout`.
 
 use std::io::Write;
 
@@ -21,7 +21,7 @@ use crate::cmd::exposure::ExposureArgs;
 use crate::cmd::queue::QueueArgs;
 use crate::connection::{Audit, Connection};
 use crate::error::CliError;
-use crate::{paging, tables};
+use crate::tables;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
@@ -87,16 +87,15 @@ pub async fn run(
     let audit = connection.audit().await?;
     let text = match &args.report {
         Report::Aging { known, args } => {
+            let request = pb::GetAgingReportAsKnownRequest {
+                known_at: known.timestamp(),
+                report: Some(args.request()),
+            };
             let report = audit
-                .client
-                .clone()
-                .get_aging_report_as_known(audit.request(pb::GetAgingReportAsKnownRequest {
-                    known_at: known.timestamp(),
-                    report: Some(args.request()),
-                }))
-                .await
-                .map_err(|s| audit.error(&s))?
-                .into_inner();
+                .call(request, |mut client, request| async move {
+                    client.get_aging_report_as_known(request).await
+                })
+                .await?;
             tables::aging(&report, connection.format)?
         }
         Report::Exposure { known, args } => {
@@ -104,24 +103,20 @@ pub async fn run(
         }
         Report::Queue { known, args } => {
             let limit = args.limit.and_then(|n| usize::try_from(n).ok());
-            let items = paging::collect(limit, |size, token| {
-                let audit = audit.clone();
-                let request = audit.request(pb::GetWorkQueueAsKnownRequest {
-                    known_at: known.timestamp(),
-                    report: Some(args.request(size, token)),
-                });
-                async move {
-                    let page = audit
-                        .client
-                        .clone()
-                        .get_work_queue_as_known(request)
-                        .await
-                        .map_err(|s| audit.error(&s))?
-                        .into_inner();
-                    Ok((page.items, page.next_page_token))
-                }
-            })
-            .await?;
+            let items =
+                audit
+                    .pages(
+                        limit,
+                        |size, token| pb::GetWorkQueueAsKnownRequest {
+                            known_at: known.timestamp(),
+                            report: Some(args.request(size, token)),
+                        },
+                        |mut client, request| async move {
+                            client.get_work_queue_as_known(request).await
+                        },
+                        |page| (page.items, page.next_page_token),
+                    )
+                    .await?;
             tables::work_queue(&items, connection.format)?
         }
     };
@@ -139,24 +134,17 @@ async fn exposures(
         Some(_) => None,
         None => args.limit.and_then(|n| usize::try_from(n).ok()),
     };
-    let lines = paging::collect(limit, |size, token| {
-        let audit = audit.clone();
-        let request = audit.request(pb::ListExposuresAsKnownRequest {
-            known_at: known.timestamp(),
-            report: Some(args.list_request(size, token)),
-        });
-        async move {
-            let page = audit
-                .client
-                .clone()
-                .list_exposures_as_known(request)
-                .await
-                .map_err(|s| audit.error(&s))?
-                .into_inner();
-            Ok((page.lines, page.next_page_token))
-        }
-    })
-    .await?;
+    let lines = audit
+        .pages(
+            limit,
+            |size, token| pb::ListExposuresAsKnownRequest {
+                known_at: known.timestamp(),
+                report: Some(args.list_request(size, token)),
+            },
+            |mut client, request| async move { client.list_exposures_as_known(request).await },
+            |page| (page.lines, page.next_page_token),
+        )
+        .await?;
     Ok(match &args.customer {
         Some(customer) => lines
             .into_iter()
