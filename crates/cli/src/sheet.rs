@@ -339,9 +339,12 @@ fn aligned(text: &str, align: Align) -> TableCell {
     })
 }
 
+/// Where a subcommand writes what it prints: stdout, or a buffer in tests.
+pub type Output<'a> = dyn std::io::Write + Send + 'a;
+
 /// Writes `text` to `out`. A closed pipe (`receivables aging | head`) is not an error: the
 /// reader has all it wanted.
-pub fn emit(out: &mut (dyn std::io::Write + Send), text: &str) -> Result<(), CliError> {
+pub fn emit(out: &mut Output<'_>, text: &str) -> Result<(), CliError> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

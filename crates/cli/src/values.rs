@@ -1,5 +1,5 @@
-//! The values a person types (dates, amounts, invoice references, allocations), read the same
-//! way on the command line and in imported CSV files.
+//! The values a person types (dates, amounts, invoice references, allocations, payment methods),
+//! read the same way on the command line and in imported CSV files.
 //!
 //! Only the form is checked here: whether a currency exists, an invoice is open or an amount has
 //! too many decimals for its currency is the service's decision, and its refusal says so.
@@ -9,6 +9,37 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use receivables_api::pb;
 use rust_decimal::Decimal;
+
+/// Payment methods, as `--method` and the import's `method` column spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    #[value(alias = "bank_transfer")]
+    BankTransfer,
+    Alipay,
+    #[value(alias = "wechat_pay")]
+    WechatPay,
+    #[value(alias = "union_pay")]
+    UnionPay,
+    Card,
+    Cash,
+    Cheque,
+    Other,
+}
+
+impl Method {
+    pub fn to_pb(self) -> pb::PaymentMethod {
+        match self {
+            Method::BankTransfer => pb::PaymentMethod::BankTransfer,
+            Method::Alipay => pb::PaymentMethod::Alipay,
+            Method::WechatPay => pb::PaymentMethod::WechatPay,
+            Method::UnionPay => pb::PaymentMethod::UnionPay,
+            Method::Card => pb::PaymentMethod::Card,
+            Method::Cash => pb::PaymentMethod::Cash,
+            Method::Cheque => pb::PaymentMethod::Cheque,
+            Method::Other => pb::PaymentMethod::Other,
+        }
+    }
+}
 
 /// The one date format of the API.
 pub const DATE_FORMAT: &str = "%Y-%m-%d";

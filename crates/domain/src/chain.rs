@@ -21,7 +21,6 @@
 //! and replaying use.
 
 mod encoder;
-pub mod hash;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -32,8 +31,8 @@ use sha2::{Digest, Sha256};
 use crate::event::EventEnvelope;
 use crate::ids::{CustomerId, Position};
 
+pub use crate::hash::{ChainError, EventHash, HASH_BYTES};
 pub use encoder::CanonicalEncoder;
-pub use hash::{ChainError, EventHash, HASH_BYTES};
 
 /// The envelope's member that holds its own hash, left out of what the hash is taken over.
 pub const HASH_MEMBER: &str = "hash";

@@ -13,6 +13,7 @@ pub mod command;
 pub mod credit;
 pub mod event;
 pub mod features;
+pub mod hash;
 pub mod ids;
 pub mod limits;
 pub mod money;

@@ -25,6 +25,11 @@ pub fn recorded_at_default() -> DateTime<Utc> {
         .expect("a real instant")
 }
 
+/// A date written `YYYY-MM-DD` in a test; panics on anything else, as a test's typo should.
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a test date is YYYY-MM-DD")
+}
+
 /// A fresh random id of any of the UUID id types.
 fn fresh() -> Uuid {
     Uuid::new_v4()

@@ -49,7 +49,7 @@ pub fn decode(bytes: &[u8], position: Position) -> Result<RecordedEvent, LogErro
 
 #[cfg(test)]
 mod tests {
-    use chrono::{NaiveDate, TimeZone, Utc};
+    use chrono::{TimeZone, Utc};
 
     use receivables_domain::credit::CreditPolicy;
     use receivables_domain::event::{CreditCheckRecord, Event, InvoiceIssued};
@@ -60,10 +60,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
+    use receivables_domain::testing::date;
 
     /// An invoice accepted under a WARN limit of 1 CNY, as the command service seals it.
     fn invoice(amount: &str, exposure_after: Decimal) -> EventEnvelope {

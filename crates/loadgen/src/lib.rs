@@ -5,6 +5,18 @@ pub mod history;
 pub mod raw_read;
 pub mod scratch;
 
+/// The NATS server a benchmark runs against on its JetStream backend: the same flag for all.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NatsArgs {
+    /// NATS server to run against (the JetStream backends).
+    #[arg(
+        long,
+        env = "RECEIVABLES_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+}
+
 /// How a value of a command-line enum is spelled on the command line (`jetstream-postgres`).
 pub fn value_name(value: &impl clap::ValueEnum) -> String {
     value

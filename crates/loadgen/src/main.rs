@@ -57,6 +57,7 @@ use receivables_domain::{
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_eventlog::{Appended, EventLog, codec};
+use receivables_loadgen::NatsArgs;
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
 use tokio::sync::oneshot;
@@ -71,13 +72,8 @@ struct Args {
     /// read model in a temporary directory (no servers).
     #[arg(long, value_enum, default_value_t = Backend::Jetstream)]
     backend: Backend,
-    /// NATS server to run against (`--backend jetstream`).
-    #[arg(
-        long,
-        env = "RECEIVABLES_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    nats_url: String,
+    #[command(flatten)]
+    nats: NatsArgs,
     /// Concurrent clients (each with one request in flight).
     #[arg(long, default_value_t = 64)]
     clients: usize,
@@ -691,7 +687,7 @@ async fn count_log<L: EventLog>(log: &L) -> anyhow::Result<(usize, usize)> {
 // ---------------------------------------------------------------------------------------------
 
 fn service_args(args: &Args, run: &str, tag: &str) -> anyhow::Result<CommandServiceArgs> {
-    let mut service = CommandServiceArgs::new(LISTEN.parse()?, args.nats_url.clone());
+    let mut service = CommandServiceArgs::new(LISTEN.parse()?, args.nats.nats_url.clone());
     service.nats.stream = format!("{run}_{tag}_EVENTS");
     service.nats.subject_prefix = format!("bench.{run}.{}", tag.to_lowercase());
     service.nats.invoice_numbers_bucket = format!("{run}_{tag}_NUMBERS");
@@ -700,7 +696,7 @@ fn service_args(args: &Args, run: &str, tag: &str) -> anyhow::Result<CommandServ
 
 /// Raw publishes, the command service and its executor, each on its own stream.
 async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
-    let client = connect_nats(&args.nats_url, "receivables-loadgen").await?;
+    let client = connect_nats(&args.nats.nats_url, "receivables-loadgen").await?;
     let context = jetstream::new(client.clone());
     let raw_config = JetStreamConfig {
         stream: format!("{run}_RAW"),

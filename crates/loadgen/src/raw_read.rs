@@ -57,6 +57,12 @@ pub async fn jetstream_raw_read(
 
 /// The log's own feed from position 0, every event decoded (what the projector reads).
 pub async fn follow_raw_read(log: &SqliteLog, events: usize) -> anyhow::Result<f64> {
+    follow_read(log, events, "raw SqliteLog::follow read").await
+}
+
+/// Reads `events` events of the log's feed (`EventLog::follow`) from position 0, each decoded
+/// and nothing checked, and prints the rate as `label`; returns events/s.
+pub async fn follow_read<L: EventLog>(log: &L, events: usize, label: &str) -> anyhow::Result<f64> {
     let started = Instant::now();
     let mut feed = log.follow(Position::ZERO).await?.take(events);
     let mut read = 0;
@@ -64,10 +70,8 @@ pub async fn follow_raw_read(log: &SqliteLog, events: usize) -> anyhow::Result<f
         event?;
         read += 1;
     }
-    Ok(print_rate(
-        "raw SqliteLog::follow read",
-        read,
-        None,
-        started.elapsed(),
-    ))
+    if read != events {
+        anyhow::bail!("the feed ended after {read} events, expected {events}");
+    }
+    Ok(print_rate(label, read, None, started.elapsed()))
 }

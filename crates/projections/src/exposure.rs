@@ -409,10 +409,7 @@ fn line(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
+    use receivables_domain::testing::date;
 
     #[test]
     fn utilisation_is_rounded_half_away_from_zero_to_four_places() {

@@ -199,10 +199,7 @@ pub(crate) fn page<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
+    use receivables_domain::testing::date;
 
     fn cursor(value: Option<&str>, customer: &str, currency: &str) -> Cursor {
         Cursor {

@@ -381,10 +381,7 @@ pub(crate) async fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
+    use receivables_domain::testing::date;
 
     #[test]
     fn the_window_ends_grace_days_after_the_promised_date() {

@@ -384,10 +384,7 @@ pub async fn work_queue(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
+    use receivables_domain::testing::date;
 
     #[test]
     fn escalation_levels_change_at_the_documented_boundaries() {

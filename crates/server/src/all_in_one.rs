@@ -6,7 +6,6 @@
 //! demos and single-entity users. Pointed at NATS and PostgreSQL it runs the same services
 //! against them in one process; production splits them (`serve-commands`, `serve-queries`).
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +26,7 @@ use crate::nats;
 use crate::read_models::ReadModels;
 use crate::security::Security;
 use crate::serve::{Listener, Services, always_ready};
+use crate::shutdown::Shutdown;
 
 /// Every service on one listener, over one event log of type `L`.
 pub struct AllInOne<L> {
@@ -105,10 +105,7 @@ impl Serving {
     }
 
     /// Serves until `shutdown`, then finishes what is in flight (see [`AllInOne::run_until`]).
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Shutdown) -> anyhow::Result<()> {
         match self {
             Serving::Embedded(app) => {
                 let log = Arc::clone(&app.log);
@@ -137,12 +134,8 @@ impl<L: EventLog> AllInOne<L> {
         let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
             .await
             .context("cannot open the read model")?;
-        let listener = Listener::bind(
-            args.listen,
-            security,
-            Duration::from_secs(args.shutdown_grace_secs),
-        )
-        .await?;
+        let grace = Duration::from_secs(args.shutdown_grace_secs);
+        let listener = Listener::bind(args.listen, security, grace).await?;
         Ok(AllInOne {
             listener,
             log,
@@ -159,16 +152,12 @@ impl<L: EventLog> AllInOne<L> {
     /// Serves every service until `shutdown` completes; then stops taking calls, lets the calls
     /// in flight finish (up to the grace period) and stops the projector after the batch it is
     /// applying.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Shutdown) -> anyhow::Result<()> {
         let services = Services::new()
             .commands(Arc::clone(&self.executor))
-            .queries(&self.read_models)
-            .audit(Arc::clone(&self.log))
-            .admin(
-                Arc::clone(&self.read_models),
+            .read_side(
+                &self.read_models,
+                Arc::clone(&self.log),
                 self.listener.security().token_store(),
             );
         info!(services = ?services.names(), "receivables serving");

@@ -4,7 +4,6 @@
 //!
 //! `Application::build` binds before it serves, so tests can ask for port 0 and read the port.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +17,7 @@ use crate::execution::Executor;
 use crate::nats;
 use crate::security::Security;
 use crate::serve::{Listener, Services};
+use crate::shutdown::Shutdown;
 
 pub struct Application {
     listener: Listener,
@@ -43,12 +43,8 @@ impl Application {
             nats::token_store(client.clone(), &args.nats.tokens_bucket, args.nats.replicas)
         })
         .await?;
-        let listener = Listener::bind(
-            args.listen,
-            security,
-            Duration::from_secs(args.shutdown_grace_secs),
-        )
-        .await?;
+        let grace = Duration::from_secs(args.shutdown_grace_secs);
+        let listener = Listener::bind(args.listen, security, grace).await?;
         Ok(Application {
             listener,
             executor,
@@ -62,10 +58,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then stops accepting calls and waits (up to the grace
     /// period) for the calls in flight to finish. Health follows the NATS connection.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Shutdown) -> anyhow::Result<()> {
         let services = Services::new().commands(Arc::clone(&self.executor));
         let ready = nats::readiness(self.client.clone());
         let served = self.listener.serve(services, ready, shutdown).await;

@@ -2,7 +2,6 @@
 //! group's receivables through the public gRPC API, then the reports a finance team looks at
 //! first: group aging, the most utilised credit lines, the top of the collector work queue.
 
-use std::future::Future;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -16,6 +15,7 @@ use tracing::info;
 
 use crate::all_in_one::{Serving, is_fresh};
 use crate::config::{DemoArgs, DemoScale, ServeArgs};
+use crate::shutdown::Shutdown;
 
 /// Lines of the utilisation and work-queue reports the demo prints.
 pub const REPORT_LINES: u32 = 10;
@@ -25,10 +25,7 @@ const CATCH_UP_WAIT: Duration = Duration::from_secs(120);
 
 /// Runs the demo: serve, load, print; then serve until `shutdown` (or stop at once with
 /// `--exit-after-load`).
-pub async fn run(
-    args: &DemoArgs,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+pub async fn run(args: &DemoArgs, shutdown: impl Shutdown) -> anyhow::Result<()> {
     if !args.insecure {
         bail!(
             "the demo serves without TLS and without tokens, so that anyone who can reach {} \

@@ -2,7 +2,6 @@
 //! into PostgreSQL, the query service answering from it, the audit service reading the log and
 //! the admin service, in one process separate from the command service.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +16,7 @@ use crate::nats;
 use crate::read_models::ReadModels;
 use crate::security::Security;
 use crate::serve::{Listener, Services, always_ready};
+use crate::shutdown::Shutdown;
 
 /// Replicas of the token bucket when the query service is the first to create it; the command
 /// service, which knows the deployment's replica count, normally creates it first.
@@ -55,12 +55,8 @@ impl ReadApplication {
         let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
             .await
             .context("cannot open the read model")?;
-        let listener = Listener::bind(
-            args.listen,
-            security,
-            Duration::from_secs(args.shutdown_grace_secs),
-        )
-        .await?;
+        let grace = Duration::from_secs(args.shutdown_grace_secs);
+        let listener = Listener::bind(args.listen, security, grace).await?;
         Ok(ReadApplication {
             listener,
             log,
@@ -74,17 +70,12 @@ impl ReadApplication {
 
     /// Serves queries until `shutdown`; the projector then commits the batch it is applying
     /// before it stops.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let services = Services::new()
-            .queries(&self.read_models)
-            .audit(Arc::clone(&self.log))
-            .admin(
-                Arc::clone(&self.read_models),
-                self.listener.security().token_store(),
-            );
+    pub async fn run_until(self, shutdown: impl Shutdown) -> anyhow::Result<()> {
+        let services = Services::new().read_side(
+            &self.read_models,
+            Arc::clone(&self.log),
+            self.listener.security().token_store(),
+        );
         // Queries answer from PostgreSQL whether or not NATS is reachable (the projector
         // catches up when it is back), so readiness does not follow the connection.
         let served = self

@@ -7,7 +7,7 @@
 //! An application builds a [`Services`] (which services, over which log and read models),
 //! binds a [`Listener`] (tests ask for port 0 and read the port) and calls [`Listener::serve`].
 
-use std::future::Future;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +22,9 @@ use receivables_api::pb::query_service_server::QueryServiceServer;
 use receivables_eventlog::EventLog;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tonic::body::Body;
+use tonic::codegen::Service;
+use tonic::codegen::http::{Request, Response};
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic::transport::server::TcpIncoming;
@@ -37,6 +40,7 @@ use crate::limits::GRPC_MESSAGE_BYTES_MAX;
 use crate::queries::QueryGrpc;
 use crate::read_models::ReadModels;
 use crate::security::Security;
+use crate::shutdown::Shutdown;
 
 /// The services one listener serves, each built with the service's limits.
 #[derive(Default)]
@@ -57,50 +61,42 @@ impl Services {
     }
 
     /// `CommandService`, executing commands with `executor`.
-    pub fn commands<L: EventLog>(mut self, executor: Arc<Executor<L>>) -> Self {
-        self.routes.add_service(
-            CommandServiceServer::new(CommandGrpc::new(executor))
-                .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX),
-        );
-        self.names
-            .push(<CommandServiceServer<CommandGrpc<L>> as NamedService>::NAME);
-        self
+    pub fn commands<L: EventLog>(self, executor: Arc<Executor<L>>) -> Self {
+        let server = CommandServiceServer::new(CommandGrpc::new(executor));
+        self.add(server.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
     }
 
-    /// `QueryService`, answering from the live generation of `read_models`.
-    pub fn queries<L: EventLog>(mut self, read_models: &ReadModels<L>) -> Self {
-        self.routes.add_service(
-            QueryServiceServer::new(QueryGrpc::new(read_models.live()))
-                .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX),
-        );
-        self.names
-            .push(<QueryServiceServer<QueryGrpc<L>> as NamedService>::NAME);
-        self
-    }
-
-    /// `AuditService`, reading `log`.
-    pub fn audit<L: EventLog>(mut self, log: Arc<L>) -> Self {
-        self.routes.add_service(
-            AuditServiceServer::new(AuditGrpc::new(log))
-                .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX),
-        );
-        self.names
-            .push(<AuditServiceServer<AuditGrpc<L>> as NamedService>::NAME);
-        self
-    }
-
-    /// `AdminService`, rebuilding `read_models` and managing the listener's tokens.
-    pub fn admin<L: EventLog>(
-        mut self,
-        read_models: Arc<ReadModels<L>>,
+    /// The read side over `read_models` and `log`: `QueryService` (answering from the live
+    /// generation), `AuditService` (reading the log) and `AdminService` (rebuilding the read
+    /// models, managing the listener's `tokens`).
+    pub fn read_side<L: EventLog>(
+        self,
+        read_models: &Arc<ReadModels<L>>,
+        log: Arc<L>,
         tokens: Option<Arc<dyn TokenStore>>,
     ) -> Self {
-        self.routes.add_service(
-            AdminServiceServer::new(AdminGrpc::new(read_models, tokens))
-                .max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX),
-        );
-        self.names
-            .push(<AdminServiceServer<AdminGrpc<L>> as NamedService>::NAME);
+        let queries = QueryServiceServer::new(QueryGrpc::new(read_models.live()));
+        let audit = AuditServiceServer::new(AuditGrpc::new(log));
+        let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(read_models), tokens));
+        self.add(queries.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
+            .add(audit.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
+            .add(admin.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
+    }
+
+    /// Adds `service` under its name, which health and reflection report. Every caller sets the
+    /// service's limits first.
+    fn add<S>(mut self, service: S) -> Self
+    where
+        S: Service<Request<Body>, Response = Response<Body>, Error = Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.routes.add_service(service);
+        self.names.push(S::NAME);
         self
     }
 }
@@ -168,7 +164,7 @@ impl Listener {
         self,
         services: Services,
         ready: watch::Receiver<bool>,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        shutdown: impl Shutdown,
     ) -> anyhow::Result<()> {
         let address = self.local_addr()?;
         let Services { mut routes, names } = services;

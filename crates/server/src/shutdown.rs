@@ -1,4 +1,10 @@
-//! The signal to stop: Ctrl-C or SIGTERM (what an orchestrator sends).
+//! The signal to stop: Ctrl-C or SIGTERM (what an orchestrator sends), or whatever future a
+//! test or an embedding program hands a server instead.
+
+/// What a server serves until: it stops taking calls when this completes.
+pub trait Shutdown: Future<Output = ()> + Send + 'static {}
+
+impl<F: Future<Output = ()> + Send + 'static> Shutdown for F {}
 
 /// Completes when the process is asked to stop.
 pub async fn signal() {

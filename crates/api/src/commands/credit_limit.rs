@@ -67,9 +67,7 @@ pub fn read(request: &pb::ChangeCreditLimitRequest) -> Result<Addressed, Refusal
     finish(fields, customer_id, id, body)
 }
 
-/// The reply to the command, built from the event that recorded it (also for a retry, whose
-/// first event it is). `None` when the event is of another type: a command id used for one
-/// RPC cannot answer another.
+/// The reply to the command, from the event that recorded it (see [`crate::commands`]).
 pub fn reply(event: &RecordedEvent, replayed: bool) -> Option<pb::ChangeCreditLimitResponse> {
     let Event::CreditLimitChanged(_) = &event.envelope.event else {
         return None;

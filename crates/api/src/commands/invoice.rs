@@ -74,9 +74,7 @@ fn credit_check(check: &CreditCheckRecord) -> pb::CreditCheck {
     }
 }
 
-/// The reply to the command, built from the event that recorded it (also for a retry, whose
-/// first event it is). `None` when the event is of another type: a command id used for one
-/// RPC cannot answer another.
+/// The reply to the command, from the event that recorded it (see [`crate::commands`]).
 pub fn reply(event: &RecordedEvent, replayed: bool) -> Option<pb::IssueInvoiceResponse> {
     let Event::InvoiceIssued(issued) = &event.envelope.event else {
         return None;

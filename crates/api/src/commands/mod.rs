@@ -6,6 +6,10 @@
 //! request (`amount.currency`, `allocations[2].invoice.invoice_number`): a field's own rule as it
 //! is read, and the rules of the feature that need several fields (`account/<feature>.rs` in the
 //! domain) on the fields that could be read.
+//!
+//! A reply is built from the event that recorded the command, also for a retry (whose first
+//! event it is); it is `None` when the event is of another type, since a command id used for one
+//! RPC cannot answer another.
 
 pub mod account;
 pub mod credit_limit;

@@ -85,9 +85,7 @@ pub fn read(request: &pb::RecordPaymentRequest) -> Result<Addressed, Refusal> {
     finish(fields, customer_id, id, body)
 }
 
-/// The reply to the command, built from the event that recorded it (also for a retry, whose
-/// first event it is). `None` when the event is of another type: a command id used for one
-/// RPC cannot answer another.
+/// The reply to the command, from the event that recorded it (see [`crate::commands`]).
 pub fn reply(event: &RecordedEvent, replayed: bool) -> Option<pb::RecordPaymentResponse> {
     let Event::PaymentReceived(payment) = &event.envelope.event else {
         return None;

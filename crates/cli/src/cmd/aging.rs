@@ -3,7 +3,7 @@
 
 use receivables_api::pb;
 
-use crate::cmd::{self, ReadArgs};
+use crate::cmd::{self, Output, ReadArgs};
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::{tables, values};
@@ -79,18 +79,14 @@ impl AgingArgs {
             min_position: self.read.min_position,
         }
     }
-}
 
-pub async fn run(
-    connection: &Connection,
-    args: &AgingArgs,
-    out: &mut (dyn std::io::Write + Send),
-) -> Result<(), CliError> {
-    let queries = connection.queries().await?;
-    let report = queries
-        .call(args.request(), |mut client, request| async move {
-            client.get_aging_report(request).await
-        })
-        .await?;
-    cmd::emit(out, &tables::aging(&report, connection.format)?)
+    pub async fn run(&self, connection: &Connection, out: &mut Output<'_>) -> Result<(), CliError> {
+        let queries = connection.queries().await?;
+        let report = queries
+            .call(self.request(), |mut client, request| async move {
+                client.get_aging_report(request).await
+            })
+            .await?;
+        cmd::emit(out, &tables::aging(&report, connection.format)?)
+    }
 }

@@ -3,7 +3,7 @@
 
 use receivables_api::pb;
 
-use crate::cmd::{self, ReadArgs};
+use crate::cmd::{self, Output, ReadArgs};
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::{tables, values};
@@ -60,39 +60,35 @@ impl ExposureArgs {
             min_position: self.read.min_position,
         }
     }
-}
 
-pub async fn run(
-    connection: &Connection,
-    args: &ExposureArgs,
-    out: &mut (dyn std::io::Write + Send),
-) -> Result<(), CliError> {
-    let queries = connection.queries().await?;
-    let lines = match &args.customer {
-        Some(customer) => {
-            let request = pb::GetExposureRequest {
-                customer_id: customer.clone(),
-                as_of: args.as_of.clone().unwrap_or_default(),
-                min_position: args.read.min_position,
-            };
-            queries
-                .call(request, |mut client, request| async move {
-                    client.get_exposure(request).await
-                })
-                .await?
-                .lines
-        }
-        None => {
-            let limit = args.limit.and_then(|n| usize::try_from(n).ok());
-            queries
-                .pages(
-                    limit,
-                    |size, token| args.list_request(size, token),
-                    |mut client, request| async move { client.list_exposures(request).await },
-                    |page| (page.lines, page.next_page_token),
-                )
-                .await?
-        }
-    };
-    cmd::emit(out, &tables::exposures(&lines, connection.format)?)
+    pub async fn run(&self, connection: &Connection, out: &mut Output<'_>) -> Result<(), CliError> {
+        let queries = connection.queries().await?;
+        let lines = match &self.customer {
+            Some(customer) => {
+                let request = pb::GetExposureRequest {
+                    customer_id: customer.clone(),
+                    as_of: self.as_of.clone().unwrap_or_default(),
+                    min_position: self.read.min_position,
+                };
+                queries
+                    .call(request, |mut client, request| async move {
+                        client.get_exposure(request).await
+                    })
+                    .await?
+                    .lines
+            }
+            None => {
+                let limit = self.limit.and_then(|n| usize::try_from(n).ok());
+                queries
+                    .pages(
+                        limit,
+                        |size, token| self.list_request(size, token),
+                        |mut client, request| async move { client.list_exposures(request).await },
+                        |page| (page.lines, page.next_page_token),
+                    )
+                    .await?
+            }
+        };
+        cmd::emit(out, &tables::exposures(&lines, connection.format)?)
+    }
 }

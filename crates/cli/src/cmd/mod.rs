@@ -8,12 +8,10 @@ pub mod post;
 pub mod promises;
 pub mod queue;
 
-use std::io::Write;
-
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::import::{self, ImportCommand};
-pub use crate::sheet::emit;
+pub use crate::sheet::{Output, emit};
 
 /// Every subcommand of the client.
 #[derive(Debug, clap::Subcommand)]
@@ -45,15 +43,15 @@ pub enum ClientCommand {
 pub async fn run(
     connection: &Connection,
     command: ClientCommand,
-    out: &mut (dyn Write + Send),
+    out: &mut Output<'_>,
 ) -> Result<(), CliError> {
     match command {
         ClientCommand::Post(command) => post::run(connection, command, out).await,
-        ClientCommand::Aging(args) => aging::run(connection, &args, out).await,
-        ClientCommand::Exposure(args) => exposure::run(connection, &args, out).await,
-        ClientCommand::Queue(args) => queue::run(connection, &args, out).await,
-        ClientCommand::Account(args) => account::run(connection, &args, out).await,
-        ClientCommand::Promises(args) => promises::run(connection, &args, out).await,
+        ClientCommand::Aging(args) => args.run(connection, out).await,
+        ClientCommand::Exposure(args) => args.run(connection, out).await,
+        ClientCommand::Queue(args) => args.run(connection, out).await,
+        ClientCommand::Account(args) => args.run(connection, out).await,
+        ClientCommand::Promises(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,
         ClientCommand::Audit(command) => audit::run(connection, command, out).await,
     }
@@ -77,7 +75,7 @@ mod tests {
     fn run_is_send() {
         fn send<T: Send>(_: &T) {}
         #[allow(dead_code)]
-        fn check(connection: &Connection, command: ClientCommand, out: &mut (dyn Write + Send)) {
+        fn check(connection: &Connection, command: ClientCommand, out: &mut Output<'_>) {
             send(&run(connection, command, out));
         }
     }

@@ -8,10 +8,11 @@
 use receivables_api::pb;
 use uuid::Uuid;
 
+use crate::cmd::{self, Output};
 use crate::connection::Connection;
 use crate::error::{CliError, StatusClass};
-use crate::values::{self, AllocationSpec, InvoiceSpec};
-use crate::{cmd, tables};
+use crate::tables;
+use crate::values::{self, AllocationSpec, InvoiceSpec, Method};
 
 /// Post a command to the command service.
 #[derive(Debug, clap::Subcommand)]
@@ -175,37 +176,6 @@ pub struct PromiseArgs {
     pub note: String,
 }
 
-/// Payment methods, as `--method` and the import's `method` column spell them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Method {
-    #[value(alias = "bank_transfer")]
-    BankTransfer,
-    Alipay,
-    #[value(alias = "wechat_pay")]
-    WechatPay,
-    #[value(alias = "union_pay")]
-    UnionPay,
-    Card,
-    Cash,
-    Cheque,
-    Other,
-}
-
-impl Method {
-    pub fn to_pb(self) -> pb::PaymentMethod {
-        match self {
-            Method::BankTransfer => pb::PaymentMethod::BankTransfer,
-            Method::Alipay => pb::PaymentMethod::Alipay,
-            Method::WechatPay => pb::PaymentMethod::WechatPay,
-            Method::UnionPay => pb::PaymentMethod::UnionPay,
-            Method::Card => pb::PaymentMethod::Card,
-            Method::Cash => pb::PaymentMethod::Cash,
-            Method::Cheque => pb::PaymentMethod::Cheque,
-            Method::Other => pb::PaymentMethod::Other,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Policy {
     Block,
@@ -315,7 +285,7 @@ impl PromiseArgs {
 pub async fn run(
     connection: &Connection,
     command: PostCommand,
-    out: &mut (dyn std::io::Write + Send),
+    out: &mut Output<'_>,
 ) -> Result<(), CliError> {
     let commands = connection.commands().await?;
     let mut client = commands.client.clone();

@@ -4,7 +4,7 @@
 
 use receivables_api::pb;
 
-use crate::cmd::{self, ReadArgs};
+use crate::cmd::{self, Output, ReadArgs};
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::{tables, values};
@@ -73,22 +73,18 @@ impl PromisesArgs {
             page_token,
         }
     }
-}
 
-pub async fn run(
-    connection: &Connection,
-    args: &PromisesArgs,
-    out: &mut (dyn std::io::Write + Send),
-) -> Result<(), CliError> {
-    let queries = connection.queries().await?;
-    let limit = args.limit.and_then(|n| usize::try_from(n).ok());
-    let promises = queries
-        .pages(
-            limit,
-            |size, token| args.request(size, token),
-            |mut client, request| async move { client.list_promises(request).await },
-            |page| (page.promises, page.next_page_token),
-        )
-        .await?;
-    cmd::emit(out, &tables::promises(&promises, connection.format)?)
+    pub async fn run(&self, connection: &Connection, out: &mut Output<'_>) -> Result<(), CliError> {
+        let queries = connection.queries().await?;
+        let limit = self.limit.and_then(|n| usize::try_from(n).ok());
+        let promises = queries
+            .pages(
+                limit,
+                |size, token| self.request(size, token),
+                |mut client, request| async move { client.list_promises(request).await },
+                |page| (page.promises, page.next_page_token),
+            )
+            .await?;
+        cmd::emit(out, &tables::promises(&promises, connection.format)?)
+    }
 }

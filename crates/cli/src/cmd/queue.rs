@@ -2,7 +2,7 @@
 
 use receivables_api::pb;
 
-use crate::cmd::{self, ReadArgs};
+use crate::cmd::{self, Output, ReadArgs};
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::{tables, values};
@@ -54,22 +54,18 @@ impl QueueArgs {
             min_position: self.read.min_position,
         }
     }
-}
 
-pub async fn run(
-    connection: &Connection,
-    args: &QueueArgs,
-    out: &mut (dyn std::io::Write + Send),
-) -> Result<(), CliError> {
-    let queries = connection.queries().await?;
-    let limit = args.limit.and_then(|n| usize::try_from(n).ok());
-    let items = queries
-        .pages(
-            limit,
-            |size, token| args.request(size, token),
-            |mut client, request| async move { client.get_work_queue(request).await },
-            |page| (page.items, page.next_page_token),
-        )
-        .await?;
-    cmd::emit(out, &tables::work_queue(&items, connection.format)?)
+    pub async fn run(&self, connection: &Connection, out: &mut Output<'_>) -> Result<(), CliError> {
+        let queries = connection.queries().await?;
+        let limit = self.limit.and_then(|n| usize::try_from(n).ok());
+        let items = queries
+            .pages(
+                limit,
+                |size, token| self.request(size, token),
+                |mut client, request| async move { client.get_work_queue(request).await },
+                |page| (page.items, page.next_page_token),
+            )
+            .await?;
+        cmd::emit(out, &tables::work_queue(&items, connection.format)?)
+    }
 }

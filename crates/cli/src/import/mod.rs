@@ -50,6 +50,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::connection::Connection;
 use crate::error::CliError;
+use crate::sheet::Output;
 use posting::Queued;
 use rows::{DUPLICATE_IN_FILE, Header, INVALID_ROW, Kind};
 use summary::{RefusedRow, Tally};
@@ -128,7 +129,7 @@ impl ImportArgs {
 pub async fn run(
     connection: &Connection,
     command: ImportCommand,
-    out: &mut (dyn std::io::Write + Send),
+    out: &mut Output<'_>,
 ) -> Result<(), CliError> {
     let (kind, args) = match command {
         ImportCommand::Invoices(args) => (Kind::Invoices, args),

@@ -12,9 +12,8 @@ use clap::ValueEnum;
 use receivables_api::pb;
 use uuid::Uuid;
 
-use crate::cmd::post::Method;
 use crate::error::CliError;
-use crate::values;
+use crate::values::{self, Method};
 
 /// The namespace of the command ids derived from imported rows (UUID v5). Never change it: a
 /// row imported before would get another id and be posted again (an invoice would then be

@@ -42,10 +42,11 @@ use receivables_domain::{Currency, Money, Position};
 use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
+use receivables_loadgen::NatsArgs;
 use receivables_loadgen::history::{
     self, CURRENCY, JetStreamHistory, Shape, Totals, check_written, delete_streams, write_history,
 };
-use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read, print_rate};
+use receivables_loadgen::raw_read::{follow_raw_read, follow_read, jetstream_raw_read, print_rate};
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
 use tokio::net::TcpListener;
@@ -63,12 +64,8 @@ struct Args {
     /// SQLite log in a temporary directory.
     #[arg(long, value_enum, default_value_t = Backend::Jetstream)]
     backend: Backend,
-    #[arg(
-        long,
-        env = "RECEIVABLES_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    nats_url: String,
+    #[command(flatten)]
+    nats: NatsArgs,
     /// Events written to the log.
     #[arg(long, default_value_t = 1_250_000)]
     events: usize,
@@ -172,27 +169,6 @@ fn print_ratio(label: &str, rate: f64, raw: f64) {
 // ---------------------------------------------------------------------------------------------
 // The measurements
 // ---------------------------------------------------------------------------------------------
-
-/// The log's feed (`EventLog::follow`) from position 0, every event decoded, nothing checked.
-/// Returns events/s.
-async fn decoded_read<L: EventLog>(log: &L, events: usize) -> anyhow::Result<f64> {
-    let started = Instant::now();
-    let mut feed = log.follow(Position::ZERO).await?.take(events);
-    let mut read = 0;
-    while let Some(event) = feed.next().await {
-        event?;
-        read += 1;
-    }
-    if read != events {
-        bail!("the feed ended after {read} events, expected {events}");
-    }
-    Ok(print_rate(
-        "decoded follow read",
-        read,
-        None,
-        started.elapsed(),
-    ))
-}
 
 /// `VerifyLog` of the whole log over gRPC; checks that every event was checked and every link
 /// holds. Returns events/s.
@@ -431,7 +407,7 @@ async fn measure<L: EventLog>(log: Arc<L>, raw: f64, shape: Shape) -> anyhow::Re
 
 /// A fresh stream on the NATS server.
 async fn on_jetstream(args: &Args, run: &str, shape: Shape) -> anyhow::Result<()> {
-    let client = connect_nats(&args.nats_url, "receivables-audit-bench").await?;
+    let client = connect_nats(&args.nats.nats_url, "receivables-audit-bench").await?;
     let context = jetstream::new(client.clone());
     let config = history::stream_config(run);
     let log = Arc::new(JetStreamLog::open(client, config.clone()).await?);
@@ -444,7 +420,11 @@ async fn on_jetstream(args: &Args, run: &str, shape: Shape) -> anyhow::Result<()
         check_written(log.as_ref(), shape.events).await?;
         let raw = jetstream_raw_read(&context, &config.stream, shape.events).await?;
         // What decoding costs: the walks below read the log through the same feed.
-        let decoded = bounded("the decoded read", decoded_read(log.as_ref(), shape.events)).await?;
+        let decoded = bounded(
+            "the decoded read",
+            follow_read(log.as_ref(), shape.events, "decoded follow read"),
+        )
+        .await?;
         print_ratio("decoded read", decoded, raw);
         measure(log, raw, shape).await
     }

@@ -31,6 +31,7 @@ use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
+use receivables_loadgen::NatsArgs;
 use receivables_loadgen::history::{
     self, JetStreamHistory, Shape, check_written, delete_streams, write_history,
 };
@@ -52,12 +53,8 @@ struct Args {
     /// SQLite event log and read model in a temporary directory.
     #[arg(long, value_enum, default_value_t = Backend::JetstreamPostgres)]
     backend: Backend,
-    #[arg(
-        long,
-        env = "RECEIVABLES_NATS_URL",
-        default_value = "nats://127.0.0.1:4222"
-    )]
-    nats_url: String,
+    #[command(flatten)]
+    nats: NatsArgs,
     /// PostgreSQL server; the benchmark creates and drops a database of its own on it.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     database_url: String,
@@ -210,7 +207,7 @@ fn shape(args: &Args) -> anyhow::Result<Shape> {
 
 /// A fresh stream on the NATS server and a fresh database on the PostgreSQL server.
 async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
-    let client = connect_nats(&args.nats_url, "receivables-projection-bench").await?;
+    let client = connect_nats(&args.nats.nats_url, "receivables-projection-bench").await?;
     let context = jetstream::new(client.clone());
     let config = history::stream_config(run);
     let log = Arc::new(JetStreamLog::open(client, config.clone()).await?);

@@ -3,28 +3,15 @@
 use chrono::NaiveDate;
 use receivables_api::queries::exposure as wire;
 use receivables_api::{pb, status};
-use receivables_domain::access::Action;
 use receivables_domain::{CustomerId, Position};
-use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
 use receivables_projections::exposure::exposure;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Code, Status};
 
-use super::{QueryGrpc, internal};
-use crate::authorization::authorize;
-
-pub(super) async fn handle<L: EventLog>(
-    service: &QueryGrpc<L>,
-    request: Request<pb::GetExposureRequest>,
-) -> Result<Response<pb::GetExposureResponse>, Status> {
-    authorize(&request, Action::ReadGroup)?;
-    service
-        .answer(request, |m| m.min_position, wire::read_one, answer)
-        .await
-}
+use super::internal;
 
 /// One customer's exposure as of a date; `NOT_FOUND` when the read model knows nothing of it.
-async fn answer(
+pub(super) async fn answer(
     pool: ReadPool,
     (customer, as_of): (CustomerId, NaiveDate),
     position: Position,

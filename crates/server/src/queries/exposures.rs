@@ -3,24 +3,11 @@
 use receivables_api::pb;
 use receivables_api::queries::exposure as wire;
 use receivables_domain::Position;
-use receivables_domain::access::Action;
-use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
 use receivables_projections::exposure::{ExposureQuery, list_exposures};
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
-use super::{QueryGrpc, internal};
-use crate::authorization::authorize;
-
-pub(super) async fn handle<L: EventLog>(
-    service: &QueryGrpc<L>,
-    request: Request<pb::ListExposuresRequest>,
-) -> Result<Response<pb::ListExposuresResponse>, Status> {
-    authorize(&request, Action::ReadGroup)?;
-    service
-        .answer(request, |m| m.min_position, wire::read, answer)
-        .await
-}
+use super::internal;
 
 /// Runs an exposure list query on `pool` and answers it (also as known at a past moment).
 pub(crate) async fn answer(

@@ -1,6 +1,7 @@
-//! The gRPC `QueryService`: one module per query. Each reads its request through the wire
-//! mapping of `receivables_api::queries`, waits until the live read model has applied
-//! `min_position`, runs the read model's query and answers.
+//! The gRPC `QueryService`: one module per query, holding how the read model answers it. Each
+//! RPC checks access, reads its request through the wire mapping of `receivables_api::queries`,
+//! waits until the live read model has applied `min_position` and has its module answer, within
+//! the service's deadline.
 
 mod aging_report;
 mod exposure;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use receivables_api::{pb, status};
 use receivables_domain::Position;
+use receivables_domain::access::Action;
 use receivables_domain::refusal::FieldViolation;
 use receivables_eventlog::EventLog;
 use receivables_projections::{ProjectionError, ReadPool};
@@ -23,6 +25,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
 use tracing::error;
 
+use crate::authorization::{authorize, authorize_read};
 use crate::limits::{MIN_POSITION_WAIT_MAX, QUERY_DEADLINE, within};
 use crate::read_models::ReadSide;
 
@@ -81,7 +84,7 @@ impl<L: EventLog> QueryGrpc<L> {
     /// Answers one query: `read` turns the request into the read model's query (or names every
     /// bad field), the call waits until the live read model has applied `min_position`, and
     /// `run` answers from that generation, stamped with the position it has applied. The caller
-    /// has checked access first.
+    /// has checked access first and bounds the whole by the service's deadline.
     async fn answer<Req, Q, Resp, Fut>(
         &self,
         request: Request<Req>,
@@ -134,72 +137,63 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         &self,
         request: Request<pb::GetAgingReportRequest>,
     ) -> Result<Response<pb::GetAgingReportResponse>, Status> {
-        within(
-            QUERY_DEADLINE,
-            "get_aging_report",
-            aging_report::handle(self, request),
-        )
-        .await
+        let scope = request.get_ref().scope.as_ref();
+        authorize_read(&request, scope.map_or("", |s| s.subsidiary_id.as_str()))?;
+        let read = receivables_api::queries::aging::read;
+        let answer = self.answer(request, |m| m.min_position, read, aging_report::answer);
+        within(QUERY_DEADLINE, "get_aging_report", answer).await
     }
 
     async fn list_open_items(
         &self,
         request: Request<pb::ListOpenItemsRequest>,
     ) -> Result<Response<pb::ListOpenItemsResponse>, Status> {
-        within(
-            QUERY_DEADLINE,
-            "list_open_items",
-            open_items::handle(self, request),
-        )
-        .await
+        let scope = request.get_ref().scope.as_ref();
+        authorize_read(&request, scope.map_or("", |s| s.subsidiary_id.as_str()))?;
+        let read = receivables_api::queries::open_items::read;
+        let answer = self.answer(request, |m| m.min_position, read, open_items::answer);
+        within(QUERY_DEADLINE, "list_open_items", answer).await
     }
 
     async fn get_exposure(
         &self,
         request: Request<pb::GetExposureRequest>,
     ) -> Result<Response<pb::GetExposureResponse>, Status> {
-        within(
-            QUERY_DEADLINE,
-            "get_exposure",
-            exposure::handle(self, request),
-        )
-        .await
+        authorize(&request, Action::ReadGroup)?;
+        let read = receivables_api::queries::exposure::read_one;
+        let answer = self.answer(request, |m| m.min_position, read, exposure::answer);
+        within(QUERY_DEADLINE, "get_exposure", answer).await
     }
 
     async fn list_exposures(
         &self,
         request: Request<pb::ListExposuresRequest>,
     ) -> Result<Response<pb::ListExposuresResponse>, Status> {
-        within(
-            QUERY_DEADLINE,
-            "list_exposures",
-            exposures::handle(self, request),
-        )
-        .await
+        authorize(&request, Action::ReadGroup)?;
+        let read = receivables_api::queries::exposure::read;
+        let answer = self.answer(request, |m| m.min_position, read, exposures::answer);
+        within(QUERY_DEADLINE, "list_exposures", answer).await
     }
 
     async fn get_work_queue(
         &self,
         request: Request<pb::GetWorkQueueRequest>,
     ) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
-        within(
-            QUERY_DEADLINE,
-            "get_work_queue",
-            work_queue::handle(self, request),
-        )
-        .await
+        authorize(&request, Action::ReadGroup)?;
+        let read = receivables_api::queries::work_queue::read;
+        let answer = self.answer(request, |m| m.min_position, read, work_queue::answer);
+        within(QUERY_DEADLINE, "get_work_queue", answer).await
     }
 
     async fn list_promises(
         &self,
         request: Request<pb::ListPromisesRequest>,
     ) -> Result<Response<pb::ListPromisesResponse>, Status> {
-        within(
-            QUERY_DEADLINE,
-            "list_promises",
-            promises::handle(self, request),
-        )
-        .await
+        // The payments that keep a promise are the customer's at every subsidiary: the group's.
+        authorize(&request, Action::ReadGroup)?;
+        let read = receivables_api::queries::promises::read;
+        let answer = self.answer(request, |m| m.min_position, read, promises::answer);
+        within(QUERY_DEADLINE, "list_promises", answer).await
     }
 }
 

@@ -3,27 +3,14 @@
 use receivables_api::pb;
 use receivables_api::queries::open_items as wire;
 use receivables_domain::Position;
-use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
 use receivables_projections::aging::{OpenItemsError, open_items};
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
-use super::{QueryGrpc, internal, refused};
-use crate::authorization::authorize_read;
-
-pub(super) async fn handle<L: EventLog>(
-    service: &QueryGrpc<L>,
-    request: Request<pb::ListOpenItemsRequest>,
-) -> Result<Response<pb::ListOpenItemsResponse>, Status> {
-    let scope = request.get_ref().scope.as_ref();
-    authorize_read(&request, scope.map_or("", |s| s.subsidiary_id.as_str()))?;
-    service
-        .answer(request, |m| m.min_position, wire::read, answer)
-        .await
-}
+use super::{internal, refused};
 
 /// A page of the open items in one cell; a page token that is not this query's is refused.
-async fn answer(
+pub(super) async fn answer(
     pool: ReadPool,
     query: wire::OpenItemsQuery,
     position: Position,

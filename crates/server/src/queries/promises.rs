@@ -4,28 +4,14 @@
 use receivables_api::pb;
 use receivables_api::queries::promises as wire;
 use receivables_domain::Position;
-use receivables_domain::access::Action;
-use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
 use receivables_projections::promises::{PromiseQuery, list_promises};
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
-use super::{QueryGrpc, internal};
-use crate::authorization::authorize;
-
-pub(super) async fn handle<L: EventLog>(
-    service: &QueryGrpc<L>,
-    request: Request<pb::ListPromisesRequest>,
-) -> Result<Response<pb::ListPromisesResponse>, Status> {
-    // The payments that keep a promise are the customer's at every subsidiary: the group's.
-    authorize(&request, Action::ReadGroup)?;
-    service
-        .answer(request, |m| m.min_position, wire::read, answer)
-        .await
-}
+use super::internal;
 
 /// A page of the promises the query selects, with their status as of its date.
-async fn answer(
+pub(super) async fn answer(
     pool: ReadPool,
     query: PromiseQuery,
     position: Position,

@@ -3,24 +3,11 @@
 use receivables_api::pb;
 use receivables_api::queries::work_queue as wire;
 use receivables_domain::Position;
-use receivables_domain::access::Action;
-use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
 use receivables_projections::work_queue::{WorkQueueQuery, work_queue};
-use tonic::{Request, Response, Status};
+use tonic::Status;
 
-use super::{QueryGrpc, internal};
-use crate::authorization::authorize;
-
-pub(super) async fn handle<L: EventLog>(
-    service: &QueryGrpc<L>,
-    request: Request<pb::GetWorkQueueRequest>,
-) -> Result<Response<pb::GetWorkQueueResponse>, Status> {
-    authorize(&request, Action::ReadGroup)?;
-    service
-        .answer(request, |m| m.min_position, wire::read, answer)
-        .await
-}
+use super::internal;
 
 /// Runs a work queue query on `pool` and answers it (also as known at a past moment).
 pub(crate) async fn answer(

@@ -7,7 +7,7 @@ use receivables_api::pb;
 use receivables_domain::EventEnvelope;
 
 use crate::cmd::audit::filter::ReplayFilterArgs;
-use crate::cmd::{self};
+use crate::cmd::{self, Output};
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::events::summary;
@@ -62,36 +62,34 @@ pub fn events_sheet(events: &[(u64, EventEnvelope)]) -> Sheet {
     sheet
 }
 
-pub async fn run(
-    connection: &Connection,
-    args: &EventsArgs,
-    out: &mut (dyn std::io::Write + Send),
-) -> Result<(), CliError> {
-    let audit = connection.audit().await?;
-    let mut responses = audit
-        .client
-        .clone()
-        .replay_events(args.filter.request(PROGRESS_EVERY_EVENTS))
-        .await
-        .map_err(|s| audit.error(&s))?
-        .into_inner();
-    let limit = args.limit.map_or(usize::MAX, |n| n as usize);
-    let mut events = Vec::new();
-    while let Some(response) = responses.next().await {
-        let response = response.map_err(|s| audit.error(&s))?;
-        if let Some(pb::replay_events_response::Item::Event(event)) = response.item {
-            let envelope: EventEnvelope =
-                serde_json::from_str(&event.envelope_json).map_err(|e| {
-                    CliError::Output(format!(
-                        "the event at position {} cannot be read: {e}",
-                        event.position
-                    ))
-                })?;
-            events.push((event.position, envelope));
-            if events.len() >= limit {
-                break;
+impl EventsArgs {
+    pub async fn run(&self, connection: &Connection, out: &mut Output<'_>) -> Result<(), CliError> {
+        let audit = connection.audit().await?;
+        let mut responses = audit
+            .client
+            .clone()
+            .replay_events(self.filter.request(PROGRESS_EVERY_EVENTS))
+            .await
+            .map_err(|s| audit.error(&s))?
+            .into_inner();
+        let limit = self.limit.map_or(usize::MAX, |n| n as usize);
+        let mut events = Vec::new();
+        while let Some(response) = responses.next().await {
+            let response = response.map_err(|s| audit.error(&s))?;
+            if let Some(pb::replay_events_response::Item::Event(event)) = response.item {
+                let envelope: EventEnvelope =
+                    serde_json::from_str(&event.envelope_json).map_err(|e| {
+                        CliError::Output(format!(
+                            "the event at position {} cannot be read: {e}",
+                            event.position
+                        ))
+                    })?;
+                events.push((event.position, envelope));
+                if events.len() >= limit {
+                    break;
+                }
             }
         }
+        cmd::emit(out, &events_sheet(&events).render(connection.format)?)
     }
-    cmd::emit(out, &events_sheet(&events).render(connection.format)?)
 }

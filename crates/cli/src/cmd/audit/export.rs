@@ -22,6 +22,7 @@ use receivables_api::pb;
 use receivables_domain::chain::write_canonical;
 use serde_json::{Map, Value};
 
+use crate::cmd::Output;
 use crate::cmd::audit::filter::ReplayFilterArgs;
 use crate::connection::Connection;
 use crate::error::CliError;
@@ -99,35 +100,33 @@ pub fn event_line(event: &pb::AuditedEvent) -> Result<Vec<u8>, CliError> {
     canonical(&Value::Object(members))
 }
 
-pub async fn run(
-    connection: &Connection,
-    args: &ExportArgs,
-    out: &mut (dyn Write + Send),
-) -> Result<(), CliError> {
-    if args.output == "-" {
-        export(connection, args, out).await?;
-        return out.flush().map_err(|e| CliError::Output(e.to_string()));
+impl ExportArgs {
+    pub async fn run(&self, connection: &Connection, out: &mut Output<'_>) -> Result<(), CliError> {
+        if self.output == "-" {
+            export(connection, self, out).await?;
+            return out.flush().map_err(|e| CliError::Output(e.to_string()));
+        }
+        let file = File::create(&self.output)
+            .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", self.output)))?;
+        let mut writer = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, file);
+        let summary = export(connection, self, &mut writer).await?;
+        writer
+            .flush()
+            .map_err(|e| CliError::Output(format!("{}: {e}", self.output)))?;
+        writeln!(
+            out,
+            "exported {} events (last position {}) to {}",
+            summary.count, summary.last_position, self.output
+        )
+        .map_err(|e| CliError::Output(e.to_string()))
     }
-    let file = File::create(&args.output)
-        .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", args.output)))?;
-    let mut writer = BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, file);
-    let summary = export(connection, args, &mut writer).await?;
-    writer
-        .flush()
-        .map_err(|e| CliError::Output(format!("{}: {e}", args.output)))?;
-    writeln!(
-        out,
-        "exported {} events (last position {}) to {}",
-        summary.count, summary.last_position, args.output
-    )
-    .map_err(|e| CliError::Output(e.to_string()))
 }
 
 /// Streams the replay into `out`; the summary of what it wrote (also its last line).
 async fn export(
     connection: &Connection,
     args: &ExportArgs,
-    out: &mut (dyn Write + Send),
+    out: &mut Output<'_>,
 ) -> Result<ExportSummary, CliError> {
     let audit = connection.audit().await?;
     let mut client = audit.client.clone();

@@ -8,8 +8,7 @@ pub mod filter;
 pub mod report;
 pub mod verify;
 
-use std::io::Write;
-
+use crate::cmd::Output;
 use crate::connection::Connection;
 use crate::error::CliError;
 
@@ -29,12 +28,12 @@ pub enum AuditCommand {
 pub async fn run(
     connection: &Connection,
     command: AuditCommand,
-    out: &mut (dyn Write + Send),
+    out: &mut Output<'_>,
 ) -> Result<(), CliError> {
     match command {
-        AuditCommand::Events(args) => events::run(connection, &args, out).await,
-        AuditCommand::Export(args) => export::run(connection, &args, out).await,
-        AuditCommand::Verify(args) => verify::run(connection, &args, out).await,
-        AuditCommand::Report(args) => report::run(connection, &args, out).await,
+        AuditCommand::Events(args) => args.run(connection, out).await,
+        AuditCommand::Export(args) => args.run(connection, out).await,
+        AuditCommand::Verify(args) => args.run(connection, out).await,
+        AuditCommand::Report(args) => args.run(connection, out).await,
     }
 }

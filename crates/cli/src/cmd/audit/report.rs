@@ -10,15 +10,13 @@
 //! pages (the exposure list and the work queue) replays once per page of
 //! [`crate::paging::PAGE_SIZE_MAX`] lines; each call is bounded by `--timeout`.
 
-use std::io::Write;
-
 use chrono::{DateTime, Utc};
 use receivables_api::pb;
 
-use crate::cmd;
 use crate::cmd::aging::AgingArgs;
 use crate::cmd::exposure::ExposureArgs;
 use crate::cmd::queue::QueueArgs;
+use crate::cmd::{self, Output};
 use crate::connection::{Audit, Connection};
 use crate::error::CliError;
 use crate::tables;
@@ -79,32 +77,28 @@ fn instant(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-03-01T09:00:00Z: {e}"))
 }
 
-pub async fn run(
-    connection: &Connection,
-    args: &ReportArgs,
-    out: &mut (dyn Write + Send),
-) -> Result<(), CliError> {
-    let audit = connection.audit().await?;
-    let text = match &args.report {
-        Report::Aging { known, args } => {
-            let request = pb::GetAgingReportAsKnownRequest {
-                known_at: known.timestamp(),
-                report: Some(args.request()),
-            };
-            let report = audit
-                .call(request, |mut client, request| async move {
-                    client.get_aging_report_as_known(request).await
-                })
-                .await?;
-            tables::aging(&report, connection.format)?
-        }
-        Report::Exposure { known, args } => {
-            tables::exposures(&exposures(&audit, known, args).await?, connection.format)?
-        }
-        Report::Queue { known, args } => {
-            let limit = args.limit.and_then(|n| usize::try_from(n).ok());
-            let items =
-                audit
+impl ReportArgs {
+    pub async fn run(&self, connection: &Connection, out: &mut Output<'_>) -> Result<(), CliError> {
+        let audit = connection.audit().await?;
+        let text = match &self.report {
+            Report::Aging { known, args } => {
+                let request = pb::GetAgingReportAsKnownRequest {
+                    known_at: known.timestamp(),
+                    report: Some(args.request()),
+                };
+                let report = audit
+                    .call(request, |mut client, request| async move {
+                        client.get_aging_report_as_known(request).await
+                    })
+                    .await?;
+                tables::aging(&report, connection.format)?
+            }
+            Report::Exposure { known, args } => {
+                tables::exposures(&exposures(&audit, known, args).await?, connection.format)?
+            }
+            Report::Queue { known, args } => {
+                let limit = args.limit.and_then(|n| usize::try_from(n).ok());
+                let items = audit
                     .pages(
                         limit,
                         |size, token| pb::GetWorkQueueAsKnownRequest {
@@ -117,10 +111,11 @@ pub async fn run(
                         |page| (page.items, page.next_page_token),
                     )
                     .await?;
-            tables::work_queue(&items, connection.format)?
-        }
-    };
-    cmd::emit(out, &text)
+                tables::work_queue(&items, connection.format)?
+            }
+        };
+        cmd::emit(out, &text)
+    }
 }
 
 /// The exposure list as known; with `--customer`, that customer's lines of the whole list (the

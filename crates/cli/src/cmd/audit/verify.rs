@@ -11,7 +11,7 @@
 //! line number and position, and the command exits with 1.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 
 use futures::StreamExt;
 use receivables_api::pb;
@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::export::POSITION_MEMBER;
+use crate::cmd::Output;
 use crate::connection::Connection;
 use crate::error::CliError;
 use crate::sheet::{Cell, Column, Record};
@@ -123,26 +124,24 @@ impl Verification {
     }
 }
 
-pub async fn run(
-    connection: &Connection,
-    args: &VerifyArgs,
-    out: &mut (dyn Write + Send),
-) -> Result<(), CliError> {
-    let verification = match &args.file {
-        Some(file) => verify_file(file)?,
-        None => verify_service(connection, args.customer.as_deref()).await?,
-    };
-    let text = verification.record().render(connection.format)?;
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| CliError::Output(e.to_string()))?;
-    match verification.first_broken {
-        Some(finding) => Err(CliError::ChainBroken {
-            kind: finding.kind,
-            position: finding.position,
-            line: finding.line,
-        }),
-        None => Ok(()),
+impl VerifyArgs {
+    pub async fn run(&self, connection: &Connection, out: &mut Output<'_>) -> Result<(), CliError> {
+        let verification = match &self.file {
+            Some(file) => verify_file(file)?,
+            None => verify_service(connection, self.customer.as_deref()).await?,
+        };
+        let text = verification.record().render(connection.format)?;
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| CliError::Output(e.to_string()))?;
+        match verification.first_broken {
+            Some(finding) => Err(CliError::ChainBroken {
+                kind: finding.kind,
+                position: finding.position,
+                line: finding.line,
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -460,6 +459,8 @@ fn content_hash(members: &Map<String, Value>) -> Result<EventHash, String> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use std::io::Write;
+
     use super::*;
 
     #[test]

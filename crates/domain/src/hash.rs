@@ -1,5 +1,6 @@
-//! The hash of an event: what links each event of a customer to the one before it (see the
-//! parent module for what it is taken over).
+//! The hash of an event: what links each event of a customer to the one before it (see
+//! [`crate::chain`] for what it is taken over and how it is checked). The envelope carries it,
+//! so it stands below both.
 
 use std::fmt;
 
