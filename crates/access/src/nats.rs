@@ -19,6 +19,7 @@ use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, Storag
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use receivables_domain::outage::Outage;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -192,8 +193,8 @@ fn decode(key: &str, value: &[u8]) -> Result<TokenRecord, StoreError> {
     stored.fields.into_record(key)
 }
 
-fn unavailable(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(error.to_string())
+fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Outage::caused_by(error))
 }
 
 /// The token store in a JetStream key-value bucket.
@@ -217,16 +218,12 @@ impl KvTokenStore {
             .get_or_create_stream(config.stream_config())
             .await
             .map_err(|e| {
-                StoreError::Unavailable(format!(
-                    "cannot open or create the token bucket {}: {e}",
-                    config.bucket
-                ))
+                let what = format!("cannot open or create the token bucket {}", config.bucket);
+                StoreError::Unavailable(Outage::context(what, e))
             })?;
         let bucket = context.get_key_value(&config.bucket).await.map_err(|e| {
-            StoreError::Unavailable(format!(
-                "cannot open the token bucket {}: {e}",
-                config.bucket
-            ))
+            let what = format!("cannot open the token bucket {}", config.bucket);
+            StoreError::Unavailable(Outage::context(what, e))
         })?;
         check_existing(&bucket, &config).await;
         info!(bucket = %config.bucket, "token store open");
@@ -246,9 +243,9 @@ impl KvTokenStore {
     fn ensure_connected(&self) -> Result<(), StoreError> {
         match self.client.connection_state() {
             State::Connected => Ok(()),
-            state => Err(StoreError::Unavailable(format!(
-                "not connected to NATS ({state:?})"
-            ))),
+            state => Err(StoreError::Unavailable(
+                format!("not connected to NATS ({state:?})").into(),
+            )),
         }
     }
 }
@@ -327,9 +324,10 @@ impl TokenStore for KvTokenStore {
                 Err(error) => return Err(unavailable(error)),
             }
         }
-        Err(StoreError::Unavailable(format!(
-            "token {id} kept changing during {REVOKE_ATTEMPTS_MAX} attempts to revoke it"
-        )))
+        Err(StoreError::Unavailable(
+            format!("token {id} kept changing during {REVOKE_ATTEMPTS_MAX} attempts to revoke it")
+                .into(),
+        ))
     }
 
     async fn list(&self) -> Result<Vec<TokenRecord>, StoreError> {

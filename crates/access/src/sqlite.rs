@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use receivables_domain::outage::Outage;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -79,7 +80,7 @@ pub struct SqliteTokenStore {
 }
 
 fn unavailable(path: &Path) -> impl Fn(sqlx::Error) -> StoreError + '_ {
-    move |error| StoreError::Unavailable(format!("{}: {error}", path.display()))
+    move |error| StoreError::Unavailable(Outage::context(path.display(), error))
 }
 
 impl SqliteTokenStore {
@@ -88,7 +89,8 @@ impl SqliteTokenStore {
     pub async fn open(path: &Path) -> Result<SqliteTokenStore, StoreError> {
         if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(directory).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", directory.display()))
+                let what = format!("cannot create {}", directory.display());
+                StoreError::Unavailable(Outage::context(what, e))
             })?;
         }
         let options = SqliteConnectOptions::new()

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use receivables_domain::Principal;
 use receivables_domain::access::Role;
+use receivables_domain::outage::Outage;
 use serde::{Deserialize, Serialize};
 
 use crate::record::{TokenLabel, TokenRecord};
@@ -23,9 +24,9 @@ pub const LIST_TOKENS_MAX: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The store cannot be reached or did not answer in time: the caller should answer
-    /// "unavailable", not "unauthenticated".
+    /// "unavailable", not "unauthenticated". The error underneath is kept as the source.
     #[error("the token store is unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Outage),
     /// A token with this id is stored already (ids are random; issue again).
     #[error("a token with id {id} exists already")]
     Duplicate { id: TokenId },

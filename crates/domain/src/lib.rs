@@ -17,6 +17,7 @@ pub mod hash;
 pub mod ids;
 pub mod limits;
 pub mod money;
+pub mod outage;
 pub mod payment;
 pub mod refusal;
 pub mod rules;

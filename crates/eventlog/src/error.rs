@@ -2,10 +2,9 @@
 //! underneath for whoever reports them.
 
 use std::error::Error;
-use std::fmt;
-use std::sync::Arc;
 
 use receivables_domain::Position;
+pub use receivables_domain::outage::Outage;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LogError {
@@ -23,70 +22,6 @@ pub enum LogError {
     #[error("the event log refused the request: {0}")]
     Refused(String),
 }
-
-/// Why the log could not be reached: what went wrong, and the error of the client or the
-/// database underneath (its `source`), when there is one.
-#[derive(Debug, Clone)]
-pub struct Outage {
-    what: String,
-    cause: Option<Arc<dyn Error + Send + Sync>>,
-}
-
-impl Outage {
-    /// An outage caused by `error`.
-    pub fn caused_by(error: impl Error + Send + Sync + 'static) -> Self {
-        Outage {
-            what: error.to_string(),
-            cause: Some(Arc::new(error)),
-        }
-    }
-}
-
-impl From<Box<dyn Error + Send + Sync>> for Outage {
-    fn from(error: Box<dyn Error + Send + Sync>) -> Self {
-        Outage {
-            what: error.to_string(),
-            cause: Some(Arc::from(error)),
-        }
-    }
-}
-
-impl From<String> for Outage {
-    fn from(what: String) -> Self {
-        Outage { what, cause: None }
-    }
-}
-
-impl From<&str> for Outage {
-    fn from(what: &str) -> Self {
-        Outage::from(what.to_owned())
-    }
-}
-
-impl fmt::Display for Outage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.what)
-    }
-}
-
-impl Error for Outage {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        self.cause
-            .as_deref()
-            .map(|cause| cause as &(dyn Error + 'static))
-    }
-}
-
-/// Two outages are the same when they say the same: causes are compared by what they say.
-impl PartialEq for Outage {
-    fn eq(&self, other: &Self) -> bool {
-        self.what == other.what
-            && self.cause.as_ref().map(ToString::to_string)
-                == other.cause.as_ref().map(ToString::to_string)
-    }
-}
-
-impl Eq for Outage {}
 
 impl LogError {
     /// The log is unavailable because of `error`, which is kept as the source.

@@ -46,6 +46,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::codec;
+use crate::error::Outage;
 use crate::{Appended, Claim, EventLog, LogError, Reservation};
 
 /// Most write requests (appends and reservations) committed in one transaction. Bounds the
@@ -104,7 +105,8 @@ impl SqliteLog {
     pub async fn open(path: &Path) -> Result<SqliteLog, LogError> {
         if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(directory).map_err(|e| {
-                LogError::Unavailable(format!("cannot create {}: {e}", directory.display()).into())
+                let what = format!("cannot create {}", directory.display());
+                LogError::Unavailable(Outage::context(what, e))
             })?;
         }
         let options = SqliteConnectOptions::new()
@@ -116,7 +118,10 @@ impl SqliteLog {
             .busy_timeout(BUSY_TIMEOUT)
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
         let mut connection = options.connect().await.map_err(|e| {
-            LogError::Unavailable(format!("cannot open {}: {e}", path.display()).into())
+            LogError::Unavailable(Outage::context(
+                format!("cannot open {}", path.display()),
+                e,
+            ))
         })?;
         MIGRATOR.run(&mut connection).await.map_err(|e| {
             LogError::Refused(format!(
