@@ -75,7 +75,7 @@ pub fn nats_server_binary() -> Option<ServerBinary> {
     )
 }
 
-/// A current NATS server release (see DESIGN.md section 8).
+/// A current NATS server release (README, "NATS server versions").
 pub fn current_nats_server_binary() -> Option<ServerBinary> {
     let found = std::env::var_os("RECEIVABLES_NATS_SERVER_CURRENT").map(PathBuf::from);
     resolve(

@@ -156,6 +156,12 @@ impl SqliteTokenStore {
 /// A row of the table, before its values are checked.
 type Row = StoredFields;
 
+/// The record a row holds, named by its own id when a value in it is not valid.
+fn record(row: Row) -> Result<TokenRecord, StoreError> {
+    let key = row.id.clone();
+    row.into_record(&key)
+}
+
 #[async_trait]
 impl TokenStore for SqliteTokenStore {
     async fn insert(&self, record: &TokenRecord) -> Result<(), StoreError> {
@@ -193,10 +199,7 @@ impl TokenStore for SqliteTokenStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable(&self.path))?
-            .map(|row| {
-                let key = row.id.clone();
-                row.into_record(&key)
-            })
+            .map(record)
             .transpose()
     }
 
@@ -215,10 +218,7 @@ impl TokenStore for SqliteTokenStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(unavailable(&self.path))?
-        .map(|row| {
-            let key = row.id.clone();
-            row.into_record(&key)
-        })
+        .map(record)
         .transpose()
     }
 
@@ -237,10 +237,7 @@ impl TokenStore for SqliteTokenStore {
         }
         let mut records = rows
             .into_iter()
-            .map(|row| {
-                let key = row.id.clone();
-                row.into_record(&key)
-            })
+            .map(record)
             .collect::<Result<Vec<_>, _>>()?;
         // Times are stored as text of varying precision, which does not sort as time does.
         sort_listing(&mut records);

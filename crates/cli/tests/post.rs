@@ -13,6 +13,28 @@ fn the_command_line_is_consistent() {
     TestCli::command().debug_assert();
 }
 
+/// Every command of the domain can be posted from the command line: a feature added without its
+/// `post` subcommand fails here (docs/ARCHITECTURE.md, "Recipe: add an event").
+#[test]
+fn every_command_of_the_domain_has_a_post_subcommand() {
+    use clap::CommandFactory;
+    use receivables_domain::EventType;
+    use receivables_domain::testing::{command_of, sample};
+    let commands: std::collections::HashSet<_> = EventType::all()
+        .map(|event_type| std::mem::discriminant(&command_of(&sample(event_type))))
+        .collect();
+    let cli = TestCli::command();
+    let post = cli.find_subcommand("post").expect("the post command");
+    let subcommands: Vec<&str> = post.get_subcommands().map(|c| c.get_name()).collect();
+    // Today's four, counted by hand: invoice, payment, credit limit and promise to pay.
+    assert!(commands.len() >= 4, "{} commands", commands.len());
+    assert_eq!(
+        subcommands.len(),
+        commands.len(),
+        "one `post` subcommand per command of the domain: {subcommands:?}"
+    );
+}
+
 fn invoice<'a>(
     customer: &'a str,
     number: &'a str,

@@ -1,4 +1,4 @@
-//! The rules of DESIGN.md section 5, one test each: given these events, when this command, then
+//! The rules of the README ("The rules"), one test each: given these events, when this command, then
 //! this event or this refusal. Every figure is worked out by hand in the comments.
 
 mod support;
@@ -297,7 +297,7 @@ fn an_invoice_due_on_the_day_it_is_issued_is_accepted() {
 fn an_invoice_of_zero_is_refused_by_decide_not_left_for_apply_to_reject() {
     let mut scenario = given([]);
 
-    // DESIGN 5: amounts > 0. `Money::of` builds any amount, so the type does not guarantee it;
+    // The rules: amounts > 0. `Money::of` builds any amount, so the type does not guarantee it;
     // what `apply` refuses as a broken log (`amount <= 0`), `decide` must refuse as a command.
     scenario
         .when(invoice("INV-1").amount(Money::of(dec("0"), currency("CNY"))))

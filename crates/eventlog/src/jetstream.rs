@@ -237,6 +237,18 @@ impl JetStreamLog {
     }
 }
 
+/// Where a consumer starts to read everything after `after`: the stream's first message counts
+/// as position 1, so after position n comes sequence n + 1.
+fn deliver_after(after: Position) -> DeliverPolicy {
+    if after == Position::ZERO {
+        DeliverPolicy::All
+    } else {
+        DeliverPolicy::ByStartSequence {
+            start_sequence: after.get() + 1,
+        }
+    }
+}
+
 #[async_trait]
 impl EventLog for JetStreamLog {
     async fn load(
@@ -245,18 +257,11 @@ impl EventLog for JetStreamLog {
         after: Position,
     ) -> Result<Vec<RecordedEvent>, LogError> {
         self.ensure_connected()?;
-        let deliver_policy = if after == Position::ZERO {
-            DeliverPolicy::All
-        } else {
-            DeliverPolicy::ByStartSequence {
-                start_sequence: after.get() + 1,
-            }
-        };
         let consumer = self
             .stream
             .create_consumer(OrderedConfig {
                 filter_subject: self.subject(customer),
-                deliver_policy,
+                deliver_policy: deliver_after(after),
                 ..Default::default()
             })
             .await
@@ -348,17 +353,10 @@ impl EventLog for JetStreamLog {
         after: Position,
     ) -> Result<BoxStream<'static, Result<RecordedEvent, LogError>>, LogError> {
         self.ensure_connected()?;
-        let deliver_policy = if after == Position::ZERO {
-            DeliverPolicy::All
-        } else {
-            DeliverPolicy::ByStartSequence {
-                start_sequence: after.get() + 1,
-            }
-        };
         let consumer = self
             .stream
             .create_consumer(OrderedConfig {
-                deliver_policy,
+                deliver_policy: deliver_after(after),
                 ..Default::default()
             })
             .await

@@ -1,5 +1,5 @@
 //! The read-model database, on either engine: PostgreSQL for production, SQLite for the embedded
-//! default (DESIGN.md section 2).
+//! default (README, "Architecture"; docs/ARCHITECTURE.md).
 //!
 //! The read models' SQL is written once for both engines: dates are bound as parameters (bucket
 //! edges and as-of cut-offs are computed in Rust), amounts are integer minor units, and only

@@ -1,7 +1,7 @@
 //! All-in-one: the command service, the projector, the query service and the admin service in
 //! one process on one port, sharing one event log.
 //!
-//! With no servers configured this is the embedded default of DESIGN.md section 2: the event
+//! With no servers configured this is the embedded default (README, "Architecture"): the event
 //! log and the read model are SQLite files in one data directory, for first runs, development,
 //! demos and single-entity users. Pointed at NATS and PostgreSQL it runs the same services
 //! against them in one process; production splits them (`serve-commands`, `serve-queries`).

@@ -1,5 +1,5 @@
 //! What makes an event valid, restated here from the rules the command service enforces
-//! (README "The rules", DESIGN.md section 5) rather than taken from the code under test: the
+//! (README, "The rules") rather than taken from the code under test: the
 //! oracle for "nothing invalid got in", whether through a command or through decoding.
 
 use std::collections::BTreeSet;

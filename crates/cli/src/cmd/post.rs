@@ -9,7 +9,7 @@ use receivables_api::pb;
 use uuid::Uuid;
 
 use crate::cmd::{self, Output};
-use crate::connection::Connection;
+use crate::connection::{Connection, Service};
 use crate::error::{CliError, StatusClass};
 use crate::tables;
 use crate::values::{self, AllocationSpec, InvoiceSpec, Method};
@@ -290,54 +290,48 @@ pub async fn run(
     let commands = connection.commands().await?;
     let mut client = commands.client.clone();
     let format = connection.format;
-    // A failure that may pass (unavailable, timed out, contended) leaves the command's fate
-    // unknown: the hint names the id that makes a retry safe.
-    let failed = |id: &str, status: &tonic::Status| {
-        let error = commands.error(status);
-        match error.service_status().map(|s| s.class()) {
-            Some(StatusClass::Transient) => {
-                error.with_hint(format!("retry with --command-id {id}"))
-            }
-            _ => error,
-        }
-    };
     let text = match command {
         PostCommand::Invoice(args) => {
             let id = args.id.resolve();
-            let reply = client
-                .issue_invoice(commands.request(args.request(id.clone())))
-                .await
-                .map_err(|s| failed(&id, &s))?
-                .into_inner();
-            tables::invoice_reply(&id, &reply, format)?
+            let call = client.issue_invoice(commands.request(args.request(id.clone())));
+            tables::invoice_reply(&id, &sent(&commands, &id, call).await?, format)?
         }
         PostCommand::Payment(args) => {
             let id = args.id.resolve();
-            let reply = client
-                .record_payment(commands.request(args.request(id.clone())))
-                .await
-                .map_err(|s| failed(&id, &s))?
-                .into_inner();
-            tables::payment_reply(&id, &reply, format)?
+            let call = client.record_payment(commands.request(args.request(id.clone())));
+            tables::payment_reply(&id, &sent(&commands, &id, call).await?, format)?
         }
         PostCommand::CreditLimit(args) => {
             let id = args.id.resolve();
-            let reply = client
-                .change_credit_limit(commands.request(args.request(id.clone())))
-                .await
-                .map_err(|s| failed(&id, &s))?
-                .into_inner();
-            tables::credit_limit_reply(&id, &reply, format)?
+            let call = client.change_credit_limit(commands.request(args.request(id.clone())));
+            tables::credit_limit_reply(&id, &sent(&commands, &id, call).await?, format)?
         }
         PostCommand::Promise(args) => {
             let id = args.id.resolve();
-            let reply = client
-                .record_promise_to_pay(commands.request(args.request(id.clone())))
-                .await
-                .map_err(|s| failed(&id, &s))?
-                .into_inner();
-            tables::promise_reply(&id, &reply, format)?
+            let call = client.record_promise_to_pay(commands.request(args.request(id.clone())));
+            tables::promise_reply(&id, &sent(&commands, &id, call).await?, format)?
         }
     };
     cmd::emit(out, &text)
+}
+
+/// The reply to the command posted with `id`. A failure that may pass (unavailable, timed out,
+/// contended) leaves the command's fate unknown: the hint names the id that makes a retry safe.
+async fn sent<C: Clone, R>(
+    commands: &Service<C>,
+    id: &str,
+    call: impl Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+) -> Result<R, CliError> {
+    match call.await {
+        Ok(reply) => Ok(reply.into_inner()),
+        Err(status) => {
+            let error = commands.error(&status);
+            Err(match error.service_status().map(|s| s.class()) {
+                Some(StatusClass::Transient) => {
+                    error.with_hint(format!("retry with --command-id {id}"))
+                }
+                _ => error,
+            })
+        }
+    }
 }
