@@ -5,15 +5,15 @@
 //! within the payment) is checked by [`CommandBody::check`]. What needs the account's state is
 //! decided by the aggregate. Each command is defined with its rules in its feature's module
 //! (`account/invoice.rs`, ...); this module holds the sum of them (made from the list of
-//! features, [`crate::account::features`]) and what every command has: an id and a digest of its content.
+//! features, [`crate::features`]) and what every command has: an id and a digest of its content.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::account::feature::{CommandRules, Decide, DecisionContext};
-use crate::account::features;
 use crate::account::state::AccountState;
 use crate::event::Event;
+use crate::features::features;
 pub use crate::ids::CommandDigest;
 use crate::ids::{CommandId, SubsidiaryId};
 use crate::refusal::{FieldViolation, Refusal};

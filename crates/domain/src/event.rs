@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use strum::IntoEnumIterator as _;
 
 use crate::account::feature::EventRules;
-use crate::account::features;
+use crate::features::features;
 use crate::hash::EventHash;
 use crate::ids::{CommandDigest, CommandId, CustomerId, EventId, Position, Principal};
 use crate::rules::{business_date, invalid};

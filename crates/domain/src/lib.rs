@@ -12,6 +12,7 @@ pub mod chain;
 pub mod command;
 pub mod credit;
 pub mod event;
+pub mod features;
 pub mod hash;
 pub mod ids;
 pub mod limits;

@@ -12,10 +12,10 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
 use crate::account::CustomerAccount;
-use crate::account::features;
 use crate::chain::{self, EventHash};
 use crate::command::CommandBody;
 use crate::event::{Event, EventEnvelope, EventType, RecordedEvent, SCHEMA_VERSION};
+use crate::features::features;
 use crate::ids::{CommandId, CustomerId, EventId, InvoiceKey, Position, Principal};
 
 /// The moment every built event is recorded at unless a test says otherwise.

@@ -6,13 +6,12 @@
 //! customer's hash chain, then evolves the state and checks the ledger's invariants again, so
 //! that a log that breaks them is reported instead of silently believed.
 //!
-//! Each feature (invoices, payments, credit limits, promises; the list is `features!` below)
+//! Each feature (invoices, payments, credit limits, promises; the list is [`crate::features`])
 //! has its own module holding its command, its event, their rules, its decision and its
 //! evolution; this module holds the account's bookkeeping of the log (position, hash chain, the
 //! commands it has accepted) and hands every command and event to its feature. `state.rs` holds
 //! what the features decide on; `feature.rs` what a feature implements.
 
-// Each feature's module: with its line in `features!` below, all that a feature adds here.
 pub mod credit_limit;
 pub mod feature;
 pub mod invoice;
@@ -32,40 +31,6 @@ use crate::refusal::{Reason, Refusal};
 
 use feature::DecisionContext;
 use state::{AccountState, Balance, InvoiceState, PromiseState};
-
-/// The account's features, listed once: each feature's module, its command, and the event the
-/// command becomes. The enums of commands ([`crate::command::CommandBody`]) and of events
-/// ([`crate::event::Event`], with the list of event types [`crate::event::EventType`]), the
-/// hand-over of each command and event to its feature, and the samples of the tests are made
-/// from this list. A feature is added with its module (`account/<feature>.rs`, declared above)
-/// and its line here; docs/ARCHITECTURE.md ("Add an event") has the rest of the recipe.
-///
-/// The order is the order of the enums' variants, of [`crate::event::EventType::all`] and of
-/// every listing by type; new features go at the end. Calls `$then!` with every feature as
-/// `Command(path) => Event(path),`, each with its doc.
-macro_rules! features {
-    ($then:ident) => {
-        $then! {
-            /// Invoices: a subsidiary issues an invoice to the customer, checked against the
-            /// customer's group-wide credit limit.
-            IssueInvoice(crate::account::invoice::IssueInvoice)
-                => InvoiceIssued(crate::account::invoice::InvoiceIssued),
-            /// Payments: a subsidiary received money, applied to open invoices as instructed or
-            /// oldest due first; the rest stays unapplied cash.
-            RecordPayment(crate::account::payment::RecordPayment)
-                => PaymentReceived(crate::account::payment::PaymentReceived),
-            /// Credit limits: the credit department sets the customer's limit, policy and
-            /// grade.
-            ChangeCreditLimit(crate::account::credit_limit::ChangeCreditLimit)
-                => CreditLimitChanged(crate::account::credit_limit::CreditLimitChanged),
-            /// Promises to pay: a collector records the customer's promise.
-            RecordPromiseToPay(crate::account::promise::RecordPromiseToPay)
-                => PromiseToPay(crate::account::promise::PromiseToPay),
-        }
-    };
-}
-
-pub(crate) use features;
 
 /// A command the account has accepted, with the event that recorded it (its first reply).
 #[derive(Debug, Clone, PartialEq, Eq)]

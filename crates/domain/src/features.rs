@@ -1,0 +1,34 @@
+//! The account's features, listed once: each feature's module, its command, and the event the
+//! command becomes. The enums of commands ([`crate::command::CommandBody`]) and of events
+//! ([`crate::event::Event`], with the list of event types [`crate::event::EventType`]), the
+//! hand-over of each command and event to its feature, and the samples of the tests are made
+//! from this list. A feature is added with its module (`account/<feature>.rs`) and its line
+//! here; docs/ARCHITECTURE.md ("Add an event") has the rest of the recipe.
+//!
+//! The order is the order of the enums' variants, of [`crate::event::EventType::all`] and of
+//! every listing by type; new features go at the end.
+
+/// Calls `$then!` with every feature as `Command(path) => Event(path),`, each with its doc.
+macro_rules! features {
+    ($then:ident) => {
+        $then! {
+            /// Invoices: a subsidiary issues an invoice to the customer, checked against the
+            /// customer's group-wide credit limit.
+            IssueInvoice(crate::account::invoice::IssueInvoice)
+                => InvoiceIssued(crate::account::invoice::InvoiceIssued),
+            /// Payments: a subsidiary received money, applied to open invoices as instructed or
+            /// oldest due first; the rest stays unapplied cash.
+            RecordPayment(crate::account::payment::RecordPayment)
+                => PaymentReceived(crate::account::payment::PaymentReceived),
+            /// Credit limits: the credit department sets the customer's limit, policy and
+            /// grade.
+            ChangeCreditLimit(crate::account::credit_limit::ChangeCreditLimit)
+                => CreditLimitChanged(crate::account::credit_limit::CreditLimitChanged),
+            /// Promises to pay: a collector records the customer's promise.
+            RecordPromiseToPay(crate::account::promise::RecordPromiseToPay)
+                => PromiseToPay(crate::account::promise::PromiseToPay),
+        }
+    };
+}
+
+pub(crate) use features;
