@@ -25,6 +25,7 @@ use receivables_domain::{CustomerId, EventEnvelope, InvoiceKey, Position, Record
 use tracing::{debug, warn};
 
 use crate::codec::{self, EVENT_BYTES_MAX};
+use crate::error::Outage;
 use crate::{Appended, Claim, EventLog, LogError, Reservation};
 
 /// How the JetStream backend is set up. Every field has a production default.
@@ -188,13 +189,11 @@ impl JetStreamLog {
         let mut context = async_nats::jetstream::new(client.clone());
         context.set_timeout(config.request_timeout);
         let stream = context.get_stream(&config.stream).await.map_err(|e| {
-            LogError::Unavailable(
-                format!(
-                    "stream {} not found ({e}); the command service creates it at start-up",
-                    config.stream
-                )
-                .into(),
-            )
+            let what = format!(
+                "stream {} not found (the command service creates it at start-up)",
+                config.stream
+            );
+            LogError::Unavailable(Outage::context(what, e))
         })?;
         let numbers = context
             .get_key_value(&config.invoice_numbers_bucket)
@@ -460,5 +459,20 @@ impl std::fmt::Debug for JetStreamLog {
         f.debug_struct("JetStreamLog")
             .field("config", &self.config)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_consumer_starts_at_the_message_after_the_position() {
+        assert!(matches!(deliver_after(Position::ZERO), DeliverPolicy::All));
+        // Position 41 is the stream's 41st message: reading after it starts at sequence 42.
+        assert!(matches!(
+            deliver_after(Position::new(41)),
+            DeliverPolicy::ByStartSequence { start_sequence: 42 }
+        ));
     }
 }
