@@ -323,7 +323,7 @@ async fn bad_queries_are_refused_with_the_field_named() {
 /// - K3, limit 1000.00 BLOCK: K3-1 500.00 due 06-20 (10 days late); a promise of 500.00 for
 ///   07-05 made on 06-25 is open and snoozes K3 until 07-06. Utilisation 0.5.
 ///
-/// Work queue (score = 0.001 x overdue + 1 x days + 25 x broken promises):
+/// Work queue (score = 0.001 x overdue + 1 x days + 25 x broken or partially kept promises):
 /// K2: 0.8 + 91 + 25 = 116.8, legal or agency; K1: 2 + 60 + 0 = 62, demand letter; K3 snoozed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn exposure_promises_and_the_work_queue_over_grpc() {

@@ -373,7 +373,8 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
         of_p1("2026-04-02", grace).await,
         vec![promise_row("P1", "a1", "0.00", Open)]
     );
-    // 04-05: 200.00 received by SUB-2 counts (any subsidiary): partially kept.
+    // 04-05: 200.00 received by SUB-2 counts (any subsidiary): 200.00 of 600.00 paid, the
+    // window runs to 04-13: open, with the 200.00 shown.
     let lines = promises_of(pool, Some(&p1), None, date("2026-04-05"), grace)
         .await
         .unwrap();
@@ -389,37 +390,37 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
             promised_date: date("2026-04-10"),
             window_end: date("2026-04-13"),
             collector: PersonName::parse("Li Wei").unwrap(),
-            status: PartiallyKept,
+            status: Open,
         }]
     );
-    // 04-12: past the promised date but inside the grace period: still partially kept.
+    // 04-12: past the promised date but inside the grace period: still open.
     assert_eq!(
         of_p1("2026-04-12", grace).await,
-        vec![promise_row("P1", "a1", "200.00", PartiallyKept)]
+        vec![promise_row("P1", "a1", "200.00", Open)]
     );
     // 04-13, the window's last day: 200.00 + 400.00 = 600.00 reaches the amount: kept.
     assert_eq!(
         of_p1("2026-04-13", grace).await,
         vec![promise_row("P1", "a1", "600.00", Kept)]
     );
-    // Grace boundary: with 2 grace days A's window ends 04-12, so on 04-12 it is still
-    // partially kept, and on 04-13 (the 400.00 arrives a day too late) broken with 200.00.
+    // Grace boundary: with 2 grace days A's window ends 04-12, so on 04-12 it is still open,
+    // and on 04-13 (the 400.00 arrives a day too late) partially kept with 200.00.
     assert_eq!(
         of_p1("2026-04-12", 2).await,
-        vec![promise_row("P1", "a1", "200.00", PartiallyKept)]
+        vec![promise_row("P1", "a1", "200.00", Open)]
     );
     assert_eq!(
         of_p1("2026-04-13", 2).await,
-        vec![promise_row("P1", "a1", "200.00", Broken)]
+        vec![promise_row("P1", "a1", "200.00", PartiallyKept)]
     );
-    // Without grace: partially kept on the promised date 04-10, broken on 04-11.
+    // Without grace: open on the promised date 04-10, partially kept on 04-11.
     assert_eq!(
         of_p1("2026-04-10", 0).await,
-        vec![promise_row("P1", "a1", "200.00", PartiallyKept)]
+        vec![promise_row("P1", "a1", "200.00", Open)]
     );
     assert_eq!(
         of_p1("2026-04-11", 0).await,
-        vec![promise_row("P1", "a1", "200.00", Broken)]
+        vec![promise_row("P1", "a1", "200.00", PartiallyKept)]
     );
     // 04-28, B's last window day: the 500.00 USD of 04-22 does not count for a CNY promise:
     // B is open with 0.00. A stays kept with the 600.00 of its window.
@@ -480,6 +481,16 @@ async fn promise_statuses_follow_the_payments_in_their_window(engine: Engine) {
         vec![promise_row("P1", "a1", "600.00", Kept)]
     );
     assert_eq!(by_status(Open, None).await, vec![]);
+    assert_eq!(by_status(PartiallyKept, None).await, vec![]);
+    // With 2 grace days A's window ended on 04-12 with 200.00 of 600.00: partially kept.
+    assert_eq!(
+        promise_rows(
+            &promises_of(pool, None, Some(PartiallyKept), as_of, 2)
+                .await
+                .unwrap()
+        ),
+        vec![promise_row("P1", "a1", "200.00", PartiallyKept)]
+    );
     assert_eq!(
         promises_of(pool, Some(&customer("NOBODY")), None, as_of, grace)
             .await
@@ -649,6 +660,324 @@ async fn promises_are_listed_across_customers_by_filter_and_page(engine: Engine)
         PromiseQuery::new(date("2026-05-16")).with_page_token(&token),
         Err(PageRequestError::ForeignToken(_))
     ));
+
+    database.remove().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promise outcomes, one transition at a time
+// ---------------------------------------------------------------------------------------------
+
+/// Given: customer T1 owes 1000.00 CNY (due 03-31) and on 04-02 promised 600.00 for 04-10; with
+/// the default 3 grace days the window is [04-02, 04-13] and closes on 04-14. Then the payments
+/// (amount, received date), each left unapplied: a promise counts a payment whether or not it
+/// was applied.
+fn one_promise_paid(payments: &[(&str, &str)]) -> History {
+    let mut h = History::default();
+    h.invoice(
+        "T1",
+        "SUB-1",
+        "INV-T1",
+        "1000",
+        "CNY",
+        "2026-03-01",
+        "2026-03-31",
+    );
+    h.promise(
+        "T1",
+        "SUB-1",
+        "e1",
+        "600",
+        "CNY",
+        "2026-04-02",
+        "2026-04-10",
+        "Li Wei",
+    );
+    for (amount, received) in payments {
+        h.payment("T1", "SUB-1", amount, "CNY", received, &[], amount);
+    }
+    h
+}
+
+/// When: T1's promise as of `as_of` with the default grace, as (paid, status).
+async fn t1_promise(
+    pool: &receivables_projections::ReadPool,
+    as_of: &str,
+) -> (String, PromiseStatus) {
+    let lines = promises_of(
+        pool,
+        Some(&customer("T1")),
+        None,
+        date(as_of),
+        PROMISE_GRACE_DAYS_DEFAULT,
+    )
+    .await
+    .unwrap();
+    assert_eq!(lines.len(), 1, "as of {as_of}: {lines:?}");
+    assert_eq!(lines[0].window_end, date("2026-04-13"));
+    (lines[0].paid.amount().to_string(), lines[0].status)
+}
+
+async fn a_partial_payment_inside_the_window_leaves_the_promise_open(engine: Engine) {
+    let Some(database) = TestReadModel::create(engine).await else {
+        return;
+    };
+    // Given 200.00 of the 600.00 paid on 04-05.
+    one_promise_paid(&[("200", "2026-04-05")])
+        .apply(&database)
+        .await;
+    let pool = &database.read;
+
+    // When asked before the promised date, on it and on the last day of grace, then open with
+    // the 200.00 shown: the window has not closed.
+    for as_of in ["2026-04-05", "2026-04-10", "2026-04-13"] {
+        assert_eq!(
+            t1_promise(pool, as_of).await,
+            ("200.00".to_owned(), PromiseStatus::Open),
+            "as of {as_of}"
+        );
+    }
+
+    database.remove().await;
+}
+
+async fn a_promise_paid_in_full_before_its_date_is_kept(engine: Engine) {
+    let Some(database) = TestReadModel::create(engine).await else {
+        return;
+    };
+    // Given 250.00 on 04-06 and 350.00 on 04-08: 600.00 two days before the promised date.
+    one_promise_paid(&[("250", "2026-04-06"), ("350", "2026-04-08")])
+        .apply(&database)
+        .await;
+    let pool = &database.read;
+
+    // When asked on 04-07, then open with 250.00; on 04-08, then kept with 600.00, without
+    // waiting for the window to close; and still kept once it has.
+    assert_eq!(
+        t1_promise(pool, "2026-04-07").await,
+        ("250.00".to_owned(), PromiseStatus::Open)
+    );
+    for as_of in ["2026-04-08", "2026-04-09", "2026-04-30"] {
+        assert_eq!(
+            t1_promise(pool, as_of).await,
+            ("600.00".to_owned(), PromiseStatus::Kept),
+            "as of {as_of}"
+        );
+    }
+
+    database.remove().await;
+}
+
+async fn a_payment_within_grace_keeps_the_promise(engine: Engine) {
+    let Some(database) = TestReadModel::create(engine).await else {
+        return;
+    };
+    // Given 250.00 on 04-06 and the other 350.00 on 04-13, three days after the promised date:
+    // the last day of grace.
+    one_promise_paid(&[("250", "2026-04-06"), ("350", "2026-04-13")])
+        .apply(&database)
+        .await;
+    let pool = &database.read;
+
+    // When asked on 04-11 and 04-12 (past the promised date, inside grace), then open with
+    // 250.00; on 04-13, then kept with 250.00 + 350.00 = 600.00, and kept after.
+    for as_of in ["2026-04-11", "2026-04-12"] {
+        assert_eq!(
+            t1_promise(pool, as_of).await,
+            ("250.00".to_owned(), PromiseStatus::Open),
+            "as of {as_of}"
+        );
+    }
+    for as_of in ["2026-04-13", "2026-04-14"] {
+        assert_eq!(
+            t1_promise(pool, as_of).await,
+            ("600.00".to_owned(), PromiseStatus::Kept),
+            "as of {as_of}"
+        );
+    }
+
+    database.remove().await;
+}
+
+async fn a_window_closed_with_part_paid_is_partially_kept(engine: Engine) {
+    let Some(database) = TestReadModel::create(engine).await else {
+        return;
+    };
+    // Given 250.00 on 04-06, and 350.00 on 04-14: the day after the window's last day.
+    one_promise_paid(&[("250", "2026-04-06"), ("350", "2026-04-14")])
+        .apply(&database)
+        .await;
+    let pool = &database.read;
+
+    // When asked on 04-13, then open with 250.00; on 04-14, the window closed with 250.00 of
+    // 600.00 in it (the 350.00 is too late): partially kept, and it stays so.
+    assert_eq!(
+        t1_promise(pool, "2026-04-13").await,
+        ("250.00".to_owned(), PromiseStatus::Open)
+    );
+    for as_of in ["2026-04-14", "2026-05-31"] {
+        assert_eq!(
+            t1_promise(pool, as_of).await,
+            ("250.00".to_owned(), PromiseStatus::PartiallyKept),
+            "as of {as_of}"
+        );
+    }
+    // The status filter finds it as partially kept only.
+    let filtered = |status| async move {
+        promises_of(
+            pool,
+            None,
+            Some(status),
+            date("2026-04-14"),
+            PROMISE_GRACE_DAYS_DEFAULT,
+        )
+        .await
+        .unwrap()
+        .len()
+    };
+    assert_eq!(filtered(PromiseStatus::PartiallyKept).await, 1);
+    assert_eq!(filtered(PromiseStatus::Broken).await, 0);
+    assert_eq!(filtered(PromiseStatus::Open).await, 0);
+
+    database.remove().await;
+}
+
+async fn a_window_closed_with_nothing_paid_is_broken(engine: Engine) {
+    let Some(database) = TestReadModel::create(engine).await else {
+        return;
+    };
+    // Given 600.00 on 04-01, the day before the promise was made, and 600.00 on 04-14, the day
+    // after its window: neither is in the window.
+    one_promise_paid(&[("600", "2026-04-01"), ("600", "2026-04-14")])
+        .apply(&database)
+        .await;
+    let pool = &database.read;
+
+    // When asked on 04-13, then open with 0.00; on 04-14, then broken with 0.00.
+    assert_eq!(
+        t1_promise(pool, "2026-04-13").await,
+        ("0.00".to_owned(), PromiseStatus::Open)
+    );
+    assert_eq!(
+        t1_promise(pool, "2026-04-14").await,
+        ("0.00".to_owned(), PromiseStatus::Broken)
+    );
+
+    database.remove().await;
+}
+
+async fn the_work_queue_weighs_a_partially_kept_promise_as_much_as_a_broken_one(engine: Engine) {
+    let Some(database) = TestReadModel::create(engine).await else {
+        return;
+    };
+    // Given F1 owing 5000.00 CNY due 03-31, of which 500.00 paid on 04-08 and applied;
+    // promise g1 of 2000.00 made 04-01 for 04-10 (window to 04-13), which the 500.00 pays part
+    // of; promise g2 of 1000.00 made 05-01 for 05-15 (window to 05-18) by another collector,
+    // never paid.
+    let mut h = History::default();
+    h.invoice(
+        "F1",
+        "SUB-1",
+        "INV-F1",
+        "5000",
+        "CNY",
+        "2026-03-01",
+        "2026-03-31",
+    );
+    h.promise(
+        "F1",
+        "SUB-1",
+        "91",
+        "2000",
+        "CNY",
+        "2026-04-01",
+        "2026-04-10",
+        "Li Wei",
+    );
+    h.payment(
+        "F1",
+        "SUB-1",
+        "500",
+        "CNY",
+        "2026-04-08",
+        &[("SUB-1", "INV-F1", "500")],
+        "0",
+    );
+    h.promise(
+        "F1",
+        "SUB-1",
+        "92",
+        "1000",
+        "CNY",
+        "2026-05-01",
+        "2026-05-15",
+        "Zhang Min",
+    );
+    h.apply(&database).await;
+    let pool = &database.read;
+    let snoozed_too = |as_of: &str| {
+        let mut query = WorkQueueQuery::new(date(as_of));
+        query.include_snoozed = true;
+        query
+    };
+
+    // When the queue is asked as of 06-30, then g1 is partially kept (500.00 of 2000.00 by
+    // 04-13) and g2 broken (nothing by 05-18):
+    assert_eq!(
+        promise_rows(
+            &promises_of(
+                pool,
+                Some(&customer("F1")),
+                None,
+                date("2026-06-30"),
+                PROMISE_GRACE_DAYS_DEFAULT
+            )
+            .await
+            .unwrap()
+        ),
+        vec![
+            promise_row("F1", "91", "500.00", PromiseStatus::PartiallyKept),
+            promise_row("F1", "92", "0.00", PromiseStatus::Broken),
+        ]
+    );
+    // and both count: 5000 - 500 = 4500.00 overdue, 03-31 to 06-30 is 30 + 31 + 30 = 91 days,
+    // 0.001 * 4500 + 1 * 91 + 25 * 2 = 4.5 + 91 + 50 = 145.5; the latest promise's collector.
+    let page = work_queue(pool, &WorkQueueQuery::new(date("2026-06-30")))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items.iter().map(item).collect::<Vec<_>>(),
+        ["F1/CNY 4500.00 91d 2f LegalOrAgency Zhang_Min score=145.5 snoozed=-"]
+    );
+    assert_eq!(
+        page.items[0].rule,
+        "0.001 * 4500.00 CNY overdue + 1 * 91 days past due \
+         + 25 * 2 broken or partially kept promises = 145.5"
+    );
+
+    // Before: as of 04-09 g1 is open with 500.00 paid and its date (04-10) has not passed, so
+    // it snoozes F1 until 04-11: 9 days, 4.5 + 9 = 13.5, left out unless snoozed items are
+    // asked for.
+    assert_eq!(
+        queue(pool, WorkQueueQuery::new(date("2026-04-09"))).await.0,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        queue(pool, snoozed_too("2026-04-09")).await.0,
+        ["F1/CNY 4500.00 9d 0f Reminder Li_Wei score=13.5 snoozed=2026-04-11"]
+    );
+    // As of 04-12 g1 is still open (grace to 04-13), past its date: no snooze and no weight,
+    // 12 days, 4.5 + 12 = 16.5.
+    assert_eq!(
+        queue(pool, snoozed_too("2026-04-12")).await.0,
+        ["F1/CNY 4500.00 12d 0f Reminder Li_Wei score=16.5 snoozed=-"]
+    );
+    // As of 04-14 g1's window has closed short: partially kept, one failed promise (g2 is not
+    // made yet): 14 days, 4.5 + 14 + 25 = 43.5.
+    assert_eq!(
+        queue(pool, snoozed_too("2026-04-14")).await.0,
+        ["F1/CNY 4500.00 14d 1f Reminder Li_Wei score=43.5 snoozed=-"]
+    );
 
     database.remove().await;
 }
@@ -1114,8 +1443,9 @@ fn work_queue_history() -> History {
         "2026-07-05",
         "Zhang Min",
     );
-    // W4: 3000.00 due 03-31; promise A (1000.00 for 04-10) got only 300.00 on 04-12; promise B
-    // (1000.00 for 05-10, made 05-01 by another collector) got nothing: two broken promises.
+    // W4: 3000.00 due 03-31; promise A (1000.00 for 04-10, window to 04-13) got only 300.00 on
+    // 04-12: partially kept; promise B (1000.00 for 05-10, made 05-01 by another collector) got
+    // nothing: broken. Two failed promises.
     h.invoice(
         "W4",
         "SUB-1",
@@ -1234,16 +1564,16 @@ fn work_queue_history() -> History {
     h
 }
 
-/// An item as text: customer/currency, overdue, days, broken promises, level, collector, score,
-/// snoozed until.
+/// An item as text: customer/currency, overdue, days, failed (broken or partially kept)
+/// promises, level, collector, score, snoozed until.
 fn item(item: &WorkItem) -> String {
     format!(
-        "{}/{} {} {}d {}b {:?} {} score={} snoozed={}",
+        "{}/{} {} {}d {}f {:?} {} score={} snoozed={}",
         item.customer,
         item.currency,
         item.overdue.amount(),
         item.days_past_due,
-        item.broken_promises,
+        item.failed_promises,
         item.escalation,
         item.collector
             .as_ref()
@@ -1269,8 +1599,9 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
     let pool = &database.read;
     let june_30 = date("2026-06-30");
 
-    // As of 06-30, default weights (0.001 per unit, 1 per day, 25 per broken promise):
-    //   W4: 3000 - 300 = 2700.00, due 03-31: 91 days, 2 broken: 2.7 + 91 + 50 = 143.7;
+    // As of 06-30, default weights (0.001 per unit, 1 per day, 25 per failed promise):
+    //   W4: 3000 - 300 = 2700.00, due 03-31: 91 days, 1 partially kept and 1 broken:
+    //       2.7 + 91 + 50 = 143.7;
     //       most recent promise (made 05-01) by Zhang Min.
     //   W2: 50000 - 20000 = 30000.00, due 04-30: 61 days: 30 + 61 = 91.
     //   W1: 10000.00, due 05-31: 30 days, 1 broken (window ended 06-08): 10 + 30 + 25 = 65.
@@ -1279,13 +1610,13 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
     //   W6 CNY: 500.00, due 06-14: 16 days: 0.5 + 16 = 16.5.
     //   W3 (1000.00, 15 days: 1 + 15 = 16) is snoozed by its promise for 07-05 until 07-06;
     //   W5 is due today and W8 is paid: not in the queue.
-    let w4 = "W4/CNY 2700.00 91d 2b LegalOrAgency Zhang_Min score=143.7 snoozed=-";
-    let w2 = "W2/CNY 30000.00 61d 0b StopSupply - score=91 snoozed=-";
-    let w1 = "W1/CNY 10000.00 30d 1b Call Li_Wei score=65 snoozed=-";
-    let w7 = "W7/CNY 3000.00 46d 0b DemandLetter Li_Wei score=49 snoozed=-";
-    let w6_usd = "W6/USD 100.00 31d 0b DemandLetter - score=31.1 snoozed=-";
-    let w6_cny = "W6/CNY 500.00 16d 0b Call - score=16.5 snoozed=-";
-    let w3 = "W3/CNY 1000.00 15d 0b Reminder Zhang_Min score=16 snoozed=2026-07-06";
+    let w4 = "W4/CNY 2700.00 91d 2f LegalOrAgency Zhang_Min score=143.7 snoozed=-";
+    let w2 = "W2/CNY 30000.00 61d 0f StopSupply - score=91 snoozed=-";
+    let w1 = "W1/CNY 10000.00 30d 1f Call Li_Wei score=65 snoozed=-";
+    let w7 = "W7/CNY 3000.00 46d 0f DemandLetter Li_Wei score=49 snoozed=-";
+    let w6_usd = "W6/USD 100.00 31d 0f DemandLetter - score=31.1 snoozed=-";
+    let w6_cny = "W6/CNY 500.00 16d 0f Call - score=16.5 snoozed=-";
+    let w3 = "W3/CNY 1000.00 15d 0f Reminder Zhang_Min score=16 snoozed=2026-07-06";
     let (items, next) = queue(pool, WorkQueueQuery::new(june_30)).await;
     assert_eq!(items, [w4, w2, w1, w7, w6_usd, w6_cny]);
     assert_eq!(next, None);
@@ -1296,7 +1627,8 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
         .unwrap();
     assert_eq!(
         page.items[0].rule,
-        "0.001 * 2700.00 CNY overdue + 1 * 91 days past due + 25 * 2 broken promises = 143.7"
+        "0.001 * 2700.00 CNY overdue + 1 * 91 days past due \
+         + 25 * 2 broken or partially kept promises = 143.7"
     );
     assert_eq!(page.items[0].oldest_due_date, date("2026-03-31"));
     assert_eq!(
@@ -1344,13 +1676,13 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
     nobody.collector = Some(PersonName::parse("Nobody").unwrap());
     assert_eq!(queue(pool, nobody).await.0, Vec::<String>::new());
 
-    // Other weights (0.01 per unit, 2 per day, 100 per broken promise) reorder the queue:
+    // Other weights (0.01 per unit, 2 per day, 100 per failed promise) reorder the queue:
     //   W2: 300 + 122 = 422; W4: 27 + 182 + 200 = 409; W1: 100 + 60 + 100 = 260;
     //   W7: 30 + 92 = 122; W6 USD: 1 + 62 = 63; W6 CNY: 5 + 32 = 37.
     let heavy = WorkQueueWeights {
         amount: "0.01".parse().unwrap(),
         days: "2".parse().unwrap(),
-        broken_promise: "100".parse().unwrap(),
+        failed_promise: "100".parse().unwrap(),
     };
     let page = work_queue(
         pool,
@@ -1376,7 +1708,8 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
     );
     assert_eq!(
         page.items[0].rule,
-        "0.01 * 30000.00 CNY overdue + 2 * 61 days past due + 100 * 0 broken promises = 422"
+        "0.01 * 30000.00 CNY overdue + 2 * 61 days past due \
+         + 100 * 0 broken or partially kept promises = 422"
     );
 
     // The snooze ends the day after the promised date. On 07-05 W3 is still snoozed.
@@ -1391,12 +1724,12 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
     // window runs to 07-08), so not broken: 1 + 21 = 22.
     assert_eq!(
         w3_of(queue(pool, WorkQueueQuery::new(date("2026-07-06"))).await.0),
-        ["W3/CNY 1000.00 21d 0b Call Zhang_Min score=22 snoozed=-"]
+        ["W3/CNY 1000.00 21d 0f Call Zhang_Min score=22 snoozed=-"]
     );
-    // On 07-09 the promise is broken: 24 days, 1 + 24 + 25 = 50.
+    // On 07-09 the promise is broken (nothing paid by 07-08): 24 days, 1 + 24 + 25 = 50.
     assert_eq!(
         w3_of(queue(pool, WorkQueueQuery::new(date("2026-07-09"))).await.0),
-        ["W3/CNY 1000.00 24d 1b Call Zhang_Min score=50 snoozed=-"]
+        ["W3/CNY 1000.00 24d 1f Call Zhang_Min score=50 snoozed=-"]
     );
 
     // Bad requests: page sizes, tokens from elsewhere, negative weights.
@@ -1453,14 +1786,14 @@ async fn escalation_levels_change_at_15_16_30_31_60_61_90_91_days(engine: Engine
 
     // Due 01-31 (2026 is not a leap year: February has 28 days). Score 0.001 * 100 + days.
     let cases = [
-        ("2026-02-15", "15d 0b Reminder - score=15.1"),
-        ("2026-02-16", "16d 0b Call - score=16.1"),
-        ("2026-03-02", "30d 0b Call - score=30.1"),
-        ("2026-03-03", "31d 0b DemandLetter - score=31.1"),
-        ("2026-04-01", "60d 0b DemandLetter - score=60.1"),
-        ("2026-04-02", "61d 0b StopSupply - score=61.1"),
-        ("2026-05-01", "90d 0b StopSupply - score=90.1"),
-        ("2026-05-02", "91d 0b LegalOrAgency - score=91.1"),
+        ("2026-02-15", "15d 0f Reminder - score=15.1"),
+        ("2026-02-16", "16d 0f Call - score=16.1"),
+        ("2026-03-02", "30d 0f Call - score=30.1"),
+        ("2026-03-03", "31d 0f DemandLetter - score=31.1"),
+        ("2026-04-01", "60d 0f DemandLetter - score=60.1"),
+        ("2026-04-02", "61d 0f StopSupply - score=61.1"),
+        ("2026-05-01", "90d 0f StopSupply - score=90.1"),
+        ("2026-05-02", "91d 0f LegalOrAgency - score=91.1"),
     ];
     for (as_of, expected) in cases {
         let (items, _) = queue(pool, WorkQueueQuery::new(date(as_of))).await;
@@ -1487,6 +1820,12 @@ async fn escalation_levels_change_at_15_16_30_31_60_61_90_91_days(engine: Engine
 on_both_engines!(
     promise_statuses_follow_the_payments_in_their_window,
     promises_are_listed_across_customers_by_filter_and_page,
+    a_partial_payment_inside_the_window_leaves_the_promise_open,
+    a_promise_paid_in_full_before_its_date_is_kept,
+    a_payment_within_grace_keeps_the_promise,
+    a_window_closed_with_part_paid_is_partially_kept,
+    a_window_closed_with_nothing_paid_is_broken,
+    the_work_queue_weighs_a_partially_kept_promise_as_much_as_a_broken_one,
     exposure_lines_sorting_filters_and_pages_match_the_figures_worked_out_by_hand,
     the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand,
     escalation_levels_change_at_15_16_30_31_60_61_90_91_days,

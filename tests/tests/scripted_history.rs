@@ -849,9 +849,12 @@ async fn a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand(embedd
         ]
     );
 
-    // 3. The work queue as of 2026-06-30: score = 0.001 x overdue + 1 x days + 25 x broken.
-    // C07: 0.8 + 150 + 25 x 2 = 200.8, over 90 days -> legal or agency (both promises broken).
-    // C05: 11 + 135 + 0 = 146, legal (its promise is partially kept, not broken).
+    // 3. The work queue as of 2026-06-30: score = 0.001 x overdue + 1 x days + 25 x failed
+    // (broken or partially kept) promises.
+    // C07: 0.8 + 150 + 25 x 2 = 200.8, over 90 days -> legal or agency (one promise broken, one
+    //      partially kept).
+    // C05: 11 + 135 + 0 = 146, legal (its promise is open: part paid, window not closed; its
+    //      date 06-28 has passed, so it does not snooze C05).
     // C03: 7 + 107 + 25 = 139, legal.
     // C08: 9 + 91 + 0 = 100, legal.
     // C01: 6 + 91 + 0 = 97, legal (its promise was kept).
@@ -886,20 +889,20 @@ async fn a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand(embedd
                     i.score.clone(),
                     i.escalation(),
                     i.days_past_due,
-                    i.broken_promises,
+                    i.broken_promises, // broken or partially kept
                     amount(&i.overdue),
                     i.snoozed_until.clone(),
                 )
             })
             .collect()
     };
-    let item = |c: &str, score: &str, level, days, broken, overdue: &str, snoozed: &str| {
+    let item = |c: &str, score: &str, level, days, failed, overdue: &str, snoozed: &str| {
         (
             c.to_owned(),
             score.to_owned(),
             level,
             days,
-            broken,
+            failed,
             overdue.to_owned(),
             snoozed.to_owned(),
         )
@@ -952,22 +955,22 @@ async fn a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand(embedd
     // 4. Promises as of 2026-06-30 (grace 3 days: window [made_on, promised + 3]).
     // C01: 5000 for 05-20, window to 05-23, paid 5000 on 05-20 -> kept (04-10 is before 05-05).
     // C03: 3000 for 04-15, window to 04-18, nothing paid (06-05 is after) -> broken.
-    // C05: 5000 for 06-28, window to 07-01, paid 3000 on 06-20 -> partially kept (not closed).
+    // C05: 5000 for 06-28, window to 07-01, paid 3000 on 06-20 -> open (not closed yet).
     // C06: 3000 for 07-10, window to 07-13, nothing paid -> open.
     // C07: 1000 for 02-20, window to 02-23, nothing -> broken; 500 for 03-20, window 03-10 to
-    //      03-23, 200 paid on 03-21 -> broken with 200 paid.
+    //      03-23, 200 paid on 03-21 -> partially kept with 200 paid.
     // C09: 3000 for 04-15, window to 04-18, paid 3000 on 04-15 -> kept.
     use pb::PromiseStatus::{Broken, Kept, Open, PartiallyKept};
     for (customer, wanted) in [
         ("C01", vec![(Kept, "5000.00", "2026-05-23")]),
         ("C03", vec![(Broken, "0.00", "2026-04-18")]),
-        ("C05", vec![(PartiallyKept, "3000.00", "2026-07-01")]),
+        ("C05", vec![(Open, "3000.00", "2026-07-01")]),
         ("C06", vec![(Open, "0.00", "2026-07-13")]),
         (
             "C07",
             vec![
                 (Broken, "0.00", "2026-02-23"),
-                (Broken, "200.00", "2026-03-23"),
+                (PartiallyKept, "200.00", "2026-03-23"),
             ],
         ),
         ("C09", vec![(Kept, "3000.00", "2026-04-18")]),
@@ -984,11 +987,13 @@ async fn a_scripted_history_ages_exposes_and_queues_as_worked_out_by_hand(embedd
             .collect();
         assert_eq!(actual, wanted, "promises of {customer} as of 2026-06-30");
     }
-    // C05's promise on other dates: as of 06-18 nothing paid yet -> open; as of 07-02 the
-    // window (to 07-01) has closed with 3000 of 5000 -> broken.
+    // C05's promise on other dates: as of 06-18 nothing paid yet -> open; as of 07-01, the
+    // window's last day, 3000 of 5000 -> still open; as of 07-02 the window has closed with
+    // 3000 of 5000 -> partially kept.
     for (as_of, status, paid) in [
         ("2026-06-18", Open, "0.00"),
-        ("2026-07-02", Broken, "3000.00"),
+        ("2026-07-01", Open, "3000.00"),
+        ("2026-07-02", PartiallyKept, "3000.00"),
     ] {
         let c05 = promises(&mut read, "C05", as_of, last).await;
         assert_eq!(c05.len(), 1);

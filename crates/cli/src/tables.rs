@@ -131,7 +131,8 @@ pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
             Column::right("overdue", "overdue"),
             Column::left("oldest_due_date", "oldest due"),
             Column::right("days_past_due", "days past due"),
-            Column::right("broken_promises", "broken promises"),
+            // The wire's name for promises broken or partially kept.
+            Column::right("broken_promises", "failed promises"),
             Column::left("escalation", "escalation"),
             Column::left("next_action", "next action"),
             Column::left("collector", "collector"),

@@ -351,7 +351,8 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
     assert_eq!(r1["lines"][0]["exposure"], "6000.00");
     assert_eq!(r1["lines"][0]["available"], "4000.00");
 
-    // The work queue: score = 0.001 x overdue + days + 25 x broken promises.
+    // The work queue: score = 0.001 x overdue + days + 25 x broken or partially kept promises
+    // (the column `broken_promises`).
     // R3: 0.5 + 150 = 150.5, over 90 days -> legal_or_agency.
     // R2: 2.5 + 91 = 93.5 -> legal_or_agency.
     // R1: 3 + 61 = 64, 61-90 days -> stop_supply, but snoozed by its open promise for 07-10

@@ -8,7 +8,8 @@
 //! their grade suggests (A early or on time, B mostly on time, C late or in parts, D late, in
 //! parts or not at all), by bank transfer, Alipay, WeChat Pay, cheque..., with remittance advice
 //! (explicit allocations) or without (oldest due first); collectors record promises to pay,
-//! some kept, some broken, some still open; a few invoices are planted to break a BLOCK limit.
+//! some kept, some partially kept, some broken, some still open; a few invoices are planted to
+//! break a BLOCK limit.
 //!
 //! [`generate`] simulates every customer's account with the domain's own aggregate
 //! (`receivables_domain::CustomerAccount`): each fact the simulation produces goes through the

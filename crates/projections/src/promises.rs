@@ -6,11 +6,19 @@
 //! ```text
 //! window      = [made_on, min(as_of, promised_date + grace_days)]
 //! paid        = sum of the customer's payments in the promise's currency received in the window
-//! status      = Kept           when paid >= amount
-//!               Broken         otherwise, when as_of > promised_date + grace_days
-//!               PartiallyKept  otherwise, when paid > 0
-//!               Open           otherwise
+//! closed      = as_of > promised_date + grace_days
+//! status      = Kept           when paid >= amount, closed or not
+//!               Open           otherwise, while the window is open (whatever part is paid)
+//!               PartiallyKept  otherwise (closed), when paid > 0
+//!               Broken         otherwise (closed, nothing paid)
 //! ```
+//!
+//! This is how collections products (SAP Collections Management, Oracle Advanced Collections)
+//! judge a promise: the customer gave a date, so until that date and its grace days have passed
+//! a partial payment is progress, not an outcome, and the promise stays open with what was paid
+//! shown beside it. Only reaching the amount ends the wait early. When the window closes short of
+//! the amount, something paid and nothing paid are told apart: the first is partially kept, the
+//! second broken, and a collector follows up on both (the work queue weighs both).
 //!
 //! Promises made after `as_of` did not exist yet and are left out. A payment counts for every
 //! promise whose window it falls in (two overlapping promises of 500.00 are both kept by one
@@ -18,8 +26,8 @@
 //! particular payment. The whole payment counts, whether it was applied to invoices or left as
 //! unapplied cash.
 //!
-//! The database reads rows (the promises, and the customers' payments summed per day); the
-//! windows are cut in Rust, so the SQL holds no date arithmetic.
+//! The database reads rows (the promises, and the customers' payments summed per day in
+//! [`payments_per_day`]); the windows are cut in Rust, so the SQL holds no date arithmetic.
 
 use std::collections::HashMap;
 
@@ -38,16 +46,17 @@ use crate::stored;
 /// Days after the promised date during which a payment still keeps the promise.
 pub const PROMISE_GRACE_DAYS_DEFAULT: u32 = 3;
 
-/// Where a promise stands as of a date.
+/// Where a promise stands as of a date (see the module's rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PromiseStatus {
-    /// Nothing paid yet, and the window has not closed.
+    /// The window has not closed and the payments in it have not reached the amount: nothing
+    /// paid yet, or a part of it (shown as `paid`).
     Open,
-    /// Something but not all paid, and the window has not closed.
+    /// The window closed with something, but not all, paid in it.
     PartiallyKept,
-    /// The payments in the window reached the amount.
+    /// The payments in the window reached the amount, before or when the window closed.
     Kept,
-    /// The window closed before the payments reached the amount.
+    /// The window closed with nothing paid in it.
     Broken,
 }
 
@@ -85,7 +94,8 @@ pub fn window_end(promised_date: NaiveDate, grace_days: u32) -> NaiveDate {
 }
 
 /// The status of a promise of `amount_minor`, with `paid_minor` received in its window, as of
-/// `as_of` (see the module's formula).
+/// `as_of` (see the module's rule). A window ending on `as_of` is still open: a payment received
+/// that day still counts.
 pub fn status(
     amount_minor: i64,
     paid_minor: i64,
@@ -94,12 +104,12 @@ pub fn status(
 ) -> PromiseStatus {
     if paid_minor >= amount_minor {
         PromiseStatus::Kept
-    } else if as_of > window_end {
-        PromiseStatus::Broken
+    } else if as_of <= window_end {
+        PromiseStatus::Open
     } else if paid_minor > 0 {
         PromiseStatus::PartiallyKept
     } else {
-        PromiseStatus::Open
+        PromiseStatus::Broken
     }
 }
 
@@ -111,6 +121,43 @@ pub fn paid_between(daily: &[(NaiveDate, i64)], from: NaiveDate, to: NaiveDate) 
     let start = daily.partition_point(|(day, _)| *day < from);
     let end = daily.partition_point(|(day, _)| *day <= to);
     daily[start..end].iter().map(|(_, minor)| minor).sum()
+}
+
+/// A customer's payments in one currency summed per day: (customer id, currency code) to
+/// (received date, total in minor units), the dates ascending.
+pub(crate) type PaymentsPerDay = HashMap<(String, String), Vec<(NaiveDate, i64)>>;
+
+/// What the customers with a promise made on or before `to` (only `customer`, when given)
+/// received per day and currency from `from` to `to`, both included. This is the one place that
+/// says what counts as paid towards a promise, so that whatever changes it (a payment reversed
+/// later, say) changes it here and every promise's status follows.
+pub(crate) async fn payments_per_day(
+    pool: &ReadPool,
+    customer: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<PaymentsPerDay, ProjectionError> {
+    let payments: Vec<(String, String, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(
+        "SELECT customer_id, currency, received_date, CAST(SUM(amount_minor) AS BIGINT)
+         FROM payments
+         WHERE received_date >= $1 AND received_date <= $2
+           AND ($3 IS NULL OR customer_id = $3)
+           AND customer_id IN (SELECT customer_id FROM promises WHERE made_on <= $2)
+         GROUP BY customer_id, currency, received_date
+         ORDER BY customer_id, currency, received_date",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(customer)
+    .fetch_all(pool).await)?;
+    let mut daily = PaymentsPerDay::new();
+    for (customer, currency, day, minor) in payments {
+        daily
+            .entry((customer, currency))
+            .or_default()
+            .push((day, minor));
+    }
+    Ok(daily)
 }
 
 /// The listing kind written in promise page tokens.
@@ -141,7 +188,7 @@ pub struct PromiseQuery {
     pub promised_from: Option<NaiveDate>,
     /// Only promises whose promised date is on or before this date.
     pub promised_to: Option<NaiveDate>,
-    /// Grace days after a promised date before the promise is broken.
+    /// Grace days after a promised date during which payments still count for the promise.
     pub grace_days: u32,
     /// `None`: every promise in one page.
     page_size: Option<u32>,
@@ -328,27 +375,7 @@ pub(crate) async fn evaluate(
     let Some(earliest) = promises.iter().map(|row| row.5).min() else {
         return Ok(Vec::new());
     };
-    // Daily payment totals of the customers with promises, from the earliest window's start.
-    let payments: Vec<(String, String, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(
-        "SELECT customer_id, currency, received_date, CAST(SUM(amount_minor) AS BIGINT)
-         FROM payments
-         WHERE received_date >= $1 AND received_date <= $2
-           AND ($3 IS NULL OR customer_id = $3)
-           AND customer_id IN (SELECT customer_id FROM promises WHERE made_on <= $2)
-         GROUP BY customer_id, currency, received_date
-         ORDER BY customer_id, currency, received_date",
-    )
-    .bind(earliest)
-    .bind(as_of)
-    .bind(customer)
-    .fetch_all(pool).await)?;
-    let mut daily: HashMap<(String, String), Vec<(NaiveDate, i64)>> = HashMap::new();
-    for (customer, currency, day, minor) in payments {
-        daily
-            .entry((customer, currency))
-            .or_default()
-            .push((day, minor));
-    }
+    let daily = payments_per_day(pool, customer, earliest, as_of).await?;
 
     promises
         .into_iter()
@@ -391,33 +418,57 @@ mod tests {
         assert_eq!(window_end(NaiveDate::MAX, 3), NaiveDate::MAX);
     }
 
+    // A promise of 600.00 (60000 minor units) promised for 04-10: with 3 grace days its window
+    // ends on 04-13, and closes on 04-14.
+
     #[test]
-    fn status_follows_the_formula() {
+    fn a_promise_short_of_its_amount_stays_open_while_its_window_is() {
         let end = date("2026-04-13");
-        // Kept wins even after the window closed.
+        // Given nothing paid, when asked before, on and after the promised date up to the last
+        // day of grace, then open.
+        for as_of in ["2026-04-02", "2026-04-10", "2026-04-13"] {
+            assert_eq!(status(60000, 0, date(as_of), end), PromiseStatus::Open);
+        }
+        // Given 599.99 of 600.00 paid, when asked on the window's last day, then still open.
         assert_eq!(
-            status(600, 600, date("2026-05-01"), end),
+            status(60000, 59999, date("2026-04-13"), end),
+            PromiseStatus::Open
+        );
+    }
+
+    #[test]
+    fn a_promise_is_kept_as_soon_as_its_amount_is_paid() {
+        let end = date("2026-04-13");
+        // Given the whole amount paid, when asked before the promised date, then kept.
+        assert_eq!(
+            status(60000, 60000, date("2026-04-02"), end),
             PromiseStatus::Kept
         );
+        // Given more than the amount paid, when asked within grace, then kept.
         assert_eq!(
-            status(600, 700, date("2026-04-02"), end),
+            status(60000, 70000, date("2026-04-12"), end),
             PromiseStatus::Kept
         );
-        // On the last day of the window: not yet broken.
-        assert_eq!(status(600, 0, date("2026-04-13"), end), PromiseStatus::Open);
+        // Given the amount paid in the window, when asked long after it closed, then still kept.
         assert_eq!(
-            status(600, 1, date("2026-04-13"), end),
+            status(60000, 60000, date("2026-05-01"), end),
+            PromiseStatus::Kept
+        );
+    }
+
+    #[test]
+    fn a_closed_window_short_of_the_amount_is_partially_kept_or_broken() {
+        let end = date("2026-04-13");
+        let closed = date("2026-04-14");
+        // Given 599.99 paid, when asked the day the window closed, then partially kept.
+        assert_eq!(
+            status(60000, 59999, closed, end),
             PromiseStatus::PartiallyKept
         );
-        // The day after: broken, whatever was paid short of the amount.
-        assert_eq!(
-            status(600, 599, date("2026-04-14"), end),
-            PromiseStatus::Broken
-        );
-        assert_eq!(
-            status(600, 0, date("2026-04-14"), end),
-            PromiseStatus::Broken
-        );
+        // Given 0.01 paid, then partially kept too: something was paid.
+        assert_eq!(status(60000, 1, closed, end), PromiseStatus::PartiallyKept);
+        // Given nothing paid, then broken.
+        assert_eq!(status(60000, 0, closed, end), PromiseStatus::Broken);
     }
 
     #[test]

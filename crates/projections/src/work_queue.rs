@@ -6,24 +6,27 @@
 //! ```text
 //! overdue          = open amount (as of as_of) of the invoices with due_date < as_of; listed when > 0
 //! days_past_due    = as_of - due_date of the oldest overdue invoice still open
-//! broken_promises  = the customer's promises (any currency) that are Broken as of as_of,
-//!                    with the grace period of the query (see `promises`)
+//! failed_promises  = the customer's promises (any currency) that are Broken or PartiallyKept
+//!                    as of as_of, with the grace period of the query (see `promises`)
 //! escalation       = Reminder 1-15 days past due, Call 16-30, DemandLetter 31-60,
 //!                    StopSupply 61-90, LegalOrAgency over 90
 //! score            = weights.amount * overdue (in major units of its currency)
 //!                  + weights.days * days_past_due
-//!                  + weights.broken_promise * broken_promises
+//!                  + weights.failed_promise * failed_promises
 //! ```
 //!
 //! The default weights are 0.001 per major unit overdue (10.00 points per 10,000.00), 1 per day
-//! past due and 25 per broken promise: a broken promise weighs as much as 25 more days overdue.
+//! past due and 25 per failed promise: a failed promise weighs as much as 25 more days overdue.
+//! A partially kept promise weighs as much as a broken one: either way the date the customer gave
+//! has passed without the amount it promised, which is what a collector follows up. A promise
+//! still open counts for nothing, even partly paid: its date and grace have not passed yet.
 //! The score compares amounts in different currencies as numbers, without conversion. Every
 //! item carries its `rule`: the formula with its numbers, as a collector would check it.
 //!
-//! A customer with an Open or PartiallyKept promise whose promised date is on or after `as_of`
-//! is snoozed until the day after the latest such promised date: its items are left out unless
-//! the query includes snoozed items, which then carry `snoozed_until`. Snoozing and the broken
-//! promises count belong to the customer, whatever the promise's currency.
+//! A customer with an Open promise whose promised date is on or after `as_of` (partly paid or
+//! not) is snoozed until the day after the latest such promised date: its items are left out
+//! unless the query includes snoozed items, which then carry `snoozed_until`. Snoozing and the
+//! failed promises count belong to the customer, whatever the promise's currency.
 //!
 //! The collector of an item is the collector of the customer's most recent promise made on or
 //! before `as_of` (latest `made_on`, then latest log position), for as long as collectors cannot
@@ -123,8 +126,9 @@ pub struct WorkQueueWeights {
     pub amount: Decimal,
     /// Points per day past due of the oldest overdue invoice. Default 1.
     pub days: Decimal,
-    /// Points per broken promise. Default 25.
-    pub broken_promise: Decimal,
+    /// Points per failed promise (broken or partially kept). Default 25. The request names it
+    /// `broken_promise`, from when only broken promises counted.
+    pub failed_promise: Decimal,
 }
 
 impl Default for WorkQueueWeights {
@@ -132,7 +136,7 @@ impl Default for WorkQueueWeights {
         WorkQueueWeights {
             amount: Decimal::new(1, 3),
             days: Decimal::ONE,
-            broken_promise: Decimal::new(25, 0),
+            failed_promise: Decimal::new(25, 0),
         }
     }
 }
@@ -143,7 +147,7 @@ impl WorkQueueWeights {
         for (name, value) in [
             ("amount", self.amount),
             ("days", self.days),
-            ("broken_promise", self.broken_promise),
+            ("failed_promise", self.failed_promise),
         ] {
             if value < Decimal::ZERO || value > Decimal::from(WEIGHT_MAX) {
                 return Err(WeightError { name, value });
@@ -153,25 +157,26 @@ impl WorkQueueWeights {
     }
 
     /// The score of an item (normalised: no trailing zeros).
-    pub fn score(&self, overdue: Money, days_past_due: u32, broken_promises: u32) -> Decimal {
+    pub fn score(&self, overdue: Money, days_past_due: u32, failed_promises: u32) -> Decimal {
         (self.amount * overdue.amount()
             + self.days * Decimal::from(days_past_due)
-            + self.broken_promise * Decimal::from(broken_promises))
+            + self.failed_promise * Decimal::from(failed_promises))
         .normalize()
     }
 
     /// The score's computation in words and numbers.
-    pub fn rule(&self, overdue: Money, days_past_due: u32, broken_promises: u32) -> String {
+    pub fn rule(&self, overdue: Money, days_past_due: u32, failed_promises: u32) -> String {
         format!(
-            "{} * {} {} overdue + {} * {} days past due + {} * {} broken promises = {}",
+            "{} * {} {} overdue + {} * {} days past due + {} * {} broken or partially kept \
+             promises = {}",
             self.amount.normalize(),
             overdue.amount(),
             overdue.currency(),
             self.days.normalize(),
             days_past_due,
-            self.broken_promise.normalize(),
-            broken_promises,
-            self.score(overdue, days_past_due, broken_promises),
+            self.failed_promise.normalize(),
+            failed_promises,
+            self.score(overdue, days_past_due, failed_promises),
         )
     }
 }
@@ -184,7 +189,7 @@ pub struct WorkQueueQuery {
     pub collector: Option<PersonName>,
     /// List snoozed customers too (with `snoozed_until`).
     pub include_snoozed: bool,
-    /// Grace days after a promised date before the promise is broken.
+    /// Grace days after a promised date during which payments still count for the promise.
     pub grace_days: u32,
     weights: WorkQueueWeights,
     page_size: u32,
@@ -250,7 +255,8 @@ pub struct WorkItem {
     /// Due date of the oldest overdue invoice still open.
     pub oldest_due_date: NaiveDate,
     pub days_past_due: u32,
-    pub broken_promises: u32,
+    /// The customer's promises, in any currency, broken or partially kept as of the date.
+    pub failed_promises: u32,
     pub escalation: EscalationLevel,
     /// The collector of the customer's most recent promise, if any.
     pub collector: Option<PersonName>,
@@ -269,15 +275,16 @@ pub struct WorkQueuePage {
     pub next_page_token: Option<String>,
 }
 
-/// The day a promise stops snoozing its customer, when it snoozes it as of `as_of`: an Open or
-/// PartiallyKept promise whose promised date is not before `as_of` snoozes until the day after.
+/// The day a promise stops snoozing its customer, when it snoozes it as of `as_of`: an Open
+/// promise (partly paid or not) whose promised date is not before `as_of` snoozes until the day
+/// after. A kept promise has been paid, and a partially kept or broken one is past its date:
+/// neither is anything to wait for.
 pub fn snoozes_until(
     status: PromiseStatus,
     promised_date: NaiveDate,
     as_of: NaiveDate,
 ) -> Option<NaiveDate> {
-    let pending = matches!(status, PromiseStatus::Open | PromiseStatus::PartiallyKept);
-    if pending && promised_date >= as_of {
+    if status == PromiseStatus::Open && promised_date >= as_of {
         Some(
             promised_date
                 .checked_add_days(Days::new(1))
@@ -291,7 +298,8 @@ pub fn snoozes_until(
 /// What the promises say about one customer as of the date.
 #[derive(Debug, Default)]
 struct PromiseSummary {
-    broken: u32,
+    /// Broken or partially kept.
+    failed: u32,
     /// (made_on, position, collector) of the most recent promise.
     latest: Option<(NaiveDate, i64, PersonName)>,
     snoozed_until: Option<NaiveDate>,
@@ -303,8 +311,11 @@ fn summarise(promises: Vec<EvaluatedPromise>, as_of: NaiveDate) -> HashMap<Strin
         let summary = summaries
             .entry(line.customer.as_str().to_owned())
             .or_default();
-        if line.status == PromiseStatus::Broken {
-            summary.broken = summary.broken.saturating_add(1);
+        if matches!(
+            line.status,
+            PromiseStatus::Broken | PromiseStatus::PartiallyKept
+        ) {
+            summary.failed = summary.failed.saturating_add(1);
         }
         let until = snoozes_until(line.status, line.promised_date, as_of);
         summary.snoozed_until = summary.snoozed_until.max(until);
@@ -361,11 +372,11 @@ pub async fn work_queue(
             overdue,
             oldest_due_date,
             days_past_due: days,
-            broken_promises: summary.broken,
+            failed_promises: summary.failed,
             escalation,
             collector,
-            score: weights.score(overdue, days, summary.broken),
-            rule: weights.rule(overdue, days, summary.broken),
+            score: weights.score(overdue, days, summary.failed),
+            rule: weights.rule(overdue, days, summary.failed),
             snoozed_until: summary.snoozed_until,
         });
     }
@@ -416,12 +427,13 @@ mod tests {
         assert_eq!(weights.score(overdue, 91, 2).to_string(), "143.7");
         assert_eq!(
             weights.rule(overdue, 91, 2),
-            "0.001 * 2700.00 CNY overdue + 1 * 91 days past due + 25 * 2 broken promises = 143.7"
+            "0.001 * 2700.00 CNY overdue + 1 * 91 days past due \
+             + 25 * 2 broken or partially kept promises = 143.7"
         );
         let heavy = WorkQueueWeights {
             amount: Decimal::new(1, 2),
             days: Decimal::new(200, 2),
-            broken_promise: Decimal::new(100, 0),
+            failed_promise: Decimal::new(100, 0),
         };
         // 0.01 * 2700 + 2 * 91 + 100 * 2 = 27 + 182 + 200
         assert_eq!(heavy.score(overdue, 91, 2).to_string(), "409");
@@ -442,33 +454,36 @@ mod tests {
             })
         );
         let huge = WorkQueueWeights {
-            broken_promise: Decimal::from(WEIGHT_MAX + 1),
+            failed_promise: Decimal::from(WEIGHT_MAX + 1),
             ..WorkQueueWeights::default()
         };
         assert!(huge.check().is_err());
         let zero = WorkQueueWeights {
             amount: Decimal::ZERO,
             days: Decimal::ZERO,
-            broken_promise: Decimal::from(WEIGHT_MAX),
+            failed_promise: Decimal::from(WEIGHT_MAX),
         };
         assert!(zero.check().is_ok());
     }
 
     #[test]
-    fn a_pending_promise_snoozes_until_the_day_after_its_date() {
+    fn an_open_promise_snoozes_until_the_day_after_its_date() {
         let promised = date("2026-07-05");
-        for status in [PromiseStatus::Open, PromiseStatus::PartiallyKept] {
-            assert_eq!(
-                snoozes_until(status, promised, date("2026-06-30")),
-                Some(date("2026-07-06"))
-            );
-            assert_eq!(
-                snoozes_until(status, promised, date("2026-07-05")),
-                Some(date("2026-07-06"))
-            );
-            assert_eq!(snoozes_until(status, promised, date("2026-07-06")), None);
-        }
-        for status in [PromiseStatus::Kept, PromiseStatus::Broken] {
+        let open = PromiseStatus::Open;
+        assert_eq!(
+            snoozes_until(open, promised, date("2026-06-30")),
+            Some(date("2026-07-06"))
+        );
+        assert_eq!(
+            snoozes_until(open, promised, date("2026-07-05")),
+            Some(date("2026-07-06"))
+        );
+        assert_eq!(snoozes_until(open, promised, date("2026-07-06")), None);
+        for status in [
+            PromiseStatus::Kept,
+            PromiseStatus::PartiallyKept,
+            PromiseStatus::Broken,
+        ] {
             assert_eq!(snoozes_until(status, promised, date("2026-06-30")), None);
         }
     }

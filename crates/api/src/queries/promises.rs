@@ -23,6 +23,8 @@ fn status(status: pb::PromiseStatus) -> Option<PromiseStatus> {
     }
 }
 
+/// A status on the wire: the same four, as the read model's rule decides them (open until the
+/// window closes, unless kept first; then partially kept or broken).
 pub fn promise_status(status: PromiseStatus) -> pb::PromiseStatus {
     match status {
         PromiseStatus::Open => pb::PromiseStatus::Open,

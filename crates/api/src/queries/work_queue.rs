@@ -12,6 +12,18 @@ use crate::fields::Fields;
 use crate::queries::{page_size, paged};
 use crate::{pb, responses};
 
+/// The request's field for the weight of failed promises (broken or partially kept): it keeps the
+/// name it had when only broken promises counted, so that clients did not have to change.
+const FAILED_PROMISE_FIELD: &str = "weights.broken_promise";
+
+/// The request's field for the weight the read model calls `name`.
+fn weight_field(name: &str) -> String {
+    match name {
+        "failed_promise" => FAILED_PROMISE_FIELD.to_owned(),
+        other => format!("weights.{other}"),
+    }
+}
+
 /// Reads and validates a work queue request; every bad field at once.
 pub fn read(message: &pb::GetWorkQueueRequest) -> Result<WorkQueueQuery, Vec<FieldViolation>> {
     let mut fields = Fields::default();
@@ -21,26 +33,26 @@ pub fn read(message: &pb::GetWorkQueueRequest) -> Result<WorkQueueQuery, Vec<Fie
     let given = message.weights.clone().unwrap_or_default();
     let amount = fields.decimal("weights.amount", &given.amount, defaults.amount);
     let days = fields.decimal("weights.days", &given.days, defaults.days);
-    let broken = fields.decimal(
-        "weights.broken_promise",
+    let failed = fields.decimal(
+        FAILED_PROMISE_FIELD,
         &given.broken_promise,
-        defaults.broken_promise,
+        defaults.failed_promise,
     );
     let size = page_size(&mut fields, message.page_size);
-    let (Some(as_of), Some(collector), Some(amount), Some(days), Some(broken), Some(size)) =
-        (as_of, collector, amount, days, broken, size)
+    let (Some(as_of), Some(collector), Some(amount), Some(days), Some(failed), Some(size)) =
+        (as_of, collector, amount, days, failed, size)
     else {
         return Err(fields.violations);
     };
     let weights = WorkQueueWeights {
         amount,
         days,
-        broken_promise: broken,
+        failed_promise: failed,
     };
     let query = match WorkQueueQuery::new(as_of).with_weights(weights) {
         Ok(query) => Some(query),
         Err(error) => {
-            fields.violation(format!("weights.{}", error.name), &error);
+            fields.violation(weight_field(error.name), &error);
             None
         }
     };
@@ -77,7 +89,7 @@ pub fn answer(page: WorkQueuePage, position: Position) -> pb::GetWorkQueueRespon
             overdue: Some(responses::money(item.overdue)),
             oldest_due_date: responses::date(item.oldest_due_date),
             days_past_due: item.days_past_due,
-            broken_promises: item.broken_promises,
+            broken_promises: item.failed_promises,
             escalation: escalation(item.escalation).into(),
             next_action: item.escalation.next_action().to_owned(),
             collector: item.collector.map(|c| c.to_string()).unwrap_or_default(),
@@ -90,5 +102,51 @@ pub fn answer(page: WorkQueuePage, position: Position) -> pb::GetWorkQueueRespon
         items,
         next_page_token: page.next_page_token.unwrap_or_default(),
         position: position.get(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(weights: pb::WorkQueueWeights) -> pb::GetWorkQueueRequest {
+        pb::GetWorkQueueRequest {
+            weights: Some(weights),
+            ..pb::GetWorkQueueRequest::default()
+        }
+    }
+
+    #[test]
+    fn the_weight_of_failed_promises_is_read_from_broken_promise() {
+        let query = read(&request(pb::WorkQueueWeights {
+            broken_promise: "40".to_owned(),
+            ..pb::WorkQueueWeights::default()
+        }))
+        .expect("valid");
+        assert_eq!(query.weights().failed_promise, "40".parse().unwrap());
+    }
+
+    #[test]
+    fn a_weight_out_of_range_is_refused_under_its_field() {
+        for (weights, field) in [
+            (
+                pb::WorkQueueWeights {
+                    broken_promise: "1000001".to_owned(),
+                    ..pb::WorkQueueWeights::default()
+                },
+                "weights.broken_promise",
+            ),
+            (
+                pb::WorkQueueWeights {
+                    days: "-1".to_owned(),
+                    ..pb::WorkQueueWeights::default()
+                },
+                "weights.days",
+            ),
+        ] {
+            let violations = read(&request(weights)).expect_err("out of range");
+            let named: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+            assert_eq!(named, [field]);
+        }
     }
 }

@@ -32,7 +32,8 @@ pub struct PromisesArgs {
     /// The business date, YYYY-MM-DD; default: today (the service's date, UTC).
     #[arg(long, value_parser = values::date)]
     pub as_of: Option<String>,
-    /// Days after the promised date before a promise counts as broken (service default 3).
+    /// Days after the promised date during which payments still count for a promise (service
+    /// default 3).
     #[arg(long, value_name = "DAYS")]
     pub grace_days: Option<u32>,
     /// At most this many promises; default: all.
@@ -42,11 +43,16 @@ pub struct PromisesArgs {
     pub read: ReadArgs,
 }
 
+/// A promise's window runs from the day it was made to the promised date plus the grace days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Status {
+    /// The window is still open and the amount not paid (nothing yet, or a part).
     Open,
+    /// The window closed with part of the amount paid.
     PartiallyKept,
+    /// The amount was paid within the window.
     Kept,
+    /// The window closed with nothing paid.
     Broken,
 }
 

@@ -18,7 +18,8 @@ pub struct QueueArgs {
     /// Also the customers snoozed by an open promise.
     #[arg(long)]
     pub include_snoozed: bool,
-    /// Days after the promised date before a promise counts as broken (service default 3).
+    /// Days after the promised date during which payments still count for a promise (service
+    /// default 3).
     #[arg(long, value_name = "DAYS")]
     pub grace_days: Option<u32>,
     /// Weight of the overdue amount (per major unit) in the score (service default 0.001).
@@ -27,7 +28,7 @@ pub struct QueueArgs {
     /// Weight of each day past due in the score (service default 1).
     #[arg(long, value_parser = values::decimal)]
     pub weight_days: Option<String>,
-    /// Weight of each broken promise in the score (service default 25).
+    /// Weight of each promise broken or partially kept in the score (service default 25).
     #[arg(long, value_parser = values::decimal)]
     pub weight_broken_promise: Option<String>,
     /// At most this many customers (the top of the queue); default: all.
