@@ -372,6 +372,7 @@ pub fn payment(
         method: pb::PaymentMethod::BankTransfer.into(),
         reference: "BANK-REF".to_owned(),
         allocations: Vec::new(),
+        allocation_rule: pb::AllocationRule::Unspecified.into(),
     }
 }
 

@@ -4,7 +4,7 @@
 //! until it says how it reads (and a test renders a sample of every type).
 
 use receivables_domain::Event;
-use receivables_domain::event::AllocationRule;
+use receivables_domain::event::{Allocation, AllocationRule};
 
 /// What the event records, in one line.
 pub fn summary(event: &Event) -> String {
@@ -27,20 +27,16 @@ pub fn summary(event: &Event) -> String {
             let rule = match e.allocation_rule {
                 AllocationRule::Explicit => "as instructed",
                 AllocationRule::OldestDueFirst => "oldest due first",
+                AllocationRule::OnAccount => "on account",
             };
-            let applied: Vec<String> = e
-                .allocations
-                .iter()
-                .map(|a| format!("{} to {}", a.amount, a.invoice))
-                .collect();
             format!(
-                "payment of {} received {} by {} (ref {:?}) at {}, applied {rule}: [{}], {} unapplied",
+                "payment of {} received {} by {} (ref {:?}) at {}, applied {rule}: {}, {} unapplied",
                 e.amount,
                 e.received_date,
                 e.method.as_str(),
                 e.reference,
                 e.subsidiary_id,
-                applied.join(", "),
+                applied(&e.allocations),
                 e.unapplied
             )
         }
@@ -67,7 +63,61 @@ pub fn summary(event: &Event) -> String {
                 e.promise_id, e.amount, e.promised_date, e.made_on, e.collector, e.subsidiary_id
             )
         }
+        Event::CreditNoteIssued(e) => {
+            let against = match &e.invoice {
+                Some(invoice) => format!("against {invoice}"),
+                None => "on account".to_owned(),
+            };
+            format!(
+                "credit note {} {} issued {} {against}: {}",
+                e.key(),
+                e.amount,
+                e.issue_date,
+                e.reason
+            )
+        }
+        Event::InvoiceWrittenOff(e) => format!(
+            "{} of {} written off {}, approved by {}: {}",
+            e.amount, e.invoice, e.write_off_date, e.approved_by, e.reason
+        ),
+        Event::PaymentReversed(e) => format!(
+            "payment {} of {} received {} at {} reversed {} ({}): {} re-opened, {} unapplied removed",
+            e.payment,
+            e.amount,
+            e.received_date,
+            e.subsidiary_id,
+            e.reversal_date,
+            e.reason.as_str(),
+            applied(&e.reopened),
+            e.unapplied
+        ),
+        Event::UnappliedCashApplied(e) => format!(
+            "{} of unapplied {} applied {} at {}: {}",
+            e.amount,
+            e.source.as_str(),
+            e.application_date,
+            e.subsidiary_id,
+            applied(&e.allocations)
+        ),
+        Event::RefundIssued(e) => format!(
+            "{} of unapplied {} refunded {} by {} (ref {:?}) at {}",
+            e.amount,
+            e.source.as_str(),
+            e.refund_date,
+            e.method.as_str(),
+            e.reference,
+            e.subsidiary_id
+        ),
     }
+}
+
+/// Allocations as `[amount to invoice, ...]`.
+fn applied(allocations: &[Allocation]) -> String {
+    let list: Vec<String> = allocations
+        .iter()
+        .map(|a| format!("{} to {}", a.amount, a.invoice))
+        .collect();
+    format!("[{}]", list.join(", "))
 }
 
 #[cfg(test)]

@@ -364,8 +364,26 @@ pub fn payment_reply(
 ) -> Result<String, CliError> {
     let mut record = receipt(command_id, reply.receipt.as_ref());
     let currency = reply.unapplied.as_ref().map_or("", |m| m.currency.as_str());
-    let text = reply
-        .allocations
+    record
+        .push(
+            Column::left("allocation_rule", "allocation rule"),
+            Cell::text(allocation_rule(reply.allocation_rule())),
+        )
+        .push(
+            Column::left("allocations", "allocations"),
+            allocations(&reply.allocations),
+        )
+        .push(
+            Column::right("unapplied", "unapplied"),
+            money(reply.unapplied.as_ref(), currency),
+        )
+        .push(Column::left("currency", "currency"), Cell::text(currency));
+    record.render(format)
+}
+
+/// Allocations as `SUBSIDIARY:NUMBER:AMOUNT;...` in a table, a list in JSON.
+fn allocations(allocations: &[pb::Allocation]) -> Cell {
+    let text = allocations
         .iter()
         .map(|a| {
             let (subsidiary, number) = invoice_ref(a.invoice.as_ref());
@@ -374,8 +392,7 @@ pub fn payment_reply(
         })
         .collect::<Vec<_>>()
         .join(";");
-    let list: Vec<Value> = reply
-        .allocations
+    let list: Vec<Value> = allocations
         .iter()
         .map(|a| {
             let (subsidiary, number) = invoice_ref(a.invoice.as_ref());
@@ -386,6 +403,80 @@ pub fn payment_reply(
             })
         })
         .collect();
+    Cell::structured(text, Value::Array(list))
+}
+
+/// An accepted credit note: receipt, the invoice credited or the unapplied credit it made.
+pub fn credit_note_reply(
+    command_id: &str,
+    reply: &pb::IssueCreditNoteResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    let (subsidiary, number) = invoice_ref(reply.invoice.as_ref());
+    let credited = if number.is_empty() {
+        String::new()
+    } else {
+        format!("{subsidiary}:{number}")
+    };
+    let currency = reply
+        .unapplied_credit
+        .as_ref()
+        .map_or("", |m| m.currency.as_str());
+    record
+        .push(
+            Column::left("invoice", "invoice credited"),
+            Cell::text(&credited),
+        )
+        .push(
+            Column::right("unapplied_credit", "unapplied credit"),
+            money(reply.unapplied_credit.as_ref(), currency),
+        )
+        .push(Column::left("currency", "currency"), Cell::text(currency));
+    record.render(format)
+}
+
+/// An accepted write-off: its receipt.
+pub fn write_off_reply(
+    command_id: &str,
+    reply: &pb::WriteOffInvoiceResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    receipt(command_id, reply.receipt.as_ref()).render(format)
+}
+
+/// An accepted reversal: receipt, the allocations re-opened and the unapplied cash removed.
+pub fn reversal_reply(
+    command_id: &str,
+    reply: &pb::ReversePaymentResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    let currency = reply
+        .unapplied_removed
+        .as_ref()
+        .map_or("", |m| m.currency.as_str());
+    record
+        .push(
+            Column::left("reopened", "re-opened"),
+            allocations(&reply.reopened),
+        )
+        .push(
+            Column::right("unapplied_removed", "unapplied removed"),
+            money(reply.unapplied_removed.as_ref(), currency),
+        )
+        .push(Column::left("currency", "currency"), Cell::text(currency));
+    record.render(format)
+}
+
+/// An accepted application: receipt, rule, allocations and what was applied.
+pub fn application_reply(
+    command_id: &str,
+    reply: &pb::ApplyUnappliedCashResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    let currency = reply.applied.as_ref().map_or("", |m| m.currency.as_str());
     record
         .push(
             Column::left("allocation_rule", "allocation rule"),
@@ -393,14 +484,23 @@ pub fn payment_reply(
         )
         .push(
             Column::left("allocations", "allocations"),
-            Cell::structured(text, Value::Array(list)),
+            allocations(&reply.allocations),
         )
         .push(
-            Column::right("unapplied", "unapplied"),
-            money(reply.unapplied.as_ref(), currency),
+            Column::right("applied", "applied"),
+            money(reply.applied.as_ref(), currency),
         )
         .push(Column::left("currency", "currency"), Cell::text(currency));
     record.render(format)
+}
+
+/// An accepted refund: its receipt.
+pub fn refund_reply(
+    command_id: &str,
+    reply: &pb::IssueRefundResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    receipt(command_id, reply.receipt.as_ref()).render(format)
 }
 
 /// An accepted change of credit limit: its receipt.
@@ -532,6 +632,7 @@ pub(crate) fn allocation_rule(rule: pb::AllocationRule) -> &'static str {
         pb::AllocationRule::Unspecified => "",
         pb::AllocationRule::Explicit => "explicit",
         pb::AllocationRule::OldestDueFirst => "oldest_due_first",
+        pb::AllocationRule::OnAccount => "on_account",
     }
 }
 

@@ -41,6 +41,45 @@ impl Method {
     }
 }
 
+/// Why a payment was reversed, as `--reason` and the import's `reason` column spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReversalReason {
+    #[value(alias = "insufficient_funds")]
+    InsufficientFunds,
+    #[value(alias = "returned_by_bank")]
+    ReturnedByBank,
+    Fraud,
+    #[value(alias = "entered_in_error")]
+    EnteredInError,
+}
+
+impl ReversalReason {
+    pub fn to_pb(self) -> pb::ReversalReason {
+        match self {
+            ReversalReason::InsufficientFunds => pb::ReversalReason::InsufficientFunds,
+            ReversalReason::ReturnedByBank => pb::ReversalReason::ReturnedByBank,
+            ReversalReason::Fraud => pb::ReversalReason::Fraud,
+            ReversalReason::EnteredInError => pb::ReversalReason::EnteredInError,
+        }
+    }
+}
+
+/// Unapplied cash or unapplied credit, as `--source` spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    Cash,
+    Credit,
+}
+
+impl Source {
+    pub fn to_pb(self) -> pb::UnappliedSource {
+        match self {
+            Source::Cash => pb::UnappliedSource::Cash,
+            Source::Credit => pb::UnappliedSource::Credit,
+        }
+    }
+}
+
 /// The one date format of the API.
 pub const DATE_FORMAT: &str = "%Y-%m-%d";
 

@@ -53,6 +53,7 @@ struct Replay {
     payments: Vec<(String, String, NaiveDate, Decimal)>,
     explicit_payments: usize,
     oldest_due_first_payments: usize,
+    on_account_payments: usize,
     payments_with_unapplied: usize,
     over_limit_accepted: usize,
 }
@@ -98,6 +99,7 @@ impl Replay {
                                 AllocationRule::OldestDueFirst => {
                                     replay.oldest_due_first_payments += 1
                                 }
+                                AllocationRule::OnAccount => replay.on_account_payments += 1,
                             }
                             if e.unapplied.amount() > Decimal::ZERO {
                                 replay.payments_with_unapplied += 1;

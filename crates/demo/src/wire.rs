@@ -139,6 +139,7 @@ pub(crate) fn request(
                     amount: money(*amount, currency),
                 })
                 .collect(),
+            allocation_rule: pb::AllocationRule::Unspecified.into(),
         }),
         Fact::Promise {
             subsidiary,

@@ -5,7 +5,11 @@
 //! names) and refuses with `PERMISSION_DENIED` whatever [`Role::permits`] refuses.
 //!
 //! A subsidiary poster is scoped to one subsidiary id: it posts invoices, payments and promises
-//! only for that subsidiary and reads only reports filtered to it. Reports that cannot be narrowed
+//! only for that subsidiary and reads only reports filtered to it. Money it moves (payments,
+//! credit notes, applications, refunds, reversals) may touch only its own subsidiary's
+//! documents: paying or crediting another subsidiary's invoice is a decision of the group, taken
+//! by the group-level roles (credit control, treasury). Write-offs are credit control's (or an
+//! admin's) alone. Reports that cannot be narrowed
 //! to one subsidiary (an account, exposures, the work queue, promises) concern the whole group
 //! and are refused to it.
 
@@ -18,15 +22,17 @@ use crate::ids::{IdError, SubsidiaryId};
 pub enum RoleName {
     Subsidiary,
     Credit,
+    Treasury,
     Reporting,
     Auditor,
     Admin,
 }
 
 impl RoleName {
-    pub const ALL: [RoleName; 5] = [
+    pub const ALL: [RoleName; 6] = [
         RoleName::Subsidiary,
         RoleName::Credit,
+        RoleName::Treasury,
         RoleName::Reporting,
         RoleName::Auditor,
         RoleName::Admin,
@@ -36,6 +42,7 @@ impl RoleName {
         match self {
             RoleName::Subsidiary => "subsidiary",
             RoleName::Credit => "credit",
+            RoleName::Treasury => "treasury",
             RoleName::Reporting => "reporting",
             RoleName::Auditor => "auditor",
             RoleName::Admin => "admin",
@@ -61,8 +68,12 @@ impl fmt::Display for RoleName {
 pub enum Role {
     /// Posts invoices, payments and promises for its own subsidiary; reads reports filtered to it.
     Subsidiary(SubsidiaryId),
-    /// Credit control: changes credit limits and reads everything.
+    /// Credit control: changes credit limits, writes off bad debts, moves money for any
+    /// subsidiary against any subsidiary's documents, and reads everything.
     Credit,
+    /// The group's treasury (资金集中管理): moves money for any subsidiary against any
+    /// subsidiary's documents (collection on behalf), and reads everything.
+    Treasury,
     /// Reads every query.
     Reporting,
     /// Reads every query and replays and verifies the log.
@@ -74,7 +85,7 @@ pub enum Role {
 /// Why a role could not be made, or a role name was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccessError {
-    #[error("unknown role {0:?} (subsidiary, credit, reporting, auditor or admin)")]
+    #[error("unknown role {0:?} (subsidiary, credit, treasury, reporting, auditor or admin)")]
     UnknownRole(String),
     #[error("the subsidiary role needs the subsidiary it acts for")]
     SubsidiaryMissing,
@@ -92,6 +103,7 @@ impl Role {
             (RoleName::Subsidiary, None) => Err(AccessError::SubsidiaryMissing),
             (_, Some(_)) => Err(AccessError::SubsidiaryNotAllowed),
             (RoleName::Credit, None) => Ok(Role::Credit),
+            (RoleName::Treasury, None) => Ok(Role::Treasury),
             (RoleName::Reporting, None) => Ok(Role::Reporting),
             (RoleName::Auditor, None) => Ok(Role::Auditor),
             (RoleName::Admin, None) => Ok(Role::Admin),
@@ -111,6 +123,7 @@ impl Role {
         match self {
             Role::Subsidiary(_) => RoleName::Subsidiary,
             Role::Credit => RoleName::Credit,
+            Role::Treasury => RoleName::Treasury,
             Role::Reporting => RoleName::Reporting,
             Role::Auditor => RoleName::Auditor,
             Role::Admin => RoleName::Admin,
@@ -149,10 +162,32 @@ impl Role {
                     )));
                 }
             },
-            (Role::Subsidiary(_), _) => false,
-            (Role::Credit, Action::ChangeCreditLimit) => true,
             (
-                Role::Credit | Role::Reporting | Role::Auditor,
+                Role::Subsidiary(own),
+                Action::Settle {
+                    subsidiary,
+                    touches,
+                },
+            ) => {
+                if own != *subsidiary {
+                    return Err(Denial::new(format!(
+                        "a token of subsidiary {own} cannot post for subsidiary {subsidiary}"
+                    )));
+                }
+                if let Some(other) = touches.iter().find(|s| **s != own) {
+                    return Err(Denial::new(format!(
+                        "a token of subsidiary {own} cannot move money against documents of \
+                         subsidiary {other}: that takes a group role (credit or treasury)"
+                    )));
+                }
+                true
+            }
+            (Role::Subsidiary(_), _) => false,
+            (Role::Credit, Action::ChangeCreditLimit | Action::WriteOff) => true,
+            (Role::Credit | Role::Treasury, Action::Settle { .. }) => true,
+            (Role::Admin, Action::WriteOff) => true,
+            (
+                Role::Credit | Role::Treasury | Role::Reporting | Role::Auditor,
                 Action::ReadSubsidiary { .. } | Action::ReadGroup,
             ) => true,
             (Role::Auditor, Action::Audit) => true,
@@ -185,8 +220,16 @@ impl fmt::Display for Role {
 pub enum Action<'a> {
     /// Issue an invoice, record a payment or a promise to pay for this subsidiary.
     Post { subsidiary: &'a SubsidiaryId },
+    /// Move money for this subsidiary (a payment, credit note, application, refund or
+    /// reversal) against documents of the subsidiaries in `touches`.
+    Settle {
+        subsidiary: &'a SubsidiaryId,
+        touches: &'a [&'a SubsidiaryId],
+    },
     /// Change a customer's credit limit (a group-wide decision).
     ChangeCreditLimit,
+    /// Write off an invoice as bad debt.
+    WriteOff,
     /// Read a report that can be filtered by subsidiary; `None` when it is not.
     ReadSubsidiary {
         subsidiary: Option<&'a SubsidiaryId>,
@@ -206,7 +249,11 @@ impl Action<'_> {
     fn describe(&self) -> String {
         match self {
             Action::Post { subsidiary } => format!("post for subsidiary {subsidiary}"),
+            Action::Settle { subsidiary, .. } => {
+                format!("move money for subsidiary {subsidiary}")
+            }
             Action::ChangeCreditLimit => "change credit limits".to_owned(),
+            Action::WriteOff => "write off invoices".to_owned(),
             Action::ReadSubsidiary { .. } | Action::ReadGroup => "read reports".to_owned(),
             Action::Audit => "replay or verify the log".to_owned(),
             Action::Rebuild => "rebuild the read model".to_owned(),
@@ -247,9 +294,33 @@ mod tests {
         let own = sub("SUB-1");
         let other = sub("SUB-2");
         let subsidiary = Role::Subsidiary(own.clone());
+        let only_own = [&own];
+        let with_other = [&own, &other];
         let actions = [
             ("post own", Action::Post { subsidiary: &own }),
             ("post other", Action::Post { subsidiary: &other }),
+            (
+                "settle own against own",
+                Action::Settle {
+                    subsidiary: &own,
+                    touches: &only_own,
+                },
+            ),
+            (
+                "settle own against other",
+                Action::Settle {
+                    subsidiary: &own,
+                    touches: &with_other,
+                },
+            ),
+            (
+                "settle other",
+                Action::Settle {
+                    subsidiary: &other,
+                    touches: &[],
+                },
+            ),
+            ("write off", Action::WriteOff),
             ("credit limit", Action::ChangeCreditLimit),
             (
                 "read own",
@@ -269,36 +340,50 @@ mod tests {
             ("rebuild", Action::Rebuild),
             ("tokens", Action::ManageTokens),
         ];
-        // Columns in the order of `actions`.
-        let expected: [(&Role, [bool; 10]); 5] = [
+        // Columns in the order of `actions`: post own, post other, settle own against own,
+        // settle own against other, settle other, write off, credit limit, read own, read
+        // other, read all, read group, audit, rebuild, tokens.
+        let expected: [(&Role, [bool; 14]); 6] = [
             (
                 &subsidiary,
                 [
-                    true, false, false, true, false, false, false, false, false, false,
+                    true, false, true, false, false, false, false, true, false, false, false,
+                    false, false, false,
                 ],
             ),
             (
                 &Role::Credit,
                 [
-                    false, false, true, true, true, true, true, false, false, false,
+                    false, false, true, true, true, true, true, true, true, true, true, false,
+                    false, false,
+                ],
+            ),
+            (
+                &Role::Treasury,
+                [
+                    false, false, true, true, true, false, false, true, true, true, true, false,
+                    false, false,
                 ],
             ),
             (
                 &Role::Reporting,
                 [
-                    false, false, false, true, true, true, true, false, false, false,
+                    false, false, false, false, false, false, false, true, true, true, true, false,
+                    false, false,
                 ],
             ),
             (
                 &Role::Auditor,
                 [
-                    false, false, false, true, true, true, true, true, false, false,
+                    false, false, false, false, false, false, false, true, true, true, true, true,
+                    false, false,
                 ],
             ),
             (
                 &Role::Admin,
                 [
-                    false, false, false, false, false, false, false, false, true, true,
+                    false, false, false, false, false, true, false, false, false, false, false,
+                    false, true, true,
                 ],
             ),
         ];

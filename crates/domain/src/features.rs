@@ -27,6 +27,21 @@ macro_rules! features {
             /// Promises to pay: a collector records the customer's promise.
             RecordPromiseToPay(crate::account::promise::RecordPromiseToPay)
                 => PromiseToPay(crate::account::promise::PromiseToPay),
+            /// Credit notes: a subsidiary credits the customer against an invoice or on account.
+            IssueCreditNote(crate::account::credit_note::IssueCreditNote)
+                => CreditNoteIssued(crate::account::credit_note::CreditNoteIssued),
+            /// Write-offs: credit control writes off part or all of an invoice as bad debt.
+            WriteOffInvoice(crate::account::write_off::WriteOffInvoice)
+                => InvoiceWrittenOff(crate::account::write_off::InvoiceWrittenOff),
+            /// Payment reversals: a payment bounced or was returned; what it paid is owed again.
+            ReversePayment(crate::account::reversal::ReversePayment)
+                => PaymentReversed(crate::account::reversal::PaymentReversed),
+            /// Applications: unapplied cash or credit is applied to open invoices later.
+            ApplyUnappliedCash(crate::account::application::ApplyUnappliedCash)
+                => UnappliedCashApplied(crate::account::application::UnappliedCashApplied),
+            /// Refunds: unapplied cash or credit is paid back to the customer.
+            IssueRefund(crate::account::refund::IssueRefund)
+                => RefundIssued(crate::account::refund::RefundIssued),
         }
     };
 }

@@ -135,6 +135,17 @@ validated_text!(
     }
 );
 validated_text!(
+    /// A credit-note number, unique per subsidiary across all customers in a key space of its
+    /// own (a credit note may carry the number of an invoice). The invoice number's alphabet.
+    CreditNoteNumber,
+    |value| {
+        check_text(value, INVOICE_NUMBER_LENGTH_MAX, INVOICE_ALPHABET, |c| {
+            is_safe(c) || c == '/' || c == '.'
+        })?;
+        Ok(value.to_owned())
+    }
+);
+validated_text!(
     /// A person's name or login (approver, collector): printable, bounded, trimmed.
     PersonName,
     |value| {
@@ -281,6 +292,57 @@ impl InvoiceKey {
 impl fmt::Display for InvoiceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "invoices/{}/{}", self.subsidiary_id, self.invoice_number)
+    }
+}
+
+/// A credit note of a customer, named by the subsidiary that issued it and its number there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CreditNoteKey {
+    pub subsidiary_id: SubsidiaryId,
+    pub credit_note_number: CreditNoteNumber,
+}
+
+impl fmt::Display for CreditNoteKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "credit_notes/{}/{}",
+            self.subsidiary_id, self.credit_note_number
+        )
+    }
+}
+
+/// A number that is unique per subsidiary across all customers, in the key space of its kind:
+/// what the command service reserves before it appends the event that uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum NumberKey {
+    Invoice(InvoiceKey),
+    CreditNote(CreditNoteKey),
+}
+
+impl NumberKey {
+    pub fn subsidiary_id(&self) -> &SubsidiaryId {
+        match self {
+            NumberKey::Invoice(key) => &key.subsidiary_id,
+            NumberKey::CreditNote(key) => &key.subsidiary_id,
+        }
+    }
+
+    /// The number, as its subsidiary wrote it.
+    pub fn number(&self) -> &str {
+        match self {
+            NumberKey::Invoice(key) => key.invoice_number.as_str(),
+            NumberKey::CreditNote(key) => key.credit_note_number.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for NumberKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NumberKey::Invoice(key) => key.fmt(f),
+            NumberKey::CreditNote(key) => key.fmt(f),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod chain;
 pub mod command;
 pub mod credit;
+pub mod dated;
 pub mod event;
 pub mod features;
 pub mod hash;

@@ -45,3 +45,10 @@ pub const BUSINESS_DATE_MAX: (i32, u32, u32) = (2199, 12, 31);
 /// How far past the server's own date a payment's received date may lie (time zones of the
 /// group's subsidiaries run up to a day ahead of UTC).
 pub const RECEIVED_DATE_AHEAD_DAYS_MAX: i64 = 1;
+
+/// How far past the server's own date any movement of money may take effect (a credit note,
+/// write-off, reversal, application or refund): the same day of slack as a payment.
+pub const MOVEMENT_DATE_AHEAD_DAYS_MAX: i64 = RECEIVED_DATE_AHEAD_DAYS_MAX;
+
+/// Most allocations one application of unapplied cash or credit may carry.
+pub const ALLOCATIONS_PER_APPLICATION_MAX: usize = ALLOCATIONS_PER_PAYMENT_MAX;

@@ -33,6 +33,16 @@ pub enum Reason {
     AllocationBeforeInvoiceDate,
     PromiseExceedsBalance,
     NothingOwed,
+    DuplicateCreditNoteNumber,
+    CreditNoteBeforeInvoiceDate,
+    CreditNoteExceedsOpenAmount,
+    WriteOffBeforeInvoiceDate,
+    WriteOffExceedsOpenAmount,
+    PaymentNotFound,
+    PaymentAlreadyReversed,
+    ReversalBeforePayment,
+    UnappliedAlreadyUsed,
+    ExceedsUnapplied,
 }
 
 impl Reason {
@@ -50,6 +60,16 @@ impl Reason {
             Reason::AllocationBeforeInvoiceDate => "ALLOCATION_BEFORE_INVOICE_DATE",
             Reason::PromiseExceedsBalance => "PROMISE_EXCEEDS_BALANCE",
             Reason::NothingOwed => "NOTHING_OWED",
+            Reason::DuplicateCreditNoteNumber => "DUPLICATE_CREDIT_NOTE_NUMBER",
+            Reason::CreditNoteBeforeInvoiceDate => "CREDIT_NOTE_BEFORE_INVOICE_DATE",
+            Reason::CreditNoteExceedsOpenAmount => "CREDIT_NOTE_EXCEEDS_OPEN_AMOUNT",
+            Reason::WriteOffBeforeInvoiceDate => "WRITE_OFF_BEFORE_INVOICE_DATE",
+            Reason::WriteOffExceedsOpenAmount => "WRITE_OFF_EXCEEDS_OPEN_AMOUNT",
+            Reason::PaymentNotFound => "PAYMENT_NOT_FOUND",
+            Reason::PaymentAlreadyReversed => "PAYMENT_ALREADY_REVERSED",
+            Reason::ReversalBeforePayment => "REVERSAL_BEFORE_PAYMENT",
+            Reason::UnappliedAlreadyUsed => "UNAPPLIED_ALREADY_USED",
+            Reason::ExceedsUnapplied => "EXCEEDS_UNAPPLIED",
         }
     }
 }

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 
 use crate::calendar::check_business_date;
 use crate::ids::check_free_text;
+use crate::limits::MOVEMENT_DATE_AHEAD_DAYS_MAX;
 use crate::money::Money;
 use crate::refusal::FieldViolation;
 
@@ -29,6 +30,46 @@ pub fn check_text(violations: &mut Vec<FieldViolation>, field: &str, text: &str,
     if let Err(error) = check_free_text(text, max) {
         violations.push(FieldViolation::new(field, error));
     }
+}
+
+/// Required bounded free text (a reason): not blank, and within `max` characters.
+pub fn check_required_text(
+    violations: &mut Vec<FieldViolation>,
+    field: &str,
+    text: &str,
+    max: usize,
+) {
+    if text.trim().is_empty() {
+        violations.push(FieldViolation::new(field, "is required"));
+    } else {
+        check_text(violations, field, text, max);
+    }
+}
+
+/// Money moves on a business date no later than the service's own date plus
+/// [`MOVEMENT_DATE_AHEAD_DAYS_MAX`]: a payment cannot be received, nor a credit note, write-off,
+/// reversal, application or refund take effect, in the future.
+pub fn check_not_ahead(
+    violations: &mut Vec<FieldViolation>,
+    field: &str,
+    date: NaiveDate,
+    today: NaiveDate,
+) {
+    let latest = today + chrono::Duration::days(MOVEMENT_DATE_AHEAD_DAYS_MAX);
+    if date > latest {
+        violations.push(FieldViolation::new(
+            field,
+            format!("cannot be in the future: {date} is after {latest}"),
+        ));
+    }
+}
+
+/// An event's required free text is not blank, bounded and printable.
+pub fn required_text(field: &str, text: &str, max: usize) -> Result<(), InvalidEvent> {
+    if text.trim().is_empty() {
+        return Err(invalid(field, "is required"));
+    }
+    free_text(field, text, max)
 }
 
 /// An event that breaks a rule every event the command service writes keeps.

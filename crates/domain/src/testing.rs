@@ -77,7 +77,8 @@ impl EnvelopeBuilder {
         self
     }
 
-    /// The command's id (by default a fresh one; for a promise, its promise id).
+    /// The command's id (by default a fresh one; for a promise, its promise id; for the sample
+    /// payment, [`sample_payment_command_id`], which the sample reversal names).
     pub fn command_id(mut self, command_id: CommandId) -> Self {
         self.command_id = Some(command_id);
         self
@@ -124,6 +125,9 @@ impl EnvelopeBuilder {
         let command_id = self.command_id.unwrap_or_else(|| match &self.event {
             Event::PromiseToPay(e) => {
                 CommandId::from_uuid(e.promise_id.as_uuid()).expect("a promise id is never nil")
+            }
+            Event::PaymentReceived(e) if *e == crate::event::PaymentReceived::sample() => {
+                sample_payment_command_id()
             }
             _ => CommandId::from_uuid(fresh()).expect("a random UUID is never nil"),
         });
@@ -173,8 +177,8 @@ macro_rules! samples {
         }
 
         /// One valid event of `event_type`, consistent with the others: in the order credit
-        /// limit, invoice, payment, promise they are a history the account accepts (the
-        /// invoice they name is [`InvoiceKey::sample`]).
+        /// limit, invoice, then the order of the list they are a history the account accepts
+        /// (the invoice they name is [`InvoiceKey::sample`]; see [`sample_history`]).
         pub fn sample(event_type: EventType) -> Event {
             match event_type {
                 $(EventType::$event => Event::$event(<$event_type>::sample()),)+
@@ -185,9 +189,25 @@ macro_rules! samples {
 
 features!(samples);
 
+/// The id of the command that recorded the sample payment, which the sample reversal names.
+pub fn sample_payment_command_id() -> CommandId {
+    CommandId::from_uuid(Uuid::from_u128(0x5a3c_0e1f_7b2d_4c6a_9e8f_1a2b_3c4d_5e6f))
+        .expect("a fixed non-nil UUID")
+}
+
 /// The invoice every [`sample`] refers to: `SUB-A/INV-1`, 1,000.00 CNY, issued 2026-06-01.
 pub fn sample_invoice_key() -> InvoiceKey {
     InvoiceKey::sample()
+}
+
+/// Every event type in an order in which their samples are a history the account accepts:
+/// the credit limit first, then the list's order (the invoice, the payment, the promise, a
+/// credit note on account, a write-off, the payment's reversal, an application of the credit
+/// and a refund of the rest).
+pub fn sample_history() -> Vec<EventType> {
+    let mut order = vec![EventType::CreditLimitChanged];
+    order.extend(EventType::all().filter(|t| *t != EventType::CreditLimitChanged));
+    order
 }
 
 #[cfg(test)]
@@ -198,12 +218,7 @@ mod tests {
     fn every_sample_is_a_valid_event_of_its_type_and_together_a_history() {
         let customer = CustomerId::parse("C-1").expect("a valid id");
         let mut account = CustomerAccount::new(customer.clone());
-        let order = [
-            EventType::CreditLimitChanged,
-            EventType::InvoiceIssued,
-            EventType::PaymentReceived,
-            EventType::PromiseToPay,
-        ];
+        let order = sample_history();
         assert_eq!(
             order.len(),
             EventType::all().count(),

@@ -21,7 +21,8 @@ use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, Storag
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use receivables_domain::{CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent};
+use receivables_domain::ids::NumberKey;
+use receivables_domain::{CustomerId, EventEnvelope, Position, RecordedEvent};
 use tracing::{debug, warn};
 
 use crate::codec::{self, EVENT_BYTES_MAX};
@@ -217,13 +218,16 @@ impl JetStreamLog {
         format!("{}.{}", self.config.subject_prefix, customer)
     }
 
-    fn reservation_key(invoice: &InvoiceKey) -> String {
-        // Invoice numbers may hold '.' and '/', which mean something in a key; hex does not.
-        format!(
-            "{}.{}",
-            invoice.subsidiary_id,
-            hex::encode(invoice.invoice_number.as_str())
-        )
+    /// The key of a reserved number: `<subsidiary>.<hex>` for an invoice (as it always was),
+    /// `<subsidiary>.cn.<hex>` for a credit note: a key of three tokens is never one of two, so
+    /// the key spaces cannot meet.
+    fn reservation_key(number: &NumberKey) -> String {
+        // Numbers may hold '.' and '/', which mean something in a key; hex does not.
+        let hex = hex::encode(number.number());
+        match number {
+            NumberKey::Invoice(_) => format!("{}.{hex}", number.subsidiary_id()),
+            NumberKey::CreditNote(_) => format!("{}.cn.{hex}", number.subsidiary_id()),
+        }
     }
 
     fn ensure_connected(&self) -> Result<(), LogError> {
@@ -379,13 +383,13 @@ impl EventLog for JetStreamLog {
         Ok(Position::new(info.state.last_sequence))
     }
 
-    async fn reserve_invoice_number(
+    async fn reserve_number(
         &self,
-        invoice: &InvoiceKey,
+        number: &NumberKey,
         claim: &Claim,
     ) -> Result<Reservation, LogError> {
         self.ensure_connected()?;
-        let key = Self::reservation_key(invoice);
+        let key = Self::reservation_key(number);
         let value = serde_json::to_vec(claim).map_err(|e| LogError::Refused(e.to_string()))?;
         // A number released between our create and our read is free again: try twice.
         for _ in 0..2 {
@@ -410,13 +414,9 @@ impl EventLog for JetStreamLog {
         ))
     }
 
-    async fn release_invoice_number(
-        &self,
-        invoice: &InvoiceKey,
-        claim: &Claim,
-    ) -> Result<(), LogError> {
+    async fn release_number(&self, number: &NumberKey, claim: &Claim) -> Result<(), LogError> {
         self.ensure_connected()?;
-        let key = Self::reservation_key(invoice);
+        let key = Self::reservation_key(number);
         let Some(entry) = self.numbers.entry(&key).await.map_err(unavailable)? else {
             return Ok(());
         };

@@ -13,6 +13,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;
+use receivables_domain::ids::NumberKey;
 use receivables_domain::{
     CommandId, CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent,
 };
@@ -31,14 +32,14 @@ pub enum Appended {
     Duplicate(Position),
 }
 
-/// Who holds an invoice number: the command that reserved it, for which customer.
+/// Who holds a number: the command that reserved it, for which customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub command_id: CommandId,
     pub customer_id: CustomerId,
 }
 
-/// The outcome of reserving an invoice number.
+/// The outcome of reserving a number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reservation {
     /// The number is now (or was already) held by the caller's claim.
@@ -78,19 +79,36 @@ pub trait EventLog: Send + Sync + 'static {
     /// The position of the last event in the log (`ZERO` when empty).
     async fn last_position(&self) -> Result<Position, LogError>;
 
-    /// Reserves an invoice number for a command, across all customers. Reserving a number the
-    /// same claim holds already succeeds (a retried command carries on).
+    /// Reserves a number (an invoice's, a credit note's; each kind its own key space) for a
+    /// command, across all customers. Reserving a number the same claim holds already succeeds
+    /// (a retried command carries on).
+    async fn reserve_number(
+        &self,
+        number: &NumberKey,
+        claim: &Claim,
+    ) -> Result<Reservation, LogError>;
+
+    /// Gives back a number this claim reserved but whose document was refused. A number held by
+    /// another claim is left alone.
+    async fn release_number(&self, number: &NumberKey, claim: &Claim) -> Result<(), LogError>;
+
+    /// [`EventLog::reserve_number`] of an invoice number.
     async fn reserve_invoice_number(
         &self,
         invoice: &InvoiceKey,
         claim: &Claim,
-    ) -> Result<Reservation, LogError>;
+    ) -> Result<Reservation, LogError> {
+        self.reserve_number(&NumberKey::Invoice(invoice.clone()), claim)
+            .await
+    }
 
-    /// Gives back a number this claim reserved but whose invoice was refused. A number held by
-    /// another claim is left alone.
+    /// [`EventLog::release_number`] of an invoice number.
     async fn release_invoice_number(
         &self,
         invoice: &InvoiceKey,
         claim: &Claim,
-    ) -> Result<(), LogError>;
+    ) -> Result<(), LogError> {
+        self.release_number(&NumberKey::Invoice(invoice.clone()), claim)
+            .await
+    }
 }

@@ -34,9 +34,8 @@ use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use receivables_domain::{
-    CommandId, CustomerId, EventEnvelope, InvoiceKey, Position, RecordedEvent,
-};
+use receivables_domain::ids::NumberKey;
+use receivables_domain::{CommandId, CustomerId, EventEnvelope, Position, RecordedEvent};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteLockingMode, SqlitePool,
     SqlitePoolOptions, SqliteSynchronous,
@@ -84,7 +83,8 @@ pub const READ_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// stated so that it is a decision rather than an accident).
 pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 1000;
 
-/// The schema of the file: the events, the invoice-number reservations and their checks.
+/// The schema of the file: the events, the invoice- and credit-note-number reservations and
+/// their checks.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The event log in one SQLite file.
@@ -259,28 +259,24 @@ impl EventLog for SqliteLog {
         last_position_in(&mut connection).await
     }
 
-    async fn reserve_invoice_number(
+    async fn reserve_number(
         &self,
-        invoice: &InvoiceKey,
+        number: &NumberKey,
         claim: &Claim,
     ) -> Result<Reservation, LogError> {
-        let (invoice, claim) = (invoice.clone(), claim.clone());
+        let (number, claim) = (number.clone(), claim.clone());
         self.submit(|reply| Request::Reserve {
-            invoice,
+            number,
             claim,
             reply,
         })
         .await
     }
 
-    async fn release_invoice_number(
-        &self,
-        invoice: &InvoiceKey,
-        claim: &Claim,
-    ) -> Result<(), LogError> {
-        let (invoice, claim) = (invoice.clone(), claim.clone());
+    async fn release_number(&self, number: &NumberKey, claim: &Claim) -> Result<(), LogError> {
+        let (number, claim) = (number.clone(), claim.clone());
         self.submit(|reply| Request::Release {
-            invoice,
+            number,
             claim,
             reply,
         })
@@ -314,12 +310,12 @@ enum Request {
         reply: oneshot::Sender<Result<Appended, LogError>>,
     },
     Reserve {
-        invoice: InvoiceKey,
+        number: NumberKey,
         claim: Claim,
         reply: oneshot::Sender<Result<Reservation, LogError>>,
     },
     Release {
-        invoice: InvoiceKey,
+        number: NumberKey,
         claim: Claim,
         reply: oneshot::Sender<Result<(), LogError>>,
     },
@@ -495,18 +491,18 @@ async fn commit_batch(
                 continue;
             }
             Request::Reserve {
-                invoice,
+                number,
                 claim,
                 reply,
             } => split(
                 reply,
-                reserve_in(&mut transaction, &invoice, &claim, &now).await,
+                reserve_in(&mut transaction, &number, &claim, &now).await,
             ),
             Request::Release {
-                invoice,
+                number,
                 claim,
                 reply,
-            } => split(reply, release_in(&mut transaction, &invoice, &claim).await),
+            } => split(reply, release_in(&mut transaction, &number, &claim).await),
         };
         settled.push(answer);
         spoiled?;
@@ -650,68 +646,75 @@ fn next_position(last: Position) -> Option<Position> {
         .map(Position::new)
 }
 
-/// Takes an invoice number for a claim unless another claim holds it.
+/// The table of a key space's reservations and its number column.
+fn reservations(number: &NumberKey) -> (&'static str, &'static str) {
+    match number {
+        NumberKey::Invoice(_) => ("invoice_number_reservations", "invoice_number"),
+        NumberKey::CreditNote(_) => ("credit_note_number_reservations", "credit_note_number"),
+    }
+}
+
+/// Takes a number for a claim unless another claim holds it.
 async fn reserve_in(
     connection: &mut SqliteConnection,
-    invoice: &InvoiceKey,
+    number: &NumberKey,
     claim: &Claim,
     reserved_at: &str,
 ) -> Executed<Reservation> {
-    let holder: Option<(String, String)> = sqlx::query_as(
-        "SELECT command_id, customer_id FROM invoice_number_reservations
-         WHERE subsidiary_id = ?1 AND invoice_number = ?2",
-    )
-    .bind(invoice.subsidiary_id.as_str())
-    .bind(invoice.invoice_number.as_str())
+    let (table, column) = reservations(number);
+    let holder: Option<(String, String)> = sqlx::query_as(&format!(
+        "SELECT command_id, customer_id FROM {table}
+         WHERE subsidiary_id = ?1 AND {column} = ?2"
+    ))
+    .bind(number.subsidiary_id().as_str())
+    .bind(number.number())
     .fetch_optional(&mut *connection)
     .await
     .map_err(unavailable)?;
     let Some((command_id, customer_id)) = holder else {
-        sqlx::query(
-            "INSERT INTO invoice_number_reservations
-                 (subsidiary_id, invoice_number, command_id, customer_id, reserved_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(invoice.subsidiary_id.as_str())
-        .bind(invoice.invoice_number.as_str())
+        sqlx::query(&format!(
+            "INSERT INTO {table} (subsidiary_id, {column}, command_id, customer_id, reserved_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)"
+        ))
+        .bind(number.subsidiary_id().as_str())
+        .bind(number.number())
         .bind(claim.command_id.to_string())
         .bind(claim.customer_id.as_str())
         .bind(reserved_at)
         .execute(&mut *connection)
         .await
         .map_err(unavailable)?;
-        debug!(%invoice, customer = %claim.customer_id, "invoice number reserved");
+        debug!(%number, customer = %claim.customer_id, "number reserved");
         return Ok(Ok(Reservation::Held));
     };
-    Ok(
-        read_claim(invoice, &command_id, &customer_id).map(|holder| {
-            if holder == *claim {
-                Reservation::Held
-            } else {
-                Reservation::TakenBy(holder)
-            }
-        }),
-    )
+    Ok(read_claim(number, &command_id, &customer_id).map(|holder| {
+        if holder == *claim {
+            Reservation::Held
+        } else {
+            Reservation::TakenBy(holder)
+        }
+    }))
 }
 
-/// Deletes the reservation of an invoice number if, and only if, this claim holds it.
+/// Deletes the reservation of a number if, and only if, this claim holds it.
 async fn release_in(
     connection: &mut SqliteConnection,
-    invoice: &InvoiceKey,
+    number: &NumberKey,
     claim: &Claim,
 ) -> Executed<()> {
-    let released = sqlx::query(
-        "DELETE FROM invoice_number_reservations
-         WHERE subsidiary_id = ?1 AND invoice_number = ?2 AND command_id = ?3 AND customer_id = ?4",
-    )
-    .bind(invoice.subsidiary_id.as_str())
-    .bind(invoice.invoice_number.as_str())
+    let (table, column) = reservations(number);
+    let released = sqlx::query(&format!(
+        "DELETE FROM {table}
+         WHERE subsidiary_id = ?1 AND {column} = ?2 AND command_id = ?3 AND customer_id = ?4"
+    ))
+    .bind(number.subsidiary_id().as_str())
+    .bind(number.number())
     .bind(claim.command_id.to_string())
     .bind(claim.customer_id.as_str())
     .execute(&mut *connection)
     .await
     .map_err(unavailable)?;
-    debug!(%invoice, released = released.rows_affected(), "invoice number released");
+    debug!(%number, released = released.rows_affected(), "number released");
     Ok(Ok(()))
 }
 
@@ -848,13 +851,9 @@ fn decode_row(position: i64, owner: &str, payload: &[u8]) -> Result<RecordedEven
 }
 
 /// A reservation's holder as stored.
-fn read_claim(
-    invoice: &InvoiceKey,
-    command_id: &str,
-    customer_id: &str,
-) -> Result<Claim, LogError> {
+fn read_claim(number: &NumberKey, command_id: &str, customer_id: &str) -> Result<Claim, LogError> {
     let unreadable = |problem: String| {
-        LogError::Refused(format!("reservation of {invoice} is unreadable: {problem}"))
+        LogError::Refused(format!("reservation of {number} is unreadable: {problem}"))
     };
     Ok(Claim {
         command_id: CommandId::parse(command_id).map_err(|e| unreadable(e.to_string()))?,

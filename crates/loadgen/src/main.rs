@@ -402,6 +402,7 @@ fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
             method: pb::PaymentMethod::BankTransfer.into(),
             reference: format!("BANK-{k}"),
             allocations: Vec::new(),
+            allocation_rule: pb::AllocationRule::Unspecified.into(),
         }),
     }
 }

@@ -15,7 +15,7 @@ use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::open_amounts::open_items as open_items_cte;
+use crate::open_amounts::{UNAPPLIED_MOVES, open_items as open_items_cte};
 use crate::paging::{PageRequestError, check_page_size, decode_token, encode_token};
 use crate::stored;
 
@@ -156,14 +156,15 @@ pub async fn report(
         .bind(currency)
         .fetch_all(pool).await)?;
     let unapplied_sql = format!(
-        "SELECT CAST({group} AS TEXT), currency, CAST(SUM(unapplied_minor) AS BIGINT)
-         FROM payments
-         WHERE received_date <= $1
+        "WITH {UNAPPLIED_MOVES}
+         SELECT CAST({group} AS TEXT), currency, CAST(SUM(amount_minor) AS BIGINT)
+         FROM unapplied_moves
+         WHERE moved_on <= $1
            AND ($2 IS NULL OR subsidiary_id = $2)
            AND ($3 IS NULL OR customer_id = $3)
            AND ($4 IS NULL OR currency = $4)
          GROUP BY 1, 2
-         HAVING SUM(unapplied_minor) <> 0",
+         HAVING SUM(amount_minor) <> 0",
         group = payment_group,
     );
     let unapplied: Vec<(String, String, i64)> = on_engine!(pool, pool => sqlx::query_as(&unapplied_sql)

@@ -5,9 +5,12 @@
 //! received after it do not count):
 //!
 //! ```text
-//! open        = sum over invoices issued <= as_of of (amount - allocations received <= as_of)
-//! unapplied   = sum of the unapplied part of payments received <= as_of
-//! exposure    = open - unapplied                  (negative when cash exceeds the invoices)
+//! open        = sum over invoices issued <= as_of of their open amount as of as_of
+//!               (open_amounts.rs: allocations, credit notes, write-offs, reversals, applications)
+//! unapplied   = unapplied cash and unapplied credit as of as_of (open_amounts.rs: the unapplied
+//!               part of payments, credit notes on account, less applications, refunds and
+//!               reversed payments' unapplied parts)
+//! exposure    = open - unapplied                  (negative when money on account exceeds the invoices)
 //! overdue     = open amount of the invoices with due_date < as_of
 //! oldest days past due = as_of - due_date of the oldest overdue invoice still open (> 0)
 //! available   = limit - exposure                  (negative when over the limit)
@@ -44,7 +47,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::open_amounts::open_items;
+use crate::open_amounts::{UNAPPLIED_MOVES, open_items};
 use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
 use crate::stored;
 
@@ -312,8 +315,8 @@ async fn lines(
             .invoices
             .insert(currency, balance);
     }
-    let payments: Vec<(String, String, i64, NaiveDate)> = on_engine!(pool, pool => sqlx::query_as(
-        "SELECT customer_id, currency, CAST(SUM(unapplied_minor) AS BIGINT), MAX(received_date)
+    let payments: Vec<(String, String, NaiveDate)> = on_engine!(pool, pool => sqlx::query_as(
+        "SELECT customer_id, currency, MAX(received_date)
          FROM payments
          WHERE received_date <= $1 AND ($2 IS NULL OR customer_id = $2)
          GROUP BY customer_id, currency",
@@ -321,10 +324,28 @@ async fn lines(
     .bind(as_of)
     .bind(customer.map(CustomerId::as_str))
     .fetch_all(pool).await)?;
-    for (customer, currency, unapplied, last) in payments {
+    for (customer, currency, last) in payments {
         let account = accounts.entry(customer).or_default();
-        account.unapplied.insert(currency, unapplied);
+        account.unapplied.entry(currency).or_insert(0);
         account.last_payment_date = account.last_payment_date.max(Some(last));
+    }
+    let unapplied_sql = format!(
+        "WITH {UNAPPLIED_MOVES}
+         SELECT customer_id, currency, CAST(SUM(amount_minor) AS BIGINT)
+         FROM unapplied_moves
+         WHERE moved_on <= $1 AND ($2 IS NULL OR customer_id = $2)
+         GROUP BY customer_id, currency"
+    );
+    let unapplied: Vec<(String, String, i64)> = on_engine!(pool, pool => sqlx::query_as(&unapplied_sql)
+    .bind(as_of)
+    .bind(customer.map(CustomerId::as_str))
+    .fetch_all(pool).await)?;
+    for (customer, currency, minor) in unapplied {
+        accounts
+            .entry(customer)
+            .or_default()
+            .unapplied
+            .insert(currency, minor);
     }
     let terms: Vec<(String, String, i64, String, String)> = on_engine!(pool, pool => sqlx::query_as(
         "SELECT customer_id, currency, limit_minor, policy, grade

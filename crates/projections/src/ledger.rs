@@ -7,7 +7,10 @@
 //! (`open_amounts.rs` holds that definition). Amounts are integer minor units; stored names of
 //! policies and grades are the domain's own (`as_str`).
 
-use receivables_domain::{Event, EventType, RecordedEvent};
+use receivables_domain::event::Allocation;
+use receivables_domain::{Event, EventType, Money, Position, RecordedEvent};
+
+use receivables_domain::account::state::UnappliedSource;
 
 use crate::error::ProjectionError;
 use crate::minor_units::to_minor;
@@ -101,8 +104,83 @@ pub static PROMISES: Table = Table {
     on_conflict: None,
 };
 
-/// The tables of the ledger, invoices first: allocations refer to them.
-static TABLES: [&Table; 5] = [&INVOICES, &PAYMENTS, &ALLOCATIONS, &CREDIT_TERMS, &PROMISES];
+/// Every other movement of an invoice's open amount (see the migration `0003_life_cycle.sql`):
+/// `amount_minor` is what it takes off, negative when it re-opens.
+pub static SETTLEMENTS: Table = Table {
+    name: "settlements",
+    key: "position, line",
+    columns: &[
+        ("position", T::BigInt),
+        ("line", T::Integer),
+        ("customer_id", T::Text),
+        ("subsidiary_id", T::Text),
+        ("invoice_number", T::Text),
+        ("currency", T::Text),
+        ("kind", T::Text),
+        ("amount_minor", T::BigInt),
+        ("effective_date", T::Date),
+        ("document", T::Text),
+    ],
+    on_conflict: None,
+};
+
+/// Every movement of unapplied money but a payment's own unapplied part: `amount_minor` is
+/// signed, negative when it takes money out.
+pub static UNAPPLIED_MOVEMENTS: Table = Table {
+    name: "unapplied_movements",
+    key: "position",
+    columns: &[
+        ("position", T::BigInt),
+        ("customer_id", T::Text),
+        ("subsidiary_id", T::Text),
+        ("currency", T::Text),
+        ("source", T::Text),
+        ("kind", T::Text),
+        ("amount_minor", T::BigInt),
+        ("effective_date", T::Date),
+        ("document", T::Text),
+    ],
+    on_conflict: None,
+};
+
+/// Reversed payments, with the day they had been received (promises leave them out).
+pub static PAYMENT_REVERSALS: Table = Table {
+    name: "payment_reversals",
+    key: "position",
+    columns: &[
+        ("position", T::BigInt),
+        ("customer_id", T::Text),
+        ("subsidiary_id", T::Text),
+        ("payment_command_id", T::Text),
+        ("currency", T::Text),
+        ("amount_minor", T::BigInt),
+        ("received_date", T::Date),
+        ("reversal_date", T::Date),
+        ("reason", T::Text),
+    ],
+    on_conflict: None,
+};
+
+/// The kinds of settlement rows, as stored.
+pub mod kind {
+    pub const CREDIT_NOTE: &str = "credit_note";
+    pub const WRITE_OFF: &str = "write_off";
+    pub const REVERSAL: &str = "reversal";
+    pub const APPLICATION: &str = "application";
+    pub const REFUND: &str = "refund";
+}
+
+/// The tables of the ledger, invoices first: allocations and settlements refer to them.
+static TABLES: [&Table; 8] = [
+    &INVOICES,
+    &PAYMENTS,
+    &ALLOCATIONS,
+    &CREDIT_TERMS,
+    &PROMISES,
+    &SETTLEMENTS,
+    &UNAPPLIED_MOVEMENTS,
+    &PAYMENT_REVERSALS,
+];
 
 /// The ledger projection.
 pub struct Ledger;
@@ -128,7 +206,12 @@ impl Projection for Ledger {
             EventType::InvoiceIssued
             | EventType::PaymentReceived
             | EventType::CreditLimitChanged
-            | EventType::PromiseToPay => true,
+            | EventType::PromiseToPay
+            | EventType::CreditNoteIssued
+            | EventType::InvoiceWrittenOff
+            | EventType::PaymentReversed
+            | EventType::UnappliedCashApplied
+            | EventType::RefundIssued => true,
         }
     }
 
@@ -161,10 +244,7 @@ impl Projection for Ledger {
                 ])?;
                 let allocations = rows.of(&ALLOCATIONS)?;
                 for (line, allocation) in e.allocations.iter().enumerate() {
-                    let line = i32::try_from(line).map_err(|_| ProjectionError::Event {
-                        position: at,
-                        problem: "too many allocations".into(),
-                    })?;
+                    let line = line_number(line, at)?;
                     allocations.push([
                         stored_at.into(),
                         line.into(),
@@ -199,6 +279,185 @@ impl Projection for Ledger {
                 e.collector.to_string().into(),
                 stored_at.into(),
             ]),
+            Event::CreditNoteIssued(e) => {
+                let number = e.credit_note_number.to_string();
+                match e.allocation() {
+                    Some(allocation) => settle(
+                        rows,
+                        recorded,
+                        &[allocation],
+                        kind::CREDIT_NOTE,
+                        e.issue_date,
+                        &number,
+                        1,
+                    ),
+                    None => unapplied(
+                        rows,
+                        recorded,
+                        UnappliedSource::Credit,
+                        kind::CREDIT_NOTE,
+                        e.amount,
+                        1,
+                        e.issue_date,
+                        &number,
+                    ),
+                }
+            }
+            Event::InvoiceWrittenOff(e) => settle(
+                rows,
+                recorded,
+                &[e.allocation()],
+                kind::WRITE_OFF,
+                e.write_off_date,
+                &e.reason,
+                1,
+            ),
+            Event::PaymentReversed(e) => {
+                let payment = e.payment.to_string();
+                rows.of(&PAYMENT_REVERSALS)?.push([
+                    stored_at.into(),
+                    customer.into(),
+                    e.subsidiary_id.to_string().into(),
+                    payment.clone().into(),
+                    e.amount.currency().code().into(),
+                    to_minor(e.amount, at)?.into(),
+                    e.received_date.into(),
+                    e.reversal_date.into(),
+                    e.reason.as_str().into(),
+                ])?;
+                settle(
+                    rows,
+                    recorded,
+                    &e.reopened,
+                    kind::REVERSAL,
+                    e.reversal_date,
+                    &payment,
+                    -1,
+                )?;
+                if e.unapplied.amount().is_zero() {
+                    return Ok(());
+                }
+                unapplied(
+                    rows,
+                    recorded,
+                    UnappliedSource::Cash,
+                    kind::REVERSAL,
+                    e.unapplied,
+                    -1,
+                    e.reversal_date,
+                    &payment,
+                )
+            }
+            Event::UnappliedCashApplied(e) => {
+                settle(
+                    rows,
+                    recorded,
+                    &e.allocations,
+                    kind::APPLICATION,
+                    e.application_date,
+                    e.source.as_str(),
+                    1,
+                )?;
+                unapplied(
+                    rows,
+                    recorded,
+                    e.source,
+                    kind::APPLICATION,
+                    e.amount,
+                    -1,
+                    e.application_date,
+                    "",
+                )
+            }
+            Event::RefundIssued(e) => unapplied(
+                rows,
+                recorded,
+                e.source,
+                kind::REFUND,
+                e.amount,
+                -1,
+                e.refund_date,
+                &e.reference,
+            ),
         }
     }
+}
+
+fn line_number(line: usize, at: Position) -> Result<i32, ProjectionError> {
+    i32::try_from(line).map_err(|_| ProjectionError::Event {
+        position: at,
+        problem: "too many lines".into(),
+    })
+}
+
+/// Rows of `settlements` for `allocations` of one event: `sign` 1 takes the amounts off the
+/// invoices, -1 puts them back.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row's columns, named at the call"
+)]
+fn settle(
+    rows: &mut RowSet,
+    recorded: &RecordedEvent,
+    allocations: &[Allocation],
+    kind: &str,
+    date: chrono::NaiveDate,
+    document: &str,
+    sign: i64,
+) -> Result<(), ProjectionError> {
+    let at = recorded.position;
+    let stored_at = position(recorded)?;
+    let customer = recorded.envelope.customer_id.to_string();
+    let table = rows.of(&SETTLEMENTS)?;
+    for (line, allocation) in allocations.iter().enumerate() {
+        table.push([
+            stored_at.into(),
+            line_number(line, at)?.into(),
+            customer.clone().into(),
+            allocation.invoice.subsidiary_id.to_string().into(),
+            allocation.invoice.invoice_number.to_string().into(),
+            allocation.amount.currency().code().into(),
+            kind.into(),
+            (sign * to_minor(allocation.amount, at)?).into(),
+            date.into(),
+            document.into(),
+        ])?;
+    }
+    Ok(())
+}
+
+/// The row of `unapplied_movements` of one event: `sign` 1 adds `amount` to the unapplied
+/// money, -1 takes it out.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row's columns, named at the call"
+)]
+fn unapplied(
+    rows: &mut RowSet,
+    recorded: &RecordedEvent,
+    source: UnappliedSource,
+    kind: &str,
+    amount: Money,
+    sign: i64,
+    date: chrono::NaiveDate,
+    document: &str,
+) -> Result<(), ProjectionError> {
+    let at = recorded.position;
+    let subsidiary = recorded
+        .envelope
+        .subsidiary_id
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    rows.of(&UNAPPLIED_MOVEMENTS)?.push([
+        position(recorded)?.into(),
+        recorded.envelope.customer_id.to_string().into(),
+        subsidiary.into(),
+        amount.currency().code().into(),
+        source.as_str().into(),
+        kind.into(),
+        (sign * to_minor(amount, at)?).into(),
+        date.into(),
+        document.into(),
+    ])
 }

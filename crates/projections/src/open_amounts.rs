@@ -2,11 +2,16 @@
 //! needs it (aging, open items, exposure, the work queue):
 //!
 //! ```text
-//! open_minor(invoice, as_of) = amount_minor - sum of its allocations with received_date <= as_of
+//! open_minor(invoice, as_of) = amount_minor
+//!                            - sum of its allocations with received_date  <= as_of
+//!                            - sum of its settlements with effective_date <= as_of
 //! ```
 //!
-//! for the invoices issued on or before `as_of`; payments received later do not reduce it, so
-//! the figures of a past date are what they were then. It is the common table expression
+//! for the invoices issued on or before `as_of`, where a settlement is a credit note, a
+//! write-off or an application of unapplied money taking its amount off, or a reversed payment's
+//! allocation putting it back (stored negative). Payments received later, and credit notes,
+//! write-offs, reversals and applications dated later, do not count, so the figures of a past
+//! date are what they were then. It is the common table expression
 //! `open_items`, to be used as `WITH {open_items} SELECT ... FROM open_items ...`, with the
 //! columns `subsidiary_id, invoice_number, customer_id, currency, amount_minor, issue_date,
 //! due_date, over_limit, open_minor` and the parameters `$1` the as-of date, `$2` a subsidiary,
@@ -27,7 +32,11 @@ const OPEN_ITEMS_OF_MANY: &str = "open_items AS (
            i.amount_minor - COALESCE(a.applied_minor, 0) AS open_minor
     FROM invoices i
     LEFT JOIN (SELECT subsidiary_id, invoice_number, SUM(amount_minor) AS applied_minor
-               FROM allocations WHERE received_date <= $1
+               FROM (SELECT subsidiary_id, invoice_number, amount_minor
+                     FROM allocations WHERE received_date <= $1
+                     UNION ALL
+                     SELECT subsidiary_id, invoice_number, amount_minor
+                     FROM settlements WHERE effective_date <= $1) m
                GROUP BY subsidiary_id, invoice_number) a
       USING (subsidiary_id, invoice_number)
     WHERE i.issue_date <= $1
@@ -41,9 +50,13 @@ const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_items AS (
            i.issue_date, i.due_date, i.over_limit,
            i.amount_minor - COALESCE(SUM(a.amount_minor), 0) AS open_minor
     FROM invoices i
-    LEFT JOIN allocations a
+    LEFT JOIN (SELECT subsidiary_id, invoice_number, amount_minor, received_date AS moved_on
+               FROM allocations
+               UNION ALL
+               SELECT subsidiary_id, invoice_number, amount_minor, effective_date AS moved_on
+               FROM settlements) a
       ON a.subsidiary_id = i.subsidiary_id AND a.invoice_number = i.invoice_number
-     AND a.received_date <= $1
+     AND a.moved_on <= $1
     WHERE i.issue_date <= $1
       AND ($2 IS NULL OR i.subsidiary_id = $2)
       AND i.customer_id = $3
@@ -60,3 +73,24 @@ pub fn open_items(one_customer: bool) -> &'static str {
         OPEN_ITEMS_OF_MANY
     }
 }
+
+/// The movements of customers' unapplied money, defined once for every report that needs it
+/// (aging, exposure): the unapplied part of each payment on its received date, and every row of
+/// `unapplied_movements` (credit notes on account adding unapplied credit; applications, refunds
+/// and reversed payments taking money out, stored negative) on its effective date:
+///
+/// ```text
+/// unapplied_minor(customer, currency, as_of) = sum of amount_minor with moved_on <= as_of
+/// ```
+///
+/// The common table expression `unapplied_moves`, with the columns `customer_id,
+/// subsidiary_id, currency, source ('cash' or 'credit'), amount_minor, moved_on`; it takes no
+/// parameters, the query using it filters.
+pub const UNAPPLIED_MOVES: &str = "unapplied_moves AS (
+    SELECT customer_id, subsidiary_id, currency, 'cash' AS source,
+           unapplied_minor AS amount_minor, received_date AS moved_on
+    FROM payments WHERE unapplied_minor <> 0
+    UNION ALL
+    SELECT customer_id, subsidiary_id, currency, source, amount_minor,
+           effective_date AS moved_on
+    FROM unapplied_movements)";

@@ -129,8 +129,9 @@ pub(crate) type PaymentsPerDay = HashMap<(String, String), Vec<(NaiveDate, i64)>
 
 /// What the customers with a promise made on or before `to` (only `customer`, when given)
 /// received per day and currency from `from` to `to`, both included. This is the one place that
-/// says what counts as paid towards a promise, so that whatever changes it (a payment reversed
-/// later, say) changes it here and every promise's status follows.
+/// says what counts as paid towards a promise, so that whatever changes it changes it here and
+/// every promise's status follows: a payment reversed on or before `to` never counted (a bounced
+/// cheque keeps no promise), one reversed later still counts as of `to`.
 pub(crate) async fn payments_per_day(
     pool: &ReadPool,
     customer: Option<&str>,
@@ -139,9 +140,14 @@ pub(crate) async fn payments_per_day(
 ) -> Result<PaymentsPerDay, ProjectionError> {
     let payments: Vec<(String, String, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(
         "SELECT customer_id, currency, received_date, CAST(SUM(amount_minor) AS BIGINT)
-         FROM payments
-         WHERE received_date >= $1 AND received_date <= $2
-           AND ($3 IS NULL OR customer_id = $3)
+         FROM (SELECT customer_id, currency, received_date, amount_minor
+               FROM payments
+               WHERE received_date >= $1 AND received_date <= $2
+               UNION ALL
+               SELECT customer_id, currency, received_date, -amount_minor
+               FROM payment_reversals
+               WHERE received_date >= $1 AND received_date <= $2 AND reversal_date <= $2) p
+         WHERE ($3 IS NULL OR customer_id = $3)
            AND customer_id IN (SELECT customer_id FROM promises WHERE made_on <= $2)
          GROUP BY customer_id, currency, received_date
          ORDER BY customer_id, currency, received_date",

@@ -7,7 +7,7 @@ use receivables_api::commands::{self, Addressed};
 use receivables_api::pb::command_service_server::CommandService;
 use receivables_api::{pb, status};
 use receivables_domain::access::Action;
-use receivables_domain::{Principal, RecordedEvent, Refusal};
+use receivables_domain::{Principal, RecordedEvent, Refusal, SubsidiaryId};
 use receivables_eventlog::EventLog;
 use tonic::{Code, Request, Response, Status};
 use tracing::{Instrument, field, info_span, warn};
@@ -38,6 +38,7 @@ impl<L: EventLog> CommandGrpc<L> {
             warn!(command = kind, %refusal, "request refused");
             status::refusal(&refusal)
         })?;
+        authorize_touches(&request, &addressed)?;
         let span = info_span!(
             "command",
             command = kind,
@@ -79,6 +80,43 @@ impl<L: EventLog> CommandGrpc<L> {
                 }),
             Err(error) => Err(execution_status(&error)),
         }
+    }
+}
+
+/// Money moved against another subsidiary's documents (a payment, credit note or application
+/// naming its invoices) is a decision of the group: checked once the command is read, since only
+/// then are the documents it names known (`access.rs`).
+fn authorize_touches<T>(request: &Request<T>, addressed: &Addressed) -> Result<(), Status> {
+    let body = &addressed.command.body;
+    let Some(subsidiary) = body.subsidiary_id() else {
+        return Ok(());
+    };
+    let touches = body.rules().touches();
+    if touches.iter().all(|touched| *touched == subsidiary) {
+        return Ok(());
+    }
+    authorize(
+        request,
+        Action::Settle {
+            subsidiary,
+            touches: &touches,
+        },
+    )
+    .map(|_| ())
+}
+
+/// The check of an RPC that moves money for the request's subsidiary, before it is read.
+fn authorize_settle<T>(request: &Request<T>, subsidiary: &str) -> Result<Principal, Status> {
+    match SubsidiaryId::parse(subsidiary) {
+        Ok(subsidiary) => authorize(
+            request,
+            Action::Settle {
+                subsidiary: &subsidiary,
+                touches: &[],
+            },
+        ),
+        // A bad id is named by the reading of the request, for a caller that may post at all.
+        Err(_) => authorize_post(request, subsidiary),
     }
 }
 
@@ -139,7 +177,7 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         &self,
         request: Request<pb::RecordPaymentRequest>,
     ) -> Result<Response<pb::RecordPaymentResponse>, Status> {
-        let principal = authorize_post(&request, &request.get_ref().subsidiary_id)?;
+        let principal = authorize_settle(&request, &request.get_ref().subsidiary_id)?;
         self.handle(
             "RecordPayment",
             request,
@@ -176,6 +214,81 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
             principal,
             commands::promise::read,
             commands::promise::reply,
+        )
+        .await
+    }
+
+    async fn issue_credit_note(
+        &self,
+        request: Request<pb::IssueCreditNoteRequest>,
+    ) -> Result<Response<pb::IssueCreditNoteResponse>, Status> {
+        let principal = authorize_settle(&request, &request.get_ref().subsidiary_id)?;
+        self.handle(
+            "IssueCreditNote",
+            request,
+            principal,
+            commands::credit_note::read,
+            commands::credit_note::reply,
+        )
+        .await
+    }
+
+    async fn write_off_invoice(
+        &self,
+        request: Request<pb::WriteOffInvoiceRequest>,
+    ) -> Result<Response<pb::WriteOffInvoiceResponse>, Status> {
+        let principal = authorize(&request, Action::WriteOff)?;
+        self.handle(
+            "WriteOffInvoice",
+            request,
+            principal,
+            commands::write_off::read,
+            commands::write_off::reply,
+        )
+        .await
+    }
+
+    async fn reverse_payment(
+        &self,
+        request: Request<pb::ReversePaymentRequest>,
+    ) -> Result<Response<pb::ReversePaymentResponse>, Status> {
+        let principal = authorize_settle(&request, &request.get_ref().subsidiary_id)?;
+        self.handle(
+            "ReversePayment",
+            request,
+            principal,
+            commands::reversal::read,
+            commands::reversal::reply,
+        )
+        .await
+    }
+
+    async fn apply_unapplied_cash(
+        &self,
+        request: Request<pb::ApplyUnappliedCashRequest>,
+    ) -> Result<Response<pb::ApplyUnappliedCashResponse>, Status> {
+        let principal = authorize_settle(&request, &request.get_ref().subsidiary_id)?;
+        self.handle(
+            "ApplyUnappliedCash",
+            request,
+            principal,
+            commands::application::read,
+            commands::application::reply,
+        )
+        .await
+    }
+
+    async fn issue_refund(
+        &self,
+        request: Request<pb::IssueRefundRequest>,
+    ) -> Result<Response<pb::IssueRefundResponse>, Status> {
+        let principal = authorize_settle(&request, &request.get_ref().subsidiary_id)?;
+        self.handle(
+            "IssueRefund",
+            request,
+            principal,
+            commands::refund::read,
+            commands::refund::reply,
         )
         .await
     }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use receivables_api::commands::Addressed;
 use receivables_domain::chain::{self, ChainError};
-use receivables_domain::command::InvoiceKey;
+use receivables_domain::ids::NumberKey;
 use receivables_domain::{
-    CommandBody, CustomerAccount, Decision, DecisionContext, EventId, InvariantViolation,
-    Principal, Reason, RecordedEvent, Refusal,
+    CustomerAccount, Decision, DecisionContext, EventId, InvariantViolation, Principal, Reason,
+    RecordedEvent, Refusal,
 };
 use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
 use tracing::{Span, debug, info, warn};
@@ -143,7 +143,7 @@ impl<L: EventLog> Executor<L> {
     ) -> Result<Executed, ExecutionError> {
         let command = &addressed.command;
         let log = self.accounts.log();
-        let mut reserved: Option<(InvoiceKey, Claim)> = None;
+        let mut reserved: Option<(NumberKey, Claim)> = None;
         for attempt in 0..=CONFLICT_RETRIES_MAX {
             let context = DecisionContext {
                 event_id: new_event_id()?,
@@ -172,26 +172,14 @@ impl<L: EventLog> Executor<L> {
                     return Err(refusal.into());
                 }
             };
-            if let (CommandBody::IssueInvoice(invoice), None) = (&command.body, &reserved) {
-                let key = InvoiceKey {
-                    subsidiary_id: invoice.subsidiary_id.clone(),
-                    invoice_number: invoice.invoice_number.clone(),
-                };
+            if let (Some(key), None) = (command.body.rules().reserves(), &reserved) {
                 let claim = Claim {
                     command_id: command.id,
                     customer_id: addressed.customer_id.clone(),
                 };
-                match log.reserve_invoice_number(&key, &claim).await? {
+                match log.reserve_number(&key, &claim).await? {
                     Reservation::Held => reserved = Some((key, claim)),
-                    Reservation::TakenBy(holder) => {
-                        return Err(Refusal::already_exists(
-                            Reason::DuplicateInvoiceNumber,
-                            format!("{key} is already used (by command {})", holder.command_id),
-                        )
-                        .with_metadata("subsidiary_id", &key.subsidiary_id)
-                        .with_metadata("invoice_number", &key.invoice_number)
-                        .into());
-                    }
+                    Reservation::TakenBy(holder) => return Err(taken(&key, &holder).into()),
                 }
             }
             match log.append(&envelope, account.position()).await {
@@ -240,12 +228,26 @@ impl<L: EventLog> Executor<L> {
     }
 }
 
-/// Gives back the invoice number a refused command reserved, so that the number stays usable.
-async fn release<L: EventLog>(log: &L, reserved: &Option<(InvoiceKey, Claim)>) {
-    if let Some((invoice, claim)) = reserved
-        && let Err(error) = log.release_invoice_number(invoice, claim).await
+/// The refusal of a number another command holds, with the reason and metadata of its kind.
+fn taken(key: &NumberKey, holder: &Claim) -> Refusal {
+    let (reason, field) = match key {
+        NumberKey::Invoice(_) => (Reason::DuplicateInvoiceNumber, "invoice_number"),
+        NumberKey::CreditNote(_) => (Reason::DuplicateCreditNoteNumber, "credit_note_number"),
+    };
+    Refusal::already_exists(
+        reason,
+        format!("{key} is already used (by command {})", holder.command_id),
+    )
+    .with_metadata("subsidiary_id", key.subsidiary_id())
+    .with_metadata(field, key.number())
+}
+
+/// Gives back the number a refused command reserved, so that the number stays usable.
+async fn release<L: EventLog>(log: &L, reserved: &Option<(NumberKey, Claim)>) {
+    if let Some((number, claim)) = reserved
+        && let Err(error) = log.release_number(number, claim).await
     {
-        warn!(%error, %invoice, "could not release the invoice number");
+        warn!(%error, %number, "could not release the number");
     }
 }
 

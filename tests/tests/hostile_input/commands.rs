@@ -185,6 +185,7 @@ impl Payment {
                     amount: money(&a.amount),
                 })
                 .collect(),
+            allocation_rule: pb::AllocationRule::Unspecified.into(),
         }
     }
 }
@@ -842,6 +843,11 @@ fn recorded_amount(event: &Event) -> String {
         Event::PaymentReceived(e) => e.amount.amount().to_string(),
         Event::CreditLimitChanged(e) => e.limit.amount().to_string(),
         Event::PromiseToPay(e) => e.amount.amount().to_string(),
+        Event::CreditNoteIssued(e) => e.amount.amount().to_string(),
+        Event::InvoiceWrittenOff(e) => e.amount.amount().to_string(),
+        Event::PaymentReversed(e) => e.amount.amount().to_string(),
+        Event::UnappliedCashApplied(e) => e.amount.amount().to_string(),
+        Event::RefundIssued(e) => e.amount.amount().to_string(),
     }
 }
 

@@ -194,6 +194,88 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
             name("collector", e.collector.as_str())?;
             free_text("note", &e.note, NOTE_LENGTH_MAX)?;
         }
+        Event::CreditNoteIssued(e) => {
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            amount("amount", &e.amount, true)?;
+            dated(envelope, "issue_date", e.issue_date)?;
+            reason(&e.reason)?;
+        }
+        Event::InvoiceWrittenOff(e) => {
+            subsidiary_is(envelope, &e.invoice.subsidiary_id)?;
+            amount("amount", &e.amount, true)?;
+            dated(envelope, "write_off_date", e.write_off_date)?;
+            reason(&e.reason)?;
+            name("approved_by", e.approved_by.as_str())?;
+        }
+        Event::PaymentReversed(e) => {
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            amount("amount", &e.amount, true)?;
+            amount("unapplied", &e.unapplied, false)?;
+            dated(envelope, "reversal_date", e.reversal_date)?;
+            business_date("received_date", e.received_date)?;
+            if e.reversal_date < e.received_date {
+                return Err("reversed before it was received".to_owned());
+            }
+            let mut total = e.unapplied.amount();
+            for allocation in &e.reopened {
+                amount("reopened", &allocation.amount, true)?;
+                total += allocation.amount.amount();
+            }
+            if total != e.amount.amount() {
+                return Err("re-opened and unapplied do not add up to the payment".to_owned());
+            }
+        }
+        Event::UnappliedCashApplied(e) => {
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            amount("amount", &e.amount, true)?;
+            dated(envelope, "application_date", e.application_date)?;
+            if e.allocations.is_empty() || e.allocations.len() > ALLOCATIONS_PER_PAYMENT_MAX {
+                return Err("no allocations, or too many".to_owned());
+            }
+            let mut total = Decimal::ZERO;
+            for allocation in &e.allocations {
+                amount("allocation", &allocation.amount, true)?;
+                if allocation.amount.currency() != e.amount.currency() {
+                    return Err("an allocation in another currency".to_owned());
+                }
+                total += allocation.amount.amount();
+            }
+            if total != e.amount.amount() {
+                return Err("allocations do not add up to the amount applied".to_owned());
+            }
+        }
+        Event::RefundIssued(e) => {
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            amount("amount", &e.amount, true)?;
+            dated(envelope, "refund_date", e.refund_date)?;
+            free_text("reference", &e.reference, REFERENCE_LENGTH_MAX)?;
+        }
     }
     Ok(())
+}
+
+fn subsidiary_is(
+    envelope: &EventEnvelope,
+    subsidiary: &receivables_domain::SubsidiaryId,
+) -> Result<(), String> {
+    if envelope.subsidiary_id.as_ref() != Some(subsidiary) {
+        return Err("the envelope names another subsidiary".to_owned());
+    }
+    Ok(())
+}
+
+/// The event's own date is a business date and the envelope's effective date.
+fn dated(envelope: &EventEnvelope, what: &str, value: NaiveDate) -> Result<(), String> {
+    business_date(what, value)?;
+    if envelope.effective_date != value {
+        return Err(format!("effective_date is not the {what}"));
+    }
+    Ok(())
+}
+
+fn reason(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("no reason".to_owned());
+    }
+    free_text("reason", text, REASON_LENGTH_MAX)
 }

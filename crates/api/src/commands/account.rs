@@ -3,12 +3,14 @@
 
 use receivables_domain::Money;
 use receivables_domain::account::CustomerAccount;
+use receivables_domain::account::state::InvoiceState;
+use rust_decimal::Decimal;
 
 use crate::pb;
 use crate::responses::{credit_grade, credit_policy, date, invoice_ref, money};
 
-/// The account view: credit terms, balances per currency, open invoices oldest due first, and
-/// promises.
+/// The account view: credit terms, balances per currency, open invoices oldest due first,
+/// promises, payments (with their reversals) and the invoices with write-offs.
 pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
     let credit = account.credit().map(|terms| {
         let currency = terms.limit.currency();
@@ -30,21 +32,29 @@ pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
             open_invoices: Some(money(Money::of(b.open_invoices, b.currency))),
             unapplied: Some(money(Money::of(b.unapplied, b.currency))),
             exposure: Some(money(Money::of(b.exposure(), b.currency))),
+            unapplied_credit: Some(money(Money::of(b.unapplied_credit, b.currency))),
         })
         .collect();
     let mut open: Vec<_> = account.open_invoices().collect();
     open.sort_by(|a, b| {
         (a.due_date, a.issue_date, &a.key).cmp(&(b.due_date, b.issue_date, &b.key))
     });
-    let open_invoices = open
-        .into_iter()
-        .map(|i| pb::OpenInvoice {
-            invoice: Some(invoice_ref(&i.key)),
-            amount: Some(money(i.amount)),
-            open_amount: Some(money(i.open_money())),
-            issue_date: date(i.issue_date),
-            due_date: date(i.due_date),
-            over_limit: i.over_limit,
+    let open_invoices = open.into_iter().map(invoice).collect();
+    let written_off_invoices = account
+        .invoices()
+        .filter(|i| i.written_off > Decimal::ZERO)
+        .map(invoice)
+        .collect();
+    let payments = account
+        .state()
+        .payments()
+        .map(|p| pb::AccountPayment {
+            payment_command_id: p.command_id.to_string(),
+            subsidiary_id: p.subsidiary_id.to_string(),
+            amount: Some(money(p.amount)),
+            received_date: date(p.received_date),
+            unapplied: Some(money(p.unapplied)),
+            reversed_on: p.reversed_on.map(date).unwrap_or_default(),
         })
         .collect();
     let promises = account
@@ -68,5 +78,21 @@ pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
         balances,
         open_invoices,
         promises,
+        payments,
+        written_off_invoices,
+    }
+}
+
+fn invoice(i: &InvoiceState) -> pb::OpenInvoice {
+    let currency = i.amount.currency();
+    pb::OpenInvoice {
+        invoice: Some(invoice_ref(&i.key)),
+        amount: Some(money(i.amount)),
+        open_amount: Some(money(i.open_money())),
+        issue_date: date(i.issue_date),
+        due_date: date(i.due_date),
+        over_limit: i.over_limit,
+        credited: Some(money(Money::of(i.credited, currency))),
+        written_off: Some(money(Money::of(i.written_off, currency))),
     }
 }

@@ -12,10 +12,15 @@
 //! RPC cannot answer another.
 
 pub mod account;
+pub mod application;
 pub mod credit_limit;
+pub mod credit_note;
 pub mod invoice;
 pub mod payment;
 pub mod promise;
+pub mod refund;
+pub mod reversal;
+pub mod write_off;
 
 use receivables_domain::{Command, CommandBody, CommandId, CustomerId, Refusal};
 

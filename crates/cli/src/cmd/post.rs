@@ -1,5 +1,6 @@
-//! `post invoice|payment|credit-limit|promise`: one command to the command service, with a flag
-//! for every field of its request, and its reply printed.
+//! `post invoice|payment|credit-limit|promise|credit-note|write-off|reversal|application|refund`:
+//! one command to the command service, with a flag for every field of its request, and its reply
+//! printed.
 //!
 //! Every command carries an id: a fresh UUID v7 unless `--command-id` gives one. To retry a
 //! command whose reply was lost (a timeout, a dropped connection), post it again with the same
@@ -25,6 +26,17 @@ pub enum PostCommand {
     CreditLimit(CreditLimitArgs),
     /// A collector records a customer's promise to pay.
     Promise(PromiseArgs),
+    /// A subsidiary credits a customer, against one invoice (--invoice) or on account.
+    CreditNote(CreditNoteArgs),
+    /// Credit control writes off part or all of an invoice as bad debt.
+    WriteOff(WriteOffArgs),
+    /// The receiving subsidiary reverses a payment that bounced or was returned.
+    Reversal(ReversalArgs),
+    /// A subsidiary applies unapplied cash or credit to open invoices (--allocate, or oldest due
+    /// first).
+    Application(ApplicationArgs),
+    /// A subsidiary pays unapplied cash or credit back to the customer.
+    Refund(RefundArgs),
 }
 
 /// The id of the command.
@@ -110,6 +122,147 @@ pub struct PaymentArgs {
     /// invoices are paid oldest due first and the rest stays unapplied cash.
     #[arg(long = "allocate", value_name = "[SUBSIDIARY:]NUMBER:AMOUNT")]
     pub allocations: Vec<AllocationSpec>,
+    /// Allocate nothing, even when invoices are open: the whole payment stays unapplied cash
+    /// until it is applied (`post application`).
+    #[arg(long, conflicts_with = "allocations")]
+    pub on_account: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CreditNoteArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer credited.
+    #[arg(long)]
+    pub customer: String,
+    /// The issuing subsidiary.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// The credit-note number, unique per subsidiary.
+    #[arg(long)]
+    pub number: String,
+    /// The amount, a decimal such as 1200.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The issue date, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub issue_date: String,
+    /// Why the customer is credited.
+    #[arg(long)]
+    pub reason: String,
+    /// The invoice credited, [SUBSIDIARY:]NUMBER; without it the note goes on account as
+    /// unapplied credit.
+    #[arg(long, value_name = "[SUBSIDIARY:]NUMBER")]
+    pub invoice: Option<InvoiceSpec>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct WriteOffArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer who owes the invoice.
+    #[arg(long)]
+    pub customer: String,
+    /// The invoice written off, SUBSIDIARY:NUMBER.
+    #[arg(long, value_name = "SUBSIDIARY:NUMBER")]
+    pub invoice: InvoiceSpec,
+    /// The amount written off, a decimal such as 1200.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The write-off date, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub write_off_date: String,
+    /// Why the debt is bad.
+    #[arg(long)]
+    pub reason: String,
+    /// Who approved the write-off.
+    #[arg(long)]
+    pub approved_by: String,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReversalArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer who paid.
+    #[arg(long)]
+    pub customer: String,
+    /// The subsidiary that received the payment.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// The command id of the payment (as printed when it was posted).
+    #[arg(long, value_name = "UUID")]
+    pub payment: Uuid,
+    /// The reversal date, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub reversal_date: String,
+    /// Why the payment was reversed.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub reason: values::ReversalReason,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApplicationArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer whose unapplied money is applied.
+    #[arg(long)]
+    pub customer: String,
+    /// The applying subsidiary.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// Unapplied cash or unapplied credit.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub source: values::Source,
+    /// How much to apply: the allocations' total, or at most this much oldest due first.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The application date, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub application_date: String,
+    /// Apply to an open invoice: [SUBSIDIARY:]NUMBER:AMOUNT; repeat for several; none means
+    /// oldest due first among the subsidiary's open invoices.
+    #[arg(long = "allocate", value_name = "[SUBSIDIARY:]NUMBER:AMOUNT")]
+    pub allocations: Vec<AllocationSpec>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RefundArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer refunded.
+    #[arg(long)]
+    pub customer: String,
+    /// The refunding subsidiary.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// Unapplied cash or unapplied credit.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub source: values::Source,
+    /// The amount refunded, a decimal such as 1200.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The refund date, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub refund_date: String,
+    /// How it was paid back.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub method: Method,
+    /// Bank reference of the refund.
+    #[arg(long, default_value = "")]
+    pub reference: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -232,6 +385,88 @@ impl PaymentArgs {
                 .iter()
                 .map(|a| a.to_allocation(&self.subsidiary, &self.currency))
                 .collect(),
+            allocation_rule: if self.on_account {
+                pb::AllocationRule::OnAccount
+            } else {
+                pb::AllocationRule::Unspecified
+            }
+            .into(),
+        }
+    }
+}
+
+impl CreditNoteArgs {
+    pub fn request(&self, command_id: String) -> pb::IssueCreditNoteRequest {
+        pb::IssueCreditNoteRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            credit_note_number: self.number.clone(),
+            amount: money(&self.amount, &self.currency),
+            issue_date: self.issue_date.clone(),
+            reason: self.reason.clone(),
+            invoice: self.invoice.as_ref().map(|i| i.to_ref(&self.subsidiary)),
+        }
+    }
+}
+
+impl WriteOffArgs {
+    pub fn request(&self, command_id: String) -> pb::WriteOffInvoiceRequest {
+        pb::WriteOffInvoiceRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            // A write-off names its invoice in full: there is no posting subsidiary to default to.
+            invoice: Some(self.invoice.to_ref("")),
+            amount: money(&self.amount, &self.currency),
+            write_off_date: self.write_off_date.clone(),
+            reason: self.reason.clone(),
+            approved_by: self.approved_by.clone(),
+        }
+    }
+}
+
+impl ReversalArgs {
+    pub fn request(&self, command_id: String) -> pb::ReversePaymentRequest {
+        pb::ReversePaymentRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            payment_command_id: self.payment.to_string(),
+            reversal_date: self.reversal_date.clone(),
+            reason: self.reason.to_pb().into(),
+        }
+    }
+}
+
+impl ApplicationArgs {
+    pub fn request(&self, command_id: String) -> pb::ApplyUnappliedCashRequest {
+        pb::ApplyUnappliedCashRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            source: self.source.to_pb().into(),
+            amount: money(&self.amount, &self.currency),
+            application_date: self.application_date.clone(),
+            allocations: self
+                .allocations
+                .iter()
+                .map(|a| a.to_allocation(&self.subsidiary, &self.currency))
+                .collect(),
+        }
+    }
+}
+
+impl RefundArgs {
+    pub fn request(&self, command_id: String) -> pb::IssueRefundRequest {
+        pb::IssueRefundRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            source: self.source.to_pb().into(),
+            amount: money(&self.amount, &self.currency),
+            refund_date: self.refund_date.clone(),
+            method: self.method.to_pb().into(),
+            reference: self.reference.clone(),
         }
     }
 }
@@ -310,6 +545,31 @@ pub async fn run(
             let id = args.id.resolve();
             let call = client.record_promise_to_pay(commands.request(args.request(id.clone())));
             tables::promise_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::CreditNote(args) => {
+            let id = args.id.resolve();
+            let call = client.issue_credit_note(commands.request(args.request(id.clone())));
+            tables::credit_note_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::WriteOff(args) => {
+            let id = args.id.resolve();
+            let call = client.write_off_invoice(commands.request(args.request(id.clone())));
+            tables::write_off_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::Reversal(args) => {
+            let id = args.id.resolve();
+            let call = client.reverse_payment(commands.request(args.request(id.clone())));
+            tables::reversal_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::Application(args) => {
+            let id = args.id.resolve();
+            let call = client.apply_unapplied_cash(commands.request(args.request(id.clone())));
+            tables::application_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::Refund(args) => {
+            let id = args.id.resolve();
+            let call = client.issue_refund(commands.request(args.request(id.clone())));
+            tables::refund_reply(&id, &sent(&commands, &id, call).await?, format)?
         }
     };
     cmd::emit(out, &text)

@@ -258,6 +258,7 @@ pub fn parse(
                 method: method.into(),
                 reference,
                 allocations,
+                allocation_rule: pb::AllocationRule::Unspecified.into(),
             };
             (identity, RowCommand::Payment(request))
         }

@@ -114,7 +114,7 @@ impl EventRules for CreditLimitChanged {
         free_text("data.reason", &self.reason, REASON_LENGTH_MAX)
     }
 
-    fn evolve(&self, state: &mut AccountState) -> Result<(), String> {
+    fn evolve(&self, state: &mut AccountState, _command_id: CommandId) -> Result<(), String> {
         state.credit = Some(CreditTerms {
             limit: self.limit,
             policy: self.policy,

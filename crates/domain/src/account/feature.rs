@@ -10,7 +10,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::state::AccountState;
-use crate::ids::{CommandId, EventId, Principal, SubsidiaryId};
+use crate::ids::{CommandId, EventId, NumberKey, Principal, SubsidiaryId};
 use crate::refusal::{FieldViolation, Refusal};
 use crate::rules::InvalidEvent;
 
@@ -40,6 +40,19 @@ pub trait CommandRules {
 
     /// The business date on which the command's event takes effect.
     fn effective_date(&self, context: &DecisionContext) -> NaiveDate;
+
+    /// The subsidiaries whose documents the command names (the invoices a payment or a credit
+    /// note settles), for the access policy: moving money against another subsidiary's invoice
+    /// is a decision of the group (`access.rs`).
+    fn touches(&self) -> Vec<&SubsidiaryId> {
+        Vec::new()
+    }
+
+    /// The number the command takes, unique per subsidiary across all customers (an invoice's,
+    /// a credit note's), which the service reserves before it appends the event.
+    fn reserves(&self) -> Option<NumberKey> {
+        None
+    }
 }
 
 /// How a command is decided against the account's state.
@@ -73,6 +86,7 @@ pub trait EventRules {
 
     /// Changes the state as the event says, after checking the ledger's invariants against it
     /// (an allocation never exceeds an invoice's open amount, an invoice is issued once...). On
-    /// error the state is left as it was.
-    fn evolve(&self, state: &mut AccountState) -> Result<(), String>;
+    /// error the state is left as it was. `command_id` is the id of the command the event
+    /// recorded, by which later events name what it created (a reversal names its payment).
+    fn evolve(&self, state: &mut AccountState, command_id: CommandId) -> Result<(), String>;
 }

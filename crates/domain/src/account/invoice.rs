@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
 use super::state::{AccountState, InvoiceState};
 use crate::credit::{CreditCheck, CreditPolicy};
-use crate::ids::{CommandId, InvoiceKey, InvoiceNumber, SubsidiaryId};
+use crate::ids::{CommandId, InvoiceKey, InvoiceNumber, NumberKey, SubsidiaryId};
 use crate::limits::PAYMENT_TERMS_DAYS_MAX;
 use crate::money::{self, Money};
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
@@ -130,6 +130,10 @@ impl CommandRules for IssueInvoice {
 
     fn effective_date(&self, _context: &DecisionContext) -> NaiveDate {
         self.issue_date
+    }
+
+    fn reserves(&self) -> Option<NumberKey> {
+        Some(NumberKey::Invoice(self.key()))
     }
 }
 
@@ -314,7 +318,7 @@ impl EventRules for InvoiceIssued {
         Ok(())
     }
 
-    fn evolve(&self, account: &mut AccountState) -> Result<(), String> {
+    fn evolve(&self, account: &mut AccountState, _command_id: CommandId) -> Result<(), String> {
         let key = self.key();
         if account.invoices.contains_key(&key) {
             return Err(format!("{key} issued twice"));
@@ -324,14 +328,13 @@ impl EventRules for InvoiceIssued {
         }
         account.invoices.insert(
             key.clone(),
-            InvoiceState {
+            InvoiceState::new(
                 key,
-                amount: self.amount,
-                open: self.amount.amount(),
-                issue_date: self.issue_date,
-                due_date: self.due_date,
-                over_limit: self.over_limit,
-            },
+                self.amount,
+                self.issue_date,
+                self.due_date,
+                self.over_limit,
+            ),
         );
         Ok(())
     }

@@ -6,18 +6,25 @@
 //! customer's hash chain, then evolves the state and checks the ledger's invariants again, so
 //! that a log that breaks them is reported instead of silently believed.
 //!
-//! Each feature (invoices, payments, credit limits, promises; the list is [`crate::features`])
+//! Each feature (invoices, payments, credit limits, promises, credit notes, write-offs,
+//! reversals, applications, refunds; the list is [`crate::features`])
 //! has its own module holding its command, its event, their rules, its decision and its
 //! evolution; this module holds the account's bookkeeping of the log (position, hash chain, the
 //! commands it has accepted) and hands every command and event to its feature. `state.rs` holds
 //! what the features decide on; `feature.rs` what a feature implements.
 
+pub mod application;
 pub mod credit_limit;
+pub mod credit_note;
 pub mod feature;
 pub mod invoice;
 pub mod payment;
 pub mod promise;
+pub mod refund;
+pub mod reversal;
+pub mod settlement;
 pub mod state;
+pub mod write_off;
 
 use std::collections::HashMap;
 
@@ -212,7 +219,7 @@ impl CustomerAccount {
         envelope
             .event
             .rules()
-            .evolve(&mut self.state)
+            .evolve(&mut self.state, envelope.command_id)
             .map_err(|problem| InvariantViolation {
                 customer_id: envelope.customer_id.clone(),
                 position: recorded.position,

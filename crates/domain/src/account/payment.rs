@@ -6,14 +6,15 @@
 //! decide again. A payment cannot pay an invoice issued after the day it was received (point-in-
 //! time aging would otherwise lose money), and never more than an invoice's open amount.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
-use super::state::AccountState;
+use super::settlement::{self, Settlement};
+use super::state::{AccountState, PaymentState, UnappliedSource};
 use crate::allocation::{self, Allocation, AllocationPlan, OpenItem};
 use crate::ids::{CommandId, InvoiceKey, SubsidiaryId};
 use crate::limits::{
@@ -21,7 +22,7 @@ use crate::limits::{
 };
 use crate::money::Money;
 use crate::payment::PaymentMethod;
-use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
+use crate::refusal::{FieldViolation, Refusal};
 use crate::rules::{
     InvalidEvent, business_date, check_positive, check_text, free_text, invalid, positive,
 };
@@ -42,8 +43,13 @@ pub struct RecordPayment {
     pub method: PaymentMethod,
     pub reference: String,
     /// Explicit allocations; empty means "oldest due first among the receiving subsidiary's
-    /// open invoices".
+    /// open invoices", unless the payment is taken on account.
     pub allocations: Vec<AllocationRequest>,
+    /// Nothing is allocated, even when invoices are open: the whole payment is unapplied cash
+    /// until it is applied (`ApplyUnappliedCash`). Left out of the encoding when false, so that
+    /// the digests of commands made before it existed are unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_account: bool,
 }
 
 /// The payment reference: bounded free text. Shared with the wire mapping.
@@ -112,6 +118,8 @@ pub enum AllocationRule {
     /// The receiving subsidiary's open invoices, oldest due date first (then issue date, then
     /// number).
     OldestDueFirst,
+    /// Nothing allocated: the whole payment is unapplied cash.
+    OnAccount,
 }
 
 /// A subsidiary received a payment, applied as recorded here.
@@ -147,11 +155,24 @@ impl CommandRules for RecordPayment {
         check_positive(&mut violations, "amount", &self.amount);
         check_reference(&mut violations, &self.reference);
         check_allocations(&mut violations, self.amount, &self.allocations);
+        if self.on_account && !self.allocations.is_empty() {
+            violations.push(FieldViolation::new(
+                "allocations",
+                "a payment on account allocates nothing; leave the allocations out",
+            ));
+        }
         violations
     }
 
     fn effective_date(&self, _context: &DecisionContext) -> NaiveDate {
         self.received_date
+    }
+
+    fn touches(&self) -> Vec<&SubsidiaryId> {
+        self.allocations
+            .iter()
+            .map(|a| &a.invoice.subsidiary_id)
+            .collect()
     }
 }
 
@@ -174,25 +195,20 @@ impl Decide for RecordPayment {
                 ),
             )]));
         }
-        let currency = self.amount.currency();
-        let (rule, plan) = if self.allocations.is_empty() {
-            let items = account
-                .open_invoices()
-                .filter(|i| {
-                    i.key.subsidiary_id == self.subsidiary_id
-                        && i.amount.currency() == currency
-                        && i.issue_date <= self.received_date
-                })
-                .map(|i| OpenItem {
-                    key: &i.key,
-                    open: i.open,
-                    due_date: i.due_date,
-                    issue_date: i.issue_date,
-                })
-                .collect();
+        let (rule, plan) = if self.on_account {
+            (
+                AllocationRule::OnAccount,
+                allocation::explicit(self.amount, Vec::new()),
+            )
+        } else if self.allocations.is_empty() {
             (
                 AllocationRule::OldestDueFirst,
-                allocation::oldest_due_first(self.amount, items),
+                oldest_due_first(
+                    account,
+                    &self.subsidiary_id,
+                    self.amount,
+                    self.received_date,
+                ),
             )
         } else {
             (AllocationRule::Explicit, explicit_plan(account, self)?)
@@ -217,71 +233,44 @@ impl Decide for RecordPayment {
     }
 }
 
+/// Allocates `amount` to the open invoices of `subsidiary` in its currency, oldest due first,
+/// each up to what it owes on `date` and after. Shared with the application of unapplied cash.
+pub(super) fn oldest_due_first(
+    account: &AccountState,
+    subsidiary: &SubsidiaryId,
+    amount: Money,
+    date: NaiveDate,
+) -> AllocationPlan {
+    let items = account
+        .open_invoices()
+        .filter(|i| {
+            i.key.subsidiary_id == *subsidiary
+                && i.amount.currency() == amount.currency()
+                && i.issue_date <= date
+        })
+        .map(|i| OpenItem {
+            key: &i.key,
+            open: i.settleable_on(date),
+            due_date: i.due_date,
+            issue_date: i.issue_date,
+        })
+        .collect();
+    allocation::oldest_due_first(amount, items)
+}
+
 /// Checks explicit allocations against the account: each names an invoice of this customer,
-/// in the payment's currency, issued by the received date, with at least that much still open.
-/// Every violation of the first kind found is named at once.
+/// in the payment's currency, issued by the received date, with at least that much still open
+/// then and after. Every violation of the first kind found is named at once.
 fn explicit_plan(
     account: &AccountState,
     command: &RecordPayment,
 ) -> Result<AllocationPlan, Refusal> {
-    let mut not_found = Vec::new();
-    let mut mismatched = Vec::new();
-    let mut exceeding = Vec::new();
-    let mut premature = Vec::new();
-    for request in &command.allocations {
-        let subject = request.invoice.to_string();
-        match account.invoices.get(&request.invoice) {
-            None => not_found.push(PreconditionViolation {
-                kind: Reason::InvoiceNotFound,
-                subject,
-                description: format!("customer {} has no such invoice", account.customer_id),
-            }),
-            Some(invoice) if invoice.amount.currency() != request.amount.currency() => mismatched
-                .push(PreconditionViolation {
-                    kind: Reason::CurrencyMismatch,
-                    subject,
-                    description: format!(
-                        "the invoice is in {}, the allocation in {}",
-                        invoice.amount.currency(),
-                        request.amount.currency()
-                    ),
-                }),
-            // Money received before an invoice existed cannot have paid it on that date; it
-            // stays unapplied cash until it is applied later.
-            Some(invoice) if invoice.issue_date > command.received_date => {
-                premature.push(PreconditionViolation {
-                    kind: Reason::AllocationBeforeInvoiceDate,
-                    subject,
-                    description: format!(
-                        "the payment was received on {}, before the invoice was issued on {}",
-                        command.received_date, invoice.issue_date
-                    ),
-                })
-            }
-            Some(invoice) if invoice.open < request.amount.amount() => {
-                exceeding.push(PreconditionViolation {
-                    kind: Reason::AllocationExceedsOpenAmount,
-                    subject,
-                    description: format!(
-                        "allocation of {} is more than the open amount of {}",
-                        request.amount,
-                        invoice.open_money()
-                    ),
-                })
-            }
-            Some(_) => {}
-        }
-    }
-    for (reason, violations) in [
-        (Reason::InvoiceNotFound, not_found),
-        (Reason::CurrencyMismatch, mismatched),
-        (Reason::AllocationBeforeInvoiceDate, premature),
-        (Reason::AllocationExceedsOpenAmount, exceeding),
-    ] {
-        if !violations.is_empty() {
-            return Err(Refusal::precondition(reason, violations));
-        }
-    }
+    settlement::check(
+        account,
+        &command.allocations,
+        command.received_date,
+        &Settlement::ALLOCATION,
+    )?;
     let allocations = command
         .allocations
         .iter()
@@ -330,51 +319,29 @@ impl EventRules for PaymentReceived {
         Ok(())
     }
 
-    fn evolve(&self, account: &mut AccountState) -> Result<(), String> {
+    fn evolve(&self, account: &mut AccountState, command_id: CommandId) -> Result<(), String> {
         if !self.plan().is_balanced(self.amount)
             || self.unapplied.currency() != self.amount.currency()
         {
             return Err("allocations and unapplied do not add up to the payment".to_owned());
         }
-        // Check every allocation before changing anything, so an error leaves the account as
-        // it was.
-        let mut remaining: BTreeMap<&InvoiceKey, Decimal> = BTreeMap::new();
-        for allocation in &self.allocations {
-            let invoice = account
-                .invoices
-                .get(&allocation.invoice)
-                .ok_or_else(|| format!("allocates to unknown {}", allocation.invoice))?;
-            if invoice.amount.currency() != allocation.amount.currency() {
-                return Err(format!(
-                    "allocates {} to {} in another currency",
-                    allocation.amount, allocation.invoice
-                ));
-            }
-            if invoice.issue_date > self.received_date {
-                return Err(format!(
-                    "allocates a payment received on {} to {}, issued later",
-                    self.received_date, allocation.invoice
-                ));
-            }
-            let open = remaining.entry(&invoice.key).or_insert(invoice.open);
-            *open -= allocation.amount.amount();
-            if *open < Decimal::ZERO {
-                return Err(format!(
-                    "allocates more than the open amount of {}",
-                    allocation.invoice
-                ));
-            }
+        if account.payments.contains_key(&command_id) {
+            return Err(format!("payment of command {command_id} received twice"));
         }
-        let updates: Vec<(InvoiceKey, Decimal)> = remaining
-            .into_iter()
-            .map(|(key, open)| (key.clone(), open))
-            .collect();
-        for (key, open) in updates {
-            if let Some(invoice) = account.invoices.get_mut(&key) {
-                invoice.open = open;
-            }
-        }
-        *account.unapplied.entry(self.amount.currency()).or_default() += self.unapplied.amount();
+        settlement::settle(account, &self.allocations, self.received_date)?;
+        account.add_unapplied(UnappliedSource::Cash, self.unapplied, self.received_date);
+        account.payments.insert(
+            command_id,
+            PaymentState {
+                command_id,
+                subsidiary_id: self.subsidiary_id.clone(),
+                amount: self.amount,
+                received_date: self.received_date,
+                allocations: self.allocations.clone(),
+                unapplied: self.unapplied,
+                reversed_on: None,
+            },
+        );
         Ok(())
     }
 }
@@ -417,8 +384,9 @@ impl PaymentReceived {
                         amount: a.amount,
                     })
                     .collect(),
-                AllocationRule::OldestDueFirst => Vec::new(),
+                AllocationRule::OldestDueFirst | AllocationRule::OnAccount => Vec::new(),
             },
+            on_account: self.allocation_rule == AllocationRule::OnAccount,
         }
     }
 }

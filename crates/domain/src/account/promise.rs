@@ -231,7 +231,7 @@ impl EventRules for PromiseToPay {
         free_text("data.note", &self.note, NOTE_LENGTH_MAX)
     }
 
-    fn evolve(&self, state: &mut AccountState) -> Result<(), String> {
+    fn evolve(&self, state: &mut AccountState, _command_id: CommandId) -> Result<(), String> {
         state.promises.push(PromiseState {
             promise_id: self.promise_id,
             subsidiary_id: self.subsidiary_id.clone(),

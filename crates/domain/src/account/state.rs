@@ -1,18 +1,23 @@
 //! What the account knows of the customer's business: credit terms, invoices with their open
-//! amounts, unapplied cash, promises. Every feature decides on this state and evolves it; the
+//! amounts, payments, credit notes, unapplied cash and credit, promises. Every feature decides on this state and evolves it; the
 //! bookkeeping of the log (position, hash chain, accepted commands) is the account's own
 //! (`account/mod.rs`), so that no feature can touch it.
 //!
 //! The states of each feature's items live here rather than in the feature's module because
 //! the account holds them all: a feature's module depends on this one, never the other way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
+use crate::allocation::Allocation;
 use crate::credit::CreditTerms;
-use crate::ids::{CustomerId, InvoiceKey, PersonName, PromiseId, SubsidiaryId};
+use crate::dated::DatedBalance;
+use crate::ids::{
+    CommandId, CreditNoteKey, CustomerId, InvoiceKey, PersonName, PromiseId, SubsidiaryId,
+};
 use crate::money::{Currency, Money};
 
 /// An invoice as the account knows it.
@@ -25,11 +30,117 @@ pub struct InvoiceState {
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     pub over_limit: bool,
+    /// What credit notes took off it.
+    pub credited: Decimal,
+    /// What was written off as bad debt.
+    pub written_off: Decimal,
+    /// The open amount by business date, from the issue date: `open` is its total.
+    pub(super) history: DatedBalance,
 }
 
 impl InvoiceState {
+    pub(super) fn new(
+        key: InvoiceKey,
+        amount: Money,
+        issue_date: NaiveDate,
+        due_date: NaiveDate,
+        over_limit: bool,
+    ) -> Self {
+        let mut history = DatedBalance::default();
+        history.add(issue_date, amount.amount());
+        InvoiceState {
+            key,
+            amount,
+            open: amount.amount(),
+            issue_date,
+            due_date,
+            over_limit,
+            credited: Decimal::ZERO,
+            written_off: Decimal::ZERO,
+            history,
+        }
+    }
+
     pub fn open_money(&self) -> Money {
         Money::of(self.open, self.amount.currency())
+    }
+
+    /// The open amount as of the end of `date`.
+    pub fn open_on(&self, date: NaiveDate) -> Decimal {
+        self.history.on(date)
+    }
+
+    /// The most a payment, credit note or write-off dated `date` may take off the invoice: its
+    /// lowest open amount on that date or after (see [`DatedBalance::lowest_from`]).
+    pub fn settleable_on(&self, date: NaiveDate) -> Decimal {
+        self.history.lowest_from(date)
+    }
+
+    /// Takes `amount` off the open amount from `date` on (a payment, a credit note, a
+    /// write-off, an application); refused, and nothing changed, when the invoice would owe less
+    /// than nothing on that date or a later one, or the date is before the issue date.
+    pub(super) fn settle(&mut self, date: NaiveDate, amount: Decimal) -> Result<(), String> {
+        if date < self.issue_date {
+            return Err(format!("settles {} before its issue date", self.key));
+        }
+        if amount <= Decimal::ZERO || self.settleable_on(date) < amount {
+            return Err(format!(
+                "takes {amount} off {} on {date}: more than it owes then or later, or nothing",
+                self.key
+            ));
+        }
+        self.history.add(date, -amount);
+        self.open -= amount;
+        Ok(())
+    }
+
+    /// Puts `amount` back on the open amount from `date` on (a reversed payment); refused when
+    /// the invoice would owe more than its amount.
+    pub(super) fn reopen(&mut self, date: NaiveDate, amount: Decimal) -> Result<(), String> {
+        if amount <= Decimal::ZERO || self.open + amount > self.amount.amount() {
+            return Err(format!(
+                "re-opens {} by {amount}, above its amount",
+                self.key
+            ));
+        }
+        self.history.add(date, amount);
+        self.open += amount;
+        Ok(())
+    }
+}
+
+/// A payment as the account knows it, named by the id of the command that recorded it (what
+/// a reversal names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentState {
+    pub command_id: CommandId,
+    pub subsidiary_id: SubsidiaryId,
+    pub amount: Money,
+    pub received_date: NaiveDate,
+    pub allocations: Vec<Allocation>,
+    /// The part left as unapplied cash when it was received.
+    pub unapplied: Money,
+    /// The date it was reversed on, once it was.
+    pub reversed_on: Option<NaiveDate>,
+}
+
+/// Where unapplied money on the account came from: it is applied and refunded the same way,
+/// and reported apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UnappliedSource {
+    /// Cash: payments, or the part of them not applied to invoices.
+    Cash,
+    /// Credit: credit notes issued against no invoice.
+    Credit,
+}
+
+impl UnappliedSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnappliedSource::Cash => "cash",
+            UnappliedSource::Credit => "credit",
+        }
     }
 }
 
@@ -45,18 +156,19 @@ pub struct PromiseState {
     pub collector: PersonName,
 }
 
-/// Open invoices and unapplied cash of one currency.
+/// Open invoices, unapplied cash and unapplied credit of one currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Balance {
     pub currency: Currency,
     pub open_invoices: Decimal,
     pub unapplied: Decimal,
+    pub unapplied_credit: Decimal,
 }
 
 impl Balance {
-    /// Open invoices minus unapplied cash.
+    /// Open invoices minus unapplied cash and unapplied credit.
     pub fn exposure(&self) -> Decimal {
-        self.open_invoices - self.unapplied
+        self.open_invoices - self.unapplied - self.unapplied_credit
     }
 }
 
@@ -66,7 +178,10 @@ pub struct AccountState {
     pub(super) customer_id: CustomerId,
     pub(super) credit: Option<CreditTerms>,
     pub(super) invoices: BTreeMap<InvoiceKey, InvoiceState>,
-    pub(super) unapplied: BTreeMap<Currency, Decimal>,
+    pub(super) unapplied: BTreeMap<Currency, DatedBalance>,
+    pub(super) unapplied_credit: BTreeMap<Currency, DatedBalance>,
+    pub(super) payments: BTreeMap<CommandId, PaymentState>,
+    pub(super) credit_notes: BTreeSet<CreditNoteKey>,
     pub(super) promises: Vec<PromiseState>,
 }
 
@@ -77,6 +192,9 @@ impl AccountState {
             credit: None,
             invoices: BTreeMap::new(),
             unapplied: BTreeMap::new(),
+            unapplied_credit: BTreeMap::new(),
+            payments: BTreeMap::new(),
+            credit_notes: BTreeSet::new(),
             promises: Vec::new(),
         }
     }
@@ -106,6 +224,20 @@ impl AccountState {
         &self.promises
     }
 
+    /// Every payment received, reversed or not, by the id of the command that recorded it.
+    pub fn payments(&self) -> impl Iterator<Item = &PaymentState> {
+        self.payments.values()
+    }
+
+    pub fn payment(&self, command_id: &CommandId) -> Option<&PaymentState> {
+        self.payments.get(command_id)
+    }
+
+    /// Whether a credit note of this number was issued to the customer.
+    pub fn has_credit_note(&self, key: &CreditNoteKey) -> bool {
+        self.credit_notes.contains(key)
+    }
+
     /// Open invoices and unapplied cash per currency.
     pub fn balances(&self) -> Vec<Balance> {
         let mut balances: BTreeMap<Currency, Balance> = BTreeMap::new();
@@ -117,31 +249,114 @@ impl AccountState {
                 .open_invoices += invoice.open;
         }
         for (currency, unapplied) in &self.unapplied {
-            if *unapplied > Decimal::ZERO {
+            if unapplied.total() > Decimal::ZERO {
                 balances
                     .entry(*currency)
                     .or_insert_with(|| Balance::zero(*currency))
-                    .unapplied += *unapplied;
+                    .unapplied += unapplied.total();
+            }
+        }
+        for (currency, credit) in &self.unapplied_credit {
+            if credit.total() > Decimal::ZERO {
+                balances
+                    .entry(*currency)
+                    .or_insert_with(|| Balance::zero(*currency))
+                    .unapplied_credit += credit.total();
             }
         }
         balances.into_values().collect()
     }
 
-    /// Open invoices minus unapplied cash in `currency`, across all subsidiaries.
+    /// Open invoices minus unapplied cash and unapplied credit in `currency`, across all
+    /// subsidiaries: money on account lowers what the customer owes the group.
     pub fn exposure(&self, currency: Currency) -> Decimal {
         let open: Decimal = self
             .open_invoices()
             .filter(|i| i.amount.currency() == currency)
             .map(|i| i.open)
             .sum();
-        open - self.unapplied_cash(currency)
+        open - self.unapplied_cash(currency) - self.unapplied_credit(currency)
     }
 
     pub fn unapplied_cash(&self, currency: Currency) -> Decimal {
         self.unapplied
             .get(&currency)
-            .copied()
-            .unwrap_or(Decimal::ZERO)
+            .map_or(Decimal::ZERO, DatedBalance::total)
+    }
+
+    pub fn unapplied_credit(&self, currency: Currency) -> Decimal {
+        self.unapplied_credit
+            .get(&currency)
+            .map_or(Decimal::ZERO, DatedBalance::total)
+    }
+
+    fn pool(&self, source: UnappliedSource) -> &BTreeMap<Currency, DatedBalance> {
+        match source {
+            UnappliedSource::Cash => &self.unapplied,
+            UnappliedSource::Credit => &self.unapplied_credit,
+        }
+    }
+
+    /// The unapplied money of `source` in `currency`, after every movement.
+    pub fn unapplied_of(&self, source: UnappliedSource, currency: Currency) -> Decimal {
+        self.pool(source)
+            .get(&currency)
+            .map_or(Decimal::ZERO, DatedBalance::total)
+    }
+
+    /// The most an application or a refund dated `date` may take out of the unapplied money of
+    /// `source`: its lowest amount on that date or after, so that money received later is never
+    /// spent earlier.
+    pub fn spendable_on(
+        &self,
+        source: UnappliedSource,
+        currency: Currency,
+        date: NaiveDate,
+    ) -> Decimal {
+        self.pool(source)
+            .get(&currency)
+            .map_or(Decimal::ZERO, |pool| pool.lowest_from(date))
+    }
+
+    /// Adds `amount` to the unapplied money of `source` from `date` on.
+    pub(super) fn add_unapplied(
+        &mut self,
+        source: UnappliedSource,
+        amount: Money,
+        date: NaiveDate,
+    ) {
+        self.pool_mut(source)
+            .entry(amount.currency())
+            .or_default()
+            .add(date, amount.amount());
+    }
+
+    /// Takes `amount` out of the unapplied money of `source` from `date` on; refused (and
+    /// nothing changed) when that would leave less than nothing on some date.
+    pub(super) fn take_unapplied(
+        &mut self,
+        source: UnappliedSource,
+        amount: Money,
+        date: NaiveDate,
+    ) -> Result<(), String> {
+        if self.spendable_on(source, amount.currency(), date) < amount.amount() {
+            return Err(format!(
+                "takes {amount} of unapplied {} on {date}, more than there is then or later",
+                source.as_str()
+            ));
+        }
+        self.pool_mut(source)
+            .entry(amount.currency())
+            .or_default()
+            .add(date, -amount.amount());
+        Ok(())
+    }
+
+    fn pool_mut(&mut self, source: UnappliedSource) -> &mut BTreeMap<Currency, DatedBalance> {
+        match source {
+            UnappliedSource::Cash => &mut self.unapplied,
+            UnappliedSource::Credit => &mut self.unapplied_credit,
+        }
     }
 }
 
@@ -151,6 +366,7 @@ impl Balance {
             currency,
             open_invoices: Decimal::ZERO,
             unapplied: Decimal::ZERO,
+            unapplied_credit: Decimal::ZERO,
         }
     }
 }

@@ -15,11 +15,14 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use receivables_domain::DecisionContext;
+use receivables_domain::account::reversal::ReversalReason;
+use receivables_domain::account::state::UnappliedSource;
 use receivables_domain::account::{CustomerAccount, Decision};
 use receivables_domain::chain;
 use receivables_domain::command::{
-    AllocationRequest, ChangeCreditLimit, Command, CommandBody, InvoiceKey, IssueInvoice,
-    RecordPayment, RecordPromiseToPay,
+    AllocationRequest, ApplyUnappliedCash, ChangeCreditLimit, Command, CommandBody, InvoiceKey,
+    IssueCreditNote, IssueInvoice, IssueRefund, RecordPayment, RecordPromiseToPay, ReversePayment,
+    WriteOffInvoice,
 };
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
 use receivables_domain::event::{
@@ -27,8 +30,8 @@ use receivables_domain::event::{
     PaymentReceived, PromiseToPay, RecordedEvent, SCHEMA_VERSION,
 };
 use receivables_domain::ids::{
-    CommandId, CustomerId, EventId, InvoiceNumber, PersonName, Position, Principal, PromiseId,
-    SubsidiaryId,
+    CommandId, CreditNoteNumber, CustomerId, EventId, InvoiceNumber, PersonName, Position,
+    Principal, PromiseId, SubsidiaryId,
 };
 use receivables_domain::money::{Currency, Money};
 use receivables_domain::payment::PaymentMethod;
@@ -244,6 +247,7 @@ pub fn payment(amount: Money) -> PaymentBuilder {
         method: PaymentMethod::BankTransfer,
         reference: "BANK-REF-0001".to_owned(),
         allocations: Vec::new(),
+        on_account: false,
     })
 }
 
@@ -267,6 +271,12 @@ impl PaymentBuilder {
         self.0
             .allocations
             .push(AllocationRequest { invoice, amount });
+        self
+    }
+
+    /// Taken on account: nothing allocated.
+    pub fn on_account(mut self) -> Self {
+        self.0.on_account = true;
         self
     }
 
@@ -439,6 +449,190 @@ impl IntoBody for PromiseBuilder {
     }
 }
 
+/// `credit_note("CN-1", cny("100.00"))`: issued by SUB-A on 2026-06-30 for returned goods, on
+/// account (no invoice).
+pub fn credit_note(number: &str, amount: Money) -> CreditNoteBuilder {
+    CreditNoteBuilder(IssueCreditNote {
+        subsidiary_id: subsidiary(SUB_A),
+        credit_note_number: CreditNoteNumber::parse(number).expect("a valid number"),
+        amount,
+        issue_date: date(TODAY),
+        reason: "returned goods".to_owned(),
+        invoice: None,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct CreditNoteBuilder(pub IssueCreditNote);
+
+impl CreditNoteBuilder {
+    pub fn at(mut self, subsidiary_id: &str) -> Self {
+        self.0.subsidiary_id = subsidiary(subsidiary_id);
+        self
+    }
+
+    /// Credits this invoice instead of going on account.
+    pub fn against(mut self, invoice: InvoiceKey) -> Self {
+        self.0.invoice = Some(invoice);
+        self
+    }
+
+    pub fn dated(mut self, issue_date: &str) -> Self {
+        self.0.issue_date = date(issue_date);
+        self
+    }
+
+    pub fn reason(mut self, reason: &str) -> Self {
+        self.0.reason = reason.to_owned();
+        self
+    }
+
+    pub fn command(self) -> IssueCreditNote {
+        self.0
+    }
+}
+
+impl IntoBody for CreditNoteBuilder {
+    fn into_body(self) -> CommandBody {
+        CommandBody::IssueCreditNote(self.0)
+    }
+}
+
+/// `write_off(key(SUB_A, "INV-1"), cny("100.00"))`: on 2026-06-30, customer insolvent,
+/// approved by the credit manager.
+pub fn write_off(invoice: InvoiceKey, amount: Money) -> WriteOffBuilder {
+    WriteOffBuilder(WriteOffInvoice {
+        invoice,
+        amount,
+        write_off_date: date(TODAY),
+        reason: "customer insolvent".to_owned(),
+        approved_by: person("Zhang Wei"),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct WriteOffBuilder(pub WriteOffInvoice);
+
+impl WriteOffBuilder {
+    pub fn dated(mut self, write_off_date: &str) -> Self {
+        self.0.write_off_date = date(write_off_date);
+        self
+    }
+
+    pub fn reason(mut self, reason: &str) -> Self {
+        self.0.reason = reason.to_owned();
+        self
+    }
+}
+
+impl IntoBody for WriteOffBuilder {
+    fn into_body(self) -> CommandBody {
+        CommandBody::WriteOffInvoice(self.0)
+    }
+}
+
+/// `reversal(payment_id)`: SUB-A reverses the payment recorded by command `payment` on
+/// 2026-06-30, returned by the bank.
+pub fn reversal(payment: CommandId) -> ReversalBuilder {
+    ReversalBuilder(ReversePayment {
+        subsidiary_id: subsidiary(SUB_A),
+        payment,
+        reversal_date: date(TODAY),
+        reason: ReversalReason::ReturnedByBank,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ReversalBuilder(pub ReversePayment);
+
+impl ReversalBuilder {
+    pub fn at(mut self, subsidiary_id: &str) -> Self {
+        self.0.subsidiary_id = subsidiary(subsidiary_id);
+        self
+    }
+
+    pub fn dated(mut self, reversal_date: &str) -> Self {
+        self.0.reversal_date = date(reversal_date);
+        self
+    }
+}
+
+impl IntoBody for ReversalBuilder {
+    fn into_body(self) -> CommandBody {
+        CommandBody::ReversePayment(self.0)
+    }
+}
+
+/// `application(UnappliedSource::Cash, cny("100.00"))`: SUB-A applies it on 2026-06-30, oldest
+/// due first.
+pub fn application(source: UnappliedSource, amount: Money) -> ApplicationBuilder {
+    ApplicationBuilder(ApplyUnappliedCash {
+        subsidiary_id: subsidiary(SUB_A),
+        source,
+        amount,
+        application_date: date(TODAY),
+        allocations: Vec::new(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplicationBuilder(pub ApplyUnappliedCash);
+
+impl ApplicationBuilder {
+    pub fn at(mut self, subsidiary_id: &str) -> Self {
+        self.0.subsidiary_id = subsidiary(subsidiary_id);
+        self
+    }
+
+    pub fn dated(mut self, application_date: &str) -> Self {
+        self.0.application_date = date(application_date);
+        self
+    }
+
+    /// Adds an explicit allocation.
+    pub fn allocate(mut self, invoice: InvoiceKey, amount: Money) -> Self {
+        self.0
+            .allocations
+            .push(AllocationRequest { invoice, amount });
+        self
+    }
+}
+
+impl IntoBody for ApplicationBuilder {
+    fn into_body(self) -> CommandBody {
+        CommandBody::ApplyUnappliedCash(self.0)
+    }
+}
+
+/// `refund(UnappliedSource::Cash, cny("100.00"))`: SUB-A pays it back by bank transfer on
+/// 2026-06-30.
+pub fn refund(source: UnappliedSource, amount: Money) -> RefundBuilder {
+    RefundBuilder(IssueRefund {
+        subsidiary_id: subsidiary(SUB_A),
+        source,
+        amount,
+        refund_date: date(TODAY),
+        method: PaymentMethod::BankTransfer,
+        reference: "REFUND-0001".to_owned(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct RefundBuilder(pub IssueRefund);
+
+impl RefundBuilder {
+    pub fn dated(mut self, refund_date: &str) -> Self {
+        self.0.refund_date = date(refund_date);
+        self
+    }
+}
+
+impl IntoBody for RefundBuilder {
+    fn into_body(self) -> CommandBody {
+        CommandBody::IssueRefund(self.0)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Recorded events
 // ---------------------------------------------------------------------------------------------
@@ -556,6 +750,16 @@ impl Scenario {
     /// Every event applied so far, as the log holds them.
     pub fn history(&self) -> &[RecordedEvent] {
         &self.history
+    }
+
+    /// The unapplied cash of the customer in CNY.
+    pub fn unapplied_cash(&self) -> Decimal {
+        self.account.unapplied_cash(currency("CNY"))
+    }
+
+    /// The unapplied credit of the customer in CNY.
+    pub fn unapplied_credit(&self) -> Decimal {
+        self.account.state().unapplied_credit(currency("CNY"))
     }
 
     /// The invoice's open amount.
