@@ -99,6 +99,35 @@ pub fn summary(event: &Event) -> String {
             e.subsidiary_id,
             applied(&e.allocations)
         ),
+        Event::DisputeOpened(e) => {
+            let until = e
+                .expires_on
+                .map_or_else(|| "until resolved".to_owned(), |d| format!("until {d}"));
+            format!(
+                "dispute {} of {} on {} ({}) opened {}, {until}: {}",
+                e.dispute_id,
+                e.amount,
+                e.invoice,
+                e.reason.as_str(),
+                e.opened_on,
+                e.note
+            )
+        }
+        Event::DisputeResolved(e) => {
+            let credit = e
+                .credit_note
+                .as_ref()
+                .map(|n| format!(" by credit note {n}"))
+                .unwrap_or_default();
+            format!(
+                "dispute {} on {} {}{credit} on {}: {}",
+                e.dispute_id,
+                e.invoice,
+                e.outcome.as_str(),
+                e.resolved_on,
+                e.note
+            )
+        }
         Event::RefundIssued(e) => format!(
             "{} of unapplied {} refunded {} by {} (ref {:?}) at {}",
             e.amount,
@@ -134,8 +163,13 @@ mod tests {
             let line = summary(&event);
             assert!(!line.is_empty(), "{event_type}");
             assert!(!line.contains('\n'), "{event_type}: {line}");
-            // Every sample carries an amount in CNY, which the line must show.
-            assert!(line.contains("CNY"), "{event_type}: {line}");
+            // Every sample that carries an amount carries it in CNY, which the line must show;
+            // a dispute's resolution moves no amount and names its dispute instead.
+            if event_type == EventType::DisputeResolved {
+                assert!(line.contains("dispute "), "{event_type}: {line}");
+            } else {
+                assert!(line.contains("CNY"), "{event_type}: {line}");
+            }
         }
     }
 

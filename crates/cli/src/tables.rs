@@ -15,8 +15,9 @@ use crate::sheet::{Cell, Column, Format, Record, Sheet, json_document};
 // ---------------------------------------------------------------------------------------------
 // Reports.
 
-/// The aging report: one row per group and currency, a column per bucket, the open total and
-/// the unapplied cash; the table's caption gives the date and the log position.
+/// The aging report: one row per group and currency, a column per bucket, the open total, the
+/// unapplied cash and credit and the disputed part; the table's caption gives the date and the
+/// log position.
 pub fn aging(report: &pb::GetAgingReportResponse, format: Format) -> Result<String, CliError> {
     aging_sheet(report).render(format)
 }
@@ -36,6 +37,7 @@ pub fn aging_sheet(report: &pb::GetAgingReportResponse) -> Sheet {
     columns.extend(labels.iter().map(|label| Column::right(label, label)));
     columns.push(Column::right("open_total", "open total"));
     columns.push(Column::right("unapplied", "unapplied"));
+    columns.push(Column::right("disputed", "disputed"));
     let mut sheet = Sheet::new("lines", columns);
     sheet.caption = Some(format!(
         "Aging as of {} (log position {})",
@@ -58,6 +60,7 @@ pub fn aging_sheet(report: &pb::GetAgingReportResponse) -> Sheet {
         }));
         row.push(money(line.open_total.as_ref(), currency));
         row.push(money(line.unapplied.as_ref(), currency));
+        row.push(money(line.disputed.as_ref(), currency));
         sheet.rows.push(row);
     }
     sheet
@@ -494,6 +497,21 @@ pub fn application_reply(
     record.render(format)
 }
 
+/// An accepted dispute or resolution: receipt and the dispute's id.
+pub fn dispute_reply(
+    command_id: &str,
+    receipt_of: Option<&pb::CommandReceipt>,
+    dispute_id: &str,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, receipt_of);
+    record.push(
+        Column::left("dispute_id", "dispute id"),
+        Cell::text(dispute_id),
+    );
+    record.render(format)
+}
+
 /// An accepted refund: its receipt.
 pub fn refund_reply(
     command_id: &str,
@@ -669,11 +687,12 @@ mod tests {
                 ],
                 open_total: cny("12.50"),
                 unapplied: cny("0.00"),
+                disputed: cny("2.50"),
             }],
         };
         assert_eq!(
             aging(&report, Format::Csv).unwrap(),
-            "group,currency,current,1-30,open_total,unapplied\nC1,CNY,10.00,2.50,12.50,0.00\n"
+            "group,currency,current,1-30,open_total,unapplied,disputed\nC1,CNY,10.00,2.50,12.50,0.00,2.50\n"
         );
         let table = aging(&report, Format::Table).unwrap();
         assert!(

@@ -64,6 +64,48 @@ impl ReversalReason {
     }
 }
 
+/// What a customer contests, as `--reason` of a dispute spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DisputeReason {
+    Price,
+    Quantity,
+    Quality,
+    #[value(alias = "not_delivered")]
+    NotDelivered,
+    #[value(alias = "duplicate_billing")]
+    DuplicateBilling,
+    Other,
+}
+
+impl DisputeReason {
+    pub fn to_pb(self) -> pb::DisputeReason {
+        match self {
+            DisputeReason::Price => pb::DisputeReason::Price,
+            DisputeReason::Quantity => pb::DisputeReason::Quantity,
+            DisputeReason::Quality => pb::DisputeReason::Quality,
+            DisputeReason::NotDelivered => pb::DisputeReason::NotDelivered,
+            DisputeReason::DuplicateBilling => pb::DisputeReason::DuplicateBilling,
+            DisputeReason::Other => pb::DisputeReason::Other,
+        }
+    }
+}
+
+/// How a dispute ended, as `--outcome` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DisputeOutcome {
+    Withdrawn,
+    Upheld,
+}
+
+impl DisputeOutcome {
+    pub fn to_pb(self) -> pb::DisputeOutcome {
+        match self {
+            DisputeOutcome::Withdrawn => pb::DisputeOutcome::Withdrawn,
+            DisputeOutcome::Upheld => pb::DisputeOutcome::Upheld,
+        }
+    }
+}
+
 /// Unapplied cash or unapplied credit, as `--source` spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Source {

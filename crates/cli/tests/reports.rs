@@ -257,7 +257,7 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
             "group": "GROUP", "currency": "CNY",
             "current": "3000.00", "1-30": "0.00", "31-60": "0.00", "61-90": "3000.00",
             "91-120": "2500.00", "over 120": "500.00",
-            "open_total": "9000.00", "unapplied": "0.00"
+            "open_total": "9000.00", "unapplied": "0.00", "disputed": "0.00"
         }])
     );
 

@@ -42,6 +42,12 @@ macro_rules! features {
             /// Refunds: unapplied cash or credit is paid back to the customer.
             IssueRefund(crate::account::refund::IssueRefund)
                 => RefundIssued(crate::account::refund::RefundIssued),
+            /// Disputes: the customer contests (part of) an invoice; dunning pauses for it.
+            OpenDispute(crate::account::dispute::OpenDispute)
+                => DisputeOpened(crate::account::dispute::DisputeOpened),
+            /// Disputes: how a dispute ended (withdrawn, or upheld with a credit note).
+            ResolveDispute(crate::account::dispute::ResolveDispute)
+                => DisputeResolved(crate::account::dispute::DisputeResolved),
         }
     };
 }

@@ -227,6 +227,17 @@ uuid_id!(
     PromiseId
 );
 
+uuid_id!(
+    /// The id of a dispute (the id of the command that opened it).
+    DisputeId
+);
+
+impl From<CommandId> for DisputeId {
+    fn from(id: CommandId) -> Self {
+        DisputeId(id.0)
+    }
+}
+
 impl From<CommandId> for PromiseId {
     fn from(id: CommandId) -> Self {
         PromiseId(id.0)

@@ -43,6 +43,11 @@ pub enum Reason {
     ReversalBeforePayment,
     UnappliedAlreadyUsed,
     ExceedsUnapplied,
+    DisputeBeforeInvoiceDate,
+    DisputeExceedsOpenAmount,
+    DisputeAlreadyOpen,
+    DisputeNotOpen,
+    CreditNoteNotFound,
 }
 
 impl Reason {
@@ -70,6 +75,11 @@ impl Reason {
             Reason::ReversalBeforePayment => "REVERSAL_BEFORE_PAYMENT",
             Reason::UnappliedAlreadyUsed => "UNAPPLIED_ALREADY_USED",
             Reason::ExceedsUnapplied => "EXCEEDS_UNAPPLIED",
+            Reason::DisputeBeforeInvoiceDate => "DISPUTE_BEFORE_INVOICE_DATE",
+            Reason::DisputeExceedsOpenAmount => "DISPUTE_EXCEEDS_OPEN_AMOUNT",
+            Reason::DisputeAlreadyOpen => "DISPUTE_ALREADY_OPEN",
+            Reason::DisputeNotOpen => "DISPUTE_NOT_OPEN",
+            Reason::CreditNoteNotFound => "CREDIT_NOTE_NOT_FOUND",
         }
     }
 }

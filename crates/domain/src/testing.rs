@@ -77,8 +77,8 @@ impl EnvelopeBuilder {
         self
     }
 
-    /// The command's id (by default a fresh one; for a promise, its promise id; for the sample
-    /// payment, [`sample_payment_command_id`], which the sample reversal names).
+    /// The command's id (by default a fresh one; for a promise or a dispute, its id; for the
+    /// sample payment, [`sample_payment_command_id`], which the sample reversal names).
     pub fn command_id(mut self, command_id: CommandId) -> Self {
         self.command_id = Some(command_id);
         self
@@ -128,6 +128,9 @@ impl EnvelopeBuilder {
             }
             Event::PaymentReceived(e) if *e == crate::event::PaymentReceived::sample() => {
                 sample_payment_command_id()
+            }
+            Event::DisputeOpened(e) => {
+                CommandId::from_uuid(e.dispute_id.as_uuid()).expect("a dispute id is never nil")
             }
             _ => CommandId::from_uuid(fresh()).expect("a random UUID is never nil"),
         });
@@ -195,6 +198,13 @@ pub fn sample_payment_command_id() -> CommandId {
         .expect("a fixed non-nil UUID")
 }
 
+/// The id of the sample dispute (the id of the command that opened it), which the sample
+/// resolution names.
+pub fn sample_dispute_id() -> crate::ids::DisputeId {
+    crate::ids::DisputeId::from_uuid(Uuid::from_u128(0x0d15_7e00_1b2c_4d3e_8f4a_5b6c_7d8e_9fa0))
+        .expect("a fixed non-nil UUID")
+}
+
 /// The invoice every [`sample`] refers to: `SUB-A/INV-1`, 1,000.00 CNY, issued 2026-06-01.
 pub fn sample_invoice_key() -> InvoiceKey {
     InvoiceKey::sample()
@@ -202,8 +212,8 @@ pub fn sample_invoice_key() -> InvoiceKey {
 
 /// Every event type in an order in which their samples are a history the account accepts:
 /// the credit limit first, then the list's order (the invoice, the payment, the promise, a
-/// credit note on account, a write-off, the payment's reversal, an application of the credit
-/// and a refund of the rest).
+/// credit note on account, a write-off, the payment's reversal, an application of the credit,
+/// a refund of the rest, a dispute and its resolution).
 pub fn sample_history() -> Vec<EventType> {
     let mut order = vec![EventType::CreditLimitChanged];
     order.extend(EventType::all().filter(|t| *t != EventType::CreditLimitChanged));

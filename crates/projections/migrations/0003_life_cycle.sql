@@ -55,3 +55,31 @@ CREATE TABLE payment_reversals (
     reason             TEXT   NOT NULL
 );
 CREATE INDEX payment_reversals_customer ON payment_reversals (customer_id, received_date);
+
+-- A dispute of (part of) an invoice. holds_until is the last day it holds its amount back
+-- unless resolved first: its expiry date, or the last business date the service accepts
+-- (2199-12-31) when it has none.
+CREATE TABLE disputes (
+    dispute_id     TEXT   NOT NULL PRIMARY KEY,
+    customer_id    TEXT   NOT NULL,
+    subsidiary_id  TEXT   NOT NULL,
+    invoice_number TEXT   NOT NULL,
+    currency       TEXT   NOT NULL,
+    amount_minor   BIGINT NOT NULL CHECK (amount_minor > 0),
+    reason         TEXT   NOT NULL,
+    opened_on      DATE   NOT NULL,
+    holds_until    DATE   NOT NULL CHECK (holds_until >= opened_on),
+    position       BIGINT NOT NULL,
+    FOREIGN KEY (subsidiary_id, invoice_number) REFERENCES invoices (subsidiary_id, invoice_number)
+);
+CREATE INDEX disputes_invoice ON disputes (subsidiary_id, invoice_number);
+
+-- How a dispute ended: from resolved_on its amount is collectible again. credit_note_number is
+-- empty unless it was upheld.
+CREATE TABLE dispute_resolutions (
+    dispute_id         TEXT   NOT NULL PRIMARY KEY,
+    resolved_on        DATE   NOT NULL,
+    outcome            TEXT   NOT NULL CHECK (outcome IN ('withdrawn', 'upheld')),
+    credit_note_number TEXT   NOT NULL,
+    position           BIGINT NOT NULL
+);

@@ -1,9 +1,11 @@
 //! Aging: open receivables as of a business date, in buckets of days past due (or since the
 //! invoice date), grouped by customer, subsidiary or the whole group, per currency, with
-//! unapplied cash in its own column.
+//! unapplied cash and credit in a column of their own, and the part of the open amounts under
+//! dispute in another (still owed, so in the buckets too).
 //!
-//! "As of" is a business date: invoices issued after it are left out, and payments received
-//! after it do not reduce the open amounts, so the aging of a past month-end is what it was then.
+//! "As of" is a business date: invoices issued after it are left out, and payments, credit
+//! notes, write-offs, reversals and applications dated after it do not change the open amounts
+//! (`open_amounts.rs`), so the aging of a past month-end is what it was then.
 //! The database sums open amounts per group, currency and reference date; the buckets are cut in
 //! Rust from the bucket edges, so the SQL is the same for every edge configuration.
 
@@ -118,7 +120,10 @@ pub struct AgingLine {
     /// Open amounts per bucket: current, then one per edge, then over the last edge.
     pub buckets: Vec<Money>,
     pub open_total: Money,
+    /// Unapplied cash and unapplied credit (`open_amounts.rs`).
     pub unapplied: Money,
+    /// The part of `open_total` under a dispute holding on the date (`open_amounts.rs`).
+    pub disputed: Money,
 }
 
 /// The aging report, lines ordered by group and currency.
@@ -139,7 +144,8 @@ pub async fn report(
     };
     let open_sql = format!(
         "WITH {open_items}
-         SELECT CAST({group} AS TEXT), i.currency, {reference}, CAST(SUM(i.open_minor) AS BIGINT)
+         SELECT CAST({group} AS TEXT), i.currency, {reference}, CAST(SUM(i.open_minor) AS BIGINT),
+                CAST(SUM(i.disputed_minor) AS BIGINT)
          FROM open_items i
          GROUP BY 1, 2, 3
          HAVING SUM(i.open_minor) <> 0",
@@ -149,7 +155,7 @@ pub async fn report(
     let subsidiary = request.subsidiary.as_ref().map(SubsidiaryId::as_str);
     let customer = request.customer.as_ref().map(CustomerId::as_str);
     let currency = request.currency.map(Currency::code);
-    let open: Vec<(String, String, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(&open_sql)
+    let open: Vec<(String, String, NaiveDate, i64, i64)> = on_engine!(pool, pool => sqlx::query_as(&open_sql)
         .bind(request.as_of)
         .bind(subsidiary)
         .bind(customer)
@@ -175,23 +181,25 @@ pub async fn report(
         .fetch_all(pool).await)?;
 
     let bucket_count = request.edges_days.len() + 2;
-    let mut lines: BTreeMap<(String, String), (Vec<i64>, i64)> = BTreeMap::new();
-    for (group, currency, reference_date, open_minor) in open {
+    // Per group and currency: the buckets, the unapplied money, the disputed part.
+    let mut lines: BTreeMap<(String, String), (Vec<i64>, i64, i64)> = BTreeMap::new();
+    for (group, currency, reference_date, open_minor, disputed_minor) in open {
         let days = (request.as_of - reference_date).num_days();
         let line = lines
             .entry((group, currency))
-            .or_insert_with(|| (vec![0; bucket_count], 0));
+            .or_insert_with(|| (vec![0; bucket_count], 0, 0));
         line.0[request.bucket(days)] += open_minor;
+        line.2 += disputed_minor;
     }
     for (group, currency, unapplied_minor) in unapplied {
         lines
             .entry((group, currency))
-            .or_insert_with(|| (vec![0; bucket_count], 0))
+            .or_insert_with(|| (vec![0; bucket_count], 0, 0))
             .1 += unapplied_minor;
     }
     lines
         .into_iter()
-        .map(|((group, code), (buckets, unapplied))| {
+        .map(|((group, code), (buckets, unapplied, disputed))| {
             let currency = stored::currency(&code)?;
             Ok(AgingLine {
                 group,
@@ -202,6 +210,7 @@ pub async fn report(
                     .map(|b| from_minor(b, currency))
                     .collect(),
                 unapplied: from_minor(unapplied, currency),
+                disputed: from_minor(disputed, currency),
             })
         })
         .collect()

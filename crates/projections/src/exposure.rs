@@ -239,6 +239,11 @@ pub(crate) struct InvoiceBalance {
     pub overdue_minor: i64,
     /// Due date of the oldest invoice due before the as-of date that is still open.
     pub oldest_overdue_due: Option<NaiveDate>,
+    /// What collectors chase: the overdue amount less its part under a dispute holding on the
+    /// date (`open_amounts.rs`).
+    pub collectible_overdue_minor: i64,
+    /// Due date of the oldest overdue invoice with something open that no dispute holds back.
+    pub oldest_collectible_due: Option<NaiveDate>,
 }
 
 /// Open and overdue amounts per customer and currency as of `as_of` (of one customer or all),
@@ -254,33 +259,59 @@ pub(crate) async fn invoice_balances(
                 CAST(SUM(open_minor) AS BIGINT),
                 CAST(COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0) AS BIGINT),
                 MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > 0),
-                CAST(MIN(open_minor) AS BIGINT)
+                CAST(MIN(open_minor) AS BIGINT),
+                CAST(COALESCE(SUM(open_minor - disputed_minor) FILTER (WHERE due_date < $1), 0)
+                     AS BIGINT),
+                MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > disputed_minor)
          FROM open_items
          GROUP BY customer_id, currency",
         open_items = open_items(customer.is_some()),
     );
-    let rows: Vec<(String, String, i64, i64, Option<NaiveDate>, i64)> = on_engine!(pool, pool => sqlx::query_as(&sql)
+    type Row = (
+        String,
+        String,
+        i64,
+        i64,
+        Option<NaiveDate>,
+        i64,
+        i64,
+        Option<NaiveDate>,
+    );
+    let rows: Vec<Row> = on_engine!(pool, pool => sqlx::query_as(&sql)
             .bind(as_of)
             .bind(None::<&str>)
             .bind(customer.map(CustomerId::as_str))
             .bind(None::<&str>)
             .fetch_all(pool).await)?;
     rows.into_iter()
-        .map(|(customer, currency, open, overdue, oldest, lowest)| {
-            // Written by the aggregate (allocations never exceed an invoice's open amount),
-            // checked again where it is read.
-            if lowest < 0 {
-                return Err(ProjectionError::Stored(format!(
-                    "an invoice of {customer} in {currency} is open below zero as of {as_of}"
-                )));
-            }
-            let balance = InvoiceBalance {
-                open_minor: open,
-                overdue_minor: overdue,
-                oldest_overdue_due: oldest,
-            };
-            Ok(((customer, currency), balance))
-        })
+        .map(
+            |(
+                customer,
+                currency,
+                open,
+                overdue,
+                oldest,
+                lowest,
+                collectible,
+                oldest_collectible,
+            )| {
+                // Written by the aggregate (allocations never exceed an invoice's open amount),
+                // checked again where it is read.
+                if lowest < 0 {
+                    return Err(ProjectionError::Stored(format!(
+                        "an invoice of {customer} in {currency} is open below zero as of {as_of}"
+                    )));
+                }
+                let balance = InvoiceBalance {
+                    open_minor: open,
+                    overdue_minor: overdue,
+                    oldest_overdue_due: oldest,
+                    collectible_overdue_minor: collectible,
+                    oldest_collectible_due: oldest_collectible,
+                };
+                Ok(((customer, currency), balance))
+            },
+        )
         .collect()
 }
 

@@ -11,6 +11,7 @@ use receivables_domain::event::Allocation;
 use receivables_domain::{Event, EventType, Money, Position, RecordedEvent};
 
 use receivables_domain::account::state::UnappliedSource;
+use receivables_domain::limits::BUSINESS_DATE_MAX;
 
 use crate::error::ProjectionError;
 use crate::minor_units::to_minor;
@@ -161,6 +162,39 @@ pub static PAYMENT_REVERSALS: Table = Table {
     on_conflict: None,
 };
 
+/// Disputes, with the last day each holds unless resolved first.
+pub static DISPUTES: Table = Table {
+    name: "disputes",
+    key: "dispute_id",
+    columns: &[
+        ("dispute_id", T::Text),
+        ("customer_id", T::Text),
+        ("subsidiary_id", T::Text),
+        ("invoice_number", T::Text),
+        ("currency", T::Text),
+        ("amount_minor", T::BigInt),
+        ("reason", T::Text),
+        ("opened_on", T::Date),
+        ("holds_until", T::Date),
+        ("position", T::BigInt),
+    ],
+    on_conflict: None,
+};
+
+/// How disputes ended.
+pub static DISPUTE_RESOLUTIONS: Table = Table {
+    name: "dispute_resolutions",
+    key: "dispute_id",
+    columns: &[
+        ("dispute_id", T::Text),
+        ("resolved_on", T::Date),
+        ("outcome", T::Text),
+        ("credit_note_number", T::Text),
+        ("position", T::BigInt),
+    ],
+    on_conflict: None,
+};
+
 /// The kinds of settlement rows, as stored.
 pub mod kind {
     pub const CREDIT_NOTE: &str = "credit_note";
@@ -171,7 +205,7 @@ pub mod kind {
 }
 
 /// The tables of the ledger, invoices first: allocations and settlements refer to them.
-static TABLES: [&Table; 8] = [
+static TABLES: [&Table; 10] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -180,6 +214,8 @@ static TABLES: [&Table; 8] = [
     &SETTLEMENTS,
     &UNAPPLIED_MOVEMENTS,
     &PAYMENT_REVERSALS,
+    &DISPUTES,
+    &DISPUTE_RESOLUTIONS,
 ];
 
 /// The ledger projection.
@@ -211,7 +247,9 @@ impl Projection for Ledger {
             | EventType::InvoiceWrittenOff
             | EventType::PaymentReversed
             | EventType::UnappliedCashApplied
-            | EventType::RefundIssued => true,
+            | EventType::RefundIssued
+            | EventType::DisputeOpened
+            | EventType::DisputeResolved => true,
         }
     }
 
@@ -369,6 +407,29 @@ impl Projection for Ledger {
                     "",
                 )
             }
+            Event::DisputeOpened(e) => rows.of(&DISPUTES)?.push([
+                e.dispute_id.to_string().into(),
+                customer.into(),
+                e.invoice.subsidiary_id.to_string().into(),
+                e.invoice.invoice_number.to_string().into(),
+                e.amount.currency().code().into(),
+                to_minor(e.amount, at)?.into(),
+                e.reason.as_str().into(),
+                e.opened_on.into(),
+                e.expires_on.unwrap_or_else(business_date_max).into(),
+                stored_at.into(),
+            ]),
+            Event::DisputeResolved(e) => rows.of(&DISPUTE_RESOLUTIONS)?.push([
+                e.dispute_id.to_string().into(),
+                e.resolved_on.into(),
+                e.outcome.as_str().into(),
+                e.credit_note
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+                    .into(),
+                stored_at.into(),
+            ]),
             Event::RefundIssued(e) => unapplied(
                 rows,
                 recorded,
@@ -381,6 +442,13 @@ impl Projection for Ledger {
             ),
         }
     }
+}
+
+/// The last business date the service accepts: how long a dispute without an expiry date holds
+/// (until it is resolved).
+fn business_date_max() -> chrono::NaiveDate {
+    let (year, month, day) = BUSINESS_DATE_MAX;
+    chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap_or(chrono::NaiveDate::MAX)
 }
 
 fn line_number(line: usize, at: Position) -> Result<i32, ProjectionError> {

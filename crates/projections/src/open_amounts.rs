@@ -11,11 +11,21 @@
 //! write-off or an application of unapplied money taking its amount off, or a reversed payment's
 //! allocation putting it back (stored negative). Payments received later, and credit notes,
 //! write-offs, reversals and applications dated later, do not count, so the figures of a past
-//! date are what they were then. It is the common table expression
-//! `open_items`, to be used as `WITH {open_items} SELECT ... FROM open_items ...`, with the
-//! columns `subsidiary_id, invoice_number, customer_id, currency, amount_minor, issue_date,
-//! due_date, over_limit, open_minor` and the parameters `$1` the as-of date, `$2` a subsidiary,
-//! `$3` a customer, `$4` a currency (`NULL`: all), leaving `$5` on to the query that uses it.
+//! date are what they were then. Beside it, the disputed part of it:
+//!
+//! ```text
+//! disputed_minor(invoice, as_of) = min(open_minor, amount of the dispute holding on as_of)
+//! ```
+//!
+//! where a dispute holds from the day it was opened to its expiry date (or until resolved),
+//! and no longer from the day it was resolved. It stays owed (aging and exposure count it) but
+//! collectors do not chase it (the work queue leaves it out).
+//!
+//! It is the common table expression `open_items`, to be used as `WITH {open_items} SELECT ...
+//! FROM open_items ...`, with the columns `subsidiary_id, invoice_number, customer_id, currency,
+//! amount_minor, issue_date, due_date, over_limit, open_minor, disputed_minor` and the
+//! parameters `$1` the as-of date, `$2` a subsidiary, `$3` a customer, `$4` a currency (`NULL`:
+//! all), leaving `$5` on to the query that uses it.
 //!
 //! The same definition comes in two plans: over many customers the allocations are summed per
 //! invoice first and joined (one pass over each table); for one customer its invoices are looked
@@ -26,7 +36,7 @@
 pub const FIRST_FREE_PARAMETER: usize = 5;
 
 /// Over the invoices of every customer, or of many (`$3` may be `NULL`).
-const OPEN_ITEMS_OF_MANY: &str = "open_items AS (
+const OPEN_ITEMS_OF_MANY: &str = "open_base AS (
     SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
            i.issue_date, i.due_date, i.over_limit,
            i.amount_minor - COALESCE(a.applied_minor, 0) AS open_minor
@@ -45,7 +55,7 @@ const OPEN_ITEMS_OF_MANY: &str = "open_items AS (
       AND ($4 IS NULL OR i.currency = $4))";
 
 /// Over one customer's invoices (`$3` must be given).
-const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_items AS (
+const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_base AS (
     SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
            i.issue_date, i.due_date, i.over_limit,
            i.amount_minor - COALESCE(SUM(a.amount_minor), 0) AS open_minor
@@ -64,14 +74,34 @@ const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_items AS (
     GROUP BY i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
              i.issue_date, i.due_date, i.over_limit)";
 
+/// The disputed part of each open amount (`disputed_minor`), over either plan's `open_base`:
+/// the amount of the dispute holding on `$1` (opened on or before it, not past its last day,
+/// not resolved on or before it), never more than the open amount.
+const WITH_DISPUTES: &str = ",
+open_items AS (
+    SELECT b.subsidiary_id, b.invoice_number, b.customer_id, b.currency, b.amount_minor,
+           b.issue_date, b.due_date, b.over_limit, b.open_minor,
+           CASE WHEN COALESCE(d.disputed_minor, 0) < b.open_minor
+                THEN COALESCE(d.disputed_minor, 0) ELSE b.open_minor END AS disputed_minor
+    FROM open_base b
+    LEFT JOIN (SELECT subsidiary_id, invoice_number, SUM(amount_minor) AS disputed_minor
+               FROM disputes
+               WHERE opened_on <= $1 AND holds_until >= $1
+                 AND NOT EXISTS (SELECT 1 FROM dispute_resolutions r
+                                 WHERE r.dispute_id = disputes.dispute_id
+                                   AND r.resolved_on <= $1)
+               GROUP BY subsidiary_id, invoice_number) d
+      USING (subsidiary_id, invoice_number))";
+
 /// The `open_items` expression for a query of one customer (`$3` bound) or of many (`$3`
 /// bound or `NULL`).
-pub fn open_items(one_customer: bool) -> &'static str {
-    if one_customer {
+pub fn open_items(one_customer: bool) -> String {
+    let base = if one_customer {
         OPEN_ITEMS_OF_ONE_CUSTOMER
     } else {
         OPEN_ITEMS_OF_MANY
-    }
+    };
+    format!("{base}{WITH_DISPUTES}")
 }
 
 /// The movements of customers' unapplied money, defined once for every report that needs it

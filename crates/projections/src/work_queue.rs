@@ -4,8 +4,10 @@
 //! For a customer and a currency, as of `as_of`:
 //!
 //! ```text
-//! overdue          = open amount (as of as_of) of the invoices with due_date < as_of; listed when > 0
-//! days_past_due    = as_of - due_date of the oldest overdue invoice still open
+//! overdue          = open amount (as of as_of) of the invoices with due_date < as_of, less the
+//!                    part a dispute holds back on as_of (`open_amounts.rs`); listed when > 0
+//! days_past_due    = as_of - due_date of the oldest overdue invoice with something open that
+//!                    no dispute holds back
 //! failed_promises  = the customer's promises (any currency) that are Broken or PartiallyKept
 //!                    as of as_of, with the grace period of the query (see `promises`)
 //! escalation       = Reminder 1-15 days past due, Call 16-30, DemandLetter 31-60,
@@ -34,7 +36,10 @@
 //! promise have none, and a collector filter leaves them out.
 //!
 //! Unapplied cash is not netted against the overdue amount (it is shown by the exposure and
-//! aging reports), and disputes do not exist yet, so no balance is held back as disputed.
+//! aging reports). A disputed amount is still owed (aging and exposure show it) but dunning
+//! pauses for it while the dispute holds: from the day it was opened until it is resolved
+//! (collectible again from the resolution date) or its expiry date has passed (collectible
+//! again from the day after).
 //!
 //! Order: score descending, then customer id, then currency; pages as in [`crate::paging`].
 
@@ -344,10 +349,11 @@ pub async fn work_queue(
     let no_promises = PromiseSummary::default();
     let mut items = Vec::new();
     for ((customer_id, code), balance) in balances {
-        let Some(oldest_due_date) = balance.oldest_overdue_due else {
+        // Dunning pauses for what a dispute holds back: only the collectible part is chased.
+        let Some(oldest_due_date) = balance.oldest_collectible_due else {
             continue;
         };
-        if balance.overdue_minor <= 0 {
+        if balance.collectible_overdue_minor <= 0 {
             continue;
         }
         let summary = summaries.get(&customer_id).unwrap_or(&no_promises);
@@ -364,7 +370,7 @@ pub async fn work_queue(
                 "{customer_id} has an overdue invoice due {oldest_due_date}, not before {as_of}"
             ))
         })?;
-        let overdue = from_minor(balance.overdue_minor, stored::currency(&code)?);
+        let overdue = from_minor(balance.collectible_overdue_minor, stored::currency(&code)?);
         let weights = query.weights;
         items.push(WorkItem {
             customer: stored::customer(&customer_id)?,

@@ -120,6 +120,12 @@ fn authorize_settle<T>(request: &Request<T>, subsidiary: &str) -> Result<Princip
     }
 }
 
+/// The subsidiary of the invoice a request names (the one that posts for it); empty when the
+/// request names none, which the reading of the request refuses.
+fn invoice_subsidiary(invoice: Option<&pb::InvoiceRef>) -> String {
+    invoice.map(|i| i.subsidiary_id.clone()).unwrap_or_default()
+}
+
 /// The status of a command that was not executed; logged once, here.
 pub fn execution_status(error: &ExecutionError) -> Status {
     match error {
@@ -289,6 +295,38 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
             principal,
             commands::refund::read,
             commands::refund::reply,
+        )
+        .await
+    }
+
+    async fn open_dispute(
+        &self,
+        request: Request<pb::OpenDisputeRequest>,
+    ) -> Result<Response<pb::OpenDisputeResponse>, Status> {
+        let subsidiary = invoice_subsidiary(request.get_ref().invoice.as_ref());
+        let principal = authorize_post(&request, &subsidiary)?;
+        self.handle(
+            "OpenDispute",
+            request,
+            principal,
+            commands::dispute::read_open,
+            commands::dispute::reply_open,
+        )
+        .await
+    }
+
+    async fn resolve_dispute(
+        &self,
+        request: Request<pb::ResolveDisputeRequest>,
+    ) -> Result<Response<pb::ResolveDisputeResponse>, Status> {
+        let subsidiary = invoice_subsidiary(request.get_ref().invoice.as_ref());
+        let principal = authorize_post(&request, &subsidiary)?;
+        self.handle(
+            "ResolveDispute",
+            request,
+            principal,
+            commands::dispute::read_resolve,
+            commands::dispute::reply_resolve,
         )
         .await
     }

@@ -848,6 +848,9 @@ fn recorded_amount(event: &Event) -> String {
         Event::PaymentReversed(e) => e.amount.amount().to_string(),
         Event::UnappliedCashApplied(e) => e.amount.amount().to_string(),
         Event::RefundIssued(e) => e.amount.amount().to_string(),
+        Event::DisputeOpened(e) => e.amount.amount().to_string(),
+        // A resolution moves no amount; the steps sent here never post one.
+        Event::DisputeResolved(_) => String::new(),
     }
 }
 

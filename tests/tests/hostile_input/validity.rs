@@ -250,6 +250,29 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
             dated(envelope, "refund_date", e.refund_date)?;
             free_text("reference", &e.reference, REFERENCE_LENGTH_MAX)?;
         }
+        Event::DisputeOpened(e) => {
+            subsidiary_is(envelope, &e.invoice.subsidiary_id)?;
+            amount("amount", &e.amount, true)?;
+            dated(envelope, "opened_on", e.opened_on)?;
+            if let Some(expires_on) = e.expires_on {
+                business_date("expires_on", expires_on)?;
+                if expires_on <= e.opened_on {
+                    return Err("expires before it opened".to_owned());
+                }
+            }
+            free_text("note", &e.note, NOTE_LENGTH_MAX)?;
+        }
+        Event::DisputeResolved(e) => {
+            subsidiary_is(envelope, &e.invoice.subsidiary_id)?;
+            dated(envelope, "resolved_on", e.resolved_on)?;
+            let upheld = e.outcome == receivables_domain::account::state::DisputeOutcome::Upheld;
+            if upheld != e.credit_note.is_some() {
+                return Err(
+                    "an upheld dispute names a credit note, a withdrawn one none".to_owned(),
+                );
+            }
+            free_text("note", &e.note, NOTE_LENGTH_MAX)?;
+        }
     }
     Ok(())
 }

@@ -6,11 +6,13 @@ use receivables_domain::account::CustomerAccount;
 use receivables_domain::account::state::InvoiceState;
 use rust_decimal::Decimal;
 
+use super::dispute;
 use crate::pb;
 use crate::responses::{credit_grade, credit_policy, date, invoice_ref, money};
 
-/// The account view: credit terms, balances per currency, open invoices oldest due first,
-/// promises, payments (with their reversals) and the invoices with write-offs.
+/// The account view: credit terms, balances per currency, open invoices oldest due first (with
+/// their disputes), promises, payments (with their reversals), credit notes and the invoices
+/// with write-offs.
 pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
     let credit = account.credit().map(|terms| {
         let currency = terms.limit.currency();
@@ -44,6 +46,18 @@ pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
         .invoices()
         .filter(|i| i.written_off > Decimal::ZERO)
         .map(invoice)
+        .collect();
+    let credit_notes = account
+        .state()
+        .credit_notes()
+        .map(|n| pb::AccountCreditNote {
+            subsidiary_id: n.key.subsidiary_id.to_string(),
+            credit_note_number: n.key.credit_note_number.to_string(),
+            amount: Some(money(n.amount)),
+            issue_date: date(n.issue_date),
+            reason: n.reason.clone(),
+            invoice: n.invoice.as_ref().map(invoice_ref),
+        })
         .collect();
     let payments = account
         .state()
@@ -80,6 +94,7 @@ pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
         promises,
         payments,
         written_off_invoices,
+        credit_notes,
     }
 }
 
@@ -94,5 +109,23 @@ fn invoice(i: &InvoiceState) -> pb::OpenInvoice {
         over_limit: i.over_limit,
         credited: Some(money(Money::of(i.credited, currency))),
         written_off: Some(money(Money::of(i.written_off, currency))),
+        disputes: i
+            .disputes
+            .iter()
+            .map(|d| pb::AccountDispute {
+                dispute_id: d.dispute_id.to_string(),
+                amount: Some(money(d.amount)),
+                reason: dispute::wire_reason(d.reason).into(),
+                opened_on: date(d.opened_on),
+                expires_on: d.expires_on.map(date).unwrap_or_default(),
+                resolved_on: d.resolved.map(|(on, _)| date(on)).unwrap_or_default(),
+                outcome: d
+                    .resolved
+                    .map_or(pb::DisputeOutcome::Unspecified, |(_, outcome)| {
+                        dispute::wire_outcome(outcome)
+                    })
+                    .into(),
+            })
+            .collect(),
     }
 }

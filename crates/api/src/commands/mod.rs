@@ -15,6 +15,7 @@ pub mod account;
 pub mod application;
 pub mod credit_limit;
 pub mod credit_note;
+pub mod dispute;
 pub mod invoice;
 pub mod payment;
 pub mod promise;

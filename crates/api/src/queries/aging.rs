@@ -106,6 +106,7 @@ pub fn answer(
                 .collect(),
             open_total: Some(responses::money(line.open_total)),
             unapplied: Some(responses::money(line.unapplied)),
+            disputed: Some(responses::money(line.disputed)),
         })
         .collect();
     pb::GetAgingReportResponse {

@@ -1,6 +1,6 @@
-//! `post invoice|payment|credit-limit|promise|credit-note|write-off|reversal|application|refund`:
-//! one command to the command service, with a flag for every field of its request, and its reply
-//! printed.
+//! `post invoice|payment|credit-limit|promise|credit-note|write-off|reversal|application|refund|
+//! dispute|dispute-resolution`: one command to the command service, with a flag for every field
+//! of its request, and its reply printed.
 //!
 //! Every command carries an id: a fresh UUID v7 unless `--command-id` gives one. To retry a
 //! command whose reply was lost (a timeout, a dropped connection), post it again with the same
@@ -37,6 +37,10 @@ pub enum PostCommand {
     Application(ApplicationArgs),
     /// A subsidiary pays unapplied cash or credit back to the customer.
     Refund(RefundArgs),
+    /// The invoicing subsidiary records that the customer disputes (part of) an invoice.
+    Dispute(DisputeArgs),
+    /// The invoicing subsidiary records how the dispute on an invoice ended.
+    DisputeResolution(DisputeResolutionArgs),
 }
 
 /// The id of the command.
@@ -233,6 +237,60 @@ pub struct ApplicationArgs {
     /// oldest due first among the subsidiary's open invoices.
     #[arg(long = "allocate", value_name = "[SUBSIDIARY:]NUMBER:AMOUNT")]
     pub allocations: Vec<AllocationSpec>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DisputeArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer who disputes.
+    #[arg(long)]
+    pub customer: String,
+    /// The disputed invoice, SUBSIDIARY:NUMBER.
+    #[arg(long, value_name = "SUBSIDIARY:NUMBER")]
+    pub invoice: InvoiceSpec,
+    /// The amount disputed, a decimal such as 1200.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// What the customer contests.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub reason: values::DisputeReason,
+    /// The day the dispute was opened, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub opened_on: String,
+    /// The last day it holds unless resolved first, YYYY-MM-DD; default: until resolved.
+    #[arg(long, value_parser = values::date)]
+    pub expires_on: Option<String>,
+    /// A note.
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DisputeResolutionArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer who disputed.
+    #[arg(long)]
+    pub customer: String,
+    /// The invoice whose dispute ended, SUBSIDIARY:NUMBER.
+    #[arg(long, value_name = "SUBSIDIARY:NUMBER")]
+    pub invoice: InvoiceSpec,
+    /// The day it ended, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub resolved_on: String,
+    /// withdrawn: collectible again; upheld: the customer was credited (--credit-note).
+    #[arg(long, value_enum, ignore_case = true)]
+    pub outcome: values::DisputeOutcome,
+    /// The credit note that upheld it.
+    #[arg(long, value_name = "NUMBER")]
+    pub credit_note: Option<String>,
+    /// A note.
+    #[arg(long, default_value = "")]
+    pub note: String,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -471,6 +529,35 @@ impl RefundArgs {
     }
 }
 
+impl DisputeArgs {
+    pub fn request(&self, command_id: String) -> pb::OpenDisputeRequest {
+        pb::OpenDisputeRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            invoice: Some(self.invoice.to_ref("")),
+            amount: money(&self.amount, &self.currency),
+            reason: self.reason.to_pb().into(),
+            note: self.note.clone(),
+            opened_on: self.opened_on.clone(),
+            expires_on: self.expires_on.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl DisputeResolutionArgs {
+    pub fn request(&self, command_id: String) -> pb::ResolveDisputeRequest {
+        pb::ResolveDisputeRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            invoice: Some(self.invoice.to_ref("")),
+            resolved_on: self.resolved_on.clone(),
+            outcome: self.outcome.to_pb().into(),
+            credit_note_number: self.credit_note.clone().unwrap_or_default(),
+            note: self.note.clone(),
+        }
+    }
+}
+
 impl CreditLimitArgs {
     pub fn request(&self, command_id: String) -> pb::ChangeCreditLimitRequest {
         pb::ChangeCreditLimitRequest {
@@ -570,6 +657,18 @@ pub async fn run(
             let id = args.id.resolve();
             let call = client.issue_refund(commands.request(args.request(id.clone())));
             tables::refund_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::Dispute(args) => {
+            let id = args.id.resolve();
+            let call = client.open_dispute(commands.request(args.request(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::dispute_reply(&id, reply.receipt.as_ref(), &reply.dispute_id, format)?
+        }
+        PostCommand::DisputeResolution(args) => {
+            let id = args.id.resolve();
+            let call = client.resolve_dispute(commands.request(args.request(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::dispute_reply(&id, reply.receipt.as_ref(), &reply.dispute_id, format)?
         }
     };
     cmd::emit(out, &text)

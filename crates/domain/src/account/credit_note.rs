@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
 use super::payment::AllocationRequest;
 use super::settlement::{self, Settlement};
-use super::state::{AccountState, UnappliedSource};
+use super::state::{AccountState, CreditNoteState, UnappliedSource};
 use crate::allocation::Allocation;
 use crate::ids::{CommandId, CreditNoteKey, CreditNoteNumber, InvoiceKey, NumberKey, SubsidiaryId};
 use crate::limits::REASON_LENGTH_MAX;
@@ -171,7 +171,7 @@ impl EventRules for CreditNoteIssued {
 
     fn evolve(&self, account: &mut AccountState, _command_id: CommandId) -> Result<(), String> {
         let key = self.key();
-        if account.credit_notes.contains(&key) {
+        if account.credit_notes.contains_key(&key) {
             return Err(format!("{key} issued twice"));
         }
         match self.allocation() {
@@ -183,7 +183,16 @@ impl EventRules for CreditNoteIssued {
             }
             None => account.add_unapplied(UnappliedSource::Credit, self.amount, self.issue_date),
         }
-        account.credit_notes.insert(key);
+        account.credit_notes.insert(
+            key.clone(),
+            CreditNoteState {
+                key,
+                amount: self.amount,
+                issue_date: self.issue_date,
+                reason: self.reason.clone(),
+                invoice: self.invoice.clone(),
+            },
+        );
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 //! that a log that breaks them is reported instead of silently believed.
 //!
 //! Each feature (invoices, payments, credit limits, promises, credit notes, write-offs,
-//! reversals, applications, refunds; the list is [`crate::features`])
+//! reversals, applications, refunds, disputes; the list is [`crate::features`])
 //! has its own module holding its command, its event, their rules, its decision and its
 //! evolution; this module holds the account's bookkeeping of the log (position, hash chain, the
 //! commands it has accepted) and hands every command and event to its feature. `state.rs` holds
@@ -16,6 +16,7 @@
 pub mod application;
 pub mod credit_limit;
 pub mod credit_note;
+pub mod dispute;
 pub mod feature;
 pub mod invoice;
 pub mod payment;

@@ -6,7 +6,7 @@
 //! The states of each feature's items live here rather than in the feature's module because
 //! the account holds them all: a feature's module depends on this one, never the other way.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -16,7 +16,8 @@ use crate::allocation::Allocation;
 use crate::credit::CreditTerms;
 use crate::dated::DatedBalance;
 use crate::ids::{
-    CommandId, CreditNoteKey, CustomerId, InvoiceKey, PersonName, PromiseId, SubsidiaryId,
+    CommandId, CreditNoteKey, CustomerId, DisputeId, InvoiceKey, PersonName, PromiseId,
+    SubsidiaryId,
 };
 use crate::money::{Currency, Money};
 
@@ -36,6 +37,85 @@ pub struct InvoiceState {
     pub written_off: Decimal,
     /// The open amount by business date, from the issue date: `open` is its total.
     pub(super) history: DatedBalance,
+    /// Every dispute opened on it, in the order opened; at most one holds at any date.
+    pub disputes: Vec<DisputeState>,
+}
+
+/// A dispute of (part of) an invoice, as the account knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisputeState {
+    pub dispute_id: DisputeId,
+    pub amount: Money,
+    pub reason: DisputeReason,
+    pub opened_on: NaiveDate,
+    /// The last day it holds unless resolved first; collectible again from the day after.
+    pub expires_on: Option<NaiveDate>,
+    /// The day it was resolved (collectible again from that day), and how.
+    pub resolved: Option<(NaiveDate, DisputeOutcome)>,
+}
+
+impl DisputeState {
+    /// Whether the dispute holds its amount back on `date`.
+    pub fn holds_on(&self, date: NaiveDate) -> bool {
+        self.opened_on <= date
+            && self.expires_on.is_none_or(|last| date <= last)
+            && self
+                .resolved
+                .is_none_or(|(resolved_on, _)| date < resolved_on)
+    }
+
+    /// Whether the dispute holds on `date` or any later day: it is neither resolved nor expired
+    /// by then.
+    pub fn holds_from(&self, date: NaiveDate) -> bool {
+        self.expires_on.is_none_or(|last| date <= last)
+            && self
+                .resolved
+                .is_none_or(|(resolved_on, _)| date < resolved_on)
+    }
+}
+
+/// Why the customer contests an invoice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DisputeReason {
+    Price,
+    Quantity,
+    Quality,
+    NotDelivered,
+    DuplicateBilling,
+    Other,
+}
+
+impl DisputeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeReason::Price => "price",
+            DisputeReason::Quantity => "quantity",
+            DisputeReason::Quality => "quality",
+            DisputeReason::NotDelivered => "not_delivered",
+            DisputeReason::DuplicateBilling => "duplicate_billing",
+            DisputeReason::Other => "other",
+        }
+    }
+}
+
+/// How a dispute ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DisputeOutcome {
+    /// The customer withdrew it: the amount is collectible again from the resolution date.
+    Withdrawn,
+    /// The customer was right and was credited by a credit note (named in the event).
+    Upheld,
+}
+
+impl DisputeOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeOutcome::Withdrawn => "withdrawn",
+            DisputeOutcome::Upheld => "upheld",
+        }
+    }
 }
 
 impl InvoiceState {
@@ -58,11 +138,17 @@ impl InvoiceState {
             credited: Decimal::ZERO,
             written_off: Decimal::ZERO,
             history,
+            disputes: Vec::new(),
         }
     }
 
     pub fn open_money(&self) -> Money {
         Money::of(self.open, self.amount.currency())
+    }
+
+    /// The dispute that holds on `date` or a later day, if any (at most one does).
+    pub fn open_dispute_from(&self, date: NaiveDate) -> Option<&DisputeState> {
+        self.disputes.iter().rev().find(|d| d.holds_from(date))
     }
 
     /// The open amount as of the end of `date`.
@@ -124,6 +210,17 @@ pub struct PaymentState {
     pub reversed_on: Option<NaiveDate>,
 }
 
+/// A credit note issued to the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditNoteState {
+    pub key: CreditNoteKey,
+    pub amount: Money,
+    pub issue_date: NaiveDate,
+    pub reason: String,
+    /// The invoice it credited; `None`: on account.
+    pub invoice: Option<InvoiceKey>,
+}
+
 /// Where unapplied money on the account came from: it is applied and refunded the same way,
 /// and reported apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -181,7 +278,7 @@ pub struct AccountState {
     pub(super) unapplied: BTreeMap<Currency, DatedBalance>,
     pub(super) unapplied_credit: BTreeMap<Currency, DatedBalance>,
     pub(super) payments: BTreeMap<CommandId, PaymentState>,
-    pub(super) credit_notes: BTreeSet<CreditNoteKey>,
+    pub(super) credit_notes: BTreeMap<CreditNoteKey, CreditNoteState>,
     pub(super) promises: Vec<PromiseState>,
 }
 
@@ -194,7 +291,7 @@ impl AccountState {
             unapplied: BTreeMap::new(),
             unapplied_credit: BTreeMap::new(),
             payments: BTreeMap::new(),
-            credit_notes: BTreeSet::new(),
+            credit_notes: BTreeMap::new(),
             promises: Vec::new(),
         }
     }
@@ -235,7 +332,12 @@ impl AccountState {
 
     /// Whether a credit note of this number was issued to the customer.
     pub fn has_credit_note(&self, key: &CreditNoteKey) -> bool {
-        self.credit_notes.contains(key)
+        self.credit_notes.contains_key(key)
+    }
+
+    /// Every credit note issued to the customer, by subsidiary and number.
+    pub fn credit_notes(&self) -> impl Iterator<Item = &CreditNoteState> {
+        self.credit_notes.values()
     }
 
     /// Open invoices and unapplied cash per currency.
