@@ -19,7 +19,8 @@ use receivables_domain::SubsidiaryId;
 use receivables_domain::access::Role;
 use receivables_tests::certificates::TestPki;
 use receivables_tests::{
-    TestAllInOne, credit_limit, invoice, payment, promise, receivables_binary,
+    TestAllInOne, cny, command_id, credit_limit, invoice, invoice_ref, payment, promise,
+    receivables_binary,
 };
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use tonic::{Code, Request, Status};
@@ -159,11 +160,18 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 22] = [
+const RPCS: [&str; 29] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
     "ChangeCreditLimit",
+    "IssueCreditNote(SUB-1)",
+    "WriteOffInvoice(SUB-1)",
+    "ReversePayment(SUB-1)",
+    "ApplyUnappliedCash(SUB-1)",
+    "IssueRefund(SUB-1)",
+    "OpenDispute(SUB-1)",
+    "ResolveDispute(SUB-1)",
     "GetAccount",
     "GetAgingReport(SUB-1)",
     "GetAgingReport(all)",
@@ -220,6 +228,128 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             .commands
             .change_credit_limit(authorized(
                 credit_limit(CUSTOMER, "100000", pb::CreditPolicy::Block),
+                header,
+            ))
+            .await
+            .map(drop),
+        "IssueCreditNote(SUB-1)" => c
+            .commands
+            .issue_credit_note(authorized(
+                pb::IssueCreditNoteRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    subsidiary_id: SUB.to_owned(),
+                    credit_note_number: format!("CN-M{n:04}"),
+                    amount: cny("2"),
+                    issue_date: "2026-03-02".to_owned(),
+                    reason: "returned goods".to_owned(),
+                    invoice: None,
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "WriteOffInvoice(SUB-1)" => c
+            .commands
+            .write_off_invoice(authorized(
+                pb::WriteOffInvoiceRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    invoice: invoice_ref(SUB, "INV-M0000"),
+                    amount: cny("0.01"),
+                    write_off_date: "2026-03-05".to_owned(),
+                    reason: "customer insolvent".to_owned(),
+                    approved_by: "Zhang Wei".to_owned(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        // A payment of its own first (the same caller may post it exactly when it may reverse
+        // it), then its reversal.
+        "ReversePayment(SUB-1)" => {
+            let payment = payment(CUSTOMER, SUB, "1", "2026-03-02");
+            let payment_command_id = payment.command_id.clone();
+            let reverse = pb::ReversePaymentRequest {
+                command_id: command_id(),
+                customer_id: CUSTOMER.to_owned(),
+                subsidiary_id: SUB.to_owned(),
+                payment_command_id,
+                reversal_date: "2026-03-04".to_owned(),
+                reason: pb::ReversalReason::ReturnedByBank.into(),
+            };
+            if let Err(status) = c.commands.record_payment(authorized(payment, header)).await
+                && status.code() != Code::PermissionDenied
+            {
+                return Err(status);
+            }
+            c.commands
+                .reverse_payment(authorized(reverse, header))
+                .await
+                .map(drop)
+        }
+        "ApplyUnappliedCash(SUB-1)" => c
+            .commands
+            .apply_unapplied_cash(authorized(
+                pb::ApplyUnappliedCashRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    subsidiary_id: SUB.to_owned(),
+                    source: pb::UnappliedSource::Credit.into(),
+                    amount: cny("0.5"),
+                    application_date: "2026-03-03".to_owned(),
+                    allocations: Vec::new(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "IssueRefund(SUB-1)" => c
+            .commands
+            .issue_refund(authorized(
+                pb::IssueRefundRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    subsidiary_id: SUB.to_owned(),
+                    source: pb::UnappliedSource::Credit.into(),
+                    amount: cny("0.5"),
+                    refund_date: "2026-03-03".to_owned(),
+                    method: pb::PaymentMethod::BankTransfer.into(),
+                    reference: "REFUND".to_owned(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "OpenDispute(SUB-1)" => c
+            .commands
+            .open_dispute(authorized(
+                pb::OpenDisputeRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    invoice: invoice_ref(SUB, "INV-M0000"),
+                    amount: cny("0.01"),
+                    reason: pb::DisputeReason::Price.into(),
+                    note: String::new(),
+                    opened_on: "2026-03-05".to_owned(),
+                    expires_on: String::new(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ResolveDispute(SUB-1)" => c
+            .commands
+            .resolve_dispute(authorized(
+                pb::ResolveDisputeRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    invoice: invoice_ref(SUB, "INV-M0000"),
+                    resolved_on: "2026-03-06".to_owned(),
+                    outcome: pb::DisputeOutcome::Withdrawn.into(),
+                    credit_note_number: String::new(),
+                    note: String::new(),
+                },
                 header,
             ))
             .await
@@ -436,6 +566,7 @@ async fn every_role_against_every_rpc() {
     let sub = SubsidiaryId::parse(SUB).unwrap();
     let (subsidiary, _) = secured.token(Role::Subsidiary(sub)).await;
     let (credit, _) = secured.token(Role::Credit).await;
+    let (treasury, _) = secured.token(Role::Treasury).await;
     let (reporting, _) = secured.token(Role::Reporting).await;
     let (auditor, _) = secured.token(Role::Auditor).await;
     let (admin, _) = secured.token(Role::Admin).await;
@@ -449,33 +580,49 @@ async fn every_role_against_every_rpc() {
     .await
     .expect("set-up invoice");
 
-    // Columns: subsidiary SUB-1, credit, reporting, auditor, admin.
-    let expected: [(&str, &str); 22] = [
-        ("IssueInvoice(SUB-1)", "Y...."),
-        ("RecordPayment(SUB-1)", "Y...."),
-        ("RecordPromiseToPay(SUB-1)", "Y...."),
-        ("ChangeCreditLimit", ".Y..."),
-        ("GetAccount", ".YYY."),
-        ("GetAgingReport(SUB-1)", "YYYY."),
-        ("GetAgingReport(all)", ".YYY."),
-        ("ListOpenItems(SUB-1)", "YYYY."),
-        ("ListOpenItems(SUB-2)", ".YYY."),
-        ("GetExposure", ".YYY."),
-        ("ListExposures", ".YYY."),
-        ("GetWorkQueue", ".YYY."),
-        ("ListPromises", ".YYY."),
-        ("ReplayEvents", "...Y."),
-        ("VerifyLog", "...Y."),
-        ("GetAgingReportAsKnown", "...Y."),
-        ("ListExposuresAsKnown", "...Y."),
-        ("GetWorkQueueAsKnown", "...Y."),
-        ("RebuildReadModel", "....Y"),
-        ("CreateToken", "....Y"),
-        ("ListTokens", "....Y"),
-        ("RevokeToken", "....Y"),
+    // Columns: subsidiary SUB-1, credit, treasury, reporting, auditor, admin. Money is moved
+    // for a subsidiary by its own token and by the group's credit control and treasury;
+    // write-offs are credit control's and an admin's; disputes are the invoicing subsidiary's.
+    let expected: [(&str, &str); 29] = [
+        ("IssueInvoice(SUB-1)", "Y....."),
+        ("RecordPayment(SUB-1)", "YYY..."),
+        ("RecordPromiseToPay(SUB-1)", "Y....."),
+        ("ChangeCreditLimit", ".Y...."),
+        ("IssueCreditNote(SUB-1)", "YYY..."),
+        ("WriteOffInvoice(SUB-1)", ".Y...Y"),
+        ("ReversePayment(SUB-1)", "YYY..."),
+        ("ApplyUnappliedCash(SUB-1)", "YYY..."),
+        ("IssueRefund(SUB-1)", "YYY..."),
+        ("OpenDispute(SUB-1)", "Y....."),
+        ("ResolveDispute(SUB-1)", "Y....."),
+        ("GetAccount", ".YYYY."),
+        ("GetAgingReport(SUB-1)", "YYYYY."),
+        ("GetAgingReport(all)", ".YYYY."),
+        ("ListOpenItems(SUB-1)", "YYYYY."),
+        ("ListOpenItems(SUB-2)", ".YYYY."),
+        ("GetExposure", ".YYYY."),
+        ("ListExposures", ".YYYY."),
+        ("GetWorkQueue", ".YYYY."),
+        ("ListPromises", ".YYYY."),
+        ("ReplayEvents", "....Y."),
+        ("VerifyLog", "....Y."),
+        ("GetAgingReportAsKnown", "....Y."),
+        ("ListExposuresAsKnown", "....Y."),
+        ("GetWorkQueueAsKnown", "....Y."),
+        ("RebuildReadModel", ".....Y"),
+        ("CreateToken", ".....Y"),
+        ("ListTokens", ".....Y"),
+        ("RevokeToken", ".....Y"),
     ];
     assert_eq!(expected.map(|(rpc, _)| rpc), RPCS);
-    let tokens = [&subsidiary, &credit, &reporting, &auditor, &admin];
+    let tokens = [
+        &subsidiary,
+        &credit,
+        &treasury,
+        &reporting,
+        &auditor,
+        &admin,
+    ];
     let before = events_in_log(&clients, &auditor).await;
     let mut appended = 0;
     let mut n = 1;
@@ -485,11 +632,25 @@ async fn every_role_against_every_rpc() {
             let result = call(&clients, rpc, Some(&bearer(token)), n).await;
             if allowed == 'Y' {
                 assert!(result.is_ok(), "{rpc} with {token:.24}..: {result:?}");
-                if rpc.starts_with("IssueInvoice")
-                    || rpc.starts_with("RecordP")
-                    || rpc.starts_with("ChangeCredit")
-                {
-                    appended += 1;
+                // Every allowed command appends one event; a reversal two (its payment too).
+                if rpc.starts_with("ReversePayment") {
+                    appended += 2;
+                } else if !rpc.starts_with("Get") && !rpc.starts_with("List") {
+                    appended += u64::from(matches!(
+                        rpc.split('(').next(),
+                        Some(
+                            "IssueInvoice"
+                                | "RecordPayment"
+                                | "RecordPromiseToPay"
+                                | "ChangeCreditLimit"
+                                | "IssueCreditNote"
+                                | "WriteOffInvoice"
+                                | "ApplyUnappliedCash"
+                                | "IssueRefund"
+                                | "OpenDispute"
+                                | "ResolveDispute"
+                        )
+                    ));
                 }
             } else {
                 let status = result.expect_err(rpc);
@@ -511,8 +672,10 @@ async fn every_role_against_every_rpc() {
             assert_eq!(status.code(), Code::Unauthenticated, "{rpc}: {status:?}");
         }
     }
-    // Exactly the allowed commands were appended; every refusal appended nothing.
-    assert_eq!(appended, 4);
+    // Exactly the allowed commands were appended; every refusal appended nothing: an invoice,
+    // 3 payments, a promise, a credit limit, 3 credit notes, 2 write-offs, 3 reversals with
+    // their payments, 3 applications, 3 refunds, a dispute and its resolution.
+    assert_eq!(appended, 1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1);
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
 }
 

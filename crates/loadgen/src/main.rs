@@ -465,7 +465,7 @@ impl<L: EventLog> Target for Arc<Executor<L>> {
             Command::Promise(r) => commands::promise::read(r),
         }
         .map_err(|refusal| refusal.to_string())?;
-        self.execute(&addressed, &Principal::anonymous())
+        self.execute(&addressed, &Principal::anonymous(), None)
             .await
             .map(drop)
             .map_err(|error| error.to_string())

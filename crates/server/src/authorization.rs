@@ -93,6 +93,15 @@ pub fn authorize_read<T>(request: &Request<T>, subsidiary: &str) -> Result<Princ
     }
 }
 
+/// The role of the caller, for the checks that need the decided event (money moved against
+/// another subsidiary's documents); `None` when the service runs without tokens.
+pub fn role_of<T>(request: &Request<T>) -> Option<Role> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .and_then(|caller| caller.role.clone())
+}
+
 fn caller_of<T>(request: &Request<T>) -> Result<&Caller, Status> {
     request.extensions().get::<Caller>().ok_or_else(|| {
         warn!("a call reached a service without passing authentication; refused");

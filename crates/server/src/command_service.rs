@@ -12,7 +12,7 @@ use receivables_eventlog::EventLog;
 use tonic::{Code, Request, Response, Status};
 use tracing::{Instrument, field, info_span, warn};
 
-use crate::authorization::{authorize, authorize_post};
+use crate::authorization::{authorize, authorize_post, role_of};
 use crate::execution::{ExecutionError, Executor};
 use crate::limits::COMMAND_DEADLINE;
 
@@ -38,7 +38,7 @@ impl<L: EventLog> CommandGrpc<L> {
             warn!(command = kind, %refusal, "request refused");
             status::refusal(&refusal)
         })?;
-        authorize_touches(&request, &addressed)?;
+        let role = role_of(&request);
         let span = info_span!(
             "command",
             command = kind,
@@ -50,7 +50,12 @@ impl<L: EventLog> CommandGrpc<L> {
         let executor = Arc::clone(&self.executor);
         let result = tokio::time::timeout(
             COMMAND_DEADLINE,
-            async move { executor.execute(&addressed, &principal).await }.instrument(span.clone()),
+            async move {
+                executor
+                    .execute(&addressed, &principal, role.as_ref())
+                    .await
+            }
+            .instrument(span.clone()),
         )
         .await;
         let _entered = span.enter();
@@ -81,28 +86,6 @@ impl<L: EventLog> CommandGrpc<L> {
             Err(error) => Err(execution_status(&error)),
         }
     }
-}
-
-/// Money moved against another subsidiary's documents (a payment, credit note or application
-/// naming its invoices) is a decision of the group: checked once the command is read, since only
-/// then are the documents it names known (`access.rs`).
-fn authorize_touches<T>(request: &Request<T>, addressed: &Addressed) -> Result<(), Status> {
-    let body = &addressed.command.body;
-    let Some(subsidiary) = body.subsidiary_id() else {
-        return Ok(());
-    };
-    let touches = body.rules().touches();
-    if touches.iter().all(|touched| *touched == subsidiary) {
-        return Ok(());
-    }
-    authorize(
-        request,
-        Action::Settle {
-            subsidiary,
-            touches: &touches,
-        },
-    )
-    .map(|_| ())
 }
 
 /// The check of an RPC that moves money for the request's subsidiary, before it is read.
@@ -140,6 +123,10 @@ pub fn execution_status(error: &ExecutionError) -> Status {
                 "EVENT_LOG_UNAVAILABLE",
                 format!("{outage}; retry with the same command id"),
             )
+        }
+        ExecutionError::Denied(denial) => {
+            warn!(reason = %denial.reason, "permission denied");
+            status::with_reason(Code::PermissionDenied, "PERMISSION_DENIED", &denial.reason)
         }
         ExecutionError::Contended(attempts) => {
             warn!(attempts, "command gave up after repeated conflicts");

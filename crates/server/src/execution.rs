@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use receivables_api::commands::Addressed;
+use receivables_domain::access::{Action, Denial, Role};
 use receivables_domain::chain::{self, ChainError};
 use receivables_domain::ids::NumberKey;
 use receivables_domain::{
-    CustomerAccount, Decision, DecisionContext, EventId, InvariantViolation, Principal, Reason,
-    RecordedEvent, Refusal,
+    CustomerAccount, Decision, DecisionContext, EventEnvelope, EventId, InvariantViolation,
+    Principal, Reason, RecordedEvent, Refusal,
 };
 use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
 use tracing::{Span, debug, info, warn};
@@ -40,6 +41,9 @@ pub enum ExecutionError {
     /// The log could not be reached or did not confirm; retrying the command is safe.
     #[error(transparent)]
     Unavailable(LogError),
+    /// The caller's role may not move money against the documents the event would touch.
+    #[error("permission denied: {}", .0.reason)]
+    Denied(Denial),
     /// The customer's history kept changing; retrying the command is safe.
     #[error("the account kept changing under the command ({0} attempts)")]
     Contended(u32),
@@ -113,16 +117,19 @@ impl<L: EventLog> Executor<L> {
     }
 
     /// Executes one command. The caller's span gets the event's position once it is known.
+    /// Executes a command for `principal`; `role` (none without tokens) is checked against the
+    /// documents of other subsidiaries the decided event would touch.
     pub async fn execute(
         &self,
         addressed: &Addressed,
         principal: &Principal,
+        role: Option<&Role>,
     ) -> Result<Executed, ExecutionError> {
         let customer = &addressed.customer_id;
         let _lock = self.accounts.lock(customer).await;
         let mut account = self.accounts.take(customer).await?;
         let result = self
-            .decide_and_append(&mut account, addressed, principal)
+            .decide_and_append(&mut account, addressed, principal, role)
             .await;
         match &result {
             // After an unknown outcome the account may be behind the log: forget it.
@@ -140,6 +147,7 @@ impl<L: EventLog> Executor<L> {
         account: &mut CustomerAccount,
         addressed: &Addressed,
         principal: &Principal,
+        role: Option<&Role>,
     ) -> Result<Executed, ExecutionError> {
         let command = &addressed.command;
         let log = self.accounts.log();
@@ -162,6 +170,10 @@ impl<L: EventLog> Executor<L> {
                     });
                 }
                 Ok(Decision::Append(mut envelope)) => {
+                    if let Err(denial) = permitted(role, &envelope) {
+                        release(log, &reserved).await;
+                        return Err(ExecutionError::Denied(denial));
+                    }
                     // The account numbered and chained the event; sealing it takes its hash.
                     chain::seal(&mut envelope)
                         .map_err(|e| ExecutionError::Inconsistent(e.into()))?;
@@ -226,6 +238,24 @@ impl<L: EventLog> Executor<L> {
         }
         Err(ExecutionError::Contended(CONFLICT_RETRIES_MAX + 1))
     }
+}
+
+/// Money moved against another subsidiary's documents (a payment or an application settling its
+/// invoices, a credit note crediting one, a reversal re-opening them) is a decision of the
+/// group (`access.rs`): checked on the decided event, which names every invoice it moves,
+/// before anything is appended.
+fn permitted(role: Option<&Role>, envelope: &EventEnvelope) -> Result<(), Denial> {
+    let (Some(role), Some(subsidiary)) = (role, envelope.subsidiary_id.as_ref()) else {
+        return Ok(());
+    };
+    let touches = envelope.event.rules().touches();
+    if touches.iter().all(|touched| *touched == subsidiary) {
+        return Ok(());
+    }
+    role.permits(&Action::Settle {
+        subsidiary,
+        touches: &touches,
+    })
 }
 
 /// The refusal of a number another command holds, with the reason and metadata of its kind.

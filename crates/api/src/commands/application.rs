@@ -29,7 +29,13 @@ pub fn read(request: &pb::ApplyUnappliedCashRequest) -> Result<Addressed, Refusa
     let application_date = fields.date("application_date", &request.application_date);
     let allocations = read_allocations(&mut fields, &request.allocations);
     let mut rules = Vec::new();
-    check_read_allocations(&mut rules, amount, &allocations, request.allocations.len());
+    check_read_allocations(
+        &mut rules,
+        "application",
+        amount,
+        &allocations,
+        request.allocations.len(),
+    );
     fields.extend(rules);
     let body = (|| {
         Some(CommandBody::ApplyUnappliedCash(ApplyUnappliedCash {

@@ -57,7 +57,13 @@ pub fn read(request: &pb::RecordPaymentRequest) -> Result<Addressed, Refusal> {
     };
     let mut rules = Vec::new();
     payment::check_reference(&mut rules, &request.reference);
-    check_read_allocations(&mut rules, amount, &allocations, request.allocations.len());
+    check_read_allocations(
+        &mut rules,
+        "payment",
+        amount,
+        &allocations,
+        request.allocations.len(),
+    );
     fields.extend(rules);
     let body = (|| {
         Some(CommandBody::RecordPayment(RecordPayment {
@@ -104,6 +110,7 @@ pub(crate) fn read_allocations(
 /// invoices named once, total), on the allocations that could be read.
 pub(crate) fn check_read_allocations(
     rules: &mut Vec<FieldViolation>,
+    what: &str,
     amount: Option<receivables_domain::Money>,
     allocations: &[Option<AllocationRequest>],
     requested: usize,
@@ -111,13 +118,15 @@ pub(crate) fn check_read_allocations(
     if requested > ALLOCATIONS_PER_PAYMENT_MAX {
         rules.push(FieldViolation::new(
             "allocations",
-            format!("at most {ALLOCATIONS_PER_PAYMENT_MAX} allocations, got {requested}"),
+            format!(
+                "at most {ALLOCATIONS_PER_PAYMENT_MAX} allocations per {what}, got {requested}"
+            ),
         ));
     } else if let (Some(amount), Some(read)) = (
         amount,
         allocations.iter().cloned().collect::<Option<Vec<_>>>(),
     ) {
-        payment::check_allocations(rules, amount, &read);
+        payment::check_allocations(rules, what, amount, &read);
     }
 }
 

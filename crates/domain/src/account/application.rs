@@ -56,7 +56,12 @@ impl CommandRules for ApplyUnappliedCash {
     fn check(&self) -> Vec<FieldViolation> {
         let mut violations = Vec::new();
         check_positive(&mut violations, "amount", &self.amount);
-        check_allocations(&mut violations, self.amount, &self.allocations);
+        check_allocations(
+            &mut violations,
+            "application",
+            self.amount,
+            &self.allocations,
+        );
         let total: Decimal = self.allocations.iter().map(|a| a.amount.amount()).sum();
         if !self.allocations.is_empty() && total != self.amount.amount() {
             violations.push(FieldViolation::new(
@@ -72,13 +77,6 @@ impl CommandRules for ApplyUnappliedCash {
 
     fn effective_date(&self, _context: &DecisionContext) -> NaiveDate {
         self.application_date
-    }
-
-    fn touches(&self) -> Vec<&SubsidiaryId> {
-        self.allocations
-            .iter()
-            .map(|a| &a.invoice.subsidiary_id)
-            .collect()
     }
 }
 
@@ -180,7 +178,10 @@ pub(super) fn check_spendable(
                 ),
             }],
         )
-        .with_metadata("unapplied", spendable)
+        .with_metadata(
+            "unapplied",
+            Money::of(spendable, amount.currency()).amount(),
+        )
         .with_metadata("currency", amount.currency()));
     }
     Ok(())
@@ -216,6 +217,13 @@ impl EventRules for UnappliedCashApplied {
             ));
         }
         Ok(())
+    }
+
+    fn touches(&self) -> Vec<&SubsidiaryId> {
+        self.allocations
+            .iter()
+            .map(|a| &a.invoice.subsidiary_id)
+            .collect()
     }
 
     fn evolve(&self, account: &mut AccountState, _command_id: CommandId) -> Result<(), String> {

@@ -90,10 +90,6 @@ impl CommandRules for IssueCreditNote {
         self.issue_date
     }
 
-    fn touches(&self) -> Vec<&SubsidiaryId> {
-        self.invoice.iter().map(|i| &i.subsidiary_id).collect()
-    }
-
     fn reserves(&self) -> Option<NumberKey> {
         Some(NumberKey::CreditNote(self.key()))
     }
@@ -167,6 +163,10 @@ impl EventRules for CreditNoteIssued {
         positive("data.amount", &self.amount)?;
         business_date("data.issue_date", self.issue_date)?;
         required_text("data.reason", &self.reason, REASON_LENGTH_MAX)
+    }
+
+    fn touches(&self) -> Vec<&SubsidiaryId> {
+        self.invoice.iter().map(|i| &i.subsidiary_id).collect()
     }
 
     fn evolve(&self, account: &mut AccountState, _command_id: CommandId) -> Result<(), String> {

@@ -41,13 +41,6 @@ pub trait CommandRules {
     /// The business date on which the command's event takes effect.
     fn effective_date(&self, context: &DecisionContext) -> NaiveDate;
 
-    /// The subsidiaries whose documents the command names (the invoices a payment or a credit
-    /// note settles), for the access policy: moving money against another subsidiary's invoice
-    /// is a decision of the group (`access.rs`).
-    fn touches(&self) -> Vec<&SubsidiaryId> {
-        Vec::new()
-    }
-
     /// The number the command takes, unique per subsidiary across all customers (an invoice's,
     /// a credit note's), which the service reserves before it appends the event.
     fn reserves(&self) -> Option<NumberKey> {
@@ -89,4 +82,13 @@ pub trait EventRules {
     /// error the state is left as it was. `command_id` is the id of the command the event
     /// recorded, by which later events name what it created (a reversal names its payment).
     fn evolve(&self, state: &mut AccountState, command_id: CommandId) -> Result<(), String>;
+
+    /// The subsidiaries whose documents the event moves money against (the invoices a payment,
+    /// a credit note or an application settles, those a reversal re-opens), for the access
+    /// policy: moving money against another subsidiary's invoice is a decision of the group
+    /// (`access.rs`). Taken from the event, as decided, because a command does not always name
+    /// them (oldest due first, a reversal).
+    fn touches(&self) -> Vec<&SubsidiaryId> {
+        Vec::new()
+    }
 }

@@ -57,11 +57,12 @@ pub fn check_reference(violations: &mut Vec<FieldViolation>, reference: &str) {
     check_text(violations, "reference", reference, REFERENCE_LENGTH_MAX);
 }
 
-/// Explicit allocations against the payment: each positive, in the payment's currency, each
-/// invoice named once, the total no more than the payment. Shared with the wire mapping, which
-/// applies it to the allocations it could read.
+/// Explicit allocations of money (`what`: a payment, an application): each positive, in the
+/// money's currency, each invoice named once, the total no more than the money. Shared with the
+/// wire mapping, which applies it to the allocations it could read.
 pub fn check_allocations(
     violations: &mut Vec<FieldViolation>,
+    what: &str,
     payment: Money,
     allocations: &[AllocationRequest],
 ) {
@@ -69,7 +70,7 @@ pub fn check_allocations(
         violations.push(FieldViolation::new(
             "allocations",
             format!(
-                "at most {ALLOCATIONS_PER_PAYMENT_MAX} allocations per payment, got {}",
+                "at most {ALLOCATIONS_PER_PAYMENT_MAX} allocations per {what}, got {}",
                 allocations.len()
             ),
         ));
@@ -87,7 +88,7 @@ pub fn check_allocations(
             violations.push(FieldViolation::new(
                 format!("allocations[{index}].amount.currency"),
                 format!(
-                    "allocation is in {} but the payment is in {}",
+                    "allocation is in {} but the {what} is in {}",
                     allocation.amount.currency(),
                     payment.currency()
                 ),
@@ -104,7 +105,7 @@ pub fn check_allocations(
     if total > payment.amount() {
         violations.push(FieldViolation::new(
             "allocations",
-            format!("allocations add up to {total}, more than the payment of {payment}"),
+            format!("allocations add up to {total}, more than the {what} of {payment}"),
         ));
     }
 }
@@ -154,7 +155,7 @@ impl CommandRules for RecordPayment {
         let mut violations = Vec::new();
         check_positive(&mut violations, "amount", &self.amount);
         check_reference(&mut violations, &self.reference);
-        check_allocations(&mut violations, self.amount, &self.allocations);
+        check_allocations(&mut violations, "payment", self.amount, &self.allocations);
         if self.on_account && !self.allocations.is_empty() {
             violations.push(FieldViolation::new(
                 "allocations",
@@ -166,13 +167,6 @@ impl CommandRules for RecordPayment {
 
     fn effective_date(&self, _context: &DecisionContext) -> NaiveDate {
         self.received_date
-    }
-
-    fn touches(&self) -> Vec<&SubsidiaryId> {
-        self.allocations
-            .iter()
-            .map(|a| &a.invoice.subsidiary_id)
-            .collect()
     }
 }
 
@@ -317,6 +311,13 @@ impl EventRules for PaymentReceived {
             ));
         }
         Ok(())
+    }
+
+    fn touches(&self) -> Vec<&SubsidiaryId> {
+        self.allocations
+            .iter()
+            .map(|a| &a.invoice.subsidiary_id)
+            .collect()
     }
 
     fn evolve(&self, account: &mut AccountState, command_id: CommandId) -> Result<(), String> {

@@ -220,6 +220,13 @@ impl EventRules for PaymentReversed {
         Ok(())
     }
 
+    fn touches(&self) -> Vec<&SubsidiaryId> {
+        self.reopened
+            .iter()
+            .map(|a| &a.invoice.subsidiary_id)
+            .collect()
+    }
+
     fn evolve(&self, account: &mut AccountState, _command_id: CommandId) -> Result<(), String> {
         let payment = account
             .payments
