@@ -41,6 +41,10 @@ CREATE TABLE unapplied_movements (
 );
 CREATE INDEX unapplied_movements_customer ON unapplied_movements (customer_id, effective_date);
 
+-- The command that recorded a payment: what a reversal names. Rows written before this column
+-- existed have no reversal to be named by.
+ALTER TABLE payments ADD COLUMN command_id TEXT NOT NULL DEFAULT '';
+
 -- A reversed payment, with the day it had been received: reports of promises leave it out from
 -- its reversal date on.
 CREATE TABLE payment_reversals (
@@ -55,6 +59,7 @@ CREATE TABLE payment_reversals (
     reason             TEXT   NOT NULL
 );
 CREATE INDEX payment_reversals_customer ON payment_reversals (customer_id, received_date);
+CREATE INDEX payment_reversals_payment ON payment_reversals (payment_command_id);
 
 -- A dispute of (part of) an invoice. holds_until is the last day it holds its amount back
 -- unless resolved first: its expiry date, or the last business date the service accepts

@@ -17,7 +17,8 @@
 //! utilisation = exposure / limit, rounded half away from zero to 4 decimal places;
 //!               none when there is no limit or the limit is zero
 //! over_limit  = exposure > limit                  (false without a limit)
-//! last payment date = the customer's latest received_date <= as_of, in any currency
+//! last payment date = the customer's latest received_date <= as_of, in any currency, of the
+//!               payments not reversed on or before as_of (a bounced payment paid nothing)
 //! ```
 //!
 //! A customer with a limit has one line, in the limit's currency: the limit is group-wide and,
@@ -348,8 +349,10 @@ async fn lines(
     }
     let payments: Vec<(String, String, NaiveDate)> = on_engine!(pool, pool => sqlx::query_as(
         "SELECT customer_id, currency, MAX(received_date)
-         FROM payments
+         FROM payments p
          WHERE received_date <= $1 AND ($2 IS NULL OR customer_id = $2)
+           AND NOT EXISTS (SELECT 1 FROM payment_reversals r
+                           WHERE r.payment_command_id = p.command_id AND r.reversal_date <= $1)
          GROUP BY customer_id, currency",
     )
     .bind(as_of)

@@ -49,6 +49,7 @@ pub static PAYMENTS: Table = Table {
         ("amount_minor", T::BigInt),
         ("unapplied_minor", T::BigInt),
         ("received_date", T::Date),
+        ("command_id", T::Text),
     ],
     on_conflict: None,
 };
@@ -279,6 +280,7 @@ impl Projection for Ledger {
                     to_minor(e.amount, at)?.into(),
                     to_minor(e.unapplied, at)?.into(),
                     e.received_date.into(),
+                    envelope.command_id.to_string().into(),
                 ])?;
                 let allocations = rows.of(&ALLOCATIONS)?;
                 for (line, allocation) in e.allocations.iter().enumerate() {

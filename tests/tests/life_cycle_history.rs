@@ -1,0 +1,774 @@
+//! A scripted history that uses every event of the receivables life cycle (credit notes against
+//! an invoice and on account, a payment on account applied later, a reversed payment, a
+//! write-off, a refund, disputes that expire and that are withdrawn), posted over gRPC to
+//! `receivables serve` on both backend pairs (the embedded SQLite log and read model; NATS
+//! JetStream and PostgreSQL), every expected figure worked out by hand below.
+//!
+//! Day numbers (day of the year, 2026 is not a leap year): 02-09 = 40, 03-03 = 62, 03-17 = 76,
+//! 03-31 = 90, 04-15 = 105, 04-30 = 120, 05-15 = 135, 06-15 = 166, 06-30 = 181.
+//! Aging buckets (by due date): current (<= 0 days), 1-30, 31-60, 61-90, 91-120, over 120.
+//!
+//! The history, in business-date order:
+//! 1. 01-10 L1 (SUB-SH) INV L1-1 10,000.00, due 02-09.
+//! 2. 02-01 L1 (SUB-SH) INV L1-2 4,000.00, due 03-03.
+//! 3. 02-15 L2 (SUB-BJ) INV L2-1 5,000.00, due 03-17.
+//! 4. 02-20 L1 promises 6,000.00 for 03-05 (grace 3 days: its window closes after 03-08).
+//! 5. 03-01 L1 pays 6,000.00 to L1-1 (P1): L1-1 owes 4,000.00.
+//! 6. 03-05 L2 pays 3,000.00 on account (P2): unapplied cash 3,000.00.
+//! 7. 03-10 credit note CN-1 of 1,000.00 against L1-2 (returned goods): L1-2 owes 3,000.00.
+//! 8. 03-15 L1 disputes 3,000.00 of L1-2 (quality) until 04-30.
+//! 9. 03-20 credit note CN-2 of 500.00 to L2 on account: unapplied credit 500.00.
+//!    -- moment A is noted here: before the reversal, the application and the second dispute.
+//! 10. 04-05 P1 is returned by the bank: L1-1 owes 10,000.00 again from 04-05; the promise,
+//!     kept by P1, is broken as of any date from 04-05 on.
+//! 11. 04-10 L2's unapplied cash is applied oldest due first: 3,000.00 to L2-1 (2,000.00 left).
+//! 12. 04-20 200.00 of L2's unapplied credit is refunded: 300.00 left.
+//! 13. 05-01 L2 disputes 2,000.00 of L2-1 (price), without expiry.
+//!    -- moment B is noted here: before the write-off and the resolution.
+//! 14. 05-20 2,000.00 of L1-1 is written off as bad debt: 8,000.00 left.
+//! 15. 06-10 L2 withdraws its dispute: L2-1 is collectible again from 06-10.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, SystemTime};
+
+use receivables_api::pb;
+use receivables_api::pb::audit_service_client::AuditServiceClient;
+use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_api::pb::query_service_client::QueryServiceClient;
+use receivables_tests::*;
+use tonic::transport::Channel;
+
+type Write = CommandServiceClient<Channel>;
+type Read = QueryServiceClient<Channel>;
+type Audit = AuditServiceClient<Channel>;
+
+/// Long enough that a moment noted between two posts falls strictly between their records.
+const BOUNDARY_GAP: Duration = Duration::from_millis(20);
+
+fn amount(money: &Option<pb::Money>) -> String {
+    money.as_ref().expect("an amount").amount.clone()
+}
+
+fn receipt_position(receipt: &Option<pb::CommandReceipt>) -> u64 {
+    receipt.as_ref().expect("a receipt").position
+}
+
+/// One aging line as compared: customer, the six buckets, open total, unapplied, disputed.
+type AgingLine = (String, Vec<String>, String, String, String);
+
+fn aging_line(
+    customer: &str,
+    buckets: [&str; 6],
+    total: &str,
+    unapplied: &str,
+    disputed: &str,
+) -> AgingLine {
+    (
+        customer.to_owned(),
+        buckets.iter().map(|b| (*b).to_owned()).collect(),
+        total.to_owned(),
+        unapplied.to_owned(),
+        disputed.to_owned(),
+    )
+}
+
+fn aging_request(as_of: &str, min_position: u64) -> pb::GetAgingReportRequest {
+    pb::GetAgingReportRequest {
+        scope: Some(pb::AgingScope {
+            as_of: as_of.to_owned(),
+            ..Default::default()
+        }),
+        group_by: pb::AgingGroupBy::Customer.into(),
+        min_position,
+    }
+}
+
+fn aging_lines(report: &pb::GetAgingReportResponse) -> Vec<AgingLine> {
+    report
+        .lines
+        .iter()
+        .map(|line| {
+            (
+                line.group.clone(),
+                line.buckets.iter().map(|b| amount(&b.amount)).collect(),
+                amount(&line.open_total),
+                amount(&line.unapplied),
+                amount(&line.disputed),
+            )
+        })
+        .collect()
+}
+
+fn queue_request(as_of: &str, min_position: u64) -> pb::GetWorkQueueRequest {
+    pb::GetWorkQueueRequest {
+        as_of: as_of.to_owned(),
+        min_position,
+        ..Default::default()
+    }
+}
+
+/// One work item as compared: customer, overdue, oldest due date, days past due, failed
+/// promises, escalation, score.
+type Item = (
+    String,
+    String,
+    String,
+    u32,
+    u32,
+    pb::EscalationLevel,
+    String,
+);
+
+fn item(
+    customer: &str,
+    overdue: &str,
+    oldest: &str,
+    days: u32,
+    failed: u32,
+    level: pb::EscalationLevel,
+    score: &str,
+) -> Item {
+    (
+        customer.to_owned(),
+        overdue.to_owned(),
+        oldest.to_owned(),
+        days,
+        failed,
+        level,
+        score.to_owned(),
+    )
+}
+
+fn items(queue: &pb::GetWorkQueueResponse) -> Vec<Item> {
+    queue
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.customer_id.clone(),
+                amount(&i.overdue),
+                i.oldest_due_date.clone(),
+                i.days_past_due,
+                i.broken_promises,
+                i.escalation(),
+                i.score.clone(),
+            )
+        })
+        .collect()
+}
+
+fn exposures_request(as_of: &str, min_position: u64) -> pb::ListExposuresRequest {
+    pb::ListExposuresRequest {
+        as_of: as_of.to_owned(),
+        min_position,
+        ..Default::default()
+    }
+}
+
+/// The live reports of the moment that is asked about later: aging as of 04-15 and 06-30,
+/// the work queue as of 06-15 and the exposures as of 05-15.
+#[derive(Debug, PartialEq)]
+struct Saved {
+    aging_april: Vec<AgingLine>,
+    aging_june: Vec<AgingLine>,
+    queue_june: Vec<Item>,
+    exposures_may: Vec<pb::Exposure>,
+}
+
+impl Saved {
+    async fn live(read: &mut Read, position: u64) -> Saved {
+        Saved {
+            aging_april: aging_lines(
+                &read
+                    .get_aging_report(aging_request("2026-04-15", position))
+                    .await
+                    .unwrap()
+                    .into_inner(),
+            ),
+            aging_june: aging_lines(
+                &read
+                    .get_aging_report(aging_request("2026-06-30", position))
+                    .await
+                    .unwrap()
+                    .into_inner(),
+            ),
+            queue_june: items(
+                &read
+                    .get_work_queue(queue_request("2026-06-15", position))
+                    .await
+                    .unwrap()
+                    .into_inner(),
+            ),
+            exposures_may: read
+                .list_exposures(exposures_request("2026-05-15", position))
+                .await
+                .unwrap()
+                .into_inner()
+                .lines,
+        }
+    }
+
+    async fn as_known(audit: &mut Audit, known_at: SystemTime) -> Saved {
+        let known_at = Some(known_at.into());
+        let ahead = u64::MAX;
+        Saved {
+            aging_april: aging_lines(
+                &audit
+                    .get_aging_report_as_known(pb::GetAgingReportAsKnownRequest {
+                        known_at,
+                        report: Some(aging_request("2026-04-15", ahead)),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner(),
+            ),
+            aging_june: aging_lines(
+                &audit
+                    .get_aging_report_as_known(pb::GetAgingReportAsKnownRequest {
+                        known_at,
+                        report: Some(aging_request("2026-06-30", ahead)),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner(),
+            ),
+            queue_june: items(
+                &audit
+                    .get_work_queue_as_known(pb::GetWorkQueueAsKnownRequest {
+                        known_at,
+                        report: Some(queue_request("2026-06-15", ahead)),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner(),
+            ),
+            exposures_may: audit
+                .list_exposures_as_known(pb::ListExposuresAsKnownRequest {
+                    known_at,
+                    report: Some(exposures_request("2026-05-15", ahead)),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .lines,
+        }
+    }
+}
+
+/// Notes the moment between the posts before and after it.
+async fn moment() -> SystemTime {
+    tokio::time::sleep(BOUNDARY_GAP).await;
+    let noted = SystemTime::now();
+    tokio::time::sleep(BOUNDARY_GAP).await;
+    noted
+}
+
+fn request_base(customer: &str) -> (String, String) {
+    (command_id(), customer.to_owned())
+}
+
+/// Steps 1 to 9; the position of the last event.
+async fn before_moment_a(write: &mut Write) -> u64 {
+    for request in [
+        invoice("L1", "SUB-SH", "L1-1", "10000", "2026-01-10", "2026-02-09"),
+        invoice("L1", "SUB-SH", "L1-2", "4000", "2026-02-01", "2026-03-03"),
+        invoice("L2", "SUB-BJ", "L2-1", "5000", "2026-02-15", "2026-03-17"),
+    ] {
+        write.issue_invoice(request).await.unwrap();
+    }
+    write
+        .record_promise_to_pay(promise("L1", "SUB-SH", "6000", "2026-02-20", "2026-03-05"))
+        .await
+        .unwrap();
+    write
+        .record_payment(pb::RecordPaymentRequest {
+            allocations: vec![allocation("SUB-SH", "L1-1", "6000")],
+            ..p1()
+        })
+        .await
+        .unwrap();
+    let p2 = write
+        .record_payment(pb::RecordPaymentRequest {
+            allocation_rule: pb::AllocationRule::OnAccount.into(),
+            ..payment("L2", "SUB-BJ", "3000", "2026-03-05")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    // On account: nothing allocated although L2-1 is open.
+    assert_eq!(p2.allocation_rule(), pb::AllocationRule::OnAccount);
+    assert!(p2.allocations.is_empty());
+    assert_eq!(amount(&p2.unapplied), "3000.00");
+    let (command_id, customer_id) = request_base("L1");
+    write
+        .issue_credit_note(pb::IssueCreditNoteRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: "SUB-SH".to_owned(),
+            credit_note_number: "CN-1".to_owned(),
+            amount: cny("1000"),
+            issue_date: "2026-03-10".to_owned(),
+            reason: "returned goods".to_owned(),
+            invoice: invoice_ref("SUB-SH", "L1-2"),
+        })
+        .await
+        .unwrap();
+    let (command_id, customer_id) = request_base("L1");
+    write
+        .open_dispute(pb::OpenDisputeRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref("SUB-SH", "L1-2"),
+            amount: cny("3000"),
+            reason: pb::DisputeReason::Quality.into(),
+            note: "damaged in transit".to_owned(),
+            opened_on: "2026-03-15".to_owned(),
+            expires_on: "2026-04-30".to_owned(),
+        })
+        .await
+        .unwrap();
+    let (command_id, customer_id) = request_base("L2");
+    let cn2 = write
+        .issue_credit_note(pb::IssueCreditNoteRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: "SUB-BJ".to_owned(),
+            credit_note_number: "CN-2".to_owned(),
+            amount: cny("500"),
+            issue_date: "2026-03-20".to_owned(),
+            reason: "volume rebate".to_owned(),
+            invoice: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(amount(&cn2.unapplied_credit), "500.00");
+    receipt_position(&cn2.receipt)
+}
+
+/// L1's payment of step 5, with the command id a reversal names.
+fn p1() -> pb::RecordPaymentRequest {
+    pb::RecordPaymentRequest {
+        command_id: P1.to_owned(),
+        ..payment("L1", "SUB-SH", "6000", "2026-03-01")
+    }
+}
+
+const P1: &str = "0195e2a4-7c1d-7000-8000-000000000001";
+
+/// Steps 10 to 13; the position of the last event.
+async fn before_moment_b(write: &mut Write) -> u64 {
+    let (command_id, customer_id) = request_base("L1");
+    let reversal = write
+        .reverse_payment(pb::ReversePaymentRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: "SUB-SH".to_owned(),
+            payment_command_id: P1.to_owned(),
+            reversal_date: "2026-04-05".to_owned(),
+            reason: pb::ReversalReason::ReturnedByBank.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let reopened: Vec<(String, String)> = reversal
+        .reopened
+        .iter()
+        .map(|a| {
+            (
+                a.invoice.as_ref().unwrap().invoice_number.clone(),
+                amount(&a.amount),
+            )
+        })
+        .collect();
+    assert_eq!(reopened, [("L1-1".to_owned(), "6000.00".to_owned())]);
+    assert_eq!(amount(&reversal.unapplied_removed), "0.00");
+    let (command_id, customer_id) = request_base("L2");
+    let application = write
+        .apply_unapplied_cash(pb::ApplyUnappliedCashRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: "SUB-BJ".to_owned(),
+            source: pb::UnappliedSource::Cash.into(),
+            amount: cny("3000"),
+            application_date: "2026-04-10".to_owned(),
+            allocations: Vec::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        application.allocation_rule(),
+        pb::AllocationRule::OldestDueFirst
+    );
+    assert_eq!(amount(&application.applied), "3000.00");
+    let (command_id, customer_id) = request_base("L2");
+    write
+        .issue_refund(pb::IssueRefundRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: "SUB-BJ".to_owned(),
+            source: pb::UnappliedSource::Credit.into(),
+            amount: cny("200"),
+            refund_date: "2026-04-20".to_owned(),
+            method: pb::PaymentMethod::BankTransfer.into(),
+            reference: "REFUND-L2-1".to_owned(),
+        })
+        .await
+        .unwrap();
+    let (command_id, customer_id) = request_base("L2");
+    let dispute = write
+        .open_dispute(pb::OpenDisputeRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref("SUB-BJ", "L2-1"),
+            amount: cny("2000"),
+            reason: pb::DisputeReason::Price.into(),
+            note: String::new(),
+            opened_on: "2026-05-01".to_owned(),
+            expires_on: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    receipt_position(&dispute.receipt)
+}
+
+/// Steps 14 and 15; the position of the last event.
+async fn after_moment_b(write: &mut Write) -> u64 {
+    let (command_id, customer_id) = request_base("L1");
+    write
+        .write_off_invoice(pb::WriteOffInvoiceRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref("SUB-SH", "L1-1"),
+            amount: cny("2000"),
+            write_off_date: "2026-05-20".to_owned(),
+            reason: "customer in liquidation".to_owned(),
+            approved_by: "Zhang Wei".to_owned(),
+        })
+        .await
+        .unwrap();
+    let (command_id, customer_id) = request_base("L2");
+    let resolution = write
+        .resolve_dispute(pb::ResolveDisputeRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref("SUB-BJ", "L2-1"),
+            resolved_on: "2026-06-10".to_owned(),
+            outcome: pb::DisputeOutcome::Withdrawn.into(),
+            credit_note_number: String::new(),
+            note: "price confirmed by the contract".to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    receipt_position(&resolution.receipt)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_the_embedded_backends() {
+    a_life_cycle_history_reports_as_worked_out_by_hand(Backends::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_nats_and_postgresql() {
+    a_life_cycle_history_reports_as_worked_out_by_hand(Backends::Servers).await;
+}
+
+async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) {
+    init_logging();
+    let Some(data) = TestData::create(backends).await else {
+        return;
+    };
+    let service = TestAllInOne::start(&data).await;
+    let mut write = service.commands().await;
+    let mut read = service.queries().await;
+    let mut audit = AuditServiceClient::connect(service.url()).await.unwrap();
+
+    let at_a = before_moment_a(&mut write).await;
+    let saved_a = Saved::live(&mut read, at_a).await;
+    let moment_a = moment().await;
+    let at_b = before_moment_b(&mut write).await;
+    let saved_b = Saved::live(&mut read, at_b).await;
+    let moment_b = moment().await;
+    let last = after_moment_b(&mut write).await;
+
+    // 1. Aging as of 03-31, 04-30 and 06-30 (every event known).
+    // 03-31: L1-1 owes 10,000 - 6,000 = 4,000, 50 days (31-60); L1-2 owes 4,000 - 1,000 =
+    //        3,000, 28 days (1-30), all of it disputed; L2-1 owes 5,000, 14 days (1-30); L2's
+    //        unapplied: 3,000 cash + 500 credit.
+    // 04-30: L1-1 owes 10,000 again (reversal 04-05), 80 days (61-90); L1-2 3,000, 58 days
+    //        (31-60), still disputed (its last day); L2-1 owes 5,000 - 3,000 = 2,000, 44 days
+    //        (31-60); L2's unapplied: 500 - 200 credit.
+    // 06-30: L1-1 owes 10,000 - 2,000 = 8,000, 141 days (over 120); L1-2 3,000, 119 days
+    //        (91-120), the dispute expired; L2-1 2,000, 105 days (91-120), the dispute withdrawn
+    //        on 06-10; L2's unapplied credit 300.
+    let z = "0.00";
+    for (as_of, expected) in [
+        (
+            "2026-03-31",
+            vec![
+                aging_line(
+                    "L1",
+                    [z, "3000.00", "4000.00", z, z, z],
+                    "7000.00",
+                    z,
+                    "3000.00",
+                ),
+                aging_line("L2", [z, "5000.00", z, z, z, z], "5000.00", "3500.00", z),
+            ],
+        ),
+        (
+            "2026-04-30",
+            vec![
+                aging_line(
+                    "L1",
+                    [z, z, "3000.00", "10000.00", z, z],
+                    "13000.00",
+                    z,
+                    "3000.00",
+                ),
+                aging_line("L2", [z, z, "2000.00", z, z, z], "2000.00", "300.00", z),
+            ],
+        ),
+        (
+            "2026-06-30",
+            vec![
+                aging_line("L1", [z, z, z, z, "3000.00", "8000.00"], "11000.00", z, z),
+                aging_line("L2", [z, z, z, z, "2000.00", z], "2000.00", "300.00", z),
+            ],
+        ),
+    ] {
+        let report = read
+            .get_aging_report(aging_request(as_of, last))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(aging_lines(&report), expected, "aging as of {as_of}");
+    }
+
+    // 2. Exposure as of 06-30 (no limits): L1 owes 11,000 and has nothing on account; its only
+    //    payment bounced, so it has no last payment. L2 owes 2,000 less 300 of unapplied
+    //    credit: 1,700; its last payment is P2 of 03-05. Overdue: everything; the oldest
+    //    invoices are 141 (L1-1) and 105 (L2-1) days past due.
+    let exposures = read
+        .list_exposures(exposures_request("2026-06-30", last))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut lines: Vec<_> = exposures
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.customer_id.clone(),
+                amount(&l.open),
+                amount(&l.unapplied),
+                amount(&l.exposure),
+                amount(&l.overdue),
+                l.oldest_days_past_due,
+                l.last_payment_date.clone(),
+            )
+        })
+        .collect();
+    lines.sort();
+    let line = |c: &str, open: &str, unapplied: &str, exposure: &str, days: u32, last: &str| {
+        (
+            c.to_owned(),
+            open.to_owned(),
+            unapplied.to_owned(),
+            exposure.to_owned(),
+            open.to_owned(),
+            Some(days),
+            last.to_owned(),
+        )
+    };
+    assert_eq!(
+        lines,
+        vec![
+            line("L1", "11000.00", z, "11000.00", 141, ""),
+            line("L2", "2000.00", "300.00", "1700.00", 105, "2026-03-05"),
+        ],
+        "exposures as of 2026-06-30"
+    );
+
+    // 3. The work queue (weights 0.001 per unit overdue, 1 per day, 25 per failed promise).
+    // 04-15: L1-2 is disputed, so only L1-1 (10,000, 65 days) is chased; the promise kept by
+    //        P1 is broken now that P1 bounced: 10 + 65 + 25 = 100, stop supply. L2-1 owes
+    //        2,000, 29 days: 2 + 29 = 31, call.
+    // 05-15: L1-2's dispute expired on 04-30: 13,000 overdue, 95 days: 13 + 95 + 25 = 133,
+    //        legal. L2-1 is wholly disputed since 05-01: L2 is not chased.
+    // 06-15: L1-1 owes 8,000 since the write-off: 11,000, 126 days: 11 + 126 + 25 = 162. L2's
+    //        dispute was withdrawn on 06-10: 2,000, 90 days: 2 + 90 = 92, stop supply.
+    use pb::EscalationLevel::{Call, LegalOrAgency, StopSupply};
+    for (as_of, expected) in [
+        (
+            "2026-04-15",
+            vec![
+                item("L1", "10000.00", "2026-02-09", 65, 1, StopSupply, "100"),
+                item("L2", "2000.00", "2026-03-17", 29, 0, Call, "31"),
+            ],
+        ),
+        (
+            "2026-05-15",
+            vec![item(
+                "L1",
+                "13000.00",
+                "2026-02-09",
+                95,
+                1,
+                LegalOrAgency,
+                "133",
+            )],
+        ),
+        (
+            "2026-06-15",
+            vec![
+                item("L1", "11000.00", "2026-02-09", 126, 1, LegalOrAgency, "162"),
+                item("L2", "2000.00", "2026-03-17", 90, 0, StopSupply, "92"),
+            ],
+        ),
+    ] {
+        let queue = read
+            .get_work_queue(queue_request(as_of, last))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(items(&queue), expected, "work queue as of {as_of}");
+    }
+
+    // 4. The promise: made 02-20 for 6,000 by 03-05, window to 03-08. As of 03-10, P1 (03-01)
+    //    kept it: the reversal of 04-05 had not happened yet on that date. As of 04-10 P1 has
+    //    bounced: nothing was paid in the window, which has closed: broken.
+    for (as_of, status, paid) in [
+        ("2026-03-10", pb::PromiseStatus::Kept, "6000.00"),
+        ("2026-04-10", pb::PromiseStatus::Broken, "0.00"),
+    ] {
+        let promises = read
+            .list_promises(pb::ListPromisesRequest {
+                customer_id: "L1".to_owned(),
+                as_of: as_of.to_owned(),
+                min_position: last,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .promises;
+        let seen: Vec<_> = promises
+            .iter()
+            .map(|p| (p.status(), amount(&p.paid)))
+            .collect();
+        assert_eq!(
+            seen,
+            [(status, paid.to_owned())],
+            "L1's promise as of {as_of}"
+        );
+    }
+
+    // 5. Reports as known at moments A (before the reversal, the application, the refund and
+    //    the second dispute) and B (before the write-off and the withdrawal) are the live
+    //    reports saved at those moments. Those differed from what is known now, so the check
+    //    can fail.
+    // Saved at A, as of 04-15: L1-1 owes 4,000 (the reversal was not known), 65 days (61-90);
+    // L1-2 3,000, 43 days (31-60), disputed; L2-1 5,000, 29 days (1-30); L2 3,500 unapplied.
+    assert_eq!(
+        saved_a.aging_april,
+        vec![
+            aging_line(
+                "L1",
+                [z, z, "3000.00", "4000.00", z, z],
+                "7000.00",
+                z,
+                "3000.00",
+            ),
+            aging_line("L2", [z, "5000.00", z, z, z, z], "5000.00", "3500.00", z),
+        ]
+    );
+    // Saved at B, the work queue as of 06-15: the write-off and the withdrawal were not known,
+    // so L1 owes 13,000 (126 days: 13 + 126 + 25 = 164) and L2's dispute still holds.
+    assert_eq!(
+        saved_b.queue_june,
+        vec![item(
+            "L1",
+            "13000.00",
+            "2026-02-09",
+            126,
+            1,
+            LegalOrAgency,
+            "164",
+        )]
+    );
+    let now = Saved::live(&mut read, last).await;
+    assert_ne!(saved_a, now);
+    assert_ne!(saved_b, now);
+    assert_ne!(saved_a, saved_b);
+    assert_eq!(Saved::as_known(&mut audit, moment_a).await, saved_a);
+    assert_eq!(Saved::as_known(&mut audit, moment_b).await, saved_b);
+
+    // 6. The account view lists what happened: the credit notes, the reversed payment, the
+    //    write-off and the disputes.
+    let account = write
+        .get_account(pb::GetAccountRequest {
+            customer_id: "L1".to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let reversed: Vec<_> = account
+        .payments
+        .iter()
+        .map(|p| (p.payment_command_id.clone(), p.reversed_on.clone()))
+        .collect();
+    assert_eq!(reversed, [(P1.to_owned(), "2026-04-05".to_owned())]);
+    let notes: Vec<_> = account
+        .credit_notes
+        .iter()
+        .map(|n| (n.credit_note_number.clone(), amount(&n.amount)))
+        .collect();
+    assert_eq!(notes, [("CN-1".to_owned(), "1000.00".to_owned())]);
+    let written_off: Vec<_> = account
+        .written_off_invoices
+        .iter()
+        .map(|i| {
+            (
+                i.invoice.as_ref().unwrap().invoice_number.clone(),
+                amount(&i.written_off),
+                amount(&i.open_amount),
+            )
+        })
+        .collect();
+    assert_eq!(
+        written_off,
+        [(
+            "L1-1".to_owned(),
+            "2000.00".to_owned(),
+            "8000.00".to_owned()
+        )]
+    );
+    let l1_2 = account
+        .open_invoices
+        .iter()
+        .find(|i| i.invoice.as_ref().unwrap().invoice_number == "L1-2")
+        .unwrap();
+    assert_eq!(amount(&l1_2.credited), "1000.00");
+    let disputes: Vec<_> = l1_2
+        .disputes
+        .iter()
+        .map(|d| {
+            (
+                amount(&d.amount),
+                d.expires_on.clone(),
+                d.resolved_on.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        disputes,
+        [("3000.00".to_owned(), "2026-04-30".to_owned(), String::new())]
+    );
+
+    service.stop().await;
+    data.remove().await;
+}
