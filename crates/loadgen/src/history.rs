@@ -11,7 +11,9 @@
 //!
 //! Each customer's history cycles through four invoices of 1000.00 and one payment of 400.00
 //! allocated to the invoice just before it, so 80 % of the events are invoices and every invoice
-//! stays open; [`Totals::expected`] works out what an aging report over it must say.
+//! stays open; [`Totals::expected`] works out what an aging report over it must say. The
+//! life-cycle mix ([`HistoryMix::LifeCycle`]) continues each such cycle with the other events
+//! that move money (see [`LIFE_CYCLE_EVENTS`]).
 
 use std::future::Future;
 use std::time::Instant;
@@ -21,9 +23,14 @@ use async_nats::jetstream;
 use chrono::{Days, NaiveDate, Utc};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use receivables_domain::account::state::{DisputeReason, UnappliedSource};
 use receivables_domain::chain::{self, EventHash};
 use receivables_domain::command::InvoiceKey;
-use receivables_domain::event::{Allocation, AllocationRule, InvoiceIssued, PaymentReceived};
+use receivables_domain::event::{
+    Allocation, AllocationRule, CreditNoteIssued, DisputeOpened, InvoiceIssued, InvoiceWrittenOff,
+    PaymentReceived, UnappliedCashApplied,
+};
+use receivables_domain::ids::{CreditNoteNumber, DisputeId, PersonName};
 use receivables_domain::payment::PaymentMethod;
 use receivables_domain::testing::EnvelopeBuilder;
 use receivables_domain::{
@@ -38,6 +45,27 @@ pub const WRITE_IN_FLIGHT: usize = 512;
 
 /// Every customer's history repeats a cycle of this many events: invoices, then one payment.
 pub const CYCLE_EVENTS: usize = 5;
+
+/// The life-cycle mix's cycle: the ledger's five events (invoices 0-3, the payment 4), then a
+/// credit note of 100.00 against invoice 0 (5), a write-off of 100.00 of invoice 1 (6), a
+/// dispute of 100.00 of invoice 2 that is never resolved (7), a credit note of 100.00 on
+/// account (8) and its application to invoice 2 (9).
+pub const LIFE_CYCLE_EVENTS: usize = 10;
+
+/// What each of the life-cycle mix's credit notes, write-offs, disputes and applications moves,
+/// in minor units.
+pub const ADJUSTMENT_MINOR: i128 = 10_000;
+const ADJUSTMENT_AMOUNT: &str = "100";
+
+/// Which events the history holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryMix {
+    /// Invoices and payments (four to one).
+    Ledger,
+    /// Invoices and payments, credit notes against invoices and on account, write-offs,
+    /// disputes and applications (see [`LIFE_CYCLE_EVENTS`]).
+    LifeCycle,
+}
 
 /// The currency of every amount of the history.
 pub const CURRENCY: &str = "CNY";
@@ -78,15 +106,29 @@ pub fn report_as_of() -> anyhow::Result<NaiveDate> {
 pub struct Shape {
     pub events: usize,
     pub customers: usize,
+    pub mix: HistoryMix,
 }
 
 impl Shape {
     /// Refuses shapes in which a customer would have no payment.
     pub fn new(events: usize, customers: usize) -> anyhow::Result<Shape> {
-        if customers == 0 || events < customers * CYCLE_EVENTS {
-            bail!("need at least {CYCLE_EVENTS} events per customer");
+        Shape::of_mix(events, customers, HistoryMix::Ledger)
+    }
+
+    /// Refuses shapes in which a customer would not go through its mix's cycle once.
+    pub fn of_mix(events: usize, customers: usize, mix: HistoryMix) -> anyhow::Result<Shape> {
+        let cycle = match mix {
+            HistoryMix::Ledger => CYCLE_EVENTS,
+            HistoryMix::LifeCycle => LIFE_CYCLE_EVENTS,
+        };
+        if customers == 0 || events < customers * cycle {
+            bail!("need at least {cycle} events per customer");
         }
-        Ok(Shape { events, customers })
+        Ok(Shape {
+            events,
+            customers,
+            mix,
+        })
     }
 
     /// How many events customer `customer` has.
@@ -101,6 +143,8 @@ pub struct Totals {
     pub invoices: u64,
     pub payments: u64,
     pub open_minor: i128,
+    /// The part of `open_minor` under a dispute (none in the ledger mix).
+    pub disputed_minor: i128,
 }
 
 impl Totals {
@@ -113,18 +157,45 @@ impl Totals {
     ///
     /// Customers `0 .. events % customers` have `events / customers + 1` events, the others
     /// `events / customers`.
+    ///
+    /// In the life-cycle mix a customer with `k` events goes through `c = k / 10` whole cycles
+    /// and `r = k % 10` events of one more: `min(r, 4)` invoices, a payment when `r >= 5`, a
+    /// credit note against an invoice when `r >= 6`, a write-off when `r >= 7` (the dispute and
+    /// the credit note on account move no open amount; an application needs `r = 10`), so
+    ///
+    /// `open = 1000.00 × invoices − 400.00 × payments − 100.00 × (credit notes against
+    /// invoices + write-offs + applications)`,
+    ///
+    /// with `4c + min(r, 4)` invoices, `c + [r >= 5]` payments, `c + [r >= 6]` credit notes,
+    /// `c + [r >= 7]` write-offs and `c` applications; the disputed part is 100.00 for each of
+    /// the `c + [r >= 8]` disputes (each of an invoice that owes at least 800.00).
     pub fn expected(shape: Shape) -> Totals {
-        let (mut invoices, mut payments) = (0u64, 0u64);
+        let (mut invoices, mut payments, mut adjustments, mut disputes) = (0u64, 0u64, 0u64, 0u64);
         for customer in 0..shape.customers {
             let events = shape.events_of(customer) as u64;
-            let paid = events / CYCLE_EVENTS as u64;
-            invoices += events - paid;
-            payments += paid;
+            match shape.mix {
+                HistoryMix::Ledger => {
+                    let paid = events / CYCLE_EVENTS as u64;
+                    invoices += events - paid;
+                    payments += paid;
+                }
+                HistoryMix::LifeCycle => {
+                    let cycles = events / LIFE_CYCLE_EVENTS as u64;
+                    let rest = events % LIFE_CYCLE_EVENTS as u64;
+                    invoices += 4 * cycles + rest.min(4);
+                    payments += cycles + u64::from(rest >= 5);
+                    adjustments += 3 * cycles + u64::from(rest >= 6) + u64::from(rest >= 7);
+                    disputes += cycles + u64::from(rest >= 8);
+                }
+            }
         }
         Totals {
             invoices,
             payments,
-            open_minor: INVOICE_MINOR * i128::from(invoices) - PAYMENT_MINOR * i128::from(payments),
+            open_minor: INVOICE_MINOR * i128::from(invoices)
+                - PAYMENT_MINOR * i128::from(payments)
+                - ADJUSTMENT_MINOR * i128::from(adjustments),
+            disputed_minor: ADJUSTMENT_MINOR * i128::from(disputes),
         }
     }
 }
@@ -134,12 +205,18 @@ impl Totals {
 #[derive(Debug)]
 pub struct Chains {
     tips: Vec<(u64, EventHash)>,
+    mix: HistoryMix,
 }
 
 impl Chains {
     pub fn new(customers: usize) -> Chains {
+        Chains::of_mix(customers, HistoryMix::Ledger)
+    }
+
+    pub fn of_mix(customers: usize, mix: HistoryMix) -> Chains {
         Chains {
             tips: vec![(0, EventHash::GENESIS); customers],
+            mix,
         }
     }
 
@@ -156,7 +233,10 @@ impl Chains {
                 "event {n} of customer {customer} generated out of order (its chain is at {sequence})"
             );
         }
-        let mut envelope = event(customer, n)?;
+        let mut envelope = match self.mix {
+            HistoryMix::Ledger => event(customer, n)?,
+            HistoryMix::LifeCycle => life_cycle_event(customer, n)?,
+        };
         envelope.sequence = sequence + 1;
         envelope.prev_hash = prev_hash;
         chain::seal(&mut envelope)?;
@@ -226,6 +306,107 @@ fn event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
             credit_check: None,
         }),
     )
+}
+
+/// The `n`-th event of a customer in the life-cycle mix, unsealed: the ledger's event for the
+/// first five of each cycle, then the others of [`LIFE_CYCLE_EVENTS`].
+fn life_cycle_event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
+    let index = n % LIFE_CYCLE_EVENTS;
+    let start = n - index;
+    // The ledger's generator numbers its cycles of five; this cycle's first five events are
+    // its events `start / 2 ..`: map them to the ledger's own numbering, so that their invoice
+    // numbers and the payment's allocation stay its own.
+    if index < CYCLE_EVENTS {
+        let ledger_n = start / LIFE_CYCLE_EVENTS * CYCLE_EVENTS + index;
+        let mut envelope = event(customer, ledger_n)?;
+        let day = life_cycle_day(n)?;
+        retime(&mut envelope.event, day);
+        envelope.effective_date = day;
+        return Ok(envelope);
+    }
+    let currency = Currency::parse(CURRENCY)?;
+    let customer_id = customer_id(customer)?;
+    let day = life_cycle_day(n)?;
+    let subsidiary = SubsidiaryId::parse(SUBSIDIARY)?;
+    let ledger_start = start / LIFE_CYCLE_EVENTS * CYCLE_EVENTS;
+    let invoice = |i: usize| -> anyhow::Result<InvoiceKey> {
+        Ok(InvoiceKey {
+            subsidiary_id: subsidiary.clone(),
+            invoice_number: InvoiceNumber::parse(&format!(
+                "INV-{customer:06}-{:07}",
+                ledger_start + i
+            ))?,
+        })
+    };
+    let amount = Money::positive(ADJUSTMENT_AMOUNT, currency)?;
+    let number = CreditNoteNumber::parse(&format!("CN-{customer:06}-{n:07}"))?;
+    let event = match index {
+        5 => Event::CreditNoteIssued(CreditNoteIssued {
+            subsidiary_id: subsidiary.clone(),
+            credit_note_number: number,
+            amount,
+            issue_date: day,
+            reason: "returned goods".to_owned(),
+            invoice: Some(invoice(0)?),
+        }),
+        6 => Event::InvoiceWrittenOff(InvoiceWrittenOff {
+            invoice: invoice(1)?,
+            amount,
+            write_off_date: day,
+            reason: "customer insolvent".to_owned(),
+            approved_by: PersonName::parse("Zhang Wei")?,
+        }),
+        7 => Event::DisputeOpened(DisputeOpened {
+            dispute_id: DisputeId::from_uuid(uuid::Uuid::new_v4())?,
+            invoice: invoice(2)?,
+            amount,
+            reason: DisputeReason::Quality,
+            note: String::new(),
+            opened_on: day,
+            expires_on: None,
+        }),
+        8 => Event::CreditNoteIssued(CreditNoteIssued {
+            subsidiary_id: subsidiary.clone(),
+            credit_note_number: number,
+            amount,
+            issue_date: day,
+            reason: "volume rebate".to_owned(),
+            invoice: None,
+        }),
+        _ => Event::UnappliedCashApplied(UnappliedCashApplied {
+            subsidiary_id: subsidiary.clone(),
+            source: UnappliedSource::Credit,
+            amount,
+            application_date: day,
+            allocation_rule: AllocationRule::Explicit,
+            allocations: vec![Allocation {
+                invoice: invoice(2)?,
+                amount,
+            }],
+        }),
+    };
+    envelope(&customer_id, day, event)
+}
+
+/// The business date of a life-cycle event: one day per event, as in the ledger mix.
+fn life_cycle_day(n: usize) -> anyhow::Result<NaiveDate> {
+    first_day()?
+        .checked_add_days(Days::new((n % DAYS) as u64))
+        .context("date")
+}
+
+/// Moves a ledger event (an invoice or a payment) to `day`.
+fn retime(event: &mut Event, day: NaiveDate) {
+    match event {
+        Event::InvoiceIssued(invoice) => {
+            invoice.issue_date = day;
+            if let Some(due) = day.checked_add_days(Days::new(u64::from(TERMS_DAYS))) {
+                invoice.due_date = due;
+            }
+        }
+        Event::PaymentReceived(payment) => payment.received_date = day,
+        _ => {}
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,7 +479,7 @@ pub async fn delete_streams(context: &jetstream::Context, config: &JetStreamConf
 /// each append knows its customer's last position.
 pub async fn write_history<H: HistoryLog>(log: &H, shape: Shape) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut chains = Chains::new(shape.customers);
+    let mut chains = Chains::of_mix(shape.customers, shape.mix);
     let mut last = vec![Position::ZERO; shape.customers];
     let mut pending = FuturesUnordered::new();
     for i in 0..shape.events {
@@ -348,7 +529,7 @@ mod tests {
     #[test]
     fn the_history_is_one_unbroken_chain_per_customer() {
         let shape = Shape::new(60, 4).unwrap();
-        let mut chains = Chains::new(shape.customers);
+        let mut chains = Chains::of_mix(shape.customers, shape.mix);
         let mut verifier = ChainVerifier::whole_log();
         for i in 0..shape.events {
             let envelope = chains

@@ -113,7 +113,16 @@ enum Mix {
     Ledger,
     /// Only invoices (each also reserves its number: two log writes per command).
     Invoices,
+    /// Per customer, a cycle of twelve commands of the whole life cycle: three invoices, a
+    /// payment (oldest due first), a credit note on account (its number reserved), an
+    /// application of half of it, a refund of the rest, a dispute and its withdrawal, a
+    /// write-off, the payment's reversal and a promise. Not for `--secure` (a write-off needs
+    /// the credit role, the run's tokens are subsidiary tokens).
+    LifeCycle,
 }
+
+/// The length of the life-cycle mix's cycle (see [`Mix::LifeCycle`]).
+const LIFE_CYCLE: usize = 12;
 
 /// Latencies are recorded in microseconds, up to a minute.
 fn histogram() -> anyhow::Result<Histogram<u64>> {
@@ -364,8 +373,134 @@ fn money(amount: &str) -> Option<pb::Money> {
     })
 }
 
+/// The id of the `k`-th command of a customer in the life-cycle mix: derived, so that a
+/// reversal can name the payment it reverses.
+fn life_cycle_id(run: &str, customer: usize, k: usize) -> String {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!("{run}/{customer}/{k}").as_bytes(),
+    )
+    .to_string()
+}
+
+/// The `k`-th command of a customer in the life-cycle mix (see [`Mix::LifeCycle`]).
+fn life_cycle_command(run: &str, customer: usize, k: usize) -> Command {
+    let customer_id = customer_name(customer);
+    let command_id = life_cycle_id(run, customer, k);
+    let subsidiary = format!("SUB-{}", customer % 3 + 1);
+    let number = |k: usize| format!("{run}-{customer:06}-{k:06}");
+    let invoice_ref = |k: usize| {
+        Some(pb::InvoiceRef {
+            subsidiary_id: subsidiary.clone(),
+            invoice_number: number(k),
+        })
+    };
+    let cycle_start = k - k % LIFE_CYCLE;
+    match k % LIFE_CYCLE {
+        0 | 1 | 11 => Command::Invoice(pb::IssueInvoiceRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: subsidiary.clone(),
+            invoice_number: number(k),
+            amount: money("1000"),
+            issue_date: "2026-05-01".into(),
+            due: Some(pb::issue_invoice_request::Due::TermsDays(30)),
+        }),
+        2 => Command::Payment(pb::RecordPaymentRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: subsidiary,
+            amount: money("500"),
+            received_date: "2026-05-15".into(),
+            method: pb::PaymentMethod::BankTransfer.into(),
+            reference: format!("BANK-{k}"),
+            allocations: Vec::new(),
+            allocation_rule: pb::AllocationRule::Unspecified.into(),
+        }),
+        3 => Command::CreditNote(pb::IssueCreditNoteRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: subsidiary,
+            credit_note_number: format!("CN-{}", number(k)),
+            amount: money("100"),
+            issue_date: "2026-05-02".into(),
+            reason: "volume rebate".into(),
+            invoice: None,
+        }),
+        4 => Command::Application(pb::ApplyUnappliedCashRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: subsidiary,
+            source: pb::UnappliedSource::Credit.into(),
+            amount: money("50"),
+            application_date: "2026-05-03".into(),
+            allocations: Vec::new(),
+        }),
+        5 => Command::Refund(pb::IssueRefundRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: subsidiary,
+            source: pb::UnappliedSource::Credit.into(),
+            amount: money("50"),
+            refund_date: "2026-05-04".into(),
+            method: pb::PaymentMethod::BankTransfer.into(),
+            reference: format!("REFUND-{k}"),
+        }),
+        6 => Command::OpenDispute(pb::OpenDisputeRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref(cycle_start),
+            amount: money("100"),
+            reason: pb::DisputeReason::Quality.into(),
+            note: String::new(),
+            opened_on: "2026-05-05".into(),
+            expires_on: String::new(),
+        }),
+        7 => Command::ResolveDispute(pb::ResolveDisputeRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref(cycle_start),
+            resolved_on: "2026-05-06".into(),
+            outcome: pb::DisputeOutcome::Withdrawn.into(),
+            credit_note_number: String::new(),
+            note: String::new(),
+        }),
+        8 => Command::WriteOff(pb::WriteOffInvoiceRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref(cycle_start + 1),
+            amount: money("100"),
+            write_off_date: "2026-05-07".into(),
+            reason: "customer insolvent".into(),
+            approved_by: "Zhang Wei".into(),
+        }),
+        9 => Command::Reversal(pb::ReversePaymentRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: subsidiary,
+            payment_command_id: life_cycle_id(run, customer, cycle_start + 2),
+            reversal_date: "2026-05-20".into(),
+            reason: pb::ReversalReason::ReturnedByBank.into(),
+        }),
+        _ => Command::Promise(pb::RecordPromiseToPayRequest {
+            command_id,
+            customer_id,
+            subsidiary_id: subsidiary,
+            amount: money("100"),
+            made_on: "2026-05-20".into(),
+            promised_date: "2026-06-10".into(),
+            invoices: Vec::new(),
+            collector: "Wang Fang".into(),
+            note: String::new(),
+        }),
+    }
+}
+
 /// The `k`-th command for a customer under the mix.
 fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
+    if let Mix::LifeCycle = mix {
+        return life_cycle_command(run, customer, k);
+    }
     let customer_id = customer_name(customer);
     let command_id = Uuid::new_v4().to_string();
     let subsidiary = format!("SUB-{}", customer % 3 + 1);
@@ -381,7 +516,7 @@ fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
         })
     };
     match (mix, k % 10) {
-        (Mix::Invoices, _) | (Mix::Ledger, 0 | 2 | 4 | 6 | 8) => invoice(k),
+        (Mix::Invoices | Mix::LifeCycle, _) | (Mix::Ledger, 0 | 2 | 4 | 6 | 8) => invoice(k),
         (Mix::Ledger, 9) => Command::Promise(pb::RecordPromiseToPayRequest {
             command_id,
             customer_id,
@@ -411,6 +546,18 @@ enum Command {
     Invoice(pb::IssueInvoiceRequest),
     Payment(pb::RecordPaymentRequest),
     Promise(pb::RecordPromiseToPayRequest),
+    CreditNote(pb::IssueCreditNoteRequest),
+    Application(pb::ApplyUnappliedCashRequest),
+    Refund(pb::IssueRefundRequest),
+    OpenDispute(pb::OpenDisputeRequest),
+    ResolveDispute(pb::ResolveDisputeRequest),
+    WriteOff(pb::WriteOffInvoiceRequest),
+    Reversal(pb::ReversePaymentRequest),
+}
+
+/// The subsidiary of the invoice a request names (whose token posts it).
+fn invoice_subsidiary(invoice: Option<&pb::InvoiceRef>) -> String {
+    invoice.map(|i| i.subsidiary_id.clone()).unwrap_or_default()
 }
 
 /// Where commands go: the service over gRPC, or its executor called in-process (the same
@@ -452,6 +599,37 @@ impl Target for GrpcTarget {
                 let request = self.request(&r.subsidiary_id.clone(), r);
                 self.client.record_promise_to_pay(request).await.map(drop)
             }
+            Command::CreditNote(r) => {
+                let request = self.request(&r.subsidiary_id.clone(), r);
+                self.client.issue_credit_note(request).await.map(drop)
+            }
+            Command::Application(r) => {
+                let request = self.request(&r.subsidiary_id.clone(), r);
+                self.client.apply_unapplied_cash(request).await.map(drop)
+            }
+            Command::Refund(r) => {
+                let request = self.request(&r.subsidiary_id.clone(), r);
+                self.client.issue_refund(request).await.map(drop)
+            }
+            Command::Reversal(r) => {
+                let request = self.request(&r.subsidiary_id.clone(), r);
+                self.client.reverse_payment(request).await.map(drop)
+            }
+            Command::OpenDispute(r) => {
+                let subsidiary = invoice_subsidiary(r.invoice.as_ref());
+                let request = self.request(&subsidiary, r);
+                self.client.open_dispute(request).await.map(drop)
+            }
+            Command::ResolveDispute(r) => {
+                let subsidiary = invoice_subsidiary(r.invoice.as_ref());
+                let request = self.request(&subsidiary, r);
+                self.client.resolve_dispute(request).await.map(drop)
+            }
+            Command::WriteOff(r) => {
+                let subsidiary = invoice_subsidiary(r.invoice.as_ref());
+                let request = self.request(&subsidiary, r);
+                self.client.write_off_invoice(request).await.map(drop)
+            }
         }
         .map_err(|status| format!("{} {}", status.code(), status.message()))
     }
@@ -463,6 +641,13 @@ impl<L: EventLog> Target for Arc<Executor<L>> {
             Command::Invoice(r) => commands::invoice::read(r),
             Command::Payment(r) => commands::payment::read(r),
             Command::Promise(r) => commands::promise::read(r),
+            Command::CreditNote(r) => commands::credit_note::read(r),
+            Command::Application(r) => commands::application::read(r),
+            Command::Refund(r) => commands::refund::read(r),
+            Command::Reversal(r) => commands::reversal::read(r),
+            Command::OpenDispute(r) => commands::dispute::read_open(r),
+            Command::ResolveDispute(r) => commands::dispute::read_resolve(r),
+            Command::WriteOff(r) => commands::write_off::read(r),
         }
         .map_err(|refusal| refusal.to_string())?;
         self.execute(&addressed, &Principal::anonymous(), None)

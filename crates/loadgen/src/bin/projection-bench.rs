@@ -21,7 +21,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use async_nats::jetstream;
 use chrono::Utc;
 use clap::{Parser, ValueEnum};
@@ -33,7 +33,7 @@ use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_loadgen::NatsArgs;
 use receivables_loadgen::history::{
-    self, JetStreamHistory, Shape, check_written, delete_streams, write_history,
+    self, HistoryMix, JetStreamHistory, Shape, Totals, check_written, delete_streams, write_history,
 };
 use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read};
 use receivables_loadgen::scratch::Scratch;
@@ -67,6 +67,9 @@ struct Args {
     /// Aging reports (and work-queue pages) timed.
     #[arg(long, default_value_t = 20)]
     reports: usize,
+    /// Which events the history holds: invoices and payments, or the whole life cycle.
+    #[arg(long, value_enum, default_value_t = HistoryMix::Ledger)]
+    mix: HistoryMix,
     /// Keep the stream and the database (embedded: the temporary directory) afterwards.
     #[arg(long)]
     keep: bool,
@@ -152,6 +155,26 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
             bail!("expected one group line, got {}", report.len());
         }
     }
+    // The group line against the figures worked out from the generator.
+    let expected = Totals::expected(shape(args)?);
+    let report = aging::report(read, &request).await?;
+    let line = report.first().context("no group line")?;
+    let minor = |money: receivables_domain::Money| money.minor_units();
+    if minor(line.open_total) != expected.open_minor
+        || minor(line.disputed) != expected.disputed_minor
+    {
+        bail!(
+            "the group line is open {} disputed {}, not the {} and {} minor units worked out",
+            line.open_total,
+            line.disputed,
+            expected.open_minor,
+            expected.disputed_minor
+        );
+    }
+    println!(
+        "group line as worked out: {} open, {} disputed",
+        line.open_total, line.disputed
+    );
     println!(
         "group aging report over {open_items} open items: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
         latency.value_at_quantile(0.5) as f64 / 1000.0,
@@ -202,7 +225,7 @@ async fn project_and_query<L: EventLog>(
 // ---------------------------------------------------------------------------------------------
 
 fn shape(args: &Args) -> anyhow::Result<Shape> {
-    Shape::new(args.events, args.customers)
+    Shape::of_mix(args.events, args.customers, args.mix)
 }
 
 /// A fresh stream on the NATS server and a fresh database on the PostgreSQL server.
@@ -281,10 +304,11 @@ async fn main() -> anyhow::Result<()> {
     shape(&args)?;
     let run = format!("P{}", Utc::now().format("%Y%m%d%H%M%S"));
     println!(
-        "projection-bench: backend {}, {} events over {} customers, run {run}",
+        "projection-bench: backend {}, {} events over {} customers, mix {}, run {run}",
         value_name(&args.backend),
         args.events,
-        args.customers
+        args.customers,
+        value_name(&args.mix)
     );
     match args.backend {
         Backend::JetstreamPostgres => on_jetstream_postgres(&args, &run).await,
