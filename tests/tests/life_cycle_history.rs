@@ -18,13 +18,17 @@
 //! 7. 03-10 credit note CN-1 of 1,000.00 against L1-2 (returned goods): L1-2 owes 3,000.00.
 //! 8. 03-15 L1 disputes 3,000.00 of L1-2 (quality) until 04-30.
 //! 9. 03-20 credit note CN-2 of 500.00 to L2 on account: unapplied credit 500.00.
-//!    -- moment A is noted here: before the reversal, the application and the second dispute.
+//!
+//! Moment A is noted here: before the reversal, the application and the second dispute.
+//!
 //! 10. 04-05 P1 is returned by the bank: L1-1 owes 10,000.00 again from 04-05; the promise,
 //!     kept by P1, is broken as of any date from 04-05 on.
 //! 11. 04-10 L2's unapplied cash is applied oldest due first: 3,000.00 to L2-1 (2,000.00 left).
 //! 12. 04-20 200.00 of L2's unapplied credit is refunded: 300.00 left.
 //! 13. 05-01 L2 disputes 2,000.00 of L2-1 (price), without expiry.
-//!    -- moment B is noted here: before the write-off and the resolution.
+//!
+//! Moment B is noted here: before the write-off and the resolution.
+//!
 //! 14. 05-20 2,000.00 of L1-1 is written off as bad debt: 8,000.00 left.
 //! 15. 06-10 L2 withdraws its dispute: L2-1 is collectible again from 06-10.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -189,7 +189,7 @@ impl Decide for OpenDispute {
                 Reason::DisputeAlreadyOpen,
                 &self.invoice,
                 format!(
-                    "dispute {} opened on {} still holds on {}",
+                    "dispute {} opened on {} holds on {} or later",
                     open.dispute_id, open.opened_on, self.opened_on
                 ),
             )
@@ -242,16 +242,25 @@ impl EventRules for DisputeOpened {
     }
 
     fn evolve(&self, account: &mut AccountState, _command_id: CommandId) -> Result<(), String> {
+        let reused = account
+            .invoices
+            .values()
+            .any(|i| i.disputes.iter().any(|d| d.dispute_id == self.dispute_id));
+        if reused {
+            return Err(format!("opens dispute {} twice", self.dispute_id));
+        }
         let invoice = account
             .invoices
             .get_mut(&self.invoice)
             .ok_or_else(|| format!("disputes unknown {}", self.invoice))?;
         if invoice.amount.currency() != self.amount.currency()
             || self.opened_on < invoice.issue_date
+            || self.amount.amount() > invoice.open_on(self.opened_on)
             || invoice.open_dispute_from(self.opened_on).is_some()
         {
             return Err(format!(
-                "opens a dispute on {} in another currency, before its issue or while one holds",
+                "opens a dispute on {} in another currency, before its issue, above what it owes \
+                 or while one holds",
                 self.invoice
             ));
         }
@@ -370,7 +379,7 @@ impl EventRules for DisputeResolved {
             .iter_mut()
             .find(|d| d.dispute_id == self.dispute_id)
             .ok_or_else(|| format!("resolves unknown dispute {}", self.dispute_id))?;
-        if !dispute.holds_on(self.resolved_on) {
+        if dispute.resolved.is_some() || !dispute.holds_on(self.resolved_on) {
             return Err(format!(
                 "resolves dispute {} on {}, when it does not hold",
                 self.dispute_id, self.resolved_on
