@@ -41,8 +41,9 @@ CREATE TABLE unapplied_movements (
 );
 CREATE INDEX unapplied_movements_customer ON unapplied_movements (customer_id, effective_date);
 
--- The command that recorded a payment: what a reversal names. Rows written before this column
--- existed have no reversal to be named by.
+-- The command that recorded a payment: what a reversal names. Rows projected before this
+-- column existed read '' until the read model is rebuilt (RebuildReadModel): until then a
+-- reversal of such a payment does not take it out of the exposure's last payment date.
 ALTER TABLE payments ADD COLUMN command_id TEXT NOT NULL DEFAULT '';
 
 -- A reversed payment, with the day it had been received: reports of promises leave it out from

@@ -1,7 +1,8 @@
 //! What the account knows of the customer's business: credit terms, invoices with their open
-//! amounts, payments, credit notes, unapplied cash and credit, promises. Every feature decides on this state and evolves it; the
-//! bookkeeping of the log (position, hash chain, accepted commands) is the account's own
-//! (`account/mod.rs`), so that no feature can touch it.
+//! amounts and disputes, payments, credit notes, unapplied cash and credit, promises. Every
+//! feature decides on this state and evolves it; the bookkeeping of the log (position, hash
+//! chain, accepted commands) is the account's own (`account/mod.rs`), so that no feature can
+//! touch it.
 //!
 //! The states of each feature's items live here rather than in the feature's module because
 //! the account holds them all: a feature's module depends on this one, never the other way.
