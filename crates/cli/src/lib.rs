@@ -1,6 +1,6 @@
 //! The command-line client of Receivables, for operators and the reporting team: post an
 //! invoice, payment, credit limit or promise; print aging, exposure, the work queue and an
-//! account as tables, CSV or JSON; import invoices and payments from CSV exports. Everything goes
+//! account as tables, CSV or JSON; import invoices, payments, credit notes and reversals from CSV exports. Everything goes
 //! through the public gRPC API, like any other client. (The demo data set and its loader live in
 //! `receivables-demo`.)
 //!

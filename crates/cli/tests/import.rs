@@ -1,6 +1,6 @@
-//! `import invoices` and `import payments` end to end: a real `nats-server`, the command service
-//! in-process, CSV files on disk, and the client run as the binary runs it. Every expected count
-//! and amount is worked out by hand in the comments.
+//! `import invoices`, `payments`, `credit-notes` and `reversals` end to end: a real
+//! `nats-server`, the command service in-process, CSV files on disk, and the client run as the
+//! binary runs it. Every expected count and amount is worked out by hand in the comments.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -523,5 +523,401 @@ async fn an_import_stopped_by_an_outage_is_finished_by_running_it_again() {
         "{summary}"
     );
     assert_eq!(world.last_sequence().await, 6);
+    world.stop().await;
+}
+
+/// A customer's account, from the command service.
+async fn account(world: &World, customer: &str) -> pb::GetAccountResponse {
+    world
+        .commands
+        .client()
+        .await
+        .get_account(pb::GetAccountRequest {
+            customer_id: customer.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// The invoices that still owe something, with what they owe, oldest due first.
+fn open_amounts(account: &pb::GetAccountResponse) -> Vec<(String, String)> {
+    account
+        .open_invoices
+        .iter()
+        .filter(|i| i.open_amount.as_ref().unwrap().amount != "0.00")
+        .map(|i| {
+            (
+                i.invoice.as_ref().unwrap().invoice_number.clone(),
+                i.open_amount.as_ref().unwrap().amount.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The account's one balance: open invoices, unapplied cash, unapplied credit, exposure.
+fn balance(account: &pb::GetAccountResponse) -> [String; 4] {
+    assert_eq!(account.balances.len(), 1, "{account:?}");
+    let b = &account.balances[0];
+    let amount = |m: &Option<pb::Money>| m.as_ref().unwrap().amount.clone();
+    [
+        amount(&b.open_invoices),
+        amount(&b.unapplied),
+        amount(&b.unapplied_credit),
+        amount(&b.exposure),
+    ]
+}
+
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+/// Invoices of the reversals: R1 (SUB-SH) RS-1 1000 due 02-04, RS-2 500 due 02-19; R2 (SUB-SH)
+/// RS-3 800 due 02-09.
+const REVERSAL_INVOICES: &str = "\
+subsidiary,customer,number,currency,amount,issue_date,due_date
+SUB-SH,R1,RS-1,CNY,1000.00,2026-01-05,2026-02-04
+SUB-SH,R1,RS-2,CNY,500.00,2026-01-20,2026-02-19
+SUB-SH,R2,RS-3,CNY,800.00,2026-01-10,2026-02-09
+";
+
+/// Payments, all accepted:
+/// - BNK-1 R1 600 explicit RS-1:600 -> RS-1 400 open.
+/// - CHQ-2 R1 700 oldest due first: RS-1 400 -> 0, RS-2 300 -> 200 open; nothing unapplied.
+/// - CHQ-3 R2 1000 oldest due first: RS-3 800 -> 0; 200 unapplied.
+/// - BNK-4 R2 100 oldest due first, nothing open: 100 unapplied.
+///
+/// R1 then owes RS-2 200; R2 owes nothing and has 300 unapplied.
+const REVERSAL_PAYMENTS: &str = "\
+subsidiary,customer,reference,currency,amount,received_date,method,allocations
+SUB-SH,R1,BNK-1,CNY,600.00,2026-03-01,bank_transfer,RS-1:600.00
+SUB-SH,R1,CHQ-2,CNY,700.00,2026-03-02,cheque,
+SUB-SH,R2,CHQ-3,CNY,1000.00,2026-03-03,cheque,
+SUB-SH,R2,BNK-4,CNY,100.00,2026-03-04,bank_transfer,
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reversal_import_names_payments_by_reference_or_by_command_id() {
+    let Some(world) = World::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let invoices = write_file(dir.path(), "invoices.csv", REVERSAL_INVOICES);
+    let (result, _) = import(&world, "invoices", &invoices).await;
+    result.unwrap();
+    let payments = write_file(dir.path(), "payments.csv", REVERSAL_PAYMENTS);
+    let (result, summary) = import(&world, "payments", &payments).await;
+    result.unwrap();
+    assert_eq!(counts(&summary), (4, 4, 0, 0), "{summary}");
+    assert_eq!(world.last_sequence().await, 3 + 4);
+
+    // The command ids of R1's CHQ-2 and R2's BNK-4 as the account shows them (BNK-4 is the one
+    // received 2026-03-04), the way a payment posted otherwise would be known.
+    let payment_id = |account: &pb::GetAccountResponse, received: &str| {
+        account
+            .payments
+            .iter()
+            .find(|p| p.received_date == received)
+            .unwrap()
+            .payment_command_id
+            .clone()
+    };
+    let chq_2 = payment_id(&account(&world, "R1").await, "2026-03-02");
+    let bnk_4 = payment_id(&account(&world, "R2").await, "2026-03-04");
+
+    // Reversals, line by line:
+    // - 2 R1 CHQ-2 by reference, 03-10: RS-1 400 and RS-2 300 owed again.
+    // - 3 R2 CHQ-3 by reference, 03-11: RS-3 800 owed again, its 200 unapplied gone.
+    // - 4 R2 BNK-4 by command id (in capitals, as a spreadsheet may have it), 03-12: its 100
+    //   unapplied gone.
+    // - 5 R1 both a reference and a command id: INVALID_ROW naming both columns.
+    // - 6 R1 neither, a date 2026-3-13 and a reason "bounced": INVALID_ROW naming all three.
+    // - 7 R1 CHQ-2 again, by its command id: DUPLICATE_IN_FILE (the reversal of line 2).
+    // - 8 R1 a reference no payment of SUB-SH has: PAYMENT_NOT_FOUND (service).
+    //
+    // Accepted 3, refused 4. R1 owes RS-1 400 + RS-2 500 = 900, nothing unapplied; R2 owes
+    // RS-3 800, nothing unapplied.
+    let reversals = format!(
+        "\
+Subsidiary,Customer,Reversal Date,Reason,Payment Reference,Payment Command ID
+SUB-SH,R1,2026-03-10,insufficient_funds,CHQ-2,
+SUB-SH,R2,2026-03-11,Returned By Bank,CHQ-3,
+SUB-SH,R2,2026-03-12,fraud,,{bnk_4_upper}
+SUB-SH,R1,2026-03-13,fraud,BNK-1,{bnk_4}
+SUB-SH,R1,2026-3-13,bounced,,
+SUB-SH,R1,2026-03-14,entered_in_error,,{chq_2}
+SUB-SH,R1,2026-03-14,entered_in_error,NOPE-9,
+",
+        bnk_4_upper = bnk_4.to_uppercase(),
+    );
+    let file = write_file(dir.path(), "reversals.csv", &reversals);
+    let (result, summary) = import(&world, "reversals", &file).await;
+    assert_eq!(result.unwrap_err().exit_code(), EXIT_REFUSED);
+    assert_eq!(summary["kind"], "reversals");
+    assert_eq!(counts(&summary), (7, 3, 0, 4), "{summary}");
+    assert_eq!(
+        by_reason(&summary),
+        BTreeMap::from([
+            ("DUPLICATE_IN_FILE".to_owned(), 1),
+            ("INVALID_ROW".to_owned(), 2),
+            ("PAYMENT_NOT_FOUND".to_owned(), 1),
+        ])
+    );
+    assert_eq!(
+        world.last_sequence().await,
+        3 + 4 + 3,
+        "one event per good row"
+    );
+
+    let refused = refused_rows(
+        &format!("{file}.refused.csv"),
+        &[
+            "Subsidiary",
+            "Customer",
+            "Reversal Date",
+            "Reason",
+            "Payment Reference",
+            "Payment Command ID",
+        ],
+    );
+    let lines: Vec<(&str, &str)> = refused
+        .iter()
+        .map(|(line, code, _)| (line.as_str(), code.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("5", "INVALID_ROW"),
+            ("6", "INVALID_ROW"),
+            ("7", "DUPLICATE_IN_FILE"),
+            ("8", "PAYMENT_NOT_FOUND"),
+        ]
+    );
+    assert_eq!(
+        refused[0].2,
+        "payment_reference, payment_command_id: both are given (exactly one names the payment)"
+    );
+    let problems: Vec<&str> = refused[1]
+        .2
+        .split("; ")
+        .map(|p| p.split_once(": ").unwrap().0)
+        .collect();
+    assert_eq!(
+        problems,
+        vec![
+            "reversal_date",
+            "reason",
+            "payment_reference, payment_command_id"
+        ],
+        "{}",
+        refused[1].2
+    );
+    assert_eq!(
+        refused[2].2,
+        format!("reversal/SUB-SH/{chq_2} is on line 2 already")
+    );
+
+    // The accounts: the reversed payments carry their dates, the others stand.
+    let reversed_on = |account: &pb::GetAccountResponse| {
+        let mut list: Vec<(String, String, String)> = account
+            .payments
+            .iter()
+            .map(|p| {
+                (
+                    p.received_date.clone(),
+                    p.amount.as_ref().unwrap().amount.clone(),
+                    p.reversed_on.clone(),
+                )
+            })
+            .collect();
+        list.sort();
+        list
+    };
+    let triple = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    let r1 = account(&world, "R1").await;
+    assert_eq!(
+        reversed_on(&r1),
+        vec![
+            triple("2026-03-01", "600.00", ""),
+            triple("2026-03-02", "700.00", "2026-03-10"),
+        ]
+    );
+    assert_eq!(
+        open_amounts(&r1),
+        owned(&[("RS-1", "400.00"), ("RS-2", "500.00")])
+    );
+    assert_eq!(balance(&r1), ["900.00", "0.00", "0.00", "900.00"]);
+    let r2 = account(&world, "R2").await;
+    assert_eq!(
+        reversed_on(&r2),
+        vec![
+            triple("2026-03-03", "1000.00", "2026-03-11"),
+            triple("2026-03-04", "100.00", "2026-03-12"),
+        ]
+    );
+    assert_eq!(open_amounts(&r2), owned(&[("RS-3", "800.00")]));
+    assert_eq!(balance(&r2), ["800.00", "0.00", "0.00", "800.00"]);
+
+    // Again: the three reversals are found posted before, nothing is appended.
+    let (result, summary) = import(&world, "reversals", &file).await;
+    assert_eq!(result.unwrap_err().exit_code(), EXIT_REFUSED);
+    assert_eq!(counts(&summary), (7, 0, 3, 4), "{summary}");
+    assert_eq!(world.last_sequence().await, 3 + 4 + 3, "nothing appended");
+    world.stop().await;
+}
+
+/// Invoices of the credit notes: N1 SUB-SH SH-30 1000, SUB-BJ BJ-30 400.
+const CREDIT_NOTE_INVOICES: &str = "\
+subsidiary,customer,number,currency,amount,issue_date,due_date
+SUB-SH,N1,SH-30,CNY,1000.00,2026-01-05,2026-02-04
+SUB-BJ,N1,BJ-30,CNY,400.00,2026-01-10,2026-02-09
+";
+
+/// Credit notes, line by line (one customer: posted in file order):
+/// - 2 SUB-SH CN-1 300 against SH-30: SH-30 1000 - 300 = 700 open.
+/// - 3 SUB-SH CN-2 150, no invoice: on account, 150 unapplied credit.
+/// - 4 SUB-SH CN-3 amount "1,000.00", issue date 2026-13-01, no reason: INVALID_ROW naming the
+///   three.
+/// - 5 SUB-SH CN-1 again (another amount): DUPLICATE_IN_FILE.
+/// - 6 SUB-BJ CN-4 500 against BJ-30, which owes 400: CREDIT_NOTE_EXCEEDS_OPEN_AMOUNT.
+/// - 7 SUB-BJ CN-5 100 against SUB-BJ:BJ-30: BJ-30 400 - 100 = 300 open.
+///
+/// Accepted 3 (lines 2, 3, 7), refused 3. N1 then owes SH-30 700 + BJ-30 300 = 1000, has no
+/// unapplied cash and 150 unapplied credit: exposure 1000 - 150 = 850.
+const CREDIT_NOTES: &str = "\
+subsidiary,customer,number,invoice,currency,amount,issue_date,reason
+SUB-SH,N1,CN-1,SH-30,CNY,300.00,2026-02-01,price adjustment
+SUB-SH,N1,CN-2,,CNY,150.00,2026-02-02,goodwill
+SUB-SH,N1,CN-3,SH-30,CNY,\"1,000.00\",2026-13-01,
+SUB-SH,N1,CN-1,SH-30,CNY,30.00,2026-02-03,price adjustment
+SUB-BJ,N1,CN-4,BJ-30,CNY,500.00,2026-02-04,returned goods
+SUB-BJ,N1,CN-5,SUB-BJ:BJ-30,CNY,100.00,2026-02-05,returned goods
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_credit_note_import_credits_invoices_or_the_account() {
+    let Some(world) = World::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let invoices = write_file(dir.path(), "invoices.csv", CREDIT_NOTE_INVOICES);
+    let (result, _) = import(&world, "invoices", &invoices).await;
+    result.unwrap();
+
+    let file = write_file(dir.path(), "credit-notes.csv", CREDIT_NOTES);
+    let (result, summary) = import(&world, "credit-notes", &file).await;
+    let error = result.expect_err("refused rows make the import fail");
+    assert_eq!(error.exit_code(), EXIT_REFUSED);
+    let refused_file = format!("{file}.refused.csv");
+    assert_eq!(
+        error.to_string(),
+        format!("3 of 6 rows refused; they are listed in {refused_file}")
+    );
+    assert_eq!(summary["kind"], "credit-notes");
+    assert_eq!(summary["complete"], true);
+    assert_eq!(counts(&summary), (6, 3, 0, 3), "{summary}");
+    assert_eq!(
+        by_reason(&summary),
+        BTreeMap::from([
+            ("CREDIT_NOTE_EXCEEDS_OPEN_AMOUNT".to_owned(), 1),
+            ("DUPLICATE_IN_FILE".to_owned(), 1),
+            ("INVALID_ROW".to_owned(), 1),
+        ])
+    );
+    assert_eq!(world.last_sequence().await, 2 + 3, "one event per good row");
+
+    // The refused rows: the file's own `reason` column, then `line` and the refusal's.
+    let header = [
+        "subsidiary",
+        "customer",
+        "number",
+        "invoice",
+        "currency",
+        "amount",
+        "issue_date",
+        "reason",
+    ];
+    let refused = refused_rows(&refused_file, &header);
+    let lines: Vec<(&str, &str)> = refused
+        .iter()
+        .map(|(line, code, _)| (line.as_str(), code.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("4", "INVALID_ROW"),
+            ("5", "DUPLICATE_IN_FILE"),
+            ("6", "CREDIT_NOTE_EXCEEDS_OPEN_AMOUNT"),
+        ]
+    );
+    let problems: Vec<&str> = refused[0]
+        .2
+        .split("; ")
+        .map(|p| p.split_once(": ").unwrap().0)
+        .collect();
+    assert_eq!(
+        problems,
+        vec!["amount", "issue_date", "reason"],
+        "{}",
+        refused[0].2
+    );
+    assert_eq!(refused[1].2, "credit-note/SUB-SH/CN-1 is on line 2 already");
+    let text = std::fs::read_to_string(&refused_file).unwrap();
+    assert!(
+        text.contains(
+            "SUB-BJ,N1,CN-4,BJ-30,CNY,500.00,2026-02-04,returned goods,6,\
+             CREDIT_NOTE_EXCEEDS_OPEN_AMOUNT: "
+        ),
+        "{text}"
+    );
+
+    // The account, from the command service.
+    let n1 = account(&world, "N1").await;
+    let mut notes: Vec<(String, String, String, String)> = n1
+        .credit_notes
+        .iter()
+        .map(|n| {
+            (
+                format!("{}/{}", n.subsidiary_id, n.credit_note_number),
+                n.amount.as_ref().unwrap().amount.clone(),
+                n.invoice
+                    .as_ref()
+                    .map(|i| format!("{}/{}", i.subsidiary_id, i.invoice_number))
+                    .unwrap_or_default(),
+                n.reason.clone(),
+            )
+        })
+        .collect();
+    notes.sort();
+    let note = |key: &str, amount: &str, invoice: &str, reason: &str| {
+        (
+            key.to_owned(),
+            amount.to_owned(),
+            invoice.to_owned(),
+            reason.to_owned(),
+        )
+    };
+    assert_eq!(
+        notes,
+        vec![
+            note("SUB-BJ/CN-5", "100.00", "SUB-BJ/BJ-30", "returned goods"),
+            note("SUB-SH/CN-1", "300.00", "SUB-SH/SH-30", "price adjustment"),
+            note("SUB-SH/CN-2", "150.00", "", "goodwill"),
+        ]
+    );
+    assert_eq!(
+        open_amounts(&n1),
+        owned(&[("SH-30", "700.00"), ("BJ-30", "300.00")])
+    );
+    assert_eq!(balance(&n1), ["1000.00", "0.00", "150.00", "850.00"]);
+
+    // Again: nothing new.
+    let (result, summary) = import(&world, "credit-notes", &file).await;
+    assert_eq!(result.unwrap_err().exit_code(), EXIT_REFUSED);
+    assert_eq!(counts(&summary), (6, 0, 3, 3), "{summary}");
+    assert_eq!(world.last_sequence().await, 2 + 3, "nothing appended");
     world.stop().await;
 }

@@ -29,7 +29,8 @@ pub enum ClientCommand {
     Account(account::AccountArgs),
     /// Print a customer's promises to pay and their status.
     Promises(promises::PromisesArgs),
-    /// Post every row of a CSV export (invoices or payments); safe to run again.
+    /// Post every row of a CSV export (invoices, payments, credit notes or reversals); safe to
+    /// run again.
     #[command(subcommand)]
     Import(ImportCommand),
     /// The auditor's commands: export and verify the log, reports as known at a past moment.

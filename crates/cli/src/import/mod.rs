@@ -1,11 +1,13 @@
-//! `import invoices FILE` and `import payments FILE`: every row of a CSV export (as a
-//! subsidiary's ERP would produce it) becomes one command to the command service.
+//! `import invoices FILE`, `import payments FILE`, `import credit-notes FILE` and
+//! `import reversals FILE`: every row of a CSV export (as a subsidiary's ERP would produce it)
+//! becomes one command to the command service.
 //!
 //! # Formats
 //!
 //! A header row names the columns, in any order (case, spaces and a byte-order mark are
-//! ignored; columns not listed here are ignored). Dates are `YYYY-MM-DD`, amounts plain decimals
-//! (`1234.50`, no thousands separators), currencies ISO 4217 codes.
+//! ignored; columns not listed here are ignored; of a name given twice, the first column
+//! counts). Dates are `YYYY-MM-DD`, amounts plain decimals (`1234.50`, no thousands
+//! separators), currencies ISO 4217 codes.
 //!
 //! Invoices: `subsidiary, customer, number, currency, amount, issue_date, due_date`.
 //!
@@ -16,24 +18,45 @@
 //! `SUBSIDIARY:NUMBER:AMOUNT` for another subsidiary's invoice); empty means oldest due first
 //! among the receiving subsidiary's open invoices, the rest staying unapplied cash.
 //!
+//! Credit notes: `subsidiary, customer, number, currency, amount, issue_date, reason` and
+//! optionally `invoice`. `subsidiary` issues the note and `number` is its credit-note number;
+//! `reason` is free text. `invoice` is the invoice credited: `NUMBER` of the issuing subsidiary,
+//! or `SUBSIDIARY:NUMBER`; empty (or no such column) puts the note on account, as unapplied
+//! credit.
+//!
+//! Reversals: `subsidiary, customer, reversal_date, reason` and the payment reversed, named by
+//! `payment_reference` or by `payment_command_id` (the file has either column or both; each row
+//! fills exactly one). `subsidiary` is the one that received the payment; `reason` is one of
+//! `insufficient_funds, returned_by_bank, fraud, entered_in_error`. `payment_reference` is the
+//! `reference` of a payment imported from a payments file: the reversal names the command id
+//! that import derived (UUID v5 of `payment/<subsidiary>/<reference>`), so an ERP's list of
+//! bounced payments can be imported with the references it knows. `payment_command_id` is the
+//! UUID of the `RecordPayment` command, for payments posted otherwise (`post payment` prints
+//! it).
+//!
 //! # Running it again is safe
 //!
 //! Each row's command id is derived from the row's identity (UUID v5 of
-//! `invoice/<subsidiary>/<number>` or `payment/<subsidiary>/<reference>`), so the service
-//! answers a row it has recorded before with its first reply and records nothing new: importing
-//! a file twice posts nothing the second time, and an import stopped half-way (killed, or the
-//! service unavailable) is finished by running it again. A second row with the identity of an
-//! earlier row of the same file is refused (`DUPLICATE_IN_FILE`), as is a row whose identity was
-//! imported before with other content (`COMMAND_ID_REUSED`, from the service).
+//! `invoice/<subsidiary>/<number>`, `payment/<subsidiary>/<reference>`,
+//! `credit-note/<subsidiary>/<number>` or `reversal/<subsidiary>/<payment command id>`), so the
+//! service answers a row it has recorded before with its first reply and records nothing new:
+//! importing a file twice posts nothing the second time, and an import stopped half-way
+//! (killed, or the service unavailable) is finished by running it again. A second row with the
+//! identity of an earlier row of the same file is refused (`DUPLICATE_IN_FILE`; a payment
+//! reversed by its reference in one row and by its command id in another is the same
+//! reversal), as is a row whose identity was imported before with other content
+//! (`COMMAND_ID_REUSED`, from the service).
 //!
 //! # Outcome
 //!
 //! A summary: rows read, accepted (recorded now), already posted before, refused by reason.
 //! Refused rows (not well formed: `INVALID_ROW` with what is wrong; duplicates; or refused by
 //! the service with its reason and message) go to `<FILE>.refused.csv` (or `--refused`): the
-//! original columns plus `line` and `reason`. The exit code is non-zero when any row was
-//! refused. When the service cannot be reached or fails, the import stops with that error;
-//! the rows not yet posted are posted by the next run.
+//! original columns plus `line` and `reason`. (Credit notes and reversals have a `reason` of
+//! their own, which stays the first `reason` column, the one a corrected file is imported
+//! with.) The exit code is non-zero when any row was refused. When the service cannot be
+//! reached or fails, the import stops with that error; the rows not yet posted are posted by
+//! the next run.
 
 pub mod posting;
 pub mod rows;
@@ -95,6 +118,44 @@ pub enum ImportCommand {
     /// Refused rows are written to <FILE>.refused.csv with their line and reason.
     #[command(verbatim_doc_comment)]
     Payments(ImportArgs),
+    /// Post every credit note of a CSV file (safe to run again).
+    ///
+    /// The header row names the columns, in any order (case and spaces ignored, other columns
+    /// ignored):
+    ///
+    ///   subsidiary, customer, number, currency, amount, issue_date, reason [, invoice]
+    ///
+    /// subsidiary issues the note, number is its credit-note number, reason is free text.
+    /// invoice: the invoice credited, NUMBER of the issuing subsidiary or SUBSIDIARY:NUMBER;
+    /// empty: the note goes on account as unapplied credit.
+    /// Dates are YYYY-MM-DD, amounts plain decimals (1234.50), currencies ISO 4217 codes.
+    /// Each row's command id is derived from credit-note/<subsidiary>/<number>: a row posted
+    /// before is not posted again, so an interrupted import is finished by running it again.
+    /// One customer's rows are posted in file order; import the invoices first.
+    /// Refused rows are written to <FILE>.refused.csv with their line and reason.
+    #[command(verbatim_doc_comment)]
+    CreditNotes(ImportArgs),
+    /// Reverse every payment of a CSV file (safe to run again).
+    ///
+    /// The header row names the columns, in any order (case and spaces ignored, other columns
+    /// ignored):
+    ///
+    ///   subsidiary, customer, reversal_date, reason
+    ///   and payment_reference or payment_command_id (either column or both; one per row)
+    ///
+    /// subsidiary: the one that received the payment.
+    /// reason: insufficient_funds, returned_by_bank, fraud or entered_in_error.
+    /// payment_reference: the reference of a payment imported from a payments file (its
+    /// command id is derived from payment/<subsidiary>/<reference>, as that import did).
+    /// payment_command_id: the UUID of the command that recorded the payment, for payments
+    /// posted otherwise.
+    /// Dates are YYYY-MM-DD.
+    /// Each row's command id is derived from reversal/<subsidiary>/<payment command id>: a row
+    /// posted before is not posted again, so an interrupted import is finished by running it
+    /// again. Import the payments first.
+    /// Refused rows are written to <FILE>.refused.csv with their line and reason.
+    #[command(verbatim_doc_comment)]
+    Reversals(ImportArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -134,6 +195,8 @@ pub async fn run(
     let (kind, args) = match command {
         ImportCommand::Invoices(args) => (Kind::Invoices, args),
         ImportCommand::Payments(args) => (Kind::Payments, args),
+        ImportCommand::CreditNotes(args) => (Kind::CreditNotes, args),
+        ImportCommand::Reversals(args) => (Kind::Reversals, args),
     };
     let refused_path = args.refused_path();
     if refused_path == args.file {

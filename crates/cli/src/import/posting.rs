@@ -126,6 +126,20 @@ async fn post(commands: &Commands, posting: &Posting) -> Result<Outcome, CliErro
                     let reply = reply.into_inner();
                     (reply.receipt.as_ref().is_some_and(|r| r.replayed), false)
                 }),
+            RowCommand::CreditNote(request) => client
+                .issue_credit_note(commands.request(request.clone()))
+                .await
+                .map(|reply| {
+                    let reply = reply.into_inner();
+                    (reply.receipt.as_ref().is_some_and(|r| r.replayed), false)
+                }),
+            RowCommand::Reversal(request) => client
+                .reverse_payment(commands.request(request.clone()))
+                .await
+                .map(|reply| {
+                    let reply = reply.into_inner();
+                    (reply.receipt.as_ref().is_some_and(|r| r.replayed), false)
+                }),
         };
         let status = match answer {
             Ok((true, _)) => return Ok(Outcome::PostedBefore),

@@ -1,9 +1,10 @@
-//! The two CSV formats and how one row becomes one command: which columns there are, what a
+//! The CSV formats and how one row becomes one command: which columns there are, what a
 //! well-formed row holds, the row's identity and the command id derived from it.
 //!
 //! Only the form of a row is checked here (columns present, dates `YYYY-MM-DD`, plain decimal
-//! amounts, a known payment method, allocations that parse). Everything else (the currency
-//! exists, due date not before issue date, credit limit, invoice open) is the service's
+//! amounts, a known payment method or reversal reason, invoices and allocations that parse, a
+//! reversal's payment named once). Everything else (the currency exists, due date not before
+//! issue date, credit limit, invoice open, payment known and not reversed) is the service's
 //! decision, and its refusal is reported with the row.
 
 use std::collections::HashMap;
@@ -13,7 +14,7 @@ use receivables_api::pb;
 use uuid::Uuid;
 
 use crate::error::CliError;
-use crate::values::{self, Method};
+use crate::values::{self, InvoiceSpec, Method, ReversalReason};
 
 /// The namespace of the command ids derived from imported rows (UUID v5). Never change it: a
 /// row imported before would get another id and be posted again (an invoice would then be
@@ -30,6 +31,8 @@ pub const DUPLICATE_IN_FILE: &str = "DUPLICATE_IN_FILE";
 pub enum Kind {
     Invoices,
     Payments,
+    CreditNotes,
+    Reversals,
 }
 
 const INVOICE_COLUMNS: &[&str] = &[
@@ -51,12 +54,30 @@ const PAYMENT_COLUMNS: &[&str] = &[
     "method",
 ];
 const PAYMENT_OPTIONAL_COLUMNS: &[&str] = &["allocations"];
+const CREDIT_NOTE_COLUMNS: &[&str] = &[
+    "subsidiary",
+    "customer",
+    "number",
+    "currency",
+    "amount",
+    "issue_date",
+    "reason",
+];
+const CREDIT_NOTE_OPTIONAL_COLUMNS: &[&str] = &["invoice"];
+const REVERSAL_COLUMNS: &[&str] = &["subsidiary", "customer", "reversal_date", "reason"];
+/// The two ways a reversal names its payment: a file has at least one of the columns, and
+/// each row fills exactly one.
+const REVERSAL_PAYMENT_COLUMNS: &[&str] = &[PAYMENT_REFERENCE, PAYMENT_COMMAND_ID];
+const PAYMENT_REFERENCE: &str = "payment_reference";
+const PAYMENT_COMMAND_ID: &str = "payment_command_id";
 
 impl Kind {
     pub fn required_columns(self) -> &'static [&'static str] {
         match self {
             Kind::Invoices => INVOICE_COLUMNS,
             Kind::Payments => PAYMENT_COLUMNS,
+            Kind::CreditNotes => CREDIT_NOTE_COLUMNS,
+            Kind::Reversals => REVERSAL_COLUMNS,
         }
     }
 
@@ -64,14 +85,37 @@ impl Kind {
         match self {
             Kind::Invoices => &[],
             Kind::Payments => PAYMENT_OPTIONAL_COLUMNS,
+            Kind::CreditNotes => CREDIT_NOTE_OPTIONAL_COLUMNS,
+            Kind::Reversals => REVERSAL_PAYMENT_COLUMNS,
         }
     }
 
+    /// Optional columns of which the header must have at least one.
+    pub fn one_of_columns(self) -> &'static [&'static str] {
+        match self {
+            Kind::Reversals => REVERSAL_PAYMENT_COLUMNS,
+            Kind::Invoices | Kind::Payments | Kind::CreditNotes => &[],
+        }
+    }
+
+    /// The kind as its `import` subcommand and the summary name it.
     pub fn noun(self) -> &'static str {
         match self {
             Kind::Invoices => "invoices",
             Kind::Payments => "payments",
+            Kind::CreditNotes => "credit-notes",
+            Kind::Reversals => "reversals",
         }
+    }
+
+    /// The columns a file must have, as a refusal of its header lists them.
+    fn columns_needed(self) -> String {
+        let mut text = self.required_columns().join(", ");
+        if !self.one_of_columns().is_empty() {
+            text.push_str(" and ");
+            text.push_str(&self.one_of_columns().join(" or "));
+        }
+        text
     }
 }
 
@@ -86,7 +130,9 @@ pub struct Header {
 impl Header {
     /// Reads the header row: column names are matched without regard to case, surrounding
     /// spaces or a byte-order mark; columns the format does not know are ignored; a missing
-    /// required column refuses the whole file.
+    /// required column refuses the whole file. When a name appears twice, the first column
+    /// counts (so a refused-rows file, which appends its own `line` and `reason`, can be
+    /// corrected and imported again even when the rows have a `reason` of their own).
     pub fn read(kind: Kind, record: &csv::StringRecord) -> Result<Header, CliError> {
         let names: Vec<String> = record
             .iter()
@@ -108,16 +154,20 @@ impl Header {
                 Some(index) => {
                     positions.insert(*column, index);
                 }
-                None if required => missing.push(*column),
+                None if required => missing.push((*column).to_owned()),
                 None => {}
             }
+        }
+        let one_of = kind.one_of_columns();
+        if !one_of.is_empty() && !one_of.iter().any(|c| positions.contains_key(c)) {
+            missing.push(one_of.join(" or "));
         }
         if !missing.is_empty() {
             return Err(CliError::Usage(format!(
                 "the header row lacks the column(s) {} (a {} file has {})",
                 missing.join(", "),
                 kind.noun(),
-                kind.required_columns().join(", ")
+                kind.columns_needed()
             )));
         }
         Ok(Header { names, positions })
@@ -130,7 +180,8 @@ pub struct Posting {
     /// The line of the file where the row starts (the header is line 1).
     pub line: u64,
     pub customer: String,
-    /// `invoice/<subsidiary>/<number>` or `payment/<subsidiary>/<reference>`.
+    /// `invoice/<subsidiary>/<number>`, `payment/<subsidiary>/<reference>`,
+    /// `credit-note/<subsidiary>/<number>` or `reversal/<subsidiary>/<payment command id>`.
     pub identity: String,
     pub command: RowCommand,
 }
@@ -140,12 +191,20 @@ pub struct Posting {
 pub enum RowCommand {
     Invoice(pb::IssueInvoiceRequest),
     Payment(pb::RecordPaymentRequest),
+    CreditNote(pb::IssueCreditNoteRequest),
+    Reversal(pb::ReversePaymentRequest),
 }
 
 /// The command id of a row: the same row always gets the same id, so the service answers a
 /// second import of it with the first reply instead of recording it again.
 pub fn command_id(identity: &str) -> String {
     Uuid::new_v5(&IMPORT_NAMESPACE, identity.as_bytes()).to_string()
+}
+
+/// The identity of an imported payment; a reversal that names the payment by its reference
+/// finds the payment's command id through it.
+pub fn payment_identity(subsidiary: &str, reference: &str) -> String {
+    format!("payment/{subsidiary}/{reference}")
 }
 
 /// The fields of one row, each found by its column.
@@ -183,10 +242,78 @@ impl<'a> Fields<'a> {
             String::new()
         })
     }
+
+    /// A required value of a closed list, spelled as ERP exports spell it.
+    fn choice<E: ValueEnum>(&mut self, column: &str) -> Option<E> {
+        let value = self.text(column);
+        if value.is_empty() {
+            self.problems.push(format!("{column}: is empty"));
+            return None;
+        }
+        spelled(value)
+            .map_err(|problem| self.problems.push(format!("{column}: {problem}")))
+            .ok()
+    }
+
+    /// The `currency` and `amount` columns as money.
+    fn money(&mut self) -> pb::Money {
+        let currency = self.required("currency");
+        let amount = self.checked("amount", values::decimal);
+        pb::Money { amount, currency }
+    }
+
+    /// An optional invoice `[SUBSIDIARY:]NUMBER`, of `subsidiary` when it names none.
+    fn invoice(&mut self, column: &str, subsidiary: &str) -> Option<pb::InvoiceRef> {
+        let value = self.text(column);
+        if value.is_empty() {
+            return None;
+        }
+        value
+            .parse::<InvoiceSpec>()
+            .map(|spec| spec.to_ref(subsidiary))
+            .map_err(|problem| self.problems.push(format!("{column}: {problem}")))
+            .ok()
+    }
+
+    /// The command id of the payment a reversal names, by exactly one of
+    /// `payment_reference` (a payment imported by `subsidiary`: the id its import derived) and
+    /// `payment_command_id` (written as the service prints ids, whatever form the file uses).
+    fn payment(&mut self, subsidiary: &str) -> String {
+        let (by_reference, by_id) = (PAYMENT_REFERENCE, PAYMENT_COMMAND_ID);
+        match (self.text(by_reference), self.text(by_id)) {
+            ("", "") => {
+                self.problems.push(format!(
+                    "{by_reference}, {by_id}: both are empty (exactly one names the payment)"
+                ));
+                String::new()
+            }
+            (reference, "") => command_id(&payment_identity(subsidiary, reference)),
+            ("", id) => match Uuid::parse_str(id) {
+                Ok(uuid) if !uuid.is_nil() => uuid.hyphenated().to_string(),
+                Ok(_) => {
+                    self.problems.push(format!(
+                        "{by_id}: {id:?} is the nil UUID, which names nothing"
+                    ));
+                    String::new()
+                }
+                Err(error) => {
+                    self.problems
+                        .push(format!("{by_id}: {id:?} is not a UUID: {error}"));
+                    String::new()
+                }
+            },
+            (_, _) => {
+                self.problems.push(format!(
+                    "{by_reference}, {by_id}: both are given (exactly one names the payment)"
+                ));
+                String::new()
+            }
+        }
+    }
 }
 
 /// Reads one row into its command, or says everything that is wrong with it (the message of an
-/// `INVALID_ROW` refusal).
+/// `INVALID_ROW` refusal), column by column in the order of the format.
 pub fn parse(
     kind: Kind,
     header: &Header,
@@ -207,15 +334,10 @@ pub fn parse(
     };
     let subsidiary = fields.required("subsidiary");
     let customer = fields.required("customer");
-    let currency = fields.required("currency");
-    let amount = fields.checked("amount", values::decimal);
-    let money = Some(pb::Money {
-        amount,
-        currency: currency.clone(),
-    });
     let (identity, command) = match kind {
         Kind::Invoices => {
             let number = fields.required("number");
+            let amount = fields.money();
             let issue_date = fields.checked("issue_date", values::date);
             let due_date = fields.checked("due_date", values::date);
             let identity = format!("invoice/{subsidiary}/{number}");
@@ -224,7 +346,7 @@ pub fn parse(
                 customer_id: customer.clone(),
                 subsidiary_id: subsidiary,
                 invoice_number: number,
-                amount: money,
+                amount: Some(amount),
                 issue_date,
                 due: Some(pb::issue_invoice_request::Due::DueDate(due_date)),
             };
@@ -234,26 +356,27 @@ pub fn parse(
             // The reference names the payment: without it a second import could not know the
             // row was posted already.
             let reference = fields.required("reference");
+            let amount = fields.money();
             let received_date = fields.checked("received_date", values::date);
-            let method = fields.checked("method", method);
+            let method = fields
+                .choice::<Method>("method")
+                .map_or(pb::PaymentMethod::Unspecified, Method::to_pb);
             let allocations = match values::allocations(fields.text("allocations")) {
                 Ok(list) => list
                     .iter()
-                    .map(|a| a.to_allocation(&subsidiary, &currency))
+                    .map(|a| a.to_allocation(&subsidiary, &amount.currency))
                     .collect(),
                 Err(problem) => {
                     fields.problems.push(format!("allocations: {problem}"));
                     Vec::new()
                 }
             };
-            let method = Method::from_str(&method, true)
-                .map_or(pb::PaymentMethod::Unspecified, Method::to_pb);
-            let identity = format!("payment/{subsidiary}/{reference}");
+            let identity = payment_identity(&subsidiary, &reference);
             let request = pb::RecordPaymentRequest {
                 command_id: command_id(&identity),
                 customer_id: customer.clone(),
                 subsidiary_id: subsidiary,
-                amount: money,
+                amount: Some(amount),
                 received_date,
                 method: method.into(),
                 reference,
@@ -261,6 +384,43 @@ pub fn parse(
                 allocation_rule: pb::AllocationRule::Unspecified.into(),
             };
             (identity, RowCommand::Payment(request))
+        }
+        Kind::CreditNotes => {
+            let number = fields.required("number");
+            let amount = fields.money();
+            let issue_date = fields.checked("issue_date", values::date);
+            let reason = fields.required("reason");
+            let invoice = fields.invoice("invoice", &subsidiary);
+            let identity = format!("credit-note/{subsidiary}/{number}");
+            let request = pb::IssueCreditNoteRequest {
+                command_id: command_id(&identity),
+                customer_id: customer.clone(),
+                subsidiary_id: subsidiary,
+                credit_note_number: number,
+                amount: Some(amount),
+                issue_date,
+                reason,
+                invoice,
+            };
+            (identity, RowCommand::CreditNote(request))
+        }
+        Kind::Reversals => {
+            let reversal_date = fields.checked("reversal_date", values::date);
+            let reason = fields
+                .choice::<ReversalReason>("reason")
+                .map_or(pb::ReversalReason::Unspecified, ReversalReason::to_pb);
+            let payment = fields.payment(&subsidiary);
+            // Named by its reference or by its id, a payment is reversed under one identity.
+            let identity = format!("reversal/{subsidiary}/{payment}");
+            let request = pb::ReversePaymentRequest {
+                command_id: command_id(&identity),
+                customer_id: customer.clone(),
+                subsidiary_id: subsidiary,
+                payment_command_id: payment,
+                reversal_date,
+                reason: reason.into(),
+            };
+            (identity, RowCommand::Reversal(request))
         }
     };
     if !fields.problems.is_empty() {
@@ -274,21 +434,21 @@ pub fn parse(
     })
 }
 
-/// A payment method as ERP exports spell it: `bank_transfer`, `Bank Transfer`, `bank-transfer`.
-fn method(text: &str) -> Result<String, String> {
+/// A value of a closed list as ERP exports spell it: `bank_transfer`, `Bank Transfer`,
+/// `bank-transfer`.
+fn spelled<E: ValueEnum>(text: &str) -> Result<E, String> {
     let spelled = text.trim().to_lowercase().replace(['_', ' '], "-");
-    match Method::from_str(&spelled, true) {
-        Ok(_) => Ok(spelled),
-        Err(_) => Err(format!(
+    E::from_str(&spelled, true).map_err(|_| {
+        format!(
             "{text:?} is not one of {}",
-            Method::value_variants()
+            E::value_variants()
                 .iter()
-                .filter_map(|m| m.to_possible_value())
+                .filter_map(ValueEnum::to_possible_value)
                 .map(|v| v.get_name().replace('-', "_"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        )),
-    }
+        )
+    })
 }
 
 #[cfg(test)]
@@ -389,5 +549,274 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("number, currency"), "{error}");
+    }
+
+    const REVERSAL_HEADER: &[&str] = &[
+        "subsidiary",
+        "customer",
+        "reversal_date",
+        "reason",
+        "payment_reference",
+        "payment_command_id",
+    ];
+
+    fn reversal(fields: &[&str]) -> Result<Posting, String> {
+        let header = header(Kind::Reversals, REVERSAL_HEADER);
+        parse(
+            Kind::Reversals,
+            &header,
+            2,
+            &csv::StringRecord::from(fields.to_vec()),
+        )
+    }
+
+    fn reversal_request(posting: Posting) -> pb::ReversePaymentRequest {
+        match posting.command {
+            RowCommand::Reversal(request) => request,
+            other => panic!("not a reversal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_credit_note_credits_an_invoice_of_its_subsidiary_another_or_none() {
+        let header = header(
+            Kind::CreditNotes,
+            &[
+                "Invoice",
+                "Subsidiary",
+                "Customer",
+                "Number",
+                "Currency",
+                "Amount",
+                "Issue Date",
+                "Reason",
+            ],
+        );
+        let invoice_of = |invoice: &str| {
+            let record = csv::StringRecord::from(vec![
+                invoice,
+                "SUB-SH",
+                "C1",
+                "CN-1",
+                "CNY",
+                "10.00",
+                "2026-03-01",
+                "price",
+            ]);
+            let posting = parse(Kind::CreditNotes, &header, 2, &record)?;
+            assert_eq!(posting.identity, "credit-note/SUB-SH/CN-1");
+            let RowCommand::CreditNote(request) = posting.command else {
+                panic!("not a credit note");
+            };
+            assert_eq!(request.credit_note_number, "CN-1");
+            assert_eq!(request.reason, "price");
+            Ok::<_, String>(request.invoice.map(|i| (i.subsidiary_id, i.invoice_number)))
+        };
+        assert_eq!(invoice_of("").unwrap(), None);
+        assert_eq!(
+            invoice_of("SH-1").unwrap(),
+            Some(("SUB-SH".to_owned(), "SH-1".to_owned()))
+        );
+        assert_eq!(
+            invoice_of("SUB-BJ:BJ/7").unwrap(),
+            Some(("SUB-BJ".to_owned(), "BJ/7".to_owned()))
+        );
+        let problem = invoice_of("A:B:C").unwrap_err();
+        assert!(problem.starts_with("invoice: "), "{problem}");
+
+        // Without the column, every note goes on account.
+        let header = header_without_invoice();
+        let record = csv::StringRecord::from(vec![
+            "SUB-SH",
+            "C1",
+            "CN-2",
+            "CNY",
+            "10.00",
+            "2026-03-01",
+            "goodwill",
+        ]);
+        let posting = parse(Kind::CreditNotes, &header, 2, &record).unwrap();
+        let RowCommand::CreditNote(request) = posting.command else {
+            panic!("not a credit note");
+        };
+        assert_eq!(request.invoice, None);
+    }
+
+    fn header_without_invoice() -> Header {
+        header(Kind::CreditNotes, CREDIT_NOTE_COLUMNS)
+    }
+
+    #[test]
+    fn every_problem_of_a_credit_note_is_reported_in_column_order() {
+        let header = header_without_invoice();
+        let record =
+            csv::StringRecord::from(vec!["SUB-SH", "C1", "", "CNY", "1,0", "2026-13-01", ""]);
+        let problem = parse(Kind::CreditNotes, &header, 2, &record).unwrap_err();
+        let columns: Vec<&str> = problem
+            .split("; ")
+            .map(|p| p.split_once(':').unwrap().0)
+            .collect();
+        assert_eq!(
+            columns,
+            vec!["number", "amount", "issue_date", "reason"],
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn a_reversal_by_reference_names_the_command_id_of_the_imported_payment() {
+        let payments = header(Kind::Payments, PAYMENT_COLUMNS);
+        let payment = parse(
+            Kind::Payments,
+            &payments,
+            2,
+            &csv::StringRecord::from(vec![
+                "SUB-SH",
+                "C1",
+                "CHQ-9",
+                "CNY",
+                "10.00",
+                "2026-03-01",
+                "cheque",
+            ]),
+        )
+        .unwrap();
+        let RowCommand::Payment(payment) = payment.command else {
+            panic!("not a payment");
+        };
+
+        let posting = reversal(&[
+            "SUB-SH",
+            "C1",
+            "2026-03-05",
+            "Insufficient Funds",
+            "CHQ-9",
+            "",
+        ])
+        .unwrap();
+        assert_eq!(
+            posting.identity,
+            format!("reversal/SUB-SH/{}", payment.command_id)
+        );
+        let request = reversal_request(posting);
+        assert_eq!(request.payment_command_id, payment.command_id);
+        assert_eq!(request.reason(), pb::ReversalReason::InsufficientFunds);
+        assert_eq!(
+            request.command_id,
+            command_id(&format!("reversal/SUB-SH/{}", payment.command_id))
+        );
+        assert_ne!(request.command_id, payment.command_id);
+
+        // The same payment named by its id, in another form: the same reversal.
+        let braced = format!("{{{}}}", payment.command_id.to_uppercase());
+        let by_id = reversal(&[
+            "SUB-SH",
+            "C1",
+            "2026-03-05",
+            "returned_by_bank",
+            "",
+            &braced,
+        ])
+        .unwrap();
+        assert_eq!(
+            by_id.identity,
+            format!("reversal/SUB-SH/{}", payment.command_id)
+        );
+        let request = reversal_request(by_id);
+        assert_eq!(request.payment_command_id, payment.command_id);
+        assert_eq!(request.reason(), pb::ReversalReason::ReturnedByBank);
+    }
+
+    #[test]
+    fn a_reversal_names_its_payment_exactly_once() {
+        let id = "0195f0c2-7a4e-7c1d-9b2e-3f4a5b6c7d8e";
+        let both = reversal(&["SUB-SH", "C1", "2026-03-05", "fraud", "CHQ-9", id]).unwrap_err();
+        assert_eq!(
+            both,
+            "payment_reference, payment_command_id: both are given (exactly one names the payment)"
+        );
+        let neither = reversal(&["SUB-SH", "C1", "2026-3-5", "bounced", "", ""]).unwrap_err();
+        let columns: Vec<&str> = neither
+            .split("; ")
+            .map(|p| p.split_once(": ").unwrap().0)
+            .collect();
+        assert_eq!(
+            columns,
+            vec![
+                "reversal_date",
+                "reason",
+                "payment_reference, payment_command_id"
+            ],
+            "{neither}"
+        );
+        assert!(
+            neither.contains(
+                "reason: \"bounced\" is not one of insufficient_funds, returned_by_bank, fraud, \
+                 entered_in_error"
+            ),
+            "{neither}"
+        );
+        let not_uuid = reversal(&["SUB-SH", "C1", "2026-03-05", "fraud", "", "CHQ-9"]).unwrap_err();
+        assert!(
+            not_uuid.starts_with("payment_command_id: \"CHQ-9\" is not a UUID"),
+            "{not_uuid}"
+        );
+        let nil = reversal(&[
+            "SUB-SH",
+            "C1",
+            "2026-03-05",
+            "fraud",
+            "",
+            "00000000-0000-0000-0000-000000000000",
+        ])
+        .unwrap_err();
+        assert!(nil.contains("nil UUID"), "{nil}");
+    }
+
+    #[test]
+    fn a_reversals_file_has_one_payment_column_at_least() {
+        let only_id = Header::read(
+            Kind::Reversals,
+            &csv::StringRecord::from(vec![
+                "subsidiary",
+                "customer",
+                "reversal_date",
+                "reason",
+                "payment_command_id",
+            ]),
+        );
+        assert!(only_id.is_ok());
+        let error = Header::read(
+            Kind::Reversals,
+            &csv::StringRecord::from(vec!["subsidiary", "customer", "reversal_date", "reason"]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the header row lacks the column(s) payment_reference or payment_command_id (a \
+             reversals file has subsidiary, customer, reversal_date, reason and \
+             payment_reference or payment_command_id)"
+        );
+    }
+
+    #[test]
+    fn a_refused_rows_file_is_read_with_the_rows_own_reason() {
+        // The refused-rows file of a reversals file: the row's columns, then `line` and the
+        // refusal's `reason`. Corrected, it imports with the row's reason.
+        let mut names = REVERSAL_HEADER.to_vec();
+        names.extend(["line", "reason"]);
+        let header = header(Kind::Reversals, &names);
+        let record = csv::StringRecord::from(vec![
+            "SUB-SH",
+            "C1",
+            "2026-03-05",
+            "fraud",
+            "CHQ-9",
+            "",
+            "7",
+            "PAYMENT_NOT_FOUND: no such payment",
+        ]);
+        let request = reversal_request(parse(Kind::Reversals, &header, 2, &record).unwrap());
+        assert_eq!(request.reason(), pb::ReversalReason::Fraud);
     }
 }
