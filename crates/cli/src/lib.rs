@@ -1,7 +1,8 @@
-//! The command-line client of Receivables, for operators and the reporting team: post an
-//! invoice, payment, credit limit or promise; print aging, exposure, the work queue and an
-//! account as tables, CSV or JSON; import invoices, payments, credit notes and reversals from CSV exports. Everything goes
-//! through the public gRPC API, like any other client. (The demo data set and its loader live in
+//! The command-line client of Receivables, for operators and the reporting team: post every
+//! command (an invoice, payment, credit limit, promise, credit note, write-off, reversal,
+//! application, refund, dispute or its resolution); print aging, exposure, the work queue and an
+//! account as tables, CSV or JSON; import invoices, payments, credit notes and reversals from CSV
+//! exports. Everything goes through the public gRPC API, like any other client. (The demo data set and its loader live in
 //! `receivables-demo`.)
 //!
 //! It is a library: the `receivables` binary exposes [`ClientCommand`] as subcommands, with
