@@ -154,8 +154,13 @@ async fn the_demo_loads_prints_reports_that_match_the_data_and_exits() {
         "one aging line per currency posted:\n{stdout}"
     );
     for (currency, row) in &aging {
-        // group, currency, six buckets, open total, unapplied
-        assert_eq!(row.len(), 10, "{row:?}");
+        // group, currency, six buckets, open total, unapplied, disputed
+        assert_eq!(row.len(), 11, "{row:?}");
+        let disputed = decimal(&row[10]);
+        assert!(
+            disputed >= Decimal::ZERO && disputed <= decimal(&row[8]),
+            "{currency}: the disputed part of the open total, {disputed}"
+        );
         let buckets: Decimal = row[2..8].iter().map(|b| decimal(b)).sum();
         let open_total = decimal(&row[8]);
         assert_eq!(buckets, open_total, "{currency}: the buckets add up");
