@@ -1,8 +1,10 @@
-//! The commands of a data set as they go on the wire, and counts of them by kind.
+//! The commands of a data set as they go on the wire, who posts them, and counts of them by
+//! kind.
 
 use receivables_api::commands::{self, Addressed};
 use receivables_api::pb;
-use receivables_domain::Refusal;
+use receivables_domain::access::Role;
+use receivables_domain::{Refusal, SubsidiaryId};
 
 /// One command of the data set, as it goes on the wire (the command id is set).
 #[derive(Debug, Clone, PartialEq)]
@@ -14,24 +16,60 @@ pub enum DemoCommand {
     IssueInvoiceOverLimit(pb::IssueInvoiceRequest),
     RecordPayment(pb::RecordPaymentRequest),
     RecordPromiseToPay(pb::RecordPromiseToPayRequest),
+    IssueCreditNote(pb::IssueCreditNoteRequest),
+    WriteOffInvoice(pb::WriteOffInvoiceRequest),
+    ReversePayment(pb::ReversePaymentRequest),
+    ApplyUnappliedCash(pb::ApplyUnappliedCashRequest),
+    IssueRefund(pb::IssueRefundRequest),
+    OpenDispute(pb::OpenDisputeRequest),
+    ResolveDispute(pb::ResolveDisputeRequest),
 }
 
-/// The four kinds of command.
+/// The kinds of command, one per RPC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CommandKind {
     CreditLimit,
     Invoice,
     Payment,
     Promise,
+    CreditNote,
+    WriteOff,
+    Reversal,
+    Application,
+    Refund,
+    Dispute,
+    DisputeResolution,
 }
 
 impl CommandKind {
+    /// Every kind, in the order of the fields of [`KindCounts`].
+    pub const ALL: [CommandKind; 11] = [
+        CommandKind::CreditLimit,
+        CommandKind::Invoice,
+        CommandKind::Payment,
+        CommandKind::Promise,
+        CommandKind::CreditNote,
+        CommandKind::WriteOff,
+        CommandKind::Reversal,
+        CommandKind::Application,
+        CommandKind::Refund,
+        CommandKind::Dispute,
+        CommandKind::DisputeResolution,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CommandKind::CreditLimit => "credit limit",
             CommandKind::Invoice => "invoice",
             CommandKind::Payment => "payment",
             CommandKind::Promise => "promise to pay",
+            CommandKind::CreditNote => "credit note",
+            CommandKind::WriteOff => "write-off",
+            CommandKind::Reversal => "payment reversal",
+            CommandKind::Application => "application of unapplied money",
+            CommandKind::Refund => "refund",
+            CommandKind::Dispute => "dispute",
+            CommandKind::DisputeResolution => "dispute resolution",
         }
     }
 }
@@ -51,6 +89,13 @@ impl DemoCommand {
             }
             DemoCommand::RecordPayment(_) => CommandKind::Payment,
             DemoCommand::RecordPromiseToPay(_) => CommandKind::Promise,
+            DemoCommand::IssueCreditNote(_) => CommandKind::CreditNote,
+            DemoCommand::WriteOffInvoice(_) => CommandKind::WriteOff,
+            DemoCommand::ReversePayment(_) => CommandKind::Reversal,
+            DemoCommand::ApplyUnappliedCash(_) => CommandKind::Application,
+            DemoCommand::IssueRefund(_) => CommandKind::Refund,
+            DemoCommand::OpenDispute(_) => CommandKind::Dispute,
+            DemoCommand::ResolveDispute(_) => CommandKind::DisputeResolution,
         }
     }
 
@@ -60,6 +105,13 @@ impl DemoCommand {
             DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => &r.customer_id,
             DemoCommand::RecordPayment(r) => &r.customer_id,
             DemoCommand::RecordPromiseToPay(r) => &r.customer_id,
+            DemoCommand::IssueCreditNote(r) => &r.customer_id,
+            DemoCommand::WriteOffInvoice(r) => &r.customer_id,
+            DemoCommand::ReversePayment(r) => &r.customer_id,
+            DemoCommand::ApplyUnappliedCash(r) => &r.customer_id,
+            DemoCommand::IssueRefund(r) => &r.customer_id,
+            DemoCommand::OpenDispute(r) => &r.customer_id,
+            DemoCommand::ResolveDispute(r) => &r.customer_id,
         }
     }
 
@@ -69,23 +121,64 @@ impl DemoCommand {
             DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => &r.command_id,
             DemoCommand::RecordPayment(r) => &r.command_id,
             DemoCommand::RecordPromiseToPay(r) => &r.command_id,
+            DemoCommand::IssueCreditNote(r) => &r.command_id,
+            DemoCommand::WriteOffInvoice(r) => &r.command_id,
+            DemoCommand::ReversePayment(r) => &r.command_id,
+            DemoCommand::ApplyUnappliedCash(r) => &r.command_id,
+            DemoCommand::IssueRefund(r) => &r.command_id,
+            DemoCommand::OpenDispute(r) => &r.command_id,
+            DemoCommand::ResolveDispute(r) => &r.command_id,
         }
     }
 
-    /// The business date the fact takes effect (`YYYY-MM-DD`): issue, received, made-on or
-    /// effective date.
+    /// The business date the fact takes effect (`YYYY-MM-DD`): issue, received, made-on,
+    /// effective, write-off, reversal, application, refund, opening or resolution date.
     pub fn business_date(&self) -> &str {
         match self {
             DemoCommand::ChangeCreditLimit(r) => &r.effective_date,
             DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => &r.issue_date,
             DemoCommand::RecordPayment(r) => &r.received_date,
             DemoCommand::RecordPromiseToPay(r) => &r.made_on,
+            DemoCommand::IssueCreditNote(r) => &r.issue_date,
+            DemoCommand::WriteOffInvoice(r) => &r.write_off_date,
+            DemoCommand::ReversePayment(r) => &r.reversal_date,
+            DemoCommand::ApplyUnappliedCash(r) => &r.application_date,
+            DemoCommand::IssueRefund(r) => &r.refund_date,
+            DemoCommand::OpenDispute(r) => &r.opened_on,
+            DemoCommand::ResolveDispute(r) => &r.resolved_on,
         }
     }
 
     /// Whether this is a planted invoice that the service must refuse.
     pub fn is_planted_over_limit(&self) -> bool {
         matches!(self, DemoCommand::IssueInvoiceOverLimit(_))
+    }
+
+    /// The role that posts this command in the group, and so the role of the token to send it
+    /// with on a service that asks for tokens: credit control changes limits and writes off bad
+    /// debts; every other command is posted by the subsidiary it names (for a dispute, the
+    /// invoice's), and moves money only against that subsidiary's own documents. `None` only
+    /// for a subsidiary id that does not parse, which the data set never has.
+    pub fn role(&self) -> Option<Role> {
+        let subsidiary = |id: &str| SubsidiaryId::parse(id).ok().map(Role::Subsidiary);
+        let invoice_subsidiary =
+            |invoice: &Option<pb::InvoiceRef>| subsidiary(&invoice.as_ref()?.subsidiary_id);
+        match self {
+            DemoCommand::ChangeCreditLimit(_) | DemoCommand::WriteOffInvoice(_) => {
+                Some(Role::Credit)
+            }
+            DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => {
+                subsidiary(&r.subsidiary_id)
+            }
+            DemoCommand::RecordPayment(r) => subsidiary(&r.subsidiary_id),
+            DemoCommand::RecordPromiseToPay(r) => subsidiary(&r.subsidiary_id),
+            DemoCommand::IssueCreditNote(r) => subsidiary(&r.subsidiary_id),
+            DemoCommand::ReversePayment(r) => subsidiary(&r.subsidiary_id),
+            DemoCommand::ApplyUnappliedCash(r) => subsidiary(&r.subsidiary_id),
+            DemoCommand::IssueRefund(r) => subsidiary(&r.subsidiary_id),
+            DemoCommand::OpenDispute(r) => invoice_subsidiary(&r.invoice),
+            DemoCommand::ResolveDispute(r) => invoice_subsidiary(&r.invoice),
+        }
     }
 
     /// The domain command this request asks for, read by the API's own request parsing, as
@@ -98,6 +191,13 @@ impl DemoCommand {
             }
             DemoCommand::RecordPayment(r) => commands::payment::read(r),
             DemoCommand::RecordPromiseToPay(r) => commands::promise::read(r),
+            DemoCommand::IssueCreditNote(r) => commands::credit_note::read(r),
+            DemoCommand::WriteOffInvoice(r) => commands::write_off::read(r),
+            DemoCommand::ReversePayment(r) => commands::reversal::read(r),
+            DemoCommand::ApplyUnappliedCash(r) => commands::application::read(r),
+            DemoCommand::IssueRefund(r) => commands::refund::read(r),
+            DemoCommand::OpenDispute(r) => commands::dispute::read_open(r),
+            DemoCommand::ResolveDispute(r) => commands::dispute::read_resolve(r),
         }
     }
 
@@ -109,6 +209,13 @@ impl DemoCommand {
             }
             DemoCommand::RecordPayment(r) => r.command_id = id,
             DemoCommand::RecordPromiseToPay(r) => r.command_id = id,
+            DemoCommand::IssueCreditNote(r) => r.command_id = id,
+            DemoCommand::WriteOffInvoice(r) => r.command_id = id,
+            DemoCommand::ReversePayment(r) => r.command_id = id,
+            DemoCommand::ApplyUnappliedCash(r) => r.command_id = id,
+            DemoCommand::IssueRefund(r) => r.command_id = id,
+            DemoCommand::OpenDispute(r) => r.command_id = id,
+            DemoCommand::ResolveDispute(r) => r.command_id = id,
         }
     }
 }
@@ -120,6 +227,13 @@ pub struct KindCounts {
     pub invoices: usize,
     pub payments: usize,
     pub promises: usize,
+    pub credit_notes: usize,
+    pub write_offs: usize,
+    pub reversals: usize,
+    pub applications: usize,
+    pub refunds: usize,
+    pub disputes: usize,
+    pub dispute_resolutions: usize,
 }
 
 impl KindCounts {
@@ -138,11 +252,18 @@ impl KindCounts {
             CommandKind::Invoice => self.invoices,
             CommandKind::Payment => self.payments,
             CommandKind::Promise => self.promises,
+            CommandKind::CreditNote => self.credit_notes,
+            CommandKind::WriteOff => self.write_offs,
+            CommandKind::Reversal => self.reversals,
+            CommandKind::Application => self.applications,
+            CommandKind::Refund => self.refunds,
+            CommandKind::Dispute => self.disputes,
+            CommandKind::DisputeResolution => self.dispute_resolutions,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.credit_limits + self.invoices + self.payments + self.promises
+        CommandKind::ALL.iter().map(|kind| self.get(*kind)).sum()
     }
 
     pub(crate) fn add(&mut self, kind: CommandKind, count: usize) {
@@ -151,17 +272,19 @@ impl KindCounts {
             CommandKind::Invoice => &mut self.invoices,
             CommandKind::Payment => &mut self.payments,
             CommandKind::Promise => &mut self.promises,
+            CommandKind::CreditNote => &mut self.credit_notes,
+            CommandKind::WriteOff => &mut self.write_offs,
+            CommandKind::Reversal => &mut self.reversals,
+            CommandKind::Application => &mut self.applications,
+            CommandKind::Refund => &mut self.refunds,
+            CommandKind::Dispute => &mut self.disputes,
+            CommandKind::DisputeResolution => &mut self.dispute_resolutions,
         };
         *slot += count;
     }
 
     pub(crate) fn merge(&mut self, other: &KindCounts) {
-        for kind in [
-            CommandKind::CreditLimit,
-            CommandKind::Invoice,
-            CommandKind::Payment,
-            CommandKind::Promise,
-        ] {
+        for kind in CommandKind::ALL {
             self.add(kind, other.get(kind));
         }
     }

@@ -59,3 +59,13 @@ pub(crate) fn next_payment_run(date: NaiveDate) -> NaiveDate {
     };
     run.unwrap_or(date)
 }
+
+/// The last quarter end (31 March, 30 June, 30 September, 31 December) on or before `date`.
+pub(crate) fn quarter_end_on_or_before(date: NaiveDate) -> NaiveDate {
+    if date.month().is_multiple_of(3) && month_end(date) == date {
+        return date;
+    }
+    let quarter_first_month = (date.month() - 1) / 3 * 3 + 1;
+    NaiveDate::from_ymd_opt(date.year(), quarter_first_month, 1)
+        .map_or(date, |first| add_days(first, -1))
+}

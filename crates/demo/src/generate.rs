@@ -10,17 +10,25 @@ use rand::{Rng, SeedableRng};
 use receivables_api::pb;
 
 use crate::commands::DemoCommand;
-use crate::group::{SUBSIDIARIES, invoice_number};
-use crate::profiles::{Profile, profiles};
+use crate::group::{SUBSIDIARIES, credit_note_number, invoice_number};
+use crate::profiles::{Profile, deal_turns, profiles};
 use crate::simulation::{DecisionIds, History, OutcomeDecks, Window, simulate};
 use crate::size::{CUSTOMERS_MAX, DemoSize, MONTHS_MAX};
 use crate::wire;
-use crate::wire::Fact;
+use crate::wire::{Fact, Names};
 
 /// The range of the first number of every subsidiary's invoice sequence: the ERPs have been
 /// numbering invoices for a while before the window opens.
 const FIRST_INVOICE_SEQUENCE_MIN: u32 = 1_000;
 const FIRST_INVOICE_SEQUENCE_END: u32 = 5_000;
+
+/// The same for every subsidiary's credit-note sequence: far fewer than invoices.
+const FIRST_CREDIT_NOTE_SEQUENCE_MIN: u32 = 100;
+const FIRST_CREDIT_NOTE_SEQUENCE_END: u32 = 1_000;
+
+/// Mixed into the seed for the generator of the customers' rarer turns (fixed forever, like the
+/// namespace below: changing it changes every data set).
+const TURNS_SEED_MIX: u64 = 0x5d3c_91a7_e24b_06f8;
 
 /// The namespace of the demo's command ids (random, fixed forever: changing it would make a
 /// second load of the same data set record everything again).
@@ -32,6 +40,13 @@ const COMMAND_ID_NAMESPACE: uuid::Uuid =
 /// date (each customer's in the order they happened, mid-year limit reviews included). Only
 /// the planted over-limit invoices are meant to be refused, and the domain's own account
 /// refused them when the data set was made.
+///
+/// Besides invoices, payments (with remittance advice, oldest due first, or on account), limits
+/// and promises, a few percent of the customers return goods (credit notes), dispute invoices
+/// (some disputes expire, some are withdrawn, some upheld with a credit note), have a payment
+/// bounce (reversed), have cash on account applied later, get overpayments or a rebate on
+/// account refunded or applied, or go under (their long-overdue invoices written off by credit
+/// control, [`DemoCommand::role`]).
 ///
 /// Due dates and promised dates may lie after `today`; every other business date lies in the
 /// window of `size.months` months ending `today`, which must not be after the service's own
@@ -71,7 +86,9 @@ pub(crate) fn generate_with_accounts(seed: u64, size: &DemoSize, today: NaiveDat
         months,
     };
     let mut rng = StdRng::seed_from_u64(seed);
-    let profiles = profiles(&mut rng, customers, planted);
+    let mut profiles = profiles(&mut rng, customers, planted);
+    let mut turns = StdRng::seed_from_u64(seed ^ TURNS_SEED_MIX);
+    deal_turns(&mut turns, &mut profiles);
     let first_numbers: Vec<u32> = SUBSIDIARIES
         .iter()
         .map(|_| rng.random_range(FIRST_INVOICE_SEQUENCE_MIN..FIRST_INVOICE_SEQUENCE_END))
@@ -82,11 +99,20 @@ pub(crate) fn generate_with_accounts(seed: u64, size: &DemoSize, today: NaiveDat
         .enumerate()
         .map(|(customer, profile)| {
             let customer_rng = StdRng::seed_from_u64(rng.random());
+            let turns_rng = StdRng::seed_from_u64(turns.random());
             let ids = DecisionIds::new(seed, customer);
-            simulate(profile, customer_rng, window, ids, &mut decks)
+            simulate(profile, customer_rng, turns_rng, window, ids, &mut decks)
         })
         .collect();
-    let commands = assemble(seed, window.start, &profiles, &histories, &first_numbers);
+    let first_credit_notes: Vec<u32> = SUBSIDIARIES
+        .iter()
+        .map(|_| rng.random_range(FIRST_CREDIT_NOTE_SEQUENCE_MIN..FIRST_CREDIT_NOTE_SEQUENCE_END))
+        .collect();
+    let numbers = Numbers {
+        invoices: invoice_refs(&histories, &first_numbers),
+        credit_notes: credit_note_numbers(&histories, &first_credit_notes),
+    };
+    let commands = assemble(seed, window.start, &profiles, &histories, &numbers);
     let unexpected = histories.iter().map(|h| h.unexpected).sum();
     Generated {
         commands,
@@ -148,21 +174,101 @@ fn invoice_refs(
     refs
 }
 
+/// The real numbers of every customer's credit notes, by ordinal: in the order of issue across
+/// the group, one sequence per subsidiary.
+fn credit_note_numbers(
+    histories: &[History],
+    first_numbers: &[u32],
+) -> Vec<BTreeMap<usize, String>> {
+    let mut issued: Vec<(NaiveDate, usize, usize, usize)> = histories
+        .iter()
+        .enumerate()
+        .flat_map(|(customer, history)| {
+            history
+                .facts
+                .iter()
+                .filter_map(move |(date, fact)| match fact {
+                    Fact::CreditNote {
+                        ordinal,
+                        subsidiary,
+                        ..
+                    } => Some((*date, customer, *ordinal, *subsidiary)),
+                    _ => None,
+                })
+        })
+        .collect();
+    issued.sort_unstable();
+    let mut next_number: Vec<u32> = first_numbers.to_vec();
+    let mut numbers: Vec<BTreeMap<usize, String>> = vec![BTreeMap::new(); histories.len()];
+    for (date, customer, ordinal, subsidiary) in issued {
+        let (Some(sequence), Some(customer_numbers)) =
+            (next_number.get_mut(subsidiary), numbers.get_mut(customer))
+        else {
+            continue;
+        };
+        customer_numbers.insert(ordinal, credit_note_number(subsidiary, date, *sequence));
+        *sequence += 1;
+    }
+    numbers
+}
+
+/// The real numbers of every customer's invoices and credit notes.
+struct Numbers {
+    invoices: Vec<BTreeMap<usize, pb::InvoiceRef>>,
+    credit_notes: Vec<BTreeMap<usize, String>>,
+}
+
+/// One customer's names in the data set: real numbers, and the command ids of the payments
+/// assembled so far.
+struct CustomerNames<'a> {
+    invoices: Option<&'a BTreeMap<usize, pb::InvoiceRef>>,
+    credit_notes: Option<&'a BTreeMap<usize, String>>,
+    payments: Option<&'a BTreeMap<usize, String>>,
+}
+
+impl Names for CustomerNames<'_> {
+    fn invoice(&self, ordinal: usize) -> pb::InvoiceRef {
+        self.invoices
+            .and_then(|refs| refs.get(&ordinal))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn credit_note(&self, ordinal: usize) -> String {
+        self.credit_notes
+            .and_then(|numbers| numbers.get(&ordinal))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn payment(&self, fact: usize) -> String {
+        self.payments
+            .and_then(|ids| ids.get(&fact))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// The data set's requests with real numbers, and its command ids: a payment's id is known once
+/// it is assembled, before any reversal of it (which comes later in the customer's order).
 fn assemble(
     seed: u64,
     start: NaiveDate,
     profiles: &[Profile],
     histories: &[History],
-    first_numbers: &[u32],
+    numbers: &Numbers,
 ) -> Vec<DemoCommand> {
-    let refs = invoice_refs(histories, first_numbers);
-    let no_refs = BTreeMap::new();
     let mut commands = Vec::new();
+    let no_names = CustomerNames {
+        invoices: None,
+        credit_notes: None,
+        payments: None,
+    };
     for (profile, history) in profiles.iter().zip(histories) {
         if let Some(opening) = &history.opening {
-            commands.push(wire::request(profile, start, opening, |_| {
-                pb::InvoiceRef::default()
-            }));
+            let mut command = wire::request(profile, start, opening, &no_names);
+            command.set_command_id(command_id(seed, commands.len()));
+            commands.push(command);
         }
     }
     let mut timeline: Vec<(NaiveDate, usize, usize)> = histories
@@ -177,6 +283,7 @@ fn assemble(
         })
         .collect();
     timeline.sort_unstable();
+    let mut payments: Vec<BTreeMap<usize, String>> = vec![BTreeMap::new(); histories.len()];
     for (date, customer, index) in timeline {
         let (Some(profile), Some((_, fact))) = (
             profiles.get(customer),
@@ -184,13 +291,20 @@ fn assemble(
         ) else {
             continue;
         };
-        let refs = refs.get(customer).unwrap_or(&no_refs);
-        commands.push(wire::request(profile, date, fact, |ordinal| {
-            refs.get(&ordinal).cloned().unwrap_or_default()
-        }));
-    }
-    for (index, command) in commands.iter_mut().enumerate() {
-        command.set_command_id(command_id(seed, index));
+        let names = CustomerNames {
+            invoices: numbers.invoices.get(customer),
+            credit_notes: numbers.credit_notes.get(customer),
+            payments: payments.get(customer),
+        };
+        let mut command = wire::request(profile, date, fact, &names);
+        let id = command_id(seed, commands.len());
+        if matches!(fact, Fact::Payment { .. })
+            && let Some(ids) = payments.get_mut(customer)
+        {
+            ids.insert(index, id.clone());
+        }
+        command.set_command_id(id);
+        commands.push(command);
     }
     commands
 }

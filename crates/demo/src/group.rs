@@ -70,7 +70,17 @@ pub(crate) fn invoice_number(subsidiary: usize, issue: NaiveDate, sequence: u32)
     }
 }
 
-/// The group credit department's officers, who approve limits.
+/// The number a credit note gets in its subsidiary's ERP: a sequence of its own (red-letter
+/// fapiao, 红字发票, in the mainland subsidiaries), zero-padded like the invoices'.
+pub(crate) fn credit_note_number(subsidiary: usize, issue: NaiveDate, sequence: u32) -> String {
+    match subsidiary {
+        SH_TRADING => format!("SHT-CN-{}-{sequence:06}", issue.year()),
+        SZ_ELECTRONICS => format!("SZE/CN/{}/{sequence:06}", issue.year()),
+        _ => format!("HKS-CN-{}{:02}-{sequence:06}", issue.year(), issue.month()),
+    }
+}
+
+/// The group credit department's officers, who approve limits and write-offs.
 pub(crate) const CREDIT_OFFICERS: [&str; 3] = ["Chen Jing", "Zhou Ming", "Li Na"];
 
 /// What collectors write down with a promise.
@@ -84,6 +94,88 @@ pub(crate) const PROMISE_NOTES: [&str; 8] = [
     "email from accounts payable with the payment date",
     "agreed to clear the oldest invoices first",
 ];
+
+/// Why goods came back, written on the credit note.
+pub(crate) const RETURN_REASONS: [&str; 5] = [
+    "goods returned: damaged in transit",
+    "goods returned: wrong model delivered",
+    "goods returned: quality defect found at incoming inspection",
+    "short delivery: missing cartons credited",
+    "price difference: invoiced above the agreed contract price",
+];
+
+/// The reason on a quarterly volume rebate, credited on account.
+pub(crate) const REBATE_REASON: &str = "quarterly volume rebate (返利) credited on account";
+
+/// The reason on the credit note of an upheld dispute.
+pub(crate) const UPHELD_REASON: &str =
+    "dispute upheld: the customer is credited the disputed amount";
+
+/// Why the credit department wrote a debt off.
+pub(crate) const WRITE_OFF_REASONS: [&str; 3] = [
+    "customer in bankruptcy liquidation (破产清算): claim filed, no recovery expected",
+    "customer ceased trading; the collection agency returned the file uncollected",
+    "debtor untraceable after repeated reminders; approved by the credit committee",
+];
+
+/// The reason on the limit of a customer whose debts were written off.
+pub(crate) const CREDIT_WITHDRAWN_REASON: &str =
+    "bad debt written off: credit withdrawn, cash in advance only";
+
+/// What customers dispute and what the subsidiary notes down, with weights.
+pub(crate) const DISPUTE_REASONS: [((pb::DisputeReason, &str), u32); 5] = [
+    (
+        (
+            pb::DisputeReason::Price,
+            "customer says the price differs from the purchase order",
+        ),
+        30,
+    ),
+    (
+        (
+            pb::DisputeReason::Quantity,
+            "customer counted fewer units than invoiced at goods receipt",
+        ),
+        25,
+    ),
+    (
+        (
+            pb::DisputeReason::Quality,
+            "customer reports defective units; photos requested",
+        ),
+        25,
+    ),
+    (
+        (
+            pb::DisputeReason::NotDelivered,
+            "customer has no proof of delivery for part of the shipment",
+        ),
+        10,
+    ),
+    (
+        (
+            pb::DisputeReason::DuplicateBilling,
+            "customer says the delivery was invoiced twice",
+        ),
+        10,
+    ),
+];
+
+/// What the subsidiary notes when a dispute is withdrawn or upheld.
+pub(crate) const WITHDRAWN_NOTE: &str = "customer found the signed delivery note; withdrawn";
+pub(crate) const UPHELD_NOTE: &str = "sales confirmed the customer's claim; credit note issued";
+
+/// A refund's reference, as the paying bank prints it.
+pub(crate) fn refund_reference(rng: &mut StdRng, date: NaiveDate, subsidiary: usize) -> String {
+    let digits: String = (0..8)
+        .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+        .collect();
+    format!(
+        "REFUND {}-{}-{digits}",
+        SUBSIDIARIES[subsidiary].short,
+        date.format("%Y%m%d")
+    )
+}
 
 /// A payment reference as the channel would print it: bank references, Alipay and WeChat Pay
 /// transaction numbers, cheque numbers...

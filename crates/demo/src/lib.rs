@@ -9,7 +9,11 @@
 //! parts or not at all), by bank transfer, Alipay, WeChat Pay, cheque..., with remittance advice
 //! (explicit allocations) or without (oldest due first); collectors record promises to pay,
 //! some kept, some partially kept, some broken, some still open; a few invoices are planted to
-//! break a BLOCK limit.
+//! break a BLOCK limit. A few percent of the customers take rarer turns: goods returned (credit
+//! notes), disputes (expired, withdrawn, or upheld with a credit note), a bounced payment
+//! (reversed, then paid again), payments taken on account and applied later, overpayments and
+//! rebates on account refunded or applied, and a few bad debts, which credit control writes off
+//! ([`DemoCommand::role`] says who posts what).
 //!
 //! [`generate`] simulates every customer's account with the domain's own aggregate
 //! (`receivables_domain::CustomerAccount`): each fact the simulation produces goes through the

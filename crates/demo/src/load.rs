@@ -37,13 +37,18 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 pub const REASON_CREDIT_LIMIT_EXCEEDED: &str = "CREDIT_LIMIT_EXCEEDED";
 
 /// Money totals of one currency, as the service accepted it, to check the reports against.
+/// Every movement is counted so that what is open and what is unapplied (cash and credit) come
+/// out as the accounts hold them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CurrencyTotals {
-    /// Sum of the accepted invoices.
+    /// Sum of the accepted invoices, less what credit notes took off them and what was written
+    /// off.
     pub invoiced: Decimal,
-    /// Sum of the accepted payments.
+    /// Money put on the customers' accounts: the accepted payments and the credit notes issued
+    /// on account, less the payments reversed and the refunds.
     pub paid: Decimal,
-    /// Sum of the allocations the service reported in its payment replies.
+    /// What of that money went onto invoices, as the service reported it: the allocations of
+    /// payments and of applications, less what reversals re-opened.
     pub allocated: Decimal,
 }
 
@@ -53,7 +58,7 @@ impl CurrencyTotals {
         self.invoiced - self.allocated
     }
 
-    /// Cash received but not applied to any invoice: paid minus allocated.
+    /// Cash and credit on account not applied to any invoice: paid minus allocated.
     pub fn unapplied(&self) -> Decimal {
         self.paid - self.allocated
     }
@@ -191,6 +196,13 @@ enum Reply {
     Invoice(pb::IssueInvoiceResponse),
     Payment(pb::RecordPaymentResponse),
     Promise(pb::RecordPromiseToPayResponse),
+    CreditNote(pb::IssueCreditNoteResponse),
+    WriteOff(pb::WriteOffInvoiceResponse),
+    Reversal(pb::ReversePaymentResponse),
+    Application(pb::ApplyUnappliedCashResponse),
+    Refund(pb::IssueRefundResponse),
+    Dispute(pb::OpenDisputeResponse),
+    Resolution(pb::ResolveDisputeResponse),
 }
 
 impl Reply {
@@ -200,6 +212,13 @@ impl Reply {
             Reply::Invoice(r) => r.receipt.as_ref(),
             Reply::Payment(r) => r.receipt.as_ref(),
             Reply::Promise(r) => r.receipt.as_ref(),
+            Reply::CreditNote(r) => r.receipt.as_ref(),
+            Reply::WriteOff(r) => r.receipt.as_ref(),
+            Reply::Reversal(r) => r.receipt.as_ref(),
+            Reply::Application(r) => r.receipt.as_ref(),
+            Reply::Refund(r) => r.receipt.as_ref(),
+            Reply::Dispute(r) => r.receipt.as_ref(),
+            Reply::Resolution(r) => r.receipt.as_ref(),
         }
     }
 }
@@ -231,6 +250,27 @@ async fn send(
         }
         DemoCommand::RecordPromiseToPay(r) => {
             Reply::Promise(client.record_promise_to_pay(request(r)).await?.into_inner())
+        }
+        DemoCommand::IssueCreditNote(r) => {
+            Reply::CreditNote(client.issue_credit_note(request(r)).await?.into_inner())
+        }
+        DemoCommand::WriteOffInvoice(r) => {
+            Reply::WriteOff(client.write_off_invoice(request(r)).await?.into_inner())
+        }
+        DemoCommand::ReversePayment(r) => {
+            Reply::Reversal(client.reverse_payment(request(r)).await?.into_inner())
+        }
+        DemoCommand::ApplyUnappliedCash(r) => {
+            Reply::Application(client.apply_unapplied_cash(request(r)).await?.into_inner())
+        }
+        DemoCommand::IssueRefund(r) => {
+            Reply::Refund(client.issue_refund(request(r)).await?.into_inner())
+        }
+        DemoCommand::OpenDispute(r) => {
+            Reply::Dispute(client.open_dispute(request(r)).await?.into_inner())
+        }
+        DemoCommand::ResolveDispute(r) => {
+            Reply::Resolution(client.resolve_dispute(request(r)).await?.into_inner())
         }
     })
 }
@@ -289,6 +329,23 @@ fn amount_of(money: Option<&pb::Money>, what: &str) -> anyhow::Result<(String, D
     Ok((money.currency.clone(), amount))
 }
 
+/// The total of allocations a reply reports for money in `currency`.
+fn allocated(
+    allocations: &[pb::Allocation],
+    currency: &str,
+    what: &str,
+) -> anyhow::Result<Decimal> {
+    let mut total = Decimal::ZERO;
+    for allocation in allocations {
+        let (allocation_currency, part) = amount_of(allocation.amount.as_ref(), what)?;
+        if allocation_currency != currency {
+            bail!("the reply to {what} allocates {allocation_currency} to money in {currency}");
+        }
+        total += part;
+    }
+    Ok(total)
+}
+
 impl LoadSummary {
     fn record(&mut self, command: &DemoCommand, answer: Answer) -> anyhow::Result<()> {
         let reply = match answer {
@@ -328,16 +385,7 @@ impl LoadSummary {
             (DemoCommand::RecordPayment(request), Reply::Payment(reply)) => {
                 let what = format!("payment {}", request.command_id);
                 let (currency, amount) = amount_of(request.amount.as_ref(), &what)?;
-                let mut allocated = Decimal::ZERO;
-                for allocation in &reply.allocations {
-                    let (allocation_currency, part) = amount_of(allocation.amount.as_ref(), &what)?;
-                    if allocation_currency != currency {
-                        bail!(
-                            "the reply to {what} allocates {allocation_currency} to a {currency} payment"
-                        );
-                    }
-                    allocated += part;
-                }
+                let allocated = allocated(&reply.allocations, &currency, &what)?;
                 let (_, unapplied) = amount_of(reply.unapplied.as_ref(), &what)?;
                 // The ledger's invariant, checked again where it is read.
                 if allocated + unapplied != amount {
@@ -348,6 +396,41 @@ impl LoadSummary {
                 let totals = self.totals.entry(currency).or_default();
                 totals.paid += amount;
                 totals.allocated += allocated;
+            }
+            (DemoCommand::IssueCreditNote(request), Reply::CreditNote(reply)) => {
+                let what = format!("credit note {}", request.command_id);
+                let (currency, amount) = amount_of(request.amount.as_ref(), &what)?;
+                let (_, on_account) = amount_of(reply.unapplied_credit.as_ref(), &what)?;
+                let totals = self.totals.entry(currency).or_default();
+                totals.invoiced -= amount - on_account;
+                totals.paid += on_account;
+            }
+            (DemoCommand::WriteOffInvoice(request), Reply::WriteOff(_)) => {
+                let what = format!("write-off {}", request.command_id);
+                let (currency, amount) = amount_of(request.amount.as_ref(), &what)?;
+                self.totals.entry(currency).or_default().invoiced -= amount;
+            }
+            (DemoCommand::ReversePayment(request), Reply::Reversal(reply)) => {
+                let what = format!("reversal {}", request.command_id);
+                let (currency, removed) = amount_of(reply.unapplied_removed.as_ref(), &what)?;
+                let reopened = allocated(&reply.reopened, &currency, &what)?;
+                let totals = self.totals.entry(currency).or_default();
+                totals.paid -= reopened + removed;
+                totals.allocated -= reopened;
+            }
+            (DemoCommand::ApplyUnappliedCash(request), Reply::Application(reply)) => {
+                let what = format!("application {}", request.command_id);
+                let (currency, applied) = amount_of(reply.applied.as_ref(), &what)?;
+                // The ledger's invariant, checked again where it is read.
+                if allocated(&reply.allocations, &currency, &what)? != applied {
+                    bail!("the reply to {what} does not add up to the {applied} applied");
+                }
+                self.totals.entry(currency).or_default().allocated += applied;
+            }
+            (DemoCommand::IssueRefund(request), Reply::Refund(_)) => {
+                let what = format!("refund {}", request.command_id);
+                let (currency, amount) = amount_of(request.amount.as_ref(), &what)?;
+                self.totals.entry(currency).or_default().paid -= amount;
             }
             _ => {}
         }

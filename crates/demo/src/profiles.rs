@@ -28,8 +28,8 @@ const HKD_PER_CNY: (i64, i64) = (108, 100);
 const INVOICE_RATE_TENTHS_MIN: u32 = 4;
 const INVOICE_RATE_TENTHS_MAX: u32 = 28;
 
-/// Every customer whose index leaves this remainder by [`DEPOSIT_EVERY`] pays a deposit before
-/// its first invoice: unapplied cash from the start.
+/// Every customer whose index leaves this remainder by [`DEPOSIT_EVERY`] pays a security deposit
+/// (保证金) before its first invoice, taken on account: unapplied cash from the start.
 const DEPOSIT_EVERY: usize = 17;
 const DEPOSIT_REMAINDER: usize = 5;
 
@@ -60,6 +60,18 @@ const TYPICAL_INVOICE_CNY: [(i64, u32); 8] = [
 
 /// Minor units per major unit of CNY.
 const CNY_MINOR_PER_MAJOR: i64 = 100;
+
+/// Percentages of the customers whose year takes each of the rarer turns (rounded up, so that
+/// even a small data set has one of each): returns, disputes, a bounced payment, payments taken
+/// on account, overpayments refunded, a volume rebate (of A and B customers), and bad debts (of
+/// D customers, written off).
+const RETURNS_PERCENT: usize = 5;
+const DISPUTES_PERCENT: usize = 4;
+const BOUNCES_PERCENT: usize = 3;
+const ON_ACCOUNT_PERCENT: usize = 3;
+const REFUNDS_PERCENT: usize = 3;
+const REBATE_PERCENT: usize = 2;
+const BAD_DEBT_PERCENT: usize = 2;
 
 /// What the demo assumes about a currency: its customers' habits and the group's practice.
 /// Every currency that is not USD or HKD is treated as CNY.
@@ -199,6 +211,75 @@ pub(crate) struct Profile {
     pub(crate) deposit: bool,
     pub(crate) planted: bool,
     pub(crate) review: bool,
+    /// The rarer turns of the customer's year.
+    pub(crate) turns: Turns,
+}
+
+/// The rarer turns a customer's year may take, each for a few percent of the customers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Turns {
+    /// Sends goods back now and then: credit notes against the invoices (on account once paid).
+    pub(crate) returns: bool,
+    /// Disputes an invoice or two: some disputes expire, some are withdrawn, some upheld with a
+    /// credit note.
+    pub(crate) disputes: bool,
+    /// One of its payments bounces and is reversed, then paid again.
+    pub(crate) bounces: bool,
+    /// Pays without remittance advice now and then: taken on account, applied once the advice
+    /// arrives.
+    pub(crate) on_account: bool,
+    /// Overpays in round sums more often, and the subsidiary refunds what was left unapplied.
+    pub(crate) refunds: bool,
+    /// Earns a quarterly volume rebate, credited on account, then applied or refunded.
+    pub(crate) rebate: bool,
+    /// Goes under: stops paying, the subsidiaries stop selling, and credit control writes off
+    /// the long-overdue invoices and withdraws the credit.
+    pub(crate) bad_debt: bool,
+}
+
+/// Deals the rarer turns to the customers: each turn to its share of the customers it suits,
+/// chosen at random. Drawn from a generator of its own, so that the customers' other traits and
+/// their ordinary business are the same with or without the turns.
+pub(crate) fn deal_turns(rng: &mut StdRng, profiles: &mut [Profile]) {
+    let customers = profiles.len();
+    let mut choose = |percent: usize, suits: &dyn Fn(&Profile) -> bool| -> Vec<usize> {
+        let mut candidates: Vec<usize> = profiles
+            .iter()
+            .enumerate()
+            .filter(|(_, profile)| suits(profile))
+            .map(|(index, _)| index)
+            .collect();
+        candidates.shuffle(rng);
+        candidates.truncate((customers * percent).div_ceil(100));
+        candidates
+    };
+    let returns = choose(RETURNS_PERCENT, &|_| true);
+    let disputes = choose(DISPUTES_PERCENT, &|_| true);
+    let bounces = choose(BOUNCES_PERCENT, &|p| p.grade != CreditGrade::A);
+    let on_account = choose(ON_ACCOUNT_PERCENT, &|_| true);
+    let refunds = choose(REFUNDS_PERCENT, &|_| true);
+    let rebate = choose(REBATE_PERCENT, &|p| {
+        matches!(p.grade, CreditGrade::A | CreditGrade::B)
+    });
+    // A planted customer keeps buying until its over-limit order, late in the window; one
+    // that pays deposits is not one that goes under.
+    let bad_debt = choose(BAD_DEBT_PERCENT, &|p| {
+        p.grade == CreditGrade::D && !p.planted && !p.deposit
+    });
+    let mut set = |chosen: Vec<usize>, turn: fn(&mut Turns)| {
+        for index in chosen {
+            if let Some(profile) = profiles.get_mut(index) {
+                turn(&mut profile.turns);
+            }
+        }
+    };
+    set(returns, |t| t.returns = true);
+    set(disputes, |t| t.disputes = true);
+    set(bounces, |t| t.bounces = true);
+    set(on_account, |t| t.on_account = true);
+    set(refunds, |t| t.refunds = true);
+    set(rebate, |t| t.rebate = true);
+    set(bad_debt, |t| t.bad_debt = true);
 }
 
 /// The group's customers, `planted` of them chosen to receive an invoice that breaks their
@@ -302,6 +383,7 @@ pub(crate) fn profiles(rng: &mut StdRng, customers: usize, planted: usize) -> Ve
             deposit: index % DEPOSIT_EVERY == DEPOSIT_REMAINDER,
             planted,
             review,
+            turns: Turns::default(),
         });
     }
     profiles

@@ -11,13 +11,23 @@
 //! `CREDIT_LIMIT_EXCEEDED`; any other refusal is a fault of the generator, and the fact is left
 //! out and counted ([`History::unexpected`]).
 //!
-//! Invoice numbers come from per-subsidiary sequences in date order across the whole group, so
-//! they are known only once every customer has been simulated. Until then an invoice carries a
-//! provisional number, its ordinal within the customer (`DEMO-000007`), and assembly renames
-//! it. Within one customer and one subsidiary both numberings follow the order of issue, so the
-//! oldest-due-first tie-break (due date, issue date, invoice key) chooses the same invoice under
-//! either, and the allocations decided here are the ones the service decides for the real
-//! numbers.
+//! A few percent of the customers take rarer turns (`Turns`): goods come back (credit notes),
+//! invoices are disputed (some disputes expire, some are withdrawn, some upheld with a credit
+//! note), a payment bounces (reversed, then paid again), payments arrive without remittance
+//! advice (taken on account and applied once the advice comes), overpayments are refunded, a
+//! volume rebate is credited on account (then applied or refunded), and the worst payers go
+//! under (credit control writes off their long-overdue invoices); see `simulation/turns.rs`.
+//! Their draws come from a generator of their own, so that they do not shift the draws of the
+//! customers' ordinary business.
+//!
+//! Invoice and credit-note numbers come from per-subsidiary sequences in date order across the
+//! whole group, so they are known only once every customer has been simulated. Until then an
+//! invoice carries a provisional number, its ordinal within the customer (`DEMO-000007`; a
+//! credit note `DEMO-CN-000002`), and assembly renames it. Within one customer and one
+//! subsidiary both numberings follow the order of issue, so the oldest-due-first tie-break (due
+//! date, issue date, invoice key) chooses the same invoice under either, and the allocations
+//! decided here are the ones the service decides for the real numbers. A reversal names its
+//! payment by the id of the command that recorded it, which assembly assigns too.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +35,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rand::Rng;
 use rand::rngs::StdRng;
 use receivables_api::pb;
+use receivables_domain::account::state::UnappliedSource;
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
 use receivables_domain::limits::ALLOCATIONS_PER_PAYMENT_MAX;
 use receivables_domain::{
@@ -38,10 +49,13 @@ use crate::dates::{
     working_day_within,
 };
 use crate::draw::{chance, pick, pick_weighted, round_up};
-use crate::group::USD;
-use crate::group::{DueRule, PROMISE_NOTES, SH_TRADING, SUBSIDIARIES, reference};
+use crate::group::{DueRule, PROMISE_NOTES, SH_TRADING, SUBSIDIARIES, USD, reference};
 use crate::profiles::{Credit, CurrencyPractice, GradePractice, Profile};
-use crate::wire::{self, Fact};
+use crate::wire::{self, Fact, Names};
+
+mod turns;
+
+use turns::{DISPUTE_ENDS, DisputeEnd, Target};
 
 /// Days after a promised date during which a payment still keeps the promise. The read side's
 /// default (`PROMISE_GRACE_DAYS_DEFAULT` in the projections); the generator needs it to decide
@@ -61,9 +75,6 @@ const PROMISE_STEP_MINOR: i64 = 10_000;
 /// How much a planted over-limit invoice exceeds the credit still available, at least, in
 /// minor units (1,000.00): clearly over, not over by a rounding difference.
 const PLANTED_MARGIN_MIN_MINOR: i64 = 100_000;
-
-/// Percentage of payments rounded up to a round figure, leaving unapplied cash on the account.
-const OVERPAYMENT_PERCENT: u32 = 7;
 
 /// Percentage of USD bank transfers from which the banks took a fee, leaving a small open
 /// residual on the invoice.
@@ -96,6 +107,10 @@ const FINAL_CALL_DAYS: i64 = 10;
 const PROVISIONAL_PREFIX: &str = "DEMO-";
 const PROVISIONAL_DIGITS: usize = 6;
 
+/// The prefix of a provisional credit-note number, followed by the note's ordinal within the
+/// customer.
+const PROVISIONAL_CREDIT_NOTE_PREFIX: &str = "DEMO-CN-";
+
 /// The time of day at which the simulated service decides everything: noon, UTC, of `today`.
 /// Payments may be received up to a day after the service's date; the data set receives none
 /// after `today`.
@@ -105,11 +120,13 @@ const DECIDED_AT: NaiveTime = match NaiveTime::from_hms_opt(12, 0, 0) {
 };
 
 /// Same-day order: a limit applies before the day's invoices, invoices before the day's
-/// payments (which may pay them), collectors call after the payments came in.
+/// payments (which may pay them), collectors call after the payments came in, and the back
+/// office (credit notes, disputes, applications, refunds, reversals, write-offs) works last.
 const PRIORITY_REVIEW: u8 = 0;
 const PRIORITY_INVOICE: u8 = 1;
 const PRIORITY_PAYMENT: u8 = 2;
 const PRIORITY_CALL: u8 = 3;
+const PRIORITY_BACK_OFFICE: u8 = 4;
 
 /// The window of the data set: `months` months of business dates ending `today`.
 #[derive(Debug, Clone, Copy)]
@@ -158,10 +175,13 @@ const OUTCOMES_D: [PromiseOutcome; 6] = [
     PromiseOutcome::Broken,
 ];
 
-/// The decks of promise outcomes, dealt across all customers of a data set.
+/// The decks of promise outcomes, dispute endings and what customers do with a rebate, dealt
+/// across all customers of a data set.
 #[derive(Default)]
 pub(crate) struct OutcomeDecks {
     dealt: usize,
+    disputes_dealt: usize,
+    rebates_dealt: usize,
 }
 
 impl OutcomeDecks {
@@ -174,6 +194,18 @@ impl OutcomeDecks {
         let outcome = deck[self.dealt % deck.len()];
         self.dealt += 1;
         outcome
+    }
+
+    fn deal_dispute(&mut self) -> DisputeEnd {
+        let end = DISPUTE_ENDS[self.disputes_dealt % DISPUTE_ENDS.len()];
+        self.disputes_dealt += 1;
+        end
+    }
+
+    /// Whether the customer asks for its rebate as money (else it deducts it from what it owes).
+    fn deal_rebate_refund(&mut self) -> bool {
+        self.rebates_dealt += 1;
+        self.rebates_dealt % 2 == 1
     }
 }
 
@@ -217,10 +249,12 @@ impl DecisionIds {
     }
 }
 
-/// Simulates one customer's months on its own account.
+/// Simulates one customer's months on its own account: `rng` draws its ordinary business,
+/// `turns` the rarer turns of its year.
 pub(crate) fn simulate(
     profile: &Profile,
     rng: StdRng,
+    turns: StdRng,
     window: Window,
     ids: DecisionIds,
     decks: &mut OutcomeDecks,
@@ -235,7 +269,7 @@ pub(crate) fn simulate(
             account: None,
         };
     };
-    Simulation::new(profile, customer_id, rng, window, ids).run(decks)
+    Simulation::new(profile, customer_id, rng, turns, window, ids).run(decks)
 }
 
 /// An amount of the account in integer minor units of its currency (exact: the account holds
@@ -253,6 +287,14 @@ fn provisional_number(ordinal: usize) -> String {
     )
 }
 
+/// The provisional number of the customer's `ordinal`th credit note.
+fn provisional_credit_note(ordinal: usize) -> String {
+    format!(
+        "{PROVISIONAL_CREDIT_NOTE_PREFIX}{ordinal:0width$}",
+        width = PROVISIONAL_DIGITS
+    )
+}
+
 type IntentKey = (NaiveDate, u8, u64);
 
 struct Review {
@@ -264,7 +306,8 @@ struct Review {
 enum PaymentKind {
     /// The customer pays these invoices (ordinals, planned minor amounts).
     Settle(Vec<(usize, i64)>),
-    /// A deposit before the first invoice.
+    /// A security deposit (保证金) before the first invoice: taken on account, and kept there
+    /// as long as the customer buys on credit.
     Deposit(i64),
     /// The payment that keeps (or partly keeps) a promise.
     Promised {
@@ -285,6 +328,45 @@ enum Intent {
         kind: PaymentKind,
     },
     Call,
+    /// Goods of the invoice come back.
+    Return {
+        ordinal: usize,
+    },
+    /// The customer disputes the invoice; how the dispute ends was dealt with it.
+    Dispute {
+        ordinal: usize,
+        end: DisputeEnd,
+    },
+    /// The dispute on the invoice is resolved.
+    Resolve {
+        ordinal: usize,
+        upheld: bool,
+        amount_minor: i64,
+    },
+    /// Credit control writes off what a customer that went under owes for long.
+    WriteOffs,
+    /// The payment recorded by the fact of this index bounced.
+    Reversal {
+        fact: usize,
+    },
+    /// Unapplied money applied to the subsidiary's invoices.
+    Apply {
+        subsidiary: usize,
+        source: UnappliedSource,
+        target: Target,
+        /// Refund what finds no open invoice (else leave it on account).
+        refund_rest: bool,
+    },
+    /// Unapplied money paid back to the customer.
+    Refund {
+        subsidiary: usize,
+        source: UnappliedSource,
+        amount_minor: i64,
+    },
+    /// The quarterly volume rebate.
+    Rebate {
+        refund: bool,
+    },
 }
 
 /// An invoice the simulation issued, or tried to.
@@ -308,6 +390,8 @@ enum NotTaken {
 struct Simulation<'p> {
     profile: &'p Profile,
     rng: StdRng,
+    /// Draws the rarer turns, apart from `rng`.
+    life: StdRng,
     start: NaiveDate,
     today: NaiveDate,
     months: u32,
@@ -330,6 +414,16 @@ struct Simulation<'p> {
     /// The earliest day of the next call: after the last promise's window, or a while after
     /// the last call.
     calls_resume: NaiveDate,
+    /// Credit notes issued so far: the ordinal of the next one.
+    credit_notes: usize,
+    /// The command id (as sent) of every payment recorded, by the index of its fact.
+    payment_ids: BTreeMap<usize, String>,
+    /// Disputes planned so far.
+    disputes: usize,
+    /// A payment was chosen to bounce.
+    bounced: bool,
+    /// The day a customer that goes under stopped paying.
+    distress: Option<NaiveDate>,
 }
 
 impl<'p> Simulation<'p> {
@@ -337,12 +431,14 @@ impl<'p> Simulation<'p> {
         profile: &'p Profile,
         customer_id: CustomerId,
         rng: StdRng,
+        life: StdRng,
         window: Window,
         ids: DecisionIds,
     ) -> Self {
         Simulation {
             profile,
             rng,
+            life,
             start: window.start,
             today: window.today,
             months: window.months,
@@ -359,19 +455,24 @@ impl<'p> Simulation<'p> {
             unexpected: 0,
             call_pending: false,
             calls_resume: window.start,
+            credit_notes: 0,
+            payment_ids: BTreeMap::new(),
+            disputes: 0,
+            bounced: false,
+            distress: None,
         }
     }
 
     fn run(mut self, decks: &mut OutcomeDecks) -> History {
         self.open_account();
-        self.plan();
+        self.plan(decks);
         while let Some(((date, _, _), intent)) = self.pending.pop_first() {
             match intent {
                 Intent::Invoice {
                     subsidiary,
                     base_minor,
                     planted,
-                } => self.issue(date, subsidiary, base_minor, planted),
+                } => self.issue(date, subsidiary, base_minor, planted, decks),
                 Intent::Review(review) => {
                     self.record(
                         date,
@@ -384,6 +485,27 @@ impl<'p> Simulation<'p> {
                 }
                 Intent::Payment { subsidiary, kind } => self.pay(date, subsidiary, kind),
                 Intent::Call => self.call(date, decks),
+                Intent::Return { ordinal } => self.take_back(date, ordinal),
+                Intent::Dispute { ordinal, end } => self.dispute(date, ordinal, end),
+                Intent::Resolve {
+                    ordinal,
+                    upheld,
+                    amount_minor,
+                } => self.resolve(date, ordinal, upheld, amount_minor),
+                Intent::WriteOffs => self.write_off(date),
+                Intent::Reversal { fact } => self.reverse(date, fact),
+                Intent::Apply {
+                    subsidiary,
+                    source,
+                    target,
+                    refund_rest,
+                } => self.apply_unapplied(date, subsidiary, source, target, refund_rest),
+                Intent::Refund {
+                    subsidiary,
+                    source,
+                    amount_minor,
+                } => self.refund(date, subsidiary, source, amount_minor),
+                Intent::Rebate { refund } => self.rebate(date, refund),
             }
         }
         History {
@@ -410,7 +532,7 @@ impl<'p> Simulation<'p> {
     /// Puts `fact` to the account as the service would: the wire request, read by the API,
     /// decided, sealed and applied. On any error nothing is applied.
     fn decide(&mut self, date: NaiveDate, fact: &Fact) -> Result<Event, NotTaken> {
-        let mut request = wire::request(self.profile, date, fact, |o| self.invoice_ref(o));
+        let mut request = wire::request(self.profile, date, fact, &*self);
         self.decisions += 1;
         let id = self.ids.id(self.decisions);
         request.set_command_id(id.hyphenated().to_string());
@@ -445,6 +567,10 @@ impl<'p> Simulation<'p> {
     fn record(&mut self, date: NaiveDate, fact: Fact) -> Option<Event> {
         match self.decide(date, &fact) {
             Ok(event) => {
+                if matches!(fact, Fact::Payment { .. }) {
+                    let id = self.ids.id(self.decisions).hyphenated().to_string();
+                    self.payment_ids.insert(self.facts.len(), id);
+                }
                 self.facts.push((date, fact));
                 Some(event)
             }
@@ -487,6 +613,17 @@ impl<'p> Simulation<'p> {
         minor(self.account.exposure(currency), currency)
     }
 
+    /// What the subsidiary's invoices issued by `date` have open, as the account holds them.
+    fn open_of_subsidiary(&self, subsidiary: usize, date: NaiveDate) -> i64 {
+        self.account
+            .open_invoices()
+            .filter(|i| {
+                i.key.subsidiary_id.as_str() == SUBSIDIARIES[subsidiary].id && i.issue_date <= date
+            })
+            .map(|i| minor(i.open, i.amount.currency()))
+            .sum()
+    }
+
     /// What is still open on the `ordinal`th invoice, as the account holds it.
     fn open_minor(&self, ordinal: usize) -> i64 {
         self.invoices
@@ -518,7 +655,7 @@ impl<'p> Simulation<'p> {
         add_days(from, self.rng.random_range(0..=span))
     }
 
-    fn plan(&mut self) {
+    fn plan(&mut self, decks: &mut OutcomeDecks) {
         let profile = self.profile;
         let (start, today) = (self.start, self.today);
         let count =
@@ -620,14 +757,25 @@ impl<'p> Simulation<'p> {
             };
             self.schedule(date, PRIORITY_REVIEW, Intent::Review(review));
         }
+        self.plan_turns(decks);
     }
 
     // --------------------------------------------------------------------------------------
     // Invoices.
     // --------------------------------------------------------------------------------------
 
-    fn issue(&mut self, date: NaiveDate, subsidiary: usize, base_minor: i64, planted: bool) {
+    fn issue(
+        &mut self,
+        date: NaiveDate,
+        subsidiary: usize,
+        base_minor: i64,
+        planted: bool,
+        decks: &mut OutcomeDecks,
+    ) {
         let profile = self.profile;
+        if self.sales_stopped(date) {
+            return;
+        }
         let due = match SUBSIDIARIES[subsidiary].due_rule {
             DueRule::Terms | DueRule::Date => add_days(date, i64::from(profile.terms_days)),
             DueRule::MonthEnd => month_end(add_days(date, i64::from(profile.terms_days))),
@@ -689,6 +837,7 @@ impl<'p> Simulation<'p> {
                 } else {
                     self.plan_payments(ordinal, amount_minor, date, due, subsidiary);
                     self.plan_first_call(due);
+                    self.plan_turns_of_sale(date, ordinal, decks);
                 }
             }
             // The account itself refuses the planted invoice: the data set carries it as one
@@ -780,6 +929,11 @@ impl<'p> Simulation<'p> {
     }
 
     fn pay(&mut self, date: NaiveDate, subsidiary: usize, kind: PaymentKind) {
+        // A customer that went under pays nothing more.
+        if self.in_distress(date) {
+            return;
+        }
+        let recorded = self.facts.len();
         match kind {
             PaymentKind::Settle(mut parts) => {
                 // One remittance for everything the customer pays the subsidiary that day.
@@ -800,15 +954,18 @@ impl<'p> Simulation<'p> {
                         parts.extend(more);
                     }
                 }
-                if self.profile.explicit {
+                if self.takes_on_account() {
+                    self.pay_on_account(date, subsidiary, parts);
+                } else if self.profile.explicit {
                     self.pay_invoices(date, subsidiary, parts);
                 } else {
                     self.pay_without_advice(date, subsidiary, parts);
                 }
+                self.maybe_bounce(date, recorded);
             }
             PaymentKind::Deposit(amount_minor) => {
                 let method = self.method();
-                self.record_payment(date, subsidiary, amount_minor, method, Vec::new());
+                self.record_payment(date, subsidiary, amount_minor, method, Vec::new(), true);
             }
             PaymentKind::Promised {
                 amount_minor,
@@ -824,7 +981,7 @@ impl<'p> Simulation<'p> {
                     }
                 }
                 let method = self.method();
-                self.record_payment(date, subsidiary, amount_minor, method, allocations);
+                self.record_payment(date, subsidiary, amount_minor, method, allocations, false);
             }
         }
     }
@@ -864,12 +1021,13 @@ impl<'p> Simulation<'p> {
         let last_chunk = chunks.len().saturating_sub(1);
         for (number, chunk) in chunks.into_iter().enumerate() {
             let allocated: i64 = chunk.iter().map(|(_, amount)| amount).sum();
-            let amount = if number == last_chunk && chance(&mut self.rng, OVERPAYMENT_PERCENT) {
+            let overpayment = self.overpayment_percent();
+            let amount = if number == last_chunk && chance(&mut self.rng, overpayment) {
                 round_up(allocated, self.profile.currency.round_step_minor())
             } else {
                 allocated
             };
-            self.record_payment(date, subsidiary, amount, method, chunk);
+            self.record_payment(date, subsidiary, amount, method, chunk, false);
         }
     }
 
@@ -878,27 +1036,22 @@ impl<'p> Simulation<'p> {
     /// account applies it oldest due first.
     fn pay_without_advice(&mut self, date: NaiveDate, subsidiary: usize, parts: Vec<(usize, i64)>) {
         let planned: i64 = parts.iter().map(|(_, amount)| amount).sum();
-        let available: i64 = self
-            .account
-            .open_invoices()
-            .filter(|i| {
-                i.key.subsidiary_id.as_str() == SUBSIDIARIES[subsidiary].id && i.issue_date <= date
-            })
-            .map(|i| minor(i.open, i.amount.currency()))
-            .sum();
+        let available = self.open_of_subsidiary(subsidiary, date);
         let mut amount = planned.min(available);
         if amount <= 0 {
             return;
         }
-        if chance(&mut self.rng, OVERPAYMENT_PERCENT) {
+        let overpayment = self.overpayment_percent();
+        if chance(&mut self.rng, overpayment) {
             amount = round_up(amount, self.profile.currency.round_step_minor());
         }
         let method = self.method();
-        self.record_payment(date, subsidiary, amount, method, Vec::new());
+        self.record_payment(date, subsidiary, amount, method, Vec::new(), false);
     }
 
     /// Records a payment: the account applies `explicit` allocations as given, or (none given)
-    /// oldest due first, and keeps the rest as unapplied cash.
+    /// oldest due first, or nothing `on_account`, and keeps the rest as unapplied cash. A
+    /// customer whose overpayments are refunded gets what was left unapplied back a while later.
     fn record_payment(
         &mut self,
         date: NaiveDate,
@@ -906,6 +1059,7 @@ impl<'p> Simulation<'p> {
         amount_minor: i64,
         method: pb::PaymentMethod,
         explicit: Vec<(usize, i64)>,
+        on_account: bool,
     ) {
         let reference = reference(
             &mut self.rng,
@@ -914,7 +1068,7 @@ impl<'p> Simulation<'p> {
             date,
             subsidiary,
         );
-        self.record(
+        let event = self.record(
             date,
             Fact::Payment {
                 subsidiary,
@@ -922,8 +1076,14 @@ impl<'p> Simulation<'p> {
                 method,
                 reference,
                 allocations: explicit,
+                on_account,
             },
         );
+        if let Some(Event::PaymentReceived(payment)) = event
+            && !on_account
+        {
+            self.plan_refund(date, subsidiary, &payment);
+        }
     }
 
     // --------------------------------------------------------------------------------------
@@ -1029,7 +1189,13 @@ impl<'p> Simulation<'p> {
         )?;
         // A promise whose window is still open is left to the customer's usual habits.
         if end < self.today {
-            match decks.deal(grade) {
+            // A customer that went under promises and pays nothing.
+            let outcome = if self.in_distress(date) {
+                PromiseOutcome::Broken
+            } else {
+                decks.deal(grade)
+            };
+            match outcome {
                 PromiseOutcome::Kept => {
                     let day = self.window_day(date, promised);
                     self.schedule_payment(
@@ -1116,5 +1282,19 @@ impl<'p> Simulation<'p> {
                 self.call_pending = true;
             }
         }
+    }
+}
+
+impl Names for Simulation<'_> {
+    fn invoice(&self, ordinal: usize) -> pb::InvoiceRef {
+        self.invoice_ref(ordinal)
+    }
+
+    fn credit_note(&self, ordinal: usize) -> String {
+        provisional_credit_note(ordinal)
+    }
+
+    fn payment(&self, fact: usize) -> String {
+        self.payment_ids.get(&fact).cloned().unwrap_or_default()
     }
 }

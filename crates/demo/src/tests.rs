@@ -8,11 +8,13 @@ use std::str::FromStr;
 use chrono::NaiveDate;
 use receivables_api::commands::Addressed;
 use receivables_api::pb;
-use receivables_domain::event::{AllocationRule, Event};
+use receivables_domain::access::{Action, Role};
+use receivables_domain::account::state::{DisputeOutcome, UnappliedSource};
+use receivables_domain::event::{AllocationRule, Event, EventEnvelope};
 use receivables_domain::ids::PromiseId;
 use receivables_domain::{
     CustomerAccount, Decision, DecisionContext, EventId, Position, Principal, RecordedEvent,
-    Refusal,
+    Refusal, SubsidiaryId,
 };
 use rust_decimal::Decimal;
 
@@ -50,12 +52,99 @@ fn date(text: &str) -> NaiveDate {
 struct Replay {
     accounts: BTreeMap<String, CustomerAccount>,
     refusals: Vec<(DemoCommand, Refusal)>,
+    /// Commands the role that posts them could not post on a service with tokens.
+    denied: Vec<(DemoCommand, String)>,
     payments: Vec<(String, String, NaiveDate, Decimal)>,
     explicit_payments: usize,
     oldest_due_first_payments: usize,
     on_account_payments: usize,
     payments_with_unapplied: usize,
     over_limit_accepted: usize,
+    /// Accepted events of the rarer kinds.
+    turns: Turns,
+    /// The customers each kind of turn happened to.
+    customers: BTreeMap<&'static str, BTreeSet<String>>,
+}
+
+/// How often each of the rarer kinds of event was accepted.
+#[derive(Debug, Default, Clone, Copy)]
+struct Turns {
+    returns_credited: usize,
+    credited_on_account: usize,
+    write_offs: usize,
+    reversals: usize,
+    cash_applied: usize,
+    credit_applied: usize,
+    cash_refunded: usize,
+    credit_refunded: usize,
+    disputes: usize,
+    withdrawn: usize,
+    upheld: usize,
+}
+
+impl Turns {
+    /// Each kind by name, for the assertions.
+    fn named(&self) -> [(&'static str, usize); 11] {
+        [
+            ("credit notes against invoices", self.returns_credited),
+            ("credit notes on account", self.credited_on_account),
+            ("write-offs", self.write_offs),
+            ("reversals", self.reversals),
+            ("applications of cash", self.cash_applied),
+            ("applications of credit", self.credit_applied),
+            ("refunds of cash", self.cash_refunded),
+            ("refunds of credit", self.credit_refunded),
+            ("disputes", self.disputes),
+            ("disputes withdrawn", self.withdrawn),
+            ("disputes upheld", self.upheld),
+        ]
+    }
+}
+
+/// What the service would check of `role` for `command` before reading it, and for the event
+/// decided (money moved against another subsidiary's documents), as `authorization.rs` and
+/// `execution.rs` do.
+fn permitted(command: &DemoCommand, role: &Role, envelope: &EventEnvelope) -> Result<(), String> {
+    let parse = |id: &str| SubsidiaryId::parse(id).unwrap();
+    let invoice =
+        |invoice: &Option<pb::InvoiceRef>| parse(&invoice.as_ref().unwrap().subsidiary_id);
+    let post = |subsidiary: SubsidiaryId| {
+        role.permits(&Action::Post {
+            subsidiary: &subsidiary,
+        })
+    };
+    let settle = |subsidiary: SubsidiaryId| {
+        role.permits(&Action::Settle {
+            subsidiary: &subsidiary,
+            touches: &[],
+        })
+    };
+    let before = match command {
+        DemoCommand::ChangeCreditLimit(_) => role.permits(&Action::ChangeCreditLimit),
+        DemoCommand::WriteOffInvoice(_) => role.permits(&Action::WriteOff),
+        DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => {
+            post(parse(&r.subsidiary_id))
+        }
+        DemoCommand::RecordPromiseToPay(r) => post(parse(&r.subsidiary_id)),
+        DemoCommand::OpenDispute(r) => post(invoice(&r.invoice)),
+        DemoCommand::ResolveDispute(r) => post(invoice(&r.invoice)),
+        DemoCommand::RecordPayment(r) => settle(parse(&r.subsidiary_id)),
+        DemoCommand::IssueCreditNote(r) => settle(parse(&r.subsidiary_id)),
+        DemoCommand::ReversePayment(r) => settle(parse(&r.subsidiary_id)),
+        DemoCommand::ApplyUnappliedCash(r) => settle(parse(&r.subsidiary_id)),
+        DemoCommand::IssueRefund(r) => settle(parse(&r.subsidiary_id)),
+    };
+    before.map_err(|denial| denial.reason)?;
+    let touches = envelope.event.rules().touches();
+    match envelope.subsidiary_id.as_ref() {
+        Some(subsidiary) if touches.iter().any(|touched| *touched != subsidiary) => role
+            .permits(&Action::Settle {
+                subsidiary,
+                touches: &touches,
+            })
+            .map_err(|denial| denial.reason),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -86,6 +175,60 @@ impl Replay {
                 Ok(Decision::Append(mut envelope)) => {
                     receivables_domain::chain::seal(&mut envelope).unwrap();
                     position += 1;
+                    let role = command.role().expect("every command has its poster");
+                    if let Err(reason) = permitted(command, &role, &envelope) {
+                        replay.denied.push((command.clone(), reason));
+                    }
+                    let customer = command.customer_id().to_owned();
+                    let mut turn = |kind: &'static str| {
+                        replay
+                            .customers
+                            .entry(kind)
+                            .or_default()
+                            .insert(customer.clone());
+                    };
+                    let turns = &mut replay.turns;
+                    match &envelope.event {
+                        Event::CreditNoteIssued(e) if e.invoice.is_some() => {
+                            turns.returns_credited += 1;
+                            turn("credit note");
+                        }
+                        Event::CreditNoteIssued(_) => {
+                            turns.credited_on_account += 1;
+                            turn("credit note");
+                        }
+                        Event::InvoiceWrittenOff(_) => {
+                            turns.write_offs += 1;
+                            turn("write-off");
+                        }
+                        Event::PaymentReversed(_) => {
+                            turns.reversals += 1;
+                            turn("reversal");
+                        }
+                        Event::UnappliedCashApplied(e) => {
+                            match e.source {
+                                UnappliedSource::Cash => turns.cash_applied += 1,
+                                UnappliedSource::Credit => turns.credit_applied += 1,
+                            }
+                            turn("application");
+                        }
+                        Event::RefundIssued(e) => {
+                            match e.source {
+                                UnappliedSource::Cash => turns.cash_refunded += 1,
+                                UnappliedSource::Credit => turns.credit_refunded += 1,
+                            }
+                            turn("refund");
+                        }
+                        Event::DisputeOpened(_) => {
+                            turns.disputes += 1;
+                            turn("dispute");
+                        }
+                        Event::DisputeResolved(e) => match e.outcome {
+                            DisputeOutcome::Withdrawn => turns.withdrawn += 1,
+                            DisputeOutcome::Upheld => turns.upheld += 1,
+                        },
+                        _ => {}
+                    }
                     match &envelope.event {
                         Event::PaymentReceived(e) => {
                             replay.payments.push((
@@ -154,6 +297,16 @@ impl Replay {
         statuses
     }
 
+    /// Disputes that expired by `today` without being resolved.
+    fn expired_disputes(&self, today: NaiveDate) -> usize {
+        self.accounts
+            .values()
+            .flat_map(|account| account.invoices())
+            .flat_map(|invoice| &invoice.disputes)
+            .filter(|d| d.resolved.is_none() && d.expires_on.is_some_and(|last| last < today))
+            .count()
+    }
+
     /// Open invoices per aging bucket as of `today` (current, 1-30, 31-60, 61-90, 91-120,
     /// over 120 days past due).
     fn aging(&self, today: NaiveDate) -> [usize; 6] {
@@ -211,6 +364,7 @@ fn the_domain_accepts_everything_but_the_planted_invoices() {
         let replay = Replay::of(&commands, today());
         assert_eq!(planted(&commands), DemoSize::SMALL.over_limit_invoices);
         assert_eq!(replay.refusals.len(), planted(&commands), "seed {seed}");
+        assert!(replay.denied.is_empty(), "seed {seed}: {:?}", replay.denied);
         for (command, refusal) in &replay.refusals {
             assert!(
                 command.is_planted_over_limit(),
@@ -316,10 +470,7 @@ fn full_fills_every_bucket_and_every_promise_status() {
         replay.payments_with_unapplied,
         replay.over_limit_accepted,
     );
-    assert_eq!(
-        counts.credit_limits + counts.invoices + counts.payments + counts.promises,
-        commands.len()
-    );
+    assert_eq!(counts.total(), commands.len());
     assert!((4_000..=6_000).contains(&counts.invoices), "{counts:?}");
     assert_eq!(planted(&commands), DemoSize::FULL.over_limit_invoices);
     assert_eq!(replay.refusals.len(), planted(&commands));
@@ -383,6 +534,7 @@ fn credit_limits_come_first_and_each_customer_is_in_time_order() {
 fn invoice_numbers_are_unique_per_subsidiary_and_ids_are_safe() {
     let commands = generate(11, &DemoSize::FULL, today());
     let mut seen = BTreeSet::new();
+    let mut seen_credit_notes = BTreeSet::new();
     let subsidiaries: BTreeSet<&str> = SUBSIDIARIES.iter().map(|s| s.id).collect();
     for command in &commands {
         let customer = command.customer_id();
@@ -397,6 +549,15 @@ fn invoice_numbers_are_unique_per_subsidiary_and_ids_are_safe() {
                 "{} {} issued twice",
                 r.subsidiary_id,
                 r.invoice_number
+            );
+        }
+        if let DemoCommand::IssueCreditNote(r) = command {
+            assert!(subsidiaries.contains(r.subsidiary_id.as_str()));
+            assert!(
+                seen_credit_notes.insert((r.subsidiary_id.clone(), r.credit_note_number.clone())),
+                "{} {} issued twice",
+                r.subsidiary_id,
+                r.credit_note_number
             );
         }
         // Every field passes the API's validation (ids, names, references, dates, money).
@@ -433,8 +594,16 @@ fn amounts_are_positive_with_at_most_two_decimals() {
         assert!(amount.normalize().scale() <= 2, "{money:?}");
         assert!(["CNY", "USD", "HKD"].contains(&money.currency.as_str()));
     };
-    for command in generate(17, &DemoSize::FULL, today()) {
-        match &command {
+    let mut withdrawn = 0;
+    let commands = generate(17, &DemoSize::FULL, today());
+    for command in &commands {
+        match command {
+            // Credit control withdraws the credit of a customer whose debts it wrote off.
+            DemoCommand::ChangeCreditLimit(r)
+                if r.limit.as_ref().is_some_and(|m| m.amount == "0.00") =>
+            {
+                withdrawn += 1;
+            }
             DemoCommand::ChangeCreditLimit(r) => check(&r.limit),
             DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => {
                 check(&r.amount)
@@ -444,8 +613,25 @@ fn amounts_are_positive_with_at_most_two_decimals() {
                 r.allocations.iter().for_each(|a| check(&a.amount));
             }
             DemoCommand::RecordPromiseToPay(r) => check(&r.amount),
+            DemoCommand::IssueCreditNote(r) => check(&r.amount),
+            DemoCommand::WriteOffInvoice(r) => check(&r.amount),
+            DemoCommand::ReversePayment(_) | DemoCommand::ResolveDispute(_) => {}
+            DemoCommand::ApplyUnappliedCash(r) => {
+                check(&r.amount);
+                r.allocations.iter().for_each(|a| check(&a.amount));
+            }
+            DemoCommand::IssueRefund(r) => check(&r.amount),
+            DemoCommand::OpenDispute(r) => check(&r.amount),
         }
     }
+    let write_offs = commands
+        .iter()
+        .filter(|c| c.kind() == CommandKind::WriteOff)
+        .count();
+    assert!(
+        withdrawn > 0 && withdrawn <= write_offs,
+        "{withdrawn} limits withdrawn, {write_offs} write-offs"
+    );
 }
 
 #[test]
@@ -535,7 +721,14 @@ fn the_simulated_accounts_end_as_the_services() {
                     i.key.subsidiary_id.clone(),
                     i.issue_date,
                     i.key.invoice_number.clone(),
-                    (i.due_date, i.amount, i.open, i.over_limit),
+                    (
+                        (i.due_date, i.amount, i.open, i.over_limit),
+                        (i.credited, i.written_off),
+                        i.disputes
+                            .iter()
+                            .map(|d| (d.amount, d.opened_on, d.expires_on, d.resolved))
+                            .collect::<Vec<_>>(),
+                    ),
                 )
             })
             .collect();
@@ -590,6 +783,42 @@ fn the_simulated_accounts_end_as_the_services() {
                 promises(service),
                 "seed {seed}: {customer}"
             );
+            let payments = |account: &CustomerAccount| {
+                let mut payments: Vec<_> = account
+                    .state()
+                    .payments()
+                    .map(|p| {
+                        (
+                            p.received_date,
+                            p.amount,
+                            p.allocations.len(),
+                            p.unapplied,
+                            p.reversed_on,
+                        )
+                    })
+                    .collect();
+                payments.sort_unstable_by_key(|p| (p.0, p.1.amount(), p.2, p.3.amount(), p.4));
+                payments
+            };
+            assert_eq!(
+                payments(simulated),
+                payments(service),
+                "seed {seed}: {customer}"
+            );
+            let credit_notes = |account: &CustomerAccount| {
+                let mut notes: Vec<_> = account
+                    .state()
+                    .credit_notes()
+                    .map(|n| (n.issue_date, n.amount, n.invoice.is_some()))
+                    .collect();
+                notes.sort_unstable_by_key(|n| (n.0, n.1.amount(), n.2));
+                notes
+            };
+            assert_eq!(
+                credit_notes(simulated),
+                credit_notes(service),
+                "seed {seed}: {customer}"
+            );
         }
     }
 }
@@ -609,4 +838,63 @@ fn the_demo_currencies_have_cents() {
         let currency = receivables_domain::Currency::parse(code).unwrap();
         assert_eq!(currency.minor_units(), 2, "{code}");
     }
+}
+
+/// The default data set (the demo's seed and size) has every kind of event, each for a few
+/// percent of the customers, and nothing refused but the planted invoices.
+#[test]
+fn the_default_data_set_has_every_kind_of_event_now_and_then() {
+    let size = DemoSize::FULL;
+    let commands = generate(2026, &size, today());
+    let counts = KindCounts::of(&commands);
+    let replay = Replay::of(&commands, today());
+    let expired = replay.expired_disputes(today());
+    println!(
+        "FULL turns: {counts:?}; {:?}, disputes expired {expired}; customers per kind {:?}",
+        replay.turns,
+        replay
+            .customers
+            .iter()
+            .map(|(kind, customers)| (*kind, customers.len()))
+            .collect::<BTreeMap<_, _>>(),
+    );
+    for kind in CommandKind::ALL {
+        assert!(counts.get(kind) > 0, "no {kind}: {counts:?}");
+    }
+    for (name, count) in replay.turns.named() {
+        assert!(count > 0, "no {name}: {:?}", replay.turns);
+    }
+    assert!(expired > 0, "no dispute expired");
+    assert!(replay.on_account_payments > 0, "no payment on account");
+    // Nothing refused but the planted invoices, and every command permitted to its poster.
+    assert_eq!(replay.refusals.len(), planted(&commands));
+    assert!(
+        replay
+            .refusals
+            .iter()
+            .all(|(command, _)| command.is_planted_over_limit())
+    );
+    assert!(replay.denied.is_empty(), "{:?}", replay.denied);
+    // Credit control changes the limits and writes off bad debts; every other command is the
+    // subsidiary's.
+    for command in &commands {
+        let role = command.role().unwrap();
+        match command.kind() {
+            CommandKind::CreditLimit | CommandKind::WriteOff => assert_eq!(role, Role::Credit),
+            _ => assert!(matches!(role, Role::Subsidiary(_)), "{command:?}"),
+        }
+    }
+    // Rare: each kind happens to a few percent of the customers, and the data set keeps its
+    // size.
+    for (kind, customers) in &replay.customers {
+        assert!(
+            customers.len() * 100 <= size.customers * 10,
+            "{kind}: {} customers",
+            customers.len()
+        );
+    }
+    let rarer =
+        commands.len() - counts.credit_limits - counts.invoices - counts.payments - counts.promises;
+    assert!(rarer * 100 <= commands.len() * 5, "{counts:?}");
+    assert!((10_000..=13_000).contains(&commands.len()), "{counts:?}");
 }
