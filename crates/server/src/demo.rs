@@ -125,13 +125,21 @@ async fn load_and_report(
 fn print_summary(summary: &LoadSummary, elapsed: Duration) {
     let accepted = &summary.accepted;
     println!(
-        "\nLoaded in {:.1} s: {} credit limits, {} invoices, {} payments, {} promises accepted; \
-         {} refused ({}).",
+        "\nLoaded in {:.1} s: {} credit limits, {} invoices, {} payments, {} promises, \
+         {} credit notes, {} write-offs, {} reversals, {} applications, {} refunds, {} disputes, \
+         {} dispute resolutions accepted; {} refused ({}).",
         elapsed.as_secs_f64(),
         accepted.credit_limits,
         accepted.invoices,
         accepted.payments,
         accepted.promises,
+        accepted.credit_notes,
+        accepted.write_offs,
+        accepted.reversals,
+        accepted.applications,
+        accepted.refunds,
+        accepted.disputes,
+        accepted.dispute_resolutions,
         summary.refused_total(),
         summary
             .refused
@@ -140,7 +148,11 @@ fn print_summary(summary: &LoadSummary, elapsed: Duration) {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!("Posted, per currency (from the command replies):");
+    println!(
+        "Posted, per currency (from the command replies; invoiced net of credit notes against \
+         invoices and write-offs, paid with credit notes on account and net of reversals and \
+         refunds):"
+    );
     for (currency, totals) in &summary.totals {
         println!(
             "  {currency}: invoiced {}, paid {}, allocated {}, open {}, unapplied {}",
