@@ -66,6 +66,37 @@ pub fn authorize_post<T>(request: &Request<T>, subsidiary: &str) -> Result<Princ
     }
 }
 
+/// Moving money for the subsidiary a request names (not yet validated): a subsidiary poster only
+/// for its own, a group role (credit, treasury) for any. An id that does not parse is refused to
+/// a subsidiary poster and to the roles that move no money, and left to the reading of the
+/// request, which names it, for the others.
+pub fn authorize_settle<T>(request: &Request<T>, subsidiary: &str) -> Result<Principal, Status> {
+    match SubsidiaryId::parse(subsidiary) {
+        Ok(subsidiary) => authorize(
+            request,
+            Action::Settle {
+                subsidiary: &subsidiary,
+                touches: &[],
+            },
+        ),
+        Err(_) => {
+            let caller = caller_of(request)?;
+            let group_role = matches!(caller.role, None | Some(Role::Credit | Role::Treasury));
+            if group_role {
+                return Ok(caller.principal.clone());
+            }
+            let role = caller
+                .role
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string);
+            Err(denied(
+                caller,
+                &format!("the {role} token cannot move money for subsidiary {subsidiary:?}"),
+            ))
+        }
+    }
+}
+
 /// Reading a report filtered by the subsidiary the request names ("" for none).
 pub fn authorize_read<T>(request: &Request<T>, subsidiary: &str) -> Result<Principal, Status> {
     if subsidiary.is_empty() {
@@ -169,6 +200,23 @@ mod tests {
         }
         // Without authentication validation decides (INVALID_ARGUMENT later).
         assert!(authorize_post(&request_from(None), "SUB.1").is_ok());
+    }
+
+    #[test]
+    fn an_unparsable_subsidiary_is_left_to_validation_only_for_the_roles_that_move_money() {
+        for raw in ["SUB.1", "", "ar.events.>"] {
+            let status = authorize_settle(&request_from(Some(subsidiary("SUB-1"))), raw)
+                .expect_err("not its own");
+            assert_eq!(status.code(), Code::PermissionDenied, "{raw:?}");
+            let status = authorize_settle(&request_from(Some(Role::Reporting)), raw)
+                .expect_err("reporting moves no money");
+            assert_eq!(status.code(), Code::PermissionDenied, "{raw:?}");
+            // Credit control and treasury move money for any subsidiary: the reading of the
+            // request names the bad id (INVALID_ARGUMENT later).
+            assert!(authorize_settle(&request_from(Some(Role::Credit)), raw).is_ok());
+            assert!(authorize_settle(&request_from(Some(Role::Treasury)), raw).is_ok());
+        }
+        assert!(authorize_settle(&request_from(None), "SUB.1").is_ok());
     }
 
     #[test]

@@ -7,12 +7,12 @@ use receivables_api::commands::{self, Addressed};
 use receivables_api::pb::command_service_server::CommandService;
 use receivables_api::{pb, status};
 use receivables_domain::access::Action;
-use receivables_domain::{Principal, RecordedEvent, Refusal, SubsidiaryId};
+use receivables_domain::{Principal, RecordedEvent, Refusal};
 use receivables_eventlog::EventLog;
 use tonic::{Code, Request, Response, Status};
 use tracing::{Instrument, field, info_span, warn};
 
-use crate::authorization::{authorize, authorize_post, role_of};
+use crate::authorization::{authorize, authorize_post, authorize_settle, role_of};
 use crate::execution::{ExecutionError, Executor};
 use crate::limits::COMMAND_DEADLINE;
 
@@ -85,21 +85,6 @@ impl<L: EventLog> CommandGrpc<L> {
                 }),
             Err(error) => Err(execution_status(&error)),
         }
-    }
-}
-
-/// The check of an RPC that moves money for the request's subsidiary, before it is read.
-fn authorize_settle<T>(request: &Request<T>, subsidiary: &str) -> Result<Principal, Status> {
-    match SubsidiaryId::parse(subsidiary) {
-        Ok(subsidiary) => authorize(
-            request,
-            Action::Settle {
-                subsidiary: &subsidiary,
-                touches: &[],
-            },
-        ),
-        // A bad id is named by the reading of the request, for a caller that may post at all.
-        Err(_) => authorize_post(request, subsidiary),
     }
 }
 

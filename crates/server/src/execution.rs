@@ -116,9 +116,9 @@ impl<L: EventLog> Executor<L> {
         Ok(snapshot)
     }
 
-    /// Executes one command. The caller's span gets the event's position once it is known.
-    /// Executes a command for `principal`; `role` (none without tokens) is checked against the
-    /// documents of other subsidiaries the decided event would touch.
+    /// Executes one command for `principal`; `role` (none without tokens) is checked against
+    /// the documents of other subsidiaries the decided event would touch. The caller's span gets
+    /// the event's position once it is known.
     pub async fn execute(
         &self,
         addressed: &Addressed,
