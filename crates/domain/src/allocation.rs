@@ -15,6 +15,14 @@ pub struct Allocation {
     pub amount: Money,
 }
 
+/// A requested allocation of money (a payment, an application of unapplied money, a credit
+/// note, a write-off) to one invoice, before the account has checked it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocationRequest {
+    pub invoice: InvoiceKey,
+    pub amount: Money,
+}
+
 /// An invoice that a payment may be applied to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenItem<'a> {

@@ -18,7 +18,7 @@ pub use crate::ids::CommandDigest;
 use crate::ids::{CommandId, SubsidiaryId};
 use crate::refusal::{FieldViolation, Refusal};
 
-pub use crate::account::payment::AllocationRequest;
+pub use crate::allocation::AllocationRequest;
 pub use crate::ids::InvoiceKey;
 
 /// The enum of every feature's command and its hand-over to the feature, from the list.

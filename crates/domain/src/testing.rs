@@ -78,7 +78,7 @@ impl EnvelopeBuilder {
     }
 
     /// The command's id (by default a fresh one; for a promise or a dispute, its id; for the
-    /// sample payment, [`sample_payment_command_id`], which the sample reversal names).
+    /// sample payment, `PaymentReceived::sample_command_id`, which the sample reversal names).
     pub fn command_id(mut self, command_id: CommandId) -> Self {
         self.command_id = Some(command_id);
         self
@@ -127,7 +127,7 @@ impl EnvelopeBuilder {
                 CommandId::from_uuid(e.promise_id.as_uuid()).expect("a promise id is never nil")
             }
             Event::PaymentReceived(e) if *e == crate::event::PaymentReceived::sample() => {
-                sample_payment_command_id()
+                crate::event::PaymentReceived::sample_command_id()
             }
             Event::DisputeOpened(e) => {
                 CommandId::from_uuid(e.dispute_id.as_uuid()).expect("a dispute id is never nil")
@@ -191,19 +191,6 @@ macro_rules! samples {
 }
 
 features!(samples);
-
-/// The id of the command that recorded the sample payment, which the sample reversal names.
-pub fn sample_payment_command_id() -> CommandId {
-    CommandId::from_uuid(Uuid::from_u128(0x5a3c_0e1f_7b2d_4c6a_9e8f_1a2b_3c4d_5e6f))
-        .expect("a fixed non-nil UUID")
-}
-
-/// The id of the sample dispute (the id of the command that opened it), which the sample
-/// resolution names.
-pub fn sample_dispute_id() -> crate::ids::DisputeId {
-    crate::ids::DisputeId::from_uuid(Uuid::from_u128(0x0d15_7e00_1b2c_4d3e_8f4a_5b6c_7d8e_9fa0))
-        .expect("a fixed non-nil UUID")
-}
 
 /// The invoice every [`sample`] refers to: `SUB-A/INV-1`, 1,000.00 CNY, issued 2026-06-01.
 pub fn sample_invoice_key() -> InvoiceKey {

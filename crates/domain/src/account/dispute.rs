@@ -390,13 +390,23 @@ impl EventRules for DisputeResolved {
     }
 }
 
+/// The id of the sample dispute (the id of the command that opened it), which the sample
+/// resolution names.
+#[cfg(feature = "testing")]
+fn sample_dispute_id() -> DisputeId {
+    DisputeId::from_uuid(uuid::Uuid::from_u128(
+        0x0d15_7e00_1b2c_4d3e_8f4a_5b6c_7d8e_9fa0,
+    ))
+    .expect("a fixed non-nil UUID")
+}
+
 #[cfg(feature = "testing")]
 impl DisputeOpened {
     /// A valid dispute for tests: 200.00 CNY of `SUB-A/INV-1` contested on price on 2026-06-29,
     /// until 2026-07-31 at the latest.
     pub fn sample() -> Self {
         DisputeOpened {
-            dispute_id: crate::testing::sample_dispute_id(),
+            dispute_id: sample_dispute_id(),
             invoice: InvoiceKey::sample(),
             amount: Money::cny("200.00"),
             reason: DisputeReason::Price,
@@ -424,7 +434,7 @@ impl DisputeResolved {
     /// A valid resolution for tests: the sample dispute withdrawn on 2026-06-30.
     pub fn sample() -> Self {
         DisputeResolved {
-            dispute_id: crate::testing::sample_dispute_id(),
+            dispute_id: sample_dispute_id(),
             invoice: InvoiceKey::sample(),
             resolved_on: NaiveDate::from_ymd_opt(2026, 6, 30).expect("a date"),
             outcome: DisputeOutcome::Withdrawn,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
 use super::settlement::{self, Settlement};
 use super::state::{AccountState, PaymentState, UnappliedSource};
+pub use crate::allocation::AllocationRequest;
 use crate::allocation::{self, Allocation, AllocationPlan, OpenItem};
 use crate::ids::{CommandId, InvoiceKey, SubsidiaryId};
 use crate::limits::{
@@ -26,13 +27,6 @@ use crate::refusal::{FieldViolation, Refusal};
 use crate::rules::{
     InvalidEvent, business_date, check_positive, check_text, free_text, invalid, positive,
 };
-
-/// A requested allocation of a payment to one invoice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AllocationRequest {
-    pub invoice: InvoiceKey,
-    pub amount: Money,
-}
 
 /// A subsidiary received a payment from the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,6 +343,15 @@ impl EventRules for PaymentReceived {
 
 #[cfg(feature = "testing")]
 impl PaymentReceived {
+    /// The id of the command that recorded the sample payment, which the sample reversal
+    /// names (the tests' envelope builder gives the sample payment this id).
+    pub fn sample_command_id() -> CommandId {
+        CommandId::from_uuid(uuid::Uuid::from_u128(
+            0x5a3c_0e1f_7b2d_4c6a_9e8f_1a2b_3c4d_5e6f,
+        ))
+        .expect("a fixed non-nil UUID")
+    }
+
     /// A valid payment for tests: 600.00 CNY received 2026-06-15 at `SUB-A`, 400.00 of it
     /// applied to `SUB-A/INV-1` as instructed, 200.00 unapplied.
     pub fn sample() -> Self {

@@ -278,7 +278,7 @@ impl PaymentReversed {
         let payment = super::payment::PaymentReceived::sample();
         PaymentReversed {
             subsidiary_id: payment.subsidiary_id,
-            payment: crate::testing::sample_payment_command_id(),
+            payment: super::payment::PaymentReceived::sample_command_id(),
             reversal_date: NaiveDate::from_ymd_opt(2026, 6, 28).expect("a date"),
             reason: ReversalReason::ReturnedByBank,
             amount: payment.amount,

@@ -8,9 +8,8 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
-use super::payment::AllocationRequest;
 use super::state::AccountState;
-use crate::allocation::Allocation;
+use crate::allocation::{Allocation, AllocationRequest};
 use crate::money::Money;
 use crate::refusal::{PreconditionViolation, Reason, Refusal};
 

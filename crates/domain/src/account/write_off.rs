@@ -9,10 +9,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
-use super::payment::AllocationRequest;
+
 use super::settlement::{self, Settlement};
 use super::state::AccountState;
-use crate::allocation::Allocation;
+use crate::allocation::{Allocation, AllocationRequest};
 use crate::ids::{CommandId, InvoiceKey, PersonName, SubsidiaryId};
 use crate::limits::REASON_LENGTH_MAX;
 use crate::money::Money;
