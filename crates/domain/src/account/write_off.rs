@@ -9,7 +9,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
-
 use super::settlement::{self, Settlement};
 use super::state::AccountState;
 use crate::allocation::{Allocation, AllocationRequest};
