@@ -17,7 +17,7 @@ use super::settlement::{self, Settlement};
 use super::state::{AccountState, PaymentState, UnappliedSource};
 pub use crate::allocation::AllocationRequest;
 use crate::allocation::{self, Allocation, AllocationPlan, OpenItem};
-use crate::ids::{CommandId, InvoiceKey, SubsidiaryId};
+use crate::ids::{CommandId, SubsidiaryId};
 use crate::limits::{
     ALLOCATIONS_PER_PAYMENT_MAX, RECEIVED_DATE_AHEAD_DAYS_MAX, REFERENCE_LENGTH_MAX,
 };
@@ -355,7 +355,7 @@ impl PaymentReceived {
     /// A valid payment for tests: 600.00 CNY received 2026-06-15 at `SUB-A`, 400.00 of it
     /// applied to `SUB-A/INV-1` as instructed, 200.00 unapplied.
     pub fn sample() -> Self {
-        let key = InvoiceKey::sample();
+        let key = crate::ids::InvoiceKey::sample();
         PaymentReceived {
             subsidiary_id: key.subsidiary_id.clone(),
             amount: Money::cny("600.00"),
