@@ -4,23 +4,19 @@
 //! `PreconditionFailure` type and subject), and then that nothing was appended to the stream.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::issue_invoice_request::Due;
+use receivables_tests::refusals::*;
 use receivables_tests::*;
+use tonic::Code;
 use tonic::transport::Channel;
-use tonic::{Code, Status};
-use tonic_types::{FieldViolation, PreconditionViolation, StatusExt};
 
 const CUSTOMER: &str = "ACME";
 const OTHER_CUSTOMER: &str = "BETA";
 const SUB: &str = "SUB-SH";
 const ISSUED: &str = "2026-01-10";
 const DUE: &str = "2026-02-09";
-const ERROR_DOMAIN: &str = "receivables.v1";
 
 // ---------------------------------------------------------------------------------------------
 // Given: a server, a service, and valid history.
@@ -87,76 +83,8 @@ fn payment_with(amount: &str, allocations: Vec<pb::Allocation>) -> pb::RecordPay
     request
 }
 
-/// The UTC date `days` after today, as `YYYY-MM-DD` (the service's business date is UTC).
-fn date_from_today(days: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970");
-    let z = i64::try_from(now.as_secs()).expect("seconds fit in i64") / 86_400 + days + 719_468;
-    // Howard Hinnant's civil_from_days.
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 // ---------------------------------------------------------------------------------------------
 // Then: the refusal, read from the status details.
-
-/// Asserts an `INVALID_ARGUMENT` / `INVALID_COMMAND` refusal and returns its field violations.
-fn field_violations(status: &Status) -> Vec<FieldViolation> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let details = status.get_error_details();
-    let info = details.error_info().expect("ErrorInfo");
-    assert_eq!(info.reason, "INVALID_COMMAND", "{status:?}");
-    assert_eq!(info.domain, ERROR_DOMAIN);
-    assert!(details.precondition_failure().is_none(), "{status:?}");
-    let violations = details
-        .bad_request()
-        .expect("BadRequest")
-        .field_violations
-        .clone();
-    assert!(!violations.is_empty(), "{status:?}");
-    violations
-}
-
-/// Asserts an `INVALID_ARGUMENT` refusal with exactly one field violation, and returns it.
-fn single_field_violation(status: &Status) -> FieldViolation {
-    let mut violations = field_violations(status);
-    assert_eq!(violations.len(), 1, "{violations:?}");
-    violations.remove(0)
-}
-
-/// Asserts a refusal with `code` and `ErrorInfo.reason`, and returns the metadata.
-fn error_metadata(status: &Status, code: Code, reason: &str) -> HashMap<String, String> {
-    assert_eq!(status.code(), code, "{status:?}");
-    let details = status.get_error_details();
-    let info = details.error_info().expect("ErrorInfo");
-    assert_eq!(info.reason, reason, "{status:?}");
-    assert_eq!(info.domain, ERROR_DOMAIN);
-    assert!(details.bad_request().is_none(), "{status:?}");
-    info.metadata.clone()
-}
-
-/// Asserts a `FAILED_PRECONDITION` refusal with `reason` and exactly one violation of that type;
-/// returns the violation and the metadata.
-fn single_precondition_violation(
-    status: &Status,
-    reason: &str,
-) -> (PreconditionViolation, HashMap<String, String>) {
-    let metadata = error_metadata(status, Code::FailedPrecondition, reason);
-    let details = status.get_error_details();
-    let failure = details.precondition_failure().expect("PreconditionFailure");
-    assert_eq!(failure.violations.len(), 1, "{:?}", failure.violations);
-    let violation = failure.violations[0].clone();
-    assert_eq!(violation.r#type, reason);
-    (violation, metadata)
-}
 
 /// Asserts a refusal of an invoice whose customer id is not in the safe alphabet.
 async fn assert_customer_id_refused(customer: &str, description: &str) {

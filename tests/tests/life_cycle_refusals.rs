@@ -13,17 +13,16 @@
 //! in the future: those are built from today's UTC date, the service's own.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
 use std::str::FromStr as _;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_tests::refusals::*;
 use receivables_tests::*;
 use rust_decimal::Decimal;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
-use tonic_types::{FieldViolation, PreconditionViolation, StatusExt};
+use tonic_types::{PreconditionViolation, StatusExt};
 
 const CUSTOMER: &str = "ACME";
 const OTHER_CUSTOMER: &str = "BETA";
@@ -31,7 +30,6 @@ const SUB: &str = "SUB-SH";
 const OTHER_SUB: &str = "SUB-BJ";
 const ISSUED: &str = "2026-01-10";
 const DUE: &str = "2026-02-09";
-const ERROR_DOMAIN: &str = "receivables.v1";
 
 // ---------------------------------------------------------------------------------------------
 // Given: a server, a service, and valid history.
@@ -221,43 +219,8 @@ fn refund(source: pb::UnappliedSource, amount: &str, date: &str) -> pb::IssueRef
     }
 }
 
-/// The UTC date `days` after today, as `YYYY-MM-DD` (the service's business date is UTC).
-fn date_from_today(days: i64) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970");
-    let z = i64::try_from(now.as_secs()).expect("seconds fit in i64") / 86_400 + days + 719_468;
-    // Howard Hinnant's civil_from_days.
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
 // ---------------------------------------------------------------------------------------------
 // Then: the refusal, read from the status details.
-
-/// Asserts an `INVALID_ARGUMENT` / `INVALID_COMMAND` refusal and returns its field violations.
-fn field_violations(status: &Status) -> Vec<FieldViolation> {
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let details = status.get_error_details();
-    let info = details.error_info().expect("ErrorInfo");
-    assert_eq!(info.reason, "INVALID_COMMAND", "{status:?}");
-    assert_eq!(info.domain, ERROR_DOMAIN);
-    assert!(details.precondition_failure().is_none(), "{status:?}");
-    let violations = details
-        .bad_request()
-        .expect("BadRequest")
-        .field_violations
-        .clone();
-    assert!(!violations.is_empty(), "{status:?}");
-    violations
-}
 
 /// Asserts an `INVALID_ARGUMENT` refusal with exactly one violation, of `field`, whose
 /// description holds `mentions`.
@@ -270,34 +233,6 @@ fn assert_field_refused(status: &Status, field: &str, mentions: &str) {
         "{:?} does not mention {mentions:?}",
         violations[0]
     );
-}
-
-/// Asserts a refusal with `code` and `ErrorInfo.reason`, and returns the metadata.
-fn error_metadata(status: &Status, code: Code, reason: &str) -> HashMap<String, String> {
-    assert_eq!(status.code(), code, "{status:?}");
-    let details = status.get_error_details();
-    let info = details.error_info().expect("ErrorInfo");
-    assert_eq!(info.reason, reason, "{status:?}");
-    assert_eq!(info.domain, ERROR_DOMAIN);
-    assert!(details.bad_request().is_none(), "{status:?}");
-    info.metadata.clone()
-}
-
-/// Asserts a `FAILED_PRECONDITION` refusal with `reason` and exactly one violation of that type
-/// about `subject`; returns the violation and the metadata.
-fn precondition_refused(
-    status: &Status,
-    reason: &str,
-    subject: &str,
-) -> (PreconditionViolation, HashMap<String, String>) {
-    let metadata = error_metadata(status, Code::FailedPrecondition, reason);
-    let details = status.get_error_details();
-    let failure = details.precondition_failure().expect("PreconditionFailure");
-    assert_eq!(failure.violations.len(), 1, "{:?}", failure.violations);
-    let violation = failure.violations[0].clone();
-    assert_eq!(violation.r#type, reason);
-    assert_eq!(violation.subject, subject, "{violation:?}");
-    (violation, metadata)
 }
 
 /// Asserts that `description` holds `words`.
@@ -1388,17 +1323,6 @@ async fn payment_with_an_unknown_allocation_rule_is_refused() {
 
 // ---------------------------------------------------------------------------------------------
 // Accepted, and the same command again: the first receipt, `replayed`, nothing appended.
-
-/// Asserts that `again` is `first` replayed: same event, same position, same time.
-fn assert_replayed(first: Option<&pb::CommandReceipt>, again: Option<&pb::CommandReceipt>) {
-    let first = first.expect("a receipt");
-    let again = again.expect("a receipt");
-    assert!(!first.replayed, "{first:?}");
-    assert!(again.replayed, "{again:?}");
-    assert_eq!(again.event_id, first.event_id);
-    assert_eq!(again.position, first.position);
-    assert_eq!(again.recorded_at, first.recorded_at);
-}
 
 #[tokio::test]
 async fn payment_on_account_allocates_nothing_and_is_replayed() {
