@@ -23,6 +23,26 @@ pub struct AllocationRequest {
     pub amount: Money,
 }
 
+impl From<&AllocationRequest> for Allocation {
+    /// The allocation as decided, once the account has checked the request.
+    fn from(request: &AllocationRequest) -> Self {
+        Allocation {
+            invoice: request.invoice.clone(),
+            amount: request.amount,
+        }
+    }
+}
+
+impl From<&Allocation> for AllocationRequest {
+    /// The request a decided allocation records (the command an event records).
+    fn from(allocation: &Allocation) -> Self {
+        AllocationRequest {
+            invoice: allocation.invoice.clone(),
+            amount: allocation.amount,
+        }
+    }
+}
+
 /// An invoice that a payment may be applied to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenItem<'a> {

@@ -115,14 +115,7 @@ impl Decide for ApplyUnappliedCash {
                 self.application_date,
                 &Settlement::APPLICATION,
             )?;
-            let allocations = self
-                .allocations
-                .iter()
-                .map(|r| Allocation {
-                    invoice: r.invoice.clone(),
-                    amount: r.amount,
-                })
-                .collect();
+            let allocations = self.allocations.iter().map(Allocation::from).collect();
             (AllocationRule::Explicit, allocations)
         };
         let applied: Decimal = allocations.iter().map(|a| a.amount.amount()).sum();
@@ -271,10 +264,7 @@ impl UnappliedCashApplied {
                 AllocationRule::Explicit => self
                     .allocations
                     .iter()
-                    .map(|a| AllocationRequest {
-                        invoice: a.invoice.clone(),
-                        amount: a.amount,
-                    })
+                    .map(AllocationRequest::from)
                     .collect(),
                 AllocationRule::OldestDueFirst | AllocationRule::OnAccount => Vec::new(),
             },

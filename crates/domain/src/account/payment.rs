@@ -259,14 +259,7 @@ fn explicit_plan(
         command.received_date,
         &Settlement::ALLOCATION,
     )?;
-    let allocations = command
-        .allocations
-        .iter()
-        .map(|r| Allocation {
-            invoice: r.invoice.clone(),
-            amount: r.amount,
-        })
-        .collect();
+    let allocations = command.allocations.iter().map(Allocation::from).collect();
     Ok(allocation::explicit(command.amount, allocations))
 }
 
@@ -383,10 +376,7 @@ impl PaymentReceived {
                 AllocationRule::Explicit => self
                     .allocations
                     .iter()
-                    .map(|a| AllocationRequest {
-                        invoice: a.invoice.clone(),
-                        amount: a.amount,
-                    })
+                    .map(AllocationRequest::from)
                     .collect(),
                 AllocationRule::OldestDueFirst | AllocationRule::OnAccount => Vec::new(),
             },

@@ -382,15 +382,11 @@ impl AccountState {
     }
 
     pub fn unapplied_cash(&self, currency: Currency) -> Decimal {
-        self.unapplied
-            .get(&currency)
-            .map_or(Decimal::ZERO, DatedBalance::total)
+        self.unapplied_of(UnappliedSource::Cash, currency)
     }
 
     pub fn unapplied_credit(&self, currency: Currency) -> Decimal {
-        self.unapplied_credit
-            .get(&currency)
-            .map_or(Decimal::ZERO, DatedBalance::total)
+        self.unapplied_of(UnappliedSource::Credit, currency)
     }
 
     fn pool(&self, source: UnappliedSource) -> &BTreeMap<Currency, DatedBalance> {
