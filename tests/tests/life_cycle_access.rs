@@ -6,7 +6,9 @@
 //! A subsidiary token moves money for its own subsidiary and against its own subsidiary's
 //! invoices only: paying, crediting or applying cash to another subsidiary's invoice is a
 //! decision of the group (credit control or treasury), and so is reversing for another
-//! subsidiary. Write-offs are credit control's, or an admin's. Every refusal is
+//! subsidiary, unless the group (an admin) has enabled that subsidiary to collect on behalf of
+//! the other: a setting recorded as an event of the group's own account, directed, and
+//! withdrawn by disabling it. Write-offs are credit control's, or an admin's. Every refusal is
 //! `PERMISSION_DENIED` and appends nothing; the same request with a group token is accepted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -545,6 +547,244 @@ async fn refund_for_another_subsidiary_is_denied_to_a_subsidiary_token() {
     assert_denied(
         &status,
         "a token of subsidiary SUB-A cannot post for subsidiary SUB-B",
+    );
+    world.assert_nothing_appended(before).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collection on behalf: the group's setting, recorded as an event of the group's own account.
+
+/// The group (an admin) enabling (or disabling) collection on behalf of `on_behalf_of` by
+/// `collector`.
+fn collection_on_behalf(
+    collector: &str,
+    on_behalf_of: &str,
+    enabled: bool,
+) -> pb::SetCollectionOnBehalfRequest {
+    pb::SetCollectionOnBehalfRequest {
+        command_id: command_id(),
+        collector_id: collector.to_owned(),
+        on_behalf_of_id: on_behalf_of.to_owned(),
+        enabled,
+        reason: "treasury centralisation".to_owned(),
+        approved_by: "Chen Jing".to_owned(),
+    }
+}
+
+impl Secured {
+    /// The group's setting, posted with `token`; it must be accepted.
+    async fn set(&mut self, token: &str, collector: &str, on_behalf_of: &str, enabled: bool) {
+        self.commands
+            .set_collection_on_behalf(authorized(
+                collection_on_behalf(collector, on_behalf_of, enabled),
+                token,
+            ))
+            .await
+            .unwrap_or_else(|status| panic!("the setting was refused: {status:?}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collection_on_behalf_lets_a_subsidiary_token_move_money_against_the_other_only_while_enabled()
+ {
+    let Some(mut world) = Secured::start().await else {
+        return;
+    };
+    let admin = world.token(Role::Admin).await;
+    let a = world.subsidiary_token(SUB_A).await;
+    let b = world.subsidiary_token(SUB_B).await;
+    world.issued(&a, SUB_A, "A-1", "1000").await;
+    world.issued(&b, SUB_B, "B-1", "1000").await;
+
+    // Given nothing enabled, SUB-A's token may not pay SUB-B's invoice.
+    let before = world.position().await;
+    let status = world
+        .commands
+        .record_payment(authorized(payment_to_b_invoice(), &a))
+        .await
+        .expect_err("SUB-A paid SUB-B's invoice before the group allowed it");
+    assert_denied(
+        &status,
+        "or the group enabling collection on behalf of SUB-B by SUB-A",
+    );
+    world.assert_nothing_appended(before).await;
+
+    // When the group enables SUB-A to collect on behalf of SUB-B,
+    world.set(&admin, SUB_A, SUB_B, true).await;
+    let enabled_at = world.position().await;
+    assert_eq!(enabled_at, before + 1, "the setting is one event");
+
+    // then SUB-A's token pays SUB-B's invoice and credits it,
+    let paid = world.paid(&a, payment_to_b_invoice()).await;
+    assert_eq!(paid.receipt.unwrap().position, enabled_at + 1);
+    let credit_note = pb::IssueCreditNoteRequest {
+        command_id: command_id(),
+        customer_id: CUSTOMER.to_owned(),
+        subsidiary_id: SUB_A.to_owned(),
+        credit_note_number: "CN-A-1".to_owned(),
+        amount: cny("50"),
+        issue_date: "2026-03-05".to_owned(),
+        reason: "price corrected".to_owned(),
+        invoice: invoice_ref(SUB_B, "B-1"),
+    };
+    world
+        .commands
+        .issue_credit_note(authorized(credit_note, &a))
+        .await
+        .expect("SUB-A credits SUB-B's invoice on its behalf");
+
+    // but SUB-B's token still may not pay SUB-A's invoice: the setting is directed.
+    let before = world.position().await;
+    let mut b_pays_a = payment_at(SUB_B, "100");
+    b_pays_a.allocations = vec![allocation(SUB_A, "A-1", "100")];
+    let status = world
+        .commands
+        .record_payment(authorized(b_pays_a, &b))
+        .await
+        .expect_err("SUB-B paid SUB-A's invoice");
+    assert_denied(
+        &status,
+        "a token of subsidiary SUB-B cannot move money against documents of subsidiary SUB-A",
+    );
+    world.assert_nothing_appended(before).await;
+
+    // When the group disables it again, SUB-A's token is refused again.
+    world.set(&admin, SUB_A, SUB_B, false).await;
+    let before = world.position().await;
+    let status = world
+        .commands
+        .record_payment(authorized(payment_to_b_invoice(), &a))
+        .await
+        .expect_err("SUB-A paid SUB-B's invoice after the group stopped it");
+    assert_denied(&status, MOVE_AGAINST_B);
+    world.assert_nothing_appended(before).await;
+
+    // B-1: 1,000.00 - 100.00 paid - 50.00 credited = 850.00 open.
+    let account = world
+        .commands
+        .get_account(authorized(
+            pb::GetAccountRequest {
+                customer_id: CUSTOMER.to_owned(),
+            },
+            &world.token(Role::Credit).await,
+        ))
+        .await
+        .expect("credit control reads the account")
+        .into_inner();
+    let b1 = account
+        .open_invoices
+        .iter()
+        .find(|i| {
+            i.invoice
+                .as_ref()
+                .is_some_and(|r| r.invoice_number == "B-1")
+        })
+        .expect("B-1 open");
+    assert_eq!(b1.open_amount.as_ref().unwrap().amount, "850.00");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_admin_token_changes_the_groups_collection_on_behalf() {
+    let Some(mut world) = Secured::start().await else {
+        return;
+    };
+    let before = world.position().await;
+    for role in [
+        Role::Subsidiary(SubsidiaryId::parse(SUB_A).unwrap()),
+        Role::Credit,
+        Role::Treasury,
+        Role::Reporting,
+        Role::Auditor,
+    ] {
+        let token = world.token(role.clone()).await;
+        let status = world
+            .commands
+            .set_collection_on_behalf(authorized(collection_on_behalf(SUB_A, SUB_B, true), &token))
+            .await
+            .expect_err("a non-admin changed the group's setting");
+        assert_denied(&status, "may not change the group's settings");
+    }
+    world.assert_nothing_appended(before).await;
+
+    let admin = world.token(Role::Admin).await;
+    world.set(&admin, SUB_A, SUB_B, true).await;
+    assert_eq!(world.position().await, before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_setting_and_a_self_collection_are_refused_with_details() {
+    let Some(mut world) = Secured::start().await else {
+        return;
+    };
+    let admin = world.token(Role::Admin).await;
+    world.set(&admin, SUB_A, SUB_B, true).await;
+    let before = world.position().await;
+
+    let status = world
+        .commands
+        .set_collection_on_behalf(authorized(collection_on_behalf(SUB_A, SUB_B, true), &admin))
+        .await
+        .expect_err("enabled twice");
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    let details = status.get_error_details();
+    assert_eq!(
+        details.error_info().expect("ErrorInfo").reason,
+        "COLLECTION_ON_BEHALF_UNCHANGED"
+    );
+    let violation = &details
+        .precondition_failure()
+        .expect("PreconditionFailure")
+        .violations[0];
+    assert_eq!(violation.subject, "group/collection_on_behalf/SUB-A/SUB-B");
+
+    let mut request = collection_on_behalf(SUB_A, SUB_A, true);
+    request.reason = String::new();
+    request.approved_by = String::new();
+    let status = world
+        .commands
+        .set_collection_on_behalf(authorized(request, &admin))
+        .await
+        .expect_err("a subsidiary on its own behalf");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let fields: Vec<String> = status
+        .get_error_details()
+        .bad_request()
+        .expect("BadRequest")
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, ["approved_by", "on_behalf_of_id", "reason"]);
+    world.assert_nothing_appended(before).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_groups_own_account_takes_no_customer_command() {
+    let Some(mut world) = Secured::start().await else {
+        return;
+    };
+    let a = world.subsidiary_token(SUB_A).await;
+    let before = world.position().await;
+
+    let status = world
+        .commands
+        .issue_invoice(authorized(
+            invoice("_group", SUB_A, "A-1", "1000", ISSUED, DUE),
+            &a,
+        ))
+        .await
+        .expect_err("an invoice to the group's own account");
+
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let details = status.get_error_details();
+    let violations = &details.bad_request().expect("BadRequest").field_violations;
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert_eq!(violations[0].field, "customer_id");
+    assert!(
+        violations[0]
+            .description
+            .contains("reserved for the group's own account"),
+        "{violations:?}"
     );
     world.assert_nothing_appended(before).await;
 }

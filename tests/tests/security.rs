@@ -160,7 +160,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 29] = [
+const RPCS: [&str; 30] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -172,6 +172,7 @@ const RPCS: [&str; 29] = [
     "IssueRefund(SUB-1)",
     "OpenDispute(SUB-1)",
     "ResolveDispute(SUB-1)",
+    "SetCollectionOnBehalf",
     "GetAccount",
     "GetAgingReport(SUB-1)",
     "GetAgingReport(all)",
@@ -349,6 +350,21 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
                     outcome: pb::DisputeOutcome::Withdrawn.into(),
                     credit_note_number: String::new(),
                     note: String::new(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "SetCollectionOnBehalf" => c
+            .commands
+            .set_collection_on_behalf(authorized(
+                pb::SetCollectionOnBehalfRequest {
+                    command_id: command_id(),
+                    collector_id: SUB.to_owned(),
+                    on_behalf_of_id: "SUB-2".to_owned(),
+                    enabled: true,
+                    reason: "treasury centralisation".to_owned(),
+                    approved_by: "Chen Jing".to_owned(),
                 },
                 header,
             ))
@@ -582,8 +598,9 @@ async fn every_role_against_every_rpc() {
 
     // Columns: subsidiary SUB-1, credit, treasury, reporting, auditor, admin. Money is moved
     // for a subsidiary by its own token and by the group's credit control and treasury;
-    // write-offs are credit control's and an admin's; disputes are the invoicing subsidiary's.
-    let expected: [(&str, &str); 29] = [
+    // write-offs are credit control's and an admin's; disputes are the invoicing subsidiary's;
+    // the group's settings an admin's.
+    let expected: [(&str, &str); 30] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -595,6 +612,7 @@ async fn every_role_against_every_rpc() {
         ("IssueRefund(SUB-1)", "YYY..."),
         ("OpenDispute(SUB-1)", "Y....."),
         ("ResolveDispute(SUB-1)", "Y....."),
+        ("SetCollectionOnBehalf", ".....Y"),
         ("GetAccount", ".YYYY."),
         ("GetAgingReport(SUB-1)", "YYYYY."),
         ("GetAgingReport(all)", ".YYYY."),
@@ -649,6 +667,7 @@ async fn every_role_against_every_rpc() {
                                 | "IssueRefund"
                                 | "OpenDispute"
                                 | "ResolveDispute"
+                                | "SetCollectionOnBehalf"
                         )
                     ));
                 }
@@ -674,8 +693,9 @@ async fn every_role_against_every_rpc() {
     }
     // Exactly the allowed commands were appended; every refusal appended nothing: an invoice,
     // 3 payments, a promise, a credit limit, 3 credit notes, 2 write-offs, 3 reversals with
-    // their payments, 3 applications, 3 refunds, a dispute and its resolution.
-    assert_eq!(appended, 1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1);
+    // their payments, 3 applications, 3 refunds, a dispute and its resolution, and the group's
+    // setting.
+    assert_eq!(appended, 1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1);
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
 }
 

@@ -65,8 +65,18 @@ impl Fields {
             .flatten()
     }
 
+    /// A customer's id: never the group's own account, which only the group's settings
+    /// address (and auditors read by its id).
     pub(crate) fn customer_id(&mut self, path: &str, value: &str) -> Option<CustomerId> {
-        self.check(path, CustomerId::parse(value))
+        let id = self.check(path, CustomerId::parse(value))?;
+        if id.is_group() {
+            self.violation(
+                path,
+                format!("{id} is reserved for the group's own account, not a customer's"),
+            );
+            return None;
+        }
+        Some(id)
     }
 
     pub(crate) fn subsidiary_id(&mut self, path: &str, value: &str) -> Option<SubsidiaryId> {

@@ -137,6 +137,14 @@ pub fn summary(event: &Event) -> String {
             e.reference,
             e.subsidiary_id
         ),
+        Event::CollectionOnBehalfSet(e) => format!(
+            "collection on behalf of {} by {} {}, approved by {}: {}",
+            e.on_behalf_of_id,
+            e.collector_id,
+            if e.enabled { "enabled" } else { "disabled" },
+            e.approved_by,
+            e.reason
+        ),
     }
 }
 
@@ -164,9 +172,16 @@ mod tests {
             assert!(!line.is_empty(), "{event_type}");
             assert!(!line.contains('\n'), "{event_type}: {line}");
             // Every sample that carries an amount carries it in CNY, which the line must show;
-            // a dispute's resolution moves no amount and names its dispute instead.
+            // a dispute's resolution moves no amount and names its dispute instead, and a group
+            // setting names its two subsidiaries.
             if event_type == EventType::DisputeResolved {
                 assert!(line.contains("dispute "), "{event_type}: {line}");
+            } else if event_type == EventType::CollectionOnBehalfSet {
+                assert_eq!(
+                    line,
+                    "collection on behalf of S1 by S2 enabled, approved by Chen Jing: \
+                     treasury centralisation"
+                );
             } else {
                 assert!(line.contains("CNY"), "{event_type}: {line}");
             }

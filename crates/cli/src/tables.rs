@@ -521,6 +521,15 @@ pub fn refund_reply(
     receipt(command_id, reply.receipt.as_ref()).render(format)
 }
 
+/// An accepted command whose reply is its receipt alone (a group setting).
+pub fn receipt_reply(
+    command_id: &str,
+    reply: Option<&pb::CommandReceipt>,
+    format: Format,
+) -> Result<String, CliError> {
+    receipt(command_id, reply).render(format)
+}
+
 /// An accepted change of credit limit: its receipt.
 pub fn credit_limit_reply(
     command_id: &str,

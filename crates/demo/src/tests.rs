@@ -117,6 +117,7 @@ fn permitted(command: &DemoCommand, role: &Role, envelope: &EventEnvelope) -> Re
         role.permits(&Action::Settle {
             subsidiary: &subsidiary,
             touches: &[],
+            on_behalf_of: &[],
         })
     };
     let before = match command {
@@ -141,6 +142,7 @@ fn permitted(command: &DemoCommand, role: &Role, envelope: &EventEnvelope) -> Re
             .permits(&Action::Settle {
                 subsidiary,
                 touches: &touches,
+                on_behalf_of: &[],
             })
             .map_err(|denial| denial.reason),
         _ => Ok(()),

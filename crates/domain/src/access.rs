@@ -8,8 +8,9 @@
 //! only for that subsidiary and reads only reports filtered to it. Money it moves (payments,
 //! credit notes, applications, refunds, reversals) may touch only its own subsidiary's
 //! documents: paying or crediting another subsidiary's invoice is a decision of the group, taken
-//! by the group-level roles (credit control, treasury). Write-offs are credit control's (or an
-//! admin's) alone. Reports that cannot be narrowed
+//! by the group-level roles (credit control, treasury), or made once for a pair of subsidiaries
+//! by enabling collection on behalf (`account/collection_on_behalf.rs`, an admin's setting).
+//! Write-offs are credit control's (or an admin's) alone. Reports that cannot be narrowed
 //! to one subsidiary (an account, exposures, the work queue, promises) concern the whole group
 //! and are refused to it.
 
@@ -167,6 +168,7 @@ impl Role {
                 Action::Settle {
                     subsidiary,
                     touches,
+                    on_behalf_of,
                 },
             ) => {
                 if own != *subsidiary {
@@ -174,10 +176,14 @@ impl Role {
                         "a token of subsidiary {own} cannot post for subsidiary {subsidiary}"
                     )));
                 }
-                if let Some(other) = touches.iter().find(|s| **s != own) {
+                if let Some(other) = touches
+                    .iter()
+                    .find(|s| **s != own && !on_behalf_of.contains(s))
+                {
                     return Err(Denial::new(format!(
                         "a token of subsidiary {own} cannot move money against documents of \
-                         subsidiary {other}: that takes a group role (credit or treasury)"
+                         subsidiary {other}: that takes a group role (credit or treasury), or \
+                         the group enabling collection on behalf of {other} by {own}"
                     )));
                 }
                 true
@@ -191,7 +197,7 @@ impl Role {
                 Action::ReadSubsidiary { .. } | Action::ReadGroup,
             ) => true,
             (Role::Auditor, Action::Audit) => true,
-            (Role::Admin, Action::Rebuild | Action::ManageTokens) => true,
+            (Role::Admin, Action::Rebuild | Action::ManageTokens | Action::ConfigureGroup) => true,
             _ => false,
         };
         if allowed {
@@ -225,6 +231,9 @@ pub enum Action<'a> {
     Settle {
         subsidiary: &'a SubsidiaryId,
         touches: &'a [&'a SubsidiaryId],
+        /// The subsidiaries the group lets `subsidiary` collect on behalf of: their documents
+        /// count as its own for a subsidiary's token.
+        on_behalf_of: &'a [SubsidiaryId],
     },
     /// Change a customer's credit limit (a group-wide decision).
     ChangeCreditLimit,
@@ -243,6 +252,8 @@ pub enum Action<'a> {
     Rebuild,
     /// Create, list or revoke tokens.
     ManageTokens,
+    /// Change the group's settings (which subsidiary collects on behalf of which).
+    ConfigureGroup,
 }
 
 impl Action<'_> {
@@ -258,6 +269,7 @@ impl Action<'_> {
             Action::Audit => "replay or verify the log".to_owned(),
             Action::Rebuild => "rebuild the read model".to_owned(),
             Action::ManageTokens => "manage tokens".to_owned(),
+            Action::ConfigureGroup => "change the group's settings".to_owned(),
         }
     }
 }
@@ -296,6 +308,7 @@ mod tests {
         let subsidiary = Role::Subsidiary(own.clone());
         let only_own = [&own];
         let with_other = [&own, &other];
+        let enabled = [other.clone()];
         let actions = [
             ("post own", Action::Post { subsidiary: &own }),
             ("post other", Action::Post { subsidiary: &other }),
@@ -304,6 +317,7 @@ mod tests {
                 Action::Settle {
                     subsidiary: &own,
                     touches: &only_own,
+                    on_behalf_of: &[],
                 },
             ),
             (
@@ -311,6 +325,15 @@ mod tests {
                 Action::Settle {
                     subsidiary: &own,
                     touches: &with_other,
+                    on_behalf_of: &[],
+                },
+            ),
+            (
+                "settle own against other on behalf",
+                Action::Settle {
+                    subsidiary: &own,
+                    touches: &with_other,
+                    on_behalf_of: &enabled,
                 },
             ),
             (
@@ -318,6 +341,7 @@ mod tests {
                 Action::Settle {
                     subsidiary: &other,
                     touches: &[],
+                    on_behalf_of: &[],
                 },
             ),
             ("write off", Action::WriteOff),
@@ -339,51 +363,53 @@ mod tests {
             ("audit", Action::Audit),
             ("rebuild", Action::Rebuild),
             ("tokens", Action::ManageTokens),
+            ("configure group", Action::ConfigureGroup),
         ];
         // Columns in the order of `actions`: post own, post other, settle own against own,
-        // settle own against other, settle other, write off, credit limit, read own, read
-        // other, read all, read group, audit, rebuild, tokens.
-        let expected: [(&Role, [bool; 14]); 6] = [
+        // settle own against other, the same with collection on behalf of the other enabled,
+        // settle other, write off, credit limit, read own, read other, read all, read group,
+        // audit, rebuild, tokens, configure group.
+        let expected: [(&Role, [bool; 16]); 6] = [
             (
                 &subsidiary,
                 [
-                    true, false, true, false, false, false, false, true, false, false, false,
-                    false, false, false,
+                    true, false, true, false, true, false, false, false, true, false, false, false,
+                    false, false, false, false,
                 ],
             ),
             (
                 &Role::Credit,
                 [
-                    false, false, true, true, true, true, true, true, true, true, true, false,
-                    false, false,
+                    false, false, true, true, true, true, true, true, true, true, true, true,
+                    false, false, false, false,
                 ],
             ),
             (
                 &Role::Treasury,
                 [
-                    false, false, true, true, true, false, false, true, true, true, true, false,
-                    false, false,
+                    false, false, true, true, true, true, false, false, true, true, true, true,
+                    false, false, false, false,
                 ],
             ),
             (
                 &Role::Reporting,
                 [
-                    false, false, false, false, false, false, false, true, true, true, true, false,
-                    false, false,
+                    false, false, false, false, false, false, false, false, true, true, true, true,
+                    false, false, false, false,
                 ],
             ),
             (
                 &Role::Auditor,
                 [
-                    false, false, false, false, false, false, false, true, true, true, true, true,
-                    false, false,
+                    false, false, false, false, false, false, false, false, true, true, true, true,
+                    true, false, false, false,
                 ],
             ),
             (
                 &Role::Admin,
                 [
-                    false, false, false, false, false, true, false, false, false, false, false,
-                    false, true, true,
+                    false, false, false, false, false, false, true, false, false, false, false,
+                    false, false, true, true, true,
                 ],
             ),
         ];
@@ -397,6 +423,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Collection on behalf is directed and per pair: S1 collecting for S2 lets S1 touch S2's
+    /// documents, not S3's, and lets S2 touch nothing of S1's.
+    #[test]
+    fn collection_on_behalf_covers_only_the_pairs_enabled() {
+        let (s1, s2, s3) = (sub("S1"), sub("S2"), sub("S3"));
+        let for_s1 = [s2.clone()];
+        let settle = |role: &Role, subsidiary, touches: &[&SubsidiaryId], on_behalf_of| {
+            role.permits(&Action::Settle {
+                subsidiary,
+                touches,
+                on_behalf_of,
+            })
+        };
+        let collector = Role::Subsidiary(s1.clone());
+        assert!(settle(&collector, &s1, &[&s1, &s2], &for_s1).is_ok());
+        let denial = settle(&collector, &s1, &[&s2, &s3], &for_s1).expect_err("S3 not enabled");
+        assert!(denial.reason.contains("S3"), "{denial}");
+        let owner = Role::Subsidiary(s2.clone());
+        assert!(settle(&owner, &s2, &[&s1], &[]).is_err());
     }
 
     #[test]

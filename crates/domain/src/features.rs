@@ -48,6 +48,10 @@ macro_rules! features {
             /// Disputes: how a dispute ended (withdrawn, or upheld with a credit note).
             ResolveDispute(crate::account::dispute::ResolveDispute)
                 => DisputeResolved(crate::account::dispute::DisputeResolved),
+            /// Collection on behalf: the group lets one subsidiary move money against
+            /// another's documents (an event of the group's own account).
+            SetCollectionOnBehalf(crate::account::collection_on_behalf::SetCollectionOnBehalf)
+                => CollectionOnBehalfSet(crate::account::collection_on_behalf::CollectionOnBehalfSet),
         }
     };
 }

@@ -116,6 +116,24 @@ validated_text!(
     CustomerId,
     safe_id
 );
+/// The id of the group's own account, which holds the group's settings instead of a customer's
+/// business. It is a valid id so that the log keeps it like any account (its chain, its audit),
+/// and it is reserved: no customer command may name it (`account/mod.rs`, and the wire mapping
+/// before it).
+const GROUP_ACCOUNT_ID: &str = "_group";
+
+impl CustomerId {
+    /// The group's own account (see [`crate::account::feature::Scope::Group`]).
+    pub fn group() -> CustomerId {
+        CustomerId(GROUP_ACCOUNT_ID.to_owned())
+    }
+
+    /// Whether this is the group's own account rather than a customer's.
+    pub fn is_group(&self) -> bool {
+        self.0 == GROUP_ACCOUNT_ID
+    }
+}
+
 validated_text!(
     /// A subsidiary (legal entity) of the group that sells on credit and posts transactions.
     SubsidiaryId,

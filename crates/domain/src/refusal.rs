@@ -48,6 +48,7 @@ pub enum Reason {
     DisputeAlreadyOpen,
     DisputeNotOpen,
     CreditNoteNotFound,
+    CollectionOnBehalfUnchanged,
 }
 
 impl Reason {
@@ -80,6 +81,7 @@ impl Reason {
             Reason::DisputeAlreadyOpen => "DISPUTE_ALREADY_OPEN",
             Reason::DisputeNotOpen => "DISPUTE_NOT_OPEN",
             Reason::CreditNoteNotFound => "CREDIT_NOTE_NOT_FOUND",
+            Reason::CollectionOnBehalfUnchanged => "COLLECTION_ON_BEHALF_UNCHANGED",
         }
     }
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use uuid::Uuid;
 
 use crate::account::CustomerAccount;
+use crate::account::feature::Scope;
 use crate::chain::{self, EventHash};
 use crate::command::CommandBody;
 use crate::event::{Event, EventEnvelope, EventType, RecordedEvent, SCHEMA_VERSION};
@@ -200,11 +201,27 @@ pub fn sample_invoice_key() -> InvoiceKey {
 /// Every event type in an order in which their samples are a history the account accepts:
 /// the credit limit first, then the list's order (the invoice, the payment, the promise, a
 /// credit note on account, a write-off, the payment's reversal, an application of the credit,
-/// a refund of the rest, a dispute and its resolution).
+/// a refund of the rest, a dispute and its resolution). The group's settings are not a
+/// customer's history: [`sample_group_history`] has them.
 pub fn sample_history() -> Vec<EventType> {
     let mut order = vec![EventType::CreditLimitChanged];
-    order.extend(EventType::all().filter(|t| *t != EventType::CreditLimitChanged));
+    order.extend(
+        EventType::all()
+            .filter(|t| *t != EventType::CreditLimitChanged && scope_of(*t) == Scope::Customer),
+    );
     order
+}
+
+/// Every event type of the group's own account ([`CustomerId::group`]), in the list's order:
+/// together a history that account accepts.
+pub fn sample_group_history() -> Vec<EventType> {
+    EventType::all()
+        .filter(|t| scope_of(*t) == Scope::Group)
+        .collect()
+}
+
+fn scope_of(event_type: EventType) -> Scope {
+    sample(event_type).rules().scope()
 }
 
 #[cfg(test)]
@@ -215,20 +232,24 @@ mod tests {
     fn every_sample_is_a_valid_event_of_its_type_and_together_a_history() {
         let customer = CustomerId::parse("C-1").expect("a valid id");
         let mut account = CustomerAccount::new(customer.clone());
-        let order = sample_history();
+        let mut group = CustomerAccount::new(CustomerId::group());
+        let (customer_types, group_types) = (sample_history(), sample_group_history());
         assert_eq!(
-            order.len(),
+            customer_types.len() + group_types.len(),
             EventType::all().count(),
             "a type without a sample"
         );
-        for (index, event_type) in order.into_iter().enumerate() {
-            let event = sample(event_type);
-            assert_eq!(event.event_type(), event_type);
-            let recorded = EnvelopeBuilder::new(customer.clone(), event)
-                .after(&account)
-                .at(index as u64 + 1);
-            recorded.envelope.check().expect("a valid envelope");
-            account.apply(&recorded).expect("the account accepts it");
+        for (types, account) in [(customer_types, &mut account), (group_types, &mut group)] {
+            for event_type in types {
+                let event = sample(event_type);
+                assert_eq!(event.event_type(), event_type);
+                let recorded = EnvelopeBuilder::new(account.customer_id().clone(), event)
+                    .after(account)
+                    .at(account.position().get() + 1);
+                recorded.envelope.check().expect("a valid envelope");
+                account.apply(&recorded).expect("the account accepts it");
+            }
         }
+        assert!(group.state().collection_on_behalf().pairs().count() > 0);
     }
 }

@@ -251,6 +251,8 @@ impl Projection for Ledger {
             | EventType::RefundIssued
             | EventType::DisputeOpened
             | EventType::DisputeResolved => true,
+            // The group's settings say who may post, not what a customer owes.
+            EventType::CollectionOnBehalfSet => false,
         }
     }
 
@@ -296,6 +298,7 @@ impl Projection for Ledger {
                 }
                 Ok(())
             }
+            Event::CollectionOnBehalfSet(_) => Ok(()),
             Event::CreditLimitChanged(e) => rows.of(&CREDIT_TERMS)?.upsert(
                 customer.clone(),
                 [

@@ -77,6 +77,7 @@ pub fn authorize_settle<T>(request: &Request<T>, subsidiary: &str) -> Result<Pri
             Action::Settle {
                 subsidiary: &subsidiary,
                 touches: &[],
+                on_behalf_of: &[],
             },
         ),
         Err(_) => {

@@ -303,6 +303,21 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         .await
     }
 
+    async fn set_collection_on_behalf(
+        &self,
+        request: Request<pb::SetCollectionOnBehalfRequest>,
+    ) -> Result<Response<pb::SetCollectionOnBehalfResponse>, Status> {
+        let principal = authorize(&request, Action::ConfigureGroup)?;
+        self.handle(
+            "SetCollectionOnBehalf",
+            request,
+            principal,
+            commands::collection_on_behalf::read,
+            commands::collection_on_behalf::reply,
+        )
+        .await
+    }
+
     async fn get_account(
         &self,
         request: Request<pb::GetAccountRequest>,

@@ -14,8 +14,8 @@ use receivables_domain::access::{Action, Denial, Role};
 use receivables_domain::chain::{self, ChainError};
 use receivables_domain::ids::NumberKey;
 use receivables_domain::{
-    CustomerAccount, Decision, DecisionContext, EventEnvelope, EventId, InvariantViolation,
-    Principal, Reason, RecordedEvent, Refusal,
+    CustomerAccount, CustomerId, Decision, DecisionContext, EventEnvelope, EventId,
+    InvariantViolation, Principal, Reason, RecordedEvent, Refusal,
 };
 use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
 use tracing::{Span, debug, info, warn};
@@ -100,10 +100,7 @@ impl<L: EventLog> Executor<L> {
     }
 
     /// The authoritative, caught-up account of a customer.
-    pub async fn account(
-        &self,
-        customer: &receivables_domain::CustomerId,
-    ) -> Result<CustomerAccount, ExecutionError> {
+    pub async fn account(&self, customer: &CustomerId) -> Result<CustomerAccount, ExecutionError> {
         let _lock = self.accounts.lock(customer).await;
         let mut account = self.accounts.take(customer).await?;
         let caught_up = self.accounts.catch_up(&mut account).await;
@@ -170,9 +167,9 @@ impl<L: EventLog> Executor<L> {
                     });
                 }
                 Ok(Decision::Append(mut envelope)) => {
-                    if let Err(denial) = permitted(role, &envelope) {
+                    if let Err(error) = self.permitted(role, &envelope).await {
                         release(log, &reserved).await;
-                        return Err(ExecutionError::Denied(denial));
+                        return Err(error);
                     }
                     // The account numbered and chained the event; sealing it takes its hash.
                     chain::seal(&mut envelope)
@@ -238,24 +235,41 @@ impl<L: EventLog> Executor<L> {
         }
         Err(ExecutionError::Contended(CONFLICT_RETRIES_MAX + 1))
     }
-}
 
-/// Money moved against another subsidiary's documents (a payment or an application settling its
-/// invoices, a credit note crediting one, a reversal re-opening them) is a decision of the
-/// group (`access.rs`): checked on the decided event, which names every invoice it moves,
-/// before anything is appended.
-fn permitted(role: Option<&Role>, envelope: &EventEnvelope) -> Result<(), Denial> {
-    let (Some(role), Some(subsidiary)) = (role, envelope.subsidiary_id.as_ref()) else {
-        return Ok(());
-    };
-    let touches = envelope.event.rules().touches();
-    if touches.iter().all(|touched| *touched == subsidiary) {
-        return Ok(());
+    /// Money moved against another subsidiary's documents (a payment or an application
+    /// settling its invoices, a credit note crediting one, a reversal re-opening them) is a
+    /// decision of the group (`access.rs`): checked on the decided event, which names every
+    /// invoice it moves, before anything is appended. For a subsidiary's token the group's own
+    /// account says which subsidiaries it collects on behalf of; it is read, caught up, only
+    /// when the event touches another subsidiary's documents, so the common case costs nothing.
+    async fn permitted(
+        &self,
+        role: Option<&Role>,
+        envelope: &EventEnvelope,
+    ) -> Result<(), ExecutionError> {
+        let (Some(role), Some(subsidiary)) = (role, envelope.subsidiary_id.as_ref()) else {
+            return Ok(());
+        };
+        let touches = envelope.event.rules().touches();
+        if touches.iter().all(|touched| *touched == subsidiary) {
+            return Ok(());
+        }
+        let on_behalf_of = match role.subsidiary() {
+            Some(own) => self
+                .account(&CustomerId::group())
+                .await?
+                .state()
+                .collection_on_behalf()
+                .on_behalf_of(own),
+            None => Vec::new(),
+        };
+        role.permits(&Action::Settle {
+            subsidiary,
+            touches: &touches,
+            on_behalf_of: &on_behalf_of,
+        })
+        .map_err(ExecutionError::Denied)
     }
-    role.permits(&Action::Settle {
-        subsidiary,
-        touches: &touches,
-    })
 }
 
 /// The refusal of a number another command holds, with the reason and metadata of its kind.

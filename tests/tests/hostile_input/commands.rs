@@ -851,6 +851,8 @@ fn recorded_amount(event: &Event) -> String {
         Event::DisputeOpened(e) => e.amount.amount().to_string(),
         // A resolution moves no amount; the steps sent here never post one.
         Event::DisputeResolved(_) => String::new(),
+        // A group setting moves no amount; the steps sent here never post one.
+        Event::CollectionOnBehalfSet(_) => String::new(),
     }
 }
 

@@ -273,6 +273,18 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
             }
             free_text("note", &e.note, NOTE_LENGTH_MAX)?;
         }
+        Event::CollectionOnBehalfSet(e) => {
+            if !envelope.customer_id.is_group() {
+                return Err("a group setting in a customer's account".to_owned());
+            }
+            if envelope.subsidiary_id.is_some() {
+                return Err("a group setting names a subsidiary in its envelope".to_owned());
+            }
+            if e.collector_id == e.on_behalf_of_id {
+                return Err("a subsidiary set to collect on its own behalf".to_owned());
+            }
+            free_text("reason", &e.reason, REASON_LENGTH_MAX)?;
+        }
     }
     Ok(())
 }

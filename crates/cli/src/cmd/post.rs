@@ -41,6 +41,9 @@ pub enum PostCommand {
     Dispute(DisputeArgs),
     /// The invoicing subsidiary records how the dispute on an invoice ended.
     DisputeResolution(DisputeResolutionArgs),
+    /// The group lets one subsidiary's tokens move money against another's documents (or, with
+    /// --disable, stops it). Admin role.
+    CollectionOnBehalf(CollectionOnBehalfArgs),
 }
 
 /// The id of the command.
@@ -354,6 +357,28 @@ pub struct CreditLimitArgs {
 }
 
 #[derive(Debug, Clone, clap::Args)]
+pub struct CollectionOnBehalfArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The subsidiary whose tokens may then allocate, apply, credit and reverse against the
+    /// other's documents.
+    #[arg(long)]
+    pub collector: String,
+    /// The subsidiary whose documents it may move money against.
+    #[arg(long)]
+    pub on_behalf_of: String,
+    /// Stop the collection on behalf instead of enabling it.
+    #[arg(long)]
+    pub disable: bool,
+    /// Why, kept for the auditors.
+    #[arg(long)]
+    pub reason: String,
+    /// Who approved it.
+    #[arg(long)]
+    pub approved_by: String,
+}
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct PromiseArgs {
     #[command(flatten)]
     pub id: CommandIdArg,
@@ -583,6 +608,19 @@ impl CreditLimitArgs {
     }
 }
 
+impl CollectionOnBehalfArgs {
+    pub fn request(&self, command_id: String) -> pb::SetCollectionOnBehalfRequest {
+        pb::SetCollectionOnBehalfRequest {
+            command_id,
+            collector_id: self.collector.clone(),
+            on_behalf_of_id: self.on_behalf_of.clone(),
+            enabled: !self.disable,
+            reason: self.reason.clone(),
+            approved_by: self.approved_by.clone(),
+        }
+    }
+}
+
 impl PromiseArgs {
     pub fn request(&self, command_id: String) -> pb::RecordPromiseToPayRequest {
         pb::RecordPromiseToPayRequest {
@@ -669,6 +707,12 @@ pub async fn run(
             let call = client.resolve_dispute(commands.request(args.request(id.clone())));
             let reply = sent(&commands, &id, call).await?;
             tables::dispute_reply(&id, reply.receipt.as_ref(), &reply.dispute_id, format)?
+        }
+        PostCommand::CollectionOnBehalf(args) => {
+            let id = args.id.resolve();
+            let call = client.set_collection_on_behalf(commands.request(args.request(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
         }
     };
     cmd::emit(out, &text)

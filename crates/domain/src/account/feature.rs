@@ -46,6 +46,22 @@ pub trait CommandRules {
     fn reserves(&self) -> Option<NumberKey> {
         None
     }
+
+    /// Whose account the command is decided against: a customer's (every command but the
+    /// group's settings) or the group's own ([`crate::ids::CustomerId::group`]).
+    fn scope(&self) -> Scope {
+        Scope::Customer
+    }
+}
+
+/// Whose account a command is decided against and its event recorded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A customer's account: what the customer owes, its credit, its promises.
+    Customer,
+    /// The group's own account ([`crate::ids::CustomerId::group`]): settings that hold for every customer,
+    /// such as which subsidiary collects on behalf of which.
+    Group,
 }
 
 /// How a command is decided against the account's state.
@@ -90,5 +106,10 @@ pub trait EventRules {
     /// them (oldest due first, a reversal).
     fn touches(&self) -> Vec<&SubsidiaryId> {
         Vec::new()
+    }
+
+    /// Whose account the event belongs in; the same as its command's [`CommandRules::scope`].
+    fn scope(&self) -> Scope {
+        Scope::Customer
     }
 }

@@ -10,10 +10,13 @@
 //! reversals, applications, refunds, disputes; the list is [`crate::features`])
 //! has its own module holding its command, its event, their rules, its decision and its
 //! evolution; this module holds the account's bookkeeping of the log (position, hash chain, the
-//! commands it has accepted) and hands every command and event to its feature. `state.rs` holds
-//! what the features decide on; `feature.rs` what a feature implements.
+//! commands it has accepted) and hands every command and event to its feature. The group's own
+//! account ([`CustomerId::group`]) is an account too, holding the group's settings
+//! ([`feature::Scope`]); it takes no customer's command and a customer's account takes none of
+//! its. `state.rs` holds what the features decide on; `feature.rs` what a feature implements.
 
 pub mod application;
+pub mod collection_on_behalf;
 pub mod credit_limit;
 pub mod credit_note;
 pub mod dispute;
@@ -35,9 +38,9 @@ use crate::credit::CreditTerms;
 use crate::event::{EventEnvelope, RecordedEvent, SCHEMA_VERSION};
 use crate::ids::{CommandDigest, CommandId, CustomerId, InvoiceKey, Position};
 use crate::money::Currency;
-use crate::refusal::{Reason, Refusal};
+use crate::refusal::{FieldViolation, Reason, Refusal};
 
-use feature::DecisionContext;
+use feature::{DecisionContext, Scope};
 use state::{AccountState, Balance, InvoiceState, PromiseState};
 
 /// A command the account has accepted, with the event that recorded it (its first reply).
@@ -188,6 +191,12 @@ impl CustomerAccount {
         if !violations.is_empty() {
             return Err(Refusal::invalid(violations));
         }
+        if let Some(violation) = self.scope_violation(command.body.rules().scope()) {
+            return Err(Refusal::invalid(vec![FieldViolation::new(
+                "customer_id",
+                violation,
+            )]));
+        }
         let event = command.body.decide(&self.state, command.id, context)?;
         Ok(Decision::Append(EventEnvelope {
             event_id: context.event_id,
@@ -240,6 +249,23 @@ impl CustomerAccount {
         Ok(())
     }
 
+    /// Why a command or an event of `scope` does not belong in this account: the group's
+    /// settings belong in the group's own account, and everything else in a customer's.
+    fn scope_violation(&self, scope: Scope) -> Option<String> {
+        match (scope, self.customer_id().is_group()) {
+            (Scope::Customer, false) | (Scope::Group, true) => None,
+            (Scope::Customer, true) => Some(format!(
+                "{} is the group's own account, reserved for the group's settings",
+                self.customer_id()
+            )),
+            (Scope::Group, false) => Some(format!(
+                "the group's settings belong in the group's own account {}, not in customer {}",
+                CustomerId::group(),
+                self.customer_id()
+            )),
+        }
+    }
+
     /// The event is the next link of this customer's chain: its customer, a later position, the
     /// next sequence, the previous event's hash, and content that hashes to its own hash. Sealed
     /// where the event was written and checked where it is read: an account never acts on a
@@ -248,6 +274,12 @@ impl CustomerAccount {
         let envelope = &recorded.envelope;
         if envelope.customer_id != *self.customer_id() {
             return Err(format!("belongs to customer {}", envelope.customer_id));
+        }
+        if let Some(violation) = self.scope_violation(envelope.event.rules().scope()) {
+            return Err(format!(
+                "{} in an account where {violation}",
+                envelope.event.type_name()
+            ));
         }
         if recorded.position <= self.position {
             return Err(format!(

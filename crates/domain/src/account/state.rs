@@ -7,7 +7,7 @@
 //! The states of each feature's items live here rather than in the feature's module because
 //! the account holds them all: a feature's module depends on this one, never the other way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -270,6 +270,36 @@ impl Balance {
     }
 }
 
+/// Which subsidiary collects on behalf of which: the group's settings, kept by
+/// the group's own account (`collection_on_behalf.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectionOnBehalf {
+    /// `(collector, on behalf of)` pairs that are enabled.
+    pub(super) enabled: BTreeSet<(SubsidiaryId, SubsidiaryId)>,
+}
+
+impl CollectionOnBehalf {
+    /// Whether `collector`'s token may move money against `on_behalf_of`'s documents.
+    pub fn permits(&self, collector: &SubsidiaryId, on_behalf_of: &SubsidiaryId) -> bool {
+        self.enabled
+            .contains(&(collector.clone(), on_behalf_of.clone()))
+    }
+
+    /// The subsidiaries `collector` collects on behalf of.
+    pub fn on_behalf_of(&self, collector: &SubsidiaryId) -> Vec<SubsidiaryId> {
+        self.enabled
+            .iter()
+            .filter(|(c, _)| c == collector)
+            .map(|(_, other)| other.clone())
+            .collect()
+    }
+
+    /// Every enabled pair, `(collector, on behalf of)`, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = &(SubsidiaryId, SubsidiaryId)> {
+        self.enabled.iter()
+    }
+}
+
 /// The customer's business as the features see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountState {
@@ -281,6 +311,8 @@ pub struct AccountState {
     pub(super) payments: BTreeMap<CommandId, PaymentState>,
     pub(super) credit_notes: BTreeMap<CreditNoteKey, CreditNoteState>,
     pub(super) promises: Vec<PromiseState>,
+    /// Only the group's own account has any.
+    pub(super) collection_on_behalf: CollectionOnBehalf,
 }
 
 impl AccountState {
@@ -294,6 +326,7 @@ impl AccountState {
             payments: BTreeMap::new(),
             credit_notes: BTreeMap::new(),
             promises: Vec::new(),
+            collection_on_behalf: CollectionOnBehalf::default(),
         }
     }
 
@@ -303,6 +336,11 @@ impl AccountState {
 
     pub fn credit(&self) -> Option<&CreditTerms> {
         self.credit.as_ref()
+    }
+
+    /// Which subsidiary collects on behalf of which (the group's own account).
+    pub fn collection_on_behalf(&self) -> &CollectionOnBehalf {
+        &self.collection_on_behalf
     }
 
     /// Every invoice ever issued to the customer, open or settled.

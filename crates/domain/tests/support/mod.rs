@@ -686,14 +686,27 @@ pub struct Scenario {
 
 /// Customer `C-1`'s account after `events`, read back from the log at positions 1, 2, 3, ...
 pub fn given(events: impl IntoIterator<Item = Event>) -> Scenario {
+    given_in(customer_id(), events)
+}
+
+/// The group's own account after `events` (the group's settings), read back from the log at
+/// positions 1, 2, 3, ...
+pub fn given_group(events: impl IntoIterator<Item = Event>) -> Scenario {
+    given_in(CustomerId::group(), events)
+}
+
+/// The account `account_id` after `events`, read back from the log at positions 1, 2, 3, ...
+pub fn given_in(account_id: CustomerId, events: impl IntoIterator<Item = Event>) -> Scenario {
     let mut scenario = Scenario {
-        account: CustomerAccount::new(customer_id()),
+        account: CustomerAccount::new(account_id.clone()),
         next_position: 1,
         history: Vec::new(),
     };
     for event in events {
         let position = scenario.next_position;
-        let envelope = chained(envelope(event), &scenario.account);
+        let mut envelope = envelope(event);
+        envelope.customer_id = account_id.clone();
+        let envelope = chained(envelope, &scenario.account);
         scenario.apply(RecordedEvent {
             position: Position::new(position),
             envelope,
@@ -802,7 +815,11 @@ impl Then<'_> {
         };
         assert_eq!(envelope.event_id, self.context.event_id, "event id");
         assert_eq!(envelope.schema_version, SCHEMA_VERSION, "schema version");
-        assert_eq!(envelope.customer_id, customer_id(), "customer id");
+        assert_eq!(
+            &envelope.customer_id,
+            self.scenario.account.customer_id(),
+            "customer id"
+        );
         assert_eq!(
             envelope.subsidiary_id.as_ref(),
             self.command.body.subsidiary_id(),
