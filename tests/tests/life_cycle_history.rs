@@ -31,6 +31,9 @@
 //!
 //! 14. 05-20 2,000.00 of L1-1 is written off as bad debt: 8,000.00 left.
 //! 15. 06-10 L2 withdraws its dispute: L2-1 is collectible again from 06-10.
+//!
+//! The statements of account of L1 and L2 over periods of this history are worked out at the
+//! end, row by row.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime};
@@ -773,6 +776,369 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
         [("3000.00".to_owned(), "2026-04-30".to_owned(), String::new())]
     );
 
+    // 7. Statements of account (对账单), worked out from the history above.
+    statements_as_worked_out_by_hand(&mut read, last).await;
+
     service.stop().await;
     data.remove().await;
+}
+
+fn statement_request(
+    customer: &str,
+    from: &str,
+    to: &str,
+    min_position: u64,
+) -> pb::GetStatementRequest {
+    pb::GetStatementRequest {
+        customer_id: customer.to_owned(),
+        from_date: from.to_owned(),
+        to_date: to.to_owned(),
+        min_position,
+        ..Default::default()
+    }
+}
+
+/// One statement row as compared: date, kind, document (ids the test did not choose as "*"),
+/// invoice, amount, debit, credit, balance, note.
+type Row = (
+    String,
+    &'static str,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+#[allow(clippy::too_many_arguments, reason = "one row's columns, in order")]
+fn row(
+    date: &str,
+    kind: &'static str,
+    document: &str,
+    invoice: &str,
+    amount: &str,
+    debit: &str,
+    credit: &str,
+    balance: &str,
+    note: &str,
+) -> Row {
+    (
+        date.to_owned(),
+        kind,
+        document.to_owned(),
+        invoice.to_owned(),
+        amount.to_owned(),
+        debit.to_owned(),
+        credit.to_owned(),
+        balance.to_owned(),
+        note.to_owned(),
+    )
+}
+
+fn rows(part: &pb::CurrencyStatement) -> Vec<Row> {
+    part.movements
+        .iter()
+        .map(|m| {
+            let kind = match m.kind() {
+                pb::MovementKind::Invoice => "invoice",
+                pb::MovementKind::Payment => "payment",
+                pb::MovementKind::Allocation => "allocation",
+                pb::MovementKind::CreditNote => "credit_note",
+                pb::MovementKind::WriteOff => "write_off",
+                pb::MovementKind::Application => "application",
+                pb::MovementKind::Reversal => "reversal",
+                pb::MovementKind::Refund => "refund",
+                pb::MovementKind::DisputeOpened => "dispute_opened",
+                pb::MovementKind::DisputeResolved => "dispute_resolved",
+                pb::MovementKind::Unspecified => "unspecified",
+            };
+            // A dispute's id is the random command id that opened it.
+            let document = if kind.starts_with("dispute") {
+                "*".to_owned()
+            } else {
+                m.document.clone()
+            };
+            let invoice = m
+                .invoice
+                .as_ref()
+                .map_or_else(String::new, |i| i.invoice_number.clone());
+            row(
+                &m.date,
+                kind,
+                &document,
+                &invoice,
+                &amount(&m.amount),
+                &amount(&m.debit),
+                &amount(&m.credit),
+                &amount(&m.balance),
+                &m.note,
+            )
+        })
+        .collect()
+}
+
+/// Opening, debits, credits, closing of a currency's statement.
+fn totals(part: &pb::CurrencyStatement) -> [String; 4] {
+    [
+        amount(&part.opening_balance),
+        amount(&part.debits),
+        amount(&part.credits),
+        amount(&part.closing_balance),
+    ]
+}
+
+async fn statements_as_worked_out_by_hand(read: &mut Read, last: u64) {
+    let z = "0.00";
+    // L1, March and April. Opening on 03-01: L1-1 10,000 + L1-2 4,000 = 14,000. P1 (6,000,
+    // all of it to L1-1) keeps nothing on account: its row credits nothing and its allocation
+    // credits 6,000; CN-1 credits 1,000; the dispute moves nothing; the reversal re-opens
+    // L1-1's 6,000 (a debit). Closing: 14,000 + 6,000 - 7,000 = 13,000, the aging's open total
+    // as of 04-30 less nothing on account.
+    let l1 = read
+        .get_statement(statement_request("L1", "2026-03-01", "2026-04-30", last))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (
+            l1.customer_id.as_str(),
+            l1.from_date.as_str(),
+            l1.to_date.as_str()
+        ),
+        ("L1", "2026-03-01", "2026-04-30")
+    );
+    assert_eq!(l1.currencies.len(), 1);
+    let cny = &l1.currencies[0];
+    assert_eq!(cny.currency, "CNY");
+    assert_eq!(totals(cny), ["14000.00", "6000.00", "7000.00", "13000.00"]);
+    assert_eq!(
+        rows(cny),
+        vec![
+            row(
+                "2026-03-01",
+                "payment",
+                "BANK-REF",
+                "",
+                "6000.00",
+                z,
+                z,
+                "14000.00",
+                ""
+            ),
+            row(
+                "2026-03-01",
+                "allocation",
+                "BANK-REF",
+                "L1-1",
+                "6000.00",
+                z,
+                "6000.00",
+                "8000.00",
+                ""
+            ),
+            row(
+                "2026-03-10",
+                "credit_note",
+                "CN-1",
+                "L1-2",
+                "1000.00",
+                z,
+                "1000.00",
+                "7000.00",
+                ""
+            ),
+            row(
+                "2026-03-15",
+                "dispute_opened",
+                "*",
+                "L1-2",
+                "3000.00",
+                z,
+                z,
+                "7000.00",
+                "quality"
+            ),
+            row(
+                "2026-04-05",
+                "reversal",
+                P1,
+                "L1-1",
+                "6000.00",
+                "6000.00",
+                z,
+                "13000.00",
+                ""
+            ),
+        ]
+    );
+    let aging = cny.aging.as_ref().expect("L1 owes something on 04-30");
+    assert_eq!(
+        aging_lines(&pb::GetAgingReportResponse {
+            lines: vec![aging.clone()],
+            ..Default::default()
+        }),
+        vec![aging_line(
+            "L1",
+            [z, z, "3000.00", "10000.00", z, z],
+            "13000.00",
+            z,
+            "3000.00",
+        )]
+    );
+
+    // L1, May: opening 13,000; the write-off of 05-20 credits 2,000 (its reason in the note).
+    let may = read
+        .get_statement(statement_request("L1", "2026-05-01", "2026-05-31", last))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        totals(&may.currencies[0]),
+        ["13000.00", z, "2000.00", "11000.00"]
+    );
+    assert_eq!(
+        rows(&may.currencies[0]),
+        vec![row(
+            "2026-05-20",
+            "write_off",
+            "L1-1",
+            "L1-1",
+            "2000.00",
+            z,
+            "2000.00",
+            "11000.00",
+            "customer in liquidation"
+        )]
+    );
+
+    // L1, June: nothing happened (the dispute expired on 04-30 without an event); the balance
+    // carries forward.
+    let june = read
+        .get_statement(statement_request("L1", "2026-06-01", "2026-06-30", last))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(totals(&june.currencies[0]), ["11000.00", z, z, "11000.00"]);
+    assert!(june.currencies[0].movements.is_empty());
+
+    // L2, March to June. Opening on 03-01: L2-1 5,000. P2 (3,000 on account) credits 3,000;
+    // CN-2 on account credits 500; the application of 04-10 uses 3,000 of cash (a debit) and
+    // applies it to L2-1 (a credit); the refund of 200 of credit is a debit; the dispute opens
+    // and is withdrawn without moving anything. Closing: 5,000 + 3,200 - 6,500 = 1,700: L2-1's
+    // 2,000 less 300 of credit on account, the aging as of 06-30.
+    let l2 = read
+        .get_statement(statement_request("L2", "2026-03-01", "2026-06-30", last))
+        .await
+        .unwrap()
+        .into_inner();
+    let cny = &l2.currencies[0];
+    assert_eq!(totals(cny), ["5000.00", "3200.00", "6500.00", "1700.00"]);
+    assert_eq!(
+        rows(cny),
+        vec![
+            row(
+                "2026-03-05",
+                "payment",
+                "BANK-REF",
+                "",
+                "3000.00",
+                z,
+                "3000.00",
+                "2000.00",
+                ""
+            ),
+            row(
+                "2026-03-20",
+                "credit_note",
+                "CN-2",
+                "",
+                "500.00",
+                z,
+                "500.00",
+                "1500.00",
+                "credit"
+            ),
+            row(
+                "2026-04-10",
+                "application",
+                "",
+                "",
+                "3000.00",
+                "3000.00",
+                z,
+                "4500.00",
+                "cash"
+            ),
+            row(
+                "2026-04-10",
+                "application",
+                "L2-1",
+                "L2-1",
+                "3000.00",
+                z,
+                "3000.00",
+                "1500.00",
+                "cash"
+            ),
+            row(
+                "2026-04-20",
+                "refund",
+                "REFUND-L2-1",
+                "",
+                "200.00",
+                "200.00",
+                z,
+                "1700.00",
+                "credit"
+            ),
+            row(
+                "2026-05-01",
+                "dispute_opened",
+                "*",
+                "L2-1",
+                "2000.00",
+                z,
+                z,
+                "1700.00",
+                "price"
+            ),
+            row(
+                "2026-06-10",
+                "dispute_resolved",
+                "*",
+                "L2-1",
+                "2000.00",
+                z,
+                z,
+                "1700.00",
+                "withdrawn"
+            ),
+        ]
+    );
+    let aging = cny.aging.as_ref().expect("L2 owes something on 06-30");
+    assert_eq!(amount(&aging.open_total), "2000.00");
+    assert_eq!(amount(&aging.unapplied), "300.00");
+
+    // Narrowed to SUB-SH, L2 has nothing; a customer nobody invoiced is not found.
+    for request in [
+        pb::GetStatementRequest {
+            subsidiary_id: "SUB-SH".to_owned(),
+            ..statement_request("L2", "2026-03-01", "2026-06-30", last)
+        },
+        statement_request("NOBODY", "2026-03-01", "2026-06-30", last),
+    ] {
+        let status = read
+            .get_statement(request)
+            .await
+            .expect_err("nothing to state");
+        assert_eq!(status.code(), tonic::Code::NotFound, "{status:?}");
+    }
+    // A period that ends before it starts is refused, naming its end.
+    let status = read
+        .get_statement(statement_request("L1", "2026-04-30", "2026-03-01", last))
+        .await
+        .expect_err("a backwards period");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
 }

@@ -160,7 +160,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 30] = [
+const RPCS: [&str; 32] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -182,6 +182,8 @@ const RPCS: [&str; 30] = [
     "ListExposures",
     "GetWorkQueue",
     "ListPromises",
+    "GetStatement(SUB-1)",
+    "GetStatement(all)",
     "ReplayEvents",
     "VerifyLog",
     "GetAgingReportAsKnown",
@@ -451,6 +453,20 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             ))
             .await
             .map(drop),
+        "GetStatement(SUB-1)" | "GetStatement(all)" => c
+            .queries
+            .get_statement(authorized(
+                pb::GetStatementRequest {
+                    customer_id: CUSTOMER.to_owned(),
+                    from_date: "2026-01-01".to_owned(),
+                    to_date: AS_OF.to_owned(),
+                    subsidiary_id: if rpc.contains("SUB-1") { SUB } else { "" }.to_owned(),
+                    ..pb::GetStatementRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
         "ReplayEvents" => {
             let mut stream = c
                 .audit
@@ -600,7 +616,7 @@ async fn every_role_against_every_rpc() {
     // for a subsidiary by its own token and by the group's credit control and treasury;
     // write-offs are credit control's and an admin's; disputes are the invoicing subsidiary's;
     // the group's settings an admin's.
-    let expected: [(&str, &str); 30] = [
+    let expected: [(&str, &str); 32] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -622,6 +638,8 @@ async fn every_role_against_every_rpc() {
         ("ListExposures", ".YYYY."),
         ("GetWorkQueue", ".YYYY."),
         ("ListPromises", ".YYYY."),
+        ("GetStatement(SUB-1)", "YYYYY."),
+        ("GetStatement(all)", ".YYYY."),
         ("ReplayEvents", "....Y."),
         ("VerifyLog", "....Y."),
         ("GetAgingReportAsKnown", "....Y."),

@@ -311,6 +311,122 @@ pub fn account(view: &AccountView, format: Format) -> Result<String, CliError> {
     }
 }
 
+/// A statement of account: one sheet of movements (each currency's opening balance, its
+/// movements with the running balance, its closing balance) and one of the aging at the
+/// period's end.
+pub fn statement(statement: &pb::GetStatementResponse, format: Format) -> Result<String, CliError> {
+    let mut movements = statement_sheet(statement);
+    let mut aging = aging_sheet(&pb::GetAgingReportResponse {
+        as_of: statement.to_date.clone(),
+        lines: statement
+            .currencies
+            .iter()
+            .filter_map(|part| part.aging.clone())
+            .collect(),
+        position: statement.position,
+    });
+    match format {
+        Format::Table => {
+            movements.caption = Some(format!(
+                "Statement of {} from {} to {} (log position {})",
+                statement.customer_id, statement.from_date, statement.to_date, statement.position
+            ));
+            aging.caption = Some(format!("Aging as of {}", statement.to_date));
+            Ok(format!("{}\n{}", movements.table(), aging.table()))
+        }
+        Format::Csv => Ok(format!(
+            "# movements\n{}\n# aging\n{}",
+            movements.csv()?,
+            aging.csv()?
+        )),
+        Format::Json => json_document(&json!({
+            "customer_id": statement.customer_id,
+            "from_date": statement.from_date,
+            "to_date": statement.to_date,
+            "position": statement.position,
+            "movements": movements.json()["movements"],
+            "aging": aging.json()["lines"],
+        })),
+    }
+}
+
+/// The movements of [`statement`], with an opening and a closing row per currency.
+fn statement_sheet(statement: &pb::GetStatementResponse) -> Sheet {
+    let mut sheet = Sheet::new(
+        "movements",
+        vec![
+            Column::left("currency", "currency"),
+            Column::left("date", "date"),
+            Column::left("kind", "kind"),
+            Column::left("subsidiary_id", "subsidiary"),
+            Column::left("document", "document"),
+            Column::left("invoice", "invoice"),
+            Column::right("amount", "amount"),
+            Column::right("debit", "debit"),
+            Column::right("credit", "credit"),
+            Column::right("balance", "balance"),
+            Column::left("note", "note"),
+        ],
+    );
+    let blank = || Cell::text("");
+    for part in &statement.currencies {
+        let currency = part.currency.as_str();
+        let edge = |date: &str, kind: &str, balance: Option<&pb::Money>| {
+            vec![
+                Cell::text(currency),
+                Cell::text(date),
+                Cell::text(kind),
+                blank(),
+                blank(),
+                blank(),
+                blank(),
+                blank(),
+                blank(),
+                money(balance, currency),
+                blank(),
+            ]
+        };
+        sheet.rows.push(edge(
+            &statement.from_date,
+            "opening",
+            part.opening_balance.as_ref(),
+        ));
+        for movement in &part.movements {
+            let invoice = movement.invoice.as_ref().map_or_else(String::new, |i| {
+                format!("{}/{}", i.subsidiary_id, i.invoice_number)
+            });
+            let kind = movement.kind().as_str_name();
+            let kind = kind
+                .strip_prefix("MOVEMENT_KIND_")
+                .unwrap_or(kind)
+                .to_ascii_lowercase();
+            let figure = |m: Option<&pb::Money>| match m {
+                Some(m) if m.amount.trim_start_matches(['0', '.']).is_empty() => blank(),
+                other => money(other, currency),
+            };
+            sheet.rows.push(vec![
+                Cell::text(currency),
+                Cell::text(&movement.date),
+                Cell::text(kind),
+                Cell::text(&movement.subsidiary_id),
+                Cell::text(&movement.document),
+                Cell::text(invoice),
+                money(movement.amount.as_ref(), currency),
+                figure(movement.debit.as_ref()),
+                figure(movement.credit.as_ref()),
+                money(movement.balance.as_ref(), currency),
+                Cell::text(&movement.note),
+            ]);
+        }
+        sheet.rows.push(edge(
+            &statement.to_date,
+            "closing",
+            part.closing_balance.as_ref(),
+        ));
+    }
+    sheet
+}
+
 // ---------------------------------------------------------------------------------------------
 // Replies to commands.
 

@@ -1,4 +1,4 @@
-//! `aging`, `exposure`, `queue`, `promises` and `account` end to end: a small history posted with
+//! `aging`, `exposure`, `queue`, `promises`, `account` and `statement` end to end: a small history posted with
 //! `post`, read back through the query service in CSV and JSON, every figure worked out by hand.
 //!
 //! The history (CNY; day numbers of 2026: 01-31 = 31, 03-31 = 90, 04-30 = 120, 06-30 = 181):
@@ -511,5 +511,91 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
     );
     let r3 = table.lines().find(|l| l.contains("R3")).unwrap();
     assert!(r3.contains("   500.00 ┆"), "{table}");
+
+    // R1's statement for April to June, JSON: nothing before April (a limit moves nothing), so
+    // it opens at 0; SH-1 4,000 (debit); TT-1 1,000 kept nothing on account and went to SH-1
+    // (credit on its allocation row); SH-2 3,000. Closing 0 + 7,000 - 1,000 = 6,000, R1's open
+    // total in the aging above.
+    let statement = world
+        .json(&[
+            "statement",
+            "--customer",
+            "R1",
+            "--from",
+            "2026-04-01",
+            "--to",
+            AS_OF,
+            "--min-position",
+            &min,
+        ])
+        .await;
+    let rows: Vec<Vec<String>> = statement["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            [
+                "date", "kind", "document", "invoice", "debit", "credit", "balance",
+            ]
+            .iter()
+            // An empty cell (no debit, no document) is null in JSON.
+            .map(|k| m[*k].as_str().unwrap_or_default().to_owned())
+            .collect()
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            strings(&["2026-04-01", "opening", "", "", "", "", "0.00"]),
+            strings(&[
+                "2026-04-01",
+                "invoice",
+                "SH-1",
+                "SUB-SH/SH-1",
+                "4000.00",
+                "",
+                "4000.00"
+            ]),
+            strings(&["2026-05-10", "payment", "TT-1", "", "", "", "4000.00"]),
+            strings(&[
+                "2026-05-10",
+                "allocation",
+                "TT-1",
+                "SUB-SH/SH-1",
+                "",
+                "1000.00",
+                "3000.00"
+            ]),
+            strings(&[
+                "2026-06-01",
+                "invoice",
+                "SH-2",
+                "SUB-SH/SH-2",
+                "3000.00",
+                "",
+                "6000.00"
+            ]),
+            strings(&["2026-06-30", "closing", "", "", "", "", "6000.00"]),
+        ]
+    );
+    assert_eq!(statement["aging"][0]["open_total"], "6000.00");
+    // As CSV, two blocks; as a table, its caption.
+    let args = [
+        "statement",
+        "--customer",
+        "R1",
+        "--from",
+        "2026-04-01",
+        "--to",
+        AS_OF,
+    ];
+    let csv = world.ok(&[&args[..], &["--format", "csv"]].concat()).await;
+    assert!(csv.starts_with("# movements\ncurrency,date,kind,"), "{csv}");
+    assert!(csv.contains("\n# aging\ngroup,"), "{csv}");
+    let table = world.ok(&args).await;
+    assert!(
+        table.starts_with("Statement of R1 from 2026-04-01 to 2026-06-30 (log position "),
+        "{table}"
+    );
     world.stop().await;
 }

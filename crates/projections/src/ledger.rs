@@ -50,6 +50,7 @@ pub static PAYMENTS: Table = Table {
         ("unapplied_minor", T::BigInt),
         ("received_date", T::Date),
         ("command_id", T::Text),
+        ("reference", T::Text),
     ],
     on_conflict: None,
 };
@@ -283,6 +284,7 @@ impl Projection for Ledger {
                     to_minor(e.unapplied, at)?.into(),
                     e.received_date.into(),
                     envelope.command_id.to_string().into(),
+                    e.reference.as_str().into(),
                 ])?;
                 let allocations = rows.of(&ALLOCATIONS)?;
                 for (line, allocation) in e.allocations.iter().enumerate() {

@@ -5,9 +5,9 @@
 //! events and the new checkpoint in one database transaction, and so converges after a crash at
 //! any point to the same state as a rebuild from the first event. The runtime (`runtime.rs`)
 //! does that for every projection (`projection.rs`; today the ledger, `ledger.rs`) on either
-//! engine; the queries (`aging.rs`, `exposure.rs`, `promises.rs`, `work_queue.rs`) read the
-//! ledger's tables, with the open amount of an invoice as of a date defined once
-//! (`open_amounts.rs`) and paging in one place (`paging.rs`).
+//! engine; the queries (`aging.rs`, `exposure.rs`, `promises.rs`, `work_queue.rs`,
+//! `statement.rs`) read the ledger's tables, with the open amount of an invoice as of a date
+//! defined once (`open_amounts.rs`) and paging in one place (`paging.rs`).
 
 pub mod aging;
 pub mod checkpoint;
@@ -26,6 +26,7 @@ pub mod promises;
 pub mod rows;
 pub mod runtime;
 pub mod sqlite;
+pub mod statement;
 mod stored;
 pub mod work_queue;
 

@@ -83,6 +83,26 @@ pub fn bucket_labels(edges: &[u32]) -> Vec<String> {
     labels
 }
 
+/// One line of aging as a message, its buckets labelled by `labels`.
+pub fn aging_line(line: AgingLine, labels: &[String]) -> pb::AgingLine {
+    pb::AgingLine {
+        group: line.group,
+        currency: line.currency.code().to_owned(),
+        buckets: line
+            .buckets
+            .into_iter()
+            .zip(labels)
+            .map(|(amount, label)| pb::AgingBucket {
+                label: label.clone(),
+                amount: Some(responses::money(amount)),
+            })
+            .collect(),
+        open_total: Some(responses::money(line.open_total)),
+        unapplied: Some(responses::money(line.unapplied)),
+        disputed: Some(responses::money(line.disputed)),
+    }
+}
+
 /// The report as a reply, stamped with the position the read model had applied.
 pub fn answer(
     query: &AgingRequest,
@@ -92,22 +112,7 @@ pub fn answer(
     let labels = bucket_labels(query.edges_days());
     let lines = report
         .into_iter()
-        .map(|line| pb::AgingLine {
-            group: line.group,
-            currency: line.currency.code().to_owned(),
-            buckets: line
-                .buckets
-                .into_iter()
-                .zip(&labels)
-                .map(|(amount, label)| pb::AgingBucket {
-                    label: label.clone(),
-                    amount: Some(responses::money(amount)),
-                })
-                .collect(),
-            open_total: Some(responses::money(line.open_total)),
-            unapplied: Some(responses::money(line.unapplied)),
-            disputed: Some(responses::money(line.disputed)),
-        })
+        .map(|line| aging_line(line, &labels))
         .collect();
     pb::GetAgingReportResponse {
         as_of: responses::date(query.as_of),

@@ -9,6 +9,7 @@ pub mod aging;
 pub mod exposure;
 pub mod open_items;
 pub mod promises;
+pub mod statement;
 pub mod work_queue;
 
 use receivables_domain::Refusal;

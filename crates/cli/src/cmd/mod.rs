@@ -7,6 +7,7 @@ pub mod exposure;
 pub mod post;
 pub mod promises;
 pub mod queue;
+pub mod statement;
 
 use crate::connection::Connection;
 use crate::error::CliError;
@@ -29,6 +30,9 @@ pub enum ClientCommand {
     Account(account::AccountArgs),
     /// Print a customer's promises to pay and their status.
     Promises(promises::PromisesArgs),
+    /// Print a customer's statement of account for a period: opening balance, movements with
+    /// a running balance, closing balance, aging at the end.
+    Statement(statement::StatementArgs),
     /// Post every row of a CSV export (invoices, payments, credit notes or reversals); safe to
     /// run again.
     #[command(subcommand)]
@@ -53,6 +57,7 @@ pub async fn run(
         ClientCommand::Queue(args) => args.run(connection, out).await,
         ClientCommand::Account(args) => args.run(connection, out).await,
         ClientCommand::Promises(args) => args.run(connection, out).await,
+        ClientCommand::Statement(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,
         ClientCommand::Audit(command) => audit::run(connection, command, out).await,
     }

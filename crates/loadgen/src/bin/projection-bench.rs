@@ -6,7 +6,9 @@
 //! 2. the projector catching up from position 0 into a fresh read model, and its ratio to the
 //!    raw read;
 //! 3. the group-wide aging report over the resulting open items, p50/p99;
-//! 4. the first page of the collector work queue, p50/p99.
+//! 4. the first page of the collector work queue, p50/p99;
+//! 5. the statement of account of the first customer over the whole history, p50/p99 (with
+//!    `--customers` small, a customer has thousands of movements).
 //!
 //! On `--backend jetstream-postgres` (the default) the log is a JetStream stream, read raw by an
 //! ordered consumer (undecoded messages), and the read model a fresh PostgreSQL database. On
@@ -41,6 +43,7 @@ use receivables_loadgen::value_name;
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
 use receivables_projections::paging::Paged;
 use receivables_projections::runtime::Projector;
+use receivables_projections::statement::{self, StatementRequest};
 use receivables_projections::work_queue::{self, WorkQueueQuery};
 use receivables_projections::{ReadPool, ReadStore};
 use sqlx::ConnectOptions as _;
@@ -190,7 +193,8 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
         let begin = Instant::now();
         let page = work_queue::work_queue(read, &queue).await?;
         queue_latency.record(begin.elapsed().as_micros() as u64)?;
-        if page.items.len() != WORK_QUEUE_PAGE as usize {
+        // Every customer is overdue: a full page, or every customer when there are fewer.
+        if page.items.len() != args.customers.min(WORK_QUEUE_PAGE as usize) {
             bail!(
                 "expected a full page of the work queue, got {}",
                 page.items.len()
@@ -202,6 +206,46 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
         args.customers,
         queue_latency.value_at_quantile(0.5) as f64 / 1000.0,
         queue_latency.value_at_quantile(0.99) as f64 / 1000.0,
+        args.reports
+    );
+    time_statement(read, args).await
+}
+
+/// Times the statement of the first customer over the whole history, `args.reports` times,
+/// and checks its closing balance against that customer's aging (open less unapplied).
+async fn time_statement(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
+    let as_of = history::report_as_of()?;
+    let customer = receivables_domain::CustomerId::parse("CUST-000000")?;
+    let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("date")?;
+    let request = StatementRequest::new(customer.clone(), first, as_of)?;
+    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut movements = 0;
+    let mut closing = None;
+    for _ in 0..args.reports {
+        let begin = Instant::now();
+        let made = statement::statement(read, &request)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        latency.record(begin.elapsed().as_micros() as u64)?;
+        let part = made
+            .currencies
+            .first()
+            .context("no currency in the statement")?;
+        movements = part.movements.len();
+        closing = Some(part.closing);
+    }
+    let mut aging_request = AgingRequest::new(as_of);
+    aging_request.customer = Some(customer);
+    let aging = aging::report(read, &aging_request).await?;
+    let line = aging.first().context("no aging line of the customer")?;
+    let owed = line.open_total.amount() - line.unapplied.amount();
+    if closing.map(|c| c.amount()) != Some(owed) {
+        bail!("the statement closes at {closing:?}, the aging says {owed}");
+    }
+    println!(
+        "statement of one customer, {movements} movements: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
+        latency.value_at_quantile(0.5) as f64 / 1000.0,
+        latency.value_at_quantile(0.99) as f64 / 1000.0,
         args.reports
     );
     Ok(())

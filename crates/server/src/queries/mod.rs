@@ -8,6 +8,7 @@ mod exposure;
 mod exposures;
 mod open_items;
 mod promises;
+mod statement;
 mod work_queue;
 
 use std::future::Future;
@@ -194,6 +195,16 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         let read = receivables_api::queries::promises::read;
         let answer = self.answer(request, |m| m.min_position, read, promises::answer);
         within(QUERY_DEADLINE, "list_promises", answer).await
+    }
+
+    async fn get_statement(
+        &self,
+        request: Request<pb::GetStatementRequest>,
+    ) -> Result<Response<pb::GetStatementResponse>, Status> {
+        authorize_read(&request, &request.get_ref().subsidiary_id)?;
+        let read = receivables_api::queries::statement::read;
+        let answer = self.answer(request, |m| m.min_position, read, statement::answer);
+        within(QUERY_DEADLINE, "get_statement", answer).await
     }
 }
 
