@@ -33,7 +33,7 @@
 //! 15. 06-10 L2 withdraws its dispute: L2-1 is collectible again from 06-10.
 //!
 //! The statements of account of L1 and L2 over periods of this history are worked out at the
-//! end, row by row.
+//! end, row by row; then both customers confirm their balances, one agreeing and one not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, SystemTime};
@@ -778,6 +778,108 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
 
     // 7. Statements of account (对账单), worked out from the history above.
     statements_as_worked_out_by_hand(&mut read, last).await;
+
+    // 8. The customers confirm their balances: L1 the 13,000.00 of its April statement (it
+    //    agrees), L2 2,000.00 as of 06-30 where the account holds 1,700.00 (it forgot its
+    //    300.00 of credit on account: 2,000.00 - 1,700.00 = 300.00 to investigate).
+    let mut confirmed = Vec::new();
+    let mut newest = last;
+    for (customer, as_of, owed) in [("L1", "2026-04-30", "13000"), ("L2", "2026-06-30", "2000")] {
+        let reply = write
+            .confirm_balance(pb::ConfirmBalanceRequest {
+                command_id: command_id(),
+                customer_id: customer.to_owned(),
+                as_of: as_of.to_owned(),
+                confirmed: cny(owed),
+                confirmed_by: "Li Na".to_owned(),
+                note: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        newest = receipt_position(&reply.receipt);
+        confirmed.push((amount(&reply.balance), amount(&reply.difference)));
+    }
+    assert_eq!(
+        confirmed,
+        [
+            ("13000.00".to_owned(), "0.00".to_owned()),
+            ("1700.00".to_owned(), "300.00".to_owned())
+        ]
+    );
+    let listed = |page: pb::ListBalanceConfirmationsResponse| -> Vec<(String, String, String)> {
+        page.confirmations
+            .iter()
+            .map(|c| {
+                (
+                    c.customer_id.clone(),
+                    c.as_of.clone(),
+                    amount(&c.difference),
+                )
+            })
+            .collect()
+    };
+    let all = read
+        .list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
+            min_position: newest,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        listed(all),
+        [
+            (
+                "L2".to_owned(),
+                "2026-06-30".to_owned(),
+                "300.00".to_owned()
+            ),
+            ("L1".to_owned(), "2026-04-30".to_owned(), "0.00".to_owned()),
+        ]
+    );
+    let differences = read
+        .list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
+            only_differences: true,
+            min_position: newest,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        listed(differences),
+        [(
+            "L2".to_owned(),
+            "2026-06-30".to_owned(),
+            "300.00".to_owned()
+        )]
+    );
+    // One a page: the second page holds the older one.
+    let first = read
+        .list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
+            page_size: 1,
+            min_position: newest,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let token = first.next_page_token.clone();
+    assert!(!token.is_empty());
+    let second = read
+        .list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
+            page_size: 1,
+            page_token: token,
+            min_position: newest,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed(first)[0].0, "L2");
+    assert_eq!(listed(second.clone())[0].0, "L1");
+    assert!(second.next_page_token.is_empty());
 
     service.stop().await;
     data.remove().await;

@@ -160,7 +160,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 32] = [
+const RPCS: [&str; 34] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -173,6 +173,7 @@ const RPCS: [&str; 32] = [
     "OpenDispute(SUB-1)",
     "ResolveDispute(SUB-1)",
     "SetCollectionOnBehalf",
+    "ConfirmBalance",
     "GetAccount",
     "GetAgingReport(SUB-1)",
     "GetAgingReport(all)",
@@ -184,6 +185,7 @@ const RPCS: [&str; 32] = [
     "ListPromises",
     "GetStatement(SUB-1)",
     "GetStatement(all)",
+    "ListBalanceConfirmations",
     "ReplayEvents",
     "VerifyLog",
     "GetAgingReportAsKnown",
@@ -368,6 +370,29 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
                     reason: "treasury centralisation".to_owned(),
                     approved_by: "Chen Jing".to_owned(),
                 },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ConfirmBalance" => c
+            .commands
+            .confirm_balance(authorized(
+                pb::ConfirmBalanceRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    as_of: AS_OF.to_owned(),
+                    confirmed: cny("10"),
+                    confirmed_by: "Li Na".to_owned(),
+                    note: String::new(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ListBalanceConfirmations" => c
+            .queries
+            .list_balance_confirmations(authorized(
+                pb::ListBalanceConfirmationsRequest::default(),
                 header,
             ))
             .await
@@ -615,8 +640,8 @@ async fn every_role_against_every_rpc() {
     // Columns: subsidiary SUB-1, credit, treasury, reporting, auditor, admin. Money is moved
     // for a subsidiary by its own token and by the group's credit control and treasury;
     // write-offs are credit control's and an admin's; disputes are the invoicing subsidiary's;
-    // the group's settings an admin's.
-    let expected: [(&str, &str); 32] = [
+    // the group's settings an admin's; balance confirmations credit control's and treasury's.
+    let expected: [(&str, &str); 34] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -629,6 +654,7 @@ async fn every_role_against_every_rpc() {
         ("OpenDispute(SUB-1)", "Y....."),
         ("ResolveDispute(SUB-1)", "Y....."),
         ("SetCollectionOnBehalf", ".....Y"),
+        ("ConfirmBalance", ".YY..."),
         ("GetAccount", ".YYYY."),
         ("GetAgingReport(SUB-1)", "YYYYY."),
         ("GetAgingReport(all)", ".YYYY."),
@@ -640,6 +666,7 @@ async fn every_role_against_every_rpc() {
         ("ListPromises", ".YYYY."),
         ("GetStatement(SUB-1)", "YYYYY."),
         ("GetStatement(all)", ".YYYY."),
+        ("ListBalanceConfirmations", ".YYYY."),
         ("ReplayEvents", "....Y."),
         ("VerifyLog", "....Y."),
         ("GetAgingReportAsKnown", "....Y."),
@@ -686,6 +713,7 @@ async fn every_role_against_every_rpc() {
                                 | "OpenDispute"
                                 | "ResolveDispute"
                                 | "SetCollectionOnBehalf"
+                                | "ConfirmBalance"
                         )
                     ));
                 }
@@ -711,9 +739,9 @@ async fn every_role_against_every_rpc() {
     }
     // Exactly the allowed commands were appended; every refusal appended nothing: an invoice,
     // 3 payments, a promise, a credit limit, 3 credit notes, 2 write-offs, 3 reversals with
-    // their payments, 3 applications, 3 refunds, a dispute and its resolution, and the group's
-    // setting.
-    assert_eq!(appended, 1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1);
+    // their payments, 3 applications, 3 refunds, a dispute and its resolution, the group's
+    // setting and 2 balance confirmations.
+    assert_eq!(appended, 1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2);
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
 }
 

@@ -137,6 +137,17 @@ pub fn summary(event: &Event) -> String {
             e.reference,
             e.subsidiary_id
         ),
+        Event::BalanceConfirmed(e) => {
+            let agreement = if e.difference().is_zero() {
+                "agrees".to_owned()
+            } else {
+                format!("differs by {}", e.difference())
+            };
+            format!(
+                "balance of {} as of {} confirmed by {} (the account held {}: {agreement})",
+                e.confirmed, e.as_of, e.confirmed_by, e.balance
+            )
+        }
         Event::CollectionOnBehalfSet(e) => format!(
             "collection on behalf of {} by {} {}, approved by {}: {}",
             e.on_behalf_of_id,

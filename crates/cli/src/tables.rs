@@ -311,6 +311,42 @@ pub fn account(view: &AccountView, format: Format) -> Result<String, CliError> {
     }
 }
 
+/// Balance confirmations: one row each, with the balance the account held and the difference.
+pub fn confirmations(
+    lines: &[pb::BalanceConfirmation],
+    format: Format,
+) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "confirmations",
+        vec![
+            Column::left("customer_id", "customer"),
+            Column::left("as_of", "as of"),
+            Column::left("currency", "currency"),
+            Column::right("confirmed", "confirmed"),
+            Column::right("balance", "balance held"),
+            Column::right("difference", "difference"),
+            Column::left("confirmed_by", "confirmed by"),
+            Column::left("note", "note"),
+            Column::right("position", "position"),
+        ],
+    );
+    for line in lines {
+        let currency = line.confirmed.as_ref().map_or("", |m| m.currency.as_str());
+        sheet.rows.push(vec![
+            Cell::text(&line.customer_id),
+            Cell::text(&line.as_of),
+            Cell::text(currency),
+            money(line.confirmed.as_ref(), currency),
+            money(line.balance.as_ref(), currency),
+            money(line.difference.as_ref(), currency),
+            Cell::text(&line.confirmed_by),
+            Cell::text(&line.note),
+            Cell::int(line.position),
+        ]);
+    }
+    sheet.render(format)
+}
+
 /// A statement of account: one sheet of movements (each currency's opening balance, its
 /// movements with the running balance, its closing balance) and one of the aging at the
 /// period's end.
@@ -635,6 +671,24 @@ pub fn refund_reply(
     format: Format,
 ) -> Result<String, CliError> {
     receipt(command_id, reply.receipt.as_ref()).render(format)
+}
+
+/// An accepted balance confirmation: receipt, the account's balance and the difference.
+pub fn balance_confirmation_reply(
+    command_id: &str,
+    reply: &pb::ConfirmBalanceResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    record.push(
+        Column::right("balance", "balance held"),
+        money(reply.balance.as_ref(), ""),
+    );
+    record.push(
+        Column::right("difference", "difference"),
+        money(reply.difference.as_ref(), ""),
+    );
+    record.render(format)
 }
 
 /// An accepted command whose reply is its receipt alone (a group setting).

@@ -1,4 +1,5 @@
-//! `aging`, `exposure`, `queue`, `promises`, `account` and `statement` end to end: a small history posted with
+//! `aging`, `exposure`, `queue`, `promises`, `account`, `statement` and `confirmations` end to
+//! end: a small history posted with
 //! `post`, read back through the query service in CSV and JSON, every figure worked out by hand.
 //!
 //! The history (CNY; day numbers of 2026: 01-31 = 31, 03-31 = 90, 04-30 = 120, 06-30 = 181):
@@ -596,6 +597,38 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
     assert!(
         table.starts_with("Statement of R1 from 2026-04-01 to 2026-06-30 (log position "),
         "{table}"
+    );
+
+    // R1 confirms 5,500.00 where the statement closes at 6,000.00: -500.00 to investigate.
+    let confirmed = world
+        .json(&[
+            "post",
+            "balance-confirmation",
+            "--customer",
+            "R1",
+            "--as-of",
+            AS_OF,
+            "--amount",
+            "5500",
+            "--currency",
+            "CNY",
+            "--confirmed-by",
+            "Li Na",
+        ])
+        .await;
+    assert_eq!(confirmed["balance"], "6000.00", "{confirmed}");
+    assert_eq!(confirmed["difference"], "-500.00", "{confirmed}");
+    let after = confirmed["position"].as_u64().unwrap().to_string();
+    let differences = world
+        .json(&["confirmations", "--differences", "--min-position", &after])
+        .await;
+    assert_eq!(
+        differences["confirmations"],
+        serde_json::json!([{
+            "customer_id": "R1", "as_of": AS_OF, "currency": "CNY",
+            "confirmed": "5500.00", "balance": "6000.00", "difference": "-500.00",
+            "confirmed_by": "Li Na", "note": null, "position": confirmed["position"],
+        }])
     );
     world.stop().await;
 }

@@ -190,7 +190,7 @@ impl Role {
             }
             (Role::Subsidiary(_), _) => false,
             (Role::Credit, Action::ChangeCreditLimit | Action::WriteOff) => true,
-            (Role::Credit | Role::Treasury, Action::Settle { .. }) => true,
+            (Role::Credit | Role::Treasury, Action::Settle { .. } | Action::ConfirmBalance) => true,
             (Role::Admin, Action::WriteOff) => true,
             (
                 Role::Credit | Role::Treasury | Role::Reporting | Role::Auditor,
@@ -254,6 +254,8 @@ pub enum Action<'a> {
     ManageTokens,
     /// Change the group's settings (which subsidiary collects on behalf of which).
     ConfigureGroup,
+    /// Record a customer's confirmation of its balance with the whole group.
+    ConfirmBalance,
 }
 
 impl Action<'_> {
@@ -270,6 +272,7 @@ impl Action<'_> {
             Action::Rebuild => "rebuild the read model".to_owned(),
             Action::ManageTokens => "manage tokens".to_owned(),
             Action::ConfigureGroup => "change the group's settings".to_owned(),
+            Action::ConfirmBalance => "record balance confirmations".to_owned(),
         }
     }
 }
@@ -364,52 +367,53 @@ mod tests {
             ("rebuild", Action::Rebuild),
             ("tokens", Action::ManageTokens),
             ("configure group", Action::ConfigureGroup),
+            ("confirm balance", Action::ConfirmBalance),
         ];
         // Columns in the order of `actions`: post own, post other, settle own against own,
         // settle own against other, the same with collection on behalf of the other enabled,
         // settle other, write off, credit limit, read own, read other, read all, read group,
-        // audit, rebuild, tokens, configure group.
-        let expected: [(&Role, [bool; 16]); 6] = [
+        // audit, rebuild, tokens, configure group, confirm balance.
+        let expected: [(&Role, [bool; 17]); 6] = [
             (
                 &subsidiary,
                 [
                     true, false, true, false, true, false, false, false, true, false, false, false,
-                    false, false, false, false,
+                    false, false, false, false, false,
                 ],
             ),
             (
                 &Role::Credit,
                 [
                     false, false, true, true, true, true, true, true, true, true, true, true,
-                    false, false, false, false,
+                    false, false, false, false, true,
                 ],
             ),
             (
                 &Role::Treasury,
                 [
                     false, false, true, true, true, true, false, false, true, true, true, true,
-                    false, false, false, false,
+                    false, false, false, false, true,
                 ],
             ),
             (
                 &Role::Reporting,
                 [
                     false, false, false, false, false, false, false, false, true, true, true, true,
-                    false, false, false, false,
+                    false, false, false, false, false,
                 ],
             ),
             (
                 &Role::Auditor,
                 [
                     false, false, false, false, false, false, false, false, true, true, true, true,
-                    true, false, false, false,
+                    true, false, false, false, false,
                 ],
             ),
             (
                 &Role::Admin,
                 [
                     false, false, false, false, false, false, true, false, false, false, false,
-                    false, false, true, true, true,
+                    false, false, true, true, true, false,
                 ],
             ),
         ];

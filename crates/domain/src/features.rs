@@ -52,6 +52,9 @@ macro_rules! features {
             /// another's documents (an event of the group's own account).
             SetCollectionOnBehalf(crate::account::collection_on_behalf::SetCollectionOnBehalf)
                 => CollectionOnBehalfSet(crate::account::collection_on_behalf::CollectionOnBehalfSet),
+            /// Balance confirmations: the customer confirms what it owes at the end of a day.
+            ConfirmBalance(crate::account::balance_confirmation::ConfirmBalance)
+                => BalanceConfirmed(crate::account::balance_confirmation::BalanceConfirmed),
         }
     };
 }

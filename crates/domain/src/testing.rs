@@ -199,16 +199,21 @@ pub fn sample_invoice_key() -> InvoiceKey {
 }
 
 /// Every event type in an order in which their samples are a history the account accepts:
-/// the credit limit first, then the list's order (the invoice, the payment, the promise, a
+/// the credit limit first, the invoice and the customer's confirmation of what it then owes,
+/// then the list's order (the payment, the promise, a
 /// credit note on account, a write-off, the payment's reversal, an application of the credit,
 /// a refund of the rest, a dispute and its resolution). The group's settings are not a
 /// customer's history: [`sample_group_history`] has them.
 pub fn sample_history() -> Vec<EventType> {
-    let mut order = vec![EventType::CreditLimitChanged];
-    order.extend(
-        EventType::all()
-            .filter(|t| *t != EventType::CreditLimitChanged && scope_of(*t) == Scope::Customer),
-    );
+    // The confirmation confirms the invoice alone, so it comes right after it.
+    let first = [
+        EventType::CreditLimitChanged,
+        EventType::InvoiceIssued,
+        EventType::BalanceConfirmed,
+    ];
+    let mut order = first.to_vec();
+    order
+        .extend(EventType::all().filter(|t| !first.contains(t) && scope_of(*t) == Scope::Customer));
     order
 }
 

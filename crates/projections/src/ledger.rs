@@ -207,7 +207,25 @@ pub mod kind {
 }
 
 /// The tables of the ledger, invoices first: allocations and settlements refer to them.
-static TABLES: [&Table; 10] = [
+/// Customers' confirmations of their balances (migration `0005_balance_confirmations.sql`).
+pub static BALANCE_CONFIRMATIONS: Table = Table {
+    name: "balance_confirmations",
+    key: "position",
+    columns: &[
+        ("position", T::BigInt),
+        ("customer_id", T::Text),
+        ("currency", T::Text),
+        ("as_of", T::Date),
+        ("confirmed_minor", T::BigInt),
+        ("balance_minor", T::BigInt),
+        ("difference_minor", T::BigInt),
+        ("confirmed_by", T::Text),
+        ("note", T::Text),
+    ],
+    on_conflict: None,
+};
+
+static TABLES: [&Table; 11] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -218,6 +236,7 @@ static TABLES: [&Table; 10] = [
     &PAYMENT_REVERSALS,
     &DISPUTES,
     &DISPUTE_RESOLUTIONS,
+    &BALANCE_CONFIRMATIONS,
 ];
 
 /// The ledger projection.
@@ -251,7 +270,8 @@ impl Projection for Ledger {
             | EventType::UnappliedCashApplied
             | EventType::RefundIssued
             | EventType::DisputeOpened
-            | EventType::DisputeResolved => true,
+            | EventType::DisputeResolved
+            | EventType::BalanceConfirmed => true,
             // The group's settings say who may post, not what a customer owes.
             EventType::CollectionOnBehalfSet => false,
         }
@@ -301,6 +321,21 @@ impl Projection for Ledger {
                 Ok(())
             }
             Event::CollectionOnBehalfSet(_) => Ok(()),
+            Event::BalanceConfirmed(e) => {
+                let confirmed = to_minor(e.confirmed, at)?;
+                let balance = to_minor(e.balance, at)?;
+                rows.of(&BALANCE_CONFIRMATIONS)?.push([
+                    stored_at.into(),
+                    customer.into(),
+                    e.confirmed.currency().code().into(),
+                    e.as_of.into(),
+                    confirmed.into(),
+                    balance.into(),
+                    (confirmed - balance).into(),
+                    e.confirmed_by.to_string().into(),
+                    e.note.as_str().into(),
+                ])
+            }
             Event::CreditLimitChanged(e) => rows.of(&CREDIT_TERMS)?.upsert(
                 customer.clone(),
                 [

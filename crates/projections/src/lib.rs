@@ -6,11 +6,12 @@
 //! any point to the same state as a rebuild from the first event. The runtime (`runtime.rs`)
 //! does that for every projection (`projection.rs`; today the ledger, `ledger.rs`) on either
 //! engine; the queries (`aging.rs`, `exposure.rs`, `promises.rs`, `work_queue.rs`,
-//! `statement.rs`) read the ledger's tables, with the open amount of an invoice as of a date
+//! `statement.rs`, `confirmations.rs`) read the ledger's tables, with the open amount of an invoice as of a date
 //! defined once (`open_amounts.rs`) and paging in one place (`paging.rs`).
 
 pub mod aging;
 pub mod checkpoint;
+pub mod confirmations;
 pub mod database;
 mod engine;
 pub mod error;

@@ -29,8 +29,8 @@
 //!
 //! The same definition comes in two plans: over many customers the allocations are summed per
 //! invoice first and joined (one pass over each table); for one customer its invoices are looked
-//! up and joined to their own allocations through the index, which a sum over every allocation
-//! would make as slow as the whole group.
+//! up and each one's allocations and settlements summed through their index, which a sum over
+//! every allocation would make as slow as the whole group.
 
 /// The number of the first parameter the query using [`open_items`] may use.
 pub const FIRST_FREE_PARAMETER: usize = 5;
@@ -54,25 +54,27 @@ const OPEN_ITEMS_OF_MANY: &str = "open_base AS (
       AND ($3 IS NULL OR i.customer_id = $3)
       AND ($4 IS NULL OR i.currency = $4))";
 
-/// Over one customer's invoices (`$3` must be given).
+/// Over one customer's invoices (`$3` must be given): each invoice's allocations and
+/// settlements are summed by the invoice's own index entries (`allocations_invoice`,
+/// `settlements_invoice`), so that the cost follows the customer's movements, not the group's
+/// (a join to their union would have SQLite read every customer's movements first).
 const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_base AS (
     SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
            i.issue_date, i.due_date, i.over_limit,
-           i.amount_minor - COALESCE(SUM(a.amount_minor), 0) AS open_minor
+           i.amount_minor
+             - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a
+                         WHERE a.subsidiary_id = i.subsidiary_id
+                           AND a.invoice_number = i.invoice_number
+                           AND a.received_date <= $1), 0)
+             - COALESCE((SELECT SUM(s.amount_minor) FROM settlements s
+                         WHERE s.subsidiary_id = i.subsidiary_id
+                           AND s.invoice_number = i.invoice_number
+                           AND s.effective_date <= $1), 0) AS open_minor
     FROM invoices i
-    LEFT JOIN (SELECT subsidiary_id, invoice_number, amount_minor, received_date AS moved_on
-               FROM allocations
-               UNION ALL
-               SELECT subsidiary_id, invoice_number, amount_minor, effective_date AS moved_on
-               FROM settlements) a
-      ON a.subsidiary_id = i.subsidiary_id AND a.invoice_number = i.invoice_number
-     AND a.moved_on <= $1
     WHERE i.issue_date <= $1
       AND ($2 IS NULL OR i.subsidiary_id = $2)
       AND i.customer_id = $3
-      AND ($4 IS NULL OR i.currency = $4)
-    GROUP BY i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
-             i.issue_date, i.due_date, i.over_limit)";
+      AND ($4 IS NULL OR i.currency = $4))";
 
 /// The disputed part of each open amount (`disputed_minor`), over either plan's `open_base`:
 /// the amount of the dispute holding on `$1` (opened on or before it, not past its last day,

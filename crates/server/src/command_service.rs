@@ -318,6 +318,21 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         .await
     }
 
+    async fn confirm_balance(
+        &self,
+        request: Request<pb::ConfirmBalanceRequest>,
+    ) -> Result<Response<pb::ConfirmBalanceResponse>, Status> {
+        let principal = authorize(&request, Action::ConfirmBalance)?;
+        self.handle(
+            "ConfirmBalance",
+            request,
+            principal,
+            commands::balance_confirmation::read,
+            commands::balance_confirmation::reply,
+        )
+        .await
+    }
+
     async fn get_account(
         &self,
         request: Request<pb::GetAccountRequest>,

@@ -853,6 +853,7 @@ fn recorded_amount(event: &Event) -> String {
         Event::DisputeResolved(_) => String::new(),
         // A group setting moves no amount; the steps sent here never post one.
         Event::CollectionOnBehalfSet(_) => String::new(),
+        Event::BalanceConfirmed(e) => e.confirmed.amount().to_string(),
     }
 }
 

@@ -273,6 +273,16 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
             }
             free_text("note", &e.note, NOTE_LENGTH_MAX)?;
         }
+        Event::BalanceConfirmed(e) => {
+            if envelope.subsidiary_id.is_some() {
+                return Err("a confirmation names a subsidiary in its envelope".to_owned());
+            }
+            dated(envelope, "as_of", e.as_of)?;
+            if e.confirmed.currency() != e.balance.currency() {
+                return Err("confirmed and held balances in two currencies".to_owned());
+            }
+            free_text("note", &e.note, NOTE_LENGTH_MAX)?;
+        }
         Event::CollectionOnBehalfSet(e) => {
             if !envelope.customer_id.is_group() {
                 return Err("a group setting in a customer's account".to_owned());

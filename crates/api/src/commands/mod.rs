@@ -13,6 +13,7 @@
 
 pub mod account;
 pub mod application;
+pub mod balance_confirmation;
 pub mod collection_on_behalf;
 pub mod credit_limit;
 pub mod credit_note;

@@ -6,6 +6,7 @@
 //! (waiting for `min_position`, picking the live read model) is the service's part.
 
 pub mod aging;
+pub mod confirmations;
 pub mod exposure;
 pub mod open_items;
 pub mod promises;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod aging;
 pub mod audit;
+pub mod confirmations;
 pub mod exposure;
 pub mod post;
 pub mod promises;
@@ -33,6 +34,8 @@ pub enum ClientCommand {
     /// Print a customer's statement of account for a period: opening balance, movements with
     /// a running balance, closing balance, aging at the end.
     Statement(statement::StatementArgs),
+    /// Print customers' confirmations of their balances (--differences: those to investigate).
+    Confirmations(confirmations::ConfirmationsArgs),
     /// Post every row of a CSV export (invoices, payments, credit notes or reversals); safe to
     /// run again.
     #[command(subcommand)]
@@ -58,6 +61,7 @@ pub async fn run(
         ClientCommand::Account(args) => args.run(connection, out).await,
         ClientCommand::Promises(args) => args.run(connection, out).await,
         ClientCommand::Statement(args) => args.run(connection, out).await,
+        ClientCommand::Confirmations(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,
         ClientCommand::Audit(command) => audit::run(connection, command, out).await,
     }

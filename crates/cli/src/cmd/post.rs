@@ -44,6 +44,9 @@ pub enum PostCommand {
     /// The group lets one subsidiary's tokens move money against another's documents (or, with
     /// --disable, stops it). Admin role.
     CollectionOnBehalf(CollectionOnBehalfArgs),
+    /// The customer confirmed what it owes the group at the end of a day (credit or treasury
+    /// role); the reply shows the account's balance and the difference.
+    BalanceConfirmation(BalanceConfirmationArgs),
 }
 
 /// The id of the command.
@@ -354,6 +357,42 @@ pub struct CreditLimitArgs {
     /// The date the limit takes effect, YYYY-MM-DD; default: the day it is recorded.
     #[arg(long, value_parser = values::date)]
     pub effective_date: Option<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BalanceConfirmationArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer who confirmed.
+    #[arg(long)]
+    pub customer: String,
+    /// The day whose closing balance was confirmed, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub as_of: String,
+    /// What the customer says it owes (negative: what the group owes it).
+    #[arg(long, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code.
+    #[arg(long)]
+    pub currency: String,
+    /// Who confirmed it at the customer.
+    #[arg(long)]
+    pub confirmed_by: String,
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+impl BalanceConfirmationArgs {
+    pub fn request(&self, command_id: String) -> pb::ConfirmBalanceRequest {
+        pb::ConfirmBalanceRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            as_of: self.as_of.clone(),
+            confirmed: money(&self.amount, &self.currency),
+            confirmed_by: self.confirmed_by.clone(),
+            note: self.note.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -713,6 +752,11 @@ pub async fn run(
             let call = client.set_collection_on_behalf(commands.request(args.request(id.clone())));
             let reply = sent(&commands, &id, call).await?;
             tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::BalanceConfirmation(args) => {
+            let id = args.id.resolve();
+            let call = client.confirm_balance(commands.request(args.request(id.clone())));
+            tables::balance_confirmation_reply(&id, &sent(&commands, &id, call).await?, format)?
         }
     };
     cmd::emit(out, &text)

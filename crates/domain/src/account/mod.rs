@@ -16,6 +16,7 @@
 //! its. `state.rs` holds what the features decide on; `feature.rs` what a feature implements.
 
 pub mod application;
+pub mod balance_confirmation;
 pub mod collection_on_behalf;
 pub mod credit_limit;
 pub mod credit_note;

@@ -419,6 +419,24 @@ impl AccountState {
         open - self.unapplied_cash(currency) - self.unapplied_credit(currency)
     }
 
+    /// What the customer owes in `currency` at the end of `date`, net of its money on account:
+    /// the open amounts of its invoices then less its unapplied cash and credit then (what a
+    /// statement of account closes at on that date).
+    pub fn balance_on(&self, currency: Currency, date: NaiveDate) -> Decimal {
+        let open: Decimal = self
+            .invoices
+            .values()
+            .filter(|i| i.amount.currency() == currency)
+            .map(|i| i.open_on(date))
+            .sum();
+        let on_account = |source| {
+            self.pool(source)
+                .get(&currency)
+                .map_or(Decimal::ZERO, |pool| pool.on(date))
+        };
+        open - on_account(UnappliedSource::Cash) - on_account(UnappliedSource::Credit)
+    }
+
     pub fn unapplied_cash(&self, currency: Currency) -> Decimal {
         self.unapplied_of(UnappliedSource::Cash, currency)
     }

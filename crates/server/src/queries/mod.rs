@@ -4,6 +4,7 @@
 //! the service's deadline.
 
 mod aging_report;
+mod confirmations;
 mod exposure;
 mod exposures;
 mod open_items;
@@ -205,6 +206,17 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         let read = receivables_api::queries::statement::read;
         let answer = self.answer(request, |m| m.min_position, read, statement::answer);
         within(QUERY_DEADLINE, "get_statement", answer).await
+    }
+
+    async fn list_balance_confirmations(
+        &self,
+        request: Request<pb::ListBalanceConfirmationsRequest>,
+    ) -> Result<Response<pb::ListBalanceConfirmationsResponse>, Status> {
+        // A confirmation is of the customer's balance with the whole group.
+        authorize(&request, Action::ReadGroup)?;
+        let read = receivables_api::queries::confirmations::read;
+        let answer = self.answer(request, |m| m.min_position, read, confirmations::answer);
+        within(QUERY_DEADLINE, "list_balance_confirmations", answer).await
     }
 }
 
