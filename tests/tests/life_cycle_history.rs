@@ -1224,18 +1224,25 @@ async fn statements_as_worked_out_by_hand(read: &mut Read, last: u64) {
     assert_eq!(amount(&aging.unapplied), "300.00");
 
     // Narrowed to SUB-SH, L2 has nothing; a customer nobody invoiced is not found.
-    for request in [
-        pb::GetStatementRequest {
-            subsidiary_id: "SUB-SH".to_owned(),
-            ..statement_request("L2", "2026-03-01", "2026-06-30", last)
-        },
-        statement_request("NOBODY", "2026-03-01", "2026-06-30", last),
+    for (request, message) in [
+        (
+            pb::GetStatementRequest {
+                subsidiary_id: "SUB-SH".to_owned(),
+                ..statement_request("L2", "2026-03-01", "2026-06-30", last)
+            },
+            "customer L2 has no movements of subsidiary SUB-SH on or before 2026-06-30",
+        ),
+        (
+            statement_request("NOBODY", "2026-03-01", "2026-06-30", last),
+            "customer NOBODY has no movements on or before 2026-06-30",
+        ),
     ] {
         let status = read
             .get_statement(request)
             .await
             .expect_err("nothing to state");
         assert_eq!(status.code(), tonic::Code::NotFound, "{status:?}");
+        assert_eq!(status.message(), message);
     }
     // A period that ends before it starts is refused, naming its end.
     let status = read

@@ -207,9 +207,14 @@ pub enum StatementError {
         "the period holds more than {STATEMENT_MOVEMENTS_MAX} movements; ask for shorter periods"
     )]
     TooLong,
-    /// Nothing of the customer is known on or before the period's last day.
-    #[error("customer {customer} has no movements on or before {to}")]
-    Unknown { customer: CustomerId, to: NaiveDate },
+    /// Nothing of the customer is known on or before the period's last day (within the
+    /// request's subsidiary and currency, described by `within`: empty, or " of subsidiary S"...).
+    #[error("customer {customer} has no movements{within} on or before {to}")]
+    Unknown {
+        customer: CustomerId,
+        within: String,
+        to: NaiveDate,
+    },
 }
 
 /// Every movement of one customer (`$1`) dated on or before `$3`, of subsidiary `$4` and
@@ -308,8 +313,16 @@ pub async fn statement(
         .fetch_all(pool).await)
     .map_err(ProjectionError::from)?;
     if openings.is_empty() {
+        let mut within = String::new();
+        if let Some(subsidiary) = &request.subsidiary {
+            within.push_str(&format!(" of subsidiary {subsidiary}"));
+        }
+        if let Some(currency) = request.currency {
+            within.push_str(&format!(" in {currency}"));
+        }
         return Err(StatementError::Unknown {
             customer: request.customer.clone(),
+            within,
             to: request.to,
         });
     }
