@@ -171,6 +171,10 @@ impl Listener {
         let (reporter, health_service) = tonic_health::server::health_reporter();
         routes.add_service(health_service);
         add_reflection(&mut routes)?;
+        // Every service has a status before the first call is accepted: a probe right after
+        // start-up gets SERVING or NOT_SERVING, never "service not registered".
+        let serving_now = *ready.borrow();
+        report(&reporter, &names, serving_now).await;
         let following = tokio::spawn(follow_readiness(reporter.clone(), names.clone(), ready));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let signal = async move {
