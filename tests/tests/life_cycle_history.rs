@@ -819,14 +819,7 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
             })
             .collect()
     };
-    let all = read
-        .list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
-            min_position: newest,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let all = confirmations(&mut read, newest, false, 0, String::new()).await;
     assert_eq!(
         listed(all),
         [
@@ -838,15 +831,7 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
             ("L1".to_owned(), "2026-04-30".to_owned(), "0.00".to_owned()),
         ]
     );
-    let differences = read
-        .list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
-            only_differences: true,
-            min_position: newest,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let differences = confirmations(&mut read, newest, true, 0, String::new()).await;
     assert_eq!(
         listed(differences),
         [(
@@ -856,33 +841,36 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
         )]
     );
     // One a page: the second page holds the older one.
-    let first = read
-        .list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
-            page_size: 1,
-            min_position: newest,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let first = confirmations(&mut read, newest, false, 1, String::new()).await;
     let token = first.next_page_token.clone();
     assert!(!token.is_empty());
-    let second = read
-        .list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
-            page_size: 1,
-            page_token: token,
-            min_position: newest,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let second = confirmations(&mut read, newest, false, 1, token).await;
     assert_eq!(listed(first)[0].0, "L2");
     assert_eq!(listed(second.clone())[0].0, "L1");
     assert!(second.next_page_token.is_empty());
 
     service.stop().await;
     data.remove().await;
+}
+
+/// A page of balance confirmations, once the read side has applied `min_position`.
+async fn confirmations(
+    read: &mut Read,
+    min_position: u64,
+    only_differences: bool,
+    page_size: u32,
+    page_token: String,
+) -> pb::ListBalanceConfirmationsResponse {
+    read.list_balance_confirmations(pb::ListBalanceConfirmationsRequest {
+        customer_id: String::new(),
+        only_differences,
+        page_size,
+        page_token,
+        min_position,
+    })
+    .await
+    .unwrap()
+    .into_inner()
 }
 
 fn statement_request(
