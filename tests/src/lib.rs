@@ -113,6 +113,9 @@ pub fn free_port() -> u16 {
         .expect("no free port")
 }
 
+/// Attempts at a free port before a test's `nats-server` gives up.
+const PORT_ATTEMPTS_MAX: usize = 5;
+
 /// A `nats-server` with JetStream on a free port and its own store, killed on drop.
 pub struct NatsServer {
     binary: ServerBinary,
@@ -129,8 +132,15 @@ impl NatsServer {
             store: tempfile::tempdir().expect("temporary store"),
             child: None,
         };
-        server.run().await;
-        server
+        // A free port may be taken by another test's server before ours binds it: then ours
+        // exits, and it starts again on another port.
+        for _ in 0..PORT_ATTEMPTS_MAX {
+            if server.run().await {
+                return server;
+            }
+            server.port = free_port();
+        }
+        panic!("nats-server found no free port in {PORT_ATTEMPTS_MAX} attempts");
     }
 
     /// Starts the machine's server, or returns `None` when it cannot be found (outside CI).
@@ -138,13 +148,25 @@ impl NatsServer {
         Some(NatsServer::start(&nats_server_binary()?).await)
     }
 
-    async fn run(&mut self) {
-        let child = Command::new(&self.binary.path)
+    /// The name this server answers with, unique to it (its store is a fresh directory).
+    fn name(&self) -> String {
+        let store = self.store.path().file_name().unwrap_or_default();
+        format!("test-{}", store.to_string_lossy())
+    }
+
+    /// Starts the process and waits until it answers under its own name; false when it exited
+    /// (its port was taken). A connection answered by another server (one that holds the port)
+    /// is not taken for ours.
+    async fn run(&mut self) -> bool {
+        let name = self.name();
+        let mut child = Command::new(&self.binary.path)
             .args([
                 "-a",
                 "127.0.0.1",
                 "-p",
                 &self.port.to_string(),
+                "-n",
+                &name,
                 "-js",
                 "-sd",
             ])
@@ -154,13 +176,17 @@ impl NatsServer {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary.path.display()));
-        self.child = Some(child);
-        // The server enables JetStream before it listens: ready once a client connects.
+        // The server enables JetStream before it listens: ready once a client connects to it.
         for _ in 0..200 {
+            if let Ok(Some(_)) = child.try_wait() {
+                return false;
+            }
             if let Ok(client) = async_nats::connect(self.url()).await
                 && client.flush().await.is_ok()
+                && client.server_info().server_name == name
             {
-                return;
+                self.child = Some(child);
+                return true;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -189,7 +215,11 @@ impl NatsServer {
     /// Starts it again on the same port with the same store.
     pub async fn restart(&mut self) {
         self.kill().await;
-        self.run().await;
+        assert!(
+            self.run().await,
+            "nats-server could not listen on port {} again",
+            self.port
+        );
     }
 }
 

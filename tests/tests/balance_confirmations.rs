@@ -249,7 +249,7 @@ async fn every_bad_field_is_named_at_once() {
             as_of: "2026-02-30".to_owned(),
             confirmed: money("1", "ABC"),
             confirmed_by: String::new(),
-            note: String::new(),
+            note: "x".repeat(1_001),
         })
         .await;
     let fields: Vec<String> = field_violations(&status)
@@ -263,7 +263,8 @@ async fn every_bad_field_is_named_at_once() {
             "customer_id",
             "as_of",
             "confirmed.currency",
-            "confirmed_by"
+            "confirmed_by",
+            "note"
         ]
     );
 }

@@ -126,15 +126,23 @@ impl Fields {
 
     /// A strictly positive amount of money.
     pub(crate) fn money(&mut self, path: &str, money: Option<&pb::Money>) -> Option<Money> {
+        self.money_parsed(path, money, Money::positive)
+    }
+
+    /// A required amount of money whose sign `parse` rules on ([`Money::positive`],
+    /// [`Money::non_negative`], [`Money::signed`]).
+    pub(crate) fn money_parsed(
+        &mut self,
+        path: &str,
+        money: Option<&pb::Money>,
+        parse: fn(&str, Currency) -> Result<Money, receivables_domain::money::MoneyError>,
+    ) -> Option<Money> {
         let Some(money) = money else {
             self.violation(path, "is required");
             return None;
         };
         let currency = self.currency(path, money)?;
-        self.check(
-            &format!("{path}.amount"),
-            Money::positive(&money.amount, currency),
-        )
+        self.check(&format!("{path}.amount"), parse(&money.amount, currency))
     }
 
     pub(crate) fn invoice(

@@ -229,6 +229,15 @@ impl Money {
         Ok(Money { amount, currency })
     }
 
+    /// An amount of any sign parsed from text (a balance a customer confirms, which is negative
+    /// when the group owes it money).
+    pub fn signed(text: &str, currency: Currency) -> Result<Self, MoneyError> {
+        Ok(Money {
+            amount: parse_amount(text, currency)?,
+            currency,
+        })
+    }
+
     pub fn amount(&self) -> Decimal {
         self.amount
     }

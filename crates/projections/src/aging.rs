@@ -17,7 +17,7 @@ use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::open_amounts::{UNAPPLIED_MOVES, open_items as open_items_cte};
+use crate::open_amounts::{UNAPPLIED_MOVES, customer_is, open_items as open_items_cte};
 use crate::paging::{PageRequestError, check_page_size, decode_token, encode_token};
 use crate::stored;
 
@@ -161,14 +161,7 @@ pub async fn report(
         .bind(customer)
         .bind(currency)
         .fetch_all(pool).await)?;
-    // For one customer the filter is written as an equality, which SQLite pushes into each
-    // branch of `unapplied_moves` and answers from the customer indexes; `$3 IS NULL OR ...`
-    // would have it read every customer's movements.
-    let customer_filter = if request.customer.is_some() {
-        "customer_id = $3"
-    } else {
-        "($3 IS NULL OR customer_id = $3)"
-    };
+    let customer_filter = customer_is(3, request.customer.is_some());
     let unapplied_sql = format!(
         "WITH {UNAPPLIED_MOVES}
          SELECT CAST({group} AS TEXT), currency, CAST(SUM(amount_minor) AS BIGINT)

@@ -48,7 +48,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::open_amounts::{UNAPPLIED_MOVES, open_items};
+use crate::open_amounts::{UNAPPLIED_MOVES, customer_is, open_items};
 use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
 use crate::stored;
 
@@ -347,14 +347,16 @@ async fn lines(
             .invoices
             .insert(currency, balance);
     }
-    let payments: Vec<(String, String, NaiveDate)> = on_engine!(pool, pool => sqlx::query_as(
+    let customer_filter = customer_is(2, customer.is_some());
+    let payments_sql = format!(
         "SELECT customer_id, currency, MAX(received_date)
          FROM payments p
-         WHERE received_date <= $1 AND ($2 IS NULL OR customer_id = $2)
+         WHERE received_date <= $1 AND {customer_filter}
            AND NOT EXISTS (SELECT 1 FROM payment_reversals r
                            WHERE r.payment_command_id = p.command_id AND r.reversal_date <= $1)
-         GROUP BY customer_id, currency",
-    )
+         GROUP BY customer_id, currency"
+    );
+    let payments: Vec<(String, String, NaiveDate)> = on_engine!(pool, pool => sqlx::query_as(&payments_sql)
     .bind(as_of)
     .bind(customer.map(CustomerId::as_str))
     .fetch_all(pool).await)?;
@@ -367,7 +369,7 @@ async fn lines(
         "WITH {UNAPPLIED_MOVES}
          SELECT customer_id, currency, CAST(SUM(amount_minor) AS BIGINT)
          FROM unapplied_moves
-         WHERE moved_on <= $1 AND ($2 IS NULL OR customer_id = $2)
+         WHERE moved_on <= $1 AND {customer_filter}
          GROUP BY customer_id, currency"
     );
     let unapplied: Vec<(String, String, i64)> = on_engine!(pool, pool => sqlx::query_as(&unapplied_sql)

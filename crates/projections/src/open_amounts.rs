@@ -106,6 +106,18 @@ pub fn open_items(one_customer: bool) -> String {
     format!("{base}{WITH_DISPUTES}")
 }
 
+/// The condition on `customer_id` of a query whose customer is parameter `$n`: an equality
+/// when the query is of one customer, which SQLite pushes into each branch of a union such as
+/// [`UNAPPLIED_MOVES`] and answers from the customer indexes; `$n IS NULL OR ...` (any
+/// customer, or the one bound) otherwise, which would have it read every customer's rows.
+pub fn customer_is(n: usize, one_customer: bool) -> String {
+    if one_customer {
+        format!("customer_id = ${n}")
+    } else {
+        format!("(${n} IS NULL OR customer_id = ${n})")
+    }
+}
+
 /// The movements of customers' unapplied money, defined once for every report that needs it
 /// (aging, exposure): the unapplied part of each payment on its received date, and every row of
 /// `unapplied_movements` (credit notes on account adding unapplied credit; applications, refunds

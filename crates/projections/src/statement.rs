@@ -27,7 +27,8 @@
 //! invoice: what a customer sees on its own ledger. A dispute moves nothing (the amount stays
 //! owed) and is listed for the reader. The opening balance is the sum of every movement dated
 //! before the period; `opening + debits - credits = closing`, and the closing balance equals
-//! the aging's open total less its unapplied money as of the period's last day.
+//! the aging's open total less its unapplied money as of the period's last day (checked on
+//! every statement: a read model where the two disagree is an error, not a statement).
 //!
 //! Filtered by subsidiary, a row belongs to the subsidiary of the invoice it moves, or, for
 //! money on account, to the subsidiary that holds it (received the payment, issued the credit
@@ -424,6 +425,20 @@ pub async fn statement(
     let mut currencies = Vec::new();
     for (code, part) in parts {
         let currency = stored::currency(&code)?;
+        let aging = agings.remove(&currency);
+        let closing = from_minor(part.balance, currency);
+        // The same balance by the other road: the aging's open total less its unapplied money
+        // on the last day (nothing when the aging has no line). Checked where it is read.
+        let owed = aging.as_ref().map_or(rust_decimal::Decimal::ZERO, |line| {
+            line.open_total.amount() - line.unapplied.amount()
+        });
+        if closing.amount() != owed {
+            return Err(ProjectionError::Stored(format!(
+                "the statement of {} closes at {closing} but the aging of {} says {owed}",
+                request.customer, request.to
+            ))
+            .into());
+        }
         if part.opening == 0 && part.movements.is_empty() {
             continue;
         }
@@ -432,9 +447,9 @@ pub async fn statement(
             opening: from_minor(part.opening, currency),
             debits: from_minor(part.debits, currency),
             credits: from_minor(part.credits, currency),
-            closing: from_minor(part.balance, currency),
+            closing,
             movements: part.movements,
-            aging: agings.remove(&currency),
+            aging,
         });
     }
     Ok(Statement { currencies })

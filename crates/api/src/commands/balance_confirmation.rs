@@ -1,6 +1,8 @@
 //! `ConfirmBalance`: the customer confirmed what it owes the group at the end of a day.
 
 use receivables_domain::command::ConfirmBalance;
+use receivables_domain::limits::NOTE_LENGTH_MAX;
+use receivables_domain::rules::check_text;
 use receivables_domain::{CommandBody, Event, Money, RecordedEvent, Refusal};
 
 use super::{Addressed, finish};
@@ -14,20 +16,11 @@ pub fn read(request: &pb::ConfirmBalanceRequest) -> Result<Addressed, Refusal> {
     let customer_id = fields.customer_id("customer_id", &request.customer_id);
     let as_of = fields.date("as_of", &request.as_of);
     // Any sign: a customer with money on account confirms a negative balance.
-    let confirmed = match request.confirmed.as_ref() {
-        None => {
-            fields.violation("confirmed", "is required");
-            None
-        }
-        Some(money) => fields.currency("confirmed", money).and_then(|currency| {
-            fields.check(
-                "confirmed.amount",
-                receivables_domain::money::parse_amount(&money.amount, currency)
-                    .map(|amount| Money::of(amount, currency)),
-            )
-        }),
-    };
+    let confirmed = fields.money_parsed("confirmed", request.confirmed.as_ref(), Money::signed);
     let confirmed_by = fields.person("confirmed_by", &request.confirmed_by);
+    let mut rules = Vec::new();
+    check_text(&mut rules, "note", &request.note, NOTE_LENGTH_MAX);
+    fields.extend(rules);
     let body = (|| {
         Some(CommandBody::ConfirmBalance(ConfirmBalance {
             as_of: as_of?,

@@ -32,15 +32,7 @@ pub fn read(request: &pb::ChangeCreditLimitRequest) -> Result<Addressed, Refusal
     let mut fields = Fields::default();
     let id = fields.command_id(&request.command_id);
     let customer_id = fields.customer_id("customer_id", &request.customer_id);
-    let limit = match request.limit.as_ref() {
-        None => {
-            fields.violation("limit", "is required");
-            None
-        }
-        Some(money) => fields.currency("limit", money).and_then(|currency| {
-            fields.check("limit.amount", Money::non_negative(&money.amount, currency))
-        }),
-    };
+    let limit = fields.money_parsed("limit", request.limit.as_ref(), Money::non_negative);
     let policy = fields.enumeration("policy", request.policy, credit_policy);
     let grade = fields.enumeration("grade", request.grade, credit_grade);
     let approved_by = fields.person("approved_by", &request.approved_by);

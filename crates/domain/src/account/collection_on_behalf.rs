@@ -23,7 +23,7 @@ use super::state::AccountState;
 use crate::ids::{CommandId, PersonName, SubsidiaryId};
 use crate::limits::REASON_LENGTH_MAX;
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
-use crate::rules::{InvalidEvent, free_text, invalid};
+use crate::rules::{InvalidEvent, invalid, required_text};
 
 /// The group enables or disables collection on behalf of one subsidiary by another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,10 +136,7 @@ impl EventRules for CollectionOnBehalfSet {
         if self.collector_id == self.on_behalf_of_id {
             return Err(invalid("data.on_behalf_of_id", "is the collector itself"));
         }
-        if self.reason.trim().is_empty() {
-            return Err(invalid("data.reason", "a reason is required"));
-        }
-        free_text("data.reason", &self.reason, REASON_LENGTH_MAX)
+        required_text("data.reason", &self.reason, REASON_LENGTH_MAX)
     }
 
     fn evolve(&self, state: &mut AccountState, _command_id: CommandId) -> Result<(), String> {
