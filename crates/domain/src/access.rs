@@ -189,7 +189,10 @@ impl Role {
                 true
             }
             (Role::Subsidiary(_), _) => false,
-            (Role::Credit, Action::ChangeCreditLimit | Action::WriteOff) => true,
+            (
+                Role::Credit,
+                Action::ChangeCreditLimit | Action::WriteOff | Action::MaintainCustomers,
+            ) => true,
             (Role::Credit | Role::Treasury, Action::Settle { .. } | Action::ConfirmBalance) => true,
             (Role::Admin, Action::WriteOff) => true,
             (
@@ -256,6 +259,9 @@ pub enum Action<'a> {
     ConfigureGroup,
     /// Record a customer's confirmation of its balance with the whole group.
     ConfirmBalance,
+    /// Register or update a customer's record, assign collectors: the customer master data
+    /// the credit department keeps for the whole group.
+    MaintainCustomers,
 }
 
 impl Action<'_> {
@@ -273,6 +279,9 @@ impl Action<'_> {
             Action::ManageTokens => "manage tokens".to_owned(),
             Action::ConfigureGroup => "change the group's settings".to_owned(),
             Action::ConfirmBalance => "record balance confirmations".to_owned(),
+            Action::MaintainCustomers => {
+                "maintain customer records and collector assignments".to_owned()
+            }
         }
     }
 }
@@ -368,52 +377,53 @@ mod tests {
             ("tokens", Action::ManageTokens),
             ("configure group", Action::ConfigureGroup),
             ("confirm balance", Action::ConfirmBalance),
+            ("maintain customers", Action::MaintainCustomers),
         ];
         // Columns in the order of `actions`: post own, post other, settle own against own,
         // settle own against other, the same with collection on behalf of the other enabled,
         // settle other, write off, credit limit, read own, read other, read all, read group,
-        // audit, rebuild, tokens, configure group, confirm balance.
-        let expected: [(&Role, [bool; 17]); 6] = [
+        // audit, rebuild, tokens, configure group, confirm balance, maintain customers.
+        let expected: [(&Role, [bool; 18]); 6] = [
             (
                 &subsidiary,
                 [
                     true, false, true, false, true, false, false, false, true, false, false, false,
-                    false, false, false, false, false,
+                    false, false, false, false, false, false,
                 ],
             ),
             (
                 &Role::Credit,
                 [
                     false, false, true, true, true, true, true, true, true, true, true, true,
-                    false, false, false, false, true,
+                    false, false, false, false, true, true,
                 ],
             ),
             (
                 &Role::Treasury,
                 [
                     false, false, true, true, true, true, false, false, true, true, true, true,
-                    false, false, false, false, true,
+                    false, false, false, false, true, false,
                 ],
             ),
             (
                 &Role::Reporting,
                 [
                     false, false, false, false, false, false, false, false, true, true, true, true,
-                    false, false, false, false, false,
+                    false, false, false, false, false, false,
                 ],
             ),
             (
                 &Role::Auditor,
                 [
                     false, false, false, false, false, false, false, false, true, true, true, true,
-                    true, false, false, false, false,
+                    true, false, false, false, false, false,
                 ],
             ),
             (
                 &Role::Admin,
                 [
                     false, false, false, false, false, false, true, false, false, false, false,
-                    false, false, true, true, true, false,
+                    false, false, true, true, true, false, false,
                 ],
             ),
         ];

@@ -55,6 +55,16 @@ macro_rules! features {
             /// Balance confirmations: the customer confirms what it owes at the end of a day.
             ConfirmBalance(crate::account::balance_confirmation::ConfirmBalance)
                 => BalanceConfirmed(crate::account::balance_confirmation::BalanceConfirmed),
+            /// Customer records: the group registers who the customer is.
+            RegisterCustomer(crate::account::customer::RegisterCustomer)
+                => CustomerRegistered(crate::account::customer::CustomerRegistered),
+            /// Customer records: the record as it now stands.
+            UpdateCustomer(crate::account::customer::UpdateCustomer)
+                => CustomerUpdated(crate::account::customer::CustomerUpdated),
+            /// Collector assignment: who chases the customer, or a subsidiary's customers by
+            /// default (an event of the group's own account).
+            AssignCollector(crate::account::collector::AssignCollector)
+                => CollectorAssigned(crate::account::collector::CollectorAssigned),
         }
     };
 }

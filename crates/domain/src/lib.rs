@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod chain;
 pub mod command;
 pub mod credit;
+pub mod customer;
 pub mod dated;
 pub mod event;
 pub mod features;

@@ -52,3 +52,33 @@ pub const MOVEMENT_DATE_AHEAD_DAYS_MAX: i64 = RECEIVED_DATE_AHEAD_DAYS_MAX;
 
 /// Most allocations one application of unapplied cash or credit may carry.
 pub const ALLOCATIONS_PER_APPLICATION_MAX: usize = ALLOCATIONS_PER_PAYMENT_MAX;
+
+/// Longest name or legal name of a customer (legal names of groups run long: "Shanghai ...
+/// International Trading Co., Ltd.").
+pub const CUSTOMER_NAME_LENGTH_MAX: usize = 200;
+
+/// Longest tax id (a Chinese unified social credit code has 18 characters, an EU VAT number up
+/// to 14, with room for separators).
+pub const TAX_ID_LENGTH_MAX: usize = 32;
+
+/// Longest industry of a customer.
+pub const INDUSTRY_LENGTH_MAX: usize = 100;
+
+/// Most contacts one customer record may carry.
+pub const CONTACTS_PER_CUSTOMER_MAX: usize = 20;
+
+/// Longest e-mail address (RFC 5321's path limit).
+pub const EMAIL_LENGTH_MAX: usize = 254;
+
+/// Longest telephone number as written, with its separators and extension.
+pub const PHONE_LENGTH_MAX: usize = 32;
+
+/// Fewest digits a telephone number has (a short internal extension is not a number a
+/// collector can call from outside).
+pub const PHONE_DIGITS_MIN: usize = 5;
+
+/// Longest role of a contact ("accounts payable", "CFO").
+pub const CONTACT_ROLE_LENGTH_MAX: usize = 64;
+
+/// Longest prefix or name fragment a customer search takes.
+pub const CUSTOMER_SEARCH_LENGTH_MAX: usize = 100;

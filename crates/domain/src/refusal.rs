@@ -49,6 +49,10 @@ pub enum Reason {
     DisputeNotOpen,
     CreditNoteNotFound,
     CollectionOnBehalfUnchanged,
+    CustomerAlreadyRegistered,
+    CustomerNotRegistered,
+    CustomerUnchanged,
+    CollectorUnchanged,
 }
 
 impl Reason {
@@ -82,6 +86,10 @@ impl Reason {
             Reason::DisputeNotOpen => "DISPUTE_NOT_OPEN",
             Reason::CreditNoteNotFound => "CREDIT_NOTE_NOT_FOUND",
             Reason::CollectionOnBehalfUnchanged => "COLLECTION_ON_BEHALF_UNCHANGED",
+            Reason::CustomerAlreadyRegistered => "CUSTOMER_ALREADY_REGISTERED",
+            Reason::CustomerNotRegistered => "CUSTOMER_NOT_REGISTERED",
+            Reason::CustomerUnchanged => "CUSTOMER_UNCHANGED",
+            Reason::CollectorUnchanged => "COLLECTOR_UNCHANGED",
         }
     }
 }

@@ -18,8 +18,10 @@
 pub mod application;
 pub mod balance_confirmation;
 pub mod collection_on_behalf;
+pub mod collector;
 pub mod credit_limit;
 pub mod credit_note;
+pub mod customer;
 pub mod dispute;
 pub mod feature;
 pub mod invoice;

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::allocation::Allocation;
 use crate::credit::CreditTerms;
+use crate::customer::CustomerProfile;
 use crate::dated::DatedBalance;
 use crate::ids::{
     CommandId, CreditNoteKey, CustomerId, DisputeId, InvoiceKey, PersonName, PromiseId,
@@ -313,6 +314,12 @@ pub struct AccountState {
     pub(super) promises: Vec<PromiseState>,
     /// Only the group's own account has any.
     pub(super) collection_on_behalf: CollectionOnBehalf,
+    /// The customer's record, once registered.
+    pub(super) profile: Option<CustomerProfile>,
+    /// The collector assigned to the customer.
+    pub(super) collector: Option<PersonName>,
+    /// The default collector of each subsidiary's customers (the group's own account).
+    pub(super) default_collectors: BTreeMap<SubsidiaryId, PersonName>,
 }
 
 impl AccountState {
@@ -327,7 +334,25 @@ impl AccountState {
             credit_notes: BTreeMap::new(),
             promises: Vec::new(),
             collection_on_behalf: CollectionOnBehalf::default(),
+            profile: None,
+            collector: None,
+            default_collectors: BTreeMap::new(),
         }
+    }
+
+    /// The customer's record, once registered.
+    pub fn profile(&self) -> Option<&CustomerProfile> {
+        self.profile.as_ref()
+    }
+
+    /// The collector assigned to the customer, if any.
+    pub fn collector(&self) -> Option<&PersonName> {
+        self.collector.as_ref()
+    }
+
+    /// The default collector of `subsidiary`'s customers (the group's own account).
+    pub fn default_collector(&self, subsidiary: &SubsidiaryId) -> Option<&PersonName> {
+        self.default_collectors.get(subsidiary)
     }
 
     pub fn customer_id(&self) -> &CustomerId {
