@@ -4,6 +4,7 @@
 //! until it says how it reads (and a test renders a sample of every type).
 
 use receivables_domain::Event;
+use receivables_domain::customer::CustomerProfile;
 use receivables_domain::event::{Allocation, AllocationRule};
 
 /// What the event records, in one line.
@@ -156,7 +157,39 @@ pub fn summary(event: &Event) -> String {
             e.approved_by,
             e.reason
         ),
+        Event::CustomerRegistered(e) => format!("customer registered: {}", profile(&e.profile)),
+        Event::CustomerUpdated(e) => format!("customer record now: {}", profile(&e.profile)),
+        Event::CollectorAssigned(e) => {
+            let whose = match &e.default_for {
+                None => "the customer's collector".to_owned(),
+                Some(subsidiary) => format!("default collector of subsidiary {subsidiary}"),
+            };
+            match &e.collector {
+                Some(collector) => format!("{whose}: {collector}"),
+                None => format!("{whose} removed"),
+            }
+        }
     }
+}
+
+/// A customer's record as `name (legal name), country, tax id, n contacts`.
+fn profile(profile: &CustomerProfile) -> String {
+    let mut line = profile.name.clone();
+    if !profile.legal_name.is_empty() {
+        line.push_str(&format!(" ({})", profile.legal_name));
+    }
+    if let Some(country) = &profile.country {
+        line.push_str(&format!(", {country}"));
+    }
+    if !profile.tax_id.is_empty() {
+        line.push_str(&format!(", tax id {}", profile.tax_id));
+    }
+    let contacts = profile.contacts.len();
+    line.push_str(&format!(
+        ", {contacts} contact{}",
+        if contacts == 1 { "" } else { "s" }
+    ));
+    line
 }
 
 /// Allocations as `[amount to invoice, ...]`.
@@ -193,6 +226,16 @@ mod tests {
                     "collection on behalf of S1 by S2 enabled, approved by Chen Jing: \
                      treasury centralisation"
                 );
+            } else if event_type == EventType::CustomerRegistered {
+                assert_eq!(
+                    line,
+                    "customer registered: Hongda Trading (Shanghai Hongda Trading Co., Ltd.), \
+                     CN, tax id 91310000MA1FL0XX1X, 1 contact"
+                );
+            } else if event_type == EventType::CustomerUpdated {
+                assert!(line.starts_with("customer record now: Hongda"), "{line}");
+            } else if event_type == EventType::CollectorAssigned {
+                assert_eq!(line, "the customer's collector: Zhou Min");
             } else {
                 assert!(line.contains("CNY"), "{event_type}: {line}");
             }

@@ -32,6 +32,7 @@ pub fn aging_sheet(report: &pb::GetAgingReportResponse) -> Sheet {
         .unwrap_or_default();
     let mut columns = vec![
         Column::left("group", "group"),
+        Column::left("name", "name"),
         Column::left("currency", "currency"),
     ];
     columns.extend(labels.iter().map(|label| Column::right(label, label)));
@@ -49,7 +50,11 @@ pub fn aging_sheet(report: &pb::GetAgingReportResponse) -> Sheet {
     ];
     for line in &report.lines {
         let currency = line.currency.as_str();
-        let mut row = vec![Cell::text(&line.group), Cell::text(currency)];
+        let mut row = vec![
+            Cell::text(&line.group),
+            Cell::text(&line.name),
+            Cell::text(currency),
+        ];
         row.extend(labels.iter().map(|label| {
             line.buckets
                 .iter()
@@ -77,6 +82,7 @@ pub fn exposures_sheet(lines: &[pb::Exposure]) -> Sheet {
         "lines",
         vec![
             Column::left("customer_id", "customer"),
+            Column::left("customer_name", "name"),
             Column::left("currency", "currency"),
             Column::right("limit", "limit"),
             Column::left("policy", "policy"),
@@ -96,6 +102,7 @@ pub fn exposures_sheet(lines: &[pb::Exposure]) -> Sheet {
         let currency = line.currency.as_str();
         sheet.rows.push(vec![
             Cell::text(&line.customer_id),
+            Cell::text(&line.customer_name),
             Cell::text(currency),
             money(line.limit.as_ref(), currency),
             Cell::text(policy(line.policy())),
@@ -130,6 +137,7 @@ pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
         vec![
             Column::right("rank", "#"),
             Column::left("customer_id", "customer"),
+            Column::left("customer_name", "name"),
             Column::left("currency", "currency"),
             Column::right("overdue", "overdue"),
             Column::left("oldest_due_date", "oldest due"),
@@ -139,6 +147,7 @@ pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
             Column::left("escalation", "escalation"),
             Column::left("next_action", "next action"),
             Column::left("collector", "collector"),
+            Column::left("collector_default_of", "default of").not_in_table(),
             Column::right("score", "score"),
             Column::left("snoozed_until", "snoozed until"),
             Column::left("rule", "rule").not_in_table(),
@@ -149,6 +158,7 @@ pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
         sheet.rows.push(vec![
             Cell::int(u64::try_from(index).unwrap_or(u64::MAX).saturating_add(1)),
             Cell::text(&item.customer_id),
+            Cell::text(&item.customer_name),
             Cell::text(currency),
             money(item.overdue.as_ref(), currency),
             Cell::text(&item.oldest_due_date),
@@ -157,6 +167,7 @@ pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
             Cell::text(escalation(item.escalation())),
             Cell::text(&item.next_action),
             Cell::text(&item.collector),
+            Cell::text(&item.collector_default_of),
             Cell::rounded(&item.score, SCORE_DECIMALS_SHOWN),
             Cell::text(&item.snoozed_until),
             Cell::text(&item.rule),
@@ -365,7 +376,10 @@ pub fn statement(statement: &pb::GetStatementResponse, format: Format) -> Result
         Format::Table => {
             movements.caption = Some(format!(
                 "Statement of {} from {} to {} (log position {})",
-                statement.customer_id, statement.from_date, statement.to_date, statement.position
+                addressee(statement),
+                statement.from_date,
+                statement.to_date,
+                statement.position
             ));
             aging.caption = Some(format!("Aging as of {}", statement.to_date));
             Ok(format!("{}\n{}", movements.table(), aging.table()))
@@ -377,6 +391,7 @@ pub fn statement(statement: &pb::GetStatementResponse, format: Format) -> Result
         )),
         Format::Json => json_document(&json!({
             "customer_id": statement.customer_id,
+            "customer": statement.customer.as_ref().map(profile_json),
             "from_date": statement.from_date,
             "to_date": statement.to_date,
             "position": statement.position,
@@ -384,6 +399,87 @@ pub fn statement(statement: &pb::GetStatementResponse, format: Format) -> Result
             "aging": aging.json()["lines"],
         })),
     }
+}
+
+/// Whom a statement is addressed to: the customer's id, with its legal name (else its name)
+/// and tax id once registered.
+fn addressee(statement: &pb::GetStatementResponse) -> String {
+    let Some(profile) = &statement.customer else {
+        return statement.customer_id.clone();
+    };
+    let name = if profile.legal_name.is_empty() {
+        &profile.name
+    } else {
+        &profile.legal_name
+    };
+    let mut text = format!("{} {name}", statement.customer_id);
+    if !profile.tax_id.is_empty() {
+        text.push_str(&format!(" (tax id {})", profile.tax_id));
+    }
+    text
+}
+
+/// A customer's record as JSON, field by field as the wire names them.
+fn profile_json(profile: &pb::CustomerProfile) -> serde_json::Value {
+    json!({
+        "name": profile.name,
+        "legal_name": profile.legal_name,
+        "tax_id": profile.tax_id,
+        "country": profile.country,
+        "contacts": profile.contacts.iter().map(|c| json!({
+            "name": c.name, "email": c.email, "phone": c.phone, "role": c.role,
+        })).collect::<Vec<_>>(),
+        "industry": profile.industry,
+        "notes": profile.notes,
+    })
+}
+
+/// Registered customers found by a search, one row each, the contacts in one cell as the import
+/// takes them (`name;email;phone;role`, separated by ` | `).
+pub fn customers(customers: &[pb::CustomerView], format: Format) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "customers",
+        vec![
+            Column::left("customer_id", "customer"),
+            Column::left("name", "name"),
+            Column::left("legal_name", "legal name"),
+            Column::left("tax_id", "tax id"),
+            Column::left("country", "country"),
+            Column::left("industry", "industry"),
+            Column::left("collector", "collector"),
+            Column::left("contacts", "contacts"),
+            Column::left("notes", "notes").not_in_table(),
+        ],
+    );
+    for view in customers {
+        let profile = view.profile.clone().unwrap_or_default();
+        let contacts = profile
+            .contacts
+            .iter()
+            .map(|c| {
+                [
+                    c.name.as_str(),
+                    c.email.as_str(),
+                    c.phone.as_str(),
+                    c.role.as_str(),
+                ]
+                .join(";")
+            })
+            .collect::<Vec<_>>()
+            .join(" | ");
+        sheet.rows.push(vec![
+            Cell::text(&view.customer_id),
+            Cell::text(&profile.name),
+            Cell::text(&profile.legal_name),
+            Cell::text(&profile.tax_id),
+            Cell::text(&profile.country),
+            Cell::text(&profile.industry),
+            Cell::text(&view.collector),
+            Cell::text(&contacts),
+            Cell::text(&profile.notes),
+        ]);
+    }
+    sheet.render(format)
 }
 
 /// The movements of [`statement`], with an opening and a closing row per currency.
@@ -867,11 +963,13 @@ mod tests {
                 open_total: cny("12.50"),
                 unapplied: cny("0.00"),
                 disputed: cny("2.50"),
+                name: "Hongda Trading".to_owned(),
             }],
         };
         assert_eq!(
             aging(&report, Format::Csv).unwrap(),
-            "group,currency,current,1-30,open_total,unapplied,disputed\nC1,CNY,10.00,2.50,12.50,0.00,2.50\n"
+            "group,name,currency,current,1-30,open_total,unapplied,disputed\n\
+             C1,Hongda Trading,CNY,10.00,2.50,12.50,0.00,2.50\n"
         );
         let table = aging(&report, Format::Table).unwrap();
         assert!(

@@ -258,11 +258,52 @@ pub fn allocations(text: &str) -> Result<Vec<AllocationSpec>, String> {
         .collect()
 }
 
+/// A customer's contact as `name;email;phone;role`, parts left empty when unknown (a trailing
+/// part may be left out): whether the address or number is well formed is the service's rule.
+pub fn contact(text: &str) -> Result<pb::Contact, String> {
+    let parts: Vec<&str> = text.split(';').map(str::trim).collect();
+    if parts.len() > 4 || parts[0].is_empty() {
+        return Err(format!("{text:?} is not name;email;phone;role"));
+    }
+    let part = |n: usize| parts.get(n).copied().unwrap_or_default().to_owned();
+    Ok(pb::Contact {
+        name: part(0),
+        email: part(1),
+        phone: part(2),
+        role: part(3),
+    })
+}
+
+/// Contacts separated by `|` (the import's `contacts` column); empty means none.
+pub fn contacts(text: &str) -> Result<Vec<pb::Contact>, String> {
+    text.split('|')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(contact)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+
+    #[test]
+    fn contacts_are_name_email_phone_role() {
+        let wang =
+            contact("Wang Fang; ap@hongda.example.cn ;+86 21 5888 1234;accounts payable").unwrap();
+        assert_eq!(wang.name, "Wang Fang");
+        assert_eq!(wang.email, "ap@hongda.example.cn");
+        assert_eq!(wang.phone, "+86 21 5888 1234");
+        assert_eq!(wang.role, "accounts payable");
+        let li = contact("Li Na;;021 6000 2000").unwrap();
+        assert_eq!((li.email.as_str(), li.role.as_str()), ("", ""));
+        assert!(contact(";a@b.cn").is_err());
+        assert!(contact("a;b;c;d;e").is_err());
+        assert_eq!(contacts("A;a@b.cn | B;;12345").unwrap().len(), 2);
+        assert!(contacts("").unwrap().is_empty());
+    }
 
     #[test]
     fn dates_are_strict() {

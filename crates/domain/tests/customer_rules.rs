@@ -21,7 +21,7 @@ fn profile() -> CustomerProfile {
         name: "Hongda Trading".to_owned(),
         legal_name: "Shanghai Hongda Trading Co., Ltd.".to_owned(),
         tax_id: "91310000MA1FL0XX1X".to_owned(),
-        country: Some(CountryCode::parse("CN").unwrap()),
+        country: Some(CountryCode::parse("CN").expect("an assigned code")),
         contacts: vec![Contact {
             name: person("Wang Fang"),
             email: "ap@hongda.example.cn".to_owned(),

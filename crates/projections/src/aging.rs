@@ -9,11 +9,12 @@
 //! The database sums open amounts per group, currency and reference date; the buckets are cut in
 //! Rust from the bucket edges, so the SQL is the same for every edge configuration.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 
+use crate::customers;
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
@@ -124,6 +125,8 @@ pub struct AgingLine {
     pub unapplied: Money,
     /// The part of `open_total` under a dispute holding on the date (`open_amounts.rs`).
     pub disputed: Money,
+    /// The customer's name when the lines are by customer and it is registered.
+    pub name: Option<String>,
 }
 
 /// The aging report, lines ordered by group and currency.
@@ -198,11 +201,22 @@ pub async fn report(
             .or_insert_with(|| (vec![0; bucket_count], 0, 0))
             .1 += unapplied_minor;
     }
+    let names = match request.group_by {
+        GroupBy::Customer => {
+            let customers = lines
+                .keys()
+                .map(|(group, _)| stored::customer(group))
+                .collect::<Result<Vec<_>, _>>()?;
+            customers::names(pool, &customers.iter().collect::<Vec<_>>()).await?
+        }
+        GroupBy::Subsidiary | GroupBy::Group => HashMap::new(),
+    };
     lines
         .into_iter()
         .map(|((group, code), (buckets, unapplied, disputed))| {
             let currency = stored::currency(&code)?;
             Ok(AgingLine {
+                name: names.get(&group).cloned(),
                 group,
                 currency,
                 open_total: from_minor(buckets.iter().sum(), currency),

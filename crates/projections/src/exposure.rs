@@ -27,8 +27,11 @@
 //! invoices or payments in as of the date. A customer with a limit and no items has a line with
 //! zero exposure.
 //!
-//! The limit, policy and grade are the customer's current credit terms: the read model keeps
-//! only the latest terms, so an exposure as of a past date is measured against today's limit.
+//! The limit, policy and grade are the credit terms in force on `as_of`: of the customer's
+//! changes of terms with an effective date on or before it, the one with the latest effective
+//! date, and among changes of that date the later recorded. Before its first change in force a
+//! customer has no limit on the date. (The write side's credit check uses the latest terms
+//! recorded, whatever their effective date.)
 //!
 //! The database sums open amounts, overdue amounts and unapplied cash per customer and currency;
 //! the lines, ratios, filters, order and pages are made in Rust. Amounts stay integer minor
@@ -45,6 +48,7 @@ use receivables_domain::credit::{CreditGrade, CreditPolicy};
 use receivables_domain::{Currency, CustomerId, Money};
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::customers;
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
@@ -163,6 +167,8 @@ pub struct ExposureLine {
     pub oldest_days_past_due: Option<u32>,
     /// The latest payment received on or before the as-of date, in any currency.
     pub last_payment_date: Option<NaiveDate>,
+    /// The customer's name, once registered.
+    pub customer_name: Option<String>,
 }
 
 /// A page of the exposure report.
@@ -198,7 +204,19 @@ pub async fn exposure(
     customer: &CustomerId,
     as_of: NaiveDate,
 ) -> Result<Vec<ExposureLine>, ProjectionError> {
-    lines(pool, Some(customer), as_of).await
+    let mut lines = lines(pool, Some(customer), as_of).await?;
+    name(pool, &mut lines).await?;
+    Ok(lines)
+}
+
+/// Names the customers of `lines` that are registered.
+async fn name(pool: &ReadPool, lines: &mut [ExposureLine]) -> Result<(), ProjectionError> {
+    let customers: Vec<&CustomerId> = lines.iter().map(|line| &line.customer).collect();
+    let names = customers::names(pool, &customers).await?;
+    for line in lines {
+        line.customer_name = names.get(line.customer.as_str()).cloned();
+    }
+    Ok(())
 }
 
 /// A page of every customer's exposure lines, filtered and sorted as `query` asks.
@@ -226,7 +244,8 @@ pub async fn list_exposures(
         customer: line.customer.clone(),
         currency: line.currency,
     };
-    let (lines, next) = page(selected, key, query.after.as_ref(), query.page_size);
+    let (mut lines, next) = page(selected, key, query.after.as_ref(), query.page_size);
+    name(pool, &mut lines).await?;
     Ok(ExposurePage {
         lines,
         next_page_token: next.map(|cursor| cursor.token(sort.token_kind(), query.as_of)),
@@ -254,9 +273,45 @@ pub(crate) async fn invoice_balances(
     customer: Option<&CustomerId>,
     as_of: NaiveDate,
 ) -> Result<BTreeMap<(String, String), InvoiceBalance>, ProjectionError> {
+    Ok(balances(pool, customer, as_of, false)
+        .await?
+        .into_iter()
+        .map(|(key, (balance, _))| (key, balance))
+        .collect())
+}
+
+/// What collectors chase per subsidiary: the collectible overdue amount, in minor units, owed
+/// to each subsidiary with something collectible.
+pub(crate) type CollectibleBySubsidiary = BTreeMap<String, i64>;
+
+/// [`invoice_balances`] of every customer, with the collectible overdue amount of each
+/// (customer, currency) split by the subsidiary it is owed to (the work queue's default
+/// collectors follow it).
+pub(crate) async fn invoice_balances_by_subsidiary(
+    pool: &ReadPool,
+    as_of: NaiveDate,
+) -> Result<BTreeMap<(String, String), (InvoiceBalance, CollectibleBySubsidiary)>, ProjectionError>
+{
+    balances(pool, None, as_of, true).await
+}
+
+async fn balances(
+    pool: &ReadPool,
+    customer: Option<&CustomerId>,
+    as_of: NaiveDate,
+    by_subsidiary: bool,
+) -> Result<BTreeMap<(String, String), (InvoiceBalance, CollectibleBySubsidiary)>, ProjectionError>
+{
+    // Grouped by subsidiary too when asked, and folded per customer and currency below: one
+    // pass over the open items either way.
+    let (subsidiary, group) = if by_subsidiary {
+        ("subsidiary_id", ", subsidiary_id")
+    } else {
+        ("''", "")
+    };
     let sql = format!(
         "WITH {open_items}
-         SELECT customer_id, currency,
+         SELECT customer_id, currency, {subsidiary},
                 CAST(SUM(open_minor) AS BIGINT),
                 CAST(COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0) AS BIGINT),
                 MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > 0),
@@ -265,10 +320,11 @@ pub(crate) async fn invoice_balances(
                      AS BIGINT),
                 MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > disputed_minor)
          FROM open_items
-         GROUP BY customer_id, currency",
+         GROUP BY customer_id, currency{group}",
         open_items = open_items(customer.is_some()),
     );
     type Row = (
+        String,
         String,
         String,
         i64,
@@ -284,36 +340,47 @@ pub(crate) async fn invoice_balances(
             .bind(customer.map(CustomerId::as_str))
             .bind(None::<&str>)
             .fetch_all(pool).await)?;
-    rows.into_iter()
-        .map(
-            |(
-                customer,
-                currency,
-                open,
-                overdue,
-                oldest,
-                lowest,
-                collectible,
-                oldest_collectible,
-            )| {
-                // Written by the aggregate (allocations never exceed an invoice's open amount),
-                // checked again where it is read.
-                if lowest < 0 {
-                    return Err(ProjectionError::Stored(format!(
-                        "an invoice of {customer} in {currency} is open below zero as of {as_of}"
-                    )));
-                }
-                let balance = InvoiceBalance {
-                    open_minor: open,
-                    overdue_minor: overdue,
-                    oldest_overdue_due: oldest,
-                    collectible_overdue_minor: collectible,
-                    oldest_collectible_due: oldest_collectible,
-                };
-                Ok(((customer, currency), balance))
-            },
-        )
-        .collect()
+    let mut balances: BTreeMap<(String, String), (InvoiceBalance, CollectibleBySubsidiary)> =
+        BTreeMap::new();
+    for (
+        customer,
+        currency,
+        subsidiary,
+        open,
+        overdue,
+        oldest,
+        lowest,
+        collectible,
+        oldest_collectible,
+    ) in rows
+    {
+        // Written by the aggregate (allocations never exceed an invoice's open amount),
+        // checked again where it is read.
+        if lowest < 0 {
+            return Err(ProjectionError::Stored(format!(
+                "an invoice of {customer} in {currency} is open below zero as of {as_of}"
+            )));
+        }
+        let (balance, split) = balances.entry((customer, currency)).or_default();
+        balance.open_minor += open;
+        balance.overdue_minor += overdue;
+        balance.oldest_overdue_due = earliest(balance.oldest_overdue_due, oldest);
+        balance.collectible_overdue_minor += collectible;
+        balance.oldest_collectible_due =
+            earliest(balance.oldest_collectible_due, oldest_collectible);
+        if by_subsidiary && collectible > 0 {
+            split.insert(subsidiary, collectible);
+        }
+    }
+    Ok(balances)
+}
+
+/// The earlier of two dates, either of which may be missing.
+fn earliest(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The current credit terms of a customer, as stored.
@@ -383,12 +450,21 @@ async fn lines(
             .unapplied
             .insert(currency, minor);
     }
+    // The terms in force on the date: the change with the latest effective date on or before
+    // it, the later recorded among changes of the same date.
     let terms: Vec<(String, String, i64, String, String)> = on_engine!(pool, pool => sqlx::query_as(
-        "SELECT customer_id, currency, limit_minor, policy, grade
-         FROM credit_terms
-         WHERE ($1 IS NULL OR customer_id = $1)",
+        "SELECT h.customer_id, h.currency, h.limit_minor, h.policy, h.grade
+         FROM credit_terms_history h
+         WHERE h.effective_date <= $2 AND ($1 IS NULL OR h.customer_id = $1)
+           AND NOT EXISTS (
+               SELECT 1 FROM credit_terms_history later
+               WHERE later.customer_id = h.customer_id AND later.effective_date <= $2
+                 AND (later.effective_date > h.effective_date
+                      OR (later.effective_date = h.effective_date
+                          AND later.position > h.position)))",
     )
     .bind(customer.map(CustomerId::as_str))
+    .bind(as_of)
     .fetch_all(pool).await)?;
     for (customer, currency, limit_minor, policy, grade) in terms {
         accounts.entry(customer).or_default().terms = Some(Terms {
@@ -444,6 +520,7 @@ fn line(
         .transpose()?;
     let money = |minor| from_minor(minor, currency);
     Ok(ExposureLine {
+        customer_name: None,
         customer: customer.clone(),
         currency,
         limit: terms.map(|t| money(t.limit_minor)),

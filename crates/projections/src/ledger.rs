@@ -206,7 +206,6 @@ pub mod kind {
     pub const REFUND: &str = "refund";
 }
 
-/// The tables of the ledger, invoices first: allocations and settlements refer to them.
 /// Customers' confirmations of their balances (migration `0005_balance_confirmations.sql`).
 pub static BALANCE_CONFIRMATIONS: Table = Table {
     name: "balance_confirmations",
@@ -225,7 +224,26 @@ pub static BALANCE_CONFIRMATIONS: Table = Table {
     on_conflict: None,
 };
 
-static TABLES: [&Table; 11] = [
+/// Every credit-terms change with its effective date (migration `0006_customers.sql`): the
+/// terms in force on a past date are the change with the latest effective date on or before
+/// it, the later recorded among changes of the same date.
+pub static CREDIT_TERMS_HISTORY: Table = Table {
+    name: "credit_terms_history",
+    key: "position",
+    columns: &[
+        ("position", T::BigInt),
+        ("customer_id", T::Text),
+        ("currency", T::Text),
+        ("limit_minor", T::BigInt),
+        ("policy", T::Text),
+        ("grade", T::Text),
+        ("effective_date", T::Date),
+    ],
+    on_conflict: None,
+};
+
+/// The tables of the ledger, invoices first: allocations and settlements refer to them.
+static TABLES: [&Table; 12] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -237,6 +255,7 @@ static TABLES: [&Table; 11] = [
     &DISPUTES,
     &DISPUTE_RESOLUTIONS,
     &BALANCE_CONFIRMATIONS,
+    &CREDIT_TERMS_HISTORY,
 ];
 
 /// The ledger projection.
@@ -272,8 +291,12 @@ impl Projection for Ledger {
             | EventType::DisputeOpened
             | EventType::DisputeResolved
             | EventType::BalanceConfirmed => true,
-            // The group's settings say who may post, not what a customer owes.
-            EventType::CollectionOnBehalfSet => false,
+            // The group's settings say who may post, and a customer's record and collector who
+            // it is and who chases it, not what it owes (the customers projection has them).
+            EventType::CollectionOnBehalfSet
+            | EventType::CustomerRegistered
+            | EventType::CustomerUpdated
+            | EventType::CollectorAssigned => false,
         }
     }
 
@@ -320,7 +343,10 @@ impl Projection for Ledger {
                 }
                 Ok(())
             }
-            Event::CollectionOnBehalfSet(_) => Ok(()),
+            Event::CollectionOnBehalfSet(_)
+            | Event::CustomerRegistered(_)
+            | Event::CustomerUpdated(_)
+            | Event::CollectorAssigned(_) => Ok(()),
             Event::BalanceConfirmed(e) => {
                 let confirmed = to_minor(e.confirmed, at)?;
                 let balance = to_minor(e.balance, at)?;
@@ -336,18 +362,30 @@ impl Projection for Ledger {
                     e.note.as_str().into(),
                 ])
             }
-            Event::CreditLimitChanged(e) => rows.of(&CREDIT_TERMS)?.upsert(
-                customer.clone(),
-                [
-                    customer.into(),
+            Event::CreditLimitChanged(e) => {
+                let limit = to_minor(e.limit, at)?;
+                rows.of(&CREDIT_TERMS_HISTORY)?.push([
+                    stored_at.into(),
+                    customer.as_str().into(),
                     e.limit.currency().code().into(),
-                    to_minor(e.limit, at)?.into(),
+                    limit.into(),
                     e.policy.as_str().into(),
                     e.grade.as_str().into(),
                     envelope.effective_date.into(),
-                    stored_at.into(),
-                ],
-            ),
+                ])?;
+                rows.of(&CREDIT_TERMS)?.upsert(
+                    customer.clone(),
+                    [
+                        customer.into(),
+                        e.limit.currency().code().into(),
+                        limit.into(),
+                        e.policy.as_str().into(),
+                        e.grade.as_str().into(),
+                        envelope.effective_date.into(),
+                        stored_at.into(),
+                    ],
+                )
+            }
             Event::PromiseToPay(e) => rows.of(&PROMISES)?.push([
                 e.promise_id.to_string().into(),
                 customer.into(),

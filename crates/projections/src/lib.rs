@@ -12,6 +12,8 @@
 pub mod aging;
 pub mod checkpoint;
 pub mod confirmations;
+pub mod customer_search;
+pub mod customers;
 pub mod database;
 mod engine;
 pub mod error;

@@ -78,13 +78,6 @@ pub struct PromiseLine {
     pub status: PromiseStatus,
 }
 
-/// A promise with its position in the log, so that "the most recent promise" has one answer.
-#[derive(Debug, Clone)]
-pub(crate) struct EvaluatedPromise {
-    pub line: PromiseLine,
-    pub position: i64,
-}
-
 /// The last day a payment keeps a promise: `promised_date + grace_days` (saturating at the
 /// calendar's end).
 pub fn window_end(promised_date: NaiveDate, grace_days: u32) -> NaiveDate {
@@ -278,7 +271,6 @@ pub async fn list_promises(
         evaluate(pool, &Filter::of(query), query.as_of, query.grace_days)
             .await?
             .into_iter()
-            .map(|evaluated| evaluated.line)
             .filter(|line| query.status.is_none_or(|wanted| line.status == wanted))
             .take(size.saturating_add(1))
             .collect();
@@ -341,7 +333,6 @@ type PromiseRow = (
     NaiveDate,
     NaiveDate,
     String,
-    i64,
 );
 
 /// Every promise made on or before `as_of` that `filter` lets through, evaluated as of
@@ -351,12 +342,12 @@ pub(crate) async fn evaluate(
     filter: &Filter<'_>,
     as_of: NaiveDate,
     grace_days: u32,
-) -> Result<Vec<EvaluatedPromise>, ProjectionError> {
+) -> Result<Vec<PromiseLine>, ProjectionError> {
     let customer = filter.customer;
     let after = filter.after;
     let promises: Vec<PromiseRow> = on_engine!(pool, pool => sqlx::query_as(
         "SELECT promise_id, customer_id, subsidiary_id, currency, amount_minor, made_on,
-                promised_date, collector, position
+                promised_date, collector
          FROM promises
          WHERE made_on <= $1 AND ($2 IS NULL OR customer_id = $2)
            AND ($3 IS NULL OR collector = $3)
@@ -388,13 +379,13 @@ pub(crate) async fn evaluate(
         .map(|row| {
             let (id, customer, subsidiary, code, amount_minor, made_on, promised_date) =
                 (row.0, row.1, row.2, row.3, row.4, row.5, row.6);
-            let (collector, position) = (row.7, row.8);
+            let collector = row.7;
             let end = window_end(promised_date, grace_days);
             let paid_minor = daily
                 .get(&(customer.clone(), code.clone()))
                 .map_or(0, |days| paid_between(days, made_on, end.min(as_of)));
             let currency = stored::currency(&code)?;
-            let line = PromiseLine {
+            Ok(PromiseLine {
                 promise_id: stored::promise_id(&id)?,
                 customer: stored::customer(&customer)?,
                 subsidiary: stored::subsidiary(&subsidiary)?,
@@ -405,8 +396,7 @@ pub(crate) async fn evaluate(
                 window_end: end,
                 collector: stored::person(&collector)?,
                 status: status(amount_minor, paid_minor, as_of, end),
-            };
-            Ok(EvaluatedPromise { line, position })
+            })
         })
         .collect()
 }

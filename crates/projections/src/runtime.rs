@@ -18,6 +18,7 @@ use tokio_stream::StreamExt as _;
 use tracing::{debug, error, info, warn};
 
 use crate::checkpoint;
+use crate::customers::Customers;
 use crate::database::{ReadPool, on_engine};
 use crate::engine::WriteConnection as _;
 use crate::error::ProjectionError;
@@ -27,7 +28,7 @@ use crate::rows::RowSet;
 use crate::{postgres, sqlite};
 
 /// Every projection the runtime keeps, in the order their rows are written.
-pub static PROJECTIONS: &[&dyn Projection] = &[&Ledger];
+pub static PROJECTIONS: &[&dyn Projection] = &[&Ledger, &Customers];
 
 /// Most events applied in one transaction.
 pub const BATCH_EVENTS_MAX: usize = 5_000;

@@ -41,9 +41,11 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use receivables_domain::customer::CustomerProfile;
 use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 
 use crate::aging::{self, AgingLine, AgingRequest, GroupBy};
+use crate::customer_search;
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
@@ -195,6 +197,8 @@ pub struct CurrencyStatement {
 /// A customer's statement: one part per currency with an opening balance or movements.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
+    /// The customer's record, as the statement is addressed; none when it is not registered.
+    pub customer: Option<CustomerProfile>,
     pub currencies: Vec<CurrencyStatement>,
 }
 
@@ -452,7 +456,13 @@ pub async fn statement(
             aging,
         });
     }
-    Ok(Statement { currencies })
+    let customer = customer_search::find(pool, &request.customer)
+        .await?
+        .map(|record| record.profile);
+    Ok(Statement {
+        customer,
+        currencies,
+    })
 }
 
 /// One currency's statement while it is being made, in minor units.

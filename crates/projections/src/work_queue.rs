@@ -30,10 +30,12 @@
 //! unless the query includes snoozed items, which then carry `snoozed_until`. Snoozing and the
 //! failed promises count belong to the customer, whatever the promise's currency.
 //!
-//! The collector of an item is the collector of the customer's most recent promise made on or
-//! before `as_of` (latest `made_on`, then latest log position), for as long as collectors cannot
-//! be assigned to customers (a `CollectorAssigned` event is planned); customers without a
-//! promise have none, and a collector filter leaves them out.
+//! The collector of an item is the one assigned to the customer (`CollectorAssigned`, the
+//! customers projection); for a customer with none, the default collector of the subsidiary
+//! owed the largest collectible overdue amount of the item among the subsidiaries that have a
+//! default (the lower subsidiary id on a tie), and the item names that subsidiary. An item with
+//! neither has no collector, and a collector filter leaves it out. The assignments are today's,
+//! whatever the as-of date: the queue says who works on an account now.
 //!
 //! Unapplied cash is not netted against the overdue amount (it is shown by the exposure and
 //! aging reports). A disputed amount is still owed (aging and exposure show it) but dunning
@@ -47,17 +49,17 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 use receivables_domain::ids::PersonName;
-use receivables_domain::{Currency, CustomerId, Money};
+use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 use rust_decimal::Decimal;
 
+use crate::customers;
 use crate::database::ReadPool;
+use crate::database::on_engine;
 use crate::error::ProjectionError;
-use crate::exposure::{days_past_due, invoice_balances};
+use crate::exposure::{CollectibleBySubsidiary, days_past_due, invoice_balances_by_subsidiary};
 use crate::minor_units::from_minor;
 use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
-use crate::promises::{
-    EvaluatedPromise, Filter, PROMISE_GRACE_DAYS_DEFAULT, PromiseStatus, evaluate,
-};
+use crate::promises::{Filter, PROMISE_GRACE_DAYS_DEFAULT, PromiseLine, PromiseStatus, evaluate};
 use crate::stored;
 
 /// Last day past due of the Reminder level (from day 1).
@@ -263,8 +265,13 @@ pub struct WorkItem {
     /// The customer's promises, in any currency, broken or partially kept as of the date.
     pub failed_promises: u32,
     pub escalation: EscalationLevel,
-    /// The collector of the customer's most recent promise, if any.
+    /// The collector assigned to the customer, else the default collector of a subsidiary.
     pub collector: Option<PersonName>,
+    /// The subsidiary whose default collector `collector` is; `None` when the collector is
+    /// assigned to the customer itself (or there is none).
+    pub collector_default_of: Option<SubsidiaryId>,
+    /// The customer's name, once registered.
+    pub customer_name: Option<String>,
     pub score: Decimal,
     /// How the score was computed, with the numbers.
     pub rule: String,
@@ -305,14 +312,12 @@ pub fn snoozes_until(
 struct PromiseSummary {
     /// Broken or partially kept.
     failed: u32,
-    /// (made_on, position, collector) of the most recent promise.
-    latest: Option<(NaiveDate, i64, PersonName)>,
     snoozed_until: Option<NaiveDate>,
 }
 
-fn summarise(promises: Vec<EvaluatedPromise>, as_of: NaiveDate) -> HashMap<String, PromiseSummary> {
+fn summarise(promises: Vec<PromiseLine>, as_of: NaiveDate) -> HashMap<String, PromiseSummary> {
     let mut summaries: HashMap<String, PromiseSummary> = HashMap::new();
-    for EvaluatedPromise { line, position } in promises {
+    for line in promises {
         let summary = summaries
             .entry(line.customer.as_str().to_owned())
             .or_default();
@@ -324,15 +329,64 @@ fn summarise(promises: Vec<EvaluatedPromise>, as_of: NaiveDate) -> HashMap<Strin
         }
         let until = snoozes_until(line.status, line.promised_date, as_of);
         summary.snoozed_until = summary.snoozed_until.max(until);
-        let newer = summary
-            .latest
-            .as_ref()
-            .is_none_or(|(made_on, at, _)| (line.made_on, position) > (*made_on, *at));
-        if newer {
-            summary.latest = Some((line.made_on, position, line.collector));
-        }
     }
     summaries
+}
+
+/// Today's collector assignments (the customers projection).
+struct Collectors {
+    /// Customer id to the collector assigned to it.
+    customers: HashMap<String, PersonName>,
+    /// Subsidiary id to its default collector.
+    defaults: HashMap<String, PersonName>,
+}
+
+impl Collectors {
+    async fn load(pool: &ReadPool) -> Result<Collectors, ProjectionError> {
+        let read =
+            |rows: Vec<(String, String)>| -> Result<HashMap<String, PersonName>, ProjectionError> {
+                rows.into_iter()
+                    .map(|(key, name)| Ok((key, stored::person(&name)?)))
+                    .collect()
+            };
+        let customers: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
+            "SELECT customer_id, collector FROM customer_collectors WHERE collector <> ''",
+        )
+        .fetch_all(pool).await)?;
+        let defaults: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
+            "SELECT subsidiary_id, collector FROM default_collectors WHERE collector <> ''",
+        )
+        .fetch_all(pool).await)?;
+        Ok(Collectors {
+            customers: read(customers)?,
+            defaults: read(defaults)?,
+        })
+    }
+
+    /// The collector of a customer's item, and the subsidiary whose default it is (see the
+    /// module's documentation).
+    fn of<'a>(
+        &'a self,
+        customer: &str,
+        by_subsidiary: &'a CollectibleBySubsidiary,
+    ) -> (Option<&'a PersonName>, Option<&'a str>) {
+        if let Some(collector) = self.customers.get(customer) {
+            return (Some(collector), None);
+        }
+        // The largest amount, and among equal amounts the lower subsidiary id (compared
+        // reversed, so that it is the greater).
+        by_subsidiary
+            .iter()
+            .filter_map(|(subsidiary, minor)| {
+                self.defaults
+                    .get(subsidiary)
+                    .map(|collector| (*minor, subsidiary.as_str(), collector))
+            })
+            .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+            .map_or((None, None), |(_, subsidiary, collector)| {
+                (Some(collector), Some(subsidiary))
+            })
+    }
 }
 
 /// A page of the work queue as `query` asks.
@@ -341,14 +395,15 @@ pub async fn work_queue(
     query: &WorkQueueQuery,
 ) -> Result<WorkQueuePage, ProjectionError> {
     let as_of = query.as_of;
-    let balances = invoice_balances(pool, None, as_of).await?;
+    let balances = invoice_balances_by_subsidiary(pool, as_of).await?;
+    let collectors = Collectors::load(pool).await?;
     let summaries = summarise(
         evaluate(pool, &Filter::all(), as_of, query.grace_days).await?,
         as_of,
     );
     let no_promises = PromiseSummary::default();
     let mut items = Vec::new();
-    for ((customer_id, code), balance) in balances {
+    for ((customer_id, code), (balance, by_subsidiary)) in balances {
         // Dunning pauses for what a dispute holds back: only the collectible part is chased.
         let Some(oldest_due_date) = balance.oldest_collectible_due else {
             continue;
@@ -360,10 +415,12 @@ pub async fn work_queue(
         if summary.snoozed_until.is_some() && !query.include_snoozed {
             continue;
         }
-        let collector = summary.latest.as_ref().map(|(_, _, c)| c.clone());
-        if query.collector.is_some() && collector != query.collector {
+        let (collector, collector_default_of) = collectors.of(&customer_id, &by_subsidiary);
+        if query.collector.is_some() && collector != query.collector.as_ref() {
             continue;
         }
+        let collector = collector.cloned();
+        let collector_default_of = collector_default_of.map(stored::subsidiary).transpose()?;
         let days = days_past_due(as_of, oldest_due_date);
         let escalation = EscalationLevel::for_days_past_due(days).ok_or_else(|| {
             ProjectionError::Stored(format!(
@@ -381,6 +438,8 @@ pub async fn work_queue(
             failed_promises: summary.failed,
             escalation,
             collector,
+            collector_default_of,
+            customer_name: None,
             score: weights.score(overdue, days, summary.failed),
             rule: weights.rule(overdue, days, summary.failed),
             snoozed_until: summary.snoozed_until,
@@ -391,7 +450,12 @@ pub async fn work_queue(
         customer: item.customer.clone(),
         currency: item.currency,
     };
-    let (items, next) = page(items, key, query.after.as_ref(), query.page_size);
+    let (mut items, next) = page(items, key, query.after.as_ref(), query.page_size);
+    let customers: Vec<&CustomerId> = items.iter().map(|item| &item.customer).collect();
+    let mut names = customers::names(pool, &customers).await?;
+    for item in &mut items {
+        item.customer_name = names.remove(item.customer.as_str());
+    }
     Ok(WorkQueuePage {
         items,
         next_page_token: next.map(|cursor| cursor.token(TOKEN_KIND, as_of)),

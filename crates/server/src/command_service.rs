@@ -333,6 +333,51 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         .await
     }
 
+    async fn register_customer(
+        &self,
+        request: Request<pb::RegisterCustomerRequest>,
+    ) -> Result<Response<pb::RegisterCustomerResponse>, Status> {
+        let principal = authorize(&request, Action::MaintainCustomers)?;
+        self.handle(
+            "RegisterCustomer",
+            request,
+            principal,
+            commands::customer::read_registration,
+            commands::customer::registration_reply,
+        )
+        .await
+    }
+
+    async fn update_customer(
+        &self,
+        request: Request<pb::UpdateCustomerRequest>,
+    ) -> Result<Response<pb::UpdateCustomerResponse>, Status> {
+        let principal = authorize(&request, Action::MaintainCustomers)?;
+        self.handle(
+            "UpdateCustomer",
+            request,
+            principal,
+            commands::customer::read_update,
+            commands::customer::update_reply,
+        )
+        .await
+    }
+
+    async fn assign_collector(
+        &self,
+        request: Request<pb::AssignCollectorRequest>,
+    ) -> Result<Response<pb::AssignCollectorResponse>, Status> {
+        let principal = authorize(&request, Action::MaintainCustomers)?;
+        self.handle(
+            "AssignCollector",
+            request,
+            principal,
+            commands::collector::read,
+            commands::collector::reply,
+        )
+        .await
+    }
+
     async fn get_account(
         &self,
         request: Request<pb::GetAccountRequest>,

@@ -853,6 +853,10 @@ fn recorded_amount(event: &Event) -> String {
         Event::DisputeResolved(_) => String::new(),
         // A group setting moves no amount; the steps sent here never post one.
         Event::CollectionOnBehalfSet(_) => String::new(),
+        // Neither do a customer's record and its collector.
+        Event::CustomerRegistered(_) | Event::CustomerUpdated(_) | Event::CollectorAssigned(_) => {
+            String::new()
+        }
         Event::BalanceConfirmed(e) => e.confirmed.amount().to_string(),
     }
 }

@@ -2,6 +2,7 @@
 //! (README, "The rules") rather than taken from the code under test: the
 //! oracle for "nothing invalid got in", whether through a command or through decoding.
 
+use receivables_domain::account::customer::{CustomerRegistered, CustomerUpdated};
 use std::collections::BTreeSet;
 
 use chrono::{Days, NaiveDate};
@@ -294,6 +295,34 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
                 return Err("a subsidiary set to collect on its own behalf".to_owned());
             }
             free_text("reason", &e.reason, REASON_LENGTH_MAX)?;
+        }
+        Event::CustomerRegistered(CustomerRegistered { profile })
+        | Event::CustomerUpdated(CustomerUpdated { profile }) => {
+            if envelope.customer_id.is_group() || envelope.subsidiary_id.is_some() {
+                return Err("a customer's record outside its account".to_owned());
+            }
+            if profile.name.trim().is_empty() || profile.name.chars().count() > 200 {
+                return Err("a customer's name empty or over 200 characters".to_owned());
+            }
+            if profile.contacts.len() > 20 {
+                return Err("more than 20 contacts".to_owned());
+            }
+            if profile
+                .contacts
+                .iter()
+                .any(|c| c.email.is_empty() && c.phone.is_empty())
+            {
+                return Err("a contact that cannot be reached".to_owned());
+            }
+            free_text("notes", &profile.notes, NOTE_LENGTH_MAX)?;
+        }
+        Event::CollectorAssigned(e) => {
+            if envelope.customer_id.is_group() != e.default_for.is_some() {
+                return Err("a collector assignment in the wrong account".to_owned());
+            }
+            if envelope.subsidiary_id.is_some() {
+                return Err("a collector assignment names a subsidiary in its envelope".to_owned());
+            }
         }
     }
     Ok(())

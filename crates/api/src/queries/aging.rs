@@ -100,6 +100,7 @@ pub fn aging_line(line: AgingLine, labels: &[String]) -> pb::AgingLine {
         open_total: Some(responses::money(line.open_total)),
         unapplied: Some(responses::money(line.unapplied)),
         disputed: Some(responses::money(line.disputed)),
+        name: line.name.unwrap_or_default(),
     }
 }
 

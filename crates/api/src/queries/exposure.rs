@@ -85,6 +85,7 @@ pub fn line(line: ExposureLine) -> pb::Exposure {
             .last_payment_date
             .map(responses::date)
             .unwrap_or_default(),
+        customer_name: line.customer_name.unwrap_or_default(),
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod aging;
 pub mod confirmations;
+pub mod customer_search;
 pub mod exposure;
 pub mod open_items;
 pub mod promises;

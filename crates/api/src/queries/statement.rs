@@ -1,5 +1,6 @@
 //! `GetStatement`: a customer's statement of account for a period.
 
+use crate::commands::customer::wire_profile;
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{Currency, Position};
 use receivables_projections::aging::DEFAULT_EDGES_DAYS;
@@ -102,6 +103,7 @@ pub fn answer(
             .map(|p| part(p, &labels))
             .collect(),
         position: position.get(),
+        customer: statement.customer.as_ref().map(wire_profile),
     }
 }
 

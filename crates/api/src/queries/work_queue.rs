@@ -96,6 +96,11 @@ pub fn answer(page: WorkQueuePage, position: Position) -> pb::GetWorkQueueRespon
             score: item.score.to_string(),
             rule: item.rule,
             snoozed_until: item.snoozed_until.map(responses::date).unwrap_or_default(),
+            customer_name: item.customer_name.unwrap_or_default(),
+            collector_default_of: item
+                .collector_default_of
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
         })
         .collect();
     pb::GetWorkQueueResponse {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod aging;
 pub mod audit;
 pub mod confirmations;
+pub mod customers;
 pub mod exposure;
 pub mod post;
 pub mod promises;
@@ -36,6 +37,8 @@ pub enum ClientCommand {
     Statement(statement::StatementArgs),
     /// Print customers' confirmations of their balances (--differences: those to investigate).
     Confirmations(confirmations::ConfirmationsArgs),
+    /// Find registered customers by id prefix or name, with their records and collectors.
+    Customers(customers::CustomersArgs),
     /// Post every row of a CSV export (invoices, payments, credit notes or reversals); safe to
     /// run again.
     #[command(subcommand)]
@@ -62,6 +65,7 @@ pub async fn run(
         ClientCommand::Promises(args) => args.run(connection, out).await,
         ClientCommand::Statement(args) => args.run(connection, out).await,
         ClientCommand::Confirmations(args) => args.run(connection, out).await,
+        ClientCommand::Customers(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,
         ClientCommand::Audit(command) => audit::run(connection, command, out).await,
     }

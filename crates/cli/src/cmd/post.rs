@@ -47,6 +47,14 @@ pub enum PostCommand {
     /// The customer confirmed what it owes the group at the end of a day (credit or treasury
     /// role); the reply shows the account's balance and the difference.
     BalanceConfirmation(BalanceConfirmationArgs),
+    /// Registers a customer's record: names, tax id, country, contacts (credit role).
+    Customer(CustomerArgs),
+    /// Replaces a registered customer's record with the one given (credit role): options left
+    /// out are cleared.
+    CustomerUpdate(CustomerArgs),
+    /// Assigns a customer's collector, or with --default-for a subsidiary's default collector;
+    /// with --remove, removes the assignment (credit role).
+    Collector(CollectorArgs),
 }
 
 /// The id of the command.
@@ -391,6 +399,95 @@ impl BalanceConfirmationArgs {
             confirmed: money(&self.amount, &self.currency),
             confirmed_by: self.confirmed_by.clone(),
             note: self.note.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CustomerArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer's id.
+    #[arg(long)]
+    pub customer: String,
+    /// The name people use.
+    #[arg(long)]
+    pub name: String,
+    /// The registered legal name.
+    #[arg(long, default_value = "")]
+    pub legal_name: String,
+    /// Tax or company registration id.
+    #[arg(long, default_value = "")]
+    pub tax_id: String,
+    /// ISO 3166-1 alpha-2 country code, such as CN.
+    #[arg(long, default_value = "")]
+    pub country: String,
+    #[arg(long, default_value = "")]
+    pub industry: String,
+    #[arg(long, default_value = "")]
+    pub notes: String,
+    /// A contact as "name;email;phone;role" (leave a part empty when unknown); repeat for more.
+    #[arg(long = "contact", value_parser = values::contact)]
+    pub contacts: Vec<pb::Contact>,
+}
+
+impl CustomerArgs {
+    fn profile(&self) -> pb::CustomerProfile {
+        pb::CustomerProfile {
+            name: self.name.clone(),
+            legal_name: self.legal_name.clone(),
+            tax_id: self.tax_id.clone(),
+            country: self.country.clone(),
+            contacts: self.contacts.clone(),
+            industry: self.industry.clone(),
+            notes: self.notes.clone(),
+        }
+    }
+
+    pub fn registration(&self, command_id: String) -> pb::RegisterCustomerRequest {
+        pb::RegisterCustomerRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            profile: Some(self.profile()),
+        }
+    }
+
+    pub fn update(&self, command_id: String) -> pb::UpdateCustomerRequest {
+        pb::UpdateCustomerRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            profile: Some(self.profile()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(group = clap::ArgGroup::new("whose").required(true).args(["customer", "default_for"]))]
+#[command(group = clap::ArgGroup::new("who").required(true).args(["collector", "remove"]))]
+pub struct CollectorArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer whose collector this is.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// The subsidiary whose default collector this is, for its customers without their own.
+    #[arg(long, value_name = "SUBSIDIARY")]
+    pub default_for: Option<String>,
+    /// The collector's name.
+    #[arg(long)]
+    pub collector: Option<String>,
+    /// Remove the assignment instead.
+    #[arg(long)]
+    pub remove: bool,
+}
+
+impl CollectorArgs {
+    pub fn request(&self, command_id: String) -> pb::AssignCollectorRequest {
+        pb::AssignCollectorRequest {
+            command_id,
+            customer_id: self.customer.clone().unwrap_or_default(),
+            default_for_subsidiary_id: self.default_for.clone().unwrap_or_default(),
+            collector: self.collector.clone().unwrap_or_default(),
         }
     }
 }
@@ -757,6 +854,24 @@ pub async fn run(
             let id = args.id.resolve();
             let call = client.confirm_balance(commands.request(args.request(id.clone())));
             tables::balance_confirmation_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::Customer(args) => {
+            let id = args.id.resolve();
+            let call = client.register_customer(commands.request(args.registration(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::CustomerUpdate(args) => {
+            let id = args.id.resolve();
+            let call = client.update_customer(commands.request(args.update(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::Collector(args) => {
+            let id = args.id.resolve();
+            let call = client.assign_collector(commands.request(args.request(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
         }
     };
     cmd::emit(out, &text)

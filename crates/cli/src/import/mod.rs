@@ -1,5 +1,5 @@
-//! `import invoices FILE`, `import payments FILE`, `import credit-notes FILE` and
-//! `import reversals FILE`: every row of a CSV export (as a subsidiary's ERP would produce it)
+//! `import invoices FILE`, `import payments FILE`, `import credit-notes FILE`,
+//! `import reversals FILE` and `import customers FILE`: every row of a CSV export (as a subsidiary's ERP would produce it)
 //! becomes one command to the command service.
 //!
 //! # Formats
@@ -33,6 +33,14 @@
 //! bounced payments can be imported with the references it knows. `payment_command_id` is the
 //! UUID of the `RecordPayment` command, for payments posted otherwise (`post payment` prints
 //! it).
+//!
+//! Customers: `customer, name` and optionally `legal_name, tax_id, country, industry, notes,
+//! contacts`. `country` is an ISO 3166-1 alpha-2 code; `contacts` lists contacts as
+//! `name;email;phone;role` separated by `|`. A customer not registered yet is registered; a
+//! registered one gets the row as its whole record (`UpdateCustomer`), and a record that
+//! already reads as the row counts as posted before. The command ids derive from the customer
+//! and the row's content (`customer/<customer>/register/<row>` and `.../update/<row>`), so a
+//! changed row is a new update and the same row posts nothing.
 //!
 //! # Running it again is safe
 //!
@@ -156,6 +164,20 @@ pub enum ImportCommand {
     /// Refused rows are written to <FILE>.refused.csv with their line and reason.
     #[command(verbatim_doc_comment)]
     Reversals(ImportArgs),
+    /// Register or update every customer of a CSV file (safe to run again).
+    ///
+    /// The header row names the columns, in any order (case and spaces ignored, other columns
+    /// ignored):
+    ///
+    ///   customer, name [, legal_name, tax_id, country, industry, notes, contacts]
+    ///
+    /// country: ISO 3166-1 alpha-2 (CN). contacts: name;email;phone;role, several separated
+    /// by |. A customer not registered yet is registered; one registered already gets the
+    /// row as its whole record (empty columns clear the field); a record that already reads
+    /// as the row posts nothing.
+    /// Refused rows are written to <FILE>.refused.csv with their line and reason.
+    #[command(verbatim_doc_comment)]
+    Customers(ImportArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -197,6 +219,7 @@ pub async fn run(
         ImportCommand::Payments(args) => (Kind::Payments, args),
         ImportCommand::CreditNotes(args) => (Kind::CreditNotes, args),
         ImportCommand::Reversals(args) => (Kind::Reversals, args),
+        ImportCommand::Customers(args) => (Kind::Customers, args),
     };
     let refused_path = args.refused_path();
     if refused_path == args.file {

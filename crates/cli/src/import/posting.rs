@@ -15,6 +15,8 @@ use std::time::Duration;
 use indicatif::ProgressBar;
 use tokio::sync::mpsc;
 
+use receivables_api::pb;
+
 use crate::connection::Commands;
 use crate::error::{CliError, ServiceStatus, StatusClass};
 use crate::import::rows::{Posting, RowCommand};
@@ -105,6 +107,47 @@ enum Outcome {
     Refused(ServiceStatus),
 }
 
+/// A customer's row: registered if it is not, else its record updated to the row; a record
+/// that already reads as the row was posted before. Answers as a single call would: whether the
+/// reply was a replay, or the status of the refusal.
+async fn customer(
+    commands: &Commands,
+    register: &pb::RegisterCustomerRequest,
+    update: &pb::UpdateCustomerRequest,
+) -> Result<(bool, bool), tonic::Status> {
+    let mut client = commands.client.clone();
+    let reason = |status: &tonic::Status| Some(ServiceStatus::from_status(status).reason);
+    let status = match client
+        .register_customer(commands.request(register.clone()))
+        .await
+    {
+        Ok(reply) => {
+            let replayed = reply.into_inner().receipt.is_some_and(|r| r.replayed);
+            return Ok((replayed, false));
+        }
+        Err(status) => status,
+    };
+    if reason(&status).as_deref() != Some(CUSTOMER_ALREADY_REGISTERED) {
+        return Err(status);
+    }
+    match client
+        .update_customer(commands.request(update.clone()))
+        .await
+    {
+        Ok(reply) => Ok((
+            reply.into_inner().receipt.is_some_and(|r| r.replayed),
+            false,
+        )),
+        Err(status) if reason(&status).as_deref() == Some(CUSTOMER_UNCHANGED) => Ok((true, false)),
+        Err(status) => Err(status),
+    }
+}
+
+/// The refusal of a registration of a customer registered already: the row updates it.
+const CUSTOMER_ALREADY_REGISTERED: &str = "CUSTOMER_ALREADY_REGISTERED";
+/// The refusal of an update that changes nothing: the row was posted before.
+const CUSTOMER_UNCHANGED: &str = "CUSTOMER_UNCHANGED";
+
 /// Posts one row; a refusal is the row's outcome, a failure of the service is an error.
 async fn post(commands: &Commands, posting: &Posting) -> Result<Outcome, CliError> {
     let mut attempt = 1;
@@ -140,6 +183,7 @@ async fn post(commands: &Commands, posting: &Posting) -> Result<Outcome, CliErro
                     let reply = reply.into_inner();
                     (reply.receipt.as_ref().is_some_and(|r| r.replayed), false)
                 }),
+            RowCommand::Customer { register, update } => customer(commands, register, update).await,
         };
         let status = match answer {
             Ok((true, _)) => return Ok(Outcome::PostedBefore),

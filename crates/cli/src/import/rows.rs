@@ -33,6 +33,7 @@ pub enum Kind {
     Payments,
     CreditNotes,
     Reversals,
+    Customers,
 }
 
 const INVOICE_COLUMNS: &[&str] = &[
@@ -68,6 +69,15 @@ const REVERSAL_COLUMNS: &[&str] = &["subsidiary", "customer", "reversal_date", "
 /// The two ways a reversal names its payment: a file has at least one of the columns, and
 /// each row fills exactly one.
 const REVERSAL_PAYMENT_COLUMNS: &[&str] = &[PAYMENT_REFERENCE, PAYMENT_COMMAND_ID];
+const CUSTOMER_COLUMNS: &[&str] = &["customer", "name"];
+const CUSTOMER_OPTIONAL_COLUMNS: &[&str] = &[
+    "legal_name",
+    "tax_id",
+    "country",
+    "industry",
+    "notes",
+    "contacts",
+];
 const PAYMENT_REFERENCE: &str = "payment_reference";
 const PAYMENT_COMMAND_ID: &str = "payment_command_id";
 
@@ -78,6 +88,7 @@ impl Kind {
             Kind::Payments => PAYMENT_COLUMNS,
             Kind::CreditNotes => CREDIT_NOTE_COLUMNS,
             Kind::Reversals => REVERSAL_COLUMNS,
+            Kind::Customers => CUSTOMER_COLUMNS,
         }
     }
 
@@ -87,6 +98,7 @@ impl Kind {
             Kind::Payments => PAYMENT_OPTIONAL_COLUMNS,
             Kind::CreditNotes => CREDIT_NOTE_OPTIONAL_COLUMNS,
             Kind::Reversals => REVERSAL_PAYMENT_COLUMNS,
+            Kind::Customers => CUSTOMER_OPTIONAL_COLUMNS,
         }
     }
 
@@ -94,7 +106,7 @@ impl Kind {
     pub fn one_of_columns(self) -> &'static [&'static str] {
         match self {
             Kind::Reversals => REVERSAL_PAYMENT_COLUMNS,
-            Kind::Invoices | Kind::Payments | Kind::CreditNotes => &[],
+            Kind::Invoices | Kind::Payments | Kind::CreditNotes | Kind::Customers => &[],
         }
     }
 
@@ -105,6 +117,7 @@ impl Kind {
             Kind::Payments => "payments",
             Kind::CreditNotes => "credit-notes",
             Kind::Reversals => "reversals",
+            Kind::Customers => "customers",
         }
     }
 
@@ -193,6 +206,11 @@ pub enum RowCommand {
     Payment(pb::RecordPaymentRequest),
     CreditNote(pb::IssueCreditNoteRequest),
     Reversal(pb::ReversePaymentRequest),
+    /// A customer's record: registered, or its record updated when it is registered already.
+    Customer {
+        register: pb::RegisterCustomerRequest,
+        update: pb::UpdateCustomerRequest,
+    },
 }
 
 /// The command id of a row: the same row always gets the same id, so the service answers a
@@ -332,7 +350,12 @@ pub fn parse(
         record,
         problems: Vec::new(),
     };
-    let subsidiary = fields.required("subsidiary");
+    // A customer's record belongs to no subsidiary.
+    let subsidiary = if kind == Kind::Customers {
+        String::new()
+    } else {
+        fields.required("subsidiary")
+    };
     let customer = fields.required("customer");
     let (identity, command) = match kind {
         Kind::Invoices => {
@@ -421,6 +444,36 @@ pub fn parse(
                 reason: reason.into(),
             };
             (identity, RowCommand::Reversal(request))
+        }
+        Kind::Customers => {
+            let contacts = values::contacts(fields.text("contacts")).unwrap_or_else(|problem| {
+                fields.problems.push(format!("contacts: {problem}"));
+                Vec::new()
+            });
+            let profile = pb::CustomerProfile {
+                name: fields.required("name"),
+                legal_name: fields.text("legal_name").to_owned(),
+                tax_id: fields.text("tax_id").to_owned(),
+                country: fields.text("country").to_owned(),
+                contacts,
+                industry: fields.text("industry").to_owned(),
+                notes: fields.text("notes").to_owned(),
+            };
+            // A changed row is another command: the ids come from the record as the row states
+            // it, so the same row posts nothing new and a changed one updates the record.
+            let content = fields.record.iter().collect::<Vec<_>>().join("\u{1f}");
+            let identity = format!("customer/{customer}");
+            let register = pb::RegisterCustomerRequest {
+                command_id: command_id(&format!("{identity}/register/{content}")),
+                customer_id: customer.clone(),
+                profile: Some(profile.clone()),
+            };
+            let update = pb::UpdateCustomerRequest {
+                command_id: command_id(&format!("{identity}/update/{content}")),
+                customer_id: customer.clone(),
+                profile: Some(profile),
+            };
+            (identity, RowCommand::Customer { register, update })
         }
     };
     if !fields.problems.is_empty() {

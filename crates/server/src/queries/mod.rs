@@ -5,6 +5,7 @@
 
 mod aging_report;
 mod confirmations;
+mod customer_search;
 mod exposure;
 mod exposures;
 mod open_items;
@@ -217,6 +218,17 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         let read = receivables_api::queries::confirmations::read;
         let answer = self.answer(request, |m| m.min_position, read, confirmations::answer);
         within(QUERY_DEADLINE, "list_balance_confirmations", answer).await
+    }
+
+    async fn search_customers(
+        &self,
+        request: Request<pb::SearchCustomersRequest>,
+    ) -> Result<Response<pb::SearchCustomersResponse>, Status> {
+        // Customers are the whole group's.
+        authorize(&request, Action::ReadGroup)?;
+        let read = receivables_api::queries::customer_search::read;
+        let answer = self.answer(request, |m| m.min_position, read, customer_search::answer);
+        within(QUERY_DEADLINE, "search_customers", answer).await
     }
 }
 
