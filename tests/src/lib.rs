@@ -414,6 +414,12 @@ pub fn allocation(subsidiary: &str, number: &str, amount: &str) -> pb::Allocatio
     }
 }
 
+/// The day the tests' credit limits take effect: before the first day of every scripted
+/// history, so that a report as of any day of them falls under them (a change without an
+/// effective date takes effect on the day it is recorded, which is today).
+pub const LIMITS_IN_FORCE_FROM: &str = "2026-01-01";
+
+/// A credit-limit change in force from [`LIMITS_IN_FORCE_FROM`].
 pub fn credit_limit(
     customer: &str,
     limit: &str,
@@ -427,7 +433,7 @@ pub fn credit_limit(
         grade: pb::CreditGrade::B.into(),
         reason: "annual review".to_owned(),
         approved_by: "Li Wei".to_owned(),
-        effective_date: String::new(),
+        effective_date: LIMITS_IN_FORCE_FROM.to_owned(),
     }
 }
 

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use receivables_api::pb;
+use receivables_api::pb::command_service_client::CommandServiceClient;
+use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::{FieldViolation, PreconditionViolation, StatusExt};
 
@@ -104,4 +106,45 @@ pub fn assert_replayed(first: Option<&pb::CommandReceipt>, again: Option<&pb::Co
     assert_eq!(again.event_id, first.event_id);
     assert_eq!(again.position, first.position);
     assert_eq!(again.recorded_at, first.recorded_at);
+}
+
+/// A command service on a JetStream server of its own, for the bad-input tests of a command:
+/// each sends one request that must be refused and checks that nothing was appended.
+pub struct RefusalWorld {
+    pub client: CommandServiceClient<Channel>,
+    _service: crate::TestService,
+    nats: crate::NatsServer,
+}
+
+impl RefusalWorld {
+    /// Starts a server and a service; `None` (loudly) when no `nats-server` is available
+    /// outside CI.
+    pub async fn start() -> Option<RefusalWorld> {
+        crate::init_logging();
+        let nats = crate::NatsServer::start_default().await?;
+        let service = crate::TestService::start(&nats.url()).await;
+        let client = service.client().await;
+        Some(RefusalWorld {
+            client,
+            _service: service,
+            nats,
+        })
+    }
+
+    /// The stream's last position.
+    pub async fn position(&self) -> u64 {
+        crate::last_sequence(&self.nats.url()).await
+    }
+
+    /// Awaits `call` (made with a clone of [`RefusalWorld::client`]), which must be refused,
+    /// and checks that the stream did not grow.
+    pub async fn refused<T: std::fmt::Debug>(
+        &self,
+        call: impl Future<Output = Result<tonic::Response<T>, Status>>,
+    ) -> Status {
+        let before = self.position().await;
+        let status = call.await.expect_err("a bad command was accepted");
+        assert_eq!(self.position().await, before, "a refused command appended");
+        status
+    }
 }

@@ -146,7 +146,7 @@ async fn the_demo_loads_prints_reports_that_match_the_data_and_exits() {
         .filter(|line| line.starts_with('│'))
         .map(cells)
         .filter(|row| row.first().is_some_and(|group| group == "GROUP"))
-        .map(|row| (row[1].clone(), row))
+        .map(|row| (row[2].clone(), row))
         .collect();
     assert_eq!(
         aging.keys().collect::<Vec<_>>(),
@@ -154,19 +154,21 @@ async fn the_demo_loads_prints_reports_that_match_the_data_and_exits() {
         "one aging line per currency posted:\n{stdout}"
     );
     for (currency, row) in &aging {
-        // group, currency, six buckets, open total, unapplied, disputed
-        assert_eq!(row.len(), 11, "{row:?}");
-        let disputed = decimal(&row[10]);
+        // group, name (none for the group), currency, six buckets, open total, unapplied,
+        // disputed
+        assert_eq!(row.len(), 12, "{row:?}");
+        assert_eq!(row[1], "", "{row:?}");
+        let disputed = decimal(&row[11]);
         assert!(
-            disputed >= Decimal::ZERO && disputed <= decimal(&row[8]),
+            disputed >= Decimal::ZERO && disputed <= decimal(&row[9]),
             "{currency}: the disputed part of the open total, {disputed}"
         );
-        let buckets: Decimal = row[2..8].iter().map(|b| decimal(b)).sum();
-        let open_total = decimal(&row[8]);
+        let buckets: Decimal = row[3..9].iter().map(|b| decimal(b)).sum();
+        let open_total = decimal(&row[9]);
         assert_eq!(buckets, open_total, "{currency}: the buckets add up");
         assert_eq!(open_total, posted[currency].open, "{currency}: open");
         assert_eq!(
-            decimal(&row[9]),
+            decimal(&row[10]),
             posted[currency].unapplied,
             "{currency}: unapplied"
         );

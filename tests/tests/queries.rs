@@ -344,6 +344,16 @@ async fn exposure_promises_and_the_work_queue_over_grpc() {
         .change_credit_limit(credit_limit("K3", "1000", pb::CreditPolicy::Block))
         .await
         .unwrap();
+    // K2's collector, whom the work queue names (whoever recorded its promises).
+    write
+        .assign_collector(pb::AssignCollectorRequest {
+            command_id: command_id(),
+            customer_id: "K2".to_owned(),
+            default_for_subsidiary_id: String::new(),
+            collector: "Wang Fang".to_owned(),
+        })
+        .await
+        .unwrap();
     for request in [
         invoice("K1", "SUB-1", "K1-1", "3000", "2026-04-01", "2026-05-01"),
         invoice("K1", "SUB-1", "K1-2", "3000", "2026-06-01", "2026-07-01"),

@@ -7,7 +7,8 @@
 use chrono::{NaiveDate, Utc};
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
 use receivables_domain::event::{
-    Allocation, AllocationRule, CreditLimitChanged, InvoiceIssued, PaymentReceived, PromiseToPay,
+    Allocation, AllocationRule, CollectorAssigned, CreditLimitChanged, InvoiceIssued,
+    PaymentReceived, PromiseToPay,
 };
 use receivables_domain::ids::{PersonName, PromiseId};
 use receivables_domain::payment::PaymentMethod;
@@ -185,6 +186,25 @@ impl History {
             note: String::new(),
         });
         self.record(customer_id, made_on, event);
+    }
+
+    /// `collector` is assigned to the customer.
+    fn collector(&mut self, customer_id: &str, collector: &str) {
+        let event = Event::CollectorAssigned(CollectorAssigned {
+            default_for: None,
+            collector: Some(PersonName::parse(collector).unwrap()),
+        });
+        self.record(customer_id, "2026-01-01", event);
+    }
+
+    /// `collector` is the default collector of `subsidiary_id`'s customers (an event of the
+    /// group's own account).
+    fn default_collector(&mut self, subsidiary_id: &str, collector: &str) {
+        let event = Event::CollectorAssigned(CollectorAssigned {
+            default_for: Some(subsidiary(subsidiary_id)),
+            collector: Some(PersonName::parse(collector).unwrap()),
+        });
+        self.record(CustomerId::group().as_str(), "2026-01-01", event);
     }
 
     /// Applies every event, in order, in one transaction.
@@ -913,6 +933,8 @@ async fn the_work_queue_weighs_a_partially_kept_promise_as_much_as_a_broken_one(
         "2026-05-15",
         "Zhang Min",
     );
+    // Li Wei recorded the first promise; F1's collector is Zhang Min.
+    h.collector("F1", "Zhang Min");
     h.apply(&database).await;
     let pool = &database.read;
     let snoozed_too = |as_of: &str| {
@@ -941,7 +963,7 @@ async fn the_work_queue_weighs_a_partially_kept_promise_as_much_as_a_broken_one(
         ]
     );
     // and both count: 5000 - 500 = 4500.00 overdue, 03-31 to 06-30 is 30 + 31 + 30 = 91 days,
-    // 0.001 * 4500 + 1 * 91 + 25 * 2 = 4.5 + 91 + 50 = 145.5; the latest promise's collector.
+    // 0.001 * 4500 + 1 * 91 + 25 * 2 = 4.5 + 91 + 50 = 145.5; the customer's collector.
     let page = work_queue(pool, &WorkQueueQuery::new(date("2026-06-30")))
         .await
         .unwrap();
@@ -957,26 +979,26 @@ async fn the_work_queue_weighs_a_partially_kept_promise_as_much_as_a_broken_one(
 
     // Before: as of 04-09 g1 is open with 500.00 paid and its date (04-10) has not passed, so
     // it snoozes F1 until 04-11: 9 days, 4.5 + 9 = 13.5, left out unless snoozed items are
-    // asked for.
+    // asked for. Its collector is today's assignment, whatever the date asked.
     assert_eq!(
         queue(pool, WorkQueueQuery::new(date("2026-04-09"))).await.0,
         Vec::<String>::new()
     );
     assert_eq!(
         queue(pool, snoozed_too("2026-04-09")).await.0,
-        ["F1/CNY 4500.00 9d 0f Reminder Li_Wei score=13.5 snoozed=2026-04-11"]
+        ["F1/CNY 4500.00 9d 0f Reminder Zhang_Min score=13.5 snoozed=2026-04-11"]
     );
     // As of 04-12 g1 is still open (grace to 04-13), past its date: no snooze and no weight,
     // 12 days, 4.5 + 12 = 16.5.
     assert_eq!(
         queue(pool, snoozed_too("2026-04-12")).await.0,
-        ["F1/CNY 4500.00 12d 0f Reminder Li_Wei score=16.5 snoozed=-"]
+        ["F1/CNY 4500.00 12d 0f Reminder Zhang_Min score=16.5 snoozed=-"]
     );
     // As of 04-14 g1's window has closed short: partially kept, one failed promise (g2 is not
     // made yet): 14 days, 4.5 + 14 + 25 = 43.5.
     assert_eq!(
         queue(pool, snoozed_too("2026-04-14")).await.0,
-        ["F1/CNY 4500.00 14d 1f Reminder Li_Wei score=43.5 snoozed=-"]
+        ["F1/CNY 4500.00 14d 1f Reminder Zhang_Min score=43.5 snoozed=-"]
     );
 
     database.remove().await;
@@ -993,7 +1015,7 @@ fn exposure_history() -> History {
     use CreditGrade::{A, B, C, D};
     use CreditPolicy::{Block, Warn};
     let mut h = History::default();
-    // E1's limit is raised from 8000.00 to 10000.00: only the latest terms count.
+    // E1's limit is raised from 8000.00 to 10000.00: the terms in force on the date count.
     h.limit("E1", "8000", "CNY", Block, C, "2026-01-01");
     h.limit("E1", "10000", "CNY", Warn, B, "2026-02-01");
     h.invoice(
@@ -1304,9 +1326,9 @@ async fn exposure_lines_sorting_filters_and_pages_match_the_figures_worked_out_b
     usd.currency = Some(Currency::parse("USD").unwrap());
     let page = exposure::list_exposures(pool, &usd).await.unwrap();
     assert_eq!(names(&page.lines), ["E3/USD"]);
-    // As of 06-05 (before E2's payment and E3's USD items): E2 open 4000 + 2000 = 6000.00
-    // against 5000.00: 1.2000; E1 0.9000; E5 0.6667; E6 0.0000; then without a utilisation E3
-    // (its CNY invoice of 06-01 only) and E4.
+    // As of 06-05 (before E2's payment and E3's USD items): E1 0.9000; E5 0.6667; E6 0.0000;
+    // then without a utilisation E2 (its only limit takes effect on 06-25: none in force on
+    // 06-05), E3 (its CNY invoice of 06-01 only) and E4.
     let early = exposure::list_exposures(
         pool,
         &ExposureQuery::new(date("2026-06-05"), ExposureSort::Utilisation),
@@ -1324,14 +1346,34 @@ async fn exposure_lines_sorting_filters_and_pages_match_the_figures_worked_out_b
             ))
             .collect::<Vec<_>>(),
         [
-            "E2 1.2000",
             "E1 0.9000",
             "E5 0.6667",
             "E6 0.0000",
+            "E2 -",
             "E3 -",
             "E4 -"
         ]
     );
+    // The terms in force on a date: E1's first limit (8000.00, BLOCK, C, from 01-01) on 01-15,
+    // its second (10000.00, WARN, B, from 02-01) from 02-01 on; nothing owed yet on either.
+    for (as_of, limit, policy, grade) in [
+        ("2026-01-15", "8000.00", CreditPolicy::Block, CreditGrade::C),
+        ("2026-02-01", "10000.00", CreditPolicy::Warn, CreditGrade::B),
+    ] {
+        let lines = exposure::exposure(pool, &customer("E1"), date(as_of))
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 1, "{as_of}");
+        assert_eq!(
+            lines[0].limit.map(|l| l.amount().to_string()),
+            Some(limit.to_owned())
+        );
+        assert_eq!(
+            (lines[0].policy, lines[0].grade),
+            (Some(policy), Some(grade))
+        );
+        assert_eq!(lines[0].exposure.amount().to_string(), "0.00", "{as_of}");
+    }
 
     // Bad page sizes and tokens are refused before any query runs.
     let fresh = || ExposureQuery::new(june_30, ExposureSort::Utilisation);
@@ -1542,6 +1584,12 @@ fn work_queue_history() -> History {
         &[("SUB-1", "INV-W7", "1000")],
         "0",
     );
+    // Collectors: W1's own is Li Wei, W3's and W4's Zhang Min; SUB-1's default is Li Wei (W7,
+    // and W6's CNY item, owed to SUB-1); SUB-2 and SUB-3 have none (W2, W6's USD item).
+    h.collector("W1", "Li Wei");
+    h.collector("W3", "Zhang Min");
+    h.collector("W4", "Zhang Min");
+    h.default_collector("SUB-1", "Li Wei");
     // W8: 700.00 due 04-30, paid in full on 05-05: nothing overdue.
     h.invoice(
         "W8",
@@ -1601,8 +1649,7 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
 
     // As of 06-30, default weights (0.001 per unit, 1 per day, 25 per failed promise):
     //   W4: 3000 - 300 = 2700.00, due 03-31: 91 days, 1 partially kept and 1 broken:
-    //       2.7 + 91 + 50 = 143.7;
-    //       most recent promise (made 05-01) by Zhang Min.
+    //       2.7 + 91 + 50 = 143.7; its own collector Zhang Min.
     //   W2: 50000 - 20000 = 30000.00, due 04-30: 61 days: 30 + 61 = 91.
     //   W1: 10000.00, due 05-31: 30 days, 1 broken (window ended 06-08): 10 + 30 + 25 = 65.
     //   W7: 4000 - 1000 = 3000.00, due 05-15: 46 days, promise kept: 3 + 46 = 49.
@@ -1615,7 +1662,7 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
     let w1 = "W1/CNY 10000.00 30d 1f Call Li_Wei score=65 snoozed=-";
     let w7 = "W7/CNY 3000.00 46d 0f DemandLetter Li_Wei score=49 snoozed=-";
     let w6_usd = "W6/USD 100.00 31d 0f DemandLetter - score=31.1 snoozed=-";
-    let w6_cny = "W6/CNY 500.00 16d 0f Call - score=16.5 snoozed=-";
+    let w6_cny = "W6/CNY 500.00 16d 0f Call Li_Wei score=16.5 snoozed=-";
     let w3 = "W3/CNY 1000.00 15d 0f Reminder Zhang_Min score=16 snoozed=2026-07-06";
     let (items, next) = queue(pool, WorkQueueQuery::new(june_30)).await;
     assert_eq!(items, [w4, w2, w1, w7, w6_usd, w6_cny]);
@@ -1662,11 +1709,34 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
     let (items, _) = queue(pool, with_snoozed.clone()).await;
     assert_eq!(items, [w4, w2, w1, w7, w6_usd, w6_cny, w3]);
 
-    // By collector: Li Wei has W1 and W7 (W4's latest promise is Zhang Min's); Zhang Min has
-    // W4, and W3 when snoozed customers are listed.
+    // By collector: Li Wei has W1 (its own), W7 and W6's CNY item (SUB-1's default); Zhang Min
+    // has W4, and W3 when snoozed customers are listed.
     let mut li_wei = WorkQueueQuery::new(june_30);
     li_wei.collector = Some(PersonName::parse("Li Wei").unwrap());
-    assert_eq!(queue(pool, li_wei).await.0, [w1, w7]);
+    assert_eq!(queue(pool, li_wei).await.0, [w1, w7, w6_cny]);
+    // The default's subsidiary is named; a customer's own collector names none.
+    let page = work_queue(pool, &WorkQueueQuery::new(june_30))
+        .await
+        .unwrap();
+    let defaults: Vec<String> = page
+        .items
+        .iter()
+        .map(|i| {
+            let of = i.collector_default_of.as_ref().map_or("-", |s| s.as_str());
+            format!("{}/{} {of}", i.customer, i.currency)
+        })
+        .collect();
+    assert_eq!(
+        defaults,
+        [
+            "W4/CNY -",
+            "W2/CNY -",
+            "W1/CNY -",
+            "W7/CNY SUB-1",
+            "W6/USD -",
+            "W6/CNY SUB-1"
+        ]
+    );
     let mut zhang_min = WorkQueueQuery::new(june_30);
     zhang_min.collector = Some(PersonName::parse("Zhang Min").unwrap());
     assert_eq!(queue(pool, zhang_min.clone()).await.0, [w4]);

@@ -160,7 +160,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 34] = [
+const RPCS: [&str; 38] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -174,6 +174,9 @@ const RPCS: [&str; 34] = [
     "ResolveDispute(SUB-1)",
     "SetCollectionOnBehalf",
     "ConfirmBalance",
+    "RegisterCustomer",
+    "UpdateCustomer",
+    "AssignCollector",
     "GetAccount",
     "GetAgingReport(SUB-1)",
     "GetAgingReport(all)",
@@ -186,6 +189,7 @@ const RPCS: [&str; 34] = [
     "GetStatement(SUB-1)",
     "GetStatement(all)",
     "ListBalanceConfirmations",
+    "SearchCustomers",
     "ReplayEvents",
     "VerifyLog",
     "GetAgingReportAsKnown",
@@ -196,6 +200,23 @@ const RPCS: [&str; 34] = [
     "ListTokens",
     "RevokeToken",
 ];
+
+/// The customer registered before the matrix runs, whose record `UpdateCustomer` changes.
+const REGISTERED: &str = "REGISTERED";
+
+/// A customer's record with `notes`.
+fn profile(notes: &str) -> pb::CustomerProfile {
+    pb::CustomerProfile {
+        name: "Hongda Trading".to_owned(),
+        contacts: vec![pb::Contact {
+            name: "Wang Fang".to_owned(),
+            email: "ap@hongda.example.cn".to_owned(),
+            ..pb::Contact::default()
+        }],
+        notes: notes.to_owned(),
+        ..pb::CustomerProfile::default()
+    }
+}
 
 async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> Result<(), Status> {
     let mut c = clients.clone();
@@ -387,6 +408,49 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
                 },
                 header,
             ))
+            .await
+            .map(drop),
+        "RegisterCustomer" => c
+            .commands
+            .register_customer(authorized(
+                pb::RegisterCustomerRequest {
+                    command_id: command_id(),
+                    customer_id: format!("REG-{n:04}"),
+                    profile: Some(profile("")),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        // Each call states another note, so that no update is refused as unchanged.
+        "UpdateCustomer" => c
+            .commands
+            .update_customer(authorized(
+                pb::UpdateCustomerRequest {
+                    command_id: command_id(),
+                    customer_id: REGISTERED.to_owned(),
+                    profile: Some(profile(&format!("call {n}"))),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "AssignCollector" => c
+            .commands
+            .assign_collector(authorized(
+                pb::AssignCollectorRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    default_for_subsidiary_id: String::new(),
+                    collector: format!("Collector {n}"),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "SearchCustomers" => c
+            .queries
+            .search_customers(authorized(pb::SearchCustomersRequest::default(), header))
             .await
             .map(drop),
         "ListBalanceConfirmations" => c
@@ -636,12 +700,27 @@ async fn every_role_against_every_rpc() {
     )
     .await
     .expect("set-up invoice");
+    // And a registered customer whose record can be updated.
+    clients
+        .commands
+        .clone()
+        .register_customer(authorized(
+            pb::RegisterCustomerRequest {
+                command_id: command_id(),
+                customer_id: REGISTERED.to_owned(),
+                profile: Some(profile("")),
+            },
+            Some(&bearer(&credit)),
+        ))
+        .await
+        .expect("set-up registration");
 
     // Columns: subsidiary SUB-1, credit, treasury, reporting, auditor, admin. Money is moved
     // for a subsidiary by its own token and by the group's credit control and treasury;
     // write-offs are credit control's and an admin's; disputes are the invoicing subsidiary's;
-    // the group's settings an admin's; balance confirmations credit control's and treasury's.
-    let expected: [(&str, &str); 34] = [
+    // the group's settings an admin's; balance confirmations credit control's and treasury's;
+    // customers' records and collectors credit control's.
+    let expected: [(&str, &str); 38] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -655,6 +734,9 @@ async fn every_role_against_every_rpc() {
         ("ResolveDispute(SUB-1)", "Y....."),
         ("SetCollectionOnBehalf", ".....Y"),
         ("ConfirmBalance", ".YY..."),
+        ("RegisterCustomer", ".Y...."),
+        ("UpdateCustomer", ".Y...."),
+        ("AssignCollector", ".Y...."),
         ("GetAccount", ".YYYY."),
         ("GetAgingReport(SUB-1)", "YYYYY."),
         ("GetAgingReport(all)", ".YYYY."),
@@ -667,6 +749,7 @@ async fn every_role_against_every_rpc() {
         ("GetStatement(SUB-1)", "YYYYY."),
         ("GetStatement(all)", ".YYYY."),
         ("ListBalanceConfirmations", ".YYYY."),
+        ("SearchCustomers", ".YYYY."),
         ("ReplayEvents", "....Y."),
         ("VerifyLog", "....Y."),
         ("GetAgingReportAsKnown", "....Y."),
@@ -714,6 +797,9 @@ async fn every_role_against_every_rpc() {
                                 | "ResolveDispute"
                                 | "SetCollectionOnBehalf"
                                 | "ConfirmBalance"
+                                | "RegisterCustomer"
+                                | "UpdateCustomer"
+                                | "AssignCollector"
                         )
                     ));
                 }
@@ -740,8 +826,11 @@ async fn every_role_against_every_rpc() {
     // Exactly the allowed commands were appended; every refusal appended nothing: an invoice,
     // 3 payments, a promise, a credit limit, 3 credit notes, 2 write-offs, 3 reversals with
     // their payments, 3 applications, 3 refunds, a dispute and its resolution, the group's
-    // setting and 2 balance confirmations.
-    assert_eq!(appended, 1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2);
+    // setting, 2 balance confirmations, a registration, an update and an assignment.
+    assert_eq!(
+        appended,
+        1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2 + 1 + 1 + 1
+    );
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
 }
 

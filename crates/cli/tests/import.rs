@@ -921,3 +921,82 @@ async fn a_credit_note_import_credits_invoices_or_the_account() {
     assert_eq!(world.last_sequence().await, 2 + 3, "nothing appended");
     world.stop().await;
 }
+
+/// Five rows (the header is line 1):
+/// - 2 C-ONE  Hongda Trading, one contact: registered.
+/// - 3 C-TWO  an empty name: INVALID_ROW (client).
+/// - 4 C-THREE country UK (the code is GB): INVALID_COMMAND (service).
+/// - 5 C-ONE  again: DUPLICATE_IN_FILE (client).
+/// - 6 C-FOUR two contacts, separated by `|`: registered.
+const CUSTOMERS: &str = "\
+customer,name,legal_name,tax_id,country,industry,notes,contacts
+C-ONE,Hongda Trading,\"Shanghai Hongda Trading Co., Ltd.\",91310000MA1FL0XX1X,CN,wholesale,,Wang Fang;ap@hongda.example.cn;+86 21 5888 1234;accounts payable
+C-TWO,,,,CN,,,
+C-THREE,Three Ltd,,,UK,,,
+C-ONE,Hongda again,,,CN,,,
+C-FOUR,Four,,,DE,machinery,key account,Li Na;li@four.example.de;;buyer | Wu Hao;;+49 30 1234567;
+";
+
+/// The same file with C-ONE's legal name changed and the bad rows left out.
+const CUSTOMERS_CHANGED: &str = "\
+customer,name,legal_name,tax_id,country,industry,notes,contacts
+C-ONE,Hongda Trading,Hongda Trading Group,91310000MA1FL0XX1X,CN,wholesale,,Wang Fang;ap@hongda.example.cn;+86 21 5888 1234;accounts payable
+C-FOUR,Four,,,DE,machinery,key account,Li Na;li@four.example.de;;buyer | Wu Hao;;+49 30 1234567;
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customer_import_registers_new_customers_and_updates_known_ones() {
+    let Some(world) = World::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "customers.csv", CUSTOMERS);
+
+    let (result, summary) = import(&world, "customers", &file).await;
+    assert_eq!(result.expect_err("refused rows").exit_code(), EXIT_REFUSED);
+    assert_eq!(summary["kind"], "customers");
+    assert_eq!(counts(&summary), (5, 2, 0, 3), "{summary}");
+    assert_eq!(
+        by_reason(&summary),
+        BTreeMap::from([
+            ("DUPLICATE_IN_FILE".to_owned(), 1),
+            ("INVALID_COMMAND".to_owned(), 1),
+            ("INVALID_ROW".to_owned(), 1),
+        ])
+    );
+    assert_eq!(world.last_sequence().await, 2, "one event per good row");
+    let one = account(&world, "C-ONE").await.customer.unwrap();
+    assert_eq!(one.legal_name, "Shanghai Hongda Trading Co., Ltd.");
+    assert_eq!(one.contacts[0].phone, "+86 21 5888 1234");
+    let four = account(&world, "C-FOUR").await.customer.unwrap();
+    let contacts: Vec<[&str; 4]> = four
+        .contacts
+        .iter()
+        .map(|c| [&*c.name, &*c.email, &*c.phone, &*c.role])
+        .collect();
+    assert_eq!(
+        contacts,
+        [
+            ["Li Na", "li@four.example.de", "", "buyer"],
+            ["Wu Hao", "", "+49 30 1234567", ""],
+        ]
+    );
+
+    // The same file again posts nothing new.
+    let (_, summary) = import(&world, "customers", &file).await;
+    assert_eq!(counts(&summary), (5, 0, 2, 3), "{summary}");
+    assert_eq!(world.last_sequence().await, 2);
+
+    // A changed row updates the record; an unchanged one posts nothing.
+    let changed = write_file(dir.path(), "changed.csv", CUSTOMERS_CHANGED);
+    let (result, summary) = import(&world, "customers", &changed).await;
+    result.unwrap();
+    assert_eq!(counts(&summary), (2, 1, 1, 0), "{summary}");
+    assert_eq!(world.last_sequence().await, 3);
+    let one = account(&world, "C-ONE").await.customer.unwrap();
+    assert_eq!(one.legal_name, "Hongda Trading Group");
+    // And again: nothing.
+    let (_, summary) = import(&world, "customers", &changed).await;
+    assert_eq!(counts(&summary), (2, 0, 2, 0), "{summary}");
+    assert_eq!(world.last_sequence().await, 3);
+}

@@ -44,6 +44,9 @@ async fn post_history(world: &World) -> u64 {
             "annual review",
             "--approved-by",
             "Li Wei",
+            // In force before the history's first day, for reports as of any day of it.
+            "--effective-date",
+            "2026-01-01",
         ]
     };
     world.json(&limit("R1", "10000", "block", "a")).await;
@@ -175,9 +178,45 @@ async fn post_history(world: &World) -> u64 {
         ])
         .await;
     assert!(!promise["promise_id"].as_str().unwrap().is_empty());
-    // Two limits, four invoices, one payment, one promise.
-    let position = promise["position"].as_u64().unwrap();
-    assert_eq!(position, 8);
+    world
+        .json(&[
+            "post",
+            "customer",
+            "--customer",
+            "R1",
+            "--name",
+            "Ruixin Trading",
+            "--legal-name",
+            "Shanghai Ruixin Trading Co., Ltd.",
+            "--country",
+            "CN",
+            "--contact",
+            "Wang Fang;ap@ruixin.example.cn;+86 21 5888 1234;accounts payable",
+        ])
+        .await;
+    world
+        .json(&[
+            "post",
+            "collector",
+            "--customer",
+            "R1",
+            "--collector",
+            "Zhou Min",
+        ])
+        .await;
+    let assigned = world
+        .json(&[
+            "post",
+            "collector",
+            "--default-for",
+            "SUB-BJ",
+            "--collector",
+            "Sun Li",
+        ])
+        .await;
+    // Two limits, four invoices, one payment, one promise, a registration, two assignments.
+    let position = assigned["position"].as_u64().unwrap();
+    assert_eq!(position, 11);
     position
 }
 
@@ -219,6 +258,7 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
     let aging = world.csv(&args).await;
     let columns = [
         "group",
+        "name",
         "currency",
         "current",
         "1-30",
@@ -234,14 +274,24 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
         lines,
         vec![
             strings(&[
-                "R1", "CNY", "3000.00", "0.00", "0.00", "3000.00", "0.00", "0.00", "6000.00",
+                "R1",
+                "Ruixin Trading",
+                "CNY",
+                "3000.00",
+                "0.00",
+                "0.00",
+                "3000.00",
+                "0.00",
+                "0.00",
+                "6000.00",
                 "0.00"
             ]),
             strings(&[
-                "R2", "CNY", "0.00", "0.00", "0.00", "0.00", "2500.00", "0.00", "2500.00", "0.00"
+                "R2", "", "CNY", "0.00", "0.00", "0.00", "0.00", "2500.00", "0.00", "2500.00",
+                "0.00"
             ]),
             strings(&[
-                "R3", "CNY", "0.00", "0.00", "0.00", "0.00", "0.00", "500.00", "500.00", "0.00"
+                "R3", "", "CNY", "0.00", "0.00", "0.00", "0.00", "0.00", "500.00", "500.00", "0.00"
             ]),
         ]
     );
@@ -255,7 +305,7 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
     assert_eq!(
         group["lines"],
         serde_json::json!([{
-            "group": "GROUP", "currency": "CNY",
+            "group": "GROUP", "name": null, "currency": "CNY",
             "current": "3000.00", "1-30": "0.00", "31-60": "0.00", "61-90": "3000.00",
             "91-120": "2500.00", "over 120": "500.00",
             "open_total": "9000.00", "unapplied": "0.00", "disputed": "0.00"
@@ -283,6 +333,7 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
     let exposures = world.csv(&args).await;
     let columns = [
         "customer_id",
+        "customer_name",
         "limit",
         "policy",
         "grade",
@@ -299,11 +350,12 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
         lines,
         vec![
             strings(&[
-                "R2", "2000.00", "warn", "C", "2500.00", "2500.00", "-500.00", "1.2500", "true",
-                "91", ""
+                "R2", "", "2000.00", "warn", "C", "2500.00", "2500.00", "-500.00", "1.2500",
+                "true", "91", ""
             ]),
             strings(&[
                 "R1",
+                "Ruixin Trading",
                 "10000.00",
                 "block",
                 "A",
@@ -316,7 +368,7 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
                 "2026-05-10"
             ]),
             strings(&[
-                "R3", "", "", "", "500.00", "500.00", "", "", "false", "150", ""
+                "R3", "", "", "", "", "500.00", "500.00", "", "", "false", "150", ""
             ]),
         ]
     );
@@ -430,10 +482,52 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
     assert_eq!(
         items,
         vec![
+            // R1's own collector; R2's from SUB-BJ's default; SUB-GZ has none for R3. The
+            // promise's collector (Wang Fang) does not decide.
             item("R3", "150.5", "legal_or_agency", "", ""),
-            item("R2", "93.5", "legal_or_agency", "", ""),
-            item("R1", "64", "stop_supply", "2026-07-11", "Wang Fang"),
+            item("R2", "93.5", "legal_or_agency", "", "Sun Li"),
+            item("R1", "64", "stop_supply", "2026-07-11", "Zhou Min"),
         ]
+    );
+
+    // A collector's queue: exactly that collector's customers.
+    let args = query(
+        &["queue", "--include-snoozed", "--collector", "Sun Li"],
+        &min,
+    );
+    let sun_li: Vec<String> = world
+        .csv(&args)
+        .await
+        .iter()
+        .map(|r| format!("{} {}", r["customer_id"], r["collector_default_of"]))
+        .collect();
+    assert_eq!(sun_li, ["R2 SUB-BJ"]);
+
+    // The customer search, CSV: the record as registered, contacts in one cell.
+    let customers = world
+        .csv(&["customers", "ruixin", "--min-position", &min])
+        .await;
+    assert_eq!(customers.len(), 1);
+    assert_eq!(
+        pick(
+            &customers[0],
+            &[
+                "customer_id",
+                "name",
+                "legal_name",
+                "country",
+                "collector",
+                "contacts"
+            ]
+        ),
+        strings(&[
+            "R1",
+            "Ruixin Trading",
+            "Shanghai Ruixin Trading Co., Ltd.",
+            "CN",
+            "Zhou Min",
+            "Wang Fang;ap@ruixin.example.cn;+86 21 5888 1234;accounts payable"
+        ])
     );
 
     let args = query(&["queue", "--include-snoozed", "--limit", "1"], &min);
@@ -580,6 +674,10 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
         ]
     );
     assert_eq!(statement["aging"][0]["open_total"], "6000.00");
+    assert_eq!(
+        statement["customer"]["legal_name"],
+        "Shanghai Ruixin Trading Co., Ltd."
+    );
     // As CSV, two blocks; as a table, its caption.
     let args = [
         "statement",
@@ -595,7 +693,11 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
     assert!(csv.contains("\n# aging\ngroup,"), "{csv}");
     let table = world.ok(&args).await;
     assert!(
-        table.starts_with("Statement of R1 from 2026-04-01 to 2026-06-30 (log position "),
+        // Addressed to the customer's legal name once it is registered.
+        table.starts_with(
+            "Statement of R1 Shanghai Ruixin Trading Co., Ltd. from 2026-04-01 to 2026-06-30 \
+             (log position "
+        ),
         "{table}"
     );
 

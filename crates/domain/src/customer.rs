@@ -306,7 +306,10 @@ mod tests {
 
     #[test]
     fn country_codes_are_assigned_alpha_2_codes() {
-        assert_eq!(CountryCode::parse("CN").map(String::from), Ok("CN".to_owned()));
+        assert_eq!(
+            CountryCode::parse("CN").map(String::from),
+            Ok("CN".to_owned())
+        );
         assert!(CountryCode::parse("DE").is_ok());
         assert!(CountryCode::parse("XX").is_err());
         assert!(CountryCode::parse("UK").is_err());

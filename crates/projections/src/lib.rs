@@ -4,10 +4,12 @@
 //! A projector reads the log from the checkpoint stored with its read model, applies a batch of
 //! events and the new checkpoint in one database transaction, and so converges after a crash at
 //! any point to the same state as a rebuild from the first event. The runtime (`runtime.rs`)
-//! does that for every projection (`projection.rs`; today the ledger, `ledger.rs`) on either
-//! engine; the queries (`aging.rs`, `exposure.rs`, `promises.rs`, `work_queue.rs`,
-//! `statement.rs`, `confirmations.rs`) read the ledger's tables, with the open amount of an invoice as of a date
-//! defined once (`open_amounts.rs`) and paging in one place (`paging.rs`).
+//! does that for every projection (`projection.rs`: the ledger, `ledger.rs`, of what customers
+//! owe; the customers, `customers.rs`, of who they are and who chases them) on either engine;
+//! the queries (`aging.rs`, `exposure.rs`, `promises.rs`, `work_queue.rs`, `statement.rs`,
+//! `confirmations.rs`, `customer_search.rs`) read their tables, with the open amount of an
+//! invoice as of a date defined once (`open_amounts.rs`) and paging in one place
+//! (`paging.rs`).
 
 pub mod aging;
 pub mod checkpoint;

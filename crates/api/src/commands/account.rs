@@ -10,7 +10,7 @@ use super::dispute;
 use crate::pb;
 use crate::responses::{credit_grade, credit_policy, date, invoice_ref, money};
 
-/// The account view: credit terms, balances per currency, open invoices oldest due first (with
+/// The account view: the customer's record and collector, credit terms, balances per currency, open invoices oldest due first (with
 /// their disputes), promises, payments (with their reversals), credit notes and the invoices
 /// with write-offs.
 pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
@@ -95,6 +95,12 @@ pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
         payments,
         written_off_invoices,
         credit_notes,
+        customer: account.state().profile().map(super::customer::wire_profile),
+        collector: account
+            .state()
+            .collector()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
     }
 }
 
