@@ -541,6 +541,7 @@ impl<'p> Simulation<'p> {
             event_id: EventId::from_uuid(id).map_err(|_| NotTaken::Broken)?,
             recorded_at: self.recorded_at,
             principal: Principal::anonymous(),
+            rates: std::sync::Arc::default(),
         };
         // Every command has an id of its own: the account never answers it as a retry.
         let Decision::Append(mut envelope) = self

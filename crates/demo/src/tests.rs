@@ -172,6 +172,7 @@ impl Replay {
                 event_id: EventId::from_uuid(uuid::Uuid::new_v4()).unwrap(),
                 recorded_at,
                 principal: Principal::anonymous(),
+                rates: std::sync::Arc::default(),
             };
             match account.decide(&addressed.command, &context) {
                 Ok(Decision::Append(mut envelope)) => {

@@ -1,10 +1,10 @@
 //! Credit control: the group-wide limit of a customer, its policy and grade, and the check an
 //! invoice must pass.
 //!
-//! Exposure is open invoices minus unapplied cash, across all subsidiaries. The limit is set in
-//! one currency and covers the customer's business in that currency; there is no currency
-//! conversion in the write path, so under `block` an invoice in another currency is refused
-//! (it could not be checked), and under `warn` it is accepted and flagged.
+//! Exposure is open invoices minus unapplied cash and credit, across all subsidiaries. The limit
+//! is set in one currency and covers the customer's business in every currency: exposure in
+//! another currency counts converted into the limit's at the rates of the invoice's issue date
+//! (`exchange.rs`), and an invoice that cannot be converted (no rate) is refused under a limit.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -76,37 +76,32 @@ pub enum CreditCheck {
     NoLimit,
     /// Within the limit.
     Within { exposure_after: Decimal },
-    /// Above the limit (or not checkable in the limit's currency).
+    /// Above the limit.
     Over {
         policy: CreditPolicy,
         limit: Money,
         exposure_before: Decimal,
         exposure_after: Decimal,
-        currency_mismatch: bool,
     },
 }
 
 impl CreditCheck {
-    /// Checks an invoice of `amount` against `terms`, given the customer's exposure in the
-    /// invoice's currency before it.
-    pub fn evaluate(terms: Option<&CreditTerms>, exposure_before: Decimal, amount: Money) -> Self {
+    /// Checks an invoice against `terms`, given the customer's exposure before and after it,
+    /// both in the limit's currency (every currency converted, `account/invoice.rs`).
+    pub fn evaluate(
+        terms: Option<&CreditTerms>,
+        exposure_before: Decimal,
+        exposure_after: Decimal,
+    ) -> Self {
         let Some(terms) = terms else {
             return CreditCheck::NoLimit;
         };
-        let currency_mismatch = amount.currency() != terms.limit.currency();
-        // An invoice in another currency leaves the exposure in the limit's currency as it was.
-        let exposure_after = if currency_mismatch {
-            exposure_before
-        } else {
-            exposure_before + amount.amount()
-        };
-        if currency_mismatch || exposure_after > terms.limit.amount() {
+        if exposure_after > terms.limit.amount() {
             CreditCheck::Over {
                 policy: terms.policy,
                 limit: terms.limit,
                 exposure_before,
                 exposure_after,
-                currency_mismatch,
             }
         } else {
             CreditCheck::Within { exposure_after }
@@ -119,7 +114,6 @@ impl CreditCheck {
             CreditCheck::Over {
                 limit,
                 exposure_after,
-                currency_mismatch: false,
                 ..
             } => Some(Money::of(
                 *exposure_after - limit.amount(),

@@ -65,6 +65,10 @@ macro_rules! features {
             /// default (an event of the group's own account).
             AssignCollector(crate::account::collector::AssignCollector)
                 => CollectorAssigned(crate::account::collector::CollectorAssigned),
+            /// Exchange rates: the group's treasury publishes the rates of a date to the group's
+            /// currency (an event of the group's own account).
+            PublishExchangeRates(crate::account::exchange_rates::PublishExchangeRates)
+                => ExchangeRatesPublished(crate::account::exchange_rates::ExchangeRatesPublished),
         }
     };
 }

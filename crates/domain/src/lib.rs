@@ -14,6 +14,7 @@ pub mod credit;
 pub mod customer;
 pub mod dated;
 pub mod event;
+pub mod exchange;
 pub mod features;
 pub mod hash;
 pub mod ids;

@@ -82,3 +82,13 @@ pub const CONTACT_ROLE_LENGTH_MAX: usize = 64;
 
 /// Longest prefix or name fragment a customer search takes.
 pub const CUSTOMER_SEARCH_LENGTH_MAX: usize = 100;
+
+/// Largest exchange rate (units of the base per unit of another currency): above any real
+/// pair, small enough that a converted sum stays far inside `rust_decimal`'s range.
+pub const RATE_MAX: i64 = 1_000_000_000;
+
+/// Most decimal places of an exchange rate, as published and as a cross rate is rounded to.
+pub const RATE_DECIMALS_MAX: u32 = 10;
+
+/// Most currencies one publication of exchange rates may carry (ISO 4217 lists about 180).
+pub const RATES_PER_PUBLICATION_MAX: usize = 200;

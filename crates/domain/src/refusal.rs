@@ -53,6 +53,8 @@ pub enum Reason {
     CustomerNotRegistered,
     CustomerUnchanged,
     CollectorUnchanged,
+    BaseCurrencyMismatch,
+    ExchangeRateMissing,
 }
 
 impl Reason {
@@ -90,6 +92,8 @@ impl Reason {
             Reason::CustomerNotRegistered => "CUSTOMER_NOT_REGISTERED",
             Reason::CustomerUnchanged => "CUSTOMER_UNCHANGED",
             Reason::CollectorUnchanged => "COLLECTOR_UNCHANGED",
+            Reason::BaseCurrencyMismatch => "BASE_CURRENCY_MISMATCH",
+            Reason::ExchangeRateMissing => "EXCHANGE_RATE_MISSING",
         }
     }
 }

@@ -12,9 +12,10 @@ use chrono::Utc;
 use receivables_api::commands::Addressed;
 use receivables_domain::access::{Action, Denial, Role};
 use receivables_domain::chain::{self, ChainError};
+use receivables_domain::exchange::ExchangeRates;
 use receivables_domain::ids::NumberKey;
 use receivables_domain::{
-    CustomerAccount, CustomerId, Decision, DecisionContext, EventEnvelope, EventId,
+    Command, CustomerAccount, CustomerId, Decision, DecisionContext, EventEnvelope, EventId,
     InvariantViolation, Principal, Reason, RecordedEvent, Refusal,
 };
 use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
@@ -154,6 +155,7 @@ impl<L: EventLog> Executor<L> {
                 event_id: new_event_id()?,
                 recorded_at: Utc::now(),
                 principal: principal.clone(),
+                rates: self.rates_for(command, account).await?,
             };
             let envelope = match account.decide(command, &context) {
                 Ok(Decision::AlreadyAccepted(event)) => {
@@ -234,6 +236,21 @@ impl<L: EventLog> Executor<L> {
             }
         }
         Err(ExecutionError::Contended(CONFLICT_RETRIES_MAX + 1))
+    }
+
+    /// The group's exchange rates when the command converts amounts against this account's
+    /// state (an invoice under a limit with exposure in other currencies), read from the
+    /// group's own account caught up; none otherwise, which costs nothing.
+    async fn rates_for(
+        &self,
+        command: &Command,
+        account: &CustomerAccount,
+    ) -> Result<Arc<ExchangeRates>, ExecutionError> {
+        if account.customer_id().is_group() || !command.body.rules().needs_rates(account.state()) {
+            return Ok(Arc::default());
+        }
+        let group = self.account(&CustomerId::group()).await?;
+        Ok(Arc::clone(group.state().exchange_rates()))
     }
 
     /// Money moved against another subsidiary's documents (a payment or an application

@@ -7,9 +7,12 @@
 //! the log's bookkeeping. Adding a feature is the recipe in docs/ARCHITECTURE.md: the compiler
 //! names every match that needs the new variant.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::state::AccountState;
+use crate::exchange::ExchangeRates;
 use crate::ids::{CommandId, EventId, NumberKey, Principal, SubsidiaryId};
 use crate::refusal::{FieldViolation, Refusal};
 use crate::rules::InvalidEvent;
@@ -20,6 +23,9 @@ pub struct DecisionContext {
     pub event_id: EventId,
     pub recorded_at: DateTime<Utc>,
     pub principal: Principal,
+    /// The exchange rates the group has published (its own account's), for the decisions that
+    /// convert; handed over when [`CommandRules::needs_rates`] says so, empty otherwise.
+    pub rates: Arc<ExchangeRates>,
 }
 
 impl DecisionContext {
@@ -51,6 +57,13 @@ pub trait CommandRules {
     /// group's settings) or the group's own ([`crate::ids::CustomerId::group`]).
     fn scope(&self) -> Scope {
         Scope::Customer
+    }
+
+    /// Whether deciding the command against `state` converts amounts between currencies, so
+    /// that the caller must hand the group's exchange rates over in the [`DecisionContext`]
+    /// (reading them costs a read of the group's account, which most commands never need).
+    fn needs_rates(&self, _state: &AccountState) -> bool {
+        false
     }
 }
 

@@ -6,6 +6,15 @@
 //! checks again. Under policy `block` an invoice that would take exposure above the limit is
 //! refused with the limit, the exposure and the shortfall in the refusal; under `warn` it is
 //! accepted and flagged `over_limit`.
+//!
+//! One limit covers every currency: the exposure in each other currency counts converted into
+//! the limit's at the cross rate of the invoice's issue date (`exchange.rs`), each currency's
+//! part rounded to the limit's minor units, and the event records each part (exposure, rate,
+//! converted amount). Without a rate on or before that date for a currency with exposure, the
+//! exposure cannot be measured and the invoice is refused under either policy
+//! (`EXCHANGE_RATE_MISSING`); without a limit no rate is needed.
+
+use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -14,9 +23,10 @@ use serde::{Deserialize, Serialize};
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
 use super::state::{AccountState, InvoiceState};
 use crate::credit::{CreditCheck, CreditPolicy};
+use crate::exchange::{MissingRate, Rate, convert_at};
 use crate::ids::{CommandId, InvoiceKey, InvoiceNumber, NumberKey, SubsidiaryId};
 use crate::limits::PAYMENT_TERMS_DAYS_MAX;
-use crate::money::{self, Money};
+use crate::money::{self, Currency, Money};
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
 use crate::rules::{InvalidEvent, business_date, check_positive, invalid, positive};
 
@@ -83,8 +93,34 @@ pub struct CreditCheckRecord {
     /// which may be negative or larger than any one amount.
     #[serde(with = "money::derived")]
     pub exposure_after: Money,
-    /// The invoice is in another currency than the limit, so it could not be checked.
+    /// The invoice is in another currency than the limit, so it could not be checked (events
+    /// recorded before exposure was converted; false since).
     pub currency_mismatch: bool,
+    /// The exposure in each currency other than the limit's after the invoice, with the cross
+    /// rate and the converted amount counted in `exposure_after`; empty when every amount was
+    /// in the limit's currency (and in events recorded before conversion).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<ExposureConversion>,
+}
+
+/// One currency's part of an exposure measured in the limit's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExposureConversion {
+    /// The exposure in that currency (may be negative: money on account).
+    #[serde(with = "money::derived")]
+    pub exposure: Money,
+    /// Its cross rate to the limit's currency on the issue date.
+    pub rate: Rate,
+    /// `exposure x rate`, in the limit's currency.
+    #[serde(with = "money::derived")]
+    pub converted: Money,
+}
+
+/// The customer's exposure in the limit's currency before and after an invoice.
+struct MeasuredExposure {
+    before: Decimal,
+    after: Decimal,
+    conversions: Vec<ExposureConversion>,
 }
 
 /// A subsidiary issued an invoice to the customer.
@@ -135,6 +171,18 @@ impl CommandRules for IssueInvoice {
     fn reserves(&self) -> Option<NumberKey> {
         Some(NumberKey::Invoice(self.key()))
     }
+
+    /// Under a limit, the exposure in any currency but the limit's is converted.
+    fn needs_rates(&self, state: &AccountState) -> bool {
+        state.credit().is_some_and(|terms| {
+            let limit_currency = terms.limit.currency();
+            self.amount.currency() != limit_currency
+                || state
+                    .balances()
+                    .iter()
+                    .any(|b| b.currency != limit_currency && !b.exposure().is_zero())
+        })
+    }
 }
 
 impl Decide for IssueInvoice {
@@ -144,7 +192,7 @@ impl Decide for IssueInvoice {
         &self,
         account: &AccountState,
         _command_id: CommandId,
-        _context: &DecisionContext,
+        context: &DecisionContext,
     ) -> Result<InvoiceIssued, Refusal> {
         let key = self.key();
         if account.invoices.contains_key(&key) {
@@ -158,53 +206,47 @@ impl Decide for IssueInvoice {
             .with_metadata("subsidiary_id", &key.subsidiary_id)
             .with_metadata("invoice_number", &key.invoice_number));
         }
-        let terms = account.credit.as_ref();
-        let check_currency = terms.map_or(self.amount.currency(), |t| t.limit.currency());
-        let exposure_before = account.exposure(check_currency);
-        let (over_limit, credit_check) =
-            match CreditCheck::evaluate(terms, exposure_before, self.amount) {
-                CreditCheck::NoLimit => (false, None),
-                CreditCheck::Within { exposure_after } => {
-                    let record = terms.map(|t| CreditCheckRecord {
-                        limit: t.limit,
-                        policy: t.policy,
-                        exposure_after: Money::of(exposure_after, t.limit.currency()),
+        let (over_limit, credit_check) = match account.credit.as_ref() {
+            None => (false, None),
+            Some(terms) => {
+                let measured = self.exposure_in(account, terms.limit.currency(), context)?;
+                let record = |exposure_after: Decimal, conversions: Vec<ExposureConversion>| {
+                    CreditCheckRecord {
+                        limit: terms.limit,
+                        policy: terms.policy,
+                        exposure_after: Money::of(exposure_after, terms.limit.currency()),
                         currency_mismatch: false,
-                    });
-                    (false, record)
-                }
-                CreditCheck::Over {
-                    policy: CreditPolicy::Block,
-                    limit,
-                    exposure_before,
-                    exposure_after,
-                    currency_mismatch,
-                } => {
-                    return Err(credit_refusal(
-                        account,
-                        self,
+                        conversions,
+                    }
+                };
+                match CreditCheck::evaluate(Some(terms), measured.before, measured.after) {
+                    CreditCheck::NoLimit => (false, None),
+                    CreditCheck::Within { exposure_after } => {
+                        (false, Some(record(exposure_after, measured.conversions)))
+                    }
+                    CreditCheck::Over {
+                        policy: CreditPolicy::Block,
                         limit,
                         exposure_before,
                         exposure_after,
-                        currency_mismatch,
-                    ));
-                }
-                CreditCheck::Over {
-                    policy: CreditPolicy::Warn,
-                    limit,
-                    exposure_after,
-                    currency_mismatch,
-                    ..
-                } => (
-                    true,
-                    Some(CreditCheckRecord {
-                        limit,
+                    } => {
+                        return Err(credit_refusal(
+                            account,
+                            self,
+                            limit,
+                            exposure_before,
+                            exposure_after,
+                            &measured.conversions,
+                        ));
+                    }
+                    CreditCheck::Over {
                         policy: CreditPolicy::Warn,
-                        exposure_after: Money::of(exposure_after, limit.currency()),
-                        currency_mismatch,
-                    }),
-                ),
-            };
+                        exposure_after,
+                        ..
+                    } => (true, Some(record(exposure_after, measured.conversions))),
+                }
+            }
+        };
         Ok(InvoiceIssued {
             subsidiary_id: self.subsidiary_id.clone(),
             invoice_number: self.invoice_number.clone(),
@@ -218,54 +260,131 @@ impl Decide for IssueInvoice {
     }
 }
 
-/// The refusal of an invoice under policy `block`: over the limit (with the limit, exposure
-/// and shortfall as metadata), or in a currency the limit cannot check.
+impl IssueInvoice {
+    /// The customer's exposure before and after the invoice in `limit_currency`, every other
+    /// currency converted at the cross rate of the issue date; refused when a currency with
+    /// exposure has no rate then.
+    fn exposure_in(
+        &self,
+        account: &AccountState,
+        limit_currency: Currency,
+        context: &DecisionContext,
+    ) -> Result<MeasuredExposure, Refusal> {
+        let mut by_currency: BTreeMap<Currency, Decimal> = account
+            .balances()
+            .into_iter()
+            .map(|balance| (balance.currency, balance.exposure()))
+            .collect();
+        by_currency.entry(self.amount.currency()).or_default();
+        let mut measured = MeasuredExposure {
+            before: Decimal::ZERO,
+            after: Decimal::ZERO,
+            conversions: Vec::new(),
+        };
+        for (currency, before) in by_currency {
+            let after = if currency == self.amount.currency() {
+                before + self.amount.amount()
+            } else {
+                before
+            };
+            if currency == limit_currency {
+                measured.before += before;
+                measured.after += after;
+                continue;
+            }
+            if before.is_zero() && after.is_zero() {
+                continue;
+            }
+            let rate = context
+                .rates
+                .cross_rate(currency, limit_currency, self.issue_date)
+                .map_err(|missing| missing_rate(account, &missing, limit_currency))?;
+            let converted = convert_at(after, rate, limit_currency);
+            measured.before += convert_at(before, rate, limit_currency).amount();
+            measured.after += converted.amount();
+            measured.conversions.push(ExposureConversion {
+                exposure: Money::of(after, currency),
+                rate,
+                converted,
+            });
+        }
+        Ok(measured)
+    }
+}
+
+/// The refusal of an invoice whose customer's exposure cannot be measured in the limit's
+/// currency: a currency with exposure has no rate on the issue date.
+fn missing_rate(
+    account: &AccountState,
+    missing: &MissingRate,
+    limit_currency: Currency,
+) -> Refusal {
+    Refusal::precondition(
+        Reason::ExchangeRateMissing,
+        vec![PreconditionViolation {
+            kind: Reason::ExchangeRateMissing,
+            subject: format!("group/exchange_rates/{}", missing.currency),
+            description: format!(
+                "{missing}: customer {}'s credit limit is in {limit_currency}, and its {} \
+                 exposure cannot be counted without a rate",
+                account.customer_id, missing.currency
+            ),
+        }],
+    )
+    .with_metadata("currency", missing.currency)
+    .with_metadata("limit_currency", limit_currency)
+    .with_metadata("date", missing.date)
+}
+
+/// The refusal of an invoice under policy `block` over the limit: the limit, the exposure and
+/// the shortfall, and each other currency's exposure, rate and converted amount, in the
+/// message and as metadata (`exposure_usd`, `rate_usd`, `converted_usd`).
 fn credit_refusal(
     account: &AccountState,
     command: &IssueInvoice,
     limit: Money,
     exposure_before: Decimal,
     exposure_after: Decimal,
-    currency_mismatch: bool,
+    conversions: &[ExposureConversion],
 ) -> Refusal {
     let subject = format!("customers/{}/credit_limit", account.customer_id);
     let currency = limit.currency();
-    if currency_mismatch {
-        return Refusal::precondition(
-            Reason::CreditLimitCurrencyMismatch,
-            vec![PreconditionViolation {
-                kind: Reason::CreditLimitCurrencyMismatch,
-                subject,
-                description: format!(
-                    "the credit limit is kept in {currency} and policy BLOCK refuses invoices in {}",
-                    command.amount.currency()
-                ),
-            }],
-        )
-        .with_metadata("limit", limit.amount())
-        .with_metadata("limit_currency", currency)
-        .with_metadata("invoice_currency", command.amount.currency());
-    }
     let shortfall = Money::of(exposure_after - limit.amount(), currency);
     let exposure = Money::of(exposure_before, currency);
-    Refusal::precondition(
+    let mut description = format!(
+        "invoice of {} would take exposure from {exposure} to {}, above the limit of {limit} by \
+         {shortfall}",
+        command.amount,
+        Money::of(exposure_after, currency),
+    );
+    if !conversions.is_empty() {
+        let parts: Vec<String> = conversions
+            .iter()
+            .map(|c| format!("{} at {} = {}", c.exposure, c.rate, c.converted))
+            .collect();
+        description.push_str(&format!(" (counting {})", parts.join(", ")));
+    }
+    let mut refusal = Refusal::precondition(
         Reason::CreditLimitExceeded,
         vec![PreconditionViolation {
             kind: Reason::CreditLimitExceeded,
             subject,
-            description: format!(
-                "invoice of {} would take exposure from {exposure} to {}, above the limit of \
-                 {limit} by {shortfall}",
-                command.amount,
-                Money::of(exposure_after, currency),
-            ),
+            description,
         }],
     )
     .with_metadata("limit", limit.amount())
     .with_metadata("exposure", exposure.amount())
     .with_metadata("invoice_amount", command.amount.amount())
     .with_metadata("shortfall", shortfall.amount())
-    .with_metadata("currency", currency)
+    .with_metadata("currency", currency);
+    for conversion in conversions {
+        let code = conversion.exposure.currency().code().to_lowercase();
+        refusal = refusal
+            .with_metadata(&format!("exposure_{code}"), conversion.exposure.amount())
+            .with_metadata(&format!("rate_{code}"), conversion.rate)
+            .with_metadata(&format!("converted_{code}"), conversion.converted.amount());
+    }
+    refusal
 }
 
 impl EventRules for InvoiceIssued {
@@ -303,6 +422,21 @@ impl EventRules for InvoiceIssued {
                     "data.credit_check.exposure_after",
                     "is not in the limit's currency",
                 ));
+            }
+            for (index, conversion) in check.conversions.iter().enumerate() {
+                let recomputed = convert_at(
+                    conversion.exposure.amount(),
+                    conversion.rate,
+                    check.limit.currency(),
+                );
+                if conversion.exposure.currency() == check.limit.currency()
+                    || conversion.converted != recomputed
+                {
+                    return Err(invalid(
+                        &format!("data.credit_check.conversions[{index}]"),
+                        "is not another currency's exposure times its rate in the limit's",
+                    ));
+                }
             }
         }
         let warned = self

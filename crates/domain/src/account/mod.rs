@@ -23,6 +23,7 @@ pub mod credit_limit;
 pub mod credit_note;
 pub mod customer;
 pub mod dispute;
+pub mod exchange_rates;
 pub mod feature;
 pub mod invoice;
 pub mod payment;

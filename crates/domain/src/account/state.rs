@@ -8,6 +8,7 @@
 //! the account holds them all: a feature's module depends on this one, never the other way.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -17,6 +18,7 @@ use crate::allocation::Allocation;
 use crate::credit::CreditTerms;
 use crate::customer::CustomerProfile;
 use crate::dated::DatedBalance;
+use crate::exchange::ExchangeRates;
 use crate::ids::{
     CommandId, CreditNoteKey, CustomerId, DisputeId, InvoiceKey, PersonName, PromiseId,
     SubsidiaryId,
@@ -320,6 +322,8 @@ pub struct AccountState {
     pub(super) collector: Option<PersonName>,
     /// The default collector of each subsidiary's customers (the group's own account).
     pub(super) default_collectors: BTreeMap<SubsidiaryId, PersonName>,
+    /// The exchange rates the group published (the group's own account).
+    pub(super) exchange_rates: Arc<ExchangeRates>,
 }
 
 impl AccountState {
@@ -337,7 +341,13 @@ impl AccountState {
             profile: None,
             collector: None,
             default_collectors: BTreeMap::new(),
+            exchange_rates: Arc::default(),
         }
+    }
+
+    /// The exchange rates the group published (the group's own account).
+    pub fn exchange_rates(&self) -> &Arc<ExchangeRates> {
+        &self.exchange_rates
     }
 
     /// The customer's record, once registered.

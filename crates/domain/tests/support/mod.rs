@@ -125,6 +125,7 @@ pub fn context() -> DecisionContext {
         event_id: event_id(),
         recorded_at: recorded_at(),
         principal: principal(),
+        rates: std::sync::Arc::default(),
     }
 }
 
@@ -682,6 +683,8 @@ pub struct Scenario {
     next_position: u64,
     /// Every event applied, as the log holds them.
     history: Vec<RecordedEvent>,
+    /// The group's exchange rates the decisions are handed.
+    rates: std::sync::Arc<receivables_domain::exchange::ExchangeRates>,
 }
 
 /// Customer `C-1`'s account after `events`, read back from the log at positions 1, 2, 3, ...
@@ -701,6 +704,7 @@ pub fn given_in(account_id: CustomerId, events: impl IntoIterator<Item = Event>)
         account: CustomerAccount::new(account_id.clone()),
         next_position: 1,
         history: Vec::new(),
+        rates: std::sync::Arc::default(),
     };
     for event in events {
         let position = scenario.next_position;
@@ -724,6 +728,12 @@ impl Scenario {
         self.account
     }
 
+    /// Hands `rates` to every later decision, as the command service hands the group's.
+    pub fn with_rates(mut self, rates: receivables_domain::exchange::ExchangeRates) -> Self {
+        self.rates = std::sync::Arc::new(rates);
+        self
+    }
+
     /// The position the next accepted event will be appended at.
     pub fn next_position(&self) -> Position {
         Position::new(self.next_position)
@@ -740,7 +750,10 @@ impl Scenario {
             id,
             body: body.into_body(),
         };
-        let context = context();
+        let context = DecisionContext {
+            rates: std::sync::Arc::clone(&self.rates),
+            ..context()
+        };
         let decision = self.account.decide(&command, &context);
         Then {
             scenario: self,
