@@ -160,7 +160,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 38] = [
+const RPCS: [&str; 39] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -177,6 +177,7 @@ const RPCS: [&str; 38] = [
     "RegisterCustomer",
     "UpdateCustomer",
     "AssignCollector",
+    "PublishExchangeRates",
     "GetAccount",
     "GetAgingReport(SUB-1)",
     "GetAgingReport(all)",
@@ -443,6 +444,23 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
                     customer_id: CUSTOMER.to_owned(),
                     default_for_subsidiary_id: String::new(),
                     collector: format!("Collector {n}"),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "PublishExchangeRates" => c
+            .commands
+            .publish_exchange_rates(authorized(
+                pb::PublishExchangeRatesRequest {
+                    command_id: command_id(),
+                    base: "CNY".to_owned(),
+                    rate_date: AS_OF.to_owned(),
+                    rates: vec![pb::ExchangeRateEntry {
+                        currency: "USD".to_owned(),
+                        rate: "7.1".to_owned(),
+                    }],
+                    source: String::new(),
                 },
                 header,
             ))
@@ -719,8 +737,8 @@ async fn every_role_against_every_rpc() {
     // for a subsidiary by its own token and by the group's credit control and treasury;
     // write-offs are credit control's and an admin's; disputes are the invoicing subsidiary's;
     // the group's settings an admin's; balance confirmations credit control's and treasury's;
-    // customers' records and collectors credit control's.
-    let expected: [(&str, &str); 38] = [
+    // customers' records and collectors credit control's; exchange rates treasury's.
+    let expected: [(&str, &str); 39] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -737,6 +755,7 @@ async fn every_role_against_every_rpc() {
         ("RegisterCustomer", ".Y...."),
         ("UpdateCustomer", ".Y...."),
         ("AssignCollector", ".Y...."),
+        ("PublishExchangeRates", "..Y..."),
         ("GetAccount", ".YYYY."),
         ("GetAgingReport(SUB-1)", "YYYYY."),
         ("GetAgingReport(all)", ".YYYY."),
@@ -800,6 +819,7 @@ async fn every_role_against_every_rpc() {
                                 | "RegisterCustomer"
                                 | "UpdateCustomer"
                                 | "AssignCollector"
+                                | "PublishExchangeRates"
                         )
                     ));
                 }
@@ -826,10 +846,11 @@ async fn every_role_against_every_rpc() {
     // Exactly the allowed commands were appended; every refusal appended nothing: an invoice,
     // 3 payments, a promise, a credit limit, 3 credit notes, 2 write-offs, 3 reversals with
     // their payments, 3 applications, 3 refunds, a dispute and its resolution, the group's
-    // setting, 2 balance confirmations, a registration, an update and an assignment.
+    // setting, 2 balance confirmations, a registration, an update, an assignment and a
+    // publication of rates.
     assert_eq!(
         appended,
-        1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2 + 1 + 1 + 1
+        1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1
     );
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
 }

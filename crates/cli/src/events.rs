@@ -159,6 +159,24 @@ pub fn summary(event: &Event) -> String {
         ),
         Event::CustomerRegistered(e) => format!("customer registered: {}", profile(&e.profile)),
         Event::CustomerUpdated(e) => format!("customer record now: {}", profile(&e.profile)),
+        Event::ExchangeRatesPublished(e) => {
+            let rates: Vec<String> = e
+                .rates
+                .iter()
+                .map(|r| format!("{} {}", r.currency, r.rate))
+                .collect();
+            let source = if e.source.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", e.source)
+            };
+            format!(
+                "exchange rates to {} from {}: {}{source}",
+                e.base,
+                e.rate_date,
+                rates.join(", ")
+            )
+        }
         Event::CollectorAssigned(e) => {
             let whose = match &e.default_for {
                 None => "the customer's collector".to_owned(),
@@ -234,6 +252,11 @@ mod tests {
                 );
             } else if event_type == EventType::CustomerUpdated {
                 assert!(line.starts_with("customer record now: Hongda"), "{line}");
+            } else if event_type == EventType::ExchangeRatesPublished {
+                assert_eq!(
+                    line,
+                    "exchange rates to CNY from 2026-06-30: USD 7.1 (PBOC central parity)"
+                );
             } else if event_type == EventType::CollectorAssigned {
                 assert_eq!(line, "the customer's collector: Zhou Min");
             } else {

@@ -39,6 +39,11 @@ pub fn aging_sheet(report: &pb::GetAgingReportResponse) -> Sheet {
     columns.push(Column::right("open_total", "open total"));
     columns.push(Column::right("unapplied", "unapplied"));
     columns.push(Column::right("disputed", "disputed"));
+    columns.push(Column::right(
+        "open_total_group",
+        "open total, group currency",
+    ));
+    columns.push(Column::right("group_rate", "rate").not_in_table());
     let mut sheet = Sheet::new("lines", columns);
     sheet.caption = Some(format!(
         "Aging as of {} (log position {})",
@@ -66,6 +71,9 @@ pub fn aging_sheet(report: &pb::GetAgingReportResponse) -> Sheet {
         row.push(money(line.open_total.as_ref(), currency));
         row.push(money(line.unapplied.as_ref(), currency));
         row.push(money(line.disputed.as_ref(), currency));
+        let group = line.in_group_currency.as_ref();
+        row.push(money(group.and_then(|g| g.open_total.as_ref()), ""));
+        row.push(group.map_or_else(Cell::missing, |g| Cell::decimal(&g.rate)));
         sheet.rows.push(row);
     }
     sheet
@@ -96,10 +104,15 @@ pub fn exposures_sheet(lines: &[pb::Exposure]) -> Sheet {
             Column::left("over_limit", "over limit"),
             Column::right("oldest_days_past_due", "oldest days past due"),
             Column::left("last_payment_date", "last payment"),
+            Column::left("converted", "converted").not_in_table(),
+            Column::left("missing_rates", "no rate for"),
+            Column::right("exposure_group", "exposure, group currency"),
+            Column::right("group_rate", "rate").not_in_table(),
         ],
     );
     for line in lines {
         let currency = line.currency.as_str();
+        let group = line.in_group_currency.as_ref();
         sheet.rows.push(vec![
             Cell::text(&line.customer_id),
             Cell::text(&line.customer_name),
@@ -116,6 +129,10 @@ pub fn exposures_sheet(lines: &[pb::Exposure]) -> Sheet {
             Cell::flag(line.over_limit),
             Cell::optional_int(line.oldest_days_past_due),
             Cell::text(&line.last_payment_date),
+            Cell::text(conversions(&line.conversions)),
+            Cell::text(line.missing_rates.join(" ")),
+            money(group.and_then(|g| g.converted.as_ref()), ""),
+            group.map_or_else(Cell::missing, |g| Cell::decimal(&g.rate)),
         ]);
     }
     sheet
@@ -599,10 +616,29 @@ pub fn invoice_reply(
             money(check.and_then(|c| c.exposure_after.as_ref()), currency),
         )
         .push(
-            Column::left("currency_mismatch", "limit in another currency"),
-            Cell::yes_no(check.is_some_and(|c| c.currency_mismatch)),
+            Column::left("converted", "converted"),
+            Cell::text(conversions(check.map_or(&[][..], |c| &c.conversions))),
         );
     record.render(format)
+}
+
+/// A credit check's converted exposures as `1000.00 USD at 7.1 = 7100.00 CNY; ...`.
+fn conversions(conversions: &[pb::ExposureConversion]) -> String {
+    let text = |money: Option<&pb::Money>| {
+        money.map_or_else(String::new, |m| format!("{} {}", m.amount, m.currency))
+    };
+    conversions
+        .iter()
+        .map(|c| {
+            format!(
+                "{} at {} = {}",
+                text(c.exposure.as_ref()),
+                c.rate,
+                text(c.converted.as_ref())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// An accepted payment: receipt, the allocation rule applied, every allocation and the
@@ -964,12 +1000,14 @@ mod tests {
                 unapplied: cny("0.00"),
                 disputed: cny("2.50"),
                 name: "Hongda Trading".to_owned(),
+                in_group_currency: None,
             }],
         };
         assert_eq!(
             aging(&report, Format::Csv).unwrap(),
-            "group,name,currency,current,1-30,open_total,unapplied,disputed\n\
-             C1,Hongda Trading,CNY,10.00,2.50,12.50,0.00,2.50\n"
+            "group,name,currency,current,1-30,open_total,unapplied,disputed,open_total_group,\
+             group_rate\n\
+             C1,Hongda Trading,CNY,10.00,2.50,12.50,0.00,2.50,,\n"
         );
         let table = aging(&report, Format::Table).unwrap();
         assert!(

@@ -274,6 +274,18 @@ pub fn contact(text: &str) -> Result<pb::Contact, String> {
     })
 }
 
+/// An exchange rate as `CURRENCY=RATE` (`USD=7.1234`): whether the currency exists or the
+/// rate is in bounds is the service's rule.
+pub fn rate(text: &str) -> Result<pb::ExchangeRateEntry, String> {
+    let (currency, rate) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not CURRENCY=RATE"))?;
+    Ok(pb::ExchangeRateEntry {
+        currency: currency.trim().to_owned(),
+        rate: decimal(rate)?,
+    })
+}
+
 /// Contacts separated by `|` (the import's `contacts` column); empty means none.
 pub fn contacts(text: &str) -> Result<Vec<pb::Contact>, String> {
     text.split('|')

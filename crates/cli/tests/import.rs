@@ -1000,3 +1000,53 @@ async fn a_customer_import_registers_new_customers_and_updates_known_ones() {
     assert_eq!(counts(&summary), (2, 0, 2, 0), "{summary}");
     assert_eq!(world.last_sequence().await, 3);
 }
+
+/// Four rows (the header is line 1):
+/// - 2 2026-03-01 USD 7.1: published.
+/// - 3 2026-03-01 EUR 7.8: published.
+/// - 4 2026-03-01 JPY 0: a rate of zero, INVALID_COMMAND (service).
+/// - 5 2026-03-01 USD again: DUPLICATE_IN_FILE (client).
+const RATES: &str = "\
+base,date,currency,rate,source
+CNY,2026-03-01,USD,7.1,PBOC central parity
+CNY,2026-03-01,EUR,7.8,PBOC central parity
+CNY,2026-03-01,JPY,0,PBOC central parity
+CNY,2026-03-01,USD,7.2,PBOC central parity
+";
+
+/// USD corrected to 7.11; EUR as before.
+const RATES_CORRECTED: &str = "\
+base,date,currency,rate,source
+CNY,2026-03-01,USD,7.11,PBOC central parity
+CNY,2026-03-01,EUR,7.8,PBOC central parity
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_exchange_rate_import_publishes_each_rate_and_republishes_a_corrected_one() {
+    let Some(world) = World::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "rates.csv", RATES);
+
+    let (result, summary) = import(&world, "exchange-rates", &file).await;
+    assert_eq!(result.expect_err("refused rows").exit_code(), EXIT_REFUSED);
+    assert_eq!(summary["kind"], "exchange-rates");
+    assert_eq!(counts(&summary), (4, 2, 0, 2), "{summary}");
+    assert_eq!(
+        by_reason(&summary),
+        BTreeMap::from([
+            ("DUPLICATE_IN_FILE".to_owned(), 1),
+            ("INVALID_COMMAND".to_owned(), 1),
+        ])
+    );
+    assert_eq!(world.last_sequence().await, 2);
+    let (_, summary) = import(&world, "exchange-rates", &file).await;
+    assert_eq!(counts(&summary), (4, 0, 2, 2), "{summary}");
+
+    let corrected = write_file(dir.path(), "corrected.csv", RATES_CORRECTED);
+    let (result, summary) = import(&world, "exchange-rates", &corrected).await;
+    result.unwrap();
+    assert_eq!(counts(&summary), (2, 1, 1, 0), "{summary}");
+    assert_eq!(world.last_sequence().await, 3);
+}

@@ -194,6 +194,7 @@ impl Role {
                 Action::ChangeCreditLimit | Action::WriteOff | Action::MaintainCustomers,
             ) => true,
             (Role::Credit | Role::Treasury, Action::Settle { .. } | Action::ConfirmBalance) => true,
+            (Role::Treasury, Action::PublishRates) => true,
             (Role::Admin, Action::WriteOff) => true,
             (
                 Role::Credit | Role::Treasury | Role::Reporting | Role::Auditor,
@@ -262,6 +263,8 @@ pub enum Action<'a> {
     /// Register or update a customer's record, assign collectors: the customer master data
     /// the credit department keeps for the whole group.
     MaintainCustomers,
+    /// Publish the group's exchange rates: treasury's.
+    PublishRates,
 }
 
 impl Action<'_> {
@@ -282,6 +285,7 @@ impl Action<'_> {
             Action::MaintainCustomers => {
                 "maintain customer records and collector assignments".to_owned()
             }
+            Action::PublishRates => "publish exchange rates".to_owned(),
         }
     }
 }
@@ -378,52 +382,54 @@ mod tests {
             ("configure group", Action::ConfigureGroup),
             ("confirm balance", Action::ConfirmBalance),
             ("maintain customers", Action::MaintainCustomers),
+            ("publish rates", Action::PublishRates),
         ];
         // Columns in the order of `actions`: post own, post other, settle own against own,
         // settle own against other, the same with collection on behalf of the other enabled,
         // settle other, write off, credit limit, read own, read other, read all, read group,
-        // audit, rebuild, tokens, configure group, confirm balance, maintain customers.
-        let expected: [(&Role, [bool; 18]); 6] = [
+        // audit, rebuild, tokens, configure group, confirm balance, maintain customers, publish
+        // rates.
+        let expected: [(&Role, [bool; 19]); 6] = [
             (
                 &subsidiary,
                 [
                     true, false, true, false, true, false, false, false, true, false, false, false,
-                    false, false, false, false, false, false,
+                    false, false, false, false, false, false, false,
                 ],
             ),
             (
                 &Role::Credit,
                 [
                     false, false, true, true, true, true, true, true, true, true, true, true,
-                    false, false, false, false, true, true,
+                    false, false, false, false, true, true, false,
                 ],
             ),
             (
                 &Role::Treasury,
                 [
                     false, false, true, true, true, true, false, false, true, true, true, true,
-                    false, false, false, false, true, false,
+                    false, false, false, false, true, false, true,
                 ],
             ),
             (
                 &Role::Reporting,
                 [
                     false, false, false, false, false, false, false, false, true, true, true, true,
-                    false, false, false, false, false, false,
+                    false, false, false, false, false, false, false,
                 ],
             ),
             (
                 &Role::Auditor,
                 [
                     false, false, false, false, false, false, false, false, true, true, true, true,
-                    true, false, false, false, false, false,
+                    true, false, false, false, false, false, false,
                 ],
             ),
             (
                 &Role::Admin,
                 [
                     false, false, false, false, false, false, true, false, false, false, false,
-                    false, false, true, true, true, false, false,
+                    false, false, true, true, true, false, false, false,
                 ],
             ),
         ];

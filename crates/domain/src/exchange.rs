@@ -167,6 +167,10 @@ impl ExchangeRates {
             return Ok(Rate::one());
         }
         let (from_rate, to_rate) = (self.rate_on(from, date)?, self.rate_on(to, date)?);
+        if self.base == Some(to) {
+            // To the base, the rate as published, written as it was.
+            return Ok(from_rate);
+        }
         let cross = (from_rate.value() / to_rate.value())
             .round_dp_with_strategy(RATE_DECIMALS_MAX, RoundingStrategy::MidpointAwayFromZero);
         // Two rates within bounds give a cross rate within them unless it rounds to nothing

@@ -79,6 +79,7 @@ mod tests {
                 policy: CreditPolicy::Warn,
                 exposure_after: Money::of(exposure_after, cny),
                 currency_mismatch: false,
+                conversions: Vec::new(),
             }),
         });
         EnvelopeBuilder::of("ACME", event)

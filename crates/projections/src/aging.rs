@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
+use receivables_domain::exchange::{ExchangeRates, Rate, convert_at};
 use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 
 use crate::customers;
@@ -20,6 +21,7 @@ use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
 use crate::open_amounts::{UNAPPLIED_MOVES, customer_is, open_items as open_items_cte};
 use crate::paging::{PageRequestError, check_page_size, decode_token, encode_token};
+use crate::rates::rates_on;
 use crate::stored;
 
 /// Default bucket edges in days: current, 1-30, 31-60, 61-90, 91-120, over 120.
@@ -127,6 +129,38 @@ pub struct AgingLine {
     pub disputed: Money,
     /// The customer's name when the lines are by customer and it is registered.
     pub name: Option<String>,
+    /// The line in the group's currency at the as-of date's rate, beside its own; none before
+    /// any rate was published or when the line's currency has no rate then.
+    pub in_group_currency: Option<AgingInGroupCurrency>,
+}
+
+/// An aging line's amounts in the group's currency: each converted at the line currency's
+/// rate of the as-of date and rounded on its own (`receivables_domain::exchange`), the open
+/// total the sum of the converted buckets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgingInGroupCurrency {
+    pub rate: Rate,
+    pub buckets: Vec<Money>,
+    pub open_total: Money,
+    pub unapplied: Money,
+    pub disputed: Money,
+}
+
+impl AgingInGroupCurrency {
+    fn of(line: &AgingLine, rates: &ExchangeRates, as_of: NaiveDate) -> Option<Self> {
+        let base = rates.base()?;
+        let rate = rates.cross_rate(line.currency, base, as_of).ok()?;
+        let convert = |money: &Money| convert_at(money.amount(), rate, base);
+        let buckets: Vec<Money> = line.buckets.iter().map(convert).collect();
+        let total = buckets.iter().map(Money::amount).sum();
+        Some(AgingInGroupCurrency {
+            rate,
+            open_total: Money::of(total, base),
+            buckets,
+            unapplied: convert(&line.unapplied),
+            disputed: convert(&line.disputed),
+        })
+    }
 }
 
 /// The aging report, lines ordered by group and currency.
@@ -211,11 +245,13 @@ pub async fn report(
         }
         GroupBy::Subsidiary | GroupBy::Group => HashMap::new(),
     };
+    let rates = rates_on(pool, request.as_of).await?;
     lines
         .into_iter()
         .map(|((group, code), (buckets, unapplied, disputed))| {
             let currency = stored::currency(&code)?;
-            Ok(AgingLine {
+            let mut line = AgingLine {
+                in_group_currency: None,
                 name: names.get(&group).cloned(),
                 group,
                 currency,
@@ -226,7 +262,9 @@ pub async fn report(
                     .collect(),
                 unapplied: from_minor(unapplied, currency),
                 disputed: from_minor(disputed, currency),
-            })
+            };
+            line.in_group_currency = AgingInGroupCurrency::of(&line, &rates, request.as_of);
+            Ok(line)
         })
         .collect()
 }

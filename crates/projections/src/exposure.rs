@@ -21,11 +21,15 @@
 //!               payments not reversed on or before as_of (a bounced payment paid nothing)
 //! ```
 //!
-//! A customer with a limit has one line, in the limit's currency: the limit is group-wide and,
-//! as in the write side's credit check, there is no currency conversion, so its items in other
-//! currencies are not on that line. A customer without a limit has one line per currency it has
-//! invoices or payments in as of the date. A customer with a limit and no items has a line with
-//! zero exposure.
+//! A customer with a limit has one line, in the limit's currency: the limit is group-wide and
+//! covers every currency, so, as in the write side's credit check, each other currency's open,
+//! overdue and exposure amounts count converted at the as-of date's rates (`rates.rs`), each
+//! rounded to the limit's minor units, unapplied being `open - exposure`; the line lists each
+//! conversion, and the currencies without a rate then (left out, so that the line
+//! understates). A customer without a limit has one line per currency it has invoices or
+//! payments in as of the date. A customer with a limit and no items has a line with zero
+//! exposure. Every line also states its exposure in the group's currency at the as-of date's
+//! rate, side by side with its own.
 //!
 //! The limit, policy and grade are the credit terms in force on `as_of`: of the customer's
 //! changes of terms with an effective date on or before it, the one with the latest effective
@@ -45,6 +49,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use receivables_domain::credit::{CreditGrade, CreditPolicy};
+use receivables_domain::exchange::{Converted, ExchangeRates, Rate, convert_at};
 use receivables_domain::{Currency, CustomerId, Money};
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -54,6 +59,7 @@ use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
 use crate::open_amounts::{UNAPPLIED_MOVES, customer_is, open_items};
 use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
+use crate::rates::rates_on;
 use crate::stored;
 
 /// Decimal places of a utilisation ratio (0.8125 = 81.25 %).
@@ -169,6 +175,23 @@ pub struct ExposureLine {
     pub last_payment_date: Option<NaiveDate>,
     /// The customer's name, once registered.
     pub customer_name: Option<String>,
+    /// On a limit's line, each other currency's exposure counted in it: the exposure in that
+    /// currency, the cross rate of the as-of date and the converted amount.
+    pub conversions: Vec<LineConversion>,
+    /// On a limit's line, the currencies with exposure that have no rate on the as-of date:
+    /// left out of the figures, which then understate the exposure.
+    pub missing_rates: Vec<Currency>,
+    /// The exposure in the group's currency at the as-of date's rate, beside the line's own;
+    /// none before any rate was published or when the line's currency has no rate then.
+    pub in_group_currency: Option<Converted>,
+}
+
+/// One other currency's exposure counted on a limit's line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineConversion {
+    pub exposure: Money,
+    pub rate: Rate,
+    pub converted: Money,
 }
 
 /// A page of the exposure report.
@@ -475,6 +498,7 @@ async fn lines(
         });
     }
 
+    let rates = rates_on(pool, as_of).await?;
     let mut lines = Vec::new();
     for (customer_id, account) in &accounts {
         let customer = stored::customer(customer_id)?;
@@ -492,10 +516,87 @@ async fn lines(
             }
         };
         for code in currencies {
-            lines.push(line(&customer, code, account, as_of)?);
+            lines.push(line(&customer, code, account, as_of, &rates)?);
         }
     }
     Ok(lines)
+}
+
+/// A limit's line counts every other currency converted into the limit's at the as-of date's
+/// rates, as the credit check does (`receivables_domain::exchange`): each currency's open,
+/// overdue and exposure amounts converted and rounded on their own, the unapplied amount the
+/// difference (so that `exposure = open - unapplied` holds on the line).
+struct Measured {
+    open: Decimal,
+    overdue: Decimal,
+    exposure: Decimal,
+    oldest_overdue_due: Option<NaiveDate>,
+    conversions: Vec<LineConversion>,
+    missing_rates: Vec<Currency>,
+}
+
+fn measure(
+    account: &Account,
+    currency: Currency,
+    limited: bool,
+    as_of: NaiveDate,
+    rates: &ExchangeRates,
+) -> Result<Measured, ProjectionError> {
+    let code = currency.code();
+    let balance = account.invoices.get(code).cloned().unwrap_or_default();
+    let unapplied_minor = account.unapplied.get(code).copied().unwrap_or(0);
+    let own = |minor| from_minor(minor, currency).amount();
+    let mut measured = Measured {
+        open: own(balance.open_minor),
+        overdue: own(balance.overdue_minor),
+        exposure: own(balance.open_minor) - own(unapplied_minor),
+        oldest_overdue_due: balance.oldest_overdue_due,
+        conversions: Vec::new(),
+        missing_rates: Vec::new(),
+    };
+    if !limited {
+        return Ok(measured);
+    }
+    let mut others: Vec<&String> = account
+        .invoices
+        .keys()
+        .chain(account.unapplied.keys())
+        .filter(|other| other.as_str() != code)
+        .collect();
+    others.sort();
+    others.dedup();
+    for other in others {
+        let other_currency = stored::currency(other)?;
+        let balance = account.invoices.get(other).cloned().unwrap_or_default();
+        let unapplied_minor = account.unapplied.get(other).copied().unwrap_or(0);
+        let amount = |minor| from_minor(minor, other_currency).amount();
+        let exposure = amount(balance.open_minor) - amount(unapplied_minor);
+        if exposure.is_zero() && balance.open_minor == 0 {
+            continue;
+        }
+        let rate = match rates.cross_rate(other_currency, currency, as_of) {
+            Ok(rate) => rate,
+            Err(_) => {
+                measured.missing_rates.push(other_currency);
+                continue;
+            }
+        };
+        let converted = convert_at(exposure, rate, currency);
+        measured.open += convert_at(amount(balance.open_minor), rate, currency).amount();
+        measured.overdue += convert_at(amount(balance.overdue_minor), rate, currency).amount();
+        measured.exposure += converted.amount();
+        measured.oldest_overdue_due =
+            match (measured.oldest_overdue_due, balance.oldest_overdue_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        measured.conversions.push(LineConversion {
+            exposure: Money::of(exposure, other_currency),
+            rate,
+            converted,
+        });
+    }
+    Ok(measured)
 }
 
 fn line(
@@ -503,41 +604,45 @@ fn line(
     code: &str,
     account: &Account,
     as_of: NaiveDate,
+    rates: &ExchangeRates,
 ) -> Result<ExposureLine, ProjectionError> {
     let currency = stored::currency(code)?;
-    let balance = account.invoices.get(code).cloned().unwrap_or_default();
-    let unapplied_minor = account.unapplied.get(code).copied().unwrap_or(0);
-    let exposure_minor = balance
-        .open_minor
-        .checked_sub(unapplied_minor)
-        .ok_or_else(|| ProjectionError::Stored(format!("exposure of {customer} overflows")))?;
     let terms = account.terms.as_ref().filter(|t| t.currency == code);
-    let available_minor = terms
-        .map(|t| t.limit_minor.checked_sub(exposure_minor))
-        .map(|a| {
-            a.ok_or_else(|| ProjectionError::Stored(format!("credit of {customer} overflows")))
-        })
-        .transpose()?;
-    let money = |minor| from_minor(minor, currency);
+    let measured = measure(account, currency, terms.is_some(), as_of, rates)?;
+    let money = |amount| Money::of(amount, currency);
+    let limit = terms.map(|t| from_minor(t.limit_minor, currency));
+    let exposure = money(measured.exposure);
+    let exposure_minor = to_minor_units(exposure, customer)?;
     Ok(ExposureLine {
         customer_name: None,
         customer: customer.clone(),
         currency,
-        limit: terms.map(|t| money(t.limit_minor)),
+        limit,
         policy: terms.map(|t| t.policy),
         grade: terms.map(|t| t.grade),
-        open: money(balance.open_minor),
-        unapplied: money(unapplied_minor),
-        exposure: money(exposure_minor),
-        overdue: money(balance.overdue_minor),
-        available: available_minor.map(money),
+        open: money(measured.open),
+        unapplied: money(measured.open - measured.exposure),
+        exposure,
+        overdue: money(measured.overdue),
+        available: limit.map(|l| money(l.amount() - measured.exposure)),
         utilisation: terms.and_then(|t| utilisation(exposure_minor, t.limit_minor)),
-        over_limit: terms.is_some_and(|t| exposure_minor > t.limit_minor),
-        oldest_days_past_due: balance
+        over_limit: limit.is_some_and(|l| measured.exposure > l.amount()),
+        oldest_days_past_due: measured
             .oldest_overdue_due
             .map(|due| days_past_due(as_of, due)),
         last_payment_date: account.last_payment_date,
+        conversions: measured.conversions,
+        missing_rates: measured.missing_rates,
+        in_group_currency: rates
+            .base()
+            .and_then(|base| rates.convert(exposure, base, as_of).ok()),
     })
+}
+
+/// An amount of the line in minor units, for the ratio.
+fn to_minor_units(money: Money, customer: &CustomerId) -> Result<i64, ProjectionError> {
+    i64::try_from(money.minor_units())
+        .map_err(|_| ProjectionError::Stored(format!("exposure of {customer} overflows")))
 }
 
 #[cfg(test)]

@@ -242,8 +242,25 @@ pub static CREDIT_TERMS_HISTORY: Table = Table {
     on_conflict: None,
 };
 
+/// The exchange rates the group published, a row per currency (migration
+/// `0007_exchange_rates.sql`; `exchange.rs` reads them).
+pub static EXCHANGE_RATES: Table = Table {
+    name: "exchange_rates",
+    key: "position, line",
+    columns: &[
+        ("position", T::BigInt),
+        ("line", T::Integer),
+        ("base", T::Text),
+        ("currency", T::Text),
+        ("rate_date", T::Date),
+        ("rate", T::Text),
+        ("source", T::Text),
+    ],
+    on_conflict: None,
+};
+
 /// The tables of the ledger, invoices first: allocations and settlements refer to them.
-static TABLES: [&Table; 12] = [
+static TABLES: [&Table; 13] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -256,6 +273,7 @@ static TABLES: [&Table; 12] = [
     &DISPUTE_RESOLUTIONS,
     &BALANCE_CONFIRMATIONS,
     &CREDIT_TERMS_HISTORY,
+    &EXCHANGE_RATES,
 ];
 
 /// The ledger projection.
@@ -290,7 +308,8 @@ impl Projection for Ledger {
             | EventType::RefundIssued
             | EventType::DisputeOpened
             | EventType::DisputeResolved
-            | EventType::BalanceConfirmed => true,
+            | EventType::BalanceConfirmed
+            | EventType::ExchangeRatesPublished => true,
             // The group's settings say who may post, and a customer's record and collector who
             // it is and who chases it, not what it owes (the customers projection has them).
             EventType::CollectionOnBehalfSet
@@ -339,6 +358,21 @@ impl Projection for Ledger {
                         allocation.invoice.invoice_number.to_string().into(),
                         to_minor(allocation.amount, at)?.into(),
                         e.received_date.into(),
+                    ])?;
+                }
+                Ok(())
+            }
+            Event::ExchangeRatesPublished(e) => {
+                let table = rows.of(&EXCHANGE_RATES)?;
+                for (line, rate) in e.rates.iter().enumerate() {
+                    table.push([
+                        stored_at.into(),
+                        line_number(line, at)?.into(),
+                        e.base.code().into(),
+                        rate.currency.code().into(),
+                        e.rate_date.into(),
+                        rate.rate.to_string().into(),
+                        e.source.as_str().into(),
                     ])?;
                 }
                 Ok(())

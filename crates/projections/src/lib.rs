@@ -28,6 +28,7 @@ pub mod paging;
 pub mod postgres;
 pub mod projection;
 pub mod promises;
+pub mod rates;
 pub mod rows;
 pub mod runtime;
 pub mod sqlite;

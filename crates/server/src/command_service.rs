@@ -378,6 +378,21 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         .await
     }
 
+    async fn publish_exchange_rates(
+        &self,
+        request: Request<pb::PublishExchangeRatesRequest>,
+    ) -> Result<Response<pb::PublishExchangeRatesResponse>, Status> {
+        let principal = authorize(&request, Action::PublishRates)?;
+        self.handle(
+            "PublishExchangeRates",
+            request,
+            principal,
+            commands::exchange_rates::read,
+            commands::exchange_rates::reply,
+        )
+        .await
+    }
+
     async fn get_account(
         &self,
         request: Request<pb::GetAccountRequest>,

@@ -854,9 +854,10 @@ fn recorded_amount(event: &Event) -> String {
         // A group setting moves no amount; the steps sent here never post one.
         Event::CollectionOnBehalfSet(_) => String::new(),
         // Neither do a customer's record and its collector.
-        Event::CustomerRegistered(_) | Event::CustomerUpdated(_) | Event::CollectorAssigned(_) => {
-            String::new()
-        }
+        Event::CustomerRegistered(_)
+        | Event::CustomerUpdated(_)
+        | Event::CollectorAssigned(_)
+        | Event::ExchangeRatesPublished(_) => String::new(),
         Event::BalanceConfirmed(e) => e.confirmed.amount().to_string(),
     }
 }

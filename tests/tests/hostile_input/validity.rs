@@ -316,6 +316,18 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
             }
             free_text("notes", &profile.notes, NOTE_LENGTH_MAX)?;
         }
+        Event::ExchangeRatesPublished(e) => {
+            if !envelope.customer_id.is_group() || envelope.subsidiary_id.is_some() {
+                return Err("exchange rates outside the group's account".to_owned());
+            }
+            dated(envelope, "rate_date", e.rate_date)?;
+            if e.rates.is_empty() || e.rates.len() > 200 {
+                return Err("no rates, or more than 200".to_owned());
+            }
+            if e.rates.iter().any(|r| r.currency == e.base) {
+                return Err("the base's own rate".to_owned());
+            }
+        }
         Event::CollectorAssigned(e) => {
             if envelope.customer_id.is_group() != e.default_for.is_some() {
                 return Err("a collector assignment in the wrong account".to_owned());

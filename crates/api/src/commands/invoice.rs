@@ -71,6 +71,15 @@ fn credit_check(check: &CreditCheckRecord) -> pb::CreditCheck {
         policy: responses::credit_policy(check.policy).into(),
         exposure_after: Some(responses::money(check.exposure_after)),
         currency_mismatch: check.currency_mismatch,
+        conversions: check
+            .conversions
+            .iter()
+            .map(|c| pb::ExposureConversion {
+                exposure: Some(responses::money(c.exposure)),
+                rate: c.rate.to_string(),
+                converted: Some(responses::money(c.converted)),
+            })
+            .collect(),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod credit_limit;
 pub mod credit_note;
 pub mod customer;
 pub mod dispute;
+pub mod exchange_rates;
 pub mod invoice;
 pub mod payment;
 pub mod promise;

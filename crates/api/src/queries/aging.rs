@@ -85,22 +85,34 @@ pub fn bucket_labels(edges: &[u32]) -> Vec<String> {
 
 /// One line of aging as a message, its buckets labelled by `labels`.
 pub fn aging_line(line: AgingLine, labels: &[String]) -> pb::AgingLine {
-    pb::AgingLine {
-        group: line.group,
-        currency: line.currency.code().to_owned(),
-        buckets: line
-            .buckets
+    let buckets = |amounts: Vec<receivables_domain::Money>| -> Vec<pb::AgingBucket> {
+        amounts
             .into_iter()
             .zip(labels)
             .map(|(amount, label)| pb::AgingBucket {
                 label: label.clone(),
                 amount: Some(responses::money(amount)),
             })
-            .collect(),
+            .collect()
+    };
+    let in_group_currency = line
+        .in_group_currency
+        .map(|group| pb::AgingInGroupCurrency {
+            rate: group.rate.to_string(),
+            buckets: buckets(group.buckets),
+            open_total: Some(responses::money(group.open_total)),
+            unapplied: Some(responses::money(group.unapplied)),
+            disputed: Some(responses::money(group.disputed)),
+        });
+    pb::AgingLine {
+        group: line.group,
+        currency: line.currency.code().to_owned(),
+        buckets: buckets(line.buckets),
         open_total: Some(responses::money(line.open_total)),
         unapplied: Some(responses::money(line.unapplied)),
         disputed: Some(responses::money(line.disputed)),
         name: line.name.unwrap_or_default(),
+        in_group_currency,
     }
 }
 

@@ -86,6 +86,25 @@ pub fn line(line: ExposureLine) -> pb::Exposure {
             .map(responses::date)
             .unwrap_or_default(),
         customer_name: line.customer_name.unwrap_or_default(),
+        conversions: line
+            .conversions
+            .into_iter()
+            .map(|c| pb::ExposureConversion {
+                exposure: Some(responses::money(c.exposure)),
+                rate: c.rate.to_string(),
+                converted: Some(responses::money(c.converted)),
+            })
+            .collect(),
+        missing_rates: line
+            .missing_rates
+            .iter()
+            .map(|c| c.code().to_owned())
+            .collect(),
+        in_group_currency: line.in_group_currency.map(|c| pb::ExposureConversion {
+            exposure: Some(responses::money(c.from)),
+            rate: c.rate.to_string(),
+            converted: Some(responses::money(c.to)),
+        }),
     }
 }
 

@@ -55,6 +55,8 @@ pub enum PostCommand {
     /// Assigns a customer's collector, or with --default-for a subsidiary's default collector;
     /// with --remove, removes the assignment (credit role).
     Collector(CollectorArgs),
+    /// Publishes the exchange rates of a date to the group's currency (treasury role).
+    ExchangeRates(ExchangeRatesArgs),
 }
 
 /// The id of the command.
@@ -493,6 +495,37 @@ impl CollectorArgs {
 }
 
 #[derive(Debug, Clone, clap::Args)]
+pub struct ExchangeRatesArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The group's currency (ISO 4217), such as CNY.
+    #[arg(long)]
+    pub base: String,
+    /// The day the rates apply from, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub date: String,
+    /// A rate as CURRENCY=RATE (units of the base per unit of the currency), such as
+    /// USD=7.1234; repeat for more.
+    #[arg(long = "rate", required = true, value_parser = values::rate)]
+    pub rates: Vec<pb::ExchangeRateEntry>,
+    /// Where the rates come from.
+    #[arg(long, default_value = "")]
+    pub source: String,
+}
+
+impl ExchangeRatesArgs {
+    pub fn request(&self, command_id: String) -> pb::PublishExchangeRatesRequest {
+        pb::PublishExchangeRatesRequest {
+            command_id,
+            base: self.base.clone(),
+            rate_date: self.date.clone(),
+            rates: self.rates.clone(),
+            source: self.source.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct CollectionOnBehalfArgs {
     #[command(flatten)]
     pub id: CommandIdArg,
@@ -864,6 +897,12 @@ pub async fn run(
         PostCommand::CustomerUpdate(args) => {
             let id = args.id.resolve();
             let call = client.update_customer(commands.request(args.update(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::ExchangeRates(args) => {
+            let id = args.id.resolve();
+            let call = client.publish_exchange_rates(commands.request(args.request(id.clone())));
             let reply = sent(&commands, &id, call).await?;
             tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
         }

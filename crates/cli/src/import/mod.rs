@@ -1,5 +1,5 @@
 //! `import invoices FILE`, `import payments FILE`, `import credit-notes FILE`,
-//! `import reversals FILE` and `import customers FILE`: every row of a CSV export (as a subsidiary's ERP would produce it)
+//! `import reversals FILE`, `import customers FILE` and `import exchange-rates FILE`: every row of a CSV export (as a subsidiary's ERP would produce it)
 //! becomes one command to the command service.
 //!
 //! # Formats
@@ -41,6 +41,11 @@
 //! already reads as the row counts as posted before. The command ids derive from the customer
 //! and the row's content (`customer/<customer>/register/<row>` and `.../update/<row>`), so a
 //! changed row is a new update and the same row posts nothing.
+//!
+//! Exchange rates: `base, date, currency, rate` and optionally `source`. Each row publishes one
+//! rate of its date to the group's account; its command id derives from the row's content
+//! (`rate/<date>/<currency>/...`), so a corrected rate is published again and the same row
+//! posts nothing. A file's rates go in file order.
 //!
 //! # Running it again is safe
 //!
@@ -178,6 +183,19 @@ pub enum ImportCommand {
     /// Refused rows are written to <FILE>.refused.csv with their line and reason.
     #[command(verbatim_doc_comment)]
     Customers(ImportArgs),
+    /// Publish every exchange rate of a CSV file (safe to run again; treasury role).
+    ///
+    /// The header row names the columns, in any order (case and spaces ignored, other columns
+    /// ignored):
+    ///
+    ///   base, date, currency, rate [, source]
+    ///
+    /// base: the group's currency; rate: units of the base per unit of the currency (7.1234).
+    /// Each row publishes one rate for its date; a row changed since it was imported publishes
+    /// the corrected rate, the same row posts nothing. Dates are YYYY-MM-DD.
+    /// Refused rows are written to <FILE>.refused.csv with their line and reason.
+    #[command(verbatim_doc_comment)]
+    ExchangeRates(ImportArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -220,6 +238,7 @@ pub async fn run(
         ImportCommand::CreditNotes(args) => (Kind::CreditNotes, args),
         ImportCommand::Reversals(args) => (Kind::Reversals, args),
         ImportCommand::Customers(args) => (Kind::Customers, args),
+        ImportCommand::ExchangeRates(args) => (Kind::ExchangeRates, args),
     };
     let refused_path = args.refused_path();
     if refused_path == args.file {

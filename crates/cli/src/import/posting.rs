@@ -183,6 +183,13 @@ async fn post(commands: &Commands, posting: &Posting) -> Result<Outcome, CliErro
                     let reply = reply.into_inner();
                     (reply.receipt.as_ref().is_some_and(|r| r.replayed), false)
                 }),
+            RowCommand::ExchangeRate(request) => client
+                .publish_exchange_rates(commands.request(request.clone()))
+                .await
+                .map(|reply| {
+                    let reply = reply.into_inner();
+                    (reply.receipt.as_ref().is_some_and(|r| r.replayed), false)
+                }),
             RowCommand::Customer { register, update } => customer(commands, register, update).await,
         };
         let status = match answer {

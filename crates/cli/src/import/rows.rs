@@ -21,6 +21,10 @@ use crate::values::{self, InvoiceSpec, Method, ReversalReason};
 /// refused as a duplicate number, but a payment would be recorded twice).
 pub const IMPORT_NAMESPACE: Uuid = Uuid::from_u128(0x0a5b_c31c_f758_4e3f_a1a9_c33a_1ac5_1e6e);
 
+/// The lane every rate goes to: the group's own account's id, so that a file's rates are
+/// posted in file order.
+const GROUP_ACCOUNT: &str = "_group";
+
 /// The reason given for a row that is not well formed.
 pub const INVALID_ROW: &str = "INVALID_ROW";
 /// The reason given for a second row with the identity of an earlier row of the same file.
@@ -34,6 +38,7 @@ pub enum Kind {
     CreditNotes,
     Reversals,
     Customers,
+    ExchangeRates,
 }
 
 const INVOICE_COLUMNS: &[&str] = &[
@@ -78,6 +83,8 @@ const CUSTOMER_OPTIONAL_COLUMNS: &[&str] = &[
     "notes",
     "contacts",
 ];
+const RATE_COLUMNS: &[&str] = &["base", "date", "currency", "rate"];
+const RATE_OPTIONAL_COLUMNS: &[&str] = &["source"];
 const PAYMENT_REFERENCE: &str = "payment_reference";
 const PAYMENT_COMMAND_ID: &str = "payment_command_id";
 
@@ -89,6 +96,7 @@ impl Kind {
             Kind::CreditNotes => CREDIT_NOTE_COLUMNS,
             Kind::Reversals => REVERSAL_COLUMNS,
             Kind::Customers => CUSTOMER_COLUMNS,
+            Kind::ExchangeRates => RATE_COLUMNS,
         }
     }
 
@@ -99,6 +107,7 @@ impl Kind {
             Kind::CreditNotes => CREDIT_NOTE_OPTIONAL_COLUMNS,
             Kind::Reversals => REVERSAL_PAYMENT_COLUMNS,
             Kind::Customers => CUSTOMER_OPTIONAL_COLUMNS,
+            Kind::ExchangeRates => RATE_OPTIONAL_COLUMNS,
         }
     }
 
@@ -106,7 +115,11 @@ impl Kind {
     pub fn one_of_columns(self) -> &'static [&'static str] {
         match self {
             Kind::Reversals => REVERSAL_PAYMENT_COLUMNS,
-            Kind::Invoices | Kind::Payments | Kind::CreditNotes | Kind::Customers => &[],
+            Kind::Invoices
+            | Kind::Payments
+            | Kind::CreditNotes
+            | Kind::Customers
+            | Kind::ExchangeRates => &[],
         }
     }
 
@@ -118,6 +131,7 @@ impl Kind {
             Kind::CreditNotes => "credit-notes",
             Kind::Reversals => "reversals",
             Kind::Customers => "customers",
+            Kind::ExchangeRates => "exchange-rates",
         }
     }
 
@@ -206,6 +220,8 @@ pub enum RowCommand {
     Payment(pb::RecordPaymentRequest),
     CreditNote(pb::IssueCreditNoteRequest),
     Reversal(pb::ReversePaymentRequest),
+    /// One currency's rate of a date, published to the group's account.
+    ExchangeRate(pb::PublishExchangeRatesRequest),
     /// A customer's record: registered, or its record updated when it is registered already.
     Customer {
         register: pb::RegisterCustomerRequest,
@@ -350,13 +366,18 @@ pub fn parse(
         record,
         problems: Vec::new(),
     };
-    // A customer's record belongs to no subsidiary.
-    let subsidiary = if kind == Kind::Customers {
+    // A customer's record and a rate belong to no subsidiary, and a rate to no customer: the
+    // group's own account takes it.
+    let subsidiary = if matches!(kind, Kind::Customers | Kind::ExchangeRates) {
         String::new()
     } else {
         fields.required("subsidiary")
     };
-    let customer = fields.required("customer");
+    let customer = if kind == Kind::ExchangeRates {
+        GROUP_ACCOUNT.to_owned()
+    } else {
+        fields.required("customer")
+    };
     let (identity, command) = match kind {
         Kind::Invoices => {
             let number = fields.required("number");
@@ -444,6 +465,24 @@ pub fn parse(
                 reason: reason.into(),
             };
             (identity, RowCommand::Reversal(request))
+        }
+        Kind::ExchangeRates => {
+            let base = fields.required("base");
+            let date = fields.checked("date", values::date);
+            let currency = fields.required("currency");
+            let rate = fields.checked("rate", values::decimal);
+            let source = fields.text("source").to_owned();
+            // A corrected rate is another command (the id comes from the row's content); the
+            // same row posts nothing new.
+            let identity = format!("rate/{date}/{currency}");
+            let request = pb::PublishExchangeRatesRequest {
+                command_id: command_id(&format!("{identity}/{base}/{rate}/{source}")),
+                base,
+                rate_date: date,
+                rates: vec![pb::ExchangeRateEntry { currency, rate }],
+                source,
+            };
+            (identity, RowCommand::ExchangeRate(request))
         }
         Kind::Customers => {
             let contacts = values::contacts(fields.text("contacts")).unwrap_or_else(|problem| {

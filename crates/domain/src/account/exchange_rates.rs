@@ -154,7 +154,7 @@ impl EventRules for ExchangeRatesPublished {
         check_rates(&mut violations, self.base, &currencies);
         if let Some(violation) = violations.first() {
             return Err(invalid(
-                &format!("data.{}", violation.field),
+                format!("data.{}", violation.field),
                 &violation.description,
             ));
         }

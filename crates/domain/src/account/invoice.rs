@@ -433,7 +433,7 @@ impl EventRules for InvoiceIssued {
                     || conversion.converted != recomputed
                 {
                     return Err(invalid(
-                        &format!("data.credit_check.conversions[{index}]"),
+                        format!("data.credit_check.conversions[{index}]"),
                         "is not another currency's exposure times its rate in the limit's",
                     ));
                 }
