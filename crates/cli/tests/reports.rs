@@ -214,9 +214,27 @@ async fn post_history(world: &World) -> u64 {
             "Sun Li",
         ])
         .await;
-    // Two limits, four invoices, one payment, one promise, a registration, two assignments.
-    let position = assigned["position"].as_u64().unwrap();
-    assert_eq!(position, 11);
+    // The group's currency is CNY: its lines are worth as much in it, at 1.
+    let rates = world
+        .json(&[
+            "post",
+            "exchange-rates",
+            "--base",
+            "CNY",
+            "--date",
+            "2026-01-01",
+            "--rate",
+            "USD=7.1",
+        ])
+        .await;
+    assert_eq!(
+        assigned["position"].as_u64().unwrap() + 1,
+        rates["position"]
+    );
+    // Two limits, four invoices, one payment, one promise, a registration, two assignments,
+    // one publication of rates.
+    let position = rates["position"].as_u64().unwrap();
+    assert_eq!(position, 12);
     position
 }
 
@@ -308,7 +326,8 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
             "group": "GROUP", "name": null, "currency": "CNY",
             "current": "3000.00", "1-30": "0.00", "31-60": "0.00", "61-90": "3000.00",
             "91-120": "2500.00", "over 120": "500.00",
-            "open_total": "9000.00", "unapplied": "0.00", "disputed": "0.00"
+            "open_total": "9000.00", "unapplied": "0.00", "disputed": "0.00",
+            "open_total_group": "9000.00", "group_rate": "1"
         }])
     );
 
