@@ -23,7 +23,17 @@ pub enum DemoCommand {
     IssueRefund(pb::IssueRefundRequest),
     OpenDispute(pb::OpenDisputeRequest),
     ResolveDispute(pb::ResolveDisputeRequest),
+    /// A customer's record: its names, tax id, country and accounts-payable contact.
+    RegisterCustomer(pb::RegisterCustomerRequest),
+    /// A subsidiary's default collector, in the group's own account.
+    AssignCollector(pb::AssignCollectorRequest),
+    /// A month's exchange rates to the group's currency, in the group's own account.
+    PublishExchangeRates(pb::PublishExchangeRatesRequest),
 }
+
+/// The customer id the loader and the tests file the group's settings under: the group's own
+/// account.
+pub(crate) const GROUP_ACCOUNT: &str = "_group";
 
 /// The kinds of command, one per RPC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -39,11 +49,14 @@ pub enum CommandKind {
     Refund,
     Dispute,
     DisputeResolution,
+    CustomerRecord,
+    Collector,
+    ExchangeRates,
 }
 
 impl CommandKind {
     /// Every kind, in the order of the fields of [`KindCounts`].
-    pub const ALL: [CommandKind; 11] = [
+    pub const ALL: [CommandKind; 14] = [
         CommandKind::CreditLimit,
         CommandKind::Invoice,
         CommandKind::Payment,
@@ -55,6 +68,9 @@ impl CommandKind {
         CommandKind::Refund,
         CommandKind::Dispute,
         CommandKind::DisputeResolution,
+        CommandKind::CustomerRecord,
+        CommandKind::Collector,
+        CommandKind::ExchangeRates,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +86,9 @@ impl CommandKind {
             CommandKind::Refund => "refund",
             CommandKind::Dispute => "dispute",
             CommandKind::DisputeResolution => "dispute resolution",
+            CommandKind::CustomerRecord => "customer record",
+            CommandKind::Collector => "collector assignment",
+            CommandKind::ExchangeRates => "exchange rates",
         }
     }
 }
@@ -96,6 +115,9 @@ impl DemoCommand {
             DemoCommand::IssueRefund(_) => CommandKind::Refund,
             DemoCommand::OpenDispute(_) => CommandKind::Dispute,
             DemoCommand::ResolveDispute(_) => CommandKind::DisputeResolution,
+            DemoCommand::RegisterCustomer(_) => CommandKind::CustomerRecord,
+            DemoCommand::AssignCollector(_) => CommandKind::Collector,
+            DemoCommand::PublishExchangeRates(_) => CommandKind::ExchangeRates,
         }
     }
 
@@ -112,6 +134,9 @@ impl DemoCommand {
             DemoCommand::IssueRefund(r) => &r.customer_id,
             DemoCommand::OpenDispute(r) => &r.customer_id,
             DemoCommand::ResolveDispute(r) => &r.customer_id,
+            DemoCommand::RegisterCustomer(r) => &r.customer_id,
+            DemoCommand::AssignCollector(r) if !r.customer_id.is_empty() => &r.customer_id,
+            DemoCommand::AssignCollector(_) | DemoCommand::PublishExchangeRates(_) => GROUP_ACCOUNT,
         }
     }
 
@@ -128,13 +153,17 @@ impl DemoCommand {
             DemoCommand::IssueRefund(r) => &r.command_id,
             DemoCommand::OpenDispute(r) => &r.command_id,
             DemoCommand::ResolveDispute(r) => &r.command_id,
+            DemoCommand::RegisterCustomer(r) => &r.command_id,
+            DemoCommand::AssignCollector(r) => &r.command_id,
+            DemoCommand::PublishExchangeRates(r) => &r.command_id,
         }
     }
 
     /// The business date the fact takes effect (`YYYY-MM-DD`): issue, received, made-on,
-    /// effective, write-off, reversal, application, refund, opening or resolution date.
-    pub fn business_date(&self) -> &str {
-        match self {
+    /// effective, write-off, reversal, application, refund, opening, resolution or rate date;
+    /// none for a customer's record and a collector's assignment, which have no business date.
+    pub fn business_date(&self) -> Option<&str> {
+        Some(match self {
             DemoCommand::ChangeCreditLimit(r) => &r.effective_date,
             DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => &r.issue_date,
             DemoCommand::RecordPayment(r) => &r.received_date,
@@ -146,7 +175,9 @@ impl DemoCommand {
             DemoCommand::IssueRefund(r) => &r.refund_date,
             DemoCommand::OpenDispute(r) => &r.opened_on,
             DemoCommand::ResolveDispute(r) => &r.resolved_on,
-        }
+            DemoCommand::PublishExchangeRates(r) => &r.rate_date,
+            DemoCommand::RegisterCustomer(_) | DemoCommand::AssignCollector(_) => return None,
+        })
     }
 
     /// Whether this is a planted invoice that the service must refuse.
@@ -157,16 +188,19 @@ impl DemoCommand {
     /// The role that posts this command in the group, and so the role of the token to send it
     /// with on a service that asks for tokens: credit control changes limits and writes off bad
     /// debts; every other command is posted by the subsidiary it names (for a dispute, the
-    /// invoice's), and moves money only against that subsidiary's own documents. `None` only
-    /// for a subsidiary id that does not parse, which the data set never has.
+    /// invoice's), and moves money only against that subsidiary's own documents; credit control
+    /// keeps the customers' records and assigns collectors, treasury publishes the rates.
+    /// `None` only for a subsidiary id that does not parse, which the data set never has.
     pub fn role(&self) -> Option<Role> {
         let subsidiary = |id: &str| SubsidiaryId::parse(id).ok().map(Role::Subsidiary);
         let invoice_subsidiary =
             |invoice: &Option<pb::InvoiceRef>| subsidiary(&invoice.as_ref()?.subsidiary_id);
         match self {
-            DemoCommand::ChangeCreditLimit(_) | DemoCommand::WriteOffInvoice(_) => {
-                Some(Role::Credit)
-            }
+            DemoCommand::ChangeCreditLimit(_)
+            | DemoCommand::WriteOffInvoice(_)
+            | DemoCommand::RegisterCustomer(_)
+            | DemoCommand::AssignCollector(_) => Some(Role::Credit),
+            DemoCommand::PublishExchangeRates(_) => Some(Role::Treasury),
             DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) => {
                 subsidiary(&r.subsidiary_id)
             }
@@ -198,6 +232,9 @@ impl DemoCommand {
             DemoCommand::IssueRefund(r) => commands::refund::read(r),
             DemoCommand::OpenDispute(r) => commands::dispute::read_open(r),
             DemoCommand::ResolveDispute(r) => commands::dispute::read_resolve(r),
+            DemoCommand::RegisterCustomer(r) => commands::customer::read_registration(r),
+            DemoCommand::AssignCollector(r) => commands::collector::read(r),
+            DemoCommand::PublishExchangeRates(r) => commands::exchange_rates::read(r),
         }
     }
 
@@ -216,6 +253,9 @@ impl DemoCommand {
             DemoCommand::IssueRefund(r) => r.command_id = id,
             DemoCommand::OpenDispute(r) => r.command_id = id,
             DemoCommand::ResolveDispute(r) => r.command_id = id,
+            DemoCommand::RegisterCustomer(r) => r.command_id = id,
+            DemoCommand::AssignCollector(r) => r.command_id = id,
+            DemoCommand::PublishExchangeRates(r) => r.command_id = id,
         }
     }
 }
@@ -234,6 +274,9 @@ pub struct KindCounts {
     pub refunds: usize,
     pub disputes: usize,
     pub dispute_resolutions: usize,
+    pub customer_records: usize,
+    pub collectors: usize,
+    pub exchange_rates: usize,
 }
 
 impl KindCounts {
@@ -259,6 +302,9 @@ impl KindCounts {
             CommandKind::Refund => self.refunds,
             CommandKind::Dispute => self.disputes,
             CommandKind::DisputeResolution => self.dispute_resolutions,
+            CommandKind::CustomerRecord => self.customer_records,
+            CommandKind::Collector => self.collectors,
+            CommandKind::ExchangeRates => self.exchange_rates,
         }
     }
 
@@ -279,6 +325,9 @@ impl KindCounts {
             CommandKind::Refund => &mut self.refunds,
             CommandKind::Dispute => &mut self.disputes,
             CommandKind::DisputeResolution => &mut self.dispute_resolutions,
+            CommandKind::CustomerRecord => &mut self.customer_records,
+            CommandKind::Collector => &mut self.collectors,
+            CommandKind::ExchangeRates => &mut self.exchange_rates,
         };
         *slot += count;
     }

@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use receivables_api::pb;
 
 use crate::commands::DemoCommand;
+use crate::dates::month_end;
 use crate::group::{SUBSIDIARIES, credit_note_number, invoice_number};
 use crate::profiles::{Profile, deal_turns, profiles};
 use crate::simulation::{DecisionIds, History, OutcomeDecks, Window, simulate};
@@ -112,7 +113,7 @@ pub(crate) fn generate_with_accounts(seed: u64, size: &DemoSize, today: NaiveDat
         invoices: invoice_refs(&histories, &first_numbers),
         credit_notes: credit_note_numbers(&histories, &first_credit_notes),
     };
-    let commands = assemble(seed, window.start, &profiles, &histories, &numbers);
+    let commands = assemble(seed, window, &profiles, &histories, &numbers);
     let unexpected = histories.iter().map(|h| h.unexpected).sum();
     Generated {
         commands,
@@ -253,7 +254,7 @@ impl Names for CustomerNames<'_> {
 /// it is assembled, before any reversal of it (which comes later in the customer's order).
 fn assemble(
     seed: u64,
-    start: NaiveDate,
+    window: Window,
     profiles: &[Profile],
     histories: &[History],
     numbers: &Numbers,
@@ -266,7 +267,7 @@ fn assemble(
     };
     for (profile, history) in profiles.iter().zip(histories) {
         if let Some(opening) = &history.opening {
-            let mut command = wire::request(profile, start, opening, &no_names);
+            let mut command = wire::request(profile, window.start, opening, &no_names);
             command.set_command_id(command_id(seed, commands.len()));
             commands.push(command);
         }
@@ -306,7 +307,44 @@ fn assemble(
         command.set_command_id(id);
         commands.push(command);
     }
+    // The group's settings and the customers' records last, each in a lane of its own: the
+    // reports the demo prints name the customers and their collectors, and show the other
+    // currencies in CNY too. None of them changes what a customer owes.
+    let mut settings: Vec<DemoCommand> = SUBSIDIARIES.iter().map(wire::default_collector).collect();
+    settings.extend(
+        rate_dates(window)
+            .into_iter()
+            .enumerate()
+            .map(|(month, date)| wire::rates(date, month)),
+    );
+    settings.extend(
+        profiles
+            .iter()
+            .enumerate()
+            .map(|(index, profile)| wire::registration(profile, index)),
+    );
+    for mut command in settings {
+        command.set_command_id(command_id(seed, commands.len()));
+        commands.push(command);
+    }
     commands
+}
+
+/// The dates the treasury publishes rates for: the window's first day, then every month end
+/// up to `today`.
+fn rate_dates(window: Window) -> Vec<NaiveDate> {
+    let mut dates = vec![window.start];
+    let mut end = month_end(window.start);
+    while end <= window.today {
+        if end != window.start {
+            dates.push(end);
+        }
+        let Some(next) = end.checked_add_days(chrono::Days::new(1)) else {
+            break;
+        };
+        end = month_end(next);
+    }
+    dates
 }
 
 /// The id of the `index`th command of the data set for `seed`: a UUID version 5 over

@@ -213,3 +213,103 @@ pub(crate) fn reference(
         (M::Unspecified, _) => format!("REF-{ymd}-{}", digits(8)),
     }
 }
+
+/// The group's currency: the treasury publishes the other currencies' rates to it.
+pub(crate) const GROUP_CURRENCY: &str = CNY;
+
+/// Where the treasury takes its rates from.
+pub(crate) const RATE_SOURCE: &str = "PBOC central parity, month end";
+
+/// The rates to CNY the treasury publishes for the `month`th date of the window: units of CNY
+/// per unit, moving a little from month to month (USD 7.10 to 7.18, HKD 0.910 to 0.916).
+pub(crate) fn rates_of_month(month: usize) -> [(&'static str, String); 2] {
+    let usd = 71_000 + (month % 5) * 200;
+    let hkd = 9_100 + (month % 4) * 20;
+    [
+        (USD, format!("{}.{:04}", usd / 10_000, usd % 10_000)),
+        (HKD, format!("0.{hkd:04}")),
+    ]
+}
+
+/// Words the customers' names are made of (a demo group's customers, not real companies).
+const NAME_WORDS: [&str; 16] = [
+    "Hongda",
+    "Jinhua",
+    "Xinyuan",
+    "Huaxin",
+    "Tianrui",
+    "Dongfang",
+    "Yongsheng",
+    "Baoli",
+    "Zhongtai",
+    "Kaiyuan",
+    "Ruifeng",
+    "Hengtong",
+    "Minsheng",
+    "Changjiang",
+    "Longteng",
+    "Guanghua",
+];
+const TRADES: [&str; 10] = [
+    "Trading",
+    "Electronics",
+    "Logistics",
+    "Machinery",
+    "Textiles",
+    "Foods",
+    "Chemicals",
+    "Retail",
+    "Construction",
+    "Packaging",
+];
+const PAYABLES_CLERKS: [&str; 6] = [
+    "Chen Li", "Wu Jun", "Sun Yan", "Ma Lin", "Xu Ning", "Zhao Hui",
+];
+
+/// The record of the `index`th customer, who buys in `currency`: a name, a legal name and tax
+/// id as the customer's country writes them, and its accounts-payable clerk.
+pub(crate) fn customer_record(index: usize, currency: &str) -> pb::CustomerProfile {
+    let word = NAME_WORDS[index % NAME_WORDS.len()];
+    let trade = TRADES[(index / NAME_WORDS.len()) % TRADES.len()];
+    let round = index / (NAME_WORDS.len() * TRADES.len());
+    let name = if round == 0 {
+        format!("{word} {trade}")
+    } else {
+        format!("{word} {trade} {}", round + 1)
+    };
+    let serial = (index * 7_919) % 10_000;
+    let (legal_name, country, tax_id, phone) = match currency {
+        USD => (
+            format!("{name} Inc."),
+            "US",
+            format!("94-{:07}", index * 7_919 % 10_000_000),
+            format!("+1 415 555 {serial:04}"),
+        ),
+        HKD => (
+            format!("{name} (Hong Kong) Limited"),
+            "HK",
+            format!("{:08}", 30_000_000 + index * 7_919 % 10_000_000),
+            format!("+852 2888 {serial:04}"),
+        ),
+        _ => (
+            format!("Shanghai {name} Co., Ltd."),
+            "CN",
+            format!("91310000{:010}", index * 7_919 % 10_000_000_000),
+            format!("+86 21 5888 {serial:04}"),
+        ),
+    };
+    pb::CustomerProfile {
+        name,
+        legal_name,
+        tax_id,
+        country: country.to_owned(),
+        contacts: vec![pb::Contact {
+            name: PAYABLES_CLERKS[index % PAYABLES_CLERKS.len()].to_owned(),
+            email: format!("ap@{}-{index}.example.com", word.to_lowercase()),
+            phone,
+            role: "accounts payable".to_owned(),
+        }],
+        industry: trade.to_lowercase(),
+        notes: String::new(),
+    }
+}

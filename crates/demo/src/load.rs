@@ -203,6 +203,9 @@ enum Reply {
     Refund(pb::IssueRefundResponse),
     Dispute(pb::OpenDisputeResponse),
     Resolution(pb::ResolveDisputeResponse),
+    Customer(pb::RegisterCustomerResponse),
+    Collector(pb::AssignCollectorResponse),
+    Rates(pb::PublishExchangeRatesResponse),
 }
 
 impl Reply {
@@ -219,6 +222,9 @@ impl Reply {
             Reply::Refund(r) => r.receipt.as_ref(),
             Reply::Dispute(r) => r.receipt.as_ref(),
             Reply::Resolution(r) => r.receipt.as_ref(),
+            Reply::Customer(r) => r.receipt.as_ref(),
+            Reply::Collector(r) => r.receipt.as_ref(),
+            Reply::Rates(r) => r.receipt.as_ref(),
         }
     }
 }
@@ -272,6 +278,18 @@ async fn send(
         DemoCommand::ResolveDispute(r) => {
             Reply::Resolution(client.resolve_dispute(request(r)).await?.into_inner())
         }
+        DemoCommand::RegisterCustomer(r) => {
+            Reply::Customer(client.register_customer(request(r)).await?.into_inner())
+        }
+        DemoCommand::AssignCollector(r) => {
+            Reply::Collector(client.assign_collector(request(r)).await?.into_inner())
+        }
+        DemoCommand::PublishExchangeRates(r) => Reply::Rates(
+            client
+                .publish_exchange_rates(request(r))
+                .await?
+                .into_inner(),
+        ),
     })
 }
 

@@ -18,6 +18,7 @@ use receivables_domain::{
 };
 use rust_decimal::Decimal;
 
+use crate::commands::GROUP_ACCOUNT;
 use crate::dates::add_days;
 use crate::generate::{command_id, generate_with_accounts};
 use crate::group::SUBSIDIARIES;
@@ -134,6 +135,10 @@ fn permitted(command: &DemoCommand, role: &Role, envelope: &EventEnvelope) -> Re
         DemoCommand::ReversePayment(r) => settle(parse(&r.subsidiary_id)),
         DemoCommand::ApplyUnappliedCash(r) => settle(parse(&r.subsidiary_id)),
         DemoCommand::IssueRefund(r) => settle(parse(&r.subsidiary_id)),
+        DemoCommand::RegisterCustomer(_) | DemoCommand::AssignCollector(_) => {
+            role.permits(&Action::MaintainCustomers)
+        }
+        DemoCommand::PublishExchangeRates(_) => role.permits(&Action::PublishRates),
     };
     before.map_err(|denial| denial.reason)?;
     let touches = envelope.event.rules().touches();
@@ -496,13 +501,15 @@ fn business_dates_lie_in_the_window_ending_today() {
         let commands = generate(3, &size, today());
         let start = window_start(today(), size.months);
         for command in &commands {
-            let day = date(command.business_date());
-            assert!(day >= start && day <= today(), "{command:?}");
+            if let Some(day) = command.business_date() {
+                let day = date(day);
+                assert!(day >= start && day <= today(), "{command:?}");
+            }
         }
         let days: Vec<NaiveDate> = commands
             .iter()
-            .filter(|c| c.kind() != CommandKind::CreditLimit)
-            .map(|c| date(c.business_date()))
+            .filter(|c| c.kind() != CommandKind::CreditLimit && !is_setting(c.kind()))
+            .filter_map(|c| c.business_date().map(date))
             .collect();
         assert!(
             days.windows(2).all(|pair| pair[0] <= pair[1]),
@@ -528,9 +535,47 @@ fn credit_limits_come_first_and_each_customer_is_in_time_order() {
         "one limit per customer first"
     );
     for sequence in by_customer(commands.clone()) {
-        let days: Vec<NaiveDate> = sequence.iter().map(|c| date(c.business_date())).collect();
+        let days: Vec<NaiveDate> = sequence
+            .iter()
+            .filter_map(|c| c.business_date().map(date))
+            .collect();
         assert!(days.windows(2).all(|pair| pair[0] <= pair[1]));
     }
+}
+
+/// The group's settings and the customers' records, which the data set puts last.
+fn is_setting(kind: CommandKind) -> bool {
+    matches!(
+        kind,
+        CommandKind::CustomerRecord | CommandKind::Collector | CommandKind::ExchangeRates
+    )
+}
+
+#[test]
+fn the_settings_and_records_come_last_one_of_each_where_due() {
+    let size = DemoSize::FULL;
+    let commands = generate(5, &size, today());
+    let first_setting = commands.iter().position(|c| is_setting(c.kind())).unwrap();
+    assert!(
+        commands[first_setting..]
+            .iter()
+            .all(|c| is_setting(c.kind()))
+    );
+    let counts = KindCounts::of(&commands);
+    // A default collector per subsidiary; one record per customer; rates for the window's
+    // first day (2025-03-18, twelve months before 2026-03-18) and each month end from
+    // 2025-03-31 to 2026-02-28: 1 + 12.
+    assert_eq!(counts.collectors, SUBSIDIARIES.len());
+    assert_eq!(counts.customer_records, size.customers);
+    assert_eq!(counts.exchange_rates, 1 + 12);
+    let rate_days: Vec<&str> = commands
+        .iter()
+        .filter(|c| c.kind() == CommandKind::ExchangeRates)
+        .filter_map(DemoCommand::business_date)
+        .collect();
+    assert_eq!(rate_days.first(), Some(&"2025-03-18"));
+    assert_eq!(rate_days.get(1), Some(&"2025-03-31"));
+    assert_eq!(rate_days.last(), Some(&"2026-02-28"));
 }
 
 #[test]
@@ -542,7 +587,8 @@ fn invoice_numbers_are_unique_per_subsidiary_and_ids_are_safe() {
     for command in &commands {
         let customer = command.customer_id();
         assert!(
-            customer.starts_with("CUST-") && customer.len() == 9,
+            (customer.starts_with("CUST-") && customer.len() == 9)
+                || (is_setting(command.kind()) && customer == GROUP_ACCOUNT),
             "{customer}"
         );
         if let DemoCommand::IssueInvoice(r) | DemoCommand::IssueInvoiceOverLimit(r) = command {
@@ -618,7 +664,12 @@ fn amounts_are_positive_with_at_most_two_decimals() {
             DemoCommand::RecordPromiseToPay(r) => check(&r.amount),
             DemoCommand::IssueCreditNote(r) => check(&r.amount),
             DemoCommand::WriteOffInvoice(r) => check(&r.amount),
-            DemoCommand::ReversePayment(_) | DemoCommand::ResolveDispute(_) => {}
+            // No amounts.
+            DemoCommand::ReversePayment(_)
+            | DemoCommand::ResolveDispute(_)
+            | DemoCommand::RegisterCustomer(_)
+            | DemoCommand::AssignCollector(_)
+            | DemoCommand::PublishExchangeRates(_) => {}
             DemoCommand::ApplyUnappliedCash(r) => {
                 check(&r.amount);
                 r.allocations.iter().for_each(|a| check(&a.amount));
@@ -750,13 +801,19 @@ fn the_simulated_accounts_end_as_the_services() {
         for (index, simulated) in generated.accounts.iter().enumerate() {
             let simulated = simulated.as_ref().expect("every customer is simulated");
             let customer = format!("CUST-{:04}", index + 1);
-            let Some(service) = replay.accounts.get(&customer) else {
-                assert_eq!(simulated.event_count(), 0, "seed {seed}: {customer}");
-                continue;
-            };
+            let service = replay
+                .accounts
+                .get(&customer)
+                .unwrap_or_else(|| panic!("seed {seed}: {customer} is registered"));
+            // The service's account also holds the customer's record, which the data set adds
+            // after the simulated facts.
             assert_eq!(
-                simulated.event_count(),
+                simulated.event_count() + 1,
                 service.event_count(),
+                "seed {seed}: {customer}"
+            );
+            assert!(
+                service.state().profile().is_some(),
                 "seed {seed}: {customer}"
             );
             assert_eq!(
@@ -878,12 +935,17 @@ fn the_default_data_set_has_every_kind_of_event_now_and_then() {
             .all(|(command, _)| command.is_planted_over_limit())
     );
     assert!(replay.denied.is_empty(), "{:?}", replay.denied);
-    // Credit control changes the limits and writes off bad debts; every other command is the
+    // Credit control changes the limits, writes off bad debts, keeps the customers' records
+    // and assigns collectors; treasury publishes the rates; every other command is the
     // subsidiary's.
     for command in &commands {
         let role = command.role().unwrap();
         match command.kind() {
-            CommandKind::CreditLimit | CommandKind::WriteOff => assert_eq!(role, Role::Credit),
+            CommandKind::CreditLimit
+            | CommandKind::WriteOff
+            | CommandKind::CustomerRecord
+            | CommandKind::Collector => assert_eq!(role, Role::Credit),
+            CommandKind::ExchangeRates => assert_eq!(role, Role::Treasury),
             _ => assert!(matches!(role, Role::Subsidiary(_)), "{command:?}"),
         }
     }

@@ -12,7 +12,9 @@ use rust_decimal::Decimal;
 
 use crate::commands::DemoCommand;
 use crate::dates::iso;
-use crate::group::{DueRule, SUBSIDIARIES};
+use crate::group::{
+    DueRule, GROUP_CURRENCY, RATE_SOURCE, SUBSIDIARIES, Subsidiary, customer_record, rates_of_month,
+};
 use crate::profiles::{Credit, Profile};
 
 /// A fact of the data set, with invoices and credit notes named by their ordinal within the
@@ -353,4 +355,47 @@ pub(crate) fn request(
             note: (*note).to_owned(),
         }),
     }
+}
+
+/// The registration of `profile`'s customer, the `index`th of the data set, without a command
+/// id.
+pub(crate) fn registration(profile: &Profile, index: usize) -> DemoCommand {
+    DemoCommand::RegisterCustomer(pb::RegisterCustomerRequest {
+        command_id: String::new(),
+        customer_id: profile.customer_id.clone(),
+        profile: Some(customer_record(index, profile.currency.code())),
+    })
+}
+
+/// `subsidiary`'s default collector (its first), without a command id.
+pub(crate) fn default_collector(subsidiary: &Subsidiary) -> DemoCommand {
+    DemoCommand::AssignCollector(pb::AssignCollectorRequest {
+        command_id: String::new(),
+        customer_id: String::new(),
+        default_for_subsidiary_id: subsidiary.id.to_owned(),
+        collector: subsidiary
+            .collectors
+            .first()
+            .copied()
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
+/// The rates the treasury publishes on `date`, the `month`th date of the window, without a
+/// command id.
+pub(crate) fn rates(date: NaiveDate, month: usize) -> DemoCommand {
+    DemoCommand::PublishExchangeRates(pb::PublishExchangeRatesRequest {
+        command_id: String::new(),
+        base: GROUP_CURRENCY.to_owned(),
+        rate_date: iso(date),
+        rates: rates_of_month(month)
+            .into_iter()
+            .map(|(currency, rate)| pb::ExchangeRateEntry {
+                currency: currency.to_owned(),
+                rate,
+            })
+            .collect(),
+        source: RATE_SOURCE.to_owned(),
+    })
 }

@@ -13,7 +13,7 @@ use receivables_domain::{CustomerId, Event, EventType, RecordedEvent};
 
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
-use crate::projection::Projection;
+use crate::projection::{Projection, stored_position};
 use crate::rows::{ColumnType as T, RowSet, Table};
 
 /// The projection's name, as its checkpoint is stored.
@@ -106,17 +106,10 @@ impl Customers {
                 profile.notes.as_str().into(),
                 contacts.into(),
                 search_text(&profile.name, &profile.legal_name).into(),
-                position(recorded)?.into(),
+                stored_position(recorded)?.into(),
             ],
         )
     }
-}
-
-fn position(event: &RecordedEvent) -> Result<i64, ProjectionError> {
-    i64::try_from(event.position.get()).map_err(|_| ProjectionError::Event {
-        position: event.position,
-        problem: "position does not fit a BIGINT".into(),
-    })
 }
 
 impl Projection for Customers {
@@ -151,7 +144,7 @@ impl Projection for Customers {
                             [
                                 customer.into(),
                                 collector.into(),
-                                position(recorded)?.into(),
+                                stored_position(recorded)?.into(),
                             ],
                         )
                     }
@@ -160,7 +153,7 @@ impl Projection for Customers {
                         [
                             subsidiary.to_string().into(),
                             collector.into(),
-                            position(recorded)?.into(),
+                            stored_position(recorded)?.into(),
                         ],
                     ),
                 }

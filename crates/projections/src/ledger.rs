@@ -15,7 +15,7 @@ use receivables_domain::limits::BUSINESS_DATE_MAX;
 
 use crate::error::ProjectionError;
 use crate::minor_units::to_minor;
-use crate::projection::Projection;
+use crate::projection::{Projection, stored_position};
 use crate::rows::{ColumnType as T, RowSet, Table};
 
 /// The projection's name, as its checkpoint is stored.
@@ -279,13 +279,6 @@ static TABLES: [&Table; 13] = [
 /// The ledger projection.
 pub struct Ledger;
 
-fn position(event: &RecordedEvent) -> Result<i64, ProjectionError> {
-    i64::try_from(event.position.get()).map_err(|_| ProjectionError::Event {
-        position: event.position,
-        problem: "position does not fit a BIGINT".into(),
-    })
-}
-
 impl Projection for Ledger {
     fn name(&self) -> &'static str {
         NAME
@@ -321,7 +314,7 @@ impl Projection for Ledger {
 
     fn add(&self, recorded: &RecordedEvent, rows: &mut RowSet) -> Result<(), ProjectionError> {
         let at = recorded.position;
-        let stored_at = position(recorded)?;
+        let stored_at = stored_position(recorded)?;
         let envelope = &recorded.envelope;
         let customer = envelope.customer_id.to_string();
         match &envelope.event {
@@ -588,7 +581,7 @@ fn settle(
     sign: i64,
 ) -> Result<(), ProjectionError> {
     let at = recorded.position;
-    let stored_at = position(recorded)?;
+    let stored_at = stored_position(recorded)?;
     let customer = recorded.envelope.customer_id.to_string();
     let table = rows.of(&SETTLEMENTS)?;
     for (line, allocation) in allocations.iter().enumerate() {
@@ -632,7 +625,7 @@ fn unapplied(
         .map(ToString::to_string)
         .unwrap_or_default();
     rows.of(&UNAPPLIED_MOVEMENTS)?.push([
-        position(recorded)?.into(),
+        stored_position(recorded)?.into(),
         recorded.envelope.customer_id.to_string().into(),
         subsidiary.into(),
         amount.currency().code().into(),

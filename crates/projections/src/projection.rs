@@ -10,6 +10,14 @@ use receivables_domain::{EventType, RecordedEvent};
 use crate::error::ProjectionError;
 use crate::rows::{RowSet, Table};
 
+/// An event's log position as the read models store it (a `BIGINT`).
+pub(crate) fn stored_position(event: &RecordedEvent) -> Result<i64, ProjectionError> {
+    i64::try_from(event.position.get()).map_err(|_| ProjectionError::Event {
+        position: event.position,
+        problem: "position does not fit a BIGINT".into(),
+    })
+}
+
 pub trait Projection: Send + Sync {
     /// The name its checkpoint is stored under.
     fn name(&self) -> &'static str;

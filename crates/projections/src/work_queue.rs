@@ -53,8 +53,7 @@ use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 use rust_decimal::Decimal;
 
 use crate::customers;
-use crate::database::ReadPool;
-use crate::database::on_engine;
+use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::exposure::{CollectibleBySubsidiary, days_past_due, invoice_balances_by_subsidiary};
 use crate::minor_units::from_minor;

@@ -127,7 +127,8 @@ fn print_summary(summary: &LoadSummary, elapsed: Duration) {
     println!(
         "\nLoaded in {:.1} s: {} credit limits, {} invoices, {} payments, {} promises, \
          {} credit notes, {} write-offs, {} reversals, {} applications, {} refunds, {} disputes, \
-         {} dispute resolutions accepted; {} refused ({}).",
+         {} dispute resolutions, {} customer records, {} collector assignments, {} publications \
+         of exchange rates accepted; {} refused ({}).",
         elapsed.as_secs_f64(),
         accepted.credit_limits,
         accepted.invoices,
@@ -140,6 +141,9 @@ fn print_summary(summary: &LoadSummary, elapsed: Duration) {
         accepted.refunds,
         accepted.disputes,
         accepted.dispute_resolutions,
+        accepted.customer_records,
+        accepted.collectors,
+        accepted.exchange_rates,
         summary.refused_total(),
         summary
             .refused
