@@ -4,6 +4,7 @@
 //! on or before it, the later recorded among rates of the same date.
 
 use chrono::NaiveDate;
+use receivables_domain::Currency;
 use receivables_domain::exchange::{ExchangeRate, ExchangeRates, Rate};
 
 use crate::database::{ReadPool, on_engine};
@@ -31,10 +32,11 @@ pub async fn rates_on(pool: &ReadPool, as_of: NaiveDate) -> Result<ExchangeRates
     for (row_base, currency, rate) in rows {
         let row_base = stored::currency(&row_base)?;
         // Written by the group's account, which refuses a second base; checked where read.
-        if base.is_some_and(|b| b != row_base) {
+        if let Some(first) = base
+            && first != row_base
+        {
             return Err(ProjectionError::Stored(format!(
-                "exchange rates to two bases, {} and {row_base}",
-                base.map_or_else(String::new, |b: receivables_domain::Currency| b.to_string())
+                "exchange rates to two bases, {first} and {row_base}"
             )));
         }
         base = Some(row_base);
@@ -57,9 +59,7 @@ pub async fn rates_on(pool: &ReadPool, as_of: NaiveDate) -> Result<ExchangeRates
 }
 
 /// The group's currency, once any rate was published (whatever the date).
-pub async fn base(
-    pool: &ReadPool,
-) -> Result<Option<receivables_domain::Currency>, ProjectionError> {
+pub async fn base(pool: &ReadPool) -> Result<Option<Currency>, ProjectionError> {
     let row: Option<(String,)> = on_engine!(pool, pool => sqlx::query_as(
         "SELECT base FROM exchange_rates ORDER BY position LIMIT 1",
     )

@@ -10,9 +10,9 @@ use super::dispute;
 use crate::pb;
 use crate::responses::{credit_grade, credit_policy, date, invoice_ref, money};
 
-/// The account view: the customer's record and collector, credit terms, balances per currency, open invoices oldest due first (with
-/// their disputes), promises, payments (with their reversals), credit notes and the invoices
-/// with write-offs.
+/// The account view: the customer's record and collector, credit terms, balances per currency,
+/// open invoices oldest due first (with their disputes), promises, payments (with their
+/// reversals), credit notes and the invoices with write-offs.
 pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
     let credit = account.credit().map(|terms| {
         let currency = terms.limit.currency();
