@@ -24,6 +24,7 @@ pub mod outage;
 pub mod payment;
 pub mod refusal;
 pub mod rules;
+pub mod terms;
 #[cfg(feature = "testing")]
 pub mod testing;
 

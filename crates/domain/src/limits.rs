@@ -92,3 +92,7 @@ pub const RATE_DECIMALS_MAX: u32 = 10;
 
 /// Most currencies one publication of exchange rates may carry (ISO 4217 lists about 180).
 pub const RATES_PER_PUBLICATION_MAX: usize = 200;
+
+/// Most lines one set of payment terms may have (a schedule of instalments): twelve, a year
+/// of monthly instalments.
+pub const SCHEDULE_LINES_MAX: usize = 12;
