@@ -119,6 +119,12 @@ enum Mix {
     /// write-off, the payment's reversal and a promise. Not for `--secure` (a write-off needs
     /// the credit role, the run's tokens are subsidiary tokens).
     LifeCycle,
+    /// The ledger mix in two currencies under a limit: each customer's first command (in the
+    /// warm-up) sets a limit in CNY, and every other invoice is in USD, so that every invoice
+    /// after the first USD one counts the customer's exposure in both currencies, the USD part
+    /// converted at the group's rate (published once before the run), which the service reads
+    /// from the group's own account. Not for `--secure` (limits and rates need group roles).
+    Currencies,
 }
 
 /// The length of the life-cycle mix's cycle (see [`Mix::LifeCycle`]).
@@ -496,12 +502,52 @@ fn life_cycle_command(run: &str, customer: usize, k: usize) -> Command {
     }
 }
 
+/// The group's rates the currencies mix converts with: 1 USD = 7.1 CNY from the first day.
+fn currencies_rates() -> Command {
+    Command::Rates(pb::PublishExchangeRatesRequest {
+        command_id: Uuid::new_v4().to_string(),
+        base: "CNY".into(),
+        rate_date: "2026-01-01".into(),
+        rates: vec![pb::ExchangeRateEntry {
+            currency: "USD".into(),
+            rate: "7.1".into(),
+        }],
+        source: "benchmark".into(),
+    })
+}
+
 /// The `k`-th command for a customer under the mix.
 fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
     if let Mix::LifeCycle = mix {
         return life_cycle_command(run, customer, k);
     }
     let customer_id = customer_name(customer);
+    if let Mix::Currencies = mix {
+        if k == 0 {
+            return Command::CreditLimit(pb::ChangeCreditLimitRequest {
+                command_id: Uuid::new_v4().to_string(),
+                customer_id,
+                limit: money("1000000000"),
+                policy: pb::CreditPolicy::Warn.into(),
+                grade: pb::CreditGrade::B.into(),
+                reason: "benchmark".into(),
+                approved_by: "Li Wei".into(),
+                effective_date: "2026-01-01".into(),
+            });
+        }
+        // Then the ledger mix, every other invoice in USD.
+        let k = k - 1;
+        let mut command = next_command(Mix::Ledger, run, customer, k);
+        if let Command::Invoice(invoice) = &mut command
+            && (k / 2) % 2 == 1
+        {
+            invoice.amount = Some(pb::Money {
+                amount: "150".into(),
+                currency: "USD".into(),
+            });
+        }
+        return command;
+    }
     let command_id = Uuid::new_v4().to_string();
     let subsidiary = format!("SUB-{}", customer % 3 + 1);
     let invoice = |number: usize| {
@@ -516,7 +562,8 @@ fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
         })
     };
     match (mix, k % 10) {
-        (Mix::Invoices | Mix::LifeCycle, _) | (Mix::Ledger, 0 | 2 | 4 | 6 | 8) => invoice(k),
+        (Mix::Invoices | Mix::LifeCycle | Mix::Currencies, _)
+        | (Mix::Ledger, 0 | 2 | 4 | 6 | 8) => invoice(k),
         (Mix::Ledger, 9) => Command::Promise(pb::RecordPromiseToPayRequest {
             command_id,
             customer_id,
@@ -553,6 +600,8 @@ enum Command {
     ResolveDispute(pb::ResolveDisputeRequest),
     WriteOff(pb::WriteOffInvoiceRequest),
     Reversal(pb::ReversePaymentRequest),
+    CreditLimit(pb::ChangeCreditLimitRequest),
+    Rates(pb::PublishExchangeRatesRequest),
 }
 
 /// The subsidiary of the invoice a request names (whose token posts it).
@@ -630,6 +679,17 @@ impl Target for GrpcTarget {
                 let request = self.request(&subsidiary, r);
                 self.client.write_off_invoice(request).await.map(drop)
             }
+            // Group roles' commands: the mixes that send them do not run with tokens.
+            Command::CreditLimit(r) => self
+                .client
+                .change_credit_limit(tonic::Request::new(r))
+                .await
+                .map(drop),
+            Command::Rates(r) => self
+                .client
+                .publish_exchange_rates(tonic::Request::new(r))
+                .await
+                .map(drop),
         }
         .map_err(|status| format!("{} {}", status.code(), status.message()))
     }
@@ -648,6 +708,8 @@ impl<L: EventLog> Target for Arc<Executor<L>> {
             Command::OpenDispute(r) => commands::dispute::read_open(r),
             Command::ResolveDispute(r) => commands::dispute::read_resolve(r),
             Command::WriteOff(r) => commands::write_off::read(r),
+            Command::CreditLimit(r) => commands::credit_limit::read(r),
+            Command::Rates(r) => commands::exchange_rates::read(r),
         }
         .map_err(|refusal| refusal.to_string())?;
         self.execute(&addressed, &Principal::anonymous(), None)
@@ -696,6 +758,16 @@ async fn measure<T: Target>(
     target_for: impl Fn(usize) -> T,
 ) -> anyhow::Result<(Measured, usize)> {
     let run: Arc<str> = Arc::from(run);
+    // The rates the currencies mix converts with, published before anything else (counted
+    // with the warm-up, so that the log holds one event per accepted command).
+    let mut published = 0;
+    if let Mix::Currencies = args.mix {
+        target_for(0)
+            .send(currencies_rates())
+            .await
+            .map_err(|error| anyhow::anyhow!("publishing the rates: {error}"))?;
+        published = 1;
+    }
     let mut tasks = Vec::new();
     for client in 0..args.clients {
         let mine = owned(client, args.clients, args.customers);
@@ -710,7 +782,7 @@ async fn measure<T: Target>(
             count,
         )));
     }
-    let mut warm = 0;
+    let mut warm = published;
     let mut state = Vec::new();
     for task in tasks {
         let (_, failures, next) = task.await??;
