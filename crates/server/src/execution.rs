@@ -7,6 +7,7 @@
 //! because it lasts only for the duplicate window.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use receivables_api::commands::Addressed;
@@ -88,15 +89,49 @@ impl From<LogError> for ExecutionError {
     }
 }
 
+/// How long the group's exchange rates, as this service last read them from the group's
+/// account, serve the decisions that convert before they are read again. A publication
+/// through this service replaces them at once; one through another instance of the command
+/// service reaches this one within this interval. Reading them for every decision would put
+/// every converting invoice behind the group account's one lock and a read of its log.
+pub const RATES_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The group's exchange rates as this service last knew them, and when it read them.
+#[derive(Default)]
+struct GroupRates {
+    snapshot: std::sync::RwLock<Option<(Arc<ExchangeRates>, Instant)>>,
+    /// Held by the one decision that reads them again; the others use the snapshot meanwhile.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl GroupRates {
+    /// The snapshot, if it is younger than `max_age` (any age for `None`).
+    fn current(&self, max_age: Option<Duration>) -> Option<Arc<ExchangeRates>> {
+        let snapshot = self.snapshot.read().ok()?;
+        let (rates, read_at) = snapshot.as_ref()?;
+        max_age
+            .is_none_or(|age| read_at.elapsed() < age)
+            .then(|| Arc::clone(rates))
+    }
+
+    fn replace(&self, rates: Arc<ExchangeRates>) {
+        if let Ok(mut snapshot) = self.snapshot.write() {
+            *snapshot = Some((rates, Instant::now()));
+        }
+    }
+}
+
 /// Executes commands against the accounts in an event log.
 pub struct Executor<L> {
     accounts: Accounts<L>,
+    rates: GroupRates,
 }
 
 impl<L: EventLog> Executor<L> {
     pub fn new(log: Arc<L>, cache_capacity: u64) -> Self {
         Executor {
             accounts: Accounts::new(log, cache_capacity),
+            rates: GroupRates::default(),
         }
     }
 
@@ -132,7 +167,14 @@ impl<L: EventLog> Executor<L> {
         match &result {
             // After an unknown outcome the account may be behind the log: forget it.
             Err(ExecutionError::Unavailable(_)) | Err(ExecutionError::Inconsistent(_)) => {}
-            _ => self.accounts.put(account),
+            _ => {
+                // A publication through this service applies to the next decision at once.
+                if customer.is_group() {
+                    self.rates
+                        .replace(Arc::clone(account.state().exchange_rates()));
+                }
+                self.accounts.put(account)
+            }
         }
         if let Ok(executed) = &result {
             Span::current().record("position", executed.event.position.get());
@@ -239,8 +281,10 @@ impl<L: EventLog> Executor<L> {
     }
 
     /// The group's exchange rates when the command converts amounts against this account's
-    /// state (an invoice under a limit with exposure in other currencies), read from the
-    /// group's own account caught up; none otherwise, which costs nothing.
+    /// state (an invoice under a limit with exposure in other currencies); none otherwise,
+    /// which costs nothing. They come from the group's own account, read caught up at most
+    /// every [`RATES_REFRESH_INTERVAL`] by one decision while the others use the rates read
+    /// before.
     async fn rates_for(
         &self,
         command: &Command,
@@ -249,8 +293,27 @@ impl<L: EventLog> Executor<L> {
         if account.customer_id().is_group() || !command.body.rules().needs_rates(account.state()) {
             return Ok(Arc::default());
         }
+        if let Some(rates) = self.rates.current(Some(RATES_REFRESH_INTERVAL)) {
+            return Ok(rates);
+        }
+        let _refreshing = match self.rates.refreshing.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                // Another decision is reading them: use what was read before, if anything.
+                if let Some(rates) = self.rates.current(None) {
+                    return Ok(rates);
+                }
+                let guard = self.rates.refreshing.lock().await;
+                if let Some(rates) = self.rates.current(Some(RATES_REFRESH_INTERVAL)) {
+                    return Ok(rates);
+                }
+                guard
+            }
+        };
         let group = self.account(&CustomerId::group()).await?;
-        Ok(Arc::clone(group.state().exchange_rates()))
+        let rates = Arc::clone(group.state().exchange_rates());
+        self.rates.replace(Arc::clone(&rates));
+        Ok(rates)
     }
 
     /// Money moved against another subsidiary's documents (a payment or an application
