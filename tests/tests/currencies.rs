@@ -103,6 +103,26 @@ async fn exposure(read: &mut Read, customer: &str, as_of: &str, at: u64) -> pb::
     lines.remove(0)
 }
 
+/// `customer`'s one aging line as of `as_of`.
+async fn aging_line(read: &mut Read, customer: &str, as_of: &str, at: u64) -> pb::AgingLine {
+    let mut lines = read
+        .get_aging_report(pb::GetAgingReportRequest {
+            scope: Some(pb::AgingScope {
+                as_of: as_of.to_owned(),
+                customer_id: customer.to_owned(),
+                ..Default::default()
+            }),
+            group_by: pb::AgingGroupBy::Customer.into(),
+            min_position: at,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .lines;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines.remove(0)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn on_the_embedded_backends() {
     currencies_as_worked_out_by_hand(Backends::Embedded).await;
@@ -273,40 +293,15 @@ async fn currencies_as_worked_out_by_hand(backends: Backends) {
     let group = m2.in_group_currency.unwrap();
     assert_eq!(group.rate, "7.0");
     assert_eq!(amount(&group.converted), "8641.92 CNY");
-    let aging = read
-        .get_aging_report(pb::GetAgingReportRequest {
-            scope: Some(pb::AgingScope {
-                as_of: "2026-03-31".to_owned(),
-                customer_id: "M2".to_owned(),
-                ..Default::default()
-            }),
-            group_by: pb::AgingGroupBy::Customer.into(),
-            min_position: last,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let line = &aging.lines[0];
+    let line = aging_line(&mut read, "M2", "2026-03-31", last).await;
     assert_eq!(amount(&line.open_total), "1234.56 USD");
     let group = line.in_group_currency.as_ref().unwrap();
     assert_eq!(amount(&group.open_total), "8641.92 CNY");
     assert_eq!(amount(&group.buckets[0].amount), "8641.92 CNY");
     // M3's JPY line on 03-10 has no rate: no line in the group's currency.
-    let aging = read
-        .get_aging_report(pb::GetAgingReportRequest {
-            scope: Some(pb::AgingScope {
-                as_of: "2026-03-10".to_owned(),
-                customer_id: "M3".to_owned(),
-                ..Default::default()
-            }),
-            group_by: pb::AgingGroupBy::Customer.into(),
-            min_position: last,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(aging.lines[0].currency, "JPY");
-    assert!(aging.lines[0].in_group_currency.is_none());
+    let line = aging_line(&mut read, "M3", "2026-03-10", last).await;
+    assert_eq!(line.currency, "JPY");
+    assert!(line.in_group_currency.is_none());
 
     service.stop().await;
     data.remove().await;

@@ -50,10 +50,25 @@ fn fields(status: &tonic::Status) -> Vec<String> {
         .collect()
 }
 
+/// The fields the refusal of registering `profile` names.
 async fn refused_registration(profile: pb::CustomerProfile) -> Option<Vec<String>> {
+    refused_request(register(profile)).await
+}
+
+/// The fields the refusal of `request` names, sent to a fresh service.
+async fn refused_request(request: pb::RegisterCustomerRequest) -> Option<Vec<String>> {
     let world = RefusalWorld::start().await?;
     let status = world
-        .refused(world.client.clone().register_customer(register(profile)))
+        .refused(world.client.clone().register_customer(request))
+        .await;
+    Some(fields(&status))
+}
+
+/// The fields the refusal of assigning as `request` asks names, sent to a fresh service.
+async fn refused_assignment(request: pb::AssignCollectorRequest) -> Option<Vec<String>> {
+    let world = RefusalWorld::start().await?;
+    let status = world
+        .refused(world.client.clone().assign_collector(request))
         .await;
     Some(fields(&status))
 }
@@ -145,40 +160,28 @@ async fn a_contact_without_a_name_and_with_a_short_number_names_both() {
 
 #[tokio::test]
 async fn a_registration_without_a_record_is_refused() {
-    let Some(world) = RefusalWorld::start().await else {
+    let Some(fields) = refused_request(pb::RegisterCustomerRequest {
+        profile: None,
+        ..register(profile())
+    })
+    .await
+    else {
         return;
     };
-    let status = world
-        .refused(
-            world
-                .client
-                .clone()
-                .register_customer(pb::RegisterCustomerRequest {
-                    profile: None,
-                    ..register(profile())
-                }),
-        )
-        .await;
-    assert_eq!(fields(&status), ["profile"]);
+    assert_eq!(fields, ["profile"]);
 }
 
 #[tokio::test]
 async fn the_group_account_cannot_be_registered_as_a_customer() {
-    let Some(world) = RefusalWorld::start().await else {
+    let Some(fields) = refused_request(pb::RegisterCustomerRequest {
+        customer_id: "_group".to_owned(),
+        ..register(profile())
+    })
+    .await
+    else {
         return;
     };
-    let status = world
-        .refused(
-            world
-                .client
-                .clone()
-                .register_customer(pb::RegisterCustomerRequest {
-                    customer_id: "_group".to_owned(),
-                    ..register(profile())
-                }),
-        )
-        .await;
-    assert_eq!(fields(&status), ["customer_id"]);
+    assert_eq!(fields, ["customer_id"]);
 }
 
 #[tokio::test]
@@ -213,50 +216,26 @@ async fn registering_twice_is_refused_and_so_is_updating_an_unregistered_custome
 
 #[tokio::test]
 async fn an_assignment_for_a_customer_and_a_subsidiary_at_once_is_refused() {
-    let Some(world) = RefusalWorld::start().await else {
+    let Some(fields) = refused_assignment(assign("HONGDA", "SUB-SH", "Zhou Min")).await else {
         return;
     };
-    let status = world
-        .refused(
-            world
-                .client
-                .clone()
-                .assign_collector(assign("HONGDA", "SUB-SH", "Zhou Min")),
-        )
-        .await;
-    assert_eq!(fields(&status), ["default_for_subsidiary_id"]);
+    assert_eq!(fields, ["default_for_subsidiary_id"]);
 }
 
 #[tokio::test]
 async fn an_assignment_for_nobody_is_refused() {
-    let Some(world) = RefusalWorld::start().await else {
+    let Some(fields) = refused_assignment(assign("", "", "Zhou Min")).await else {
         return;
     };
-    let status = world
-        .refused(
-            world
-                .client
-                .clone()
-                .assign_collector(assign("", "", "Zhou Min")),
-        )
-        .await;
-    assert_eq!(fields(&status), ["customer_id"]);
+    assert_eq!(fields, ["customer_id"]);
 }
 
 #[tokio::test]
 async fn a_default_for_a_malformed_subsidiary_and_a_bad_collector_name_are_named_together() {
-    let Some(world) = RefusalWorld::start().await else {
+    let Some(fields) = refused_assignment(assign("", "SUB SH", "Zhou\u{7}Min")).await else {
         return;
     };
-    let status = world
-        .refused(
-            world
-                .client
-                .clone()
-                .assign_collector(assign("", "SUB SH", "Zhou\u{7}Min")),
-        )
-        .await;
-    assert_eq!(fields(&status), ["collector", "default_for_subsidiary_id"]);
+    assert_eq!(fields, ["collector", "default_for_subsidiary_id"]);
 }
 
 #[tokio::test]

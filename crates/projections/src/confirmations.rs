@@ -17,15 +17,11 @@ use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
 use crate::paging::{
     PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, decode_token, encode_token,
+    undated,
 };
 use crate::stored;
 
 const TOKEN_KIND: &str = "balance-confirmations";
-
-/// The listing has no date of its own; its tokens carry this one.
-fn token_date() -> NaiveDate {
-    NaiveDate::default()
-}
 
 /// A validated request for a page of confirmations.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +53,7 @@ impl Paged for ConfirmationQuery {
     }
 
     fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
-        let fields = decode_token(token, TOKEN_KIND, token_date(), 1)?;
+        let fields = decode_token(token, TOKEN_KIND, undated(), 1)?;
         let position = fields
             .first()
             .and_then(|text| text.parse::<i64>().ok())
@@ -126,11 +122,7 @@ pub async fn list_confirmations(
     let more = rows.len() > query.page_size as usize;
     rows.truncate(query.page_size as usize);
     let next_page_token = match (more, rows.last()) {
-        (true, Some(last)) => Some(encode_token(
-            TOKEN_KIND,
-            token_date(),
-            &[&last.0.to_string()],
-        )),
+        (true, Some(last)) => Some(encode_token(TOKEN_KIND, undated(), &[&last.0.to_string()])),
         _ => None,
     };
     let lines = rows

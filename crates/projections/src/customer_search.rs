@@ -6,7 +6,6 @@
 //! (keyset paging, `paging.rs`). A customer never registered is not listed: the reports show it
 //! by id alone.
 
-use chrono::NaiveDate;
 use receivables_domain::CustomerId;
 use receivables_domain::customer::{Contact, CountryCode, CustomerProfile};
 use receivables_domain::ids::PersonName;
@@ -16,15 +15,11 @@ use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::paging::{
     PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, decode_token, encode_token,
+    undated,
 };
 use crate::stored;
 
 const TOKEN_KIND: &str = "customers";
-
-/// The listing has no date of its own; its tokens carry this one.
-fn token_date() -> NaiveDate {
-    NaiveDate::default()
-}
 
 /// Why a search text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,7 +70,7 @@ impl Paged for CustomerSearch {
     }
 
     fn with_page_token(mut self, token: &str) -> Result<Self, PageRequestError> {
-        let fields = decode_token(token, TOKEN_KIND, token_date(), 1)?;
+        let fields = decode_token(token, TOKEN_KIND, undated(), 1)?;
         let after = fields
             .first()
             .and_then(|text| CustomerId::parse(text).ok())
@@ -166,7 +161,7 @@ pub async fn search(
     let next_page_token = if more {
         customers
             .last()
-            .map(|last| encode_token(TOKEN_KIND, token_date(), &[last.customer.as_str()]))
+            .map(|last| encode_token(TOKEN_KIND, undated(), &[last.customer.as_str()]))
     } else {
         None
     };

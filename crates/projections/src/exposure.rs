@@ -586,10 +586,7 @@ fn measure(
         measured.overdue += convert_at(amount(balance.overdue_minor), rate, currency).amount();
         measured.exposure += converted.amount();
         measured.oldest_overdue_due =
-            match (measured.oldest_overdue_due, balance.oldest_overdue_due) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            earliest(measured.oldest_overdue_due, balance.oldest_overdue_due);
         measured.conversions.push(LineConversion {
             exposure: Money::of(exposure, other_currency),
             rate,

@@ -79,6 +79,12 @@ pub(crate) fn encode_token(kind: &str, as_of: NaiveDate, fields: &[&str]) -> Str
     text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The date the tokens of a listing without an as-of date of its own carry (balance
+/// confirmations, the customer search).
+pub(crate) fn undated() -> NaiveDate {
+    NaiveDate::default()
+}
+
 /// The sort key of a token written by [`encode_token`] for the same listing and date, with
 /// exactly `count` fields.
 pub(crate) fn decode_token(
