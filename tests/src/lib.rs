@@ -384,6 +384,7 @@ pub fn invoice(
         amount: cny(amount),
         issue_date: issue.to_owned(),
         due: Some(pb::issue_invoice_request::Due::DueDate(due.to_owned())),
+        schedule: Vec::new(),
     }
 }
 

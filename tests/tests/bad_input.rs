@@ -1066,6 +1066,7 @@ async fn every_bad_field_of_an_invoice_is_reported_at_once() {
         amount: money("100", "cny"),
         issue_date: "2026-02-30".to_owned(),
         due: None,
+        schedule: Vec::new(),
     };
 
     let status = world.client.issue_invoice(request).await.unwrap_err();

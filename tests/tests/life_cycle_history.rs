@@ -942,6 +942,7 @@ fn rows(part: &pb::CurrencyStatement) -> Vec<Row> {
                 pb::MovementKind::Refund => "refund",
                 pb::MovementKind::DisputeOpened => "dispute_opened",
                 pb::MovementKind::DisputeResolved => "dispute_resolved",
+                pb::MovementKind::Discount => "discount",
                 pb::MovementKind::Unspecified => "unspecified",
             };
             // A dispute's id is the random command id that opened it.

@@ -106,6 +106,9 @@ impl History {
             issue_date: date(issued),
             due_date: date(due),
             terms_days: None,
+            payment_terms: None,
+            schedule: Vec::new(),
+            discount: None,
             over_limit: false,
             credit_check: None,
         });

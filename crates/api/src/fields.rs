@@ -8,6 +8,7 @@ use chrono::{NaiveDate, Utc};
 use receivables_domain::calendar::parse_business_date;
 use receivables_domain::ids::PersonName;
 use receivables_domain::refusal::FieldViolation;
+use receivables_domain::terms::{EarlyPaymentDiscount, ScheduleRow};
 use receivables_domain::{
     CommandId, Currency, CustomerId, InvoiceKey, InvoiceNumber, Money, SubsidiaryId,
 };
@@ -163,6 +164,45 @@ impl Fields {
         Some(InvoiceKey {
             subsidiary_id: subsidiary_id?,
             invoice_number: invoice_number?,
+        })
+    }
+
+    /// The rows of a schedule (an invoice's, an instalment plan's), each under `path[i]`; their
+    /// rules together are the domain's (`terms::check_schedule`).
+    pub(crate) fn schedule(
+        &mut self,
+        path: &str,
+        rows: &[pb::ScheduleRow],
+    ) -> Option<Vec<ScheduleRow>> {
+        let read: Vec<Option<ScheduleRow>> = rows
+            .iter()
+            .enumerate()
+            .map(|(index, row)| {
+                let due_date = self.date(&format!("{path}[{index}].due_date"), &row.due_date);
+                let amount = self.money(&format!("{path}[{index}].amount"), row.amount.as_ref());
+                Some(ScheduleRow {
+                    due_date: due_date?,
+                    amount: amount?,
+                })
+            })
+            .collect();
+        read.into_iter().collect()
+    }
+
+    /// An early-payment discount: a percentage and a number of days (their bounds are the
+    /// terms' rules).
+    pub(crate) fn discount(
+        &mut self,
+        path: &str,
+        discount: &pb::EarlyPaymentDiscount,
+    ) -> Option<EarlyPaymentDiscount> {
+        let percent = self.check(
+            &format!("{path}.percent"),
+            discount.percent.trim().parse::<Decimal>(),
+        )?;
+        Some(EarlyPaymentDiscount {
+            percent,
+            within_days: discount.within_days,
         })
     }
 

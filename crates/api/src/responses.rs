@@ -76,3 +76,23 @@ pub fn receipt(event: &RecordedEvent, replayed: bool) -> pb::CommandReceipt {
         replayed,
     }
 }
+
+/// A schedule's rows as wire rows.
+pub fn schedule(rows: &[receivables_domain::terms::ScheduleRow]) -> Vec<pb::ScheduleRow> {
+    rows.iter()
+        .map(|row| pb::ScheduleRow {
+            due_date: date(row.due_date),
+            amount: Some(money(row.amount)),
+        })
+        .collect()
+}
+
+/// An early-payment discount as the wire's.
+pub fn discount(
+    discount: &receivables_domain::terms::EarlyPaymentDiscount,
+) -> pb::EarlyPaymentDiscount {
+    pb::EarlyPaymentDiscount {
+        percent: discount.percent.normalize().to_string(),
+        within_days: discount.within_days,
+    }
+}

@@ -6,6 +6,25 @@
 use receivables_domain::Event;
 use receivables_domain::customer::CustomerProfile;
 use receivables_domain::event::{Allocation, AllocationRule};
+use receivables_domain::terms::{DueRule, ScheduleRow};
+
+/// A due rule as people say it.
+fn due_rule(rule: DueRule) -> String {
+    match rule {
+        DueRule::NetDays(0) => "on the issue date".to_owned(),
+        DueRule::NetDays(days) => format!("in {days} days"),
+        DueRule::DaysAfterMonthEnd(days) => format!("{days} days after the month's end"),
+        DueRule::DayOfNextMonth(day) => format!("on day {day} of the next month"),
+    }
+}
+
+/// Schedule rows as `500.00 CNY on 2026-07-31, ...`.
+fn rows(rows: &[ScheduleRow]) -> String {
+    rows.iter()
+        .map(|row| format!("{} on {}", row.amount, row.due_date))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// What the event records, in one line.
 pub fn summary(event: &Event) -> String {
@@ -16,12 +35,16 @@ pub fn summary(event: &Event) -> String {
             } else {
                 ""
             };
+            let due = if e.schedule.is_empty() {
+                format!("due {}", e.due_date)
+            } else {
+                format!("due in {}", rows(&e.schedule))
+            };
             format!(
-                "invoice {} {} issued {}, due {}{over}",
+                "invoice {} {} issued {}, {due}{over}",
                 e.key(),
                 e.amount,
                 e.issue_date,
-                e.due_date
             )
         }
         Event::PaymentReceived(e) => {
@@ -159,6 +182,47 @@ pub fn summary(event: &Event) -> String {
         ),
         Event::CustomerRegistered(e) => format!("customer registered: {}", profile(&e.profile)),
         Event::CustomerUpdated(e) => format!("customer record now: {}", profile(&e.profile)),
+        Event::PaymentTermsDefined(e) => {
+            let lines: Vec<String> = e
+                .terms
+                .lines
+                .iter()
+                .map(|line| format!("{} % {}", line.portion, due_rule(line.due)))
+                .collect();
+            let discount = e.terms.discount.map_or(String::new(), |d| {
+                format!(", {} % off within {} days", d.percent, d.within_days)
+            });
+            let verb = if e.replaced { "redefined" } else { "defined" };
+            format!(
+                "payment terms {} {verb}: {}{discount}",
+                e.code,
+                lines.join(", ")
+            )
+        }
+        Event::InstalmentPlanAgreed(e) => format!(
+            "instalment plan {} for {} agreed {} by {}: {} owed ({} overdue) in {}",
+            e.plan_id,
+            e.invoice,
+            e.agreed_on,
+            e.collector,
+            e.open_amount,
+            e.overdue_amount,
+            rows(&e.rows)
+        ),
+        Event::InstalmentPlanCancelled(e) => format!(
+            "instalment plan {} for {} (agreed {}) cancelled {}: {}",
+            e.plan_id, e.invoice, e.agreed_on, e.cancelled_on, e.reason
+        ),
+        Event::DiscountAllowed(e) => format!(
+            "discount of {} off {} for payment {} received {} ({} % within {} days, at most {})",
+            e.amount,
+            e.invoice,
+            e.payment_id,
+            e.allowed_on,
+            e.terms.percent,
+            e.terms.within_days,
+            e.most_off
+        ),
         Event::ExchangeRatesPublished(e) => {
             let rates: Vec<String> = e
                 .rates
@@ -256,6 +320,19 @@ mod tests {
                 assert_eq!(
                     line,
                     "exchange rates to CNY from 2026-06-30: USD 7.1 (PBOC central parity)"
+                );
+            } else if event_type == EventType::PaymentTermsDefined {
+                assert_eq!(
+                    line,
+                    "payment terms 30-50-20 defined: 30 % on the issue date, 50 % in 60 days, \
+                     20 % in 90 days, 2 % off within 10 days"
+                );
+            } else if event_type == EventType::InstalmentPlanCancelled {
+                assert_eq!(
+                    line,
+                    "instalment plan 00000000-0000-4000-8000-00000000a001 for \
+                     invoices/SUB-A/INV-1 (agreed 2026-07-15) cancelled 2026-08-10: customer \
+                     stopped paying"
                 );
             } else if event_type == EventType::CollectorAssigned {
                 assert_eq!(line, "the customer's collector: Zhou Min");

@@ -592,6 +592,16 @@ pub fn invoice_reply(
             Cell::text(&reply.due_date),
         )
         .push(
+            Column::left("schedule", "schedule"),
+            Cell::text(schedule(&reply.schedule)),
+        )
+        .push(
+            Column::left("discount", "discount"),
+            Cell::text(reply.discount.as_ref().map_or(String::new(), |d| {
+                format!("{} % within {} days", d.percent, d.within_days)
+            })),
+        )
+        .push(
             Column::left("over_limit", "over limit"),
             Cell::yes_no(reply.over_limit),
         );
@@ -830,6 +840,66 @@ pub fn receipt_reply(
     format: Format,
 ) -> Result<String, CliError> {
     receipt(command_id, reply).render(format)
+}
+
+/// Schedule rows in one cell: `2026-07-31 500.00; 2026-08-31 500.00`.
+fn schedule(rows: &[pb::ScheduleRow]) -> String {
+    rows.iter()
+        .map(|row| {
+            let amount = row.amount.as_ref().map_or("", |m| m.amount.as_str());
+            format!("{} {amount}", row.due_date)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// An accepted instalment plan: receipt, the plan's id, what was open and overdue.
+pub fn instalment_plan_reply(
+    command_id: &str,
+    reply: &pb::AgreeInstalmentPlanResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let currency = reply
+        .open_amount
+        .as_ref()
+        .map_or("", |m| m.currency.as_str());
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    record
+        .push(
+            Column::left("plan_id", "plan id"),
+            Cell::text(&reply.plan_id),
+        )
+        .push(
+            Column::right("open_amount", "open amount"),
+            money(reply.open_amount.as_ref(), currency),
+        )
+        .push(
+            Column::right("overdue_amount", "overdue amount"),
+            money(reply.overdue_amount.as_ref(), currency),
+        )
+        .push(Column::left("currency", "currency"), Cell::text(currency));
+    record.render(format)
+}
+
+/// An accepted discount: receipt, the day it settles the invoice from, the most allowed.
+pub fn discount_reply(
+    command_id: &str,
+    reply: &pb::AllowDiscountResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let currency = reply.most_off.as_ref().map_or("", |m| m.currency.as_str());
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    record
+        .push(
+            Column::left("allowed_on", "allowed on"),
+            Cell::text(&reply.allowed_on),
+        )
+        .push(
+            Column::right("most_off", "most off"),
+            money(reply.most_off.as_ref(), currency),
+        )
+        .push(Column::left("currency", "currency"), Cell::text(currency));
+    record.render(format)
 }
 
 /// An accepted change of credit limit: its receipt.

@@ -286,6 +286,59 @@ pub fn rate(text: &str) -> Result<pb::ExchangeRateEntry, String> {
     })
 }
 
+/// A row of a schedule as `DATE=AMOUNT` (`2026-07-31=500.00`), in the command's currency.
+pub fn schedule_row(text: &str) -> Result<(String, String), String> {
+    let (due, amount) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not DATE=AMOUNT"))?;
+    Ok((date(due)?, decimal(amount)?))
+}
+
+/// The wire rows of `rows` (from [`schedule_row`]) in `currency`.
+pub fn schedule(rows: &[(String, String)], currency: &str) -> Vec<pb::ScheduleRow> {
+    rows.iter()
+        .map(|(due_date, amount)| pb::ScheduleRow {
+            due_date: due_date.clone(),
+            amount: Some(pb::Money {
+                amount: amount.clone(),
+                currency: currency.to_owned(),
+            }),
+        })
+        .collect()
+}
+
+/// A line of payment terms as `PORTION/RULE`: `30/net0` (30 % on the issue date), `50/net60`,
+/// `100/eom30` (30 days after the month's end), `100/day10` (the 10th of the next month).
+pub fn terms_line(text: &str) -> Result<pb::TermsLine, String> {
+    use pb::terms_line::Due;
+    let wrong = || format!("{text:?} is not PORTION/RULE, such as 30/net0, 100/eom30 or 100/day10");
+    let (portion, rule) = text.trim().split_once('/').ok_or_else(wrong)?;
+    let number = |digits: &str| digits.parse::<u32>().map_err(|_| wrong());
+    let due = if let Some(days) = rule.strip_prefix("net") {
+        Due::NetDays(number(days)?)
+    } else if let Some(days) = rule.strip_prefix("eom") {
+        Due::DaysAfterMonthEnd(number(days)?)
+    } else if let Some(day) = rule.strip_prefix("day") {
+        Due::DayOfNextMonth(number(day)?)
+    } else {
+        return Err(wrong());
+    };
+    Ok(pb::TermsLine {
+        portion: decimal(portion).map_err(|_| wrong())?,
+        due: Some(due),
+    })
+}
+
+/// An early-payment discount as `PERCENT/DAYS` (`2/10`: 2 % off within 10 days).
+pub fn discount(text: &str) -> Result<pb::EarlyPaymentDiscount, String> {
+    let wrong = || format!("{text:?} is not PERCENT/DAYS, such as 2/10");
+    let (percent, days) = text.trim().split_once('/').ok_or_else(wrong)?;
+    Ok(pb::EarlyPaymentDiscount {
+        percent: decimal(percent).map_err(|_| wrong())?,
+        within_days: days.trim().parse().map_err(|_| wrong())?,
+    })
+}
+
 /// Contacts separated by `|` (the import's `contacts` column); empty means none.
 pub fn contacts(text: &str) -> Result<Vec<pb::Contact>, String> {
     text.split('|')

@@ -542,6 +542,7 @@ impl<'p> Simulation<'p> {
             recorded_at: self.recorded_at,
             principal: Principal::anonymous(),
             rates: std::sync::Arc::default(),
+            payment_terms: std::sync::Arc::default(),
         };
         // Every command has an id of its own: the account never answers it as a retry.
         let Decision::Append(mut envelope) = self

@@ -178,6 +178,7 @@ impl Replay {
                 recorded_at,
                 principal: Principal::anonymous(),
                 rates: std::sync::Arc::default(),
+                payment_terms: std::sync::Arc::default(),
             };
             match account.decide(&addressed.command, &context) {
                 Ok(Decision::Append(mut envelope)) => {
@@ -624,6 +625,9 @@ fn due_dates_are_not_before_issue_dates() {
                 }
                 Some(pb::issue_invoice_request::Due::TermsDays(days)) => {
                     assert!([30, 45, 60].contains(days))
+                }
+                Some(pb::issue_invoice_request::Due::PaymentTerms(code)) => {
+                    panic!("the demo issues on no template, got {code}: {r:?}")
                 }
                 None => panic!("no due date: {r:?}"),
             }

@@ -200,6 +200,7 @@ pub(crate) fn request(
                 amount: money(*amount_minor, currency),
                 issue_date: iso(date),
                 due: Some(due),
+                schedule: Vec::new(),
             };
             if *planted {
                 DemoCommand::IssueInvoiceOverLimit(request)

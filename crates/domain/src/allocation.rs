@@ -43,7 +43,7 @@ impl From<&Allocation> for AllocationRequest {
     }
 }
 
-/// An invoice that a payment may be applied to.
+/// An invoice, or one row of its schedule, that a payment may be applied to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenItem<'a> {
     pub key: &'a InvoiceKey,
@@ -74,7 +74,9 @@ impl AllocationPlan {
 }
 
 /// Applies `payment` to `items` oldest due date first (then issue date, then invoice key), each
-/// up to its open amount; the rest stays unapplied.
+/// up to its open amount; the rest stays unapplied. Items may be rows of invoices' schedules
+/// (several of one invoice): an invoice's rows come in due order, and what they take is one
+/// allocation per invoice, in the order of the invoice's first row taken.
 pub fn oldest_due_first(payment: Money, mut items: Vec<OpenItem<'_>>) -> AllocationPlan {
     items.sort_by(|a, b| (a.due_date, a.issue_date, a.key).cmp(&(b.due_date, b.issue_date, b.key)));
     let mut remaining = payment.amount();
@@ -87,11 +89,18 @@ pub fn oldest_due_first(payment: Money, mut items: Vec<OpenItem<'_>>) -> Allocat
             continue;
         }
         let applied = remaining.min(item.open);
+        remaining -= applied;
+        if let Some(earlier) = allocations
+            .iter_mut()
+            .find(|a: &&mut Allocation| a.invoice == *item.key)
+        {
+            earlier.amount = Money::of(earlier.amount.amount() + applied, payment.currency());
+            continue;
+        }
         allocations.push(Allocation {
             invoice: item.key.clone(),
             amount: Money::of(applied, payment.currency()),
         });
-        remaining -= applied;
     }
     let plan = AllocationPlan {
         allocations,

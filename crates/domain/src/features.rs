@@ -69,6 +69,20 @@ macro_rules! features {
             /// currency (an event of the group's own account).
             PublishExchangeRates(crate::account::exchange_rates::PublishExchangeRates)
                 => ExchangeRatesPublished(crate::account::exchange_rates::ExchangeRatesPublished),
+            /// Payment-terms templates: the group names the terms invoices may be issued on
+            /// (an event of the group's own account).
+            DefinePaymentTerms(crate::account::payment_terms::DefinePaymentTerms)
+                => PaymentTermsDefined(crate::account::payment_terms::PaymentTermsDefined),
+            /// Instalment plans: a collector reschedules an overdue invoice's open amount.
+            AgreeInstalmentPlan(crate::account::instalment_plan::AgreeInstalmentPlan)
+                => InstalmentPlanAgreed(crate::account::instalment_plan::InstalmentPlanAgreed),
+            /// Instalment plans: the plan is cancelled; the invoice's own schedule applies again.
+            CancelInstalmentPlan(crate::account::instalment_plan::CancelInstalmentPlan)
+                => InstalmentPlanCancelled(crate::account::instalment_plan::InstalmentPlanCancelled),
+            /// Early-payment discounts: a payment within the terms' window settles the invoice
+            /// with the discount taken.
+            AllowDiscount(crate::account::discount::AllowDiscount)
+                => DiscountAllowed(crate::account::discount::DiscountAllowed),
         }
     };
 }

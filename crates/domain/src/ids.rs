@@ -164,6 +164,12 @@ validated_text!(
     }
 );
 validated_text!(
+    /// The code of a named payment-terms template (`NET30`, `30-50-20`, `2-10-NET30`): the safe
+    /// alphabet, so that it may appear in keys and file names.
+    TermsCode,
+    safe_id
+);
+validated_text!(
     /// A person's name or login (approver, collector): printable, bounded, trimmed.
     PersonName,
     |value| {

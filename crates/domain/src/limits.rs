@@ -96,3 +96,10 @@ pub const RATES_PER_PUBLICATION_MAX: usize = 200;
 /// Most lines one set of payment terms may have (a schedule of instalments): twelve, a year
 /// of monthly instalments.
 pub const SCHEDULE_LINES_MAX: usize = 12;
+
+/// Most rows an explicit schedule or an instalment plan may have: five years of monthly
+/// instalments.
+pub const SCHEDULE_ROWS_MAX: usize = 60;
+
+/// Longest description of a payment-terms template, in characters.
+pub const TERMS_DESCRIPTION_LENGTH_MAX: usize = 200;

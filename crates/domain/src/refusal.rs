@@ -55,6 +55,17 @@ pub enum Reason {
     CollectorUnchanged,
     BaseCurrencyMismatch,
     ExchangeRateMissing,
+    PaymentTermsUnknown,
+    PaymentTermsUnchanged,
+    InvoiceNotOverdue,
+    PlanAmountMismatch,
+    PlanAlreadyInForce,
+    NoPlanInForce,
+    PlanBeforeAgreement,
+    NoDiscountTerms,
+    DiscountWindowClosed,
+    DiscountExceedsTerms,
+    PaymentNotOnInvoice,
 }
 
 impl Reason {
@@ -94,6 +105,17 @@ impl Reason {
             Reason::CollectorUnchanged => "COLLECTOR_UNCHANGED",
             Reason::BaseCurrencyMismatch => "BASE_CURRENCY_MISMATCH",
             Reason::ExchangeRateMissing => "EXCHANGE_RATE_MISSING",
+            Reason::PaymentTermsUnknown => "PAYMENT_TERMS_UNKNOWN",
+            Reason::PaymentTermsUnchanged => "PAYMENT_TERMS_UNCHANGED",
+            Reason::InvoiceNotOverdue => "INVOICE_NOT_OVERDUE",
+            Reason::PlanAmountMismatch => "PLAN_AMOUNT_MISMATCH",
+            Reason::PlanAlreadyInForce => "PLAN_ALREADY_IN_FORCE",
+            Reason::NoPlanInForce => "NO_PLAN_IN_FORCE",
+            Reason::PlanBeforeAgreement => "PLAN_BEFORE_AGREEMENT",
+            Reason::NoDiscountTerms => "NO_DISCOUNT_TERMS",
+            Reason::DiscountWindowClosed => "DISCOUNT_WINDOW_CLOSED",
+            Reason::DiscountExceedsTerms => "DISCOUNT_EXCEEDS_TERMS",
+            Reason::PaymentNotOnInvoice => "PAYMENT_NOT_ON_INVOICE",
         }
     }
 }

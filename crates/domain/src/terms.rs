@@ -1,6 +1,7 @@
 //! Payment terms: when an invoice falls due, in one payment or in several, and the discount
-//! for paying early. The value types and their arithmetic only; named templates
-//! (`PaymentTermsDefined`) and invoices with schedules build on them.
+//! for paying early. The value types and their arithmetic; the group's named templates
+//! (`account/payment_terms.rs`), invoices with schedules (`account/invoice.rs`) and instalment
+//! plans (`account/instalment_plan.rs`) build on them.
 //!
 //! A due rule gives a due date from an issue date:
 //!
@@ -12,19 +13,27 @@
 //!
 //! Terms are one or more lines, each a portion of the amount (a percentage, up to two decimals)
 //! with its own rule, the portions adding up to exactly 100 % ("30 % now, 50 % in 60 days, 20 %
-//! in 90"). The schedule of an amount lists a row per line in due order (lines falling due the
-//! same day keep their order): each row's amount is its portion, rounded half away from zero
+//! in 90"). The schedule of an amount lists a row per due date in due order (lines falling due
+//! the same day are one row): each line's amount is its portion, rounded half away from zero
 //! to the currency's minor units, and the last row takes what rounding left over, so that the
 //! rows add up to the amount exactly.
 //!
 //! An early-payment discount ("2/10 net 30") allows a percentage off the amount for a payment
 //! within a number of days of the issue date.
+//!
+//! A schedule's rows are paid in due order: whatever has been taken off an invoice (payments,
+//! credit notes, write-offs, discounts) settles its earliest rows first, so that the open
+//! amount of each row follows from the invoice's open amount alone ([`open_by_row`]). The
+//! reports compute it the same way in SQL (`projections/src/open_amounts.rs`).
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
-use crate::limits::{PAYMENT_TERMS_DAYS_MAX, SCHEDULE_LINES_MAX};
+use std::collections::BTreeMap;
+
+use crate::ids::TermsCode;
+use crate::limits::{PAYMENT_TERMS_DAYS_MAX, SCHEDULE_LINES_MAX, SCHEDULE_ROWS_MAX};
 use crate::money::Money;
 use crate::refusal::FieldViolation;
 
@@ -210,6 +219,14 @@ impl PaymentTerms {
             rows.push((line.due.due_date(issue_date)?, part));
         }
         rows.sort_by_key(|(due_date, _)| *due_date);
+        // Lines falling due the same day are one row: a date owes one amount.
+        rows.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                earlier.1 += later.1;
+            }
+            same
+        });
         let before_last: Decimal = rows.iter().rev().skip(1).map(|(_, part)| *part).sum();
         if let Some(last) = rows.last_mut() {
             last.1 = amount.amount() - before_last;
@@ -222,6 +239,125 @@ impl PaymentTerms {
                 })
                 .collect(),
         )
+    }
+}
+
+/// The rules of a schedule given row by row (an invoice's explicit schedule, an instalment
+/// plan), each violation under `path` (`schedule`): one to [`SCHEDULE_ROWS_MAX`] rows, each
+/// positive and in `total`'s currency, due on or after `earliest`, in due order with one row per
+/// date, adding up to `total` exactly.
+pub fn check_schedule(
+    violations: &mut Vec<FieldViolation>,
+    path: &str,
+    rows: &[ScheduleRow],
+    total: Money,
+    earliest: NaiveDate,
+    earliest_name: &str,
+) {
+    if rows.is_empty() || rows.len() > SCHEDULE_ROWS_MAX {
+        violations.push(FieldViolation::new(
+            path,
+            format!("1 to {SCHEDULE_ROWS_MAX} rows, got {}", rows.len()),
+        ));
+        return;
+    }
+    let mut sum = Decimal::ZERO;
+    let mut previous: Option<NaiveDate> = None;
+    let mut all_in_currency = true;
+    for (index, row) in rows.iter().enumerate() {
+        let row_path = format!("{path}[{index}]");
+        if row.amount.currency() != total.currency() {
+            all_in_currency = false;
+            violations.push(FieldViolation::new(
+                format!("{row_path}.amount"),
+                format!(
+                    "is in {}, the schedule is of {} in {}",
+                    row.amount.currency(),
+                    total,
+                    total.currency()
+                ),
+            ));
+        } else if row.amount.amount() <= Decimal::ZERO {
+            violations.push(FieldViolation::new(
+                format!("{row_path}.amount"),
+                format!("must be positive, got {}", row.amount),
+            ));
+        }
+        if row.due_date < earliest {
+            violations.push(FieldViolation::new(
+                format!("{row_path}.due_date"),
+                format!("{} is before the {earliest_name} {earliest}", row.due_date),
+            ));
+        } else if previous.is_some_and(|p| row.due_date <= p) {
+            violations.push(FieldViolation::new(
+                format!("{row_path}.due_date"),
+                format!(
+                    "{} is not after the row above it: rows go in due order, one per date",
+                    row.due_date
+                ),
+            ));
+        }
+        previous = Some(row.due_date);
+        sum += row.amount.amount();
+    }
+    if all_in_currency && sum != total.amount() {
+        violations.push(FieldViolation::new(
+            path,
+            format!(
+                "the rows add up to {}, not {total}",
+                Money::of(sum, total.currency())
+            ),
+        ));
+    }
+}
+
+/// What each row of a schedule still owes when `open` of it is still owed, the rows paid in due
+/// order (earliest first): the open amount is the latest part of the schedule. An open amount
+/// above the rows' total (money owed again after a plan covering less was agreed) is owed with
+/// the first row. The results add up to `open` (for `open` at least zero).
+pub fn open_by_row(rows: &[ScheduleRow], open: Decimal) -> Vec<Decimal> {
+    let total: Decimal = rows.iter().map(|r| r.amount.amount()).sum();
+    let settled = total - open;
+    let mut cumulative = Decimal::ZERO;
+    let mut result = Vec::with_capacity(rows.len());
+    for (index, row) in rows.iter().enumerate() {
+        cumulative += row.amount.amount();
+        let mut row_open = (cumulative - settled).clamp(Decimal::ZERO, row.amount.amount());
+        if index == 0 && settled < Decimal::ZERO {
+            row_open -= settled;
+        }
+        result.push(row_open);
+    }
+    result
+}
+
+/// A named template of payment terms, as the group defined it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsTemplate {
+    pub description: String,
+    pub terms: PaymentTerms,
+}
+
+/// The group's payment-terms templates by code (the group's own account keeps them; the
+/// decisions of invoices given a template read them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentTermsBook {
+    templates: BTreeMap<TermsCode, TermsTemplate>,
+}
+
+impl PaymentTermsBook {
+    pub fn get(&self, code: &TermsCode) -> Option<&TermsTemplate> {
+        self.templates.get(code)
+    }
+
+    /// Defines `code`, or replaces its template.
+    pub fn define(&mut self, code: TermsCode, template: TermsTemplate) {
+        self.templates.insert(code, template);
+    }
+
+    /// Every template, by code.
+    pub fn iter(&self) -> impl Iterator<Item = (&TermsCode, &TermsTemplate)> {
+        self.templates.iter()
     }
 }
 
@@ -450,6 +586,96 @@ mod tests {
                 .iter()
                 .any(|v| v.description.starts_with("1 to"))
         );
+    }
+
+    #[test]
+    fn rows_are_paid_in_due_order_and_an_excess_is_owed_with_the_first() {
+        let rows = [
+            ScheduleRow {
+                due_date: date("2026-01-31"),
+                amount: money("300.00", "CNY"),
+            },
+            ScheduleRow {
+                due_date: date("2026-04-01"),
+                amount: money("500.00", "CNY"),
+            },
+            ScheduleRow {
+                due_date: date("2026-05-01"),
+                amount: money("200.00", "CNY"),
+            },
+        ];
+        let open = |o: &str| -> Vec<String> {
+            open_by_row(&rows, dec(o))
+                .iter()
+                .map(|d| d.normalize().to_string())
+                .collect()
+        };
+        // Nothing paid: every row whole.
+        assert_eq!(open("1000.00"), ["300", "500", "200"]);
+        // 450 paid: the first row (300) and 150 of the second.
+        assert_eq!(open("550.00"), ["0", "350", "200"]);
+        // 900.01 paid: only 99.99 of the last row left.
+        assert_eq!(open("99.99"), ["0", "0", "99.99"]);
+        assert_eq!(open("0"), ["0", "0", "0"]);
+        // 50 more than the rows' total is owed: with the first row.
+        assert_eq!(open("1050.00"), ["350", "500", "200"]);
+    }
+
+    #[test]
+    fn a_schedule_given_row_by_row_names_every_bad_row() {
+        let row = |due: &str, amount: &str, code: &str| ScheduleRow {
+            due_date: date(due),
+            amount: money(amount, code),
+        };
+        let total = money("1000.00", "CNY");
+        let mut violations = Vec::new();
+        check_schedule(
+            &mut violations,
+            "schedule",
+            &[
+                row("2026-02-28", "400.00", "CNY"),
+                row("2026-02-27", "300.00", "USD"),
+                row("2026-01-01", "0", "CNY"),
+            ],
+            total,
+            date("2026-01-31"),
+            "issue date",
+        );
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "schedule[1].amount",
+                "schedule[1].due_date",
+                "schedule[2].amount",
+                "schedule[2].due_date"
+            ]
+        );
+        // Rows in the right currency that do not add up.
+        let mut violations = Vec::new();
+        check_schedule(
+            &mut violations,
+            "schedule",
+            &[
+                row("2026-02-28", "400.00", "CNY"),
+                row("2026-03-31", "599.99", "CNY"),
+            ],
+            total,
+            date("2026-01-31"),
+            "issue date",
+        );
+        assert_eq!(violations.len(), 1);
+        assert!(violations[0].description.contains("999.99"));
+        let mut violations = Vec::new();
+        check_schedule(
+            &mut violations,
+            "schedule",
+            &[],
+            total,
+            date("2026-01-31"),
+            "issue date",
+        );
+        assert_eq!(violations[0].field, "schedule");
     }
 
     #[test]

@@ -130,6 +130,7 @@ impl EnvelopeBuilder {
             Event::PaymentReceived(e) if *e == crate::event::PaymentReceived::sample() => {
                 crate::event::PaymentReceived::sample_command_id()
             }
+            Event::InstalmentPlanAgreed(e) => e.plan_id,
             Event::DisputeOpened(e) => {
                 CommandId::from_uuid(e.dispute_id.as_uuid()).expect("a dispute id is never nil")
             }

@@ -48,6 +48,9 @@ fn an_invoice_to_a_customer_without_a_credit_limit_is_accepted_unchecked() {
             issue_date: date("2026-06-01"),
             due_date: date("2026-07-01"),
             terms_days: None,
+            payment_terms: None,
+            schedule: Vec::new(),
+            discount: None,
             over_limit: false,
             credit_check: None,
         }));

@@ -73,6 +73,9 @@ mod tests {
             issue_date: date("2026-03-01"),
             due_date: date("2026-03-31"),
             terms_days: Some(30),
+            payment_terms: None,
+            schedule: Vec::new(),
+            discount: None,
             over_limit: true,
             credit_check: Some(CreditCheckRecord {
                 limit: Money::non_negative("1", cny).unwrap(),

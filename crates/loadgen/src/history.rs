@@ -302,6 +302,9 @@ fn event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
                 .checked_add_days(Days::new(u64::from(TERMS_DAYS)))
                 .context("date")?,
             terms_days: Some(TERMS_DAYS),
+            payment_terms: None,
+            schedule: Vec::new(),
+            discount: None,
             over_limit: false,
             credit_check: None,
         }),

@@ -221,6 +221,9 @@ fn sample_envelope() -> anyhow::Result<EventEnvelope> {
         issue_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 1).context("date")?,
         due_date: chrono::NaiveDate::from_ymd_opt(2026, 5, 31).context("date")?,
         terms_days: None,
+        payment_terms: None,
+        schedule: Vec::new(),
+        discount: None,
         over_limit: false,
         credit_check: None,
     });
@@ -411,6 +414,7 @@ fn life_cycle_command(run: &str, customer: usize, k: usize) -> Command {
             amount: money("1000"),
             issue_date: "2026-05-01".into(),
             due: Some(pb::issue_invoice_request::Due::TermsDays(30)),
+            schedule: Vec::new(),
         }),
         2 => Command::Payment(pb::RecordPaymentRequest {
             command_id,
@@ -559,6 +563,7 @@ fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
             amount: money("1000"),
             issue_date: "2026-05-01".into(),
             due: Some(pb::issue_invoice_request::Due::TermsDays(30)),
+            schedule: Vec::new(),
         })
     };
     match (mix, k % 10) {

@@ -19,7 +19,7 @@ use crate::customers;
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::open_amounts::{UNAPPLIED_MOVES, customer_is, open_items as open_items_cte};
+use crate::open_amounts::{UNAPPLIED_MOVES, customer_is, open_items as open_items_cte, open_rows};
 use crate::paging::{PageRequestError, check_page_size, decode_token, encode_token};
 use crate::rates::rates_on;
 use crate::stored;
@@ -35,6 +35,22 @@ pub const EDGES_MAX: usize = 12;
 pub enum Basis {
     DueDate,
     InvoiceDate,
+    /// Each row an invoice is due in (its schedule's, or the instalment plan's holding on the
+    /// as-of date) by its own due date (`open_amounts::open_rows`).
+    PaymentTerms,
+}
+
+impl Basis {
+    /// The table expression the report reads (`open_items`, or `open_rows` after it) and the
+    /// reference date column its ages count from.
+    fn source(self, one_customer: bool) -> (String, &'static str, &'static str) {
+        let items = open_items_cte(one_customer);
+        match self {
+            Basis::DueDate => (items, "open_items", "i.due_date"),
+            Basis::InvoiceDate => (items, "open_items", "i.issue_date"),
+            Basis::PaymentTerms => (format!("{items}{}", open_rows()), "open_rows", "i.due_date"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,18 +191,14 @@ pub async fn report(
         GroupBy::Subsidiary => ("i.subsidiary_id", "subsidiary_id"),
         GroupBy::Group => ("'GROUP'", "'GROUP'"),
     };
-    let reference = match request.basis {
-        Basis::DueDate => "i.due_date",
-        Basis::InvoiceDate => "i.issue_date",
-    };
+    let (with, source, reference) = request.basis.source(request.customer.is_some());
     let open_sql = format!(
-        "WITH {open_items}
+        "WITH {with}
          SELECT CAST({group} AS TEXT), i.currency, {reference}, CAST(SUM(i.open_minor) AS BIGINT),
                 CAST(SUM(i.disputed_minor) AS BIGINT)
-         FROM open_items i
+         FROM {source} i
          GROUP BY 1, 2, 3
          HAVING SUM(i.open_minor) <> 0",
-        open_items = open_items_cte(request.customer.is_some()),
         group = invoice_group,
     );
     let subsidiary = request.subsidiary.as_ref().map(SubsidiaryId::as_str);
@@ -367,22 +379,18 @@ pub async fn open_items(
         .map(|token| decode_position(token, request.as_of))
         .transpose()
         .map_err(PageError::from)?;
-    let reference = match request.basis {
-        Basis::DueDate => "i.due_date",
-        Basis::InvoiceDate => "i.issue_date",
-    };
+    let (with, source, reference) = request.basis.source(request.customer.is_some());
     let sql = format!(
-        "WITH {open_items}
+        "WITH {with}
          SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
                 CAST(i.open_minor AS BIGINT), i.issue_date, i.due_date, i.over_limit, {reference}
-         FROM open_items i
+         FROM {source} i
          WHERE i.open_minor <> 0
            AND ($5 IS NULL OR {reference} >= $5)
            AND ($6 IS NULL OR {reference} <= $6)
            AND ($7 IS NULL OR ({reference}, i.subsidiary_id, i.invoice_number) > ($7, $8, $9))
          ORDER BY {reference}, i.subsidiary_id, i.invoice_number
          LIMIT $10",
-        open_items = open_items_cte(request.customer.is_some()),
     );
     type Row = (
         String,

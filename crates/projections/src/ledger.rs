@@ -204,6 +204,7 @@ pub mod kind {
     pub const REVERSAL: &str = "reversal";
     pub const APPLICATION: &str = "application";
     pub const REFUND: &str = "refund";
+    pub const DISCOUNT: &str = "discount";
 }
 
 /// Customers' confirmations of their balances (migration `0005_balance_confirmations.sql`).
@@ -259,8 +260,84 @@ pub static EXCHANGE_RATES: Table = Table {
     on_conflict: None,
 };
 
+/// The group's payment-terms templates as last defined (migration `0008_payment_terms.sql`).
+pub static PAYMENT_TERMS: Table = Table {
+    name: "payment_terms",
+    key: "code",
+    columns: &[
+        ("code", T::Text),
+        ("description", T::Text),
+        ("terms", T::Text),
+        ("position", T::BigInt),
+    ],
+    on_conflict: Some(
+        "ON CONFLICT (code) DO UPDATE SET description = EXCLUDED.description,
+             terms = EXCLUDED.terms, position = EXCLUDED.position",
+    ),
+};
+
+/// The rows of invoices due in more than one, with their running totals.
+pub static SCHEDULE_ROWS: Table = Table {
+    name: "schedule_rows",
+    key: "subsidiary_id, invoice_number, row_index",
+    columns: &[
+        ("subsidiary_id", T::Text),
+        ("invoice_number", T::Text),
+        ("row_index", T::Integer),
+        ("due_date", T::Date),
+        ("amount_minor", T::BigInt),
+        ("cumulative_minor", T::BigInt),
+    ],
+    on_conflict: None,
+};
+
+/// Instalment plans, their rows and their cancellations.
+pub static INSTALMENT_PLANS: Table = Table {
+    name: "instalment_plans",
+    key: "plan_id",
+    columns: &[
+        ("plan_id", T::Text),
+        ("subsidiary_id", T::Text),
+        ("invoice_number", T::Text),
+        ("customer_id", T::Text),
+        ("currency", T::Text),
+        ("agreed_on", T::Date),
+        ("total_minor", T::BigInt),
+        ("overdue_minor", T::BigInt),
+        ("collector", T::Text),
+        ("note", T::Text),
+        ("position", T::BigInt),
+    ],
+    on_conflict: None,
+};
+
+pub static INSTALMENT_PLAN_ROWS: Table = Table {
+    name: "instalment_plan_rows",
+    key: "plan_id, row_index",
+    columns: &[
+        ("plan_id", T::Text),
+        ("row_index", T::Integer),
+        ("due_date", T::Date),
+        ("amount_minor", T::BigInt),
+        ("cumulative_minor", T::BigInt),
+    ],
+    on_conflict: None,
+};
+
+pub static INSTALMENT_PLAN_CANCELLATIONS: Table = Table {
+    name: "instalment_plan_cancellations",
+    key: "plan_id",
+    columns: &[
+        ("plan_id", T::Text),
+        ("cancelled_on", T::Date),
+        ("reason", T::Text),
+        ("position", T::BigInt),
+    ],
+    on_conflict: None,
+};
+
 /// The tables of the ledger, invoices first: allocations and settlements refer to them.
-static TABLES: [&Table; 13] = [
+static TABLES: [&Table; 18] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -274,6 +351,11 @@ static TABLES: [&Table; 13] = [
     &BALANCE_CONFIRMATIONS,
     &CREDIT_TERMS_HISTORY,
     &EXCHANGE_RATES,
+    &PAYMENT_TERMS,
+    &SCHEDULE_ROWS,
+    &INSTALMENT_PLANS,
+    &INSTALMENT_PLAN_ROWS,
+    &INSTALMENT_PLAN_CANCELLATIONS,
 ];
 
 /// The ledger projection.
@@ -302,7 +384,11 @@ impl Projection for Ledger {
             | EventType::DisputeOpened
             | EventType::DisputeResolved
             | EventType::BalanceConfirmed
-            | EventType::ExchangeRatesPublished => true,
+            | EventType::ExchangeRatesPublished
+            | EventType::PaymentTermsDefined
+            | EventType::InstalmentPlanAgreed
+            | EventType::InstalmentPlanCancelled
+            | EventType::DiscountAllowed => true,
             // The group's settings say who may post, and a customer's record and collector who
             // it is and who chases it, not what it owes (the customers projection has them).
             EventType::CollectionOnBehalfSet
@@ -318,17 +404,34 @@ impl Projection for Ledger {
         let envelope = &recorded.envelope;
         let customer = envelope.customer_id.to_string();
         match &envelope.event {
-            Event::InvoiceIssued(e) => rows.of(&INVOICES)?.push([
-                e.subsidiary_id.to_string().into(),
-                e.invoice_number.to_string().into(),
-                customer.into(),
-                e.amount.currency().code().into(),
-                to_minor(e.amount, at)?.into(),
-                e.issue_date.into(),
-                e.due_date.into(),
-                e.over_limit.into(),
-                stored_at.into(),
-            ]),
+            Event::InvoiceIssued(e) => {
+                rows.of(&INVOICES)?.push([
+                    e.subsidiary_id.to_string().into(),
+                    e.invoice_number.to_string().into(),
+                    customer.into(),
+                    e.amount.currency().code().into(),
+                    to_minor(e.amount, at)?.into(),
+                    e.issue_date.into(),
+                    e.due_date.into(),
+                    e.over_limit.into(),
+                    stored_at.into(),
+                ])?;
+                // A single row is the invoice itself (its due date, its amount).
+                if e.schedule.len() > 1 {
+                    let table = rows.of(&SCHEDULE_ROWS)?;
+                    for (index, due_date, amount, cumulative) in schedule_rows(at, &e.schedule)? {
+                        table.push([
+                            e.subsidiary_id.to_string().into(),
+                            e.invoice_number.to_string().into(),
+                            index.into(),
+                            due_date.into(),
+                            amount.into(),
+                            cumulative.into(),
+                        ])?;
+                    }
+                }
+                Ok(())
+            }
             Event::PaymentReceived(e) => {
                 rows.of(&PAYMENTS)?.push([
                     stored_at.into(),
@@ -370,6 +473,65 @@ impl Projection for Ledger {
                 }
                 Ok(())
             }
+            Event::PaymentTermsDefined(e) => rows.of(&PAYMENT_TERMS)?.upsert(
+                e.code.to_string(),
+                [
+                    e.code.to_string().into(),
+                    e.description.clone().into(),
+                    serde_json::to_string(&e.terms)
+                        .map_err(|error| ProjectionError::Event {
+                            position: at,
+                            problem: format!("payment terms unencodable: {error}"),
+                        })?
+                        .into(),
+                    stored_at.into(),
+                ],
+            ),
+            Event::InstalmentPlanAgreed(e) => {
+                let plan = e.plan_id.to_string();
+                rows.of(&INSTALMENT_PLANS)?.push([
+                    plan.clone().into(),
+                    e.invoice.subsidiary_id.to_string().into(),
+                    e.invoice.invoice_number.to_string().into(),
+                    customer.into(),
+                    e.open_amount.currency().code().into(),
+                    e.agreed_on.into(),
+                    to_minor(e.open_amount, at)?.into(),
+                    to_minor(e.overdue_amount, at)?.into(),
+                    e.collector.to_string().into(),
+                    e.note.clone().into(),
+                    stored_at.into(),
+                ])?;
+                let table = rows.of(&INSTALMENT_PLAN_ROWS)?;
+                for (index, due_date, amount, cumulative) in schedule_rows(at, &e.rows)? {
+                    table.push([
+                        plan.clone().into(),
+                        index.into(),
+                        due_date.into(),
+                        amount.into(),
+                        cumulative.into(),
+                    ])?;
+                }
+                Ok(())
+            }
+            Event::InstalmentPlanCancelled(e) => rows.of(&INSTALMENT_PLAN_CANCELLATIONS)?.push([
+                e.plan_id.to_string().into(),
+                e.cancelled_on.into(),
+                e.reason.clone().into(),
+                stored_at.into(),
+            ]),
+            Event::DiscountAllowed(e) => settle(
+                rows,
+                recorded,
+                &[Allocation {
+                    invoice: e.invoice.clone(),
+                    amount: e.amount,
+                }],
+                kind::DISCOUNT,
+                e.allowed_on,
+                &e.payment_id.to_string(),
+                1,
+            ),
             Event::CollectionOnBehalfSet(_)
             | Event::CustomerRegistered(_)
             | Event::CustomerUpdated(_)
@@ -563,6 +725,24 @@ fn line_number(line: usize, at: Position) -> Result<i32, ProjectionError> {
         position: at,
         problem: "too many lines".into(),
     })
+}
+
+/// Each row of a schedule as stored: its index, due date, amount and the running total up to
+/// it, in minor units.
+fn schedule_rows(
+    at: Position,
+    schedule: &[receivables_domain::terms::ScheduleRow],
+) -> Result<Vec<(i32, chrono::NaiveDate, i64, i64)>, ProjectionError> {
+    let mut cumulative = 0_i64;
+    schedule
+        .iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let amount = to_minor(row.amount, at)?;
+            cumulative += amount;
+            Ok((line_number(index, at)?, row.due_date, amount, cumulative))
+        })
+        .collect()
 }
 
 /// Rows of `settlements` for `allocations` of one event: `sign` 1 takes the amounts off the

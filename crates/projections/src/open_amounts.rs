@@ -106,6 +106,84 @@ pub fn open_items(one_customer: bool) -> String {
     format!("{base}{WITH_DISPUTES}")
 }
 
+/// `CASE` clamping `x` to `[lo, hi]`: the same SQL on both engines (PostgreSQL's `GREATEST`
+/// and SQLite's `MAX` differ).
+fn clamp(x: &str, lo: &str, hi: &str) -> String {
+    format!("(CASE WHEN {x} <= {lo} THEN {lo} WHEN {x} >= {hi} THEN {hi} ELSE {x} END)")
+}
+
+/// The open amount of each row an invoice is due in as of `$1`, defined once for the reports
+/// that age by payment terms (the aging's `PaymentTerms` basis, its open items, the exposure's
+/// and the work queue's overdue amounts): the rows of the instalment plan holding on `$1` (agreed
+/// on or before it, not cancelled on or before it), else the rows of the invoice's own schedule
+/// (`schedule_rows`), else the invoice itself as one row. Rows are paid in due order
+/// (`receivables_domain::terms::open_by_row`): with `T` the rows' total (the plan's, or the
+/// invoice's amount), `O` the invoice's open amount and `cumulative` the rows' running total,
+///
+/// ```text
+/// row_open(row) = clamp(cumulative - (T - O), 0, amount) + (O - T if the first row and O > T)
+/// row_disputed(row) = clamp(disputed - open of the rows before it, 0, row_open)
+/// ```
+///
+/// so the rows add up to the invoice's open amount and its disputed part holds back its
+/// earliest open rows. It follows [`open_items`] (`WITH {open_items}{OPEN_ROWS} ...`) and is
+/// the table expression `open_rows`, with the columns of `open_items` and `row_index` (`NULL`
+/// for an invoice that is its own row): `due_date`, `open_minor` and `disputed_minor` are the
+/// row's.
+pub fn open_rows() -> String {
+    let total = "COALESCE(r.total_minor, i.amount_minor)";
+    let settled = format!("({total} - i.open_minor)");
+    let excess =
+        format!("(CASE WHEN i.open_minor > {total} THEN i.open_minor - {total} ELSE 0 END)");
+    let row_open = format!(
+        "({} + (CASE WHEN r.row_index = 0 THEN {excess} ELSE 0 END))",
+        clamp(
+            &format!("(r.cumulative_minor - {settled})"),
+            "0",
+            "r.amount_minor"
+        )
+    );
+    let before = format!(
+        "({} + (CASE WHEN r.row_index > 0 THEN {excess} ELSE 0 END))",
+        clamp(
+            &format!("(r.cumulative_minor - r.amount_minor - {settled})"),
+            "0",
+            "(r.cumulative_minor - r.amount_minor)"
+        )
+    );
+    let row_disputed = clamp(&format!("(i.disputed_minor - {before})"), "0", &row_open);
+    format!(
+        ",
+plans_holding AS (
+    SELECT p.plan_id, p.subsidiary_id, p.invoice_number, p.total_minor
+    FROM instalment_plans p
+    WHERE p.agreed_on <= $1
+      AND NOT EXISTS (SELECT 1 FROM instalment_plan_cancellations c
+                      WHERE c.plan_id = p.plan_id AND c.cancelled_on <= $1)),
+due_rows AS (
+    SELECT h.subsidiary_id, h.invoice_number, h.total_minor, pr.row_index, pr.due_date,
+           pr.amount_minor, pr.cumulative_minor
+    FROM plans_holding h JOIN instalment_plan_rows pr ON pr.plan_id = h.plan_id
+    UNION ALL
+    SELECT s.subsidiary_id, s.invoice_number, CAST(NULL AS BIGINT) AS total_minor, s.row_index,
+           s.due_date, s.amount_minor, s.cumulative_minor
+    FROM schedule_rows s
+    WHERE NOT EXISTS (SELECT 1 FROM plans_holding h
+                      WHERE h.subsidiary_id = s.subsidiary_id
+                        AND h.invoice_number = s.invoice_number)),
+open_rows AS (
+    SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
+           i.issue_date, COALESCE(r.due_date, i.due_date) AS due_date, i.over_limit,
+           CASE WHEN r.row_index IS NULL THEN i.open_minor ELSE {row_open} END AS open_minor,
+           CASE WHEN r.row_index IS NULL THEN i.disputed_minor ELSE {row_disputed} END
+             AS disputed_minor,
+           r.row_index
+    FROM open_items i
+    LEFT JOIN due_rows r ON r.subsidiary_id = i.subsidiary_id
+                        AND r.invoice_number = i.invoice_number)"
+    )
+}
+
 /// The condition on `customer_id` of a query whose customer is parameter `$n`: an equality
 /// when the query is of one customer, which SQLite pushes into each branch of a union such as
 /// [`UNAPPLIED_MOVES`] and answers from the customer indexes; `$n IS NULL OR ...` (any

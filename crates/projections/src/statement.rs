@@ -17,6 +17,7 @@
 //! | allocation of a payment to an invoice | | the amount |
 //! | credit note against an invoice, or on account | | the amount |
 //! | write-off | | the amount |
+//! | early-payment discount (on its payment's date) | | the amount |
 //! | application: unapplied money used | the amount | |
 //! | application: applied to an invoice | | the amount |
 //! | reversal: invoice re-opened, unapplied part taken back | the amount | |
@@ -113,6 +114,7 @@ pub enum MovementKind {
     Refund,
     DisputeOpened,
     DisputeResolved,
+    Discount,
 }
 
 impl MovementKind {
@@ -129,10 +131,11 @@ impl MovementKind {
             MovementKind::Refund => "refund",
             MovementKind::DisputeOpened => "dispute_opened",
             MovementKind::DisputeResolved => "dispute_resolved",
+            MovementKind::Discount => "discount",
         }
     }
 
-    const ALL: [MovementKind; 10] = [
+    const ALL: [MovementKind; 11] = [
         MovementKind::Invoice,
         MovementKind::Payment,
         MovementKind::Allocation,
@@ -143,6 +146,7 @@ impl MovementKind {
         MovementKind::Refund,
         MovementKind::DisputeOpened,
         MovementKind::DisputeResolved,
+        MovementKind::Discount,
     ];
 
     fn parse(text: &str) -> Result<MovementKind, ProjectionError> {
@@ -248,6 +252,7 @@ const MOVES: &str = "moves AS (
     SELECT effective_date, position, CAST(line + 1 AS BIGINT), kind, subsidiary_id, currency,
            CASE kind WHEN 'credit_note' THEN document
                      WHEN 'reversal' THEN document
+                     WHEN 'discount' THEN document
                      ELSE invoice_number END,
            subsidiary_id, invoice_number,
            CASE WHEN amount_minor < 0 THEN -amount_minor ELSE amount_minor END,

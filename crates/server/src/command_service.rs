@@ -393,6 +393,69 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         .await
     }
 
+    async fn define_payment_terms(
+        &self,
+        request: Request<pb::DefinePaymentTermsRequest>,
+    ) -> Result<Response<pb::DefinePaymentTermsResponse>, Status> {
+        let principal = authorize(&request, Action::MaintainCustomers)?;
+        self.handle(
+            "DefinePaymentTerms",
+            request,
+            principal,
+            commands::payment_terms::read,
+            commands::payment_terms::reply,
+        )
+        .await
+    }
+
+    async fn agree_instalment_plan(
+        &self,
+        request: Request<pb::AgreeInstalmentPlanRequest>,
+    ) -> Result<Response<pb::AgreeInstalmentPlanResponse>, Status> {
+        let subsidiary = invoice_subsidiary(request.get_ref().invoice.as_ref());
+        let principal = authorize_post(&request, &subsidiary)?;
+        self.handle(
+            "AgreeInstalmentPlan",
+            request,
+            principal,
+            commands::instalment_plan::read_agree,
+            commands::instalment_plan::reply_agree,
+        )
+        .await
+    }
+
+    async fn cancel_instalment_plan(
+        &self,
+        request: Request<pb::CancelInstalmentPlanRequest>,
+    ) -> Result<Response<pb::CancelInstalmentPlanResponse>, Status> {
+        let subsidiary = invoice_subsidiary(request.get_ref().invoice.as_ref());
+        let principal = authorize_post(&request, &subsidiary)?;
+        self.handle(
+            "CancelInstalmentPlan",
+            request,
+            principal,
+            commands::instalment_plan::read_cancel,
+            commands::instalment_plan::reply_cancel,
+        )
+        .await
+    }
+
+    async fn allow_discount(
+        &self,
+        request: Request<pb::AllowDiscountRequest>,
+    ) -> Result<Response<pb::AllowDiscountResponse>, Status> {
+        let subsidiary = invoice_subsidiary(request.get_ref().invoice.as_ref());
+        let principal = authorize_settle(&request, &subsidiary)?;
+        self.handle(
+            "AllowDiscount",
+            request,
+            principal,
+            commands::discount::read,
+            commands::discount::reply,
+        )
+        .await
+    }
+
     async fn get_account(
         &self,
         request: Request<pb::GetAccountRequest>,

@@ -15,6 +15,7 @@ use receivables_domain::access::{Action, Denial, Role};
 use receivables_domain::chain::{self, ChainError};
 use receivables_domain::exchange::ExchangeRates;
 use receivables_domain::ids::NumberKey;
+use receivables_domain::terms::PaymentTermsBook;
 use receivables_domain::{
     Command, CustomerAccount, CustomerId, Decision, DecisionContext, EventEnvelope, EventId,
     InvariantViolation, Principal, Reason, RecordedEvent, Refusal,
@@ -89,34 +90,51 @@ impl From<LogError> for ExecutionError {
     }
 }
 
-/// How long the group's exchange rates, as this service last read them from the group's
-/// account, serve the decisions that convert before they are read again. A publication
-/// through this service replaces them at once; one through another instance of the command
-/// service reaches this one within this interval. Reading them for every decision would put
-/// every converting invoice behind the group account's one lock and a read of its log.
+/// How long the group's settings (exchange rates, payment-terms templates), as this service
+/// last read them from the group's account, serve the decisions that need them before they are
+/// read again. A change through this service replaces them at once; one through another
+/// instance of the command service reaches this one within this interval. Reading them for
+/// every decision would put every converting invoice behind the group account's one lock and a
+/// read of its log.
 pub const RATES_REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The group's exchange rates as this service last knew them, and when it read them.
+/// The group's settings the decisions are handed: its exchange rates and payment terms.
+#[derive(Clone, Default)]
+struct Settings {
+    rates: Arc<ExchangeRates>,
+    payment_terms: Arc<PaymentTermsBook>,
+}
+
+impl Settings {
+    fn of(group: &CustomerAccount) -> Self {
+        Settings {
+            rates: Arc::clone(group.state().exchange_rates()),
+            payment_terms: Arc::clone(group.state().payment_terms()),
+        }
+    }
+}
+
+/// The group's settings as this service last knew them, and when it read them.
 #[derive(Default)]
-struct GroupRates {
-    snapshot: std::sync::RwLock<Option<(Arc<ExchangeRates>, Instant)>>,
+struct GroupSettings {
+    snapshot: std::sync::RwLock<Option<(Settings, Instant)>>,
     /// Held by the one decision that reads them again; the others use the snapshot meanwhile.
     refreshing: tokio::sync::Mutex<()>,
 }
 
-impl GroupRates {
+impl GroupSettings {
     /// The snapshot, if it is younger than `max_age` (any age for `None`).
-    fn current(&self, max_age: Option<Duration>) -> Option<Arc<ExchangeRates>> {
+    fn current(&self, max_age: Option<Duration>) -> Option<Settings> {
         let snapshot = self.snapshot.read().ok()?;
-        let (rates, read_at) = snapshot.as_ref()?;
+        let (settings, read_at) = snapshot.as_ref()?;
         max_age
             .is_none_or(|age| read_at.elapsed() < age)
-            .then(|| Arc::clone(rates))
+            .then(|| settings.clone())
     }
 
-    fn replace(&self, rates: Arc<ExchangeRates>) {
+    fn replace(&self, settings: Settings) {
         if let Ok(mut snapshot) = self.snapshot.write() {
-            *snapshot = Some((rates, Instant::now()));
+            *snapshot = Some((settings, Instant::now()));
         }
     }
 }
@@ -124,14 +142,14 @@ impl GroupRates {
 /// Executes commands against the accounts in an event log.
 pub struct Executor<L> {
     accounts: Accounts<L>,
-    rates: GroupRates,
+    group: GroupSettings,
 }
 
 impl<L: EventLog> Executor<L> {
     pub fn new(log: Arc<L>, cache_capacity: u64) -> Self {
         Executor {
             accounts: Accounts::new(log, cache_capacity),
-            rates: GroupRates::default(),
+            group: GroupSettings::default(),
         }
     }
 
@@ -168,10 +186,10 @@ impl<L: EventLog> Executor<L> {
             // After an unknown outcome the account may be behind the log: forget it.
             Err(ExecutionError::Unavailable(_)) | Err(ExecutionError::Inconsistent(_)) => {}
             _ => {
-                // A publication through this service applies to the next decision at once.
+                // A change of the group's settings through this service applies to the next
+                // decision at once.
                 if customer.is_group() {
-                    self.rates
-                        .replace(Arc::clone(account.state().exchange_rates()));
+                    self.group.replace(Settings::of(&account));
                 }
                 self.accounts.put(account)
             }
@@ -193,11 +211,13 @@ impl<L: EventLog> Executor<L> {
         let log = self.accounts.log();
         let mut reserved: Option<(NumberKey, Claim)> = None;
         for attempt in 0..=CONFLICT_RETRIES_MAX {
+            let settings = self.group_settings_for(command, account).await?;
             let context = DecisionContext {
                 event_id: new_event_id()?,
                 recorded_at: Utc::now(),
                 principal: principal.clone(),
-                rates: self.rates_for(command, account).await?,
+                rates: settings.rates,
+                payment_terms: settings.payment_terms,
             };
             let envelope = match account.decide(command, &context) {
                 Ok(Decision::AlreadyAccepted(event)) => {
@@ -280,40 +300,42 @@ impl<L: EventLog> Executor<L> {
         Err(ExecutionError::Contended(CONFLICT_RETRIES_MAX + 1))
     }
 
-    /// The group's exchange rates when the command converts amounts against this account's
-    /// state (an invoice under a limit with exposure in other currencies); none otherwise,
-    /// which costs nothing. They come from the group's own account, read caught up at most
-    /// every [`RATES_REFRESH_INTERVAL`] by one decision while the others use the rates read
-    /// before.
-    async fn rates_for(
+    /// The group's settings when the command needs them against this account's state (an
+    /// invoice on a template, or under a limit with exposure in other currencies); none
+    /// otherwise, which costs nothing. They come from the group's own account, read caught up
+    /// at most every [`RATES_REFRESH_INTERVAL`] by one decision while the others use the
+    /// settings read before.
+    async fn group_settings_for(
         &self,
         command: &Command,
         account: &CustomerAccount,
-    ) -> Result<Arc<ExchangeRates>, ExecutionError> {
-        if account.customer_id().is_group() || !command.body.rules().needs_rates(account.state()) {
-            return Ok(Arc::default());
+    ) -> Result<Settings, ExecutionError> {
+        if account.customer_id().is_group()
+            || !command.body.rules().needs_group_settings(account.state())
+        {
+            return Ok(Settings::default());
         }
-        if let Some(rates) = self.rates.current(Some(RATES_REFRESH_INTERVAL)) {
-            return Ok(rates);
+        if let Some(settings) = self.group.current(Some(RATES_REFRESH_INTERVAL)) {
+            return Ok(settings);
         }
-        let _refreshing = match self.rates.refreshing.try_lock() {
+        let _refreshing = match self.group.refreshing.try_lock() {
             Ok(guard) => guard,
             Err(_) => {
                 // Another decision is reading them: use what was read before, if anything.
-                if let Some(rates) = self.rates.current(None) {
-                    return Ok(rates);
+                if let Some(settings) = self.group.current(None) {
+                    return Ok(settings);
                 }
-                let guard = self.rates.refreshing.lock().await;
-                if let Some(rates) = self.rates.current(Some(RATES_REFRESH_INTERVAL)) {
-                    return Ok(rates);
+                let guard = self.group.refreshing.lock().await;
+                if let Some(settings) = self.group.current(Some(RATES_REFRESH_INTERVAL)) {
+                    return Ok(settings);
                 }
                 guard
             }
         };
         let group = self.account(&CustomerId::group()).await?;
-        let rates = Arc::clone(group.state().exchange_rates());
-        self.rates.replace(Arc::clone(&rates));
-        Ok(rates)
+        let settings = Settings::of(&group);
+        self.group.replace(settings.clone());
+        Ok(settings)
     }
 
     /// Money moved against another subsidiary's documents (a payment or an application

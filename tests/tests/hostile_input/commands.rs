@@ -163,6 +163,7 @@ impl Invoice {
                 Due::DueDate(date) => pb::issue_invoice_request::Due::DueDate(date.clone()),
                 Due::TermsDays(days) => pb::issue_invoice_request::Due::TermsDays(*days),
             }),
+            schedule: Vec::new(),
         }
     }
 }
@@ -857,7 +858,12 @@ fn recorded_amount(event: &Event) -> String {
         Event::CustomerRegistered(_)
         | Event::CustomerUpdated(_)
         | Event::CollectorAssigned(_)
-        | Event::ExchangeRatesPublished(_) => String::new(),
+        | Event::ExchangeRatesPublished(_)
+        | Event::PaymentTermsDefined(_) => String::new(),
+        // The steps sent here never post these.
+        Event::InstalmentPlanAgreed(e) => e.open_amount.amount().to_string(),
+        Event::InstalmentPlanCancelled(_) => String::new(),
+        Event::DiscountAllowed(e) => e.amount.amount().to_string(),
         Event::BalanceConfirmed(e) => e.confirmed.amount().to_string(),
     }
 }

@@ -316,6 +316,48 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
             }
             free_text("notes", &profile.notes, NOTE_LENGTH_MAX)?;
         }
+        Event::PaymentTermsDefined(e) => {
+            if !envelope.customer_id.is_group() || envelope.subsidiary_id.is_some() {
+                return Err("payment terms outside the group's account".to_owned());
+            }
+            let total: Decimal = e.terms.lines.iter().map(|l| l.portion).sum();
+            if e.terms.lines.is_empty() || e.terms.lines.len() > 12 || total != Decimal::from(100) {
+                return Err("terms whose portions do not make 100 % in 1 to 12 lines".to_owned());
+            }
+        }
+        Event::InstalmentPlanAgreed(e) => {
+            if envelope.subsidiary_id.as_ref() != Some(&e.invoice.subsidiary_id) {
+                return Err("the envelope names another subsidiary".to_owned());
+            }
+            dated(envelope, "agreed_on", e.agreed_on)?;
+            amount("open_amount", &e.open_amount, true)?;
+            let total: Decimal = e.rows.iter().map(|r| r.amount.amount()).sum();
+            if total != e.open_amount.amount()
+                || e.rows.iter().any(|r| r.due_date < e.agreed_on)
+                || e.rows.windows(2).any(|w| w[0].due_date >= w[1].due_date)
+            {
+                return Err("instalments that are not the open amount in due order".to_owned());
+            }
+        }
+        Event::InstalmentPlanCancelled(e) => {
+            if envelope.subsidiary_id.as_ref() != Some(&e.invoice.subsidiary_id) {
+                return Err("the envelope names another subsidiary".to_owned());
+            }
+            dated(envelope, "cancelled_on", e.cancelled_on)?;
+            if e.cancelled_on < e.agreed_on {
+                return Err("cancelled before agreed".to_owned());
+            }
+        }
+        Event::DiscountAllowed(e) => {
+            if envelope.subsidiary_id.as_ref() != Some(&e.invoice.subsidiary_id) {
+                return Err("the envelope names another subsidiary".to_owned());
+            }
+            dated(envelope, "allowed_on", e.allowed_on)?;
+            amount("amount", &e.amount, true)?;
+            if e.amount.amount() > e.most_off.amount() {
+                return Err("a discount above what the terms allow".to_owned());
+            }
+        }
         Event::ExchangeRatesPublished(e) => {
             if !envelope.customer_id.is_group() || envelope.subsidiary_id.is_some() {
                 return Err("exchange rates outside the group's account".to_owned());

@@ -5,7 +5,9 @@ use receivables_domain::account::invoice;
 use receivables_domain::calendar::check_business_date;
 use receivables_domain::command::IssueInvoice;
 use receivables_domain::event::CreditCheckRecord;
+use receivables_domain::ids::TermsCode;
 use receivables_domain::limits::PAYMENT_TERMS_DAYS_MAX;
+use receivables_domain::terms::ScheduleRow;
 use receivables_domain::{CommandBody, Event, InvoiceNumber, RecordedEvent, Refusal};
 
 use super::{Addressed, finish};
@@ -24,9 +26,20 @@ pub fn read(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Refusal> {
     );
     let amount = fields.money("amount", request.amount.as_ref());
     let issue_date = fields.date("issue_date", &request.issue_date);
+    let mut payment_terms = None;
+    let schedule = fields.schedule("schedule", &request.schedule);
     let (due_date, terms_days) = match (&request.due, issue_date) {
         (None, _) => {
-            fields.violation("due", "one of due_date or terms_days is required");
+            if request.schedule.is_empty() {
+                fields.violation(
+                    "due",
+                    "one of due_date, terms_days, payment_terms or a schedule is required",
+                );
+            }
+            (None, None)
+        }
+        (Some(pb::issue_invoice_request::Due::PaymentTerms(code)), _) => {
+            payment_terms = fields.check("payment_terms", TermsCode::parse(code));
             (None, None)
         }
         (Some(pb::issue_invoice_request::Due::DueDate(text)), _) => {
@@ -52,14 +65,27 @@ pub fn read(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Refusal> {
         invoice::check_due_date(&mut rule, issue_date, due_date, terms_days);
         fields.extend(rule);
     }
+    if request.due.is_some() && !request.schedule.is_empty() {
+        fields.violation(
+            "schedule",
+            "a schedule replaces the due date, terms days or payment terms: give one of them",
+        );
+    }
+    let given_due = request.due.is_some();
     let body = (|| {
         Some(CommandBody::IssueInvoice(IssueInvoice {
             subsidiary_id: subsidiary_id?,
             invoice_number: invoice_number?,
             amount: amount?,
             issue_date: issue_date?,
-            due_date: due_date?,
+            due_date: if payment_terms.is_none() && given_due {
+                Some(due_date?)
+            } else {
+                None
+            },
             terms_days,
+            payment_terms: if given_due { payment_terms } else { None },
+            schedule: schedule?,
         }))
     })();
     finish(fields, customer_id, id, body)
@@ -93,5 +119,14 @@ pub fn reply(event: &RecordedEvent, replayed: bool) -> Option<pb::IssueInvoiceRe
         over_limit: issued.over_limit,
         credit_check: issued.credit_check.as_ref().map(credit_check),
         due_date: responses::date(issued.due_date),
+        schedule: if issued.schedule.is_empty() {
+            responses::schedule(&[ScheduleRow {
+                due_date: issued.due_date,
+                amount: issued.amount,
+            }])
+        } else {
+            responses::schedule(&issued.schedule)
+        },
+        discount: issued.discount.as_ref().map(responses::discount),
     })
 }

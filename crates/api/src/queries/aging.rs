@@ -20,6 +20,7 @@ pub(crate) fn scope(
     let basis = fields.known(&field("basis"), scope.basis, |basis| match basis {
         pb::AgingBasis::Unspecified | pb::AgingBasis::DueDate => Basis::DueDate,
         pb::AgingBasis::InvoiceDate => Basis::InvoiceDate,
+        pb::AgingBasis::PaymentTerms => Basis::PaymentTerms,
     });
     let subsidiary = fields.optional(
         &field("subsidiary_id"),

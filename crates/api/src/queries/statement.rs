@@ -52,6 +52,7 @@ fn kind(kind: MovementKind) -> pb::MovementKind {
         MovementKind::Refund => pb::MovementKind::Refund,
         MovementKind::DisputeOpened => pb::MovementKind::DisputeOpened,
         MovementKind::DisputeResolved => pb::MovementKind::DisputeResolved,
+        MovementKind::Discount => pb::MovementKind::Discount,
     }
 }
 

@@ -57,6 +57,15 @@ pub enum PostCommand {
     Collector(CollectorArgs),
     /// Publishes the exchange rates of a date to the group's currency (treasury role).
     ExchangeRates(ExchangeRatesArgs),
+    /// Defines a named payment-terms template of the group, or replaces it (credit role).
+    PaymentTerms(PaymentTermsArgs),
+    /// A collector reschedules what an overdue invoice owes in instalments.
+    InstalmentPlan(InstalmentPlanArgs),
+    /// Cancels the instalment plan holding on an invoice.
+    InstalmentPlanCancellation(InstalmentPlanCancellationArgs),
+    /// Takes an early-payment discount off an invoice for a payment received within its terms'
+    /// window.
+    Discount(DiscountArgs),
 }
 
 /// The id of the command.
@@ -100,7 +109,8 @@ pub struct InvoiceArgs {
     pub due: DueArgs,
 }
 
-/// When the invoice falls due: a date, or terms in days after the issue date.
+/// When the invoice falls due: a date, terms in days after the issue date, one of the group's
+/// payment-terms templates, or a schedule of instalments.
 #[derive(Debug, Clone, clap::Args)]
 #[group(required = true, multiple = false)]
 pub struct DueArgs {
@@ -110,6 +120,153 @@ pub struct DueArgs {
     /// Payment terms in days after the issue date.
     #[arg(long, value_name = "DAYS")]
     pub terms_days: Option<u32>,
+    /// The code of one of the group's payment-terms templates, such as 30-50-20.
+    #[arg(long, value_name = "CODE")]
+    pub payment_terms: Option<String>,
+    /// A row of an explicit schedule as DATE=AMOUNT; repeat for each row, in due order.
+    #[arg(long = "instalment", value_name = "DATE=AMOUNT", value_parser = values::schedule_row)]
+    pub schedule: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PaymentTermsArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The template's code, such as NET30 or 30-50-20.
+    #[arg(long)]
+    pub code: String,
+    /// What the terms say, for people.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// A line as PORTION/RULE: 30/net0 (30 % on the issue date), 50/net60 (in 60 days),
+    /// 100/eom30 (30 days after the month's end), 100/day10 (the 10th of the next month);
+    /// repeat for each line, the portions adding up to 100.
+    #[arg(long = "line", required = true, value_parser = values::terms_line)]
+    pub lines: Vec<pb::TermsLine>,
+    /// An early-payment discount as PERCENT/DAYS, such as 2/10.
+    #[arg(long, value_parser = values::discount)]
+    pub discount: Option<pb::EarlyPaymentDiscount>,
+}
+
+impl PaymentTermsArgs {
+    pub fn request(&self, command_id: String) -> pb::DefinePaymentTermsRequest {
+        pb::DefinePaymentTermsRequest {
+            command_id,
+            code: self.code.clone(),
+            description: self.description.clone(),
+            lines: self.lines.clone(),
+            discount: self.discount.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct InstalmentPlanArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer.
+    #[arg(long)]
+    pub customer: String,
+    /// The overdue invoice, SUBSIDIARY:NUMBER.
+    #[arg(long, value_name = "SUBSIDIARY:NUMBER")]
+    pub invoice: InvoiceSpec,
+    /// ISO 4217 currency code of the instalments (the invoice's), such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The day the plan was agreed, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub agreed_on: String,
+    /// An instalment as DATE=AMOUNT; repeat for each, in due order, adding up to what the
+    /// invoice owes on the agreement date.
+    #[arg(long = "instalment", required = true, value_name = "DATE=AMOUNT", value_parser = values::schedule_row)]
+    pub rows: Vec<(String, String)>,
+    /// The collector who agreed it.
+    #[arg(long)]
+    pub collector: String,
+    /// A note.
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+impl InstalmentPlanArgs {
+    pub fn request(&self, command_id: String) -> pb::AgreeInstalmentPlanRequest {
+        pb::AgreeInstalmentPlanRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            invoice: Some(self.invoice.to_ref("")),
+            agreed_on: self.agreed_on.clone(),
+            rows: values::schedule(&self.rows, &self.currency),
+            collector: self.collector.clone(),
+            note: self.note.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct InstalmentPlanCancellationArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer.
+    #[arg(long)]
+    pub customer: String,
+    /// The invoice, SUBSIDIARY:NUMBER.
+    #[arg(long, value_name = "SUBSIDIARY:NUMBER")]
+    pub invoice: InvoiceSpec,
+    /// From this day the invoice is due by its own schedule again, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub cancelled_on: String,
+    /// Why.
+    #[arg(long)]
+    pub reason: String,
+}
+
+impl InstalmentPlanCancellationArgs {
+    pub fn request(&self, command_id: String) -> pb::CancelInstalmentPlanRequest {
+        pb::CancelInstalmentPlanRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            invoice: Some(self.invoice.to_ref("")),
+            cancelled_on: self.cancelled_on.clone(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DiscountArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer.
+    #[arg(long)]
+    pub customer: String,
+    /// The invoice, SUBSIDIARY:NUMBER.
+    #[arg(long, value_name = "SUBSIDIARY:NUMBER")]
+    pub invoice: InvoiceSpec,
+    /// The command id of the payment that earned the discount.
+    #[arg(long, value_name = "UUID")]
+    pub payment: Uuid,
+    /// The discount, a decimal such as 20.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// A note.
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+impl DiscountArgs {
+    pub fn request(&self, command_id: String) -> pb::AllowDiscountRequest {
+        pb::AllowDiscountRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            invoice: Some(self.invoice.to_ref("")),
+            payment_id: self.payment.to_string(),
+            amount: money(&self.amount, &self.currency),
+            note: self.note.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -605,10 +762,15 @@ fn money(amount: &str, currency: &str) -> Option<pb::Money> {
 impl InvoiceArgs {
     pub fn request(&self, command_id: String) -> pb::IssueInvoiceRequest {
         use pb::issue_invoice_request::Due;
-        let due = match (&self.due.due_date, self.due.terms_days) {
-            (Some(date), _) => Some(Due::DueDate(date.clone())),
-            (None, Some(days)) => Some(Due::TermsDays(days)),
-            (None, None) => None,
+        let due = match (
+            &self.due.due_date,
+            self.due.terms_days,
+            &self.due.payment_terms,
+        ) {
+            (Some(date), _, _) => Some(Due::DueDate(date.clone())),
+            (None, Some(days), _) => Some(Due::TermsDays(days)),
+            (None, None, Some(code)) => Some(Due::PaymentTerms(code.clone())),
+            (None, None, None) => None,
         };
         pb::IssueInvoiceRequest {
             command_id,
@@ -618,6 +780,7 @@ impl InvoiceArgs {
             amount: money(&self.amount, &self.currency),
             issue_date: self.issue_date.clone(),
             due,
+            schedule: values::schedule(&self.due.schedule, &self.currency),
         }
     }
 }
@@ -905,6 +1068,28 @@ pub async fn run(
             let call = client.publish_exchange_rates(commands.request(args.request(id.clone())));
             let reply = sent(&commands, &id, call).await?;
             tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::PaymentTerms(args) => {
+            let id = args.id.resolve();
+            let call = client.define_payment_terms(commands.request(args.request(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::InstalmentPlan(args) => {
+            let id = args.id.resolve();
+            let call = client.agree_instalment_plan(commands.request(args.request(id.clone())));
+            tables::instalment_plan_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::InstalmentPlanCancellation(args) => {
+            let id = args.id.resolve();
+            let call = client.cancel_instalment_plan(commands.request(args.request(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::Discount(args) => {
+            let id = args.id.resolve();
+            let call = client.allow_discount(commands.request(args.request(id.clone())));
+            tables::discount_reply(&id, &sent(&commands, &id, call).await?, format)?
         }
         PostCommand::Collector(args) => {
             let id = args.id.resolve();

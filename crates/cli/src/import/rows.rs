@@ -393,6 +393,7 @@ pub fn parse(
                 amount: Some(amount),
                 issue_date,
                 due: Some(pb::issue_invoice_request::Due::DueDate(due_date)),
+                schedule: Vec::new(),
             };
             (identity, RowCommand::Invoice(request))
         }

@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
-use super::state::{AccountState, DisputeOutcome, DisputeReason, DisputeState, InvoiceState};
+use super::settlement::{invoice_of, refusal};
+use super::state::{AccountState, DisputeOutcome, DisputeReason, DisputeState};
 use crate::ids::{CommandId, CreditNoteKey, CreditNoteNumber, DisputeId, InvoiceKey, SubsidiaryId};
 use crate::limits::NOTE_LENGTH_MAX;
 use crate::money::Money;
@@ -103,31 +104,6 @@ pub fn check_outcome(
         )),
         _ => {}
     }
-}
-
-fn refusal(reason: Reason, subject: &InvoiceKey, description: String) -> Refusal {
-    Refusal::precondition(
-        reason,
-        vec![PreconditionViolation {
-            kind: reason,
-            subject: subject.to_string(),
-            description,
-        }],
-    )
-}
-
-/// The invoice of a dispute, or the refusal naming it.
-fn invoice_of<'a>(
-    account: &'a AccountState,
-    key: &InvoiceKey,
-) -> Result<&'a InvoiceState, Refusal> {
-    account.invoice(key).ok_or_else(|| {
-        refusal(
-            Reason::InvoiceNotFound,
-            key,
-            format!("customer {} has no such invoice", account.customer_id),
-        )
-    })
 }
 
 impl CommandRules for OpenDispute {

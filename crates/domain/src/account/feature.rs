@@ -16,6 +16,7 @@ use crate::exchange::ExchangeRates;
 use crate::ids::{CommandId, EventId, NumberKey, Principal, SubsidiaryId};
 use crate::refusal::{FieldViolation, Refusal};
 use crate::rules::InvalidEvent;
+use crate::terms::PaymentTermsBook;
 
 /// What the caller supplies to a decision: the values that would otherwise make it impure.
 #[derive(Debug, Clone)]
@@ -24,8 +25,12 @@ pub struct DecisionContext {
     pub recorded_at: DateTime<Utc>,
     pub principal: Principal,
     /// The exchange rates the group has published (its own account's), for the decisions that
-    /// convert; handed over when [`CommandRules::needs_rates`] says so, empty otherwise.
+    /// convert; handed over when [`CommandRules::needs_group_settings`] says so, empty
+    /// otherwise.
     pub rates: Arc<ExchangeRates>,
+    /// The group's payment-terms templates (its own account's), for the decisions of invoices
+    /// given a template; handed over like `rates`.
+    pub payment_terms: Arc<PaymentTermsBook>,
 }
 
 impl DecisionContext {
@@ -59,10 +64,11 @@ pub trait CommandRules {
         Scope::Customer
     }
 
-    /// Whether deciding the command against `state` converts amounts between currencies, so
-    /// that the caller must hand the group's exchange rates over in the [`DecisionContext`]
+    /// Whether deciding the command against `state` needs the group's settings (it converts
+    /// amounts between currencies, or issues an invoice on a template), so that the caller must
+    /// hand the group's exchange rates and payment terms over in the [`DecisionContext`]
     /// (reading them costs a read of the group's account, which most commands never need).
-    fn needs_rates(&self, _state: &AccountState) -> bool {
+    fn needs_group_settings(&self, _state: &AccountState) -> bool {
         false
     }
 }

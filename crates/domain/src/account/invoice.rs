@@ -1,9 +1,13 @@
 //! Invoices: a subsidiary issues an invoice to the customer, checked against the customer's
 //! group-wide credit limit.
 //!
-//! The command carries a due date (given, or derived by the caller from terms in days); the
-//! event records the credit check it went through, so that a projection or an auditor never
-//! checks again. Under policy `block` an invoice that would take exposure above the limit is
+//! The command carries a due date (given, or derived by the caller from terms in days), or the
+//! code of one of the group's payment-terms templates (`payment_terms.rs`), or an explicit
+//! schedule of instalments. The event records the schedule as computed (its rows, the rounding
+//! remainder on the last; none for a single due date), the template's early-payment discount,
+//! and the credit check the invoice went through, so that a projection or an auditor never
+//! computes or checks again, and no later change of a template changes the invoice. The
+//! invoice's due date is its last row's. Under policy `block` an invoice that would take exposure above the limit is
 //! refused with the limit, the exposure and the shortfall in the refusal; under `warn` it is
 //! accepted and flagged `over_limit`.
 //!
@@ -24,11 +28,12 @@ use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
 use super::state::{AccountState, InvoiceState};
 use crate::credit::{CreditCheck, CreditPolicy};
 use crate::exchange::{MissingRate, Rate, convert_at};
-use crate::ids::{CommandId, InvoiceKey, InvoiceNumber, NumberKey, SubsidiaryId};
+use crate::ids::{CommandId, InvoiceKey, InvoiceNumber, NumberKey, SubsidiaryId, TermsCode};
 use crate::limits::PAYMENT_TERMS_DAYS_MAX;
 use crate::money::{self, Currency, Money};
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
 use crate::rules::{InvalidEvent, business_date, check_positive, invalid, positive};
+use crate::terms::{EarlyPaymentDiscount, ScheduleRow, check_schedule};
 
 /// A subsidiary issues an invoice to the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,10 +42,18 @@ pub struct IssueInvoice {
     pub invoice_number: InvoiceNumber,
     pub amount: Money,
     pub issue_date: NaiveDate,
-    /// The due date; given directly, or derived from `terms_days` by the caller.
-    pub due_date: NaiveDate,
+    /// The due date; given directly, or derived from `terms_days` by the caller. Exactly one
+    /// of it, `payment_terms` and `schedule` is given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<NaiveDate>,
     /// Payment terms in days, when the invoice was given by terms rather than a due date.
     pub terms_days: Option<u32>,
+    /// The group's payment-terms template the invoice is issued on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<TermsCode>,
+    /// An explicit schedule: the rows in due order, adding up to the amount.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<ScheduleRow>,
 }
 
 impl IssueInvoice {
@@ -50,6 +63,42 @@ impl IssueInvoice {
             subsidiary_id: self.subsidiary_id.clone(),
             invoice_number: self.invoice_number.clone(),
         }
+    }
+}
+
+/// How an invoice says when it falls due: exactly one of a due date (with or without terms in
+/// days), a template's code or an explicit schedule, each checked against the issue date and
+/// the amount. Shared with the wire mapping, which calls it once it has read the fields.
+pub fn check_due(violations: &mut Vec<FieldViolation>, command: &IssueInvoice) {
+    let given = usize::from(command.due_date.is_some())
+        + usize::from(command.payment_terms.is_some())
+        + usize::from(!command.schedule.is_empty());
+    if given != 1 {
+        violations.push(FieldViolation::new(
+            "due",
+            format!(
+                "exactly one of a due date (or terms in days), payment terms or a schedule is \
+                 required, got {given}"
+            ),
+        ));
+    }
+    if let Some(due_date) = command.due_date {
+        check_due_date(violations, command.issue_date, due_date, command.terms_days);
+    } else if command.terms_days.is_some() {
+        violations.push(FieldViolation::new(
+            "terms_days",
+            "terms in days come with the due date they give",
+        ));
+    }
+    if !command.schedule.is_empty() {
+        check_schedule(
+            violations,
+            "schedule",
+            &command.schedule,
+            command.amount,
+            command.issue_date,
+            "issue date",
+        );
     }
 }
 
@@ -130,8 +179,20 @@ pub struct InvoiceIssued {
     pub invoice_number: InvoiceNumber,
     pub amount: Money,
     pub issue_date: NaiveDate,
+    /// The last row's due date when the invoice has a schedule.
     pub due_date: NaiveDate,
     pub terms_days: Option<u32>,
+    /// The template the invoice was issued on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<TermsCode>,
+    /// The rows the invoice is due in, in due order, adding up to the amount; empty when it is
+    /// due whole on `due_date`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<ScheduleRow>,
+    /// The early-payment discount of its template, if any: what a payment within the window
+    /// may take off (`discount.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<EarlyPaymentDiscount>,
     /// Accepted under a `warn` policy although it took exposure above the limit.
     pub over_limit: bool,
     /// The check against the limit; absent when the customer had no limit.
@@ -155,12 +216,7 @@ impl CommandRules for IssueInvoice {
     fn check(&self) -> Vec<FieldViolation> {
         let mut violations = Vec::new();
         check_positive(&mut violations, "amount", &self.amount);
-        check_due_date(
-            &mut violations,
-            self.issue_date,
-            self.due_date,
-            self.terms_days,
-        );
+        check_due(&mut violations, self);
         violations
     }
 
@@ -172,16 +228,18 @@ impl CommandRules for IssueInvoice {
         Some(NumberKey::Invoice(self.key()))
     }
 
-    /// Under a limit, the exposure in any currency but the limit's is converted.
-    fn needs_rates(&self, state: &AccountState) -> bool {
-        state.credit().is_some_and(|terms| {
-            let limit_currency = terms.limit.currency();
-            self.amount.currency() != limit_currency
-                || state
-                    .balances()
-                    .iter()
-                    .any(|b| b.currency != limit_currency && !b.exposure().is_zero())
-        })
+    /// A template is the group's; under a limit, the exposure in any currency but the limit's
+    /// is converted.
+    fn needs_group_settings(&self, state: &AccountState) -> bool {
+        self.payment_terms.is_some()
+            || state.credit().is_some_and(|terms| {
+                let limit_currency = terms.limit.currency();
+                self.amount.currency() != limit_currency
+                    || state
+                        .balances()
+                        .iter()
+                        .any(|b| b.currency != limit_currency && !b.exposure().is_zero())
+            })
     }
 }
 
@@ -206,6 +264,7 @@ impl Decide for IssueInvoice {
             .with_metadata("subsidiary_id", &key.subsidiary_id)
             .with_metadata("invoice_number", &key.invoice_number));
         }
+        let (due_date, schedule, discount) = self.schedule(context)?;
         let (over_limit, credit_check) = match account.credit.as_ref() {
             None => (false, None),
             Some(terms) => {
@@ -252,8 +311,11 @@ impl Decide for IssueInvoice {
             invoice_number: self.invoice_number.clone(),
             amount: self.amount,
             issue_date: self.issue_date,
-            due_date: self.due_date,
+            due_date,
             terms_days: self.terms_days,
+            payment_terms: self.payment_terms.clone(),
+            schedule,
+            discount,
             over_limit,
             credit_check,
         })
@@ -261,6 +323,49 @@ impl Decide for IssueInvoice {
 }
 
 impl IssueInvoice {
+    /// The due date, the schedule (empty for a single due date) and the discount: as given, or
+    /// computed from the group's template; refused when the group has no template of that code.
+    fn schedule(
+        &self,
+        context: &DecisionContext,
+    ) -> Result<(NaiveDate, Vec<ScheduleRow>, Option<EarlyPaymentDiscount>), Refusal> {
+        if let Some(code) = &self.payment_terms {
+            let Some(template) = context.payment_terms.get(code) else {
+                return Err(Refusal::precondition(
+                    Reason::PaymentTermsUnknown,
+                    vec![PreconditionViolation {
+                        kind: Reason::PaymentTermsUnknown,
+                        subject: format!("group/payment_terms/{code}"),
+                        description: format!("the group has no payment terms {code}"),
+                    }],
+                )
+                .with_metadata("payment_terms", code));
+            };
+            let rows = template
+                .terms
+                .schedule(self.issue_date, self.amount)
+                .filter(|rows| {
+                    rows.iter()
+                        .all(|r| crate::calendar::check_business_date(r.due_date).is_ok())
+                })
+                .ok_or_else(|| {
+                    Refusal::invalid(vec![FieldViolation::new(
+                        "payment_terms",
+                        format!("{code} puts a due date past the calendar's end"),
+                    )])
+                })?;
+            let due_date = rows.last().map_or(self.issue_date, |r| r.due_date);
+            return Ok((due_date, rows, template.terms.discount));
+        }
+        if let Some(last) = self.schedule.last() {
+            return Ok((last.due_date, self.schedule.clone(), None));
+        }
+        let due_date = self.due_date.ok_or_else(|| {
+            Refusal::invalid(vec![FieldViolation::new("due", "no due date was given")])
+        })?;
+        Ok((due_date, Vec::new(), None))
+    }
+
     /// The customer's exposure before and after the invoice in `limit_currency`, every other
     /// currency converted at the cross rate of the issue date; refused when a currency with
     /// exposure has no rate then.
@@ -413,6 +518,38 @@ impl EventRules for InvoiceIssued {
                 format!("{days} days after the issue date is not the due date"),
             ));
         }
+        if !self.schedule.is_empty() {
+            let mut violations = Vec::new();
+            check_schedule(
+                &mut violations,
+                "data.schedule",
+                &self.schedule,
+                self.amount,
+                self.issue_date,
+                "issue date",
+            );
+            if let Some(violation) = violations.first() {
+                return Err(invalid(violation.field.clone(), &violation.description));
+            }
+            if self.schedule.last().map(|r| r.due_date) != Some(self.due_date) {
+                return Err(invalid(
+                    "data.due_date",
+                    "is not the schedule's last due date",
+                ));
+            }
+        }
+        if let Some(discount) = &self.discount {
+            let terms = crate::terms::PaymentTerms {
+                lines: vec![crate::terms::TermsLine {
+                    portion: Decimal::ONE_HUNDRED,
+                    due: crate::terms::DueRule::NetDays(0),
+                }],
+                discount: Some(*discount),
+            };
+            if let Some(violation) = terms.check("data").first() {
+                return Err(invalid(violation.field.clone(), &violation.description));
+            }
+        }
         if let Some(check) = &self.credit_check {
             if check.limit.amount() < Decimal::ZERO {
                 return Err(invalid("data.credit_check.limit", "is negative"));
@@ -460,16 +597,18 @@ impl EventRules for InvoiceIssued {
         if self.amount.amount() <= Decimal::ZERO || self.due_date < self.issue_date {
             return Err(format!("{key} has a bad amount or due date"));
         }
-        account.invoices.insert(
+        let mut invoice = InvoiceState::new(
             key.clone(),
-            InvoiceState::new(
-                key,
-                self.amount,
-                self.issue_date,
-                self.due_date,
-                self.over_limit,
-            ),
+            self.amount,
+            self.issue_date,
+            self.due_date,
+            self.over_limit,
         );
+        if !self.schedule.is_empty() {
+            invoice.schedule = self.schedule.clone();
+        }
+        invoice.discount = self.discount;
+        account.invoices.insert(key, invoice);
         Ok(())
     }
 }
@@ -477,7 +616,7 @@ impl EventRules for InvoiceIssued {
 #[cfg(feature = "testing")]
 impl InvoiceIssued {
     /// A valid invoice for tests: `SUB-A/INV-1`, 1,000.00 CNY, issued 2026-06-01 on 30 days'
-    /// terms, no credit limit.
+    /// terms with 2 % off within 20 days, no credit limit.
     pub fn sample() -> Self {
         let key = InvoiceKey::sample();
         let issued = NaiveDate::from_ymd_opt(2026, 6, 1).expect("a date");
@@ -488,6 +627,12 @@ impl InvoiceIssued {
             issue_date: issued,
             due_date: issued + Days::new(30),
             terms_days: Some(30),
+            payment_terms: None,
+            schedule: Vec::new(),
+            discount: Some(EarlyPaymentDiscount {
+                percent: Decimal::from(2),
+                within_days: 20,
+            }),
             over_limit: false,
             credit_check: None,
         }
@@ -500,8 +645,14 @@ impl InvoiceIssued {
             invoice_number: self.invoice_number.clone(),
             amount: self.amount,
             issue_date: self.issue_date,
-            due_date: self.due_date,
+            due_date: (self.schedule.is_empty()).then_some(self.due_date),
             terms_days: self.terms_days,
+            payment_terms: self.payment_terms.clone(),
+            schedule: if self.payment_terms.is_some() {
+                Vec::new()
+            } else {
+                self.schedule.clone()
+            },
         }
     }
 }

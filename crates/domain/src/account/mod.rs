@@ -22,11 +22,14 @@ pub mod collector;
 pub mod credit_limit;
 pub mod credit_note;
 pub mod customer;
+pub mod discount;
 pub mod dispute;
 pub mod exchange_rates;
 pub mod feature;
+pub mod instalment_plan;
 pub mod invoice;
 pub mod payment;
+pub mod payment_terms;
 pub mod promise;
 pub mod refund;
 pub mod reversal;
@@ -202,6 +205,12 @@ impl CustomerAccount {
             )]));
         }
         let event = command.body.decide(&self.state, command.id, context)?;
+        // The event's own date where it has one: a command may not know it before the decision
+        // (a discount takes effect on its payment's date).
+        let effective_date = event.rules().takes_effect().map_or_else(
+            || command.body.rules().effective_date(context),
+            |(_, date)| date,
+        );
         Ok(Decision::Append(EventEnvelope {
             event_id: context.event_id,
             schema_version: SCHEMA_VERSION,
@@ -211,7 +220,7 @@ impl CustomerAccount {
             command_digest: digest,
             principal: context.principal.clone(),
             recorded_at: context.recorded_at,
-            effective_date: command.body.rules().effective_date(context),
+            effective_date,
             sequence: self.event_count + 1,
             prev_hash: self.last_hash,
             // Sealed by the caller with `chain::seal` once the envelope is final.

@@ -222,7 +222,9 @@ impl Decide for RecordPayment {
 }
 
 /// Allocates `amount` to the open invoices of `subsidiary` in its currency, oldest due first,
-/// each up to what it owes on `date` and after. Shared with the application of unapplied cash.
+/// each up to what it owes on `date` and after. An invoice due in several rows (a schedule, an
+/// instalment plan) competes with each row at the row's due date, its rows paid in due order.
+/// Shared with the application of unapplied cash.
 pub(super) fn oldest_due_first(
     account: &AccountState,
     subsidiary: &SubsidiaryId,
@@ -236,11 +238,15 @@ pub(super) fn oldest_due_first(
                 && i.amount.currency() == amount.currency()
                 && i.issue_date <= date
         })
-        .map(|i| OpenItem {
-            key: &i.key,
-            open: i.settleable_on(date),
-            due_date: i.due_date,
-            issue_date: i.issue_date,
+        .flat_map(|i| {
+            i.open_rows(date, i.settleable_on(date))
+                .into_iter()
+                .map(|(due_date, open)| OpenItem {
+                    key: &i.key,
+                    open,
+                    due_date,
+                    issue_date: i.issue_date,
+                })
         })
         .collect();
     allocation::oldest_due_first(amount, items)

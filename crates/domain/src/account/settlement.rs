@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 
-use super::state::AccountState;
+use super::state::{AccountState, InvoiceState};
 use crate::allocation::{Allocation, AllocationRequest};
+use crate::ids::InvoiceKey;
 use crate::money::Money;
 use crate::refusal::{PreconditionViolation, Reason, Refusal};
 
@@ -39,6 +40,11 @@ impl Settlement {
         dated: "the credit note is dated",
         before_invoice: Reason::CreditNoteBeforeInvoiceDate,
         exceeds_open: Reason::CreditNoteExceedsOpenAmount,
+    };
+    pub const DISCOUNT: Settlement = Settlement {
+        dated: "the discounted payment was received",
+        before_invoice: Reason::AllocationBeforeInvoiceDate,
+        exceeds_open: Reason::AllocationExceedsOpenAmount,
     };
     pub const WRITE_OFF: Settlement = Settlement {
         dated: "the write-off is dated",
@@ -149,4 +155,31 @@ pub fn settle(
         }
     }
     Ok(())
+}
+
+/// A refusal of `reason` about one invoice. Shared by the features that name an invoice
+/// (disputes, instalment plans, discounts).
+pub(super) fn refusal(reason: Reason, subject: &InvoiceKey, description: String) -> Refusal {
+    Refusal::precondition(
+        reason,
+        vec![PreconditionViolation {
+            kind: reason,
+            subject: subject.to_string(),
+            description,
+        }],
+    )
+}
+
+/// The invoice a command names, or the refusal naming it.
+pub(super) fn invoice_of<'a>(
+    account: &'a AccountState,
+    key: &InvoiceKey,
+) -> Result<&'a InvoiceState, Refusal> {
+    account.invoice(key).ok_or_else(|| {
+        refusal(
+            Reason::InvoiceNotFound,
+            key,
+            format!("customer {} has no such invoice", account.customer_id),
+        )
+    })
 }

@@ -24,6 +24,7 @@ use crate::ids::{
     SubsidiaryId,
 };
 use crate::money::{Currency, Money};
+use crate::terms::{EarlyPaymentDiscount, PaymentTermsBook, ScheduleRow, open_by_row};
 
 /// An invoice as the account knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +44,40 @@ pub struct InvoiceState {
     pub(super) history: DatedBalance,
     /// Every dispute opened on it, in the order opened; at most one holds at any date.
     pub disputes: Vec<DisputeState>,
+    /// The rows it is due in, in due order: one row (its due date, its amount) unless it was
+    /// issued with a schedule.
+    pub schedule: Vec<ScheduleRow>,
+    /// The early-payment discount its terms allow, if any.
+    pub discount: Option<EarlyPaymentDiscount>,
+    /// What early-payment discounts took off it.
+    pub discounted: Decimal,
+    /// Every instalment plan agreed on it, in the order agreed; at most one holds at any date.
+    pub plans: Vec<PlanState>,
+}
+
+/// An instalment plan agreed on an overdue invoice (`instalment_plan.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanState {
+    /// The id of the command that agreed it, by which its cancellation names it.
+    pub plan_id: CommandId,
+    pub agreed_on: NaiveDate,
+    /// The new schedule of what the invoice owed on `agreed_on`.
+    pub rows: Vec<ScheduleRow>,
+    pub collector: PersonName,
+    /// The day it was cancelled: the invoice's own schedule applies again from that day.
+    pub cancelled_on: Option<NaiveDate>,
+}
+
+impl PlanState {
+    /// Whether the plan is the invoice's schedule on `date`.
+    pub fn holds_on(&self, date: NaiveDate) -> bool {
+        self.agreed_on <= date && self.cancelled_on.is_none_or(|c| date < c)
+    }
+
+    /// Whether the plan holds on `date` or any later day: not cancelled by then.
+    pub fn holds_from(&self, date: NaiveDate) -> bool {
+        self.cancelled_on.is_none_or(|c| date < c)
+    }
 }
 
 /// A dispute of (part of) an invoice, as the account knows it.
@@ -143,7 +178,46 @@ impl InvoiceState {
             written_off: Decimal::ZERO,
             history,
             disputes: Vec::new(),
+            schedule: vec![ScheduleRow { due_date, amount }],
+            discount: None,
+            discounted: Decimal::ZERO,
+            plans: Vec::new(),
         }
+    }
+
+    /// The instalment plan holding on `date`, if any.
+    pub fn plan_on(&self, date: NaiveDate) -> Option<&PlanState> {
+        self.plans.iter().rev().find(|p| p.holds_on(date))
+    }
+
+    /// The plan holding on `date` or a later day, if any (at most one does).
+    pub fn plan_from(&self, date: NaiveDate) -> Option<&PlanState> {
+        self.plans.iter().rev().find(|p| p.holds_from(date))
+    }
+
+    /// The schedule the invoice is due in on `date`: the instalment plan holding then, or its
+    /// own.
+    pub fn schedule_on(&self, date: NaiveDate) -> &[ScheduleRow] {
+        self.plan_on(date).map_or(&self.schedule, |plan| &plan.rows)
+    }
+
+    /// Each row of the schedule on `date` with what it owes when the invoice owes `open`, rows
+    /// paid in due order (`terms::open_by_row`).
+    pub fn open_rows(&self, date: NaiveDate, open: Decimal) -> Vec<(NaiveDate, Decimal)> {
+        let rows = self.schedule_on(date);
+        rows.iter()
+            .zip(open_by_row(rows, open))
+            .map(|(row, row_open)| (row.due_date, row_open))
+            .collect()
+    }
+
+    /// What is overdue on `date`: the open amount then of the rows due before it.
+    pub fn overdue_on(&self, date: NaiveDate) -> Decimal {
+        self.open_rows(date, self.open_on(date))
+            .into_iter()
+            .filter(|(due, _)| *due < date)
+            .map(|(_, open)| open)
+            .sum()
     }
 
     pub fn open_money(&self) -> Money {
@@ -324,6 +398,8 @@ pub struct AccountState {
     pub(super) default_collectors: BTreeMap<SubsidiaryId, PersonName>,
     /// The exchange rates the group published (the group's own account).
     pub(super) exchange_rates: Arc<ExchangeRates>,
+    /// The group's payment-terms templates (the group's own account).
+    pub(super) payment_terms: Arc<PaymentTermsBook>,
 }
 
 impl AccountState {
@@ -342,7 +418,13 @@ impl AccountState {
             collector: None,
             default_collectors: BTreeMap::new(),
             exchange_rates: Arc::default(),
+            payment_terms: Arc::default(),
         }
+    }
+
+    /// The group's payment-terms templates (the group's own account).
+    pub fn payment_terms(&self) -> &Arc<PaymentTermsBook> {
+        &self.payment_terms
     }
 
     /// The exchange rates the group published (the group's own account).

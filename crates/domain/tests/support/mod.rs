@@ -31,11 +31,12 @@ use receivables_domain::event::{
 };
 use receivables_domain::ids::{
     CommandId, CreditNoteNumber, CustomerId, EventId, InvoiceNumber, PersonName, Position,
-    Principal, PromiseId, SubsidiaryId,
+    Principal, PromiseId, SubsidiaryId, TermsCode,
 };
 use receivables_domain::money::{Currency, Money};
 use receivables_domain::payment::PaymentMethod;
 use receivables_domain::refusal::{Reason, Refusal, RefusalCode};
+use receivables_domain::terms::ScheduleRow;
 use receivables_domain::testing::EnvelopeBuilder;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -126,6 +127,7 @@ pub fn context() -> DecisionContext {
         recorded_at: recorded_at(),
         principal: principal(),
         rates: std::sync::Arc::default(),
+        payment_terms: std::sync::Arc::default(),
     }
 }
 
@@ -175,8 +177,10 @@ pub fn invoice(invoice_number: &str) -> InvoiceBuilder {
         invoice_number: number(invoice_number),
         amount: cny("1000.00"),
         issue_date: date("2026-06-01"),
-        due_date: date("2026-07-01"),
+        due_date: Some(date("2026-07-01")),
         terms_days: None,
+        payment_terms: None,
+        schedule: Vec::new(),
     })
 }
 
@@ -201,7 +205,27 @@ impl InvoiceBuilder {
     }
 
     pub fn due(mut self, due_date: &str) -> Self {
-        self.0.due_date = date(due_date);
+        self.0.due_date = Some(date(due_date));
+        self
+    }
+
+    /// Issued on the group's payment-terms template `code` instead of a due date.
+    pub fn on_terms(mut self, code: &str) -> Self {
+        self.0.due_date = None;
+        self.0.payment_terms = Some(TermsCode::parse(code).expect("a terms code"));
+        self
+    }
+
+    /// Due in these rows (`(due date, amount)`) instead of on a due date.
+    pub fn scheduled(mut self, rows: &[(&str, Money)]) -> Self {
+        self.0.due_date = None;
+        self.0.schedule = rows
+            .iter()
+            .map(|(due, amount)| ScheduleRow {
+                due_date: date(due),
+                amount: *amount,
+            })
+            .collect();
         self
     }
 
@@ -224,8 +248,16 @@ impl InvoiceBuilder {
             invoice_number: c.invoice_number,
             amount: c.amount,
             issue_date: c.issue_date,
-            due_date: c.due_date,
+            due_date: c
+                .schedule
+                .last()
+                .map(|row| row.due_date)
+                .or(c.due_date)
+                .expect("an invoice given a due date or a schedule"),
             terms_days: c.terms_days,
+            payment_terms: None,
+            schedule: c.schedule,
+            discount: None,
             over_limit: false,
             credit_check: None,
         })
@@ -685,6 +717,8 @@ pub struct Scenario {
     history: Vec<RecordedEvent>,
     /// The group's exchange rates the decisions are handed.
     rates: std::sync::Arc<receivables_domain::exchange::ExchangeRates>,
+    /// The group's payment-terms templates the decisions are handed.
+    payment_terms: std::sync::Arc<receivables_domain::terms::PaymentTermsBook>,
 }
 
 /// Customer `C-1`'s account after `events`, read back from the log at positions 1, 2, 3, ...
@@ -705,6 +739,7 @@ pub fn given_in(account_id: CustomerId, events: impl IntoIterator<Item = Event>)
         next_position: 1,
         history: Vec::new(),
         rates: std::sync::Arc::default(),
+        payment_terms: std::sync::Arc::default(),
     };
     for event in events {
         let position = scenario.next_position;
@@ -726,6 +761,15 @@ impl Scenario {
 
     pub fn into_account(self) -> CustomerAccount {
         self.account
+    }
+
+    /// Hands `terms` to every later decision, as the command service hands the group's.
+    pub fn with_payment_terms(
+        mut self,
+        terms: receivables_domain::terms::PaymentTermsBook,
+    ) -> Self {
+        self.payment_terms = std::sync::Arc::new(terms);
+        self
     }
 
     /// Hands `rates` to every later decision, as the command service hands the group's.
@@ -752,6 +796,7 @@ impl Scenario {
         };
         let context = DecisionContext {
             rates: std::sync::Arc::clone(&self.rates),
+            payment_terms: std::sync::Arc::clone(&self.payment_terms),
             ..context()
         };
         let decision = self.account.decide(&command, &context);
