@@ -65,7 +65,9 @@ fn amount(money: &Option<pb::Money>) -> String {
 
 fn on_terms(number: &str, amount: &str, issued: &str, code: &str) -> pb::IssueInvoiceRequest {
     pb::IssueInvoiceRequest {
-        due: Some(pb::issue_invoice_request::Due::PaymentTerms(code.to_owned())),
+        due: Some(pb::issue_invoice_request::Due::PaymentTerms(
+            code.to_owned(),
+        )),
         ..invoice(CUSTOMER, SUBSIDIARY, number, amount, issued, issued)
     }
 }
@@ -244,7 +246,14 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
                 ("2026-04-30", "300"),
                 ("2026-05-31", "300"),
             ]),
-            ..invoice(CUSTOMER, SUBSIDIARY, "T-3", "900", "2026-03-01", "2026-03-01")
+            ..invoice(
+                CUSTOMER,
+                SUBSIDIARY,
+                "T-3",
+                "900",
+                "2026-03-01",
+                "2026-03-01",
+            )
         })
         .await
         .unwrap()

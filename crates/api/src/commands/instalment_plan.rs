@@ -16,6 +16,9 @@ pub fn read_agree(request: &pb::AgreeInstalmentPlanRequest) -> Result<Addressed,
     let invoice = fields.invoice("invoice", request.invoice.as_ref());
     let agreed_on = fields.date("agreed_on", &request.agreed_on);
     let rows = fields.schedule("rows", &request.rows);
+    if request.rows.is_empty() {
+        fields.violation("rows", "at least one instalment is required");
+    }
     let collector = fields.person("collector", &request.collector);
     let body = (|| {
         Some(CommandBody::AgreeInstalmentPlan(AgreeInstalmentPlan {
