@@ -322,7 +322,9 @@ async fn invoice_without_due_date_or_terms_is_refused() {
     let violation = single_field_violation(&status);
     assert_eq!(violation.field, "due");
     assert!(
-        violation.description.contains("due_date or terms_days"),
+        violation
+            .description
+            .contains("due_date, terms_days, payment_terms or a schedule"),
         "{violation:?}"
     );
     world.assert_nothing_appended(before).await;

@@ -11,26 +11,25 @@
 //! Customer T1, every invoice from SUB-SH in CNY:
 //! - T-1 10,000.00 issued 01-31 on 30-50-20: 01-31 3,000.00; 04-01 (01-31 + 60: 28 days of
 //!   February, 31 of March, 1) 5,000.00; 05-01 (04-01 + 30) 2,000.00; due 05-01.
-//! - 02-05 a payment of 3,000.00 oldest due first: T-1's first row, the only one open then.
-//!   Inside the window (01-31 + 10 = 02-10): a discount of 2 % x 10,000.00 = 200.00, dated
-//!   02-05. T-1 owes 6,800.00: its rows 0, 4,800.00, 2,000.00 (paid in due order).
+//! - 02-05 a payment of 2,940.00 oldest due first, all to T-1 (the only invoice). Inside the
+//!   window (01-31 + 10 = 02-10) it earns 2,940 x 2 / 98 = 60.00: with the discount the first
+//!   row's 3,000.00 is settled, dated 02-05. T-1 owes 7,000.00: its rows 0, 5,000.00,
+//!   2,000.00 (paid in due order).
 //! - T-2 1,000.00 issued 02-10 on EOM30: due 02-28 + 30 = 03-30.
 //! - T-3 900.00 issued 03-01 in three rows of 300.00: 03-31, 04-30, 05-31.
 //! - 04-10 an instalment plan for T-2 (overdue since 03-31): 500.00 on 04-30, 500.00 on 05-31.
 //! - 04-20 a payment of 5,000.00 oldest due first, row by row: T-3's 03-31 row (300.00), then
-//!   T-1's 04-01 row (4,700.00 of 4,800.00); T-2, due 03-30 on its own but on its plan's rows
+//!   T-1's 04-01 row (4,700.00 of 5,000.00); T-2, due 03-30 on its own but on its plan's rows
 //!   (04-30) now, gets nothing.
 //! - 05-06 the plan is cancelled.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use receivables_api::pb;
-use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
 use receivables_tests::refusals::*;
 use receivables_tests::*;
 use tonic::transport::Channel;
 
-type Write = CommandServiceClient<Channel>;
 type Read = QueryServiceClient<Channel>;
 
 const CUSTOMER: &str = "T1";
@@ -193,19 +192,19 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
     let discount = t1.discount.unwrap();
     assert_eq!((discount.percent.as_str(), discount.within_days), ("2", 10));
 
-    // 02-05: 3,000.00 oldest due first, then its discount.
-    let early = payment(CUSTOMER, SUBSIDIARY, "3000", "2026-02-05");
+    // 02-05: 2,940.00 oldest due first, then its discount.
+    let early = payment(CUSTOMER, SUBSIDIARY, "2940", "2026-02-05");
     let payment_id = early.command_id.clone();
     let paid = write.record_payment(early).await.unwrap().into_inner();
     assert_eq!(paid.allocations.len(), 1);
-    assert_eq!(amount(&paid.allocations[0].amount), "3000.00 CNY");
+    assert_eq!(amount(&paid.allocations[0].amount), "2940.00 CNY");
     let allowed = write
         .allow_discount(pb::AllowDiscountRequest {
             command_id: command_id(),
             customer_id: CUSTOMER.to_owned(),
             invoice: invoice_ref(SUBSIDIARY, "T-1"),
             payment_id: payment_id.clone(),
-            amount: cny("200"),
+            amount: cny("60"),
             note: "paid within 10 days".to_owned(),
         })
         .await
@@ -213,7 +212,7 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
         .into_inner();
     assert_eq!(allowed.allowed_on, "2026-02-05");
     assert_eq!(amount(&allowed.most_off), "200.00 CNY");
-    // Nothing more: the terms allow 200.00 in all.
+    // Nothing more for this payment: it earned 60.00 (200.00 in all is the invoice's most).
     let status = write
         .allow_discount(pb::AllowDiscountRequest {
             command_id: command_id(),
@@ -264,19 +263,19 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
     // 04-15 by due date: T-1 (05-01) and T-3 (05-31) current, T-2 (03-30) 16 days.
     assert_eq!(
         buckets(&mut read, pb::AgingBasis::DueDate, "2026-04-15", last).await,
-        ["7700.00", "1000.00", "0.00", "0.00", "0.00", "0.00"]
+        ["7900.00", "1000.00", "0.00", "0.00", "0.00", "0.00"]
     );
-    // By payment terms: T-1's 04-01 row (4,800.00) 14 days, its 05-01 row (2,000.00) current;
+    // By payment terms: T-1's 04-01 row (5,000.00) 14 days, its 05-01 row (2,000.00) current;
     // T-2 16 days; T-3's 03-31 row 15 days, its other two current.
-    // Current 2,000 + 300 + 300; 1-30 4,800 + 1,000 + 300.
+    // Current 2,000 + 300 + 300; 1-30 5,000 + 1,000 + 300.
     assert_eq!(
         buckets(&mut read, pb::AgingBasis::PaymentTerms, "2026-04-15", last).await,
-        ["2600.00", "6100.00", "0.00", "0.00", "0.00", "0.00"]
+        ["2600.00", "6300.00", "0.00", "0.00", "0.00", "0.00"]
     );
-    // The work queue chases the rows due: 4,800.00 + 1,000.00 + 300.00, the oldest 03-30.
+    // The work queue chases the rows due: 5,000.00 + 1,000.00 + 300.00, the oldest 03-30.
     assert_eq!(
         work_item(&mut read, "2026-04-15", last).await,
-        ("6100.00 CNY".to_owned(), "2026-03-30".to_owned(), 16)
+        ("6300.00 CNY".to_owned(), "2026-03-30".to_owned(), 16)
     );
 
     // 04-10: T-2 in two instalments.
@@ -299,15 +298,15 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
     // T-2 leaves the overdue buckets for its rows not yet due; its own aging keeps it.
     assert_eq!(
         buckets(&mut read, pb::AgingBasis::PaymentTerms, "2026-04-15", last).await,
-        ["3600.00", "5100.00", "0.00", "0.00", "0.00", "0.00"]
+        ["3600.00", "5300.00", "0.00", "0.00", "0.00", "0.00"]
     );
     assert_eq!(
         buckets(&mut read, pb::AgingBasis::DueDate, "2026-04-15", last).await,
-        ["7700.00", "1000.00", "0.00", "0.00", "0.00", "0.00"]
+        ["7900.00", "1000.00", "0.00", "0.00", "0.00", "0.00"]
     );
     assert_eq!(
         work_item(&mut read, "2026-04-15", last).await,
-        ("5100.00 CNY".to_owned(), "2026-03-31".to_owned(), 15)
+        ("5300.00 CNY".to_owned(), "2026-03-31".to_owned(), 15)
     );
 
     // 04-20: 5,000.00 oldest due first, row by row.
@@ -334,11 +333,11 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
         ]
     );
     let last = position(&paid.receipt);
-    // 05-05: the 04-30 instalment was missed. Overdue: T-1's 04-01 row (100.00) and 05-01 row
+    // 05-05: the 04-30 instalment was missed. Overdue: T-1's 04-01 row (300.00) and 05-01 row
     // (2,000.00), T-2's 04-30 instalment (500.00), T-3's 04-30 row (300.00); oldest 04-01.
     assert_eq!(
         work_item(&mut read, "2026-05-05", last).await,
-        ("2900.00 CNY".to_owned(), "2026-04-01".to_owned(), 34)
+        ("3100.00 CNY".to_owned(), "2026-04-01".to_owned(), 34)
     );
 
     // 05-06: the plan is cancelled; T-2 is due whole on 03-30 again.
@@ -355,15 +354,15 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
         .into_inner();
     assert_eq!(cancelled.plan_id, plan.plan_id);
     let last = position(&cancelled.receipt);
-    // 100.00 + 2,000.00 + 1,000.00 + 300.00; 05-07 - 03-30 = 38 days.
+    // 300.00 + 2,000.00 + 1,000.00 + 300.00; 05-07 - 03-30 = 38 days.
     assert_eq!(
         work_item(&mut read, "2026-05-07", last).await,
-        ("3400.00 CNY".to_owned(), "2026-03-30".to_owned(), 38)
+        ("3600.00 CNY".to_owned(), "2026-03-30".to_owned(), 38)
     );
     // The plan still holds on 05-05 as known now: the report of a past date is what it was.
     assert_eq!(
         work_item(&mut read, "2026-05-05", last).await,
-        ("2900.00 CNY".to_owned(), "2026-04-01".to_owned(), 34)
+        ("3100.00 CNY".to_owned(), "2026-04-01".to_owned(), 34)
     );
 
     // The statement of January to April: the discount is a credit on the payment's date.
@@ -385,13 +384,13 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
         .find(|m| m.kind() == pb::MovementKind::Discount)
         .expect("the discount's row");
     assert_eq!(discount.date, "2026-02-05");
-    assert_eq!(amount(&discount.credit), "200.00 CNY");
+    assert_eq!(amount(&discount.credit), "60.00 CNY");
     assert_eq!(
         discount.invoice.as_ref().unwrap().invoice_number.as_str(),
         "T-1"
     );
-    // 10,000 + 1,000 + 900 invoiced; 3,000 + 200 + 5,000 off: 3,700.00.
-    assert_eq!(amount(&part.closing_balance), "3700.00 CNY");
+    // 10,000 + 1,000 + 900 invoiced; 2,940 + 60 + 5,000 off: 3,900.00.
+    assert_eq!(amount(&part.closing_balance), "3900.00 CNY");
 
     service.stop().await;
     data.remove().await;

@@ -653,3 +653,23 @@ async fn a_discount_for_a_payment_applied_elsewhere_is_refused() {
         .await;
     precondition_refused(&status, "PAYMENT_NOT_ON_INVOICE", "invoices/SUB-SH/D-1");
 }
+
+#[tokio::test]
+async fn a_token_payment_earns_only_a_token_discount() {
+    let Some((world, payment_id)) = with_discountable("100", "2026-06-05").await else {
+        return;
+    };
+    // 100.00 paid earns 100 x 2 / 98 = 2.0408... -> 2.04, not the invoice's 20.00.
+    let status = world
+        .refused(
+            world
+                .client
+                .clone()
+                .allow_discount(discount(&payment_id, "20")),
+        )
+        .await;
+    let (_, metadata) =
+        precondition_refused(&status, "DISCOUNT_EXCEEDS_TERMS", "invoices/SUB-SH/D-1");
+    assert_eq!(metadata["paid"], "100.00");
+    assert_eq!(metadata["allowed"], "2.04");
+}

@@ -19,8 +19,8 @@ use receivables_domain::SubsidiaryId;
 use receivables_domain::access::Role;
 use receivables_tests::certificates::TestPki;
 use receivables_tests::{
-    TestAllInOne, cny, command_id, credit_limit, invoice, invoice_ref, payment, promise,
-    receivables_binary,
+    TestAllInOne, allocation, cny, command_id, credit_limit, invoice, invoice_ref, payment,
+    promise, receivables_binary,
 };
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use tonic::{Code, Request, Status};
@@ -160,7 +160,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 39] = [
+const RPCS: [&str; 43] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -178,6 +178,10 @@ const RPCS: [&str; 39] = [
     "UpdateCustomer",
     "AssignCollector",
     "PublishExchangeRates",
+    "DefinePaymentTerms",
+    "AgreeInstalmentPlan(SUB-1)",
+    "CancelInstalmentPlan(SUB-1)",
+    "AllowDiscount(SUB-1)",
     "GetAccount",
     "GetAgingReport(SUB-1)",
     "GetAgingReport(all)",
@@ -201,6 +205,43 @@ const RPCS: [&str; 39] = [
     "ListTokens",
     "RevokeToken",
 ];
+
+/// The invoice on terms with a discount issued before the matrix runs (10.00, 2 % within 10
+/// days of 2026-03-01): each allowed `AllowDiscount` pays 0.98 of it and takes 0.02 off.
+const DISCOUNTED: &str = "INV-D";
+
+/// Payment terms `code`: due in 30 days, 2 % off within 10.
+fn discount_terms(code: &str) -> pb::DefinePaymentTermsRequest {
+    pb::DefinePaymentTermsRequest {
+        command_id: command_id(),
+        code: code.to_owned(),
+        description: String::new(),
+        lines: vec![pb::TermsLine {
+            portion: "100".to_owned(),
+            due: Some(pb::terms_line::Due::NetDays(30)),
+        }],
+        discount: Some(pb::EarlyPaymentDiscount {
+            percent: "2".to_owned(),
+            within_days: 10,
+        }),
+    }
+}
+
+/// An instalment plan for `number` (10.00, due 2026-03-05) agreed 2026-03-10.
+fn instalment_plan(number: &str) -> pb::AgreeInstalmentPlanRequest {
+    pb::AgreeInstalmentPlanRequest {
+        command_id: command_id(),
+        customer_id: CUSTOMER.to_owned(),
+        invoice: invoice_ref(SUB, number),
+        agreed_on: "2026-03-10".to_owned(),
+        rows: vec![pb::ScheduleRow {
+            due_date: "2026-04-10".to_owned(),
+            amount: cny("10"),
+        }],
+        collector: "Li Wei".to_owned(),
+        note: String::new(),
+    }
+}
 
 /// The customer registered before the matrix runs, whose record `UpdateCustomer` changes.
 const REGISTERED: &str = "REGISTERED";
@@ -466,6 +507,88 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             ))
             .await
             .map(drop),
+        "DefinePaymentTerms" => c
+            .commands
+            .define_payment_terms(authorized(discount_terms(&format!("T-{n}")), header))
+            .await
+            .map(drop),
+        // An overdue invoice of its own first (the same caller may issue it exactly when it may
+        // agree a plan), then the plan; for a cancellation, the plan too.
+        "AgreeInstalmentPlan(SUB-1)" | "CancelInstalmentPlan(SUB-1)" => {
+            let number = format!("INV-P{n:04}");
+            let setup = [
+                c.commands
+                    .issue_invoice(authorized(
+                        invoice(CUSTOMER, SUB, &number, "10", "2026-03-01", "2026-03-05"),
+                        header,
+                    ))
+                    .await
+                    .map(drop),
+                if rpc.starts_with("Cancel") {
+                    c.commands
+                        .agree_instalment_plan(authorized(instalment_plan(&number), header))
+                        .await
+                        .map(drop)
+                } else {
+                    Ok(())
+                },
+            ];
+            for result in setup {
+                if let Err(status) = result
+                    && status.code() != Code::PermissionDenied
+                {
+                    return Err(status);
+                }
+            }
+            if rpc.starts_with("Agree") {
+                return c
+                    .commands
+                    .agree_instalment_plan(authorized(instalment_plan(&number), header))
+                    .await
+                    .map(drop);
+            }
+            c.commands
+                .cancel_instalment_plan(authorized(
+                    pb::CancelInstalmentPlanRequest {
+                        command_id: command_id(),
+                        customer_id: CUSTOMER.to_owned(),
+                        invoice: invoice_ref(SUB, &number),
+                        cancelled_on: "2026-03-20".to_owned(),
+                        reason: "the customer paid at once".to_owned(),
+                    },
+                    header,
+                ))
+                .await
+                .map(drop)
+        }
+        // A payment of 0.98 to the discounted invoice first (the same caller may post it
+        // exactly when it may allow the discount), then the 0.02 it earns (0.98 x 2 / 98).
+        "AllowDiscount(SUB-1)" => {
+            let payment = pb::RecordPaymentRequest {
+                allocations: vec![allocation(SUB, DISCOUNTED, "0.98")],
+                ..payment(CUSTOMER, SUB, "0.98", "2026-03-05")
+            };
+            let payment_id = payment.command_id.clone();
+            if let Err(status) = c.commands.record_payment(authorized(payment, header)).await
+                && status.code() != Code::PermissionDenied
+            {
+                return Err(status);
+            }
+            c.commands
+                .allow_discount(authorized(
+                    pb::AllowDiscountRequest {
+                        command_id: command_id(),
+                        customer_id: CUSTOMER.to_owned(),
+                        invoice: invoice_ref(SUB, DISCOUNTED),
+                        payment_id,
+                        amount: cny("0.02"),
+                        note: String::new(),
+                    },
+                    header,
+                ))
+                .await
+                .map(drop)
+        }
         "SearchCustomers" => c
             .queries
             .search_customers(authorized(pb::SearchCustomersRequest::default(), header))
@@ -732,13 +855,39 @@ async fn every_role_against_every_rpc() {
         ))
         .await
         .expect("set-up registration");
+    // And an invoice on terms with an early-payment discount, which payments may earn.
+    clients
+        .commands
+        .clone()
+        .define_payment_terms(authorized(
+            discount_terms("2-10-NET30"),
+            Some(&bearer(&credit)),
+        ))
+        .await
+        .expect("set-up terms");
+    clients
+        .commands
+        .clone()
+        .issue_invoice(authorized(
+            pb::IssueInvoiceRequest {
+                due: Some(pb::issue_invoice_request::Due::PaymentTerms(
+                    "2-10-NET30".to_owned(),
+                )),
+                ..invoice(CUSTOMER, SUB, DISCOUNTED, "10", "2026-03-01", "2026-03-01")
+            },
+            Some(&bearer(&subsidiary)),
+        ))
+        .await
+        .expect("set-up invoice on terms");
 
     // Columns: subsidiary SUB-1, credit, treasury, reporting, auditor, admin. Money is moved
     // for a subsidiary by its own token and by the group's credit control and treasury;
     // write-offs are credit control's and an admin's; disputes are the invoicing subsidiary's;
     // the group's settings an admin's; balance confirmations credit control's and treasury's;
-    // customers' records and collectors credit control's; exchange rates treasury's.
-    let expected: [(&str, &str); 39] = [
+    // customers' records and collectors credit control's; exchange rates treasury's; payment
+    // terms credit control's; instalment plans the invoicing subsidiary's; a discount, money
+    // moved against the invoice, like a payment.
+    let expected: [(&str, &str); 43] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -756,6 +905,10 @@ async fn every_role_against_every_rpc() {
         ("UpdateCustomer", ".Y...."),
         ("AssignCollector", ".Y...."),
         ("PublishExchangeRates", "..Y..."),
+        ("DefinePaymentTerms", ".Y...."),
+        ("AgreeInstalmentPlan(SUB-1)", "Y....."),
+        ("CancelInstalmentPlan(SUB-1)", "Y....."),
+        ("AllowDiscount(SUB-1)", "YYY..."),
         ("GetAccount", ".YYYY."),
         ("GetAgingReport(SUB-1)", "YYYYY."),
         ("GetAgingReport(all)", ".YYYY."),
@@ -797,9 +950,15 @@ async fn every_role_against_every_rpc() {
             let result = call(&clients, rpc, Some(&bearer(token)), n).await;
             if allowed == 'Y' {
                 assert!(result.is_ok(), "{rpc} with {token:.24}..: {result:?}");
-                // Every allowed command appends one event; a reversal two (its payment too).
-                if rpc.starts_with("ReversePayment") {
+                // Every allowed command appends one event; a reversal two (its payment too), a
+                // plan two (its invoice), a discount two (its payment), a cancellation three.
+                if rpc.starts_with("ReversePayment")
+                    || rpc.starts_with("AgreeInstalmentPlan")
+                    || rpc.starts_with("AllowDiscount")
+                {
                     appended += 2;
+                } else if rpc.starts_with("CancelInstalmentPlan") {
+                    appended += 3;
                 } else if !rpc.starts_with("Get") && !rpc.starts_with("List") {
                     appended += u64::from(matches!(
                         rpc.split('(').next(),
@@ -820,6 +979,7 @@ async fn every_role_against_every_rpc() {
                                 | "UpdateCustomer"
                                 | "AssignCollector"
                                 | "PublishExchangeRates"
+                                | "DefinePaymentTerms"
                         )
                     ));
                 }
@@ -846,11 +1006,12 @@ async fn every_role_against_every_rpc() {
     // Exactly the allowed commands were appended; every refusal appended nothing: an invoice,
     // 3 payments, a promise, a credit limit, 3 credit notes, 2 write-offs, 3 reversals with
     // their payments, 3 applications, 3 refunds, a dispute and its resolution, the group's
-    // setting, 2 balance confirmations, a registration, an update, an assignment and a
-    // publication of rates.
+    // setting, 2 balance confirmations, a registration, an update, an assignment, a
+    // publication of rates, a template, a plan with its invoice, a cancellation with its plan
+    // and invoice, and 3 discounts with their payments.
     assert_eq!(
         appended,
-        1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1
+        1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 3 + 6
     );
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
 }

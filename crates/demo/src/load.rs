@@ -230,8 +230,12 @@ impl Reply {
 }
 
 enum Answer {
-    Accepted(Reply),
-    Refused { reason: String },
+    /// Boxed: an invoice's reply (its schedule rows, its discount) is much larger than a
+    /// refusal.
+    Accepted(Box<Reply>),
+    Refused {
+        reason: String,
+    },
 }
 
 fn request<T: Clone>(message: &T) -> tonic::Request<T> {
@@ -310,7 +314,7 @@ async fn post(
     let mut attempt = 1;
     loop {
         let status = match send(client, command).await {
-            Ok(reply) => return Ok(Answer::Accepted(reply)),
+            Ok(reply) => return Ok(Answer::Accepted(Box::new(reply))),
             Err(status) => status,
         };
         match status.code() {
@@ -376,7 +380,7 @@ impl LoadSummary {
                 *self.refused.entry(reason).or_default() += 1;
                 return Ok(());
             }
-            Answer::Accepted(reply) => reply,
+            Answer::Accepted(reply) => *reply,
         };
         let receipt = reply.receipt().ok_or_else(|| {
             anyhow!(

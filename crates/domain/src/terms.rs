@@ -120,6 +120,16 @@ impl EarlyPaymentDiscount {
         issue_date.checked_add_days(Days::new(u64::from(self.within_days)))
     }
 
+    /// What a payment of `paid` applied to the invoice earns: the discount `d` with
+    /// `d <= (paid + d) x percent`, the percentage of the gross amount the payment and the
+    /// discount settle together (`paid x percent / (100 - percent)`), rounded down to the
+    /// currency's minor units so that it never exceeds the terms.
+    pub fn earned_by(&self, paid: Money) -> Money {
+        let earned = (paid.amount() * self.percent / (Decimal::ONE_HUNDRED - self.percent))
+            .round_dp_with_strategy(paid.currency().minor_units(), RoundingStrategy::ToZero);
+        Money::of(earned, paid.currency())
+    }
+
     /// The most that may be taken off `amount`: its `percent`, rounded half away from zero to
     /// the currency's minor units.
     pub fn most_off(&self, amount: Money) -> Money {
@@ -696,6 +706,20 @@ mod tests {
         assert_eq!(
             discount.most_off(money("0.25", "CNY")),
             money("0.01", "CNY")
+        );
+        // Paying 980.00 earns 980 x 2 / 98 = 20.00: 1,000.00 settled in all. Paying 979.99
+        // earns 19.99979... rounded down, 19.99; a token 1.00 earns 0.0204... -> 0.02.
+        assert_eq!(
+            discount.earned_by(money("980.00", "CNY")),
+            money("20.00", "CNY")
+        );
+        assert_eq!(
+            discount.earned_by(money("979.99", "CNY")),
+            money("19.99", "CNY")
+        );
+        assert_eq!(
+            discount.earned_by(money("1.00", "CNY")),
+            money("0.02", "CNY")
         );
     }
 }

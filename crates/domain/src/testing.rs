@@ -201,7 +201,7 @@ pub fn sample_invoice_key() -> InvoiceKey {
 
 /// Every event type in an order in which their samples are a history the account accepts:
 /// the credit limit first, the invoice and the customer's confirmation of what it then owes,
-/// then the list's order (the payment, the promise, a
+/// then the list's order (the payment and its early-payment discount, the promise, a
 /// credit note on account, a write-off, the payment's reversal, an application of the credit,
 /// a refund of the rest, a dispute and its resolution). The group's settings are not a
 /// customer's history: [`sample_group_history`] has them.
@@ -215,6 +215,11 @@ pub fn sample_history() -> Vec<EventType> {
     let mut order = first.to_vec();
     order
         .extend(EventType::all().filter(|t| !first.contains(t) && scope_of(*t) == Scope::Customer));
+    // The discount rewards the payment, so it comes right after it (the reversal voids it).
+    order.retain(|t| *t != EventType::DiscountAllowed);
+    if let Some(payment) = order.iter().position(|t| *t == EventType::PaymentReceived) {
+        order.insert(payment + 1, EventType::DiscountAllowed);
+    }
     order
 }
 

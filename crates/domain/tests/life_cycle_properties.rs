@@ -527,6 +527,10 @@ impl Ledger {
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one prediction per step of a test, never stored in bulk"
+)]
 enum Predicted {
     Accepted(Event),
     Refused(RefusalCode, Reason),
@@ -831,6 +835,7 @@ impl Ledger {
                         received_date: paid.received_date,
                         reopened: paid.allocations.clone(),
                         unapplied: paid.unapplied,
+                        discounts: Vec::new(),
                     }))
                 };
                 (body, predicted)

@@ -569,6 +569,7 @@ fn a_reversal_re_opens_the_payments_allocations_and_removes_its_unapplied_remain
                 allocation(SUB_A, "INV-2", cny("500.00")),
             ],
             unapplied: cny("300.00"),
+            discounts: Vec::new(),
         }));
 
     assert_eq!(recorded.envelope.effective_date, date("2026-06-20"));
@@ -609,6 +610,7 @@ fn reversing_a_payment_on_account_takes_all_of_it_out_of_the_unapplied_cash() {
             received_date: date("2026-06-30"),
             reopened: Vec::new(),
             unapplied: cny("400.00"),
+            discounts: Vec::new(),
         }));
 
     assert_eq!(scenario.unapplied_cash(), dec("0.00"));
@@ -1762,6 +1764,7 @@ fn apply_rejects_a_reversal_of_an_unknown_payment() {
         received_date: date("2026-06-10"),
         reopened: vec![allocation(SUB_A, "INV-1", cny("1000.00"))],
         unapplied: cny("0.00"),
+        discounts: Vec::new(),
     });
     let violation = account
         .apply(&next_of(&account, event))
@@ -1801,6 +1804,7 @@ fn apply_rejects_a_reversal_that_re_opens_what_the_payment_did_not_pay_or_revers
             received_date: date("2026-06-10"),
             reopened,
             unapplied: cny("0.00"),
+            discounts: Vec::new(),
         })
     };
 

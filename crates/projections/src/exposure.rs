@@ -11,8 +11,9 @@
 //!               part of payments, credit notes on account, less applications, refunds and
 //!               reversed payments' unapplied parts)
 //! exposure    = open - unapplied                  (negative when money on account exceeds the invoices)
-//! overdue     = open amount of the invoices with due_date < as_of
-//! oldest days past due = as_of - due_date of the oldest overdue invoice still open (> 0)
+//! overdue     = open amount of the rows invoices are due in with due_date < as_of
+//!               (`open_amounts::open_rows`: an invoice's schedule or its instalment plan)
+//! oldest days past due = as_of - due_date of the oldest overdue row still open (> 0)
 //! available   = limit - exposure                  (negative when over the limit)
 //! utilisation = exposure / limit, rounded half away from zero to 4 decimal places;
 //!               none when there is no limit or the limit is zero

@@ -641,6 +641,17 @@ impl Projection for Ledger {
                     &payment,
                     -1,
                 )?;
+                // The discounts it had earned are void from the same date.
+                settle_from(
+                    rows,
+                    recorded,
+                    &e.discounts,
+                    kind::DISCOUNT,
+                    e.reversal_date,
+                    &payment,
+                    -1,
+                    e.reopened.len(),
+                )?;
                 if e.unapplied.amount().is_zero() {
                     return Ok(());
                 }
@@ -760,6 +771,25 @@ fn settle(
     document: &str,
     sign: i64,
 ) -> Result<(), ProjectionError> {
+    settle_from(rows, recorded, allocations, kind, date, document, sign, 0)
+}
+
+/// [`settle`] numbering the rows' lines from `first_line`: an event with settlements of two
+/// kinds (a reversal's re-opened allocations, then its voided discounts).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row's columns, named at the call"
+)]
+fn settle_from(
+    rows: &mut RowSet,
+    recorded: &RecordedEvent,
+    allocations: &[Allocation],
+    kind: &str,
+    date: chrono::NaiveDate,
+    document: &str,
+    sign: i64,
+    first_line: usize,
+) -> Result<(), ProjectionError> {
     let at = recorded.position;
     let stored_at = stored_position(recorded)?;
     let customer = recorded.envelope.customer_id.to_string();
@@ -767,7 +797,7 @@ fn settle(
     for (line, allocation) in allocations.iter().enumerate() {
         table.push([
             stored_at.into(),
-            line_number(line, at)?.into(),
+            line_number(first_line + line, at)?.into(),
             customer.clone().into(),
             allocation.invoice.subsidiary_id.to_string().into(),
             allocation.invoice.invoice_number.to_string().into(),

@@ -4,10 +4,12 @@
 //! For a customer and a currency, as of `as_of`:
 //!
 //! ```text
-//! overdue          = open amount (as of as_of) of the invoices with due_date < as_of, less the
-//!                    part a dispute holds back on as_of (`open_amounts.rs`); listed when > 0
-//! days_past_due    = as_of - due_date of the oldest overdue invoice with something open that
-//!                    no dispute holds back
+//! overdue          = open amount (as of as_of) of the rows invoices are due in with
+//!                    due_date < as_of, less the part a dispute holds back on as_of
+//!                    (`open_amounts::open_rows`: an invoice's own due date, its schedule's
+//!                    rows, or the instalment plan's holding then); listed when > 0
+//! days_past_due    = as_of - due_date of the oldest overdue row with something open that no
+//!                    dispute holds back
 //! failed_promises  = the customer's promises (any currency) that are Broken or PartiallyKept
 //!                    as of as_of, with the grace period of the query (see `promises`)
 //! escalation       = Reminder 1-15 days past due, Call 16-30, DemandLetter 31-60,

@@ -7,8 +7,8 @@ use receivables_domain::account::state::InvoiceState;
 use rust_decimal::Decimal;
 
 use super::dispute;
-use crate::pb;
 use crate::responses::{credit_grade, credit_policy, date, invoice_ref, money};
+use crate::{pb, responses};
 
 /// The account view: the customer's record and collector, credit terms, balances per currency,
 /// open invoices oldest due first (with their disputes), promises, payments (with their
@@ -131,6 +131,20 @@ fn invoice(i: &InvoiceState) -> pb::OpenInvoice {
                         dispute::wire_outcome(outcome)
                     })
                     .into(),
+            })
+            .collect(),
+        schedule: responses::schedule(&i.schedule),
+        discount: i.discount.as_ref().map(responses::discount),
+        discounted: Some(money(Money::of(i.discounted, currency))),
+        plans: i
+            .plans
+            .iter()
+            .map(|p| pb::AccountInstalmentPlan {
+                plan_id: p.plan_id.to_string(),
+                agreed_on: date(p.agreed_on),
+                rows: responses::schedule(&p.rows),
+                collector: p.collector.to_string(),
+                cancelled_on: p.cancelled_on.map(date).unwrap_or_default(),
             })
             .collect(),
     }

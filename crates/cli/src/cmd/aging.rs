@@ -17,7 +17,8 @@ pub struct AgingArgs {
     /// One line per customer, per subsidiary, or one for the whole group (per currency).
     #[arg(long, value_enum, ignore_case = true, default_value_t = GroupBy::Customer)]
     pub group_by: GroupBy,
-    /// Age by due date or by invoice date.
+    /// Age by due date, by invoice date, or by payment terms (each row of an invoice's schedule,
+    /// or of its instalment plan, by its own due date).
     #[arg(long, value_enum, ignore_case = true, default_value_t = Basis::DueDate)]
     pub basis: Basis,
     /// Only this subsidiary's invoices.
@@ -48,6 +49,7 @@ pub enum GroupBy {
 pub enum Basis {
     DueDate,
     InvoiceDate,
+    PaymentTerms,
 }
 
 impl AgingArgs {
@@ -58,6 +60,7 @@ impl AgingArgs {
             basis: match self.basis {
                 Basis::DueDate => pb::AgingBasis::DueDate,
                 Basis::InvoiceDate => pb::AgingBasis::InvoiceDate,
+                Basis::PaymentTerms => pb::AgingBasis::PaymentTerms,
             }
             .into(),
             bucket_edges_days: self.edges.clone(),

@@ -5,8 +5,12 @@
 //! command that recorded it) and takes effect on the payment's received date, so that the
 //! invoice is settled from the day the money came. It is allowed only for an invoice whose
 //! terms carry a discount, for a payment that was applied to that invoice, not reversed, and
-//! received by the window's last day; all the discounts of an invoice together never exceed the
-//! terms' percentage of its amount. The discount settles the invoice like a credit note: it is
+//! received by the window's last day. A discount is earned by what the payment settled: the
+//! payment's amount applied to the invoice and the discount together are the gross amount the
+//! terms' percentage is taken of, so that a payment of 980.00 on 2/10 terms earns 20.00
+//! (`EarlyPaymentDiscount::earned_by`) and a token payment earns a token. All the discounts of
+//! an invoice together never exceed the terms' percentage of its amount. A reversal of the
+//! payment voids its discounts (`reversal.rs`). The discount settles the invoice like a credit note: it is
 //! no longer open, in any report, from the payment's date.
 
 use chrono::NaiveDate;
@@ -134,21 +138,37 @@ impl Decide for AllowDiscount {
         }
         let currency = invoice.amount.currency();
         let most_off = terms.most_off(invoice.amount);
-        let allowed = most_off.amount() - invoice.discounted;
+        let paid = payment
+            .allocations
+            .iter()
+            .filter(|a| a.invoice == self.invoice)
+            .map(|a| a.amount.amount())
+            .sum::<Decimal>();
+        let earned = payment
+            .discounts
+            .iter()
+            .filter(|d| d.invoice == self.invoice)
+            .map(|d| d.amount.amount())
+            .sum::<Decimal>();
+        let allowed = (most_off.amount() - invoice.discounted)
+            .min(terms.earned_by(Money::of(paid, currency)).amount() - earned)
+            .max(Decimal::ZERO);
         if self.amount.currency() == currency && self.amount.amount() > allowed {
             return Err(refusal(
                 Reason::DiscountExceedsTerms,
                 &self.invoice,
                 format!(
-                    "{} off is more than the {} the terms ({} % within {} days, at most {most_off}) \
-                     still allow",
+                    "{} off is more than the {} the terms ({} % within {} days, at most {most_off} \
+                     in all) still allow for the {} this payment applied",
                     self.amount,
                     Money::of(allowed, currency),
                     terms.percent,
-                    terms.within_days
+                    terms.within_days,
+                    Money::of(paid, currency)
                 ),
             )
             .with_metadata("most_off", most_off.amount())
+            .with_metadata("paid", paid)
             .with_metadata("allowed", allowed)
             .with_metadata("already_discounted", invoice.discounted));
         }
@@ -216,16 +236,40 @@ impl EventRules for DiscountAllowed {
                 invoice.discounted + self.amount.amount()
             ));
         }
-        settlement::settle(
-            account,
-            &[Allocation {
-                invoice: self.invoice.clone(),
-                amount: self.amount,
-            }],
-            self.allowed_on,
-        )?;
+        let payment = account.payments.get(&self.payment_id).ok_or_else(|| {
+            format!(
+                "discounts {} for unknown payment {}",
+                self.invoice, self.payment_id
+            )
+        })?;
+        if payment.reversed_on.is_some() || payment.received_date != self.allowed_on {
+            return Err(format!(
+                "discounts {} for payment {}, reversed or received on another day",
+                self.invoice, self.payment_id
+            ));
+        }
+        let discount = Allocation {
+            invoice: self.invoice.clone(),
+            amount: self.amount,
+        };
+        settlement::settle(account, std::slice::from_ref(&discount), self.allowed_on)?;
         if let Some(invoice) = account.invoices.get_mut(&self.invoice) {
             invoice.discounted += self.amount.amount();
+        }
+        if let Some(payment) = account.payments.get_mut(&self.payment_id) {
+            match payment
+                .discounts
+                .iter_mut()
+                .find(|d| d.invoice == self.invoice)
+            {
+                Some(earlier) => {
+                    earlier.amount = Money::of(
+                        earlier.amount.amount() + self.amount.amount(),
+                        self.amount.currency(),
+                    );
+                }
+                None => payment.discounts.push(discount),
+            }
         }
         debug_assert!(
             account
@@ -239,14 +283,15 @@ impl EventRules for DiscountAllowed {
 
 #[cfg(feature = "testing")]
 impl DiscountAllowed {
-    /// A valid discount for tests: 20.00 CNY off the sample invoice (2 % within 20 days of
-    /// 1,000.00) for the sample payment received 2026-06-15.
+    /// A valid discount for tests: 8.00 CNY off the sample invoice (2 % within 20 days of
+    /// 1,000.00: at most 20.00) for the sample payment received 2026-06-15, whose 400.00
+    /// applied to it earns 400 x 2 / 98 = 8.16.
     pub fn sample() -> Self {
         use crate::event::PaymentReceived;
         DiscountAllowed {
             invoice: InvoiceKey::sample(),
             payment_id: PaymentReceived::sample_command_id(),
-            amount: Money::cny("20.00"),
+            amount: Money::cny("8.00"),
             allowed_on: PaymentReceived::sample().received_date,
             terms: EarlyPaymentDiscount {
                 percent: Decimal::from(2),

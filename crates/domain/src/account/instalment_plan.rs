@@ -313,6 +313,17 @@ impl Decide for CancelInstalmentPlan {
                 format!("no instalment plan holds on {}", self.cancelled_on),
             ));
         };
+        if let Some(cancelled_on) = plan.cancelled_on {
+            return Err(refusal(
+                Reason::NoPlanInForce,
+                &self.invoice,
+                format!(
+                    "the plan agreed on {} was cancelled already, on {cancelled_on}",
+                    plan.agreed_on
+                ),
+            )
+            .with_metadata("cancelled_on", cancelled_on));
+        }
         if self.cancelled_on < plan.agreed_on {
             return Err(refusal(
                 Reason::PlanBeforeAgreement,

@@ -334,6 +334,7 @@ impl EventRules for PaymentReceived {
                 allocations: self.allocations.clone(),
                 unapplied: self.unapplied,
                 reversed_on: None,
+                discounts: Vec::new(),
             },
         );
         Ok(())

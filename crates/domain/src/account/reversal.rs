@@ -4,17 +4,22 @@
 //! From the reversal's date the payment's allocations re-open the invoices they paid and its
 //! unapplied remainder leaves the unapplied cash; before that date the payment still counts, so
 //! reports of earlier dates do not change. A payment is reversed once, by the subsidiary that
-//! received it, and it is named by the id of the command that recorded it. If its unapplied
+//! received it, and it is named by the id of the command that recorded it. The early-payment
+//! discounts it earned are void with it: they re-open their invoices from the same date. If
+//! its unapplied
 //! remainder was applied or refunded since, the reversal is refused until that is undone: the
 //! cash is no longer there to take back.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
 use super::state::{AccountState, UnappliedSource};
 use crate::allocation::Allocation;
-use crate::ids::{CommandId, SubsidiaryId};
+use crate::ids::{CommandId, InvoiceKey, SubsidiaryId};
 use crate::money::Money;
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
 use crate::rules::{InvalidEvent, business_date, check_not_ahead, invalid};
@@ -72,6 +77,9 @@ pub struct PaymentReversed {
     pub reopened: Vec<Allocation>,
     /// The payment's unapplied remainder, taken out of the unapplied cash.
     pub unapplied: Money,
+    /// The early-payment discounts the payment had earned, each re-opening its invoice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discounts: Vec<Allocation>,
 }
 
 impl CommandRules for ReversePayment {
@@ -178,6 +186,7 @@ impl Decide for ReversePayment {
             received_date: payment.received_date,
             reopened: payment.allocations.clone(),
             unapplied: payment.unapplied,
+            discounts: payment.discounts.clone(),
         })
     }
 }
@@ -236,6 +245,7 @@ impl EventRules for PaymentReversed {
             return Err(format!("reverses payment {} twice", self.payment));
         }
         if payment.allocations != self.reopened
+            || payment.discounts != self.discounts
             || payment.unapplied != self.unapplied
             || payment.amount != self.amount
             || payment.received_date != self.received_date
@@ -248,19 +258,29 @@ impl EventRules for PaymentReversed {
         }
         // Everything is checked before anything changes, so that an error leaves the account
         // as it was: each invoice can take its allocation back, and the cash is still there.
-        for allocation in &self.reopened {
+        let mut reopening: BTreeMap<&InvoiceKey, Decimal> = BTreeMap::new();
+        for allocation in self.reopened.iter().chain(&self.discounts) {
+            *reopening.entry(&allocation.invoice).or_default() += allocation.amount.amount();
+        }
+        for (key, amount) in &reopening {
             let invoice = account
                 .invoices
-                .get(&allocation.invoice)
-                .ok_or_else(|| format!("re-opens unknown {}", allocation.invoice))?;
-            if invoice.open + allocation.amount.amount() > invoice.amount.amount() {
-                return Err(format!("re-opens {} above its amount", allocation.invoice));
+                .get(*key)
+                .ok_or_else(|| format!("re-opens unknown {key}"))?;
+            if invoice.open + amount > invoice.amount.amount() {
+                return Err(format!("re-opens {key} above its amount"));
             }
         }
         account.take_unapplied(UnappliedSource::Cash, self.unapplied, self.reversal_date)?;
         for allocation in &self.reopened {
             if let Some(invoice) = account.invoices.get_mut(&allocation.invoice) {
                 invoice.reopen(self.reversal_date, allocation.amount.amount())?;
+            }
+        }
+        for discount in &self.discounts {
+            if let Some(invoice) = account.invoices.get_mut(&discount.invoice) {
+                invoice.reopen(self.reversal_date, discount.amount.amount())?;
+                invoice.discounted -= discount.amount.amount();
             }
         }
         if let Some(payment) = account.payments.get_mut(&self.payment) {
@@ -273,7 +293,7 @@ impl EventRules for PaymentReversed {
 #[cfg(feature = "testing")]
 impl PaymentReversed {
     /// A valid reversal for tests: the sample payment (600.00 CNY, 400.00 of it applied to
-    /// `SUB-A/INV-1`), returned by the bank on 2026-06-28.
+    /// `SUB-A/INV-1`, which earned the sample discount), returned by the bank on 2026-06-28.
     pub fn sample() -> Self {
         let payment = super::payment::PaymentReceived::sample();
         PaymentReversed {
@@ -285,6 +305,14 @@ impl PaymentReversed {
             received_date: payment.received_date,
             reopened: payment.allocations,
             unapplied: payment.unapplied,
+            // The sample discount was earned by the sample payment.
+            discounts: vec![{
+                let discount = super::discount::DiscountAllowed::sample();
+                Allocation {
+                    invoice: discount.invoice,
+                    amount: discount.amount,
+                }
+            }],
         }
     }
 

@@ -286,6 +286,9 @@ pub struct PaymentState {
     pub unapplied: Money,
     /// The date it was reversed on, once it was.
     pub reversed_on: Option<NaiveDate>,
+    /// The early-payment discounts it earned, per invoice (`discount.rs`): void if it is
+    /// reversed.
+    pub discounts: Vec<Allocation>,
 }
 
 /// A credit note issued to the customer.
