@@ -32,6 +32,20 @@
 //! 14. 05-20 2,000.00 of L1-1 is written off as bad debt: 8,000.00 left.
 //! 15. 06-10 L2 withdraws its dispute: L2-1 is collectible again from 06-10.
 //!
+//! Beside them, L3 buys from SUB-SH in USD, on payment terms (a second currency, no rates, no
+//! limit: its lines stand beside the CNY ones):
+//! - 01-31 the group defines the template 30-50-20 (30 % on the issue date, 50 % in 60 days,
+//!   20 % in 90; 2 % off within 10 days), and L3-1 of USD 10,000.00 is issued on it: rows
+//!   01-31 3,000.00, 04-01 (01-31 + 60) 5,000.00, 05-01 (04-01 + 30) 2,000.00; due 05-01.
+//! - 02-06 L3 pays USD 2,940.00 oldest due first (P3): all to L3-1's first row. Within the
+//!   window (01-31 + 10 = 02-10) it earns 2,940 x 2 / 98 = 60.00, allowed the same day: the
+//!   first row is settled, L3-1 owes 7,000.00 (rows 0, 5,000.00, 2,000.00).
+//! - 02-10 L3-2 of USD 1,200.00 on an explicit schedule: 400.00 each on 03-31, 04-30, 05-31.
+//! - (before moment B) 04-10 an instalment plan for L3-1, 5,000.00 of it overdue (the 04-01
+//!   row): 3,500.00 on 04-30 and 3,500.00 on 05-31.
+//! - (after moment B) 06-05 the plan is cancelled: the 05-31 instalment, like the 04-30 one,
+//!   was missed. L3-1 is due by its own rows again.
+//!
 //! The statements of account of L1 and L2 over periods of this history are worked out at the
 //! end, row by row; then both customers confirm their balances, one agreeing and one not.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -274,8 +288,94 @@ fn request_base(customer: &str) -> (String, String) {
     (command_id(), customer.to_owned())
 }
 
-/// Steps 1 to 9; the position of the last event.
+/// L3's payment of 02-06, with the command id its discount names.
+const P3: &str = "0195e2a4-7c1d-7000-8000-000000000003";
+
+/// L3 (USD) up to moment A: the template, L3-1 on it, P3 and its discount, L3-2 on a schedule.
+async fn l3_before_moment_a(write: &mut Write) {
+    let line = |portion: &str, days: u32| pb::TermsLine {
+        portion: portion.to_owned(),
+        due: Some(pb::terms_line::Due::NetDays(days)),
+    };
+    write
+        .define_payment_terms(pb::DefinePaymentTermsRequest {
+            command_id: command_id(),
+            code: "30-50-20".to_owned(),
+            description: "30 % now, 50 % in 60 days, 20 % in 90; 2/10".to_owned(),
+            lines: vec![line("30", 0), line("50", 60), line("20", 90)],
+            discount: Some(pb::EarlyPaymentDiscount {
+                percent: "2".to_owned(),
+                within_days: 10,
+            }),
+        })
+        .await
+        .unwrap();
+    let l3_1 = write
+        .issue_invoice(pb::IssueInvoiceRequest {
+            amount: money("10000", "USD"),
+            due: Some(pb::issue_invoice_request::Due::PaymentTerms(
+                "30-50-20".to_owned(),
+            )),
+            ..invoice("L3", "SUB-SH", "L3-1", "10000", "2026-01-31", "2026-01-31")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let rows: Vec<(String, String)> = l3_1
+        .schedule
+        .iter()
+        .map(|r| (r.due_date.clone(), amount(&r.amount)))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2026-01-31".to_owned(), "3000.00".to_owned()),
+            ("2026-04-01".to_owned(), "5000.00".to_owned()),
+            ("2026-05-01".to_owned(), "2000.00".to_owned())
+        ]
+    );
+    let p3 = write
+        .record_payment(pb::RecordPaymentRequest {
+            command_id: P3.to_owned(),
+            amount: money("2940", "USD"),
+            ..payment("L3", "SUB-SH", "2940", "2026-02-06")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(amount(&p3.allocations[0].amount), "2940.00");
+    let (command_id, customer_id) = request_base("L3");
+    write
+        .allow_discount(pb::AllowDiscountRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref("SUB-SH", "L3-1"),
+            payment_id: P3.to_owned(),
+            amount: money("60", "USD"),
+            note: "paid within 10 days".to_owned(),
+        })
+        .await
+        .unwrap();
+    write
+        .issue_invoice(pb::IssueInvoiceRequest {
+            amount: money("1200", "USD"),
+            due: None,
+            schedule: ["2026-03-31", "2026-04-30", "2026-05-31"]
+                .into_iter()
+                .map(|due| pb::ScheduleRow {
+                    due_date: due.to_owned(),
+                    amount: money("400", "USD"),
+                })
+                .collect(),
+            ..invoice("L3", "SUB-SH", "L3-2", "1200", "2026-02-10", "2026-02-10")
+        })
+        .await
+        .unwrap();
+}
+
+/// Steps 1 to 9, and L3's; the position of the last event.
 async fn before_moment_a(write: &mut Write) -> u64 {
+    l3_before_moment_a(write).await;
     for request in [
         invoice("L1", "SUB-SH", "L1-1", "10000", "2026-01-10", "2026-02-09"),
         invoice("L1", "SUB-SH", "L1-2", "4000", "2026-02-01", "2026-03-03"),
@@ -363,8 +463,32 @@ fn p1() -> pb::RecordPaymentRequest {
 
 const P1: &str = "0195e2a4-7c1d-7000-8000-000000000001";
 
-/// Steps 10 to 13; the position of the last event.
+/// Steps 10 to 13, and L3's plan; the position of the last event.
 async fn before_moment_b(write: &mut Write) -> u64 {
+    let (command_id, customer_id) = request_base("L3");
+    let plan = write
+        .agree_instalment_plan(pb::AgreeInstalmentPlanRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref("SUB-SH", "L3-1"),
+            agreed_on: "2026-04-10".to_owned(),
+            rows: ["2026-04-30", "2026-05-31"]
+                .into_iter()
+                .map(|due| pb::ScheduleRow {
+                    due_date: due.to_owned(),
+                    amount: money("3500", "USD"),
+                })
+                .collect(),
+            collector: "Wang Fang".to_owned(),
+            note: "two instalments".to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (amount(&plan.open_amount), amount(&plan.overdue_amount)),
+        ("7000.00".to_owned(), "5000.00".to_owned())
+    );
     let (command_id, customer_id) = request_base("L1");
     let reversal = write
         .reverse_payment(pb::ReversePaymentRequest {
@@ -441,8 +565,19 @@ async fn before_moment_b(write: &mut Write) -> u64 {
     receipt_position(&dispute.receipt)
 }
 
-/// Steps 14 and 15; the position of the last event.
+/// Steps 14 and 15, and the cancellation of L3's plan; the position of the last event.
 async fn after_moment_b(write: &mut Write) -> u64 {
+    let (command_id, customer_id) = request_base("L3");
+    write
+        .cancel_instalment_plan(pb::CancelInstalmentPlanRequest {
+            command_id,
+            customer_id,
+            invoice: invoice_ref("SUB-SH", "L3-1"),
+            cancelled_on: "2026-06-05".to_owned(),
+            reason: "both instalments missed".to_owned(),
+        })
+        .await
+        .unwrap();
     let (command_id, customer_id) = request_base("L1");
     write
         .write_off_invoice(pb::WriteOffInvoiceRequest {
@@ -511,7 +646,10 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
     // 06-30: L1-1 owes 10,000 - 2,000 = 8,000, 141 days (over 120); L1-2 3,000, 119 days
     //        (91-120), the dispute expired; L2-1 2,000, 105 days (91-120), the dispute withdrawn
     //        on 06-10; L2's unapplied credit 300.
+    // L3 (USD), by due date: on 03-31 and 04-30 L3-1 (7,000, due 05-01) and L3-2 (1,200, due
+    // 05-31) are current; on 06-30 L3-1 is 60 days (31-60), L3-2 30 days (1-30).
     let z = "0.00";
+    let l3_current = aging_line("L3", ["8200.00", z, z, z, z, z], "8200.00", z, z);
     for (as_of, expected) in [
         (
             "2026-03-31",
@@ -524,6 +662,7 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
                     "3000.00",
                 ),
                 aging_line("L2", [z, "5000.00", z, z, z, z], "5000.00", "3500.00", z),
+                l3_current.clone(),
             ],
         ),
         (
@@ -537,6 +676,7 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
                     "3000.00",
                 ),
                 aging_line("L2", [z, z, "2000.00", z, z, z], "2000.00", "300.00", z),
+                l3_current.clone(),
             ],
         ),
         (
@@ -544,6 +684,7 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
             vec![
                 aging_line("L1", [z, z, z, z, "3000.00", "8000.00"], "11000.00", z, z),
                 aging_line("L2", [z, z, z, z, "2000.00", z], "2000.00", "300.00", z),
+                aging_line("L3", [z, "1200.00", "7000.00", z, z, z], "8200.00", z, z),
             ],
         ),
     ] {
@@ -558,7 +699,9 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
     // 2. Exposure as of 06-30 (no limits): L1 owes 11,000 and has nothing on account; its only
     //    payment bounced, so it has no last payment. L2 owes 2,000 less 300 of unapplied
     //    credit: 1,700; its last payment is P2 of 03-05. Overdue: everything; the oldest
-    //    invoices are 141 (L1-1) and 105 (L2-1) days past due.
+    //    invoices are 141 (L1-1) and 105 (L2-1) days past due. L3 owes USD 8,200.00, all
+    //    overdue by its rows (the plan was cancelled on 06-05); its oldest open row is L3-2's
+    //    of 03-31, 91 days; its last payment P3 of 02-06.
     let exposures = read
         .list_exposures(exposures_request("2026-06-30", last))
         .await
@@ -596,6 +739,7 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
         vec![
             line("L1", "11000.00", z, "11000.00", 141, ""),
             line("L2", "2000.00", "300.00", "1700.00", 105, "2026-03-05"),
+            line("L3", "8200.00", z, "8200.00", 91, "2026-02-06"),
         ],
         "exposures as of 2026-06-30"
     );
@@ -608,32 +752,34 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
     //        legal. L2-1 is wholly disputed since 05-01: L2 is not chased.
     // 06-15: L1-1 owes 8,000 since the write-off: 11,000, 126 days: 11 + 126 + 25 = 162. L2's
     //        dispute was withdrawn on 06-10: 2,000, 90 days: 2 + 90 = 92, stop supply.
-    use pb::EscalationLevel::{Call, LegalOrAgency, StopSupply};
+    // L3, by the rows in force: on 04-15 the plan holds (its rows 04-30 and 05-31 not due),
+    //    so only L3-2's 03-31 row (400, 15 days) is chased: 0.4 + 15 = 15.4, reminder. On
+    //    05-15 the plan's 04-30 row (3,500) and L3-2's 03-31 and 04-30 rows (800): 4,300, 45
+    //    days: 4.3 + 45 = 49.3, demand letter. On 06-15 the plan is cancelled: L3-1's 04-01
+    //    and 05-01 rows (7,000) and all of L3-2 (1,200): 8,200, 76 days: 8.2 + 76 = 84.2.
+    use pb::EscalationLevel::{Call, DemandLetter, LegalOrAgency, Reminder, StopSupply};
     for (as_of, expected) in [
         (
             "2026-04-15",
             vec![
                 item("L1", "10000.00", "2026-02-09", 65, 1, StopSupply, "100"),
                 item("L2", "2000.00", "2026-03-17", 29, 0, Call, "31"),
+                item("L3", "400.00", "2026-03-31", 15, 0, Reminder, "15.4"),
             ],
         ),
         (
             "2026-05-15",
-            vec![item(
-                "L1",
-                "13000.00",
-                "2026-02-09",
-                95,
-                1,
-                LegalOrAgency,
-                "133",
-            )],
+            vec![
+                item("L1", "13000.00", "2026-02-09", 95, 1, LegalOrAgency, "133"),
+                item("L3", "4300.00", "2026-03-31", 45, 0, DemandLetter, "49.3"),
+            ],
         ),
         (
             "2026-06-15",
             vec![
                 item("L1", "11000.00", "2026-02-09", 126, 1, LegalOrAgency, "162"),
                 item("L2", "2000.00", "2026-03-17", 90, 0, StopSupply, "92"),
+                item("L3", "8200.00", "2026-03-31", 76, 0, StopSupply, "84.2"),
             ],
         ),
     ] {
@@ -679,7 +825,8 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
     //    reports saved at those moments. Those differed from what is known now, so the check
     //    can fail.
     // Saved at A, as of 04-15: L1-1 owes 4,000 (the reversal was not known), 65 days (61-90);
-    // L1-2 3,000, 43 days (31-60), disputed; L2-1 5,000, 29 days (1-30); L2 3,500 unapplied.
+    // L1-2 3,000, 43 days (31-60), disputed; L2-1 5,000, 29 days (1-30); L2 3,500 unapplied;
+    // L3 by due date current, as now.
     assert_eq!(
         saved_a.aging_april,
         vec![
@@ -691,21 +838,18 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
                 "3000.00",
             ),
             aging_line("L2", [z, "5000.00", z, z, z, z], "5000.00", "3500.00", z),
+            l3_current.clone(),
         ]
     );
     // Saved at B, the work queue as of 06-15: the write-off and the withdrawal were not known,
-    // so L1 owes 13,000 (126 days: 13 + 126 + 25 = 164) and L2's dispute still holds.
+    // so L1 owes 13,000 (126 days: 13 + 126 + 25 = 164) and L2's dispute still holds. L3's
+    // plan still held: its two rows (7,000) and L3-2 (1,200) are overdue on 06-15 all the same.
     assert_eq!(
         saved_b.queue_june,
-        vec![item(
-            "L1",
-            "13000.00",
-            "2026-02-09",
-            126,
-            1,
-            LegalOrAgency,
-            "164",
-        )]
+        vec![
+            item("L1", "13000.00", "2026-02-09", 126, 1, LegalOrAgency, "164"),
+            item("L3", "8200.00", "2026-03-31", 76, 0, StopSupply, "84.2"),
+        ]
     );
     let now = Saved::live(&mut read, last).await;
     assert_ne!(saved_a, now);
@@ -778,6 +922,7 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
 
     // 7. Statements of account (对账单), worked out from the history above.
     statements_as_worked_out_by_hand(&mut read, last).await;
+    l3_by_payment_terms(&mut read, &mut audit, moment_a, last).await;
 
     // 8. The customers confirm their balances: L1 the 13,000.00 of its April statement (it
     //    agrees), L2 2,000.00 as of 06-30 where the account holds 1,700.00 (it forgot its
@@ -851,6 +996,107 @@ async fn a_life_cycle_history_reports_as_worked_out_by_hand(backends: Backends) 
 
     service.stop().await;
     data.remove().await;
+}
+
+/// L3's aging as of 04-15 by payment terms, now and as known at moment A, and its statement.
+async fn l3_by_payment_terms(read: &mut Read, audit: &mut Audit, moment_a: SystemTime, last: u64) {
+    let request = |min_position: u64| pb::GetAgingReportRequest {
+        scope: Some(pb::AgingScope {
+            as_of: "2026-04-15".to_owned(),
+            customer_id: "L3".to_owned(),
+            basis: pb::AgingBasis::PaymentTerms.into(),
+            ..Default::default()
+        }),
+        group_by: pb::AgingGroupBy::Customer.into(),
+        min_position,
+    };
+    let z = "0.00";
+    // Now: the plan holds on 04-15, its rows (04-30, 05-31) current; L3-2's 03-31 row 15 days
+    // (1-30), its other two current. 7,000 + 800 current, 400 in 1-30.
+    let now = read
+        .get_aging_report(request(last))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        aging_lines(&now),
+        [aging_line(
+            "L3",
+            ["7800.00", "400.00", z, z, z, z],
+            "8200.00",
+            z,
+            z
+        )]
+    );
+    // Known at moment A (no plan yet): L3-1's 04-01 row (5,000) 14 days, its 05-01 row
+    // (2,000) current; L3-2 as above. 2,000 + 800 current; 5,000 + 400 in 1-30.
+    let then = audit
+        .get_aging_report_as_known(pb::GetAgingReportAsKnownRequest {
+            known_at: Some(moment_a.into()),
+            report: Some(request(u64::MAX)),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        aging_lines(&then),
+        [aging_line(
+            "L3",
+            ["2800.00", "5400.00", z, z, z, z],
+            "8200.00",
+            z,
+            z
+        )]
+    );
+    // The statement of January to June: 10,000 + 1,200 invoiced; P3's 2,940 allocated, then
+    // the 60.00 discount on the same day: 8,200.00 owed at the end.
+    let statement = read
+        .get_statement(pb::GetStatementRequest {
+            customer_id: "L3".to_owned(),
+            from_date: "2026-01-01".to_owned(),
+            to_date: "2026-06-30".to_owned(),
+            min_position: last,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let part = &statement.currencies[0];
+    assert_eq!(part.currency, "USD");
+    let rows: Vec<(String, pb::MovementKind, String, String, String)> = part
+        .movements
+        .iter()
+        .map(|m| {
+            (
+                m.date.clone(),
+                m.kind(),
+                amount(&m.debit),
+                amount(&m.credit),
+                amount(&m.balance),
+            )
+        })
+        .collect();
+    use pb::MovementKind::{Allocation, Discount, Invoice, Payment};
+    let row = |date: &str, kind, debit: &str, credit: &str, balance: &str| {
+        (
+            date.to_owned(),
+            kind,
+            debit.to_owned(),
+            credit.to_owned(),
+            balance.to_owned(),
+        )
+    };
+    assert_eq!(
+        rows,
+        [
+            row("2026-01-31", Invoice, "10000.00", z, "10000.00"),
+            row("2026-02-06", Payment, z, z, "10000.00"),
+            row("2026-02-06", Allocation, z, "2940.00", "7060.00"),
+            row("2026-02-06", Discount, z, "60.00", "7000.00"),
+            row("2026-02-10", Invoice, "1200.00", z, "8200.00"),
+        ]
+    );
+    assert_eq!(amount(&part.closing_balance), "8200.00");
 }
 
 /// A page of balance confirmations, once the read side has applied `min_position`.

@@ -32,6 +32,7 @@ use receivables_domain::event::{
 };
 use receivables_domain::ids::{CreditNoteNumber, DisputeId, PersonName};
 use receivables_domain::payment::PaymentMethod;
+use receivables_domain::terms::ScheduleRow;
 use receivables_domain::testing::EnvelopeBuilder;
 use receivables_domain::{
     Currency, CustomerId, Event, EventEnvelope, InvoiceNumber, Money, Position, SubsidiaryId,
@@ -65,7 +66,14 @@ pub enum HistoryMix {
     /// Invoices and payments, credit notes against invoices and on account, write-offs,
     /// disputes and applications (see [`LIFE_CYCLE_EVENTS`]).
     LifeCycle,
+    /// The ledger's cycle with payment terms and a second currency: invoice 1 of each cycle
+    /// due in three rows (300.00 on its issue date, 500.00 in 60 days, 200.00 in 90), invoice
+    /// 2 in USD (see [`SECOND_CURRENCY`]); the payment still pays invoice 3.
+    Terms,
 }
+
+/// The currency of the terms mix's invoice 2 of each cycle.
+pub const SECOND_CURRENCY: &str = "USD";
 
 /// The currency of every amount of the history.
 pub const CURRENCY: &str = "CNY";
@@ -118,7 +126,7 @@ impl Shape {
     /// Refuses shapes in which a customer would not go through its mix's cycle once.
     pub fn of_mix(events: usize, customers: usize, mix: HistoryMix) -> anyhow::Result<Shape> {
         let cycle = match mix {
-            HistoryMix::Ledger => CYCLE_EVENTS,
+            HistoryMix::Ledger | HistoryMix::Terms => CYCLE_EVENTS,
             HistoryMix::LifeCycle => LIFE_CYCLE_EVENTS,
         };
         if customers == 0 || events < customers * cycle {
@@ -145,6 +153,9 @@ pub struct Totals {
     pub open_minor: i128,
     /// The part of `open_minor` under a dispute (none in the ledger mix).
     pub disputed_minor: i128,
+    /// What is open in [`SECOND_CURRENCY`] (the terms mix's; `open_minor` is then the
+    /// [`CURRENCY`] part).
+    pub second_open_minor: i128,
 }
 
 impl Totals {
@@ -169,14 +180,26 @@ impl Totals {
     /// with `4c + min(r, 4)` invoices, `c + [r >= 5]` payments, `c + [r >= 6]` credit notes,
     /// `c + [r >= 7]` write-offs and `c` applications; the disputed part is 100.00 for each of
     /// the `c + [r >= 8]` disputes (each of an invoice that owes at least 800.00).
+    ///
+    /// The terms mix is the ledger's with its events 2, 7, 12, ... (`k / 5 + [k % 5 > 2]` of
+    /// them) invoices in [`SECOND_CURRENCY`], wholly open: 1000.00 each of the second
+    /// currency, the rest as in the ledger mix (a schedule moves no open amount).
     pub fn expected(shape: Shape) -> Totals {
         let (mut invoices, mut payments, mut adjustments, mut disputes) = (0u64, 0u64, 0u64, 0u64);
+        let mut second = 0u64;
         for customer in 0..shape.customers {
             let events = shape.events_of(customer) as u64;
             match shape.mix {
                 HistoryMix::Ledger => {
                     let paid = events / CYCLE_EVENTS as u64;
                     invoices += events - paid;
+                    payments += paid;
+                }
+                HistoryMix::Terms => {
+                    let paid = events / CYCLE_EVENTS as u64;
+                    let in_second = paid + u64::from(events % CYCLE_EVENTS as u64 > 2);
+                    invoices += events - paid - in_second;
+                    second += in_second;
                     payments += paid;
                 }
                 HistoryMix::LifeCycle => {
@@ -196,6 +219,7 @@ impl Totals {
                 - PAYMENT_MINOR * i128::from(payments)
                 - ADJUSTMENT_MINOR * i128::from(adjustments),
             disputed_minor: ADJUSTMENT_MINOR * i128::from(disputes),
+            second_open_minor: INVOICE_MINOR * i128::from(second),
         }
     }
 }
@@ -236,6 +260,7 @@ impl Chains {
         let mut envelope = match self.mix {
             HistoryMix::Ledger => event(customer, n)?,
             HistoryMix::LifeCycle => life_cycle_event(customer, n)?,
+            HistoryMix::Terms => terms_event(customer, n)?,
         };
         envelope.sequence = sequence + 1;
         envelope.prev_hash = prev_hash;
@@ -309,6 +334,35 @@ fn event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
             credit_check: None,
         }),
     )
+}
+
+/// The `n`-th event of a customer in the terms mix, unsealed: the ledger's, with invoice 1 of
+/// each cycle due in three rows and invoice 2 in [`SECOND_CURRENCY`].
+fn terms_event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
+    let mut envelope = event(customer, n)?;
+    if let Event::InvoiceIssued(invoice) = &mut envelope.event {
+        match n % CYCLE_EVENTS {
+            1 => {
+                let currency = invoice.amount.currency();
+                let day = invoice.issue_date;
+                let row = |days: u64, amount: &str| -> anyhow::Result<ScheduleRow> {
+                    Ok(ScheduleRow {
+                        due_date: day.checked_add_days(Days::new(days)).context("date")?,
+                        amount: Money::positive(amount, currency)?,
+                    })
+                };
+                invoice.schedule = vec![row(0, "300")?, row(60, "500")?, row(90, "200")?];
+                invoice.due_date = day.checked_add_days(Days::new(90)).context("date")?;
+                invoice.terms_days = None;
+            }
+            2 => {
+                invoice.amount =
+                    Money::positive(INVOICE_AMOUNT, Currency::parse(SECOND_CURRENCY)?)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(envelope)
 }
 
 /// The `n`-th event of a customer in the life-cycle mix, unsealed: the ledger's event for the
@@ -558,5 +612,27 @@ mod tests {
         let totals = Totals::expected(Shape::new(23, 4).unwrap());
         assert_eq!((totals.invoices, totals.payments), (19, 4));
         assert_eq!(totals.open_minor, 19 * 100_000 - 4 * 40_000);
+    }
+
+    #[test]
+    fn the_terms_mix_counts_every_cycles_third_invoice_in_the_second_currency() {
+        // 23 events over 4 customers: 6, 6, 6 and 5 events; each has events 0-4 (invoice 2 in
+        // USD, the payment 4) and the first three a sixth, an invoice in CNY: 4 USD invoices,
+        // 15 CNY, 4 payments.
+        let totals = Totals::expected(Shape::of_mix(23, 4, HistoryMix::Terms).unwrap());
+        assert_eq!((totals.invoices, totals.payments), (15, 4));
+        assert_eq!(totals.open_minor, 15 * 100_000 - 4 * 40_000);
+        assert_eq!(totals.second_open_minor, 4 * 100_000);
+        // And the generator writes what the totals count.
+        let mut chains = Chains::of_mix(1, HistoryMix::Terms);
+        let events: Vec<Event> = (0..5).map(|n| chains.next(0, n).unwrap().event).collect();
+        let Event::InvoiceIssued(scheduled) = &events[1] else {
+            panic!("an invoice")
+        };
+        assert_eq!(scheduled.schedule.len(), 3);
+        let Event::InvoiceIssued(usd) = &events[2] else {
+            panic!("an invoice")
+        };
+        assert_eq!(usd.amount.currency().code(), "USD");
     }
 }

@@ -125,6 +125,12 @@ enum Mix {
     /// converted at the group's rate (published once before the run), which the service reads
     /// from the group's own account. Not for `--secure` (limits and rates need group roles).
     Currencies,
+    /// The currencies mix with payment terms: every CNY invoice on the group's template
+    /// `30-50-20` (30 % on the issue date, 50 % in 60 days, 20 % in 90; 2 % off within 10
+    /// days, defined once before the run, read by the service from the group's own account
+    /// with the rates), every USD invoice on an explicit schedule of three rows, so that every
+    /// payment (oldest due first) competes row by row. Not for `--secure`.
+    Terms,
 }
 
 /// The length of the life-cycle mix's cycle (see [`Mix::LifeCycle`]).
@@ -520,12 +526,57 @@ fn currencies_rates() -> Command {
     })
 }
 
+/// The template the terms mix issues its CNY invoices on.
+fn terms_template() -> Command {
+    let line = |portion: &str, days: u32| pb::TermsLine {
+        portion: portion.into(),
+        due: Some(pb::terms_line::Due::NetDays(days)),
+    };
+    Command::Terms(pb::DefinePaymentTermsRequest {
+        command_id: Uuid::new_v4().to_string(),
+        code: "30-50-20".into(),
+        description: "benchmark".into(),
+        lines: vec![line("30", 0), line("50", 60), line("20", 90)],
+        discount: Some(pb::EarlyPaymentDiscount {
+            percent: "2".into(),
+            within_days: 10,
+        }),
+    })
+}
+
 /// The `k`-th command for a customer under the mix.
 fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
     if let Mix::LifeCycle = mix {
         return life_cycle_command(run, customer, k);
     }
     let customer_id = customer_name(customer);
+    if let Mix::Terms = mix {
+        let mut command = next_command(Mix::Currencies, run, customer, k);
+        if let Command::Invoice(invoice) = &mut command {
+            let usd = invoice
+                .amount
+                .as_ref()
+                .is_some_and(|money| money.currency == "USD");
+            if usd {
+                invoice.due = None;
+                invoice.schedule = ["2026-05-31", "2026-06-30", "2026-07-31"]
+                    .into_iter()
+                    .map(|due| pb::ScheduleRow {
+                        due_date: due.into(),
+                        amount: Some(pb::Money {
+                            amount: "50".into(),
+                            currency: "USD".into(),
+                        }),
+                    })
+                    .collect();
+            } else {
+                invoice.due = Some(pb::issue_invoice_request::Due::PaymentTerms(
+                    "30-50-20".into(),
+                ));
+            }
+        }
+        return command;
+    }
     if let Mix::Currencies = mix {
         if k == 0 {
             return Command::CreditLimit(pb::ChangeCreditLimitRequest {
@@ -567,7 +618,7 @@ fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
         })
     };
     match (mix, k % 10) {
-        (Mix::Invoices | Mix::LifeCycle | Mix::Currencies, _)
+        (Mix::Invoices | Mix::LifeCycle | Mix::Currencies | Mix::Terms, _)
         | (Mix::Ledger, 0 | 2 | 4 | 6 | 8) => invoice(k),
         (Mix::Ledger, 9) => Command::Promise(pb::RecordPromiseToPayRequest {
             command_id,
@@ -607,6 +658,7 @@ enum Command {
     Reversal(pb::ReversePaymentRequest),
     CreditLimit(pb::ChangeCreditLimitRequest),
     Rates(pb::PublishExchangeRatesRequest),
+    Terms(pb::DefinePaymentTermsRequest),
 }
 
 /// The subsidiary of the invoice a request names (whose token posts it).
@@ -695,6 +747,11 @@ impl Target for GrpcTarget {
                 .publish_exchange_rates(tonic::Request::new(r))
                 .await
                 .map(drop),
+            Command::Terms(r) => self
+                .client
+                .define_payment_terms(tonic::Request::new(r))
+                .await
+                .map(drop),
         }
         .map_err(|status| format!("{} {}", status.code(), status.message()))
     }
@@ -715,6 +772,7 @@ impl<L: EventLog> Target for Arc<Executor<L>> {
             Command::WriteOff(r) => commands::write_off::read(r),
             Command::CreditLimit(r) => commands::credit_limit::read(r),
             Command::Rates(r) => commands::exchange_rates::read(r),
+            Command::Terms(r) => commands::payment_terms::read(r),
         }
         .map_err(|refusal| refusal.to_string())?;
         self.execute(&addressed, &Principal::anonymous(), None)
@@ -766,12 +824,19 @@ async fn measure<T: Target>(
     // The rates the currencies mix converts with, published before anything else (counted
     // with the warm-up, so that the log holds one event per accepted command).
     let mut published = 0;
-    if let Mix::Currencies = args.mix {
+    if let Mix::Currencies | Mix::Terms = args.mix {
         target_for(0)
             .send(currencies_rates())
             .await
             .map_err(|error| anyhow::anyhow!("publishing the rates: {error}"))?;
         published = 1;
+    }
+    if let Mix::Terms = args.mix {
+        target_for(0)
+            .send(terms_template())
+            .await
+            .map_err(|error| anyhow::anyhow!("defining the payment terms: {error}"))?;
+        published += 1;
     }
     let mut tasks = Vec::new();
     for client in 0..args.clients {
