@@ -1050,3 +1050,85 @@ async fn an_exchange_rate_import_publishes_each_rate_and_republishes_a_corrected
     assert_eq!(counts(&summary), (2, 1, 1, 0), "{summary}");
     assert_eq!(world.last_sequence().await, 3);
 }
+
+/// Invoices on the group's payment terms, and the template posted from the command line:
+/// - 2 T-1 on 30-50-20, good; 3 T-2 with a due date, good;
+/// - 4 T-3 with both a due date and terms: INVALID_ROW (client);
+/// - 5 T-4 on NET45, which the group never defined: PAYMENT_TERMS_UNKNOWN (service);
+/// - 6 T-5 with neither: INVALID_ROW (client).
+const INVOICES_ON_TERMS: &str = "\
+subsidiary,customer,number,currency,amount,issue_date,due_date,payment_terms
+SUB-SH,C-ONE,T-1,CNY,1000.00,2026-01-31,,30-50-20
+SUB-SH,C-ONE,T-2,CNY,500.00,2026-02-01,2026-03-03,
+SUB-SH,C-ONE,T-3,CNY,500.00,2026-02-01,2026-03-03,30-50-20
+SUB-SH,C-ONE,T-4,CNY,500.00,2026-02-01,,NET45
+SUB-SH,C-ONE,T-5,CNY,500.00,2026-02-01,,
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn invoices_import_on_the_groups_payment_terms() {
+    let Some(world) = World::start().await else {
+        return;
+    };
+    world
+        .ok(&[
+            "post",
+            "payment-terms",
+            "--code",
+            "30-50-20",
+            "--line",
+            "30/net0",
+            "--line",
+            "50/net60",
+            "--line",
+            "20/net90",
+            "--discount",
+            "2/10",
+        ])
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "invoices.csv", INVOICES_ON_TERMS);
+
+    let (result, summary) = import(&world, "invoices", &file).await;
+
+    assert_eq!(result.unwrap_err().exit_code(), EXIT_REFUSED);
+    assert_eq!(counts(&summary), (5, 2, 0, 3), "{summary}");
+    assert_eq!(
+        by_reason(&summary),
+        BTreeMap::from([
+            ("INVALID_ROW".to_owned(), 2),
+            ("PAYMENT_TERMS_UNKNOWN".to_owned(), 1),
+        ])
+    );
+    // The template, the two good rows.
+    assert_eq!(world.last_sequence().await, 3);
+    // One more on the template from the command line: its reply lists the rows (1,000.00 on
+    // 2026-01-31: 300.00 then; 500.00 on 04-01, 01-31 + 60; 200.00 on 05-01) and the discount.
+    let reply = world
+        .json(&[
+            "post",
+            "invoice",
+            "--customer",
+            "C-ONE",
+            "--subsidiary",
+            "SUB-SH",
+            "--number",
+            "T-6",
+            "--amount",
+            "1000.00",
+            "--currency",
+            "CNY",
+            "--issue-date",
+            "2026-01-31",
+            "--payment-terms",
+            "30-50-20",
+        ])
+        .await;
+    assert_eq!(
+        reply["schedule"],
+        "2026-01-31 300.00; 2026-04-01 500.00; 2026-05-01 200.00"
+    );
+    assert_eq!(reply["due_date"], "2026-05-01");
+    assert_eq!(reply["discount"], "2 % within 10 days");
+    world.stop().await;
+}

@@ -9,7 +9,8 @@
 //! counts). Dates are `YYYY-MM-DD`, amounts plain decimals (`1234.50`, no thousands
 //! separators), currencies ISO 4217 codes.
 //!
-//! Invoices: `subsidiary, customer, number, currency, amount, issue_date, due_date`.
+//! Invoices: `subsidiary, customer, number, currency, amount, issue_date` and, each row filling
+//! exactly one, `due_date` or `payment_terms` (the code of one of the group's templates).
 //!
 //! Payments: `subsidiary, customer, reference, currency, amount, received_date, method` and
 //! optionally `allocations`. `method` is one of `bank_transfer, alipay, wechat_pay, union_pay,
@@ -105,7 +106,8 @@ pub enum ImportCommand {
     /// The header row names the columns, in any order (case and spaces ignored, other columns
     /// ignored):
     ///
-    ///   subsidiary, customer, number, currency, amount, issue_date, due_date
+    ///   subsidiary, customer, number, currency, amount, issue_date, and due_date or
+    ///   payment_terms (a template's code; each row fills exactly one)
     ///
     /// Dates are YYYY-MM-DD, amounts plain decimals (1234.50), currencies ISO 4217 codes.
     /// Each row's command id is derived from invoice/<subsidiary>/<number>: a row posted before

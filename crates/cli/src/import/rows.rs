@@ -48,8 +48,10 @@ const INVOICE_COLUMNS: &[&str] = &[
     "currency",
     "amount",
     "issue_date",
-    "due_date",
 ];
+/// The two ways an invoice says when it falls due: a file has at least one of the columns,
+/// and each row fills exactly one (the code of one of the group's payment-terms templates).
+const INVOICE_DUE_COLUMNS: &[&str] = &["due_date", "payment_terms"];
 const PAYMENT_COLUMNS: &[&str] = &[
     "subsidiary",
     "customer",
@@ -102,7 +104,7 @@ impl Kind {
 
     pub fn optional_columns(self) -> &'static [&'static str] {
         match self {
-            Kind::Invoices => &[],
+            Kind::Invoices => INVOICE_DUE_COLUMNS,
             Kind::Payments => PAYMENT_OPTIONAL_COLUMNS,
             Kind::CreditNotes => CREDIT_NOTE_OPTIONAL_COLUMNS,
             Kind::Reversals => REVERSAL_PAYMENT_COLUMNS,
@@ -115,11 +117,8 @@ impl Kind {
     pub fn one_of_columns(self) -> &'static [&'static str] {
         match self {
             Kind::Reversals => REVERSAL_PAYMENT_COLUMNS,
-            Kind::Invoices
-            | Kind::Payments
-            | Kind::CreditNotes
-            | Kind::Customers
-            | Kind::ExchangeRates => &[],
+            Kind::Invoices => INVOICE_DUE_COLUMNS,
+            Kind::Payments | Kind::CreditNotes | Kind::Customers | Kind::ExchangeRates => &[],
         }
     }
 
@@ -309,6 +308,30 @@ impl<'a> Fields<'a> {
             .ok()
     }
 
+    /// When an invoice falls due: by exactly one of `due_date` and `payment_terms` (a
+    /// template's code; whether the group has it is the service's rule).
+    fn due(&mut self) -> pb::issue_invoice_request::Due {
+        use pb::issue_invoice_request::Due;
+        match (self.text("due_date"), self.text("payment_terms")) {
+            ("", "") => {
+                self.problems.push(
+                    "due_date, payment_terms: both are empty (exactly one says when it is due)"
+                        .to_owned(),
+                );
+                Due::DueDate(String::new())
+            }
+            (_, "") => Due::DueDate(self.checked("due_date", values::date)),
+            ("", code) => Due::PaymentTerms(code.to_owned()),
+            (_, _) => {
+                self.problems.push(
+                    "due_date, payment_terms: both are filled (exactly one says when it is due)"
+                        .to_owned(),
+                );
+                Due::DueDate(String::new())
+            }
+        }
+    }
+
     /// The command id of the payment a reversal names, by exactly one of
     /// `payment_reference` (a payment imported by `subsidiary`: the id its import derived) and
     /// `payment_command_id` (written as the service prints ids, whatever form the file uses).
@@ -383,7 +406,7 @@ pub fn parse(
             let number = fields.required("number");
             let amount = fields.money();
             let issue_date = fields.checked("issue_date", values::date);
-            let due_date = fields.checked("due_date", values::date);
+            let due = fields.due();
             let identity = format!("invoice/{subsidiary}/{number}");
             let request = pb::IssueInvoiceRequest {
                 command_id: command_id(&identity),
@@ -392,7 +415,7 @@ pub fn parse(
                 invoice_number: number,
                 amount: Some(amount),
                 issue_date,
-                due: Some(pb::issue_invoice_request::Due::DueDate(due_date)),
+                due: Some(due),
                 schedule: Vec::new(),
             };
             (identity, RowCommand::Invoice(request))
@@ -616,7 +639,9 @@ mod tests {
 
     #[test]
     fn every_problem_of_a_row_is_reported() {
-        let header = header(Kind::Invoices, INVOICE_COLUMNS);
+        let mut columns = INVOICE_COLUMNS.to_vec();
+        columns.push("due_date");
+        let header = header(Kind::Invoices, &columns);
         let record = csv::StringRecord::from(vec![
             "SUB-SH",
             "",
