@@ -115,6 +115,24 @@ pub struct EarlyPaymentDiscount {
 }
 
 impl EarlyPaymentDiscount {
+    /// Its bounds, each violation under `path` (`terms.discount`): a percentage above 0 and
+    /// below 100 with at most [`PERCENT_DECIMALS_MAX`] decimals, within at most
+    /// [`PAYMENT_TERMS_DAYS_MAX`] days.
+    pub fn check(&self, violations: &mut Vec<FieldViolation>, path: &str) {
+        if let Some(problem) = percent_problem(self.percent, Decimal::ONE_HUNDRED, true) {
+            violations.push(FieldViolation::new(format!("{path}.percent"), problem));
+        }
+        if self.within_days > PAYMENT_TERMS_DAYS_MAX {
+            violations.push(FieldViolation::new(
+                format!("{path}.within_days"),
+                format!(
+                    "at most {PAYMENT_TERMS_DAYS_MAX} days, got {}",
+                    self.within_days
+                ),
+            ));
+        }
+    }
+
     /// The last day a payment earns the discount.
     pub fn last_day(&self, issue_date: NaiveDate) -> Option<NaiveDate> {
         issue_date.checked_add_days(Days::new(u64::from(self.within_days)))
@@ -196,21 +214,7 @@ impl PaymentTerms {
             ));
         }
         if let Some(discount) = &self.discount {
-            if let Some(problem) = percent_problem(discount.percent, Decimal::ONE_HUNDRED, true) {
-                violations.push(FieldViolation::new(
-                    format!("{prefix}.discount.percent"),
-                    problem,
-                ));
-            }
-            if discount.within_days > PAYMENT_TERMS_DAYS_MAX {
-                violations.push(FieldViolation::new(
-                    format!("{prefix}.discount.within_days"),
-                    format!(
-                        "at most {PAYMENT_TERMS_DAYS_MAX} days, got {}",
-                        discount.within_days
-                    ),
-                ));
-            }
+            discount.check(&mut violations, &format!("{prefix}.discount"));
         }
         violations
     }

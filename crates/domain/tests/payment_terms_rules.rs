@@ -866,7 +866,7 @@ fn a_plan_for_an_overdue_invoice_reschedules_what_it_owes_and_a_missed_instalmen
     let invoice = invoice_of(&account, "INV-1");
     assert_eq!(invoice.plans.len(), 1);
     assert_eq!(
-        invoice.schedule_on(date("2026-07-20")),
+        *invoice.schedule_on(date("2026-07-20")),
         [
             row("2026-07-31", cny("400.00")),
             row("2026-08-31", cny("600.00")),
@@ -1005,7 +1005,7 @@ fn cancelling_a_plan_makes_the_invoice_due_by_its_own_date_again() {
     assert_eq!(overdue(&account, "INV-1", "2026-08-10"), dec("1000.00"));
     assert_eq!(overdue(&account, "INV-1", "2026-08-12"), dec("1000.00"));
     assert_eq!(
-        invoice_of(&account, "INV-1").schedule_on(date("2026-08-12")),
+        *invoice_of(&account, "INV-1").schedule_on(date("2026-08-12")),
         [row("2026-07-01", cny("1000.00"))]
     );
 }

@@ -133,7 +133,7 @@ fn invoice(i: &InvoiceState) -> pb::OpenInvoice {
                     .into(),
             })
             .collect(),
-        schedule: responses::schedule(&i.schedule),
+        schedule: responses::schedule(&i.own_schedule()),
         discount: i.discount.as_ref().map(responses::discount),
         discounted: Some(money(Money::of(i.discounted, currency))),
         plans: i

@@ -7,9 +7,9 @@
 //! remainder on the last; none for a single due date), the template's early-payment discount,
 //! and the credit check the invoice went through, so that a projection or an auditor never
 //! computes or checks again, and no later change of a template changes the invoice. The
-//! invoice's due date is its last row's. Under policy `block` an invoice that would take exposure above the limit is
-//! refused with the limit, the exposure and the shortfall in the refusal; under `warn` it is
-//! accepted and flagged `over_limit`.
+//! invoice's due date is its last row's. Under policy `block` an invoice that would take
+//! exposure above the limit is refused with the limit, the exposure and the shortfall in the
+//! refusal; under `warn` it is accepted and flagged `over_limit`.
 //!
 //! One limit covers every currency: the exposure in each other currency counts converted into
 //! the limit's at the cross rate of the invoice's issue date (`exchange.rs`), each currency's
@@ -539,14 +539,9 @@ impl EventRules for InvoiceIssued {
             }
         }
         if let Some(discount) = &self.discount {
-            let terms = crate::terms::PaymentTerms {
-                lines: vec![crate::terms::TermsLine {
-                    portion: Decimal::ONE_HUNDRED,
-                    due: crate::terms::DueRule::NetDays(0),
-                }],
-                discount: Some(*discount),
-            };
-            if let Some(violation) = terms.check("data").first() {
+            let mut violations = Vec::new();
+            discount.check(&mut violations, "data.discount");
+            if let Some(violation) = violations.first() {
                 return Err(invalid(violation.field.clone(), &violation.description));
             }
         }

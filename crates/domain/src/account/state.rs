@@ -7,6 +7,7 @@
 //! The states of each feature's items live here rather than in the feature's module because
 //! the account holds them all: a feature's module depends on this one, never the other way.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -44,8 +45,9 @@ pub struct InvoiceState {
     pub(super) history: DatedBalance,
     /// Every dispute opened on it, in the order opened; at most one holds at any date.
     pub disputes: Vec<DisputeState>,
-    /// The rows it is due in, in due order: one row (its due date, its amount) unless it was
-    /// issued with a schedule.
+    /// The rows it is due in, in due order, when it was issued with a schedule; empty when it
+    /// is due whole on its due date (see [`InvoiceState::own_schedule`]), which costs the
+    /// account nothing for the invoices without one.
     pub schedule: Vec<ScheduleRow>,
     /// The early-payment discount its terms allow, if any.
     pub discount: Option<EarlyPaymentDiscount>,
@@ -178,7 +180,7 @@ impl InvoiceState {
             written_off: Decimal::ZERO,
             history,
             disputes: Vec::new(),
-            schedule: vec![ScheduleRow { due_date, amount }],
+            schedule: Vec::new(),
             discount: None,
             discounted: Decimal::ZERO,
             plans: Vec::new(),
@@ -195,18 +197,37 @@ impl InvoiceState {
         self.plans.iter().rev().find(|p| p.holds_from(date))
     }
 
+    /// The rows it is due in by its own terms: its schedule, or one row, itself on its due
+    /// date.
+    pub fn own_schedule(&self) -> Cow<'_, [ScheduleRow]> {
+        if self.schedule.is_empty() {
+            Cow::Owned(vec![ScheduleRow {
+                due_date: self.due_date,
+                amount: self.amount,
+            }])
+        } else {
+            Cow::Borrowed(&self.schedule)
+        }
+    }
+
     /// The schedule the invoice is due in on `date`: the instalment plan holding then, or its
     /// own.
-    pub fn schedule_on(&self, date: NaiveDate) -> &[ScheduleRow] {
-        self.plan_on(date).map_or(&self.schedule, |plan| &plan.rows)
+    pub fn schedule_on(&self, date: NaiveDate) -> Cow<'_, [ScheduleRow]> {
+        match self.plan_on(date) {
+            Some(plan) => Cow::Borrowed(&plan.rows),
+            None => self.own_schedule(),
+        }
     }
 
     /// Each row of the schedule on `date` with what it owes when the invoice owes `open`, rows
     /// paid in due order (`terms::open_by_row`).
     pub fn open_rows(&self, date: NaiveDate, open: Decimal) -> Vec<(NaiveDate, Decimal)> {
+        if self.schedule.is_empty() && self.plans.is_empty() {
+            return vec![(self.due_date, open)];
+        }
         let rows = self.schedule_on(date);
         rows.iter()
-            .zip(open_by_row(rows, open))
+            .zip(open_by_row(&rows, open))
             .map(|(row, row_open)| (row.due_date, row_open))
             .collect()
     }
