@@ -392,6 +392,54 @@ async fn payment_terms_as_worked_out_by_hand(backends: Backends) {
     // 10,000 + 1,000 + 900 invoiced; 2,940 + 60 + 5,000 off: 3,900.00.
     assert_eq!(amount(&part.closing_balance), "3900.00 CNY");
 
+    // T2: 900.00 issued 03-01 in rows of 300.00 on 03-31, 04-30 and 05-31; 400.00 of it
+    // disputed from 04-01. As of 06-15 every row is overdue (900.00); the dispute holds back
+    // the earliest: all of the 03-31 row and 100.00 of the 04-30 row. Collectible: 500.00, the
+    // oldest row with something collectible due 04-30 (46 days).
+    let t2 = pb::IssueInvoiceRequest {
+        due: None,
+        schedule: rows(&[
+            ("2026-03-31", "300"),
+            ("2026-04-30", "300"),
+            ("2026-05-31", "300"),
+        ]),
+        ..invoice("T2", SUBSIDIARY, "X-1", "900", "2026-03-01", "2026-03-01")
+    };
+    write.issue_invoice(t2).await.unwrap();
+    let dispute = write
+        .open_dispute(pb::OpenDisputeRequest {
+            command_id: command_id(),
+            customer_id: "T2".to_owned(),
+            invoice: invoice_ref(SUBSIDIARY, "X-1"),
+            amount: cny("400"),
+            reason: pb::DisputeReason::Quality.into(),
+            note: String::new(),
+            opened_on: "2026-04-01".to_owned(),
+            expires_on: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let items = read
+        .get_work_queue(pb::GetWorkQueueRequest {
+            as_of: "2026-06-15".to_owned(),
+            min_position: position(&dispute.receipt),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .items;
+    let item = items.iter().find(|i| i.customer_id == "T2").unwrap();
+    assert_eq!(
+        (
+            amount(&item.overdue),
+            item.oldest_due_date.as_str(),
+            item.days_past_due
+        ),
+        ("500.00 CNY".to_owned(), "2026-04-30", 46)
+    );
+
     service.stop().await;
     data.remove().await;
 }

@@ -19,7 +19,9 @@ use crate::customers;
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::open_amounts::{UNAPPLIED_MOVES, customer_is, open_items as open_items_cte, open_rows};
+use crate::open_amounts::{
+    UNAPPLIED_MOVES, any_rows, customer_is, open_items as open_items_cte, open_rows,
+};
 use crate::paging::{PageRequestError, check_page_size, decode_token, encode_token};
 use crate::rates::rates_on;
 use crate::stored;
@@ -42,14 +44,20 @@ pub enum Basis {
 
 impl Basis {
     /// The table expression the report reads (`open_items`, or `open_rows` after it) and the
-    /// reference date column its ages count from.
-    fn source(self, one_customer: bool) -> (String, &'static str, &'static str) {
+    /// reference date column its ages count from. By payment terms where no invoice is due in
+    /// rows, every invoice is its own row: the report by due date.
+    async fn source(
+        self,
+        pool: &ReadPool,
+        one_customer: bool,
+    ) -> Result<(String, &'static str, &'static str), ProjectionError> {
         let items = open_items_cte(one_customer);
-        match self {
+        Ok(match self {
             Basis::DueDate => (items, "open_items", "i.due_date"),
             Basis::InvoiceDate => (items, "open_items", "i.issue_date"),
+            Basis::PaymentTerms if !any_rows(pool).await? => (items, "open_items", "i.due_date"),
             Basis::PaymentTerms => (format!("{items}{}", open_rows()), "open_rows", "i.due_date"),
-        }
+        })
     }
 }
 
@@ -191,7 +199,10 @@ pub async fn report(
         GroupBy::Subsidiary => ("i.subsidiary_id", "subsidiary_id"),
         GroupBy::Group => ("'GROUP'", "'GROUP'"),
     };
-    let (with, source, reference) = request.basis.source(request.customer.is_some());
+    let (with, source, reference) = request
+        .basis
+        .source(pool, request.customer.is_some())
+        .await?;
     let open_sql = format!(
         "WITH {with}
          SELECT CAST({group} AS TEXT), i.currency, {reference}, CAST(SUM(i.open_minor) AS BIGINT),
@@ -379,7 +390,11 @@ pub async fn open_items(
         .map(|token| decode_position(token, request.as_of))
         .transpose()
         .map_err(PageError::from)?;
-    let (with, source, reference) = request.basis.source(request.customer.is_some());
+    let (with, source, reference) = request
+        .basis
+        .source(pool, request.customer.is_some())
+        .await
+        .map_err(OpenItemsError::from)?;
     let sql = format!(
         "WITH {with}
          SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,

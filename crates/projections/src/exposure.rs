@@ -58,7 +58,7 @@ use crate::customers;
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::open_amounts::{UNAPPLIED_MOVES, customer_is, open_items, open_rows};
+use crate::open_amounts::{UNAPPLIED_MOVES, any_rows, customer_is, open_items, open_rows};
 use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
 use crate::rates::rates_on;
 use crate::stored;
@@ -335,8 +335,13 @@ async fn balances(
     };
     // By the rows invoices are due in: a row not yet due is not overdue, whatever is left of
     // its invoice (a schedule, an instalment plan).
+    let (rows, source) = if any_rows(pool).await? {
+        (open_rows(), "open_rows")
+    } else {
+        (String::new(), "open_items")
+    };
     let sql = format!(
-        "WITH {open_items}{open_rows}
+        "WITH {open_items}{rows}
          SELECT customer_id, currency, {subsidiary},
                 CAST(SUM(open_minor) AS BIGINT),
                 CAST(COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0) AS BIGINT),
@@ -345,10 +350,9 @@ async fn balances(
                 CAST(COALESCE(SUM(open_minor - disputed_minor) FILTER (WHERE due_date < $1), 0)
                      AS BIGINT),
                 MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > disputed_minor)
-         FROM open_rows
+         FROM {source}
          GROUP BY customer_id, currency{group}",
         open_items = open_items(customer.is_some()),
-        open_rows = open_rows(),
     );
     type Row = (
         String,

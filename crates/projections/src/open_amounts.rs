@@ -32,6 +32,9 @@
 //! up and each one's allocations and settlements summed through their index, which a sum over
 //! every allocation would make as slow as the whole group.
 
+use crate::database::{ReadPool, on_engine};
+use crate::error::ProjectionError;
+
 /// The number of the first parameter the query using [`open_items`] may use.
 pub const FIRST_FREE_PARAMETER: usize = 5;
 
@@ -106,10 +109,10 @@ pub fn open_items(one_customer: bool) -> String {
     format!("{base}{WITH_DISPUTES}")
 }
 
-/// `CASE` clamping `x` to `[lo, hi]`: the same SQL on both engines (PostgreSQL's `GREATEST`
-/// and SQLite's `MAX` differ).
-fn clamp(x: &str, lo: &str, hi: &str) -> String {
-    format!("(CASE WHEN {x} <= {lo} THEN {lo} WHEN {x} >= {hi} THEN {hi} ELSE {x} END)")
+/// `CASE` giving the larger of `a` and `b`: the same SQL on both engines (PostgreSQL's
+/// `GREATEST` and SQLite's two-argument `MAX` differ).
+fn greater(a: &str, b: &str) -> String {
+    format!("(CASE WHEN {a} > {b} THEN {a} ELSE {b} END)")
 }
 
 /// The open amount of each row an invoice is due in as of `$1`, defined once for the reports
@@ -118,70 +121,77 @@ fn clamp(x: &str, lo: &str, hi: &str) -> String {
 /// on or before it, not cancelled on or before it), else the rows of the invoice's own schedule
 /// (`schedule_rows`), else the invoice itself as one row. Rows are paid in due order
 /// (`receivables_domain::terms::open_by_row`): with `T` the rows' total (the plan's, or the
-/// invoice's amount), `O` the invoice's open amount and `cumulative` the rows' running total,
+/// invoice's amount), `O` the invoice's open amount, `s = T - O` what was settled of them, and
+/// `cumulative` the rows' running total, what the rows up to one still owe is
 ///
 /// ```text
-/// row_open(row) = clamp(cumulative - (T - O), 0, amount) + (O - T if the first row and O > T)
-/// row_disputed(row) = clamp(disputed - open of the rows before it, 0, row_open)
+/// through(row) = max(0, cumulative - s)        (when O > T, the excess is owed with row 0)
+/// before(row)  = 0 for the first row, else through(the row above)
+/// open(row)    = through(row) - before(row)
+/// collectible(row) = max(0, through(row) - max(disputed, before(row)))
+/// disputed(row)    = open(row) - collectible(row)
 /// ```
 ///
 /// so the rows add up to the invoice's open amount and its disputed part holds back its
-/// earliest open rows. It follows [`open_items`] (`WITH {open_items}{OPEN_ROWS} ...`) and is
+/// earliest open rows. It follows [`open_items`] (`WITH {open_items}{open_rows} ...`) and is
 /// the table expression `open_rows`, with the columns of `open_items` and `row_index` (`NULL`
 /// for an invoice that is its own row): `due_date`, `open_minor` and `disputed_minor` are the
-/// row's.
+/// row's. No table expression in it is used twice, so that PostgreSQL keeps it inline (and its
+/// plans parallel).
 pub fn open_rows() -> String {
-    let total = "COALESCE(r.total_minor, i.amount_minor)";
-    let settled = format!("({total} - i.open_minor)");
-    let excess =
-        format!("(CASE WHEN i.open_minor > {total} THEN i.open_minor - {total} ELSE 0 END)");
-    let row_open = format!(
-        "({} + (CASE WHEN r.row_index = 0 THEN {excess} ELSE 0 END))",
-        clamp(
-            &format!("(r.cumulative_minor - {settled})"),
-            "0",
-            "r.amount_minor"
-        )
-    );
+    let settled = "(COALESCE(r.total_minor, i.amount_minor) - i.open_minor)";
+    let through = greater(&format!("r.cumulative_minor - {settled}"), "0");
     let before = format!(
-        "({} + (CASE WHEN r.row_index > 0 THEN {excess} ELSE 0 END))",
-        clamp(
-            &format!("(r.cumulative_minor - r.amount_minor - {settled})"),
-            "0",
-            "(r.cumulative_minor - r.amount_minor)"
+        "(CASE WHEN r.row_index = 0 THEN 0 ELSE {} END)",
+        greater(
+            &format!("r.cumulative_minor - r.amount_minor - {settled}"),
+            "0"
         )
     );
-    let row_disputed = clamp(&format!("(i.disputed_minor - {before})"), "0", &row_open);
+    let held = greater("i.disputed_minor", &before);
+    let collectible = greater(&format!("{through} - {held}"), "0");
+    let holding = "p.agreed_on <= $1
+          AND NOT EXISTS (SELECT 1 FROM instalment_plan_cancellations c
+                          WHERE c.plan_id = p.plan_id AND c.cancelled_on <= $1)";
     format!(
         ",
-plans_holding AS (
-    SELECT p.plan_id, p.subsidiary_id, p.invoice_number, p.total_minor
-    FROM instalment_plans p
-    WHERE p.agreed_on <= $1
-      AND NOT EXISTS (SELECT 1 FROM instalment_plan_cancellations c
-                      WHERE c.plan_id = p.plan_id AND c.cancelled_on <= $1)),
 due_rows AS (
-    SELECT h.subsidiary_id, h.invoice_number, h.total_minor, pr.row_index, pr.due_date,
+    SELECT p.subsidiary_id, p.invoice_number, p.total_minor, pr.row_index, pr.due_date,
            pr.amount_minor, pr.cumulative_minor
-    FROM plans_holding h JOIN instalment_plan_rows pr ON pr.plan_id = h.plan_id
+    FROM instalment_plans p JOIN instalment_plan_rows pr ON pr.plan_id = p.plan_id
+    WHERE {holding}
     UNION ALL
     SELECT s.subsidiary_id, s.invoice_number, CAST(NULL AS BIGINT) AS total_minor, s.row_index,
            s.due_date, s.amount_minor, s.cumulative_minor
     FROM schedule_rows s
-    WHERE NOT EXISTS (SELECT 1 FROM plans_holding h
-                      WHERE h.subsidiary_id = s.subsidiary_id
-                        AND h.invoice_number = s.invoice_number)),
+    WHERE NOT EXISTS (SELECT 1 FROM instalment_plans p
+                      WHERE p.subsidiary_id = s.subsidiary_id
+                        AND p.invoice_number = s.invoice_number
+                        AND {holding})),
 open_rows AS (
     SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
            i.issue_date, COALESCE(r.due_date, i.due_date) AS due_date, i.over_limit,
-           CASE WHEN r.row_index IS NULL THEN i.open_minor ELSE {row_open} END AS open_minor,
-           CASE WHEN r.row_index IS NULL THEN i.disputed_minor ELSE {row_disputed} END
-             AS disputed_minor,
+           CASE WHEN r.row_index IS NULL THEN i.open_minor ELSE {through} - {before} END
+             AS open_minor,
+           CASE WHEN r.row_index IS NULL THEN i.disputed_minor
+                ELSE {through} - {before} - {collectible} END AS disputed_minor,
            r.row_index
     FROM open_items i
     LEFT JOIN due_rows r ON r.subsidiary_id = i.subsidiary_id
                         AND r.invoice_number = i.invoice_number)"
     )
+}
+
+/// Whether any invoice is due in rows (a schedule, an instalment plan): without any, every
+/// invoice is its own row and the reports read [`open_items`] alone, which costs them nothing
+/// for a group that uses no payment terms (joining the rows kept PostgreSQL from planning the
+/// work queue in parallel and doubled its time; BENCHMARKS.md).
+pub async fn any_rows(pool: &ReadPool) -> Result<bool, ProjectionError> {
+    const ANY: &str = "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM schedule_rows)
+                                   OR EXISTS (SELECT 1 FROM instalment_plans)
+                              THEN 1 ELSE 0 END AS BIGINT)";
+    let (any,): (i64,) = on_engine!(pool, pool => sqlx::query_as(ANY).fetch_one(pool).await)?;
+    Ok(any == 1)
 }
 
 /// The condition on `customer_id` of a query whose customer is parameter `$n`: an equality
