@@ -237,8 +237,10 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
         let begin = Instant::now();
         let page = work_queue::work_queue(read, &queue).await?;
         queue_latency.record(begin.elapsed().as_micros() as u64)?;
-        // Every customer is overdue: a full page, or every customer when there are fewer.
-        if page.items.len() != args.customers.min(WORK_QUEUE_PAGE as usize) {
+        // Every customer is overdue in each of its currencies: a full page, or an item per
+        // customer and currency when there are fewer.
+        let items = args.customers * lines;
+        if page.items.len() != items.min(WORK_QUEUE_PAGE as usize) {
             bail!(
                 "expected a full page of the work queue, got {}",
                 page.items.len()
