@@ -71,20 +71,23 @@ pub fn read(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Refusal> {
             "a schedule replaces the due date, terms days or payment terms: give one of them",
         );
     }
-    let given_due = request.due.is_some();
+    // A due date is required exactly when the request gave one or terms in days.
+    let dated = matches!(
+        request.due,
+        Some(
+            pb::issue_invoice_request::Due::DueDate(_)
+                | pb::issue_invoice_request::Due::TermsDays(_)
+        )
+    );
     let body = (|| {
         Some(CommandBody::IssueInvoice(IssueInvoice {
             subsidiary_id: subsidiary_id?,
             invoice_number: invoice_number?,
             amount: amount?,
             issue_date: issue_date?,
-            due_date: if payment_terms.is_none() && given_due {
-                Some(due_date?)
-            } else {
-                None
-            },
+            due_date: if dated { Some(due_date?) } else { None },
             terms_days,
-            payment_terms: if given_due { payment_terms } else { None },
+            payment_terms,
             schedule: schedule?,
         }))
     })();

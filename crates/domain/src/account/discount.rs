@@ -271,12 +271,6 @@ impl EventRules for DiscountAllowed {
                 None => payment.discounts.push(discount),
             }
         }
-        debug_assert!(
-            account
-                .invoices
-                .get(&self.invoice)
-                .is_some_and(|i| i.discounted > Decimal::ZERO)
-        );
         Ok(())
     }
 }
@@ -287,7 +281,7 @@ impl DiscountAllowed {
     /// 1,000.00: at most 20.00) for the sample payment received 2026-06-15, whose 400.00
     /// applied to it earns 400 x 2 / 98 = 8.16.
     pub fn sample() -> Self {
-        use crate::event::PaymentReceived;
+        use super::payment::PaymentReceived;
         DiscountAllowed {
             invoice: InvoiceKey::sample(),
             payment_id: PaymentReceived::sample_command_id(),

@@ -120,12 +120,12 @@ impl EventRules for PaymentTermsDefined {
     }
 
     fn evolve(&self, state: &mut AccountState, _command_id: CommandId) -> Result<(), String> {
-        if state.payment_terms.get(&self.code).is_some() != self.replaced {
+        let defined = state.payment_terms.get(&self.code).is_some();
+        if defined != self.replaced {
             return Err(format!(
-                "says payment terms {} were {}defined before, which they were{}",
-                self.code,
-                if self.replaced { "" } else { "not " },
-                if self.replaced { " not" } else { "" }
+                "says of payment terms {} replaced = {}, but a template of that code was \
+                 defined: {defined}",
+                self.code, self.replaced
             ));
         }
         // Shared with the decisions of invoices (`DecisionContext::payment_terms`): copied
