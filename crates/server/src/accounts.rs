@@ -35,6 +35,11 @@ pub struct Accounts<L> {
     log: Arc<L>,
     cache: Cache<CustomerId, Slot>,
     locks: Vec<Mutex<()>>,
+    /// The group's own account has a lock of its own: a customer's decision reads the group's
+    /// settings while it holds the customer's lock, so the group's lock must never be a stripe
+    /// a customer may share (that customer would wait for itself). The order is always the
+    /// customer's lock, then the group's; a decision in the group's account reads no customer.
+    group_lock: Mutex<()>,
     hasher: RandomState,
 }
 
@@ -45,6 +50,7 @@ impl<L: EventLog> Accounts<L> {
             log,
             cache: Cache::new(capacity),
             locks: (0..CUSTOMER_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            group_lock: Mutex::new(()),
             hasher: RandomState::new(),
         }
     }
@@ -55,9 +61,16 @@ impl<L: EventLog> Accounts<L> {
 
     /// Waits for the customer's lock. Hold it while deciding and appending.
     pub async fn lock(&self, customer: &CustomerId) -> MutexGuard<'_, ()> {
+        self.lock_of(customer).lock().await
+    }
+
+    fn lock_of(&self, customer: &CustomerId) -> &Mutex<()> {
+        if customer.is_group() {
+            return &self.group_lock;
+        }
         let stripe = usize::try_from(self.hasher.hash_one(customer) % CUSTOMER_LOCK_STRIPES as u64)
             .unwrap_or(0);
-        self.locks[stripe].lock().await
+        &self.locks[stripe]
     }
 
     /// Takes the customer's account out of the cache, or loads it from the log. The caller holds
@@ -95,5 +108,37 @@ impl<L: EventLog> Accounts<L> {
         if let Ok(mut held) = slot.lock() {
             *held = Some(account);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use receivables_eventlog::sqlite::SqliteLog;
+
+    /// Found by the hostile-input fuzzing: a customer whose stripe was the group's waited for
+    /// itself when its invoice needed the group's exchange rates (one customer in
+    /// [`CUSTOMER_LOCK_STRIPES`], a different one in every process).
+    #[tokio::test]
+    async fn the_group_lock_is_free_while_any_customer_lock_is_held() {
+        // Given the working set of a service
+        let directory = tempfile::tempdir().expect("a directory");
+        let log = SqliteLog::open(&directory.path().join("events.sqlite"))
+            .await
+            .expect("a log");
+        let accounts = Accounts::new(Arc::new(log), 8);
+        // and a customer that hashes to the stripe the group's id hashes to
+        let group = CustomerId::group();
+        let group_stripe = accounts.hasher.hash_one(&group) % CUSTOMER_LOCK_STRIPES as u64;
+        let sharing = (0..CUSTOMER_LOCK_STRIPES * 64)
+            .map(|n| CustomerId::parse(&format!("C{n}")).expect("a customer id"))
+            .find(|customer| {
+                accounts.hasher.hash_one(customer) % CUSTOMER_LOCK_STRIPES as u64 == group_stripe
+            })
+            .expect("a customer on the group's stripe");
+        // When that customer's lock is held
+        let _held = accounts.lock(&sharing).await;
+        // Then the group's lock can still be taken
+        assert!(accounts.lock_of(&group).try_lock().is_ok());
     }
 }
