@@ -385,6 +385,7 @@ pub fn invoice(
         issue_date: issue.to_owned(),
         due: Some(pb::issue_invoice_request::Due::DueDate(due.to_owned())),
         schedule: Vec::new(),
+        order_number: String::new(),
     }
 }
 
@@ -435,6 +436,7 @@ pub fn credit_limit(
         reason: "annual review".to_owned(),
         approved_by: "Li Wei".to_owned(),
         effective_date: LIMITS_IN_FORCE_FROM.to_owned(),
+        overdue_hold_days: None,
     }
 }
 

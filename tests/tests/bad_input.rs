@@ -1069,6 +1069,7 @@ async fn every_bad_field_of_an_invoice_is_reported_at_once() {
         issue_date: "2026-02-30".to_owned(),
         due: None,
         schedule: Vec::new(),
+        order_number: String::new(),
     };
 
     let status = world.client.issue_invoice(request).await.unwrap_err();

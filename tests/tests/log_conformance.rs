@@ -63,6 +63,7 @@ fn event_with(customer_id: &str, command_id: CommandId) -> EventEnvelope {
         grade: CreditGrade::B,
         reason: "annual review".to_owned(),
         approved_by: PersonName::parse("Li Wei").unwrap(),
+        overdue_hold_days: None,
     });
     // The log stores what it is given; the chain is the command service's concern.
     EnvelopeBuilder::new(customer(customer_id), event)

@@ -111,6 +111,7 @@ impl History {
             discount: None,
             over_limit: false,
             credit_check: None,
+            consumes: None,
         });
         self.record(customer_id, issued, event);
     }
@@ -162,6 +163,7 @@ impl History {
             grade,
             reason: "annual review".to_owned(),
             approved_by: PersonName::parse("Credit Committee").unwrap(),
+            overdue_hold_days: None,
         });
         self.record(customer_id, effective, event);
     }

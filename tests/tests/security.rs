@@ -160,7 +160,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 43] = [
+const RPCS: [&str; 46] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -182,6 +182,9 @@ const RPCS: [&str; 43] = [
     "AgreeInstalmentPlan(SUB-1)",
     "CancelInstalmentPlan(SUB-1)",
     "AllowDiscount(SUB-1)",
+    "ReserveCredit(SUB-1)",
+    "ReleaseCredit(SUB-1)",
+    "CheckCredit",
     "GetAccount",
     "GetAgingReport(SUB-1)",
     "GetAgingReport(all)",
@@ -602,6 +605,61 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             ))
             .await
             .map(drop),
+        "ReserveCredit(SUB-1)" | "ReleaseCredit(SUB-1)" => {
+            let order = format!("SO-M{n:04}");
+            let reserved = c
+                .commands
+                .reserve_credit(authorized(
+                    pb::ReserveCreditRequest {
+                        command_id: command_id(),
+                        customer_id: CUSTOMER.to_owned(),
+                        subsidiary_id: SUB.to_owned(),
+                        order_number: order.clone(),
+                        amount: cny("1"),
+                        reserved_on: "2026-03-01".to_owned(),
+                        expires_on: "2026-03-31".to_owned(),
+                    },
+                    header,
+                ))
+                .await
+                .map(drop);
+            if rpc.starts_with("Reserve") {
+                return reserved;
+            }
+            // The same caller reserved it first, exactly when it may release it.
+            if let Err(status) = reserved
+                && status.code() != Code::PermissionDenied
+            {
+                return Err(status);
+            }
+            c.commands
+                .release_credit(authorized(
+                    pb::ReleaseCreditRequest {
+                        command_id: command_id(),
+                        customer_id: CUSTOMER.to_owned(),
+                        subsidiary_id: SUB.to_owned(),
+                        order_number: order,
+                        amount: None,
+                        released_on: "2026-03-02".to_owned(),
+                        reason: "order cancelled".to_owned(),
+                    },
+                    header,
+                ))
+                .await
+                .map(drop)
+        }
+        "CheckCredit" => c
+            .commands
+            .check_credit(authorized(
+                pb::CheckCreditRequest {
+                    customer_id: CUSTOMER.to_owned(),
+                    amount: cny("1"),
+                    date: "2026-03-10".to_owned(),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
         "GetAccount" => c
             .commands
             .get_account(authorized(
@@ -886,8 +944,10 @@ async fn every_role_against_every_rpc() {
     // the group's settings an admin's; balance confirmations credit control's and treasury's;
     // customers' records and collectors credit control's; exchange rates treasury's; payment
     // terms credit control's; instalment plans the invoicing subsidiary's; a discount, money
-    // moved against the invoice, like a payment.
-    let expected: [(&str, &str); 43] = [
+    // moved against the invoice, like a payment; credit reservations the ordering subsidiary's;
+    // a credit check (nothing appended) any subsidiary's order system's and the group's
+    // readers'.
+    let expected: [(&str, &str); 46] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -909,6 +969,9 @@ async fn every_role_against_every_rpc() {
         ("AgreeInstalmentPlan(SUB-1)", "Y....."),
         ("CancelInstalmentPlan(SUB-1)", "Y....."),
         ("AllowDiscount(SUB-1)", "YYY..."),
+        ("ReserveCredit(SUB-1)", "Y....."),
+        ("ReleaseCredit(SUB-1)", "Y....."),
+        ("CheckCredit", "YYYYY."),
         ("GetAccount", ".YYYY."),
         ("GetAgingReport(SUB-1)", "YYYYY."),
         ("GetAgingReport(all)", ".YYYY."),
@@ -951,10 +1014,12 @@ async fn every_role_against_every_rpc() {
             if allowed == 'Y' {
                 assert!(result.is_ok(), "{rpc} with {token:.24}..: {result:?}");
                 // Every allowed command appends one event; a reversal two (its payment too), a
-                // plan two (its invoice), a discount two (its payment), a cancellation three.
+                // plan two (its invoice), a discount two (its payment), a release two (its
+                // reservation), a cancellation three; a credit check none.
                 if rpc.starts_with("ReversePayment")
                     || rpc.starts_with("AgreeInstalmentPlan")
                     || rpc.starts_with("AllowDiscount")
+                    || rpc.starts_with("ReleaseCredit")
                 {
                     appended += 2;
                 } else if rpc.starts_with("CancelInstalmentPlan") {
@@ -980,6 +1045,7 @@ async fn every_role_against_every_rpc() {
                                 | "AssignCollector"
                                 | "PublishExchangeRates"
                                 | "DefinePaymentTerms"
+                                | "ReserveCredit"
                         )
                     ));
                 }
@@ -1008,10 +1074,11 @@ async fn every_role_against_every_rpc() {
     // their payments, 3 applications, 3 refunds, a dispute and its resolution, the group's
     // setting, 2 balance confirmations, a registration, an update, an assignment, a
     // publication of rates, a template, a plan with its invoice, a cancellation with its plan
-    // and invoice, and 3 discounts with their payments.
+    // and invoice, 3 discounts with their payments, a reservation, and a release with its
+    // reservation (a credit check appends nothing).
     assert_eq!(
         appended,
-        1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 3 + 6
+        1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 3 + 6 + 1 + 2
     );
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
 }

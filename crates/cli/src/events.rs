@@ -40,13 +40,36 @@ pub fn summary(event: &Event) -> String {
             } else {
                 format!("due in {}", rows(&e.schedule))
             };
+            let order = e.consumes.as_ref().map_or(String::new(), |c| {
+                format!(
+                    ", consuming {} reserved for order {}",
+                    c.amount, c.order_number
+                )
+            });
             format!(
-                "invoice {} {} issued {}, {due}{over}",
+                "invoice {} {} issued {}, {due}{over}{order}",
                 e.key(),
                 e.amount,
                 e.issue_date,
             )
         }
+        Event::CreditReserved(e) => format!(
+            "credit of {} reserved for order {} of {} on {}, until {}{}",
+            e.amount,
+            e.order_number,
+            e.subsidiary_id,
+            e.reserved_on,
+            e.expires_on,
+            if e.over_limit {
+                ", over the credit limit (WARN)"
+            } else {
+                ""
+            }
+        ),
+        Event::CreditReleased(e) => format!(
+            "{} released of the credit reserved for order {} of {} on {} ({} left): {}",
+            e.amount, e.order_number, e.subsidiary_id, e.released_on, e.remaining, e.reason
+        ),
         Event::PaymentReceived(e) => {
             let rule = match e.allocation_rule {
                 AllocationRule::Explicit => "as instructed",
@@ -65,10 +88,13 @@ pub fn summary(event: &Event) -> String {
             )
         }
         Event::CreditLimitChanged(e) => format!(
-            "credit limit set to {}, policy {}, grade {}, approved by {}: {}",
+            "credit limit set to {}, policy {}, grade {}{}, approved by {}: {}",
             e.limit,
             e.policy.as_str(),
             e.grade.as_str(),
+            e.overdue_hold_days.map_or(String::new(), |days| format!(
+                ", overdue hold beyond {days} days"
+            )),
             e.approved_by,
             e.reason
         ),

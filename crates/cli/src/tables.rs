@@ -97,6 +97,7 @@ pub fn exposures_sheet(lines: &[pb::Exposure]) -> Sheet {
             Column::left("grade", "grade"),
             Column::right("open", "open"),
             Column::right("unapplied", "unapplied"),
+            Column::right("reserved", "reserved"),
             Column::right("exposure", "exposure"),
             Column::right("overdue", "overdue"),
             Column::right("available", "available"),
@@ -122,6 +123,7 @@ pub fn exposures_sheet(lines: &[pb::Exposure]) -> Sheet {
             Cell::text(grade(line.grade())),
             money(line.open.as_ref(), currency),
             money(line.unapplied.as_ref(), currency),
+            money(line.reserved.as_ref(), currency),
             money(line.exposure.as_ref(), currency),
             money(line.overdue.as_ref(), currency),
             money(line.available.as_ref(), currency),
@@ -572,6 +574,26 @@ fn statement_sheet(statement: &pb::GetStatementResponse) -> Sheet {
             "closing",
             part.closing_balance.as_ref(),
         ));
+        // Credit reserved for orders is not owed: a row of its own, outside the balance.
+        if let Some(reserved) = part
+            .reserved
+            .as_ref()
+            .filter(|m| !m.amount.trim_start_matches(['0', '.']).is_empty())
+        {
+            sheet.rows.push(vec![
+                Cell::text(currency),
+                Cell::text(&statement.to_date),
+                Cell::text("reserved"),
+                blank(),
+                blank(),
+                blank(),
+                money(Some(reserved), currency),
+                blank(),
+                blank(),
+                blank(),
+                Cell::text("credit reserved for sales orders, not owed"),
+            ]);
+        }
     }
     sheet
 }
@@ -605,7 +627,55 @@ pub fn invoice_reply(
             Column::left("over_limit", "over limit"),
             Cell::yes_no(reply.over_limit),
         );
-    let check = reply.credit_check.as_ref();
+    if let Some(consumed) = &reply.reservation_consumed {
+        record.push(
+            Column::right("reservation_consumed", "reservation consumed"),
+            money(Some(consumed), &consumed.currency),
+        );
+    }
+    credit_check(&mut record, reply.credit_check.as_ref());
+    record.render(format)
+}
+
+/// An accepted credit reservation: receipt, whether it went over the limit, its credit check.
+pub fn reservation_reply(
+    command_id: &str,
+    reply: &pb::ReserveCreditResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    record.push(
+        Column::left("over_limit", "over limit"),
+        Cell::yes_no(reply.over_limit),
+    );
+    credit_check(&mut record, reply.credit_check.as_ref());
+    record.render(format)
+}
+
+/// An accepted release of reserved credit: receipt, what was released and what is left.
+pub fn release_reply(
+    command_id: &str,
+    reply: &pb::ReleaseCreditResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let currency = reply.released.as_ref().map_or("", |m| m.currency.as_str());
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    record
+        .push(
+            Column::right("released", "released"),
+            money(reply.released.as_ref(), currency),
+        )
+        .push(
+            Column::right("remaining", "remaining"),
+            money(reply.remaining.as_ref(), currency),
+        )
+        .push(Column::left("currency", "currency"), Cell::text(currency));
+    record.render(format)
+}
+
+/// The credit check a commitment went through, in the columns of its reply (empty without a
+/// limit).
+fn credit_check(record: &mut Record, check: Option<&pb::CreditCheck>) {
     let limit = check.and_then(|c| c.limit.as_ref());
     let currency = limit.map_or("", |m| m.currency.as_str());
     record
@@ -629,7 +699,6 @@ pub fn invoice_reply(
             Column::left("converted", "converted"),
             Cell::text(conversions(check.map_or(&[][..], |c| &c.conversions))),
         );
-    record.render(format)
 }
 
 /// A credit check's converted exposures as `1000.00 USD at 7.1 = 7100.00 CNY; ...`.
@@ -1033,6 +1102,114 @@ pub(crate) fn allocation_rule(rule: pb::AllocationRule) -> &'static str {
         pb::AllocationRule::OldestDueFirst => "oldest_due_first",
         pb::AllocationRule::OnAccount => "on_account",
     }
+}
+
+/// The answer of a credit check: the decision and why, the terms, the exposure before and
+/// after the amount and what is available, what is overdue, and each currency's part.
+pub fn credit_check_answer(
+    reply: &pb::CheckCreditResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let currency = reply.limit.as_ref().map_or("", |m| m.currency.as_str());
+    let decision = match reply.decision() {
+        pb::CreditDecision::WithinLimit => "WITHIN_LIMIT",
+        pb::CreditDecision::OverLimit => "OVER_LIMIT",
+        pb::CreditDecision::CustomerOverdue => "CUSTOMER_OVERDUE",
+        pb::CreditDecision::NoLimit => "NO_LIMIT",
+        pb::CreditDecision::Unspecified => "",
+    };
+    let mut record = Record::default();
+    record
+        .push(Column::left("decision", "decision"), Cell::text(decision))
+        .push(
+            Column::left("would_accept", "would accept"),
+            Cell::yes_no(reply.would_accept),
+        )
+        .push(Column::left("date", "date"), Cell::text(&reply.date))
+        .push(
+            Column::right("credit_limit", "credit limit"),
+            money(reply.limit.as_ref(), currency),
+        )
+        .push(
+            Column::left("limit_currency", "limit currency"),
+            Cell::text(currency),
+        )
+        .push(
+            Column::left("policy", "policy"),
+            Cell::text(if reply.limit.is_some() {
+                policy(reply.policy())
+            } else {
+                ""
+            }),
+        )
+        .push(
+            Column::right("overdue_hold_days", "overdue hold days"),
+            Cell::optional_int(reply.overdue_hold_days),
+        )
+        .push(
+            Column::right("exposure", "exposure"),
+            money(reply.exposure.as_ref(), currency),
+        )
+        .push(
+            Column::right("exposure_after", "exposure after"),
+            money(reply.exposure_after.as_ref(), currency),
+        )
+        .push(
+            Column::right("available", "available"),
+            money(reply.available.as_ref(), currency),
+        )
+        .push(
+            Column::right("oldest_overdue_days", "oldest overdue days"),
+            Cell::optional_int(reply.oldest_overdue_days),
+        )
+        .push(
+            Column::left("overdue_beyond_hold", "overdue beyond hold"),
+            Cell::text(
+                reply
+                    .overdue_beyond_hold
+                    .iter()
+                    .map(|m| format!("{} {}", m.amount, m.currency))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        )
+        .push(
+            Column::left("by_currency", "by currency"),
+            Cell::text(
+                reply
+                    .lines
+                    .iter()
+                    .map(|line| {
+                        let amount = |m: &Option<pb::Money>| {
+                            m.as_ref().map_or("", |m| m.amount.as_str()).to_owned()
+                        };
+                        format!(
+                            "{}: open {}, unapplied {}, reserved {}, exposure {}, overdue {}",
+                            line.currency,
+                            amount(&line.open_invoices),
+                            amount(&line.unapplied),
+                            amount(&line.reserved),
+                            amount(&line.exposure),
+                            amount(&line.overdue),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        )
+        .push(
+            Column::left("converted", "converted"),
+            Cell::text(conversions(&reply.conversions)),
+        )
+        .push(
+            Column::left("explanation", "explanation"),
+            Cell::text(&reply.explanation),
+        )
+        .push(
+            Column::right("position", "position"),
+            Cell::int(reply.position),
+        );
+    record.render(format)
 }
 
 #[cfg(test)]

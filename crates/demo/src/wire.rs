@@ -176,6 +176,7 @@ pub(crate) fn request(
                 reason: (*reason).to_owned(),
                 approved_by: profile.credit_officer.to_owned(),
                 effective_date: iso(date),
+                overdue_hold_days: None,
             })
         }
         Fact::Invoice {
@@ -201,6 +202,7 @@ pub(crate) fn request(
                 issue_date: iso(date),
                 due: Some(due),
                 schedule: Vec::new(),
+                order_number: String::new(),
             };
             if *planted {
                 DemoCommand::IssueInvoiceOverLimit(request)

@@ -10,7 +10,9 @@
 //! documents: paying or crediting another subsidiary's invoice is a decision of the group, taken
 //! by the group-level roles (credit control, treasury), or made once for a pair of subsidiaries
 //! by enabling collection on behalf (`account/collection_on_behalf.rs`, an admin's setting).
-//! Write-offs are credit control's (or an admin's) alone. Reports that cannot be narrowed
+//! Write-offs are credit control's (or an admin's) alone. A subsidiary's order system may ask
+//! whether an amount fits under any customer's group-wide limit (`CheckCredit`): the figures of
+//! that answer are what the group lets its sales decide on. Reports that cannot be narrowed
 //! to one subsidiary (an account, exposures, the work queue, promises) concern the whole group
 //! and are refused to it.
 
@@ -188,6 +190,7 @@ impl Role {
                 }
                 true
             }
+            (Role::Subsidiary(_), Action::CheckCredit) => true,
             (Role::Subsidiary(_), _) => false,
             (
                 Role::Credit,
@@ -198,7 +201,7 @@ impl Role {
             (Role::Admin, Action::WriteOff) => true,
             (
                 Role::Credit | Role::Treasury | Role::Reporting | Role::Auditor,
-                Action::ReadSubsidiary { .. } | Action::ReadGroup,
+                Action::ReadSubsidiary { .. } | Action::ReadGroup | Action::CheckCredit,
             ) => true,
             (Role::Auditor, Action::Audit) => true,
             (Role::Admin, Action::Rebuild | Action::ManageTokens | Action::ConfigureGroup) => true,
@@ -265,6 +268,9 @@ pub enum Action<'a> {
     MaintainCustomers,
     /// Publish the group's exchange rates: treasury's.
     PublishRates,
+    /// Ask whether an amount would fit under a customer's limit (nothing appended): a
+    /// subsidiary's order system for any customer, and the group's reading roles.
+    CheckCredit,
 }
 
 impl Action<'_> {
@@ -286,6 +292,7 @@ impl Action<'_> {
                 "maintain customer records and collector assignments".to_owned()
             }
             Action::PublishRates => "publish exchange rates".to_owned(),
+            Action::CheckCredit => "check customers' credit".to_owned(),
         }
     }
 }
@@ -383,53 +390,54 @@ mod tests {
             ("confirm balance", Action::ConfirmBalance),
             ("maintain customers", Action::MaintainCustomers),
             ("publish rates", Action::PublishRates),
+            ("check credit", Action::CheckCredit),
         ];
         // Columns in the order of `actions`: post own, post other, settle own against own,
         // settle own against other, the same with collection on behalf of the other enabled,
         // settle other, write off, credit limit, read own, read other, read all, read group,
         // audit, rebuild, tokens, configure group, confirm balance, maintain customers, publish
-        // rates.
-        let expected: [(&Role, [bool; 19]); 6] = [
+        // rates, check credit.
+        let expected: [(&Role, [bool; 20]); 6] = [
             (
                 &subsidiary,
                 [
                     true, false, true, false, true, false, false, false, true, false, false, false,
-                    false, false, false, false, false, false, false,
+                    false, false, false, false, false, false, false, true,
                 ],
             ),
             (
                 &Role::Credit,
                 [
                     false, false, true, true, true, true, true, true, true, true, true, true,
-                    false, false, false, false, true, true, false,
+                    false, false, false, false, true, true, false, true,
                 ],
             ),
             (
                 &Role::Treasury,
                 [
                     false, false, true, true, true, true, false, false, true, true, true, true,
-                    false, false, false, false, true, false, true,
+                    false, false, false, false, true, false, true, true,
                 ],
             ),
             (
                 &Role::Reporting,
                 [
                     false, false, false, false, false, false, false, false, true, true, true, true,
-                    false, false, false, false, false, false, false,
+                    false, false, false, false, false, false, false, true,
                 ],
             ),
             (
                 &Role::Auditor,
                 [
                     false, false, false, false, false, false, false, false, true, true, true, true,
-                    true, false, false, false, false, false, false,
+                    true, false, false, false, false, false, false, true,
                 ],
             ),
             (
                 &Role::Admin,
                 [
                     false, false, false, false, false, false, true, false, false, false, false,
-                    false, false, true, true, true, false, false, false,
+                    false, false, true, true, true, false, false, false, false,
                 ],
             ),
         ];

@@ -1,7 +1,8 @@
 //! Credit control: the group-wide limit of a customer, its policy and grade, and the check an
 //! invoice must pass.
 //!
-//! Exposure is open invoices minus unapplied cash and credit, across all subsidiaries. The limit
+//! Exposure is open invoices minus unapplied cash and credit, plus the credit reserved for
+//! orders not yet invoiced (`account/credit_reservation.rs`), across all subsidiaries. The limit
 //! is set in one currency and covers the customer's business in every currency: exposure in
 //! another currency counts converted into the limit's at the rates of the invoice's issue date
 //! (`exchange.rs`), and an invoice that cannot be converted (no rate) is refused under a limit.
@@ -67,6 +68,10 @@ pub struct CreditTerms {
     pub limit: Money,
     pub policy: CreditPolicy,
     pub grade: CreditGrade,
+    /// The overdue hold: while the customer owes anything more than this many days overdue,
+    /// new invoices and credit reservations are refused (`CUSTOMER_OVERDUE`), whatever the
+    /// limit; `None`: no hold.
+    pub overdue_hold_days: Option<u32>,
 }
 
 /// The outcome of checking one invoice against the credit terms.

@@ -83,6 +83,14 @@ macro_rules! features {
             /// with the discount taken.
             AllowDiscount(crate::account::discount::AllowDiscount)
                 => DiscountAllowed(crate::account::discount::DiscountAllowed),
+            /// Credit reservations: a subsidiary reserves part of the customer's limit for a
+            /// sales order before it ships.
+            ReserveCredit(crate::account::credit_reservation::ReserveCredit)
+                => CreditReserved(crate::account::credit_reservation::CreditReserved),
+            /// Credit reservations: credit reserved for an order is released (cancelled or
+            /// shrunk).
+            ReleaseCredit(crate::account::credit_reservation::ReleaseCredit)
+                => CreditReleased(crate::account::credit_reservation::CreditReleased),
         }
     };
 }

@@ -164,6 +164,18 @@ validated_text!(
     }
 );
 validated_text!(
+    /// A sales-order number, unique per subsidiary across all customers in a key space of its
+    /// own: the order a credit reservation is made for (`account/credit_reservation.rs`). The
+    /// invoice number's alphabet, since both come from the same ERPs.
+    OrderNumber,
+    |value| {
+        check_text(value, INVOICE_NUMBER_LENGTH_MAX, INVOICE_ALPHABET, |c| {
+            is_safe(c) || c == '/' || c == '.'
+        })?;
+        Ok(value.to_owned())
+    }
+);
+validated_text!(
     /// The code of a named payment-terms template (`NET30`, `30-50-20`, `2-10-NET30`): the safe
     /// alphabet, so that it may appear in keys and file names.
     TermsCode,
@@ -347,12 +359,28 @@ impl fmt::Display for CreditNoteKey {
     }
 }
 
+/// A sales order of a customer, named by the subsidiary that took it and its number there
+/// (unique per subsidiary across all customers).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct OrderKey {
+    pub subsidiary_id: SubsidiaryId,
+    pub order_number: OrderNumber,
+}
+
+impl fmt::Display for OrderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "orders/{}/{}", self.subsidiary_id, self.order_number)
+    }
+}
+
 /// A number that is unique per subsidiary across all customers, in the key space of its kind:
 /// what the command service reserves before it appends the event that uses it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NumberKey {
     Invoice(InvoiceKey),
     CreditNote(CreditNoteKey),
+    /// The sales order a credit reservation is made for.
+    Order(OrderKey),
 }
 
 impl NumberKey {
@@ -360,6 +388,7 @@ impl NumberKey {
         match self {
             NumberKey::Invoice(key) => &key.subsidiary_id,
             NumberKey::CreditNote(key) => &key.subsidiary_id,
+            NumberKey::Order(key) => &key.subsidiary_id,
         }
     }
 
@@ -368,6 +397,7 @@ impl NumberKey {
         match self {
             NumberKey::Invoice(key) => key.invoice_number.as_str(),
             NumberKey::CreditNote(key) => key.credit_note_number.as_str(),
+            NumberKey::Order(key) => key.order_number.as_str(),
         }
     }
 }
@@ -377,6 +407,7 @@ impl fmt::Display for NumberKey {
         match self {
             NumberKey::Invoice(key) => key.fmt(f),
             NumberKey::CreditNote(key) => key.fmt(f),
+            NumberKey::Order(key) => key.fmt(f),
         }
     }
 }

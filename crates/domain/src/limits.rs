@@ -103,3 +103,11 @@ pub const SCHEDULE_ROWS_MAX: usize = 60;
 
 /// Longest description of a payment-terms template, in characters.
 pub const TERMS_DESCRIPTION_LENGTH_MAX: usize = 200;
+
+/// The longest a credit reservation may hold, in days from the day it is made: an order that
+/// has not shipped within a year is reserved again rather than left holding credit.
+pub const RESERVATION_DAYS_MAX: u32 = 366;
+
+/// The most days overdue an overdue hold may allow before it refuses new invoices and
+/// reservations (`credit.rs`).
+pub const OVERDUE_HOLD_DAYS_MAX: u32 = 3_650;

@@ -66,6 +66,11 @@ pub enum Reason {
     DiscountWindowClosed,
     DiscountExceedsTerms,
     PaymentNotOnInvoice,
+    DuplicateOrderNumber,
+    ReservationNotFound,
+    ReservationNotOpen,
+    ReleaseExceedsReservation,
+    CustomerOverdue,
 }
 
 impl Reason {
@@ -116,6 +121,11 @@ impl Reason {
             Reason::DiscountWindowClosed => "DISCOUNT_WINDOW_CLOSED",
             Reason::DiscountExceedsTerms => "DISCOUNT_EXCEEDS_TERMS",
             Reason::PaymentNotOnInvoice => "PAYMENT_NOT_ON_INVOICE",
+            Reason::DuplicateOrderNumber => "DUPLICATE_ORDER_NUMBER",
+            Reason::ReservationNotFound => "RESERVATION_NOT_FOUND",
+            Reason::ReservationNotOpen => "RESERVATION_NOT_OPEN",
+            Reason::ReleaseExceedsReservation => "RELEASE_EXCEEDS_RESERVATION",
+            Reason::CustomerOverdue => "CUSTOMER_OVERDUE",
         }
     }
 }

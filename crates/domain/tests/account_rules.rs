@@ -53,6 +53,7 @@ fn an_invoice_to_a_customer_without_a_credit_limit_is_accepted_unchecked() {
             discount: None,
             over_limit: false,
             credit_check: None,
+            consumes: None,
         }));
 
     assert_eq!(recorded.position, Position::new(2));

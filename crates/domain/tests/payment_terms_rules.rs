@@ -400,6 +400,7 @@ fn an_invoice_on_a_template_records_the_schedule_due_date_and_discount_it_was_gi
             discount: Some(two_percent_within_ten_days()),
             over_limit: false,
             credit_check: None,
+            consumes: None,
         }));
 
     let issued = invoice_state(&scenario, "INV-1");
@@ -599,6 +600,7 @@ fn an_explicit_schedule_is_recorded_as_given_and_its_last_row_is_the_due_date() 
             discount: None,
             over_limit: false,
             credit_check: None,
+            consumes: None,
         }));
 
     let issued = invoice_state(&scenario, "INV-1");
@@ -1093,6 +1095,7 @@ fn invoice_on_thirty_fifty_twenty() -> Event {
         discount: Some(two_percent_within_ten_days()),
         over_limit: false,
         credit_check: None,
+        consumes: None,
     })
 }
 

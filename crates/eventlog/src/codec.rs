@@ -84,6 +84,7 @@ mod tests {
                 currency_mismatch: false,
                 conversions: Vec::new(),
             }),
+            consumes: None,
         });
         EnvelopeBuilder::of("ACME", event)
             .recorded_at(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap())

@@ -219,14 +219,16 @@ impl JetStreamLog {
     }
 
     /// The key of a reserved number: `<subsidiary>.<hex>` for an invoice (as it always was),
-    /// `<subsidiary>.cn.<hex>` for a credit note: a key of three tokens is never one of two, so
-    /// the key spaces cannot meet.
+    /// `<subsidiary>.cn.<hex>` for a credit note, `<subsidiary>.ord.<hex>` for a sales order: a
+    /// key of three tokens is never one of two, and the middle tokens differ, so the key spaces
+    /// cannot meet.
     fn reservation_key(number: &NumberKey) -> String {
         // Numbers may hold '.' and '/', which mean something in a key; hex does not.
         let hex = hex::encode(number.number());
         match number {
             NumberKey::Invoice(_) => format!("{}.{hex}", number.subsidiary_id()),
             NumberKey::CreditNote(_) => format!("{}.cn.{hex}", number.subsidiary_id()),
+            NumberKey::Order(_) => format!("{}.ord.{hex}", number.subsidiary_id()),
         }
     }
 

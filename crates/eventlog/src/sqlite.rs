@@ -651,6 +651,7 @@ fn reservations(number: &NumberKey) -> (&'static str, &'static str) {
     match number {
         NumberKey::Invoice(_) => ("invoice_number_reservations", "invoice_number"),
         NumberKey::CreditNote(_) => ("credit_note_number_reservations", "credit_note_number"),
+        NumberKey::Order(_) => ("order_number_reservations", "order_number"),
     }
 }
 

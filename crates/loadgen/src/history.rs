@@ -332,6 +332,7 @@ fn event(customer: usize, n: usize) -> anyhow::Result<EventEnvelope> {
             discount: None,
             over_limit: false,
             credit_check: None,
+            consumes: None,
         }),
     )
 }

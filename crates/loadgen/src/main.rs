@@ -131,7 +131,31 @@ enum Mix {
     /// with the rates), every USD invoice on an explicit schedule of three rows, so that every
     /// payment (oldest due first) competes row by row. Not for `--secure`.
     Terms,
+    /// Credit checks (`CheckCredit`), which append nothing: each customer's warm-up sets a
+    /// limit under BLOCK with a 90-day overdue hold and issues four invoices (five commands per
+    /// customer, not measured); then every measured request asks whether an order of 2,500.00
+    /// fits, against the caught-up account. Not for `--secure` (limits need the credit role).
+    CheckCredit,
 }
+
+impl Mix {
+    /// Commands per customer before the measured ones.
+    fn warm_up(self) -> usize {
+        match self {
+            Mix::CheckCredit => CHECK_CREDIT_WARM_UP,
+            _ => 1,
+        }
+    }
+
+    /// Whether every accepted measured request appends one event (a credit check appends
+    /// none).
+    fn appends(self) -> bool {
+        !matches!(self, Mix::CheckCredit)
+    }
+}
+
+/// The check-credit mix's warm-up per customer: its limit and four invoices.
+const CHECK_CREDIT_WARM_UP: usize = 5;
 
 /// The length of the life-cycle mix's cycle (see [`Mix::LifeCycle`]).
 const LIFE_CYCLE: usize = 12;
@@ -195,11 +219,18 @@ struct Figures {
 
 impl Figures {
     /// The commands the service accepted in all, over gRPC and in-process: each log must hold
-    /// that many events.
-    fn accepted(&self) -> [usize; 2] {
+    /// that many events (the measured requests of a mix that appends nothing add none).
+    fn accepted(&self, mix: Mix) -> [usize; 2] {
+        let appended = |measured: &Measured| {
+            if mix.appends() {
+                measured.operations
+            } else {
+                0
+            }
+        };
         [
-            self.grpc_warm + self.grpc.operations,
-            self.in_process_warm + self.in_process.operations,
+            self.grpc_warm + appended(&self.grpc),
+            self.in_process_warm + appended(&self.in_process),
         ]
     }
 
@@ -232,6 +263,7 @@ fn sample_envelope() -> anyhow::Result<EventEnvelope> {
         discount: None,
         over_limit: false,
         credit_check: None,
+        consumes: None,
     });
     Ok(EnvelopeBuilder::of("CUST-000123", event)
         .recorded_at(Utc::now())
@@ -421,6 +453,7 @@ fn life_cycle_command(run: &str, customer: usize, k: usize) -> Command {
             issue_date: "2026-05-01".into(),
             due: Some(pb::issue_invoice_request::Due::TermsDays(30)),
             schedule: Vec::new(),
+            order_number: String::new(),
         }),
         2 => Command::Payment(pb::RecordPaymentRequest {
             command_id,
@@ -577,6 +610,27 @@ fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
         }
         return command;
     }
+    if let Mix::CheckCredit = mix {
+        return match k {
+            0 => Command::CreditLimit(pb::ChangeCreditLimitRequest {
+                command_id: Uuid::new_v4().to_string(),
+                customer_id,
+                limit: money("100000"),
+                policy: pb::CreditPolicy::Block.into(),
+                grade: pb::CreditGrade::B.into(),
+                reason: "benchmark".into(),
+                approved_by: "Li Wei".into(),
+                effective_date: "2026-01-01".into(),
+                overdue_hold_days: Some(90),
+            }),
+            k if k < CHECK_CREDIT_WARM_UP => next_command(Mix::Invoices, run, customer, k),
+            _ => Command::CheckCredit(pb::CheckCreditRequest {
+                customer_id,
+                amount: money("2500"),
+                date: "2026-05-20".into(),
+            }),
+        };
+    }
     if let Mix::Currencies = mix {
         if k == 0 {
             return Command::CreditLimit(pb::ChangeCreditLimitRequest {
@@ -588,6 +642,7 @@ fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
                 reason: "benchmark".into(),
                 approved_by: "Li Wei".into(),
                 effective_date: "2026-01-01".into(),
+                overdue_hold_days: None,
             });
         }
         // Then the ledger mix, every other invoice in USD.
@@ -615,10 +670,11 @@ fn next_command(mix: Mix, run: &str, customer: usize, k: usize) -> Command {
             issue_date: "2026-05-01".into(),
             due: Some(pb::issue_invoice_request::Due::TermsDays(30)),
             schedule: Vec::new(),
+            order_number: String::new(),
         })
     };
     match (mix, k % 10) {
-        (Mix::Invoices | Mix::LifeCycle | Mix::Currencies | Mix::Terms, _)
+        (Mix::Invoices | Mix::LifeCycle | Mix::Currencies | Mix::Terms | Mix::CheckCredit, _)
         | (Mix::Ledger, 0 | 2 | 4 | 6 | 8) => invoice(k),
         (Mix::Ledger, 9) => Command::Promise(pb::RecordPromiseToPayRequest {
             command_id,
@@ -659,6 +715,7 @@ enum Command {
     CreditLimit(pb::ChangeCreditLimitRequest),
     Rates(pb::PublishExchangeRatesRequest),
     Terms(pb::DefinePaymentTermsRequest),
+    CheckCredit(pb::CheckCreditRequest),
 }
 
 /// The subsidiary of the invoice a request names (whose token posts it).
@@ -752,6 +809,11 @@ impl Target for GrpcTarget {
                 .define_payment_terms(tonic::Request::new(r))
                 .await
                 .map(drop),
+            Command::CheckCredit(r) => self
+                .client
+                .check_credit(tonic::Request::new(r))
+                .await
+                .map(drop),
         }
         .map_err(|status| format!("{} {}", status.code(), status.message()))
     }
@@ -760,6 +822,16 @@ impl Target for GrpcTarget {
 impl<L: EventLog> Target for Arc<Executor<L>> {
     async fn send(&mut self, command: Command) -> Result<(), String> {
         let addressed = match &command {
+            // A question: answered without appending.
+            Command::CheckCredit(r) => {
+                let question =
+                    commands::check_credit::read(r).map_err(|refusal| refusal.to_string())?;
+                return self
+                    .check_credit(&question.customer_id, question.amount, question.date)
+                    .await
+                    .map(drop)
+                    .map_err(|error| error.to_string());
+            }
             Command::Invoice(r) => commands::invoice::read(r),
             Command::Payment(r) => commands::payment::read(r),
             Command::Promise(r) => commands::promise::read(r),
@@ -841,8 +913,8 @@ async fn measure<T: Target>(
     let mut tasks = Vec::new();
     for client in 0..args.clients {
         let mine = owned(client, args.clients, args.customers);
-        let count = mine.len();
-        let start = vec![0; count];
+        let count = mine.len() * args.mix.warm_up();
+        let start = vec![0; mine.len()];
         tasks.push(tokio::spawn(drive(
             target_for(client),
             args.mix,
@@ -856,7 +928,7 @@ async fn measure<T: Target>(
     let mut state = Vec::new();
     for task in tasks {
         let (_, failures, next) = task.await??;
-        warm += next.len() - failures;
+        warm += next.len() * args.mix.warm_up() - failures;
         state.push(next);
     }
     let started = Instant::now();
@@ -1085,7 +1157,7 @@ async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
     };
     figures.print_ratios();
     let mut good = true;
-    for (service, accepted) in [&grpc, &direct].into_iter().zip(figures.accepted()) {
+    for (service, accepted) in [&grpc, &direct].into_iter().zip(figures.accepted(args.mix)) {
         let log = JetStreamLog::open(client.clone(), service.nats.jetstream()).await?;
         good &= check_log(&log, &format!("stream {}", service.nats.stream), accepted).await?;
     }
@@ -1175,7 +1247,7 @@ async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<bool> {
     figures.print_ratios();
     let mut good = true;
     let logs = [all_in_one.join(EVENT_LOG_FILE), direct_path];
-    for (path, accepted) in logs.iter().zip(figures.accepted()) {
+    for (path, accepted) in logs.iter().zip(figures.accepted(args.mix)) {
         good &= check_file(path, accepted).await?;
     }
     Ok(good)

@@ -10,7 +10,11 @@
 //! unapplied   = unapplied cash and unapplied credit as of as_of (open_amounts.rs: the unapplied
 //!               part of payments, credit notes on account, less applications, refunds and
 //!               reversed payments' unapplied parts)
-//! exposure    = open - unapplied                  (negative when money on account exceeds the invoices)
+//! reserved    = credit reserved for sales orders as of as_of (open_amounts.rs: made on or
+//!               before it, not expired before it, less what invoices consumed and releases
+//!               took off by then)
+//! exposure    = open - unapplied + reserved       (negative when money on account exceeds the
+//!               invoices and reservations)
 //! overdue     = open amount of the rows invoices are due in with due_date < as_of
 //!               (`open_amounts::open_rows`: an invoice's schedule or its instalment plan)
 //! oldest days past due = as_of - due_date of the oldest overdue row still open (> 0)
@@ -24,11 +28,12 @@
 //!
 //! A customer with a limit has one line, in the limit's currency: the limit is group-wide and
 //! covers every currency, so, as in the write side's credit check, each other currency's open,
-//! overdue and exposure amounts count converted at the as-of date's rates (`rates.rs`), each
-//! rounded to the limit's minor units, unapplied being `open - exposure`; the line lists each
+//! overdue, reserved and exposure amounts count converted at the as-of date's rates
+//! (`rates.rs`), each rounded to the limit's minor units, unapplied being `open + reserved -
+//! exposure`; the line lists each
 //! conversion, and the currencies without a rate then (left out, so that the line
-//! understates). A customer without a limit has one line per currency it has invoices or
-//! payments in as of the date. A customer with a limit and no items has a line with zero
+//! understates). A customer without a limit has one line per currency it has invoices,
+//! payments or reservations in as of the date. A customer with a limit and no items has a line with zero
 //! exposure. Every line also states its exposure in the group's currency at the as-of date's
 //! rate, side by side with its own.
 //!
@@ -58,7 +63,9 @@ use crate::customers;
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
-use crate::open_amounts::{UNAPPLIED_MOVES, any_rows, customer_is, open_items, open_rows};
+use crate::open_amounts::{
+    UNAPPLIED_MOVES, any_rows, customer_is, open_items, open_rows, reserved,
+};
 use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
 use crate::rates::rates_on;
 use crate::stored;
@@ -160,7 +167,9 @@ pub struct ExposureLine {
     pub open: Money,
     /// Unapplied cash on the account.
     pub unapplied: Money,
-    /// `open - unapplied`.
+    /// Credit reserved for sales orders not yet invoiced (`open_amounts::reserved`).
+    pub reserved: Money,
+    /// `open - unapplied + reserved`.
     pub exposure: Money,
     /// Open amount of the invoices due before the as-of date.
     pub overdue: Money,
@@ -429,7 +438,23 @@ struct Account {
     terms: Option<Terms>,
     invoices: BTreeMap<String, InvoiceBalance>,
     unapplied: BTreeMap<String, i64>,
+    reserved: BTreeMap<String, i64>,
     last_payment_date: Option<NaiveDate>,
+}
+
+impl Account {
+    /// Every currency the customer has invoices, payments or reservations in.
+    fn currencies(&self) -> Vec<&String> {
+        let mut codes: Vec<&String> = self
+            .invoices
+            .keys()
+            .chain(self.unapplied.keys())
+            .chain(self.reserved.keys())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
 }
 
 async fn lines(
@@ -481,6 +506,15 @@ async fn lines(
             .unapplied
             .insert(currency, minor);
     }
+    for ((customer, currency), minor) in
+        reserved(pool, customer.map(CustomerId::as_str), None, as_of).await?
+    {
+        accounts
+            .entry(customer)
+            .or_default()
+            .reserved
+            .insert(currency, minor);
+    }
     // The terms in force on the date: the change with the latest effective date on or before
     // it, the later recorded among changes of the same date.
     let terms: Vec<(String, String, i64, String, String)> = on_engine!(pool, pool => sqlx::query_as(
@@ -512,16 +546,7 @@ async fn lines(
         let customer = stored::customer(customer_id)?;
         let currencies: Vec<&String> = match &account.terms {
             Some(terms) => vec![&terms.currency],
-            None => {
-                let mut codes: Vec<&String> = account
-                    .invoices
-                    .keys()
-                    .chain(account.unapplied.keys())
-                    .collect();
-                codes.sort();
-                codes.dedup();
-                codes
-            }
+            None => account.currencies(),
         };
         for code in currencies {
             lines.push(line(&customer, code, account, as_of, &rates)?);
@@ -532,11 +557,12 @@ async fn lines(
 
 /// A limit's line counts every other currency converted into the limit's at the as-of date's
 /// rates, as the credit check does (`receivables_domain::exchange`): each currency's open,
-/// overdue and exposure amounts converted and rounded on their own, the unapplied amount the
-/// difference (so that `exposure = open - unapplied` holds on the line).
+/// overdue, reserved and exposure amounts converted and rounded on their own, the unapplied
+/// amount the difference (so that `exposure = open - unapplied + reserved` holds on the line).
 struct Measured {
     open: Decimal,
     overdue: Decimal,
+    reserved: Decimal,
     exposure: Decimal,
     oldest_overdue_due: Option<NaiveDate>,
     conversions: Vec<LineConversion>,
@@ -553,11 +579,13 @@ fn measure(
     let code = currency.code();
     let balance = account.invoices.get(code).cloned().unwrap_or_default();
     let unapplied_minor = account.unapplied.get(code).copied().unwrap_or(0);
+    let reserved_minor = account.reserved.get(code).copied().unwrap_or(0);
     let own = |minor| from_minor(minor, currency).amount();
     let mut measured = Measured {
         open: own(balance.open_minor),
         overdue: own(balance.overdue_minor),
-        exposure: own(balance.open_minor) - own(unapplied_minor),
+        reserved: own(reserved_minor),
+        exposure: own(balance.open_minor) - own(unapplied_minor) + own(reserved_minor),
         oldest_overdue_due: balance.oldest_overdue_due,
         conversions: Vec::new(),
         missing_rates: Vec::new(),
@@ -565,21 +593,19 @@ fn measure(
     if !limited {
         return Ok(measured);
     }
-    let mut others: Vec<&String> = account
-        .invoices
-        .keys()
-        .chain(account.unapplied.keys())
-        .filter(|other| other.as_str() != code)
-        .collect();
-    others.sort();
-    others.dedup();
+    let others = account
+        .currencies()
+        .into_iter()
+        .filter(|other| other.as_str() != code);
     for other in others {
         let other_currency = stored::currency(other)?;
         let balance = account.invoices.get(other).cloned().unwrap_or_default();
         let unapplied_minor = account.unapplied.get(other).copied().unwrap_or(0);
+        let reserved_minor = account.reserved.get(other).copied().unwrap_or(0);
         let amount = |minor| from_minor(minor, other_currency).amount();
-        let exposure = amount(balance.open_minor) - amount(unapplied_minor);
-        if exposure.is_zero() && balance.open_minor == 0 {
+        let exposure =
+            amount(balance.open_minor) - amount(unapplied_minor) + amount(reserved_minor);
+        if exposure.is_zero() && balance.open_minor == 0 && reserved_minor == 0 {
             continue;
         }
         let rate = match rates.cross_rate(other_currency, currency, as_of) {
@@ -592,6 +618,7 @@ fn measure(
         let converted = convert_at(exposure, rate, currency);
         measured.open += convert_at(amount(balance.open_minor), rate, currency).amount();
         measured.overdue += convert_at(amount(balance.overdue_minor), rate, currency).amount();
+        measured.reserved += convert_at(amount(reserved_minor), rate, currency).amount();
         measured.exposure += converted.amount();
         measured.oldest_overdue_due =
             earliest(measured.oldest_overdue_due, balance.oldest_overdue_due);
@@ -626,7 +653,8 @@ fn line(
         policy: terms.map(|t| t.policy),
         grade: terms.map(|t| t.grade),
         open: money(measured.open),
-        unapplied: money(measured.open - measured.exposure),
+        unapplied: money(measured.open + measured.reserved - measured.exposure),
+        reserved: money(measured.reserved),
         exposure,
         overdue: money(measured.overdue),
         available: limit.map(|l| money(l.amount() - measured.exposure)),

@@ -336,8 +336,50 @@ pub static INSTALMENT_PLAN_CANCELLATIONS: Table = Table {
     on_conflict: None,
 };
 
-/// The tables of the ledger, invoices first: allocations and settlements refer to them.
-static TABLES: [&Table; 18] = [
+/// Credit reserved for sales orders (migration `0009_credit_reservations.sql`).
+pub static CREDIT_RESERVATIONS: Table = Table {
+    name: "credit_reservations",
+    key: "subsidiary_id, order_number",
+    columns: &[
+        ("subsidiary_id", T::Text),
+        ("order_number", T::Text),
+        ("customer_id", T::Text),
+        ("currency", T::Text),
+        ("amount_minor", T::BigInt),
+        ("reserved_on", T::Date),
+        ("expires_on", T::Date),
+        ("over_limit", T::Boolean),
+        ("position", T::BigInt),
+    ],
+    on_conflict: None,
+};
+
+/// What invoices consumed of reservations and releases took off them.
+pub static CREDIT_RESERVATION_MOVEMENTS: Table = Table {
+    name: "credit_reservation_movements",
+    key: "position",
+    columns: &[
+        ("position", T::BigInt),
+        ("subsidiary_id", T::Text),
+        ("order_number", T::Text),
+        ("moved_on", T::Date),
+        ("amount_minor", T::BigInt),
+        ("kind", T::Text),
+        ("invoice_number", T::Text),
+        ("reason", T::Text),
+    ],
+    on_conflict: None,
+};
+
+/// The kinds of a reservation's movements, as stored.
+pub mod reservation_kind {
+    pub const INVOICED: &str = "invoiced";
+    pub const RELEASED: &str = "released";
+}
+
+/// The tables of the ledger, invoices first: allocations and settlements refer to them, and
+/// reservations before their movements.
+static TABLES: [&Table; 20] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -356,6 +398,8 @@ static TABLES: [&Table; 18] = [
     &INSTALMENT_PLANS,
     &INSTALMENT_PLAN_ROWS,
     &INSTALMENT_PLAN_CANCELLATIONS,
+    &CREDIT_RESERVATIONS,
+    &CREDIT_RESERVATION_MOVEMENTS,
 ];
 
 /// The ledger projection.
@@ -388,7 +432,9 @@ impl Projection for Ledger {
             | EventType::PaymentTermsDefined
             | EventType::InstalmentPlanAgreed
             | EventType::InstalmentPlanCancelled
-            | EventType::DiscountAllowed => true,
+            | EventType::DiscountAllowed
+            | EventType::CreditReserved
+            | EventType::CreditReleased => true,
             // The group's settings say who may post, and a customer's record and collector who
             // it is and who chases it, not what it owes (the customers projection has them).
             EventType::CollectionOnBehalfSet
@@ -416,6 +462,18 @@ impl Projection for Ledger {
                     e.over_limit.into(),
                     stored_at.into(),
                 ])?;
+                if let Some(consumed) = &e.consumes {
+                    rows.of(&CREDIT_RESERVATION_MOVEMENTS)?.push([
+                        stored_at.into(),
+                        e.subsidiary_id.to_string().into(),
+                        consumed.order_number.to_string().into(),
+                        e.issue_date.into(),
+                        to_minor(consumed.amount, at)?.into(),
+                        reservation_kind::INVOICED.into(),
+                        e.invoice_number.to_string().into(),
+                        "".into(),
+                    ])?;
+                }
                 // A single row is the invoice itself (its due date, its amount).
                 if e.schedule.len() > 1 {
                     let table = rows.of(&SCHEDULE_ROWS)?;
@@ -532,6 +590,27 @@ impl Projection for Ledger {
                 &e.payment_id.to_string(),
                 1,
             ),
+            Event::CreditReserved(e) => rows.of(&CREDIT_RESERVATIONS)?.push([
+                e.subsidiary_id.to_string().into(),
+                e.order_number.to_string().into(),
+                customer.into(),
+                e.amount.currency().code().into(),
+                to_minor(e.amount, at)?.into(),
+                e.reserved_on.into(),
+                e.expires_on.into(),
+                e.over_limit.into(),
+                stored_at.into(),
+            ]),
+            Event::CreditReleased(e) => rows.of(&CREDIT_RESERVATION_MOVEMENTS)?.push([
+                stored_at.into(),
+                e.subsidiary_id.to_string().into(),
+                e.order_number.to_string().into(),
+                e.released_on.into(),
+                to_minor(e.amount, at)?.into(),
+                reservation_kind::RELEASED.into(),
+                "".into(),
+                e.reason.clone().into(),
+            ]),
             Event::CollectionOnBehalfSet(_)
             | Event::CustomerRegistered(_)
             | Event::CustomerUpdated(_)

@@ -227,3 +227,58 @@ pub const UNAPPLIED_MOVES: &str = "unapplied_moves AS (
     SELECT customer_id, subsidiary_id, currency, source, amount_minor,
            effective_date AS moved_on
     FROM unapplied_movements)";
+
+/// The credit reserved for customers' sales orders as of a date, defined once for every report
+/// that shows it (exposure, the statement):
+///
+/// ```text
+/// reserved_minor(reservation, as_of) = amount_minor
+///                                    - sum of its movements with moved_on <= as_of
+/// ```
+///
+/// for the reservations made on or before `as_of` that have not expired before it (`as_of <=
+/// expires_on`), where a movement is what an invoice consumed of it or a release took off it.
+/// A reservation that expired counts for nothing from the day after its expiry date, as in the
+/// write side's credit check. Summed per customer and currency, of one customer or every one,
+/// of one subsidiary's orders or every subsidiary's; currencies with nothing reserved are left
+/// out.
+pub async fn reserved(
+    pool: &ReadPool,
+    customer: Option<&str>,
+    subsidiary: Option<&str>,
+    as_of: chrono::NaiveDate,
+) -> Result<std::collections::BTreeMap<(String, String), i64>, ProjectionError> {
+    let sql = format!(
+        "SELECT r.customer_id, r.currency,
+                CAST(SUM(r.amount_minor
+                         - COALESCE((SELECT SUM(m.amount_minor)
+                                     FROM credit_reservation_movements m
+                                     WHERE m.subsidiary_id = r.subsidiary_id
+                                       AND m.order_number = r.order_number
+                                       AND m.moved_on <= $1), 0)) AS BIGINT)
+         FROM credit_reservations r
+         WHERE r.reserved_on <= $1 AND $1 <= r.expires_on AND {customer}
+           AND ($3 IS NULL OR r.subsidiary_id = $3)
+         GROUP BY r.customer_id, r.currency",
+        customer = customer_is(2, customer.is_some()),
+    );
+    let rows: Vec<(String, String, i64)> = on_engine!(pool, pool => sqlx::query_as(&sql)
+        .bind(as_of)
+        .bind(customer)
+        .bind(subsidiary)
+        .fetch_all(pool).await)?;
+    let mut reserved = std::collections::BTreeMap::new();
+    for (customer, currency, minor) in rows {
+        // Written by the aggregate (a reservation never gives more than it holds), checked
+        // again where it is read.
+        if minor < 0 {
+            return Err(ProjectionError::Stored(format!(
+                "credit reserved for {customer} in {currency} is below zero as of {as_of}"
+            )));
+        }
+        if minor > 0 {
+            reserved.insert((customer, currency), minor);
+        }
+    }
+    Ok(reserved)
+}

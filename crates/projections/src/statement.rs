@@ -35,6 +35,10 @@
 //! money on account, to the subsidiary that holds it (received the payment, issued the credit
 //! note): the statement of a subsidiary is its open items less its unapplied money.
 //!
+//! Credit reserved for the customer's sales orders (`open_amounts::reserved`) is not owed and
+//! moves no balance; each currency's part states what is reserved at the end of the period
+//! beside its closing balance (of the subsidiary's orders when filtered by subsidiary).
+//!
 //! A statement is answered whole, so the movements of its period are bounded by
 //! [`STATEMENT_MOVEMENTS_MAX`]; a longer one is refused with that limit, to be asked for in
 //! shorter periods (each one's opening balance is the previous one's closing balance).
@@ -196,6 +200,9 @@ pub struct CurrencyStatement {
     pub movements: Vec<Movement>,
     /// The aging as of the period's last day (none when nothing is open or unapplied then).
     pub aging: Option<AgingLine>,
+    /// Credit reserved for sales orders at the end of the period's last day: not owed, and not
+    /// in the closing balance.
+    pub reserved: Money,
 }
 
 /// A customer's statement: one part per currency with an opening balance or movements.
@@ -431,6 +438,8 @@ pub async fn statement(
         .map(|line| (line.currency, line))
         .collect();
 
+    let reserved =
+        crate::open_amounts::reserved(pool, Some(customer), subsidiary, request.to).await?;
     let mut currencies = Vec::new();
     for (code, part) in parts {
         let currency = stored::currency(&code)?;
@@ -459,6 +468,13 @@ pub async fn statement(
             closing,
             movements: part.movements,
             aging,
+            reserved: from_minor(
+                reserved
+                    .get(&(customer.to_owned(), code.clone()))
+                    .copied()
+                    .unwrap_or(0),
+                currency,
+            ),
         });
     }
     let customer = customer_search::find(pool, &request.customer)

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use receivables_api::commands::{self, Addressed};
 use receivables_api::pb::command_service_server::CommandService;
 use receivables_api::{pb, status};
@@ -476,6 +477,82 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
                 format!("customer {customer} has no events"),
             ));
         }
-        Ok(Response::new(commands::account::view(&account)))
+        Ok(Response::new(commands::account::view(
+            &account,
+            Utc::now().date_naive(),
+        )))
+    }
+
+    async fn reserve_credit(
+        &self,
+        request: Request<pb::ReserveCreditRequest>,
+    ) -> Result<Response<pb::ReserveCreditResponse>, Status> {
+        let principal = authorize_post(&request, &request.get_ref().subsidiary_id)?;
+        self.handle(
+            "ReserveCredit",
+            request,
+            principal,
+            commands::credit_reservation::read_reserve,
+            commands::credit_reservation::reply_reserve,
+        )
+        .await
+    }
+
+    async fn release_credit(
+        &self,
+        request: Request<pb::ReleaseCreditRequest>,
+    ) -> Result<Response<pb::ReleaseCreditResponse>, Status> {
+        let principal = authorize_post(&request, &request.get_ref().subsidiary_id)?;
+        self.handle(
+            "ReleaseCredit",
+            request,
+            principal,
+            commands::credit_reservation::read_release,
+            commands::credit_reservation::reply_release,
+        )
+        .await
+    }
+
+    async fn check_credit(
+        &self,
+        request: Request<pb::CheckCreditRequest>,
+    ) -> Result<Response<pb::CheckCreditResponse>, Status> {
+        authorize(&request, Action::CheckCredit)?;
+        let question = commands::check_credit::read(request.get_ref())
+            .map_err(|refusal| status::refusal(&refusal))?;
+        let span = info_span!(
+            "check_credit",
+            customer_id = %question.customer_id,
+            position = field::Empty,
+        );
+        let executor = Arc::clone(&self.executor);
+        let asked = question.clone();
+        let result = tokio::time::timeout(
+            COMMAND_DEADLINE,
+            async move {
+                executor
+                    .check_credit(&asked.customer_id, asked.amount, asked.date)
+                    .await
+            }
+            .instrument(span.clone()),
+        )
+        .await;
+        let Ok(result) = result else {
+            return Err(status::with_reason(
+                Code::DeadlineExceeded,
+                "SERVER_DEADLINE_EXCEEDED",
+                format!(
+                    "the credit check took longer than the service's limit of {} s",
+                    COMMAND_DEADLINE.as_secs()
+                ),
+            ));
+        };
+        let (assessment, position) = result.map_err(|error| execution_status(&error))?;
+        span.record("position", position.get());
+        Ok(Response::new(commands::check_credit::answer(
+            &question,
+            &assessment,
+            position.get(),
+        )))
     }
 }

@@ -9,16 +9,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use receivables_api::commands::Addressed;
 use receivables_domain::access::{Action, Denial, Role};
+use receivables_domain::account::credit_check::{self, CreditAssessment};
 use receivables_domain::chain::{self, ChainError};
 use receivables_domain::exchange::ExchangeRates;
 use receivables_domain::ids::NumberKey;
 use receivables_domain::terms::PaymentTermsBook;
 use receivables_domain::{
     Command, CustomerAccount, CustomerId, Decision, DecisionContext, EventEnvelope, EventId,
-    InvariantViolation, Principal, Reason, RecordedEvent, Refusal,
+    InvariantViolation, Money, Position, Principal, Reason, RecordedEvent, Refusal,
 };
 use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
 use tracing::{Span, debug, info, warn};
@@ -315,6 +316,12 @@ impl<L: EventLog> Executor<L> {
         {
             return Ok(Settings::default());
         }
+        self.group_settings().await
+    }
+
+    /// The group's settings: the snapshot while it is younger than [`RATES_REFRESH_INTERVAL`],
+    /// else read again by one caller while the others use the snapshot.
+    async fn group_settings(&self) -> Result<Settings, ExecutionError> {
         if let Some(settings) = self.group.current(Some(RATES_REFRESH_INTERVAL)) {
             return Ok(settings);
         }
@@ -336,6 +343,26 @@ impl<L: EventLog> Executor<L> {
         let settings = Settings::of(&group);
         self.group.replace(settings.clone());
         Ok(settings)
+    }
+
+    /// Would `amount` fit under `customer`'s limit on `date`? The credit check of an invoice or
+    /// a reservation of it against the caught-up account (`account/credit_check.rs`), with the
+    /// group's rates when it converts; nothing is appended. With the position of the customer's
+    /// last event it counted.
+    pub async fn check_credit(
+        &self,
+        customer: &CustomerId,
+        amount: Money,
+        date: NaiveDate,
+    ) -> Result<(CreditAssessment, Position), ExecutionError> {
+        let account = self.account(customer).await?;
+        let rates = if credit_check::converts(account.state(), amount.currency(), date) {
+            self.group_settings().await?.rates
+        } else {
+            Arc::default()
+        };
+        let assessment = credit_check::assess(account.state(), amount, date, &rates)?;
+        Ok((assessment, account.position()))
     }
 
     /// Money moved against another subsidiary's documents (a payment or an application
@@ -379,6 +406,7 @@ fn taken(key: &NumberKey, holder: &Claim) -> Refusal {
     let (reason, field) = match key {
         NumberKey::Invoice(_) => (Reason::DuplicateInvoiceNumber, "invoice_number"),
         NumberKey::CreditNote(_) => (Reason::DuplicateCreditNoteNumber, "credit_note_number"),
+        NumberKey::Order(_) => (Reason::DuplicateOrderNumber, "order_number"),
     };
     Refusal::already_exists(
         reason,

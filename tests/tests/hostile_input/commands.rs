@@ -164,6 +164,7 @@ impl Invoice {
                 Due::TermsDays(days) => pb::issue_invoice_request::Due::TermsDays(*days),
             }),
             schedule: Vec::new(),
+            order_number: String::new(),
         }
     }
 }
@@ -202,6 +203,7 @@ impl Limit {
             reason: self.reason.clone(),
             approved_by: self.approved_by.clone(),
             effective_date: self.effective_date.clone(),
+            overdue_hold_days: None,
         }
     }
 }
@@ -864,6 +866,8 @@ fn recorded_amount(event: &Event) -> String {
         Event::InstalmentPlanAgreed(e) => e.open_amount.amount().to_string(),
         Event::InstalmentPlanCancelled(_) => String::new(),
         Event::DiscountAllowed(e) => e.amount.amount().to_string(),
+        Event::CreditReserved(e) => e.amount.amount().to_string(),
+        Event::CreditReleased(e) => e.amount.amount().to_string(),
         Event::BalanceConfirmed(e) => e.confirmed.amount().to_string(),
     }
 }

@@ -370,6 +370,31 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
                 return Err("the base's own rate".to_owned());
             }
         }
+        Event::CreditReserved(e) => {
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            dated(envelope, "reserved_on", e.reserved_on)?;
+            amount("amount", &e.amount, true)?;
+            business_date("expires_on", e.expires_on)?;
+            if e.expires_on < e.reserved_on || (e.expires_on - e.reserved_on).num_days() > 366 {
+                return Err("expires before it is made, or more than 366 days after".to_owned());
+            }
+            let warned = e
+                .credit_check
+                .as_ref()
+                .is_some_and(|check| check.policy == CreditPolicy::Warn);
+            if e.over_limit && !warned {
+                return Err("over the limit without a check under WARN".to_owned());
+            }
+        }
+        Event::CreditReleased(e) => {
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            dated(envelope, "released_on", e.released_on)?;
+            amount("amount", &e.amount, true)?;
+            amount("remaining", &e.remaining, false)?;
+            if e.reason.trim().is_empty() {
+                return Err("no reason".to_owned());
+            }
+        }
         Event::CollectorAssigned(e) => {
             if envelope.customer_id.is_group() != e.default_for.is_some() {
                 return Err("a collector assignment in the wrong account".to_owned());

@@ -1,6 +1,7 @@
 //! `GetAccount`: the authoritative view of one customer's account, as the command service
 //! decides on it.
 
+use chrono::NaiveDate;
 use receivables_domain::Money;
 use receivables_domain::account::CustomerAccount;
 use receivables_domain::account::state::InvoiceState;
@@ -12,11 +13,15 @@ use crate::{pb, responses};
 
 /// The account view: the customer's record and collector, credit terms, balances per currency,
 /// open invoices oldest due first (with their disputes), promises, payments (with their
-/// reversals), credit notes and the invoices with write-offs.
-pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
+/// reversals), credit notes, the invoices with write-offs and the credit reservations.
+/// Reservations count in the exposure as the credit check counts them on `today` (the
+/// service's date): the limit's line in its own currency, unconverted.
+pub fn view(account: &CustomerAccount, today: NaiveDate) -> pb::GetAccountResponse {
+    let reserved = account.state().reserved_on(today);
+    let reserved_in = |currency| reserved.get(&currency).copied().unwrap_or_default();
     let credit = account.credit().map(|terms| {
         let currency = terms.limit.currency();
-        let exposure = account.exposure(currency);
+        let exposure = account.exposure(currency) + reserved_in(currency);
         pb::CreditTerms {
             limit: Some(money(terms.limit)),
             policy: credit_policy(terms.policy).into(),
@@ -24,17 +29,55 @@ pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
             exposure: Some(money(Money::of(exposure, currency))),
             available: Some(money(Money::of(terms.limit.amount() - exposure, currency))),
             over_limit: exposure > terms.limit.amount(),
+            overdue_hold_days: terms.overdue_hold_days,
         }
     });
-    let balances = account
+    let mut balances: Vec<pb::CurrencyBalance> = account
         .balances()
         .into_iter()
         .map(|b| pb::CurrencyBalance {
             currency: b.currency.code().to_owned(),
             open_invoices: Some(money(Money::of(b.open_invoices, b.currency))),
             unapplied: Some(money(Money::of(b.unapplied, b.currency))),
-            exposure: Some(money(Money::of(b.exposure(), b.currency))),
+            exposure: Some(money(Money::of(
+                b.exposure() + reserved_in(b.currency),
+                b.currency,
+            ))),
             unapplied_credit: Some(money(Money::of(b.unapplied_credit, b.currency))),
+            reserved: Some(money(Money::of(reserved_in(b.currency), b.currency))),
+        })
+        .collect();
+    // A currency with reservations alone has a balance too.
+    for (currency, amount) in &reserved {
+        if !balances.iter().any(|b| b.currency == currency.code()) {
+            let zero = Some(money(Money::of(Decimal::ZERO, *currency)));
+            balances.push(pb::CurrencyBalance {
+                currency: currency.code().to_owned(),
+                open_invoices: zero.clone(),
+                unapplied: zero.clone(),
+                exposure: Some(money(Money::of(*amount, *currency))),
+                unapplied_credit: zero,
+                reserved: Some(money(Money::of(*amount, *currency))),
+            });
+        }
+    }
+    balances.sort_by(|a, b| a.currency.cmp(&b.currency));
+    let reservations = account
+        .state()
+        .reservations()
+        .map(|r| {
+            let currency = r.amount.currency();
+            pb::AccountReservation {
+                subsidiary_id: r.key.subsidiary_id.to_string(),
+                order_number: r.key.order_number.to_string(),
+                amount: Some(money(r.amount)),
+                open: Some(money(r.open_money())),
+                consumed: Some(money(Money::of(r.consumed, currency))),
+                released: Some(money(Money::of(r.released, currency))),
+                reserved_on: date(r.reserved_on),
+                expires_on: date(r.expires_on),
+                over_limit: r.over_limit,
+            }
         })
         .collect();
     let mut open: Vec<_> = account.open_invoices().collect();
@@ -101,6 +144,7 @@ pub fn view(account: &CustomerAccount) -> pb::GetAccountResponse {
             .collector()
             .map(ToString::to_string)
             .unwrap_or_default(),
+        reservations,
     }
 }
 

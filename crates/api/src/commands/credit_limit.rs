@@ -38,6 +38,7 @@ pub fn read(request: &pb::ChangeCreditLimitRequest) -> Result<Addressed, Refusal
     let approved_by = fields.person("approved_by", &request.approved_by);
     let mut rules = Vec::new();
     credit_limit::check_reason(&mut rules, &request.reason);
+    credit_limit::check_overdue_hold(&mut rules, request.overdue_hold_days);
     fields.extend(rules);
     let effective_date = if request.effective_date.is_empty() {
         Some(None)
@@ -54,6 +55,7 @@ pub fn read(request: &pb::ChangeCreditLimitRequest) -> Result<Addressed, Refusal
             reason: request.reason.clone(),
             approved_by: approved_by?,
             effective_date: effective_date?,
+            overdue_hold_days: request.overdue_hold_days,
         }))
     })();
     finish(fields, customer_id, id, body)

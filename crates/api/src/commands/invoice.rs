@@ -5,7 +5,7 @@ use receivables_domain::account::invoice;
 use receivables_domain::calendar::check_business_date;
 use receivables_domain::command::IssueInvoice;
 use receivables_domain::event::CreditCheckRecord;
-use receivables_domain::ids::TermsCode;
+use receivables_domain::ids::{OrderNumber, TermsCode};
 use receivables_domain::limits::PAYMENT_TERMS_DAYS_MAX;
 use receivables_domain::terms::ScheduleRow;
 use receivables_domain::{CommandBody, Event, InvoiceNumber, RecordedEvent, Refusal};
@@ -26,6 +26,7 @@ pub fn read(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Refusal> {
     );
     let amount = fields.money("amount", request.amount.as_ref());
     let issue_date = fields.date("issue_date", &request.issue_date);
+    let reservation = fields.optional("order_number", &request.order_number, OrderNumber::parse);
     let mut payment_terms = None;
     let schedule = fields.schedule("schedule", &request.schedule);
     let (due_date, terms_days) = match (&request.due, issue_date) {
@@ -89,12 +90,14 @@ pub fn read(request: &pb::IssueInvoiceRequest) -> Result<Addressed, Refusal> {
             terms_days,
             payment_terms,
             schedule: schedule?,
+            reservation: reservation?,
         }))
     })();
     finish(fields, customer_id, id, body)
 }
 
-fn credit_check(check: &CreditCheckRecord) -> pb::CreditCheck {
+/// A credit check as the replies of invoices and reservations give it.
+pub(crate) fn credit_check(check: &CreditCheckRecord) -> pb::CreditCheck {
     pb::CreditCheck {
         limit: Some(responses::money(check.limit)),
         policy: responses::credit_policy(check.policy).into(),
@@ -131,5 +134,9 @@ pub fn reply(event: &RecordedEvent, replayed: bool) -> Option<pb::IssueInvoiceRe
             responses::schedule(&issued.schedule)
         },
         discount: issued.discount.as_ref().map(responses::discount),
+        reservation_consumed: issued
+            .consumes
+            .as_ref()
+            .map(|consumed| responses::money(consumed.amount)),
     })
 }

@@ -14,10 +14,12 @@
 pub mod account;
 pub mod application;
 pub mod balance_confirmation;
+pub mod check_credit;
 pub mod collection_on_behalf;
 pub mod collector;
 pub mod credit_limit;
 pub mod credit_note;
+pub mod credit_reservation;
 pub mod customer;
 pub mod discount;
 pub mod dispute;

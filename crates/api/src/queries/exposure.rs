@@ -105,6 +105,7 @@ pub fn line(line: ExposureLine) -> pb::Exposure {
             rate: c.rate.to_string(),
             converted: Some(responses::money(c.to)),
         }),
+        reserved: Some(responses::money(line.reserved)),
     }
 }
 

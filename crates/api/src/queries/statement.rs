@@ -84,6 +84,7 @@ fn part(part: CurrencyStatement, labels: &[String]) -> pb::CurrencyStatement {
         closing_balance: Some(responses::money(part.closing)),
         movements: part.movements.into_iter().map(movement).collect(),
         aging: part.aging.map(|line| aging_line(line, labels)),
+        reserved: Some(responses::money(part.reserved)),
     }
 }
 

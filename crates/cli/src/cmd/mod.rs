@@ -4,6 +4,7 @@ pub mod account;
 pub mod aging;
 pub mod audit;
 pub mod confirmations;
+pub mod credit_check;
 pub mod customers;
 pub mod exposure;
 pub mod post;
@@ -30,6 +31,9 @@ pub enum ClientCommand {
     Queue(queue::QueueArgs),
     /// Print one customer's exposure, open invoices and promises.
     Account(account::AccountArgs),
+    /// Ask whether an amount would fit under a customer's group-wide limit now (the credit
+    /// check of an order; nothing is recorded).
+    CreditCheck(credit_check::CreditCheckArgs),
     /// Print a customer's promises to pay and their status.
     Promises(promises::PromisesArgs),
     /// Print a customer's statement of account for a period: opening balance, movements with
@@ -62,6 +66,7 @@ pub async fn run(
         ClientCommand::Exposure(args) => args.run(connection, out).await,
         ClientCommand::Queue(args) => args.run(connection, out).await,
         ClientCommand::Account(args) => args.run(connection, out).await,
+        ClientCommand::CreditCheck(args) => args.run(connection, out).await,
         ClientCommand::Promises(args) => args.run(connection, out).await,
         ClientCommand::Statement(args) => args.run(connection, out).await,
         ClientCommand::Confirmations(args) => args.run(connection, out).await,

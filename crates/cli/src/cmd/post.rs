@@ -1,5 +1,5 @@
 //! `post invoice|payment|credit-limit|promise|credit-note|write-off|reversal|application|refund|
-//! dispute|dispute-resolution`: one command to the command service, with a flag for every field
+//! dispute|dispute-resolution|...|credit-reservation|credit-release`: one command to the command service, with a flag for every field
 //! of its request, and its reply printed.
 //!
 //! Every command carries an id: a fresh UUID v7 unless `--command-id` gives one. To retry a
@@ -66,6 +66,12 @@ pub enum PostCommand {
     /// Takes an early-payment discount off an invoice for a payment received within its terms'
     /// window.
     Discount(DiscountArgs),
+    /// A subsidiary reserves part of a customer's group-wide limit for a sales order before
+    /// it ships (checked like an invoice).
+    CreditReservation(CreditReservationArgs),
+    /// The subsidiary releases all (without --amount) or part of the credit reserved for an
+    /// order.
+    CreditRelease(CreditReleaseArgs),
 }
 
 /// The id of the command.
@@ -107,6 +113,94 @@ pub struct InvoiceArgs {
     pub issue_date: String,
     #[command(flatten)]
     pub due: DueArgs,
+    /// The subsidiary's sales order whose credit reservation the invoice consumes.
+    #[arg(long, value_name = "ORDER_NUMBER")]
+    pub order: Option<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CreditReservationArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer who ordered.
+    #[arg(long)]
+    pub customer: String,
+    /// The subsidiary that accepted the order.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// The order number, unique per subsidiary.
+    #[arg(long)]
+    pub order: String,
+    /// The amount reserved, a decimal such as 1200.00.
+    #[arg(long, value_parser = values::decimal, allow_hyphen_values = true)]
+    pub amount: String,
+    /// ISO 4217 currency code, such as CNY.
+    #[arg(long)]
+    pub currency: String,
+    /// The day the order was accepted, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub reserved_on: String,
+    /// The last day the reservation counts, YYYY-MM-DD (at most 366 days later).
+    #[arg(long, value_parser = values::date)]
+    pub expires_on: String,
+}
+
+impl CreditReservationArgs {
+    pub fn request(&self, command_id: String) -> pb::ReserveCreditRequest {
+        pb::ReserveCreditRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            order_number: self.order.clone(),
+            amount: money(&self.amount, &self.currency),
+            reserved_on: self.reserved_on.clone(),
+            expires_on: self.expires_on.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CreditReleaseArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer.
+    #[arg(long)]
+    pub customer: String,
+    /// The subsidiary whose order it is.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// The order number.
+    #[arg(long)]
+    pub order: String,
+    /// What to release, a decimal such as 200.00; default: everything it holds.
+    #[arg(long, value_parser = values::decimal, requires = "currency")]
+    pub amount: Option<String>,
+    /// ISO 4217 currency code of --amount.
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// The day it is released, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub released_on: String,
+    /// Why (order cancelled, shrunk...).
+    #[arg(long)]
+    pub reason: String,
+}
+
+impl CreditReleaseArgs {
+    pub fn request(&self, command_id: String) -> pb::ReleaseCreditRequest {
+        pb::ReleaseCreditRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            order_number: self.order.clone(),
+            amount: self
+                .amount
+                .as_ref()
+                .and_then(|amount| money(amount, self.currency.as_deref().unwrap_or_default())),
+            released_on: self.released_on.clone(),
+            reason: self.reason.clone(),
+        }
+    }
 }
 
 /// When the invoice falls due: a date, terms in days after the issue date, one of the group's
@@ -524,6 +618,10 @@ pub struct CreditLimitArgs {
     /// The date the limit takes effect, YYYY-MM-DD; default: the day it is recorded.
     #[arg(long, value_parser = values::date)]
     pub effective_date: Option<String>,
+    /// An overdue hold: refuse new invoices and reservations while the customer owes anything
+    /// more than this many days overdue.
+    #[arg(long, value_name = "DAYS")]
+    pub overdue_hold_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -781,6 +879,7 @@ impl InvoiceArgs {
             issue_date: self.issue_date.clone(),
             due,
             schedule: values::schedule(&self.due.schedule, &self.currency),
+            order_number: self.order.clone().unwrap_or_default(),
         }
     }
 }
@@ -936,6 +1035,7 @@ impl CreditLimitArgs {
             reason: self.reason.clone(),
             approved_by: self.approved_by.clone(),
             effective_date: self.effective_date.clone().unwrap_or_default(),
+            overdue_hold_days: self.overdue_hold_days,
         }
     }
 }
@@ -1096,6 +1196,16 @@ pub async fn run(
             let call = client.assign_collector(commands.request(args.request(id.clone())));
             let reply = sent(&commands, &id, call).await?;
             tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::CreditReservation(args) => {
+            let id = args.id.resolve();
+            let call = client.reserve_credit(commands.request(args.request(id.clone())));
+            tables::reservation_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::CreditRelease(args) => {
+            let id = args.id.resolve();
+            let call = client.release_credit(commands.request(args.request(id.clone())));
+            tables::release_reply(&id, &sent(&commands, &id, call).await?, format)?
         }
     };
     cmd::emit(out, &text)

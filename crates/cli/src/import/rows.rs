@@ -417,6 +417,7 @@ pub fn parse(
                 issue_date,
                 due: Some(due),
                 schedule: Vec::new(),
+                order_number: String::new(),
             };
             (identity, RowCommand::Invoice(request))
         }

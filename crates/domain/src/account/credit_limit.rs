@@ -1,7 +1,9 @@
 //! Credit limits: the group credit department sets the customer's one group-wide limit, the
 //! policy for invoices that would go over it (block or warn) and the customer's grade.
 //!
-//! A change needs a reason and an approver, which the event keeps for the auditors. It takes
+//! A change needs a reason and an approver, which the event keeps for the auditors. It may set
+//! an overdue hold: new invoices and credit reservations refused while the customer owes
+//! anything more than so many days overdue (`credit_check.rs`). It takes
 //! effect on its effective date (the day it is recorded when none is given); the account checks
 //! every later invoice against the latest terms.
 
@@ -13,7 +15,7 @@ use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
 use super::state::AccountState;
 use crate::credit::{CreditGrade, CreditPolicy, CreditTerms};
 use crate::ids::{CommandId, PersonName, SubsidiaryId};
-use crate::limits::REASON_LENGTH_MAX;
+use crate::limits::{OVERDUE_HOLD_DAYS_MAX, REASON_LENGTH_MAX};
 use crate::money::Money;
 use crate::refusal::{FieldViolation, Refusal};
 use crate::rules::{InvalidEvent, check_text, free_text, invalid};
@@ -28,6 +30,19 @@ pub struct ChangeCreditLimit {
     pub approved_by: PersonName,
     /// The business date from which the limit applies; `None` means the day it is recorded.
     pub effective_date: Option<NaiveDate>,
+    /// The overdue hold set with the limit ([`CreditTerms::overdue_hold_days`]); `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue_hold_days: Option<u32>,
+}
+
+/// The overdue hold's days: at most [`OVERDUE_HOLD_DAYS_MAX`]. Shared with the wire mapping.
+pub fn check_overdue_hold(violations: &mut Vec<FieldViolation>, days: Option<u32>) {
+    if let Some(days) = days.filter(|d| *d > OVERDUE_HOLD_DAYS_MAX) {
+        violations.push(FieldViolation::new(
+            "overdue_hold_days",
+            format!("at most {OVERDUE_HOLD_DAYS_MAX} days, got {days}"),
+        ));
+    }
 }
 
 /// The reason of a change: required, bounded free text. Shared with the wire mapping.
@@ -57,6 +72,9 @@ pub struct CreditLimitChanged {
     pub grade: CreditGrade,
     pub reason: String,
     pub approved_by: PersonName,
+    /// The overdue hold set with the limit; absent from the events recorded before holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue_hold_days: Option<u32>,
 }
 
 impl CommandRules for ChangeCreditLimit {
@@ -68,6 +86,7 @@ impl CommandRules for ChangeCreditLimit {
         let mut violations = Vec::new();
         check_limit(&mut violations, &self.limit);
         check_reason(&mut violations, &self.reason);
+        check_overdue_hold(&mut violations, self.overdue_hold_days);
         violations
     }
 
@@ -91,6 +110,7 @@ impl Decide for ChangeCreditLimit {
             grade: self.grade,
             reason: self.reason.clone(),
             approved_by: self.approved_by.clone(),
+            overdue_hold_days: self.overdue_hold_days,
         })
     }
 }
@@ -111,6 +131,15 @@ impl EventRules for CreditLimitChanged {
         if self.reason.trim().is_empty() {
             return Err(invalid("data.reason", "a reason is required"));
         }
+        if self
+            .overdue_hold_days
+            .is_some_and(|days| days > OVERDUE_HOLD_DAYS_MAX)
+        {
+            return Err(invalid(
+                "data.overdue_hold_days",
+                format!("is above {OVERDUE_HOLD_DAYS_MAX}"),
+            ));
+        }
         free_text("data.reason", &self.reason, REASON_LENGTH_MAX)
     }
 
@@ -119,6 +148,7 @@ impl EventRules for CreditLimitChanged {
             limit: self.limit,
             policy: self.policy,
             grade: self.grade,
+            overdue_hold_days: self.overdue_hold_days,
         });
         Ok(())
     }
@@ -134,6 +164,7 @@ impl CreditLimitChanged {
             grade: CreditGrade::B,
             reason: "annual review".to_owned(),
             approved_by: PersonName::parse("Chen Jing").expect("a name"),
+            overdue_hold_days: None,
         }
     }
 
@@ -146,6 +177,7 @@ impl CreditLimitChanged {
             reason: self.reason.clone(),
             approved_by: self.approved_by.clone(),
             effective_date: None,
+            overdue_hold_days: self.overdue_hold_days,
         }
     }
 }

@@ -11,26 +11,29 @@
 //! exposure above the limit is refused with the limit, the exposure and the shortfall in the
 //! refusal; under `warn` it is accepted and flagged `over_limit`.
 //!
-//! One limit covers every currency: the exposure in each other currency counts converted into
-//! the limit's at the cross rate of the invoice's issue date (`exchange.rs`), each currency's
-//! part rounded to the limit's minor units, and the event records each part (exposure, rate,
-//! converted amount). Without a rate on or before that date for a currency with exposure, the
-//! exposure cannot be measured and the invoice is refused under either policy
-//! (`EXCHANGE_RATE_MISSING`); without a limit no rate is needed.
-
-use std::collections::BTreeMap;
+//! The check itself (the overdue hold, then the limit, every currency converted into the
+//! limit's) is `credit_check.rs`'s, which a credit reservation goes through too; the event
+//! records each currency's part (exposure, rate, converted amount). An invoice may name the
+//! sales order whose credit reservation it consumes (`credit_reservation.rs`): the reservation
+//! shrinks by the invoice's amount (by what it holds, if less), and the check counts that part
+//! as already inside the exposure.
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::credit_check::{self, Commitment};
+pub use super::credit_check::{CreditCheckRecord, ExposureConversion};
+use super::credit_reservation::{self, ReservationConsumed};
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules};
 use super::state::{AccountState, InvoiceState};
-use crate::credit::{CreditCheck, CreditPolicy};
-use crate::exchange::{MissingRate, Rate, convert_at};
-use crate::ids::{CommandId, InvoiceKey, InvoiceNumber, NumberKey, SubsidiaryId, TermsCode};
+use crate::credit::CreditPolicy;
+use crate::exchange::convert_at;
+use crate::ids::{
+    CommandId, InvoiceKey, InvoiceNumber, NumberKey, OrderNumber, SubsidiaryId, TermsCode,
+};
 use crate::limits::PAYMENT_TERMS_DAYS_MAX;
-use crate::money::{self, Currency, Money};
+use crate::money::Money;
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
 use crate::rules::{InvalidEvent, business_date, check_positive, invalid, positive};
 use crate::terms::{EarlyPaymentDiscount, ScheduleRow, check_schedule};
@@ -54,6 +57,10 @@ pub struct IssueInvoice {
     /// An explicit schedule: the rows in due order, adding up to the amount.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<ScheduleRow>,
+    /// The sales order of the same subsidiary whose credit reservation the invoice consumes
+    /// (`credit_reservation.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<OrderNumber>,
 }
 
 impl IssueInvoice {
@@ -133,45 +140,6 @@ pub fn check_due_date(
     }
 }
 
-/// The credit check an invoice went through, as decided when it was issued.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreditCheckRecord {
-    pub limit: Money,
-    pub policy: CreditPolicy,
-    /// Exposure in the limit's currency after the invoice: a sum over the customer's invoices,
-    /// which may be negative or larger than any one amount.
-    #[serde(with = "money::derived")]
-    pub exposure_after: Money,
-    /// The invoice is in another currency than the limit, so it could not be checked (events
-    /// recorded before exposure was converted; false since).
-    pub currency_mismatch: bool,
-    /// The exposure in each currency other than the limit's after the invoice, with the cross
-    /// rate and the converted amount counted in `exposure_after`; empty when every amount was
-    /// in the limit's currency (and in events recorded before conversion).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conversions: Vec<ExposureConversion>,
-}
-
-/// One currency's part of an exposure measured in the limit's currency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExposureConversion {
-    /// The exposure in that currency (may be negative: money on account).
-    #[serde(with = "money::derived")]
-    pub exposure: Money,
-    /// Its cross rate to the limit's currency on the issue date.
-    pub rate: Rate,
-    /// `exposure x rate`, in the limit's currency.
-    #[serde(with = "money::derived")]
-    pub converted: Money,
-}
-
-/// The customer's exposure in the limit's currency before and after an invoice.
-struct MeasuredExposure {
-    before: Decimal,
-    after: Decimal,
-    conversions: Vec<ExposureConversion>,
-}
-
 /// A subsidiary issued an invoice to the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceIssued {
@@ -197,6 +165,10 @@ pub struct InvoiceIssued {
     pub over_limit: bool,
     /// The check against the limit; absent when the customer had no limit.
     pub credit_check: Option<CreditCheckRecord>,
+    /// What the invoice took off the credit reserved for its order, if it named one: the
+    /// reservation shrinks by it from the issue date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumes: Option<ReservationConsumed>,
 }
 
 impl InvoiceIssued {
@@ -232,14 +204,7 @@ impl CommandRules for IssueInvoice {
     /// is converted.
     fn needs_group_settings(&self, state: &AccountState) -> bool {
         self.payment_terms.is_some()
-            || state.credit().is_some_and(|terms| {
-                let limit_currency = terms.limit.currency();
-                self.amount.currency() != limit_currency
-                    || state
-                        .balances()
-                        .iter()
-                        .any(|b| b.currency != limit_currency && !b.exposure().is_zero())
-            })
+            || credit_check::converts(state, self.amount.currency(), self.issue_date)
     }
 }
 
@@ -265,47 +230,32 @@ impl Decide for IssueInvoice {
             .with_metadata("invoice_number", &key.invoice_number));
         }
         let (due_date, schedule, discount) = self.schedule(context)?;
-        let (over_limit, credit_check) = match account.credit.as_ref() {
-            None => (false, None),
-            Some(terms) => {
-                let measured = self.exposure_in(account, terms.limit.currency(), context)?;
-                let record = |exposure_after: Decimal, conversions: Vec<ExposureConversion>| {
-                    CreditCheckRecord {
-                        limit: terms.limit,
-                        policy: terms.policy,
-                        exposure_after: Money::of(exposure_after, terms.limit.currency()),
-                        currency_mismatch: false,
-                        conversions,
-                    }
-                };
-                match CreditCheck::evaluate(Some(terms), measured.before, measured.after) {
-                    CreditCheck::NoLimit => (false, None),
-                    CreditCheck::Within { exposure_after } => {
-                        (false, Some(record(exposure_after, measured.conversions)))
-                    }
-                    CreditCheck::Over {
-                        policy: CreditPolicy::Block,
-                        limit,
-                        exposure_before,
-                        exposure_after,
-                    } => {
-                        return Err(credit_refusal(
-                            account,
-                            self,
-                            limit,
-                            exposure_before,
-                            exposure_after,
-                            &measured.conversions,
-                        ));
-                    }
-                    CreditCheck::Over {
-                        policy: CreditPolicy::Warn,
-                        exposure_after,
-                        ..
-                    } => (true, Some(record(exposure_after, measured.conversions))),
-                }
-            }
-        };
+        let consumes = self
+            .reservation
+            .as_ref()
+            .map(|order| {
+                credit_reservation::consumption(
+                    account,
+                    &self.subsidiary_id,
+                    order,
+                    self.amount,
+                    self.issue_date,
+                )
+            })
+            .transpose()?;
+        let consumed = consumes
+            .as_ref()
+            .map_or(Decimal::ZERO, |c| c.amount.amount());
+        let (over_limit, credit_check) = credit_check::check(
+            account,
+            &Commitment {
+                kind: "invoice",
+                amount: self.amount,
+                adds: self.amount.amount() - consumed,
+                date: self.issue_date,
+                rates: &context.rates,
+            },
+        )?;
         Ok(InvoiceIssued {
             subsidiary_id: self.subsidiary_id.clone(),
             invoice_number: self.invoice_number.clone(),
@@ -318,6 +268,7 @@ impl Decide for IssueInvoice {
             discount,
             over_limit,
             credit_check,
+            consumes,
         })
     }
 }
@@ -365,131 +316,6 @@ impl IssueInvoice {
         })?;
         Ok((due_date, Vec::new(), None))
     }
-
-    /// The customer's exposure before and after the invoice in `limit_currency`, every other
-    /// currency converted at the cross rate of the issue date; refused when a currency with
-    /// exposure has no rate then.
-    fn exposure_in(
-        &self,
-        account: &AccountState,
-        limit_currency: Currency,
-        context: &DecisionContext,
-    ) -> Result<MeasuredExposure, Refusal> {
-        let mut by_currency: BTreeMap<Currency, Decimal> = account
-            .balances()
-            .into_iter()
-            .map(|balance| (balance.currency, balance.exposure()))
-            .collect();
-        by_currency.entry(self.amount.currency()).or_default();
-        let mut measured = MeasuredExposure {
-            before: Decimal::ZERO,
-            after: Decimal::ZERO,
-            conversions: Vec::new(),
-        };
-        for (currency, before) in by_currency {
-            let after = if currency == self.amount.currency() {
-                before + self.amount.amount()
-            } else {
-                before
-            };
-            if currency == limit_currency {
-                measured.before += before;
-                measured.after += after;
-                continue;
-            }
-            if before.is_zero() && after.is_zero() {
-                continue;
-            }
-            let rate = context
-                .rates
-                .cross_rate(currency, limit_currency, self.issue_date)
-                .map_err(|missing| missing_rate(account, &missing, limit_currency))?;
-            let converted = convert_at(after, rate, limit_currency);
-            measured.before += convert_at(before, rate, limit_currency).amount();
-            measured.after += converted.amount();
-            measured.conversions.push(ExposureConversion {
-                exposure: Money::of(after, currency),
-                rate,
-                converted,
-            });
-        }
-        Ok(measured)
-    }
-}
-
-/// The refusal of an invoice whose customer's exposure cannot be measured in the limit's
-/// currency: a currency with exposure has no rate on the issue date.
-fn missing_rate(
-    account: &AccountState,
-    missing: &MissingRate,
-    limit_currency: Currency,
-) -> Refusal {
-    Refusal::precondition(
-        Reason::ExchangeRateMissing,
-        vec![PreconditionViolation {
-            kind: Reason::ExchangeRateMissing,
-            subject: format!("group/exchange_rates/{}", missing.currency),
-            description: format!(
-                "{missing}: customer {}'s credit limit is in {limit_currency}, and its {} \
-                 exposure cannot be counted without a rate",
-                account.customer_id, missing.currency
-            ),
-        }],
-    )
-    .with_metadata("currency", missing.currency)
-    .with_metadata("limit_currency", limit_currency)
-    .with_metadata("date", missing.date)
-}
-
-/// The refusal of an invoice under policy `block` over the limit: the limit, the exposure and
-/// the shortfall, and each other currency's exposure, rate and converted amount, in the
-/// message and as metadata (`exposure_usd`, `rate_usd`, `converted_usd`).
-fn credit_refusal(
-    account: &AccountState,
-    command: &IssueInvoice,
-    limit: Money,
-    exposure_before: Decimal,
-    exposure_after: Decimal,
-    conversions: &[ExposureConversion],
-) -> Refusal {
-    let subject = format!("customers/{}/credit_limit", account.customer_id);
-    let currency = limit.currency();
-    let shortfall = Money::of(exposure_after - limit.amount(), currency);
-    let exposure = Money::of(exposure_before, currency);
-    let mut description = format!(
-        "invoice of {} would take exposure from {exposure} to {}, above the limit of {limit} by \
-         {shortfall}",
-        command.amount,
-        Money::of(exposure_after, currency),
-    );
-    if !conversions.is_empty() {
-        let parts: Vec<String> = conversions
-            .iter()
-            .map(|c| format!("{} at {} = {}", c.exposure, c.rate, c.converted))
-            .collect();
-        description.push_str(&format!(" (counting {})", parts.join(", ")));
-    }
-    let mut refusal = Refusal::precondition(
-        Reason::CreditLimitExceeded,
-        vec![PreconditionViolation {
-            kind: Reason::CreditLimitExceeded,
-            subject,
-            description,
-        }],
-    )
-    .with_metadata("limit", limit.amount())
-    .with_metadata("exposure", exposure.amount())
-    .with_metadata("invoice_amount", command.amount.amount())
-    .with_metadata("shortfall", shortfall.amount())
-    .with_metadata("currency", currency);
-    for conversion in conversions {
-        let code = conversion.exposure.currency().code().to_lowercase();
-        refusal = refusal
-            .with_metadata(&format!("exposure_{code}"), conversion.exposure.amount())
-            .with_metadata(&format!("rate_{code}"), conversion.rate)
-            .with_metadata(&format!("converted_{code}"), conversion.converted.amount());
-    }
-    refusal
 }
 
 impl EventRules for InvoiceIssued {
@@ -571,6 +397,17 @@ impl EventRules for InvoiceIssued {
                 }
             }
         }
+        if let Some(consumed) = &self.consumes {
+            positive("data.consumes.amount", &consumed.amount)?;
+            if consumed.amount.currency() != self.amount.currency()
+                || consumed.amount.amount() > self.amount.amount()
+            {
+                return Err(invalid(
+                    "data.consumes.amount",
+                    "is not in the invoice's currency, or is above its amount",
+                ));
+            }
+        }
         let warned = self
             .credit_check
             .as_ref()
@@ -603,6 +440,9 @@ impl EventRules for InvoiceIssued {
             invoice.schedule = self.schedule.clone();
         }
         invoice.discount = self.discount;
+        if let Some(consumed) = &self.consumes {
+            credit_reservation::consume(account, &self.subsidiary_id, consumed, self.issue_date)?;
+        }
         account.invoices.insert(key, invoice);
         Ok(())
     }
@@ -630,6 +470,7 @@ impl InvoiceIssued {
             }),
             over_limit: false,
             credit_check: None,
+            consumes: None,
         }
     }
 
@@ -648,6 +489,7 @@ impl InvoiceIssued {
             } else {
                 self.schedule.clone()
             },
+            reservation: self.consumes.as_ref().map(|c| c.order_number.clone()),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::customer::CustomerProfile;
 use crate::dated::DatedBalance;
 use crate::exchange::ExchangeRates;
 use crate::ids::{
-    CommandId, CreditNoteKey, CustomerId, DisputeId, InvoiceKey, PersonName, PromiseId,
+    CommandId, CreditNoteKey, CustomerId, DisputeId, InvoiceKey, OrderKey, PersonName, PromiseId,
     SubsidiaryId,
 };
 use crate::money::{Currency, Money};
@@ -79,6 +79,88 @@ impl PlanState {
     /// Whether the plan holds on `date` or any later day: not cancelled by then.
     pub fn holds_from(&self, date: NaiveDate) -> bool {
         self.cancelled_on.is_none_or(|c| date < c)
+    }
+}
+
+/// Credit reserved for a sales order (`credit_reservation.rs`), as the account knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationState {
+    pub key: OrderKey,
+    /// What was reserved.
+    pub amount: Money,
+    pub reserved_on: NaiveDate,
+    /// The last day it counts in the exposure; it stops counting from the day after.
+    pub expires_on: NaiveDate,
+    /// Accepted under a `warn` policy although it took exposure above the limit.
+    pub over_limit: bool,
+    /// What is still reserved: never below zero, never above `amount`.
+    pub open: Decimal,
+    /// What invoices consumed of it.
+    pub consumed: Decimal,
+    /// What was released (the order cancelled or shrunk).
+    pub released: Decimal,
+    /// What is still reserved by business date, from `reserved_on`: `open` is its total.
+    pub(super) history: DatedBalance,
+}
+
+impl ReservationState {
+    pub(super) fn new(
+        key: OrderKey,
+        amount: Money,
+        reserved_on: NaiveDate,
+        expires_on: NaiveDate,
+        over_limit: bool,
+    ) -> Self {
+        let mut history = DatedBalance::default();
+        history.add(reserved_on, amount.amount());
+        ReservationState {
+            key,
+            amount,
+            reserved_on,
+            expires_on,
+            over_limit,
+            open: amount.amount(),
+            consumed: Decimal::ZERO,
+            released: Decimal::ZERO,
+            history,
+        }
+    }
+
+    /// What the credit check counts of it for a decision dated `date`: what is still reserved,
+    /// unless it expired before `date`. Like the rest of the decision's exposure it counts
+    /// every movement known, whatever its date.
+    pub fn counted_on(&self, date: NaiveDate) -> Decimal {
+        if date <= self.expires_on {
+            self.open
+        } else {
+            Decimal::ZERO
+        }
+    }
+
+    /// The most an invoice or a release dated `date` may take off it: what it holds on that
+    /// date and every later one (see [`DatedBalance::lowest_from`]).
+    pub fn available_on(&self, date: NaiveDate) -> Decimal {
+        self.history.lowest_from(date)
+    }
+
+    pub fn open_money(&self) -> Money {
+        Money::of(self.open, self.amount.currency())
+    }
+
+    /// Takes `amount` off what is reserved from `date` on (an invoice consuming it, a
+    /// release); refused, and nothing changed, when it would hold less than nothing then or
+    /// later, or the date is before the reservation.
+    pub(super) fn take(&mut self, date: NaiveDate, amount: Decimal) -> Result<(), String> {
+        if date < self.reserved_on || amount <= Decimal::ZERO || self.available_on(date) < amount {
+            return Err(format!(
+                "takes {amount} off {} on {date}: before it, more than it holds then or later, \
+                 or nothing",
+                self.key
+            ));
+        }
+        self.history.add(date, -amount);
+        self.open -= amount;
+        Ok(())
     }
 }
 
@@ -243,6 +325,37 @@ impl InvoiceState {
 
     pub fn open_money(&self) -> Money {
         Money::of(self.open, self.amount.currency())
+    }
+
+    /// What is collectible and more than `days` overdue on `date`: the open amount then of the
+    /// rows due before `date - days`, less what a dispute holding then holds back (never below
+    /// zero); with the due date of the oldest such row. The overdue hold's measure
+    /// (`credit_check.rs`): `days` 0 is everything overdue.
+    pub fn overdue_beyond(&self, date: NaiveDate, days: u32) -> (Decimal, Option<NaiveDate>) {
+        let open = self.open_on(date);
+        if open <= Decimal::ZERO {
+            return (Decimal::ZERO, None);
+        }
+        let Some(cutoff) = date.checked_sub_days(chrono::Days::new(u64::from(days))) else {
+            return (Decimal::ZERO, None);
+        };
+        let rows: Vec<_> = self
+            .open_rows(date, open)
+            .into_iter()
+            .filter(|(due, row_open)| *due < cutoff && *row_open > Decimal::ZERO)
+            .collect();
+        let overdue: Decimal = rows.iter().map(|(_, row_open)| *row_open).sum();
+        let disputed: Decimal = self
+            .disputes
+            .iter()
+            .filter(|d| d.holds_on(date))
+            .map(|d| d.amount.amount())
+            .sum();
+        let collectible = (overdue - disputed).max(Decimal::ZERO);
+        if collectible.is_zero() {
+            return (Decimal::ZERO, None);
+        }
+        (collectible, rows.first().map(|(due, _)| *due))
     }
 
     /// The dispute that holds on `date` or a later day, if any (at most one does).
@@ -424,6 +537,8 @@ pub struct AccountState {
     pub(super) exchange_rates: Arc<ExchangeRates>,
     /// The group's payment-terms templates (the group's own account).
     pub(super) payment_terms: Arc<PaymentTermsBook>,
+    /// Credit reserved for sales orders, by subsidiary and order number.
+    pub(super) reservations: BTreeMap<OrderKey, ReservationState>,
 }
 
 impl AccountState {
@@ -443,7 +558,45 @@ impl AccountState {
             default_collectors: BTreeMap::new(),
             exchange_rates: Arc::default(),
             payment_terms: Arc::default(),
+            reservations: BTreeMap::new(),
         }
+    }
+
+    /// Every credit reservation ever made, by subsidiary and order number.
+    pub fn reservations(&self) -> impl Iterator<Item = &ReservationState> {
+        self.reservations.values()
+    }
+
+    pub fn reservation(&self, key: &OrderKey) -> Option<&ReservationState> {
+        self.reservations.get(key)
+    }
+
+    /// What the credit check counts as reserved in each currency for a decision dated `date`
+    /// (the reservations that have not expired before it), zero currencies left out.
+    pub fn reserved_on(&self, date: NaiveDate) -> BTreeMap<Currency, Decimal> {
+        let mut reserved: BTreeMap<Currency, Decimal> = BTreeMap::new();
+        for reservation in self.reservations.values() {
+            let counted = reservation.counted_on(date);
+            if counted > Decimal::ZERO {
+                *reserved.entry(reservation.amount.currency()).or_default() += counted;
+            }
+        }
+        reserved
+    }
+
+    /// What the credit check counts as the customer's exposure in each currency for a
+    /// decision dated `date`: open invoices less unapplied cash and credit, plus the credit
+    /// reserved then ([`Self::reserved_on`]); every currency with any of them, possibly zero.
+    pub fn credit_exposure_on(&self, date: NaiveDate) -> BTreeMap<Currency, Decimal> {
+        let mut exposure: BTreeMap<Currency, Decimal> = self
+            .balances()
+            .into_iter()
+            .map(|balance| (balance.currency, balance.exposure()))
+            .collect();
+        for (currency, reserved) in self.reserved_on(date) {
+            *exposure.entry(currency).or_default() += reserved;
+        }
+        exposure
     }
 
     /// The group's payment-terms templates (the group's own account).

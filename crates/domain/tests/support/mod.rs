@@ -30,8 +30,8 @@ use receivables_domain::event::{
     PaymentReceived, PromiseToPay, RecordedEvent, SCHEMA_VERSION,
 };
 use receivables_domain::ids::{
-    CommandId, CreditNoteNumber, CustomerId, EventId, InvoiceNumber, PersonName, Position,
-    Principal, PromiseId, SubsidiaryId, TermsCode,
+    CommandId, CreditNoteNumber, CustomerId, EventId, InvoiceNumber, OrderNumber, PersonName,
+    Position, Principal, PromiseId, SubsidiaryId, TermsCode,
 };
 use receivables_domain::money::{Currency, Money};
 use receivables_domain::payment::PaymentMethod;
@@ -181,6 +181,7 @@ pub fn invoice(invoice_number: &str) -> InvoiceBuilder {
         terms_days: None,
         payment_terms: None,
         schedule: Vec::new(),
+        reservation: None,
     })
 }
 
@@ -206,6 +207,12 @@ impl InvoiceBuilder {
 
     pub fn due(mut self, due_date: &str) -> Self {
         self.0.due_date = Some(date(due_date));
+        self
+    }
+
+    /// Consuming the credit reserved for its subsidiary's order `order_number`.
+    pub fn for_order(mut self, order_number: &str) -> Self {
+        self.0.reservation = Some(OrderNumber::parse(order_number).expect("an order number"));
         self
     }
 
@@ -260,6 +267,7 @@ impl InvoiceBuilder {
             discount: None,
             over_limit: false,
             credit_check: None,
+            consumes: None,
         })
     }
 }
@@ -363,6 +371,7 @@ pub fn credit_limit(limit: Money) -> CreditLimitBuilder {
         reason: "annual credit review".to_owned(),
         approved_by: person("Zhang Wei"),
         effective_date: None,
+        overdue_hold_days: None,
     })
 }
 
@@ -395,6 +404,12 @@ impl CreditLimitBuilder {
         self
     }
 
+    /// An overdue hold of `days` set with the limit.
+    pub fn overdue_hold(mut self, days: u32) -> Self {
+        self.0.overdue_hold_days = Some(days);
+        self
+    }
+
     pub fn command(self) -> ChangeCreditLimit {
         self.0
     }
@@ -407,6 +422,7 @@ impl CreditLimitBuilder {
             grade: c.grade,
             reason: c.reason,
             approved_by: c.approved_by,
+            overdue_hold_days: c.overdue_hold_days,
         })
     }
 }
