@@ -371,6 +371,31 @@ async fn last_position_is_the_last_event_of_the_whole_log<L: EventLog>(log: &L) 
     assert_eq!(log.last_position().await.unwrap(), at(3));
 }
 
+async fn a_customers_last_position_is_its_own_last_event<L: EventLog>(log: &L) {
+    assert_eq!(
+        log.last_position_of(&customer("C-1")).await.unwrap(),
+        Position::ZERO
+    );
+    let first = event("C-1");
+    log.append(&first, Position::ZERO).await.unwrap();
+    log.append(&event("C-2"), Position::ZERO).await.unwrap();
+    log.append(&event("C-1"), at(1)).await.unwrap();
+    log.append(&event("C-2"), at(2)).await.unwrap();
+    assert_eq!(log.last_position_of(&customer("C-1")).await.unwrap(), at(3));
+    assert_eq!(log.last_position_of(&customer("C-2")).await.unwrap(), at(4));
+    // Neither a conflict nor a duplicate moves it; a customer without events has none.
+    assert!(log.append(&event("C-1"), at(1)).await.is_err());
+    assert_eq!(
+        log.append(&first, at(3)).await.unwrap(),
+        Appended::Duplicate(at(1))
+    );
+    assert_eq!(log.last_position_of(&customer("C-1")).await.unwrap(), at(3));
+    assert_eq!(
+        log.last_position_of(&customer("C-3")).await.unwrap(),
+        Position::ZERO
+    );
+}
+
 async fn invoice_numbers_are_reserved_once_across_customers<L: EventLog>(log: &L) {
     let number = invoice_key("SUB-A", "INV-2026-0001");
     let first = claim_of("C-1");
@@ -552,6 +577,7 @@ conformance!(
     follow_from_zero_sees_the_history_then_new_appends,
     follow_from_a_middle_position,
     last_position_is_the_last_event_of_the_whole_log,
+    a_customers_last_position_is_its_own_last_event,
     invoice_numbers_are_reserved_once_across_customers,
     concurrent_appends_with_the_same_expected_position_one_wins,
     an_oversized_event_is_refused_and_nothing_appended,

@@ -385,6 +385,24 @@ impl EventLog for JetStreamLog {
         Ok(Position::new(info.state.last_sequence))
     }
 
+    /// Asked of the stream's leader (`STREAM.MSG.GET`, one request, no consumer): a direct get
+    /// may be answered by a replica that is behind, and a position behind the customer's
+    /// history would make a retry after a conflict decide on the same stale account again.
+    async fn last_position_of(&self, customer: &CustomerId) -> Result<Position, LogError> {
+        self.ensure_connected()?;
+        match self
+            .stream
+            .get_last_raw_message_by_subject(&self.subject(customer))
+            .await
+        {
+            Ok(message) => Ok(Position::new(message.sequence)),
+            Err(error) if error.kind() == stream::LastRawMessageErrorKind::NoMessageFound => {
+                Ok(Position::ZERO)
+            }
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
     async fn reserve_number(
         &self,
         number: &NumberKey,

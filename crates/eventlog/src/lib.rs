@@ -79,6 +79,10 @@ pub trait EventLog: Send + Sync + 'static {
     /// The position of the last event in the log (`ZERO` when empty).
     async fn last_position(&self) -> Result<Position, LogError>;
 
+    /// The position of `customer`'s last event (`ZERO` when it has none): one cheap lookup,
+    /// so that an account can tell it is caught up without reading its history.
+    async fn last_position_of(&self, customer: &CustomerId) -> Result<Position, LogError>;
+
     /// Reserves a number (an invoice's, a credit note's; each kind its own key space) for a
     /// command, across all customers. Reserving a number the same claim holds already succeeds
     /// (a retried command carries on).

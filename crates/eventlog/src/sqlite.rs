@@ -259,6 +259,17 @@ impl EventLog for SqliteLog {
         last_position_in(&mut connection).await
     }
 
+    /// From the index by customer and position, like [`SqliteLog::load`].
+    async fn last_position_of(&self, customer: &CustomerId) -> Result<Position, LogError> {
+        let (last,): (i64,) =
+            sqlx::query_as("SELECT COALESCE(MAX(position), 0) FROM events WHERE customer_id = ?1")
+                .bind(customer.as_str())
+                .fetch_one(&self.readers)
+                .await
+                .map_err(unavailable)?;
+        position_from_sql(last)
+    }
+
     async fn reserve_number(
         &self,
         number: &NumberKey,

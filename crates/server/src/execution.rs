@@ -347,15 +347,32 @@ impl<L: EventLog> Executor<L> {
 
     /// Would `amount` fit under `customer`'s limit on `date`? The credit check of an invoice or
     /// a reservation of it against the caught-up account (`account/credit_check.rs`), with the
-    /// group's rates when it converts; nothing is appended. With the position of the customer's
-    /// last event it counted.
+    /// group's rates when it converts; nothing is appended. Decided under the customer's lock
+    /// on the cached account itself, not a copy. With the position of the customer's last event
+    /// it counted.
     pub async fn check_credit(
         &self,
         customer: &CustomerId,
         amount: Money,
         date: NaiveDate,
     ) -> Result<(CreditAssessment, Position), ExecutionError> {
-        let account = self.account(customer).await?;
+        let _lock = self.accounts.lock(customer).await;
+        let mut account = self.accounts.take(customer).await?;
+        let result = self.assess(&mut account, amount, date).await;
+        // Asking about a customer that does not exist does not fill the cache.
+        if account.event_count() > 0 {
+            self.accounts.put(account);
+        }
+        result
+    }
+
+    async fn assess(
+        &self,
+        account: &mut CustomerAccount,
+        amount: Money,
+        date: NaiveDate,
+    ) -> Result<(CreditAssessment, Position), ExecutionError> {
+        self.accounts.catch_up(account).await?;
         let rates = if credit_check::converts(account.state(), amount.currency(), date) {
             self.group_settings().await?.rates
         } else {
