@@ -225,3 +225,104 @@ async fn an_unreachable_server_is_one_line_and_exit_code_3() {
         "{error}"
     );
 }
+
+/// Credit at order time from the command line: a limit with an overdue hold, an order's
+/// credit reserved, the check of a further order, an invoice consuming the reservation and the
+/// rest released, each reply's figures worked out by hand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_order_is_checked_reserved_invoiced_and_released() {
+    let Some(world) = World::start().await else {
+        return;
+    };
+    world
+        .ok(&[
+            "post",
+            "credit-limit",
+            "--customer",
+            "O1",
+            "--limit",
+            "1000.00",
+            "--currency",
+            "CNY",
+            "--policy",
+            "block",
+            "--grade",
+            "b",
+            "--reason",
+            "new customer",
+            "--approved-by",
+            "Li Wei",
+            "--overdue-hold-days",
+            "30",
+        ])
+        .await;
+    let reserved = world
+        .json(&[
+            "post",
+            "credit-reservation",
+            "--customer",
+            "O1",
+            "--subsidiary",
+            "SUB-SH",
+            "--order",
+            "SO-1",
+            "--amount",
+            "600.00",
+            "--currency",
+            "CNY",
+            "--reserved-on",
+            "2026-03-01",
+            "--expires-on",
+            "2026-03-31",
+        ])
+        .await;
+    assert_eq!(reserved["exposure_after"], "600.00");
+    assert_eq!(reserved["over_limit"], false);
+
+    // 600.00 reserved + 500.00 = 1,100.00: 100.00 over; 400.00 is available.
+    let check = world
+        .json(&[
+            "credit-check",
+            "--customer",
+            "O1",
+            "--amount",
+            "500.00",
+            "--currency",
+            "CNY",
+            "--date",
+            "2026-03-05",
+        ])
+        .await;
+    assert_eq!(check["decision"], "OVER_LIMIT");
+    assert_eq!(check["would_accept"], false);
+    assert_eq!(check["exposure"], "600.00");
+    assert_eq!(check["available"], "400.00");
+    assert_eq!(check["overdue_hold_days"], 30);
+
+    // The order ships for 450.00: the invoice consumes 450.00 of SO-1, 150.00 is left.
+    let mut shipped = invoice("O1", "SH-1", "450.00", "CNY");
+    shipped.extend(["--order", "SO-1"]);
+    let invoiced = world.json(&shipped).await;
+    assert_eq!(invoiced["reservation_consumed"], "450.00");
+    assert_eq!(invoiced["exposure_after"], "600.00");
+    let released = world
+        .json(&[
+            "post",
+            "credit-release",
+            "--customer",
+            "O1",
+            "--subsidiary",
+            "SUB-SH",
+            "--order",
+            "SO-1",
+            "--released-on",
+            "2026-03-06",
+            "--reason",
+            "order complete",
+        ])
+        .await;
+    assert_eq!(released["released"], "150.00");
+    assert_eq!(released["remaining"], "0.00");
+    assert_eq!(world.last_sequence().await, 4);
+    world.stop().await;
+}

@@ -846,3 +846,41 @@ fn the_check_converts_other_currencies_as_an_invoice_would() {
     .expect_err("no rate");
     assert_eq!(refusal.reason, Reason::ExchangeRateMissing);
 }
+
+#[test]
+fn a_reservation_in_another_currency_counts_converted_like_an_invoice() {
+    let mut rates = ExchangeRates::default();
+    rates.publish(
+        currency("CNY"),
+        date("2026-06-01"),
+        &[ExchangeRate {
+            currency: currency("USD"),
+            rate: Rate::parse("7.2").expect("a rate"),
+        }],
+    );
+    let mut scenario = given([credit_limit(cny("10000.00")).block().event()]).with_rates(rates);
+    // 1,000.00 USD at 7.2 = 7,200.00 CNY.
+    let event = scenario
+        .when(body(reserve(
+            "SO-1",
+            usd("1000.00"),
+            "2026-06-10",
+            "2026-07-10",
+        )))
+        .then_accepted();
+    let check = credit_reserved(&event).credit_check.expect("checked");
+    assert_eq!(check.exposure_after, cny("7200.00"));
+    assert_eq!(check.conversions.len(), 1);
+    // A CNY invoice of 2,800.01 on top: 7,200.00 + 2,800.01 = 10,000.01, 0.01 over.
+    let refusal = scenario
+        .when(
+            invoice("INV-1")
+                .at(SUB_B)
+                .amount(cny("2800.01"))
+                .issued("2026-06-12")
+                .due("2026-07-12"),
+        )
+        .then_refused(RefusalCode::FailedPrecondition, Reason::CreditLimitExceeded);
+    assert_eq!(refusal.metadata("exposure_usd"), Some("1000.00"));
+    assert_eq!(refusal.metadata("shortfall"), Some("0.01"));
+}
