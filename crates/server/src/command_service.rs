@@ -538,6 +538,11 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         )
         .await;
         let Ok(result) = result else {
+            warn!(
+                customer_id = %question.customer_id,
+                deadline_secs = COMMAND_DEADLINE.as_secs(),
+                "credit check stopped at the deadline"
+            );
             return Err(status::with_reason(
                 Code::DeadlineExceeded,
                 "SERVER_DEADLINE_EXCEEDED",

@@ -32,36 +32,24 @@ pub fn view(account: &CustomerAccount, today: NaiveDate) -> pb::GetAccountRespon
             overdue_hold_days: terms.overdue_hold_days,
         }
     });
-    let mut balances: Vec<pb::CurrencyBalance> = account
-        .balances()
+    let parts = account.balances();
+    let balances = account
+        .state()
+        .credit_exposure_on(today)
         .into_iter()
-        .map(|b| pb::CurrencyBalance {
-            currency: b.currency.code().to_owned(),
-            open_invoices: Some(money(Money::of(b.open_invoices, b.currency))),
-            unapplied: Some(money(Money::of(b.unapplied, b.currency))),
-            exposure: Some(money(Money::of(
-                b.exposure() + reserved_in(b.currency),
-                b.currency,
-            ))),
-            unapplied_credit: Some(money(Money::of(b.unapplied_credit, b.currency))),
-            reserved: Some(money(Money::of(reserved_in(b.currency), b.currency))),
+        .map(|(currency, exposure)| {
+            let part = parts.iter().find(|b| b.currency == currency);
+            let of = |amount| Some(money(Money::of(amount, currency)));
+            pb::CurrencyBalance {
+                currency: currency.code().to_owned(),
+                open_invoices: of(part.map_or(Decimal::ZERO, |b| b.open_invoices)),
+                unapplied: of(part.map_or(Decimal::ZERO, |b| b.unapplied)),
+                exposure: of(exposure),
+                unapplied_credit: of(part.map_or(Decimal::ZERO, |b| b.unapplied_credit)),
+                reserved: of(reserved_in(currency)),
+            }
         })
         .collect();
-    // A currency with reservations alone has a balance too.
-    for (currency, amount) in &reserved {
-        if !balances.iter().any(|b| b.currency == currency.code()) {
-            let zero = Some(money(Money::of(Decimal::ZERO, *currency)));
-            balances.push(pb::CurrencyBalance {
-                currency: currency.code().to_owned(),
-                open_invoices: zero.clone(),
-                unapplied: zero.clone(),
-                exposure: Some(money(Money::of(*amount, *currency))),
-                unapplied_credit: zero,
-                reserved: Some(money(Money::of(*amount, *currency))),
-            });
-        }
-    }
-    balances.sort_by(|a, b| a.currency.cmp(&b.currency));
     let reservations = account
         .state()
         .reservations()
