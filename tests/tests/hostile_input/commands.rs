@@ -67,6 +67,8 @@ pub struct Invoice {
     pub amount: Option<Money>,
     pub issue_date: String,
     pub due: Option<Due>,
+    /// The order whose credit reservation the invoice consumes; empty: none.
+    pub order_number: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -100,6 +102,7 @@ pub struct Limit {
     pub reason: String,
     pub approved_by: String,
     pub effective_date: String,
+    pub overdue_hold_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -116,6 +119,39 @@ pub struct Promise {
     pub note: String,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reservation {
+    pub command_id: String,
+    pub customer_id: String,
+    pub subsidiary_id: String,
+    pub order_number: String,
+    pub amount: Option<Money>,
+    pub reserved_on: String,
+    pub expires_on: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Release {
+    pub command_id: String,
+    pub customer_id: String,
+    pub subsidiary_id: String,
+    pub order_number: String,
+    pub amount: Option<Money>,
+    pub released_on: String,
+    pub reason: String,
+}
+
+/// A credit check: a question, which appends nothing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Check {
+    pub customer_id: String,
+    pub amount: Option<Money>,
+    pub date: String,
+}
+
 /// One request of a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,6 +160,9 @@ pub enum Step {
     RecordPayment(Payment),
     ChangeCreditLimit(Limit),
     RecordPromiseToPay(Promise),
+    ReserveCredit(Reservation),
+    ReleaseCredit(Release),
+    CheckCredit(Check),
     /// The request of an earlier step (this index, modulo the steps before) sent again
     /// unchanged: a retry.
     Repeat(usize),
@@ -164,7 +203,45 @@ impl Invoice {
                 Due::TermsDays(days) => pb::issue_invoice_request::Due::TermsDays(*days),
             }),
             schedule: Vec::new(),
-            order_number: String::new(),
+            order_number: self.order_number.clone(),
+        }
+    }
+}
+
+impl Reservation {
+    fn request(&self) -> pb::ReserveCreditRequest {
+        pb::ReserveCreditRequest {
+            command_id: self.command_id.clone(),
+            customer_id: self.customer_id.clone(),
+            subsidiary_id: self.subsidiary_id.clone(),
+            order_number: self.order_number.clone(),
+            amount: money(&self.amount),
+            reserved_on: self.reserved_on.clone(),
+            expires_on: self.expires_on.clone(),
+        }
+    }
+}
+
+impl Release {
+    fn request(&self) -> pb::ReleaseCreditRequest {
+        pb::ReleaseCreditRequest {
+            command_id: self.command_id.clone(),
+            customer_id: self.customer_id.clone(),
+            subsidiary_id: self.subsidiary_id.clone(),
+            order_number: self.order_number.clone(),
+            amount: money(&self.amount),
+            released_on: self.released_on.clone(),
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+impl Check {
+    fn request(&self) -> pb::CheckCreditRequest {
+        pb::CheckCreditRequest {
+            customer_id: self.customer_id.clone(),
+            amount: money(&self.amount),
+            date: self.date.clone(),
         }
     }
 }
@@ -203,7 +280,7 @@ impl Limit {
             reason: self.reason.clone(),
             approved_by: self.approved_by.clone(),
             effective_date: self.effective_date.clone(),
-            overdue_hold_days: None,
+            overdue_hold_days: self.overdue_hold_days,
         }
     }
 }
@@ -267,9 +344,19 @@ fn invoice_strategy() -> BoxedStrategy<Invoice> {
         money_strategy(),
         values::date(false),
         due_strategy(),
+        order_strategy(),
     )
         .prop_map(
-            |(command_id, customer_id, subsidiary_id, invoice_number, amount, issue_date, due)| {
+            |(
+                command_id,
+                customer_id,
+                subsidiary_id,
+                invoice_number,
+                amount,
+                issue_date,
+                due,
+                order_number,
+            )| {
                 Invoice {
                     command_id,
                     customer_id,
@@ -278,9 +365,102 @@ fn invoice_strategy() -> BoxedStrategy<Invoice> {
                     amount,
                     issue_date,
                     due,
+                    order_number,
                 }
             },
         )
+        .boxed()
+}
+
+/// Mostly none; else an order number, well formed or not (the invoice number's alphabet).
+fn order_strategy() -> BoxedStrategy<String> {
+    prop_oneof![
+        4 => Just(String::new()),
+        1 => values::invoice_number(),
+    ]
+    .boxed()
+}
+
+fn reservation_strategy() -> BoxedStrategy<Reservation> {
+    (
+        values::command_id(),
+        values::id(values::CUSTOMERS),
+        values::id(values::SUBSIDIARIES),
+        values::invoice_number(),
+        money_strategy(),
+        values::date(false),
+        values::date(true),
+    )
+        .prop_map(
+            |(
+                command_id,
+                customer_id,
+                subsidiary_id,
+                order_number,
+                amount,
+                reserved_on,
+                expires_on,
+            )| Reservation {
+                command_id,
+                customer_id,
+                subsidiary_id,
+                order_number,
+                amount,
+                reserved_on,
+                expires_on,
+            },
+        )
+        .boxed()
+}
+
+fn release_strategy() -> BoxedStrategy<Release> {
+    (
+        values::command_id(),
+        values::id(values::CUSTOMERS),
+        values::id(values::SUBSIDIARIES),
+        values::invoice_number(),
+        prop_oneof![1 => money_strategy(), 1 => Just(None)],
+        values::date(true),
+        prop_oneof![
+            6 => Just("order cancelled".to_owned()),
+            3 => values::free_text(REASON_LENGTH_MAX),
+        ],
+    )
+        .prop_map(
+            |(
+                command_id,
+                customer_id,
+                subsidiary_id,
+                order_number,
+                amount,
+                released_on,
+                reason,
+            )| {
+                Release {
+                    command_id,
+                    customer_id,
+                    subsidiary_id,
+                    order_number,
+                    amount,
+                    released_on,
+                    reason,
+                }
+            },
+        )
+        .boxed()
+}
+
+fn check_strategy() -> BoxedStrategy<Check> {
+    (
+        values::id(values::CUSTOMERS),
+        money_strategy(),
+        prop_oneof![2 => Just(String::new()), 3 => values::date(true)],
+    )
+        .prop_map(|(customer_id, amount, date)| Check {
+            customer_id,
+            amount,
+            date,
+        })
         .boxed()
 }
 
@@ -351,6 +531,11 @@ fn limit_strategy() -> BoxedStrategy<Limit> {
         ],
         values::name(),
         prop_oneof![3 => Just(String::new()), 2 => values::date(false)],
+        prop_oneof![
+            4 => Just(None),
+            2 => prop::sample::select(&[0u32, 1, 30, 60, 3_650][..]).prop_map(Some),
+            1 => prop_oneof![Just(3_651u32), Just(u32::MAX), any::<u32>()].prop_map(Some),
+        ],
     )
         .prop_map(
             |(
@@ -362,6 +547,7 @@ fn limit_strategy() -> BoxedStrategy<Limit> {
                 reason,
                 approved_by,
                 effective_date,
+                overdue_hold_days,
             )| {
                 Limit {
                     command_id,
@@ -372,6 +558,7 @@ fn limit_strategy() -> BoxedStrategy<Limit> {
                     reason,
                     approved_by,
                     effective_date,
+                    overdue_hold_days,
                 }
             },
         )
@@ -426,6 +613,9 @@ fn step_strategy() -> BoxedStrategy<Step> {
         4 => payment_strategy().prop_map(Step::RecordPayment),
         2 => limit_strategy().prop_map(Step::ChangeCreditLimit),
         2 => promise_strategy().prop_map(Step::RecordPromiseToPay),
+        2 => reservation_strategy().prop_map(Step::ReserveCredit),
+        1 => release_strategy().prop_map(Step::ReleaseCredit),
+        1 => check_strategy().prop_map(Step::CheckCredit),
         1 => (0usize..8).prop_map(Step::Repeat),
     ]
     .boxed()
@@ -452,9 +642,17 @@ pub fn scenario_strategy() -> BoxedStrategy<Scenario> {
 }
 
 /// Points payments and promises at invoices issued earlier in the scenario, as `picks` choose,
-/// with allocations in their payment's currency.
+/// with allocations in their payment's currency; and invoices, releases and credit checks at
+/// orders reserved earlier (their customer, subsidiary and order number).
 fn link(mut scenario: Scenario, picks: &[Index]) -> Scenario {
     let mut issued: Vec<(String, InvoiceRef)> = Vec::new();
+    let mut reserved: Vec<(String, String, String)> = Vec::new();
+    let mut orders = picks.iter().rev().cycle();
+    let mut order = |reserved: &[(String, String, String)]| {
+        orders
+            .next()
+            .map(|at| reserved[at.index(reserved.len())].clone())
+    };
     let mut picks = picks.iter().cycle();
     let mut pick = |issued: &[(String, InvoiceRef)]| {
         picks
@@ -463,13 +661,44 @@ fn link(mut scenario: Scenario, picks: &[Index]) -> Scenario {
     };
     for step in &mut scenario.steps {
         match step {
-            Step::IssueInvoice(invoice) => issued.push((
-                invoice.customer_id.clone(),
-                InvoiceRef {
-                    subsidiary_id: invoice.subsidiary_id.clone(),
-                    invoice_number: invoice.invoice_number.clone(),
-                },
+            Step::ReserveCredit(reservation) => reserved.push((
+                reservation.customer_id.clone(),
+                reservation.subsidiary_id.clone(),
+                reservation.order_number.clone(),
             )),
+            Step::ReleaseCredit(release) if !reserved.is_empty() => {
+                if let Some((customer, subsidiary, number)) = order(&reserved) {
+                    (
+                        release.customer_id,
+                        release.subsidiary_id,
+                        release.order_number,
+                    ) = (customer, subsidiary, number);
+                }
+            }
+            Step::CheckCredit(check) if !reserved.is_empty() => {
+                if let Some((customer, _, _)) = order(&reserved) {
+                    check.customer_id = customer;
+                }
+            }
+            Step::IssueInvoice(invoice) => {
+                if !invoice.order_number.is_empty()
+                    && let Some((customer, subsidiary, number)) =
+                        (!reserved.is_empty()).then(|| order(&reserved)).flatten()
+                {
+                    (
+                        invoice.customer_id,
+                        invoice.subsidiary_id,
+                        invoice.order_number,
+                    ) = (customer, subsidiary, number);
+                }
+                issued.push((
+                    invoice.customer_id.clone(),
+                    InvoiceRef {
+                        subsidiary_id: invoice.subsidiary_id.clone(),
+                        invoice_number: invoice.invoice_number.clone(),
+                    },
+                ));
+            }
             Step::RecordPayment(payment) if !issued.is_empty() => {
                 if let Some((customer, _)) = pick(&issued) {
                     payment.customer_id = customer;
@@ -685,7 +914,12 @@ pub fn refusals_summary() -> String {
 /// What the service answered.
 #[derive(Debug)]
 pub enum Outcome {
-    Accepted { position: u64, replayed: bool },
+    Accepted {
+        position: u64,
+        replayed: bool,
+    },
+    /// A question answered (a credit check): nothing appended.
+    Answered,
     Refused(Status),
 }
 
@@ -735,13 +969,29 @@ async fn send(service: &CommandGrpc<SqliteLog>, step: &Step) -> Result<Outcome, 
                 .await,
             |r| r.receipt.as_ref(),
         ),
+        Step::ReserveCredit(reservation) => outcome(
+            service
+                .reserve_credit(open_call(reservation.request()))
+                .await,
+            |r| r.receipt.as_ref(),
+        ),
+        Step::ReleaseCredit(release) => outcome(
+            service.release_credit(open_call(release.request())).await,
+            |r| r.receipt.as_ref(),
+        ),
+        Step::CheckCredit(check) => match service.check_credit(open_call(check.request())).await {
+            Ok(_) => Ok(Outcome::Answered),
+            Err(status) => Ok(Outcome::Refused(status)),
+        },
         Step::Repeat(_) => Err("a repeat is resolved before it is sent".to_owned()),
     }
 }
 
 /// A refusal is a precise status with the details its code promises; anything else (INTERNAL,
 /// UNKNOWN, UNAVAILABLE...) means hostile input got further than it should.
-pub fn check_refusal(status: &Status) -> Result<(), String> {
+/// `invalid_reason` is the reason of bad fields: `INVALID_COMMAND` for a command,
+/// `INVALID_QUERY` for a question (a credit check).
+pub fn check_refusal(status: &Status, invalid_reason: &str) -> Result<(), String> {
     let details = status.get_error_details();
     let info = details
         .error_info()
@@ -758,7 +1008,7 @@ pub fn check_refusal(status: &Status) -> Result<(), String> {
                 .bad_request()
                 .map(|b| b.field_violations.as_slice())
                 .unwrap_or_default();
-            if info.reason != "INVALID_COMMAND"
+            if info.reason != invalid_reason
                 || violations.is_empty()
                 || violations
                     .iter()
@@ -813,7 +1063,10 @@ fn requested_amount(step: &Step) -> Option<&str> {
         Step::RecordPayment(c) => c.amount.as_ref(),
         Step::ChangeCreditLimit(c) => c.limit.as_ref(),
         Step::RecordPromiseToPay(c) => c.amount.as_ref(),
-        Step::Repeat(_) => None,
+        Step::ReserveCredit(c) => c.amount.as_ref(),
+        // Without an amount a release takes what is left, which the request does not say.
+        Step::ReleaseCredit(c) => c.amount.as_ref(),
+        Step::CheckCredit(_) | Step::Repeat(_) => None,
     };
     money.map(|m| m.amount.as_str())
 }
@@ -920,8 +1173,19 @@ async fn check_scenario(world: &World, scenario: &Scenario) -> Result<(), String
                     )));
                 }
             }
+            Outcome::Answered => {
+                if after != before {
+                    return Err(context(format!(
+                        "a question was answered, but the log went from {before} to {after}"
+                    )));
+                }
+            }
             Outcome::Refused(status) => {
-                check_refusal(&status).map_err(context)?;
+                let invalid_reason = match step {
+                    Step::CheckCredit(_) => "INVALID_QUERY",
+                    _ => "INVALID_COMMAND",
+                };
+                check_refusal(&status, invalid_reason).map_err(context)?;
                 if let (Some(info), Ok(mut counts)) =
                     (status.get_error_details().error_info(), REFUSALS.lock())
                 {
@@ -945,7 +1209,9 @@ fn customer_of(step: &Step) -> Option<String> {
         Step::RecordPayment(c) => Some(c.customer_id.clone()),
         Step::ChangeCreditLimit(c) => Some(c.customer_id.clone()),
         Step::RecordPromiseToPay(c) => Some(c.customer_id.clone()),
-        Step::Repeat(_) => None,
+        Step::ReserveCredit(c) => Some(c.customer_id.clone()),
+        Step::ReleaseCredit(c) => Some(c.customer_id.clone()),
+        Step::CheckCredit(_) | Step::Repeat(_) => None,
     }
 }
 
