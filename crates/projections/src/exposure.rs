@@ -30,12 +30,11 @@
 //! covers every currency, so, as in the write side's credit check, each other currency's open,
 //! overdue, reserved and exposure amounts count converted at the as-of date's rates
 //! (`rates.rs`), each rounded to the limit's minor units, unapplied being `open + reserved -
-//! exposure`; the line lists each
-//! conversion, and the currencies without a rate then (left out, so that the line
-//! understates). A customer without a limit has one line per currency it has invoices,
-//! payments or reservations in as of the date. A customer with a limit and no items has a line with zero
-//! exposure. Every line also states its exposure in the group's currency at the as-of date's
-//! rate, side by side with its own.
+//! exposure`; the line lists each conversion, and the currencies without a rate then (left out,
+//! so that the line understates). A customer without a limit has one line per currency it has
+//! invoices, payments or reservations in as of the date. A customer with a limit and no items
+//! has a line with zero exposure. Every line also states its exposure in the group's currency
+//! at the as-of date's rate, side by side with its own.
 //!
 //! The limit, policy and grade are the credit terms in force on `as_of`: of the customer's
 //! changes of terms with an effective date on or before it, the one with the latest effective

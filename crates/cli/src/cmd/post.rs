@@ -1,6 +1,6 @@
 //! `post invoice|payment|credit-limit|promise|credit-note|write-off|reversal|application|refund|
-//! dispute|dispute-resolution|...|credit-reservation|credit-release`: one command to the command service, with a flag for every field
-//! of its request, and its reply printed.
+//! dispute|dispute-resolution|...|credit-reservation|credit-release`: one command to the command
+//! service, with a flag for every field of its request, and its reply printed.
 //!
 //! Every command carries an id: a fresh UUID v7 unless `--command-id` gives one. To retry a
 //! command whose reply was lost (a timeout, a dropped connection), post it again with the same
