@@ -160,7 +160,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 46] = [
+const RPCS: [&str; 48] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -198,6 +198,8 @@ const RPCS: [&str; 46] = [
     "GetStatement(all)",
     "ListBalanceConfirmations",
     "SearchCustomers",
+    "ListUpcomingDue(SUB-1)",
+    "ListUpcomingDue(all)",
     "ReplayEvents",
     "VerifyLog",
     "GetAgingReportAsKnown",
@@ -597,6 +599,23 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             .search_customers(authorized(pb::SearchCustomersRequest::default(), header))
             .await
             .map(drop),
+        "ListUpcomingDue(SUB-1)" | "ListUpcomingDue(all)" => c
+            .queries
+            .list_upcoming_due(authorized(
+                pb::ListUpcomingDueRequest {
+                    as_of: AS_OF.to_owned(),
+                    within_days: 30,
+                    subsidiary_id: if rpc.contains("SUB-1") {
+                        SUB.to_owned()
+                    } else {
+                        String::new()
+                    },
+                    ..pb::ListUpcomingDueRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
         "ListBalanceConfirmations" => c
             .queries
             .list_balance_confirmations(authorized(
@@ -947,7 +966,7 @@ async fn every_role_against_every_rpc() {
     // moved against the invoice, like a payment; credit reservations the ordering subsidiary's;
     // a credit check (nothing appended) any subsidiary's order system's and the group's
     // readers'.
-    let expected: [(&str, &str); 46] = [
+    let expected: [(&str, &str); 48] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -985,6 +1004,8 @@ async fn every_role_against_every_rpc() {
         ("GetStatement(all)", ".YYYY."),
         ("ListBalanceConfirmations", ".YYYY."),
         ("SearchCustomers", ".YYYY."),
+        ("ListUpcomingDue(SUB-1)", "YYYYY."),
+        ("ListUpcomingDue(all)", ".YYYY."),
         ("ReplayEvents", "....Y."),
         ("VerifyLog", "....Y."),
         ("GetAgingReportAsKnown", "....Y."),

@@ -377,6 +377,44 @@ pub fn confirmations(
     sheet.render(format)
 }
 
+/// What falls due soon, in due order: one row per invoice or row of a schedule or plan.
+pub fn upcoming(items: &[pb::UpcomingDue], format: Format) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "items",
+        vec![
+            Column::left("due_date", "due"),
+            Column::right("days_until_due", "in days"),
+            Column::left("customer_id", "customer"),
+            Column::left("customer_name", "name"),
+            Column::left("invoice", "invoice"),
+            Column::right("row_index", "row"),
+            Column::left("currency", "currency"),
+            Column::right("open", "open"),
+            Column::right("disputed", "disputed"),
+            Column::left("collector", "collector"),
+        ],
+    );
+    for item in items {
+        let currency = item.open.as_ref().map_or("", |m| m.currency.as_str());
+        let invoice = item.invoice.as_ref().map_or_else(String::new, |i| {
+            format!("{}/{}", i.subsidiary_id, i.invoice_number)
+        });
+        sheet.rows.push(vec![
+            Cell::text(&item.due_date),
+            Cell::int(item.days_until_due),
+            Cell::text(&item.customer_id),
+            Cell::text(&item.customer_name),
+            Cell::text(invoice),
+            Cell::optional_int(item.row_index),
+            Cell::text(currency),
+            money(item.open.as_ref(), currency),
+            money(item.disputed.as_ref(), currency),
+            Cell::text(&item.collector),
+        ]);
+    }
+    sheet.render(format)
+}
+
 /// A statement of account: one sheet of movements (each currency's opening balance, its
 /// movements with the running balance, its closing balance) and one of the aging at the
 /// period's end.

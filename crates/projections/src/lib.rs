@@ -34,6 +34,7 @@ pub mod runtime;
 pub mod sqlite;
 pub mod statement;
 mod stored;
+pub mod upcoming;
 pub mod work_queue;
 
 pub use database::{ReadPool, ReadStore};

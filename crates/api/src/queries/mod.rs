@@ -12,6 +12,7 @@ pub mod exposure;
 pub mod open_items;
 pub mod promises;
 pub mod statement;
+pub mod upcoming;
 pub mod work_queue;
 
 use receivables_domain::Refusal;

@@ -10,6 +10,7 @@ pub mod exposure;
 pub mod post;
 pub mod promises;
 pub mod queue;
+pub mod reminders;
 pub mod statement;
 
 use crate::connection::Connection;
@@ -29,6 +30,8 @@ pub enum ClientCommand {
     Exposure(exposure::ExposureArgs),
     /// Print the collector work queue, highest priority first.
     Queue(queue::QueueArgs),
+    /// Print what falls due in the next days, in due order: the list reminders are sent from.
+    Reminders(reminders::RemindersArgs),
     /// Print one customer's exposure, open invoices and promises.
     Account(account::AccountArgs),
     /// Ask whether an amount would fit under a customer's group-wide limit now (the credit
@@ -65,6 +68,7 @@ pub async fn run(
         ClientCommand::Aging(args) => args.run(connection, out).await,
         ClientCommand::Exposure(args) => args.run(connection, out).await,
         ClientCommand::Queue(args) => args.run(connection, out).await,
+        ClientCommand::Reminders(args) => args.run(connection, out).await,
         ClientCommand::Account(args) => args.run(connection, out).await,
         ClientCommand::CreditCheck(args) => args.run(connection, out).await,
         ClientCommand::Promises(args) => args.run(connection, out).await,

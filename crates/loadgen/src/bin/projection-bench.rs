@@ -44,6 +44,7 @@ use receivables_projections::aging::{self, AgingRequest, GroupBy};
 use receivables_projections::paging::Paged;
 use receivables_projections::runtime::Projector;
 use receivables_projections::statement::{self, StatementRequest};
+use receivables_projections::upcoming::{self, UpcomingQuery};
 use receivables_projections::work_queue::{self, WorkQueueQuery};
 use receivables_projections::{ReadPool, ReadStore};
 use sqlx::ConnectOptions as _;
@@ -254,7 +255,35 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
         queue_latency.value_at_quantile(0.99) as f64 / 1000.0,
         args.reports
     );
-    time_statement(read, args).await
+    time_statement(read, args).await?;
+    time_upcoming(read, args).await
+}
+
+/// Items on the page of the reminders list the benchmark times.
+const UPCOMING_PAGE: u32 = 100;
+
+/// Times the first page of what falls due in the 30 days from 2026-05-15 (the history's last
+/// due date is 2026-06-14), `args.reports` times: the reminders list of the whole group.
+async fn time_upcoming(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 5, 15).context("date")?;
+    let query = UpcomingQuery::new(as_of, 30)?
+        .with_page_size(UPCOMING_PAGE)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut items = 0;
+    for _ in 0..args.reports {
+        let begin = Instant::now();
+        let page = upcoming::list_upcoming(read, &query).await?;
+        latency.record(begin.elapsed().as_micros() as u64)?;
+        items = page.items.len();
+    }
+    println!(
+        "reminders, first page of {UPCOMING_PAGE} due within 30 days ({items} items): p50 {:.1} ms, p99 {:.1} ms ({} runs)",
+        latency.value_at_quantile(0.5) as f64 / 1000.0,
+        latency.value_at_quantile(0.99) as f64 / 1000.0,
+        args.reports
+    );
+    Ok(())
 }
 
 /// Times the statement of the first customer over the whole history, `args.reports` times (the

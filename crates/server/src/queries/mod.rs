@@ -11,6 +11,7 @@ mod exposures;
 mod open_items;
 mod promises;
 mod statement;
+mod upcoming;
 mod work_queue;
 
 use std::future::Future;
@@ -229,6 +230,17 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         let read = receivables_api::queries::customer_search::read;
         let answer = self.answer(request, |m| m.min_position, read, customer_search::answer);
         within(QUERY_DEADLINE, "search_customers", answer).await
+    }
+
+    async fn list_upcoming_due(
+        &self,
+        request: Request<pb::ListUpcomingDueRequest>,
+    ) -> Result<Response<pb::ListUpcomingDueResponse>, Status> {
+        // A subsidiary's token lists its own subsidiary's rows.
+        authorize_read(&request, &request.get_ref().subsidiary_id)?;
+        let read = receivables_api::queries::upcoming::read;
+        let answer = self.answer(request, |m| m.min_position, read, upcoming::answer);
+        within(QUERY_DEADLINE, "list_upcoming_due", answer).await
     }
 }
 
