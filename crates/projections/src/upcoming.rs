@@ -197,7 +197,11 @@ pub async fn list_upcoming(
     );
     let after = query.after.as_ref();
     let limit = i64::from(query.page_size) + 1;
+    // Not a prepared statement kept for reuse: from its sixth execution PostgreSQL would plan
+    // it once for any parameters, and that generic plan of this query took 29 s where each
+    // execution's own plan takes 50 ms (a page over 160,000 open items, BENCHMARKS.md).
     let mut found: Vec<Row> = on_engine!(pool, pool => sqlx::query_as(&sql)
+        .persistent(false)
         .bind(query.as_of)
         .bind(query.subsidiary.as_ref().map(SubsidiaryId::as_str))
         .bind(query.customer.as_ref().map(CustomerId::as_str))

@@ -262,10 +262,11 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
 /// Items on the page of the reminders list the benchmark times.
 const UPCOMING_PAGE: u32 = 100;
 
-/// Times the first page of what falls due in the 30 days from 2026-05-15 (the history's last
-/// due date is 2026-06-14), `args.reports` times: the reminders list of the whole group.
+/// Times the first page of what falls due in the 30 days from 2025-01-20, `args.reports`
+/// times: the reminders list of the whole group. Every history starts on 2025-01-01 with an
+/// invoice per customer due in 30 days, so the window holds the first invoices still open then.
 async fn time_upcoming(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
-    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 5, 15).context("date")?;
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 1, 20).context("date")?;
     let query = UpcomingQuery::new(as_of, 30)?
         .with_page_size(UPCOMING_PAGE)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
