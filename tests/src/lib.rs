@@ -1017,3 +1017,44 @@ pub fn receivables_binary() -> PathBuf {
     );
     binary
 }
+
+/// How often a well-behaved client resends the same command after ABORTED or UNAVAILABLE.
+pub const CLIENT_RETRIES_MAX: usize = 20;
+
+/// Sends a command by `call`, resending the same request (same command id) while the service
+/// answers ABORTED or UNAVAILABLE, as a well-behaved client does: the reply when accepted, the
+/// final code and `ErrorInfo` reason otherwise.
+pub async fn with_retries<T, Fut>(mut call: impl FnMut() -> Fut) -> Result<T, (tonic::Code, String)>
+where
+    Fut: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+{
+    use tonic_types::StatusExt as _;
+    for _ in 0..CLIENT_RETRIES_MAX {
+        match call().await {
+            Ok(reply) => return Ok(reply.into_inner()),
+            Err(status)
+                if matches!(
+                    status.code(),
+                    tonic::Code::Aborted | tonic::Code::Unavailable
+                ) =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(status) => {
+                let reason = status
+                    .get_error_details()
+                    .error_info()
+                    .map(|i| i.reason.clone())
+                    .unwrap_or_default();
+                return Err((status.code(), reason));
+            }
+        }
+    }
+    Err((tonic::Code::Aborted, "gave up".into()))
+}
+
+/// A two-decimal amount as the log carries it ("700.00") in minor units (70000).
+pub fn fen(amount: &str) -> i64 {
+    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, "00"));
+    whole.parse::<i64>().expect("whole units") * 100 + fraction.parse::<i64>().expect("cents")
+}

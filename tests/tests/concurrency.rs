@@ -5,53 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
 
 use receivables_api::pb;
-use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_tests::*;
 use tonic::Code;
-use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
 const CLIENTS: usize = 40;
 const INVOICE_AMOUNT_FEN: i64 = 70_000; // 700.00
 const LIMIT_FEN: i64 = 1_000_000; // 10000.00
 /// 14 invoices of 700.00 make 9800.00; a 15th would make 10500.00.
 const INVOICES_THAT_FIT: usize = 14;
-/// How often a client resends the same command after ABORTED or UNAVAILABLE.
-const CLIENT_RETRIES_MAX: usize = 20;
-
-fn fen(amount: &str) -> i64 {
-    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, "00"));
-    whole.parse::<i64>().unwrap() * 100 + fraction.parse::<i64>().unwrap()
-}
-
-/// Sends the invoice, resending the same command (same id) while the service answers ABORTED or
-/// UNAVAILABLE, as a well-behaved client does. `Ok` when accepted, the final code otherwise.
-async fn issue_with_retries(
-    mut client: CommandServiceClient<Channel>,
-    request: pb::IssueInvoiceRequest,
-) -> Result<pb::IssueInvoiceResponse, (Code, String)> {
-    for _ in 0..CLIENT_RETRIES_MAX {
-        match client.issue_invoice(request.clone()).await {
-            Ok(reply) => return Ok(reply.into_inner()),
-            Err(status) if matches!(status.code(), Code::Aborted | Code::Unavailable) => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(status) => {
-                let reason = status
-                    .get_error_details()
-                    .error_info()
-                    .map(|i| i.reason.clone())
-                    .unwrap_or_default();
-                return Err((status.code(), reason));
-            }
-        }
-    }
-    Err((Code::Aborted, "gave up".into()))
-}
-
 async fn run_contention(binary: &ServerBinary, instances: usize) {
     let nats = NatsServer::start(binary).await;
     let services: Vec<TestService> = {
@@ -80,7 +43,15 @@ async fn run_contention(binary: &ServerBinary, instances: usize) {
         );
         tasks.push(tokio::spawn(async move {
             let id = request.command_id.clone();
-            (id, issue_with_retries(client, request).await)
+            (
+                id.clone(),
+                with_retries(|| {
+                    let mut client = client.clone();
+                    let request = request.clone();
+                    async move { client.issue_invoice(request).await }
+                })
+                .await,
+            )
         }));
     }
     let mut accepted = BTreeSet::new();

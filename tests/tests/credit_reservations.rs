@@ -21,15 +21,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
 
 use receivables_api::pb;
-use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
 use receivables_tests::*;
 use tonic::Code;
 use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
 const CUSTOMER: &str = "ACME";
 
@@ -369,36 +366,6 @@ const CLIENTS: usize = 40;
 /// 14 reservations of 700.00 make 9,800.00 under 10,000.00; a 15th would make 10,500.00.
 const RESERVATIONS_THAT_FIT: usize = 14;
 const LIMIT_FEN: i64 = 1_000_000;
-const CLIENT_RETRIES_MAX: usize = 20;
-
-fn fen(amount: &str) -> i64 {
-    let (whole, fraction) = amount.split_once('.').unwrap_or((amount, "00"));
-    whole.parse::<i64>().unwrap() * 100 + fraction.parse::<i64>().unwrap()
-}
-
-async fn reserve_with_retries(
-    mut client: CommandServiceClient<Channel>,
-    request: pb::ReserveCreditRequest,
-) -> Result<(), (Code, String)> {
-    for _ in 0..CLIENT_RETRIES_MAX {
-        match client.reserve_credit(request.clone()).await {
-            Ok(_) => return Ok(()),
-            Err(status) if matches!(status.code(), Code::Aborted | Code::Unavailable) => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(status) => {
-                let reason = status
-                    .get_error_details()
-                    .error_info()
-                    .map(|i| i.reason.clone())
-                    .unwrap_or_default();
-                return Err((status.code(), reason));
-            }
-        }
-    }
-    Err((Code::Aborted, "gave up".into()))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_subsidiaries_reserving_through_two_instances_never_pass_the_limit() {
     init_logging();
@@ -428,7 +395,16 @@ async fn two_subsidiaries_reserving_through_two_instances_never_pass_the_limit()
         );
         tasks.push(tokio::spawn(async move {
             let id = request.command_id.clone();
-            (id, reserve_with_retries(client, request).await)
+            (
+                id,
+                with_retries(|| {
+                    let mut client = client.clone();
+                    let request = request.clone();
+                    async move { client.reserve_credit(request).await }
+                })
+                .await
+                .map(drop),
+            )
         }));
     }
     let mut accepted = BTreeSet::new();
