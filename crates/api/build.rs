@@ -12,6 +12,7 @@ const PROTOS: &[&str] = &[
     "receivables/v1/queries.proto",
     "receivables/v1/admin.proto",
     "receivables/v1/audit.proto",
+    "receivables/v1/metrics.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -368,6 +368,7 @@ fn queue_args() -> QueueArgs {
         weight_amount: None,
         weight_days: None,
         weight_broken_promise: None,
+        weight_since_contact: None,
         limit: None,
         read: ReadArgs { min_position: 0 },
     }

@@ -346,6 +346,7 @@ async fn every_bad_field_is_named_at_once(channel: &Channel) {
                 amount: "-0.1".to_owned(),
                 days: "x".to_owned(),
                 broken_promise: String::new(),
+                since_contact: "ten".to_owned(),
             }),
             ..pb::GetWorkQueueRequest::default()
         })
@@ -360,7 +361,8 @@ async fn every_bad_field_is_named_at_once(channel: &Channel) {
                 "as_of".to_owned(),
                 "collector".to_owned(),
                 "weights.amount".to_owned(),
-                "weights.days".to_owned()
+                "weights.days".to_owned(),
+                "weights.since_contact".to_owned()
             ]
         )
     );
@@ -398,7 +400,7 @@ async fn the_all_in_one_meets_the_contract(backends: Backends) {
     let service = TestAllInOne::start(&data).await;
     let channel = service.channel().await;
     let every = services_of(&contract());
-    assert_eq!(every.len(), 4, "{every:?}");
+    assert_eq!(every.len(), 5, "{every:?}");
     health_serves_every_service(&channel, &every).await;
     reflection_lists_every_service(&channel, &every).await;
     every_rpc_refuses_an_oversized_request(&channel, &every).await;
@@ -410,7 +412,7 @@ async fn the_all_in_one_meets_the_contract(backends: Backends) {
 on_both_backends!(the_all_in_one_meets_the_contract);
 
 /// The split deployment: the command listener serves `CommandService`, the query listener the
-/// three others; each meets the contract for what it serves.
+/// four others; each meets the contract for what it serves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_split_deployment_meets_the_contract() {
     let Some(nats) = NatsServer::start_default().await else {
@@ -426,7 +428,7 @@ async fn the_split_deployment_meets_the_contract() {
     let every = services_of(&contract());
     let on_commands: BTreeSet<String> = ["receivables.v1.CommandService".to_owned()].into();
     let on_queries: BTreeSet<String> = every.difference(&on_commands).cloned().collect();
-    assert_eq!(on_queries.len(), 3, "{on_queries:?}");
+    assert_eq!(on_queries.len(), 4, "{on_queries:?}");
     for (channel, services) in [
         (&command_channel, &on_commands),
         (&query_channel, &on_queries),

@@ -1758,6 +1758,7 @@ async fn the_work_queue_orders_scores_snoozes_and_filters_as_worked_out_by_hand(
         amount: "0.01".parse().unwrap(),
         days: "2".parse().unwrap(),
         failed_promise: "100".parse().unwrap(),
+        since_contact: "0".parse().unwrap(),
     };
     let page = work_queue(
         pool,

@@ -13,6 +13,7 @@ use receivables_api::pb;
 use receivables_api::pb::admin_service_client::AdminServiceClient;
 use receivables_api::pb::audit_service_client::AuditServiceClient;
 use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_api::pb::metrics_service_client::MetricsServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
 use receivables_domain::Principal;
 use receivables_domain::SubsidiaryId;
@@ -132,6 +133,7 @@ fn bearer(token: &str) -> String {
 struct Clients {
     commands: CommandServiceClient<Channel>,
     queries: QueryServiceClient<Channel>,
+    metrics: MetricsServiceClient<Channel>,
     audit: AuditServiceClient<Channel>,
     admin: AdminServiceClient<Channel>,
     /// The id of a token that `RevokeToken` revokes (again and again: it is idempotent).
@@ -143,6 +145,7 @@ impl Clients {
         Clients {
             commands: CommandServiceClient::new(channel.clone()),
             queries: QueryServiceClient::new(channel.clone()),
+            metrics: MetricsServiceClient::new(channel.clone()),
             audit: AuditServiceClient::new(channel.clone()),
             admin: AdminServiceClient::new(channel),
             victim: String::new(),
@@ -160,7 +163,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 48] = [
+const RPCS: [&str; 52] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -184,6 +187,7 @@ const RPCS: [&str; 48] = [
     "AllowDiscount(SUB-1)",
     "ReserveCredit(SUB-1)",
     "ReleaseCredit(SUB-1)",
+    "RecordCollectionActivity(SUB-1)",
     "CheckCredit",
     "GetAccount",
     "GetAgingReport(SUB-1)",
@@ -200,6 +204,9 @@ const RPCS: [&str; 48] = [
     "SearchCustomers",
     "ListUpcomingDue(SUB-1)",
     "ListUpcomingDue(all)",
+    "ListCollectionActivities",
+    "GetMetrics(SUB-1)",
+    "GetMetrics(all)",
     "ReplayEvents",
     "VerifyLog",
     "GetAgingReportAsKnown",
@@ -624,6 +631,51 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             ))
             .await
             .map(drop),
+        "RecordCollectionActivity(SUB-1)" => c
+            .commands
+            .record_collection_activity(authorized(
+                pb::RecordCollectionActivityRequest {
+                    command_id: command_id(),
+                    customer_id: CUSTOMER.to_owned(),
+                    subsidiary_id: SUB.to_owned(),
+                    channel: pb::ContactChannel::Call.into(),
+                    outcome: pb::ContactOutcome::Reached.into(),
+                    occurred_on: "2026-03-02".to_owned(),
+                    collector: "Wang Fang".to_owned(),
+                    ..pb::RecordCollectionActivityRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "ListCollectionActivities" => c
+            .queries
+            .list_collection_activities(authorized(
+                pb::ListCollectionActivitiesRequest {
+                    from: "2026-03-01".to_owned(),
+                    to: AS_OF.to_owned(),
+                    ..pb::ListCollectionActivitiesRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "GetMetrics(SUB-1)" | "GetMetrics(all)" => c
+            .metrics
+            .get_metrics(authorized(
+                pb::GetMetricsRequest {
+                    month: "2026-03".to_owned(),
+                    subsidiary_id: if rpc.contains("SUB-1") {
+                        SUB.to_owned()
+                    } else {
+                        String::new()
+                    },
+                    ..pb::GetMetricsRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
         "ReserveCredit(SUB-1)" | "ReleaseCredit(SUB-1)" => {
             let order = format!("SO-M{n:04}");
             let reserved = c
@@ -965,8 +1017,9 @@ async fn every_role_against_every_rpc() {
     // terms credit control's; instalment plans the invoicing subsidiary's; a discount, money
     // moved against the invoice, like a payment; credit reservations the ordering subsidiary's;
     // a credit check (nothing appended) any subsidiary's order system's and the group's
-    // readers'.
-    let expected: [(&str, &str); 48] = [
+    // readers'; collection activities, like promises, the subsidiary's collectors'; the
+    // metrics like the reports they summarise.
+    let expected: [(&str, &str); 52] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -990,6 +1043,7 @@ async fn every_role_against_every_rpc() {
         ("AllowDiscount(SUB-1)", "YYY..."),
         ("ReserveCredit(SUB-1)", "Y....."),
         ("ReleaseCredit(SUB-1)", "Y....."),
+        ("RecordCollectionActivity(SUB-1)", "Y....."),
         ("CheckCredit", "YYYYY."),
         ("GetAccount", ".YYYY."),
         ("GetAgingReport(SUB-1)", "YYYYY."),
@@ -1006,6 +1060,9 @@ async fn every_role_against_every_rpc() {
         ("SearchCustomers", ".YYYY."),
         ("ListUpcomingDue(SUB-1)", "YYYYY."),
         ("ListUpcomingDue(all)", ".YYYY."),
+        ("ListCollectionActivities", ".YYYY."),
+        ("GetMetrics(SUB-1)", "YYYYY."),
+        ("GetMetrics(all)", ".YYYY."),
         ("ReplayEvents", "....Y."),
         ("VerifyLog", "....Y."),
         ("GetAgingReportAsKnown", "....Y."),
@@ -1067,6 +1124,7 @@ async fn every_role_against_every_rpc() {
                                 | "PublishExchangeRates"
                                 | "DefinePaymentTerms"
                                 | "ReserveCredit"
+                                | "RecordCollectionActivity"
                         )
                     ));
                 }
@@ -1095,11 +1153,33 @@ async fn every_role_against_every_rpc() {
     // their payments, 3 applications, 3 refunds, a dispute and its resolution, the group's
     // setting, 2 balance confirmations, a registration, an update, an assignment, a
     // publication of rates, a template, a plan with its invoice, a cancellation with its plan
-    // and invoice, 3 discounts with their payments, a reservation, and a release with its
-    // reservation (a credit check appends nothing).
+    // and invoice, 3 discounts with their payments, a reservation, a release with its
+    // reservation, and a collection activity (a credit check appends nothing).
     assert_eq!(
         appended,
-        1 + 3 + 1 + 1 + 3 + 2 + 6 + 3 + 3 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1 + 1 + 2 + 3 + 6 + 1 + 2
+        1 + 3
+            + 1
+            + 1
+            + 3
+            + 2
+            + 6
+            + 3
+            + 3
+            + 1
+            + 1
+            + 1
+            + 2
+            + 1
+            + 1
+            + 1
+            + 1
+            + 1
+            + 2
+            + 3
+            + 6
+            + 1
+            + 2
+            + 1
     );
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);
 }

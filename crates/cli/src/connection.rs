@@ -11,6 +11,7 @@ use std::time::Duration;
 use receivables_api::pb::admin_service_client::AdminServiceClient;
 use receivables_api::pb::audit_service_client::AuditServiceClient;
 use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_api::pb::metrics_service_client::MetricsServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
@@ -205,6 +206,17 @@ impl Connection {
         })
     }
 
+    /// A connected metrics-service client (the service that answers queries).
+    pub async fn metrics(&self) -> Result<Metrics, CliError> {
+        let address = self.query_address();
+        let channel = self.channel(&address).await?;
+        Ok(Metrics {
+            client: MetricsServiceClient::new(channel),
+            address,
+            timeout: self.timeout(),
+        })
+    }
+
     /// A connected audit-service client (the service that answers queries). A replay or a walk
     /// of a long log takes as long as it takes, so its calls carry no deadline; the reports
     /// rebuilt as known at a past moment get `--timeout` per call, set by the caller.
@@ -312,6 +324,9 @@ pub type Commands = Service<CommandServiceClient<AuthChannel>>;
 
 /// A query-service client.
 pub type Queries = Service<QueryServiceClient<AuthChannel>>;
+
+/// A metrics-service client.
+pub type Metrics = Service<MetricsServiceClient<AuthChannel>>;
 
 /// An audit-service client. A replay or a walk of a long log takes as long as it takes: those
 /// calls are made on `client` without the `--timeout` deadline of [`Service::request`].

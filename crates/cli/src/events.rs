@@ -187,6 +187,27 @@ pub fn summary(event: &Event) -> String {
             e.reference,
             e.subsidiary_id
         ),
+        Event::CollectionActivityRecorded(e) => {
+            let about = if e.invoices.is_empty() {
+                "the account".to_owned()
+            } else {
+                e.invoices
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let next = e
+                .next_action_on
+                .map_or(String::new(), |next| format!(", next action {next}"));
+            format!(
+                "{} by {} on {} about {about}: {}{next}",
+                e.channel.as_str().to_lowercase(),
+                e.collector,
+                e.occurred_on,
+                e.outcome.as_str().to_lowercase()
+            )
+        }
         Event::BalanceConfirmed(e) => {
             let agreement = if e.difference().is_zero() {
                 "agrees".to_owned()
@@ -362,6 +383,12 @@ mod tests {
                 );
             } else if event_type == EventType::CollectorAssigned {
                 assert_eq!(line, "the customer's collector: Zhou Min");
+            } else if event_type == EventType::CollectionActivityRecorded {
+                assert_eq!(
+                    line,
+                    "call by Wang Fang on 2026-07-15 about invoices/SUB-A/INV-1: reached, next \
+                     action 2026-07-22"
+                );
             } else {
                 assert!(line.contains("CNY"), "{event_type}: {line}");
             }

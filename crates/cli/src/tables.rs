@@ -169,11 +169,21 @@ pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
             Column::left("collector_default_of", "default of").not_in_table(),
             Column::right("score", "score"),
             Column::left("snoozed_until", "snoozed until"),
+            Column::left("last_contact", "last contact"),
+            Column::left("last_contact_outcome", "outcome"),
+            Column::right("days_since_contact", "days since contact").not_in_table(),
             Column::left("rule", "rule").not_in_table(),
         ],
     );
     for (index, item) in items.iter().enumerate() {
         let currency = item.currency.as_str();
+        let (last_contact, last_outcome) = match &item.last_contact {
+            Some(contact) => (
+                contact.occurred_on.as_str(),
+                contact_outcome(contact.outcome()),
+            ),
+            None => ("", ""),
+        };
         sheet.rows.push(vec![
             Cell::int(u64::try_from(index).unwrap_or(u64::MAX).saturating_add(1)),
             Cell::text(&item.customer_id),
@@ -189,7 +199,147 @@ pub fn work_queue_sheet(items: &[pb::WorkItem]) -> Sheet {
             Cell::text(&item.collector_default_of),
             Cell::rounded(&item.score, SCORE_DECIMALS_SHOWN),
             Cell::text(&item.snoozed_until),
+            Cell::text(last_contact),
+            Cell::text(last_outcome),
+            Cell::int(item.days_since_contact),
             Cell::text(&item.rule),
+        ]);
+    }
+    sheet
+}
+
+/// The metrics of a period, a row per figure: the period's, then the series' month by month.
+pub fn metrics(reply: &pb::GetMetricsResponse, format: Format) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "figures",
+        vec![
+            Column::left("period_end", "period end"),
+            Column::left("currency", "currency"),
+            Column::left("metric", "metric"),
+            Column::right("value", "value"),
+            Column::left("unit", "unit"),
+            Column::left("formula", "formula").not_in_table(),
+            Column::left("inputs", "inputs"),
+            Column::left("note", "note"),
+        ],
+    );
+    let mut push = |end: &str, currency: String, figures: &[pb::Figure]| {
+        for figure in figures {
+            let inputs = figure
+                .inputs
+                .iter()
+                .map(|input| format!("{} {}", input.name, input.value))
+                .collect::<Vec<_>>()
+                .join("; ");
+            sheet.rows.push(vec![
+                Cell::text(end),
+                Cell::text(currency.as_str()),
+                Cell::text(&figure.metric),
+                Cell::text(&figure.value),
+                Cell::text(&figure.unit),
+                Cell::text(&figure.formula),
+                Cell::text(inputs),
+                Cell::text(&figure.note),
+            ]);
+        }
+    };
+    let blocks = |currencies: &[pb::CurrencyFigures], group: Option<&pb::CurrencyFigures>| {
+        let mut all: Vec<(String, Vec<pb::Figure>)> = currencies
+            .iter()
+            .map(|c| (c.currency.clone(), c.figures.clone()))
+            .collect();
+        if let Some(group) = group {
+            all.push((format!("group {}", group.currency), group.figures.clone()));
+        }
+        all
+    };
+    for (currency, figures) in blocks(&reply.currencies, reply.in_group_currency.as_ref()) {
+        push(&reply.to, currency, &figures);
+    }
+    for month in &reply.series {
+        for (currency, figures) in blocks(&month.currencies, month.in_group_currency.as_ref()) {
+            push(&month.month_end, currency, &figures);
+        }
+    }
+    sheet.render(format)
+}
+
+/// Each collector's work in a period.
+pub fn collector_figures(
+    collectors: &[pb::CollectorFigures],
+    format: Format,
+) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "collectors",
+        vec![
+            Column::left("collector", "collector"),
+            Column::right("activities", "activities"),
+            Column::right("reached", "reached"),
+            Column::right("promises_obtained", "promises"),
+            Column::right("promises_kept", "kept"),
+            Column::right("promises_broken", "broken"),
+            Column::left("collected", "collected"),
+        ],
+    );
+    for collector in collectors {
+        let collected = collector
+            .collected
+            .iter()
+            .map(|m| format!("{} {}", m.amount, m.currency))
+            .collect::<Vec<_>>()
+            .join("; ");
+        sheet.rows.push(vec![
+            Cell::text(&collector.collector),
+            Cell::int(collector.activities),
+            Cell::int(collector.reached),
+            Cell::int(collector.promises_obtained),
+            Cell::int(collector.promises_kept),
+            Cell::int(collector.promises_broken),
+            Cell::text(collected),
+        ]);
+    }
+    sheet.render(format)
+}
+
+/// Collectors' contacts with customers, newest first.
+pub fn activities(
+    activities: &[pb::CollectionActivity],
+    format: Format,
+) -> Result<String, CliError> {
+    activities_sheet(activities).render(format)
+}
+
+/// The sheet behind [`activities`].
+pub fn activities_sheet(activities: &[pb::CollectionActivity]) -> Sheet {
+    let mut sheet = Sheet::new(
+        "activities",
+        vec![
+            Column::left("occurred_on", "date"),
+            Column::left("customer_id", "customer"),
+            Column::left("subsidiary_id", "subsidiary"),
+            Column::left("channel", "channel"),
+            Column::left("outcome", "outcome"),
+            Column::left("collector", "collector"),
+            Column::left("contact", "contact"),
+            Column::left("next_action_on", "next action"),
+            Column::left("invoices", "invoices"),
+            Column::left("note", "note"),
+            Column::right("position", "position").not_in_table(),
+        ],
+    );
+    for activity in activities {
+        sheet.rows.push(vec![
+            Cell::text(&activity.occurred_on),
+            Cell::text(&activity.customer_id),
+            Cell::text(&activity.subsidiary_id),
+            Cell::text(contact_channel(activity.channel())),
+            Cell::text(contact_outcome(activity.outcome())),
+            Cell::text(&activity.collector),
+            Cell::text(&activity.contact),
+            Cell::text(&activity.next_action_on),
+            Cell::text(activity.invoices.join(" ")),
+            Cell::text(&activity.note),
+            Cell::int(activity.position),
         ]);
     }
     sheet
@@ -1120,6 +1270,29 @@ pub(crate) fn escalation(level: pb::EscalationLevel) -> &'static str {
         pb::EscalationLevel::DemandLetter => "demand_letter",
         pb::EscalationLevel::StopSupply => "stop_supply",
         pb::EscalationLevel::LegalOrAgency => "legal_or_agency",
+    }
+}
+
+pub(crate) fn contact_channel(channel: pb::ContactChannel) -> &'static str {
+    match channel {
+        pb::ContactChannel::Unspecified => "",
+        pb::ContactChannel::Call => "call",
+        pb::ContactChannel::Email => "email",
+        pb::ContactChannel::Letter => "letter",
+        pb::ContactChannel::Visit => "visit",
+        pb::ContactChannel::Sms => "sms",
+    }
+}
+
+pub(crate) fn contact_outcome(outcome: pb::ContactOutcome) -> &'static str {
+    match outcome {
+        pb::ContactOutcome::Unspecified => "",
+        pb::ContactOutcome::Reached => "reached",
+        pb::ContactOutcome::NoAnswer => "no_answer",
+        pb::ContactOutcome::Promised => "promised",
+        pb::ContactOutcome::Disputed => "disputed",
+        pb::ContactOutcome::Refused => "refused",
+        pb::ContactOutcome::WrongContact => "wrong_contact",
     }
 }
 

@@ -41,6 +41,54 @@ impl Method {
     }
 }
 
+/// How a collector reached a customer, as `--channel` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContactChannel {
+    Call,
+    Email,
+    Letter,
+    Visit,
+    Sms,
+}
+
+impl ContactChannel {
+    pub fn to_pb(self) -> pb::ContactChannel {
+        match self {
+            ContactChannel::Call => pb::ContactChannel::Call,
+            ContactChannel::Email => pb::ContactChannel::Email,
+            ContactChannel::Letter => pb::ContactChannel::Letter,
+            ContactChannel::Visit => pb::ContactChannel::Visit,
+            ContactChannel::Sms => pb::ContactChannel::Sms,
+        }
+    }
+}
+
+/// What a contact came to, as `--outcome` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContactOutcome {
+    Reached,
+    #[value(alias = "no_answer")]
+    NoAnswer,
+    Promised,
+    Disputed,
+    Refused,
+    #[value(alias = "wrong_contact")]
+    WrongContact,
+}
+
+impl ContactOutcome {
+    pub fn to_pb(self) -> pb::ContactOutcome {
+        match self {
+            ContactOutcome::Reached => pb::ContactOutcome::Reached,
+            ContactOutcome::NoAnswer => pb::ContactOutcome::NoAnswer,
+            ContactOutcome::Promised => pb::ContactOutcome::Promised,
+            ContactOutcome::Disputed => pb::ContactOutcome::Disputed,
+            ContactOutcome::Refused => pb::ContactOutcome::Refused,
+            ContactOutcome::WrongContact => pb::ContactOutcome::WrongContact,
+        }
+    }
+}
+
 /// Why a payment was reversed, as `--reason` and the import's `reason` column spell them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReversalReason {

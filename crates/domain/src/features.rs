@@ -91,6 +91,10 @@ macro_rules! features {
             /// shrunk).
             ReleaseCredit(crate::account::credit_reservation::ReleaseCredit)
                 => CreditReleased(crate::account::credit_reservation::CreditReleased),
+            /// Collection activities: a collector records a contact with the customer, its
+            /// outcome and the next action's date.
+            RecordCollectionActivity(crate::account::collection_activity::RecordCollectionActivity)
+                => CollectionActivityRecorded(crate::account::collection_activity::CollectionActivityRecorded),
         }
     };
 }

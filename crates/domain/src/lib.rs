@@ -19,6 +19,7 @@ pub mod features;
 pub mod hash;
 pub mod ids;
 pub mod limits;
+pub mod metrics;
 pub mod money;
 pub mod outage;
 pub mod payment;

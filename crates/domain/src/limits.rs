@@ -111,3 +111,13 @@ pub const RESERVATION_DAYS_MAX: u32 = 366;
 /// The most days overdue an overdue hold may allow before it refuses new invoices and
 /// reservations (`credit.rs`).
 pub const OVERDUE_HOLD_DAYS_MAX: u32 = 3_650;
+
+/// Most days a collection activity's next action may lie after the contact: a year, beyond
+/// which a customer would drop out of the work queue for longer than any collection plan runs.
+pub const NEXT_ACTION_DAYS_MAX: u32 = 366;
+
+/// Longest description of whom a collector contacted (a name, a number, an address).
+pub const ACTIVITY_CONTACT_LENGTH_MAX: usize = 200;
+
+/// Most invoices a collection activity names.
+pub const INVOICES_PER_ACTIVITY_MAX: usize = INVOICES_PER_PROMISE_MAX;

@@ -377,9 +377,36 @@ pub mod reservation_kind {
     pub const RELEASED: &str = "released";
 }
 
+/// Collectors' contacts with customers (migration `0010_collection_activities.sql`).
+pub static COLLECTION_ACTIVITIES: Table = Table {
+    name: "collection_activities",
+    key: "position",
+    columns: &[
+        ("position", T::BigInt),
+        ("customer_id", T::Text),
+        ("subsidiary_id", T::Text),
+        ("channel", T::Text),
+        ("outcome", T::Text),
+        ("occurred_on", T::Date),
+        ("collector", T::Text),
+        ("contact", T::Text),
+        ("note", T::Text),
+        ("invoices", T::Text),
+    ],
+    on_conflict: None,
+};
+
+/// The next action of the activities that planned one (the work queue's snooze).
+pub static COLLECTION_NEXT_ACTIONS: Table = Table {
+    name: "collection_next_actions",
+    key: "position",
+    columns: &[("position", T::BigInt), ("next_action_on", T::Date)],
+    on_conflict: None,
+};
+
 /// The tables of the ledger, invoices first: allocations and settlements refer to them, and
-/// reservations before their movements.
-static TABLES: [&Table; 20] = [
+/// reservations before their movements, activities before their next actions.
+static TABLES: [&Table; 22] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -400,6 +427,8 @@ static TABLES: [&Table; 20] = [
     &INSTALMENT_PLAN_CANCELLATIONS,
     &CREDIT_RESERVATIONS,
     &CREDIT_RESERVATION_MOVEMENTS,
+    &COLLECTION_ACTIVITIES,
+    &COLLECTION_NEXT_ACTIONS,
 ];
 
 /// The ledger projection.
@@ -434,7 +463,8 @@ impl Projection for Ledger {
             | EventType::InstalmentPlanCancelled
             | EventType::DiscountAllowed
             | EventType::CreditReserved
-            | EventType::CreditReleased => true,
+            | EventType::CreditReleased
+            | EventType::CollectionActivityRecorded => true,
             // The group's settings say who may post, and a customer's record and collector who
             // it is and who chases it, not what it owes (the customers projection has them).
             EventType::CollectionOnBehalfSet
@@ -611,6 +641,31 @@ impl Projection for Ledger {
                 "".into(),
                 e.reason.clone().into(),
             ]),
+            Event::CollectionActivityRecorded(e) => {
+                rows.of(&COLLECTION_ACTIVITIES)?.push([
+                    stored_at.into(),
+                    customer.into(),
+                    e.subsidiary_id.to_string().into(),
+                    e.channel.as_str().into(),
+                    e.outcome.as_str().into(),
+                    e.occurred_on.into(),
+                    e.collector.to_string().into(),
+                    e.contact.as_str().into(),
+                    e.note.as_str().into(),
+                    e.invoices
+                        .iter()
+                        .map(|key| format!("{}/{}", key.subsidiary_id, key.invoice_number))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                        .into(),
+                ])?;
+                match e.next_action_on {
+                    Some(next) => rows
+                        .of(&COLLECTION_NEXT_ACTIONS)?
+                        .push([stored_at.into(), next.into()]),
+                    None => Ok(()),
+                }
+            }
             Event::CollectionOnBehalfSet(_)
             | Event::CustomerRegistered(_)
             | Event::CustomerUpdated(_)

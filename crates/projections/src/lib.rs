@@ -11,6 +11,7 @@
 //! invoice as of a date defined once (`open_amounts.rs`) and paging in one place
 //! (`paging.rs`).
 
+pub mod activities;
 pub mod aging;
 pub mod checkpoint;
 pub mod confirmations;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod exposure;
 pub mod generations;
 pub mod ledger;
+pub mod metrics;
 pub mod minor_units;
 pub mod open_amounts;
 pub mod paging;

@@ -14,13 +14,19 @@
 //!                    as of as_of, with the grace period of the query (see `promises`)
 //! escalation       = Reminder 1-15 days past due, Call 16-30, DemandLetter 31-60,
 //!                    StopSupply 61-90, LegalOrAgency over 90
+//! days_since_contact = as_of - the day of the customer's last contact on or before as_of
+//!                    (`activities.rs`); days_past_due when it has none
 //! score            = weights.amount * overdue (in major units of its currency)
 //!                  + weights.days * days_past_due
 //!                  + weights.failed_promise * failed_promises
+//!                  + weights.since_contact * days_since_contact
 //! ```
 //!
 //! The default weights are 0.001 per major unit overdue (10.00 points per 10,000.00), 1 per day
 //! past due and 25 per failed promise: a failed promise weighs as much as 25 more days overdue.
+//! Days since the last contact weigh nothing unless the query gives them a weight (a team that
+//! wants accounts nobody has called lately to rise sets it); the rule names the term only then.
+//! A customer never contacted counts as uncontacted for as long as it has been overdue.
 //! A partially kept promise weighs as much as a broken one: either way the date the customer gave
 //! has passed without the amount it promised, which is what a collector follows up. A promise
 //! still open counts for nothing, even partly paid: its date and grace have not passed yet.
@@ -28,9 +34,11 @@
 //! item carries its `rule`: the formula with its numbers, as a collector would check it.
 //!
 //! A customer with an Open promise whose promised date is on or after `as_of` (partly paid or
-//! not) is snoozed until the day after the latest such promised date: its items are left out
-//! unless the query includes snoozed items, which then carry `snoozed_until`. Snoozing and the
-//! failed promises count belong to the customer, whatever the promise's currency.
+//! not) is snoozed until the day after the latest such promised date, and a customer whose last
+//! contact planned its next action after `as_of` until that day; the later of the two holds.
+//! Its items are left out unless the query includes snoozed items, which then carry
+//! `snoozed_until`. Snoozing and the failed promises count belong to the customer, whatever
+//! the promise's currency. Every item carries the customer's last contact.
 //!
 //! The collector of an item is the one assigned to the customer (`CollectorAssigned`, the
 //! customers projection); for a customer with none, the default collector of the subsidiary
@@ -54,6 +62,7 @@ use receivables_domain::ids::PersonName;
 use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 use rust_decimal::Decimal;
 
+use crate::activities::{Activity, last_contacts};
 use crate::customers;
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
@@ -137,6 +146,8 @@ pub struct WorkQueueWeights {
     /// Points per failed promise (broken or partially kept). Default 25. The request names it
     /// `broken_promise`, from when only broken promises counted.
     pub failed_promise: Decimal,
+    /// Points per day since the customer's last contact. Default 0.
+    pub since_contact: Decimal,
 }
 
 impl Default for WorkQueueWeights {
@@ -145,8 +156,18 @@ impl Default for WorkQueueWeights {
             amount: Decimal::new(1, 3),
             days: Decimal::ONE,
             failed_promise: Decimal::new(25, 0),
+            since_contact: Decimal::ZERO,
         }
     }
+}
+
+/// What an item's score is computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScoreInputs {
+    pub overdue: Money,
+    pub days_past_due: u32,
+    pub failed_promises: u32,
+    pub days_since_contact: u32,
 }
 
 impl WorkQueueWeights {
@@ -156,6 +177,7 @@ impl WorkQueueWeights {
             ("amount", self.amount),
             ("days", self.days),
             ("failed_promise", self.failed_promise),
+            ("since_contact", self.since_contact),
         ] {
             if value < Decimal::ZERO || value > Decimal::from(WEIGHT_MAX) {
                 return Err(WeightError { name, value });
@@ -165,26 +187,37 @@ impl WorkQueueWeights {
     }
 
     /// The score of an item (normalised: no trailing zeros).
-    pub fn score(&self, overdue: Money, days_past_due: u32, failed_promises: u32) -> Decimal {
-        (self.amount * overdue.amount()
-            + self.days * Decimal::from(days_past_due)
-            + self.failed_promise * Decimal::from(failed_promises))
+    pub fn score(&self, inputs: ScoreInputs) -> Decimal {
+        (self.amount * inputs.overdue.amount()
+            + self.days * Decimal::from(inputs.days_past_due)
+            + self.failed_promise * Decimal::from(inputs.failed_promises)
+            + self.since_contact * Decimal::from(inputs.days_since_contact))
         .normalize()
     }
 
-    /// The score's computation in words and numbers.
-    pub fn rule(&self, overdue: Money, days_past_due: u32, failed_promises: u32) -> String {
+    /// The score's computation in words and numbers; the days since the last contact only when
+    /// they weigh something.
+    pub fn rule(&self, inputs: ScoreInputs) -> String {
+        let since_contact = if self.since_contact.is_zero() {
+            String::new()
+        } else {
+            format!(
+                " + {} * {} days since the last contact",
+                self.since_contact.normalize(),
+                inputs.days_since_contact
+            )
+        };
         format!(
             "{} * {} {} overdue + {} * {} days past due + {} * {} broken or partially kept \
-             promises = {}",
+             promises{since_contact} = {}",
             self.amount.normalize(),
-            overdue.amount(),
-            overdue.currency(),
+            inputs.overdue.amount(),
+            inputs.overdue.currency(),
             self.days.normalize(),
-            days_past_due,
+            inputs.days_past_due,
             self.failed_promise.normalize(),
-            failed_promises,
-            self.score(overdue, days_past_due, failed_promises),
+            inputs.failed_promises,
+            self.score(inputs),
         )
     }
 }
@@ -278,6 +311,10 @@ pub struct WorkItem {
     pub rule: String,
     /// Present when the customer is snoozed: the first day it is back in the queue.
     pub snoozed_until: Option<NaiveDate>,
+    /// The customer's last contact on or before the date.
+    pub last_contact: Option<Activity>,
+    /// Days from the last contact to the date; days past due when there was none.
+    pub days_since_contact: u32,
 }
 
 /// A page of the work queue.
@@ -402,6 +439,7 @@ pub async fn work_queue(
         evaluate(pool, &Filter::all(), as_of, query.grace_days).await?,
         as_of,
     );
+    let contacts = last_contacts(pool, as_of).await?;
     let no_promises = PromiseSummary::default();
     let mut items = Vec::new();
     for ((customer_id, code), (balance, by_subsidiary)) in balances {
@@ -413,7 +451,11 @@ pub async fn work_queue(
             continue;
         }
         let summary = summaries.get(&customer_id).unwrap_or(&no_promises);
-        if summary.snoozed_until.is_some() && !query.include_snoozed {
+        let last_contact = contacts.get(&customer_id);
+        let snoozed_until = summary
+            .snoozed_until
+            .max(last_contact.and_then(|contact| contact.snoozes_until(as_of)));
+        if snoozed_until.is_some() && !query.include_snoozed {
             continue;
         }
         let (collector, collector_default_of) = collectors.of(&customer_id, &by_subsidiary);
@@ -429,6 +471,14 @@ pub async fn work_queue(
             ))
         })?;
         let overdue = from_minor(balance.collectible_overdue_minor, stored::currency(&code)?);
+        let days_since_contact =
+            last_contact.map_or(days, |contact| days_past_due(as_of, contact.occurred_on));
+        let inputs = ScoreInputs {
+            overdue,
+            days_past_due: days,
+            failed_promises: summary.failed,
+            days_since_contact,
+        };
         let weights = query.weights;
         items.push(WorkItem {
             customer: stored::customer(&customer_id)?,
@@ -441,9 +491,11 @@ pub async fn work_queue(
             collector,
             collector_default_of,
             customer_name: None,
-            score: weights.score(overdue, days, summary.failed),
-            rule: weights.rule(overdue, days, summary.failed),
-            snoozed_until: summary.snoozed_until,
+            score: weights.score(inputs),
+            rule: weights.rule(inputs),
+            snoozed_until,
+            last_contact: last_contact.cloned(),
+            days_since_contact,
         });
     }
     let key = |item: &WorkItem| Cursor {
@@ -492,12 +544,17 @@ mod tests {
     #[test]
     fn the_score_and_its_rule_follow_the_weights() {
         let cny = Currency::parse("CNY").unwrap();
-        let overdue = Money::positive("2700", cny).unwrap();
+        let inputs = ScoreInputs {
+            overdue: Money::positive("2700", cny).unwrap(),
+            days_past_due: 91,
+            failed_promises: 2,
+            days_since_contact: 12,
+        };
         let weights = WorkQueueWeights::default();
-        // 0.001 * 2700 + 1 * 91 + 25 * 2 = 2.7 + 91 + 50
-        assert_eq!(weights.score(overdue, 91, 2).to_string(), "143.7");
+        // 0.001 * 2700 + 1 * 91 + 25 * 2 = 2.7 + 91 + 50; the days since contact weigh 0
+        assert_eq!(weights.score(inputs).to_string(), "143.7");
         assert_eq!(
-            weights.rule(overdue, 91, 2),
+            weights.rule(inputs),
             "0.001 * 2700.00 CNY overdue + 1 * 91 days past due \
              + 25 * 2 broken or partially kept promises = 143.7"
         );
@@ -505,9 +562,16 @@ mod tests {
             amount: Decimal::new(1, 2),
             days: Decimal::new(200, 2),
             failed_promise: Decimal::new(100, 0),
+            since_contact: Decimal::new(5, 1),
         };
-        // 0.01 * 2700 + 2 * 91 + 100 * 2 = 27 + 182 + 200
-        assert_eq!(heavy.score(overdue, 91, 2).to_string(), "409");
+        // 0.01 * 2700 + 2 * 91 + 100 * 2 + 0.5 * 12 = 27 + 182 + 200 + 6
+        assert_eq!(heavy.score(inputs).to_string(), "415");
+        assert_eq!(
+            heavy.rule(inputs),
+            "0.01 * 2700.00 CNY overdue + 2 * 91 days past due \
+             + 100 * 2 broken or partially kept promises + 0.5 * 12 days since the last contact \
+             = 415"
+        );
         assert!(heavy.check().is_ok());
     }
 
@@ -533,7 +597,16 @@ mod tests {
             amount: Decimal::ZERO,
             days: Decimal::ZERO,
             failed_promise: Decimal::from(WEIGHT_MAX),
+            since_contact: Decimal::ZERO,
         };
+        let negative_contact = WorkQueueWeights {
+            since_contact: Decimal::new(-1, 2),
+            ..WorkQueueWeights::default()
+        };
+        assert_eq!(
+            negative_contact.check().map_err(|e| e.name),
+            Err("since_contact")
+        );
         assert!(zero.check().is_ok());
     }
 

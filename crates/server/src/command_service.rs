@@ -197,6 +197,21 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         .await
     }
 
+    async fn record_collection_activity(
+        &self,
+        request: Request<pb::RecordCollectionActivityRequest>,
+    ) -> Result<Response<pb::RecordCollectionActivityResponse>, Status> {
+        let principal = authorize_post(&request, &request.get_ref().subsidiary_id)?;
+        self.handle(
+            "RecordCollectionActivity",
+            request,
+            principal,
+            commands::collection_activity::read,
+            commands::collection_activity::reply,
+        )
+        .await
+    }
+
     async fn issue_credit_note(
         &self,
         request: Request<pb::IssueCreditNoteRequest>,

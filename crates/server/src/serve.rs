@@ -18,6 +18,7 @@ use receivables_api::pb;
 use receivables_api::pb::admin_service_server::AdminServiceServer;
 use receivables_api::pb::audit_service_server::AuditServiceServer;
 use receivables_api::pb::command_service_server::CommandServiceServer;
+use receivables_api::pb::metrics_service_server::MetricsServiceServer;
 use receivables_api::pb::query_service_server::QueryServiceServer;
 use receivables_eventlog::EventLog;
 use tokio::net::TcpListener;
@@ -66,8 +67,8 @@ impl Services {
         self.add(server.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
     }
 
-    /// The read side over `read_models` and `log`: `QueryService` (answering from the live
-    /// generation), `AuditService` (reading the log) and `AdminService` (rebuilding the read
+    /// The read side over `read_models` and `log`: `QueryService` and `MetricsService`
+    /// (answering from the live generation), `AuditService` (reading the log) and `AdminService` (rebuilding the read
     /// models, managing the listener's `tokens`).
     pub fn read_side<L: EventLog>(
         self,
@@ -76,9 +77,11 @@ impl Services {
         tokens: Option<Arc<dyn TokenStore>>,
     ) -> Self {
         let queries = QueryServiceServer::new(QueryGrpc::new(read_models.live()));
+        let metrics = MetricsServiceServer::new(QueryGrpc::new(read_models.live()));
         let audit = AuditServiceServer::new(AuditGrpc::new(log));
         let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(read_models), tokens));
         self.add(queries.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
+            .add(metrics.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
             .add(audit.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
             .add(admin.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
     }

@@ -1122,6 +1122,8 @@ fn recorded_amount(event: &Event) -> String {
         Event::CreditReserved(e) => e.amount.amount().to_string(),
         Event::CreditReleased(e) => e.amount.amount().to_string(),
         Event::BalanceConfirmed(e) => e.confirmed.amount().to_string(),
+        // A contact moves no amount.
+        Event::CollectionActivityRecorded(_) => String::new(),
     }
 }
 

@@ -9,7 +9,8 @@ use chrono::{Days, NaiveDate};
 use receivables_domain::credit::CreditPolicy;
 use receivables_domain::event::{Event, EventEnvelope};
 use receivables_domain::limits::{
-    ALLOCATIONS_PER_PAYMENT_MAX, AMOUNT_MAJOR_UNITS_MAX, INVOICES_PER_PROMISE_MAX, NAME_LENGTH_MAX,
+    ACTIVITY_CONTACT_LENGTH_MAX, ALLOCATIONS_PER_PAYMENT_MAX, AMOUNT_MAJOR_UNITS_MAX,
+    INVOICES_PER_ACTIVITY_MAX, INVOICES_PER_PROMISE_MAX, NAME_LENGTH_MAX, NEXT_ACTION_DAYS_MAX,
     NOTE_LENGTH_MAX, PAYMENT_TERMS_DAYS_MAX, REASON_LENGTH_MAX, REFERENCE_LENGTH_MAX,
 };
 use receivables_domain::{Money, Principal};
@@ -393,6 +394,28 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
             amount("remaining", &e.remaining, false)?;
             if e.reason.trim().is_empty() {
                 return Err("no reason".to_owned());
+            }
+        }
+        Event::CollectionActivityRecorded(e) => {
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            dated(envelope, "occurred_on", e.occurred_on)?;
+            name("collector", e.collector.as_str())?;
+            free_text("contact", &e.contact, ACTIVITY_CONTACT_LENGTH_MAX)?;
+            free_text("note", &e.note, NOTE_LENGTH_MAX)?;
+            if let Some(next) = e.next_action_on {
+                business_date("next_action_on", next)?;
+                if next < e.occurred_on
+                    || e.occurred_on
+                        .checked_add_days(Days::new(u64::from(NEXT_ACTION_DAYS_MAX)))
+                        .is_some_and(|latest| next > latest)
+                {
+                    return Err("a next action outside its window".to_owned());
+                }
+            }
+            if e.invoices.len() > INVOICES_PER_ACTIVITY_MAX
+                || e.invoices.iter().collect::<BTreeSet<_>>().len() != e.invoices.len()
+            {
+                return Err("too many invoices, or one named twice".to_owned());
             }
         }
         Event::CollectorAssigned(e) => {

@@ -15,6 +15,7 @@ pub mod account;
 pub mod application;
 pub mod balance_confirmation;
 pub mod check_credit;
+pub mod collection_activity;
 pub mod collection_on_behalf;
 pub mod collector;
 pub mod credit_limit;

@@ -5,10 +5,12 @@
 //! `INVALID_QUERY`); answering turns the read model's lines into messages. Running the query
 //! (waiting for `min_position`, picking the live read model) is the service's part.
 
+pub mod activities;
 pub mod aging;
 pub mod confirmations;
 pub mod customer_search;
 pub mod exposure;
+pub mod metrics;
 pub mod open_items;
 pub mod promises;
 pub mod statement;

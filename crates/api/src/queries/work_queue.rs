@@ -9,7 +9,7 @@ use receivables_projections::work_queue::{
 };
 
 use crate::fields::Fields;
-use crate::queries::{page_size, paged};
+use crate::queries::{activities, page_size, paged};
 use crate::{pb, responses};
 
 /// The request's field for the weight of failed promises (broken or partially kept): it keeps the
@@ -38,9 +38,21 @@ pub fn read(message: &pb::GetWorkQueueRequest) -> Result<WorkQueueQuery, Vec<Fie
         &given.broken_promise,
         defaults.failed_promise,
     );
+    let since_contact = fields.decimal(
+        "weights.since_contact",
+        &given.since_contact,
+        defaults.since_contact,
+    );
     let size = page_size(&mut fields, message.page_size);
-    let (Some(as_of), Some(collector), Some(amount), Some(days), Some(failed), Some(size)) =
-        (as_of, collector, amount, days, failed, size)
+    let (
+        Some(as_of),
+        Some(collector),
+        Some(amount),
+        Some(days),
+        Some(failed),
+        Some(since_contact),
+        Some(size),
+    ) = (as_of, collector, amount, days, failed, since_contact, size)
     else {
         return Err(fields.violations);
     };
@@ -48,6 +60,7 @@ pub fn read(message: &pb::GetWorkQueueRequest) -> Result<WorkQueueQuery, Vec<Fie
         amount,
         days,
         failed_promise: failed,
+        since_contact,
     };
     let query = match WorkQueueQuery::new(as_of).with_weights(weights) {
         Ok(query) => Some(query),
@@ -101,6 +114,8 @@ pub fn answer(page: WorkQueuePage, position: Position) -> pb::GetWorkQueueRespon
                 .collector_default_of
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
+            last_contact: item.last_contact.map(activities::activity),
+            days_since_contact: item.days_since_contact,
         })
         .collect();
     pb::GetWorkQueueResponse {

@@ -1,12 +1,14 @@
 //! The client's subcommands, one module each, and [`run`], which dispatches to them.
 
 pub mod account;
+pub mod activities;
 pub mod aging;
 pub mod audit;
 pub mod confirmations;
 pub mod credit_check;
 pub mod customers;
 pub mod exposure;
+pub mod metrics;
 pub mod post;
 pub mod promises;
 pub mod queue;
@@ -32,6 +34,8 @@ pub enum ClientCommand {
     Queue(queue::QueueArgs),
     /// Print what falls due in the next days, in due order: the list reminders are sent from.
     Reminders(reminders::RemindersArgs),
+    /// Print collectors' contacts with customers in a period, newest first.
+    Activities(activities::ActivitiesArgs),
     /// Print one customer's exposure, open invoices and promises.
     Account(account::AccountArgs),
     /// Ask whether an amount would fit under a customer's group-wide limit now (the credit
@@ -42,6 +46,9 @@ pub enum ClientCommand {
     /// Print a customer's statement of account for a period: opening balance, movements with
     /// a running balance, closing balance, aging at the end.
     Statement(statement::StatementArgs),
+    /// Print the early-warning metrics of a period (overdue rate, DSO, CEI, bad-debt rate...),
+    /// each with its formula and inputs; or, with --collectors, each collector's work.
+    Metrics(metrics::MetricsArgs),
     /// Print customers' confirmations of their balances (--differences: those to investigate).
     Confirmations(confirmations::ConfirmationsArgs),
     /// Find registered customers by id prefix or name, with their records and collectors.
@@ -69,10 +76,12 @@ pub async fn run(
         ClientCommand::Exposure(args) => args.run(connection, out).await,
         ClientCommand::Queue(args) => args.run(connection, out).await,
         ClientCommand::Reminders(args) => args.run(connection, out).await,
+        ClientCommand::Activities(args) => args.run(connection, out).await,
         ClientCommand::Account(args) => args.run(connection, out).await,
         ClientCommand::CreditCheck(args) => args.run(connection, out).await,
         ClientCommand::Promises(args) => args.run(connection, out).await,
         ClientCommand::Statement(args) => args.run(connection, out).await,
+        ClientCommand::Metrics(args) => args.run(connection, out).await,
         ClientCommand::Confirmations(args) => args.run(connection, out).await,
         ClientCommand::Customers(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,

@@ -1,5 +1,5 @@
 //! `post invoice|payment|credit-limit|promise|credit-note|write-off|reversal|application|refund|
-//! dispute|dispute-resolution|...|credit-reservation|credit-release`: one command to the command
+//! dispute|dispute-resolution|...|credit-reservation|credit-release|collection-activity`: one command to the command
 //! service, with a flag for every field of its request, and its reply printed.
 //!
 //! Every command carries an id: a fresh UUID v7 unless `--command-id` gives one. To retry a
@@ -13,7 +13,7 @@ use crate::cmd::{self, Output};
 use crate::connection::{Connection, Service};
 use crate::error::{CliError, StatusClass};
 use crate::tables;
-use crate::values::{self, AllocationSpec, InvoiceSpec, Method};
+use crate::values::{self, AllocationSpec, ContactChannel, ContactOutcome, InvoiceSpec, Method};
 
 /// Post a command to the command service.
 #[derive(Debug, clap::Subcommand)]
@@ -72,6 +72,9 @@ pub enum PostCommand {
     /// The subsidiary releases all (without --amount) or part of the credit reserved for an
     /// order.
     CreditRelease(CreditReleaseArgs),
+    /// A collector records a contact with the customer: channel, outcome, and the next
+    /// action's date, until which the work queue leaves the customer out.
+    CollectionActivity(CollectionActivityArgs),
 }
 
 /// The id of the command.
@@ -836,6 +839,66 @@ pub struct PromiseArgs {
     pub note: String,
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct CollectionActivityArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The customer contacted.
+    #[arg(long)]
+    pub customer: String,
+    /// The subsidiary the collector chased for.
+    #[arg(long)]
+    pub subsidiary: String,
+    /// How the collector reached out.
+    #[arg(long, value_enum)]
+    pub channel: ContactChannel,
+    /// What the contact came to.
+    #[arg(long, value_enum)]
+    pub outcome: ContactOutcome,
+    /// The date of the contact, YYYY-MM-DD.
+    #[arg(long, value_parser = values::date)]
+    pub occurred_on: String,
+    /// The collector who made it.
+    #[arg(long)]
+    pub collector: String,
+    /// Whom the collector contacted (a name, a number, an address).
+    #[arg(long, default_value = "")]
+    pub contact: String,
+    /// A note.
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// When the collector acts next, YYYY-MM-DD: the work queue leaves the customer out until
+    /// then.
+    #[arg(long, value_parser = values::date)]
+    pub next_action_on: Option<String>,
+    /// An invoice the contact was about, [SUBSIDIARY:]NUMBER; repeat for several; none means
+    /// the account as a whole.
+    #[arg(long = "invoice", value_name = "[SUBSIDIARY:]NUMBER")]
+    pub invoices: Vec<InvoiceSpec>,
+}
+
+impl CollectionActivityArgs {
+    pub fn request(&self, command_id: String) -> pb::RecordCollectionActivityRequest {
+        pb::RecordCollectionActivityRequest {
+            command_id,
+            customer_id: self.customer.clone(),
+            subsidiary_id: self.subsidiary.clone(),
+            channel: self.channel.to_pb().into(),
+            outcome: self.outcome.to_pb().into(),
+            occurred_on: self.occurred_on.clone(),
+            collector: self.collector.clone(),
+            contact: self.contact.clone(),
+            note: self.note.clone(),
+            next_action_on: self.next_action_on.clone().unwrap_or_default(),
+            invoices: self
+                .invoices
+                .iter()
+                .map(|i| i.to_ref(&self.subsidiary))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Policy {
     Block,
@@ -1206,6 +1269,13 @@ pub async fn run(
             let id = args.id.resolve();
             let call = client.release_credit(commands.request(args.request(id.clone())));
             tables::release_reply(&id, &sent(&commands, &id, call).await?, format)?
+        }
+        PostCommand::CollectionActivity(args) => {
+            let id = args.id.resolve();
+            let call =
+                client.record_collection_activity(commands.request(args.request(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
         }
     };
     cmd::emit(out, &text)

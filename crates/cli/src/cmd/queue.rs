@@ -15,7 +15,7 @@ pub struct QueueArgs {
     /// Only this collector's customers.
     #[arg(long)]
     pub collector: Option<String>,
-    /// Also the customers snoozed by an open promise.
+    /// Also the customers snoozed by an open promise or a planned next action.
     #[arg(long)]
     pub include_snoozed: bool,
     /// Days after the promised date during which payments still count for a promise (service
@@ -31,6 +31,9 @@ pub struct QueueArgs {
     /// Weight of each promise broken or partially kept in the score (service default 25).
     #[arg(long, value_parser = values::decimal)]
     pub weight_broken_promise: Option<String>,
+    /// Weight of each day since the customer's last contact in the score (service default 0).
+    #[arg(long, value_parser = values::decimal)]
+    pub weight_since_contact: Option<String>,
     /// At most this many customers (the top of the queue); default: all.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: Option<u32>,
@@ -49,6 +52,7 @@ impl QueueArgs {
                 amount: self.weight_amount.clone().unwrap_or_default(),
                 days: self.weight_days.clone().unwrap_or_default(),
                 broken_promise: self.weight_broken_promise.clone().unwrap_or_default(),
+                since_contact: self.weight_since_contact.clone().unwrap_or_default(),
             }),
             page_size,
             page_token,

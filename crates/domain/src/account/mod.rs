@@ -17,6 +17,7 @@
 
 pub mod application;
 pub mod balance_confirmation;
+pub mod collection_activity;
 pub mod collection_on_behalf;
 pub mod collector;
 pub mod credit_check;

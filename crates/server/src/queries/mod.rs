@@ -3,11 +3,13 @@
 //! waits until the live read model has applied `min_position` and has its module answer, within
 //! the service's deadline.
 
+mod activities;
 mod aging_report;
 mod confirmations;
 mod customer_search;
 mod exposure;
 mod exposures;
+mod metrics;
 mod open_items;
 mod promises;
 mod statement;
@@ -241,6 +243,17 @@ impl<L: EventLog> pb::query_service_server::QueryService for QueryGrpc<L> {
         let read = receivables_api::queries::upcoming::read;
         let answer = self.answer(request, |m| m.min_position, read, upcoming::answer);
         within(QUERY_DEADLINE, "list_upcoming_due", answer).await
+    }
+
+    async fn list_collection_activities(
+        &self,
+        request: Request<pb::ListCollectionActivitiesRequest>,
+    ) -> Result<Response<pb::ListCollectionActivitiesResponse>, Status> {
+        // A contact is about the customer's whole account, at every subsidiary: the group's.
+        authorize(&request, Action::ReadGroup)?;
+        let read = receivables_api::queries::activities::read;
+        let answer = self.answer(request, |m| m.min_position, read, activities::answer);
+        within(QUERY_DEADLINE, "list_collection_activities", answer).await
     }
 }
 

@@ -1,0 +1,37 @@
+//! The gRPC `MetricsService`: the early-warning metrics, answered from the live read model like
+//! every query (`QueryGrpc::answer`), under the same access rules as the reports they summarise.
+
+use receivables_api::pb;
+use receivables_api::queries::metrics as wire;
+use receivables_domain::Position;
+use receivables_eventlog::EventLog;
+use receivables_projections::ReadPool;
+use receivables_projections::metrics::{MetricsQuery, metrics};
+use tonic::{Request, Response, Status};
+
+use super::{QueryGrpc, internal};
+use crate::authorization::authorize_read;
+use crate::limits::{QUERY_DEADLINE, within};
+
+/// The metrics the query asks for.
+async fn answer(
+    pool: ReadPool,
+    query: MetricsQuery,
+    position: Position,
+) -> Result<pb::GetMetricsResponse, Status> {
+    let report = metrics(&pool, &query).await.map_err(internal)?;
+    Ok(wire::answer(report, position))
+}
+
+#[tonic::async_trait]
+impl<L: EventLog> pb::metrics_service_server::MetricsService for QueryGrpc<L> {
+    async fn get_metrics(
+        &self,
+        request: Request<pb::GetMetricsRequest>,
+    ) -> Result<Response<pb::GetMetricsResponse>, Status> {
+        // A subsidiary's token sees its own subsidiary's metrics; the group's readers any.
+        authorize_read(&request, &request.get_ref().subsidiary_id)?;
+        let answer = self.answer(request, |m| m.min_position, wire::read, answer);
+        within(QUERY_DEADLINE, "get_metrics", answer).await
+    }
+}
