@@ -37,6 +37,12 @@
 //! M1 alone: closing 5,000 (INV-1 2,000 overdue, INV-2 3,000 current), sales 3,000: overdue
 //! rate 40.00 %, DSO 5,000 / 3,000 × 31 = 51.67.
 //!
+//! The allowance as of 03-31 at loss rates 1, 5, 0.1235, 20, 50 and 100 % (CNY aging by payment
+//! terms: current 12,000, 1-30 days 2,000 (INV-1, 19 days), 31-60 days 1,000 (INV-4, 45 days)):
+//! 120.00 + 100.00 + 1.235 → 1.24 (half away from zero) = 221.24 required; against a credit
+//! balance of 500.00, a release of 278.76; net receivables 15,000 − 221.24 = 14,778.76. USD:
+//! 1,000 current × 1 % = 10.00 from nothing: a charge of 10.00, net 990.00.
+//!
 //! February (the series' eleventh month-end): closing 8,000 (INV-4 2,000 overdue), sales 6,000,
 //! 28 days: overdue rate 25.00 %, DSO 8,000 / 6,000 × 28 = 37.33.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -360,6 +366,95 @@ async fn metrics_as_worked_out_by_hand(backends: Backends) {
         .find(|c| c.currency == "CNY")
         .unwrap();
     assert_eq!(march_in_series, cny);
+
+    // The allowance by aging.
+    let allowance = metrics
+        .get_allowance(pb::GetAllowanceRequest {
+            as_of: "2026-03-31".to_owned(),
+            loss_rates: ["1", "5", "0.1235", "20", "50", "100"]
+                .map(str::to_owned)
+                .to_vec(),
+            allowance_balances: vec![pb::Money {
+                amount: "500".to_owned(),
+                currency: "CNY".to_owned(),
+            }],
+            min_position: last,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let shown: Vec<String> = allowance
+        .currencies
+        .iter()
+        .map(|c| {
+            let amount = |m: &Option<pb::Money>| m.as_ref().unwrap().amount.clone();
+            let lines: Vec<String> = c
+                .lines
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{}:{}x{}={}",
+                        l.bucket,
+                        amount(&l.balance),
+                        l.loss_rate,
+                        amount(&l.provision)
+                    )
+                })
+                .collect();
+            format!(
+                "{} {} required {} before {} {} {} net {}",
+                c.currency,
+                lines.join(" "),
+                amount(&c.required_allowance),
+                amount(&c.current_allowance_balance),
+                c.entry,
+                amount(&c.adjustment),
+                amount(&c.net_receivables)
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "CNY current:12000.00x1=120.00 1-30:2000.00x5=100.00 31-60:1000.00x0.1235=1.24 \
+             61-90:0.00x20=0.00 91-120:0.00x50=0.00 over 120:0.00x100=0.00 required 221.24 \
+             before 500.00 release -278.76 net 14778.76",
+            "USD current:1000.00x1=10.00 1-30:0.00x5=0.00 31-60:0.00x0.1235=0.00 \
+             61-90:0.00x20=0.00 91-120:0.00x50=0.00 over 120:0.00x100=0.00 required 10.00 \
+             before 0.00 charge 10.00 net 990.00"
+        ]
+    );
+    let status = metrics
+        .get_allowance(pb::GetAllowanceRequest {
+            loss_rates: ["1", "5", "101", "20", "-1", "x"]
+                .map(str::to_owned)
+                .to_vec(),
+            allowance_balances: vec![pb::Money {
+                amount: "1".to_owned(),
+                currency: "XYZ".to_owned(),
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    let named: Vec<String> = status
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(
+        named,
+        [
+            "loss_rates[2]",
+            "loss_rates[4]",
+            "loss_rates[5]",
+            "allowance_balances[0].currency"
+        ]
+    );
 
     // Bad periods, each field named.
     let status = metrics

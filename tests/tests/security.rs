@@ -163,7 +163,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 52] = [
+const RPCS: [&str; 53] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -207,6 +207,7 @@ const RPCS: [&str; 52] = [
     "ListCollectionActivities",
     "GetMetrics(SUB-1)",
     "GetMetrics(all)",
+    "GetAllowance",
     "ReplayEvents",
     "VerifyLog",
     "GetAgingReportAsKnown",
@@ -676,6 +677,20 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             ))
             .await
             .map(drop),
+        "GetAllowance" => c
+            .metrics
+            .get_allowance(authorized(
+                pb::GetAllowanceRequest {
+                    as_of: AS_OF.to_owned(),
+                    loss_rates: ["1", "5", "10", "20", "50", "100"]
+                        .map(str::to_owned)
+                        .to_vec(),
+                    ..pb::GetAllowanceRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
         "ReserveCredit(SUB-1)" | "ReleaseCredit(SUB-1)" => {
             let order = format!("SO-M{n:04}");
             let reserved = c
@@ -1019,7 +1034,7 @@ async fn every_role_against_every_rpc() {
     // a credit check (nothing appended) any subsidiary's order system's and the group's
     // readers'; collection activities, like promises, the subsidiary's collectors'; the
     // metrics like the reports they summarise.
-    let expected: [(&str, &str); 52] = [
+    let expected: [(&str, &str); 53] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -1063,6 +1078,7 @@ async fn every_role_against_every_rpc() {
         ("ListCollectionActivities", ".YYYY."),
         ("GetMetrics(SUB-1)", "YYYYY."),
         ("GetMetrics(all)", ".YYYY."),
+        ("GetAllowance", ".YYYY."),
         ("ReplayEvents", "....Y."),
         ("VerifyLog", "....Y."),
         ("GetAgingReportAsKnown", "....Y."),

@@ -264,6 +264,59 @@ pub fn metrics(reply: &pb::GetMetricsResponse, format: Format) -> Result<String,
     sheet.render(format)
 }
 
+/// The allowance by aging: a row per bucket and currency, then the currency's totals (the
+/// `bucket` column names them).
+pub fn allowance(reply: &pb::GetAllowanceResponse, format: Format) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "allowance",
+        vec![
+            Column::left("currency", "currency"),
+            Column::left("bucket", "bucket"),
+            Column::right("balance", "balance"),
+            Column::right("loss_rate", "loss rate %"),
+            Column::right("provision", "provision"),
+        ],
+    );
+    for currency in &reply.currencies {
+        let code = currency.currency.as_str();
+        for line in &currency.lines {
+            sheet.rows.push(vec![
+                Cell::text(code),
+                Cell::text(&line.bucket),
+                money(line.balance.as_ref(), code),
+                Cell::text(&line.loss_rate),
+                money(line.provision.as_ref(), code),
+            ]);
+        }
+        let entry = format!("adjustment ({})", currency.entry);
+        for (name, amount, in_balance) in [
+            ("total receivables", &currency.total_receivables, true),
+            ("required allowance", &currency.required_allowance, false),
+            (
+                "allowance balance before",
+                &currency.current_allowance_balance,
+                false,
+            ),
+            (entry.as_str(), &currency.adjustment, false),
+            ("net receivables", &currency.net_receivables, true),
+        ] {
+            let (balance, provision) = if in_balance {
+                (money(amount.as_ref(), code), Cell::text(""))
+            } else {
+                (Cell::text(""), money(amount.as_ref(), code))
+            };
+            sheet.rows.push(vec![
+                Cell::text(code),
+                Cell::text(name),
+                balance,
+                Cell::text(""),
+                provision,
+            ]);
+        }
+    }
+    sheet.render(format)
+}
+
 /// Each collector's work in a period.
 pub fn collector_figures(
     collectors: &[pb::CollectorFigures],

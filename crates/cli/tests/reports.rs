@@ -1,5 +1,5 @@
-//! `aging`, `exposure`, `queue`, `promises`, `account`, `statement` and `confirmations` end to
-//! end: a small history posted with
+//! `aging`, `exposure`, `queue`, `promises`, `account`, `statement`, `confirmations`,
+//! `activities`, `metrics` and `allowance` end to end: a small history posted with
 //! `post`, read back through the query service in CSV and JSON, every figure worked out by hand.
 //!
 //! The history (CNY; day numbers of 2026: 01-31 = 31, 03-31 = 90, 04-30 = 120, 06-30 = 181):
@@ -750,6 +750,114 @@ async fn reports_in_csv_and_json_match_the_figures_worked_out_by_hand() {
             "confirmed": "5500.00", "balance": "6000.00", "difference": "-500.00",
             "confirmed_by": "Li Na", "note": null, "position": confirmed["position"],
         }])
+    );
+
+    // Li Na called R2 on 06-30 and looks again on 07-03: the queue shows the contact, and
+    // leaves R2 out until then.
+    let called = world
+        .json(&[
+            "post",
+            "collection-activity",
+            "--customer",
+            "R2",
+            "--subsidiary",
+            "SUB-BJ",
+            "--channel",
+            "call",
+            "--outcome",
+            "reached",
+            "--occurred-on",
+            AS_OF,
+            "--collector",
+            "Li Na",
+            "--next-action-on",
+            "2026-07-03",
+            "--invoice",
+            "BJ-1",
+        ])
+        .await;
+    let after = called["position"].as_u64().unwrap().to_string();
+    let activities = world
+        .csv(&[
+            "activities",
+            "--from",
+            "2026-06-01",
+            "--to",
+            AS_OF,
+            "--min-position",
+            &after,
+        ])
+        .await;
+    let columns = [
+        "occurred_on",
+        "customer_id",
+        "channel",
+        "outcome",
+        "collector",
+    ];
+    assert_eq!(
+        activities
+            .iter()
+            .map(|r| pick(r, &columns))
+            .collect::<Vec<_>>(),
+        vec![strings(&[AS_OF, "R2", "call", "reached", "Li Na"])]
+    );
+    assert_eq!(activities[0]["next_action_on"], "2026-07-03");
+    assert_eq!(activities[0]["invoices"], "SUB-BJ/BJ-1");
+    let queue = world
+        .csv(&query(&["queue", "--include-snoozed"], &after))
+        .await;
+    let r2 = row(&queue, "customer_id", "R2");
+    assert_eq!(
+        pick(
+            r2,
+            &["snoozed_until", "last_contact", "last_contact_outcome"]
+        ),
+        strings(&["2026-07-03", AS_OF, "reached"])
+    );
+
+    // June's metrics: open 9,000.00 on 06-30 (SH-1 3,000 and BJ-1 2,500 and GZ-1 500 overdue,
+    // SH-2 3,000 due that day), June's credit sales SH-2's 3,000, 30 days: overdue rate 6,000 /
+    // 9,000 = 66.67 %, DSO 9,000 / 3,000 × 30 = 90.00.
+    let figures = world
+        .csv(&["metrics", "--month", "2026-06", "--min-position", &after])
+        .await;
+    let cny: Vec<&HashMap<String, String>> =
+        figures.iter().filter(|r| r["currency"] == "CNY").collect();
+    let value = |metric: &str| {
+        cny.iter()
+            .find(|r| r["metric"] == metric)
+            .map(|r| r["value"].parse::<f64>().unwrap())
+    };
+    assert_eq!(value("overdue_rate"), Some(66.67));
+    assert_eq!(value("dso_simple"), Some(90.0));
+    let collectors = world
+        .csv(&[
+            "metrics",
+            "--month",
+            "2026-06",
+            "--collectors",
+            "--min-position",
+            &after,
+        ])
+        .await;
+    assert_eq!(row(&collectors, "collector", "Li Na")["activities"], "1");
+
+    // The allowance at 0, 10, 20, 30, 40 and 50 %: 3,000 × 30 % + 2,500 × 40 % + 500 × 50 % =
+    // 900 + 1,000 + 250 = 2,150.00 required, charged from nothing; net 9,000 − 2,150.
+    let allowance = world
+        .csv(&query(
+            &["allowance", "--rates", "0,10,20,30,40,50"],
+            &after,
+        ))
+        .await;
+    let provision = |bucket: &str| row(&allowance, "bucket", bucket)["provision"].clone();
+    assert_eq!(provision("61-90"), "900.00");
+    assert_eq!(provision("required allowance"), "2150.00");
+    assert_eq!(provision("adjustment (charge)"), "2150.00");
+    assert_eq!(
+        row(&allowance, "bucket", "net receivables")["balance"],
+        "6850.00"
     );
     world.stop().await;
 }

@@ -13,6 +13,7 @@
 
 pub mod activities;
 pub mod aging;
+pub mod allowance;
 pub mod checkpoint;
 pub mod confirmations;
 pub mod customer_search;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activities;
 pub mod aging;
+pub mod allowance;
 pub mod audit;
 pub mod confirmations;
 pub mod credit_check;
@@ -49,6 +50,9 @@ pub enum ClientCommand {
     /// Print the early-warning metrics of a period (overdue rate, DSO, CEI, bad-debt rate...),
     /// each with its formula and inputs; or, with --collectors, each collector's work.
     Metrics(metrics::MetricsArgs),
+    /// Print the allowance for doubtful accounts by aging as of a date, with its arithmetic and
+    /// the entry against the allowance account's balance.
+    Allowance(allowance::AllowanceArgs),
     /// Print customers' confirmations of their balances (--differences: those to investigate).
     Confirmations(confirmations::ConfirmationsArgs),
     /// Find registered customers by id prefix or name, with their records and collectors.
@@ -82,6 +86,7 @@ pub async fn run(
         ClientCommand::Promises(args) => args.run(connection, out).await,
         ClientCommand::Statement(args) => args.run(connection, out).await,
         ClientCommand::Metrics(args) => args.run(connection, out).await,
+        ClientCommand::Allowance(args) => args.run(connection, out).await,
         ClientCommand::Confirmations(args) => args.run(connection, out).await,
         ClientCommand::Customers(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,

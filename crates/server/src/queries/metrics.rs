@@ -2,16 +2,19 @@
 //! every query (`QueryGrpc::answer`), under the same access rules as the reports they summarise.
 
 use receivables_api::pb;
+use receivables_api::queries::allowance as allowance_wire;
 use receivables_api::queries::metrics as wire;
 use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
+use receivables_projections::allowance::{AllowanceFailure, AllowanceQuery, allowances};
 use receivables_projections::metrics::{MetricsQuery, metrics};
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use super::{QueryGrpc, internal};
 use crate::authorization::authorize_read;
 use crate::limits::{QUERY_DEADLINE, within};
+use receivables_api::status;
 
 /// The metrics the query asks for.
 async fn answer(
@@ -21,6 +24,25 @@ async fn answer(
 ) -> Result<pb::GetMetricsResponse, Status> {
     let report = metrics(&pool, &query).await.map_err(internal)?;
     Ok(wire::answer(report, position))
+}
+
+/// The allowance the query asks for.
+async fn allowance_answer(
+    pool: ReadPool,
+    query: AllowanceQuery,
+    position: Position,
+) -> Result<pb::GetAllowanceResponse, Status> {
+    match allowances(&pool, &query).await {
+        Ok(found) => Ok(allowance_wire::answer(query.as_of, found, position)),
+        Err(AllowanceFailure::ReadModel(error)) => Err(internal(error)),
+        // The request's rates were checked when it was read; what the arithmetic still refuses
+        // (a sum beyond the decimal range) is the request's.
+        Err(refused @ AllowanceFailure::Refused { .. }) => Err(status::with_reason(
+            Code::InvalidArgument,
+            "INVALID_QUERY",
+            refused.to_string(),
+        )),
+    }
 }
 
 #[tonic::async_trait]
@@ -33,5 +55,20 @@ impl<L: EventLog> pb::metrics_service_server::MetricsService for QueryGrpc<L> {
         authorize_read(&request, &request.get_ref().subsidiary_id)?;
         let answer = self.answer(request, |m| m.min_position, wire::read, answer);
         within(QUERY_DEADLINE, "get_metrics", answer).await
+    }
+
+    async fn get_allowance(
+        &self,
+        request: Request<pb::GetAllowanceRequest>,
+    ) -> Result<Response<pb::GetAllowanceResponse>, Status> {
+        // Like the aging it is computed from.
+        authorize_read(&request, &request.get_ref().subsidiary_id)?;
+        let answer = self.answer(
+            request,
+            |m| m.min_position,
+            allowance_wire::read,
+            allowance_answer,
+        );
+        within(QUERY_DEADLINE, "get_allowance", answer).await
     }
 }
