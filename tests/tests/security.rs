@@ -163,7 +163,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 53] = [
+const RPCS: [&str; 56] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -208,6 +208,9 @@ const RPCS: [&str; 53] = [
     "GetMetrics(SUB-1)",
     "GetMetrics(all)",
     "GetAllowance",
+    "GetCollectionsForecast(SUB-1)",
+    "GetCollectionsForecast(all)",
+    "BacktestCollectionsForecast",
     "ReplayEvents",
     "VerifyLog",
     "GetAgingReportAsKnown",
@@ -677,6 +680,33 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             ))
             .await
             .map(drop),
+        "GetCollectionsForecast(SUB-1)" | "GetCollectionsForecast(all)" => c
+            .metrics
+            .get_collections_forecast(authorized(
+                pb::GetCollectionsForecastRequest {
+                    as_of: AS_OF.to_owned(),
+                    subsidiary_id: if rpc.contains("SUB-1") {
+                        SUB.to_owned()
+                    } else {
+                        String::new()
+                    },
+                    ..pb::GetCollectionsForecastRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        "BacktestCollectionsForecast" => c
+            .metrics
+            .backtest_collections_forecast(authorized(
+                pb::BacktestCollectionsForecastRequest {
+                    as_of: "2026-03-01".to_owned(),
+                    ..pb::BacktestCollectionsForecastRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
         "GetAllowance" => c
             .metrics
             .get_allowance(authorized(
@@ -1034,7 +1064,7 @@ async fn every_role_against_every_rpc() {
     // a credit check (nothing appended) any subsidiary's order system's and the group's
     // readers'; collection activities, like promises, the subsidiary's collectors'; the
     // metrics like the reports they summarise.
-    let expected: [(&str, &str); 53] = [
+    let expected: [(&str, &str); 56] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -1079,6 +1109,9 @@ async fn every_role_against_every_rpc() {
         ("GetMetrics(SUB-1)", "YYYYY."),
         ("GetMetrics(all)", ".YYYY."),
         ("GetAllowance", ".YYYY."),
+        ("GetCollectionsForecast(SUB-1)", "YYYYY."),
+        ("GetCollectionsForecast(all)", ".YYYY."),
+        ("BacktestCollectionsForecast", ".YYYY."),
         ("ReplayEvents", "....Y."),
         ("VerifyLog", "....Y."),
         ("GetAgingReportAsKnown", "....Y."),

@@ -317,6 +317,125 @@ pub fn allowance(reply: &pb::GetAllowanceResponse, format: Format) -> Result<Str
     sheet.render(format)
 }
 
+/// The forecast: a row per subsidiary, currency and week (`later` after the last), with what
+/// was left out on the line's first row.
+pub fn forecast(
+    reply: &pb::GetCollectionsForecastResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "forecast",
+        vec![
+            Column::left("subsidiary_id", "subsidiary"),
+            Column::left("currency", "currency"),
+            Column::left("week", "week from"),
+            Column::right("expected", "expected"),
+        ],
+    );
+    for line in &reply.lines {
+        let code = line.currency.as_str();
+        let mut push = |week: &str, amount: Option<&pb::Money>| {
+            sheet.rows.push(vec![
+                Cell::text(&line.subsidiary_id),
+                Cell::text(code),
+                Cell::text(week),
+                money(amount, code),
+            ]);
+        };
+        for (start, amount) in reply.week_starts.iter().zip(&line.weeks) {
+            push(start, Some(amount));
+        }
+        push("later", line.later.as_ref());
+        push("left out: disputed", line.disputed_left_out.as_ref());
+        push("left out: written off", line.written_off_left_out.as_ref());
+        push("left out: legal", line.legal_left_out.as_ref());
+    }
+    sheet.render(format)
+}
+
+/// Each customer's forecasting method and its inputs.
+pub fn forecast_methods(
+    methods: &[pb::CustomerForecastMethod],
+    format: Format,
+) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "methods",
+        vec![
+            Column::left("customer_id", "customer"),
+            Column::right("delay_days", "delay days"),
+            Column::left("delay_source", "from"),
+            Column::right("invoices_paid", "invoices paid"),
+            Column::right("amount_paid", "amount paid"),
+            Column::right("own_delay", "own delay"),
+            Column::right("open_promises", "open promises"),
+        ],
+    );
+    for method in methods {
+        sheet.rows.push(vec![
+            Cell::text(&method.customer_id),
+            Cell::text(method.delay_days.to_string()),
+            Cell::text(&method.delay_source),
+            Cell::int(method.invoices_paid),
+            Cell::text(&method.amount_paid),
+            Cell::text(&method.own_delay),
+            Cell::int(method.open_promises),
+        ]);
+    }
+    sheet.render(format)
+}
+
+/// A backtest: a row per currency and week, then the currency's errors.
+pub fn backtest(
+    reply: &pb::BacktestCollectionsForecastResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "backtest",
+        vec![
+            Column::left("currency", "currency"),
+            Column::left("week", "week from"),
+            Column::right("forecast", "forecast"),
+            Column::right("naive", "naive"),
+            Column::right("actual", "actual"),
+            Column::right("forecast_error", "forecast error %"),
+            Column::right("naive_error", "naive error %"),
+        ],
+    );
+    for currency in &reply.currencies {
+        let code = currency.currency.as_str();
+        for week in &currency.weeks {
+            sheet.rows.push(vec![
+                Cell::text(code),
+                Cell::text(&week.start),
+                money(week.forecast.as_ref(), code),
+                money(week.naive.as_ref(), code),
+                money(week.actual.as_ref(), code),
+                Cell::text(&week.forecast_error),
+                Cell::text(&week.naive_error),
+            ]);
+        }
+        for (name, forecast, naive) in [
+            ("mean", &currency.forecast_mape, &currency.naive_mape),
+            (
+                "total",
+                &currency.forecast_total_error,
+                &currency.naive_total_error,
+            ),
+        ] {
+            sheet.rows.push(vec![
+                Cell::text(code),
+                Cell::text(name),
+                Cell::text(""),
+                Cell::text(""),
+                Cell::text(""),
+                Cell::text(forecast),
+                Cell::text(naive),
+            ]);
+        }
+    }
+    sheet.render(format)
+}
+
 /// Each collector's work in a period.
 pub fn collector_figures(
     collectors: &[pb::CollectorFigures],

@@ -22,6 +22,7 @@ pub mod database;
 mod engine;
 pub mod error;
 pub mod exposure;
+pub mod forecast;
 pub mod generations;
 pub mod ledger;
 pub mod metrics;

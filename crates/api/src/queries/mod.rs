@@ -11,6 +11,7 @@ pub mod allowance;
 pub mod confirmations;
 pub mod customer_search;
 pub mod exposure;
+pub mod forecast;
 pub mod metrics;
 pub mod open_items;
 pub mod promises;

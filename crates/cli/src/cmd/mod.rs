@@ -9,6 +9,7 @@ pub mod confirmations;
 pub mod credit_check;
 pub mod customers;
 pub mod exposure;
+pub mod forecast;
 pub mod metrics;
 pub mod post;
 pub mod promises;
@@ -53,6 +54,9 @@ pub enum ClientCommand {
     /// Print the allowance for doubtful accounts by aging as of a date, with its arithmetic and
     /// the entry against the allowance account's balance.
     Allowance(allowance::AllowanceArgs),
+    /// Print the cash expected in each of the next weeks per subsidiary and currency (or each
+    /// customer's method with --explain, or a backtest of a past date with --backtest).
+    Forecast(forecast::ForecastArgs),
     /// Print customers' confirmations of their balances (--differences: those to investigate).
     Confirmations(confirmations::ConfirmationsArgs),
     /// Find registered customers by id prefix or name, with their records and collectors.
@@ -87,6 +91,7 @@ pub async fn run(
         ClientCommand::Statement(args) => args.run(connection, out).await,
         ClientCommand::Metrics(args) => args.run(connection, out).await,
         ClientCommand::Allowance(args) => args.run(connection, out).await,
+        ClientCommand::Forecast(args) => args.run(connection, out).await,
         ClientCommand::Confirmations(args) => args.run(connection, out).await,
         ClientCommand::Customers(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,

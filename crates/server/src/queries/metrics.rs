@@ -3,11 +3,13 @@
 
 use receivables_api::pb;
 use receivables_api::queries::allowance as allowance_wire;
+use receivables_api::queries::forecast as forecast_wire;
 use receivables_api::queries::metrics as wire;
 use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
 use receivables_projections::allowance::{AllowanceFailure, AllowanceQuery, allowances};
+use receivables_projections::forecast::{ForecastQuery, backtest, forecast};
 use receivables_projections::metrics::{MetricsQuery, metrics};
 use tonic::{Code, Request, Response, Status};
 
@@ -45,6 +47,26 @@ async fn allowance_answer(
     }
 }
 
+/// The forecast the query asks for.
+async fn forecast_answer(
+    pool: ReadPool,
+    query: ForecastQuery,
+    position: Position,
+) -> Result<pb::GetCollectionsForecastResponse, Status> {
+    let found = forecast(&pool, &query).await.map_err(internal)?;
+    Ok(forecast_wire::answer(found, position))
+}
+
+/// The backtest the query asks for.
+async fn backtest_answer(
+    pool: ReadPool,
+    query: ForecastQuery,
+    position: Position,
+) -> Result<pb::BacktestCollectionsForecastResponse, Status> {
+    let found = backtest(&pool, &query).await.map_err(internal)?;
+    Ok(forecast_wire::answer_backtest(query.as_of, found, position))
+}
+
 #[tonic::async_trait]
 impl<L: EventLog> pb::metrics_service_server::MetricsService for QueryGrpc<L> {
     async fn get_metrics(
@@ -70,5 +92,34 @@ impl<L: EventLog> pb::metrics_service_server::MetricsService for QueryGrpc<L> {
             allowance_answer,
         );
         within(QUERY_DEADLINE, "get_allowance", answer).await
+    }
+
+    async fn get_collections_forecast(
+        &self,
+        request: Request<pb::GetCollectionsForecastRequest>,
+    ) -> Result<Response<pb::GetCollectionsForecastResponse>, Status> {
+        // A subsidiary's token forecasts its own subsidiary's cash.
+        authorize_read(&request, &request.get_ref().subsidiary_id)?;
+        let answer = self.answer(
+            request,
+            |m| m.min_position,
+            forecast_wire::read,
+            forecast_answer,
+        );
+        within(QUERY_DEADLINE, "get_collections_forecast", answer).await
+    }
+
+    async fn backtest_collections_forecast(
+        &self,
+        request: Request<pb::BacktestCollectionsForecastRequest>,
+    ) -> Result<Response<pb::BacktestCollectionsForecastResponse>, Status> {
+        authorize_read(&request, &request.get_ref().subsidiary_id)?;
+        let answer = self.answer(
+            request,
+            |m| m.min_position,
+            forecast_wire::read_backtest,
+            backtest_answer,
+        );
+        within(QUERY_DEADLINE, "backtest_collections_forecast", answer).await
     }
 }
