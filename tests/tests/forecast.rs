@@ -10,8 +10,10 @@
 //! - F2 (grade C) paid 1,000 10 days late, 1,000 20 days late, 2,000 15 days late: (10,000 +
 //!   20,000 + 30,000) / 4,000 = 15.
 //! - F3 (grade C) never paid: its grade's average, F2's 15.
-//! - F4 (grade D) never paid, nobody of grade D did: the group's, (−8,000 + 60,000) / 8,000 =
-//!   6.5, rounded half away from zero: 7.
+//! - F5 (grade B) paid 1,000 5 days late twice and 2,000 40 days late: (5,000 + 5,000 +
+//!   80,000) / 4,000 = 22.5, rounded half away from zero: 23.
+//! - F4 (grade D) never paid, nobody of grade D did: the group's, (−8,000 + 60,000 + 90,000) /
+//!   12,000 = 11.83: 12.
 //!
 //! Open on 06-01 and where each goes:
 //! - F1-1 3,000 due 06-05: 06-03, W1. F1-2 1,000 due 06-12, 400 disputed from 05-25: 600 on
@@ -20,19 +22,23 @@
 //!   05-20 whole, and 500 of F2-1 4,000 due 06-01: 1,500 in W2. The rest of F2-1, 3,500: 06-16,
 //!   W3.
 //! - F3's at SUB-BJ: F3-1 2,000 due 06-10: 06-25, W4; F3-2 500 due 06-20: 07-05, later.
+//! - F5-1 1,000 due 05-02, 30 days past due: 05-25 with its delay, already past: W1. F5-2 600
+//!   due 05-25: 06-17, W3.
 //! - F4-1 800 due 02-20, 101 days past due: left out (legal). F4-2 1,000 due 05-01 with 300
 //!   written off on 05-25: the 700 left is left out.
 //!
-//! SUB-SH: 3,000, 2,100, 3,500, 0, later 0; left out 400 disputed, 700 written off, 800 legal.
+//! SUB-SH: 4,000, 2,100, 4,100, 0, later 0; left out 400 disputed, 700 written off, 800 legal.
 //! SUB-BJ: 0, 0, 0, 2,000, later 500.
 //!
 //! Collected afterwards: F1 3,000 on 06-03 (W1) and 600 on 06-11 (W2); F2 1,500 on 06-09 (W2)
-//! and 3,500 on 06-17 (W3); F3 1,500 on 06-24 (W4). Actual: 3,000, 2,100, 3,500, 1,500.
-//! - Forecast 3,000, 2,100, 3,500, 2,000: errors 0, 0, 0, 500 / 1,500 = 33.33; mean 8.33; total
-//!   |10,600 − 10,100| / 10,100 = 4.95.
+//! and 3,500 on 06-17 (W3); F5 1,000 on 06-12 (W2) and 600 on 06-18 (W3); F3 1,500 on 06-24
+//! (W4). Actual: 3,000, 3,100, 4,100, 1,500.
+//! - Forecast 4,000, 2,100, 4,100, 2,000: errors 1,000 / 3,000 = 33.33, 1,000 / 3,100 = 32.26,
+//!   0, 500 / 1,500 = 33.33; mean 98.92 / 4 = 24.73; total |12,200 − 11,700| / 11,700 = 4.27.
 //! - Naive (every row on its due date, the late ones in W1, nothing left out): W1 3,000 +
-//!   4,000 + 1,000 + 800 + 700 = 9,500; W2 1,000 + 2,000 = 3,000; W3 500; W4 0. Errors 216.67,
-//!   42.86, 85.71, 100.00; mean 445.24 / 4 = 111.31; total |13,000 − 10,100| / 10,100 = 28.71.
+//!   4,000 + 1,000 + 800 + 700 + 1,000 + 600 = 11,100; W2 1,000 + 2,000 = 3,000; W3 500; W4 0.
+//!   Errors 8,100 / 3,000 = 270.00, 100 / 3,100 = 3.23, 3,600 / 4,100 = 87.80, 100.00; mean
+//!   461.03 / 4 = 115.26; total |14,600 − 11,700| / 11,700 = 24.79.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use receivables_api::pb;
@@ -110,6 +116,7 @@ async fn forecast_as_worked_out_by_hand(backends: Backends) {
         ("F2", pb::CreditGrade::C),
         ("F3", pb::CreditGrade::C),
         ("F4", pb::CreditGrade::D),
+        ("F5", pb::CreditGrade::B),
     ] {
         write
             .change_credit_limit(pb::ChangeCreditLimitRequest {
@@ -127,6 +134,9 @@ async fn forecast_as_worked_out_by_hand(backends: Backends) {
         ("F2", "H2-1", "1000", "2026-03-10", "2026-03-20"),
         ("F2", "H2-2", "1000", "2026-04-10", "2026-04-30"),
         ("F2", "H2-3", "2000", "2026-05-01", "2026-05-16"),
+        ("F5", "H5-1", "1000", "2026-03-10", "2026-03-15"),
+        ("F5", "H5-2", "1000", "2026-04-10", "2026-04-15"),
+        ("F5", "H5-3", "2000", "2026-04-01", "2026-05-11"),
     ] {
         issue(&mut write, customer, "SUB-SH", number, amount, due).await;
         pay(&mut write, customer, "SUB-SH", number, amount, paid).await;
@@ -141,6 +151,8 @@ async fn forecast_as_worked_out_by_hand(backends: Backends) {
         ("F3", "SUB-BJ", "F3-2", "500", "2026-06-20"),
         ("F4", "SUB-SH", "F4-1", "800", "2026-02-20"),
         ("F4", "SUB-SH", "F4-2", "1000", "2026-05-01"),
+        ("F5", "SUB-SH", "F5-1", "1000", "2026-05-02"),
+        ("F5", "SUB-SH", "F5-2", "600", "2026-05-25"),
     ] {
         issue(&mut write, customer, sub, number, amount, due).await;
     }
@@ -178,6 +190,8 @@ async fn forecast_as_worked_out_by_hand(backends: Backends) {
     pay(&mut write, "F2", "SUB-SH", "F2-2", "1000", "2026-06-09").await;
     pay(&mut write, "F2", "SUB-SH", "F2-1", "500", "2026-06-09").await;
     pay(&mut write, "F1", "SUB-SH", "F1-2", "600", "2026-06-11").await;
+    pay(&mut write, "F5", "SUB-SH", "F5-1", "1000", "2026-06-12").await;
+    pay(&mut write, "F5", "SUB-SH", "F5-2", "600", "2026-06-18").await;
     pay(&mut write, "F2", "SUB-SH", "F2-1", "3500", "2026-06-17").await;
     let last = pay(&mut write, "F3", "SUB-BJ", "F3-1", "1500", "2026-06-24").await;
 
@@ -216,7 +230,7 @@ async fn forecast_as_worked_out_by_hand(backends: Backends) {
         lines,
         [
             "SUB-BJ CNY 0.00 0.00 0.00 2000.00 later 500.00 left out 0.00 0.00 0.00",
-            "SUB-SH CNY 3000.00 2100.00 3500.00 0.00 later 0.00 left out 400.00 700.00 800.00",
+            "SUB-SH CNY 4000.00 2100.00 4100.00 0.00 later 0.00 left out 400.00 700.00 800.00",
         ]
     );
     let methods: Vec<String> = reply
@@ -243,7 +257,8 @@ async fn forecast_as_worked_out_by_hand(backends: Backends) {
             "F1 -2 own 3 4000 -2 0",
             "F2 15 own 3 4000 15 1",
             "F3 15 grade C 0 0  0",
-            "F4 7 group 0 0  0",
+            "F4 12 group 0 0  0",
+            "F5 23 own 3 4000 22.5 0",
         ]
     );
     // One subsidiary's forecast.
@@ -295,9 +310,9 @@ async fn forecast_as_worked_out_by_hand(backends: Backends) {
     assert_eq!(
         weeks,
         [
-            "2026-06-01 f 3000.00 n 9500.00 a 3000.00 ef 0.00 en 216.67",
-            "2026-06-08 f 2100.00 n 3000.00 a 2100.00 ef 0.00 en 42.86",
-            "2026-06-15 f 3500.00 n 500.00 a 3500.00 ef 0.00 en 85.71",
+            "2026-06-01 f 4000.00 n 11100.00 a 3000.00 ef 33.33 en 270.00",
+            "2026-06-08 f 2100.00 n 3000.00 a 3100.00 ef 32.26 en 3.23",
+            "2026-06-15 f 4100.00 n 500.00 a 4100.00 ef 0.00 en 87.80",
             "2026-06-22 f 2000.00 n 0.00 a 1500.00 ef 33.33 en 100.00",
         ]
     );
@@ -308,7 +323,7 @@ async fn forecast_as_worked_out_by_hand(backends: Backends) {
             cny.forecast_total_error.as_str(),
             cny.naive_total_error.as_str()
         ),
-        ("8.33", "111.31", "4.95", "28.71")
+        ("24.73", "115.26", "4.27", "24.79")
     );
 
     service.stop().await;

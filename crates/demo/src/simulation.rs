@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rand::Rng;
+use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use receivables_api::pb;
 use receivables_domain::account::state::UnappliedSource;
@@ -424,6 +425,16 @@ struct Simulation<'p> {
     bounced: bool,
     /// The day a customer that goes under stopped paying.
     distress: Option<NaiveDate>,
+    /// The customer's habit: days after the due date it usually pays (negative: before), drawn
+    /// once within its grade's range, so that customers of one grade pay differently from one
+    /// another but each alike from invoice to invoice (what the collections forecast learns).
+    habit_days: i64,
+    /// The window of the last promise dealt broken or partly kept, in which the customer pays
+    /// nothing but what the promise's outcome says.
+    silent_until: Option<(NaiveDate, NaiveDate)>,
+    /// The day of the customer's latest payment: a collector calling that day asks for no
+    /// promise (the day's payment would count towards it).
+    paid_on: Option<NaiveDate>,
 }
 
 impl<'p> Simulation<'p> {
@@ -460,6 +471,9 @@ impl<'p> Simulation<'p> {
             disputes: 0,
             bounced: false,
             distress: None,
+            habit_days: habit_days(profile.grade, ids),
+            silent_until: None,
+            paid_on: None,
         }
     }
 
@@ -646,6 +660,16 @@ impl<'p> Simulation<'p> {
     }
 
     fn schedule_payment(&mut self, date: NaiveDate, subsidiary: usize, kind: PaymentKind) {
+        // A customer that broke or partly kept a promise pays nothing else in its window: what
+        // falls in it comes after (else a payment planned later would keep the promise).
+        let date = match self.silent_until {
+            Some((from, to))
+                if date >= from && date <= to && !matches!(kind, PaymentKind::Promised { .. }) =>
+            {
+                next_working_day(add_days(to, 1))
+            }
+            _ => date,
+        };
         // Money not received by today is not part of the data set.
         if date <= self.today {
             self.schedule(date, PRIORITY_PAYMENT, Intent::Payment { subsidiary, kind });
@@ -856,28 +880,32 @@ impl<'p> Simulation<'p> {
         }
     }
 
-    /// When and how much of an invoice the customer pays, by grade: delays in days after the
-    /// due date, shares in percent.
+    /// When and how much of an invoice the customer pays, around its habit and by grade:
+    /// delays in days after the due date, shares in percent.
     fn behaviour(&mut self) -> Vec<(i64, i64)> {
+        let habit = self.habit_days;
         let rng = &mut self.rng;
         match self.profile.grade {
-            CreditGrade::A => vec![(rng.random_range(-7..=3), 100)],
-            CreditGrade::B if chance(rng, 85) => vec![(rng.random_range(-3..=20), 100)],
-            CreditGrade::B => vec![(rng.random_range(20..=50), 100)],
+            CreditGrade::A => vec![(habit + rng.random_range(-2..=2), 100)],
+            CreditGrade::B if chance(rng, 85) => vec![(habit + rng.random_range(-3..=3), 100)],
+            CreditGrade::B => vec![(habit + rng.random_range(15..=30), 100)],
             CreditGrade::C => match rng.random_range(0..100) {
-                0..55 => vec![(rng.random_range(5..=60), 100)],
+                0..55 => vec![(habit + rng.random_range(-5..=5), 100)],
                 55..85 => {
                     let first = rng.random_range(40..=80);
                     vec![
-                        (rng.random_range(0..=30), first),
-                        (rng.random_range(45..=120), 100 - first),
+                        ((habit - 10 + rng.random_range(-5..=5)).max(0), first),
+                        (habit + rng.random_range(35..=80), 100 - first),
                     ]
                 }
                 _ => Vec::new(),
             },
             CreditGrade::D => match rng.random_range(0..100) {
-                0..30 => vec![(rng.random_range(30..=120), 100)],
-                30..65 => vec![(rng.random_range(15..=60), rng.random_range(20..=60))],
+                0..30 => vec![(habit + rng.random_range(-15..=15), 100)],
+                30..65 => vec![(
+                    (habit - 20 + rng.random_range(-5..=5)).max(0),
+                    rng.random_range(20..=60),
+                )],
                 _ => Vec::new(),
             },
         }
@@ -1081,6 +1109,9 @@ impl<'p> Simulation<'p> {
                 on_account,
             },
         );
+        if event.is_some() {
+            self.paid_on = Some(date);
+        }
         if let Some(Event::PaymentReceived(payment)) = event
             && !on_account
         {
@@ -1117,6 +1148,7 @@ impl<'p> Simulation<'p> {
         let mut window_end = None;
         if let Some(&(_, _, oldest, _)) = overdue.first()
             && exposure > 0
+            && self.paid_on != Some(date)
             && chance(&mut self.rng, grade.promise_percent())
         {
             let subsidiary = self
@@ -1211,6 +1243,7 @@ impl<'p> Simulation<'p> {
                 }
                 PromiseOutcome::Partial => {
                     self.postpone_payments(date, end);
+                    self.silent_until = Some((date, end));
                     let day = self.window_day(date, promised);
                     let part = (amount_minor * self.rng.random_range(30..=70) / 100).max(1);
                     self.schedule_payment(
@@ -1222,7 +1255,10 @@ impl<'p> Simulation<'p> {
                         },
                     );
                 }
-                PromiseOutcome::Broken => self.postpone_payments(date, end),
+                PromiseOutcome::Broken => {
+                    self.postpone_payments(date, end);
+                    self.silent_until = Some((date, end));
+                }
             }
         }
         Some(end)
@@ -1298,5 +1334,26 @@ impl Names for Simulation<'_> {
 
     fn payment(&self, fact: usize) -> String {
         self.payment_ids.get(&fact).cloned().unwrap_or_default()
+    }
+}
+
+/// Salt of the generator a customer's habit is drawn from, so that it differs from every
+/// other draw of the same seed and customer.
+const HABIT_SALT: u64 = 0x6861_6269_7473;
+
+/// A customer's usual days after the due date, by grade (A pays early or on time, D months
+/// late), drawn from a generator of its own so that the customer's other draws stay as they
+/// were without it.
+fn habit_days(grade: CreditGrade, ids: DecisionIds) -> i64 {
+    // The data set's seed (high half of the base) and the customer's index (low half).
+    let data_set = u64::try_from(ids.base >> 64).unwrap_or(0);
+    let customer = u64::try_from(ids.base & u128::from(u64::MAX)).unwrap_or(0);
+    let seed = data_set ^ customer.rotate_left(17) ^ HABIT_SALT;
+    let mut rng = StdRng::seed_from_u64(seed);
+    match grade {
+        CreditGrade::A => rng.random_range(-5..=1),
+        CreditGrade::B => rng.random_range(0..=25),
+        CreditGrade::C => rng.random_range(15..=50),
+        CreditGrade::D => rng.random_range(40..=100),
     }
 }

@@ -10,12 +10,14 @@
 //! expected date   = the promised date, for the part an open promise covers (the customer's
 //!                   promises open on the date, earliest promised first, cover its rows in due
 //!                   order); else due date + the customer's delay, at the earliest the as-of
-//!                   date (what is already late is expected in the first week)
+//!                   date (a row already later than the customer usually pays is expected in
+//!                   the first week: collectors chase it)
 //! delay           = the amount-weighted average of (payment date - due date) over the
-//!                   customer's payments applied to invoices in the HISTORY_DAYS before the
-//!                   date, rounded to whole days half away from zero, when they paid at least
-//!                   OWN_HISTORY_INVOICES_MIN invoices; else the same average over the customers
-//!                   of its credit grade on the date; else over every customer; else 0
+//!                   history, rounded to whole days half away from zero
+//! history         = the customer's payments applied to invoices in the HISTORY_DAYS before the
+//!                   date, when they paid at least OWN_HISTORY_INVOICES_MIN invoices; else the
+//!                   payments of the customers of its credit grade on the date; else every
+//!                   customer's; else none (delay 0)
 //! ```
 //!
 //! Left out, and reported: rows of invoices with a write-off on or before the date (what is
@@ -178,24 +180,97 @@ struct OpenRow {
     written_off: bool,
 }
 
-/// A customer's payments applied in the history: Σ amount, Σ amount × days late, invoices.
+/// Payments applied in a history (a customer's, or a pool of customers'): each as (days after
+/// the due date, amount), and the invoices they paid.
 #[derive(Debug, Clone, Default)]
 struct Habit {
-    amount: Decimal,
-    amount_days: Decimal,
+    payments: Vec<(i64, Decimal)>,
     invoices: u64,
 }
 
 impl Habit {
     fn add(&mut self, other: &Habit) {
-        self.amount += other.amount;
-        self.amount_days += other.amount_days;
+        self.payments.extend_from_slice(&other.payments);
         self.invoices += other.invoices;
     }
 
-    fn average(&self) -> Option<Decimal> {
-        (self.amount > Decimal::ZERO).then(|| self.amount_days / self.amount)
+    fn amount(&self) -> Decimal {
+        self.payments.iter().map(|(_, amount)| *amount).sum()
     }
+
+    /// The amount-weighted average delay.
+    fn average(&self) -> Option<Decimal> {
+        let (amount, amount_days) = self
+            .payments
+            .iter()
+            .fold((Decimal::ZERO, Decimal::ZERO), |(a, ad), (late, amount)| {
+                (a + amount, ad + amount * Decimal::from(*late))
+            });
+        (amount > Decimal::ZERO).then(|| amount_days / amount)
+    }
+}
+
+/// The histories a customer's delay may come from (see the module's rule).
+struct Pools<'a> {
+    habits: &'a HashMap<String, Habit>,
+    grades: &'a HashMap<String, CreditGrade>,
+    by_grade: BTreeMap<CreditGrade, Habit>,
+    group: Habit,
+}
+
+impl<'a> Pools<'a> {
+    fn new(habits: &'a HashMap<String, Habit>, grades: &'a HashMap<String, CreditGrade>) -> Self {
+        let mut by_grade: BTreeMap<CreditGrade, Habit> = BTreeMap::new();
+        let mut group = Habit::default();
+        for (customer, habit) in habits {
+            group.add(habit);
+            if let Some(grade) = grades.get(customer) {
+                by_grade.entry(*grade).or_default().add(habit);
+            }
+        }
+        Pools {
+            habits,
+            grades,
+            by_grade,
+            group,
+        }
+    }
+
+    /// The history a customer's delay comes from, and which it is.
+    fn of(&self, customer: &str) -> Option<(&Habit, DelaySource)> {
+        let paid = |habit: &&Habit| habit.amount() > Decimal::ZERO;
+        if let Some(own) = self
+            .habits
+            .get(customer)
+            .filter(|habit| habit.invoices >= OWN_HISTORY_INVOICES_MIN)
+            .filter(paid)
+        {
+            return Some((own, DelaySource::Own));
+        }
+        if let Some(grade) = self.grades.get(customer)
+            && let Some(pool) = self.by_grade.get(grade).filter(paid)
+        {
+            return Some((pool, DelaySource::Grade(*grade)));
+        }
+        Some((&self.group, DelaySource::Group)).filter(|(pool, _)| paid(pool))
+    }
+
+    /// A customer's delay in whole days and where it comes from.
+    fn delay(&self, customer: &str) -> (i64, DelaySource) {
+        self.of(customer)
+            .and_then(|(habit, source)| Some((whole_days(habit.average()?), source)))
+            .unwrap_or((0, DelaySource::None))
+    }
+}
+
+/// `days` after `date` (before it when negative).
+fn after(date: NaiveDate, days: i64) -> NaiveDate {
+    if days >= 0 {
+        date.checked_add_days(Days::new(days.unsigned_abs()))
+    } else {
+        date.checked_sub_days(Days::new(days.unsigned_abs()))
+    }
+    .unwrap_or(date)
 }
 
 /// Whole days, half away from zero.
@@ -205,41 +280,6 @@ fn whole_days(days: Decimal) -> i64 {
             .mantissa(),
     )
     .unwrap_or(0)
-}
-
-/// The delay of each customer (see the module's rule).
-fn delays(
-    habits: &HashMap<String, Habit>,
-    grades: &HashMap<String, CreditGrade>,
-    customers: impl Iterator<Item = String>,
-) -> BTreeMap<String, (i64, DelaySource)> {
-    let mut by_grade: BTreeMap<CreditGrade, Habit> = BTreeMap::new();
-    let mut group = Habit::default();
-    for (customer, habit) in habits {
-        group.add(habit);
-        if let Some(grade) = grades.get(customer) {
-            by_grade.entry(*grade).or_default().add(habit);
-        }
-    }
-    customers
-        .map(|customer| {
-            let own = habits.get(&customer);
-            let chosen = match own {
-                Some(habit) if habit.invoices >= OWN_HISTORY_INVOICES_MIN => {
-                    habit.average().map(|d| (whole_days(d), DelaySource::Own))
-                }
-                _ => None,
-            }
-            .or_else(|| {
-                let grade = grades.get(&customer)?;
-                let average = by_grade.get(grade)?.average()?;
-                Some((whole_days(average), DelaySource::Grade(*grade)))
-            })
-            .or_else(|| group.average().map(|d| (whole_days(d), DelaySource::Group)))
-            .unwrap_or((0, DelaySource::None));
-            (customer, chosen)
-        })
-        .collect()
 }
 
 async fn open_rows_on(
@@ -325,9 +365,11 @@ async fn habits(
     let mut invoices: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
     for (customer, code, invoice, paid, due, minor) in rows {
         let amount = from_minor(minor, stored::currency(&code)?).amount();
-        let habit = habits.entry(customer.clone()).or_default();
-        habit.amount += amount;
-        habit.amount_days += amount * Decimal::from((paid - due).num_days());
+        habits
+            .entry(customer.clone())
+            .or_default()
+            .payments
+            .push(((paid - due).num_days(), amount));
         invoices.entry(customer).or_default().insert(invoice);
     }
     for (customer, paid) in invoices {
@@ -398,7 +440,7 @@ async fn expected(
     let grades = grades(pool, query.as_of).await?;
     let mut customers: Vec<String> = rows.iter().map(|r| r.customer.clone()).collect();
     customers.dedup();
-    let delays = delays(&habits, &grades, customers.iter().cloned());
+    let pools = Pools::new(&habits, &grades);
     // Open promises, earliest promised first, per customer and currency: (date, minor left).
     let mut promises: HashMap<(String, String), Vec<(NaiveDate, i64)>> = HashMap::new();
     if !naive {
@@ -468,16 +510,8 @@ async fn expected(
             }
         }
         if expected > 0 {
-            let delay = delays.get(&row.customer).map_or(0, |(days, _)| *days);
-            let date = if delay >= 0 {
-                row.due_date
-                    .checked_add_days(Days::new(delay.unsigned_abs()))
-            } else {
-                row.due_date
-                    .checked_sub_days(Days::new(delay.unsigned_abs()))
-            }
-            .unwrap_or(row.due_date);
-            buckets[slot(date)] += expected;
+            let (delay, _) = pools.delay(&row.customer);
+            buckets[slot(after(row.due_date, delay))] += expected;
         }
     }
     if query.explain && !naive {
@@ -486,17 +520,14 @@ async fn expected(
             *promise_counts.entry(customer.as_str()).or_default() += list.len() as u64;
         }
         for customer in &customers {
-            let (delay_days, source) = delays
-                .get(customer)
-                .copied()
-                .unwrap_or((0, DelaySource::None));
+            let (delay_days, source) = pools.delay(customer);
             let own = habits.get(customer);
             result.methods.push(CustomerMethod {
                 customer: stored::customer(customer)?,
                 delay_days,
                 source,
                 invoices_paid: own.map_or(0, |h| h.invoices),
-                amount_paid: own.map_or(Decimal::ZERO, |h| h.amount),
+                amount_paid: own.map_or(Decimal::ZERO, Habit::amount),
                 own_delay: own.and_then(Habit::average),
                 promises: promise_counts.get(customer.as_str()).copied().unwrap_or(0),
             });
@@ -694,20 +725,30 @@ mod tests {
         assert!(ForecastQuery::new(date("2026-03-02"), 27, 3).is_err());
     }
 
+    fn habit(payments: &[(i64, i64)], invoices: u64) -> Habit {
+        Habit {
+            payments: payments
+                .iter()
+                .map(|(days, amount)| (*days, Decimal::from(*amount)))
+                .collect(),
+            invoices,
+        }
+    }
+
     #[test]
     fn a_delay_is_the_amount_weighted_average_rounded_half_away_from_zero() {
-        // C1: 1,000 paid 10 days late, 3,000 paid 2 days late, on three invoices:
-        // (10,000 + 6,000) / 4,000 = 4 days. C2: one invoice, 5 days late: too little of its
-        // own; grade B's average is C1's (both B): 4. C3: no grade: the group's,
-        // (16,000 + 500 × 5) / 4,500 = 4.11 -> 4. C4: -2.5 -> -3.
-        let habit = |amount: i64, amount_days: i64, invoices| Habit {
-            amount: Decimal::from(amount),
-            amount_days: Decimal::from(amount_days),
-            invoices,
-        };
+        // C1: 1,000 paid 10 days late and 3,000 2 days late, on three invoices: (10,000 +
+        // 6,000) / 4,000 = 4 days. C2: one invoice 5 days late: too little of its own; grade
+        // B's pool (C1's and C2's): (16,000 + 2,500) / 4,500 = 4.11 -> 4. C4: (-1,000 - 1,500
+        // - 500 - 750) / 1,500 = -2.5 -> -3. C3, no grade: the group's, (16,000 + 2,500 -
+        // 3,750) / 6,000 = 2.46 -> 2.
         let habits: HashMap<String, Habit> = [
-            ("C1".to_owned(), habit(4_000, 16_000, 3)),
-            ("C2".to_owned(), habit(500, 2_500, 1)),
+            ("C1".to_owned(), habit(&[(10, 1_000), (2, 3_000)], 3)),
+            ("C2".to_owned(), habit(&[(5, 500)], 1)),
+            (
+                "C4".to_owned(),
+                habit(&[(-2, 500), (-3, 500), (-2, 250), (-3, 250)], 4),
+            ),
         ]
         .into();
         let grades: HashMap<String, CreditGrade> = [
@@ -715,23 +756,16 @@ mod tests {
             ("C2".to_owned(), CreditGrade::B),
         ]
         .into();
-        let found = delays(
-            &habits,
-            &grades,
-            ["C1", "C2", "C3"].into_iter().map(str::to_owned),
-        );
-        assert_eq!(found["C1"], (4, DelaySource::Own));
-        // Grade B: (16,000 + 2,500) / 4,500 = 4.11 -> 4.
-        assert_eq!(found["C2"], (4, DelaySource::Grade(CreditGrade::B)));
-        assert_eq!(found["C3"], (4, DelaySource::Group));
+        let pools = Pools::new(&habits, &grades);
+        assert_eq!(pools.delay("C1"), (4, DelaySource::Own));
+        assert_eq!(pools.delay("C2"), (4, DelaySource::Grade(CreditGrade::B)));
+        assert_eq!(pools.delay("C3"), (2, DelaySource::Group));
+        assert_eq!(pools.delay("C4"), (-3, DelaySource::Own));
         assert_eq!(whole_days(Decimal::new(-25, 1)), -3);
         assert_eq!(whole_days(Decimal::new(25, 1)), 3);
-        let none = delays(
-            &HashMap::new(),
-            &HashMap::new(),
-            ["C9".to_owned()].into_iter(),
-        );
-        assert_eq!(none["C9"], (0, DelaySource::None));
+        let nobody = HashMap::new();
+        let none = Pools::new(&nobody, &grades);
+        assert_eq!(none.delay("C9"), (0, DelaySource::None));
     }
 
     #[test]
