@@ -18,7 +18,9 @@ use receivables::execution::Executor;
 use receivables_api::pb;
 use receivables_api::pb::command_service_server::CommandService;
 use receivables_domain::chain::ChainVerifier;
-use receivables_domain::limits::{NOTE_LENGTH_MAX, REASON_LENGTH_MAX, REFERENCE_LENGTH_MAX};
+use receivables_domain::limits::{
+    ACTIVITY_CONTACT_LENGTH_MAX, NOTE_LENGTH_MAX, REASON_LENGTH_MAX, REFERENCE_LENGTH_MAX,
+};
 use receivables_domain::{CustomerAccount, CustomerId, Event, Position, RecordedEvent};
 use receivables_eventlog::EventLog;
 use receivables_eventlog::codec;
@@ -143,6 +145,24 @@ pub struct Release {
     pub reason: String,
 }
 
+/// A collector's contact with the customer; `channel` and `outcome` are the wire's numbers, so
+/// that unknown and unspecified values are sent too.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Activity {
+    pub command_id: String,
+    pub customer_id: String,
+    pub subsidiary_id: String,
+    pub channel: i32,
+    pub outcome: i32,
+    pub occurred_on: String,
+    pub collector: String,
+    pub contact: String,
+    pub note: String,
+    pub next_action_on: String,
+    pub invoices: Vec<InvoiceRef>,
+}
+
 /// A credit check: a question, which appends nothing.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -163,6 +183,7 @@ pub enum Step {
     ReserveCredit(Reservation),
     ReleaseCredit(Release),
     CheckCredit(Check),
+    RecordCollectionActivity(Activity),
     /// The request of an earlier step (this index, modulo the steps before) sent again
     /// unchanged: a retry.
     Repeat(usize),
@@ -232,6 +253,24 @@ impl Release {
             amount: money(&self.amount),
             released_on: self.released_on.clone(),
             reason: self.reason.clone(),
+        }
+    }
+}
+
+impl Activity {
+    fn request(&self) -> pb::RecordCollectionActivityRequest {
+        pb::RecordCollectionActivityRequest {
+            command_id: self.command_id.clone(),
+            customer_id: self.customer_id.clone(),
+            subsidiary_id: self.subsidiary_id.clone(),
+            channel: self.channel,
+            outcome: self.outcome,
+            occurred_on: self.occurred_on.clone(),
+            collector: self.collector.clone(),
+            contact: self.contact.clone(),
+            note: self.note.clone(),
+            next_action_on: self.next_action_on.clone(),
+            invoices: self.invoices.iter().map(invoice_ref).collect(),
         }
     }
 }
@@ -607,6 +646,48 @@ fn promise_strategy() -> BoxedStrategy<Promise> {
         .boxed()
 }
 
+fn activity_strategy() -> BoxedStrategy<Activity> {
+    (
+        (
+            values::command_id(),
+            values::id(values::CUSTOMERS),
+            values::id(values::SUBSIDIARIES),
+            prop_oneof![8 => 1i32..=5, 1 => Just(0), 1 => 6i32..=9, 1 => any::<i32>()],
+            prop_oneof![8 => 1i32..=6, 1 => Just(0), 1 => 7i32..=9, 1 => any::<i32>()],
+            values::date(false),
+        ),
+        (
+            values::name(),
+            values::free_text(ACTIVITY_CONTACT_LENGTH_MAX),
+            values::free_text(NOTE_LENGTH_MAX),
+            prop_oneof![3 => Just(String::new()), 3 => values::date(true)],
+            prop_oneof![
+                12 => prop::collection::vec(invoice_ref_strategy(), 0..3),
+                1 => (invoice_ref_strategy(), 99usize..=102).prop_map(|(i, n)| vec![i; n]),
+            ],
+        ),
+    )
+        .prop_map(
+            |(
+                (command_id, customer_id, subsidiary_id, channel, outcome, occurred_on),
+                (collector, contact, note, next_action_on, invoices),
+            )| Activity {
+                command_id,
+                customer_id,
+                subsidiary_id,
+                channel,
+                outcome,
+                occurred_on,
+                collector,
+                contact,
+                note,
+                next_action_on,
+                invoices,
+            },
+        )
+        .boxed()
+}
+
 fn step_strategy() -> BoxedStrategy<Step> {
     prop_oneof![
         5 => invoice_strategy().prop_map(Step::IssueInvoice),
@@ -616,6 +697,7 @@ fn step_strategy() -> BoxedStrategy<Step> {
         2 => reservation_strategy().prop_map(Step::ReserveCredit),
         1 => release_strategy().prop_map(Step::ReleaseCredit),
         1 => check_strategy().prop_map(Step::CheckCredit),
+        1 => activity_strategy().prop_map(Step::RecordCollectionActivity),
         1 => (0usize..8).prop_map(Step::Repeat),
     ]
     .boxed()
@@ -709,6 +791,16 @@ fn link(mut scenario: Scenario, picks: &[Index]) -> Scenario {
                     // In the payment's currency, as a valid allocation is.
                     if let (Some(money), Some(currency)) = (&mut allocation.amount, &currency) {
                         money.currency = currency.clone();
+                    }
+                }
+            }
+            Step::RecordCollectionActivity(activity) if !issued.is_empty() => {
+                if let Some((customer, _)) = pick(&issued) {
+                    activity.customer_id = customer;
+                }
+                for invoice in &mut activity.invoices {
+                    if let Some((_, named)) = pick(&issued) {
+                        *invoice = named;
                     }
                 }
             }
@@ -979,6 +1071,12 @@ async fn send(service: &CommandGrpc<SqliteLog>, step: &Step) -> Result<Outcome, 
             service.release_credit(open_call(release.request())).await,
             |r| r.receipt.as_ref(),
         ),
+        Step::RecordCollectionActivity(activity) => outcome(
+            service
+                .record_collection_activity(open_call(activity.request()))
+                .await,
+            |r| r.receipt.as_ref(),
+        ),
         Step::CheckCredit(check) => match service.check_credit(open_call(check.request())).await {
             Ok(_) => Ok(Outcome::Answered),
             Err(status) => Ok(Outcome::Refused(status)),
@@ -1066,7 +1164,7 @@ fn requested_amount(step: &Step) -> Option<&str> {
         Step::ReserveCredit(c) => c.amount.as_ref(),
         // Without an amount a release takes what is left, which the request does not say.
         Step::ReleaseCredit(c) => c.amount.as_ref(),
-        Step::CheckCredit(_) | Step::Repeat(_) => None,
+        Step::CheckCredit(_) | Step::RecordCollectionActivity(_) | Step::Repeat(_) => None,
     };
     money.map(|m| m.amount.as_str())
 }
@@ -1213,6 +1311,7 @@ fn customer_of(step: &Step) -> Option<String> {
         Step::RecordPromiseToPay(c) => Some(c.customer_id.clone()),
         Step::ReserveCredit(c) => Some(c.customer_id.clone()),
         Step::ReleaseCredit(c) => Some(c.customer_id.clone()),
+        Step::RecordCollectionActivity(c) => Some(c.customer_id.clone()),
         Step::CheckCredit(_) | Step::Repeat(_) => None,
     }
 }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use async_nats::jetstream;
-use chrono::Utc;
+use chrono::{Datelike as _, Utc};
 use clap::{Parser, ValueEnum};
 use hdrhistogram::Histogram;
 use receivables::nats::connect as connect_nats;
@@ -41,7 +41,10 @@ use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read};
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
+use receivables_projections::forecast::{self, FORECAST_WEEKS_DEFAULT, ForecastQuery};
+use receivables_projections::metrics::{self, MetricsQuery};
 use receivables_projections::paging::Paged;
+use receivables_projections::promises::PROMISE_GRACE_DAYS_DEFAULT;
 use receivables_projections::runtime::Projector;
 use receivables_projections::statement::{self, StatementRequest};
 use receivables_projections::upcoming::{self, UpcomingQuery};
@@ -256,7 +259,59 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
         args.reports
     );
     time_statement(read, args).await?;
-    time_upcoming(read, args).await
+    time_upcoming(read, args).await?;
+    time_metrics(read, args).await?;
+    time_forecast(read, args).await
+}
+
+/// Times the group's metrics of the month ending on the reports' date, `args.reports` times.
+async fn time_metrics(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
+    let to = history::report_as_of()?;
+    let from = to.with_day(1).context("date")?;
+    let query = MetricsQuery::new(from, to, PROMISE_GRACE_DAYS_DEFAULT)?;
+    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    for _ in 0..args.reports {
+        let begin = Instant::now();
+        let report = metrics::metrics(read, &query).await?;
+        latency.record(begin.elapsed().as_micros() as u64)?;
+        if report.currencies.is_empty() {
+            bail!("no metrics for the group");
+        }
+    }
+    println!(
+        "group metrics of a month: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
+        latency.value_at_quantile(0.5) as f64 / 1000.0,
+        latency.value_at_quantile(0.99) as f64 / 1000.0,
+        args.reports
+    );
+    Ok(())
+}
+
+/// Times the group's 13-week collections forecast from the reports' date, `args.reports`
+/// times.
+async fn time_forecast(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
+    let query = ForecastQuery::new(
+        history::report_as_of()?,
+        FORECAST_WEEKS_DEFAULT,
+        PROMISE_GRACE_DAYS_DEFAULT,
+    )?;
+    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    for _ in 0..args.reports {
+        let begin = Instant::now();
+        let found = forecast::forecast(read, &query).await?;
+        latency.record(begin.elapsed().as_micros() as u64)?;
+        if found.lines.is_empty() {
+            bail!("nothing forecast for the group");
+        }
+    }
+    println!(
+        "group collections forecast of 13 weeks over {} customers: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
+        args.customers,
+        latency.value_at_quantile(0.5) as f64 / 1000.0,
+        latency.value_at_quantile(0.99) as f64 / 1000.0,
+        args.reports
+    );
+    Ok(())
 }
 
 /// Items on the page of the reminders list the benchmark times.
