@@ -46,6 +46,7 @@ use tonic_types::StatusExt;
 type Commands = CommandServiceClient<Channel>;
 type Queries = QueryServiceClient<Channel>;
 type Audit = AuditServiceClient<Channel>;
+type Metrics = receivables_api::pb::metrics_service_client::MetricsServiceClient<Channel>;
 
 /// The two business dates the aging is asked for.
 const EARLY: &str = "2026-02-15";
@@ -195,6 +196,16 @@ fn work_queue_request(min_position: u64) -> pb::GetWorkQueueRequest {
     }
 }
 
+/// The metrics of the first quarter, to the late date's month.
+fn metrics_request(min_position: u64) -> pb::GetMetricsRequest {
+    pb::GetMetricsRequest {
+        from: "2026-01-01".to_owned(),
+        to: LATE.to_owned(),
+        min_position,
+        ..Default::default()
+    }
+}
+
 /// Every report the test compares, as one service answered it.
 #[derive(Debug, Clone, PartialEq)]
 struct Reports {
@@ -202,11 +213,12 @@ struct Reports {
     aging_late: pb::GetAgingReportResponse,
     exposures: pb::ListExposuresResponse,
     work_queue: pb::GetWorkQueueResponse,
+    metrics: pb::GetMetricsResponse,
 }
 
 impl Reports {
     /// The live reports, once the read model has applied `position`.
-    async fn live(queries: &mut Queries, position: u64) -> Reports {
+    async fn live(queries: &mut Queries, metrics: &mut Metrics, position: u64) -> Reports {
         let reports = Reports {
             aging_early: queries
                 .get_aging_report(aging_request(EARLY, position))
@@ -225,6 +237,11 @@ impl Reports {
                 .into_inner(),
             work_queue: queries
                 .get_work_queue(work_queue_request(position))
+                .await
+                .unwrap()
+                .into_inner(),
+            metrics: metrics
+                .get_metrics(metrics_request(position))
                 .await
                 .unwrap()
                 .into_inner(),
@@ -271,16 +288,25 @@ impl Reports {
                 .await
                 .unwrap()
                 .into_inner(),
+            metrics: audit
+                .get_metrics_as_known(pb::GetMetricsAsKnownRequest {
+                    known_at,
+                    report: Some(metrics_request(ahead)),
+                })
+                .await
+                .unwrap()
+                .into_inner(),
         }
     }
 
-    /// The positions of the four answers.
-    fn positions(&self) -> [u64; 4] {
+    /// The positions of the five answers.
+    fn positions(&self) -> [u64; 5] {
         [
             self.aging_early.position,
             self.aging_late.position,
             self.exposures.position,
             self.work_queue.position,
+            self.metrics.position,
         ]
     }
 
@@ -292,6 +318,7 @@ impl Reports {
         figures.aging_late.position = 0;
         figures.exposures.position = 0;
         figures.work_queue.position = 0;
+        figures.metrics.position = 0;
         figures
     }
 }
@@ -386,16 +413,17 @@ async fn reports_as_known_at_a_past_moment_are_the_live_reports_of_that_moment(b
     let service = TestAllInOne::start(&data).await;
     let mut commands = service.commands().await;
     let mut queries = service.queries().await;
+    let mut metrics = Metrics::new(service.channel().await);
     let mut audit = audit_client(&service).await;
 
     let first = post(&mut commands, first_history()).await;
-    let then = Reports::live(&mut queries, first).await;
+    let then = Reports::live(&mut queries, &mut metrics, first).await;
     tokio::time::sleep(BOUNDARY_GAP).await;
     let noted = chrono::Utc::now();
     let known_at = SystemTime::from(noted);
     tokio::time::sleep(BOUNDARY_GAP).await;
     let last = post(&mut commands, second_history()).await;
-    let now = Reports::live(&mut queries, last).await;
+    let now = Reports::live(&mut queries, &mut metrics, last).await;
 
     // The figures worked out by hand (module docs), as the live projector saw them then.
     assert_eq!(
@@ -438,12 +466,12 @@ async fn reports_as_known_at_a_past_moment_are_the_live_reports_of_that_moment(b
     // history's last event and no further.
     let as_known_then = Reports::as_known(&mut audit, known_at).await;
     assert_eq!(as_known_then.figures(), then.figures());
-    assert_eq!(as_known_then.positions(), [first; 4]);
+    assert_eq!(as_known_then.positions(), [first; 5]);
 
     // As known now: the live answers now.
     let as_known_now = Reports::as_known(&mut audit, SystemTime::from(chrono::Utc::now())).await;
     assert_eq!(as_known_now.figures(), now.figures());
-    assert_eq!(as_known_now.positions(), [last; 4]);
+    assert_eq!(as_known_now.positions(), [last; 5]);
 
     // The command-line client prints the same tables as the live commands printed then.
     let mut then_at_first = then.clone();
@@ -491,7 +519,9 @@ async fn reports_as_known_at_a_past_moment_are_the_live_reports_of_that_moment(b
 
     // The live read model was not touched: it still answers as before.
     assert_eq!(
-        Reports::live(&mut queries, last).await.figures(),
+        Reports::live(&mut queries, &mut metrics, last)
+            .await
+            .figures(),
         now.figures()
     );
 
@@ -519,7 +549,8 @@ async fn a_moment_before_the_first_event_knows_nothing_and_a_missing_one_is_refu
     assert!(empty.aging_late.lines.is_empty(), "{empty:?}");
     assert!(empty.exposures.lines.is_empty(), "{empty:?}");
     assert!(empty.work_queue.items.is_empty(), "{empty:?}");
-    assert_eq!(empty.positions(), [0; 4], "nothing applied");
+    assert!(empty.metrics.currencies.is_empty(), "{empty:?}");
+    assert_eq!(empty.positions(), [0; 5], "nothing applied");
     assert_eq!(empty.aging_early.as_of, EARLY);
 
     // No known_at: refused, the field named.

@@ -163,7 +163,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 56] = [
+const RPCS: [&str; 57] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -216,6 +216,7 @@ const RPCS: [&str; 56] = [
     "GetAgingReportAsKnown",
     "ListExposuresAsKnown",
     "GetWorkQueueAsKnown",
+    "GetMetricsAsKnown",
     "RebuildReadModel",
     "CreateToken",
     "ListTokens",
@@ -917,6 +918,20 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             ))
             .await
             .map(drop),
+        "GetMetricsAsKnown" => c
+            .audit
+            .get_metrics_as_known(authorized(
+                pb::GetMetricsAsKnownRequest {
+                    known_at,
+                    report: Some(pb::GetMetricsRequest {
+                        month: "2026-03".to_owned(),
+                        ..pb::GetMetricsRequest::default()
+                    }),
+                },
+                header,
+            ))
+            .await
+            .map(drop),
         "GetWorkQueueAsKnown" => c
             .audit
             .get_work_queue_as_known(authorized(
@@ -1064,7 +1079,7 @@ async fn every_role_against_every_rpc() {
     // a credit check (nothing appended) any subsidiary's order system's and the group's
     // readers'; collection activities, like promises, the subsidiary's collectors'; the
     // metrics like the reports they summarise.
-    let expected: [(&str, &str); 56] = [
+    let expected: [(&str, &str); 57] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -1117,6 +1132,7 @@ async fn every_role_against_every_rpc() {
         ("GetAgingReportAsKnown", "....Y."),
         ("ListExposuresAsKnown", "....Y."),
         ("GetWorkQueueAsKnown", "....Y."),
+        ("GetMetricsAsKnown", "....Y."),
         ("RebuildReadModel", ".....Y"),
         ("CreateToken", ".....Y"),
         ("ListTokens", ".....Y"),

@@ -100,4 +100,21 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
         )
         .await
     }
+
+    async fn get_metrics_as_known(
+        &self,
+        request: Request<pb::GetMetricsAsKnownRequest>,
+    ) -> Result<Response<pb::GetMetricsResponse>, Status> {
+        within(
+            REPORT_AS_KNOWN_DEADLINE,
+            "get_metrics_as_known",
+            async move {
+                authorize(&request, Action::Audit)?;
+                point_in_time::metrics(self.log.as_ref(), request.into_inner())
+                    .await
+                    .map(Response::new)
+            },
+        )
+        .await
+    }
 }

@@ -27,10 +27,13 @@ use tonic::Status;
 use tracing::{Instrument, info, info_span};
 
 use receivables_api::queries::{
-    aging as aging_query, exposure as exposures_query, work_queue as work_queue_query,
+    aging as aging_query, exposure as exposures_query, metrics as metrics_query,
+    work_queue as work_queue_query,
 };
 
-use crate::queries::{aging_answer, exposures_answer, internal, refused, work_queue_answer};
+use crate::queries::{
+    aging_answer, exposures_answer, internal, metrics_answer, refused, work_queue_answer,
+};
 
 /// Events applied to the temporary read model per transaction: the live projector's batch
 /// size, which keeps memory per batch bounded and transactions few.
@@ -87,6 +90,22 @@ pub async fn work_queue<L: EventLog>(
     )?;
     as_known(log, known_at, |pool, position| {
         work_queue_answer(pool, query, position)
+    })
+    .await
+}
+
+/// The early-warning metrics as they were known at `known_at`.
+pub async fn metrics<L: EventLog>(
+    log: &L,
+    request: pb::GetMetricsAsKnownRequest,
+) -> Result<pb::GetMetricsResponse, Status> {
+    let report = request.report.unwrap_or_default();
+    let (known_at, query) = validated(
+        request.known_at.map(|t| (t.seconds, t.nanos)),
+        metrics_query::read(&report),
+    )?;
+    as_known(log, known_at, |pool, position| {
+        metrics_answer(pool, query, position)
     })
     .await
 }

@@ -18,8 +18,8 @@ use crate::authorization::authorize_read;
 use crate::limits::{QUERY_DEADLINE, within};
 use receivables_api::status;
 
-/// The metrics the query asks for.
-async fn answer(
+/// The metrics the query asks for (a report as known at a past moment reuses it).
+pub(crate) async fn answer(
     pool: ReadPool,
     query: MetricsQuery,
     position: Position,

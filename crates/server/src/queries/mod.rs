@@ -37,6 +37,7 @@ use crate::read_models::ReadSide;
 
 pub(crate) use aging_report::answer as aging_answer;
 pub(crate) use exposures::answer as exposures_answer;
+pub(crate) use metrics::answer as metrics_answer;
 pub(crate) use work_queue::answer as work_queue_answer;
 
 /// Time kept back from the call's deadline to answer "not yet" before the caller gives up.
