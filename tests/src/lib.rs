@@ -1058,3 +1058,18 @@ pub fn fen(amount: &str) -> i64 {
     let (whole, fraction) = amount.split_once('.').unwrap_or((amount, "00"));
     whole.parse::<i64>().expect("whole units") * 100 + fraction.parse::<i64>().expect("cents")
 }
+
+/// The fields a refusal names in its `BadRequest` details, in order (none without them).
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt as _;
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| v.field.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}

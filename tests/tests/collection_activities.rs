@@ -30,7 +30,6 @@ use receivables_api::pb::query_service_client::QueryServiceClient;
 use receivables_tests::*;
 use tonic::Code;
 use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
 type Read = QueryServiceClient<Channel>;
 
@@ -364,14 +363,7 @@ async fn activities_as_worked_out_by_hand(backends: Backends) {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let named: Vec<String> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let named = bad_fields(&status);
     assert_eq!(
         named,
         [
@@ -404,14 +396,7 @@ async fn activities_as_worked_out_by_hand(backends: Backends) {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let named: Vec<String> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let named = bad_fields(&status);
     assert_eq!(named, ["customer_id", "to"]);
     let after = read
         .list_collection_activities(listing(last))

@@ -53,7 +53,6 @@ use receivables_tests::*;
 use rust_decimal::Decimal;
 use tonic::Code;
 use tonic::transport::Channel;
-use tonic_types::StatusExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn on_the_embedded_backends() {
@@ -438,14 +437,7 @@ async fn metrics_as_worked_out_by_hand(backends: Backends) {
         })
         .await
         .unwrap_err();
-    let named: Vec<String> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let named = bad_fields(&status);
     assert_eq!(
         named,
         [
@@ -467,14 +459,7 @@ async fn metrics_as_worked_out_by_hand(backends: Backends) {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let named: Vec<String> = status
-        .get_error_details()
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.clone())
-        .collect();
+    let named = bad_fields(&status);
     assert_eq!(named, ["subsidiary_id", "to"]);
 
     service.stop().await;

@@ -3,12 +3,14 @@
 //! believed when read back). The helpers of both sides live here so that each feature's module
 //! says only which rule applies to which field.
 
+use std::collections::BTreeSet;
 use std::fmt::Display;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::calendar::check_business_date;
+use crate::ids::InvoiceKey;
 use crate::ids::check_free_text;
 use crate::limits::MOVEMENT_DATE_AHEAD_DAYS_MAX;
 use crate::money::Money;
@@ -22,6 +24,31 @@ pub fn check_positive(violations: &mut Vec<FieldViolation>, field: &str, money: 
             format!("{field}.amount"),
             format!("must be greater than zero, got {}", money.amount()),
         ));
+    }
+}
+
+/// The invoices a command names (`invoices`): at most `max`, each once. `per` names the command
+/// in the violation ("at most 100 invoices per promise").
+pub fn check_invoice_list(
+    violations: &mut Vec<FieldViolation>,
+    invoices: &[InvoiceKey],
+    max: usize,
+    per: &str,
+) {
+    if invoices.len() > max {
+        violations.push(FieldViolation::new(
+            "invoices",
+            format!("at most {max} invoices per {per}, got {}", invoices.len()),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    for (index, invoice) in invoices.iter().enumerate() {
+        if !seen.insert(invoice) {
+            violations.push(FieldViolation::new(
+                format!("invoices[{index}]"),
+                format!("{invoice} is named more than once"),
+            ));
+        }
     }
 }
 

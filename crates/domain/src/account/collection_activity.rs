@@ -10,8 +10,6 @@
 //! promise or a dispute the contact brought is recorded by its own command; the outcome only
 //! says what the contact came to.
 
-use std::collections::BTreeSet;
-
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr};
@@ -23,7 +21,10 @@ use crate::limits::{
     ACTIVITY_CONTACT_LENGTH_MAX, INVOICES_PER_ACTIVITY_MAX, NEXT_ACTION_DAYS_MAX, NOTE_LENGTH_MAX,
 };
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
-use crate::rules::{InvalidEvent, business_date, check_not_ahead, check_text, free_text, invalid};
+use crate::rules::{
+    InvalidEvent, business_date, check_invoice_list, check_not_ahead, check_text, free_text,
+    invalid,
+};
 
 /// How the collector reached out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
@@ -136,24 +137,7 @@ pub fn check_next_action(
 /// The invoices an activity names: at most [`INVOICES_PER_ACTIVITY_MAX`], each once. Shared
 /// with the wire mapping.
 pub fn check_invoices(violations: &mut Vec<FieldViolation>, invoices: &[InvoiceKey]) {
-    if invoices.len() > INVOICES_PER_ACTIVITY_MAX {
-        violations.push(FieldViolation::new(
-            "invoices",
-            format!(
-                "at most {INVOICES_PER_ACTIVITY_MAX} invoices per activity, got {}",
-                invoices.len()
-            ),
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    for (index, invoice) in invoices.iter().enumerate() {
-        if !seen.insert(invoice) {
-            violations.push(FieldViolation::new(
-                format!("invoices[{index}]"),
-                format!("{invoice} is named more than once"),
-            ));
-        }
-    }
+    check_invoice_list(violations, invoices, INVOICES_PER_ACTIVITY_MAX, "activity");
 }
 
 /// The contact and the note: bounded free text. Shared with the wire mapping.

@@ -19,7 +19,8 @@ use crate::limits::{INVOICES_PER_PROMISE_MAX, NOTE_LENGTH_MAX};
 use crate::money::Money;
 use crate::refusal::{FieldViolation, PreconditionViolation, Reason, Refusal};
 use crate::rules::{
-    InvalidEvent, business_date, check_positive, check_text, free_text, invalid, positive,
+    InvalidEvent, business_date, check_invoice_list, check_positive, check_text, free_text,
+    invalid, positive,
 };
 
 /// A collector records the customer's promise to pay.
@@ -56,24 +57,7 @@ pub fn check_promised_date(
 /// The invoices a promise names: at most [`INVOICES_PER_PROMISE_MAX`], each once. Shared with
 /// the wire mapping.
 pub fn check_invoices(violations: &mut Vec<FieldViolation>, invoices: &[InvoiceKey]) {
-    if invoices.len() > INVOICES_PER_PROMISE_MAX {
-        violations.push(FieldViolation::new(
-            "invoices",
-            format!(
-                "at most {INVOICES_PER_PROMISE_MAX} invoices per promise, got {}",
-                invoices.len()
-            ),
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    for (index, invoice) in invoices.iter().enumerate() {
-        if !seen.insert(invoice) {
-            violations.push(FieldViolation::new(
-                format!("invoices[{index}]"),
-                format!("{invoice} is named more than once"),
-            ));
-        }
-    }
+    check_invoice_list(violations, invoices, INVOICES_PER_PROMISE_MAX, "promise");
 }
 
 /// The collector's note: bounded free text. Shared with the wire mapping.
