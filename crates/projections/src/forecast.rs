@@ -210,12 +210,13 @@ impl Habit {
     }
 }
 
-/// The histories a customer's delay may come from (see the module's rule).
+/// Where customers' delays come from (see the module's rule): their own payments, and the
+/// averages of the pools, each worked out once.
 struct Pools<'a> {
     habits: &'a HashMap<String, Habit>,
     grades: &'a HashMap<String, CreditGrade>,
-    by_grade: BTreeMap<CreditGrade, Habit>,
-    group: Habit,
+    by_grade: BTreeMap<CreditGrade, Decimal>,
+    group: Option<Decimal>,
 }
 
 impl<'a> Pools<'a> {
@@ -231,35 +232,32 @@ impl<'a> Pools<'a> {
         Pools {
             habits,
             grades,
-            by_grade,
-            group,
+            by_grade: by_grade
+                .into_iter()
+                .filter_map(|(grade, pool)| Some((grade, pool.average()?)))
+                .collect(),
+            group: group.average(),
         }
-    }
-
-    /// The history a customer's delay comes from, and which it is.
-    fn of(&self, customer: &str) -> Option<(&Habit, DelaySource)> {
-        let paid = |habit: &&Habit| habit.amount() > Decimal::ZERO;
-        if let Some(own) = self
-            .habits
-            .get(customer)
-            .filter(|habit| habit.invoices >= OWN_HISTORY_INVOICES_MIN)
-            .filter(paid)
-        {
-            return Some((own, DelaySource::Own));
-        }
-        if let Some(grade) = self.grades.get(customer)
-            && let Some(pool) = self.by_grade.get(grade).filter(paid)
-        {
-            return Some((pool, DelaySource::Grade(*grade)));
-        }
-        Some((&self.group, DelaySource::Group)).filter(|(pool, _)| paid(pool))
     }
 
     /// A customer's delay in whole days and where it comes from.
     fn delay(&self, customer: &str) -> (i64, DelaySource) {
-        self.of(customer)
-            .and_then(|(habit, source)| Some((whole_days(habit.average()?), source)))
-            .unwrap_or((0, DelaySource::None))
+        let own = self
+            .habits
+            .get(customer)
+            .filter(|habit| habit.invoices >= OWN_HISTORY_INVOICES_MIN)
+            .and_then(Habit::average);
+        if let Some(average) = own {
+            return (whole_days(average), DelaySource::Own);
+        }
+        if let Some(grade) = self.grades.get(customer)
+            && let Some(average) = self.by_grade.get(grade)
+        {
+            return (whole_days(*average), DelaySource::Grade(*grade));
+        }
+        self.group.map_or((0, DelaySource::None), |average| {
+            (whole_days(average), DelaySource::Group)
+        })
     }
 }
 
@@ -441,6 +439,10 @@ async fn expected(
     let mut customers: Vec<String> = rows.iter().map(|r| r.customer.clone()).collect();
     customers.dedup();
     let pools = Pools::new(&habits, &grades);
+    let delays: HashMap<&str, (i64, DelaySource)> = customers
+        .iter()
+        .map(|customer| (customer.as_str(), pools.delay(customer)))
+        .collect();
     // Open promises, earliest promised first, per customer and currency: (date, minor left).
     let mut promises: HashMap<(String, String), Vec<(NaiveDate, i64)>> = HashMap::new();
     if !naive {
@@ -510,7 +512,10 @@ async fn expected(
             }
         }
         if expected > 0 {
-            let (delay, _) = pools.delay(&row.customer);
+            let (delay, _) = delays
+                .get(row.customer.as_str())
+                .copied()
+                .unwrap_or((0, DelaySource::None));
             buckets[slot(after(row.due_date, delay))] += expected;
         }
     }
@@ -520,7 +525,10 @@ async fn expected(
             *promise_counts.entry(customer.as_str()).or_default() += list.len() as u64;
         }
         for customer in &customers {
-            let (delay_days, source) = pools.delay(customer);
+            let (delay_days, source) = delays
+                .get(customer.as_str())
+                .copied()
+                .unwrap_or((0, DelaySource::None));
             let own = habits.get(customer);
             result.methods.push(CustomerMethod {
                 customer: stored::customer(customer)?,
