@@ -5,6 +5,7 @@ use receivables_api::pb;
 use receivables_api::queries::allowance as allowance_wire;
 use receivables_api::queries::forecast as forecast_wire;
 use receivables_api::queries::metrics as wire;
+use receivables_api::status;
 use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
@@ -16,7 +17,6 @@ use tonic::{Code, Request, Response, Status};
 use super::{QueryGrpc, internal};
 use crate::authorization::authorize_read;
 use crate::limits::{QUERY_DEADLINE, within};
-use receivables_api::status;
 
 /// The metrics the query asks for (a report as known at a past moment reuses it).
 pub(crate) async fn answer(
