@@ -43,6 +43,11 @@
 //! balance of 500.00, a release of 278.76; net receivables 15,000 − 221.24 = 14,778.76. USD:
 //! 1,000 current × 1 % = 10.00 from nothing: a charge of 10.00, net 990.00.
 //!
+//! Wang Fang's portfolio (M1, hers): M1's figures, and M1's kept promise: 100.00 %. Li Na's
+//! (SUB-BJ's default, for customers without a collector of their own: M2's INV-5; M3's invoice
+//! is at SUB-SH, which has no default): nothing open on 03-31, so no overdue rate; sales 500,
+//! DSO 0.00; paid 20 days after issue: 20.00 days to pay.
+//!
 //! February (the series' eleventh month-end): closing 8,000 (INV-4 2,000 overdue), sales 6,000,
 //! 28 days: overdue rate 25.00 %, DSO 8,000 / 6,000 × 28 = 37.33.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -335,6 +340,38 @@ async fn metrics_as_worked_out_by_hand(backends: Backends) {
     assert_eq!(m1.currencies.len(), 1);
     assert_eq!(value(&m1.currencies[0], "overdue_rate"), d("40.00"));
     assert_eq!(value(&m1.currencies[0], "dso_simple"), d("51.67"));
+
+    // One collector's portfolio.
+    let wang = get(
+        &mut metrics,
+        pb::GetMetricsRequest {
+            collector: "Wang Fang".to_owned(),
+            ..march.clone()
+        },
+    )
+    .await;
+    assert_eq!(wang.currencies.len(), 1);
+    assert_eq!(value(&wang.currencies[0], "overdue_rate"), d("40.00"));
+    assert_eq!(value(&wang.currencies[0], "dso_simple"), d("51.67"));
+    assert_eq!(value(&wang.currencies[0], "promise_kept_rate"), d("100.00"));
+    let names: Vec<&str> = wang
+        .collectors
+        .iter()
+        .map(|c| c.collector.as_str())
+        .collect();
+    assert_eq!(names, ["Wang Fang"]);
+    let li = get(
+        &mut metrics,
+        pb::GetMetricsRequest {
+            collector: "Li Na".to_owned(),
+            ..march.clone()
+        },
+    )
+    .await;
+    assert_eq!(li.currencies.len(), 1);
+    assert_eq!(value(&li.currencies[0], "overdue_rate"), None);
+    assert_eq!(value(&li.currencies[0], "dso_simple"), d("0.00"));
+    assert_eq!(value(&li.currencies[0], "average_days_to_pay"), d("20.00"));
 
     // The series: twelve month-ends to March, February's worked out above, March's the period's.
     let series = get(

@@ -23,7 +23,10 @@
 //!
 //! Receivables are gross: unapplied cash is not netted (the aging shows it in its own column).
 //! A subsidiary's metrics are those of its own invoices, payments applied to them, its
-//! promises and its disputes; a customer's, of that customer at every subsidiary.
+//! promises and its disputes; a customer's, of that customer at every subsidiary; a
+//! collector's, of the invoices (and promises and disputes) the collector chases: the
+//! customer's collector, else the default collector of the invoice's subsidiary, as the work
+//! queue and the reminders list assign them (today's assignments).
 //!
 //! The CEI of a period of one calendar month uses the month's sales; of several months, the
 //! average monthly credit sales (the period's sales over the number of calendar months it
@@ -40,6 +43,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 use receivables_domain::exchange::convert_at;
+use receivables_domain::ids::PersonName;
 use receivables_domain::metrics::{
     self, Figure, SalesMonth, Settled, average_days_delinquent, best_possible_dso,
 };
@@ -50,6 +54,7 @@ use crate::aging::{AgingRequest, Basis, GroupBy, report};
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
+use crate::open_amounts::{open_items, open_rows};
 use crate::promises::{Filter, PromiseStatus, evaluate};
 use crate::rates::rates_on;
 use crate::stored;
@@ -83,6 +88,8 @@ pub struct MetricsQuery {
     to: NaiveDate,
     pub subsidiary: Option<SubsidiaryId>,
     pub customer: Option<CustomerId>,
+    /// Only what this collector chases (see the module's documentation).
+    pub collector: Option<PersonName>,
     /// Days after a promised date during which payments still count for the promise.
     pub grace_days: u32,
     /// Also the figures of each of the last [`SERIES_MONTHS`] calendar months ending on or
@@ -105,6 +112,7 @@ impl MetricsQuery {
             to,
             subsidiary: None,
             customer: None,
+            collector: None,
             grace_days,
             series: false,
         })
@@ -392,40 +400,58 @@ async fn gather(
         request.customer = query.customer.clone();
         request
     };
-    for line in report(pool, &aging(query.to)).await? {
-        let entry = inputs.entry(line.currency).or_default();
-        entry.closing_total = line.open_total.amount();
-        entry.closing_current = line
-            .buckets
-            .first()
-            .map_or(Decimal::ZERO, |bucket| bucket.amount());
-    }
-    if let Some(before) = query.from.pred_opt() {
-        for line in report(pool, &aging(before)).await? {
-            inputs.entry(line.currency).or_default().opening_total = line.open_total.amount();
-        }
-    }
     let subsidiary = query.subsidiary.as_ref().map(SubsidiaryId::as_str);
     let customer = query.customer.as_ref().map(CustomerId::as_str);
+    let collector = query.collector.as_ref().map(PersonName::as_str);
+    if collector.is_some() {
+        for (currency, total, current) in collectors_balances(pool, query, query.to).await? {
+            let entry = inputs.entry(currency).or_default();
+            entry.closing_total = total;
+            entry.closing_current = current;
+        }
+        if let Some(before) = query.from.pred_opt() {
+            for (currency, total, _) in collectors_balances(pool, query, before).await? {
+                inputs.entry(currency).or_default().opening_total = total;
+            }
+        }
+    } else {
+        for line in report(pool, &aging(query.to)).await? {
+            let entry = inputs.entry(line.currency).or_default();
+            entry.closing_total = line.open_total.amount();
+            entry.closing_current = line
+                .buckets
+                .first()
+                .map_or(Decimal::ZERO, |bucket| bucket.amount());
+        }
+        if let Some(before) = query.from.pred_opt() {
+            for line in report(pool, &aging(before)).await? {
+                inputs.entry(line.currency).or_default().opening_total = line.open_total.amount();
+            }
+        }
+    }
 
     // Credit sales per day, from the first month countback may walk to.
     let first_month = first_of_month(query.to)
         .checked_sub_months(Months::new(COUNTBACK_MONTHS_MAX - 1))
         .unwrap_or(query.to);
     let earliest = first_month.min(query.from);
-    let sales: Vec<(String, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(
-        "SELECT currency, issue_date, CAST(SUM(amount_minor) AS BIGINT)
-         FROM invoices
-         WHERE issue_date BETWEEN $1 AND $2
-           AND ($3 IS NULL OR subsidiary_id = $3)
-           AND ($4 IS NULL OR customer_id = $4)
-         GROUP BY currency, issue_date",
-    )
+    let sales_sql = format!(
+        "SELECT i.currency, i.issue_date, CAST(SUM(i.amount_minor) AS BIGINT)
+         FROM invoices i
+         WHERE i.issue_date BETWEEN $1 AND $2
+           AND ($3 IS NULL OR i.subsidiary_id = $3)
+           AND ($4 IS NULL OR i.customer_id = $4)
+           AND {}
+         GROUP BY i.currency, i.issue_date",
+        collector_is(5, "i")
+    );
+    let sales: Vec<(String, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(&sales_sql)
     .persistent(false)
     .bind(earliest)
     .bind(query.to)
     .bind(subsidiary)
     .bind(customer)
+    .bind(collector)
     .fetch_all(pool).await)?;
     let mut by_month: BTreeMap<Currency, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
     for (code, day, minor) in sales {
@@ -473,10 +499,15 @@ async fn gather(
         inputs.entry(currency).or_default().disputed = from_minor(minor, currency).amount();
     }
 
+    let assignments = Assignments::load(pool, collector.is_some()).await?;
     let promises = evaluate(pool, &Filter::all(), query.to, query.grace_days).await?;
     for promise in promises {
         let in_scope = customer.is_none_or(|c| promise.customer.as_str() == c)
-            && subsidiary.is_none_or(|s| promise.subsidiary.as_str() == s);
+            && subsidiary.is_none_or(|s| promise.subsidiary.as_str() == s)
+            && collector.is_none_or(|name| {
+                assignments.collector_of(promise.customer.as_str(), promise.subsidiary.as_str())
+                    == Some(name)
+            });
         if !in_scope || promise.window_end < query.from || promise.window_end > query.to {
             continue;
         }
@@ -488,7 +519,7 @@ async fn gather(
         }
     }
 
-    let settled: Vec<(String, NaiveDate, NaiveDate, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(
+    let settled_sql = format!(
         "SELECT i.currency, a.received_date, i.issue_date, i.due_date,
                 CAST(SUM(a.amount_minor) AS BIGINT)
          FROM allocations a
@@ -498,16 +529,20 @@ async fn gather(
          WHERE a.received_date BETWEEN $1 AND $2
            AND ($3 IS NULL OR i.subsidiary_id = $3)
            AND ($4 IS NULL OR i.customer_id = $4)
+           AND {}
            AND NOT EXISTS (SELECT 1 FROM payment_reversals r
                            WHERE r.payment_command_id = p.command_id
                              AND r.reversal_date <= $2)
          GROUP BY i.currency, a.received_date, i.issue_date, i.due_date",
-    )
+        collector_is(5, "i")
+    );
+    let settled: Vec<(String, NaiveDate, NaiveDate, NaiveDate, i64)> = on_engine!(pool, pool => sqlx::query_as(&settled_sql)
     .persistent(false)
     .bind(query.from)
     .bind(query.to)
     .bind(subsidiary)
     .bind(customer)
+    .bind(collector)
     .fetch_all(pool).await)?;
     for (code, paid, issued, due, minor) in settled {
         let currency = stored::currency(&code)?;
@@ -522,33 +557,125 @@ async fn gather(
 }
 
 /// Write-offs dated in the period, per currency.
-const WRITTEN_OFF_SQL: &str = "SELECT currency, CAST(SUM(amount_minor) AS BIGINT)
-     FROM settlements
-     WHERE kind = 'write_off' AND effective_date BETWEEN $1 AND $2
-       AND ($3 IS NULL OR subsidiary_id = $3)
-       AND ($4 IS NULL OR customer_id = $4)
-     GROUP BY currency";
+const WRITTEN_OFF_SQL: &str = "SELECT m.currency, CAST(SUM(m.amount_minor) AS BIGINT)
+     FROM settlements m
+     WHERE m.kind = 'write_off' AND m.effective_date BETWEEN $1 AND $2";
 
 /// Disputes opened in the period, per currency.
-const DISPUTED_SQL: &str = "SELECT currency, CAST(SUM(amount_minor) AS BIGINT)
-     FROM disputes
-     WHERE opened_on BETWEEN $1 AND $2
-       AND ($3 IS NULL OR subsidiary_id = $3)
-       AND ($4 IS NULL OR customer_id = $4)
-     GROUP BY currency";
+const DISPUTED_SQL: &str = "SELECT m.currency, CAST(SUM(m.amount_minor) AS BIGINT)
+     FROM disputes m
+     WHERE m.opened_on BETWEEN $1 AND $2";
 
+/// `sql` (a sum over the rows `m` of a table with customer and subsidiary columns) narrowed to
+/// the query's scope and grouped by currency.
 async fn period_sums(
     pool: &ReadPool,
     query: &MetricsQuery,
     sql: &str,
 ) -> Result<Vec<(String, i64)>, ProjectionError> {
-    Ok(on_engine!(pool, pool => sqlx::query_as(sql)
+    let sql = format!(
+        "{sql}
+           AND ($3 IS NULL OR m.subsidiary_id = $3)
+           AND ($4 IS NULL OR m.customer_id = $4)
+           AND {}
+         GROUP BY m.currency",
+        collector_is(5, "m")
+    );
+    Ok(on_engine!(pool, pool => sqlx::query_as(&sql)
         .persistent(false)
         .bind(query.from)
         .bind(query.to)
         .bind(query.subsidiary.as_ref().map(SubsidiaryId::as_str))
         .bind(query.customer.as_ref().map(CustomerId::as_str))
+        .bind(query.collector.as_ref().map(PersonName::as_str))
         .fetch_all(pool).await)?)
+}
+
+/// SQL: parameter `$n` is `NULL` or the collector who chases the rows `alias` (with
+/// `customer_id` and `subsidiary_id` columns): the customer's, else the subsidiary's default.
+fn collector_is(n: usize, alias: &str) -> String {
+    format!(
+        "(${n} IS NULL OR COALESCE(
+             (SELECT cc.collector FROM customer_collectors cc
+              WHERE cc.customer_id = {alias}.customer_id AND cc.collector <> ''),
+             (SELECT dc.collector FROM default_collectors dc
+              WHERE dc.subsidiary_id = {alias}.subsidiary_id AND dc.collector <> '')) = ${n})"
+    )
+}
+
+/// The open total and its current part (not yet due) per currency as of `as_of`, of the rows
+/// the query's collector chases (the aging by payment terms, narrowed by collector).
+async fn collectors_balances(
+    pool: &ReadPool,
+    query: &MetricsQuery,
+    as_of: NaiveDate,
+) -> Result<Vec<(Currency, Decimal, Decimal)>, ProjectionError> {
+    let sql = format!(
+        "WITH {}{}
+         SELECT i.currency, CAST(SUM(i.open_minor) AS BIGINT),
+                CAST(SUM(CASE WHEN i.due_date >= $1 THEN i.open_minor ELSE 0 END) AS BIGINT)
+         FROM open_rows i
+         WHERE {}
+         GROUP BY i.currency
+         HAVING SUM(i.open_minor) <> 0",
+        open_items(query.customer.is_some()),
+        open_rows(),
+        collector_is(5, "i")
+    );
+    let rows: Vec<(String, i64, i64)> = on_engine!(pool, pool => sqlx::query_as(&sql)
+        .persistent(false)
+        .bind(as_of)
+        .bind(query.subsidiary.as_ref().map(SubsidiaryId::as_str))
+        .bind(query.customer.as_ref().map(CustomerId::as_str))
+        .bind(None::<&str>)
+        .bind(query.collector.as_ref().map(PersonName::as_str))
+        .fetch_all(pool).await)?;
+    rows.into_iter()
+        .map(|(code, total, current)| {
+            let currency = stored::currency(&code)?;
+            Ok((
+                currency,
+                from_minor(total, currency).amount(),
+                from_minor(current, currency).amount(),
+            ))
+        })
+        .collect()
+}
+
+/// Today's collector assignments, to place promises: customers' own and subsidiaries'
+/// defaults (empty unless a collector is asked for).
+#[derive(Default)]
+struct Assignments {
+    customers: std::collections::HashMap<String, String>,
+    defaults: std::collections::HashMap<String, String>,
+}
+
+impl Assignments {
+    async fn load(pool: &ReadPool, wanted: bool) -> Result<Assignments, ProjectionError> {
+        if !wanted {
+            return Ok(Assignments::default());
+        }
+        let customers: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
+            "SELECT customer_id, collector FROM customer_collectors WHERE collector <> ''",
+        )
+        .fetch_all(pool).await)?;
+        let defaults: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
+            "SELECT subsidiary_id, collector FROM default_collectors WHERE collector <> ''",
+        )
+        .fetch_all(pool).await)?;
+        Ok(Assignments {
+            customers: customers.into_iter().collect(),
+            defaults: defaults.into_iter().collect(),
+        })
+    }
+
+    /// Who chases what the customer owes the subsidiary.
+    fn collector_of(&self, customer: &str, subsidiary: &str) -> Option<&str> {
+        self.customers
+            .get(customer)
+            .or_else(|| self.defaults.get(subsidiary))
+            .map(String::as_str)
+    }
 }
 
 /// Each collector's work in the period (see the module's documentation).
@@ -639,7 +766,12 @@ async fn collectors(
             .collected
             .push(from_minor(minor, currency));
     }
-    Ok(collectors.into_values().collect())
+    // A collector's metrics show that collector's work alone.
+    let wanted = query.collector.as_ref().map(PersonName::as_str);
+    Ok(collectors
+        .into_values()
+        .filter(|figures| wanted.is_none_or(|name| figures.collector == name))
+        .collect())
 }
 
 #[cfg(test)]

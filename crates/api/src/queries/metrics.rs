@@ -1,6 +1,7 @@
 //! `GetMetrics`: the early-warning metrics of a period, each with its formula and inputs.
 
 use chrono::{Months, NaiveDate};
+use receivables_domain::ids::PersonName;
 use receivables_domain::metrics::{Figure, Metric, Unit};
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{CustomerId, Position, SubsidiaryId};
@@ -70,6 +71,7 @@ pub fn read(message: &pb::GetMetricsRequest) -> Result<MetricsQuery, Vec<FieldVi
     };
     let subsidiary = fields.optional("subsidiary_id", &message.subsidiary_id, SubsidiaryId::parse);
     let customer = fields.optional("customer_id", &message.customer_id, CustomerId::parse);
+    let collector = fields.optional("collector", &message.collector, PersonName::parse);
     let grace_days = message.grace_days.unwrap_or(PROMISE_GRACE_DAYS_DEFAULT);
     let field = if message.month.is_empty() && message.quarter.is_empty() {
         "to"
@@ -80,10 +82,13 @@ pub fn read(message: &pb::GetMetricsRequest) -> Result<MetricsQuery, Vec<FieldVi
     };
     let query =
         period.and_then(|(from, to)| fields.check(field, MetricsQuery::new(from, to, grace_days)));
-    match (query, subsidiary, customer) {
-        (Some(mut query), Some(subsidiary), Some(customer)) if fields.is_clean() => {
+    match (query, subsidiary, customer, collector) {
+        (Some(mut query), Some(subsidiary), Some(customer), Some(collector))
+            if fields.is_clean() =>
+        {
             query.subsidiary = subsidiary;
             query.customer = customer;
+            query.collector = collector;
             query.series = message.series;
             Ok(query)
         }

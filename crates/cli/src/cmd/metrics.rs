@@ -28,6 +28,10 @@ pub struct MetricsArgs {
     /// Only this customer's.
     #[arg(long)]
     pub customer: Option<String>,
+    /// Only what this collector chases (the customers assigned to the collector, and the
+    /// invoices of subsidiaries whose default the collector is for customers without one).
+    #[arg(long)]
+    pub collector: Option<String>,
     /// Also each of the last 12 month-ends, oldest first.
     #[arg(long)]
     pub series: bool,
@@ -50,6 +54,7 @@ impl MetricsArgs {
             to: self.to.clone().unwrap_or_default(),
             subsidiary_id: self.subsidiary.clone().unwrap_or_default(),
             customer_id: self.customer.clone().unwrap_or_default(),
+            collector: self.collector.clone().unwrap_or_default(),
             series: self.series,
             grace_days: self.grace_days,
             min_position: self.read.min_position,
