@@ -205,7 +205,8 @@ async fn the_demo_loads_prints_reports_that_match_the_data_and_exits() {
     );
 }
 
-/// A demo of `scale` serving in `directory` once loaded, and the address it serves on.
+/// A demo of `scale` serving in `directory` once loaded, and the address it serves on; what it
+/// prints afterwards is read and dropped.
 async fn serving_demo(directory: &std::path::Path, scale: &str) -> (tokio::process::Child, String) {
     let mut child = demo_command_of(&directory.join("demo"), scale)
         .stdout(Stdio::piped())
@@ -223,6 +224,9 @@ async fn serving_demo(directory: &std::path::Path, scale: &str) -> (tokio::proce
     })
     .await
     .expect("the demo says where it serves");
+    // Keep reading what it prints, so that its standard output stays open until it exits (a
+    // closed pipe would fail its last lines).
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, address)
 }
 
