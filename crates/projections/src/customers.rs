@@ -9,12 +9,14 @@
 use std::collections::HashMap;
 
 use receivables_domain::customer::CustomerProfile;
+use receivables_domain::ids::PersonName;
 use receivables_domain::{CustomerId, Event, EventType, RecordedEvent};
 
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::projection::{Projection, stored_position};
 use crate::rows::{ColumnType as T, RowSet, Table};
+use crate::stored;
 
 /// The projection's name, as its checkpoint is stored.
 pub const NAME: &str = "customers";
@@ -194,4 +196,56 @@ pub async fn names(
         names.extend(found);
     }
     Ok(names)
+}
+
+/// Today's collector assignments: the collector assigned to each customer, and each
+/// subsidiary's default collector (removed assignments left out).
+pub(crate) struct Assignments {
+    /// Customer id to the collector assigned to it.
+    pub(crate) customers: HashMap<String, PersonName>,
+    /// Subsidiary id to its default collector.
+    pub(crate) defaults: HashMap<String, PersonName>,
+}
+
+impl Assignments {
+    pub(crate) async fn load(pool: &ReadPool) -> Result<Assignments, ProjectionError> {
+        let read =
+            |rows: Vec<(String, String)>| -> Result<HashMap<String, PersonName>, ProjectionError> {
+                rows.into_iter()
+                    .map(|(key, name)| Ok((key, stored::person(&name)?)))
+                    .collect()
+            };
+        let customers: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
+            "SELECT customer_id, collector FROM customer_collectors WHERE collector <> ''",
+        )
+        .fetch_all(pool).await)?;
+        let defaults: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
+            "SELECT subsidiary_id, collector FROM default_collectors WHERE collector <> ''",
+        )
+        .fetch_all(pool).await)?;
+        Ok(Assignments {
+            customers: read(customers)?,
+            defaults: read(defaults)?,
+        })
+    }
+
+    /// Who chases what `customer` owes `subsidiary`: the customer's collector, else the
+    /// subsidiary's default ([`chaser`] says the same in SQL).
+    pub(crate) fn chaser(&self, customer: &str, subsidiary: &str) -> Option<&PersonName> {
+        self.customers
+            .get(customer)
+            .or_else(|| self.defaults.get(subsidiary))
+    }
+}
+
+/// SQL: who chases the row `alias` (with `customer_id` and `subsidiary_id` columns) as
+/// [`Assignments::chaser`] says it; `NULL` when nobody does.
+pub(crate) fn chaser(alias: &str) -> String {
+    format!(
+        "COALESCE(
+             (SELECT cc.collector FROM customer_collectors cc
+              WHERE cc.customer_id = {alias}.customer_id AND cc.collector <> ''),
+             (SELECT dc.collector FROM default_collectors dc
+              WHERE dc.subsidiary_id = {alias}.subsidiary_id AND dc.collector <> ''))"
+    )
 }

@@ -51,11 +51,12 @@ use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 use rust_decimal::Decimal;
 
 use crate::aging::{AgingRequest, Basis, GroupBy, report};
+use crate::customers::{Assignments, chaser};
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::minor_units::from_minor;
 use crate::open_amounts::{open_items, open_rows};
-use crate::promises::{Filter, PromiseStatus, evaluate};
+use crate::promises::{Filter, PromiseLine, PromiseStatus, evaluate};
 use crate::rates::rates_on;
 use crate::stored;
 
@@ -312,8 +313,10 @@ pub async fn metrics(
     pool: &ReadPool,
     query: &MetricsQuery,
 ) -> Result<MetricsReport, ProjectionError> {
-    let (currencies, in_group_currency) = figures(pool, query).await?;
-    let collectors = collectors(pool, query).await?;
+    // Every promise as of the period's end, evaluated once for the figures and the collectors.
+    let promises = evaluate(pool, &Filter::all(), query.to, query.grace_days).await?;
+    let (currencies, in_group_currency) = figures(pool, query, &promises).await?;
+    let collectors = collectors(pool, query, &promises).await?;
     let mut series = Vec::new();
     if query.series {
         // The month-ends on or before `to`: `to` itself when it ends its month.
@@ -329,8 +332,9 @@ pub async fn metrics(
             else {
                 continue;
             };
-            let (currencies, in_group_currency) =
-                figures(pool, &query.period(first_of_month(end), end)).await?;
+            let month = query.period(first_of_month(end), end);
+            let promises = evaluate(pool, &Filter::all(), end, query.grace_days).await?;
+            let (currencies, in_group_currency) = figures(pool, &month, &promises).await?;
             series.push(MonthFigures {
                 month_end: end,
                 currencies,
@@ -348,12 +352,14 @@ pub async fn metrics(
     })
 }
 
-/// The figures of the query's period per currency, and in the group's currency.
+/// The figures of the query's period per currency, and in the group's currency; `promises`
+/// as [`gather`] takes them.
 async fn figures(
     pool: &ReadPool,
     query: &MetricsQuery,
+    promises: &[PromiseLine],
 ) -> Result<(Vec<CurrencyFigures>, Option<CurrencyFigures>), ProjectionError> {
-    let inputs = gather(pool, query).await?;
+    let inputs = gather(pool, query, promises).await?;
     let rates = rates_on(pool, query.to).await?;
     let mut group: Option<Inputs> = None;
     let mut convertible = rates.base().is_some();
@@ -386,10 +392,12 @@ async fn figures(
     Ok((currencies, in_group_currency))
 }
 
-/// Every currency's inputs of the query's period.
+/// Every currency's inputs of the query's period; `promises` are every promise evaluated as of
+/// the period's last day.
 async fn gather(
     pool: &ReadPool,
     query: &MetricsQuery,
+    promises: &[PromiseLine],
 ) -> Result<BTreeMap<Currency, Inputs>, ProjectionError> {
     let mut inputs: BTreeMap<Currency, Inputs> = BTreeMap::new();
     let aging = |as_of: NaiveDate| {
@@ -499,14 +507,18 @@ async fn gather(
         inputs.entry(currency).or_default().disputed = from_minor(minor, currency).amount();
     }
 
-    let assignments = Assignments::load(pool, collector.is_some()).await?;
-    let promises = evaluate(pool, &Filter::all(), query.to, query.grace_days).await?;
+    let assignments = match collector {
+        Some(_) => Some(Assignments::load(pool).await?),
+        None => None,
+    };
     for promise in promises {
         let in_scope = customer.is_none_or(|c| promise.customer.as_str() == c)
             && subsidiary.is_none_or(|s| promise.subsidiary.as_str() == s)
-            && collector.is_none_or(|name| {
-                assignments.collector_of(promise.customer.as_str(), promise.subsidiary.as_str())
-                    == Some(name)
+            && assignments.as_ref().is_none_or(|assignments| {
+                assignments
+                    .chaser(promise.customer.as_str(), promise.subsidiary.as_str())
+                    .map(PersonName::as_str)
+                    == collector
             });
         if !in_scope || promise.window_end < query.from || promise.window_end > query.to {
             continue;
@@ -594,13 +606,7 @@ async fn period_sums(
 /// SQL: parameter `$n` is `NULL` or the collector who chases the rows `alias` (with
 /// `customer_id` and `subsidiary_id` columns): the customer's, else the subsidiary's default.
 fn collector_is(n: usize, alias: &str) -> String {
-    format!(
-        "(${n} IS NULL OR COALESCE(
-             (SELECT cc.collector FROM customer_collectors cc
-              WHERE cc.customer_id = {alias}.customer_id AND cc.collector <> ''),
-             (SELECT dc.collector FROM default_collectors dc
-              WHERE dc.subsidiary_id = {alias}.subsidiary_id AND dc.collector <> '')) = ${n})"
-    )
+    format!("(${n} IS NULL OR {} = ${n})", chaser(alias))
 }
 
 /// The open total and its current part (not yet due) per currency as of `as_of`, of the rows
@@ -642,46 +648,11 @@ async fn collectors_balances(
         .collect()
 }
 
-/// Today's collector assignments, to place promises: customers' own and subsidiaries'
-/// defaults (empty unless a collector is asked for).
-#[derive(Default)]
-struct Assignments {
-    customers: std::collections::HashMap<String, String>,
-    defaults: std::collections::HashMap<String, String>,
-}
-
-impl Assignments {
-    async fn load(pool: &ReadPool, wanted: bool) -> Result<Assignments, ProjectionError> {
-        if !wanted {
-            return Ok(Assignments::default());
-        }
-        let customers: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
-            "SELECT customer_id, collector FROM customer_collectors WHERE collector <> ''",
-        )
-        .fetch_all(pool).await)?;
-        let defaults: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
-            "SELECT subsidiary_id, collector FROM default_collectors WHERE collector <> ''",
-        )
-        .fetch_all(pool).await)?;
-        Ok(Assignments {
-            customers: customers.into_iter().collect(),
-            defaults: defaults.into_iter().collect(),
-        })
-    }
-
-    /// Who chases what the customer owes the subsidiary.
-    fn collector_of(&self, customer: &str, subsidiary: &str) -> Option<&str> {
-        self.customers
-            .get(customer)
-            .or_else(|| self.defaults.get(subsidiary))
-            .map(String::as_str)
-    }
-}
-
 /// Each collector's work in the period (see the module's documentation).
 async fn collectors(
     pool: &ReadPool,
     query: &MetricsQuery,
+    promises: &[PromiseLine],
 ) -> Result<Vec<CollectorFigures>, ProjectionError> {
     let subsidiary = query.subsidiary.as_ref().map(SubsidiaryId::as_str);
     let customer = query.customer.as_ref().map(CustomerId::as_str);
@@ -723,7 +694,7 @@ async fn collectors(
         figures.activities = u64::try_from(count).unwrap_or(0);
         figures.reached = u64::try_from(reached).unwrap_or(0);
     }
-    for promise in evaluate(pool, &Filter::all(), query.to, query.grace_days).await? {
+    for promise in promises {
         let in_scope = customer.is_none_or(|c| promise.customer.as_str() == c)
             && subsidiary.is_none_or(|s| promise.subsidiary.as_str() == s);
         if !in_scope || promise.made_on < query.from || promise.made_on > query.to {
@@ -738,21 +709,21 @@ async fn collectors(
         }
     }
     let collected: Vec<(String, String, i64)> = on_engine!(pool, pool => sqlx::query_as(
-        "SELECT COALESCE(cc.collector, dc.collector), i.currency,
-                CAST(SUM(a.amount_minor) AS BIGINT)
-         FROM allocations a
-         JOIN invoices i
-           ON i.subsidiary_id = a.subsidiary_id AND i.invoice_number = a.invoice_number
-         LEFT JOIN customer_collectors cc
-           ON cc.customer_id = i.customer_id AND cc.collector <> ''
-         LEFT JOIN default_collectors dc
-           ON dc.subsidiary_id = i.subsidiary_id AND dc.collector <> ''
-         WHERE a.received_date BETWEEN $1 AND $2
-           AND ($3 IS NULL OR i.subsidiary_id = $3)
-           AND ($4 IS NULL OR i.customer_id = $4)
-           AND COALESCE(cc.collector, dc.collector) IS NOT NULL
-         GROUP BY 1, 2
-         ORDER BY 1, 2",
+        &format!(
+            "SELECT collector, currency, CAST(SUM(amount_minor) AS BIGINT)
+             FROM (SELECT {} AS collector, i.currency, a.amount_minor
+                   FROM allocations a
+                   JOIN invoices i
+                     ON i.subsidiary_id = a.subsidiary_id
+                    AND i.invoice_number = a.invoice_number
+                   WHERE a.received_date BETWEEN $1 AND $2
+                     AND ($3 IS NULL OR i.subsidiary_id = $3)
+                     AND ($4 IS NULL OR i.customer_id = $4)) chased
+             WHERE collector IS NOT NULL
+             GROUP BY collector, currency
+             ORDER BY collector, currency",
+            chaser("i")
+        ),
     )
     .persistent(false)
     .bind(query.from)

@@ -63,8 +63,8 @@ use receivables_domain::{Currency, CustomerId, Money, SubsidiaryId};
 use rust_decimal::Decimal;
 
 use crate::activities::{Activity, last_contacts};
-use crate::customers;
-use crate::database::{ReadPool, on_engine};
+use crate::customers::{self, Assignments};
+use crate::database::ReadPool;
 use crate::error::ProjectionError;
 use crate::exposure::{CollectibleBySubsidiary, days_past_due, invoice_balances_by_subsidiary};
 use crate::minor_units::from_minor;
@@ -371,36 +371,8 @@ fn summarise(promises: Vec<PromiseLine>, as_of: NaiveDate) -> HashMap<String, Pr
     summaries
 }
 
-/// Today's collector assignments (the customers projection).
-struct Collectors {
-    /// Customer id to the collector assigned to it.
-    customers: HashMap<String, PersonName>,
-    /// Subsidiary id to its default collector.
-    defaults: HashMap<String, PersonName>,
-}
-
-impl Collectors {
-    async fn load(pool: &ReadPool) -> Result<Collectors, ProjectionError> {
-        let read =
-            |rows: Vec<(String, String)>| -> Result<HashMap<String, PersonName>, ProjectionError> {
-                rows.into_iter()
-                    .map(|(key, name)| Ok((key, stored::person(&name)?)))
-                    .collect()
-            };
-        let customers: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
-            "SELECT customer_id, collector FROM customer_collectors WHERE collector <> ''",
-        )
-        .fetch_all(pool).await)?;
-        let defaults: Vec<(String, String)> = on_engine!(pool, pool => sqlx::query_as(
-            "SELECT subsidiary_id, collector FROM default_collectors WHERE collector <> ''",
-        )
-        .fetch_all(pool).await)?;
-        Ok(Collectors {
-            customers: read(customers)?,
-            defaults: read(defaults)?,
-        })
-    }
-
+/// The collector of an item, from today's assignments (the customers projection).
+impl Assignments {
     /// The collector of a customer's item, and the subsidiary whose default it is (see the
     /// module's documentation).
     fn of<'a>(
@@ -434,7 +406,7 @@ pub async fn work_queue(
 ) -> Result<WorkQueuePage, ProjectionError> {
     let as_of = query.as_of;
     let balances = invoice_balances_by_subsidiary(pool, as_of).await?;
-    let collectors = Collectors::load(pool).await?;
+    let collectors = Assignments::load(pool).await?;
     let summaries = summarise(
         evaluate(pool, &Filter::all(), as_of, query.grace_days).await?,
         as_of,
