@@ -227,6 +227,15 @@ pub fn summary(event: &Event) -> String {
             e.approved_by,
             e.reason
         ),
+        Event::AlertThresholdsSet(e) => format!(
+            "alert thresholds of {} set, approved by {}: {}: {}",
+            e.subsidiary_id
+                .as_ref()
+                .map_or_else(|| "the group".to_owned(), ToString::to_string),
+            e.approved_by,
+            e.reason,
+            thresholds(&e.thresholds)
+        ),
         Event::CustomerRegistered(e) => format!("customer registered: {}", profile(&e.profile)),
         Event::CustomerUpdated(e) => format!("customer record now: {}", profile(&e.profile)),
         Event::PaymentTermsDefined(e) => {
@@ -330,6 +339,39 @@ fn applied(allocations: &[Allocation]) -> String {
     format!("[{}]", list.join(", "))
 }
 
+/// The thresholds set, in words; "none" when nothing is watched.
+pub fn thresholds(t: &receivables_domain::alerts::AlertThresholds) -> String {
+    let mut parts = Vec::new();
+    if let Some(rate) = t.overdue_rate_percent {
+        parts.push(format!("overdue rate > {rate} %"));
+    }
+    if let Some(days) = t.dso_days {
+        parts.push(format!("DSO > {days} days"));
+    }
+    if let Some(percent) = t.utilisation_percent {
+        parts.push(format!("utilisation > {percent} %"));
+    }
+    if let Some(days) = t.days_past_due {
+        parts.push(format!("{days} days past due"));
+    }
+    if let Some(unapplied) = &t.unapplied_cash {
+        parts.push(format!(
+            "unapplied cash > {} {} for > {} days",
+            unapplied.amount.amount(),
+            unapplied.amount.currency(),
+            unapplied.days
+        ));
+    }
+    if let Some(days) = t.dispute_expiry_days {
+        parts.push(format!("disputes {days} days before expiry"));
+    }
+    if parts.is_empty() {
+        "none".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use receivables_domain::EventType;
@@ -349,6 +391,13 @@ mod tests {
             // setting names its two subsidiaries.
             if event_type == EventType::DisputeResolved {
                 assert!(line.contains("dispute "), "{event_type}: {line}");
+            } else if event_type == EventType::AlertThresholdsSet {
+                assert_eq!(
+                    line,
+                    "alert thresholds of the group set, approved by Chen Jing: group credit \
+                     policy 2027: overdue rate > 30 %, DSO > 60 days, utilisation > 100 %, \
+                     disputes 7 days before expiry"
+                );
             } else if event_type == EventType::CollectionOnBehalfSet {
                 assert_eq!(
                     line,

@@ -95,6 +95,10 @@ macro_rules! features {
             /// outcome and the next action's date.
             RecordCollectionActivity(crate::account::collection_activity::RecordCollectionActivity)
                 => CollectionActivityRecorded(crate::account::collection_activity::CollectionActivityRecorded),
+            /// Alert thresholds: the group sets what it wants to be warned of, for the group or
+            /// one subsidiary (an event of the group's own account).
+            SetAlertThresholds(crate::account::alert_thresholds::SetAlertThresholds)
+                => AlertThresholdsSet(crate::account::alert_thresholds::AlertThresholdsSet),
         }
     };
 }

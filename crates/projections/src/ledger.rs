@@ -276,6 +276,26 @@ pub static PAYMENT_TERMS: Table = Table {
     ),
 };
 
+/// The scope of the group's own alert thresholds in [`ALERT_THRESHOLDS`]; a subsidiary's are
+/// under its id.
+pub const GROUP_SCOPE: &str = "_group";
+
+/// The alert thresholds of the group and of subsidiaries, one row per scope as last set.
+/// `thresholds` is the event's `AlertThresholds` as JSON text.
+pub static ALERT_THRESHOLDS: Table = Table {
+    name: "alert_thresholds",
+    key: "scope",
+    columns: &[
+        ("scope", T::Text),
+        ("thresholds", T::Text),
+        ("position", T::BigInt),
+    ],
+    on_conflict: Some(
+        "ON CONFLICT (scope) DO UPDATE SET thresholds = EXCLUDED.thresholds,
+             position = EXCLUDED.position",
+    ),
+};
+
 /// The rows of invoices due in more than one, with their running totals.
 pub static SCHEDULE_ROWS: Table = Table {
     name: "schedule_rows",
@@ -406,7 +426,7 @@ pub static COLLECTION_NEXT_ACTIONS: Table = Table {
 
 /// The tables of the ledger, invoices first: allocations and settlements refer to them, and
 /// reservations before their movements, activities before their next actions.
-static TABLES: [&Table; 22] = [
+static TABLES: [&Table; 23] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -429,6 +449,7 @@ static TABLES: [&Table; 22] = [
     &CREDIT_RESERVATION_MOVEMENTS,
     &COLLECTION_ACTIVITIES,
     &COLLECTION_NEXT_ACTIONS,
+    &ALERT_THRESHOLDS,
 ];
 
 /// The ledger projection.
@@ -464,7 +485,8 @@ impl Projection for Ledger {
             | EventType::DiscountAllowed
             | EventType::CreditReserved
             | EventType::CreditReleased
-            | EventType::CollectionActivityRecorded => true,
+            | EventType::CollectionActivityRecorded
+            | EventType::AlertThresholdsSet => true,
             // The group's settings say who may post, and a customer's record and collector who
             // it is and who chases it, not what it owes (the customers projection has them).
             EventType::CollectionOnBehalfSet
@@ -665,6 +687,25 @@ impl Projection for Ledger {
                         .push([stored_at.into(), next.into()]),
                     None => Ok(()),
                 }
+            }
+            Event::AlertThresholdsSet(e) => {
+                let scope = e
+                    .subsidiary_id
+                    .as_ref()
+                    .map_or_else(|| GROUP_SCOPE.to_owned(), ToString::to_string);
+                rows.of(&ALERT_THRESHOLDS)?.upsert(
+                    scope.clone(),
+                    [
+                        scope.into(),
+                        serde_json::to_string(&e.thresholds)
+                            .map_err(|error| ProjectionError::Event {
+                                position: at,
+                                problem: format!("alert thresholds unencodable: {error}"),
+                            })?
+                            .into(),
+                        stored_at.into(),
+                    ],
+                )
             }
             Event::CollectionOnBehalfSet(_)
             | Event::CustomerRegistered(_)

@@ -334,6 +334,22 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         .await
     }
 
+    async fn set_alert_thresholds(
+        &self,
+        request: Request<pb::SetAlertThresholdsRequest>,
+    ) -> Result<Response<pb::SetAlertThresholdsResponse>, Status> {
+        // The thresholds are credit policy: the credit role's, like the limits they watch.
+        let principal = authorize(&request, Action::ChangeCreditLimit)?;
+        self.handle(
+            "SetAlertThresholds",
+            request,
+            principal,
+            commands::alert_thresholds::read,
+            commands::alert_thresholds::reply,
+        )
+        .await
+    }
+
     async fn confirm_balance(
         &self,
         request: Request<pb::ConfirmBalanceRequest>,

@@ -12,6 +12,7 @@
 //! RPC cannot answer another.
 
 pub mod account;
+pub mod alert_thresholds;
 pub mod application;
 pub mod balance_confirmation;
 pub mod check_credit;

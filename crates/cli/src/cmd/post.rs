@@ -75,6 +75,10 @@ pub enum PostCommand {
     /// A collector records a contact with the customer: channel, outcome, and the next
     /// action's date, until which the work queue leaves the customer out.
     CollectionActivity(CollectionActivityArgs),
+    /// Sets the alert thresholds of the group, or with --subsidiary of one subsidiary's own
+    /// metrics, replacing that scope's earlier ones; a threshold left out is not watched there
+    /// (credit role).
+    AlertThresholds(AlertThresholdsArgs),
 }
 
 /// The id of the command.
@@ -806,6 +810,68 @@ pub struct CollectionOnBehalfArgs {
 }
 
 #[derive(Debug, Clone, clap::Args)]
+pub struct AlertThresholdsArgs {
+    #[command(flatten)]
+    pub id: CommandIdArg,
+    /// The subsidiary whose own overdue rate and DSO these watch; the group's when left out.
+    #[arg(long)]
+    pub subsidiary: Option<String>,
+    /// Overdue open amount / total open amount above this percentage (such as 30).
+    #[arg(long, value_parser = values::decimal)]
+    pub overdue_rate_percent: Option<String>,
+    /// Simple DSO over the last 90 days above this many days.
+    #[arg(long)]
+    pub dso_days: Option<u32>,
+    /// A customer's exposure above this percentage of its limit (100: the limit breached).
+    #[arg(long, value_parser = values::decimal)]
+    pub utilisation_percent: Option<String>,
+    /// A customer's oldest collectible debt more days past due than this.
+    #[arg(long)]
+    pub days_past_due: Option<u32>,
+    /// Unapplied cash above this amount (with --unapplied-currency and --unapplied-days).
+    #[arg(long, value_parser = values::decimal, requires_all = ["unapplied_currency", "unapplied_days"])]
+    pub unapplied_amount: Option<String>,
+    /// The currency of --unapplied-amount; other currencies are converted at the day's rates.
+    #[arg(long, requires = "unapplied_amount")]
+    pub unapplied_currency: Option<String>,
+    /// ... for more than this many days.
+    #[arg(long, requires = "unapplied_amount")]
+    pub unapplied_days: Option<u32>,
+    /// Warn of a dispute this many days before its expiry date.
+    #[arg(long)]
+    pub dispute_expiry_days: Option<u32>,
+    /// Why, kept for the auditors.
+    #[arg(long)]
+    pub reason: String,
+    /// Who approved it.
+    #[arg(long)]
+    pub approved_by: String,
+}
+
+impl AlertThresholdsArgs {
+    pub fn request(&self, command_id: String) -> pb::SetAlertThresholdsRequest {
+        pb::SetAlertThresholdsRequest {
+            command_id,
+            subsidiary_id: self.subsidiary.clone().unwrap_or_default(),
+            thresholds: Some(pb::AlertThresholds {
+                overdue_rate_percent: self.overdue_rate_percent.clone().unwrap_or_default(),
+                dso_days: self.dso_days,
+                utilisation_percent: self.utilisation_percent.clone().unwrap_or_default(),
+                days_past_due: self.days_past_due,
+                unapplied_cash: self.unapplied_amount.as_ref().map(|amount| pb::Money {
+                    amount: amount.clone(),
+                    currency: self.unapplied_currency.clone().unwrap_or_default(),
+                }),
+                unapplied_cash_days: self.unapplied_days,
+                dispute_expiry_days: self.dispute_expiry_days,
+            }),
+            reason: self.reason.clone(),
+            approved_by: self.approved_by.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct PromiseArgs {
     #[command(flatten)]
     pub id: CommandIdArg,
@@ -1206,6 +1272,12 @@ pub async fn run(
         PostCommand::CollectionOnBehalf(args) => {
             let id = args.id.resolve();
             let call = client.set_collection_on_behalf(commands.request(args.request(id.clone())));
+            let reply = sent(&commands, &id, call).await?;
+            tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::AlertThresholds(args) => {
+            let id = args.id.resolve();
+            let call = client.set_alert_thresholds(commands.request(args.request(id.clone())));
             let reply = sent(&commands, &id, call).await?;
             tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
         }

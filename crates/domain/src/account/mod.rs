@@ -15,6 +15,7 @@
 //! ([`feature::Scope`]); it takes no customer's command and a customer's account takes none of
 //! its. `state.rs` holds what the features decide on; `feature.rs` what a feature implements.
 
+pub mod alert_thresholds;
 pub mod application;
 pub mod balance_confirmation;
 pub mod collection_activity;
