@@ -127,6 +127,23 @@ impl ReadStore {
         }
     }
 
+    /// A pool on the control database (PostgreSQL's default schema, SQLite's
+    /// `read-models.sqlite`): what outlives every generation is kept there, the alerts
+    /// (`alerts.rs`).
+    pub async fn control_pool(&self, max_connections: u32) -> Result<ReadPool, ProjectionError> {
+        match self {
+            ReadStore::Postgres { options, .. } => Ok(ReadPool::Postgres(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .connect_with((**options).clone())
+                    .await?,
+            )),
+            ReadStore::Sqlite { directory } => sqlite::control_pool(directory, max_connections)
+                .await
+                .map(ReadPool::Sqlite),
+        }
+    }
+
     /// Starts a rebuild: a new, empty generation in state `building`. A rebuild that died
     /// half-way is abandoned, not resumed: it is cheaper to start again.
     pub async fn begin_rebuild(&self) -> Result<i64, ProjectionError> {

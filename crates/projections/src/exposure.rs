@@ -241,6 +241,14 @@ pub async fn exposure(
     Ok(lines)
 }
 
+/// Every customer's exposure lines as of `as_of`, unnamed (the alerts' utilisation).
+pub(crate) async fn all_lines(
+    pool: &ReadPool,
+    as_of: NaiveDate,
+) -> Result<Vec<ExposureLine>, ProjectionError> {
+    lines(pool, None, as_of).await
+}
+
 /// Names the customers of `lines` that are registered.
 async fn name(pool: &ReadPool, lines: &mut [ExposureLine]) -> Result<(), ProjectionError> {
     let customers: Vec<&CustomerId> = lines.iter().map(|line| &line.customer).collect();

@@ -13,6 +13,7 @@
 
 pub mod activities;
 pub mod aging;
+pub mod alerts;
 pub mod allowance;
 pub mod checkpoint;
 pub mod confirmations;

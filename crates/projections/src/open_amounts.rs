@@ -134,8 +134,9 @@ fn greater(a: &str, b: &str) -> String {
 ///
 /// so the rows add up to the invoice's open amount and its disputed part holds back its
 /// earliest open rows. It follows [`open_items`] (`WITH {open_items}{open_rows} ...`) and is
-/// the table expression `open_rows`, with the columns of `open_items` and `row_index` (`NULL`
-/// for an invoice that is its own row): `due_date`, `open_minor` and `disputed_minor` are the
+/// the table expression `open_rows`, with the columns of `open_items`, `row_index` (`NULL`
+/// for an invoice that is its own row) and `plan_id` (the instalment plan a row is of; `NULL`
+/// for the invoice's own rows): `due_date`, `open_minor` and `disputed_minor` are the
 /// row's. No table expression in it is used twice, so that PostgreSQL keeps it inline (and its
 /// plans parallel); the schedules of invoices under a plan are left out by a join rather than
 /// a `NOT EXISTS` per row, which PostgreSQL would run once for every row of every schedule.
@@ -158,12 +159,12 @@ pub fn open_rows() -> String {
         ",
 due_rows AS (
     SELECT p.subsidiary_id, p.invoice_number, p.total_minor, pr.row_index, pr.due_date,
-           pr.amount_minor, pr.cumulative_minor
+           pr.amount_minor, pr.cumulative_minor, p.plan_id
     FROM instalment_plans p JOIN instalment_plan_rows pr ON pr.plan_id = p.plan_id
     WHERE {holding}
     UNION ALL
     SELECT s.subsidiary_id, s.invoice_number, CAST(NULL AS BIGINT) AS total_minor, s.row_index,
-           s.due_date, s.amount_minor, s.cumulative_minor
+           s.due_date, s.amount_minor, s.cumulative_minor, CAST(NULL AS TEXT) AS plan_id
     FROM schedule_rows s
     LEFT JOIN (SELECT p.subsidiary_id, p.invoice_number FROM instalment_plans p
                WHERE {holding}) h
@@ -176,7 +177,7 @@ open_rows AS (
              AS open_minor,
            CASE WHEN r.row_index IS NULL THEN i.disputed_minor
                 ELSE {through} - {before} - {collectible} END AS disputed_minor,
-           r.row_index
+           r.row_index, r.plan_id
     FROM open_items i
     LEFT JOIN due_rows r ON r.subsidiary_id = i.subsidiary_id
                         AND r.invoice_number = i.invoice_number)"

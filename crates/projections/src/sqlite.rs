@@ -121,6 +121,17 @@ pub(crate) async fn generation_pool(
         .await?)
 }
 
+/// A pool on the control database of `directory` (created if missing).
+pub(crate) async fn control_pool(
+    directory: &Path,
+    max_connections: u32,
+) -> Result<SqlitePool, ProjectionError> {
+    Ok(SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options(&directory.join(CONTROL_FILE)))
+        .await?)
+}
+
 /// Brings a generation's tables up to the current migrations (creating its file).
 async fn migrate(directory: &Path, generation: i64) -> Result<(), ProjectionError> {
     let pool = generation_pool(directory, generation, 1).await?;
