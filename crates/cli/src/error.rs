@@ -196,6 +196,12 @@ impl CliError {
 
     /// The process exit code: [`EXIT_REFUSED`], [`EXIT_USAGE`], [`EXIT_UNAVAILABLE`] or
     /// [`EXIT_FAILED`].
+    /// Whether trying again later may succeed: the service could not be reached, or said it
+    /// was unavailable for now.
+    pub fn is_transient(&self) -> bool {
+        self.exit_code() == EXIT_UNAVAILABLE
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,

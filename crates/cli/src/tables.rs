@@ -517,6 +517,81 @@ pub fn activities_sheet(activities: &[pb::CollectionActivity]) -> Sheet {
     sheet
 }
 
+/// Alerts, in the order they were raised.
+pub fn alerts(alerts: &[pb::Alert], format: Format) -> Result<String, CliError> {
+    alerts_sheet(alerts).render(format)
+}
+
+/// The sheet behind [`alerts`].
+pub fn alerts_sheet(alerts: &[pb::Alert]) -> Sheet {
+    let mut sheet = Sheet::new(
+        "alerts",
+        vec![
+            Column::right("seq", "#"),
+            Column::left("raised_on", "raised on"),
+            Column::left("kind", "kind"),
+            Column::left("customer_id", "customer"),
+            Column::left("subsidiary_id", "subsidiary"),
+            Column::left("detail", "detail"),
+            Column::left("id", "id").not_in_table(),
+            Column::left("subject", "subject").not_in_table(),
+            Column::right("position", "position").not_in_table(),
+            Column::right("value", "value").not_in_table(),
+            Column::right("threshold", "threshold").not_in_table(),
+        ],
+    );
+    for alert in alerts {
+        sheet.rows.push(vec![
+            Cell::int(alert.seq),
+            Cell::text(&alert.raised_on),
+            Cell::text(&alert.kind),
+            Cell::text(&alert.customer_id),
+            Cell::text(&alert.subsidiary_id),
+            Cell::text(&alert.detail),
+            Cell::text(&alert.id),
+            Cell::text(&alert.subject),
+            Cell::int(alert.position),
+            Cell::text(&alert.value),
+            Cell::text(&alert.threshold),
+        ]);
+    }
+    sheet
+}
+
+/// One alert as a line of a followed stream: words for people, a CSV row (after the header
+/// when `header`), or one JSON object (JSON Lines).
+pub fn alert_line(alert: &pb::Alert, format: Format, header: bool) -> Result<String, CliError> {
+    let sheet = alerts_sheet(std::slice::from_ref(alert));
+    match format {
+        Format::Table => {
+            let subsidiary = if alert.subsidiary_id.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", alert.subsidiary_id)
+            };
+            Ok(format!(
+                "#{} {} {} {}{subsidiary}: {}\n",
+                alert.seq, alert.raised_on, alert.kind, alert.customer_id, alert.detail
+            ))
+        }
+        Format::Csv => {
+            let csv = sheet.csv()?;
+            Ok(if header {
+                csv
+            } else {
+                csv.split_once('\n').map_or(String::new(), |(_, row)| row.to_owned())
+            })
+        }
+        Format::Json => {
+            let row = sheet.json()["alerts"][0].clone();
+            let mut line =
+                serde_json::to_string(&row).map_err(|e| CliError::Output(e.to_string()))?;
+            line.push('\n');
+            Ok(line)
+        }
+    }
+}
+
 /// Promises to pay with their status.
 pub fn promises(promises: &[pb::PromiseView], format: Format) -> Result<String, CliError> {
     promises_sheet(promises).render(format)

@@ -142,6 +142,28 @@ pub struct Alert {
     pub threshold: String,
 }
 
+/// Which alerts a watcher wants: every one when empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    /// Only these kinds; empty: every kind.
+    pub kinds: BTreeSet<AlertKind>,
+    /// Only this customer's (or [`GROUP_OWNER`]'s).
+    pub customer: Option<String>,
+    /// Only those concerning this subsidiary.
+    pub subsidiary: Option<String>,
+}
+
+impl AlertFilter {
+    pub fn matches(&self, alert: &Alert) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&alert.kind))
+            && self.customer.as_ref().is_none_or(|c| *c == alert.customer)
+            && self
+                .subsidiary
+                .as_ref()
+                .is_none_or(|s| alert.subsidiary.as_ref() == Some(s))
+    }
+}
+
 /// An episode an alert belongs to: a condition that stays true over several passes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Condition {

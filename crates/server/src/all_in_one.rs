@@ -20,6 +20,7 @@ use receivables_projections::ReadStore;
 use tokio::sync::watch;
 use tracing::info;
 
+use crate::alerts::Alerting;
 use crate::config::{EVENT_LOG_FILE, ServeArgs, TOKEN_STORE_FILE};
 use crate::execution::Executor;
 use crate::nats;
@@ -34,6 +35,7 @@ pub struct AllInOne<L> {
     log: Arc<L>,
     executor: Arc<Executor<L>>,
     read_models: Arc<ReadModels<L>>,
+    alerting: Alerting,
     /// Whether the event log can be reached (always, for the embedded one).
     ready: watch::Receiver<bool>,
 }
@@ -74,8 +76,12 @@ impl Serving {
                 let log = JetStreamLog::open(client.clone(), args.nats.jetstream())
                     .await
                     .context("cannot open the event log")?;
-                let ready = nats::readiness(client);
-                Serving::JetStream(AllInOne::start(log, store, security, ready, args).await?)
+                let ready = nats::readiness(client.clone());
+                let mut app = AllInOne::start(log, store, security, ready, args).await?;
+                app.alerting
+                    .publish(client, &args.alerts, args.nats.replicas)
+                    .await?;
+                Serving::JetStream(app)
             }
             None => {
                 let security = Security::from_args(&args.security, || async {
@@ -134,6 +140,9 @@ impl<L: EventLog> AllInOne<L> {
         let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
             .await
             .context("cannot open the read model")?;
+        let alerting = Alerting::start(&read_models, &args.alerts)
+            .await
+            .context("cannot open the alerts")?;
         let grace = Duration::from_secs(args.shutdown_grace_secs);
         let listener = Listener::bind(args.listen, security, grace).await?;
         Ok(AllInOne {
@@ -141,6 +150,7 @@ impl<L: EventLog> AllInOne<L> {
             log,
             executor,
             read_models: Arc::new(read_models),
+            alerting,
             ready,
         })
     }
@@ -152,16 +162,18 @@ impl<L: EventLog> AllInOne<L> {
     /// Serves every service until `shutdown` completes; then stops taking calls, lets the calls
     /// in flight finish (up to the grace period) and stops the projector after the batch it is
     /// applying.
-    pub async fn run_until(self, shutdown: impl Shutdown) -> anyhow::Result<()> {
+    pub async fn run_until(mut self, shutdown: impl Shutdown) -> anyhow::Result<()> {
         let services = Services::new()
             .commands(Arc::clone(&self.executor))
             .read_side(
                 &self.read_models,
                 Arc::clone(&self.log),
                 self.listener.security().token_store(),
+                &self.alerting,
             );
         info!(services = ?services.names(), "receivables serving");
         let served = self.listener.serve(services, self.ready, shutdown).await;
+        self.alerting.stop().await;
         self.read_models.stop().await;
         info!("receivables stopped");
         served

@@ -219,6 +219,51 @@ impl NatsArgs {
     }
 }
 
+/// Default spacing of the passes that compute the group's and subsidiaries' metrics for their
+/// alerts, in seconds: each costs a few agings of the whole group (BENCHMARKS.md).
+pub const ALERT_METRICS_EVERY_SECS_DEFAULT: u64 = 300;
+
+/// JetStream stream the alerts are published to in a deployment on NATS.
+pub const ALERTS_STREAM_DEFAULT: &str = "RECEIVABLES_ALERTS";
+
+/// Subject prefix of published alerts: `<prefix>.<kind>.<customer>`.
+pub const ALERTS_SUBJECT_PREFIX_DEFAULT: &str = "ar.alerts";
+
+/// How the read side raises alerts (`alerts.rs`): the same flags for `serve` and
+/// `serve-queries`.
+#[derive(Debug, Clone, Args)]
+pub struct AlertArgs {
+    /// The business date alerts are evaluated on (YYYY-MM-DD), fixed; default: the service's
+    /// date (UTC), which moves on at midnight.
+    #[arg(long, env = "RECEIVABLES_BUSINESS_DATE")]
+    pub business_date: Option<chrono::NaiveDate>,
+
+    /// Seconds between two evaluations of the group's and subsidiaries' overdue rate and DSO
+    /// (0: on every pass); a new business date evaluates them at once.
+    #[arg(long, env = "RECEIVABLES_ALERT_METRICS_EVERY_SECS", default_value_t = ALERT_METRICS_EVERY_SECS_DEFAULT)]
+    pub alert_metrics_every_secs: u64,
+
+    /// JetStream stream the alerts are published to when the service runs on NATS (created if
+    /// missing).
+    #[arg(long, env = "RECEIVABLES_ALERTS_STREAM", default_value = ALERTS_STREAM_DEFAULT)]
+    pub alerts_stream: String,
+
+    /// Subject prefix of published alerts: `<prefix>.<kind>.<customer>`.
+    #[arg(long, env = "RECEIVABLES_ALERTS_SUBJECT_PREFIX", default_value = ALERTS_SUBJECT_PREFIX_DEFAULT)]
+    pub alerts_subject_prefix: String,
+}
+
+impl Default for AlertArgs {
+    fn default() -> Self {
+        AlertArgs {
+            business_date: None,
+            alert_metrics_every_secs: ALERT_METRICS_EVERY_SECS_DEFAULT,
+            alerts_stream: ALERTS_STREAM_DEFAULT.to_owned(),
+            alerts_subject_prefix: ALERTS_SUBJECT_PREFIX_DEFAULT.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address the gRPC server listens on (commands, queries, audit and admin).
@@ -250,6 +295,9 @@ pub struct ServeArgs {
     #[command(flatten, next_help_heading = "NATS")]
     pub nats: NatsArgs,
 
+    #[command(flatten, next_help_heading = "Alerts")]
+    pub alerts: AlertArgs,
+
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
 }
@@ -265,6 +313,7 @@ impl ServeArgs {
             database_max_connections: READ_CONNECTIONS_DEFAULT,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
             nats: NatsArgs::new(None),
+            alerts: AlertArgs::default(),
             security: SecurityArgs::insecure(),
         }
     }
@@ -340,6 +389,9 @@ pub struct QueryServiceArgs {
     #[command(flatten, next_help_heading = "NATS")]
     pub nats: NatsArgs,
 
+    #[command(flatten, next_help_heading = "Alerts")]
+    pub alerts: AlertArgs,
+
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
 }
@@ -358,6 +410,7 @@ impl QueryServiceArgs {
             database_max_connections: READ_CONNECTIONS_DEFAULT,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
             nats: NatsArgs::new(Some(nats_url.into())),
+            alerts: AlertArgs::default(),
             security: SecurityArgs::insecure(),
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod admin_service;
+pub mod alerts;
 pub mod all_in_one;
 pub mod app;
 pub mod audit_service;

@@ -11,6 +11,7 @@ use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_projections::ReadStore;
 use tracing::info;
 
+use crate::alerts::Alerting;
 use crate::config::QueryServiceArgs;
 use crate::nats;
 use crate::read_models::ReadModels;
@@ -26,6 +27,7 @@ pub struct ReadApplication {
     listener: Listener,
     log: Arc<JetStreamLog>,
     read_models: Arc<ReadModels<JetStreamLog>>,
+    alerting: Alerting,
 }
 
 impl ReadApplication {
@@ -55,12 +57,19 @@ impl ReadApplication {
         let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
             .await
             .context("cannot open the read model")?;
+        let mut alerting = Alerting::start(&read_models, &args.alerts)
+            .await
+            .context("cannot open the alerts")?;
+        alerting
+            .publish(client, &args.alerts, args.nats.replicas)
+            .await?;
         let grace = Duration::from_secs(args.shutdown_grace_secs);
         let listener = Listener::bind(args.listen, security, grace).await?;
         Ok(ReadApplication {
             listener,
             log,
             read_models: Arc::new(read_models),
+            alerting,
         })
     }
 
@@ -70,11 +79,12 @@ impl ReadApplication {
 
     /// Serves queries until `shutdown`; the projector then commits the batch it is applying
     /// before it stops.
-    pub async fn run_until(self, shutdown: impl Shutdown) -> anyhow::Result<()> {
+    pub async fn run_until(mut self, shutdown: impl Shutdown) -> anyhow::Result<()> {
         let services = Services::new().read_side(
             &self.read_models,
             Arc::clone(&self.log),
             self.listener.security().token_store(),
+            &self.alerting,
         );
         // Queries answer from PostgreSQL whether or not NATS is reachable (the projector
         // catches up when it is back), so readiness does not follow the connection.
@@ -82,6 +92,7 @@ impl ReadApplication {
             .listener
             .serve(services, always_ready(), shutdown)
             .await;
+        self.alerting.stop().await;
         self.read_models.stop().await;
         info!("query service stopped");
         served

@@ -116,6 +116,11 @@ impl<L: EventLog> ReadModels<L> {
         })
     }
 
+    /// Where the generations live (and, beside them, the alerts).
+    pub fn store(&self) -> &ReadStore {
+        &self.store
+    }
+
     /// The live generation, updated when a rebuild switches readers over.
     pub fn live(&self) -> watch::Receiver<Arc<ReadSide<L>>> {
         self.live.subscribe()

@@ -34,6 +34,7 @@ use tonic_health::server::HealthReporter;
 use tracing::{info, warn};
 
 use crate::admin_service::AdminGrpc;
+use crate::alerts::Alerting;
 use crate::audit_service::AuditGrpc;
 use crate::command_service::CommandGrpc;
 use crate::execution::Executor;
@@ -44,11 +45,23 @@ use crate::security::Security;
 use crate::shutdown::Shutdown;
 
 /// The services one listener serves, each built with the service's limits.
-#[derive(Default)]
 pub struct Services {
     routes: RoutesBuilder,
     /// Their names, as health and reflection know them (`receivables.v1.CommandService`).
     names: Vec<&'static str>,
+    /// Turned true when the listener stops taking calls: the calls that would otherwise go on
+    /// (`WatchAlerts` streams) end then, rather than hold the shutdown for its grace period.
+    stopping: watch::Sender<bool>,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Services {
+            routes: RoutesBuilder::default(),
+            names: Vec::new(),
+            stopping: watch::channel(false).0,
+        }
+    }
 }
 
 impl Services {
@@ -68,16 +81,20 @@ impl Services {
     }
 
     /// The read side over `read_models` and `log`: `QueryService` and `MetricsService`
-    /// (answering from the live generation), `AuditService` (reading the log) and `AdminService` (rebuilding the read
-    /// models, managing the listener's `tokens`).
+    /// (answering from the live generation, `WatchAlerts` from `alerts`), `AuditService`
+    /// (reading the log) and `AdminService` (rebuilding the read models, managing the
+    /// listener's `tokens`).
     pub fn read_side<L: EventLog>(
         self,
         read_models: &Arc<ReadModels<L>>,
         log: Arc<L>,
         tokens: Option<Arc<dyn TokenStore>>,
+        alerts: &Alerting,
     ) -> Self {
+        let feed = alerts.feed(self.stopping.subscribe());
         let queries = QueryServiceServer::new(QueryGrpc::new(read_models.live()));
-        let metrics = MetricsServiceServer::new(QueryGrpc::new(read_models.live()));
+        let metrics =
+            MetricsServiceServer::new(QueryGrpc::new(read_models.live()).with_alerts(feed));
         let audit = AuditServiceServer::new(AuditGrpc::new(log));
         let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(read_models), tokens));
         self.add(queries.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
@@ -170,7 +187,11 @@ impl Listener {
         shutdown: impl Shutdown,
     ) -> anyhow::Result<()> {
         let address = self.local_addr()?;
-        let Services { mut routes, names } = services;
+        let Services {
+            mut routes,
+            names,
+            stopping,
+        } = services;
         let (reporter, health_service) = tonic_health::server::health_reporter();
         routes.add_service(health_service);
         add_reflection(&mut routes)?;
@@ -183,6 +204,7 @@ impl Listener {
         let signal = async move {
             shutdown.await;
             info!("shutting down: finishing the calls in flight");
+            stopping.send_replace(true);
             // Load balancers stop sending new calls while the ones in flight finish.
             following.abort();
             report(&reporter, &names, false).await;

@@ -7,6 +7,7 @@
 
 pub mod activities;
 pub mod aging;
+pub mod alerts;
 pub mod allowance;
 pub mod confirmations;
 pub mod customer_search;

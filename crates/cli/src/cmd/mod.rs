@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activities;
 pub mod aging;
+pub mod alerts;
 pub mod allowance;
 pub mod audit;
 pub mod confirmations;
@@ -54,6 +55,8 @@ pub enum ClientCommand {
     /// Print the allowance for doubtful accounts by aging as of a date, with its arithmetic and
     /// the entry against the allowance account's balance.
     Allowance(allowance::AllowanceArgs),
+    /// Print the early-warning alerts raised so far, or with --follow each one as it is raised.
+    Alerts(alerts::AlertsArgs),
     /// Print the cash expected in each of the next weeks per subsidiary and currency (or each
     /// customer's method with --explain, or a backtest of a past date with --backtest).
     Forecast(forecast::ForecastArgs),
@@ -92,6 +95,7 @@ pub async fn run(
         ClientCommand::Metrics(args) => args.run(connection, out).await,
         ClientCommand::Allowance(args) => args.run(connection, out).await,
         ClientCommand::Forecast(args) => args.run(connection, out).await,
+        ClientCommand::Alerts(args) => args.run(connection, out).await,
         ClientCommand::Confirmations(args) => args.run(connection, out).await,
         ClientCommand::Customers(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,

@@ -2,6 +2,7 @@
 //! every query (`QueryGrpc::answer`), under the same access rules as the reports they summarise.
 
 use receivables_api::pb;
+use receivables_api::queries::alerts as alerts_wire;
 use receivables_api::queries::allowance as allowance_wire;
 use receivables_api::queries::forecast as forecast_wire;
 use receivables_api::queries::metrics as wire;
@@ -14,7 +15,8 @@ use receivables_projections::forecast::{ForecastQuery, backtest, forecast};
 use receivables_projections::metrics::{MetricsQuery, metrics};
 use tonic::{Code, Request, Response, Status};
 
-use super::{QueryGrpc, internal};
+use super::{QueryGrpc, internal, refused};
+use crate::alerts::AlertStream;
 use crate::authorization::authorize_read;
 use crate::limits::{QUERY_DEADLINE, within};
 
@@ -69,6 +71,28 @@ async fn backtest_answer(
 
 #[tonic::async_trait]
 impl<L: EventLog> pb::metrics_service_server::MetricsService for QueryGrpc<L> {
+    type WatchAlertsStream = AlertStream;
+
+    /// Follows the alerts from the control database (`alerts.rs`). Like the metrics: a
+    /// subsidiary's token watches its own subsidiary's alerts, the group's readers any. The
+    /// stream has no deadline: it lasts until the client cancels or the service stops.
+    async fn watch_alerts(
+        &self,
+        request: Request<pb::WatchAlertsRequest>,
+    ) -> Result<Response<AlertStream>, Status> {
+        authorize_read(&request, &request.get_ref().subsidiary_id)?;
+        let message = request.get_ref();
+        let filter = alerts_wire::read(message).map_err(refused)?;
+        let Some(feed) = &self.alerts else {
+            return Err(Status::unimplemented("this service raises no alerts"));
+        };
+        Ok(Response::new(feed.watch(
+            message.after_seq,
+            filter,
+            message.no_follow,
+        )))
+    }
+
     async fn get_metrics(
         &self,
         request: Request<pb::GetMetricsRequest>,

@@ -31,6 +31,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
 use tracing::error;
 
+use crate::alerts::AlertFeed;
 use crate::authorization::{authorize, authorize_read};
 use crate::limits::{MIN_POSITION_WAIT_MAX, QUERY_DEADLINE, within};
 use crate::read_models::ReadSide;
@@ -46,11 +47,22 @@ const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
 pub struct QueryGrpc<L> {
     /// The live generation of the read model; a rebuild replaces it.
     sides: watch::Receiver<Arc<ReadSide<L>>>,
+    /// The alerts `WatchAlerts` follows (the metrics service's).
+    alerts: Option<AlertFeed>,
 }
 
 impl<L: EventLog> QueryGrpc<L> {
     pub fn new(sides: watch::Receiver<Arc<ReadSide<L>>>) -> Self {
-        QueryGrpc { sides }
+        QueryGrpc {
+            sides,
+            alerts: None,
+        }
+    }
+
+    /// The same, answering `WatchAlerts` from `alerts`.
+    pub fn with_alerts(mut self, alerts: AlertFeed) -> Self {
+        self.alerts = Some(alerts);
+        self
     }
 
     /// Waits until the live read model has applied `min_position`, within the call's deadline.
