@@ -298,9 +298,14 @@ pub struct RawEvent {
 
 /// Every message of the events stream, in order, read straight from JetStream.
 pub async fn raw_events(nats_url: &str) -> Vec<RawEvent> {
+    raw_messages(nats_url, "RECEIVABLES").await
+}
+
+/// Every message of the JetStream stream `name`, in order (none when it is missing).
+pub async fn raw_messages(nats_url: &str, name: &str) -> Vec<RawEvent> {
     let client = async_nats::connect(nats_url).await.unwrap();
     let context = jetstream::new(client);
-    let Ok(mut stream) = context.get_stream("RECEIVABLES").await else {
+    let Ok(mut stream) = context.get_stream(name).await else {
         return Vec::new();
     };
     let last = stream.info().await.unwrap().state.last_sequence;
@@ -610,11 +615,16 @@ impl TestQueryService {
     /// Starts against `nats_url` (whose stream the command service has created) and the
     /// database `database_url`.
     pub async fn start(nats_url: &str, database: &TestDatabase) -> TestQueryService {
-        let args = receivables::config::QueryServiceArgs::new(
+        TestQueryService::start_with(receivables::config::QueryServiceArgs::new(
             "127.0.0.1:0".parse().unwrap(),
             nats_url,
             database.url(),
-        );
+        ))
+        .await
+    }
+
+    /// Starts with `args`.
+    pub async fn start_with(args: receivables::config::QueryServiceArgs) -> TestQueryService {
         let app = receivables::read_app::ReadApplication::build(&args)
             .await
             .expect("query service");

@@ -1206,7 +1206,7 @@ fn recorded_amount(event: &Event) -> String {
         // A resolution moves no amount; the steps sent here never post one.
         Event::DisputeResolved(_) => String::new(),
         // A group setting moves no amount; the steps sent here never post one.
-        Event::CollectionOnBehalfSet(_) => String::new(),
+        Event::CollectionOnBehalfSet(_) | Event::AlertThresholdsSet(_) => String::new(),
         // Neither do a customer's record and its collector.
         Event::CustomerRegistered(_)
         | Event::CustomerUpdated(_)

@@ -418,6 +418,37 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
                 return Err("too many invoices, or one named twice".to_owned());
             }
         }
+        Event::AlertThresholdsSet(e) => {
+            if !envelope.customer_id.is_group() {
+                return Err("a group setting in a customer's account".to_owned());
+            }
+            if envelope.subsidiary_id.is_some() {
+                return Err("a group setting names a subsidiary in its envelope".to_owned());
+            }
+            let t = &e.thresholds;
+            let percent = |value: Option<Decimal>, max: i64| {
+                value.is_none_or(|v| v > Decimal::ZERO && v <= max.into())
+            };
+            if !percent(t.overdue_rate_percent, 100) || !percent(t.utilisation_percent, 1_000) {
+                return Err("a percentage threshold out of range".to_owned());
+            }
+            let days = |value: Option<u32>, min: u32, max: u32| {
+                value.is_none_or(|v| (min..=max).contains(&v))
+            };
+            if !days(t.dso_days, 1, 3_650)
+                || !days(t.days_past_due, 1, 3_650)
+                || !days(t.dispute_expiry_days, 0, 366)
+            {
+                return Err("a threshold of days out of range".to_owned());
+            }
+            if let Some(unapplied) = &t.unapplied_cash {
+                amount("unapplied_cash.amount", &unapplied.amount, true)?;
+                if unapplied.days > 366 {
+                    return Err("unapplied cash waiting more than a year".to_owned());
+                }
+            }
+            free_text("reason", &e.reason, REASON_LENGTH_MAX)?;
+        }
         Event::CollectorAssigned(e) => {
             if envelope.customer_id.is_group() != e.default_for.is_some() {
                 return Err("a collector assignment in the wrong account".to_owned());
