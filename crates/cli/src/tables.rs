@@ -579,7 +579,8 @@ pub fn alert_line(alert: &pb::Alert, format: Format, header: bool) -> Result<Str
             Ok(if header {
                 csv
             } else {
-                csv.split_once('\n').map_or(String::new(), |(_, row)| row.to_owned())
+                csv.split_once('\n')
+                    .map_or(String::new(), |(_, row)| row.to_owned())
             })
         }
         Format::Json => {

@@ -445,8 +445,19 @@ fn plan(pass: &Pass, held: &[(String, String, i64)], last: i64) -> Plan {
 }
 
 fn alert(row: AlertRow) -> Result<Alert, ProjectionError> {
-    let (seq, id, kind, customer, subsidiary, subject, raised_on, position, detail, value, threshold) =
-        row;
+    let (
+        seq,
+        id,
+        kind,
+        customer,
+        subsidiary,
+        subject,
+        raised_on,
+        position,
+        detail,
+        value,
+        threshold,
+    ) = row;
     Ok(Alert {
         seq: u64::try_from(seq).map_err(|_| ProjectionError::Stored(format!("alert seq {seq}")))?,
         kind: AlertKind::parse(&kind)
@@ -456,9 +467,10 @@ fn alert(row: AlertRow) -> Result<Alert, ProjectionError> {
         subsidiary: (!subsidiary.is_empty()).then_some(subsidiary),
         subject,
         raised_on,
-        position: Position::new(u64::try_from(position).map_err(|_| {
-            ProjectionError::Stored(format!("alert position {position}"))
-        })?),
+        position: Position::new(
+            u64::try_from(position)
+                .map_err(|_| ProjectionError::Stored(format!("alert position {position}")))?,
+        ),
         detail,
         value,
         threshold,
@@ -528,7 +540,8 @@ pub async fn evaluate(
     let from = store.cursor(OVER_LIMIT_CURSOR).await?;
     pass.over_limit_through = over_limit(read, from, &mut pass.candidates).await?;
     broken_promises(read, today, &mut pass.candidates).await?;
-    pass.families.extend(["aged", AlertKind::DaysPastDue.name()]);
+    pass.families
+        .extend(["aged", AlertKind::DaysPastDue.name()]);
     oldest_debts(read, today, &thresholds.group, &mut pass.candidates).await?;
     pass.families.insert(AlertKind::UnappliedCash.name());
     if let Some(threshold) = &thresholds.group.unapplied_cash {
@@ -631,7 +644,10 @@ async fn oldest_debts(
         if balance.collectible_overdue_minor <= 0 {
             continue;
         }
-        let overdue = from_minor(balance.collectible_overdue_minor, stored::currency(&currency)?);
+        let overdue = from_minor(
+            balance.collectible_overdue_minor,
+            stored::currency(&currency)?,
+        );
         let entry = oldest.entry(customer).or_insert((due, Vec::new()));
         entry.0 = entry.0.min(due);
         entry.1.push(overdue);
@@ -909,14 +925,10 @@ async fn portfolio_metrics(
     let subsidiaries: Vec<(String,)> =
         on_engine!(read, pool => sqlx::query_as(SUBSIDIARIES).fetch_all(pool).await)?;
     let mut scopes: Vec<(Option<String>, &AlertThresholds)> = vec![(None, &thresholds.group)];
-    scopes.extend(
-        subsidiaries
-            .into_iter()
-            .map(|(id,)| {
-                let of = thresholds.of(&id);
-                (Some(id), of)
-            }),
-    );
+    scopes.extend(subsidiaries.into_iter().map(|(id,)| {
+        let of = thresholds.of(&id);
+        (Some(id), of)
+    }));
     for (subsidiary, watched) in scopes {
         if watched.overdue_rate_percent.is_none() && watched.dso_days.is_none() {
             continue;
@@ -934,10 +946,7 @@ async fn portfolio_metrics(
         for currency in figures {
             for figure in currency.figures {
                 let (kind, limit) = match figure.metric {
-                    Metric::OverdueRate => (
-                        AlertKind::OverdueRate,
-                        watched.overdue_rate_percent,
-                    ),
+                    Metric::OverdueRate => (AlertKind::OverdueRate, watched.overdue_rate_percent),
                     Metric::DsoSimple => (AlertKind::Dso, watched.dso_days.map(Decimal::from)),
                     _ => continue,
                 };
@@ -1009,7 +1018,10 @@ mod tests {
             ("aged/C-2".to_owned(), "aged".to_owned(), 61),
         ];
         // When C-1 is found at 61-90, C-2 back at 31-60, and C-3 at 31-60 for the first time
-        let found = pass(vec![aged("C-1", 61), aged("C-2", 31), aged("C-3", 31)], &["aged"]);
+        let found = pass(
+            vec![aged("C-1", 61), aged("C-2", 31), aged("C-3", 31)],
+            &["aged"],
+        );
         let plan = plan(&found, &held, 7);
         // Then C-1's and C-3's alerts are raised, numbered on from 7, and nothing ends
         let raised: Vec<(u64, String)> = plan
@@ -1032,7 +1044,11 @@ mod tests {
 
     #[test]
     fn a_pass_leaves_the_families_it_did_not_look_at_alone() {
-        let held = vec![("overdue_rate/_group/CNY".to_owned(), "overdue_rate".to_owned(), 0)];
+        let held = vec![(
+            "overdue_rate/_group/CNY".to_owned(),
+            "overdue_rate".to_owned(),
+            0,
+        )];
         let plan = plan(&pass(Vec::new(), &["aged", "utilisation"]), &held, 0);
         assert!(plan.dropped.is_empty());
         let plan = super::plan(&pass(Vec::new(), &["overdue_rate"]), &held, 0);

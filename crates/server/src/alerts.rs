@@ -122,7 +122,9 @@ impl AlertFeed {
                     let full = batch.len() == ALERTS_PER_READ_MAX as usize;
                     for alert in batch {
                         cursor = alert.seq;
-                        if filter.matches(&alert) && sender.send(Ok(wire::alert(alert))).await.is_err() {
+                        if filter.matches(&alert)
+                            && sender.send(Ok(wire::alert(alert))).await.is_err()
+                        {
                             return;
                         }
                     }
@@ -168,8 +170,8 @@ impl Alerting {
         read_models: &ReadModels<L>,
         args: &AlertArgs,
     ) -> Result<Self, ProjectionError> {
-        let store = AlertStore::open(read_models.store().control_pool(ALERT_CONNECTIONS).await?)
-            .await?;
+        let store =
+            AlertStore::open(read_models.store().control_pool(ALERT_CONNECTIONS).await?).await?;
         let last = store.last_seq().await?;
         let (raised_tx, raised) = watch::channel(last);
         let (stop, stopped) = oneshot::channel();

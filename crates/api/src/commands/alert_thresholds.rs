@@ -16,7 +16,8 @@ fn percent(fields: &mut Fields, path: &str, text: &str) -> Option<Option<Decimal
     fields.optional(path, text.trim(), str::parse::<Decimal>)
 }
 
-/// The thresholds of the request, or `None` with their bad fields named under `thresholds`.
+/// The thresholds of the request, checked, or `None` with their bad fields named under
+/// `thresholds`.
 pub(crate) fn thresholds(
     fields: &mut Fields,
     wire: Option<&pb::AlertThresholds>,
@@ -56,15 +57,21 @@ pub(crate) fn thresholds(
             None
         }
     };
-    let thresholds = AlertThresholds {
-        overdue_rate_percent: overdue_rate?,
+    // Every rule of the thresholds that did parse is checked too, so that one bad field does
+    // not hide another.
+    let checked = AlertThresholds {
+        overdue_rate_percent: overdue_rate.flatten(),
         dso_days: wire.dso_days,
-        utilisation_percent: utilisation?,
+        utilisation_percent: utilisation.flatten(),
         days_past_due: wire.days_past_due,
-        unapplied_cash: unapplied?,
+        unapplied_cash: unapplied.flatten(),
         dispute_expiry_days: wire.dispute_expiry_days,
     };
-    Some(thresholds)
+    let violations = checked.check("thresholds");
+    let clean = violations.is_empty();
+    fields.extend(violations);
+    (overdue_rate.is_some() && utilisation.is_some() && unapplied.is_some() && clean)
+        .then_some(checked)
 }
 
 /// The request as a command to the group's account, or a refusal naming every bad field.
@@ -78,10 +85,7 @@ pub fn read(request: &pb::SetAlertThresholdsRequest) -> Result<Addressed, Refusa
     );
     let thresholds = thresholds(&mut fields, request.thresholds.as_ref());
     let approved_by = fields.person("approved_by", &request.approved_by);
-    let mut rules = thresholds
-        .as_ref()
-        .map(|thresholds| thresholds.check("thresholds"))
-        .unwrap_or_default();
+    let mut rules = Vec::new();
     credit_limit::check_reason(&mut rules, &request.reason);
     fields.extend(rules);
     let body = (|| {
