@@ -163,7 +163,7 @@ fn scope(subsidiary: &str) -> Option<pb::AgingScope> {
 
 /// Every RPC of the contract, by name; `Ok(())` when the call got past authorisation (its
 /// answer is checked to be a success: the requests are valid), else the status.
-const RPCS: [&str; 57] = [
+const RPCS: [&str; 60] = [
     "IssueInvoice(SUB-1)",
     "RecordPayment(SUB-1)",
     "RecordPromiseToPay(SUB-1)",
@@ -188,6 +188,7 @@ const RPCS: [&str; 57] = [
     "ReserveCredit(SUB-1)",
     "ReleaseCredit(SUB-1)",
     "RecordCollectionActivity(SUB-1)",
+    "SetAlertThresholds",
     "CheckCredit",
     "GetAccount",
     "GetAgingReport(SUB-1)",
@@ -211,6 +212,8 @@ const RPCS: [&str; 57] = [
     "GetCollectionsForecast(SUB-1)",
     "GetCollectionsForecast(all)",
     "BacktestCollectionsForecast",
+    "WatchAlerts(SUB-1)",
+    "WatchAlerts(all)",
     "ReplayEvents",
     "VerifyLog",
     "GetAgingReportAsKnown",
@@ -697,6 +700,44 @@ async fn call(clients: &Clients, rpc: &str, header: Option<&str>, n: usize) -> R
             ))
             .await
             .map(drop),
+        "SetAlertThresholds" => c
+            .commands
+            .set_alert_thresholds(authorized(
+                pb::SetAlertThresholdsRequest {
+                    command_id: command_id(),
+                    thresholds: Some(pb::AlertThresholds {
+                        days_past_due: Some(60),
+                        ..pb::AlertThresholds::default()
+                    }),
+                    reason: "group credit policy".to_owned(),
+                    approved_by: "Li Wei".to_owned(),
+                    ..pb::SetAlertThresholdsRequest::default()
+                },
+                header,
+            ))
+            .await
+            .map(drop),
+        // The alerts raised so far, read to the end (the stream's own refusal comes first).
+        "WatchAlerts(SUB-1)" | "WatchAlerts(all)" => {
+            let mut stream = c
+                .metrics
+                .watch_alerts(authorized(
+                    pb::WatchAlertsRequest {
+                        no_follow: true,
+                        subsidiary_id: if rpc.contains("SUB-1") {
+                            SUB.to_owned()
+                        } else {
+                            String::new()
+                        },
+                        ..pb::WatchAlertsRequest::default()
+                    },
+                    header,
+                ))
+                .await?
+                .into_inner();
+            while stream.message().await?.is_some() {}
+            Ok(())
+        }
         "BacktestCollectionsForecast" => c
             .metrics
             .backtest_collections_forecast(authorized(
@@ -1078,8 +1119,9 @@ async fn every_role_against_every_rpc() {
     // moved against the invoice, like a payment; credit reservations the ordering subsidiary's;
     // a credit check (nothing appended) any subsidiary's order system's and the group's
     // readers'; collection activities, like promises, the subsidiary's collectors'; the
-    // metrics like the reports they summarise.
-    let expected: [(&str, &str); 57] = [
+    // metrics and the alerts like the reports they summarise; the alert thresholds credit
+    // control's, like the limits they watch.
+    let expected: [(&str, &str); 60] = [
         ("IssueInvoice(SUB-1)", "Y....."),
         ("RecordPayment(SUB-1)", "YYY..."),
         ("RecordPromiseToPay(SUB-1)", "Y....."),
@@ -1104,6 +1146,7 @@ async fn every_role_against_every_rpc() {
         ("ReserveCredit(SUB-1)", "Y....."),
         ("ReleaseCredit(SUB-1)", "Y....."),
         ("RecordCollectionActivity(SUB-1)", "Y....."),
+        ("SetAlertThresholds", ".Y...."),
         ("CheckCredit", "YYYYY."),
         ("GetAccount", ".YYYY."),
         ("GetAgingReport(SUB-1)", "YYYYY."),
@@ -1127,6 +1170,8 @@ async fn every_role_against_every_rpc() {
         ("GetCollectionsForecast(SUB-1)", "YYYYY."),
         ("GetCollectionsForecast(all)", ".YYYY."),
         ("BacktestCollectionsForecast", ".YYYY."),
+        ("WatchAlerts(SUB-1)", "YYYYY."),
+        ("WatchAlerts(all)", ".YYYY."),
         ("ReplayEvents", "....Y."),
         ("VerifyLog", "....Y."),
         ("GetAgingReportAsKnown", "....Y."),
@@ -1190,6 +1235,7 @@ async fn every_role_against_every_rpc() {
                                 | "DefinePaymentTerms"
                                 | "ReserveCredit"
                                 | "RecordCollectionActivity"
+                                | "SetAlertThresholds"
                         )
                     ));
                 }
@@ -1219,7 +1265,8 @@ async fn every_role_against_every_rpc() {
     // setting, 2 balance confirmations, a registration, an update, an assignment, a
     // publication of rates, a template, a plan with its invoice, a cancellation with its plan
     // and invoice, 3 discounts with their payments, a reservation, a release with its
-    // reservation, and a collection activity (a credit check appends nothing).
+    // reservation, a collection activity and the alert thresholds (a credit check appends
+    // nothing).
     assert_eq!(
         appended,
         1 + 3
@@ -1244,6 +1291,7 @@ async fn every_role_against_every_rpc() {
             + 6
             + 1
             + 2
+            + 1
             + 1
     );
     assert_eq!(events_in_log(&clients, &auditor).await, before + appended);

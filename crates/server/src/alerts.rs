@@ -38,7 +38,9 @@ use tracing::{Instrument as _, debug, info, info_span, warn};
 use crate::config::AlertArgs;
 use crate::read_models::{ReadModels, ReadSide};
 
-/// Least time from the start of one pass to the start of the next.
+/// Least time from the start of one pass to the start of the next. Besides, a pass waits at
+/// least as long as the one before took, so that alerting takes at most half of one core from
+/// the projector and the queries however large the read model grows.
 pub const PASS_SPACING: Duration = Duration::from_millis(250);
 
 /// Longest an idle alerter goes without looking at the clock for a new business date.
@@ -282,6 +284,7 @@ impl Passes {
                     () = tokio::time::sleep(RETRY_DELAY) => continue,
                 }
             }
+            let took = started.elapsed();
             if portfolio {
                 metrics_at = Some(started);
             }
@@ -303,9 +306,11 @@ impl Passes {
                 _ = live.changed() => {}
                 () = tokio::time::sleep(wake) => {}
             }
+            // From the start of this pass: the spacing, or twice what the pass took.
+            let rest = PASS_SPACING.max(took * 2).saturating_sub(started.elapsed());
             tokio::select! {
                 _ = &mut stopped => return,
-                () = tokio::time::sleep(PASS_SPACING.saturating_sub(started.elapsed())) => {}
+                () = tokio::time::sleep(rest) => {}
             }
         }
     }

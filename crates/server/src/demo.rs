@@ -53,7 +53,10 @@ pub async fn run(args: &DemoArgs, shutdown: impl Shutdown) -> anyhow::Result<()>
             (temporary.path().to_path_buf(), Some(temporary))
         }
     };
-    let serving = Serving::build(&ServeArgs::embedded(args.listen, &data_dir)).await?;
+    // Alerts are raised as of the day the data set ends, as if the demo ran that day.
+    let mut serve = ServeArgs::embedded(args.listen, &data_dir);
+    serve.alerts.business_date = Some(today(args));
+    let serving = Serving::build(&serve).await?;
     let address = serving.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serving.run_until(async move {
@@ -82,9 +85,7 @@ async fn load_and_report(
     data_dir: &std::path::Path,
     address: std::net::SocketAddr,
 ) -> anyhow::Result<()> {
-    let today = args
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = today(args);
     let size = match args.scale {
         DemoScale::Full => DemoSize::FULL,
         DemoScale::Small => DemoSize::SMALL,
@@ -120,6 +121,12 @@ async fn load_and_report(
         );
     }
     print_reports(channel, &summary, today).await
+}
+
+/// The day the data set ends on: `--today`, or the machine's date.
+fn today(args: &DemoArgs) -> chrono::NaiveDate {
+    args.today
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
 }
 
 fn print_summary(summary: &LoadSummary, elapsed: Duration) {

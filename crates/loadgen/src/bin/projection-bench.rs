@@ -41,6 +41,7 @@ use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read};
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
+use receivables_projections::alerts;
 use receivables_projections::forecast::{self, FORECAST_WEEKS_DEFAULT, ForecastQuery};
 use receivables_projections::metrics::{self, MetricsQuery};
 use receivables_projections::paging::Paged;
@@ -261,7 +262,33 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
     time_statement(read, args).await?;
     time_upcoming(read, args).await?;
     time_metrics(read, args).await?;
-    time_forecast(read, args).await
+    time_forecast(read, args).await?;
+    time_alert_pass(read, args).await
+}
+
+/// Times an alert pass as of the reports' date (what runs after every batch the projector
+/// applies: every kind but the portfolio metrics, which the history sets no threshold for),
+/// `args.reports` times; found, not recorded. Its store's tables go into the benchmark's own
+/// read model.
+async fn time_alert_pass(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
+    let store = alerts::AlertStore::open(read.clone()).await?;
+    let as_of = history::report_as_of()?;
+    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut found = 0;
+    for _ in 0..args.reports {
+        let begin = Instant::now();
+        let pass = alerts::evaluate(read, &store, as_of, false).await?;
+        latency.record(begin.elapsed().as_micros() as u64)?;
+        found = pass.found().count();
+    }
+    println!(
+        "alert pass over {} customers ({found} alerts true): p50 {:.1} ms, p99 {:.1} ms ({} runs)",
+        args.customers,
+        latency.value_at_quantile(0.5) as f64 / 1000.0,
+        latency.value_at_quantile(0.99) as f64 / 1000.0,
+        args.reports
+    );
+    Ok(())
 }
 
 /// Times the group's metrics of the month ending on the reports' date, `args.reports` times.
