@@ -272,7 +272,7 @@ async fn drive(args: &Args, channels: &[Channel]) -> anyhow::Result<()> {
             let mut step: usize = 0;
             while running.load(Ordering::Relaxed) {
                 let customer = format!("L-{:05}", (client + step * clients) % customers);
-                let ok = if step % 2 == 0 {
+                let ok = if step.is_multiple_of(2) {
                     let number = format!("L{client}-{step}");
                     write
                         .issue_invoice(invoice(&customer, &number, "1000.00"))
