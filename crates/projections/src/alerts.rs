@@ -60,7 +60,7 @@ use rust_decimal::Decimal;
 
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
-use crate::exposure::{self, days_past_due, invoice_balances_by_subsidiary};
+use crate::exposure::{self, days_past_due, invoice_balances};
 use crate::ledger::GROUP_SCOPE;
 use crate::metrics::{MetricsQuery, metrics};
 use crate::minor_units::from_minor;
@@ -634,10 +634,10 @@ async fn oldest_debts(
     thresholds: &AlertThresholds,
     candidates: &mut Vec<Candidate>,
 ) -> Result<(), ProjectionError> {
-    let balances = invoice_balances_by_subsidiary(read, today).await?;
+    let balances = invoice_balances(read, None, today).await?;
     // Per customer: the oldest collectible due date, and what is collectible per currency.
     let mut oldest: BTreeMap<String, (NaiveDate, Vec<Money>)> = BTreeMap::new();
-    for ((customer, currency), (balance, _)) in balances {
+    for ((customer, currency), balance) in balances {
         let Some(due) = balance.oldest_collectible_due else {
             continue;
         };
@@ -833,6 +833,13 @@ async fn missed_instalments(
     today: NaiveDate,
     candidates: &mut Vec<Candidate>,
 ) -> Result<(), ProjectionError> {
+    // Without any plan there is nothing to miss, and the rows would cost an aging.
+    const ANY_PLAN: &str = "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM instalment_plans)
+                                       THEN 1 ELSE 0 END AS BIGINT)";
+    let (any,): (i64,) = on_engine!(read, pool => sqlx::query_as(ANY_PLAN).fetch_one(pool).await)?;
+    if any == 0 {
+        return Ok(());
+    }
     let sql = format!(
         "WITH {}{}
          SELECT customer_id, subsidiary_id, invoice_number, plan_id, row_index, due_date,
