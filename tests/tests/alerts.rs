@@ -475,8 +475,9 @@ async fn each_alert_once_across_dates_restarts_and_a_resumed_client(backends: Ba
 }
 
 /// The split deployment: the command service and the query service, the query service
-/// restarted under a following client and on a later date; every alert published once on
-/// `ar.alerts.<kind>.<customer>`.
+/// restarted under two following clients (a gRPC one that resumes by hand, the real
+/// `receivables alerts --follow` that reconnects by itself) and on a later date; every alert
+/// published once on `ar.alerts.<kind>.<customer>`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_split_deployment_resumes_and_publishes_each_alert_once() {
     init_logging();
@@ -488,12 +489,11 @@ async fn the_split_deployment_resumes_and_publishes_each_alert_once() {
     };
     let commands = TestService::start(&nats.url()).await;
     let mut write = commands.client().await;
+    // The query service comes back on the same address, where the CLI reconnects.
+    let listen: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let queries = |date_text: &str| {
-        let mut args = receivables::config::QueryServiceArgs::new(
-            "127.0.0.1:0".parse().unwrap(),
-            nats.url(),
-            database.url(),
-        );
+        let mut args =
+            receivables::config::QueryServiceArgs::new(listen, nats.url(), database.url());
         args.alerts.business_date = Some(date(date_text));
         args.shutdown_grace_secs = 5;
         args
@@ -544,6 +544,10 @@ async fn the_split_deployment_resumes_and_publishes_each_alert_once() {
     let mut watch =
         MetricsServiceClient::new(channel_to(&format!("http://{}", read.address)).await);
     let mut followed = open(&mut watch, 0).await;
+    let mut cli = Cli::follow(
+        &format!("http://{}", commands.address),
+        &format!("http://{listen}"),
+    );
     let mut seen = next(&mut followed, 3).await;
     // Then the three alerts of 06-10 come (utilisation 12,000 / 10,000 = 120 %)
     assert_eq!(
@@ -558,6 +562,7 @@ async fn the_split_deployment_resumes_and_publishes_each_alert_once() {
         find(&seen, "invoice_over_limit/K1/S1/K1-2").position,
         over_position
     );
+    let printed = cli.lines(3).await;
 
     // When the query service restarts on 07-15 under the following client
     read.stop().await;
@@ -624,7 +629,95 @@ async fn the_split_deployment_resumes_and_publishes_each_alert_once() {
     assert_eq!(body["seq"], 5);
     assert_eq!(body["raised_on"], D2);
 
+    // And the CLI, reconnected by itself, printed each of the five once, in order
+    let mut printed = printed;
+    printed.extend(cli.lines(2).await);
+    let ids_printed: Vec<(u64, String)> = printed
+        .iter()
+        .map(|line| {
+            (
+                line["seq"].as_u64().unwrap(),
+                line["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(u64, String)> = seen
+        .iter()
+        .map(|alert| (alert.seq, alert.id.clone()))
+        .collect();
+    expected.push((5, body["id"].as_str().unwrap().to_owned()));
+    assert_eq!(ids_printed, expected);
+    cli.quiet().await;
+
+    drop(cli);
     read.stop().await;
     commands.stop().await;
     database.drop_database().await;
+}
+
+/// `receivables alerts --follow --format json` running as a process, its lines read as they
+/// come.
+struct Cli {
+    child: tokio::process::Child,
+    lines: tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
+}
+
+impl Cli {
+    fn follow(server: &str, query_server: &str) -> Cli {
+        use tokio::io::AsyncBufReadExt as _;
+        let mut child = tokio::process::Command::new(receivables_binary())
+            .args([
+                "alerts",
+                "--follow",
+                "--format",
+                "json",
+                "--server",
+                server,
+                "--query-server",
+                query_server,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the receivables binary runs");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut reader = tokio::io::BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                let value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+                if sender.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        Cli { child, lines }
+    }
+
+    /// The next `count` lines, within [`ALERT_WAIT`].
+    async fn lines(&mut self, count: usize) -> Vec<serde_json::Value> {
+        let mut lines = Vec::new();
+        while lines.len() < count {
+            let line = tokio::time::timeout(ALERT_WAIT, self.lines.recv())
+                .await
+                .unwrap_or_else(|_| panic!("the CLI printed {} of {count} lines", lines.len()))
+                .expect("the CLI follows");
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// Nothing more printed for [`QUIET`].
+    async fn quiet(&mut self) {
+        if let Ok(more) = tokio::time::timeout(QUIET, self.lines.recv()).await {
+            panic!("the CLI printed more: {more:?}");
+        }
+    }
+}
+
+impl Drop for Cli {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
 }
