@@ -5,7 +5,7 @@
 //! happened: an invoice accepted over the limit, a promise broken, a customer's oldest debt
 //! ageing into a worse bucket, cash left unapplied too long, a dispute about to expire, an
 //! instalment missed, a metric over its threshold. The read side finds them
-//! (`projections/src/alerts.rs`); this module says what they are, so that their ids and
+//! (`projections/src/alerts/`); this module says what they are, so that their ids and
 //! thresholds are the same wherever they are computed.
 //!
 //! The thresholds are a setting of the group (`account/alert_thresholds.rs`), one set for the

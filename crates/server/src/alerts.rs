@@ -1,5 +1,5 @@
 //! Raising and delivering alerts: the passes that evaluate the live read model as of the
-//! business date and record what is new (`projections/src/alerts.rs`), the `WatchAlerts`
+//! business date and record what is new (`projections/src/alerts/`), the `WatchAlerts`
 //! stream that follows them, and their publication on NATS in a deployment on NATS.
 //!
 //! A pass runs when the read model has applied new events (what they change is alerted as soon
