@@ -2,13 +2,15 @@
 //! business date and record what is new (`projections/src/alerts/`), the `WatchAlerts`
 //! stream that follows them, and their publication on NATS in a deployment on NATS.
 //!
-//! A pass runs when the read model has applied new events (what they change is alerted as soon
-//! as it is read), when a rebuild switches generations, and at least every
-//! [`CLOCK_CHECK`] so that what a new business date raises (a debt ageing into a bucket, a
-//! promise's window closing) is raised when the date passes, not at the next event. Passes are
-//! at least [`PASS_SPACING`] apart, so that a busy log does not keep the database evaluating;
-//! the group's and subsidiaries' metrics are evaluated on a new date and then at most every
-//! `--alert-metrics-every-secs`, as they cost several agings of the whole group.
+//! After every batch the projector applies, a pass of events raises what an event raises on its
+//! own (an invoice accepted over the limit) at once. A pass of the whole book follows when
+//! something changed, at least [`BOOK_PASS_SPACING`] and twice its last duration after the one
+//! before (a busy log does not keep the database evaluating), when a rebuild switches
+//! generations, and when the business date changes, which is looked at every [`CLOCK_CHECK`]:
+//! what a new date raises (a debt ageing into a bucket, a promise's window closing) is raised
+//! when the date passes, not at the next event. The group's and subsidiaries' metrics are
+//! evaluated on a new date and then at most every `--alert-metrics-every-secs`, as they cost
+//! several agings of the whole group (see [`Schedule`]).
 //!
 //! Alerts are numbered in the control database, so that a watcher resumes after the last one it
 //! saw across a restart of either side; the publisher keeps its own cursor there and sends each
@@ -25,7 +27,7 @@ use receivables_api::pb;
 use receivables_api::queries::alerts as wire;
 use receivables_eventlog::EventLog;
 use receivables_projections::alerts::{
-    ALERTS_PER_READ_MAX, Alert, AlertFilter, AlertStore, evaluate,
+    ALERTS_PER_READ_MAX, Alert, AlertFilter, AlertStore, PassScope, evaluate,
 };
 use receivables_projections::{ProjectionError, ReadPool};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -38,10 +40,14 @@ use tracing::{Instrument as _, debug, info, info_span, warn};
 use crate::config::AlertArgs;
 use crate::read_models::{ReadModels, ReadSide};
 
-/// Least time from the start of one pass to the start of the next. Besides, a pass waits at
-/// least as long as the one before took, so that alerting takes at most half of one core from
-/// the projector and the queries however large the read model grows.
-pub const PASS_SPACING: Duration = Duration::from_millis(250);
+/// Least time from the start of one pass of the whole book to the start of the next. Besides,
+/// such a pass waits at least twice as long as the one before took, so that alerting takes at
+/// most a third of one core from the projector and the queries however large the book grows.
+pub const BOOK_PASS_SPACING: Duration = Duration::from_millis(250);
+
+/// Least time from the start of one pass to the start of the next (a pass of events follows
+/// each batch the projector applies, about as often as it applies them).
+pub const EVENTS_PASS_SPACING: Duration = Duration::from_millis(20);
 
 /// Longest an idle alerter goes without looking at the clock for a new business date.
 pub const CLOCK_CHECK: Duration = Duration::from_secs(60);
@@ -253,6 +259,96 @@ impl Alerting {
     }
 }
 
+/// When the next pass is, and how wide: a pass of events after every batch the projector
+/// applies; a pass of the whole book when something changed since the last one (or the date
+/// did) and the spacing has passed; the portfolio metrics in it on a new date, or when they
+/// are due and something changed since they last ran.
+#[derive(Debug)]
+struct Schedule {
+    metrics_every: Duration,
+    /// The start of the last pass of the whole book, and how long it took.
+    book: Option<(Instant, Duration)>,
+    /// The start of the last pass with the metrics.
+    metrics: Option<Instant>,
+    date: Option<NaiveDate>,
+    /// Something changed since the last pass of the whole book.
+    book_stale: bool,
+    /// ... since the metrics last ran.
+    metrics_stale: bool,
+}
+
+impl Schedule {
+    fn new(metrics_every: Duration) -> Self {
+        Schedule {
+            metrics_every,
+            book: None,
+            metrics: None,
+            date: None,
+            book_stale: true,
+            metrics_stale: true,
+        }
+    }
+
+    /// Time left before a pass of the whole book may start.
+    fn book_in(&self) -> Duration {
+        self.book.map_or(Duration::ZERO, |(at, took)| {
+            BOOK_PASS_SPACING.max(took * 2).saturating_sub(at.elapsed())
+        })
+    }
+
+    /// Time left before the metrics may run again.
+    fn metrics_in(&self) -> Duration {
+        self.metrics.map_or(Duration::ZERO, |at| {
+            self.metrics_every.saturating_sub(at.elapsed())
+        })
+    }
+
+    /// The pass to run now, on `today`.
+    fn scope(&self, today: NaiveDate) -> PassScope {
+        let new_date = self.date != Some(today);
+        let metrics_due = new_date || (self.metrics_stale && self.metrics_in().is_zero());
+        if (self.book_stale || metrics_due) && self.book_in().is_zero() {
+            PassScope::Book {
+                portfolio: metrics_due,
+            }
+        } else {
+            PassScope::Events
+        }
+    }
+
+    fn done(&mut self, scope: PassScope, today: NaiveDate, started: Instant) {
+        if let PassScope::Book { portfolio } = scope {
+            self.book = Some((started, started.elapsed()));
+            self.book_stale = false;
+            self.date = Some(today);
+            if portfolio {
+                self.metrics = Some(started);
+                self.metrics_stale = false;
+            }
+        }
+    }
+
+    /// The read model moved on (or a rebuild switched generations).
+    fn changed(&mut self) {
+        self.book_stale = true;
+        self.metrics_stale = true;
+    }
+
+    /// How long to wait for a change before passing anyway: until a pass of the whole book or
+    /// of the metrics is due for what changed already, and at most [`CLOCK_CHECK`] (a new
+    /// date).
+    fn wake(&self) -> Duration {
+        let mut wake = CLOCK_CHECK;
+        if self.book_stale {
+            wake = wake.min(self.book_in());
+        }
+        if self.metrics_stale {
+            wake = wake.min(self.book_in().max(self.metrics_in()));
+        }
+        wake
+    }
+}
+
 /// The loop of passes.
 struct Passes {
     store: AlertStore,
@@ -267,33 +363,22 @@ impl Passes {
         mut live: watch::Receiver<Arc<ReadSide<L>>>,
         mut stopped: oneshot::Receiver<()>,
     ) {
-        let mut metrics_at: Option<Instant> = None;
-        let mut last_date: Option<NaiveDate> = None;
+        let mut schedule = Schedule::new(self.metrics_every);
         loop {
             let side = Arc::clone(&live.borrow_and_update());
             let mut applied = side.projector.applied();
             applied.borrow_and_update();
             let today = self.clock.today();
-            let portfolio = last_date != Some(today)
-                || metrics_at.is_none_or(|at| at.elapsed() >= self.metrics_every);
+            let scope = schedule.scope(today);
             let started = Instant::now();
-            if let Err(error) = self.pass(&side.pool, today, portfolio).await {
+            if let Err(error) = self.pass(&side.pool, today, scope).await {
                 warn!(%error, "alert pass failed; trying again");
                 tokio::select! {
                     _ = &mut stopped => return,
                     () = tokio::time::sleep(RETRY_DELAY) => continue,
                 }
             }
-            let took = started.elapsed();
-            if portfolio {
-                metrics_at = Some(started);
-            }
-            last_date = Some(today);
-            let wake = if self.metrics_every.is_zero() {
-                CLOCK_CHECK
-            } else {
-                CLOCK_CHECK.min(self.metrics_every.saturating_sub(started.elapsed()))
-            };
+            schedule.done(scope, today, started);
             let moved = async {
                 // A projector replaced by a rebuild says nothing more: the switch wakes us.
                 if applied.changed().await.is_err() {
@@ -302,15 +387,13 @@ impl Passes {
             };
             tokio::select! {
                 _ = &mut stopped => return,
-                () = moved => {}
-                _ = live.changed() => {}
-                () = tokio::time::sleep(wake) => {}
+                () = moved => schedule.changed(),
+                _ = live.changed() => schedule.changed(),
+                () = tokio::time::sleep(schedule.wake()) => {}
             }
-            // From the start of this pass: the spacing, or twice what the pass took.
-            let rest = PASS_SPACING.max(took * 2).saturating_sub(started.elapsed());
             tokio::select! {
                 _ = &mut stopped => return,
-                () = tokio::time::sleep(rest) => {}
+                () = tokio::time::sleep(EVENTS_PASS_SPACING.saturating_sub(started.elapsed())) => {}
             }
         }
     }
@@ -320,11 +403,11 @@ impl Passes {
         &self,
         pool: &ReadPool,
         today: NaiveDate,
-        portfolio: bool,
+        scope: PassScope,
     ) -> Result<(), ProjectionError> {
-        let span = info_span!("alert_pass", business_date = %today, portfolio);
+        let span = info_span!("alert_pass", business_date = %today, ?scope);
         async {
-            let pass = evaluate(pool, &self.store, today, portfolio).await?;
+            let pass = evaluate(pool, &self.store, today, scope).await?;
             let raised = self.store.record(&pass).await?;
             debug!(
                 position = pass.position.get(),
@@ -431,4 +514,119 @@ fn message(alert: &Alert) -> serde_json::Value {
         "value": alert.value,
         "threshold": alert.threshold,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    /// A schedule whose last pass of the whole book started `ago` and took `took`, on `day`,
+    /// with the metrics in it, and nothing changed since.
+    fn after_book(ago: Duration, took: Duration, day: &str, metrics_every: Duration) -> Schedule {
+        let started = Instant::now() - ago;
+        Schedule {
+            metrics_every,
+            book: Some((started, took)),
+            metrics: Some(started),
+            date: Some(date(day)),
+            book_stale: false,
+            metrics_stale: false,
+        }
+    }
+
+    #[test]
+    fn the_first_pass_is_of_the_whole_book_with_the_metrics() {
+        let schedule = Schedule::new(Duration::from_secs(300));
+        assert_eq!(
+            schedule.scope(date("2026-06-10")),
+            PassScope::Book { portfolio: true }
+        );
+    }
+
+    #[test]
+    fn a_change_right_after_a_pass_of_the_book_is_passed_for_events_until_the_spacing_is_over() {
+        // Given a pass of the book 50 ms ago that took 10 ms
+        let mut schedule = after_book(
+            Duration::from_millis(50),
+            Duration::from_millis(10),
+            "2026-06-10",
+            Duration::from_secs(300),
+        );
+        // When the read model moves on
+        schedule.changed();
+        // Then events are passed now, and the book about 200 ms later
+        assert_eq!(schedule.scope(date("2026-06-10")), PassScope::Events);
+        let wake = schedule.wake();
+        assert!(wake <= Duration::from_millis(200), "{wake:?}");
+        assert!(wake >= Duration::from_millis(150), "{wake:?}");
+    }
+
+    #[test]
+    fn a_slow_pass_of_the_book_spaces_the_next_by_twice_its_time() {
+        // Given a pass of the book that took 2 s and started 3 s ago
+        let mut schedule = after_book(
+            Duration::from_secs(3),
+            Duration::from_secs(2),
+            "2026-06-10",
+            Duration::from_secs(300),
+        );
+        schedule.changed();
+        // Then the next waits until 4 s after its start
+        assert_eq!(schedule.scope(date("2026-06-10")), PassScope::Events);
+        assert!(schedule.wake() <= Duration::from_secs(1));
+        assert!(schedule.wake() >= Duration::from_millis(900));
+    }
+
+    #[test]
+    fn a_new_date_passes_the_whole_book_with_the_metrics_though_nothing_changed() {
+        let schedule = after_book(
+            Duration::from_secs(1),
+            Duration::from_millis(10),
+            "2026-06-10",
+            Duration::from_secs(300),
+        );
+        assert_eq!(
+            schedule.scope(date("2026-06-11")),
+            PassScope::Book { portfolio: true }
+        );
+    }
+
+    #[test]
+    fn an_idle_schedule_passes_events_and_looks_at_the_clock_a_minute_later() {
+        let schedule = after_book(
+            Duration::from_secs(10),
+            Duration::from_millis(10),
+            "2026-06-10",
+            Duration::from_secs(300),
+        );
+        assert_eq!(schedule.scope(date("2026-06-10")), PassScope::Events);
+        assert_eq!(schedule.wake(), CLOCK_CHECK);
+    }
+
+    #[test]
+    fn the_metrics_wait_for_their_interval_but_are_not_forgotten() {
+        // Given the metrics ran 100 s ago, every 300 s, and the book changed since
+        let mut schedule = after_book(
+            Duration::from_secs(100),
+            Duration::from_millis(10),
+            "2026-06-10",
+            Duration::from_secs(300),
+        );
+        schedule.changed();
+        // Then the book is passed without them
+        let today = date("2026-06-10");
+        let scope = schedule.scope(today);
+        assert_eq!(scope, PassScope::Book { portfolio: false });
+        schedule.done(scope, today, Instant::now());
+        // And with nothing more changing, the schedule still wakes (within the minute)
+        assert_eq!(schedule.wake(), CLOCK_CHECK);
+        // And once their interval is over the next pass of the book has them
+        schedule.book = Some((Instant::now() - Duration::from_secs(1), Duration::ZERO));
+        schedule.metrics = Some(Instant::now() - Duration::from_secs(301));
+        assert_eq!(schedule.scope(today), PassScope::Book { portfolio: true });
+    }
 }

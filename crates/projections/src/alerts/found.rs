@@ -66,17 +66,26 @@ impl Thresholds {
     }
 }
 
-/// One evaluation pass as of `today` over the read model `read`; `portfolio` says whether to
-/// compute the group's and subsidiaries' metrics too (the costliest part: see the server's
-/// interval).
+/// How much of the read model a pass looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassScope {
+    /// Only what an event raises on its own, whatever the rest of the book says (an invoice
+    /// accepted over the limit): one indexed read from where the last pass stopped, cheap
+    /// enough to follow every batch the projector applies.
+    Events,
+    /// Everything true as of the date, which costs a few agings of the whole group; with the
+    /// group's and subsidiaries' metrics too when `portfolio`.
+    Book { portfolio: bool },
+}
+
+/// One evaluation pass as of `today` over the read model `read`, as wide as `scope`.
 pub async fn evaluate(
     read: &ReadPool,
     store: &AlertStore,
     today: NaiveDate,
-    portfolio: bool,
+    scope: PassScope,
 ) -> Result<Pass, ProjectionError> {
     let position = applied_by_all(read).await?;
-    let thresholds = Thresholds::load(read).await?;
     let mut pass = Pass {
         business_date: today,
         position,
@@ -86,6 +95,10 @@ pub async fn evaluate(
     };
     let from = store.cursor(OVER_LIMIT_CURSOR).await?;
     pass.over_limit_through = over_limit(read, from, &mut pass.candidates).await?;
+    let PassScope::Book { portfolio } = scope else {
+        return Ok(pass);
+    };
+    let thresholds = Thresholds::load(read).await?;
     broken_promises(read, today, &mut pass.candidates).await?;
     pass.families
         .extend(["aged", AlertKind::DaysPastDue.name()]);

@@ -2,7 +2,9 @@
 //! the control database, read back in the order they were raised.
 //!
 //! An evaluation pass ([`evaluate`]) reads the live generation as of the business date and
-//! lists what is true then; recording it ([`AlertStore::record`]) keeps what is new. What
+//! lists what is true then; recording it ([`AlertStore::record`]) keeps what is new. A pass of
+//! [`PassScope::Events`] looks only for what an event raises on its own (an invoice over the
+//! limit), cheaply, after every batch; a pass of the whole book looks for everything. What
 //! raises an alert, with its id (`receivables_domain::alerts::alert_id`):
 //!
 //! ```text
@@ -62,7 +64,7 @@ use receivables_domain::alerts::{AlertKind, alert_id};
 
 use crate::ledger::GROUP_SCOPE;
 
-pub use found::{Thresholds, evaluate};
+pub use found::{PassScope, Thresholds, evaluate};
 pub use store::AlertStore;
 
 /// Most alerts read back in one call.
