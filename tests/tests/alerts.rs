@@ -125,25 +125,24 @@ async fn thresholds(write: &mut Write) {
         .unwrap();
 }
 
-async fn history(write: &mut Write) -> Ids {
-    thresholds(write).await;
+/// K1's limit of 10,000.00 under WARN, K1-1 8,000.00 and K1-2 4,000.00 (over the limit): the
+/// reply to K1-2.
+async fn k1_over_its_limit(write: &mut Write) -> pb::IssueInvoiceResponse {
     write
         .change_credit_limit(credit_limit("K1", "10000", pb::CreditPolicy::Warn))
         .await
         .unwrap();
-    for (customer, number, amount, issued, due) in [
-        ("K1", "K1-1", "8000", "2026-06-01", "2026-07-01"),
-        ("K2", "K2-1", "3000", "2026-04-01", "2026-05-01"),
-        ("K3", "K3-1", "2000", "2026-03-01", "2026-03-31"),
-        ("K5", "K5-1", "1000", "2026-06-01", "2026-07-01"),
-        ("K6", "K6-1", "6000", "2026-02-01", "2026-03-03"),
-        ("K7", "K7-1", "1000", "2026-02-01", "2026-03-10"),
-    ] {
-        write
-            .issue_invoice(invoice(customer, "S1", number, amount, issued, due))
-            .await
-            .unwrap();
-    }
+    write
+        .issue_invoice(invoice(
+            "K1",
+            "S1",
+            "K1-1",
+            "8000",
+            "2026-06-01",
+            "2026-07-01",
+        ))
+        .await
+        .unwrap();
     let over = write
         .issue_invoice(invoice(
             "K1",
@@ -157,6 +156,24 @@ async fn history(write: &mut Write) -> Ids {
         .unwrap()
         .into_inner();
     assert!(over.over_limit, "K1-2 goes over K1's limit under WARN");
+    over
+}
+
+async fn history(write: &mut Write) -> Ids {
+    thresholds(write).await;
+    let over = k1_over_its_limit(write).await;
+    for (customer, number, amount, issued, due) in [
+        ("K2", "K2-1", "3000", "2026-04-01", "2026-05-01"),
+        ("K3", "K3-1", "2000", "2026-03-01", "2026-03-31"),
+        ("K5", "K5-1", "1000", "2026-06-01", "2026-07-01"),
+        ("K6", "K6-1", "6000", "2026-02-01", "2026-03-03"),
+        ("K7", "K7-1", "1000", "2026-02-01", "2026-03-10"),
+    ] {
+        write
+            .issue_invoice(invoice(customer, "S1", number, amount, issued, due))
+            .await
+            .unwrap();
+    }
     let promised = promise("K2", "S1", "3000", "2026-06-01", "2026-06-05");
     let promise_id = promised.command_id.clone();
     write.record_promise_to_pay(promised).await.unwrap();
@@ -499,21 +516,7 @@ async fn the_split_deployment_resumes_and_publishes_each_alert_once() {
         args
     };
     // Given K1 over its limit and K2's invoice 40 days past due on 06-10
-    write
-        .change_credit_limit(credit_limit("K1", "10000", pb::CreditPolicy::Warn))
-        .await
-        .unwrap();
-    write
-        .issue_invoice(invoice(
-            "K1",
-            "S1",
-            "K1-1",
-            "8000",
-            "2026-06-01",
-            "2026-07-01",
-        ))
-        .await
-        .unwrap();
+    let over = k1_over_its_limit(&mut write).await;
     write
         .issue_invoice(invoice(
             "K2",
@@ -525,18 +528,6 @@ async fn the_split_deployment_resumes_and_publishes_each_alert_once() {
         ))
         .await
         .unwrap();
-    let over = write
-        .issue_invoice(invoice(
-            "K1",
-            "S1",
-            "K1-2",
-            "4000",
-            "2026-06-05",
-            "2026-07-05",
-        ))
-        .await
-        .unwrap()
-        .into_inner();
     let over_position = over.receipt.unwrap().position;
 
     // When the query service starts on 06-10 and a client follows

@@ -3,8 +3,8 @@
 //! stream that follows them, and their publication on NATS in a deployment on NATS.
 //!
 //! After every batch the projector applies, a pass of events raises what an event raises on its
-//! own (an invoice accepted over the limit) at once. A pass of the whole book follows when
-//! something changed, at least [`BOOK_PASS_SPACING`] and twice its last duration after the one
+//! own (an invoice accepted over the limit) at once, on a loop of its own. A pass of the whole
+//! book, on another, follows when something changed, at least [`BOOK_PASS_SPACING`] and twice its last duration after the one
 //! before (a busy log does not keep the database evaluating), when a rebuild switches
 //! generations, and when the business date changes, which is looked at every [`CLOCK_CHECK`]:
 //! what a new date raises (a debt ageing into a bucket, a promise's window closing) is raised
@@ -25,6 +25,7 @@ use async_nats::jetstream;
 use chrono::NaiveDate;
 use receivables_api::pb;
 use receivables_api::queries::alerts as wire;
+use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_projections::alerts::{
     ALERTS_PER_READ_MAX, Alert, AlertFilter, AlertStore, PassScope, evaluate,
@@ -45,8 +46,8 @@ use crate::read_models::{ReadModels, ReadSide};
 /// most a third of one core from the projector and the queries however large the book grows.
 pub const BOOK_PASS_SPACING: Duration = Duration::from_millis(250);
 
-/// Least time from the start of one pass to the start of the next (a pass of events follows
-/// each batch the projector applies, about as often as it applies them).
+/// Least time from the start of one pass of events to the start of the next (one follows each
+/// batch the projector applies, about as often as it applies them).
 pub const EVENTS_PASS_SPACING: Duration = Duration::from_millis(20);
 
 /// Longest an idle alerter goes without looking at the clock for a new business date.
@@ -166,8 +167,8 @@ impl AlertFeed {
 pub struct Alerting {
     store: AlertStore,
     raised: watch::Receiver<u64>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
     publisher: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
@@ -182,20 +183,23 @@ impl Alerting {
             AlertStore::open(read_models.store().control_pool(ALERT_CONNECTIONS).await?).await?;
         let last = store.last_seq().await?;
         let (raised_tx, raised) = watch::channel(last);
-        let (stop, stopped) = oneshot::channel();
-        let passes = Passes {
+        let (stop, stopped) = watch::channel(false);
+        let passes = Arc::new(Passes {
             store: store.clone(),
             clock: BusinessClock::new(args.business_date),
             metrics_every: Duration::from_secs(args.alert_metrics_every_secs),
             raised: raised_tx,
-        };
-        let task = tokio::spawn(passes.run(read_models.live(), stopped));
+        });
+        let tasks = vec![
+            tokio::spawn(Arc::clone(&passes).run_events(read_models.live(), stopped.clone())),
+            tokio::spawn(passes.run_book(read_models.live(), stopped)),
+        ];
         info!(last_alert = last, "alerts raised from the read model");
         Ok(Alerting {
             store,
             raised,
-            stop: Some(stop),
-            task: Some(task),
+            stop,
+            tasks,
             publisher: None,
         })
     }
@@ -242,13 +246,11 @@ impl Alerting {
 
     /// Stops the passes and the publisher after what they are doing.
     pub async fn stop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take()
-            && let Err(error) = task.await
-        {
-            warn!(%error, "alert passes failed");
+        self.stop.send_replace(true);
+        for task in self.tasks.drain(..) {
+            if let Err(error) = task.await {
+                warn!(%error, "alert passes failed");
+            }
         }
         if let Some((stop, task)) = self.publisher.take() {
             let _ = stop.send(());
@@ -259,10 +261,10 @@ impl Alerting {
     }
 }
 
-/// When the next pass is, and how wide: a pass of events after every batch the projector
-/// applies; a pass of the whole book when something changed since the last one (or the date
-/// did) and the spacing has passed; the portfolio metrics in it on a new date, or when they
-/// are due and something changed since they last ran.
+/// When the next pass of the whole book is: when something changed since the last one (or the
+/// date did) and the spacing has passed; with the portfolio metrics on a new date, or when
+/// they are due and something changed since they last ran. (Passes of events follow every
+/// batch on their own loop, so that a long pass of the book never delays them.)
 #[derive(Debug)]
 struct Schedule {
     metrics_every: Duration,
@@ -303,28 +305,21 @@ impl Schedule {
         })
     }
 
-    /// The pass to run now, on `today`.
-    fn scope(&self, today: NaiveDate) -> PassScope {
+    /// Whether a pass of the whole book is due on `today`, and with the metrics or not.
+    fn due(&self, today: NaiveDate) -> Option<bool> {
         let new_date = self.date != Some(today);
         let metrics_due = new_date || (self.metrics_stale && self.metrics_in().is_zero());
-        if (self.book_stale || metrics_due) && self.book_in().is_zero() {
-            PassScope::Book {
-                portfolio: metrics_due,
-            }
-        } else {
-            PassScope::Events
-        }
+        ((self.book_stale || metrics_due) && self.book_in().is_zero()).then_some(metrics_due)
     }
 
-    fn done(&mut self, scope: PassScope, today: NaiveDate, started: Instant) {
-        if let PassScope::Book { portfolio } = scope {
-            self.book = Some((started, started.elapsed()));
-            self.book_stale = false;
-            self.date = Some(today);
-            if portfolio {
-                self.metrics = Some(started);
-                self.metrics_stale = false;
-            }
+    /// A pass of the whole book that started at `started` is done.
+    fn done(&mut self, portfolio: bool, today: NaiveDate, started: Instant) {
+        self.book = Some((started, started.elapsed()));
+        self.book_stale = false;
+        self.date = Some(today);
+        if portfolio {
+            self.metrics = Some(started);
+            self.metrics_stale = false;
         }
     }
 
@@ -358,10 +353,40 @@ struct Passes {
 }
 
 impl Passes {
-    async fn run<L: EventLog>(
-        self,
+    /// Passes of events, one after each batch the projector applies.
+    async fn run_events<L: EventLog>(
+        self: Arc<Self>,
         mut live: watch::Receiver<Arc<ReadSide<L>>>,
-        mut stopped: oneshot::Receiver<()>,
+        mut stopped: watch::Receiver<bool>,
+    ) {
+        loop {
+            let side = Arc::clone(&live.borrow_and_update());
+            let mut applied = side.projector.applied();
+            applied.borrow_and_update();
+            let started = Instant::now();
+            if let Err(error) = self
+                .pass(&side.pool, self.clock.today(), PassScope::Events)
+                .await
+            {
+                warn!(%error, "alert pass of events failed; trying again");
+            }
+            tokio::select! {
+                _ = stopped.wait_for(|stop| *stop) => return,
+                () = moved(&mut applied) => {}
+                _ = live.changed() => {}
+            }
+            tokio::select! {
+                _ = stopped.wait_for(|stop| *stop) => return,
+                () = tokio::time::sleep(EVENTS_PASS_SPACING.saturating_sub(started.elapsed())) => {}
+            }
+        }
+    }
+
+    /// Passes of the whole book, as the [`Schedule`] has them.
+    async fn run_book<L: EventLog>(
+        self: Arc<Self>,
+        mut live: watch::Receiver<Arc<ReadSide<L>>>,
+        mut stopped: watch::Receiver<bool>,
     ) {
         let mut schedule = Schedule::new(self.metrics_every);
         loop {
@@ -369,31 +394,23 @@ impl Passes {
             let mut applied = side.projector.applied();
             applied.borrow_and_update();
             let today = self.clock.today();
-            let scope = schedule.scope(today);
-            let started = Instant::now();
-            if let Err(error) = self.pass(&side.pool, today, scope).await {
-                warn!(%error, "alert pass failed; trying again");
-                tokio::select! {
-                    _ = &mut stopped => return,
-                    () = tokio::time::sleep(RETRY_DELAY) => continue,
+            if let Some(portfolio) = schedule.due(today) {
+                let started = Instant::now();
+                let scope = PassScope::Book { portfolio };
+                if let Err(error) = self.pass(&side.pool, today, scope).await {
+                    warn!(%error, "alert pass of the book failed; trying again");
+                    tokio::select! {
+                        _ = stopped.wait_for(|stop| *stop) => return,
+                        () = tokio::time::sleep(RETRY_DELAY) => continue,
+                    }
                 }
+                schedule.done(portfolio, today, started);
             }
-            schedule.done(scope, today, started);
-            let moved = async {
-                // A projector replaced by a rebuild says nothing more: the switch wakes us.
-                if applied.changed().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            };
             tokio::select! {
-                _ = &mut stopped => return,
-                () = moved => schedule.changed(),
+                _ = stopped.wait_for(|stop| *stop) => return,
+                () = moved(&mut applied) => schedule.changed(),
                 _ = live.changed() => schedule.changed(),
                 () = tokio::time::sleep(schedule.wake()) => {}
-            }
-            tokio::select! {
-                _ = &mut stopped => return,
-                () = tokio::time::sleep(EVENTS_PASS_SPACING.saturating_sub(started.elapsed())) => {}
             }
         }
     }
@@ -427,6 +444,14 @@ impl Passes {
         }
         .instrument(span)
         .await
+    }
+}
+
+/// Completes when the projector has applied more; never for a projector a rebuild replaced
+/// (the switch of generations wakes the loops instead).
+async fn moved(applied: &mut watch::Receiver<Position>) {
+    if applied.changed().await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -541,14 +566,11 @@ mod tests {
     #[test]
     fn the_first_pass_is_of_the_whole_book_with_the_metrics() {
         let schedule = Schedule::new(Duration::from_secs(300));
-        assert_eq!(
-            schedule.scope(date("2026-06-10")),
-            PassScope::Book { portfolio: true }
-        );
+        assert_eq!(schedule.due(date("2026-06-10")), Some(true));
     }
 
     #[test]
-    fn a_change_right_after_a_pass_of_the_book_is_passed_for_events_until_the_spacing_is_over() {
+    fn a_change_right_after_a_pass_of_the_book_waits_for_the_spacing() {
         // Given a pass of the book 50 ms ago that took 10 ms
         let mut schedule = after_book(
             Duration::from_millis(50),
@@ -558,8 +580,8 @@ mod tests {
         );
         // When the read model moves on
         schedule.changed();
-        // Then events are passed now, and the book about 200 ms later
-        assert_eq!(schedule.scope(date("2026-06-10")), PassScope::Events);
+        // Then the book is passed about 200 ms later
+        assert_eq!(schedule.due(date("2026-06-10")), None);
         let wake = schedule.wake();
         assert!(wake <= Duration::from_millis(200), "{wake:?}");
         assert!(wake >= Duration::from_millis(150), "{wake:?}");
@@ -576,7 +598,7 @@ mod tests {
         );
         schedule.changed();
         // Then the next waits until 4 s after its start
-        assert_eq!(schedule.scope(date("2026-06-10")), PassScope::Events);
+        assert_eq!(schedule.due(date("2026-06-10")), None);
         assert!(schedule.wake() <= Duration::from_secs(1));
         assert!(schedule.wake() >= Duration::from_millis(900));
     }
@@ -589,21 +611,18 @@ mod tests {
             "2026-06-10",
             Duration::from_secs(300),
         );
-        assert_eq!(
-            schedule.scope(date("2026-06-11")),
-            PassScope::Book { portfolio: true }
-        );
+        assert_eq!(schedule.due(date("2026-06-11")), Some(true));
     }
 
     #[test]
-    fn an_idle_schedule_passes_events_and_looks_at_the_clock_a_minute_later() {
+    fn an_idle_schedule_looks_at_the_clock_a_minute_later() {
         let schedule = after_book(
             Duration::from_secs(10),
             Duration::from_millis(10),
             "2026-06-10",
             Duration::from_secs(300),
         );
-        assert_eq!(schedule.scope(date("2026-06-10")), PassScope::Events);
+        assert_eq!(schedule.due(date("2026-06-10")), None);
         assert_eq!(schedule.wake(), CLOCK_CHECK);
     }
 
@@ -619,14 +638,13 @@ mod tests {
         schedule.changed();
         // Then the book is passed without them
         let today = date("2026-06-10");
-        let scope = schedule.scope(today);
-        assert_eq!(scope, PassScope::Book { portfolio: false });
-        schedule.done(scope, today, Instant::now());
+        assert_eq!(schedule.due(today), Some(false));
+        schedule.done(false, today, Instant::now());
         // And with nothing more changing, the schedule still wakes (within the minute)
         assert_eq!(schedule.wake(), CLOCK_CHECK);
         // And once their interval is over the next pass of the book has them
         schedule.book = Some((Instant::now() - Duration::from_secs(1), Duration::ZERO));
         schedule.metrics = Some(Instant::now() - Duration::from_secs(301));
-        assert_eq!(schedule.scope(today), PassScope::Book { portfolio: true });
+        assert_eq!(schedule.due(today), Some(true));
     }
 }

@@ -69,12 +69,12 @@ impl Thresholds {
 /// How much of the read model a pass looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassScope {
-    /// Only what an event raises on its own, whatever the rest of the book says (an invoice
+    /// What an event raises on its own, whatever the rest of the book says (an invoice
     /// accepted over the limit): one indexed read from where the last pass stopped, cheap
     /// enough to follow every batch the projector applies.
     Events,
-    /// Everything true as of the date, which costs a few agings of the whole group; with the
-    /// group's and subsidiaries' metrics too when `portfolio`.
+    /// Everything else true as of the date, which costs a few agings of the whole group; with
+    /// the group's and subsidiaries' metrics too when `portfolio`.
     Book { portfolio: bool },
 }
 
@@ -93,9 +93,9 @@ pub async fn evaluate(
         families: BTreeSet::new(),
         over_limit_through: None,
     };
-    let from = store.cursor(OVER_LIMIT_CURSOR).await?;
-    pass.over_limit_through = over_limit(read, from, &mut pass.candidates).await?;
     let PassScope::Book { portfolio } = scope else {
+        let from = store.cursor(OVER_LIMIT_CURSOR).await?;
+        pass.over_limit_through = over_limit(read, from, &mut pass.candidates).await?;
         return Ok(pass);
     };
     let thresholds = Thresholds::load(read).await?;

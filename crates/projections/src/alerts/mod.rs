@@ -4,7 +4,7 @@
 //! An evaluation pass ([`evaluate`]) reads the live generation as of the business date and
 //! lists what is true then; recording it ([`AlertStore::record`]) keeps what is new. A pass of
 //! [`PassScope::Events`] looks only for what an event raises on its own (an invoice over the
-//! limit), cheaply, after every batch; a pass of the whole book looks for everything. What
+//! limit), cheaply, after every batch; a pass of the whole book for everything else. What
 //! raises an alert, with its id (`receivables_domain::alerts::alert_id`):
 //!
 //! ```text

@@ -120,6 +120,14 @@ impl AlertStore {
 
     /// Records what `pass` found that is new, in one transaction, and returns it numbered.
     pub async fn record(&self, pass: &Pass) -> Result<Vec<Alert>, ProjectionError> {
+        // A pass that found nothing and ends no condition writes nothing: passes of events
+        // follow every batch, and most find nothing.
+        if pass.candidates.is_empty()
+            && pass.families.is_empty()
+            && pass.over_limit_through.is_none()
+        {
+            return Ok(Vec::new());
+        }
         on_engine!(&self.pool, pool => {
             let mut transaction = pool.begin().await?;
             sqlx::query(LOCK_RECORDING).execute(&mut *transaction).await?;
