@@ -56,3 +56,7 @@ bench-projections *ARGS:
 # Benchmark hash-chain verification, replay and a point-in-time aging rebuild against a raw read; add `--backend embedded` for no servers (BENCHMARKS.md).
 bench-audit *ARGS:
     cargo run --release -p receivables-loadgen --bin audit-bench -- --nats-url {{nats_url}} {{ARGS}}
+
+# Benchmark the alert stream's delay under write load against the read model's own; add `--backend embedded` for no servers (BENCHMARKS.md).
+bench-alerts *ARGS:
+    cargo run --release -p receivables-loadgen --bin alert-bench -- --nats-url {{nats_url}} {{ARGS}}
