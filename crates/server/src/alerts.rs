@@ -4,9 +4,9 @@
 //!
 //! After every batch the projector applies, a pass of events raises what an event raises on its
 //! own (an invoice accepted over the limit) at once, on a loop of its own. A pass of the whole
-//! book, on another, follows when something changed, at least [`BOOK_PASS_SPACING`] and twice its last duration after the one
-//! before (a busy log does not keep the database evaluating), when a rebuild switches
-//! generations, and when the business date changes, which is looked at every [`CLOCK_CHECK`]:
+//! book, on another, follows when something changed, at least [`BOOK_PASS_SPACING`] and twice
+//! its last duration after the one before (a busy log does not keep the database evaluating),
+//! when a rebuild switches generations, and when the business date changes, which is looked at every [`CLOCK_CHECK`]:
 //! what a new date raises (a debt ageing into a bucket, a promise's window closing) is raised
 //! when the date passes, not at the next event. The group's and subsidiaries' metrics are
 //! evaluated on a new date and then at most every `--alert-metrics-every-secs`, as they cost
@@ -15,7 +15,7 @@
 //! Alerts are numbered in the control database, so that a watcher resumes after the last one it
 //! saw across a restart of either side; the publisher keeps its own cursor there and sends each
 //! alert with its id as `Nats-Msg-Id`, so that one sent again after a crash between the send
-//! and the cursor is dropped by the stream.
+//! and the cursor is dropped by the stream (within its duplicate window, two minutes).
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -42,8 +42,9 @@ use crate::config::AlertArgs;
 use crate::read_models::{ReadModels, ReadSide};
 
 /// Least time from the start of one pass of the whole book to the start of the next. Besides,
-/// such a pass waits at least twice as long as the one before took, so that alerting takes at
-/// most a third of one core from the projector and the queries however large the book grows.
+/// the next starts no sooner than twice the last one's duration after its start, so that the
+/// passes of the book take at most half of one core from the projector and the queries however
+/// large the book grows.
 pub const BOOK_PASS_SPACING: Duration = Duration::from_millis(250);
 
 /// Least time from the start of one pass of events to the start of the next (one follows each
@@ -438,7 +439,11 @@ impl Passes {
                     last = last.seq,
                     "alerts raised"
                 );
-                self.raised.send_replace(last.seq);
+                // The two loops record one after the other but may tell in either order: the
+                // watchers hear of the highest number.
+                let seq = last.seq;
+                self.raised
+                    .send_modify(|highest| *highest = (*highest).max(seq));
             }
             Ok(())
         }

@@ -99,6 +99,11 @@ pub async fn evaluate(
         return Ok(pass);
     };
     let thresholds = Thresholds::load(read).await?;
+    pass.families.extend([
+        AlertKind::PromiseBroken.name(),
+        AlertKind::DisputeExpiring.name(),
+        AlertKind::InstalmentMissed.name(),
+    ]);
     broken_promises(read, today, &mut pass.candidates).await?;
     pass.families
         .extend(["aged", AlertKind::DaysPastDue.name()]);
@@ -180,7 +185,8 @@ async fn broken_promises(
                 "promise of {} for {} (payments counted to {}) was not kept: {} paid",
                 line.amount, line.promised_date, line.window_end, line.paid
             ),
-        );
+        )
+        .held();
         candidate.subsidiary = Some(line.subsidiary.to_string());
         candidates.push(candidate);
     }
@@ -380,7 +386,8 @@ async fn expiring_disputes(
                  {expires}, in {left} days, unresolved"
             ),
         )
-        .crossing(left, days);
+        .crossing(left, days)
+        .held();
         candidate.subsidiary = Some(subsidiary);
         candidates.push(candidate);
     }
@@ -432,7 +439,8 @@ async fn missed_instalments(
                  {late} days late with {open} open",
                 row + 1
             ),
-        );
+        )
+        .held();
         candidate.subsidiary = Some(subsidiary);
         candidates.push(candidate);
     }

@@ -40,7 +40,9 @@
 //!
 //! An episode's condition is kept (`alert_conditions`) while the evaluation finds it true and
 //! dropped the first time it does not, so that the next time it becomes true raises a new
-//! alert. A pass that did not look at a family of conditions (the portfolio metrics are not
+//! alert. What happens once (a promise broken, a dispute about to expire, a row missed) is held
+//! the same way under its own id, so that a pass does not try to record again what every pass
+//! finds; should it be found again after it ended, its id, already recorded, is not raised. A pass that did not look at a family of conditions (the portfolio metrics are not
 //! computed on every pass) leaves its conditions alone.
 //!
 //! Alerts live beside the control table (`ReadStore::control_pool`), outside every generation:
@@ -164,6 +166,14 @@ impl Candidate {
     fn episode(mut self, key: String, family: &'static str, level: i64) -> Self {
         self.condition = Some(Condition { key, family, level });
         self
+    }
+
+    /// Held while it is found, so that a pass does not try to record it again: what happens
+    /// once (a promise broken, a row missed) is found on every pass after.
+    fn held(self) -> Self {
+        let key = self.id();
+        let family = self.kind.name();
+        self.episode(key, family, 0)
     }
 
     fn crossing(mut self, value: impl ToString, threshold: impl ToString) -> Self {

@@ -192,9 +192,12 @@ impl AlertStore {
                 }
             }
             if let Some(through) = pass.over_limit_through {
+                // Never back: another read side on the database may have gone further.
                 sqlx::query(
                     "INSERT INTO alert_cursors (name, value) VALUES ($1, $2)
-                     ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                     ON CONFLICT (name) DO UPDATE SET value = CASE
+                         WHEN alert_cursors.value > EXCLUDED.value THEN alert_cursors.value
+                         ELSE EXCLUDED.value END",
                 )
                 .bind(OVER_LIMIT_CURSOR)
                 .bind(i64::try_from(through.get()).unwrap_or(i64::MAX))
@@ -364,6 +367,30 @@ mod tests {
         assert!(plan.dropped.is_empty());
         let plan = super::plan(&pass(Vec::new(), &["overdue_rate"]), &held, 0);
         assert_eq!(plan.dropped, ["overdue_rate/_group/CNY"]);
+    }
+
+    #[test]
+    fn what_happens_once_is_held_under_its_id_and_not_raised_again_while_found() {
+        let broken = || {
+            Candidate::new(
+                AlertKind::PromiseBroken,
+                "C-1",
+                "P-1".to_owned(),
+                String::new(),
+            )
+            .held()
+        };
+        // Given nothing held, the broken promise is raised and held under its id
+        let first = plan(&pass(vec![broken()], &["promise_broken"]), &[], 0);
+        assert_eq!(first.raised.len(), 1);
+        let (candidate, _) = &first.raised[0];
+        let condition = candidate.condition.as_ref().unwrap();
+        assert_eq!(condition.key, "promise_broken/C-1/P-1");
+        // When the next pass finds it again, it is not raised again and stays held
+        let held = vec![(condition.key.clone(), "promise_broken".to_owned(), 0)];
+        let again = plan(&pass(vec![broken()], &["promise_broken"]), &held, 1);
+        assert!(again.raised.is_empty());
+        assert!(again.dropped.is_empty());
     }
 
     #[test]
