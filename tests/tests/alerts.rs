@@ -58,6 +58,7 @@ use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::metrics_service_client::MetricsServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
+use receivables_domain::testing::date;
 use receivables_tests::*;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -77,11 +78,8 @@ const D0: &str = "2026-01-15";
 const D1: &str = "2026-06-10";
 const D2: &str = "2026-07-15";
 
-fn date(text: &str) -> chrono::NaiveDate {
-    text.parse().unwrap()
-}
-
-/// The ids of `sent` that the history names by command id (promise, dispute, plan).
+/// What the alerts name of the history: the promise, dispute and plan (by the command ids that
+/// became theirs), and the positions of the invoice over the limit and of the last event.
 struct Ids {
     promise: String,
     dispute: String,

@@ -120,7 +120,7 @@ validated_text!(
 /// business. It is a valid id so that the log keeps it like any account (its chain, its audit),
 /// and it is reserved: no customer command may name it (`account/mod.rs`, and the wire mapping
 /// before it).
-const GROUP_ACCOUNT_ID: &str = "_group";
+pub const GROUP_ACCOUNT_ID: &str = "_group";
 
 impl CustomerId {
     /// The group's own account (see [`crate::account::feature::Scope::Group`]).

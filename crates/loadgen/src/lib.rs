@@ -17,6 +17,15 @@ pub struct NatsArgs {
     pub nats_url: String,
 }
 
+/// The PostgreSQL server a benchmark runs against on its server backends: the same flag for
+/// all.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PostgresArgs {
+    /// PostgreSQL server; the benchmark creates and drops a database of its own on it.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub database_url: String,
+}
+
 /// How a value of a command-line enum is spelled on the command line (`jetstream-postgres`).
 pub fn value_name(value: &impl clap::ValueEnum) -> String {
     value

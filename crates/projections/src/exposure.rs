@@ -241,14 +241,6 @@ pub async fn exposure(
     Ok(lines)
 }
 
-/// Every customer's exposure lines as of `as_of`, unnamed (the alerts' utilisation).
-pub(crate) async fn all_lines(
-    pool: &ReadPool,
-    as_of: NaiveDate,
-) -> Result<Vec<ExposureLine>, ProjectionError> {
-    lines(pool, None, as_of).await
-}
-
 /// Names the customers of `lines` that are registered.
 async fn name(pool: &ReadPool, lines: &mut [ExposureLine]) -> Result<(), ProjectionError> {
     let customers: Vec<&CustomerId> = lines.iter().map(|line| &line.customer).collect();
@@ -464,7 +456,9 @@ impl Account {
     }
 }
 
-async fn lines(
+/// The exposure lines as of `as_of` of one customer or of every one, without names (the
+/// reports name the lines they show; the alerts need none).
+pub(crate) async fn lines(
     pool: &ReadPool,
     customer: Option<&CustomerId>,
     as_of: NaiveDate,

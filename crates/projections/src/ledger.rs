@@ -11,6 +11,7 @@ use receivables_domain::event::Allocation;
 use receivables_domain::{Event, EventType, Money, Position, RecordedEvent};
 
 use receivables_domain::account::state::UnappliedSource;
+use receivables_domain::ids::GROUP_ACCOUNT_ID;
 use receivables_domain::limits::BUSINESS_DATE_MAX;
 
 use crate::error::ProjectionError;
@@ -276,11 +277,8 @@ pub static PAYMENT_TERMS: Table = Table {
     ),
 };
 
-/// The scope of the group's own alert thresholds in [`ALERT_THRESHOLDS`]; a subsidiary's are
-/// under its id.
-pub const GROUP_SCOPE: &str = "_group";
-
-/// The alert thresholds of the group and of subsidiaries, one row per scope as last set.
+/// The alert thresholds of the group (scope: the group's own account's id, [`GROUP_ACCOUNT_ID`])
+/// and of subsidiaries (scope: the subsidiary's id), one row per scope as last set.
 /// `thresholds` is the event's `AlertThresholds` as JSON text.
 pub static ALERT_THRESHOLDS: Table = Table {
     name: "alert_thresholds",
@@ -692,7 +690,7 @@ impl Projection for Ledger {
                 let scope = e
                     .subsidiary_id
                     .as_ref()
-                    .map_or_else(|| GROUP_SCOPE.to_owned(), ToString::to_string);
+                    .map_or_else(|| GROUP_ACCOUNT_ID.to_owned(), ToString::to_string);
                 rows.of(&ALERT_THRESHOLDS)?.upsert(
                     scope.clone(),
                     [

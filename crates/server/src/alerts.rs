@@ -523,7 +523,7 @@ impl Publisher {
             ack.await
                 .map_err(|error| anyhow::anyhow!("an alert was not stored: {error}"))?;
         }
-        self.store.set_cursor(PUBLISHED_CURSOR, last).await?;
+        self.store.advance_cursor(PUBLISHED_CURSOR, last).await?;
         debug!(count, last, "alerts published");
         Ok(count)
     }

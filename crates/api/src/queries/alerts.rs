@@ -1,9 +1,10 @@
 //! `WatchAlerts`: which alerts a client follows, and an alert on the wire.
 
 use receivables_domain::alerts::AlertKind;
+use receivables_domain::ids::GROUP_ACCOUNT_ID;
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{CustomerId, SubsidiaryId};
-use receivables_projections::alerts::{Alert, AlertFilter, GROUP_OWNER};
+use receivables_projections::alerts::{Alert, AlertFilter};
 
 use crate::fields::Fields;
 use crate::{pb, responses};
@@ -27,8 +28,8 @@ pub fn read(message: &pb::WatchAlertsRequest) -> Result<AlertFilter, Vec<FieldVi
         }
     }
     // The group's own metrics are filed under its account's id, which is not a customer's.
-    let customer = if message.customer_id == GROUP_OWNER {
-        Some(Some(GROUP_OWNER.to_owned()))
+    let customer = if message.customer_id == GROUP_ACCOUNT_ID {
+        Some(Some(GROUP_ACCOUNT_ID.to_owned()))
     } else {
         fields
             .optional("customer_id", &message.customer_id, CustomerId::parse)

@@ -31,9 +31,8 @@ use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::metrics_service_client::MetricsServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
-use receivables_loadgen::NatsArgs;
-use receivables_loadgen::scratch::Scratch;
-use sqlx::postgres::PgConnectOptions;
+use receivables_loadgen::scratch::{Scratch, ScratchDatabase};
+use receivables_loadgen::{NatsArgs, PostgresArgs};
 use tokio::sync::Mutex;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -45,9 +44,8 @@ struct Args {
     backend: Backend,
     #[command(flatten)]
     nats: NatsArgs,
-    /// PostgreSQL server; the benchmark creates and drops a database of its own on it.
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    database_url: String,
+    #[command(flatten)]
+    postgres: PostgresArgs,
     /// Concurrent clients of the write load (each with one request in flight).
     #[arg(long, default_value_t = 64)]
     clients: usize,
@@ -154,36 +152,24 @@ async fn main() -> anyhow::Result<()> {
     serve.shutdown_grace_secs = 5;
     let mut database = None;
     if let Backend::JetstreamPostgres = args.backend {
-        let admin: PgConnectOptions = args.database_url.parse()?;
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(admin.clone())
-            .await?;
-        let name = format!("receivables_alertbench_{}", run.to_lowercase());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&pool)
-            .await?;
-        serve.database_url = Some(format!(
-            "postgres://postgres@{}:{}/{name}",
-            admin.get_host(),
-            admin.get_port()
-        ));
+        let created =
+            ScratchDatabase::create(&args.postgres.database_url, "receivables_alertbench", &run)
+                .await?;
+        serve.database_url = Some(created.url());
         serve.nats.nats_url = Some(args.nats.nats_url.clone());
         nats_names(&mut serve, &run);
-        database = Some((pool, name));
+        database = Some(created);
     }
     println!(
         "alert-bench: {:?}, {} clients over {} customers, {} probes every {} ms",
         args.backend, args.clients, args.customers, args.probes, args.probe_every_ms
     );
     let outcome = measure(&args, &serve).await;
-    if let Some((pool, name)) = database {
+    if let Some(database) = database {
         if args.keep {
-            println!("kept: database {name}, streams of run {run}");
+            println!("kept: database {}, streams of run {run}", database.url());
         } else {
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&pool)
-                .await?;
+            database.remove().await?;
             let client = async_nats::connect(&args.nats.nats_url).await?;
             let context = async_nats::jetstream::new(client);
             for stream in [

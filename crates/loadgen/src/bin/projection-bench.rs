@@ -20,6 +20,7 @@
 //! 1000.00 and one payment of 400.00 allocated to the last of them, over and over, so 80 % of
 //! the events are invoices and every invoice stays open.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,13 +34,13 @@ use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
-use receivables_loadgen::NatsArgs;
 use receivables_loadgen::history::{
     self, HistoryMix, JetStreamHistory, Shape, Totals, check_written, delete_streams, write_history,
 };
 use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read};
-use receivables_loadgen::scratch::Scratch;
+use receivables_loadgen::scratch::{Scratch, ScratchDatabase};
 use receivables_loadgen::value_name;
+use receivables_loadgen::{NatsArgs, PostgresArgs};
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
 use receivables_projections::alerts;
 use receivables_projections::forecast::{self, FORECAST_WEEKS_DEFAULT, ForecastQuery};
@@ -51,8 +52,7 @@ use receivables_projections::statement::{self, StatementRequest};
 use receivables_projections::upcoming::{self, UpcomingQuery};
 use receivables_projections::work_queue::{self, WorkQueueQuery};
 use receivables_projections::{ReadPool, ReadStore};
-use sqlx::ConnectOptions as _;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgPoolOptions;
 
 #[derive(Debug, Parser)]
 #[command(about = "Measure projection catch-up and aging queries against a raw read of the log")]
@@ -63,9 +63,8 @@ struct Args {
     backend: Backend,
     #[command(flatten)]
     nats: NatsArgs,
-    /// PostgreSQL server; the benchmark creates and drops a database of its own on it.
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    database_url: String,
+    #[command(flatten)]
+    postgres: PostgresArgs,
     /// Events written to the log.
     #[arg(long, default_value_t = 1_250_000)]
     events: usize,
@@ -102,6 +101,37 @@ const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(3_600);
 
 /// Latencies are recorded in microseconds, up to ten minutes.
 const LATENCY_MICROS_MAX: u64 = 600_000_000;
+
+/// The latencies of one query's timed runs.
+struct Timings(Histogram<u64>);
+
+impl Timings {
+    fn new() -> anyhow::Result<Self> {
+        Ok(Timings(Histogram::new_with_bounds(
+            1,
+            LATENCY_MICROS_MAX,
+            3,
+        )?))
+    }
+
+    /// Runs `run`, records how long it took, and hands its result back.
+    async fn time<T>(&mut self, run: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+        let begin = Instant::now();
+        let result = run.await?;
+        self.0.record(begin.elapsed().as_micros() as u64)?;
+        Ok(result)
+    }
+
+    /// `<what>: p50 .. ms, p99 .. ms (<runs> runs)`.
+    fn print(&self, what: &str) {
+        println!(
+            "{what}: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
+            self.0.value_at_quantile(0.5) as f64 / 1000.0,
+            self.0.value_at_quantile(0.99) as f64 / 1000.0,
+            self.0.len()
+        );
+    }
+}
 
 /// The embedded log's file and the read model's directory inside the temporary directory.
 const EMBEDDED_LOG_FILE: &str = "events.sqlite";
@@ -155,11 +185,11 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
     let mut request = AgingRequest::new(history::report_as_of()?);
     request.group_by = GroupBy::Group;
     let lines = if args.mix == HistoryMix::Terms { 2 } else { 1 };
-    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut latency = Timings::new()?;
     for _ in 0..args.reports {
-        let begin = Instant::now();
-        let report = aging::report(read, &request).await?;
-        latency.record(begin.elapsed().as_micros() as u64)?;
+        let report = latency
+            .time(async { Ok(aging::report(read, &request).await?) })
+            .await?;
         if report.len() != lines {
             bail!("expected {lines} group lines, got {}", report.len());
         }
@@ -199,20 +229,15 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
         "group line as worked out: {} open, {} disputed",
         line.open_total, line.disputed
     );
-    println!(
-        "group aging report over {open_items} open items: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-        latency.value_at_quantile(0.5) as f64 / 1000.0,
-        latency.value_at_quantile(0.99) as f64 / 1000.0,
-        args.reports
-    );
+    latency.print(&format!("group aging report over {open_items} open items"));
     if args.mix == HistoryMix::Terms {
         // The same report by payment terms: every row of a schedule in its own bucket.
         request.basis = aging::Basis::PaymentTerms;
-        let mut by_terms = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+        let mut by_terms = Timings::new()?;
         for _ in 0..args.reports {
-            let begin = Instant::now();
-            let report = aging::report(read, &request).await?;
-            by_terms.record(begin.elapsed().as_micros() as u64)?;
+            let report = by_terms
+                .time(async { Ok(aging::report(read, &request).await?) })
+                .await?;
             let terms_line = report
                 .iter()
                 .find(|l| l.currency.code() == history::CURRENCY)
@@ -226,22 +251,17 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
             }
         }
         request.basis = aging::Basis::DueDate;
-        println!(
-            "group aging report by payment terms: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-            by_terms.value_at_quantile(0.5) as f64 / 1000.0,
-            by_terms.value_at_quantile(0.99) as f64 / 1000.0,
-            args.reports
-        );
+        by_terms.print("group aging report by payment terms");
     }
     // A page of the collector work queue (every customer is overdue here).
-    let mut queue_latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut queue_latency = Timings::new()?;
     let queue = WorkQueueQuery::new(request.as_of)
         .with_page_size(WORK_QUEUE_PAGE)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for _ in 0..args.reports {
-        let begin = Instant::now();
-        let page = work_queue::work_queue(read, &queue).await?;
-        queue_latency.record(begin.elapsed().as_micros() as u64)?;
+        let page = queue_latency
+            .time(async { Ok(work_queue::work_queue(read, &queue).await?) })
+            .await?;
         // Every customer is overdue in each of its currencies: a full page, or an item per
         // customer and currency when there are fewer.
         let items = args.customers * lines;
@@ -252,13 +272,10 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
             );
         }
     }
-    println!(
-        "work-queue first page of {WORK_QUEUE_PAGE} over {} customers: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-        args.customers,
-        queue_latency.value_at_quantile(0.5) as f64 / 1000.0,
-        queue_latency.value_at_quantile(0.99) as f64 / 1000.0,
-        args.reports
-    );
+    queue_latency.print(&format!(
+        "work-queue first page of {WORK_QUEUE_PAGE} over {} customers",
+        args.customers
+    ));
     time_statement(read, args).await?;
     time_upcoming(read, args).await?;
     time_metrics(read, args).await?;
@@ -272,22 +289,19 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
 async fn time_alert_pass(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
     let store = alerts::AlertStore::open(read.clone()).await?;
     let as_of = history::report_as_of()?;
-    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let whole_book = alerts::PassScope::Book { portfolio: false };
+    let mut latency = Timings::new()?;
     let mut found = 0;
     for _ in 0..args.reports {
-        let begin = Instant::now();
-        let whole_book = alerts::PassScope::Book { portfolio: false };
-        let pass = alerts::evaluate(read, &store, as_of, whole_book).await?;
-        latency.record(begin.elapsed().as_micros() as u64)?;
+        let pass = latency
+            .time(async { Ok(alerts::evaluate(read, &store, as_of, whole_book).await?) })
+            .await?;
         found = pass.found().count();
     }
-    println!(
-        "alert pass of the whole book over {} customers ({found} alerts true): p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-        args.customers,
-        latency.value_at_quantile(0.5) as f64 / 1000.0,
-        latency.value_at_quantile(0.99) as f64 / 1000.0,
-        args.reports
-    );
+    latency.print(&format!(
+        "alert pass of the whole book over {} customers ({found} alerts true)",
+        args.customers
+    ));
     Ok(())
 }
 
@@ -296,21 +310,16 @@ async fn time_metrics(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
     let to = history::report_as_of()?;
     let from = to.with_day(1).context("date")?;
     let query = MetricsQuery::new(from, to, PROMISE_GRACE_DAYS_DEFAULT)?;
-    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut latency = Timings::new()?;
     for _ in 0..args.reports {
-        let begin = Instant::now();
-        let report = metrics::metrics(read, &query).await?;
-        latency.record(begin.elapsed().as_micros() as u64)?;
+        let report = latency
+            .time(async { Ok(metrics::metrics(read, &query).await?) })
+            .await?;
         if report.currencies.is_empty() {
             bail!("no metrics for the group");
         }
     }
-    println!(
-        "group metrics of a month: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-        latency.value_at_quantile(0.5) as f64 / 1000.0,
-        latency.value_at_quantile(0.99) as f64 / 1000.0,
-        args.reports
-    );
+    latency.print("group metrics of a month");
     Ok(())
 }
 
@@ -322,22 +331,19 @@ async fn time_forecast(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
         FORECAST_WEEKS_DEFAULT,
         PROMISE_GRACE_DAYS_DEFAULT,
     )?;
-    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut latency = Timings::new()?;
     for _ in 0..args.reports {
-        let begin = Instant::now();
-        let found = forecast::forecast(read, &query).await?;
-        latency.record(begin.elapsed().as_micros() as u64)?;
+        let found = latency
+            .time(async { Ok(forecast::forecast(read, &query).await?) })
+            .await?;
         if found.lines.is_empty() {
             bail!("nothing forecast for the group");
         }
     }
-    println!(
-        "group collections forecast of 13 weeks over {} customers: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-        args.customers,
-        latency.value_at_quantile(0.5) as f64 / 1000.0,
-        latency.value_at_quantile(0.99) as f64 / 1000.0,
-        args.reports
-    );
+    latency.print(&format!(
+        "group collections forecast of 13 weeks over {} customers",
+        args.customers
+    ));
     Ok(())
 }
 
@@ -352,20 +358,17 @@ async fn time_upcoming(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
     let query = UpcomingQuery::new(as_of, 30)?
         .with_page_size(UPCOMING_PAGE)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut latency = Timings::new()?;
     let mut items = 0;
     for _ in 0..args.reports {
-        let begin = Instant::now();
-        let page = upcoming::list_upcoming(read, &query).await?;
-        latency.record(begin.elapsed().as_micros() as u64)?;
+        let page = latency
+            .time(async { Ok(upcoming::list_upcoming(read, &query).await?) })
+            .await?;
         items = page.items.len();
     }
-    println!(
-        "reminders, first page of {UPCOMING_PAGE} due within 30 days ({items} items): p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-        latency.value_at_quantile(0.5) as f64 / 1000.0,
-        latency.value_at_quantile(0.99) as f64 / 1000.0,
-        args.reports
-    );
+    latency.print(&format!(
+        "reminders, first page of {UPCOMING_PAGE} due within 30 days ({items} items)"
+    ));
     Ok(())
 }
 
@@ -375,26 +378,23 @@ async fn time_statement(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
     let customer = receivables_domain::CustomerId::parse("CUST-000000")?;
     let first = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("date")?;
     let request = StatementRequest::new(customer, first, history::report_as_of()?)?;
-    let mut latency = Histogram::<u64>::new_with_bounds(1, LATENCY_MICROS_MAX, 3)?;
+    let mut latency = Timings::new()?;
     let mut movements = 0;
     for _ in 0..args.reports {
-        let begin = Instant::now();
-        let made = statement::statement(read, &request)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        latency.record(begin.elapsed().as_micros() as u64)?;
+        let made = latency
+            .time(async {
+                statement::statement(read, &request)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+            })
+            .await?;
         let part = made
             .currencies
             .first()
             .context("no currency in the statement")?;
         movements = part.movements.len();
     }
-    println!(
-        "statement of one customer, {movements} movements: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-        latency.value_at_quantile(0.5) as f64 / 1000.0,
-        latency.value_at_quantile(0.99) as f64 / 1000.0,
-        args.reports
-    );
+    latency.print(&format!("statement of one customer, {movements} movements"));
     Ok(())
 }
 
@@ -434,19 +434,11 @@ async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
 
     let raw = jetstream_raw_read(&context, &config.stream, args.events).await?;
 
-    let admin_options: PgConnectOptions = args.database_url.parse()?;
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(admin_options.clone())
-        .await?;
-    let database = format!("receivables_bench_{}", run.to_lowercase());
-    sqlx::query(&format!("CREATE DATABASE {database}"))
-        .execute(&admin)
-        .await?;
-    let options = admin_options.clone().database(&database);
+    let database =
+        ScratchDatabase::create(&args.postgres.database_url, "receivables_bench", run).await?;
     let pool = PgPoolOptions::new()
         .max_connections(READ_CONNECTIONS)
-        .connect_with(options.clone())
+        .connect_with(database.options.clone())
         .await?;
     receivables_projections::MIGRATOR.run(&pool).await?;
     let read: ReadPool = pool.into();
@@ -456,12 +448,10 @@ async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
         println!(
             "kept: stream {}, database {}",
             config.stream,
-            options.to_url_lossy()
+            database.url()
         );
     } else {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            .execute(&admin)
-            .await?;
+        database.remove().await?;
         delete_streams(&context, &config).await;
     }
     measured

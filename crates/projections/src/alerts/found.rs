@@ -6,16 +6,16 @@ use std::fmt::Write as _;
 
 use chrono::{Days, NaiveDate};
 use receivables_domain::alerts::{AlertKind, AlertThresholds, DSO_PERIOD_DAYS};
+use receivables_domain::ids::GROUP_ACCOUNT_ID;
 use receivables_domain::metrics::Metric;
 use receivables_domain::{Currency, Money, Position};
 use rust_decimal::Decimal;
 
 use super::store::OVER_LIMIT_CURSOR;
-use super::{AlertStore, Candidate, GROUP_OWNER, Pass};
+use super::{AlertStore, Candidate, Pass};
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::exposure::{self, days_past_due, invoice_balances};
-use crate::ledger::GROUP_SCOPE;
 use crate::metrics::{MetricsQuery, metrics};
 use crate::minor_units::from_minor;
 use crate::open_amounts::{UNAPPLIED_MOVES, open_items, open_rows};
@@ -44,7 +44,7 @@ impl Thresholds {
             let thresholds: AlertThresholds = serde_json::from_str(&text).map_err(|error| {
                 ProjectionError::Stored(format!("alert thresholds of {scope}: {error}"))
             })?;
-            if scope == GROUP_SCOPE {
+            if scope == GROUP_ACCOUNT_ID {
                 group = thresholds;
             } else {
                 own.insert(scope, thresholds);
@@ -454,7 +454,7 @@ async fn utilisation(
     percent: Decimal,
     candidates: &mut Vec<Candidate>,
 ) -> Result<(), ProjectionError> {
-    for line in exposure::all_lines(read, today).await? {
+    for line in exposure::lines(read, None, today).await? {
         let (Some(ratio), Some(limit)) = (line.utilisation, line.limit) else {
             continue;
         };
@@ -517,7 +517,7 @@ async fn portfolio_metrics(
             Some(group) => vec![group],
             None => report.currencies,
         };
-        let scope = subsidiary.as_deref().unwrap_or(GROUP_OWNER);
+        let scope = subsidiary.as_deref().unwrap_or(GROUP_ACCOUNT_ID);
         for currency in figures {
             for figure in currency.figures {
                 let (kind, limit) = match figure.metric {
@@ -538,7 +538,7 @@ async fn portfolio_metrics(
                 let code = currency.currency.code();
                 let mut candidate = Candidate::new(
                     kind,
-                    GROUP_OWNER,
+                    GROUP_ACCOUNT_ID,
                     format!("{scope}/{code}/{today}"),
                     format!(
                         "{kind} of {} in {code}, {from} to {today}: {} over the threshold of \

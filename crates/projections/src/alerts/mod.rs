@@ -64,16 +64,11 @@ use chrono::NaiveDate;
 use receivables_domain::Position;
 use receivables_domain::alerts::{AlertKind, alert_id};
 
-use crate::ledger::GROUP_SCOPE;
-
 pub use found::{PassScope, Thresholds, evaluate};
 pub use store::AlertStore;
 
 /// Most alerts read back in one call.
 pub const ALERTS_PER_READ_MAX: u32 = 1_000;
-
-/// The owner of an alert about the group's or a subsidiary's metrics.
-pub const GROUP_OWNER: &str = GROUP_SCOPE;
 
 /// An alert as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +78,9 @@ pub struct Alert {
     /// Stable: `<kind>/<owner>/<subject>` (`receivables_domain::alerts::alert_id`).
     pub id: String,
     pub kind: AlertKind,
-    /// The customer, or [`GROUP_OWNER`] for a metric of the group or of a subsidiary.
+    /// The customer, or the group's own account
+    /// ([`GROUP_ACCOUNT_ID`](receivables_domain::ids::GROUP_ACCOUNT_ID)) for a metric of the
+    /// group or of a subsidiary.
     pub customer: String,
     /// The subsidiary it concerns, when one does (an invoice's, a promise's, a metric's scope).
     pub subsidiary: Option<String>,
@@ -106,7 +103,7 @@ pub struct Alert {
 pub struct AlertFilter {
     /// Only these kinds; empty: every kind.
     pub kinds: BTreeSet<AlertKind>,
-    /// Only this customer's (or [`GROUP_OWNER`]'s).
+    /// Only this customer's (or the group's own account's).
     pub customer: Option<String>,
     /// Only those concerning this subsidiary.
     pub subsidiary: Option<String>,
@@ -184,6 +181,24 @@ impl Candidate {
 
     fn id(&self) -> String {
         alert_id(self.kind, &self.customer, &self.subject)
+    }
+
+    /// The alert it raises in `pass`, numbered `seq`: at the position of the event that raised
+    /// it, else at the pass's.
+    fn alert(&self, seq: u64, pass: &Pass) -> Alert {
+        Alert {
+            seq,
+            id: self.id(),
+            kind: self.kind,
+            customer: self.customer.clone(),
+            subsidiary: self.subsidiary.clone(),
+            subject: self.subject.clone(),
+            raised_on: pass.business_date,
+            position: self.position.unwrap_or(pass.position),
+            detail: self.detail.clone(),
+            value: self.value.clone(),
+            threshold: self.threshold.clone(),
+        }
     }
 }
 

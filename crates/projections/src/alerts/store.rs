@@ -47,6 +47,12 @@ const LOCK_RECORDING: &str = "UPDATE alert_cursors SET value = value + 1 WHERE n
 /// The cursor of the invoices over the limit already looked at: the highest position seen.
 pub(super) const OVER_LIMIT_CURSOR: &str = "invoices_over_limit";
 
+/// Moves a cursor on, never back: another read side on the database may have gone further.
+const ADVANCE_CURSOR: &str = "INSERT INTO alert_cursors (name, value) VALUES ($1, $2)
+     ON CONFLICT (name) DO UPDATE SET value = CASE
+         WHEN alert_cursors.value > EXCLUDED.value THEN alert_cursors.value
+         ELSE EXCLUDED.value END";
+
 const SELECT_ALERTS: &str = "SELECT seq, alert_id, kind, customer_id, subsidiary_id, subject,
         raised_on, position, detail, value, threshold
  FROM alerts WHERE seq > $1 ORDER BY seq LIMIT $2";
@@ -107,13 +113,11 @@ impl AlertStore {
         Ok(row.map_or(0, |(value,)| u64::try_from(value).unwrap_or(0)))
     }
 
-    /// Sets a cursor (a publisher's last alert sent, the invoices over the limit looked at).
-    pub async fn set_cursor(&self, name: &str, value: u64) -> Result<(), ProjectionError> {
-        const UPSERT: &str = "INSERT INTO alert_cursors (name, value) VALUES ($1, $2)
-             ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value";
+    /// Moves a cursor on to `value` (a publisher's last alert sent), never back.
+    pub async fn advance_cursor(&self, name: &str, value: u64) -> Result<(), ProjectionError> {
         let value = i64::try_from(value).unwrap_or(i64::MAX);
         on_engine!(&self.pool, pool => {
-            sqlx::query(UPSERT).bind(name).bind(value).execute(pool).await.map(|_| ())
+            sqlx::query(ADVANCE_CURSOR).bind(name).bind(value).execute(pool).await.map(|_| ())
         })?;
         Ok(())
     }
@@ -140,7 +144,7 @@ impl AlertStore {
                 sqlx::query_as("SELECT condition_key, family, level FROM alert_conditions")
                     .fetch_all(&mut *transaction)
                     .await?;
-            let plan = plan(pass, &held, last);
+            let plan = plan(pass, &held);
             for key in &plan.dropped {
                 sqlx::query("DELETE FROM alert_conditions WHERE condition_key = $1")
                     .bind(key)
@@ -148,11 +152,12 @@ impl AlertStore {
                     .await?;
             }
             let mut recorded: Vec<Alert> = Vec::new();
-            for (candidate, mut alert) in plan.raised {
+            for candidate in plan.raised {
                 // Numbered as inserted: an id recorded before (a condition that ended and came
                 // back on the same day) is skipped without leaving a gap that a client resuming
                 // would wait on.
-                alert.seq = u64::try_from(last).unwrap_or(0) + recorded.len() as u64 + 1;
+                let seq = u64::try_from(last).unwrap_or(0) + recorded.len() as u64 + 1;
+                let alert = candidate.alert(seq, pass);
                 let inserted = sqlx::query(
                     "INSERT INTO alerts (seq, alert_id, kind, customer_id, subsidiary_id,
                          subject, raised_on, position, detail, value, threshold)
@@ -192,13 +197,7 @@ impl AlertStore {
                 }
             }
             if let Some(through) = pass.over_limit_through {
-                // Never back: another read side on the database may have gone further.
-                sqlx::query(
-                    "INSERT INTO alert_cursors (name, value) VALUES ($1, $2)
-                     ON CONFLICT (name) DO UPDATE SET value = CASE
-                         WHEN alert_cursors.value > EXCLUDED.value THEN alert_cursors.value
-                         ELSE EXCLUDED.value END",
-                )
+                sqlx::query(ADVANCE_CURSOR)
                 .bind(OVER_LIMIT_CURSOR)
                 .bind(i64::try_from(through.get()).unwrap_or(i64::MAX))
                 .execute(&mut *transaction)
@@ -210,17 +209,17 @@ impl AlertStore {
     }
 }
 
-/// What recording a pass changes: the conditions that ended, the alerts to raise.
-struct Plan {
+/// What recording a pass changes: the conditions that ended, the candidates to raise.
+struct Plan<'a> {
     dropped: Vec<String>,
-    raised: Vec<(Candidate, Alert)>,
+    raised: Vec<&'a Candidate>,
 }
 
 /// Decides, from the conditions held, which of the pass's candidates are new: a one-off alert
 /// always is (its insert skips an id already recorded); an episode's only when its condition is
 /// not held, or held at a lower level. Conditions of the families the pass looked at and no
 /// longer found are dropped.
-fn plan(pass: &Pass, held: &[(String, String, i64)], last: i64) -> Plan {
+fn plan<'a>(pass: &'a Pass, held: &[(String, String, i64)]) -> Plan<'a> {
     let held_levels: HashMap<&str, i64> = held
         .iter()
         .map(|(key, _, level)| (key.as_str(), *level))
@@ -237,32 +236,17 @@ fn plan(pass: &Pass, held: &[(String, String, i64)], last: i64) -> Plan {
         })
         .map(|(key, _, _)| key.clone())
         .collect();
-    let mut next = u64::try_from(last).unwrap_or(0);
-    let mut raised = Vec::new();
-    for candidate in &pass.candidates {
-        if let Some(condition) = &candidate.condition
-            && held_levels
-                .get(condition.key.as_str())
-                .is_some_and(|level| *level >= condition.level)
-        {
-            continue;
-        }
-        next += 1;
-        let alert = Alert {
-            seq: next,
-            id: candidate.id(),
-            kind: candidate.kind,
-            customer: candidate.customer.clone(),
-            subsidiary: candidate.subsidiary.clone(),
-            subject: candidate.subject.clone(),
-            raised_on: pass.business_date,
-            position: candidate.position.unwrap_or(pass.position),
-            detail: candidate.detail.clone(),
-            value: candidate.value.clone(),
-            threshold: candidate.threshold.clone(),
-        };
-        raised.push((candidate.clone(), alert));
-    }
+    let raised = pass
+        .candidates
+        .iter()
+        .filter(|candidate| {
+            candidate.condition.as_ref().is_none_or(|condition| {
+                held_levels
+                    .get(condition.key.as_str())
+                    .is_none_or(|level| *level < condition.level)
+            })
+        })
+        .collect();
     Plan { dropped, raised }
 }
 
@@ -336,23 +320,17 @@ mod tests {
             vec![aged("C-1", 61), aged("C-2", 31), aged("C-3", 31)],
             &["aged"],
         );
-        let plan = plan(&found, &held, 7);
-        // Then C-1's and C-3's alerts are raised, numbered on from 7, and nothing ends
-        let raised: Vec<(u64, String)> = plan
-            .raised
-            .iter()
-            .map(|(_, alert)| (alert.seq, alert.id.clone()))
-            .collect();
+        let plan = plan(&found, &held);
+        // Then C-1's and C-3's alerts are raised, and nothing ends
+        let raised: Vec<String> = plan.raised.iter().map(|c| c.id()).collect();
         assert_eq!(
             raised,
-            [
-                (8, "aged_61_90/C-1/entered 61".to_owned()),
-                (9, "aged_31_60/C-3/entered 31".to_owned())
-            ]
+            ["aged_61_90/C-1/entered 61", "aged_31_60/C-3/entered 31"]
         );
         assert!(plan.dropped.is_empty());
         // And a pass that no longer finds C-2 ends its episode
-        let plan = super::plan(&pass(vec![aged("C-1", 61)], &["aged"]), &held, 9);
+        let later = pass(vec![aged("C-1", 61)], &["aged"]);
+        let plan = super::plan(&later, &held);
         assert_eq!(plan.dropped, ["aged/C-2"]);
     }
 
@@ -363,9 +341,10 @@ mod tests {
             "overdue_rate".to_owned(),
             0,
         )];
-        let plan = plan(&pass(Vec::new(), &["aged", "utilisation"]), &held, 0);
-        assert!(plan.dropped.is_empty());
-        let plan = super::plan(&pass(Vec::new(), &["overdue_rate"]), &held, 0);
+        let looked = pass(Vec::new(), &["aged", "utilisation"]);
+        assert!(plan(&looked, &held).dropped.is_empty());
+        let looked = pass(Vec::new(), &["overdue_rate"]);
+        let plan = super::plan(&looked, &held);
         assert_eq!(plan.dropped, ["overdue_rate/_group/CNY"]);
     }
 
@@ -381,14 +360,14 @@ mod tests {
             .held()
         };
         // Given nothing held, the broken promise is raised and held under its id
-        let first = plan(&pass(vec![broken()], &["promise_broken"]), &[], 0);
+        let found = pass(vec![broken()], &["promise_broken"]);
+        let first = plan(&found, &[]);
         assert_eq!(first.raised.len(), 1);
-        let (candidate, _) = &first.raised[0];
-        let condition = candidate.condition.as_ref().unwrap();
+        let condition = first.raised[0].condition.as_ref().unwrap();
         assert_eq!(condition.key, "promise_broken/C-1/P-1");
         // When the next pass finds it again, it is not raised again and stays held
         let held = vec![(condition.key.clone(), "promise_broken".to_owned(), 0)];
-        let again = plan(&pass(vec![broken()], &["promise_broken"]), &held, 1);
+        let again = plan(&found, &held);
         assert!(again.raised.is_empty());
         assert!(again.dropped.is_empty());
     }
@@ -408,11 +387,12 @@ mod tests {
             "P-1".to_owned(),
             String::new(),
         );
-        let plan = plan(&pass(vec![over, broken], &[]), &[], 0);
-        let positions: Vec<u64> = plan
+        let found = pass(vec![over, broken], &[]);
+        let positions: Vec<u64> = plan(&found, &[])
             .raised
             .iter()
-            .map(|(_, alert)| alert.position.get())
+            .enumerate()
+            .map(|(index, candidate)| candidate.alert(index as u64 + 1, &found).position.get())
             .collect();
         assert_eq!(positions, [12, 40]);
     }
