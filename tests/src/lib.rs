@@ -678,6 +678,15 @@ impl Drop for TestQueryService {
     }
 }
 
+/// The tables present but for today's summaries, which depend on the business date and are
+/// compared by what they answer (`summaries.rs`), not row by row.
+fn without_summaries(present: Vec<(String,)>) -> Vec<(String,)> {
+    present
+        .into_iter()
+        .filter(|(table,)| !receivables_projections::summaries::TABLES.contains(&table.as_str()))
+        .collect()
+}
+
 /// Every row of the read model in `schema`, as text, in a fixed order (as in `aging.rs`).
 pub async fn read_model_rows(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
     let tables = read_model_tables();
@@ -689,6 +698,7 @@ pub async fn read_model_rows(pool: &sqlx::PgPool, schema: &str) -> Vec<String> {
     .fetch_all(pool)
     .await
     .unwrap();
+    let present = without_summaries(present);
     let mut compared: Vec<&str> = tables.iter().map(|(table, _)| *table).collect();
     compared.sort_unstable();
     assert_eq!(
@@ -816,6 +826,7 @@ pub async fn read_model_rows_of(read: &receivables_projections::ReadPool) -> Vec
             .fetch_all(pool)
             .await
             .unwrap();
+            let present = without_summaries(present);
             let tables = read_model_tables();
             let mut compared: Vec<&str> = tables.iter().map(|(t, _)| *t).collect();
             compared.sort_unstable();

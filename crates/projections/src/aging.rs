@@ -25,6 +25,7 @@ use crate::open_amounts::{
 use crate::paging::{PageRequestError, check_page_size, decode_token, encode_token};
 use crate::rates::rates_on;
 use crate::stored;
+use crate::summaries::{self, SUMMARY_BUCKETS, SUMMARY_EDGES_DAYS};
 
 /// Default bucket edges in days: current, 1-30, 31-60, 61-90, 91-120, over 120.
 pub const DEFAULT_EDGES_DAYS: [u32; 4] = [30, 60, 90, 120];
@@ -187,11 +188,137 @@ impl AgingInGroupCurrency {
     }
 }
 
+/// Per group and currency: the buckets, the unapplied money, the disputed part, in minor units.
+type Lines = BTreeMap<(String, String), (Vec<i64>, i64, i64)>;
+
 /// The aging report, lines ordered by group and currency.
 pub async fn report(
     pool: &ReadPool,
     request: &AgingRequest,
 ) -> Result<Vec<AgingLine>, ProjectionError> {
+    let lines = match summarised_lines(pool, request).await? {
+        Some(lines) => lines,
+        None => exact_lines(pool, request).await?,
+    };
+    let names = match request.group_by {
+        GroupBy::Customer => {
+            let customers = lines
+                .keys()
+                .map(|(group, _)| stored::customer(group))
+                .collect::<Result<Vec<_>, _>>()?;
+            customers::names(pool, &customers.iter().collect::<Vec<_>>()).await?
+        }
+        GroupBy::Subsidiary | GroupBy::Group => HashMap::new(),
+    };
+    let rates = rates_on(pool, request.as_of).await?;
+    lines
+        .into_iter()
+        .map(|((group, code), (buckets, unapplied, disputed))| {
+            let currency = stored::currency(&code)?;
+            let mut line = AgingLine {
+                in_group_currency: None,
+                name: names.get(&group).cloned(),
+                group,
+                currency,
+                open_total: from_minor(buckets.iter().sum(), currency),
+                buckets: buckets
+                    .into_iter()
+                    .map(|b| from_minor(b, currency))
+                    .collect(),
+                unapplied: from_minor(unapplied, currency),
+                disputed: from_minor(disputed, currency),
+            };
+            line.in_group_currency = AgingInGroupCurrency::of(&line, &rates, request.as_of);
+            Ok(line)
+        })
+        .collect()
+}
+
+/// The lines from today's summaries (`summaries`), when they answer for the request's date and
+/// it asks for their buckets (the default edges).
+async fn summarised_lines(
+    pool: &ReadPool,
+    request: &AgingRequest,
+) -> Result<Option<Lines>, ProjectionError> {
+    if request.edges_days != SUMMARY_EDGES_DAYS {
+        return Ok(None);
+    }
+    let Some(state) = summaries::current(pool, request.as_of).await? else {
+        return Ok(None);
+    };
+    let group = match request.group_by {
+        GroupBy::Customer => "customer_id",
+        GroupBy::Subsidiary => "subsidiary_id",
+        GroupBy::Group => "'GROUP'",
+    };
+    // By payment terms where no invoice is due in rows, every invoice is its own row: the
+    // rows' buckets are the invoices'.
+    let basis = match request.basis {
+        Basis::DueDate => "due",
+        Basis::InvoiceDate => "issued",
+        Basis::PaymentTerms => "terms",
+    };
+    let filters = format!(
+        "($1 IS NULL OR subsidiary_id = $1) AND {customer} AND ($3 IS NULL OR currency = $3)",
+        customer = customer_is(2, request.customer.is_some()),
+    );
+    let buckets: Vec<String> = (0..SUMMARY_BUCKETS)
+        .map(|bucket| format!("CAST(SUM({basis}_{bucket}) AS BIGINT)"))
+        .collect();
+    let open_sql = format!(
+        "SELECT CAST({group} AS TEXT), currency, {buckets}, CAST(SUM(disputed_minor) AS BIGINT)
+         FROM summary_balances
+         WHERE {filters}
+         GROUP BY 1, 2
+         HAVING SUM(open_minor) <> 0",
+        buckets = buckets.join(", "),
+    );
+    let unapplied_sql = format!(
+        "SELECT CAST({group} AS TEXT), currency, CAST(SUM(unapplied_minor) AS BIGINT)
+         FROM summary_unapplied
+         WHERE {filters}
+         GROUP BY 1, 2
+         HAVING SUM(unapplied_minor) <> 0"
+    );
+    let subsidiary = request.subsidiary.as_ref().map(SubsidiaryId::as_str);
+    let customer = request.customer.as_ref().map(CustomerId::as_str);
+    let currency = request.currency.map(Currency::code);
+    type OpenRow = (String, String, i64, i64, i64, i64, i64, i64, i64);
+    let (open, unapplied): (Vec<OpenRow>, Vec<(String, String, i64)>) = on_engine!(pool, pool => (
+        sqlx::query_as(&open_sql)
+            .bind(subsidiary)
+            .bind(customer)
+            .bind(currency)
+            .fetch_all(pool)
+            .await?,
+        sqlx::query_as(&unapplied_sql)
+            .bind(subsidiary)
+            .bind(customer)
+            .bind(currency)
+            .fetch_all(pool)
+            .await?,
+    ));
+    if !summaries::unchanged(pool, state).await? {
+        return Ok(None);
+    }
+    let mut lines = Lines::new();
+    for (group, currency, b0, b1, b2, b3, b4, b5, disputed) in open {
+        lines.insert(
+            (group, currency),
+            (vec![b0, b1, b2, b3, b4, b5], 0, disputed),
+        );
+    }
+    for (group, currency, unapplied_minor) in unapplied {
+        lines
+            .entry((group, currency))
+            .or_insert_with(|| (vec![0; SUMMARY_BUCKETS], 0, 0))
+            .1 += unapplied_minor;
+    }
+    Ok(Some(lines))
+}
+
+/// The lines worked out from the movements (the exact computation, for any date and edges).
+async fn exact_lines(pool: &ReadPool, request: &AgingRequest) -> Result<Lines, ProjectionError> {
     // The group column of an invoice, and of a payment (unapplied cash belongs to the customer
     // and to the subsidiary that received it).
     let (invoice_group, payment_group) = match request.group_by {
@@ -242,8 +369,7 @@ pub async fn report(
         .fetch_all(pool).await)?;
 
     let bucket_count = request.edges_days.len() + 2;
-    // Per group and currency: the buckets, the unapplied money, the disputed part.
-    let mut lines: BTreeMap<(String, String), (Vec<i64>, i64, i64)> = BTreeMap::new();
+    let mut lines = Lines::new();
     for (group, currency, reference_date, open_minor, disputed_minor) in open {
         let days = (request.as_of - reference_date).num_days();
         let line = lines
@@ -258,38 +384,7 @@ pub async fn report(
             .or_insert_with(|| (vec![0; bucket_count], 0, 0))
             .1 += unapplied_minor;
     }
-    let names = match request.group_by {
-        GroupBy::Customer => {
-            let customers = lines
-                .keys()
-                .map(|(group, _)| stored::customer(group))
-                .collect::<Result<Vec<_>, _>>()?;
-            customers::names(pool, &customers.iter().collect::<Vec<_>>()).await?
-        }
-        GroupBy::Subsidiary | GroupBy::Group => HashMap::new(),
-    };
-    let rates = rates_on(pool, request.as_of).await?;
-    lines
-        .into_iter()
-        .map(|((group, code), (buckets, unapplied, disputed))| {
-            let currency = stored::currency(&code)?;
-            let mut line = AgingLine {
-                in_group_currency: None,
-                name: names.get(&group).cloned(),
-                group,
-                currency,
-                open_total: from_minor(buckets.iter().sum(), currency),
-                buckets: buckets
-                    .into_iter()
-                    .map(|b| from_minor(b, currency))
-                    .collect(),
-                unapplied: from_minor(unapplied, currency),
-                disputed: from_minor(disputed, currency),
-            };
-            line.in_group_currency = AgingInGroupCurrency::of(&line, &rates, request.as_of);
-            Ok(line)
-        })
-        .collect()
+    Ok(lines)
 }
 
 /// Why a page of open items was refused.

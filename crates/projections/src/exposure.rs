@@ -68,6 +68,7 @@ use crate::open_amounts::{
 use crate::paging::{Cursor, PAGE_SIZE_DEFAULT, PageRequestError, Paged, check_page_size, page};
 use crate::rates::rates_on;
 use crate::stored;
+use crate::summaries;
 
 /// Decimal places of a utilisation ratio (0.8125 = 81.25 %).
 pub const UTILISATION_DECIMALS: u32 = 4;
@@ -327,6 +328,47 @@ pub(crate) async fn invoice_balances_by_subsidiary(
     balances(pool, None, as_of, true).await
 }
 
+/// One row of the balances: customer, currency, subsidiary (`''` when not split), open,
+/// overdue, oldest overdue due date, lowest open amount, collectible overdue, oldest
+/// collectible due date.
+type BalanceRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<NaiveDate>,
+    i64,
+    i64,
+    Option<NaiveDate>,
+);
+
+/// The balances from today's summaries (`summaries`), when they answer for `as_of`: a row per
+/// subsidiary, which the caller folds as it would the exact ones.
+async fn summarised_balances(
+    pool: &ReadPool,
+    customer: Option<&CustomerId>,
+    as_of: NaiveDate,
+) -> Result<Option<Vec<BalanceRow>>, ProjectionError> {
+    let Some(state) = summaries::current(pool, as_of).await? else {
+        return Ok(None);
+    };
+    // Written positive by the summaries (their rows' open amounts are checked there), so the
+    // lowest open amount is not asked of them.
+    let sql = format!(
+        "SELECT customer_id, currency, subsidiary_id, open_minor, overdue_minor,
+                oldest_overdue_due, CAST(0 AS BIGINT), collectible_overdue_minor,
+                oldest_collectible_due
+         FROM summary_balances
+         WHERE {customer}",
+        customer = customer_is(1, customer.is_some()),
+    );
+    let rows: Vec<BalanceRow> = on_engine!(pool, pool => sqlx::query_as(&sql)
+        .bind(customer.map(CustomerId::as_str))
+        .fetch_all(pool).await)?;
+    Ok(summaries::unchanged(pool, state).await?.then_some(rows))
+}
+
 async fn balances(
     pool: &ReadPool,
     customer: Option<&CustomerId>,
@@ -334,51 +376,10 @@ async fn balances(
     by_subsidiary: bool,
 ) -> Result<BTreeMap<(String, String), (InvoiceBalance, CollectibleBySubsidiary)>, ProjectionError>
 {
-    // Grouped by subsidiary too when asked, and folded per customer and currency below: one
-    // pass over the open items either way.
-    let (subsidiary, group) = if by_subsidiary {
-        ("subsidiary_id", ", subsidiary_id")
-    } else {
-        ("''", "")
+    let rows = match summarised_balances(pool, customer, as_of).await? {
+        Some(rows) => rows,
+        None => exact_balances(pool, customer, as_of, by_subsidiary).await?,
     };
-    // By the rows invoices are due in: a row not yet due is not overdue, whatever is left of
-    // its invoice (a schedule, an instalment plan).
-    let (rows, source) = if any_rows(pool).await? {
-        (open_rows(), "open_rows")
-    } else {
-        (String::new(), "open_items")
-    };
-    let sql = format!(
-        "WITH {open_items}{rows}
-         SELECT customer_id, currency, {subsidiary},
-                CAST(SUM(open_minor) AS BIGINT),
-                CAST(COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0) AS BIGINT),
-                MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > 0),
-                CAST(MIN(open_minor) AS BIGINT),
-                CAST(COALESCE(SUM(open_minor - disputed_minor) FILTER (WHERE due_date < $1), 0)
-                     AS BIGINT),
-                MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > disputed_minor)
-         FROM {source}
-         GROUP BY customer_id, currency{group}",
-        open_items = open_items(customer.is_some()),
-    );
-    type Row = (
-        String,
-        String,
-        String,
-        i64,
-        i64,
-        Option<NaiveDate>,
-        i64,
-        i64,
-        Option<NaiveDate>,
-    );
-    let rows: Vec<Row> = on_engine!(pool, pool => sqlx::query_as(&sql)
-            .bind(as_of)
-            .bind(None::<&str>)
-            .bind(customer.map(CustomerId::as_str))
-            .bind(None::<&str>)
-            .fetch_all(pool).await)?;
     let mut balances: BTreeMap<(String, String), (InvoiceBalance, CollectibleBySubsidiary)> =
         BTreeMap::new();
     for (
@@ -412,6 +413,49 @@ async fn balances(
         }
     }
     Ok(balances)
+}
+
+/// The balances worked out from the movements (the exact computation, for any date).
+async fn exact_balances(
+    pool: &ReadPool,
+    customer: Option<&CustomerId>,
+    as_of: NaiveDate,
+    by_subsidiary: bool,
+) -> Result<Vec<BalanceRow>, ProjectionError> {
+    // Grouped by subsidiary too when asked, and folded per customer and currency below: one
+    // pass over the open items either way.
+    let (subsidiary, group) = if by_subsidiary {
+        ("subsidiary_id", ", subsidiary_id")
+    } else {
+        ("''", "")
+    };
+    // By the rows invoices are due in: a row not yet due is not overdue, whatever is left of
+    // its invoice (a schedule, an instalment plan).
+    let (rows, source) = if any_rows(pool).await? {
+        (open_rows(), "open_rows")
+    } else {
+        (String::new(), "open_items")
+    };
+    let sql = format!(
+        "WITH {open_items}{rows}
+         SELECT customer_id, currency, {subsidiary},
+                CAST(SUM(open_minor) AS BIGINT),
+                CAST(COALESCE(SUM(open_minor) FILTER (WHERE due_date < $1), 0) AS BIGINT),
+                MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > 0),
+                CAST(MIN(open_minor) AS BIGINT),
+                CAST(COALESCE(SUM(open_minor - disputed_minor) FILTER (WHERE due_date < $1), 0)
+                     AS BIGINT),
+                MIN(due_date) FILTER (WHERE due_date < $1 AND open_minor > disputed_minor)
+         FROM {source}
+         GROUP BY customer_id, currency{group}",
+        open_items = open_items(customer.is_some()),
+    );
+    Ok(on_engine!(pool, pool => sqlx::query_as(&sql)
+            .bind(as_of)
+            .bind(None::<&str>)
+            .bind(customer.map(CustomerId::as_str))
+            .bind(None::<&str>)
+            .fetch_all(pool).await)?)
 }
 
 /// The earlier of two dates, either of which may be missing.

@@ -39,6 +39,7 @@ pub mod runtime;
 pub mod sqlite;
 pub mod statement;
 mod stored;
+pub mod summaries;
 pub mod upcoming;
 pub mod work_queue;
 

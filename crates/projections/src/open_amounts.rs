@@ -79,6 +79,27 @@ const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_base AS (
       AND i.customer_id = $3
       AND ($4 IS NULL OR i.currency = $4))";
 
+/// Over the invoices listed in `summary_dirty_invoices` (`crate::summaries`: those a batch
+/// moved), each summed by its own index entries as for one customer.
+const OPEN_ITEMS_OF_LISTED: &str = "open_base AS (
+    SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
+           i.issue_date, i.due_date, i.over_limit,
+           i.amount_minor
+             - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a
+                         WHERE a.subsidiary_id = i.subsidiary_id
+                           AND a.invoice_number = i.invoice_number
+                           AND a.received_date <= $1), 0)
+             - COALESCE((SELECT SUM(s.amount_minor) FROM settlements s
+                         WHERE s.subsidiary_id = i.subsidiary_id
+                           AND s.invoice_number = i.invoice_number
+                           AND s.effective_date <= $1), 0) AS open_minor
+    FROM summary_dirty_invoices k
+    JOIN invoices i ON i.subsidiary_id = k.subsidiary_id AND i.invoice_number = k.invoice_number
+    WHERE i.issue_date <= $1
+      AND ($2 IS NULL OR i.subsidiary_id = $2)
+      AND ($3 IS NULL OR i.customer_id = $3)
+      AND ($4 IS NULL OR i.currency = $4))";
+
 /// The disputed part of each open amount (`disputed_minor`), over either plan's `open_base`:
 /// the amount of the dispute holding on `$1` (opened on or before it, not past its last day,
 /// not resolved on or before it), never more than the open amount.
@@ -109,6 +130,11 @@ pub fn open_items(one_customer: bool) -> String {
     format!("{base}{WITH_DISPUTES}")
 }
 
+/// The `open_items` expression over the invoices listed in `summary_dirty_invoices` only.
+pub(crate) fn open_items_of_listed() -> String {
+    format!("{OPEN_ITEMS_OF_LISTED}{WITH_DISPUTES}")
+}
+
 /// `CASE` giving the larger of `a` and `b`: the same SQL on both engines (PostgreSQL's
 /// `GREATEST` and SQLite's two-argument `MAX` differ).
 fn greater(a: &str, b: &str) -> String {
@@ -135,9 +161,9 @@ fn greater(a: &str, b: &str) -> String {
 /// so the rows add up to the invoice's open amount and its disputed part holds back its
 /// earliest open rows. It follows [`open_items`] (`WITH {open_items}{open_rows} ...`) and is
 /// the table expression `open_rows`, with the columns of `open_items`, `row_index` (`NULL`
-/// for an invoice that is its own row) and `plan_id` (the instalment plan a row is of; `NULL`
-/// for the invoice's own rows): `due_date`, `open_minor` and `disputed_minor` are the
-/// row's. No table expression in it is used twice, so that PostgreSQL keeps it inline (and its
+/// for an invoice that is its own row), `plan_id` (the instalment plan a row is of; `NULL`
+/// for the invoice's own rows) and `invoice_due_date` (the invoice's own): `due_date`,
+/// `open_minor` and `disputed_minor` are the row's. No table expression in it is used twice, so that PostgreSQL keeps it inline (and its
 /// plans parallel); the schedules of invoices under a plan are left out by a join rather than
 /// a `NOT EXISTS` per row, which PostgreSQL would run once for every row of every schedule.
 pub fn open_rows() -> String {
@@ -177,7 +203,7 @@ open_rows AS (
              AS open_minor,
            CASE WHEN r.row_index IS NULL THEN i.disputed_minor
                 ELSE {through} - {before} - {collectible} END AS disputed_minor,
-           r.row_index, r.plan_id
+           r.row_index, r.plan_id, i.due_date AS invoice_due_date
     FROM open_items i
     LEFT JOIN due_rows r ON r.subsidiary_id = i.subsidiary_id
                         AND r.invoice_number = i.invoice_number)"

@@ -12,7 +12,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor as _, PgConnection, PgPool};
 
 use crate::checkpoint;
-use crate::engine::WriteConnection;
+use crate::engine::{self, Bind, WriteConnection};
 use crate::error::ProjectionError;
 use crate::generations::{self as control, MIGRATOR};
 use crate::rows::{Column, TableRows};
@@ -28,6 +28,17 @@ impl WriteConnection for PgConnection {
 
     async fn lock_checkpoint(&mut self, projection: &str) -> Result<Position, ProjectionError> {
         checkpoint::lock::<sqlx::Postgres>(self, projection, Self::LOCK_CHECKPOINT).await
+    }
+
+    async fn run(&mut self, sql: &str, binds: &[Bind]) -> Result<(), ProjectionError> {
+        engine::execute::<sqlx::Postgres>(self, sql, binds).await
+    }
+
+    async fn fetch_date_and_number(
+        &mut self,
+        sql: &str,
+    ) -> Result<Option<(chrono::NaiveDate, i64)>, ProjectionError> {
+        engine::fetch_date_and_number::<sqlx::Postgres>(self, sql).await
     }
 
     /// One `INSERT ... SELECT * FROM UNNEST(...)` of the columns as arrays, whatever the number

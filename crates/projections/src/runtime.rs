@@ -25,6 +25,7 @@ use crate::error::ProjectionError;
 use crate::ledger::Ledger;
 use crate::projection::Projection;
 use crate::rows::RowSet;
+use crate::summaries::{self, BusinessClock};
 use crate::{postgres, sqlite};
 
 /// Every projection the runtime keeps, in the order their rows are written.
@@ -55,10 +56,13 @@ pub struct Projector<L> {
     applied: watch::Sender<Position>,
     /// Events applied since the statistics were last refreshed.
     unanalyzed: std::sync::atomic::AtomicU64,
+    /// The business date today's summaries are kept for (`summaries`).
+    clock: BusinessClock,
 }
 
 impl<L: EventLog> Projector<L> {
-    /// A projector resuming from the checkpoint in `pool` (migrated beforehand).
+    /// A projector resuming from the checkpoint in `pool` (migrated beforehand), keeping today's
+    /// summaries for the date in UTC (see [`Projector::with_clock`]).
     pub async fn new(log: Arc<L>, pool: ReadPool) -> Result<Self, ProjectionError> {
         let from = applied_by_all(&pool).await?;
         let (applied, _) = watch::channel(from);
@@ -67,7 +71,15 @@ impl<L: EventLog> Projector<L> {
             pool,
             applied,
             unanalyzed: std::sync::atomic::AtomicU64::new(0),
+            clock: BusinessClock::default(),
         })
+    }
+
+    /// Keeps today's summaries for the business date of `clock` (the service's, which its
+    /// alerts follow too).
+    pub fn with_clock(mut self, clock: BusinessClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The last position applied and committed, updated after every batch.
@@ -115,10 +127,19 @@ impl<L: EventLog> Projector<L> {
                     }
                 }
             });
+            // The first tick is at once: summaries of another date are worked out on start.
+            let mut clock_check = tokio::time::interval(summaries::CLOCK_CHECK);
+            clock_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let outcome = loop {
                 let batch = tokio::select! {
                     () = &mut shutdown => break Ok(true),
                     batch = batches_rx.recv() => batch,
+                    _ = clock_check.tick() => {
+                        if let Err(error) = self.roll_forward().await {
+                            warn!(%error, "could not work out today's summaries; retrying later");
+                        }
+                        continue;
+                    }
                 };
                 let Some(batch) = batch else { break Ok(false) };
                 let mut events = Vec::with_capacity(batch.len());
@@ -177,11 +198,29 @@ impl<L: EventLog> Projector<L> {
         Ok(())
     }
 
-    /// Applies a batch and the new checkpoints in one transaction. Events at or below a
-    /// projection's checkpoint are skipped for it. Returns the position every projection has
-    /// applied after the batch.
+    /// Works today's summaries out whole when the business date has moved on (or there are none
+    /// yet), in a transaction of their own holding the ledger's checkpoint; nothing when they
+    /// are current.
+    pub async fn roll_forward(&self) -> Result<(), ProjectionError> {
+        let today = self.clock.today();
+        on_engine!(&self.pool, pool => {
+            let mut transaction = pool.begin().await?;
+            let to = transaction.lock_checkpoint(crate::ledger::NAME).await?;
+            let maintained =
+                summaries::maintain::maintain(&mut *transaction, today, checkpoint::stored(to)?, false)
+                    .await?;
+            if maintained != summaries::maintain::Maintained::Current {
+                transaction.commit().await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Applies a batch and the new checkpoints in one transaction, with today's summaries.
+    /// Events at or below a projection's checkpoint are skipped for it. Returns the position
+    /// every projection has applied after the batch.
     pub async fn apply_batch(&self, events: &[RecordedEvent]) -> Result<Position, ProjectionError> {
-        let batch = apply_batch(&self.pool, events).await?;
+        let batch = apply_batch(&self.pool, events, Some(self.clock.today())).await?;
         if batch.to > batch.from {
             debug!(
                 from = batch.from.get(),
@@ -225,10 +264,12 @@ fn rows(
 }
 
 /// Applies `events` (in log order) to every projection and moves their checkpoints, in one
-/// transaction on either engine.
+/// transaction on either engine; then brings today's summaries (of `today`, when given) to the
+/// ledger's new checkpoint.
 async fn apply_batch(
     pool: &ReadPool,
     events: &[RecordedEvent],
+    today: Option<chrono::NaiveDate>,
 ) -> Result<Applied, ProjectionError> {
     on_engine!(pool, pool => {
         let mut transaction = pool.begin().await?;
@@ -236,9 +277,13 @@ async fn apply_batch(
         let mut from_all: Option<Position> = None;
         let mut to_all: Option<Position> = None;
         let mut events_new = 0;
+        let mut ledger_to = None;
         for projection in PROJECTIONS {
             let from = transaction.lock_checkpoint(projection.name()).await?;
             let (rows, to) = rows(*projection, events, from)?;
+            if projection.name() == crate::ledger::NAME {
+                ledger_to = Some(to);
+            }
             from_all = Some(from_all.map_or(from, |lowest| lowest.min(from)));
             to_all = Some(to_all.map_or(to, |lowest| lowest.min(to)));
             if to > from {
@@ -255,6 +300,16 @@ async fn apply_batch(
             }
         }
         if events_new > 0 {
+            if let (Some(today), Some(to)) = (today, ledger_to) {
+                let catching_up = events.len() >= BATCH_EVENTS_MAX;
+                summaries::maintain::maintain(
+                    &mut *transaction,
+                    today,
+                    checkpoint::stored(to)?,
+                    catching_up,
+                )
+                .await?;
+            }
             transaction.commit().await?;
         }
         Ok(Applied {

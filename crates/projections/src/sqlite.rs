@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::checkpoint;
-use crate::engine::WriteConnection;
+use crate::engine::{self, Bind, WriteConnection};
 use crate::error::ProjectionError;
 use crate::generations::{self as control, MIGRATOR};
 use crate::rows::{Column, TableRows};
@@ -55,6 +55,17 @@ impl WriteConnection for SqliteConnection {
 
     async fn lock_checkpoint(&mut self, projection: &str) -> Result<Position, ProjectionError> {
         checkpoint::lock::<sqlx::Sqlite>(self, projection, Self::LOCK_CHECKPOINT).await
+    }
+
+    async fn run(&mut self, sql: &str, binds: &[Bind]) -> Result<(), ProjectionError> {
+        engine::execute::<sqlx::Sqlite>(self, sql, binds).await
+    }
+
+    async fn fetch_date_and_number(
+        &mut self,
+        sql: &str,
+    ) -> Result<Option<(chrono::NaiveDate, i64)>, ProjectionError> {
+        engine::fetch_date_and_number::<sqlx::Sqlite>(self, sql).await
     }
 
     /// Multi-row `INSERT ... VALUES`, as many rows per statement as SQLite's parameter limit

@@ -30,6 +30,7 @@ use receivables_eventlog::EventLog;
 use receivables_projections::alerts::{
     ALERTS_PER_READ_MAX, Alert, AlertFilter, AlertStore, PassScope, evaluate,
 };
+use receivables_projections::summaries::BusinessClock;
 use receivables_projections::{ProjectionError, ReadPool};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -75,23 +76,6 @@ pub const PUBLISHED_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
 /// The publisher's cursor in the control database.
 const PUBLISHED_CURSOR: &str = "published:nats";
-
-/// The business date of the passes: fixed by the operator, or the service's date (UTC).
-#[derive(Debug, Clone, Copy)]
-pub struct BusinessClock {
-    fixed: Option<NaiveDate>,
-}
-
-impl BusinessClock {
-    pub fn new(fixed: Option<NaiveDate>) -> Self {
-        BusinessClock { fixed }
-    }
-
-    pub fn today(&self) -> NaiveDate {
-        self.fixed
-            .unwrap_or_else(|| chrono::Utc::now().date_naive())
-    }
-}
 
 /// What a watcher needs: the store, word of new alerts, and word that the service is stopping.
 #[derive(Debug, Clone)]

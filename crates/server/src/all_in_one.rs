@@ -17,6 +17,7 @@ use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_projections::ReadStore;
+use receivables_projections::summaries::BusinessClock;
 use tokio::sync::watch;
 use tracing::info;
 
@@ -137,9 +138,14 @@ impl<L: EventLog> AllInOne<L> {
             Arc::clone(&log),
             args.account_cache_customers,
         ));
-        let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
-            .await
-            .context("cannot open the read model")?;
+        let read_models = ReadModels::open(
+            Arc::clone(&log),
+            store,
+            args.database_max_connections,
+            BusinessClock::new(args.alerts.business_date),
+        )
+        .await
+        .context("cannot open the read model")?;
         let alerting = Alerting::start(&read_models, &args.alerts)
             .await
             .context("cannot open the alerts")?;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_projections::ReadStore;
+use receivables_projections::summaries::BusinessClock;
 use tracing::info;
 
 use crate::alerts::Alerting;
@@ -54,9 +55,14 @@ impl ReadApplication {
             .await
             .context("cannot connect to the read-model database")?;
         let log = Arc::new(log);
-        let read_models = ReadModels::open(Arc::clone(&log), store, args.database_max_connections)
-            .await
-            .context("cannot open the read model")?;
+        let read_models = ReadModels::open(
+            Arc::clone(&log),
+            store,
+            args.database_max_connections,
+            BusinessClock::new(args.alerts.business_date),
+        )
+        .await
+        .context("cannot open the read model")?;
         let mut alerting = Alerting::start(&read_models, &args.alerts)
             .await
             .context("cannot open the alerts")?;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use receivables_domain::Position;
 use receivables_eventlog::EventLog;
 use receivables_projections::runtime::Projector;
+use receivables_projections::summaries::BusinessClock;
 use receivables_projections::{ProjectionError, ReadPool, ReadStore};
 use tokio::sync::{Mutex, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -75,6 +76,8 @@ pub struct ReadModels<L> {
     max_connections: u32,
     live: watch::Sender<Arc<ReadSide<L>>>,
     running: Mutex<Option<Running>>,
+    /// The business date the projectors keep today's summaries for.
+    clock: BusinessClock,
     rebuilding: Mutex<()>,
 }
 
@@ -85,9 +88,10 @@ impl<L: EventLog> ReadModels<L> {
         log: Arc<L>,
         store: ReadStore,
         max_connections: u32,
+        clock: BusinessClock,
     ) -> Result<Self, ProjectionError> {
         let generation = store.live().await?;
-        let side = Self::side(&log, &store, generation, max_connections).await?;
+        let side = Self::side(&log, &store, generation, max_connections, clock).await?;
         info!(generation, "read model generation live");
         let running = Running::start(Arc::clone(&side.projector));
         let (live, _) = watch::channel(Arc::new(side));
@@ -98,6 +102,7 @@ impl<L: EventLog> ReadModels<L> {
             live,
             running: Mutex::new(Some(running)),
             rebuilding: Mutex::new(()),
+            clock,
         })
     }
 
@@ -106,9 +111,14 @@ impl<L: EventLog> ReadModels<L> {
         store: &ReadStore,
         generation: i64,
         max_connections: u32,
+        clock: BusinessClock,
     ) -> Result<ReadSide<L>, ProjectionError> {
         let pool = store.pool(generation, max_connections).await?;
-        let projector = Arc::new(Projector::new(Arc::clone(log), pool.clone()).await?);
+        let projector = Arc::new(
+            Projector::new(Arc::clone(log), pool.clone())
+                .await?
+                .with_clock(clock),
+        );
         Ok(ReadSide {
             generation,
             pool,
@@ -135,8 +145,16 @@ impl<L: EventLog> ReadModels<L> {
         };
         let generation = self.store.begin_rebuild().await?;
         info!(generation, "rebuilding the read model from the first event");
-        let side =
-            Arc::new(Self::side(&self.log, &self.store, generation, self.max_connections).await?);
+        let side = Arc::new(
+            Self::side(
+                &self.log,
+                &self.store,
+                generation,
+                self.max_connections,
+                self.clock,
+            )
+            .await?,
+        );
         let running = Running::start(Arc::clone(&side.projector));
         let deadline = tokio::time::Instant::now() + timeout;
         let position = loop {

@@ -1,0 +1,256 @@
+//! Keeping today's summaries in the batch's transaction (see the module above): whole, or the
+//! invoices and customers the events since their position moved.
+//!
+//! Every statement is the same SQL on both engines; the rows are worked out by the exact
+//! definitions (`open_amounts.rs`) restricted to the invoices listed in
+//! `summary_dirty_invoices`, and the balances summed from the rows, so that a summary cannot
+//! say anything the exact computation would not.
+
+use chrono::NaiveDate;
+use tracing::{debug, info};
+
+use super::{INCREMENTAL_EVENTS_MAX, SUMMARY_BUCKETS, bucket_starts};
+use crate::engine::{Bind, WriteConnection};
+use crate::error::ProjectionError;
+use crate::open_amounts::{UNAPPLIED_MOVES, open_items, open_items_of_listed, open_rows};
+
+const SELECT_STATE: &str = "SELECT as_of, position FROM summary_state WHERE id = 1";
+
+const STORE_STATE: &str = "INSERT INTO summary_state (id, as_of, position) VALUES (1, $1, $2)
+     ON CONFLICT (id) DO UPDATE SET as_of = EXCLUDED.as_of, position = EXCLUDED.position";
+
+/// The invoices whose rows the events after `$1` may have changed: every table that moves an
+/// invoice's open amount, its disputed part or the rows it is due in, by the position of the
+/// event that recorded the row (a resolution and a cancellation by their dispute's and plan's
+/// invoice).
+const LIST_DIRTY_INVOICES: &str =
+    "INSERT INTO summary_dirty_invoices (subsidiary_id, invoice_number)
+     SELECT subsidiary_id, invoice_number FROM invoices WHERE position > $1
+     UNION SELECT subsidiary_id, invoice_number FROM allocations WHERE position > $1
+     UNION SELECT subsidiary_id, invoice_number FROM settlements WHERE position > $1
+     UNION SELECT subsidiary_id, invoice_number FROM disputes WHERE position > $1
+     UNION SELECT d.subsidiary_id, d.invoice_number
+           FROM dispute_resolutions r JOIN disputes d ON d.dispute_id = r.dispute_id
+           WHERE r.position > $1
+     UNION SELECT subsidiary_id, invoice_number FROM instalment_plans WHERE position > $1
+     UNION SELECT p.subsidiary_id, p.invoice_number
+           FROM instalment_plan_cancellations c JOIN instalment_plans p ON p.plan_id = c.plan_id
+           WHERE c.position > $1";
+
+/// The balances of the listed invoices (issued by `$1`).
+const LIST_DIRTY_BALANCES: &str =
+    "INSERT INTO summary_dirty_balances (customer_id, subsidiary_id, currency)
+     SELECT DISTINCT i.customer_id, i.subsidiary_id, i.currency
+     FROM summary_dirty_invoices k
+     JOIN invoices i ON i.subsidiary_id = k.subsidiary_id AND i.invoice_number = k.invoice_number
+     WHERE i.issue_date <= $1";
+
+const DELETE_DIRTY_ROWS: &str = "DELETE FROM summary_rows
+     WHERE (subsidiary_id, invoice_number) IN
+           (SELECT subsidiary_id, invoice_number FROM summary_dirty_invoices)";
+
+const DELETE_DIRTY_BALANCES: &str = "DELETE FROM summary_balances
+     WHERE (customer_id, subsidiary_id, currency) IN
+           (SELECT customer_id, subsidiary_id, currency FROM summary_dirty_balances)";
+
+const CLEAR_DIRTY: [&str; 2] = [
+    "DELETE FROM summary_dirty_invoices",
+    "DELETE FROM summary_dirty_balances",
+];
+
+/// The customers whose unapplied money the events after the position `$n` moved.
+fn unapplied_moved(n: usize) -> String {
+    format!(
+        "SELECT customer_id FROM payments WHERE position > ${n}
+         UNION SELECT customer_id FROM unapplied_movements WHERE position > ${n}"
+    )
+}
+
+/// The rows of `open_items` (`$1` the date, `$2` to `$4` `NULL`) with something open.
+fn insert_rows(open_items: &str) -> String {
+    format!(
+        "WITH {open_items}{rows}
+         INSERT INTO summary_rows (subsidiary_id, invoice_number, row_index, customer_id,
+                                   currency, issue_date, invoice_due_date, due_date,
+                                   open_minor, disputed_minor)
+         SELECT subsidiary_id, invoice_number, COALESCE(row_index, -1), customer_id, currency,
+                issue_date, invoice_due_date, due_date, open_minor, disputed_minor
+         FROM open_rows
+         WHERE open_minor <> 0",
+        rows = open_rows(),
+    )
+}
+
+/// The balances of the keys `keys` (a table or a subquery with `customer_id, subsidiary_id,
+/// currency`) summed from their rows: `$1` the date, `$2` to `$6` the buckets' first days
+/// ([`bucket_starts`]).
+fn insert_balances(keys: &str) -> String {
+    let mut buckets = Vec::new();
+    for (basis, column) in [
+        ("due", "r.invoice_due_date"),
+        ("issued", "r.issue_date"),
+        ("terms", "r.due_date"),
+    ] {
+        for bucket in 0..SUMMARY_BUCKETS {
+            // `$2 + k` is the first day of bucket k; the last bucket is before the one above.
+            let newer = if bucket == 0 {
+                String::new()
+            } else {
+                format!(" AND {column} < ${}", bucket + 1)
+            };
+            let condition = if bucket == SUMMARY_BUCKETS - 1 {
+                format!("{column} < ${}", bucket + 1)
+            } else {
+                format!("{column} >= ${}{newer}", bucket + 2)
+            };
+            buckets.push((
+                format!("{basis}_{bucket}"),
+                format!("COALESCE(SUM(r.open_minor) FILTER (WHERE {condition}), 0)"),
+            ));
+        }
+    }
+    let (names, sums): (Vec<String>, Vec<String>) = buckets.into_iter().unzip();
+    format!(
+        "INSERT INTO summary_balances (customer_id, subsidiary_id, currency, open_minor,
+             disputed_minor, overdue_minor, oldest_overdue_due, collectible_overdue_minor,
+             oldest_collectible_due, {names})
+         SELECT k.customer_id, k.subsidiary_id, k.currency,
+                COALESCE(SUM(r.open_minor), 0),
+                COALESCE(SUM(r.disputed_minor), 0),
+                COALESCE(SUM(r.open_minor) FILTER (WHERE r.due_date < $1), 0),
+                MIN(r.due_date) FILTER (WHERE r.due_date < $1),
+                COALESCE(SUM(r.open_minor - r.disputed_minor) FILTER (WHERE r.due_date < $1), 0),
+                MIN(r.due_date) FILTER (WHERE r.due_date < $1
+                                          AND r.open_minor > r.disputed_minor),
+                {sums}
+         FROM {keys} k
+         LEFT JOIN summary_rows r ON r.customer_id = k.customer_id
+                                 AND r.subsidiary_id = k.subsidiary_id
+                                 AND r.currency = k.currency
+         GROUP BY k.customer_id, k.subsidiary_id, k.currency",
+        names = names.join(", "),
+        sums = sums.join(",\n                "),
+    )
+}
+
+/// The unapplied money as of `$1` of the customers `customers` selects (every one: `None`).
+fn insert_unapplied(customers: Option<&str>) -> String {
+    let only = customers.map_or(String::new(), |customers| {
+        format!("AND customer_id IN ({customers})")
+    });
+    format!(
+        "WITH {UNAPPLIED_MOVES}
+         INSERT INTO summary_unapplied (customer_id, subsidiary_id, currency, unapplied_minor)
+         SELECT customer_id, subsidiary_id, currency, SUM(amount_minor)
+         FROM unapplied_moves
+         WHERE moved_on <= $1 {only}
+         GROUP BY customer_id, subsidiary_id, currency
+         HAVING SUM(amount_minor) <> 0"
+    )
+}
+
+/// What a batch did to the summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Maintained {
+    /// Already of the date and the position.
+    Current,
+    /// Left behind: a catch-up's full batch.
+    Skipped,
+    /// Brought up to date from the events after the position they covered.
+    Incremental,
+    /// Worked out whole (another date, none yet, or too far behind).
+    Whole,
+}
+
+/// Brings the summaries to `today` and the ledger's checkpoint `to`, in the caller's transaction
+/// (which holds the ledger's checkpoint). `catching_up`: the batch was a full one, and the
+/// summaries are left behind until the log is caught up.
+pub(crate) async fn maintain<C: WriteConnection>(
+    connection: &mut C,
+    today: NaiveDate,
+    to: i64,
+    catching_up: bool,
+) -> Result<Maintained, ProjectionError> {
+    let state = connection.fetch_date_and_number(SELECT_STATE).await?;
+    if state == Some((today, to)) {
+        return Ok(Maintained::Current);
+    }
+    if catching_up {
+        return Ok(Maintained::Skipped);
+    }
+    let starts = bucket_starts(today)?;
+    let mut bucket_binds = vec![Bind::Date(today)];
+    bucket_binds.extend(starts.iter().map(|start| Bind::Date(*start)));
+    let dated = [Bind::Date(today)];
+    let rows_binds = [
+        Bind::Date(today),
+        Bind::NullText,
+        Bind::NullText,
+        Bind::NullText,
+    ];
+    let maintained = match state {
+        Some((as_of, from))
+            if as_of == today
+                && from <= to
+                && u64::try_from(to - from)
+                    .is_ok_and(|behind| behind <= INCREMENTAL_EVENTS_MAX) =>
+        {
+            let after = [Bind::BigInt(from)];
+            for clear in CLEAR_DIRTY {
+                connection.run(clear, &[]).await?;
+            }
+            connection.run(LIST_DIRTY_INVOICES, &after).await?;
+            connection.run(LIST_DIRTY_BALANCES, &dated).await?;
+            connection.run(DELETE_DIRTY_ROWS, &[]).await?;
+            connection
+                .run(&insert_rows(&open_items_of_listed()), &rows_binds)
+                .await?;
+            connection.run(DELETE_DIRTY_BALANCES, &[]).await?;
+            connection
+                .run(&insert_balances("summary_dirty_balances"), &bucket_binds)
+                .await?;
+            connection
+                .run(
+                    &format!(
+                        "DELETE FROM summary_unapplied WHERE customer_id IN ({})",
+                        unapplied_moved(1)
+                    ),
+                    &after,
+                )
+                .await?;
+            connection
+                .run(
+                    &insert_unapplied(Some(&unapplied_moved(2))),
+                    &[Bind::Date(today), Bind::BigInt(from)],
+                )
+                .await?;
+            for clear in CLEAR_DIRTY {
+                connection.run(clear, &[]).await?;
+            }
+            Maintained::Incremental
+        }
+        _ => {
+            connection.run("DELETE FROM summary_rows", &[]).await?;
+            connection
+                .run(&insert_rows(&open_items(false)), &rows_binds)
+                .await?;
+            connection.run("DELETE FROM summary_balances", &[]).await?;
+            let issued = "(SELECT DISTINCT customer_id, subsidiary_id, currency
+                           FROM invoices WHERE issue_date <= $1)";
+            connection
+                .run(&insert_balances(issued), &bucket_binds)
+                .await?;
+            connection.run("DELETE FROM summary_unapplied", &[]).await?;
+            connection.run(&insert_unapplied(None), &dated).await?;
+            Maintained::Whole
+        }
+    };
+    connection
+        .run(STORE_STATE, &[Bind::Date(today), Bind::BigInt(to)])
+        .await?;
+    match maintained {
+        Maintained::Whole => info!(%today, position = to, "today's summaries worked out whole"),
+        _ => debug!(%today, position = to, ?maintained, "today's summaries kept"),
+    }
+    Ok(maintained)
+}

@@ -1,0 +1,192 @@
+//! Today's summaries: what the work queue, the exposure and the aging of the business date need,
+//! kept by the projector so that they read a row per customer, subsidiary and currency instead
+//! of summing every invoice's movements.
+//!
+//! As of one business date `D` (the service's, [`BusinessClock`]), the read model keeps
+//!
+//! ```text
+//! summary_rows      = open_amounts::open_rows as of D, the rows with something open
+//! summary_balances  = per customer, subsidiary and currency with an invoice issued <= D:
+//!                     open, disputed, overdue (rows due before D), collectible overdue (less
+//!                     what disputes hold back), the oldest due date of each, and the open
+//!                     amounts in the aging's default buckets by due date, by issue date and by
+//!                     each row's due date
+//! summary_unapplied = open_amounts::UNAPPLIED_MOVES as of D, per customer, subsidiary and
+//!                     currency
+//! summary_state     = (D, the ledger's checkpoint they cover)
+//! ```
+//!
+//! **How they are kept** (`maintain.rs`). In the batch's own transaction, after its rows: the
+//! invoices that the rows recorded since the summaries' position name (issued, paid,
+//! credited, written off, reversed, disputed, resolved, rescheduled, cancelled: found by the
+//! positions that recorded them) have their rows worked out again by the exact definition,
+//! and their balances summed again from the rows; the customers whose unapplied money moved
+//! have it summed again. A batch of [`BATCH_EVENTS_MAX`](crate::runtime::BATCH_EVENTS_MAX)
+//! events (a catch-up) leaves them behind, and the first batch after it (or a summary more
+//! than [`INCREMENTAL_EVENTS_MAX`] events behind, or of another date) works them out whole.
+//! When the business date changes, ageing moves amounts between buckets with no event
+//! arriving: the projector works them out whole for the new date within
+//! [`CLOCK_CHECK`] of midnight (`runtime.rs`).
+//!
+//! **How they are read.** A query of `D` reads them when they cover the ledger's checkpoint
+//! (`current`), and checks afterwards that no batch replaced them meanwhile (`unchanged`);
+//! otherwise, and for every other date, the exact computation answers. The two agree for every
+//! customer (`tests/tests/summaries.rs`).
+
+pub(crate) mod maintain;
+
+use chrono::NaiveDate;
+
+use crate::database::{ReadPool, on_engine};
+use crate::error::ProjectionError;
+
+/// The summaries' tables. They are not a projection's: what they hold depends on the business
+/// date and on when they were last worked out, so that two read models of the same events may
+/// differ in them (a comparison of read models leaves them out; `tests/tests/summaries.rs`
+/// compares what they answer instead).
+pub const TABLES: &[&str] = &[
+    "summary_state",
+    "summary_rows",
+    "summary_balances",
+    "summary_unapplied",
+    "summary_dirty_invoices",
+    "summary_dirty_balances",
+];
+
+/// The aging's bucket edges the summaries keep (the report's default ones): a report of `D`
+/// with other edges is worked out exactly.
+pub const SUMMARY_EDGES_DAYS: [u32; 4] = crate::aging::DEFAULT_EDGES_DAYS;
+
+/// Buckets per basis: current, one per edge, over the last edge.
+pub const SUMMARY_BUCKETS: usize = SUMMARY_EDGES_DAYS.len() + 2;
+
+/// Most events between the summaries' position and a batch's end that are brought up to date
+/// invoice by invoice; further behind, the summaries are worked out whole (a full pass costs
+/// about what this many events' invoices do one by one).
+pub const INCREMENTAL_EVENTS_MAX: u64 = 100_000;
+
+/// How often the projector looks at the business date while the log is quiet.
+pub const CLOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The service's business date: fixed (`--business-date`), or today's date in UTC, which
+/// moves on at midnight. The alerts and the summaries both follow it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BusinessClock {
+    fixed: Option<NaiveDate>,
+}
+
+impl BusinessClock {
+    pub fn new(fixed: Option<NaiveDate>) -> Self {
+        BusinessClock { fixed }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.fixed
+            .unwrap_or_else(|| chrono::Utc::now().date_naive())
+    }
+}
+
+/// What the summaries cover: their date and the ledger's checkpoint when they were written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct State {
+    pub as_of: NaiveDate,
+    pub position: i64,
+}
+
+/// The summaries' state beside the ledger's checkpoint, in one statement.
+const SELECT_STATE_AND_CHECKPOINT: &str = "SELECT s.as_of, s.position, COALESCE(c.position, 0)
+     FROM summary_state s
+     LEFT JOIN projection_checkpoints c ON c.projection = $1
+     WHERE s.id = 1";
+
+async fn state_and_checkpoint(
+    pool: &ReadPool,
+) -> Result<Option<(NaiveDate, i64, i64)>, ProjectionError> {
+    let ledger = crate::ledger::NAME;
+    Ok(
+        on_engine!(pool, pool => sqlx::query_as(SELECT_STATE_AND_CHECKPOINT)
+        .bind(ledger)
+        .fetch_optional(pool).await)?,
+    )
+}
+
+/// The summaries' state when they answer for `as_of`: of that date, and covering every event
+/// the ledger has applied.
+pub(crate) async fn current(
+    pool: &ReadPool,
+    as_of: NaiveDate,
+) -> Result<Option<State>, ProjectionError> {
+    Ok(state_and_checkpoint(pool)
+        .await?
+        .filter(|(date, position, checkpoint)| *date == as_of && position == checkpoint)
+        .map(|(as_of, position, _)| State { as_of, position }))
+}
+
+/// Whether today's summaries answer the queries of `as_of` now (for operators and tests: the
+/// queries look for themselves).
+pub async fn covers(pool: &ReadPool, as_of: NaiveDate) -> Result<bool, ProjectionError> {
+    Ok(current(pool, as_of).await?.is_some())
+}
+
+/// Whether the summaries are still those of `state`: read after a query of them, it says that
+/// no batch replaced them while the query read (each batch moves the position, each new date
+/// the date).
+pub(crate) async fn unchanged(pool: &ReadPool, state: State) -> Result<bool, ProjectionError> {
+    Ok(state_and_checkpoint(pool)
+        .await?
+        .is_some_and(|(as_of, position, _)| State { as_of, position } == state))
+}
+
+/// The first day of each bucket but the last, as of `as_of`: an item whose reference date is
+/// on or after `starts[0]` is current; else on or after `starts[k]`, in bucket `k`; else in
+/// the last. `starts[k]` is `as_of` less the k-th edge, so that bucket `k` holds what is
+/// `edges[k-1] + 1` to `edges[k]` days old, as `aging::AgingRequest::bucket` cuts them.
+pub(crate) fn bucket_starts(
+    as_of: NaiveDate,
+) -> Result<[NaiveDate; SUMMARY_BUCKETS - 1], ProjectionError> {
+    let mut starts = [as_of; SUMMARY_BUCKETS - 1];
+    for (start, edge) in starts.iter_mut().skip(1).zip(SUMMARY_EDGES_DAYS) {
+        *start = as_of
+            .checked_sub_days(chrono::Days::new(u64::from(edge)))
+            .ok_or_else(|| {
+                ProjectionError::Stored(format!("{as_of} less {edge} days is out of range"))
+            })?;
+    }
+    Ok(starts)
+}
+
+#[cfg(test)]
+mod tests {
+    use receivables_domain::testing::date;
+
+    use super::*;
+    use crate::aging::AgingRequest;
+
+    #[test]
+    fn the_bucket_starts_cut_as_the_aging_report_does() {
+        // Given the default edges 30, 60, 90, 120 as of 2026-06-30
+        let as_of = date("2026-06-30");
+        let starts = bucket_starts(as_of).unwrap();
+        // Then each bucket starts that many days back: 06-30, 05-31, 05-01, 04-01, 03-02
+        assert_eq!(
+            starts,
+            [
+                date("2026-06-30"),
+                date("2026-05-31"),
+                date("2026-05-01"),
+                date("2026-04-01"),
+                date("2026-03-02"),
+            ]
+        );
+        // And a reference date falls in the bucket the report gives its age
+        let report = AgingRequest::new(as_of);
+        for days in [-3_i64, 0, 1, 29, 30, 31, 60, 61, 90, 91, 120, 121, 400] {
+            let reference = as_of - chrono::Duration::days(days);
+            let by_starts = starts
+                .iter()
+                .position(|start| reference >= *start)
+                .unwrap_or(SUMMARY_BUCKETS - 1);
+            assert_eq!(by_starts, report.bucket(days), "{days} days");
+        }
+    }
+}
