@@ -9,10 +9,11 @@
 //! account, write-offs, disputes opened and resolved, payments reversed, unapplied cash applied
 //! and refunded, invoices due in schedules, instalment plans agreed and cancelled), dated before
 //! and after D, in two currencies, at three subsidiaries. At checkpoints along the way and at
-//! the end, the aging (every basis, every grouping, filtered), every customer's exposure and
-//! every page of the work queue are compared. Then the business date moves on (the summaries
-//! are worked out whole for the new date), more history follows, and they are compared again;
-//! last, a read model projected from scratch compares equal too.
+//! the end, the aging (every basis, every grouping, filtered), every customer's exposure,
+//! every page of the work queue and the collections forecast are compared. Then the business date moves on (the summaries
+//! follow it), more history follows, and they are compared again; then the date is set back,
+//! then the summaries are lost and worked out whole, and last, a read model projected from
+//! scratch compares equal too.
 //!
 //! `SUMMARIES_SEED` replays a run's history.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -27,7 +28,9 @@ use receivables_domain::{Currency, CustomerId, Position, SubsidiaryId};
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_projections::aging::{self, AgingRequest, Basis, GroupBy};
 use receivables_projections::exposure::{self, ExposureQuery, ExposureSort};
+use receivables_projections::forecast::{self, FORECAST_WEEKS_DEFAULT, ForecastQuery};
 use receivables_projections::paging::Paged;
+use receivables_projections::promises::PROMISE_GRACE_DAYS_DEFAULT;
 use receivables_projections::runtime::Projector;
 use receivables_projections::summaries::{self, BusinessClock};
 use receivables_projections::work_queue::{self, WorkQueueQuery};
@@ -580,6 +583,15 @@ async fn compare(summarised: &ReadPool, exact: &ReadPool, as_of: NaiveDate, mome
             "{moment}: the exposure of {customer}"
         );
     }
+    let forecast_query =
+        ForecastQuery::new(as_of, FORECAST_WEEKS_DEFAULT, PROMISE_GRACE_DAYS_DEFAULT).unwrap();
+    assert_eq!(
+        forecast::forecast(summarised, &forecast_query)
+            .await
+            .unwrap(),
+        forecast::forecast(exact, &forecast_query).await.unwrap(),
+        "{moment}: the collections forecast"
+    );
     for include_snoozed in [false, true] {
         assert_eq!(
             whole_queue(summarised, as_of, include_snoozed).await,
@@ -588,6 +600,19 @@ async fn compare(summarised: &ReadPool, exact: &ReadPool, as_of: NaiveDate, mome
         );
     }
     exposures.len()
+}
+
+/// Removes the summaries' state, as a read model made before them has none.
+async fn forget_summaries(read: &ReadPool) {
+    const FORGET: &str = "DELETE FROM summary_state";
+    match read {
+        ReadPool::Postgres(pool) => {
+            sqlx::query(FORGET).execute(pool).await.unwrap();
+        }
+        ReadPool::Sqlite(pool) => {
+            sqlx::query(FORGET).execute(pool).await.unwrap();
+        }
+    }
 }
 
 async fn summaries_answer_as_the_exact_computation_does(engine: Engine) {
@@ -659,6 +684,20 @@ async fn summaries_answer_as_the_exact_computation_does(engine: Engine) {
     .await;
     following.stop().await;
     exact_following.stop().await;
+
+    // When the business date is set back (a service restarted with an earlier one)
+    let earlier = date("2026-07-20");
+    summaries::roll_forward(&live.read, earlier).await.unwrap();
+    compare(&live.read, &exact.read, earlier, "on a date set back").await;
+
+    // When the summaries are gone: they are worked out whole
+    forget_summaries(&live.read).await;
+    assert!(!summaries::covers(&live.read, earlier).await.unwrap());
+    assert_eq!(
+        summaries::roll_forward(&live.read, earlier).await.unwrap(),
+        summaries::Maintained::Whole
+    );
+    compare(&live.read, &exact.read, earlier, "worked out whole").await;
 
     // And a read model projected from scratch (its summaries worked out whole) agrees too
     let Some(scratch) = TestReadModel::create(engine).await else {

@@ -29,6 +29,16 @@ pub(crate) trait WriteConnection {
     /// Inserts the rows of one table in as few statements as the engine allows.
     async fn insert(&mut self, rows: &TableRows) -> Result<(), ProjectionError>;
 
+    /// Refreshes the planner's statistics of a table the transaction has just filled, where the
+    /// engine plans by them (PostgreSQL): the summaries' lists of what a batch changed, whose
+    /// size decides between looking invoices up and reading them all.
+    async fn refresh_statistics_of(&mut self, table: &str) -> Result<(), ProjectionError>;
+
+    /// Empties a table that no query reads (the summaries' rows) the engine's quickest way:
+    /// PostgreSQL's `TRUNCATE`, which leaves no dead rows behind for the inserts that follow in
+    /// the same transaction to step over.
+    async fn clear(&mut self, table: &str) -> Result<(), ProjectionError>;
+
     /// Runs a statement that returns nothing, with its parameters in order.
     async fn run(&mut self, sql: &str, binds: &[Bind]) -> Result<(), ProjectionError>;
 

@@ -80,8 +80,12 @@ const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_base AS (
       AND ($4 IS NULL OR i.currency = $4))";
 
 /// Over the invoices listed in `summary_dirty_invoices` (`crate::summaries`: those a batch
-/// moved), each summed by its own index entries as for one customer.
-const OPEN_ITEMS_OF_LISTED: &str = "open_base AS (
+/// moved), each summed by its own index entries as for one customer. It takes `$1` alone (the
+/// filters of the other plans, always `NULL` here, would have PostgreSQL's generic plan guess
+/// that few invoices pass them), and is materialized, so that the movements of the listed
+/// invoices alone are summed: inlined, PostgreSQL would sum every invoice's before joining the
+/// list.
+const OPEN_ITEMS_OF_LISTED: &str = "open_base AS MATERIALIZED (
     SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
            i.issue_date, i.due_date, i.over_limit,
            i.amount_minor
@@ -95,10 +99,7 @@ const OPEN_ITEMS_OF_LISTED: &str = "open_base AS (
                            AND s.effective_date <= $1), 0) AS open_minor
     FROM summary_dirty_invoices k
     JOIN invoices i ON i.subsidiary_id = k.subsidiary_id AND i.invoice_number = k.invoice_number
-    WHERE i.issue_date <= $1
-      AND ($2 IS NULL OR i.subsidiary_id = $2)
-      AND ($3 IS NULL OR i.customer_id = $3)
-      AND ($4 IS NULL OR i.currency = $4))";
+    WHERE i.issue_date <= $1)";
 
 /// The disputed part of each open amount (`disputed_minor`), over either plan's `open_base`:
 /// the amount of the dispute holding on `$1` (opened on or before it, not past its last day,
@@ -130,7 +131,8 @@ pub fn open_items(one_customer: bool) -> String {
     format!("{base}{WITH_DISPUTES}")
 }
 
-/// The `open_items` expression over the invoices listed in `summary_dirty_invoices` only.
+/// The `open_items` expression over the invoices listed in `summary_dirty_invoices` only
+/// (`$1` the date, no other parameter).
 pub(crate) fn open_items_of_listed() -> String {
     format!("{OPEN_ITEMS_OF_LISTED}{WITH_DISPUTES}")
 }
@@ -167,6 +169,29 @@ fn greater(a: &str, b: &str) -> String {
 /// plans parallel); the schedules of invoices under a plan are left out by a join rather than
 /// a `NOT EXISTS` per row, which PostgreSQL would run once for every row of every schedule.
 pub fn open_rows() -> String {
+    rows_of(false)
+}
+
+/// [`open_rows`] over the invoices listed in `summary_dirty_invoices` only: the schedules and
+/// plans of those invoices alone are read.
+pub(crate) fn open_rows_of_listed() -> String {
+    rows_of(true)
+}
+
+/// [`open_rows`], its schedules and plans restricted to the invoices listed in
+/// `summary_dirty_invoices` when `listed`.
+fn rows_of(listed: bool) -> String {
+    let only = |alias: &str| {
+        if listed {
+            format!(
+                "
+      AND ({alias}.subsidiary_id, {alias}.invoice_number) IN
+          (SELECT subsidiary_id, invoice_number FROM summary_dirty_invoices)"
+            )
+        } else {
+            String::new()
+        }
+    };
     let settled = "(COALESCE(r.total_minor, i.amount_minor) - i.open_minor)";
     let through = greater(&format!("r.cumulative_minor - {settled}"), "0");
     let before = format!(
@@ -187,7 +212,7 @@ due_rows AS (
     SELECT p.subsidiary_id, p.invoice_number, p.total_minor, pr.row_index, pr.due_date,
            pr.amount_minor, pr.cumulative_minor, p.plan_id
     FROM instalment_plans p JOIN instalment_plan_rows pr ON pr.plan_id = p.plan_id
-    WHERE {holding}
+    WHERE {holding}{plans_listed}
     UNION ALL
     SELECT s.subsidiary_id, s.invoice_number, CAST(NULL AS BIGINT) AS total_minor, s.row_index,
            s.due_date, s.amount_minor, s.cumulative_minor, CAST(NULL AS TEXT) AS plan_id
@@ -195,7 +220,7 @@ due_rows AS (
     LEFT JOIN (SELECT p.subsidiary_id, p.invoice_number FROM instalment_plans p
                WHERE {holding}) h
       ON h.subsidiary_id = s.subsidiary_id AND h.invoice_number = s.invoice_number
-    WHERE h.subsidiary_id IS NULL),
+    WHERE h.subsidiary_id IS NULL{schedules_listed}),
 open_rows AS (
     SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
            i.issue_date, COALESCE(r.due_date, i.due_date) AS due_date, i.over_limit,
@@ -206,7 +231,9 @@ open_rows AS (
            r.row_index, r.plan_id, i.due_date AS invoice_due_date
     FROM open_items i
     LEFT JOIN due_rows r ON r.subsidiary_id = i.subsidiary_id
-                        AND r.invoice_number = i.invoice_number)"
+                        AND r.invoice_number = i.invoice_number)",
+        plans_listed = only("p"),
+        schedules_listed = only("s"),
     )
 }
 

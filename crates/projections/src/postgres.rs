@@ -30,6 +30,20 @@ impl WriteConnection for PgConnection {
         checkpoint::lock::<sqlx::Postgres>(self, projection, Self::LOCK_CHECKPOINT).await
     }
 
+    async fn refresh_statistics_of(&mut self, table: &str) -> Result<(), ProjectionError> {
+        sqlx::query(&format!("ANALYZE {table}"))
+            .execute(&mut *self)
+            .await?;
+        Ok(())
+    }
+
+    async fn clear(&mut self, table: &str) -> Result<(), ProjectionError> {
+        sqlx::query(&format!("TRUNCATE {table}"))
+            .execute(&mut *self)
+            .await?;
+        Ok(())
+    }
+
     async fn run(&mut self, sql: &str, binds: &[Bind]) -> Result<(), ProjectionError> {
         engine::execute::<sqlx::Postgres>(self, sql, binds).await
     }

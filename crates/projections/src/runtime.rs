@@ -153,7 +153,10 @@ impl<L: EventLog> Projector<L> {
                         }
                     }
                 }
-                if let Err(error) = self.apply_batch(&events).await {
+                // Behind the log while another batch waits: today's summaries wait for the
+                // last one (`summaries`).
+                let catching_up = !batches_rx.is_empty();
+                if let Err(error) = self.apply(&events, catching_up).await {
                     break Err(error);
                 }
                 if let Some(error) = broken {
@@ -199,28 +202,30 @@ impl<L: EventLog> Projector<L> {
     }
 
     /// Works today's summaries out whole when the business date has moved on (or there are none
-    /// yet), in a transaction of their own holding the ledger's checkpoint; nothing when they
-    /// are current.
+    /// yet): `summaries::roll_forward` for the projector's business date.
     pub async fn roll_forward(&self) -> Result<(), ProjectionError> {
-        let today = self.clock.today();
-        on_engine!(&self.pool, pool => {
-            let mut transaction = pool.begin().await?;
-            let to = transaction.lock_checkpoint(crate::ledger::NAME).await?;
-            let maintained =
-                summaries::maintain::maintain(&mut *transaction, today, checkpoint::stored(to)?, false)
-                    .await?;
-            if maintained != summaries::maintain::Maintained::Current {
-                transaction.commit().await?;
-            }
-            Ok(())
-        })
+        summaries::roll_forward(&self.pool, self.clock.today()).await?;
+        Ok(())
     }
 
     /// Applies a batch and the new checkpoints in one transaction, with today's summaries.
     /// Events at or below a projection's checkpoint are skipped for it. Returns the position
     /// every projection has applied after the batch.
     pub async fn apply_batch(&self, events: &[RecordedEvent]) -> Result<Position, ProjectionError> {
-        let batch = apply_batch(&self.pool, events, Some(self.clock.today())).await?;
+        self.apply(events, false).await
+    }
+
+    /// [`Projector::apply_batch`], leaving today's summaries behind when `catching_up`.
+    async fn apply(
+        &self,
+        events: &[RecordedEvent],
+        catching_up: bool,
+    ) -> Result<Position, ProjectionError> {
+        let summary = Summaries {
+            today: self.clock.today(),
+            catching_up,
+        };
+        let batch = apply_batch(&self.pool, events, summary).await?;
         if batch.to > batch.from {
             debug!(
                 from = batch.from.get(),
@@ -263,13 +268,20 @@ fn rows(
     Ok((rows, to))
 }
 
+/// What a batch does with today's summaries.
+#[derive(Debug, Clone, Copy)]
+struct Summaries {
+    today: chrono::NaiveDate,
+    /// Another batch is waiting: the summaries wait for the last one.
+    catching_up: bool,
+}
+
 /// Applies `events` (in log order) to every projection and moves their checkpoints, in one
-/// transaction on either engine; then brings today's summaries (of `today`, when given) to the
-/// ledger's new checkpoint.
+/// transaction on either engine; then brings today's summaries to the ledger's new checkpoint.
 async fn apply_batch(
     pool: &ReadPool,
     events: &[RecordedEvent],
-    today: Option<chrono::NaiveDate>,
+    summary: Summaries,
 ) -> Result<Applied, ProjectionError> {
     on_engine!(pool, pool => {
         let mut transaction = pool.begin().await?;
@@ -300,13 +312,12 @@ async fn apply_batch(
             }
         }
         if events_new > 0 {
-            if let (Some(today), Some(to)) = (today, ledger_to) {
-                let catching_up = events.len() >= BATCH_EVENTS_MAX;
+            if let Some(to) = ledger_to {
                 summaries::maintain::maintain(
                     &mut *transaction,
-                    today,
+                    summary.today,
                     checkpoint::stored(to)?,
-                    catching_up,
+                    summary.catching_up,
                 )
                 .await?;
             }

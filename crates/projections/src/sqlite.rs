@@ -57,6 +57,20 @@ impl WriteConnection for SqliteConnection {
         checkpoint::lock::<sqlx::Sqlite>(self, projection, Self::LOCK_CHECKPOINT).await
     }
 
+    async fn refresh_statistics_of(&mut self, table: &str) -> Result<(), ProjectionError> {
+        // SQLite plans these lookups by their indexes without statistics.
+        let _ = table;
+        Ok(())
+    }
+
+    async fn clear(&mut self, table: &str) -> Result<(), ProjectionError> {
+        // Without a condition, SQLite drops the table's pages at once.
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *self)
+            .await?;
+        Ok(())
+    }
+
     async fn run(&mut self, sql: &str, binds: &[Bind]) -> Result<(), ProjectionError> {
         engine::execute::<sqlx::Sqlite>(self, sql, binds).await
     }

@@ -464,7 +464,8 @@ pub async fn work_queue(
             collector_default_of,
             customer_name: None,
             score: weights.score(inputs),
-            rule: weights.rule(inputs),
+            // Written for the page's items alone, below.
+            rule: String::new(),
             snoozed_until,
             last_contact: last_contact.cloned(),
             days_since_contact,
@@ -480,6 +481,12 @@ pub async fn work_queue(
     let mut names = customers::names(pool, &customers).await?;
     for item in &mut items {
         item.customer_name = names.remove(item.customer.as_str());
+        item.rule = query.weights.rule(ScoreInputs {
+            overdue: item.overdue,
+            days_past_due: item.days_past_due,
+            failed_promises: item.failed_promises,
+            days_since_contact: item.days_since_contact,
+        });
     }
     Ok(WorkQueuePage {
         items,

@@ -233,8 +233,8 @@ pub const ALERTS_SUBJECT_PREFIX_DEFAULT: &str = "ar.alerts";
 /// `serve-queries`.
 #[derive(Debug, Clone, Args)]
 pub struct AlertArgs {
-    /// The business date alerts are evaluated on (YYYY-MM-DD), fixed; default: the service's
-    /// date (UTC), which moves on at midnight.
+    /// The business date alerts are evaluated on and today's summaries kept for (YYYY-MM-DD),
+    /// fixed; default: the service's date (UTC), which moves on at midnight.
     #[arg(long, env = "RECEIVABLES_BUSINESS_DATE")]
     pub business_date: Option<chrono::NaiveDate>,
 

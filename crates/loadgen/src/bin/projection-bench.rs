@@ -6,7 +6,9 @@
 //! 2. the projector catching up from position 0 into a fresh read model, and its ratio to the
 //!    raw read;
 //! 3. the group-wide aging report over the resulting open items, p50/p99;
-//! 4. the first page of the collector work queue, p50/p99;
+//! 4. the first page of the collector work queue, p50/p99, both from today's summaries, then
+//!    worked out exactly (the summaries moved to another date: the same run's baseline), with
+//!    the moves of the summaries timed;
 //! 5. the statement of account of the first customer over the whole history, p50/p99 (with
 //!    `--customers` small, a customer has thousands of movements).
 //!
@@ -49,6 +51,7 @@ use receivables_projections::paging::Paged;
 use receivables_projections::promises::PROMISE_GRACE_DAYS_DEFAULT;
 use receivables_projections::runtime::Projector;
 use receivables_projections::statement::{self, StatementRequest};
+use receivables_projections::summaries::{self, BusinessClock};
 use receivables_projections::upcoming::{self, UpcomingQuery};
 use receivables_projections::work_queue::{self, WorkQueueQuery};
 use receivables_projections::{ReadPool, ReadStore};
@@ -122,6 +125,11 @@ impl Timings {
         Ok(result)
     }
 
+    /// The median, in milliseconds.
+    fn p50_ms(&self) -> f64 {
+        self.0.value_at_quantile(0.5) as f64 / 1000.0
+    }
+
     /// `<what>: p50 .. ms, p99 .. ms (<runs> runs)`.
     fn print(&self, what: &str) {
         println!(
@@ -148,7 +156,13 @@ async fn catch_up<L: EventLog>(
     last: Position,
     events: usize,
 ) -> anyhow::Result<f64> {
-    let projector = Arc::new(Projector::new(log, read.clone()).await?);
+    // Today's summaries are kept for the reports' date, as a service would keep them for its
+    // business date; the catch-up includes working them out once it has caught up.
+    let projector = Arc::new(
+        Projector::new(log, read.clone())
+            .await?
+            .with_clock(BusinessClock::new(Some(history::report_as_of()?))),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let running = {
@@ -184,6 +198,10 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
     };
     let mut request = AgingRequest::new(history::report_as_of()?);
     request.group_by = GroupBy::Group;
+    if !summaries::covers(read, request.as_of).await? {
+        bail!("today's summaries do not cover the reports' date after the catch-up");
+    }
+    println!("the aging and the work queue below read today's summaries");
     let lines = if args.mix == HistoryMix::Terms { 2 } else { 1 };
     let mut latency = Timings::new()?;
     for _ in 0..args.reports {
@@ -276,11 +294,100 @@ async fn time_queries(read: &ReadPool, args: &Args) -> anyhow::Result<()> {
         "work-queue first page of {WORK_QUEUE_PAGE} over {} customers",
         args.customers
     ));
+    time_exact(read, args, &request, &queue, &latency, &queue_latency).await?;
     time_statement(read, args).await?;
     time_upcoming(read, args).await?;
     time_metrics(read, args).await?;
     time_forecast(read, args).await?;
     time_alert_pass(read, args).await
+}
+
+/// The baseline of the same run: the group aging and the work queue of the reports' date
+/// worked out exactly, the summaries having been moved to the next day (that move timed: what
+/// the projector does at midnight), then the aging of the month-end before, and the summaries
+/// moved back for the measurements that follow; last, the summaries worked out whole (timed:
+/// what the catch-up's last batch did).
+async fn time_exact(
+    read: &ReadPool,
+    args: &Args,
+    request: &AgingRequest,
+    queue: &WorkQueueQuery,
+    summarised_aging: &Timings,
+    summarised_queue: &Timings,
+) -> anyhow::Result<()> {
+    let next_day = request
+        .as_of
+        .checked_add_days(chrono::Days::new(1))
+        .context("date")?;
+    let moved = Instant::now();
+    let maintained = summaries::roll_forward(read, next_day).await?;
+    println!(
+        "today's summaries moved to the next day ({maintained:?}): {:.1} ms",
+        moved.elapsed().as_secs_f64() * 1000.0
+    );
+    if summaries::covers(read, request.as_of).await? {
+        bail!("the summaries still cover the reports' date");
+    }
+    let mut aging_exact = Timings::new()?;
+    let mut queue_exact = Timings::new()?;
+    for _ in 0..args.reports {
+        let report = aging_exact
+            .time(async { Ok(aging::report(read, request).await?) })
+            .await?;
+        if report.is_empty() {
+            bail!("the exact aging is empty");
+        }
+        queue_exact
+            .time(async { Ok(work_queue::work_queue(read, queue).await?) })
+            .await?;
+    }
+    aging_exact.print("group aging report, exact (baseline)");
+    queue_exact.print("work-queue first page, exact (baseline)");
+    println!(
+        "ratio summaries/exact p50: aging {:.3}, work queue {:.3}",
+        summarised_aging.p50_ms() / aging_exact.p50_ms(),
+        summarised_queue.p50_ms() / queue_exact.p50_ms()
+    );
+    let mut month_end = request.clone();
+    month_end.as_of = month_end
+        .as_of
+        .with_day(1)
+        .and_then(|first| first.pred_opt())
+        .context("date")?;
+    let mut month_end_latency = Timings::new()?;
+    for _ in 0..args.reports {
+        month_end_latency
+            .time(async { Ok(aging::report(read, &month_end).await?) })
+            .await?;
+    }
+    month_end_latency.print(&format!(
+        "group aging report as of {}, exact",
+        month_end.as_of
+    ));
+    let moved = Instant::now();
+    let maintained = summaries::roll_forward(read, request.as_of).await?;
+    println!(
+        "today's summaries moved back to the reports' date ({maintained:?}): {:.1} ms",
+        moved.elapsed().as_secs_f64() * 1000.0
+    );
+    // What the end of the catch-up above included: the summaries worked out whole.
+    const FORGET: &str = "DELETE FROM summary_state";
+    match read {
+        ReadPool::Postgres(pool) => {
+            sqlx::query(FORGET).execute(pool).await?;
+        }
+        ReadPool::Sqlite(pool) => {
+            sqlx::query(FORGET).execute(pool).await?;
+        }
+    }
+    let whole = Instant::now();
+    let maintained = summaries::roll_forward(read, request.as_of).await?;
+    println!(
+        "today's summaries worked out whole ({maintained:?}), as at the end of the catch-up: \
+         {:.1} ms",
+        whole.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
 }
 
 /// Times a pass of the alerts over the whole book as of the reports' date (every kind but the

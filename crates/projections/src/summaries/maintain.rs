@@ -1,5 +1,6 @@
 //! Keeping today's summaries in the batch's transaction (see the module above): whole, or the
-//! invoices and customers the events since their position moved.
+//! invoices and customers the events since their position moved, or on a new date those whose
+//! rows differ between the two dates, with every balance summed again.
 //!
 //! Every statement is the same SQL on both engines; the rows are worked out by the exact
 //! definitions (`open_amounts.rs`) restricted to the invoices listed in
@@ -12,30 +13,69 @@ use tracing::{debug, info};
 use super::{INCREMENTAL_EVENTS_MAX, SUMMARY_BUCKETS, bucket_starts};
 use crate::engine::{Bind, WriteConnection};
 use crate::error::ProjectionError;
-use crate::open_amounts::{UNAPPLIED_MOVES, open_items, open_items_of_listed, open_rows};
+use crate::open_amounts::{
+    UNAPPLIED_MOVES, open_items, open_items_of_listed, open_rows, open_rows_of_listed,
+};
 
 const SELECT_STATE: &str = "SELECT as_of, position FROM summary_state WHERE id = 1";
 
 const STORE_STATE: &str = "INSERT INTO summary_state (id, as_of, position) VALUES (1, $1, $2)
      ON CONFLICT (id) DO UPDATE SET as_of = EXCLUDED.as_of, position = EXCLUDED.position";
 
-/// The invoices whose rows the events after `$1` may have changed: every table that moves an
-/// invoice's open amount, its disputed part or the rows it is due in, by the position of the
-/// event that recorded the row (a resolution and a cancellation by their dispute's and plan's
-/// invoice).
-const LIST_DIRTY_INVOICES: &str =
-    "INSERT INTO summary_dirty_invoices (subsidiary_id, invoice_number)
-     SELECT subsidiary_id, invoice_number FROM invoices WHERE position > $1
-     UNION SELECT subsidiary_id, invoice_number FROM allocations WHERE position > $1
-     UNION SELECT subsidiary_id, invoice_number FROM settlements WHERE position > $1
-     UNION SELECT subsidiary_id, invoice_number FROM disputes WHERE position > $1
-     UNION SELECT d.subsidiary_id, d.invoice_number
-           FROM dispute_resolutions r JOIN disputes d ON d.dispute_id = r.dispute_id
-           WHERE r.position > $1
-     UNION SELECT subsidiary_id, invoice_number FROM instalment_plans WHERE position > $1
-     UNION SELECT p.subsidiary_id, p.invoice_number
-           FROM instalment_plan_cancellations c JOIN instalment_plans p ON p.plan_id = c.plan_id
-           WHERE c.position > $1";
+/// The invoices whose rows the events after the position `$1` may have changed: every table
+/// that moves an invoice's open amount, its disputed part or the rows it is due in, by the
+/// position of the event that recorded the row (a resolution and a cancellation by their
+/// dispute's and plan's invoice).
+const MOVED_AFTER: [&str; 7] = [
+    "SELECT subsidiary_id, invoice_number FROM invoices WHERE position > $1",
+    "SELECT subsidiary_id, invoice_number FROM allocations WHERE position > $1",
+    "SELECT subsidiary_id, invoice_number FROM settlements WHERE position > $1",
+    "SELECT subsidiary_id, invoice_number FROM disputes WHERE position > $1",
+    "SELECT d.subsidiary_id, d.invoice_number
+     FROM dispute_resolutions r JOIN disputes d ON d.dispute_id = r.dispute_id
+     WHERE r.position > $1",
+    "SELECT subsidiary_id, invoice_number FROM instalment_plans WHERE position > $1",
+    "SELECT p.subsidiary_id, p.invoice_number
+     FROM instalment_plan_cancellations c JOIN instalment_plans p ON p.plan_id = c.plan_id
+     WHERE c.position > $1",
+];
+
+/// The invoices whose rows differ between the dates `$2` and `$3` (`$2` the earlier): issued,
+/// paid, settled, disputed, resolved, rescheduled or cancelled after `$2` and by `$3`, or whose
+/// dispute held on `$2` and no longer on `$3`. Ageing alone changes no row (a row keeps its
+/// dates; the balances cut the buckets).
+const MOVED_BETWEEN: [&str; 7] = [
+    "SELECT subsidiary_id, invoice_number FROM invoices
+     WHERE issue_date > $2 AND issue_date <= $3",
+    "SELECT subsidiary_id, invoice_number FROM allocations
+     WHERE received_date > $2 AND received_date <= $3",
+    "SELECT subsidiary_id, invoice_number FROM settlements
+     WHERE effective_date > $2 AND effective_date <= $3",
+    "SELECT subsidiary_id, invoice_number FROM disputes
+     WHERE (opened_on > $2 AND opened_on <= $3) OR (holds_until >= $2 AND holds_until < $3)",
+    "SELECT d.subsidiary_id, d.invoice_number
+     FROM dispute_resolutions r JOIN disputes d ON d.dispute_id = r.dispute_id
+     WHERE r.resolved_on > $2 AND r.resolved_on <= $3",
+    "SELECT subsidiary_id, invoice_number FROM instalment_plans
+     WHERE agreed_on > $2 AND agreed_on <= $3",
+    "SELECT p.subsidiary_id, p.invoice_number
+     FROM instalment_plan_cancellations c JOIN instalment_plans p ON p.plan_id = c.plan_id
+     WHERE c.cancelled_on > $2 AND c.cancelled_on <= $3",
+];
+
+/// Lists the invoices moved after the position `$1` and, when `between_dates`, those whose
+/// rows differ between `$2` and `$3`, in one statement (each invoice once).
+fn list_dirty_invoices(between_dates: bool) -> String {
+    let mut parts: Vec<&str> = MOVED_AFTER.to_vec();
+    if between_dates {
+        parts.extend(MOVED_BETWEEN);
+    }
+    format!(
+        "INSERT INTO summary_dirty_invoices (subsidiary_id, invoice_number)
+         {}",
+        parts.join("\n         UNION ")
+    )
+}
 
 /// The balances of the listed invoices (issued by `$1`).
 const LIST_DIRTY_BALANCES: &str =
@@ -66,8 +106,9 @@ fn unapplied_moved(n: usize) -> String {
     )
 }
 
-/// The rows of `open_items` (`$1` the date, `$2` to `$4` `NULL`) with something open.
-fn insert_rows(open_items: &str) -> String {
+/// The rows of `open_items` and `rows` with something open (`$1` the date, and for every
+/// invoice `$2` to `$4` `NULL`).
+fn insert_rows(open_items: &str, rows: &str) -> String {
     format!(
         "WITH {open_items}{rows}
          INSERT INTO summary_rows (subsidiary_id, invoice_number, row_index, customer_id,
@@ -76,8 +117,7 @@ fn insert_rows(open_items: &str) -> String {
          SELECT subsidiary_id, invoice_number, COALESCE(row_index, -1), customer_id, currency,
                 issue_date, invoice_due_date, due_date, open_minor, disputed_minor
          FROM open_rows
-         WHERE open_minor <> 0",
-        rows = open_rows(),
+         WHERE open_minor <> 0"
     )
 }
 
@@ -151,20 +191,23 @@ fn insert_unapplied(customers: Option<&str>) -> String {
 
 /// What a batch did to the summaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Maintained {
+pub enum Maintained {
     /// Already of the date and the position.
     Current,
-    /// Left behind: a catch-up's full batch.
+    /// Left behind: another batch was waiting.
     Skipped,
     /// Brought up to date from the events after the position they covered.
     Incremental,
-    /// Worked out whole (another date, none yet, or too far behind).
+    /// Moved to another date: the rows of the invoices that differ between the two dates (and
+    /// those moved since the position) worked out again, every balance summed again.
+    NewDate,
+    /// Worked out whole (none yet, or too far behind).
     Whole,
 }
 
 /// Brings the summaries to `today` and the ledger's checkpoint `to`, in the caller's transaction
-/// (which holds the ledger's checkpoint). `catching_up`: the batch was a full one, and the
-/// summaries are left behind until the log is caught up.
+/// (which holds the ledger's checkpoint). `catching_up`: another batch is waiting, and the
+/// summaries are left behind until the last one.
 pub(crate) async fn maintain<C: WriteConnection>(
     connection: &mut C,
     today: NaiveDate,
@@ -181,67 +224,35 @@ pub(crate) async fn maintain<C: WriteConnection>(
     let starts = bucket_starts(today)?;
     let mut bucket_binds = vec![Bind::Date(today)];
     bucket_binds.extend(starts.iter().map(|start| Bind::Date(*start)));
-    let dated = [Bind::Date(today)];
-    let rows_binds = [
-        Bind::Date(today),
-        Bind::NullText,
-        Bind::NullText,
-        Bind::NullText,
-    ];
     let maintained = match state {
         Some((as_of, from))
-            if as_of == today
-                && from <= to
+            if from <= to
                 && u64::try_from(to - from)
                     .is_ok_and(|behind| behind <= INCREMENTAL_EVENTS_MAX) =>
         {
-            let after = [Bind::BigInt(from)];
-            for clear in CLEAR_DIRTY {
-                connection.run(clear, &[]).await?;
+            let new_date = (as_of != today).then(|| (as_of.min(today), as_of.max(today)));
+            up_to_date(connection, today, from, new_date, &bucket_binds).await?;
+            if new_date.is_some() {
+                Maintained::NewDate
+            } else {
+                Maintained::Incremental
             }
-            connection.run(LIST_DIRTY_INVOICES, &after).await?;
-            connection.run(LIST_DIRTY_BALANCES, &dated).await?;
-            connection.run(DELETE_DIRTY_ROWS, &[]).await?;
-            connection
-                .run(&insert_rows(&open_items_of_listed()), &rows_binds)
-                .await?;
-            connection.run(DELETE_DIRTY_BALANCES, &[]).await?;
-            connection
-                .run(&insert_balances("summary_dirty_balances"), &bucket_binds)
-                .await?;
-            connection
-                .run(
-                    &format!(
-                        "DELETE FROM summary_unapplied WHERE customer_id IN ({})",
-                        unapplied_moved(1)
-                    ),
-                    &after,
-                )
-                .await?;
-            connection
-                .run(
-                    &insert_unapplied(Some(&unapplied_moved(2))),
-                    &[Bind::Date(today), Bind::BigInt(from)],
-                )
-                .await?;
-            for clear in CLEAR_DIRTY {
-                connection.run(clear, &[]).await?;
-            }
-            Maintained::Incremental
         }
         _ => {
-            connection.run("DELETE FROM summary_rows", &[]).await?;
+            connection.clear("summary_rows").await?;
             connection
-                .run(&insert_rows(&open_items(false)), &rows_binds)
+                .run(
+                    &insert_rows(&open_items(false), &open_rows()),
+                    &[
+                        Bind::Date(today),
+                        Bind::NullText,
+                        Bind::NullText,
+                        Bind::NullText,
+                    ],
+                )
                 .await?;
-            connection.run("DELETE FROM summary_balances", &[]).await?;
-            let issued = "(SELECT DISTINCT customer_id, subsidiary_id, currency
-                           FROM invoices WHERE issue_date <= $1)";
-            connection
-                .run(&insert_balances(issued), &bucket_binds)
-                .await?;
-            connection.run("DELETE FROM summary_unapplied", &[]).await?;
-            connection.run(&insert_unapplied(None), &dated).await?;
+            connection.refresh_statistics_of("summary_rows").await?;
+            every_balance(connection, today, &bucket_binds).await?;
             Maintained::Whole
         }
     };
@@ -249,8 +260,100 @@ pub(crate) async fn maintain<C: WriteConnection>(
         .run(STORE_STATE, &[Bind::Date(today), Bind::BigInt(to)])
         .await?;
     match maintained {
-        Maintained::Whole => info!(%today, position = to, "today's summaries worked out whole"),
+        Maintained::Whole | Maintained::NewDate => {
+            info!(%today, position = to, ?maintained, "today's summaries worked out for the date")
+        }
         _ => debug!(%today, position = to, ?maintained, "today's summaries kept"),
     }
     Ok(maintained)
+}
+
+/// Works out again the rows of the invoices moved after the position `from` and, on a new date,
+/// of those that differ between the two dates (`new_date`: the earlier and the later), then
+/// the balances: of those invoices on the same date, every one on a new date (the buckets
+/// move); and the unapplied money of the customers it moved for (every one on a new date).
+async fn up_to_date<C: WriteConnection>(
+    connection: &mut C,
+    today: NaiveDate,
+    from: i64,
+    new_date: Option<(NaiveDate, NaiveDate)>,
+    bucket_binds: &[Bind],
+) -> Result<(), ProjectionError> {
+    let dated = [Bind::Date(today)];
+    let after = [Bind::BigInt(from)];
+    for clear in CLEAR_DIRTY {
+        connection.run(clear, &[]).await?;
+    }
+    match new_date {
+        Some((earlier, later)) => {
+            connection
+                .run(
+                    &list_dirty_invoices(true),
+                    &[Bind::BigInt(from), Bind::Date(earlier), Bind::Date(later)],
+                )
+                .await?
+        }
+        None => connection.run(&list_dirty_invoices(false), &after).await?,
+    }
+    connection
+        .refresh_statistics_of("summary_dirty_invoices")
+        .await?;
+    connection.run(DELETE_DIRTY_ROWS, &[]).await?;
+    connection
+        .run(
+            &insert_rows(&open_items_of_listed(), &open_rows_of_listed()),
+            &dated,
+        )
+        .await?;
+    if new_date.is_some() {
+        every_balance(connection, today, bucket_binds).await?;
+    } else {
+        connection.run(LIST_DIRTY_BALANCES, &dated).await?;
+        connection
+            .refresh_statistics_of("summary_dirty_balances")
+            .await?;
+        connection.run(DELETE_DIRTY_BALANCES, &[]).await?;
+        connection
+            .run(&insert_balances("summary_dirty_balances"), bucket_binds)
+            .await?;
+        connection
+            .run(
+                &format!(
+                    "DELETE FROM summary_unapplied WHERE customer_id IN ({})",
+                    unapplied_moved(1)
+                ),
+                &after,
+            )
+            .await?;
+        connection
+            .run(
+                &insert_unapplied(Some(&unapplied_moved(2))),
+                &[Bind::Date(today), Bind::BigInt(from)],
+            )
+            .await?;
+    }
+    for clear in CLEAR_DIRTY {
+        connection.run(clear, &[]).await?;
+    }
+    Ok(())
+}
+
+/// Sums every balance again from the rows, for the keys of the invoices issued by `today`, and
+/// the unapplied money of every customer.
+async fn every_balance<C: WriteConnection>(
+    connection: &mut C,
+    today: NaiveDate,
+    bucket_binds: &[Bind],
+) -> Result<(), ProjectionError> {
+    connection.run("DELETE FROM summary_balances", &[]).await?;
+    let issued = "(SELECT DISTINCT customer_id, subsidiary_id, currency
+                   FROM invoices WHERE issue_date <= $1)";
+    connection
+        .run(&insert_balances(issued), bucket_binds)
+        .await?;
+    connection.run("DELETE FROM summary_unapplied", &[]).await?;
+    connection
+        .run(&insert_unapplied(None), &[Bind::Date(today)])
+        .await?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
-//! Today's summaries: what the work queue, the exposure and the aging of the business date need,
-//! kept by the projector so that they read a row per customer, subsidiary and currency instead
-//! of summing every invoice's movements.
+//! Today's summaries: what the work queue, the exposure, the aging and the collections forecast
+//! of the business date need, kept by the projector so that they read a row per customer,
+//! subsidiary and currency (the forecast: per open row) instead of summing every invoice's
+//! movements.
 //!
 //! As of one business date `D` (the service's, [`BusinessClock`]), the read model keeps
 //!
@@ -21,19 +22,24 @@
 //! credited, written off, reversed, disputed, resolved, rescheduled, cancelled: found by the
 //! positions that recorded them) have their rows worked out again by the exact definition,
 //! and their balances summed again from the rows; the customers whose unapplied money moved
-//! have it summed again. A batch of [`BATCH_EVENTS_MAX`](crate::runtime::BATCH_EVENTS_MAX)
-//! events (a catch-up) leaves them behind, and the first batch after it (or a summary more
-//! than [`INCREMENTAL_EVENTS_MAX`] events behind, or of another date) works them out whole.
-//! When the business date changes, ageing moves amounts between buckets with no event
-//! arriving: the projector works them out whole for the new date within
-//! [`CLOCK_CHECK`] of midnight (`runtime.rs`).
+//! have it summed again. A batch applied while the next one is already waiting (a catch-up)
+//! leaves them behind, and the last one brings them up to date (worked out whole when there are
+//! none yet or they are more than [`INCREMENTAL_EVENTS_MAX`] events behind).
 //!
-//! **How they are read.** A query of `D` reads them when they cover the ledger's checkpoint
+//! When the business date changes, ageing moves amounts between buckets with no event
+//! arriving: within [`CLOCK_CHECK`] of midnight (`runtime.rs`) the projector works out again
+//! the rows of the invoices that differ between the two dates (issued, moved, disputed,
+//! resolved, rescheduled on a day between them, or a dispute expired), and sums every balance
+//! and the unapplied money again for the new date.
+//!
+//! **How they are read.** A query of `D` (the aging with the default buckets) reads them when they cover the ledger's checkpoint
 //! (`current`), and checks afterwards that no batch replaced them meanwhile (`unchanged`);
 //! otherwise, and for every other date, the exact computation answers. The two agree for every
 //! customer (`tests/tests/summaries.rs`).
 
 pub(crate) mod maintain;
+
+pub use maintain::Maintained;
 
 use chrono::NaiveDate;
 
@@ -120,6 +126,28 @@ pub(crate) async fn current(
         .await?
         .filter(|(date, position, checkpoint)| *date == as_of && position == checkpoint)
         .map(|(as_of, position, _)| State { as_of, position }))
+}
+
+/// Brings the summaries to `today` and the ledger's checkpoint, in a transaction of their own
+/// that holds the checkpoint (a projector's batch waits): moved to `today` when they are of
+/// another date, worked out whole when there are none yet or they are far behind, brought up
+/// to date when behind, nothing when current. What the
+/// projector does on a new date; a benchmark or an operator's tool may call it too.
+pub async fn roll_forward(
+    pool: &ReadPool,
+    today: NaiveDate,
+) -> Result<maintain::Maintained, ProjectionError> {
+    use crate::engine::WriteConnection as _;
+    on_engine!(pool, pool => {
+        let mut transaction = pool.begin().await?;
+        let to = transaction.lock_checkpoint(crate::ledger::NAME).await?;
+        let to = crate::checkpoint::stored(to)?;
+        let maintained = maintain::maintain(&mut *transaction, today, to, false).await?;
+        if maintained != maintain::Maintained::Current {
+            transaction.commit().await?;
+        }
+        Ok(maintained)
+    })
 }
 
 /// Whether today's summaries answer the queries of `as_of` now (for operators and tests: the
