@@ -317,9 +317,10 @@ pub(crate) async fn invoice_balances(
 /// to each subsidiary with something collectible.
 pub(crate) type CollectibleBySubsidiary = BTreeMap<String, i64>;
 
-/// [`invoice_balances`] of every customer, with the collectible overdue amount of each
-/// (customer, currency) split by the subsidiary it is owed to (the work queue's default
-/// collectors follow it).
+/// The collectible overdue amount of each customer and currency, with its oldest due date, split
+/// by the subsidiary it is owed to (the work queue's default collectors follow it). Only the
+/// collectible figures are whole: from today's summaries, the subsidiaries with nothing
+/// collectible are left out of the other ones.
 pub(crate) async fn invoice_balances_by_subsidiary(
     pool: &ReadPool,
     as_of: NaiveDate,
@@ -344,11 +345,15 @@ type BalanceRow = (
 );
 
 /// The balances from today's summaries (`summaries`), when they answer for `as_of`: a row per
-/// subsidiary, which the caller folds as it would the exact ones.
+/// subsidiary, which the caller folds as it would the exact ones. Split by subsidiary (for the
+/// work queue, which chases what is collectible), the rows with nothing collectible are left
+/// out: they add nothing to what it reads, and each row costs (the embedded engine hands rows
+/// over one by one).
 async fn summarised_balances(
     pool: &ReadPool,
     customer: Option<&CustomerId>,
     as_of: NaiveDate,
+    by_subsidiary: bool,
 ) -> Result<Option<Vec<BalanceRow>>, ProjectionError> {
     let Some(state) = summaries::current(pool, as_of).await? else {
         return Ok(None);
@@ -360,8 +365,13 @@ async fn summarised_balances(
                 oldest_overdue_due, CAST(0 AS BIGINT), collectible_overdue_minor,
                 oldest_collectible_due
          FROM summary_balances
-         WHERE {customer}",
+         WHERE {customer}{collectible}",
         customer = customer_is(1, customer.is_some()),
+        collectible = if by_subsidiary {
+            " AND collectible_overdue_minor > 0"
+        } else {
+            ""
+        },
     );
     let rows: Vec<BalanceRow> = on_engine!(pool, pool => sqlx::query_as(&sql)
         .bind(customer.map(CustomerId::as_str))
@@ -376,7 +386,7 @@ async fn balances(
     by_subsidiary: bool,
 ) -> Result<BTreeMap<(String, String), (InvoiceBalance, CollectibleBySubsidiary)>, ProjectionError>
 {
-    let rows = match summarised_balances(pool, customer, as_of).await? {
+    let rows = match summarised_balances(pool, customer, as_of, by_subsidiary).await? {
         Some(rows) => rows,
         None => exact_balances(pool, customer, as_of, by_subsidiary).await?,
     };
