@@ -283,6 +283,8 @@ async fn summarised_lines(
     let subsidiary = request.subsidiary.as_ref().map(SubsidiaryId::as_str);
     let customer = request.customer.as_ref().map(CustomerId::as_str);
     let currency = request.currency.map(Currency::code);
+    // The row type spells the six buckets out.
+    const _: () = assert!(SUMMARY_BUCKETS == 6);
     type OpenRow = (String, String, i64, i64, i64, i64, i64, i64, i64);
     let (open, unapplied): (Vec<OpenRow>, Vec<(String, String, i64)>) = on_engine!(pool, pool => (
         sqlx::query_as(&open_sql)
