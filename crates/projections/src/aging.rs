@@ -27,8 +27,9 @@ use crate::rates::rates_on;
 use crate::stored;
 use crate::summaries::{self, SUMMARY_BUCKETS, SUMMARY_EDGES_DAYS};
 
-/// Default bucket edges in days: current, 1-30, 31-60, 61-90, 91-120, over 120.
-pub const DEFAULT_EDGES_DAYS: [u32; 4] = [30, 60, 90, 120];
+/// Default bucket edges in days: current, 1-30, 31-60, 61-90, 91-120, over 120; the edges
+/// today's summaries keep, so that the default report of the business date reads them.
+pub const DEFAULT_EDGES_DAYS: [u32; 4] = SUMMARY_EDGES_DAYS;
 
 /// Most bucket edges a report may ask for.
 pub const EDGES_MAX: usize = 12;
@@ -586,6 +587,35 @@ pub enum OpenItemsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use receivables_domain::testing::date;
+
+    #[test]
+    fn the_summaries_bucket_starts_cut_as_the_aging_report_does() {
+        // Given the default edges 30, 60, 90, 120 as of 2026-06-30
+        let as_of = date("2026-06-30");
+        let starts = summaries::bucket_starts(as_of).unwrap();
+        // Then each bucket starts that many days back: 06-30, 05-31, 05-01, 04-01, 03-02
+        assert_eq!(
+            starts,
+            [
+                date("2026-06-30"),
+                date("2026-05-31"),
+                date("2026-05-01"),
+                date("2026-04-01"),
+                date("2026-03-02"),
+            ]
+        );
+        // And a reference date falls in the bucket the report gives its age
+        let report = AgingRequest::new(as_of);
+        for days in [-3_i64, 0, 1, 29, 30, 31, 60, 61, 90, 91, 120, 121, 400] {
+            let reference = as_of - chrono::Duration::days(days);
+            let by_starts = starts
+                .iter()
+                .position(|start| reference >= *start)
+                .unwrap_or(SUMMARY_BUCKETS - 1);
+            assert_eq!(by_starts, report.bucket(days), "{days} days");
+        }
+    }
 
     fn request() -> AgingRequest {
         AgingRequest::new(NaiveDate::from_ymd_opt(2026, 6, 30).unwrap())

@@ -57,11 +57,10 @@ const OPEN_ITEMS_OF_MANY: &str = "open_base AS (
       AND ($3 IS NULL OR i.customer_id = $3)
       AND ($4 IS NULL OR i.currency = $4))";
 
-/// Over one customer's invoices (`$3` must be given): each invoice's allocations and
-/// settlements are summed by the invoice's own index entries (`allocations_invoice`,
-/// `settlements_invoice`), so that the cost follows the customer's movements, not the group's
-/// (a join to their union would have SQLite read every customer's movements first).
-const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_base AS (
+/// The columns of `open_base` with each invoice's allocations and settlements summed by the
+/// invoice's own index entries (`allocations_invoice`, `settlements_invoice`), for the plans
+/// over a few invoices.
+const OPEN_BY_INVOICE: &str = "
     SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
            i.issue_date, i.due_date, i.over_limit,
            i.amount_minor
@@ -72,12 +71,21 @@ const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_base AS (
              - COALESCE((SELECT SUM(s.amount_minor) FROM settlements s
                          WHERE s.subsidiary_id = i.subsidiary_id
                            AND s.invoice_number = i.invoice_number
-                           AND s.effective_date <= $1), 0) AS open_minor
+                           AND s.effective_date <= $1), 0) AS open_minor";
+
+/// Over one customer's invoices (`$3` must be given), each summed by its own index entries
+/// ([`OPEN_BY_INVOICE`]), so that the cost follows the customer's movements, not the group's
+/// (a join to their union would have SQLite read every customer's movements first).
+fn open_items_of_one_customer() -> String {
+    format!(
+        "open_base AS ({OPEN_BY_INVOICE}
     FROM invoices i
     WHERE i.issue_date <= $1
       AND ($2 IS NULL OR i.subsidiary_id = $2)
       AND i.customer_id = $3
-      AND ($4 IS NULL OR i.currency = $4))";
+      AND ($4 IS NULL OR i.currency = $4))"
+    )
+}
 
 /// Over the invoices listed in `summary_dirty_invoices` (`crate::summaries`: those a batch
 /// moved), each summed by its own index entries as for one customer. It takes `$1` alone (the
@@ -85,21 +93,14 @@ const OPEN_ITEMS_OF_ONE_CUSTOMER: &str = "open_base AS (
 /// that few invoices pass them), and is materialized, so that the movements of the listed
 /// invoices alone are summed: inlined, PostgreSQL would sum every invoice's before joining the
 /// list.
-const OPEN_ITEMS_OF_LISTED: &str = "open_base AS MATERIALIZED (
-    SELECT i.subsidiary_id, i.invoice_number, i.customer_id, i.currency, i.amount_minor,
-           i.issue_date, i.due_date, i.over_limit,
-           i.amount_minor
-             - COALESCE((SELECT SUM(a.amount_minor) FROM allocations a
-                         WHERE a.subsidiary_id = i.subsidiary_id
-                           AND a.invoice_number = i.invoice_number
-                           AND a.received_date <= $1), 0)
-             - COALESCE((SELECT SUM(s.amount_minor) FROM settlements s
-                         WHERE s.subsidiary_id = i.subsidiary_id
-                           AND s.invoice_number = i.invoice_number
-                           AND s.effective_date <= $1), 0) AS open_minor
+fn open_items_of_listed_base() -> String {
+    format!(
+        "open_base AS MATERIALIZED ({OPEN_BY_INVOICE}
     FROM summary_dirty_invoices k
     JOIN invoices i ON i.subsidiary_id = k.subsidiary_id AND i.invoice_number = k.invoice_number
-    WHERE i.issue_date <= $1)";
+    WHERE i.issue_date <= $1)"
+    )
+}
 
 /// The disputed part of each open amount (`disputed_minor`), over either plan's `open_base`:
 /// the amount of the dispute holding on `$1` (opened on or before it, not past its last day,
@@ -123,18 +124,17 @@ open_items AS (
 /// The `open_items` expression for a query of one customer (`$3` bound) or of many (`$3`
 /// bound or `NULL`).
 pub fn open_items(one_customer: bool) -> String {
-    let base = if one_customer {
-        OPEN_ITEMS_OF_ONE_CUSTOMER
+    if one_customer {
+        format!("{}{WITH_DISPUTES}", open_items_of_one_customer())
     } else {
-        OPEN_ITEMS_OF_MANY
-    };
-    format!("{base}{WITH_DISPUTES}")
+        format!("{OPEN_ITEMS_OF_MANY}{WITH_DISPUTES}")
+    }
 }
 
 /// The `open_items` expression over the invoices listed in `summary_dirty_invoices` only
 /// (`$1` the date, no other parameter).
 pub(crate) fn open_items_of_listed() -> String {
-    format!("{OPEN_ITEMS_OF_LISTED}{WITH_DISPUTES}")
+    format!("{}{WITH_DISPUTES}", open_items_of_listed_base())
 }
 
 /// `CASE` giving the larger of `a` and `b`: the same SQL on both engines (PostgreSQL's
