@@ -10,10 +10,10 @@
 //! and refunded, invoices due in schedules, instalment plans agreed and cancelled), dated before
 //! and after D, in two currencies, at three subsidiaries. At checkpoints along the way and at
 //! the end, the aging (every basis, every grouping, filtered), every customer's exposure,
-//! every page of the work queue and the collections forecast are compared. Then the business date moves on (the summaries
-//! follow it), more history follows, and they are compared again; then the date is set back,
-//! then the summaries are lost and worked out whole, and last, a read model projected from
-//! scratch compares equal too.
+//! every page of the work queue and the collections forecast are compared. Then the business
+//! date moves on (the summaries follow it), more history follows, and they are compared again;
+//! then the date is set back, then the summaries are lost and worked out whole, and last, a read
+//! model projected from scratch compares equal too.
 //!
 //! `SUMMARIES_SEED` replays a run's history.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

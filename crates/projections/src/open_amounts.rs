@@ -165,9 +165,10 @@ fn greater(a: &str, b: &str) -> String {
 /// the table expression `open_rows`, with the columns of `open_items`, `row_index` (`NULL`
 /// for an invoice that is its own row), `plan_id` (the instalment plan a row is of; `NULL`
 /// for the invoice's own rows) and `invoice_due_date` (the invoice's own): `due_date`,
-/// `open_minor` and `disputed_minor` are the row's. No table expression in it is used twice, so that PostgreSQL keeps it inline (and its
-/// plans parallel); the schedules of invoices under a plan are left out by a join rather than
-/// a `NOT EXISTS` per row, which PostgreSQL would run once for every row of every schedule.
+/// `open_minor` and `disputed_minor` are the row's. No table expression in it is used twice,
+/// so that PostgreSQL keeps it inline (and its plans parallel); the schedules of invoices under
+/// a plan are left out by a join rather than a `NOT EXISTS` per row, which PostgreSQL would run
+/// once for every row of every schedule.
 pub fn open_rows() -> String {
     rows_of(false)
 }

@@ -127,7 +127,8 @@ impl<L: EventLog> Projector<L> {
                     }
                 }
             });
-            // The first tick is at once: summaries of another date are worked out on start.
+            // The first tick is at once: summaries of another date are moved to today's on
+            // start.
             let mut clock_check = tokio::time::interval(summaries::CLOCK_CHECK);
             clock_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             let outcome = loop {
@@ -201,8 +202,8 @@ impl<L: EventLog> Projector<L> {
         Ok(())
     }
 
-    /// Works today's summaries out whole when the business date has moved on (or there are none
-    /// yet): `summaries::roll_forward` for the projector's business date.
+    /// Moves today's summaries to the projector's business date when it has moved on, or works
+    /// them out when there are none yet (`summaries::roll_forward`).
     pub async fn roll_forward(&self) -> Result<(), ProjectionError> {
         summaries::roll_forward(&self.pool, self.clock.today()).await?;
         Ok(())
