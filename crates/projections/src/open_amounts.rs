@@ -92,13 +92,15 @@ fn open_items_of_one_customer() -> String {
 /// filters of the other plans, always `NULL` here, would have PostgreSQL's generic plan guess
 /// that few invoices pass them), and is materialized, so that the movements of the listed
 /// invoices alone are summed: inlined, PostgreSQL would sum every invoice's before joining the
-/// list.
+/// list. The list comes first as a `CROSS JOIN`, which SQLite keeps in that order (it read
+/// every invoice otherwise) and PostgreSQL plans as any join.
 fn open_items_of_listed_base() -> String {
     format!(
         "open_base AS MATERIALIZED ({OPEN_BY_INVOICE}
     FROM summary_dirty_invoices k
-    JOIN invoices i ON i.subsidiary_id = k.subsidiary_id AND i.invoice_number = k.invoice_number
-    WHERE i.issue_date <= $1)"
+    CROSS JOIN invoices i
+    WHERE i.subsidiary_id = k.subsidiary_id AND i.invoice_number = k.invoice_number
+      AND i.issue_date <= $1)"
     )
 }
 

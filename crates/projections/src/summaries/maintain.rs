@@ -77,13 +77,15 @@ fn list_dirty_invoices(between_dates: bool) -> String {
     )
 }
 
-/// The balances of the listed invoices (issued by `$1`).
+/// The balances of the listed invoices (issued by `$1`); the list first, as in
+/// `open_amounts::open_items_of_listed`.
 const LIST_DIRTY_BALANCES: &str =
     "INSERT INTO summary_dirty_balances (customer_id, subsidiary_id, currency)
      SELECT DISTINCT i.customer_id, i.subsidiary_id, i.currency
      FROM summary_dirty_invoices k
-     JOIN invoices i ON i.subsidiary_id = k.subsidiary_id AND i.invoice_number = k.invoice_number
-     WHERE i.issue_date <= $1";
+     CROSS JOIN invoices i
+     WHERE i.subsidiary_id = k.subsidiary_id AND i.invoice_number = k.invoice_number
+       AND i.issue_date <= $1";
 
 const DELETE_DIRTY_ROWS: &str = "DELETE FROM summary_rows
      WHERE (subsidiary_id, invoice_number) IN
@@ -231,7 +233,8 @@ pub(crate) async fn maintain<C: WriteConnection>(
                     .is_ok_and(|behind| behind <= INCREMENTAL_EVENTS_MAX) =>
         {
             let new_date = (as_of != today).then(|| (as_of.min(today), as_of.max(today)));
-            up_to_date(connection, today, from, new_date, &bucket_binds).await?;
+            let large = new_date.is_some() || to - from > LISTS_ANALYZED_FROM_EVENTS;
+            up_to_date(connection, today, from, new_date, large, &bucket_binds).await?;
             if new_date.is_some() {
                 Maintained::NewDate
             } else {
@@ -268,6 +271,13 @@ pub(crate) async fn maintain<C: WriteConnection>(
     Ok(maintained)
 }
 
+/// Events after the summaries' position from which the lists of what changed get fresh planner
+/// statistics before they are used (PostgreSQL): for a catch-up's end or a new date, where
+/// reading every invoice may be the better plan. A batch under load lists a few invoices, which
+/// the planner looks up by their keys without them, and refreshing statistics in every batch
+/// would replan its statements every time.
+const LISTS_ANALYZED_FROM_EVENTS: i64 = 5_000;
+
 /// Works out again the rows of the invoices moved after the position `from` and, on a new date,
 /// of those that differ between the two dates (`new_date`: the earlier and the later), then
 /// the balances: of those invoices on the same date, every one on a new date (the buckets
@@ -277,13 +287,13 @@ async fn up_to_date<C: WriteConnection>(
     today: NaiveDate,
     from: i64,
     new_date: Option<(NaiveDate, NaiveDate)>,
+    large: bool,
     bucket_binds: &[Bind],
 ) -> Result<(), ProjectionError> {
     let dated = [Bind::Date(today)];
     let after = [Bind::BigInt(from)];
-    for clear in CLEAR_DIRTY {
-        connection.run(clear, &[]).await?;
-    }
+    // The lists are empty here: every transaction that fills them empties them before it
+    // commits.
     match new_date {
         Some((earlier, later)) => {
             connection
@@ -295,9 +305,11 @@ async fn up_to_date<C: WriteConnection>(
         }
         None => connection.run(&list_dirty_invoices(false), &after).await?,
     }
-    connection
-        .refresh_statistics_of("summary_dirty_invoices")
-        .await?;
+    if large {
+        connection
+            .refresh_statistics_of("summary_dirty_invoices")
+            .await?;
+    }
     connection.run(DELETE_DIRTY_ROWS, &[]).await?;
     connection
         .run(
@@ -309,9 +321,11 @@ async fn up_to_date<C: WriteConnection>(
         every_balance(connection, today, bucket_binds).await?;
     } else {
         connection.run(LIST_DIRTY_BALANCES, &dated).await?;
-        connection
-            .refresh_statistics_of("summary_dirty_balances")
-            .await?;
+        if large {
+            connection
+                .refresh_statistics_of("summary_dirty_balances")
+                .await?;
+        }
         connection.run(DELETE_DIRTY_BALANCES, &[]).await?;
         connection
             .run(&insert_balances("summary_dirty_balances"), bucket_binds)
