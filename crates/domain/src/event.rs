@@ -16,6 +16,8 @@ use crate::hash::EventHash;
 use crate::ids::{CommandDigest, CommandId, CustomerId, EventId, Position, Principal};
 use crate::rules::{business_date, invalid};
 
+mod wire;
+
 pub use crate::account::invoice::CreditCheckRecord;
 pub use crate::account::payment::AllocationRule;
 pub use crate::allocation::Allocation;
@@ -53,6 +55,40 @@ macro_rules! event_enum {
         }
 
         impl Event {
+            /// Every event type's name on the wire, in the order of the variants.
+            pub(crate) const TYPE_NAMES: &'static [&'static str] = &[$(stringify!($event)),+];
+
+            /// Reads the `data` of an event whose `type` was read before it, straight into the
+            /// type's payload.
+            pub(crate) fn next_data<'de, A: serde::de::MapAccess<'de>>(
+                event_type: EventType,
+                map: &mut A,
+            ) -> Result<Event, A::Error> {
+                Ok(match event_type {
+                    $(EventType::$event => Event::$event(map.next_value()?),)+
+                })
+            }
+
+            /// Writes the event's payload as the member `data` of the envelope being written.
+            pub(crate) fn serialize_data<S: serde::ser::SerializeStruct>(
+                &self,
+                envelope: &mut S,
+            ) -> Result<(), S::Error> {
+                match self {
+                    $(Event::$event(data) => envelope.serialize_field("data", data),)+
+                }
+            }
+
+            /// Reads the `data` of an event from a JSON value kept until its `type` was known.
+            pub(crate) fn data_from_value(
+                event_type: EventType,
+                data: serde_json::Value,
+            ) -> Result<Event, serde_json::Error> {
+                Ok(match event_type {
+                    $(EventType::$event => Event::$event(serde_json::from_value(data)?),)+
+                })
+            }
+
             /// The rules of the event's feature.
             pub fn rules(&self) -> &dyn EventRules {
                 match self {
@@ -101,8 +137,10 @@ impl std::fmt::Display for EventType {
     }
 }
 
-/// An event with everything an auditor needs to know about where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An event with everything an auditor needs to know about where it came from. Written and
+/// read by code of its own (`event/wire.rs`): the payload's `type` and `data` sit among the
+/// envelope's members, and the derived `#[serde(flatten)]` was slow at both.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventEnvelope {
     pub event_id: EventId,
     pub schema_version: u32,
@@ -122,7 +160,6 @@ pub struct EventEnvelope {
     pub prev_hash: EventHash,
     /// SHA-256 of this envelope's canonical encoding without this field (see [`crate::chain`]).
     pub hash: EventHash,
-    #[serde(flatten)]
     pub event: Event,
 }
 

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Bytes of a SHA-256 hash.
@@ -27,29 +28,90 @@ impl EventHash {
 
     /// Parses 64 hex digits.
     pub fn parse(text: &str) -> Result<Self, ChainError> {
-        let mut bytes = [0; HASH_BYTES];
-        hex::decode_to_slice(text, &mut bytes)
-            .map_err(|_| ChainError::BadHash(text.chars().take(80).collect()))?;
-        Ok(EventHash(bytes))
+        from_hex_digits(text)
+            .map(EventHash)
+            .ok_or_else(|| ChainError::BadHash(text.chars().take(80).collect()))
     }
+}
 
-    /// The 64 lowercase hex digits, on the stack: two hashes are written for every event encoded
-    /// (`prev_hash` and `hash`), and a `String` built by `hex::encode` for each was a measurable
-    /// part of hashing an event.
-    fn hex_digits(&self) -> [u8; 2 * HASH_BYTES] {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut digits = [0; 2 * HASH_BYTES];
-        for (pair, byte) in digits.chunks_exact_mut(2).zip(self.0) {
-            pair[0] = DIGITS[usize::from(byte >> 4)];
-            pair[1] = DIGITS[usize::from(byte & 0x0f)];
-        }
-        digits
+/// The 64 lowercase hex digits of 32 bytes, on the stack: two hashes and a digest are written
+/// for every event encoded, and a `String` built by `hex::encode` for each was a measurable part
+/// of hashing an event.
+pub(crate) fn hex_digits(bytes: &[u8; HASH_BYTES]) -> [u8; 2 * HASH_BYTES] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0; 2 * HASH_BYTES];
+    for (pair, byte) in digits.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0x0f)];
     }
+    digits
+}
+
+/// The 32 bytes written as 64 hex digits (either case), `None` for anything else. Read for every
+/// event read (its hash, the previous one and its command's digest), without an allocation.
+pub(crate) fn from_hex_digits(text: &str) -> Option<[u8; HASH_BYTES]> {
+    /// Each byte's value as a hex digit, `NOT_A_DIGIT` for the bytes that are none.
+    const NOT_A_DIGIT: u8 = 0xff;
+    const VALUES: [u8; 256] = {
+        let mut values = [NOT_A_DIGIT; 256];
+        let mut digit = 0;
+        while digit < 10 {
+            values[b'0' as usize + digit] = digit as u8;
+            digit += 1;
+        }
+        let mut letter = 0;
+        while letter < 6 {
+            values[b'a' as usize + letter] = 10 + letter as u8;
+            values[b'A' as usize + letter] = 10 + letter as u8;
+            letter += 1;
+        }
+        values
+    };
+    let digits = text.as_bytes();
+    if digits.len() != 2 * HASH_BYTES {
+        return None;
+    }
+    let mut bytes = [0; HASH_BYTES];
+    let mut invalid = 0;
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (VALUES[usize::from(pair[0])], VALUES[usize::from(pair[1])]);
+        invalid |= (high | low) & 0xf0;
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    (invalid == 0).then_some(bytes)
+}
+
+/// Writes 32 bytes as their 64 lowercase hex digits.
+pub(crate) fn serialize_hex<S: Serializer>(
+    bytes: &[u8; HASH_BYTES],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let digits = hex_digits(bytes);
+    serializer.serialize_str(std::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
+}
+
+/// Reads 32 bytes from their 64 hex digits, borrowing the text where the format allows it.
+pub(crate) fn deserialize_hex<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    what: &'static str,
+) -> Result<[u8; HASH_BYTES], D::Error> {
+    struct Digits(&'static str);
+    impl Visitor<'_> for Digits {
+        type Value = [u8; HASH_BYTES];
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}: 64 hex digits", self.0)
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            from_hex_digits(text)
+                .ok_or_else(|| E::custom(ChainError::BadHash(text.chars().take(80).collect())))
+        }
+    }
+    deserializer.deserialize_str(Digits(what))
 }
 
 impl fmt::Display for EventHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = self.hex_digits();
+        let digits = hex_digits(&self.0);
         f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
     }
 }
@@ -62,15 +124,13 @@ impl fmt::Debug for EventHash {
 
 impl Serialize for EventHash {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let digits = self.hex_digits();
-        serializer.serialize_str(std::str::from_utf8(&digits).map_err(serde::ser::Error::custom)?)
+        serialize_hex(&self.0, serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for EventHash {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        EventHash::parse(&text).map_err(serde::de::Error::custom)
+        deserialize_hex(deserializer, "an event hash").map(EventHash)
     }
 }
 

@@ -414,8 +414,8 @@ impl fmt::Display for NumberKey {
 
 /// SHA-256 of a command's content (everything but its id): two submissions with the same id are
 /// "the same command" exactly when their digests are equal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "String", try_from = "String")]
+/// Written as 64 lowercase hex digits (read in either case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CommandDigest([u8; 32]);
 
 impl CommandDigest {
@@ -425,18 +425,15 @@ impl CommandDigest {
     }
 }
 
-impl From<CommandDigest> for String {
-    fn from(digest: CommandDigest) -> String {
-        hex::encode(digest.0)
+impl Serialize for CommandDigest {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        crate::hash::serialize_hex(&self.0, serializer)
     }
 }
 
-impl TryFrom<String> for CommandDigest {
-    type Error = hex::FromHexError;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(text, &mut bytes)?;
-        Ok(CommandDigest(bytes))
+impl<'de> Deserialize<'de> for CommandDigest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::hash::deserialize_hex(deserializer, "a command digest").map(CommandDigest)
     }
 }
 

@@ -27,7 +27,7 @@ use tracing::{debug, warn};
 
 use crate::codec::{self, EVENT_BYTES_MAX};
 use crate::error::Outage;
-use crate::{Appended, Claim, EventLog, LogError, Reservation};
+use crate::{Appended, Claim, EventLog, LogError, Reservation, parallel};
 
 /// How the JetStream backend is set up. Every field has a production default.
 #[derive(Debug, Clone)]
@@ -367,15 +367,20 @@ impl EventLog for JetStreamLog {
             .await
             .map_err(unavailable)?;
         let messages = consumer.messages().await.map_err(unavailable)?;
-        Ok(messages
-            .map(|message| {
-                let message = message.map_err(unavailable)?;
-                let info = message
-                    .info()
-                    .map_err(|e| LogError::Unavailable(e.into()))?;
-                codec::decode(&message.payload, Position::new(info.stream_sequence))
-            })
-            .boxed())
+        // Received here, decoded on the other cores (see `parallel`).
+        let decoded = parallel::map_batches(messages, |batch| {
+            batch
+                .into_iter()
+                .map(|message| {
+                    let message = message.map_err(unavailable)?;
+                    let info = message
+                        .info()
+                        .map_err(|e| LogError::Unavailable(e.into()))?;
+                    codec::decode(&message.payload, Position::new(info.stream_sequence))
+                })
+                .collect()
+        });
+        Ok(parallel::until_first_error(decoded))
     }
 
     async fn last_position(&self) -> Result<Position, LogError> {

@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod error;
 pub mod jetstream;
+pub mod parallel;
 pub mod sqlite;
 
 use async_trait::async_trait;

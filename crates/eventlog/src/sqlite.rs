@@ -32,8 +32,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
+use futures::TryStreamExt;
 use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
 use receivables_domain::ids::NumberKey;
 use receivables_domain::{CommandId, CustomerId, EventEnvelope, Position, RecordedEvent};
 use sqlx::sqlite::{
@@ -46,7 +46,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::codec;
 use crate::error::Outage;
-use crate::{Appended, Claim, EventLog, LogError, Reservation};
+use crate::{Appended, Claim, EventLog, LogError, Reservation, parallel};
 
 /// Most write requests (appends and reservations) committed in one transaction. Bounds the
 /// time one commit holds the write lock and the answers that wait for it; at 256 appends in
@@ -242,15 +242,22 @@ impl EventLog for SqliteLog {
             page: VecDeque::with_capacity(FOLLOW_PAGE_EVENTS),
             broken: None,
         };
-        let events = futures::stream::unfold(Some(feed), |feed| async move {
+        let rows = futures::stream::unfold(Some(feed), |feed| async move {
             let mut feed = feed?;
             match feed.next().await {
-                Ok(event) => Some((Ok(event), Some(feed))),
+                Ok(row) => Some((Ok(row), Some(feed))),
                 // An error ends the stream; the caller follows again from what it has.
                 Err(error) => Some((Err(error), None)),
             }
         });
-        Ok(events.boxed())
+        // Read here, decoded on the other cores (see `parallel`).
+        let events = parallel::map_batches(rows, |batch| {
+            batch
+                .into_iter()
+                .map(|row| row.and_then(|row: Row| decode_row(row.0, &row.1, &row.2)))
+                .collect()
+        });
+        Ok(parallel::until_first_error(events))
     }
 
     async fn last_position(&self) -> Result<Position, LogError> {
@@ -734,23 +741,27 @@ async fn release_in(
 // Following
 // ---------------------------------------------------------------------------------------------
 
-/// A follower's place in the log.
+/// An event as stored: its position, its customer and its encoding.
+type Row = (i64, String, Vec<u8>);
+
+/// A follower's place in the log. It hands out rows undecoded: they are decoded in batches on
+/// the other cores while the next page is read.
 struct Feed {
     readers: SqlitePool,
     committed: watch::Receiver<Position>,
     /// The last position handed out (or the starting point).
     after: Position,
-    page: VecDeque<RecordedEvent>,
-    /// An unreadable event met while reading the page: given out after the events before it.
+    page: VecDeque<Row>,
+    /// A gap met while reading the page: given out after the rows before it.
     broken: Option<LogError>,
 }
 
 impl Feed {
-    async fn next(&mut self) -> Result<RecordedEvent, LogError> {
+    async fn next(&mut self) -> Result<Row, LogError> {
         loop {
-            if let Some(event) = self.page.pop_front() {
-                self.after = event.position;
-                return Ok(event);
+            if let Some(row) = self.page.pop_front() {
+                self.after = position_from_sql(row.0)?;
+                return Ok(row);
             }
             if let Some(error) = self.broken.take() {
                 return Err(error);
@@ -775,7 +786,7 @@ impl Feed {
     /// Reads the next page of committed events. Positions have no gaps, so each must be one
     /// after the one before: the trigger checks it on the way in, this on the way out.
     async fn read_page(&mut self) -> Result<(), LogError> {
-        let rows = sqlx::query_as::<_, (i64, String, Vec<u8>)>(
+        let rows = sqlx::query_as::<_, Row>(
             "SELECT position, customer_id, payload FROM events
              WHERE position > ?1 ORDER BY position LIMIT ?2",
         )
@@ -784,24 +795,20 @@ impl Feed {
         .fetch_all(&self.readers)
         .await
         .map_err(unavailable)?;
-        let mut previous = self.after;
-        for (position, owner, payload) in rows {
-            let event = match decode_row(position, &owner, &payload) {
-                Ok(event) => event,
-                Err(error) => {
-                    self.broken = Some(error);
-                    break;
-                }
-            };
-            if event.position.get() != previous.get().saturating_add(1) {
-                self.broken = Some(LogError::Corrupt {
-                    position: event.position,
-                    problem: format!("follows position {previous}; positions have no gaps"),
+        let mut previous = sql_position(self.after);
+        for row in rows {
+            if row.0 != previous.saturating_add(1) {
+                self.broken = Some(match position_from_sql(row.0) {
+                    Ok(position) => LogError::Corrupt {
+                        position,
+                        problem: format!("follows position {previous}; positions have no gaps"),
+                    },
+                    Err(error) => error,
                 });
                 break;
             }
-            previous = event.position;
-            self.page.push_back(event);
+            previous = row.0;
+            self.page.push_back(row);
         }
         Ok(())
     }

@@ -7,6 +7,9 @@
 //! The reading runs in its own task and hands its messages to the client through a bounded
 //! channel ([`STREAM_BUFFER_MESSAGES`]): a slow client slows the reading down instead of piling
 //! events up in memory, and a client that goes away closes the channel, which stops the reading.
+//! What each event costs on its own (its hash, its canonical JSON) is worked out in batches on
+//! the other cores ([`parallel::map_batches`]) while the log is read on; only the links between
+//! events are checked in order.
 //!
 //! An event that cannot be decoded is a failed replay (the replay cannot send what it cannot
 //! read), but for verification it is a finding: a broken link of kind `UNDECODABLE` at its
@@ -24,7 +27,7 @@ use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{
     CustomerId, EventHash, EventType, Position, RecordedEvent, Refusal, SubsidiaryId,
 };
-use receivables_eventlog::{EventLog, LogError};
+use receivables_eventlog::{EventLog, LogError, parallel};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status};
@@ -280,6 +283,7 @@ async fn read_events<L: EventLog>(
 }
 
 /// The events of a log stream up to and including `to`; an error ends the walk too.
+/// [`Walk::into_stream`] hands them out as a stream that ends there.
 struct Walk {
     events: BoxStream<'static, Result<RecordedEvent, LogError>>,
     to: Position,
@@ -310,13 +314,23 @@ impl Walk {
         }
         item
     }
+
+    fn into_stream(self) -> BoxStream<'static, Result<RecordedEvent, LogError>> {
+        futures::stream::unfold(self, |mut walk| async move {
+            walk.next().await.map(|item| (item, walk))
+        })
+        .boxed()
+    }
 }
+
+/// An event of a replay with what is sent of it: `None` when the filter leaves it out.
+type Replayed = (Position, Option<Result<pb::AuditedEvent, Status>>);
 
 pub async fn replay_events<L: EventLog>(
     log: Arc<L>,
     request: pb::ReplayEventsRequest,
 ) -> Result<ReplayStream, Status> {
-    let filter = ReplayFilter::read(&request)?;
+    let filter = Arc::new(ReplayFilter::read(&request)?);
     let last = log.last_position().await.map_err(|e| log_status(&e))?;
     let to = filter.to.map_or(last, |to| to.min(last));
     let span = info_span!(
@@ -367,7 +381,7 @@ pub async fn replay_events<L: EventLog>(
 /// Sends the replay's events and progress. `Ok(false)`: the client went away.
 async fn replay_into<L: EventLog>(
     log: &L,
-    filter: &ReplayFilter,
+    filter: &Arc<ReplayFilter>,
     to: Position,
     progress: &mut Progress,
     sender: &mpsc::Sender<Result<pb::ReplayEventsResponse, Status>>,
@@ -376,14 +390,27 @@ async fn replay_into<L: EventLog>(
     let events = read_events(log, filter.customer.as_ref(), filter.from, to)
         .await
         .map_err(|e| log_status(&e))?;
-    let mut walk = Walk::new(events, to);
-    let mut encoder = CanonicalEncoder::new();
-    while let Some(event) = walk.next().await {
-        let event = event.map_err(|e| log_status(&e))?;
-        progress.position = event.position.get();
+    let batch_filter = Arc::clone(filter);
+    let mut replayed = parallel::map_batches(Walk::new(events, to).into_stream(), move |batch| {
+        let mut encoder = CanonicalEncoder::new();
+        batch
+            .into_iter()
+            .map(|event| {
+                event.map(|event| -> Replayed {
+                    let sent = batch_filter
+                        .wants(&event)
+                        .then(|| audited(&event, &mut encoder));
+                    (event.position, sent)
+                })
+            })
+            .collect()
+    });
+    while let Some(event) = replayed.next().await {
+        let (position, sent) = event.map_err(|e| log_status(&e))?;
+        progress.position = position.get();
         progress.events_read += 1;
-        if filter.wants(&event) {
-            let item = Item::Event(audited(&event, &mut encoder)?);
+        if let Some(audited) = sent {
+            let item = Item::Event(audited?);
             if sender
                 .send(Ok(pb::ReplayEventsResponse { item: Some(item) }))
                 .await
@@ -482,6 +509,30 @@ pub async fn verify_log<L: EventLog>(
     Ok(ReceiverStream::new(receiver).boxed())
 }
 
+/// An event read from the log with the hash of its content, or why it has none.
+pub type Hashed = (RecordedEvent, Result<EventHash, ChainError>);
+
+/// Each event of `events` with the hash of its content ([`chain::hash_with`]), worked out in
+/// batches on the other cores while the log is read on: each event's hash depends on the event
+/// alone, so only the links between them ([`ChainVerifier::check_hashed`]) are left to check in
+/// order.
+pub fn with_hashes(
+    events: BoxStream<'static, Result<RecordedEvent, LogError>>,
+) -> BoxStream<'static, Result<Hashed, LogError>> {
+    parallel::map_batches(events, |batch| {
+        let mut encoder = CanonicalEncoder::new();
+        batch
+            .into_iter()
+            .map(|event| {
+                event.map(|event| {
+                    let computed = chain::hash_with(&mut encoder, &event.envelope);
+                    (event, computed)
+                })
+            })
+            .collect()
+    })
+}
+
 /// Walks the chain, sending progress; the result, or `None` when the client went away.
 async fn verify_into<L: EventLog>(
     log: &L,
@@ -510,11 +561,11 @@ async fn verify_into<L: EventLog>(
         }
         Err(error) => return Err(log_status(&error)),
     };
-    let mut walk = Walk::new(events, last);
-    while let Some(event) = walk.next().await {
+    let mut hashed = with_hashes(Walk::new(events, last).into_stream());
+    while let Some(event) = hashed.next().await {
         let checked = match event {
-            Ok(event) => verifier
-                .check(event.position, &event.envelope)
+            Ok((event, computed)) => verifier
+                .check_hashed(event.position, &event.envelope, computed)
                 .map(|()| (event.position, event.envelope.hash)),
             Err(LogError::Corrupt { position, problem }) => {
                 Err(verifier.undecodable(position, &problem))

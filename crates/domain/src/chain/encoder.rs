@@ -57,7 +57,18 @@ struct Writer {
 #[derive(Debug, Clone)]
 struct Member {
     key: Range<usize>,
+    /// The name's first eight bytes as a number (zeros after a shorter name): members are put
+    /// in order by it, and by the whole names only where it is the same.
+    prefix: u64,
     value: Range<usize>,
+}
+
+/// [`Member::prefix`] of `name`: comparing two is comparing their first eight bytes.
+fn prefix_of(name: &[u8]) -> u64 {
+    let mut first = [0; 8];
+    let length = name.len().min(8);
+    first[..length].copy_from_slice(&name[..length]);
+    u64::from_be_bytes(first)
 }
 
 /// Why the fast path gave the value to the definition: never seen by callers.
@@ -204,8 +215,10 @@ impl ObjectWriter<'_> {
         let begin = self.encoder.out.len();
         value.serialize(&mut *self.encoder)?;
         let end = self.encoder.out.len();
+        let prefix = prefix_of(&self.encoder.keys.as_bytes()[key.clone()]);
         self.encoder.members.push(Member {
             key,
+            prefix,
             value: begin..end,
         });
         Ok(())
@@ -224,7 +237,11 @@ impl ObjectWriter<'_> {
         } = &mut *self.encoder;
         let members = &mut all_members[self.first_member..];
         // Stable: of members with the same name, the last written stays last.
-        members.sort_by(|a, b| keys[a.key.clone()].cmp(&keys[b.key.clone()]));
+        members.sort_by(|a, b| {
+            a.prefix
+                .cmp(&b.prefix)
+                .then_with(|| keys[a.key.clone()].cmp(&keys[b.key.clone()]))
+        });
         scratch.clear();
         scratch.extend_from_slice(&out[self.start..]);
         out.truncate(self.start);

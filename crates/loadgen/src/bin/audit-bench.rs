@@ -6,7 +6,8 @@
 //! 1. the baseline: a raw read of the whole log (as in `projection-bench`);
 //! 2. `VerifyLog` of the whole log over gRPC, progress stream included, and its ratio to the raw
 //!    read (the audit issue's goal: at least 0.7);
-//! 3. the same walk in-process (a `ChainVerifier` over the log's feed, no gRPC), which separates
+//! 3. the same walk in-process (a `ChainVerifier` over the log's feed, the hashes worked out on
+//!    the other cores as the service works them out, no gRPC), which separates
 //!    the cost of the transport from the cost of the verification;
 //! 4. `ReplayEvents` of the whole log over gRPC, every event sent to the client with its
 //!    canonical JSON;
@@ -34,6 +35,7 @@ use futures::StreamExt;
 use receivables::audit_service::AuditGrpc;
 use receivables::authentication::Gate;
 use receivables::nats::connect as connect_nats;
+use receivables::replay::with_hashes;
 use receivables_api::pb;
 use receivables_api::pb::audit_service_client::AuditServiceClient;
 use receivables_api::pb::audit_service_server::AuditServiceServer;
@@ -214,15 +216,16 @@ async fn verify_over_grpc(
     Ok(rate)
 }
 
-/// The same walk in-process: a `ChainVerifier` over the log's feed. Returns events/s.
+/// The same walk in-process: a `ChainVerifier` over the log's feed, the hashes worked out as
+/// the service works them out ([`with_hashes`]). Returns events/s.
 async fn verify_in_process<L: EventLog>(log: &L, events: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
     let mut verifier = ChainVerifier::whole_log();
-    let mut feed = log.follow(Position::ZERO).await?.take(events);
+    let mut feed = with_hashes(log.follow(Position::ZERO).await?.take(events).boxed());
     while let Some(event) = feed.next().await {
-        let event = event?;
+        let (event, computed) = event?;
         verifier
-            .check(event.position, &event.envelope)
+            .check_hashed(event.position, &event.envelope, computed)
             .map_err(|link| anyhow::anyhow!("broken link in-process: {link}"))?;
     }
     let elapsed = started.elapsed();
