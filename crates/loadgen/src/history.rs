@@ -270,7 +270,8 @@ impl Chains {
     }
 }
 
-fn customer_id(customer: usize) -> anyhow::Result<CustomerId> {
+/// The id of the history's customer number `customer`.
+pub fn customer_id(customer: usize) -> anyhow::Result<CustomerId> {
     Ok(CustomerId::parse(&format!("CUST-{customer:06}"))?)
 }
 

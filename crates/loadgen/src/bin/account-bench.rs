@@ -1,0 +1,270 @@
+//! Account benchmark: what a customer's account costs the command service, by the length of the
+//! customer's history.
+//!
+//! Writes the synthetic, hash-chained ledger history of [`receivables_loadgen::history`] (per
+//! customer, four invoices of 1000.00 and a payment of 400.00 allocated to the last of them, so
+//! that every invoice stays open) for `--customers` customers of `--history-events` events each
+//! straight into a fresh embedded log (not measured), starts the command service on it in this
+//! process (gRPC, no authentication, a cache big enough for every customer) and measures, over
+//! gRPC:
+//!
+//! 1. **cold load**: `GetAccount` of each customer once, nothing cached: the service reads the
+//!    customer's history from the log and builds the account; p50 / p99 per call;
+//! 2. **memory per cached customer**: the process's resident memory (`VmRSS`) after the cold
+//!    loads minus before them, divided by the customers;
+//! 3. **warm `GetAccount`**: each customer again, cached; p50 / p99 per call;
+//! 4. **a retried command**: for each customer a new invoice, then the same command again (same
+//!    command id and content): the service answers with the first reply, which it reads back
+//!    from the log; p50 / p99 of the retries, each of which must name the first reply's
+//!    position.
+//!
+//! Run one history length per process (the memory of an earlier run would be reused by a later
+//! one and hide what it costs): `--history-events 100`, `1000`, `10000`.
+//!
+//! Each result is checked: every account must hold the history's events, and every retry must
+//! be answered with the first event of its customer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use chrono::Utc;
+use clap::Parser;
+use receivables::authentication::Gate;
+use receivables::command_service::CommandGrpc;
+use receivables::execution::Executor;
+use receivables_api::pb;
+use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_api::pb::command_service_server::CommandServiceServer;
+use receivables_eventlog::EventLog;
+use receivables_eventlog::sqlite::SqliteLog;
+use receivables_loadgen::history::{self, Shape, check_written, write_history};
+use receivables_loadgen::scratch::Scratch;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::transport::server::TcpIncoming;
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(
+    about = "Measure what a cached customer account costs (memory, cold load, GetAccount, a retried command) by the length of its history"
+)]
+struct Args {
+    /// Events in each customer's history
+    #[arg(long, default_value_t = 10_000)]
+    history_events: usize,
+
+    /// Customers (default: as many as make 200,000 events, at least 1)
+    #[arg(long)]
+    customers: Option<usize>,
+
+    /// Keep the temporary directory afterwards
+    #[arg(long)]
+    keep: bool,
+}
+
+/// The events written when `--customers` is not given: enough customers that the memory of
+/// one is well above the noise of the allocator, few enough to write in seconds.
+const EVENTS_DEFAULT: usize = 200_000;
+
+/// Where the service listens: a free port on the loopback interface.
+const LISTEN: &str = "127.0.0.1:0";
+
+const EMBEDDED_LOG_FILE: &str = "events.sqlite";
+
+/// The command service serving on a free port until told to stop.
+struct CommandServer {
+    address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl CommandServer {
+    /// Serves `CommandGrpc` on `log` behind the gate of a listener without authentication
+    /// (`--insecure`), with a cache of `customers` accounts.
+    async fn start<L: EventLog>(log: Arc<L>, customers: usize) -> anyhow::Result<CommandServer> {
+        let listener = TcpListener::bind(LISTEN)
+            .await
+            .with_context(|| format!("cannot listen on {LISTEN}"))?;
+        let address = listener.local_addr()?;
+        let executor = Arc::new(Executor::new(log, u64::try_from(customers)?));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .layer(Gate::Open.layer())
+                .add_service(CommandServiceServer::new(CommandGrpc::new(executor)))
+                .serve_with_incoming_shutdown(
+                    TcpIncoming::from(listener).with_nodelay(Some(true)),
+                    async {
+                        let _ = stopped.await;
+                    },
+                ),
+        );
+        Ok(CommandServer {
+            address,
+            stop,
+            server,
+        })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// The process's resident memory in bytes (`VmRSS` of `/proc/self/status`).
+fn resident_bytes() -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let kilobytes = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .context("no VmRSS in /proc/self/status")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()?;
+    Ok(kilobytes * 1024)
+}
+
+/// p50 and p99 of the timings, in ms.
+fn percentiles(mut timings: Vec<Duration>) -> (f64, f64) {
+    timings.sort();
+    let at = |fraction: f64| {
+        let index = ((timings.len() as f64 - 1.0) * fraction).round() as usize;
+        timings
+            .get(index)
+            .map_or(0.0, |timing| timing.as_secs_f64() * 1000.0)
+    };
+    (at(0.50), at(0.99))
+}
+
+fn print_timings(label: &str, timings: Vec<Duration>) {
+    let calls = timings.len();
+    let (p50, p99) = percentiles(timings);
+    println!("{label:<34} p50 {p50:>9.3} ms   p99 {p99:>9.3} ms   ({calls} calls)");
+}
+
+/// `GetAccount` of every customer once; each must hold `events` events.
+async fn get_every_account(
+    client: &mut CommandServiceClient<Channel>,
+    customers: usize,
+    events: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut timings = Vec::with_capacity(customers);
+    for customer in 0..customers {
+        let customer_id = history::customer_id(customer)?.to_string();
+        let started = Instant::now();
+        let account = client
+            .get_account(pb::GetAccountRequest {
+                customer_id: customer_id.clone(),
+            })
+            .await?
+            .into_inner();
+        timings.push(started.elapsed());
+        if account.event_count != events as u64 {
+            bail!(
+                "customer {customer_id} holds {} events, expected {events}",
+                account.event_count
+            );
+        }
+    }
+    Ok(timings)
+}
+
+/// For each customer, a new invoice posted, then the same command sent again (same command id,
+/// same content): the retry is timed, and must be answered with the first reply's position.
+async fn retry_a_command(
+    client: &mut CommandServiceClient<Channel>,
+    customers: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut timings = Vec::with_capacity(customers);
+    for customer in 0..customers {
+        let request = pb::IssueInvoiceRequest {
+            command_id: Uuid::new_v4().to_string(),
+            customer_id: history::customer_id(customer)?.to_string(),
+            subsidiary_id: history::SUBSIDIARY.into(),
+            invoice_number: format!("RETRIED-{customer:06}"),
+            amount: Some(pb::Money {
+                amount: "100.00".into(),
+                currency: history::CURRENCY.into(),
+            }),
+            issue_date: "2026-06-01".into(),
+            due: Some(pb::issue_invoice_request::Due::TermsDays(30)),
+            schedule: Vec::new(),
+            order_number: String::new(),
+        };
+        let first = client.issue_invoice(request.clone()).await?.into_inner();
+        let first = first.receipt.context("a reply without receipt")?;
+        let started = Instant::now();
+        let again = client.issue_invoice(request).await?.into_inner();
+        timings.push(started.elapsed());
+        let again = again.receipt.context("a reply without receipt")?;
+        if again.position != first.position || !again.replayed || first.replayed {
+            bail!(
+                "customer {customer}: the retry was answered at position {} (replayed: {}), the first reply at {} (replayed: {})",
+                again.position,
+                again.replayed,
+                first.position,
+                first.replayed
+            );
+        }
+    }
+    Ok(timings)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let customers = args
+        .customers
+        .unwrap_or((EVENTS_DEFAULT / args.history_events.max(1)).max(1));
+    let events = customers * args.history_events;
+    let shape = Shape::new(events, customers)?;
+    let run = format!("C{}", Utc::now().format("%Y%m%d%H%M%S"));
+    println!(
+        "account-bench: {customers} customers of {} events each ({events} events), embedded log, run {run}",
+        args.history_events
+    );
+    let scratch = Scratch::create(&run, args.keep)?;
+    let log = Arc::new(SqliteLog::open(&scratch.join(EMBEDDED_LOG_FILE)).await?);
+    let measured = async {
+        write_history(log.as_ref(), shape).await?;
+        check_written(log.as_ref(), events).await?;
+        let server = CommandServer::start(Arc::clone(&log), customers).await?;
+        let measured = async {
+            let channel = Channel::from_shared(format!("http://{}", server.address))?
+                .tcp_nodelay(true)
+                .connect()
+                .await?;
+            let mut client = CommandServiceClient::new(channel);
+            let before = resident_bytes()?;
+            let cold = get_every_account(&mut client, customers, args.history_events).await?;
+            let after = resident_bytes()?;
+            print_timings("cold load (GetAccount, uncached)", cold);
+            let per_customer = after.saturating_sub(before) as f64 / customers as f64;
+            println!(
+                "memory per cached customer          {:>9.1} KB   ({:.1} bytes per event; RSS {:.1} MB before the loads, {:.1} MB after)",
+                per_customer / 1024.0,
+                per_customer / args.history_events as f64,
+                before as f64 / 1e6,
+                after as f64 / 1e6
+            );
+            let warm = get_every_account(&mut client, customers, args.history_events).await?;
+            print_timings("GetAccount, cached", warm);
+            let retried = retry_a_command(&mut client, customers).await?;
+            print_timings("a retried command (first reply)", retried);
+            anyhow::Ok(())
+        }
+        .await;
+        server.stop().await?;
+        measured
+    }
+    .await;
+    log.close().await?;
+    measured
+}
