@@ -219,6 +219,38 @@ async fn a_retried_command_is_a_duplicate_at_its_first_position<L: EventLog>(log
     );
 }
 
+async fn an_event_is_read_back_by_its_position_for_its_customer_only<L: EventLog>(log: &L) {
+    let first = event("C-1");
+    let other = event("C-2");
+    let second = event("C-1");
+    log.append(&first, Position::ZERO).await.unwrap();
+    log.append(&other, Position::ZERO).await.unwrap();
+    log.append(&second, at(1)).await.unwrap();
+    // The reply to a retried command is read back where its account saw it.
+    assert_eq!(
+        log.event_at(&customer("C-1"), at(1)).await.unwrap(),
+        recorded(1, &first)
+    );
+    assert_eq!(
+        log.event_at(&customer("C-1"), at(3)).await.unwrap(),
+        recorded(3, &second)
+    );
+    assert_eq!(
+        log.event_at(&customer("C-2"), at(2)).await.unwrap(),
+        recorded(2, &other)
+    );
+    // Another customer's event, or none, where the account saw one: the log is not what the
+    // account was built from.
+    for (owner, position) in [("C-2", 1), ("C-1", 2), ("C-1", 4), ("C-9", 9)] {
+        match log.event_at(&customer(owner), at(position)).await {
+            Err(LogError::Corrupt {
+                position: found, ..
+            }) => assert_eq!(found, at(position)),
+            other => panic!("{owner} at {position}: {other:?}"),
+        }
+    }
+}
+
 async fn a_command_id_reused_for_another_customer_is_a_duplicate<L: EventLog>(log: &L) {
     let shared = new_command_id();
     let first = event_with("C-1", shared);
@@ -571,6 +603,7 @@ conformance!(
     append_to_an_empty_history_and_load_it_back,
     a_stale_expected_position_conflicts_and_appends_nothing,
     a_retried_command_is_a_duplicate_at_its_first_position,
+    an_event_is_read_back_by_its_position_for_its_customer_only,
     a_command_id_reused_for_another_customer_is_a_duplicate,
     positions_are_log_wide_and_increase_across_customers,
     load_after_a_position,

@@ -869,7 +869,7 @@ fn a_retry_after_a_restart_is_recognised_from_the_log() {
 
     assert_eq!(
         rebuilt.decide(&command, &context()),
-        Ok(Decision::AlreadyAccepted(first))
+        Ok(Decision::AlreadyAccepted(first.position))
     );
 }
 

@@ -139,49 +139,52 @@ fn members_of(event_type: EventType) -> Map<String, Value> {
     members(&EnvelopeBuilder::of("C-1", sample(event_type)).build())
 }
 
+/// A change made to a stored envelope's members.
+type Change = fn(&mut Map<String, Value>);
+
 #[test]
 fn malformed_envelopes_are_refused_naming_the_member() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Map<String, Value>)>, &str)> = vec![
+    let cases: Vec<(&str, Change, &str)> = vec![
         (
             "an unknown type",
-            Box::new(|m| {
+            |m| {
                 m.insert("type".into(), Value::from("InvoiceDeleted"));
-            }),
+            },
             "unknown variant `InvoiceDeleted`",
         ),
         (
             "no type",
-            Box::new(|m| {
+            |m| {
                 m.remove("type");
-            }),
+            },
             "missing field `type`",
         ),
         (
             "no data",
-            Box::new(|m| {
+            |m| {
                 m.remove("data");
-            }),
+            },
             "missing field `data`",
         ),
         (
             "no hash",
-            Box::new(|m| {
+            |m| {
                 m.remove("hash");
-            }),
+            },
             "missing field `hash`",
         ),
         (
             "data of another type",
-            Box::new(|m| {
+            |m| {
                 m.insert("type".into(), Value::from("CreditLimitChanged"));
-            }),
+            },
             "missing field",
         ),
         (
             "a sequence that is text",
-            Box::new(|m| {
+            |m| {
                 m.insert("sequence".into(), Value::from("1"));
-            }),
+            },
             "invalid type: string \"1\", expected u64",
         ),
     ];

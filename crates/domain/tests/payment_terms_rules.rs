@@ -168,11 +168,8 @@ fn decide_command_on(
     let context = context_on(today);
     let mut envelope = match account.decide(&command, &context)? {
         Decision::Append(envelope) => envelope,
-        Decision::AlreadyAccepted(event) => {
-            panic!(
-                "expected a new event, got the retry answer at {}",
-                event.position
-            )
+        Decision::AlreadyAccepted(position) => {
+            panic!("expected a new event, got the retry answer at {position}")
         }
     };
     assert_eq!(envelope.command_id, id, "command id");

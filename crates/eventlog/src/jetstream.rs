@@ -353,6 +353,39 @@ impl EventLog for JetStreamLog {
         })
     }
 
+    /// Asked of the stream's leader (`STREAM.MSG.GET`), like
+    /// [`JetStreamLog::last_position_of`]: the account saw the event, a replica may not have it
+    /// yet.
+    async fn event_at(
+        &self,
+        customer: &CustomerId,
+        position: Position,
+    ) -> Result<RecordedEvent, LogError> {
+        self.ensure_connected()?;
+        let message = match self.stream.get_raw_message(position.get()).await {
+            Ok(message) => message,
+            Err(error) if error.kind() == stream::LastRawMessageErrorKind::NoMessageFound => {
+                return Err(LogError::Corrupt {
+                    position,
+                    problem: format!("no event there, where customer {customer} had one"),
+                });
+            }
+            Err(error) => return Err(unavailable(error)),
+        };
+        let subject = self.subject(customer);
+        let event = codec::decode(&message.payload, position)?;
+        if message.subject.as_str() != subject || event.envelope.customer_id != *customer {
+            return Err(LogError::Corrupt {
+                position,
+                problem: format!(
+                    "an event of customer {} on subject {}, where customer {customer} had one",
+                    event.envelope.customer_id, message.subject
+                ),
+            });
+        }
+        Ok(event)
+    }
+
     async fn follow(
         &self,
         after: Position,

@@ -60,6 +60,15 @@ pub trait EventLog: Send + Sync + 'static {
         after: Position,
     ) -> Result<Vec<RecordedEvent>, LogError>;
 
+    /// The event of `customer` at `position`: the reply to a retried command, which its account
+    /// remembers by position only. An event missing there, or of another customer, is
+    /// [`LogError::Corrupt`]: the account saw it there.
+    async fn event_at(
+        &self,
+        customer: &CustomerId,
+        position: Position,
+    ) -> Result<RecordedEvent, LogError>;
+
     /// Appends one event to its customer's history if the last position of that history is
     /// still `expected` (`ZERO`: the history must be empty). A different last position is
     /// [`LogError::Conflict`].

@@ -213,6 +213,28 @@ impl EventLog for SqliteLog {
         Ok(events)
     }
 
+    async fn event_at(
+        &self,
+        customer: &CustomerId,
+        position: Position,
+    ) -> Result<RecordedEvent, LogError> {
+        let row = sqlx::query_as::<_, Row>(
+            "SELECT position, customer_id, payload FROM events WHERE position = ?1",
+        )
+        .bind(sql_position(position))
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(unavailable)?;
+        let Some((at, owner, payload)) = row else {
+            return Err(LogError::Corrupt {
+                position,
+                problem: format!("no event there, where customer {customer} had one"),
+            });
+        };
+        let event = decode_row(at, &owner, &payload)?;
+        owned_by(event, customer)
+    }
+
     async fn append(
         &self,
         envelope: &EventEnvelope,
@@ -862,6 +884,20 @@ fn decode_row(position: i64, owner: &str, payload: &[u8]) -> Result<RecordedEven
             position,
             problem: format!(
                 "event of customer {} stored as customer {owner}",
+                event.envelope.customer_id
+            ),
+        });
+    }
+    Ok(event)
+}
+
+/// `event`, if it is `customer`'s.
+fn owned_by(event: RecordedEvent, customer: &CustomerId) -> Result<RecordedEvent, LogError> {
+    if event.envelope.customer_id != *customer {
+        return Err(LogError::Corrupt {
+            position: event.position,
+            problem: format!(
+                "an event of customer {}, where customer {customer} had one",
                 event.envelope.customer_id
             ),
         });

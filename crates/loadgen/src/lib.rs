@@ -1,7 +1,8 @@
-//! Pieces the benchmarks of this crate share (`receivables-loadgen`, `projection-bench` and
-//! `audit-bench`).
+//! Pieces the benchmarks of this crate share (`receivables-loadgen`, `projection-bench`,
+//! `audit-bench`, `account-bench`).
 
 pub mod history;
+pub mod in_process;
 pub mod raw_read;
 pub mod scratch;
 

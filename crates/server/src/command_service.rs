@@ -495,23 +495,23 @@ impl<L: EventLog> CommandService for CommandGrpc<L> {
         authorize(&request, Action::ReadGroup)?;
         let customer = commands::customer_id(&request.get_ref().customer_id)
             .map_err(|refusal| status::refusal(&refusal))?;
-        let account = self
+        let today = Utc::now().date_naive();
+        let view = self
             .executor
-            .account(&customer)
+            .read_account(&customer, |account| {
+                (account.event_count() > 0).then(|| commands::account::view(account, today))
+            })
             .instrument(info_span!("get_account", customer_id = %customer))
             .await
             .map_err(|error| execution_status(&error))?;
-        if account.event_count() == 0 {
+        let Some(view) = view else {
             return Err(status::with_reason(
                 Code::NotFound,
                 "CUSTOMER_NOT_FOUND",
                 format!("customer {customer} has no events"),
             ));
-        }
-        Ok(Response::new(commands::account::view(
-            &account,
-            Utc::now().date_naive(),
-        )))
+        };
+        Ok(Response::new(view))
     }
 
     async fn reserve_credit(

@@ -156,16 +156,27 @@ impl<L: EventLog> Executor<L> {
 
     /// The authoritative, caught-up account of a customer.
     pub async fn account(&self, customer: &CustomerId) -> Result<CustomerAccount, ExecutionError> {
+        self.read_account(customer, CustomerAccount::clone).await
+    }
+
+    /// What `read` makes of the customer's caught-up account, read under the customer's lock
+    /// on the cached account itself: an answer built from it (`GetAccount`'s view) costs no
+    /// copy of an account whose history may be long.
+    pub async fn read_account<T>(
+        &self,
+        customer: &CustomerId,
+        read: impl FnOnce(&CustomerAccount) -> T,
+    ) -> Result<T, ExecutionError> {
         let _lock = self.accounts.lock(customer).await;
         let mut account = self.accounts.take(customer).await?;
         let caught_up = self.accounts.catch_up(&mut account).await;
-        let snapshot = account.clone();
+        let answer = read(&account);
         // Asking about a customer that does not exist does not fill the cache.
         if account.event_count() > 0 {
             self.accounts.put(account);
         }
         caught_up?;
-        Ok(snapshot)
+        Ok(answer)
     }
 
     /// Executes one command for `principal`; `role` (none without tokens) is checked against
@@ -221,11 +232,10 @@ impl<L: EventLog> Executor<L> {
                 payment_terms: settings.payment_terms,
             };
             let envelope = match account.decide(command, &context) {
-                Ok(Decision::AlreadyAccepted(event)) => {
-                    info!(
-                        position = event.position.get(),
-                        "command was accepted before"
-                    );
+                Ok(Decision::AlreadyAccepted(position)) => {
+                    info!(position = position.get(), "command was accepted before");
+                    // The account keeps where its first reply is; the reply is read back.
+                    let event = log.event_at(&addressed.customer_id, position).await?;
                     return Ok(Executed {
                         event,
                         replayed: true,

@@ -54,20 +54,27 @@ use crate::refusal::{FieldViolation, Reason, Refusal};
 use feature::{DecisionContext, Scope};
 use state::{AccountState, Balance, InvoiceState, PromiseState};
 
-/// A command the account has accepted, with the event that recorded it (its first reply).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A command the account has accepted: the digest of its content, and where the event that
+/// recorded it (its first reply) is in the log. Only that: an account keeps one for every
+/// command of its history, and keeping the whole event made an account's memory grow by about
+/// 2 KB per event. A retried command is rare; its reply is read back from the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AcceptedCommand {
     pub digest: CommandDigest,
-    pub event: RecordedEvent,
+    pub position: Position,
 }
 
-/// The result of deciding a command.
+/// The result of deciding a command. The large variant is the common one (a new event) and a
+/// decision is consumed as soon as it is made: boxing the envelope would cost an allocation for
+/// every command to make the rare retry's answer smaller.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
     /// Append this event.
     Append(EventEnvelope),
-    /// The command was accepted before, with the same content: answer with its event.
-    AlreadyAccepted(RecordedEvent),
+    /// The command was accepted before, with the same content: answer with its event, which
+    /// is in the log at this position.
+    AlreadyAccepted(Position),
 }
 
 /// A fact in the log that contradicts the ledger's invariants. The account cannot be trusted
@@ -186,17 +193,17 @@ impl CustomerAccount {
         let digest = command.body.digest();
         if let Some(accepted) = self.accepted.get(&command.id) {
             if accepted.digest == digest {
-                return Ok(Decision::AlreadyAccepted(accepted.event.clone()));
+                return Ok(Decision::AlreadyAccepted(accepted.position));
             }
             return Err(Refusal::already_exists(
                 Reason::CommandIdReused,
                 format!(
                     "command {} was already accepted with other content (event at position {})",
-                    command.id, accepted.event.position
+                    command.id, accepted.position
                 ),
             )
             .with_metadata("command_id", command.id)
-            .with_metadata("position", accepted.event.position));
+            .with_metadata("position", accepted.position));
         }
         let violations = command.body.check();
         if !violations.is_empty() {
@@ -256,9 +263,9 @@ impl CustomerAccount {
         // that let a duplicate through; the fact stands, the first event stays the answer.
         self.accepted
             .entry(envelope.command_id)
-            .or_insert_with(|| AcceptedCommand {
+            .or_insert(AcceptedCommand {
                 digest: envelope.command_digest,
-                event: recorded.clone(),
+                position: recorded.position,
             });
         self.position = recorded.position;
         self.event_count += 1;

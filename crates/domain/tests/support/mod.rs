@@ -878,10 +878,9 @@ impl Then<'_> {
     pub fn then_accepted(self) -> RecordedEvent {
         let envelope = match self.decision {
             Ok(Decision::Append(envelope)) => envelope,
-            Ok(Decision::AlreadyAccepted(event)) => panic!(
+            Ok(Decision::AlreadyAccepted(position)) => panic!(
                 "expected a new event, the command was answered as a retry with the event at \
-                 position {}",
-                event.position
+                 position {position}"
             ),
             Err(refusal) => {
                 panic!("expected the command to be accepted, it was refused: {refusal}")
@@ -986,10 +985,18 @@ impl Then<'_> {
         refusal
     }
 
-    /// The command is a retry of one accepted before: the answer is the first event.
+    /// The command is a retry of one accepted before: the answer is the first event, read
+    /// back from the history by the position the decision names (as the service reads it back
+    /// from the log).
     pub fn then_already_accepted(self) -> RecordedEvent {
         match self.decision {
-            Ok(Decision::AlreadyAccepted(event)) => event,
+            Ok(Decision::AlreadyAccepted(position)) => self
+                .scenario
+                .history()
+                .iter()
+                .find(|event| event.position == position)
+                .cloned()
+                .unwrap_or_else(|| panic!("the retry's answer names position {position}, which the history does not hold")),
             other => panic!("expected the first event of a retried command, got {other:?}"),
         }
     }
@@ -998,8 +1005,8 @@ impl Then<'_> {
     pub fn then_outcome(self) -> Result<RecordedEvent, Refusal> {
         match &self.decision {
             Ok(Decision::Append(_)) => Ok(self.then_accepted()),
-            Ok(Decision::AlreadyAccepted(event)) => {
-                panic!("unexpected retry answer (event at {})", event.position)
+            Ok(Decision::AlreadyAccepted(position)) => {
+                panic!("unexpected retry answer (event at {position})")
             }
             Err(refusal) => Err(refusal.clone()),
         }

@@ -24,14 +24,12 @@
 //! Each result is checked: every account must hold the history's events, and every retry must
 //! be answered with the first event of its customer.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use clap::Parser;
-use receivables::authentication::Gate;
 use receivables::command_service::CommandGrpc;
 use receivables::execution::Executor;
 use receivables_api::pb;
@@ -40,12 +38,10 @@ use receivables_api::pb::command_service_server::CommandServiceServer;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_loadgen::history::{self, Shape, check_written, write_history};
+use receivables_loadgen::in_process::InProcessServer;
 use receivables_loadgen::scratch::Scratch;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tonic::service::Routes;
 use tonic::transport::Channel;
-use tonic::transport::server::TcpIncoming;
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
@@ -70,51 +66,18 @@ struct Args {
 /// one is well above the noise of the allocator, few enough to write in seconds.
 const EVENTS_DEFAULT: usize = 200_000;
 
-/// Where the service listens: a free port on the loopback interface.
-const LISTEN: &str = "127.0.0.1:0";
-
 const EMBEDDED_LOG_FILE: &str = "events.sqlite";
 
-/// The command service serving on a free port until told to stop.
-struct CommandServer {
-    address: SocketAddr,
-    stop: oneshot::Sender<()>,
-    server: JoinHandle<Result<(), tonic::transport::Error>>,
-}
-
-impl CommandServer {
-    /// Serves `CommandGrpc` on `log` behind the gate of a listener without authentication
-    /// (`--insecure`), with a cache of `customers` accounts.
-    async fn start<L: EventLog>(log: Arc<L>, customers: usize) -> anyhow::Result<CommandServer> {
-        let listener = TcpListener::bind(LISTEN)
-            .await
-            .with_context(|| format!("cannot listen on {LISTEN}"))?;
-        let address = listener.local_addr()?;
-        let executor = Arc::new(Executor::new(log, u64::try_from(customers)?));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(
-            tonic::transport::Server::builder()
-                .layer(Gate::Open.layer())
-                .add_service(CommandServiceServer::new(CommandGrpc::new(executor)))
-                .serve_with_incoming_shutdown(
-                    TcpIncoming::from(listener).with_nodelay(Some(true)),
-                    async {
-                        let _ = stopped.await;
-                    },
-                ),
-        );
-        Ok(CommandServer {
-            address,
-            stop,
-            server,
-        })
-    }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        self.server.await??;
-        Ok(())
-    }
+/// The command service on `log`, serving in this process with a cache of `customers` accounts.
+async fn start_command_service<L: EventLog>(
+    log: Arc<L>,
+    customers: usize,
+) -> anyhow::Result<InProcessServer> {
+    let executor = Arc::new(Executor::new(log, u64::try_from(customers)?));
+    InProcessServer::start(Routes::new(CommandServiceServer::new(CommandGrpc::new(
+        executor,
+    ))))
+    .await
 }
 
 /// The process's resident memory in bytes (`VmRSS` of `/proc/self/status`).
@@ -235,13 +198,9 @@ async fn main() -> anyhow::Result<()> {
     let measured = async {
         write_history(log.as_ref(), shape).await?;
         check_written(log.as_ref(), events).await?;
-        let server = CommandServer::start(Arc::clone(&log), customers).await?;
+        let server = start_command_service(Arc::clone(&log), customers).await?;
         let measured = async {
-            let channel = Channel::from_shared(format!("http://{}", server.address))?
-                .tcp_nodelay(true)
-                .connect()
-                .await?;
-            let mut client = CommandServiceClient::new(channel);
+            let mut client = CommandServiceClient::new(server.channel().await?);
             let before = resident_bytes()?;
             let cold = get_every_account(&mut client, customers, args.history_events).await?;
             let after = resident_bytes()?;

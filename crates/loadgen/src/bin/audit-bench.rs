@@ -23,7 +23,6 @@
 //! server; on `--backend embedded` a `SqliteLog` in a temporary directory. The service reads the
 //! log through the same `EventLog` as in production, so the figures include decoding each event.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -33,7 +32,6 @@ use chrono::Utc;
 use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use receivables::audit_service::AuditGrpc;
-use receivables::authentication::Gate;
 use receivables::nats::connect as connect_nats;
 use receivables::replay::with_hashes;
 use receivables_api::pb;
@@ -48,14 +46,12 @@ use receivables_loadgen::NatsArgs;
 use receivables_loadgen::history::{
     self, CURRENCY, JetStreamHistory, Shape, Totals, check_written, delete_streams, write_history,
 };
+use receivables_loadgen::in_process::InProcessServer;
 use receivables_loadgen::raw_read::{follow_raw_read, follow_read, jetstream_raw_read, print_rate};
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tonic::service::Routes;
 use tonic::transport::Channel;
-use tonic::transport::server::TcpIncoming;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -87,9 +83,6 @@ enum Backend {
     Embedded,
 }
 
-/// Where the audit service listens: a free port on the loopback interface.
-const LISTEN: &str = "127.0.0.1:0";
-
 /// How long one measured call may take, whole log included.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3_600);
 
@@ -103,55 +96,14 @@ const EMBEDDED_LOG_FILE: &str = "events.sqlite";
 // The audit service, in this process
 // ---------------------------------------------------------------------------------------------
 
-/// The audit service serving on a free port until told to stop.
-struct AuditServer {
-    address: SocketAddr,
-    stop: oneshot::Sender<()>,
-    server: JoinHandle<Result<(), tonic::transport::Error>>,
+/// The audit service on `log`, serving in this process.
+async fn start_audit_service<L: EventLog>(log: Arc<L>) -> anyhow::Result<InProcessServer> {
+    InProcessServer::start(Routes::new(AuditServiceServer::new(AuditGrpc::new(log)))).await
 }
 
-impl AuditServer {
-    /// Serves `AuditGrpc` on `log` behind the gate of a listener without authentication
-    /// (`--insecure`): the gate lets every call through as the anonymous caller, so the figures
-    /// hold the gate's cost but no token lookup or TLS.
-    async fn start<L: EventLog>(log: Arc<L>) -> anyhow::Result<AuditServer> {
-        let listener = TcpListener::bind(LISTEN)
-            .await
-            .with_context(|| format!("cannot listen on {LISTEN}"))?;
-        let address = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(
-            tonic::transport::Server::builder()
-                .layer(Gate::Open.layer())
-                .add_service(AuditServiceServer::new(AuditGrpc::new(log)))
-                .serve_with_incoming_shutdown(
-                    TcpIncoming::from(listener).with_nodelay(Some(true)),
-                    async {
-                        let _ = stopped.await;
-                    },
-                ),
-        );
-        Ok(AuditServer {
-            address,
-            stop,
-            server,
-        })
-    }
-
-    async fn client(&self) -> anyhow::Result<AuditServiceClient<Channel>> {
-        let channel = Channel::from_shared(format!("http://{}", self.address))?
-            .tcp_nodelay(true)
-            .connect()
-            .await
-            .context("cannot connect to the audit service")?;
-        Ok(AuditServiceClient::new(channel))
-    }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        self.server.await??;
-        Ok(())
-    }
+/// A client of the audit service.
+async fn audit_client(server: &InProcessServer) -> anyhow::Result<AuditServiceClient<Channel>> {
+    Ok(AuditServiceClient::new(server.channel().await?))
 }
 
 /// Runs a measured call, bounded by [`CALL_TIMEOUT`].
@@ -371,9 +323,9 @@ async fn aging_as_known(
 
 /// After the raw read: every measurement over the audit service and in-process.
 async fn measure<L: EventLog>(log: Arc<L>, raw: f64, shape: Shape) -> anyhow::Result<()> {
-    let server = AuditServer::start(Arc::clone(&log)).await?;
+    let server = start_audit_service(Arc::clone(&log)).await?;
     let measured = async {
-        let mut client = server.client().await?;
+        let mut client = audit_client(&server).await?;
         let verified = bounded("VerifyLog", verify_over_grpc(&mut client, shape.events)).await?;
         print_ratio("VerifyLog", verified, raw);
         if verified / raw < VERIFY_RATIO_GOAL {
