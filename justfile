@@ -57,6 +57,10 @@ bench-projections *ARGS:
 bench-audit *ARGS:
     cargo run --release -p receivables-loadgen --bin audit-bench -- --nats-url {{nats_url}} {{ARGS}}
 
+# Benchmark what a cached customer account costs by the length of its history (memory, cold load, GetAccount, a retry), on the embedded log (BENCHMARKS.md).
+bench-accounts *ARGS:
+    cargo run --release -p receivables-loadgen --bin account-bench -- {{ARGS}}
+
 # Benchmark the alert stream's delay under write load against the read model's own; add `--backend embedded` for no servers (BENCHMARKS.md).
 bench-alerts *ARGS:
     cargo run --release -p receivables-loadgen --bin alert-bench -- --nats-url {{nats_url}} {{ARGS}}
