@@ -393,6 +393,16 @@ mod tests {
         assert_eq!(EventHash::parse(&text).unwrap().to_string(), text);
         assert!(EventHash::parse("abc").is_err());
         assert!(EventHash::parse(&"zz".repeat(32)).is_err());
+        // The bytes, worked out by hand: 0x00 then 0xff, sixteen times; 0xa0 in either case.
+        let pairs: Vec<u8> = [0x00, 0xff].repeat(16);
+        assert_eq!(
+            EventHash::parse(&"00ff".repeat(16)).unwrap().as_bytes()[..],
+            pairs[..]
+        );
+        assert_eq!(
+            EventHash::parse(&"A0".repeat(32)).unwrap().as_bytes(),
+            &[0xa0; 32]
+        );
         // Either case reads; every position of every pair is checked.
         assert_eq!(
             EventHash::parse(&"AB".repeat(32)).unwrap().to_string(),

@@ -372,18 +372,16 @@ impl EventLog for JetStreamLog {
             }
             Err(error) => return Err(unavailable(error)),
         };
-        let subject = self.subject(customer);
-        let event = codec::decode(&message.payload, position)?;
-        if message.subject.as_str() != subject || event.envelope.customer_id != *customer {
+        if message.subject.as_str() != self.subject(customer) {
             return Err(LogError::Corrupt {
                 position,
                 problem: format!(
-                    "an event of customer {} on subject {}, where customer {customer} had one",
-                    event.envelope.customer_id, message.subject
+                    "an event on subject {}, where customer {customer} had one",
+                    message.subject
                 ),
             });
         }
-        Ok(event)
+        crate::owned_by(codec::decode(&message.payload, position)?, customer)
     }
 
     async fn follow(

@@ -126,3 +126,20 @@ pub trait EventLog: Send + Sync + 'static {
             .await
     }
 }
+
+/// `event`, if it is `customer`'s: what [`EventLog::event_at`] answers on both backends.
+pub(crate) fn owned_by(
+    event: RecordedEvent,
+    customer: &CustomerId,
+) -> Result<RecordedEvent, LogError> {
+    if event.envelope.customer_id != *customer {
+        return Err(LogError::Corrupt {
+            position: event.position,
+            problem: format!(
+                "an event of customer {}, where customer {customer} had one",
+                event.envelope.customer_id
+            ),
+        });
+    }
+    Ok(event)
+}

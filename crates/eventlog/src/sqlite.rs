@@ -232,7 +232,7 @@ impl EventLog for SqliteLog {
             });
         };
         let event = decode_row(at, &owner, &payload)?;
-        owned_by(event, customer)
+        crate::owned_by(event, customer)
     }
 
     async fn append(
@@ -884,20 +884,6 @@ fn decode_row(position: i64, owner: &str, payload: &[u8]) -> Result<RecordedEven
             position,
             problem: format!(
                 "event of customer {} stored as customer {owner}",
-                event.envelope.customer_id
-            ),
-        });
-    }
-    Ok(event)
-}
-
-/// `event`, if it is `customer`'s.
-fn owned_by(event: RecordedEvent, customer: &CustomerId) -> Result<RecordedEvent, LogError> {
-    if event.envelope.customer_id != *customer {
-        return Err(LogError::Corrupt {
-            position: event.position,
-            problem: format!(
-                "an event of customer {}, where customer {customer} had one",
                 event.envelope.customer_id
             ),
         });

@@ -5,6 +5,7 @@ pub mod history;
 pub mod in_process;
 pub mod raw_read;
 pub mod scratch;
+pub mod timings;
 
 /// The NATS server a benchmark runs against on its JetStream backend: the same flag for all.
 #[derive(Debug, Clone, clap::Args)]

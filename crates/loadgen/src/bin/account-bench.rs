@@ -25,7 +25,6 @@
 //! be answered with the first event of its customer.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use chrono::Utc;
@@ -40,6 +39,7 @@ use receivables_eventlog::sqlite::SqliteLog;
 use receivables_loadgen::history::{self, Shape, check_written, write_history};
 use receivables_loadgen::in_process::InProcessServer;
 use receivables_loadgen::scratch::Scratch;
+use receivables_loadgen::timings::Timings;
 use tonic::service::Routes;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -94,22 +94,15 @@ fn resident_bytes() -> anyhow::Result<u64> {
     Ok(kilobytes * 1024)
 }
 
-/// p50 and p99 of the timings, in ms.
-fn percentiles(mut timings: Vec<Duration>) -> (f64, f64) {
-    timings.sort();
-    let at = |fraction: f64| {
-        let index = ((timings.len() as f64 - 1.0) * fraction).round() as usize;
-        timings
-            .get(index)
-            .map_or(0.0, |timing| timing.as_secs_f64() * 1000.0)
-    };
-    (at(0.50), at(0.99))
-}
-
-fn print_timings(label: &str, timings: Vec<Duration>) {
-    let calls = timings.len();
-    let (p50, p99) = percentiles(timings);
-    println!("{label:<34} p50 {p50:>9.3} ms   p99 {p99:>9.3} ms   ({calls} calls)");
+/// `<label> p50 .. ms p99 .. ms (<calls> calls)`, to the microsecond: a retry takes a fraction of
+/// a millisecond.
+fn print_timings(label: &str, timings: &Timings) {
+    println!(
+        "{label:<34} p50 {:>9.3} ms   p99 {:>9.3} ms   ({} calls)",
+        timings.p50_ms(),
+        timings.p99_ms(),
+        timings.runs()
+    );
 }
 
 /// `GetAccount` of every customer once; each must hold `events` events.
@@ -117,18 +110,16 @@ async fn get_every_account(
     client: &mut CommandServiceClient<Channel>,
     customers: usize,
     events: usize,
-) -> anyhow::Result<Vec<Duration>> {
-    let mut timings = Vec::with_capacity(customers);
+) -> anyhow::Result<Timings> {
+    let mut timings = Timings::new()?;
     for customer in 0..customers {
         let customer_id = history::customer_id(customer)?.to_string();
-        let started = Instant::now();
-        let account = client
-            .get_account(pb::GetAccountRequest {
-                customer_id: customer_id.clone(),
-            })
-            .await?
-            .into_inner();
-        timings.push(started.elapsed());
+        let request = pb::GetAccountRequest {
+            customer_id: customer_id.clone(),
+        };
+        let account = timings
+            .time(async { Ok(client.get_account(request).await?.into_inner()) })
+            .await?;
         if account.event_count != events as u64 {
             bail!(
                 "customer {customer_id} holds {} events, expected {events}",
@@ -144,8 +135,8 @@ async fn get_every_account(
 async fn retry_a_command(
     client: &mut CommandServiceClient<Channel>,
     customers: usize,
-) -> anyhow::Result<Vec<Duration>> {
-    let mut timings = Vec::with_capacity(customers);
+) -> anyhow::Result<Timings> {
+    let mut timings = Timings::new()?;
     for customer in 0..customers {
         let request = pb::IssueInvoiceRequest {
             command_id: Uuid::new_v4().to_string(),
@@ -163,9 +154,9 @@ async fn retry_a_command(
         };
         let first = client.issue_invoice(request.clone()).await?.into_inner();
         let first = first.receipt.context("a reply without receipt")?;
-        let started = Instant::now();
-        let again = client.issue_invoice(request).await?.into_inner();
-        timings.push(started.elapsed());
+        let again = timings
+            .time(async { Ok(client.issue_invoice(request).await?.into_inner()) })
+            .await?;
         let again = again.receipt.context("a reply without receipt")?;
         if again.position != first.position || !again.replayed || first.replayed {
             bail!(
@@ -204,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
             let before = resident_bytes()?;
             let cold = get_every_account(&mut client, customers, args.history_events).await?;
             let after = resident_bytes()?;
-            print_timings("cold load (GetAccount, uncached)", cold);
+            print_timings("cold load (GetAccount, uncached)", &cold);
             let per_customer = after.saturating_sub(before) as f64 / customers as f64;
             println!(
                 "memory per cached customer          {:>9.1} KB   ({:.1} bytes per event; RSS {:.1} MB before the loads, {:.1} MB after)",
@@ -214,9 +205,9 @@ async fn main() -> anyhow::Result<()> {
                 after as f64 / 1e6
             );
             let warm = get_every_account(&mut client, customers, args.history_events).await?;
-            print_timings("GetAccount, cached", warm);
+            print_timings("GetAccount, cached", &warm);
             let retried = retry_a_command(&mut client, customers).await?;
-            print_timings("a retried command (first reply)", retried);
+            print_timings("a retried command (first reply)", &retried);
             anyhow::Ok(())
         }
         .await;

@@ -22,7 +22,6 @@
 //! 1000.00 and one payment of 400.00 allocated to the last of them, over and over, so 80 % of
 //! the events are invoices and every invoice stays open.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +29,6 @@ use anyhow::{Context as _, bail};
 use async_nats::jetstream;
 use chrono::{Datelike as _, Utc};
 use clap::{Parser, ValueEnum};
-use hdrhistogram::Histogram;
 use receivables::nats::connect as connect_nats;
 use receivables_domain::Position;
 use receivables_eventlog::EventLog;
@@ -41,6 +39,7 @@ use receivables_loadgen::history::{
 };
 use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read};
 use receivables_loadgen::scratch::{Scratch, ScratchDatabase};
+use receivables_loadgen::timings::Timings;
 use receivables_loadgen::value_name;
 use receivables_loadgen::{NatsArgs, PostgresArgs};
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
@@ -101,45 +100,6 @@ const READ_CONNECTIONS: u32 = 4;
 
 /// How long the projector may take to catch up.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(3_600);
-
-/// Latencies are recorded in microseconds, up to ten minutes.
-const LATENCY_MICROS_MAX: u64 = 600_000_000;
-
-/// The latencies of one query's timed runs.
-struct Timings(Histogram<u64>);
-
-impl Timings {
-    fn new() -> anyhow::Result<Self> {
-        Ok(Timings(Histogram::new_with_bounds(
-            1,
-            LATENCY_MICROS_MAX,
-            3,
-        )?))
-    }
-
-    /// Runs `run`, records how long it took, and hands its result back.
-    async fn time<T>(&mut self, run: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
-        let begin = Instant::now();
-        let result = run.await?;
-        self.0.record(begin.elapsed().as_micros() as u64)?;
-        Ok(result)
-    }
-
-    /// The median, in milliseconds.
-    fn p50_ms(&self) -> f64 {
-        self.0.value_at_quantile(0.5) as f64 / 1000.0
-    }
-
-    /// `<what>: p50 .. ms, p99 .. ms (<runs> runs)`.
-    fn print(&self, what: &str) {
-        println!(
-            "{what}: p50 {:.1} ms, p99 {:.1} ms ({} runs)",
-            self.0.value_at_quantile(0.5) as f64 / 1000.0,
-            self.0.value_at_quantile(0.99) as f64 / 1000.0,
-            self.0.len()
-        );
-    }
-}
 
 /// The embedded log's file and the read model's directory inside the temporary directory.
 const EMBEDDED_LOG_FILE: &str = "events.sqlite";
