@@ -29,6 +29,7 @@ use receivables_domain::{
 };
 use receivables_eventlog::codec::EVENT_BYTES_MAX;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
+use receivables_eventlog::snapshots::SNAPSHOT_BYTES_MAX;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
 use receivables_tests::{NatsServer, init_logging};
@@ -249,6 +250,64 @@ async fn an_event_is_read_back_by_its_position_for_its_customer_only<L: EventLog
             other => panic!("{owner} at {position}: {other:?}"),
         }
     }
+}
+
+/// Bytes standing for a snapshot: the log keeps them as they are (the domain checks them).
+fn snapshot_of(size: usize, seed: u8) -> Vec<u8> {
+    (0..size)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+async fn a_snapshot_is_kept_per_customer_and_only_a_newer_one_replaces_it<L: EventLog>(log: &L) {
+    // Given no snapshot at all
+    assert_eq!(log.load_snapshot(&customer("C-1")).await.unwrap(), None);
+    // When two customers' snapshots are saved, then each reads back its own
+    let first = snapshot_of(1_000, 1);
+    log.save_snapshot(&customer("C-1"), at(5), first.clone())
+        .await
+        .unwrap();
+    let other = snapshot_of(2_000, 2);
+    log.save_snapshot(&customer("C-2"), at(3), other.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        log.load_snapshot(&customer("C-1")).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(
+        log.load_snapshot(&customer("C-2")).await.unwrap(),
+        Some(other)
+    );
+    // An older snapshot saved late does not replace the newer one
+    log.save_snapshot(&customer("C-1"), at(4), snapshot_of(10, 3))
+        .await
+        .unwrap();
+    assert_eq!(
+        log.load_snapshot(&customer("C-1")).await.unwrap(),
+        Some(first)
+    );
+    // A newer one of 3 MB (three times a NATS message's default limit) replaces it whole
+    let large = snapshot_of(3 * 1024 * 1024, 4);
+    log.save_snapshot(&customer("C-1"), at(9), large.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        log.load_snapshot(&customer("C-1")).await.unwrap(),
+        Some(large.clone())
+    );
+    // One above the limit is refused and the saved one stays
+    match log
+        .save_snapshot(&customer("C-1"), at(10), vec![0; SNAPSHOT_BYTES_MAX + 1])
+        .await
+    {
+        Err(LogError::Refused(_)) => {}
+        other => panic!("a snapshot above the limit: {other:?}"),
+    }
+    assert_eq!(
+        log.load_snapshot(&customer("C-1")).await.unwrap(),
+        Some(large)
+    );
 }
 
 async fn a_command_id_reused_for_another_customer_is_a_duplicate<L: EventLog>(log: &L) {
@@ -614,7 +673,50 @@ conformance!(
     invoice_numbers_are_reserved_once_across_customers,
     concurrent_appends_with_the_same_expected_position_one_wins,
     an_oversized_event_is_refused_and_nothing_appended,
+    a_snapshot_is_kept_per_customer_and_only_a_newer_one_replaces_it,
 );
+
+/// The snapshot bucket is an object store the log lays out itself: it works on the machine's
+/// old server and on a current one.
+#[tokio::test]
+async fn jetstream_snapshots_on_every_server_version() {
+    init_logging();
+    for binary in receivables_tests::all_nats_server_binaries() {
+        let nats = NatsServer::start(&binary).await;
+        let client = async_nats::connect(nats.url()).await.unwrap();
+        let log = JetStreamLog::open(client, JetStreamConfig::default())
+            .await
+            .unwrap();
+        a_snapshot_is_kept_per_customer_and_only_a_newer_one_replaces_it(&log).await;
+    }
+}
+
+/// The embedded log keeps snapshots in a file of their own beside its file, made by the first
+/// snapshot saved: reading none creates nothing.
+#[tokio::test]
+async fn sqlite_snapshots_live_in_their_own_file_made_when_first_saved() {
+    let (log, directory) = fresh_sqlite().await;
+    let beside = directory
+        .path()
+        .join("data")
+        .join("events.snapshots.sqlite");
+    assert_eq!(log.load_snapshot(&customer("C-1")).await.unwrap(), None);
+    assert!(!beside.exists());
+    log.save_snapshot(&customer("C-1"), at(1), snapshot_of(10, 0))
+        .await
+        .unwrap();
+    assert!(beside.exists());
+    log.close().await.unwrap();
+    // Reopened, the log reads what it saved
+    let log = SqliteLog::open(&directory.path().join("data").join("events.db"))
+        .await
+        .unwrap();
+    assert_eq!(
+        log.load_snapshot(&customer("C-1")).await.unwrap(),
+        Some(snapshot_of(10, 0))
+    );
+    log.close().await.unwrap();
+}
 
 // ---------------------------------------------------------------------------------------------
 // The embedded backend's own promises

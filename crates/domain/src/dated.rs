@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 /// The net movements of a balance per business date.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatedBalance {
     moves: BTreeMap<NaiveDate, Decimal>,
     total: Decimal,

@@ -112,7 +112,7 @@ pub struct Converted {
 
 /// The rates the group has published, by currency and date (the group's own account keeps
 /// them; the command service hands a copy to the decisions that convert).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExchangeRates {
     /// The group's currency, set by the first publication; every later one must name it.
     pub(crate) base: Option<Currency>,

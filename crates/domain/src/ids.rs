@@ -448,11 +448,11 @@ pub struct Position(u64);
 impl Position {
     pub const ZERO: Position = Position(0);
 
-    pub fn new(sequence: u64) -> Self {
+    pub const fn new(sequence: u64) -> Self {
         Position(sequence)
     }
 
-    pub fn get(self) -> u64 {
+    pub const fn get(self) -> u64 {
         self.0
     }
 }

@@ -354,7 +354,7 @@ pub struct TermsTemplate {
 
 /// The group's payment-terms templates by code (the group's own account keeps them; the
 /// decisions of invoices given a template read them).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentTermsBook {
     templates: BTreeMap<TermsCode, TermsTemplate>,
 }

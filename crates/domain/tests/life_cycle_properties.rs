@@ -18,6 +18,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use receivables_domain::account::CustomerAccount;
 use receivables_domain::account::reversal::ReversalReason;
+use receivables_domain::account::snapshot::AccountSnapshot;
 use receivables_domain::account::state::UnappliedSource;
 use receivables_domain::command::{CommandBody, InvoiceKey, RecordPayment};
 use receivables_domain::event::{
@@ -1051,6 +1052,8 @@ struct Step<'a> {
     outcome: &'a Result<Event, Refusal>,
     ledger: &'a Ledger,
     account: &'a CustomerAccount,
+    /// The event the step appended, if the command was accepted.
+    recorded: Option<&'a RecordedEvent>,
 }
 
 /// Decides every command of `life` against the account with the given/when/then harness (an
@@ -1064,12 +1067,12 @@ fn play(
     let mut ledger = Ledger::default();
     for (step, spec) in life.iter().enumerate() {
         let (body, predicted) = ledger.resolve(spec, step);
-        let outcome = match scenario.when(body.clone()).then_outcome() {
+        let (outcome, recorded) = match scenario.when(body.clone()).then_outcome() {
             Ok(recorded) => {
                 ledger.record(&recorded)?;
-                Ok(recorded.envelope.event)
+                (Ok(recorded.envelope.event.clone()), Some(recorded))
             }
-            Err(refusal) => Err(refusal),
+            Err(refusal) => (Err(refusal), None),
         };
         check(&Step {
             body: &body,
@@ -1077,6 +1080,7 @@ fn play(
             outcome: &outcome,
             ledger: &ledger,
             account: scenario.account(),
+            recorded: recorded.as_ref(),
         })?;
     }
     Ok(())
@@ -1215,6 +1219,25 @@ proptest! {
                     )));
                 }
             }
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn a_snapshot_after_any_step_restores_the_account_it_was_taken_of(life in life()) {
+        play(&life, |step| {
+            let Some(last) = step.recorded else {
+                return Ok(());
+            };
+            // Given the account's snapshot after the event it just applied
+            let bytes = step.account.snapshot().map_err(|e| TestCaseError::fail(e.to_string()))?;
+            // When it is read back and restored against that event
+            let snapshot = AccountSnapshot::decode(&bytes)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let restored = CustomerAccount::restore(step.account.customer_id(), snapshot, last)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            // Then it is the account, every invoice, payment, pool and accepted command alike
+            prop_assert_eq!(&restored, step.account);
             Ok(())
         })?;
     }

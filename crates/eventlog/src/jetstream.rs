@@ -27,6 +27,7 @@ use tracing::{debug, warn};
 
 use crate::codec::{self, EVENT_BYTES_MAX};
 use crate::error::Outage;
+use crate::snapshots::ObjectSnapshots;
 use crate::{Appended, Claim, EventLog, LogError, Reservation, parallel};
 
 /// How the JetStream backend is set up. Every field has a production default.
@@ -38,6 +39,8 @@ pub struct JetStreamConfig {
     pub subject_prefix: String,
     /// The key-value bucket of invoice-number reservations.
     pub invoice_numbers_bucket: String,
+    /// The object store bucket of account snapshots (`snapshots.rs`).
+    pub snapshots_bucket: String,
     /// Replicas of the stream and the bucket (3 in a production cluster).
     pub replicas: usize,
     /// How long the server remembers a `Nats-Msg-Id` to drop a duplicate publish.
@@ -54,6 +57,7 @@ impl Default for JetStreamConfig {
             stream: "RECEIVABLES".to_owned(),
             subject_prefix: "ar.events".to_owned(),
             invoice_numbers_bucket: "RECEIVABLES_INVOICE_NUMBERS".to_owned(),
+            snapshots_bucket: "RECEIVABLES_SNAPSHOTS".to_owned(),
             replicas: 1,
             duplicate_window: Duration::from_secs(120),
             request_timeout: Duration::from_secs(5),
@@ -63,6 +67,15 @@ impl Default for JetStreamConfig {
 }
 
 impl JetStreamConfig {
+    /// The streams behind the buckets (number reservations, snapshots): with [`Self::stream`],
+    /// everything [`JetStreamLog::open`] creates.
+    pub fn bucket_streams(&self) -> [String; 2] {
+        [
+            format!("KV_{}", self.invoice_numbers_bucket),
+            format!("OBJ_{}", self.snapshots_bucket),
+        ]
+    }
+
     /// The stream's configuration, every relevant option explicit.
     pub fn stream_config(&self) -> stream::Config {
         stream::Config {
@@ -126,6 +139,8 @@ pub struct JetStreamLog {
     context: Context,
     stream: stream::Stream,
     numbers: kv::Store,
+    /// `None` for a reader attached before a command service created the bucket.
+    snapshots: Option<ObjectSnapshots>,
     config: JetStreamConfig,
 }
 
@@ -172,11 +187,14 @@ impl JetStreamLog {
             .get_key_value(&config.invoice_numbers_bucket)
             .await
             .map_err(unavailable)?;
+        let snapshots =
+            ObjectSnapshots::create(&context, &config.snapshots_bucket, config.replicas).await?;
         Ok(JetStreamLog {
             client,
             context,
             stream,
             numbers,
+            snapshots: Some(snapshots),
             config,
         })
     }
@@ -200,11 +218,16 @@ impl JetStreamLog {
             .get_key_value(&config.invoice_numbers_bucket)
             .await
             .map_err(unavailable)?;
+        // Readers do not save snapshots; a missing bucket only means none to read.
+        let snapshots = ObjectSnapshots::attach(&context, &config.snapshots_bucket)
+            .await
+            .ok();
         Ok(JetStreamLog {
             client,
             context,
             stream,
             numbers,
+            snapshots,
             config,
         })
     }
@@ -382,6 +405,28 @@ impl EventLog for JetStreamLog {
             });
         }
         crate::owned_by(codec::decode(&message.payload, position)?, customer)
+    }
+
+    async fn load_snapshot(&self, customer: &CustomerId) -> Result<Option<Vec<u8>>, LogError> {
+        match &self.snapshots {
+            Some(snapshots) => snapshots.load(customer).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn save_snapshot(
+        &self,
+        customer: &CustomerId,
+        position: Position,
+        snapshot: Vec<u8>,
+    ) -> Result<(), LogError> {
+        match &self.snapshots {
+            Some(snapshots) => snapshots.save(customer, position, snapshot).await,
+            None => Err(LogError::Refused(format!(
+                "no snapshot bucket {}: only a command service saves snapshots",
+                self.config.snapshots_bucket
+            ))),
+        }
     }
 
     async fn follow(

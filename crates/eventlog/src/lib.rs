@@ -10,6 +10,7 @@ pub mod codec;
 pub mod error;
 pub mod jetstream;
 pub mod parallel;
+pub mod snapshots;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -68,6 +69,20 @@ pub trait EventLog: Send + Sync + 'static {
         customer: &CustomerId,
         position: Position,
     ) -> Result<RecordedEvent, LogError>;
+
+    /// The newest snapshot saved of `customer`'s account (`None`: none was): bytes that the
+    /// domain reads and checks against this log (`AccountSnapshot`). Snapshots are a cache kept
+    /// beside the log ([`snapshots`]); having none is always a correct answer.
+    async fn load_snapshot(&self, customer: &CustomerId) -> Result<Option<Vec<u8>>, LogError>;
+
+    /// Saves a snapshot of `customer`'s account whose last event is at `position`, in place of
+    /// an older one. Larger than [`snapshots::SNAPSHOT_BYTES_MAX`] is refused.
+    async fn save_snapshot(
+        &self,
+        customer: &CustomerId,
+        position: Position,
+        snapshot: Vec<u8>,
+    ) -> Result<(), LogError>;
 
     /// Appends one event to its customer's history if the last position of that history is
     /// still `expected` (`ZERO`: the history must be empty). A different last position is

@@ -46,6 +46,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::codec;
 use crate::error::Outage;
+use crate::snapshots::SqliteSnapshots;
 use crate::{Appended, Claim, EventLog, LogError, Reservation, parallel};
 
 /// Most write requests (appends and reservations) committed in one transaction. Bounds the
@@ -97,6 +98,7 @@ pub struct SqliteLog {
     writer: mpsc::Sender<Message>,
     readers: SqlitePool,
     committed: watch::Receiver<Position>,
+    snapshots: SqliteSnapshots,
 }
 
 impl SqliteLog {
@@ -154,6 +156,7 @@ impl SqliteLog {
             writer,
             readers,
             committed,
+            snapshots: SqliteSnapshots::beside(path),
         })
     }
 
@@ -172,6 +175,7 @@ impl SqliteLog {
             Err(_) => Ok(()),
         };
         self.readers.close().await;
+        self.snapshots.close().await;
         info!(path = %self.path.display(), "embedded event log closed");
         outcome
     }
@@ -233,6 +237,19 @@ impl EventLog for SqliteLog {
         };
         let event = decode_row(at, &owner, &payload)?;
         crate::owned_by(event, customer)
+    }
+
+    async fn load_snapshot(&self, customer: &CustomerId) -> Result<Option<Vec<u8>>, LogError> {
+        self.snapshots.load(customer).await
+    }
+
+    async fn save_snapshot(
+        &self,
+        customer: &CustomerId,
+        position: Position,
+        snapshot: Vec<u8>,
+    ) -> Result<(), LogError> {
+        self.snapshots.save(customer, position, snapshot).await
     }
 
     async fn append(

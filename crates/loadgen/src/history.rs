@@ -511,22 +511,20 @@ impl HistoryLog for SqliteLog {
     }
 }
 
-/// The names of a benchmark run's own stream and bucket on the NATS server.
+/// The names of a benchmark run's own stream and buckets on the NATS server.
 pub fn stream_config(run: &str) -> JetStreamConfig {
     JetStreamConfig {
         stream: format!("{run}_EVENTS"),
         subject_prefix: format!("bench.{run}.events"),
         invoice_numbers_bucket: format!("{run}_NUMBERS"),
+        snapshots_bucket: format!("{run}_SNAPSHOTS"),
         ..JetStreamConfig::default()
     }
 }
 
-/// Deletes a run's stream and bucket; a failure is reported, not fatal (the figures are in).
+/// Deletes a run's stream and buckets; a failure is reported, not fatal (the figures are in).
 pub async fn delete_streams(context: &jetstream::Context, config: &JetStreamConfig) {
-    for name in [
-        config.stream.clone(),
-        format!("KV_{}", config.invoice_numbers_bucket),
-    ] {
+    for name in std::iter::once(config.stream.clone()).chain(config.bucket_streams()) {
         if let Err(error) = context.delete_stream(&name).await {
             eprintln!("could not delete stream {name}: {error}");
         }

@@ -21,6 +21,9 @@
 //!
 //! With `--secure` the service of step 2 runs as production does: over TLS, with a bearer token
 //! on every command, checked against the token store on every call (see `security.rs`).
+//!
+//! With `--hot` every client posts to one customer, a group's largest buyer: compare its rates
+//! with a run spread over many customers.
 
 mod security;
 
@@ -86,6 +89,12 @@ struct Args {
     /// Measured commands (and raw appends).
     #[arg(long, default_value_t = 20_000)]
     commands: usize,
+    /// Every client posts to one customer (a group's largest buyer) instead of spreading over
+    /// --customers: the service decides one customer's commands one at a time. The raw
+    /// baseline appends to one subject one at a time too (each append names the last position
+    /// it saw). The ledger and invoices mixes only.
+    #[arg(long)]
+    hot: bool,
     /// What the commands are.
     #[arg(long, value_enum, default_value_t = Mix::Ledger)]
     mix: Mix,
@@ -272,9 +281,24 @@ fn sample_envelope() -> anyhow::Result<EventEnvelope> {
 
 /// Which customers a client works on: client `c` owns customers `c, c + clients, ...`, so that
 /// no two clients write to one customer at once (in the raw baseline, each client tracks the
-/// expected last position of its own customers).
-fn owned(client: usize, clients: usize, customers: usize) -> Vec<usize> {
-    (client..customers).step_by(clients).collect()
+/// expected last position of its own customers). With `--hot`, every client the first one.
+fn owned(client: usize, args: &Args) -> Vec<usize> {
+    if args.hot {
+        return vec![0];
+    }
+    (client..args.customers).step_by(args.clients).collect()
+}
+
+/// The numbers a hot customer's clients start their commands at, so that their invoice numbers
+/// never meet; a multiple of ten, so that each client's commands follow the mix's cycle.
+const HOT_NUMBERS_PER_CLIENT: usize = 10_000_000;
+
+/// Where a client's sequence of commands starts for each of its customers.
+fn first_numbers(client: usize, customers: usize, args: &Args) -> Vec<usize> {
+    if args.hot {
+        return vec![client * HOT_NUMBERS_PER_CLIENT];
+    }
+    vec![0; customers]
 }
 
 fn share(total: usize, clients: usize, client: usize) -> usize {
@@ -357,17 +381,22 @@ impl RawAppend for SqliteRaw {
 }
 
 /// `args.commands` raw appends by `args.clients` clients, each with one append in flight, round
-/// robin over its own customers.
+/// robin over its own customers; with `--hot`, one at a time to one customer, in turns (the
+/// clock of each starts before it waits for its turn, as a command's waits for the customer).
 async fn raw_baseline<A: RawAppend>(
     label: &'static str,
     appender: Arc<A>,
     args: &Args,
 ) -> anyhow::Result<Measured> {
     let mut tasks = Vec::new();
+    // The hot customer's last position, which its clients take turns to append after.
+    let hot_last = Arc::new(tokio::sync::Mutex::new(0u64));
+    let hot = args.hot;
     let started = Instant::now();
     for client in 0..args.clients {
         let appender = Arc::clone(&appender);
-        let mine = owned(client, args.clients, args.customers);
+        let hot_last = Arc::clone(&hot_last);
+        let mine = owned(client, args);
         let count = share(args.commands, args.clients, client);
         tasks.push(tokio::spawn(async move {
             let mut latency = histogram()?;
@@ -377,9 +406,18 @@ async fn raw_baseline<A: RawAppend>(
                 let slot = n % mine.len();
                 let prepared = appender.prepare(mine[slot])?;
                 let begin = Instant::now();
+                let mut turn = None;
+                if hot {
+                    let held = hot_last.lock().await;
+                    last[slot] = *held;
+                    turn = Some(held);
+                }
                 match appender.append(prepared, last[slot]).await {
                     Ok(position) => {
                         last[slot] = position;
+                        if let Some(mut held) = turn {
+                            *held = position;
+                        }
                         latency.record(begin.elapsed().as_micros() as u64)?;
                     }
                     Err(error) => {
@@ -912,9 +950,9 @@ async fn measure<T: Target>(
     }
     let mut tasks = Vec::new();
     for client in 0..args.clients {
-        let mine = owned(client, args.clients, args.customers);
+        let mine = owned(client, args);
         let count = mine.len() * args.mix.warm_up();
-        let start = vec![0; mine.len()];
+        let start = first_numbers(client, mine.len(), args);
         tasks.push(tokio::spawn(drive(
             target_for(client),
             args.mix,
@@ -934,7 +972,7 @@ async fn measure<T: Target>(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (client, next) in state.into_iter().enumerate() {
-        let mine = owned(client, args.clients, args.customers);
+        let mine = owned(client, args);
         let count = share(args.commands, args.clients, client);
         tasks.push(tokio::spawn(drive(
             target_for(client),
@@ -1091,6 +1129,7 @@ fn service_args(args: &Args, run: &str, tag: &str) -> anyhow::Result<CommandServ
     service.nats.stream = format!("{run}_{tag}_EVENTS");
     service.nats.subject_prefix = format!("bench.{run}.{}", tag.to_lowercase());
     service.nats.invoice_numbers_bucket = format!("{run}_{tag}_NUMBERS");
+    service.nats.snapshots_bucket = format!("{run}_{tag}_SNAPSHOTS");
     Ok(service)
 }
 
@@ -1166,7 +1205,7 @@ async fn on_jetstream(args: &Args, run: &str) -> anyhow::Result<bool> {
         let mut streams = vec![raw_config.stream];
         for service in [&grpc, &direct] {
             streams.push(service.nats.stream.clone());
-            streams.push(format!("KV_{}", service.nats.invoice_numbers_bucket));
+            streams.extend(service.nats.jetstream().bucket_streams());
         }
         if args.secure {
             streams.push(format!("KV_{}", grpc.nats.tokens_bucket));
@@ -1269,8 +1308,11 @@ async fn check_file(path: &Path, accepted: usize) -> anyhow::Result<bool> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.clients == 0 || args.customers < args.clients || args.commands == 0 {
-        bail!("need clients > 0, customers >= clients and commands > 0");
+    if args.clients == 0 || args.commands == 0 || (!args.hot && args.customers < args.clients) {
+        bail!("need clients > 0, commands > 0 and customers >= clients (unless --hot)");
+    }
+    if args.hot && !matches!(args.mix, Mix::Ledger | Mix::Invoices) {
+        bail!("--hot takes the ledger or the invoices mix");
     }
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()
@@ -1279,12 +1321,16 @@ async fn main() -> anyhow::Result<()> {
     }
     let run = format!("B{}", Utc::now().format("%Y%m%d%H%M%S"));
     let payload_bytes = codec::encode(&sample_envelope()?)?.len();
+    let customers = if args.hot {
+        "one hot customer".to_owned()
+    } else {
+        format!("{} customers", args.customers)
+    };
     println!(
-        "receivables-loadgen: backend {}, {} clients on {} connections, {} customers, {} commands, mix {}, payload {payload_bytes} bytes, run {run}",
+        "receivables-loadgen: backend {}, {} clients on {} connections, {customers}, {} commands, mix {}, payload {payload_bytes} bytes, run {run}",
         value_name(&args.backend),
         args.clients,
         args.connections,
-        args.customers,
         args.commands,
         value_name(&args.mix),
     );

@@ -5,18 +5,36 @@
 //! The lock is not only a courtesy: NATS servers before 2.9.21 could accept two concurrent
 //! publishes with the same expected subject sequence (nats-server issue 4320), so the expected
 //! sequence alone does not serialise the appends of one instance on such a server.
+//!
+//! An account not in the cache is restored from its newest snapshot, checked against the log's
+//! event it names, and the events after it; without a usable snapshot, from all its events. An
+//! account that took [`SNAPSHOT_EVERY_EVENTS`] (or as configured) events since its last snapshot is snapshotted
+//! when it is put back, and the snapshot saved in the background: loading a customer with a
+//! long history then reads one record and at most that many events.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 
 use moka::sync::Cache;
-use receivables_domain::{CustomerAccount, CustomerId, Position};
+use receivables_domain::{AccountSnapshot, CustomerAccount, CustomerId, Position};
 use receivables_eventlog::{EventLog, LogError};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, OwnedSemaphorePermit, Semaphore};
+use tracing::{Instrument, debug, info_span, warn};
 
 /// Number of customer locks. Customers are spread over them by hash; two customers sharing a
 /// lock only wait for each other, they never see each other's state.
 pub const CUSTOMER_LOCK_STRIPES: usize = 4_096;
+
+/// Events an account takes between two snapshots of it, unless configured otherwise
+/// (`--snapshot-every-events`). A cold load reads at most this many events after the snapshot;
+/// each snapshot costs the command that triggers it the encoding of the account (about 1.3 ms
+/// per 1,000 events of history, BENCHMARKS.md), so a snapshot every 1,000 events costs about
+/// 1.3 microseconds per event and per thousand events of history.
+pub const SNAPSHOT_EVERY_EVENTS: u64 = 1_000;
+
+/// Snapshots being saved at once. An account due for one while they all are being saved is
+/// snapshotted when it is next put back: saving never queues up behind the log.
+pub const SNAPSHOT_SAVES_IN_FLIGHT_MAX: usize = 2;
 
 /// Why an account could not be brought up to date.
 #[derive(Debug, thiserror::Error)]
@@ -27,9 +45,16 @@ pub enum AccountError {
     Inconsistent(#[from] receivables_domain::InvariantViolation),
 }
 
-/// A cached account. The slot is only touched under its customer's lock; the account is moved
-/// out and back in, never cloned.
-type Slot = Arc<std::sync::Mutex<Option<CustomerAccount>>>;
+/// A cached account and the event count of its last snapshot. The slot is only touched under
+/// its customer's lock; the account is moved out and back in, never cloned.
+#[derive(Default)]
+struct Cached {
+    account: Option<CustomerAccount>,
+    /// How many events the newest snapshot saved (or restored) covers: 0 for none.
+    snapshotted: u64,
+}
+
+type Slot = Arc<std::sync::Mutex<Cached>>;
 
 pub struct Accounts<L> {
     log: Arc<L>,
@@ -41,6 +66,9 @@ pub struct Accounts<L> {
     /// customer's lock, then the group's; a decision in the group's account reads no customer.
     group_lock: Mutex<()>,
     hasher: RandomState,
+    /// `None`: accounts are never snapshotted (they are still restored from snapshots saved).
+    snapshot_every: Option<u64>,
+    snapshot_saves: Arc<Semaphore>,
 }
 
 impl<L: EventLog> Accounts<L> {
@@ -52,7 +80,15 @@ impl<L: EventLog> Accounts<L> {
             locks: (0..CUSTOMER_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             group_lock: Mutex::new(()),
             hasher: RandomState::new(),
+            snapshot_every: Some(SNAPSHOT_EVERY_EVENTS),
+            snapshot_saves: Arc::new(Semaphore::new(SNAPSHOT_SAVES_IN_FLIGHT_MAX)),
         }
+    }
+
+    /// Snapshots an account every `events` events (0: never).
+    pub fn snapshot_every(mut self, events: u64) -> Self {
+        self.snapshot_every = (events > 0).then_some(events);
+        self
     }
 
     pub fn log(&self) -> &L {
@@ -73,19 +109,83 @@ impl<L: EventLog> Accounts<L> {
         &self.locks[stripe]
     }
 
-    /// Takes the customer's account out of the cache, or loads it from the log. The caller holds
-    /// the customer's lock and puts the account back with [`Accounts::put`].
+    /// Takes the customer's account out of the cache, or loads it (from its snapshot and the
+    /// events after it, or from its events). The caller holds the customer's lock and puts the
+    /// account back with [`Accounts::put`].
     pub async fn take(&self, customer: &CustomerId) -> Result<CustomerAccount, AccountError> {
+        // A slot a panicking thread left poisoned is not trusted: the account is loaded again.
         if let Some(account) = self
             .cache
             .get(customer)
-            .and_then(|slot| slot.lock().ok()?.take())
+            .and_then(|slot| slot.lock().ok()?.account.take())
         {
             return Ok(account);
         }
-        let events = self.log.load(customer, Position::ZERO).await?;
-        tracing::debug!(%customer, events = events.len(), "account loaded from the log");
-        Ok(CustomerAccount::from_history(customer.clone(), &events)?)
+        let (account, snapshotted) = match self.restore(customer).await? {
+            Some(mut account) => {
+                let snapshotted = account.event_count();
+                let events = self.log.load(customer, account.position()).await?;
+                for event in &events {
+                    account.apply(event)?;
+                }
+                debug!(%customer, snapshotted, events = events.len(), "account restored from its snapshot");
+                (account, snapshotted)
+            }
+            None => {
+                let events = self.log.load(customer, Position::ZERO).await?;
+                debug!(%customer, events = events.len(), "account loaded from the log");
+                (CustomerAccount::from_history(customer.clone(), &events)?, 0)
+            }
+        };
+        if account.event_count() > 0 {
+            let slot = self.cache.get_with_by_ref(customer, Slot::default);
+            if let Ok(mut held) = slot.lock() {
+                held.snapshotted = snapshotted;
+            }
+        }
+        Ok(account)
+    }
+
+    /// The account as its newest snapshot holds it, checked against the log's event it names;
+    /// `None` (with a warning for anything but no snapshot at all) when there is none to trust,
+    /// and the account is then loaded from its events. Only the log being unavailable is an
+    /// error: the snapshot's own store failing is the cache failing.
+    async fn restore(&self, customer: &CustomerId) -> Result<Option<CustomerAccount>, LogError> {
+        let bytes = match self.log.load_snapshot(customer).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Ok(None),
+            Err(error) => {
+                warn!(%customer, %error, "snapshot not read; loading the account from its events");
+                return Ok(None);
+            }
+        };
+        // Reading a snapshot of a long history is milliseconds of work: off the runtime's
+        // threads.
+        let decoded = tokio::task::spawn_blocking(move || AccountSnapshot::decode(&bytes))
+            .await
+            .map_err(|e| LogError::Unavailable(format!("decoding a snapshot: {e}").into()))?;
+        let snapshot = match decoded {
+            Ok(snapshot) => snapshot,
+            Err(error) => {
+                warn!(%customer, %error, "snapshot not restored; loading the account from its events");
+                return Ok(None);
+            }
+        };
+        let anchor = match self.log.event_at(customer, snapshot.head().position).await {
+            Ok(anchor) => anchor,
+            Err(error @ LogError::Unavailable(_)) => return Err(error),
+            Err(error) => {
+                warn!(%customer, %error, "snapshot names no event of the log; loading the account from its events");
+                return Ok(None);
+            }
+        };
+        match CustomerAccount::restore(customer, snapshot, &anchor) {
+            Ok(account) => Ok(Some(account)),
+            Err(error) => {
+                warn!(%customer, %error, "snapshot not restored; loading the account from its events");
+                Ok(None)
+            }
+        }
     }
 
     /// Applies the events appended after the account's position (by another instance). Asks
@@ -106,14 +206,51 @@ impl<L: EventLog> Accounts<L> {
         Ok(events.len())
     }
 
-    /// Puts an up-to-date account back into the cache.
+    /// Puts an up-to-date account back into the cache, and snapshots it if it took the
+    /// configured number of events ([`SNAPSHOT_EVERY_EVENTS`]) since its last snapshot.
     pub fn put(&self, account: CustomerAccount) {
         let slot = self
             .cache
             .get_with_by_ref(account.customer_id(), Slot::default);
-        if let Ok(mut held) = slot.lock() {
-            *held = Some(account);
+        let Ok(mut held) = slot.lock() else {
+            return;
+        };
+        let due = self
+            .snapshot_every
+            .is_some_and(|every| account.event_count() >= held.snapshotted.saturating_add(every));
+        if due && let Ok(permit) = Arc::clone(&self.snapshot_saves).try_acquire_owned() {
+            held.snapshotted = account.event_count();
+            self.save_snapshot(&account, permit);
         }
+        held.account = Some(account);
+    }
+
+    /// Encodes the account's snapshot here (the account is about to be used again) and saves
+    /// it in the background, holding `permit` until it is saved. A snapshot that cannot be
+    /// saved is only reported: the account loads from its events meanwhile.
+    fn save_snapshot(&self, account: &CustomerAccount, permit: OwnedSemaphorePermit) {
+        let customer = account.customer_id().clone();
+        let position = account.position();
+        let bytes = match account.snapshot() {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                warn!(%customer, %error, "the account could not be snapshotted");
+                return;
+            }
+        };
+        let log = Arc::clone(&self.log);
+        let span =
+            info_span!("save_snapshot", %customer, position = position.get(), bytes = bytes.len());
+        tokio::spawn(
+            async move {
+                let _permit = permit;
+                match log.save_snapshot(&customer, position, bytes).await {
+                    Ok(()) => debug!("snapshot saved"),
+                    Err(error) => warn!(%error, "snapshot not saved"),
+                }
+            }
+            .instrument(span),
+        );
     }
 }
 

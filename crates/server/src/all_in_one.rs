@@ -134,10 +134,10 @@ impl<L: EventLog> AllInOne<L> {
         args: &ServeArgs,
     ) -> anyhow::Result<Self> {
         let log = Arc::new(log);
-        let executor = Arc::new(Executor::new(
-            Arc::clone(&log),
-            args.account_cache_customers,
-        ));
+        let executor = Arc::new(
+            Executor::new(Arc::clone(&log), args.account_cache_customers)
+                .snapshot_every(args.snapshot_every_events),
+        );
         let read_models = ReadModels::open(
             Arc::clone(&log),
             store,

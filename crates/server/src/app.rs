@@ -38,7 +38,10 @@ impl Application {
             replicas = args.nats.replicas,
             "event log ready"
         );
-        let executor = Arc::new(Executor::new(Arc::new(log), args.account_cache_customers));
+        let executor = Arc::new(
+            Executor::new(Arc::new(log), args.account_cache_customers)
+                .snapshot_every(args.snapshot_every_events),
+        );
         let security = Security::from_args(&args.security, || {
             nats::token_store(client.clone(), &args.nats.tokens_bucket, args.nats.replicas)
         })

@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use receivables_eventlog::jetstream::JetStreamConfig;
 
+use crate::accounts::SNAPSHOT_EVERY_EVENTS;
+
 /// Receivables: an event-sourced accounts-receivable service.
 #[derive(Debug, Parser)]
 #[command(name = "receivables", version, about)]
@@ -156,6 +158,15 @@ pub struct NatsArgs {
     )]
     pub invoice_numbers_bucket: String,
 
+    /// Object store bucket of account snapshots (a cache of the log; created if missing).
+    #[arg(
+        long,
+        env = "RECEIVABLES_SNAPSHOTS_BUCKET",
+        default_value = "RECEIVABLES_SNAPSHOTS",
+        global = true
+    )]
+    pub snapshots_bucket: String,
+
     /// Replicas of the stream and buckets this process creates (3 for a production cluster).
     #[arg(long, env = "RECEIVABLES_REPLICAS", default_value_t = 1, global = true)]
     pub replicas: usize,
@@ -193,6 +204,7 @@ impl NatsArgs {
             stream: defaults.stream,
             subject_prefix: defaults.subject_prefix,
             invoice_numbers_bucket: defaults.invoice_numbers_bucket,
+            snapshots_bucket: defaults.snapshots_bucket,
             replicas: defaults.replicas,
             duplicate_window_secs: defaults.duplicate_window.as_secs(),
             request_timeout_ms: u64::try_from(defaults.request_timeout.as_millis())
@@ -211,6 +223,7 @@ impl NatsArgs {
             stream: self.stream.clone(),
             subject_prefix: self.subject_prefix.clone(),
             invoice_numbers_bucket: self.invoice_numbers_bucket.clone(),
+            snapshots_bucket: self.snapshots_bucket.clone(),
             replicas: self.replicas,
             duplicate_window: Duration::from_secs(self.duplicate_window_secs),
             request_timeout: Duration::from_millis(self.request_timeout_ms),
@@ -283,6 +296,11 @@ pub struct ServeArgs {
     #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_CUSTOMERS", default_value_t = ACCOUNT_CACHE_CUSTOMERS_DEFAULT)]
     pub account_cache_customers: u64,
 
+    /// Events a customer's account takes between two snapshots of it (0: never). A snapshot
+    /// makes loading a long history fast; it is a cache beside the log, checked against it.
+    #[arg(long, env = "RECEIVABLES_SNAPSHOT_EVERY_EVENTS", default_value_t = SNAPSHOT_EVERY_EVENTS)]
+    pub snapshot_every_events: u64,
+
     /// Most connections to the read-model database.
     #[arg(long, env = "RECEIVABLES_DATABASE_MAX_CONNECTIONS", default_value_t = READ_CONNECTIONS_DEFAULT)]
     pub database_max_connections: u32,
@@ -310,6 +328,7 @@ impl ServeArgs {
             data_dir: data_dir.into(),
             database_url: None,
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
+            snapshot_every_events: SNAPSHOT_EVERY_EVENTS,
             database_max_connections: READ_CONNECTIONS_DEFAULT,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
             nats: NatsArgs::new(None),
@@ -426,6 +445,11 @@ pub struct CommandServiceArgs {
     #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_CUSTOMERS", default_value_t = ACCOUNT_CACHE_CUSTOMERS_DEFAULT)]
     pub account_cache_customers: u64,
 
+    /// Events a customer's account takes between two snapshots of it (0: never). A snapshot
+    /// makes loading a long history fast; it is a cache beside the log, checked against it.
+    #[arg(long, env = "RECEIVABLES_SNAPSHOT_EVERY_EVENTS", default_value_t = SNAPSHOT_EVERY_EVENTS)]
+    pub snapshot_every_events: u64,
+
     /// How long in-flight commands may take to finish at shutdown, in seconds.
     #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = SHUTDOWN_GRACE_SECS_DEFAULT)]
     pub shutdown_grace_secs: u64,
@@ -444,6 +468,7 @@ impl CommandServiceArgs {
         CommandServiceArgs {
             listen,
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
+            snapshot_every_events: SNAPSHOT_EVERY_EVENTS,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
             nats: NatsArgs::new(Some(nats_url.into())),
             security: SecurityArgs::insecure(),

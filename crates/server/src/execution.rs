@@ -154,6 +154,12 @@ impl<L: EventLog> Executor<L> {
         }
     }
 
+    /// Snapshots an account every `events` events (0: never; `accounts.rs`).
+    pub fn snapshot_every(mut self, events: u64) -> Self {
+        self.accounts = self.accounts.snapshot_every(events);
+        self
+    }
+
     /// The authoritative, caught-up account of a customer.
     pub async fn account(&self, customer: &CustomerId) -> Result<CustomerAccount, ExecutionError> {
         self.read_account(customer, CustomerAccount::clone).await

@@ -38,6 +38,7 @@ pub mod promise;
 pub mod refund;
 pub mod reversal;
 pub mod settlement;
+pub mod snapshot;
 pub mod state;
 pub mod write_off;
 
@@ -58,7 +59,7 @@ use state::{AccountState, Balance, InvoiceState, PromiseState};
 /// recorded it (its first reply) is in the log. Only that: an account keeps one for every
 /// command of its history, and keeping the whole event made an account's memory grow by about
 /// 2 KB per event. A retried command is rare; its reply is read back from the log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AcceptedCommand {
     pub digest: CommandDigest,
     pub position: Position,

@@ -28,7 +28,7 @@ use crate::money::{Currency, Money};
 use crate::terms::{EarlyPaymentDiscount, PaymentTermsBook, ScheduleRow, open_by_row};
 
 /// An invoice as the account knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceState {
     pub key: InvoiceKey,
     pub amount: Money,
@@ -44,21 +44,25 @@ pub struct InvoiceState {
     /// The open amount by business date, from the issue date: `open` is its total.
     pub(super) history: DatedBalance,
     /// Every dispute opened on it, in the order opened; at most one holds at any date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disputes: Vec<DisputeState>,
     /// The rows it is due in, in due order, when it was issued with a schedule; empty when it
     /// is due whole on its due date (see [`InvoiceState::own_schedule`]), which costs the
     /// account nothing for the invoices without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<ScheduleRow>,
     /// The early-payment discount its terms allow, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<EarlyPaymentDiscount>,
     /// What early-payment discounts took off it.
     pub discounted: Decimal,
     /// Every instalment plan agreed on it, in the order agreed; at most one holds at any date.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plans: Vec<PlanState>,
 }
 
 /// An instalment plan agreed on an overdue invoice (`instalment_plan.rs`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanState {
     /// The id of the command that agreed it, by which its cancellation names it.
     pub plan_id: CommandId,
@@ -83,7 +87,7 @@ impl PlanState {
 }
 
 /// Credit reserved for a sales order (`credit_reservation.rs`), as the account knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservationState {
     pub key: OrderKey,
     /// What was reserved.
@@ -165,7 +169,7 @@ impl ReservationState {
 }
 
 /// A dispute of (part of) an invoice, as the account knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisputeState {
     pub dispute_id: DisputeId,
     pub amount: Money,
@@ -409,7 +413,7 @@ impl InvoiceState {
 
 /// A payment as the account knows it, named by the id of the command that recorded it (what
 /// a reversal names).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentState {
     pub command_id: CommandId,
     pub subsidiary_id: SubsidiaryId,
@@ -419,14 +423,16 @@ pub struct PaymentState {
     /// The part left as unapplied cash when it was received.
     pub unapplied: Money,
     /// The date it was reversed on, once it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reversed_on: Option<NaiveDate>,
     /// The early-payment discounts it earned, per invoice (`discount.rs`): void if it is
     /// reversed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discounts: Vec<Allocation>,
 }
 
 /// A credit note issued to the customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditNoteState {
     pub key: CreditNoteKey,
     pub amount: Money,
@@ -457,7 +463,7 @@ impl UnappliedSource {
 }
 
 /// A promise to pay recorded on the account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromiseState {
     pub promise_id: PromiseId,
     pub subsidiary_id: SubsidiaryId,
@@ -486,7 +492,7 @@ impl Balance {
 
 /// Which subsidiary collects on behalf of which: the group's settings, kept by
 /// the group's own account (`collection_on_behalf.rs`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CollectionOnBehalf {
     /// `(collector, on behalf of)` pairs that are enabled.
     pub(super) enabled: BTreeSet<(SubsidiaryId, SubsidiaryId)>,
@@ -515,14 +521,16 @@ impl CollectionOnBehalf {
 }
 
 /// The customer's business as the features see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountState {
     pub(super) customer_id: CustomerId,
     pub(super) credit: Option<CreditTerms>,
+    #[serde(with = "by_key")]
     pub(super) invoices: BTreeMap<InvoiceKey, InvoiceState>,
     pub(super) unapplied: BTreeMap<Currency, DatedBalance>,
     pub(super) unapplied_credit: BTreeMap<Currency, DatedBalance>,
     pub(super) payments: BTreeMap<CommandId, PaymentState>,
+    #[serde(with = "by_key")]
     pub(super) credit_notes: BTreeMap<CreditNoteKey, CreditNoteState>,
     pub(super) promises: Vec<PromiseState>,
     /// Only the group's own account has any.
@@ -538,6 +546,7 @@ pub struct AccountState {
     /// The group's payment-terms templates (the group's own account).
     pub(super) payment_terms: Arc<PaymentTermsBook>,
     /// Credit reserved for sales orders, by subsidiary and order number.
+    #[serde(with = "by_key")]
     pub(super) reservations: BTreeMap<OrderKey, ReservationState>,
 }
 
@@ -817,5 +826,60 @@ impl Balance {
             unapplied: Decimal::ZERO,
             unapplied_credit: Decimal::ZERO,
         }
+    }
+}
+
+/// An item of a map kept by a key it holds itself (an invoice by its subsidiary and number).
+trait Keyed {
+    type Key: Ord;
+    fn key(&self) -> Self::Key;
+}
+
+impl Keyed for InvoiceState {
+    type Key = InvoiceKey;
+    fn key(&self) -> InvoiceKey {
+        self.key.clone()
+    }
+}
+
+impl Keyed for CreditNoteState {
+    type Key = CreditNoteKey;
+    fn key(&self) -> CreditNoteKey {
+        self.key.clone()
+    }
+}
+
+impl Keyed for ReservationState {
+    type Key = OrderKey;
+    fn key(&self) -> OrderKey {
+        self.key.clone()
+    }
+}
+
+/// A map of [`Keyed`] items written as the list of its items: a snapshot's JSON cannot key a map
+/// by an invoice's subsidiary and number, and the items hold their keys (`snapshot.rs`).
+mod by_key {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Keyed;
+
+    pub fn serialize<V: Keyed + Serialize, S: Serializer>(
+        map: &BTreeMap<V::Key, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map.values())
+    }
+
+    pub fn deserialize<'de, V, D>(deserializer: D) -> Result<BTreeMap<V::Key, V>, D::Error>
+    where
+        V: Keyed + Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<V>::deserialize(deserializer)?
+            .into_iter()
+            .map(|item| (item.key(), item))
+            .collect())
     }
 }

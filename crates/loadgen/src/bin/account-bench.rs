@@ -8,15 +8,22 @@
 //! process (gRPC, no authentication, a cache big enough for every customer) and measures, over
 //! gRPC:
 //!
-//! 1. **cold load**: `GetAccount` of each customer once, nothing cached: the service reads the
-//!    customer's history from the log and builds the account; p50 / p99 per call;
+//! 1. **cold load**: each customer's account brought up to date once, nothing cached, in the
+//!    service's executor (as a command brings it, without `GetAccount`'s answer, whose building
+//!    costs more than the load for a long history): the service reads the customer's history
+//!    from the log and builds the account; p50 / p99 per call;
 //! 2. **memory per cached customer**: the process's resident memory (`VmRSS`) after the cold
 //!    loads minus before them, divided by the customers;
 //! 3. **warm `GetAccount`**: each customer again, cached; p50 / p99 per call;
 //! 4. **a retried command**: for each customer a new invoice, then the same command again (same
 //!    command id and content): the service answers with the first reply, which it reads back
 //!    from the log; p50 / p99 of the retries, each of which must name the first reply's
-//!    position.
+//!    position;
+//! 5. **cold load from a snapshot** (histories of at least [`SNAPSHOT_EVERY_EVENTS`] events):
+//!    the first cold loads snapshotted every account; the service is started again on the same
+//!    log (nothing cached) and each account is loaded as in 1, now from its snapshot, checked
+//!    against the log, and the events after it; p50 / p99 per call, with the size of a snapshot
+//!    and the time to encode and to decode one.
 //!
 //! Run one history length per process (the memory of an earlier run would be reused by a later
 //! one and hide what it costs): `--history-events 100`, `1000`, `10000`.
@@ -29,11 +36,13 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use clap::Parser;
+use receivables::accounts::SNAPSHOT_EVERY_EVENTS;
 use receivables::command_service::CommandGrpc;
 use receivables::execution::Executor;
 use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::command_service_server::CommandServiceServer;
+use receivables_domain::AccountSnapshot;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_loadgen::history::{self, Shape, check_written, write_history};
@@ -68,16 +77,69 @@ const EVENTS_DEFAULT: usize = 200_000;
 
 const EMBEDDED_LOG_FILE: &str = "events.sqlite";
 
-/// The command service on `log`, serving in this process with a cache of `customers` accounts.
+/// The command service on `log`, serving in this process with a cache of `customers` accounts,
+/// snapshotting them every `snapshot_every` events (0: never); with its executor, which the
+/// benchmark also calls directly.
 async fn start_command_service<L: EventLog>(
     log: Arc<L>,
     customers: usize,
-) -> anyhow::Result<InProcessServer> {
-    let executor = Arc::new(Executor::new(log, u64::try_from(customers)?));
-    InProcessServer::start(Routes::new(CommandServiceServer::new(CommandGrpc::new(
-        executor,
+    snapshot_every: u64,
+) -> anyhow::Result<(InProcessServer, Arc<Executor<L>>)> {
+    let executor =
+        Arc::new(Executor::new(log, u64::try_from(customers)?).snapshot_every(snapshot_every));
+    let server = InProcessServer::start(Routes::new(CommandServiceServer::new(CommandGrpc::new(
+        Arc::clone(&executor),
     ))))
-    .await
+    .await?;
+    Ok((server, executor))
+}
+
+/// How long the snapshots the first loads triggered may take to be saved.
+const SNAPSHOTS_SAVED_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Waits until the log holds a snapshot of every customer.
+async fn every_snapshot_saved<L: EventLog>(log: &L, customers: usize) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + SNAPSHOTS_SAVED_WITHIN;
+    for customer in 0..customers {
+        let customer_id = history::customer_id(customer)?;
+        while log.load_snapshot(&customer_id).await?.is_none() {
+            if tokio::time::Instant::now() > deadline {
+                bail!("no snapshot of {customer_id} after {SNAPSHOTS_SAVED_WITHIN:?}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    Ok(())
+}
+
+/// The size of a snapshot of the first customers' accounts, and the time to encode and to
+/// decode one (`accounts` of them, p50 / p99).
+async fn snapshot_costs<L: EventLog>(
+    executor: &Executor<L>,
+    accounts: usize,
+) -> anyhow::Result<()> {
+    let mut encode = Timings::new()?;
+    let mut decode = Timings::new()?;
+    let mut bytes = 0;
+    for customer in 0..accounts {
+        let customer_id = history::customer_id(customer)?;
+        let account = executor.account(&customer_id).await?;
+        let snapshot = encode.time(async { Ok(account.snapshot()?) }).await?;
+        bytes = snapshot.len();
+        let decoded = decode
+            .time(async { Ok(AccountSnapshot::decode(&snapshot)?) })
+            .await?;
+        if decoded.head().event_count != account.event_count() {
+            bail!("the snapshot of {customer_id} does not cover its events");
+        }
+    }
+    println!(
+        "snapshot of one account             {:>9.1} KB",
+        bytes as f64 / 1024.0
+    );
+    print_timings("  encoded (CustomerAccount::snapshot)", &encode);
+    print_timings("  decoded (AccountSnapshot::decode)", &decode);
+    Ok(())
 }
 
 /// The process's resident memory in bytes (`VmRSS` of `/proc/self/status`).
@@ -103,6 +165,31 @@ fn print_timings(label: &str, timings: &Timings) {
         timings.p99_ms(),
         timings.runs()
     );
+}
+
+/// Every customer's account brought up to date once, as a command brings it, timed without
+/// building an answer (`GetAccount`'s answer of a long history takes longer than its load); each
+/// must hold `events` events.
+async fn load_every_account<L: EventLog>(
+    executor: &Executor<L>,
+    customers: usize,
+    events: usize,
+) -> anyhow::Result<Timings> {
+    let mut timings = Timings::new()?;
+    for customer in 0..customers {
+        let customer_id = history::customer_id(customer)?;
+        let held = timings
+            .time(async {
+                Ok(executor
+                    .read_account(&customer_id, |a| a.event_count())
+                    .await?)
+            })
+            .await?;
+        if held != events as u64 {
+            bail!("customer {customer_id} holds {held} events, expected {events}");
+        }
+    }
+    Ok(timings)
 }
 
 /// `GetAccount` of every customer once; each must hold `events` events.
@@ -189,32 +276,83 @@ async fn main() -> anyhow::Result<()> {
     let measured = async {
         write_history(log.as_ref(), shape).await?;
         check_written(log.as_ref(), events).await?;
-        let server = start_command_service(Arc::clone(&log), customers).await?;
-        let measured = async {
-            let mut client = CommandServiceClient::new(server.channel().await?);
-            let before = resident_bytes()?;
-            let cold = get_every_account(&mut client, customers, args.history_events).await?;
-            let after = resident_bytes()?;
-            print_timings("cold load (GetAccount, uncached)", &cold);
-            let per_customer = after.saturating_sub(before) as f64 / customers as f64;
-            println!(
-                "memory per cached customer          {:>9.1} KB   ({:.1} bytes per event; RSS {:.1} MB before the loads, {:.1} MB after)",
-                per_customer / 1024.0,
-                per_customer / args.history_events as f64,
-                before as f64 / 1e6,
-                after as f64 / 1e6
-            );
-            let warm = get_every_account(&mut client, customers, args.history_events).await?;
-            print_timings("GetAccount, cached", &warm);
-            let retried = retry_a_command(&mut client, customers).await?;
-            print_timings("a retried command (first reply)", &retried);
-            anyhow::Ok(())
-        }
-        .await;
-        server.stop().await?;
-        measured
+        measure(&log, customers, args.history_events).await
     }
     .await;
     log.close().await?;
+    measured
+}
+
+/// Runs the service up to three times on `log`: without snapshots (loads from the events,
+/// memory, cached `GetAccount`, retries), then with them, to have every account snapshotted,
+/// then again on its snapshots.
+async fn measure(
+    log: &Arc<SqliteLog>,
+    customers: usize,
+    history_events: usize,
+) -> anyhow::Result<()> {
+    let (server, executor) = start_command_service(Arc::clone(log), customers, 0).await?;
+    let measured = async {
+        let before = resident_bytes()?;
+        let cold = load_every_account(&executor, customers, history_events).await?;
+        let after = resident_bytes()?;
+        print_timings("cold load from the events", &cold);
+        let per_customer = after.saturating_sub(before) as f64 / customers as f64;
+        println!(
+            "memory per cached customer          {:>9.1} KB   ({:.1} bytes per event; RSS {:.1} MB before the loads, {:.1} MB after)",
+            per_customer / 1024.0,
+            per_customer / history_events as f64,
+            before as f64 / 1e6,
+            after as f64 / 1e6
+        );
+        let mut client = CommandServiceClient::new(server.channel().await?);
+        let warm = get_every_account(&mut client, customers, history_events).await?;
+        print_timings("GetAccount, cached", &warm);
+        let retried = retry_a_command(&mut client, customers).await?;
+        print_timings("a retried command (first reply)", &retried);
+        anyhow::Ok(())
+    }
+    .await;
+    server.stop().await?;
+    measured?;
+    // The retried commands added one event to each history.
+    let events = history_events + 1;
+    if (events as u64) < SNAPSHOT_EVERY_EVENTS {
+        println!(
+            "cold load from a snapshot           (none: histories of fewer than {SNAPSHOT_EVERY_EVENTS} events are not snapshotted)"
+        );
+        return Ok(());
+    }
+    let (server, executor) =
+        start_command_service(Arc::clone(log), customers, SNAPSHOT_EVERY_EVENTS).await?;
+    let snapshotted = async {
+        load_every_account(&executor, customers, events).await?;
+        every_snapshot_saved(log.as_ref(), customers).await
+    }
+    .await;
+    server.stop().await?;
+    snapshotted?;
+    // Nothing cached again: each account from its snapshot and the events after it.
+    let (server, executor) =
+        start_command_service(Arc::clone(log), customers, SNAPSHOT_EVERY_EVENTS).await?;
+    let measured = async {
+        let restored = load_every_account(&executor, customers, events).await?;
+        print_timings("cold load from a snapshot", &restored);
+        snapshot_costs(&executor, customers.min(20)).await
+    }
+    .await;
+    server.stop().await?;
+    measured?;
+    // And once more, through `GetAccount` (what the load costs a caller, with the answer).
+    let (server, _) =
+        start_command_service(Arc::clone(log), customers, SNAPSHOT_EVERY_EVENTS).await?;
+    let measured = async {
+        let mut client = CommandServiceClient::new(server.channel().await?);
+        let cold = get_every_account(&mut client, customers, events).await?;
+        print_timings("GetAccount, cold, from a snapshot", &cold);
+        anyhow::Ok(())
+    }
+    .await;
+    server.stop().await?;
     measured
 }

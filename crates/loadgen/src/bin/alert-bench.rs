@@ -137,6 +137,7 @@ fn nats_names(serve: &mut ServeArgs, run: &str) {
     serve.nats.stream = format!("{run}_AB_EVENTS");
     serve.nats.subject_prefix = format!("bench.{run}.ab");
     serve.nats.invoice_numbers_bucket = format!("{run}_AB_NUMBERS");
+    serve.nats.snapshots_bucket = format!("{run}_AB_SNAPSHOTS");
     serve.nats.tokens_bucket = format!("{run}_AB_TOKENS");
     serve.alerts.alerts_stream = format!("{run}_AB_ALERTS");
     serve.alerts.alerts_subject_prefix = format!("bench.{run}.alerts");
@@ -176,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
                 serve.nats.stream.clone(),
                 serve.alerts.alerts_stream.clone(),
                 format!("KV_{}", serve.nats.invoice_numbers_bucket),
+                format!("OBJ_{}", serve.nats.snapshots_bucket),
                 format!("KV_{}", serve.nats.tokens_bucket),
             ] {
                 let _ = context.delete_stream(&stream).await;
