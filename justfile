@@ -57,7 +57,7 @@ bench-projections *ARGS:
 bench-audit *ARGS:
     cargo run --release -p receivables-loadgen --bin audit-bench -- --nats-url {{nats_url}} {{ARGS}}
 
-# Benchmark what a cached customer account costs by the length of its history (memory, cold load, GetAccount, a retry), on the embedded log (BENCHMARKS.md).
+# Benchmark what a cached customer account costs by the length of its history (memory, cold load from its events and from its snapshot, GetAccount, a retry), on the embedded log (BENCHMARKS.md).
 bench-accounts *ARGS:
     cargo run --release -p receivables-loadgen --bin account-bench -- {{ARGS}}
 

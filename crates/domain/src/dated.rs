@@ -7,23 +7,35 @@
 //! above zero on that date *and on every later one*, or a report as of some later date would
 //! show a negative open amount. [`DatedBalance::lowest_from`] is that bound.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+/// Movements kept without room to spare: an invoice's balance has one to a few (its issue and
+/// its settlements), and an account keeps one per invoice of its history, so a list that grows
+/// by doubling, or a tree node of eleven, would mostly be empty room.
+const MOVES_KEPT_EXACT: usize = 4;
+
 /// The net movements of a balance per business date.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatedBalance {
-    moves: BTreeMap<NaiveDate, Decimal>,
+    /// The net movement of each date that has one, in date order, each date once.
+    moves: Vec<(NaiveDate, Decimal)>,
     total: Decimal,
 }
 
 impl DatedBalance {
     /// Moves the balance by `delta` (negative: takes out) from `date` on.
     pub fn add(&mut self, date: NaiveDate, delta: Decimal) {
-        *self.moves.entry(date).or_default() += delta;
+        match self.moves.binary_search_by_key(&date, |(on, _)| *on) {
+            Ok(index) => self.moves[index].1 += delta,
+            Err(index) => {
+                if self.moves.len() < MOVES_KEPT_EXACT {
+                    self.moves.reserve_exact(1);
+                }
+                self.moves.insert(index, (date, delta));
+            }
+        }
         self.total += delta;
     }
 
@@ -32,20 +44,26 @@ impl DatedBalance {
         self.total
     }
 
+    /// The number of movements dated on or before `date`.
+    fn dated_until(&self, date: NaiveDate) -> usize {
+        self.moves.partition_point(|(on, _)| *on <= date)
+    }
+
     /// The balance as of the end of `date`: the movements dated on or before it.
     pub fn on(&self, date: NaiveDate) -> Decimal {
-        self.moves.range(..=date).map(|(_, delta)| *delta).sum()
+        self.moves[..self.dated_until(date)]
+            .iter()
+            .map(|(_, delta)| *delta)
+            .sum()
     }
 
     /// The lowest the balance stands on `date` or any later date: the most a movement dated
     /// `date` may take out without making it negative on some day.
     pub fn lowest_from(&self, date: NaiveDate) -> Decimal {
-        let mut balance = self.on(date);
+        let until = self.dated_until(date);
+        let mut balance: Decimal = self.moves[..until].iter().map(|(_, delta)| *delta).sum();
         let mut lowest = balance;
-        for (_, delta) in self
-            .moves
-            .range((std::ops::Bound::Excluded(date), std::ops::Bound::Unbounded))
-        {
+        for (_, delta) in &self.moves[until..] {
             balance += *delta;
             lowest = lowest.min(balance);
         }
@@ -83,5 +101,27 @@ mod tests {
         assert_eq!(balance.lowest_from(day(20)), dec("400.00"));
         let before = NaiveDate::from_ymd_opt(2026, 2, 1).expect("a date");
         assert_eq!(balance.lowest_from(before), Decimal::ZERO);
+    }
+
+    #[test]
+    fn movements_recorded_out_of_date_order_count_by_their_dates() {
+        // Given 400.00 re-opened on the 10th, then 1,000.00 from the 1st, 1,000.00 paid on the
+        // 5th, and 300.00 more on the 1st (recorded in that order)
+        let mut balance = DatedBalance::default();
+        balance.add(day(10), dec("400.00"));
+        balance.add(day(1), dec("1000.00"));
+        balance.add(day(5), dec("-1000.00"));
+        balance.add(day(1), dec("300.00"));
+        // Then the 1st holds one movement of 1,300.00: 1,300.00 on the 1st to the 4th, 300.00
+        // on the 5th to the 9th, 700.00 from the 10th
+        assert_eq!(balance.moves.len(), 3);
+        assert_eq!(balance.on(day(1)), dec("1300.00"));
+        assert_eq!(balance.on(day(4)), dec("1300.00"));
+        assert_eq!(balance.on(day(7)), dec("300.00"));
+        assert_eq!(balance.on(day(10)), dec("700.00"));
+        assert_eq!(balance.total(), dec("700.00"));
+        // And at most 300.00 may be taken out on the 2nd (it stands at 300.00 on the 5th)
+        assert_eq!(balance.lowest_from(day(2)), dec("300.00"));
+        assert_eq!(balance.lowest_from(day(12)), dec("700.00"));
     }
 }

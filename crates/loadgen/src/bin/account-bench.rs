@@ -5,25 +5,27 @@
 //! customer, four invoices of 1000.00 and a payment of 400.00 allocated to the last of them, so
 //! that every invoice stays open) for `--customers` customers of `--history-events` events each
 //! straight into a fresh embedded log (not measured), starts the command service on it in this
-//! process (gRPC, no authentication, a cache big enough for every customer) and measures, over
-//! gRPC:
+//! process (gRPC, no authentication, a cache big enough for every customer, snapshots off) and
+//! measures:
 //!
-//! 1. **cold load**: each customer's account brought up to date once, nothing cached, in the
-//!    service's executor (as a command brings it, without `GetAccount`'s answer, whose building
-//!    costs more than the load for a long history): the service reads the customer's history
-//!    from the log and builds the account; p50 / p99 per call;
+//! 1. **cold load from the events**: each customer's account brought up to date once, nothing
+//!    cached, in the service's executor (as a command brings it, without `GetAccount`'s answer,
+//!    whose building costs more than the load for a long history): the service reads the
+//!    customer's history from the log and builds the account; p50 / p99 per call;
 //! 2. **memory per cached customer**: the process's resident memory (`VmRSS`) after the cold
 //!    loads minus before them, divided by the customers;
-//! 3. **warm `GetAccount`**: each customer again, cached; p50 / p99 per call;
-//! 4. **a retried command**: for each customer a new invoice, then the same command again (same
-//!    command id and content): the service answers with the first reply, which it reads back
-//!    from the log; p50 / p99 of the retries, each of which must name the first reply's
-//!    position;
+//! 3. **warm `GetAccount`** over gRPC: each customer again, cached; p50 / p99 per call;
+//! 4. **a retried command** over gRPC: for each customer a new invoice, then the same command
+//!    again (same command id and content): the service answers with the first reply, which it
+//!    reads back from the log; p50 / p99 of the retries, each of which must name the first
+//!    reply's position;
 //! 5. **cold load from a snapshot** (histories of at least [`SNAPSHOT_EVERY_EVENTS`] events):
-//!    the first cold loads snapshotted every account; the service is started again on the same
-//!    log (nothing cached) and each account is loaded as in 1, now from its snapshot, checked
-//!    against the log, and the events after it; p50 / p99 per call, with the size of a snapshot
-//!    and the time to encode and to decode one.
+//!    the service again with snapshots on, each account loaded once (which saves its snapshot,
+//!    not measured); then again, nothing cached, each account loaded as in 1, now from its
+//!    snapshot, checked against the log, and the event after it; p50 / p99 per call, with the
+//!    size of a snapshot and the time to encode and to decode one;
+//! 6. **a cold `GetAccount`** over gRPC, the service started once more: restored from the
+//!    snapshot, with the answer (what the load costs a caller).
 //!
 //! Run one history length per process (the memory of an earlier run would be reused by a later
 //! one and hide what it costs): `--history-events 100`, `1000`, `10000`.
