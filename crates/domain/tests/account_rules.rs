@@ -1123,6 +1123,29 @@ fn apply_rejects_an_event_not_chained_to_the_last_one() {
 }
 
 #[test]
+fn a_decided_event_applies_as_it_would_read_back_and_its_link_is_still_checked() {
+    let account = given([invoice("INV-1").event()]).into_account();
+    // Given the next event, decided and sealed after the account
+    let event = recorded_after(&account, invoice("INV-2").amount(cny("500.00")).event(), 2);
+    // When the account applies it as its own decided event, and another copy applies it as
+    // read back from the log, then both are the same account, of two events
+    let mut decided = account.clone();
+    decided.apply_decided(&event).expect("its own event");
+    let mut read_back = account.clone();
+    read_back.apply(&event).expect("the same event read back");
+    assert_eq!(decided, read_back);
+    assert_eq!(decided.event_count(), 2);
+    // And an event chained to nothing is refused all the same
+    let mut unchained = recorded(invoice("INV-3").event(), 3);
+    unchained.envelope.sequence = 2;
+    receivables_domain::chain::seal(&mut unchained.envelope).expect("sealed");
+    let mut again = account.clone();
+    let violation = again.apply_decided(&unchained).expect_err("an unchained event");
+    assert!(violation.problem.contains("prev_hash"), "{violation}");
+    assert_eq!(again, account);
+}
+
+#[test]
 fn apply_rejects_a_gap_in_the_customers_sequence() {
     let mut account = given([invoice("INV-1").event()]).into_account();
     let before = account.clone();

@@ -3,6 +3,7 @@
 
 pub mod history;
 pub mod in_process;
+pub mod memory;
 pub mod raw_read;
 pub mod scratch;
 pub mod timings;

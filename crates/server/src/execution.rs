@@ -275,8 +275,9 @@ impl<L: EventLog> Executor<L> {
             match log.append(&envelope, account.position()).await {
                 Ok(Appended::New(position)) => {
                     let event = RecordedEvent { position, envelope };
+                    // Sealed above from this very envelope: its hash is not worked out again.
                     account
-                        .apply(&event)
+                        .apply_decided(&event)
                         .map_err(|violation| ExecutionError::Inconsistent(violation.into()))?;
                     info!(
                         position = position.get(),

@@ -49,6 +49,7 @@ use receivables_eventlog::EventLog;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_loadgen::history::{self, Shape, check_written, write_history};
 use receivables_loadgen::in_process::InProcessServer;
+use receivables_loadgen::memory::resident_bytes;
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::timings::Timings;
 use tonic::service::Routes;
@@ -142,20 +143,6 @@ async fn snapshot_costs<L: EventLog>(
     print_timings("  encoded (CustomerAccount::snapshot)", &encode);
     print_timings("  decoded (AccountSnapshot::decode)", &decode);
     Ok(())
-}
-
-/// The process's resident memory in bytes (`VmRSS` of `/proc/self/status`).
-fn resident_bytes() -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let kilobytes = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .context("no VmRSS in /proc/self/status")?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse::<u64>()?;
-    Ok(kilobytes * 1024)
 }
 
 /// `<label> p50 .. ms p99 .. ms (<calls> calls)`, to the microsecond: a retry takes a fraction of

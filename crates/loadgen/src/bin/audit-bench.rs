@@ -14,6 +14,9 @@
 //! 5. `GetAgingReportAsKnown` for the whole group, known at now: the point-in-time rebuild of
 //!    the read model from the whole log into a temporary database, then the report.
 //!
+//! Steps 2, 4 and 5 also print the most resident memory the process held while they ran, above
+//! what it held before (the client's and the service's together: they share the process).
+//!
 //! Each result is checked, so that a fast wrong answer fails the run instead of giving a figure:
 //! the verification must have checked every event and found no broken link, the replay must
 //! have sent every event in order, and the aging report must show the open amount the history
@@ -47,6 +50,7 @@ use receivables_loadgen::history::{
     self, CURRENCY, JetStreamHistory, Shape, Totals, check_written, delete_streams, write_history,
 };
 use receivables_loadgen::in_process::InProcessServer;
+use receivables_loadgen::memory::PeakSampler;
 use receivables_loadgen::raw_read::{follow_raw_read, follow_read, jetstream_raw_read, print_rate};
 use receivables_loadgen::scratch::Scratch;
 use receivables_loadgen::value_name;
@@ -326,8 +330,10 @@ async fn measure<L: EventLog>(log: Arc<L>, raw: f64, shape: Shape) -> anyhow::Re
     let server = start_audit_service(Arc::clone(&log)).await?;
     let measured = async {
         let mut client = audit_client(&server).await?;
+        let sampler = PeakSampler::start()?;
         let verified = bounded("VerifyLog", verify_over_grpc(&mut client, shape.events)).await?;
         print_ratio("VerifyLog", verified, raw);
+        println!("  {}", sampler.stop()?.describe());
         if verified / raw < VERIFY_RATIO_GOAL {
             println!("  below the goal of {VERIFY_RATIO_GOAL:.2}");
         }
@@ -345,10 +351,14 @@ async fn measure<L: EventLog>(log: Arc<L>, raw: f64, shape: Shape) -> anyhow::Re
         });
         let in_process = walk.await??;
         print_ratio("in-process verification", in_process, raw);
+        let sampler = PeakSampler::start()?;
         let replayed = bounded("ReplayEvents", replay_over_grpc(&mut client, shape.events)).await?;
         print_ratio("ReplayEvents", replayed, raw);
+        println!("  {}", sampler.stop()?.describe());
+        let sampler = PeakSampler::start()?;
         let aging = bounded("GetAgingReportAsKnown", aging_as_known(&mut client, shape)).await?;
         print_ratio("aging rebuild", aging, raw);
+        println!("  {}", sampler.stop()?.describe());
         anyhow::Ok(())
     }
     .await;

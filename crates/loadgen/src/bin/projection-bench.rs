@@ -4,7 +4,8 @@
 //! one run measures:
 //! 1. the baseline: a raw read of the whole log;
 //! 2. the projector catching up from position 0 into a fresh read model, and its ratio to the
-//!    raw read;
+//!    raw read, with the most resident memory the process held meanwhile above what it held
+//!    before;
 //! 3. the group-wide aging report over the resulting open items, p50/p99;
 //! 4. the first page of the collector work queue, p50/p99, both from today's summaries, then
 //!    worked out exactly (the summaries moved to another date: the same run's baseline), with
@@ -37,6 +38,7 @@ use receivables_eventlog::sqlite::SqliteLog;
 use receivables_loadgen::history::{
     self, HistoryMix, JetStreamHistory, Shape, Totals, check_written, delete_streams, write_history,
 };
+use receivables_loadgen::memory::PeakSampler;
 use receivables_loadgen::raw_read::{follow_raw_read, jetstream_raw_read};
 use receivables_loadgen::scratch::{Scratch, ScratchDatabase};
 use receivables_loadgen::timings::Timings;
@@ -473,7 +475,9 @@ async fn project_and_query<L: EventLog>(
     raw: f64,
     args: &Args,
 ) -> anyhow::Result<()> {
+    let sampler = PeakSampler::start()?;
     let catch_up = catch_up(log, read, last, args.events).await?;
+    println!("  {}", sampler.stop()?.describe());
     println!("ratio catch-up/raw read: {:.2}", catch_up / raw);
     time_queries(read, args).await
 }
