@@ -1140,7 +1140,9 @@ fn a_decided_event_applies_as_it_would_read_back_and_its_link_is_still_checked()
     unchained.envelope.sequence = 2;
     receivables_domain::chain::seal(&mut unchained.envelope).expect("sealed");
     let mut again = account.clone();
-    let violation = again.apply_decided(&unchained).expect_err("an unchained event");
+    let violation = again
+        .apply_decided(&unchained)
+        .expect_err("an unchained event");
     assert!(violation.problem.contains("prev_hash"), "{violation}");
     assert_eq!(again, account);
 }

@@ -8,9 +8,9 @@
 //!
 //! An account not in the cache is restored from its newest snapshot, checked against the log's
 //! event it names, and the events after it; without a usable snapshot, from all its events. An
-//! account that took [`SNAPSHOT_EVERY_EVENTS`] (or as configured) events since its last snapshot is snapshotted
-//! when it is put back, and the snapshot saved in the background: loading a customer with a
-//! long history then reads one record and at most that many events.
+//! account that took [`SNAPSHOT_EVERY_EVENTS`] events (or as configured) since its last
+//! snapshot is snapshotted when it is put back, and the snapshot saved in the background:
+//! loading a customer with a long history then reads one record and at most that many events.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
@@ -27,9 +27,9 @@ pub const CUSTOMER_LOCK_STRIPES: usize = 4_096;
 
 /// Events an account takes between two snapshots of it, unless configured otherwise
 /// (`--snapshot-every-events`). A cold load reads at most this many events after the snapshot;
-/// each snapshot costs the command that triggers it the encoding of the account (about 1.3 ms
+/// each snapshot costs the command that triggers it the encoding of the account (about 1.1 ms
 /// per 1,000 events of history, BENCHMARKS.md), so a snapshot every 1,000 events costs about
-/// 1.3 microseconds per event and per thousand events of history.
+/// 1.1 microseconds per event and per thousand events of history.
 pub const SNAPSHOT_EVERY_EVENTS: u64 = 1_000;
 
 /// Snapshots being saved at once. An account due for one while they all are being saved is
