@@ -124,11 +124,8 @@ impl<L: EventLog> Accounts<L> {
         let (account, snapshotted) = match self.restore(customer).await? {
             Some(mut account) => {
                 let snapshotted = account.event_count();
-                let events = self.log.load(customer, account.position()).await?;
-                for event in &events {
-                    account.apply(event)?;
-                }
-                debug!(%customer, snapshotted, events = events.len(), "account restored from its snapshot");
+                let events = self.apply_after(&mut account).await?;
+                debug!(%customer, snapshotted, events, "account restored from its snapshot");
                 (account, snapshotted)
             }
             None => {
@@ -196,6 +193,12 @@ impl<L: EventLog> Accounts<L> {
         if last <= account.position() {
             return Ok(0);
         }
+        self.apply_after(account).await
+    }
+
+    /// Reads the customer's events after the account's position and applies them; returns how
+    /// many there were.
+    async fn apply_after(&self, account: &mut CustomerAccount) -> Result<usize, AccountError> {
         let events = self
             .log
             .load(account.customer_id(), account.position())

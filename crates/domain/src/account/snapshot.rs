@@ -47,6 +47,8 @@ pub enum SnapshotError {
     Damaged,
     #[error("the snapshot cannot be read: {0}")]
     Unreadable(String),
+    #[error("the account cannot be written as a snapshot: {0}")]
+    Unwritable(String),
     #[error(
         "the snapshot was written in format {format} by release {release}, not {SNAPSHOT_FORMAT} by {RELEASE}"
     )]
@@ -153,7 +155,7 @@ impl CustomerAccount {
         };
         let mut bytes = vec![0; DIGEST_BYTES];
         serde_json::to_writer(&mut bytes, &content)
-            .map_err(|error| SnapshotError::Unreadable(error.to_string()))?;
+            .map_err(|error| SnapshotError::Unwritable(error.to_string()))?;
         let digest = Sha256::digest(&bytes[DIGEST_BYTES..]);
         bytes[..DIGEST_BYTES].copy_from_slice(&digest);
         Ok(bytes)
