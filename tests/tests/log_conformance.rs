@@ -31,7 +31,9 @@ use receivables_eventlog::codec::EVENT_BYTES_MAX;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_eventlog::snapshots::SNAPSHOT_BYTES_MAX;
 use receivables_eventlog::sqlite::SqliteLog;
-use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
+use receivables_eventlog::{
+    Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop,
+};
 use receivables_tests::{NatsServer, init_logging};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use uuid::Uuid;
@@ -218,6 +220,87 @@ async fn a_retried_command_is_a_duplicate_at_its_first_position<L: EventLog>(log
         log.append(&event("C-1"), at(1)).await.unwrap(),
         Appended::New(at(2))
     );
+}
+
+async fn a_run_is_appended_in_order_each_event_after_the_one_before<L: EventLog>(log: &L) {
+    // Given a customer at 1 and another customer at 2
+    let first = event("C-1");
+    log.append(&first, Position::ZERO).await.unwrap();
+    log.append(&event("C-2"), Position::ZERO).await.unwrap();
+    // When a run of three events of the first customer is appended expecting 1
+    let run = [event("C-1"), event("C-1"), event("C-1")];
+    let appended = log.append_run(&run, at(1)).await;
+    // Then all three take the next positions, in order, and the customer's history holds them
+    assert_eq!(
+        appended,
+        AppendedRun {
+            positions: vec![at(3), at(4), at(5)],
+            stopped: None
+        }
+    );
+    assert_eq!(
+        log.load(&customer("C-1"), Position::ZERO).await.unwrap(),
+        vec![
+            recorded(1, &first),
+            recorded(3, &run[0]),
+            recorded(4, &run[1]),
+            recorded(5, &run[2])
+        ]
+    );
+    assert_eq!(log.last_position_of(&customer("C-1")).await.unwrap(), at(5));
+    // And an empty run appends nothing
+    assert_eq!(
+        log.append_run(&[], at(5)).await,
+        AppendedRun {
+            positions: vec![],
+            stopped: None
+        }
+    );
+    assert_eq!(log.last_position().await.unwrap(), at(5));
+}
+
+async fn a_run_on_a_stale_position_conflicts_and_appends_nothing<L: EventLog>(log: &L) {
+    // Given a customer at 1
+    log.append(&event("C-1"), Position::ZERO).await.unwrap();
+    // When a run is appended expecting an empty history
+    let appended = log
+        .append_run(&[event("C-1"), event("C-1")], Position::ZERO)
+        .await;
+    // Then nothing of it is appended, and the stop says why
+    assert_eq!(
+        appended,
+        AppendedRun {
+            positions: vec![],
+            stopped: Some(RunStop::Failed(LogError::Conflict {
+                expected: Position::ZERO
+            }))
+        }
+    );
+    assert_eq!(log.last_position().await.unwrap(), at(1));
+}
+
+async fn a_run_stops_at_a_command_id_the_log_has_taken<L: EventLog>(log: &L) {
+    // Given a customer whose first event's command the log has taken
+    let first = event("C-1");
+    log.append(&first, Position::ZERO).await.unwrap();
+    // When a run carries a new event, that command again, and another new event
+    let (new, after) = (event("C-1"), event("C-1"));
+    let appended = log
+        .append_run(&[new.clone(), first.clone(), after], at(1))
+        .await;
+    // Then the event before it is appended and the run stops there, naming the first position
+    assert_eq!(
+        appended,
+        AppendedRun {
+            positions: vec![at(2)],
+            stopped: Some(RunStop::Duplicate(at(1)))
+        }
+    );
+    assert_eq!(
+        log.load(&customer("C-1"), Position::ZERO).await.unwrap(),
+        vec![recorded(1, &first), recorded(2, &new)]
+    );
+    assert_eq!(log.last_position().await.unwrap(), at(2));
 }
 
 async fn an_event_is_read_back_by_its_position_for_its_customer_only<L: EventLog>(log: &L) {
@@ -662,6 +745,9 @@ conformance!(
     append_to_an_empty_history_and_load_it_back,
     a_stale_expected_position_conflicts_and_appends_nothing,
     a_retried_command_is_a_duplicate_at_its_first_position,
+    a_run_is_appended_in_order_each_event_after_the_one_before,
+    a_run_on_a_stale_position_conflicts_and_appends_nothing,
+    a_run_stops_at_a_command_id_the_log_has_taken,
     an_event_is_read_back_by_its_position_for_its_customer_only,
     a_command_id_reused_for_another_customer_is_a_duplicate,
     positions_are_log_wide_and_increase_across_customers,

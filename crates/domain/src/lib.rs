@@ -31,6 +31,7 @@ pub mod terms;
 pub mod testing;
 
 pub use account::feature::DecisionContext;
+pub use account::run::Run;
 pub use account::snapshot::{AccountSnapshot, SnapshotError, SnapshotHead};
 pub use account::{CustomerAccount, Decision, InvariantViolation};
 pub use chain::EventHash;

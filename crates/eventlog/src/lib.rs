@@ -34,6 +34,25 @@ pub enum Appended {
     Duplicate(Position),
 }
 
+/// What came of appending a run of one customer's events ([`EventLog::append_run`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendedRun {
+    /// The positions of the events appended, in the run's order: the first events of the run.
+    pub positions: Vec<Position>,
+    /// Why the log stopped before the end of the run, if it did: at the event after the last
+    /// one appended.
+    pub stopped: Option<RunStop>,
+}
+
+/// Why the log did not append an event of a run, nor any after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunStop {
+    /// The log had already taken the event's command id, at this position ([`Appended::Duplicate`]).
+    Duplicate(Position),
+    /// The customer's history moved ([`LogError::Conflict`]), or the log failed or refused.
+    Failed(LogError),
+}
+
 /// Who holds a number: the command that reserved it, for which customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
@@ -92,6 +111,37 @@ pub trait EventLog: Send + Sync + 'static {
         envelope: &EventEnvelope,
         expected: Position,
     ) -> Result<Appended, LogError>;
+
+    /// Appends a run of events of one customer, in order: the first if the customer's last
+    /// position is still `expected`, each next one right after the one before. Stops at the
+    /// first event it does not append as new (a conflict, a duplicate command id, a failure)
+    /// and appends none after it.
+    ///
+    /// This default appends the events one by one, one round trip each. A log that can take a
+    /// run in one write does (the embedded log, in one transaction).
+    async fn append_run(&self, envelopes: &[EventEnvelope], expected: Position) -> AppendedRun {
+        let mut positions = Vec::with_capacity(envelopes.len());
+        let mut expected = expected;
+        for envelope in envelopes {
+            let stop = match self.append(envelope, expected).await {
+                Ok(Appended::New(position)) => {
+                    positions.push(position);
+                    expected = position;
+                    continue;
+                }
+                Ok(Appended::Duplicate(position)) => RunStop::Duplicate(position),
+                Err(error) => RunStop::Failed(error),
+            };
+            return AppendedRun {
+                positions,
+                stopped: Some(stop),
+            };
+        }
+        AppendedRun {
+            positions,
+            stopped: None,
+        }
+    }
 
     /// Every event after `after`, in log order, then each new one as it is appended: the feed of
     /// the projectors. The stream ends only with an error (the log went away), after which the

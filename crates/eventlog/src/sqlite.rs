@@ -47,7 +47,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 use crate::codec;
 use crate::error::Outage;
 use crate::snapshots::SqliteSnapshots;
-use crate::{Appended, Claim, EventLog, LogError, Reservation, parallel};
+use crate::{Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, parallel};
 
 /// Most write requests (appends and reservations) committed in one transaction. Bounds the
 /// time one commit holds the write lock and the answers that wait for it; at 256 appends in
@@ -267,6 +267,45 @@ impl EventLog for SqliteLog {
         self.submit(|reply| Request::Append { event, reply }).await
     }
 
+    /// One request to the writer: the run is decided and inserted in one transaction, its
+    /// events one after another as appends of the same batch are.
+    async fn append_run(&self, envelopes: &[EventEnvelope], expected: Position) -> AppendedRun {
+        let failed = |error| AppendedRun {
+            positions: Vec::new(),
+            stopped: Some(RunStop::Failed(error)),
+        };
+        let mut events = Vec::with_capacity(envelopes.len());
+        for (index, envelope) in envelopes.iter().enumerate() {
+            let payload = match codec::encode(envelope) {
+                Ok(payload) => payload,
+                // The events before it are still appended, as the trait says.
+                Err(error) if index > 0 => {
+                    let mut appended = self.append_run(&envelopes[..index], expected).await;
+                    if appended.stopped.is_none() {
+                        appended.stopped = Some(RunStop::Failed(error));
+                    }
+                    return appended;
+                }
+                Err(error) => return failed(error),
+            };
+            events.push(NewEvent {
+                customer_id: envelope.customer_id.clone(),
+                command_id: envelope.command_id,
+                payload,
+                // The writer chains the others to the event before them.
+                expected,
+            });
+        }
+        match self
+            .submit(|reply| Request::AppendRun { events, reply })
+            .await
+        {
+            Ok(appended) => appended,
+            // The transaction was not committed: nothing of the run is in the log.
+            Err(error) => failed(error),
+        }
+    }
+
     async fn follow(
         &self,
         after: Position,
@@ -364,7 +403,12 @@ enum Message {
 enum Request {
     Append {
         event: NewEvent,
-        reply: oneshot::Sender<Result<Appended, LogError>>,
+        reply: AppendReply,
+    },
+    /// Events of one customer, appended in order, each right after the one before.
+    AppendRun {
+        events: Vec<NewEvent>,
+        reply: RunReply,
     },
     Reserve {
         number: NumberKey,
@@ -383,6 +427,7 @@ impl Request {
         // A caller that stopped waiting does not need the answer.
         match self {
             Request::Append { reply, .. } => drop(reply.send(Err(error))),
+            Request::AppendRun { reply, .. } => drop(reply.send(Err(error))),
             Request::Reserve { reply, .. } => drop(reply.send(Err(error))),
             Request::Release { reply, .. } => drop(reply.send(Err(error))),
         }
@@ -504,8 +549,8 @@ impl Writer {
                 for answer in settled {
                     answer(Err(error.clone()));
                 }
-                for (_, reply) in undecided {
-                    let _ = reply.send(Err(error.clone()));
+                for append in undecided {
+                    append.fail(error.clone());
                 }
                 for request in pending {
                     request.fail(error.clone());
@@ -517,6 +562,32 @@ impl Writer {
 
 /// Where an append's answer goes.
 type AppendReply = oneshot::Sender<Result<Appended, LogError>>;
+
+/// Where a run's answer goes.
+type RunReply = oneshot::Sender<Result<AppendedRun, LogError>>;
+
+/// An append waiting for the batch's appends to be decided together.
+enum Undecided {
+    One(NewEvent, AppendReply),
+    Run(Vec<NewEvent>, RunReply),
+}
+
+impl Undecided {
+    fn events(&self) -> &[NewEvent] {
+        match self {
+            Undecided::One(event, _) => std::slice::from_ref(event),
+            Undecided::Run(events, _) => events,
+        }
+    }
+
+    fn fail(self, error: LogError) {
+        // A caller that stopped waiting does not need the answer.
+        match self {
+            Undecided::One(_, reply) => drop(reply.send(Err(error))),
+            Undecided::Run(_, reply) => drop(reply.send(Err(error))),
+        }
+    }
+}
 
 /// Executes the requests from `pending` inside one `BEGIN IMMEDIATE` transaction (the write lock
 /// is taken up front, so another process's writer cannot interleave) and commits it.
@@ -531,7 +602,7 @@ type AppendReply = oneshot::Sender<Result<Appended, LogError>>;
 async fn commit_batch(
     connection: &mut SqliteConnection,
     pending: &mut impl Iterator<Item = Request>,
-    undecided: &mut Vec<(NewEvent, AppendReply)>,
+    undecided: &mut Vec<Undecided>,
     settled: &mut Vec<Settle>,
 ) -> Result<Position, LogError> {
     let now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
@@ -544,7 +615,11 @@ async fn commit_batch(
     for request in pending.by_ref() {
         let (answer, spoiled) = match request {
             Request::Append { event, reply } => {
-                undecided.push((event, reply));
+                undecided.push(Undecided::One(event, reply));
+                continue;
+            }
+            Request::AppendRun { events, reply } => {
+                undecided.push(Undecided::Run(events, reply));
                 continue;
             }
             Request::Reserve {
@@ -583,7 +658,8 @@ const CUSTOMERS_LAST_POSITIONS: &str = "SELECT customer.value,
 /// the log, or taken earlier in the batch, is a duplicate at that position (checked first, as
 /// the trait documents, so that a retry finds its event even after its customer moved on); a
 /// customer whose last position, in the log or earlier in the batch, is not the expected one is
-/// a conflict; anything else takes the next position.
+/// a conflict; anything else takes the next position. The events of a run are decided in
+/// order, each expecting the one before; the first that is not appended stops the run.
 ///
 /// Two lookups and one insert per [`INSERT_ROWS_MAX`] accepted events, whatever the batch's
 /// size: each statement is a round trip to SQLite's own thread, which costs more than the
@@ -591,7 +667,7 @@ const CUSTOMERS_LAST_POSITIONS: &str = "SELECT customer.value,
 /// in.
 async fn append_all(
     connection: &mut SqliteConnection,
-    undecided: &mut Vec<(NewEvent, AppendReply)>,
+    undecided: &mut Vec<Undecided>,
     last: &mut Position,
     appended_at: &str,
     settled: &mut Vec<Settle>,
@@ -599,59 +675,47 @@ async fn append_all(
     if undecided.is_empty() {
         return Ok(());
     }
-    let command_ids: Vec<String> = undecided
-        .iter()
-        .map(|(event, _)| event.command_id.to_string())
-        .collect();
-    let mut taken = positions_by_key(connection, TAKEN_COMMAND_IDS, &command_ids).await?;
-    let customers: Vec<&str> = undecided
-        .iter()
-        .map(|(event, _)| event.customer_id.as_str())
-        .collect();
-    let mut customer_last =
-        positions_by_key(connection, CUSTOMERS_LAST_POSITIONS, &customers).await?;
-    let mut accepted: Vec<(Position, String, NewEvent)> = Vec::with_capacity(undecided.len());
-    for ((event, reply), command_id) in undecided.drain(..).zip(command_ids) {
-        let customer = event.customer_id.as_str();
-        let outcome = if let Some(position) = taken.get(&command_id) {
-            debug!(
-                customer,
-                %command_id,
-                position = position.get(),
-                "command id already in the log"
-            );
-            Ok(Appended::Duplicate(*position))
-        } else {
-            let customer_at = customer_last
-                .get(customer)
-                .copied()
-                .unwrap_or(Position::ZERO);
-            if customer_at != event.expected {
-                debug!(
-                    customer,
-                    expected = event.expected.get(),
-                    last = customer_at.get(),
-                    "conflict"
-                );
-                Err(LogError::Conflict {
-                    expected: event.expected,
-                })
-            } else if let Some(position) = next_position(*last) {
-                debug!(customer, position = position.get(), "appended");
-                taken.insert(command_id.clone(), position);
-                customer_last.insert(customer.to_owned(), position);
-                *last = position;
-                accepted.push((position, command_id, event));
-                Ok(Appended::New(position))
-            } else {
-                Err(LogError::Refused(
-                    "the log has run out of positions".to_owned(),
-                ))
+    let events = || undecided.iter().flat_map(Undecided::events);
+    let command_ids: Vec<String> = events().map(|event| event.command_id.to_string()).collect();
+    let customers: Vec<&str> = events().map(|event| event.customer_id.as_str()).collect();
+    let mut batch = Batch {
+        taken: positions_by_key(connection, TAKEN_COMMAND_IDS, &command_ids).await?,
+        customer_last: positions_by_key(connection, CUSTOMERS_LAST_POSITIONS, &customers).await?,
+        last,
+        accepted: Vec::with_capacity(command_ids.len()),
+    };
+    for append in undecided.drain(..) {
+        match append {
+            Undecided::One(event, reply) => {
+                let outcome = batch.decide(event);
+                settled.push(settle(reply, outcome));
             }
-        };
-        settled.push(settle(reply, outcome));
+            Undecided::Run(events, reply) => {
+                let mut run = AppendedRun {
+                    positions: Vec::with_capacity(events.len()),
+                    stopped: None,
+                };
+                for mut event in events {
+                    if let Some(previous) = run.positions.last() {
+                        event.expected = *previous;
+                    }
+                    match batch.decide(event) {
+                        Ok(Appended::New(position)) => run.positions.push(position),
+                        Ok(Appended::Duplicate(position)) => {
+                            run.stopped = Some(RunStop::Duplicate(position));
+                            break;
+                        }
+                        Err(error) => {
+                            run.stopped = Some(RunStop::Failed(error));
+                            break;
+                        }
+                    }
+                }
+                settled.push(settle(reply, Ok(run)));
+            }
+        }
     }
-    for rows in accepted.chunks(INSERT_ROWS_MAX) {
+    for rows in batch.accepted.chunks(INSERT_ROWS_MAX) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO events (position, customer_id, command_id, payload, appended_at) ",
         );
@@ -669,6 +733,62 @@ async fn append_all(
             .map_err(unavailable)?;
     }
     Ok(())
+}
+
+/// The appends of one transaction as they are decided: what the log and the batch so far hold.
+struct Batch<'a> {
+    /// Command ids taken, in the log or earlier in the batch, and their events' positions.
+    taken: HashMap<String, Position>,
+    /// Each customer's last position, in the log or earlier in the batch.
+    customer_last: HashMap<String, Position>,
+    /// The log's last position, in the log or earlier in the batch.
+    last: &'a mut Position,
+    /// The events to insert, with their positions.
+    accepted: Vec<(Position, String, NewEvent)>,
+}
+
+impl Batch<'_> {
+    /// Decides one append against the log and the batch so far.
+    fn decide(&mut self, event: NewEvent) -> Result<Appended, LogError> {
+        let command_id = event.command_id.to_string();
+        let customer = event.customer_id.as_str();
+        if let Some(position) = self.taken.get(&command_id) {
+            debug!(
+                customer,
+                %command_id,
+                position = position.get(),
+                "command id already in the log"
+            );
+            return Ok(Appended::Duplicate(*position));
+        }
+        let customer_at = self
+            .customer_last
+            .get(customer)
+            .copied()
+            .unwrap_or(Position::ZERO);
+        if customer_at != event.expected {
+            debug!(
+                customer,
+                expected = event.expected.get(),
+                last = customer_at.get(),
+                "conflict"
+            );
+            return Err(LogError::Conflict {
+                expected: event.expected,
+            });
+        }
+        let Some(position) = next_position(*self.last) else {
+            return Err(LogError::Refused(
+                "the log has run out of positions".to_owned(),
+            ));
+        };
+        debug!(customer, position = position.get(), "appended");
+        self.taken.insert(command_id.clone(), position);
+        self.customer_last.insert(customer.to_owned(), position);
+        *self.last = position;
+        self.accepted.push((position, command_id, event));
+        Ok(Appended::New(position))
+    }
 }
 
 /// Runs a lookup of positions by key (`?1`: the keys as a JSON array: one statement, and one

@@ -2,6 +2,11 @@
 //! across customers, append with the expected position, and on a conflict reload, decide again
 //! and retry a bounded number of times.
 //!
+//! Commands of one customer that arrive while another holds its lock queue up (`queue.rs`);
+//! the next to take the lock decides them all in one run and appends their events together
+//! (`run.rs`), so that a busy customer costs one log round trip per run instead of one per
+//! command.
+//!
 //! Idempotency rests on the account knowing every command id it has accepted (reloaded from the
 //! log after a restart or a conflict); the log's message-id deduplication is only a second line,
 //! because it lasts only for the duplicate window.
@@ -26,6 +31,9 @@ use tracing::{Span, debug, info, warn};
 use uuid::Uuid;
 
 use crate::accounts::{AccountError, Accounts};
+
+mod queue;
+mod run;
 
 /// How many times a command is decided again after the customer's history moved under it.
 pub const CONFLICT_RETRIES_MAX: u32 = 8;
@@ -144,6 +152,7 @@ impl GroupSettings {
 pub struct Executor<L> {
     accounts: Accounts<L>,
     group: GroupSettings,
+    queues: queue::Queues,
 }
 
 impl<L: EventLog> Executor<L> {
@@ -151,6 +160,7 @@ impl<L: EventLog> Executor<L> {
         Executor {
             accounts: Accounts::new(log, cache_capacity),
             group: GroupSettings::default(),
+            queues: queue::Queues::default(),
         }
     }
 
@@ -188,6 +198,10 @@ impl<L: EventLog> Executor<L> {
     /// Executes one command for `principal`; `role` (none without tokens) is checked against
     /// the documents of other subsidiaries the decided event would touch. The caller's span gets
     /// the event's position once it is known.
+    ///
+    /// The command waits in its customer's queue for the customer's lock; whoever holds the
+    /// lock next decides every command queued by then in one run (at most
+    /// [`run::COMMANDS_PER_RUN_MAX`]), this one with them or on its own.
     pub async fn execute(
         &self,
         addressed: &Addressed,
@@ -195,7 +209,55 @@ impl<L: EventLog> Executor<L> {
         role: Option<&Role>,
     ) -> Result<Executed, ExecutionError> {
         let customer = &addressed.customer_id;
-        let _lock = self.accounts.lock(customer).await;
+        let result = if customer.is_group() {
+            // The group's settings are taken from its account after each of its commands.
+            let _lock = self.accounts.lock(customer).await;
+            self.execute_alone(addressed, principal, role).await
+        } else {
+            self.execute_queued(addressed, principal, role).await
+        };
+        if let Ok(executed) = &result {
+            Span::current().record("position", executed.event.position.get());
+        }
+        result
+    }
+
+    async fn execute_queued(
+        &self,
+        addressed: &Addressed,
+        principal: &Principal,
+        role: Option<&Role>,
+    ) -> Result<Executed, ExecutionError> {
+        let customer = &addressed.customer_id;
+        loop {
+            let (ticket, answer) = self.queues.push(addressed, principal, role);
+            {
+                let _lock = self.accounts.lock(customer).await;
+                // Commands taken by an earlier holder of the lock were answered before it let
+                // go; this one is decided now if it is still waiting.
+                while ticket.waiting() {
+                    let queued = self.queues.take(customer, run::COMMANDS_PER_RUN_MAX);
+                    self.run(customer, queued).await;
+                }
+            }
+            match answer.await {
+                Ok(result) => return result,
+                // Whoever took the command stopped before answering: its own caller went away
+                // mid-run. The command is queued again; the account, taken out of the cache by
+                // the run, is loaded again, and what the run appended is found there.
+                Err(_) => debug!("the run that took the command stopped; queued again"),
+            }
+        }
+    }
+
+    /// Executes one command under its customer's lock, which the caller holds.
+    async fn execute_alone(
+        &self,
+        addressed: &Addressed,
+        principal: &Principal,
+        role: Option<&Role>,
+    ) -> Result<Executed, ExecutionError> {
+        let customer = &addressed.customer_id;
         let mut account = self.accounts.take(customer).await?;
         let result = self
             .decide_and_append(&mut account, addressed, principal, role)
@@ -212,9 +274,6 @@ impl<L: EventLog> Executor<L> {
                 self.accounts.put(account)
             }
         }
-        if let Ok(executed) = &result {
-            Span::current().record("position", executed.event.position.get());
-        }
         result
     }
 
@@ -230,13 +289,7 @@ impl<L: EventLog> Executor<L> {
         let mut reserved: Option<(NumberKey, Claim)> = None;
         for attempt in 0..=CONFLICT_RETRIES_MAX {
             let settings = self.group_settings_for(command, account).await?;
-            let context = DecisionContext {
-                event_id: new_event_id()?,
-                recorded_at: Utc::now(),
-                principal: principal.clone(),
-                rates: settings.rates,
-                payment_terms: settings.payment_terms,
-            };
+            let context = decision_context(principal, settings)?;
             let envelope = match account.decide(command, &context) {
                 Ok(Decision::AlreadyAccepted(position)) => {
                     info!(position = position.get(), "command was accepted before");
@@ -457,6 +510,20 @@ async fn release<L: EventLog>(log: &L, reserved: &Option<(NumberKey, Claim)>) {
     {
         warn!(%error, %number, "could not release the number");
     }
+}
+
+/// What a decision is made with: a new event id, the time, who asks, the group's settings.
+fn decision_context(
+    principal: &Principal,
+    settings: Settings,
+) -> Result<DecisionContext, ExecutionError> {
+    Ok(DecisionContext {
+        event_id: new_event_id()?,
+        recorded_at: Utc::now(),
+        principal: principal.clone(),
+        rates: settings.rates,
+        payment_terms: settings.payment_terms,
+    })
 }
 
 /// Event ids are UUID v7: unique, and sortable by creation time for whoever reads them raw.

@@ -37,6 +37,7 @@ pub mod payment_terms;
 pub mod promise;
 pub mod refund;
 pub mod reversal;
+pub mod run;
 pub mod settlement;
 pub mod snapshot;
 pub mod state;
