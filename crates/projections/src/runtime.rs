@@ -46,6 +46,17 @@ pub const BATCH_WAIT: Duration = Duration::from_millis(20);
 /// a second).
 pub const ANALYZE_AFTER_EVENTS: u64 = 200_000;
 
+/// Events applied after which the statistics are refreshed as soon as the projector has caught
+/// up with the log, if they were never refreshed or not for [`ANALYZE_INTERVAL_MIN`]. A read
+/// model filled with fewer than [`ANALYZE_AFTER_EVENTS`] events had none: PostgreSQL planned
+/// the exact aging of a fresh 100,000-event model as for empty tables, and that report ran for
+/// minutes instead of a second until autovacuum came by (BENCHMARKS.md).
+pub const ANALYZE_WHEN_CAUGHT_UP_AFTER_EVENTS: u64 = 10_000;
+
+/// The shortest time between two refreshes for having caught up: a steady load keeps the
+/// projector caught up after nearly every batch.
+pub const ANALYZE_INTERVAL_MIN: Duration = Duration::from_secs(60);
+
 /// Pause before following the log again after it went away.
 const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(500);
 
@@ -56,6 +67,8 @@ pub struct Projector<L> {
     applied: watch::Sender<Position>,
     /// Events applied since the statistics were last refreshed.
     unanalyzed: std::sync::atomic::AtomicU64,
+    /// When the statistics were last refreshed (`None`: not by this projector).
+    analyzed_at: std::sync::Mutex<Option<std::time::Instant>>,
     /// The business date today's summaries are kept for (`summaries`).
     clock: BusinessClock,
 }
@@ -71,6 +84,7 @@ impl<L: EventLog> Projector<L> {
             pool,
             applied,
             unanalyzed: std::sync::atomic::AtomicU64::new(0),
+            analyzed_at: std::sync::Mutex::new(None),
             clock: BusinessClock::default(),
         })
     }
@@ -181,11 +195,22 @@ impl<L: EventLog> Projector<L> {
         }
     }
 
-    /// Refreshes the planner statistics once enough events have been applied since last time.
-    async fn refresh_statistics(&self, applied: u64) -> Result<(), ProjectionError> {
+    /// Refreshes the planner statistics once enough events have been applied since last time
+    /// ([`ANALYZE_AFTER_EVENTS`]; [`ANALYZE_WHEN_CAUGHT_UP_AFTER_EVENTS`] when the projector
+    /// has caught up, `catching_up` false: no batch waits behind this one).
+    async fn refresh_statistics(
+        &self,
+        applied: u64,
+        catching_up: bool,
+    ) -> Result<(), ProjectionError> {
         use std::sync::atomic::Ordering;
         let total = self.unanalyzed.fetch_add(applied, Ordering::Relaxed) + applied;
-        if total >= ANALYZE_AFTER_EVENTS {
+        let due_caught_up = !catching_up
+            && total >= ANALYZE_WHEN_CAUGHT_UP_AFTER_EVENTS
+            && self.analyzed_at.lock().map_or(true, |at| {
+                at.is_none_or(|at| at.elapsed() >= ANALYZE_INTERVAL_MIN)
+            });
+        if total >= ANALYZE_AFTER_EVENTS || due_caught_up {
             self.unanalyzed.store(0, Ordering::Relaxed);
             match &self.pool {
                 ReadPool::Postgres(pool) => {
@@ -196,6 +221,9 @@ impl<L: EventLog> Projector<L> {
                     postgres::refresh_statistics(pool, &tables).await?
                 }
                 ReadPool::Sqlite(pool) => sqlite::refresh_statistics(pool).await?,
+            }
+            if let Ok(mut at) = self.analyzed_at.lock() {
+                *at = Some(std::time::Instant::now());
             }
             info!(events = total, "planner statistics refreshed");
         }
@@ -234,7 +262,8 @@ impl<L: EventLog> Projector<L> {
                 "batch applied"
             );
             self.applied.send_replace(batch.to);
-            self.refresh_statistics(batch.events as u64).await?;
+            self.refresh_statistics(batch.events as u64, catching_up)
+                .await?;
         }
         Ok(batch.to)
     }
