@@ -1,5 +1,5 @@
-//! What the read model does differently on PostgreSQL: batch writes as one `UNNEST` insert per
-//! table, a row lock on the checkpoint, planner statistics, and generations as schemas.
+//! What the read model does differently on PostgreSQL: batch writes as one `UNNEST` insert or
+//! binary `COPY` per table, a row lock on the checkpoint, planner statistics, and generations as schemas.
 //!
 //! Each generation lives in a schema of its own (`read_model_<n>`); connections of a
 //! generation's pool have their `search_path` set to it, so the projector and the queries run the
@@ -16,6 +16,14 @@ use crate::engine::{self, Bind, WriteConnection};
 use crate::error::ProjectionError;
 use crate::generations::{self as control, MIGRATOR};
 use crate::rows::{Column, TableRows};
+
+mod copy;
+
+/// Rows of a table without a conflict clause from which a batch writes them with a binary
+/// `COPY` rather than an `UNNEST` insert. COPY costs a round trip more (the server answers the
+/// statement before it takes the data) and saves the arrays' parameter handling and the
+/// executor's work per row; BENCHMARKS.md has the comparison.
+pub const COPY_ROWS_FROM: usize = 1_000;
 
 /// The schema that holds a generation.
 pub fn schema(generation: i64) -> String {
@@ -56,12 +64,20 @@ impl WriteConnection for PgConnection {
     }
 
     /// One `INSERT ... SELECT * FROM UNNEST(...)` of the columns as arrays, whatever the number
-    /// of rows.
+    /// of rows; a binary `COPY` from [`COPY_ROWS_FROM`] rows of a table without a conflict
+    /// clause.
     async fn insert(&mut self, rows: &TableRows) -> Result<(), ProjectionError> {
         if rows.is_empty() {
             return Ok(());
         }
         let table = rows.table();
+        if table.on_conflict.is_none() && rows.len() >= COPY_ROWS_FROM {
+            let data = copy::encode(rows)?;
+            let mut copy_in = self.copy_in_raw(&copy::statement(rows)).await?;
+            copy_in.send(data).await?;
+            copy_in.finish().await?;
+            return Ok(());
+        }
         let names: Vec<&str> = table.columns.iter().map(|(name, _)| *name).collect();
         let arrays: Vec<String> = table
             .columns

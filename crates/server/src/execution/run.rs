@@ -16,7 +16,7 @@ use receivables_domain::chain;
 use receivables_domain::ids::NumberKey;
 use receivables_domain::{CustomerId, Decision, Run};
 use receivables_eventlog::{AppendedRun, Claim, EventLog, LogError, Reservation, RunStop};
-use tracing::{debug, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::queue::Queued;
 use super::{Executed, ExecutionError, Executor, Inconsistency, decision_context, release, taken};
@@ -55,10 +55,15 @@ impl<L: EventLog> Executor<L> {
             return;
         }
         let span = info_span!("run", customer_id = %customer, commands = queued.len());
+        self.run_together(customer, queued).instrument(span).await;
+    }
+
+    /// [`Executor::run`] of more than one command.
+    async fn run_together(&self, customer: &CustomerId, queued: Vec<Queued>) {
         let account = match self.accounts.take(customer).await {
             Ok(account) => account,
             Err(error) => {
-                warn!(parent: &span, %error, "account not loaded; the commands go one by one");
+                warn!(%error, "account not loaded; the commands go one by one");
                 return self.one_by_one(queued).await;
             }
         };
@@ -89,7 +94,7 @@ impl<L: EventLog> Executor<L> {
                 }
                 Err(violation) => {
                     // The log answered positions that contradict the run: nothing is trusted.
-                    warn!(parent: &span, %violation, "run settled with impossible positions");
+                    warn!(%violation, "run settled with impossible positions");
                     for command in queued {
                         command.answer(Err(ExecutionError::Inconsistent(
                             Inconsistency::Invariant(violation.clone()),
@@ -115,11 +120,10 @@ impl<L: EventLog> Executor<L> {
             self.release_unsent(held, unsent).await;
         }
         if let Some(stop) = &appended.stopped {
-            debug!(parent: &span, appended = events.len(), ?stop, "run stopped early");
+            debug!(appended = events.len(), ?stop, "run stopped early");
         }
         if let (Some(first), Some(last)) = (events.first(), events.last()) {
             info!(
-                parent: &span,
                 appended = events.len(),
                 first_position = first.position.get(),
                 last_position = last.position.get(),
@@ -137,10 +141,19 @@ impl<L: EventLog> Executor<L> {
                 Plan::SameAs(index) => (index, true),
             };
             match events.get(index) {
-                Some(event) => command.answer(Ok(Executed {
-                    event: event.clone(),
-                    replayed,
-                })),
+                Some(event) => {
+                    info!(
+                        command_id = %command.addressed.command.id,
+                        position = event.position.get(),
+                        event_type = event.envelope.event.type_name(),
+                        replayed,
+                        "appended in the run"
+                    );
+                    command.answer(Ok(Executed {
+                        event: event.clone(),
+                        replayed,
+                    }))
+                }
                 None => rest.push(command),
             }
         }
