@@ -28,6 +28,7 @@ use tonic::transport::Channel;
 pub use receivables_api::pb::Money;
 
 pub mod certificates;
+pub mod projecting;
 pub mod refusals;
 
 /// Whether a missing server must fail the test rather than skip it.

@@ -12,6 +12,7 @@ use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_projections::aging::{self, AgingRequest, GroupBy};
 use receivables_projections::runtime::Projector;
+use receivables_tests::projecting::RunningProjector;
 use receivables_tests::*;
 
 fn date(text: &str) -> NaiveDate {
@@ -91,24 +92,16 @@ async fn aging_as_of_past_and_present_dates_matches_figures_worked_out_by_hand(e
     let service = TestService::start(&nats.url()).await;
     let last = post_history(&service).await;
 
-    let projector = Arc::new(
+    let running = RunningProjector::start(
         Projector::new(open_log(&nats).await, database.read.clone())
             .await
             .unwrap(),
     );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = {
-        let projector = Arc::clone(&projector);
-        tokio::spawn(async move {
-            projector
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        })
-    };
     assert!(
-        projector.wait_for(last, Duration::from_secs(10)).await,
+        running
+            .projector
+            .wait_for(last, Duration::from_secs(10))
+            .await,
         "projection caught up"
     );
 
@@ -217,8 +210,7 @@ async fn aging_as_of_past_and_present_dates_matches_figures_worked_out_by_hand(e
     );
     assert_eq!(report[0].open_total, money("900"));
 
-    let _ = stop.send(());
-    running.await.unwrap().unwrap();
+    running.stop().await;
     service.stop().await;
     database.remove().await;
 }
@@ -278,25 +270,18 @@ async fn a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild(engine: En
         .position;
     let last = Position::new(last);
     for database in [&resumed, &rebuilt] {
-        let projector = Arc::new(
+        let running = RunningProjector::start(
             Projector::new(Arc::clone(&log), database.read.clone())
                 .await
                 .unwrap(),
         );
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let running = {
-            let projector = Arc::clone(&projector);
-            tokio::spawn(async move {
-                projector
-                    .run(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-            })
-        };
-        assert!(projector.wait_for(last, Duration::from_secs(10)).await);
-        let _ = stop.send(());
-        running.await.unwrap().unwrap();
+        assert!(
+            running
+                .projector
+                .wait_for(last, Duration::from_secs(10))
+                .await
+        );
+        running.stop().await;
     }
     let (a, b) = (
         read_model_rows_of(&resumed.read).await,

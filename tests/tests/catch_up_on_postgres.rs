@@ -19,6 +19,7 @@ use receivables_eventlog::sqlite::SqliteLog;
 use receivables_projections::runtime::{
     ANALYZE_AFTER_EVENTS, ANALYZE_WHEN_CAUGHT_UP_AFTER_EVENTS, Projector,
 };
+use receivables_tests::projecting::RunningProjector;
 use receivables_tests::*;
 
 /// Customers of the history, each with `CHANGES_EACH` credit-limit changes.
@@ -89,24 +90,16 @@ async fn a_catch_up_writes_every_row_and_leaves_the_model_analyzed() {
     );
 
     // When a projector catches up with it
-    let projector = Arc::new(
+    let running = RunningProjector::start(
         Projector::new(Arc::clone(&log), database.read.clone())
             .await
             .unwrap(),
     );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = {
-        let projector = Arc::clone(&projector);
-        tokio::spawn(async move {
-            projector
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        })
-    };
     assert!(
-        projector.wait_for(last, Duration::from_secs(120)).await,
+        running
+            .projector
+            .wait_for(last, Duration::from_secs(120))
+            .await,
         "the projector did not catch up"
     );
 
@@ -157,8 +150,7 @@ async fn a_catch_up_writes_every_row_and_leaves_the_model_analyzed() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let _ = stop.send(());
-    running.await.unwrap().unwrap();
+    running.stop().await;
     log.close().await.unwrap();
     database.drop_database().await;
 }

@@ -23,6 +23,7 @@ use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_domain::Position;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_projections::runtime::Projector;
+use receivables_tests::projecting::RunningProjector;
 use receivables_tests::*;
 use tokio::process::{Child, Command};
 use tonic::Code;
@@ -618,24 +619,16 @@ async fn rebuild(nats: &NatsServer, database: &TestDatabase, last: Position) -> 
             .await
             .unwrap(),
     );
-    let projector = Arc::new(Projector::new(log, database.read.clone()).await.unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = {
-        let projector = Arc::clone(&projector);
-        tokio::spawn(async move {
-            projector
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        })
-    };
+    let running =
+        RunningProjector::start(Projector::new(log, database.read.clone()).await.unwrap());
     assert!(
-        projector.wait_for(last, Duration::from_secs(60)).await,
+        running
+            .projector
+            .wait_for(last, Duration::from_secs(60))
+            .await,
         "the rebuild did not reach position {last}"
     );
-    let _ = stop.send(());
-    running.await.unwrap().unwrap();
+    running.stop().await;
     started.elapsed()
 }
 

@@ -25,6 +25,19 @@ const REUSED_NUMBERS: usize = 4;
 /// What a client was answered: the event's position, or the refusal's code and reason.
 type Answer = Result<u64, (Code, String)>;
 
+/// Invoice number `n` of `customer` (numbered `<customer>-<n>`) at SUB-A, with a command id of
+/// its own.
+fn invoice_of(customer: &str, n: usize, amount: &str) -> pb::IssueInvoiceRequest {
+    invoice(
+        customer,
+        "SUB-A",
+        &format!("{customer}-{n:03}"),
+        amount,
+        "2026-05-01",
+        "2026-05-31",
+    )
+}
+
 async fn issue(service: &TestAllInOne, request: pb::IssueInvoiceRequest) -> Answer {
     let client = service.commands().await;
     with_retries(|| {
@@ -69,38 +82,15 @@ async fn concurrent_commands_of_one_customer_are_answered_as_one_at_a_time(backe
     // sent twice with the same command id, and 4 more reusing their numbers
     let mut tasks = Vec::new();
     for n in 0..LIMITED_INVOICES {
-        let request = invoice(
-            "HOT",
-            "SUB-A",
-            &format!("HOT-{n:03}"),
-            "700",
-            "2026-05-01",
-            "2026-05-31",
-        );
-        tasks.push(("limited", n, request));
+        tasks.push(("limited", n, invoice_of("HOT", n, "700")));
     }
     for n in 0..TWICE_SENT_INVOICES {
-        let request = invoice(
-            "BUSY",
-            "SUB-A",
-            &format!("BUSY-{n:03}"),
-            "100",
-            "2026-05-01",
-            "2026-05-31",
-        );
+        let request = invoice_of("BUSY", n, "100");
         tasks.push(("twice", n, request.clone()));
         tasks.push(("twice", n, request));
     }
     for n in 0..REUSED_NUMBERS {
-        let request = invoice(
-            "BUSY",
-            "SUB-A",
-            &format!("BUSY-{n:03}"),
-            "100",
-            "2026-05-01",
-            "2026-05-31",
-        );
-        tasks.push(("reused", n, request));
+        tasks.push(("reused", n, invoice_of("BUSY", n, "100")));
     }
     let service = std::sync::Arc::new(service);
     let mut running = Vec::new();

@@ -34,7 +34,8 @@ use receivables_projections::promises::PROMISE_GRACE_DAYS_DEFAULT;
 use receivables_projections::runtime::Projector;
 use receivables_projections::summaries::{self, BusinessClock};
 use receivables_projections::work_queue::{self, WorkQueueQuery};
-use receivables_projections::{ProjectionError, ReadPool};
+use receivables_projections::ReadPool;
+use receivables_tests::projecting::RunningProjector;
 use receivables_tests::*;
 use tonic::transport::Channel;
 
@@ -439,8 +440,7 @@ async fn agree_plan(
 /// A projector following the log into `read`, keeping its summaries for `today`.
 struct Following {
     projector: Arc<Projector<JetStreamLog>>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    running: tokio::task::JoinHandle<Result<(), ProjectionError>>,
+    running: RunningProjector<JetStreamLog>,
 }
 
 impl Following {
@@ -451,26 +451,14 @@ impl Following {
                 .await
                 .unwrap(),
         );
-        let projector = Arc::new(
+        let running = RunningProjector::start(
             Projector::new(log, read.clone())
                 .await
                 .unwrap()
                 .with_clock(BusinessClock::new(Some(today))),
         );
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let running = {
-            let projector = Arc::clone(&projector);
-            tokio::spawn(async move {
-                projector
-                    .run(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-            })
-        };
         Following {
-            projector,
-            stop: Some(stop),
+            projector: Arc::clone(&running.projector),
             running,
         }
     }
@@ -484,11 +472,8 @@ impl Following {
         );
     }
 
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        self.running.await.unwrap().unwrap();
+    async fn stop(self) {
+        self.running.stop().await;
     }
 }
 
