@@ -9,7 +9,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use receivables_domain::{Position, RecordedEvent};
 use receivables_eventlog::EventLog;
@@ -68,7 +68,7 @@ pub struct Projector<L> {
     /// Events applied since the statistics were last refreshed.
     unanalyzed: std::sync::atomic::AtomicU64,
     /// When the statistics were last refreshed (`None`: not by this projector).
-    analyzed_at: std::sync::Mutex<Option<std::time::Instant>>,
+    analyzed_at: std::sync::Mutex<Option<Instant>>,
     /// The business date today's summaries are kept for (`summaries`).
     clock: BusinessClock,
 }
@@ -223,7 +223,7 @@ impl<L: EventLog> Projector<L> {
                 ReadPool::Sqlite(pool) => sqlite::refresh_statistics(pool).await?,
             }
             if let Ok(mut at) = self.analyzed_at.lock() {
-                *at = Some(std::time::Instant::now());
+                *at = Some(Instant::now());
             }
             info!(events = total, "planner statistics refreshed");
         }
@@ -259,6 +259,10 @@ impl<L: EventLog> Projector<L> {
             debug!(
                 from = batch.from.get(),
                 to = batch.to.get(),
+                rows_us = micros(batch.spent.rows),
+                writes_us = micros(batch.spent.writes),
+                summaries_us = micros(batch.spent.summaries),
+                commit_us = micros(batch.spent.commit),
                 "batch applied"
             );
             self.applied.send_replace(batch.to);
@@ -275,6 +279,22 @@ struct Applied {
     from: Position,
     to: Position,
     events: usize,
+    /// Where the batch's time went, for the operator's debug log.
+    spent: Spent,
+}
+
+/// Where a batch's time went: making its rows, writing them with the checkpoints, keeping
+/// today's summaries, committing.
+#[derive(Debug, Default, Clone, Copy)]
+struct Spent {
+    rows: Duration,
+    writes: Duration,
+    summaries: Duration,
+    commit: Duration,
+}
+
+fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// The rows of the events after `from` (in log order) for `projection`, and the last position
@@ -320,9 +340,14 @@ async fn apply_batch(
         let mut to_all: Option<Position> = None;
         let mut events_new = 0;
         let mut ledger_to = None;
+        let mut spent = Spent::default();
         for projection in PROJECTIONS {
+            let started = Instant::now();
             let from = transaction.lock_checkpoint(projection.name()).await?;
+            let made = Instant::now();
             let (rows, to) = rows(*projection, events, from)?;
+            let making = made.elapsed();
+            spent.rows += making;
             if projection.name() == crate::ledger::NAME {
                 ledger_to = Some(to);
             }
@@ -340,8 +365,10 @@ async fn apply_batch(
                     .await?;
                 checkpoint::check_moved(moved.rows_affected(), to)?;
             }
+            spent.writes += started.elapsed().saturating_sub(making);
         }
         if events_new > 0 {
+            let started = Instant::now();
             if let Some(to) = ledger_to {
                 summaries::maintain::maintain(
                     &mut *transaction,
@@ -351,12 +378,16 @@ async fn apply_batch(
                 )
                 .await?;
             }
+            let committing = Instant::now();
+            spent.summaries = committing - started;
             transaction.commit().await?;
+            spent.commit = committing.elapsed();
         }
         Ok(Applied {
             from: from_all.unwrap_or(Position::ZERO),
             to: to_all.unwrap_or(Position::ZERO),
             events: events_new,
+            spent,
         })
     })
 }

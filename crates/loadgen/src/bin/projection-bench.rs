@@ -554,6 +554,12 @@ async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     shape(&args)?;
+    // `RUST_LOG=receivables_projections::runtime=debug` prints where each batch's time went.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let run = format!("P{}", Utc::now().format("%Y%m%d%H%M%S"));
     println!(
         "projection-bench: backend {}, {} events over {} customers, mix {}, run {run}",
