@@ -49,9 +49,11 @@ use crate::error::Outage;
 use crate::snapshots::SqliteSnapshots;
 use crate::{Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, parallel};
 
-/// Most write requests (appends and reservations) committed in one transaction. Bounds the
-/// time one commit holds the write lock and the answers that wait for it; at 256 appends in
-/// flight a batch is rarely more than a few hundred.
+/// Most write requests (appends, runs of appends and reservations) committed in one
+/// transaction. Bounds the time one commit holds the write lock and the answers that wait for
+/// it; at 256 appends in flight a batch is rarely more than a few hundred. A run of one
+/// customer's events is one request: the command service makes runs of at most a few hundred
+/// commands, one run in flight per customer.
 pub const APPEND_BATCH_MAX: usize = 512;
 
 /// Most events inserted by one statement (five parameters each, far below SQLite's limit of
