@@ -1,5 +1,6 @@
 //! What the read model does differently on PostgreSQL: batch writes as one `UNNEST` insert or
-//! binary `COPY` per table, a row lock on the checkpoint, planner statistics, and generations as schemas.
+//! binary `COPY` per table, a row lock on the checkpoint, planner statistics, and generations
+//! as schemas.
 //!
 //! Each generation lives in a schema of its own (`read_model_<n>`); connections of a
 //! generation's pool have their `search_path` set to it, so the projector and the queries run the
