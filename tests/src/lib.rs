@@ -1095,3 +1095,23 @@ pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// `VerifyLog` of `customer` (every customer: `""`) to its end: its result (progress every
+/// two events, which is read past).
+pub async fn verify_log(
+    client: &mut receivables_api::pb::audit_service_client::AuditServiceClient<Channel>,
+    customer: &str,
+) -> pb::VerifyLogResult {
+    let request = pb::VerifyLogRequest {
+        customer_id: customer.to_owned(),
+        progress_every: 2,
+    };
+    let mut stream = client.verify_log(request).await.unwrap().into_inner();
+    let mut result = None;
+    while let Some(item) = stream.next().await {
+        if let Some(pb::verify_log_response::Item::Result(r)) = item.unwrap().item {
+            result = Some(r);
+        }
+    }
+    result.expect("a result")
+}

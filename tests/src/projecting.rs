@@ -37,6 +37,15 @@ impl<L: EventLog> RunningProjector<L> {
         }
     }
 
+    /// A projector of `log` into `read`, from its checkpoint there, started.
+    pub async fn follow(log: Arc<L>, read: receivables_projections::ReadPool) -> Self {
+        RunningProjector::start(
+            Projector::new(log, read)
+                .await
+                .expect("a projector on the read model"),
+        )
+    }
+
     /// Stops it and waits until it has; panics if it failed.
     pub async fn stop(self) {
         let _ = self.stop.send(());

@@ -92,11 +92,7 @@ async fn aging_as_of_past_and_present_dates_matches_figures_worked_out_by_hand(e
     let service = TestService::start(&nats.url()).await;
     let last = post_history(&service).await;
 
-    let running = RunningProjector::start(
-        Projector::new(open_log(&nats).await, database.read.clone())
-            .await
-            .unwrap(),
-    );
+    let running = RunningProjector::follow(open_log(&nats).await, database.read.clone()).await;
     assert!(
         running
             .projector
@@ -270,11 +266,7 @@ async fn a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild(engine: En
         .position;
     let last = Position::new(last);
     for database in [&resumed, &rebuilt] {
-        let running = RunningProjector::start(
-            Projector::new(Arc::clone(&log), database.read.clone())
-                .await
-                .unwrap(),
-        );
+        let running = RunningProjector::follow(Arc::clone(&log), database.read.clone()).await;
         assert!(
             running
                 .projector

@@ -124,22 +124,6 @@ fn positions(events: &[pb::AuditedEvent]) -> Vec<u64> {
     events.iter().map(|e| e.position).collect()
 }
 
-/// The verification's result.
-async fn verify(client: &mut AuditServiceClient<Channel>, customer: &str) -> pb::VerifyLogResult {
-    let request = pb::VerifyLogRequest {
-        customer_id: customer.to_owned(),
-        progress_every: 2,
-    };
-    let mut stream = client.verify_log(request).await.unwrap().into_inner();
-    let mut result = None;
-    while let Some(item) = stream.next().await {
-        if let pb::verify_log_response::Item::Result(r) = item.unwrap().item.unwrap() {
-            result = Some(r);
-        }
-    }
-    result.expect("a result")
-}
-
 /// SHA-256 of a JSON document without its `hash` member, keys sorted and nothing spaced
 /// (serde_json's own map is sorted and its output compact).
 fn independent_hash(json: &Value) -> String {
@@ -375,7 +359,7 @@ async fn verify_a_clean_log(backends: Backends) {
     let mut client = audit_client(&service).await;
 
     // An empty log: nothing checked, nothing broken.
-    let empty = verify(&mut client, "").await;
+    let empty = verify_log(&mut client, "").await;
     assert_eq!(
         (
             empty.events_checked,
@@ -391,13 +375,13 @@ async fn verify_a_clean_log(backends: Backends) {
         independent_hash(&serde_json::from_str(&all[position - 1].envelope_json).unwrap())
     };
 
-    let whole = verify(&mut client, "").await;
+    let whole = verify_log(&mut client, "").await;
     assert_eq!(whole.events_checked, 6);
     assert_eq!(whole.last_position, 6);
     assert_eq!(whole.last_hash, hash_at(6));
     assert_eq!(whole.first_broken, None);
 
-    let acme = verify(&mut client, "ACME").await;
+    let acme = verify_log(&mut client, "ACME").await;
     assert_eq!(acme.events_checked, 4, "positions 1, 3, 4 and 5");
     assert_eq!(acme.last_position, 5);
     assert_eq!(acme.last_hash, hash_at(5));
@@ -445,7 +429,7 @@ async fn tampering_in_jetstream_is_found_where_it_is() {
     changed["data"]["amount"]["amount"] = "9000.00".into();
     assert_eq!(forge(&nats_url, "ACME", &changed).await, 7);
 
-    let whole = verify(&mut client, "").await;
+    let whole = verify_log(&mut client, "").await;
     let broken = whole.first_broken.unwrap();
     assert_eq!(broken.position, 7);
     assert_eq!(broken.kind(), pb::ChainBreak::HashMismatch);
@@ -470,7 +454,7 @@ async fn tampering_in_jetstream_is_found_where_it_is() {
     inserted["hash"] = hash.into();
     assert_eq!(forge(&nats_url, "BETA", &inserted).await, 8);
 
-    let beta = verify(&mut client, "BETA").await;
+    let beta = verify_log(&mut client, "BETA").await;
     let broken = beta.first_broken.unwrap();
     assert_eq!(broken.position, 8);
     assert_eq!(broken.kind(), pb::ChainBreak::PreviousHashMismatch);
@@ -481,10 +465,10 @@ async fn tampering_in_jetstream_is_found_where_it_is() {
     assert_eq!(broken.found, format!("prev_hash {}", "ab".repeat(32)));
     assert_eq!(beta.events_checked, 2, "positions 2 and 6");
     // The whole log still names the first break.
-    let whole = verify(&mut client, "").await;
+    let whole = verify_log(&mut client, "").await;
     assert_eq!(whole.first_broken.unwrap().position, 7);
     // ACME's chain alone also breaks at 7.
-    let acme = verify(&mut client, "ACME").await;
+    let acme = verify_log(&mut client, "ACME").await;
     assert_eq!(acme.first_broken.unwrap().position, 7);
 
     // Something that is not an event at all, on a customer of its own: UNDECODABLE there.
@@ -497,7 +481,7 @@ async fn tampering_in_jetstream_is_found_where_it_is() {
         .await
         .unwrap();
     assert_eq!(ack.sequence, 9);
-    let gamma = verify(&mut client, "GAMMA").await;
+    let gamma = verify_log(&mut client, "GAMMA").await;
     let broken = gamma.first_broken.unwrap();
     assert_eq!(
         (broken.position, broken.kind()),

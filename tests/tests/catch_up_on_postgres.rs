@@ -16,9 +16,7 @@ use receivables_domain::testing::EnvelopeBuilder;
 use receivables_domain::{Currency, CustomerId, Event, Money, Position};
 use receivables_eventlog::EventLog;
 use receivables_eventlog::sqlite::SqliteLog;
-use receivables_projections::runtime::{
-    ANALYZE_AFTER_EVENTS, ANALYZE_WHEN_CAUGHT_UP_AFTER_EVENTS, Projector,
-};
+use receivables_projections::runtime::{ANALYZE_AFTER_EVENTS, ANALYZE_WHEN_CAUGHT_UP_AFTER_EVENTS};
 use receivables_tests::projecting::RunningProjector;
 use receivables_tests::*;
 
@@ -90,11 +88,7 @@ async fn a_catch_up_writes_every_row_and_leaves_the_model_analyzed() {
     );
 
     // When a projector catches up with it
-    let running = RunningProjector::start(
-        Projector::new(Arc::clone(&log), database.read.clone())
-            .await
-            .unwrap(),
-    );
+    let running = RunningProjector::follow(Arc::clone(&log), database.read.clone()).await;
     assert!(
         running
             .projector

@@ -22,7 +22,6 @@ use receivables_api::pb;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_domain::Position;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
-use receivables_projections::runtime::Projector;
 use receivables_tests::projecting::RunningProjector;
 use receivables_tests::*;
 use tokio::process::{Child, Command};
@@ -619,8 +618,7 @@ async fn rebuild(nats: &NatsServer, database: &TestDatabase, last: Position) -> 
             .await
             .unwrap(),
     );
-    let running =
-        RunningProjector::start(Projector::new(log, database.read.clone()).await.unwrap());
+    let running = RunningProjector::follow(log, database.read.clone()).await;
     assert!(
         running
             .projector

@@ -270,42 +270,44 @@ impl EventLog for SqliteLog {
     }
 
     /// One request to the writer: the run is decided and inserted in one transaction, its
-    /// events one after another as appends of the same batch are.
+    /// events one after another as appends of the same batch are. An event that cannot be
+    /// encoded stops the run there; the events before it are still appended, as the trait says.
     async fn append_run(&self, envelopes: &[EventEnvelope], expected: Position) -> AppendedRun {
-        let failed = |error| AppendedRun {
-            positions: Vec::new(),
-            stopped: Some(RunStop::Failed(error)),
-        };
         let mut events = Vec::with_capacity(envelopes.len());
-        for (index, envelope) in envelopes.iter().enumerate() {
-            let payload = match codec::encode(envelope) {
-                Ok(payload) => payload,
-                // The events before it are still appended, as the trait says.
-                Err(error) if index > 0 => {
-                    let mut appended = self.append_run(&envelopes[..index], expected).await;
-                    if appended.stopped.is_none() {
-                        appended.stopped = Some(RunStop::Failed(error));
-                    }
-                    return appended;
+        let mut unencodable = None;
+        for envelope in envelopes {
+            match codec::encode(envelope) {
+                Ok(payload) => events.push(NewEvent {
+                    customer_id: envelope.customer_id.clone(),
+                    command_id: envelope.command_id,
+                    payload,
+                    // The writer chains the others to the event before them.
+                    expected,
+                }),
+                Err(error) => {
+                    unencodable = Some(error);
+                    break;
                 }
-                Err(error) => return failed(error),
-            };
-            events.push(NewEvent {
-                customer_id: envelope.customer_id.clone(),
-                command_id: envelope.command_id,
-                payload,
-                // The writer chains the others to the event before them.
-                expected,
-            });
+            }
         }
-        match self
-            .submit(|reply| Request::AppendRun { events, reply })
-            .await
-        {
-            Ok(appended) => appended,
-            // The transaction was not committed: nothing of the run is in the log.
-            Err(error) => failed(error),
+        let mut appended = if events.is_empty() {
+            AppendedRun {
+                positions: Vec::new(),
+                stopped: None,
+            }
+        } else {
+            self.submit(|reply| Request::AppendRun { events, reply })
+                .await
+                // The transaction was not committed: nothing of the run is in the log.
+                .unwrap_or_else(|error| AppendedRun {
+                    positions: Vec::new(),
+                    stopped: Some(RunStop::Failed(error)),
+                })
+        };
+        if appended.stopped.is_none() {
+            appended.stopped = unencodable.map(RunStop::Failed);
         }
+        appended
     }
 
     async fn follow(

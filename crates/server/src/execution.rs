@@ -288,32 +288,17 @@ impl<L: EventLog> Executor<L> {
         let log = self.accounts.log();
         let mut reserved: Option<(NumberKey, Claim)> = None;
         for attempt in 0..=CONFLICT_RETRIES_MAX {
-            let settings = self.group_settings_for(command, account).await?;
-            let context = decision_context(principal, settings)?;
-            let envelope = match account.decide(command, &context) {
-                Ok(Decision::AlreadyAccepted(position)) => {
-                    info!(position = position.get(), "command was accepted before");
-                    // The account keeps where its first reply is; the reply is read back.
-                    let event = log.event_at(&addressed.customer_id, position).await?;
-                    return Ok(Executed {
-                        event,
-                        replayed: true,
-                    });
+            let envelope = match self.decide(account, addressed, principal, role).await {
+                Ok(Decided::Before(position)) => {
+                    return self.accepted_before(&addressed.customer_id, position).await;
                 }
-                Ok(Decision::Append(mut envelope)) => {
-                    if let Err(error) = self.permitted(role, &envelope).await {
-                        release(log, &reserved).await;
-                        return Err(error);
-                    }
-                    // The account numbered and chained the event; sealing it takes its hash.
-                    chain::seal(&mut envelope)
-                        .map_err(|e| ExecutionError::Inconsistent(e.into()))?;
-                    envelope
-                }
-                Err(refusal) => {
+                Ok(Decided::Sealed(envelope)) => envelope,
+                // A refused or forbidden command gives back a number it reserved earlier.
+                Err(error @ (ExecutionError::Refused(_) | ExecutionError::Denied(_))) => {
                     release(log, &reserved).await;
-                    return Err(refusal.into());
+                    return Err(error);
                 }
+                Err(error) => return Err(error),
             };
             if let (Some(key), None) = (command.body.rules().reserves(), &reserved) {
                 let claim = Claim {
@@ -369,6 +354,44 @@ impl<L: EventLog> Executor<L> {
             }
         }
         Err(ExecutionError::Contended(CONFLICT_RETRIES_MAX + 1))
+    }
+
+    /// Decides `addressed` against `account`: the position of its event if it was accepted
+    /// before, or its event, permitted for `role` and sealed (the account numbered and chained
+    /// it; sealing takes its hash). The one decision of both paths, one at a time and in a run.
+    async fn decide(
+        &self,
+        account: &CustomerAccount,
+        addressed: &Addressed,
+        principal: &Principal,
+        role: Option<&Role>,
+    ) -> Result<Decided, ExecutionError> {
+        let command = &addressed.command;
+        let settings = self.group_settings_for(command, account).await?;
+        let context = decision_context(principal, settings)?;
+        match account.decide(command, &context)? {
+            Decision::AlreadyAccepted(position) => Ok(Decided::Before(position)),
+            Decision::Append(mut envelope) => {
+                self.permitted(role, &envelope).await?;
+                chain::seal(&mut envelope).map_err(|e| ExecutionError::Inconsistent(e.into()))?;
+                Ok(Decided::Sealed(envelope))
+            }
+        }
+    }
+
+    /// The answer to a command accepted before: the account keeps where its first reply is; the
+    /// reply is read back.
+    async fn accepted_before(
+        &self,
+        customer: &CustomerId,
+        position: Position,
+    ) -> Result<Executed, ExecutionError> {
+        info!(position = position.get(), "command was accepted before");
+        let event = self.accounts.log().event_at(customer, position).await?;
+        Ok(Executed {
+            event,
+            replayed: true,
+        })
     }
 
     /// The group's settings when the command needs them against this account's state (an
@@ -510,6 +533,15 @@ async fn release<L: EventLog>(log: &L, reserved: &Option<(NumberKey, Claim)>) {
     {
         warn!(%error, %number, "could not release the number");
     }
+}
+
+/// What deciding a command came to, when it was not refused.
+#[allow(clippy::large_enum_variant)] // as `Decision`: consumed at once, the large one common
+enum Decided {
+    /// Accepted before: its event is at this position.
+    Before(Position),
+    /// Its event, sealed.
+    Sealed(EventEnvelope),
 }
 
 /// What a decision is made with: a new event id, the time, who asks, the group's settings.

@@ -18,7 +18,7 @@
 use crate::event::{EventEnvelope, RecordedEvent};
 use crate::ids::Position;
 
-use super::{Content, CustomerAccount, InvariantViolation};
+use super::{CustomerAccount, InvariantViolation};
 
 /// An account with decided events not yet in the log. It can decide (through
 /// [`Run::account`]) and take further decided events; it becomes an account again only with
@@ -83,12 +83,7 @@ impl Run {
             position: Position::new(self.settled.get().saturating_add(offset)),
             envelope,
         };
-        debug_assert_eq!(
-            crate::chain::hash_of(&recorded.envelope).ok(),
-            Some(recorded.envelope.hash),
-            "an event pushed onto a run unsealed"
-        );
-        self.account.apply_linked(&recorded, Content::Sealed)?;
+        self.account.apply_decided(&recorded)?;
         self.envelopes.push(recorded.envelope);
         Ok(())
     }

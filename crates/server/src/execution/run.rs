@@ -12,14 +12,13 @@
 //! an event the log does not.
 
 use futures::future::join_all;
-use receivables_domain::chain;
 use receivables_domain::ids::NumberKey;
-use receivables_domain::{CustomerId, Decision, Run};
+use receivables_domain::{CustomerId, Run};
 use receivables_eventlog::{AppendedRun, Claim, EventLog, LogError, Reservation, RunStop};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::queue::Queued;
-use super::{Executed, ExecutionError, Executor, Inconsistency, decision_context, release, taken};
+use super::{Decided, Executed, ExecutionError, Executor, Inconsistency, release, taken};
 
 /// Most commands decided in one run. Bounds how long one run holds the customer's lock and
 /// how many answers wait for its append; the embedded log commits a run in one transaction.
@@ -44,15 +43,9 @@ enum Plan {
 impl<L: EventLog> Executor<L> {
     /// Decides `queued` (commands of `customer`, in arrival order) and answers each. The
     /// caller holds the customer's lock.
-    pub(super) async fn run(&self, customer: &CustomerId, mut queued: Vec<Queued>) {
+    pub(super) async fn run(&self, customer: &CustomerId, queued: Vec<Queued>) {
         if queued.len() <= 1 {
-            if let Some(one) = queued.pop() {
-                let result = self
-                    .execute_alone(&one.addressed, &one.principal, one.role.as_ref())
-                    .await;
-                one.answer(result);
-            }
-            return;
+            return self.one_by_one(queued).await;
         }
         let span = info_span!("run", customer_id = %customer, commands = queued.len());
         self.run_together(customer, queued).instrument(span).await;
@@ -183,32 +176,23 @@ impl<L: EventLog> Executor<L> {
     }
 
     async fn decide_into(&self, run: &mut Run, queued: &Queued) -> Result<Plan, ExecutionError> {
-        let command = &queued.addressed.command;
-        let settings = self.group_settings_for(command, run.account()).await?;
-        let context = decision_context(&queued.principal, settings)?;
-        match run.account().decide(command, &context)? {
-            Decision::AlreadyAccepted(position) => {
-                if let Some(index) = run.index_of(position) {
-                    return Ok(Plan::SameAs(index));
-                }
-                info!(
-                    command_id = %command.id,
-                    position = position.get(),
-                    "command was accepted before"
-                );
-                let event = self
-                    .accounts
-                    .log()
-                    .event_at(&queued.addressed.customer_id, position)
-                    .await?;
-                Ok(Plan::Answered(Box::new(Ok(Executed {
-                    event,
-                    replayed: true,
-                }))))
-            }
-            Decision::Append(mut envelope) => {
-                self.permitted(queued.role.as_ref(), &envelope).await?;
-                chain::seal(&mut envelope).map_err(|e| ExecutionError::Inconsistent(e.into()))?;
+        let addressed = &queued.addressed;
+        match self
+            .decide(
+                run.account(),
+                addressed,
+                &queued.principal,
+                queued.role.as_ref(),
+            )
+            .await?
+        {
+            Decided::Before(position) => match run.index_of(position) {
+                Some(index) => Ok(Plan::SameAs(index)),
+                None => Ok(Plan::Answered(Box::new(
+                    self.accepted_before(&addressed.customer_id, position).await,
+                ))),
+            },
+            Decided::Sealed(envelope) => {
                 let index = run.len();
                 run.push(envelope)
                     .map_err(|violation| ExecutionError::Inconsistent(violation.into()))?;
