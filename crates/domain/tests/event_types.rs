@@ -47,3 +47,36 @@ fn the_documented_table_of_events_lists_every_type_in_order() {
     let listed: Vec<&str> = EventType::all().map(EventType::as_str).collect();
     assert_eq!(documented_events(), listed);
 }
+
+/// A copy of the log reserves each document's number again from its event: every event takes
+/// the number its command reserved, and only those events take one.
+#[test]
+fn every_event_takes_the_number_its_command_reserved() {
+    use receivables_domain::ids::NumberKey;
+    use receivables_domain::testing::command_of;
+
+    let mut taking = Vec::new();
+    for event_type in EventType::all() {
+        let event = sample(event_type);
+        let command = command_of(&event);
+        assert_eq!(
+            event.rules().takes_number(),
+            command.rules().reserves(),
+            "{event_type:?}"
+        );
+        if let Some(number) = event.rules().takes_number() {
+            taking.push(number);
+        }
+    }
+    // Worked out from the samples: invoice SUB-A/INV-1, credit note SUB-A/CN-1, order
+    // SUB-A/SO-1, each in its own key space.
+    let names: Vec<String> = taking.iter().map(NumberKey::to_string).collect();
+    assert_eq!(
+        names,
+        [
+            "invoices/SUB-A/INV-1",
+            "credit_notes/SUB-A/CN-1",
+            "orders/SUB-A/SO-1"
+        ]
+    );
+}

@@ -6,12 +6,14 @@
 //! is the production backend; [`sqlite::SqliteLog`] is the embedded default, one SQLite file
 //! with the same behaviour and no server.
 
+pub mod backup;
 pub mod codec;
 pub mod error;
 pub mod jetstream;
 pub mod parallel;
 pub mod snapshots;
 pub mod sqlite;
+pub mod transfer;
 
 use async_trait::async_trait;
 use futures::stream::BoxStream;

@@ -45,6 +45,13 @@ pub enum CliCommand {
     ServeQueries(QueryServiceArgs),
     /// Issue, list and revoke bearer tokens in the service's token store.
     Tokens(TokensArgs),
+    /// Copy the event log's history and the tokens from the embedded log into a JetStream
+    /// stream, or back: every event kept as written, the copy verified at the end.
+    Migrate(MigrateArgs),
+    /// Write the event log, with its chain, to a backup file.
+    Backup(BackupArgs),
+    /// Restore a backup file into an empty event log (a data directory or a stream).
+    Restore(RestoreArgs),
     /// The command-line client: posting, reports, CSV import.
     #[command(flatten)]
     Client(receivables_cli::ClientCommand),
@@ -526,4 +533,69 @@ pub enum TokensCommand {
         /// The token's id (the 16 hex digits after `rcv_`).
         id: String,
     },
+}
+
+/// Which log a migration copies the history into; the other one is where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateTo {
+    /// From the embedded log in --data-dir into the stream on --nats-url.
+    Jetstream,
+    /// From the stream on --nats-url into the embedded log in --data-dir.
+    Embedded,
+}
+
+/// The logs a migration, a backup or a restore works on: the embedded log in `--data-dir`, and
+/// the JetStream stream the NATS options name.
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Data directory of the embedded log (`events.sqlite`) and token store (`access.sqlite`).
+    #[arg(long, env = "RECEIVABLES_DATA_DIR", default_value = DATA_DIR_DEFAULT)]
+    pub data_dir: PathBuf,
+
+    #[command(flatten, next_help_heading = "NATS")]
+    pub nats: NatsArgs,
+
+    /// Do not draw a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// Where the history goes: `jetstream` (from --data-dir into the stream on --nats-url) or
+    /// `embedded` (back). The target must be empty unless --resume.
+    #[arg(long, value_enum)]
+    pub to: MigrateTo,
+
+    /// Carry on a migration that was interrupted: the target's events are checked to be the
+    /// start of the source's, and the rest are copied.
+    #[arg(long)]
+    pub resume: bool,
+
+    #[command(flatten)]
+    pub logs: LogsArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist.
+    pub file: PathBuf,
+
+    /// The log backed up: the stream on --nats-url when given, else the embedded log.
+    #[command(flatten)]
+    pub logs: LogsArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup file to restore.
+    pub file: PathBuf,
+
+    /// Carry on a restore that was interrupted (as `migrate --resume`).
+    #[arg(long)]
+    pub resume: bool,
+
+    /// The log restored into: the stream on --nats-url when given, else the embedded log.
+    #[command(flatten)]
+    pub logs: LogsArgs,
 }

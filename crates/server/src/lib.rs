@@ -30,3 +30,4 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod token_admin;
 pub mod tokens;
+pub mod transfer;

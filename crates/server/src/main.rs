@@ -8,7 +8,7 @@ use receivables::app::Application;
 use receivables::config::{Cli, CliCommand};
 use receivables::demo;
 use receivables::read_app::ReadApplication;
-use receivables::{shutdown, telemetry};
+use receivables::{shutdown, telemetry, transfer};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
@@ -40,6 +40,24 @@ async fn main() -> anyhow::Result<ExitCode> {
             },
         );
     }
+    if let CliCommand::Migrate(_) | CliCommand::Backup(_) | CliCommand::Restore(_) = &cli.command {
+        // Like tokens: what was done, or one line when it fails; a progress bar on a terminal.
+        telemetry::init(cli.log_format, "warn");
+        let mut out = std::io::stdout();
+        let done = match &cli.command {
+            CliCommand::Migrate(args) => transfer::migrate(args, &mut out).await,
+            CliCommand::Backup(args) => transfer::backup(args, &mut out).await,
+            CliCommand::Restore(args) => transfer::restore(args, &mut out).await,
+            _ => Ok(()),
+        };
+        return Ok(match done {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        });
+    }
     let default_filter = match cli.command {
         CliCommand::Demo(_) => "warn",
         _ => "info",
@@ -66,7 +84,11 @@ async fn main() -> anyhow::Result<ExitCode> {
             app.run_until(shutdown).await?;
         }
         // Answered before.
-        CliCommand::Client(_) | CliCommand::Tokens(_) => {}
+        CliCommand::Client(_)
+        | CliCommand::Tokens(_)
+        | CliCommand::Migrate(_)
+        | CliCommand::Backup(_)
+        | CliCommand::Restore(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -150,6 +150,10 @@ pub fn duplicate(key: &CreditNoteKey, account: &AccountState) -> Refusal {
 }
 
 impl EventRules for CreditNoteIssued {
+    fn takes_number(&self) -> Option<NumberKey> {
+        Some(NumberKey::CreditNote(self.key()))
+    }
+
     fn subsidiary_id(&self) -> Option<&SubsidiaryId> {
         Some(&self.subsidiary_id)
     }

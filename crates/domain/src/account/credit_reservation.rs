@@ -175,6 +175,10 @@ impl Decide for ReserveCredit {
 }
 
 impl EventRules for CreditReserved {
+    fn takes_number(&self) -> Option<NumberKey> {
+        Some(NumberKey::Order(self.key()))
+    }
+
     fn subsidiary_id(&self) -> Option<&SubsidiaryId> {
         Some(&self.subsidiary_id)
     }

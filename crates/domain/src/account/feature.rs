@@ -131,4 +131,11 @@ pub trait EventRules {
     fn scope(&self) -> Scope {
         Scope::Customer
     }
+
+    /// The number the event's document took, the one its command reserved
+    /// ([`CommandRules::reserves`]): what a copy of the log reserves again in the copy's
+    /// registry of numbers, which is kept beside the log and not in it.
+    fn takes_number(&self) -> Option<NumberKey> {
+        None
+    }
 }

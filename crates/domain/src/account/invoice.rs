@@ -319,6 +319,10 @@ impl IssueInvoice {
 }
 
 impl EventRules for InvoiceIssued {
+    fn takes_number(&self) -> Option<NumberKey> {
+        Some(NumberKey::Invoice(self.key()))
+    }
+
     fn subsidiary_id(&self) -> Option<&SubsidiaryId> {
         Some(&self.subsidiary_id)
     }
