@@ -32,7 +32,7 @@ use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_eventlog::snapshots::SNAPSHOT_BYTES_MAX;
 use receivables_eventlog::sqlite::SqliteLog;
 use receivables_eventlog::{
-    Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop,
+    Append, Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop,
 };
 use receivables_tests::{NatsServer, init_logging};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -299,6 +299,133 @@ async fn a_run_stops_at_a_command_id_the_log_has_taken<L: EventLog>(log: &L) {
     assert_eq!(
         log.load(&customer("C-1"), Position::ZERO).await.unwrap(),
         vec![recorded(1, &first), recorded(2, &new)]
+    );
+    assert_eq!(log.last_position().await.unwrap(), at(2));
+}
+
+async fn events_in_order_go_in_at_the_next_positions_each_after_its_own<L: EventLog>(log: &L) {
+    // Given a log whose last position is 1 (C-1's event)
+    let first = event("C-1");
+    log.append(&first, Position::ZERO).await.unwrap();
+    // When C-2's first event, C-1's second and C-2's second are appended in order after 1,
+    // each expecting its customer's position as the three before it leave it
+    let (a, b, c) = (event("C-2"), event("C-1"), event("C-2"));
+    let appends = [
+        Append {
+            envelope: a.clone(),
+            expected: Position::ZERO,
+        },
+        Append {
+            envelope: b.clone(),
+            expected: at(1),
+        },
+        Append {
+            envelope: c.clone(),
+            expected: at(2),
+        },
+    ];
+    let appended = log.append_in_order(&appends, at(1)).await;
+    // Then they take positions 2, 3 and 4 in that order
+    assert_eq!(
+        appended,
+        AppendedRun {
+            positions: vec![at(2), at(3), at(4)],
+            stopped: None
+        }
+    );
+    assert_eq!(
+        log.load(&customer("C-2"), Position::ZERO).await.unwrap(),
+        vec![recorded(2, &a), recorded(4, &c)]
+    );
+    assert_eq!(
+        log.load(&customer("C-1"), Position::ZERO).await.unwrap(),
+        vec![recorded(1, &first), recorded(3, &b)]
+    );
+}
+
+async fn events_in_order_on_a_stale_last_position_append_nothing<L: EventLog>(log: &L) {
+    // Given a log whose last position is 2
+    log.append(&event("C-1"), Position::ZERO).await.unwrap();
+    log.append(&event("C-2"), Position::ZERO).await.unwrap();
+    // When events are appended in order as if the log ended at 1, each right for its customer
+    let appends = [
+        Append {
+            envelope: event("C-3"),
+            expected: Position::ZERO,
+        },
+        Append {
+            envelope: event("C-1"),
+            expected: at(1),
+        },
+    ];
+    let appended = log.append_in_order(&appends, at(1)).await;
+    // Then none is appended
+    assert_eq!(appended.positions, vec![]);
+    assert!(
+        matches!(
+            appended.stopped,
+            Some(RunStop::Failed(LogError::Conflict { .. }))
+        ),
+        "{appended:?}"
+    );
+    assert_eq!(log.last_position().await.unwrap(), at(2));
+}
+
+async fn events_in_order_stop_at_the_first_not_appended<L: EventLog>(log: &L) {
+    // Given C-1 at 1
+    let first = event("C-1");
+    log.append(&first, Position::ZERO).await.unwrap();
+    // When a new event of C-2, then one of C-1 expecting an empty history, then another new
+    // event of C-3 are appended in order after 1
+    let new = event("C-2");
+    let appends = [
+        Append {
+            envelope: new.clone(),
+            expected: Position::ZERO,
+        },
+        Append {
+            envelope: event("C-1"),
+            expected: Position::ZERO,
+        },
+        Append {
+            envelope: event("C-3"),
+            expected: Position::ZERO,
+        },
+    ];
+    let appended = log.append_in_order(&appends, at(1)).await;
+    // Then the first is appended, the second conflicts, and the third, valid as it is, is not
+    // appended after it
+    assert_eq!(appended.positions, vec![at(2)]);
+    assert!(
+        matches!(
+            appended.stopped,
+            Some(RunStop::Failed(LogError::Conflict { .. }))
+        ),
+        "{appended:?}"
+    );
+    assert_eq!(log.last_position().await.unwrap(), at(2));
+    assert_eq!(
+        log.last_position_of(&customer("C-3")).await.unwrap(),
+        Position::ZERO
+    );
+    // And a command the log has taken stops them at its position, none after it appended
+    let appends = [
+        Append {
+            envelope: first.clone(),
+            expected: at(1),
+        },
+        Append {
+            envelope: event("C-3"),
+            expected: Position::ZERO,
+        },
+    ];
+    let appended = log.append_in_order(&appends, at(2)).await;
+    assert_eq!(
+        appended,
+        AppendedRun {
+            positions: vec![],
+            stopped: Some(RunStop::Duplicate(at(1)))
+        }
     );
     assert_eq!(log.last_position().await.unwrap(), at(2));
 }
@@ -748,6 +875,9 @@ conformance!(
     a_run_is_appended_in_order_each_event_after_the_one_before,
     a_run_on_a_stale_position_conflicts_and_appends_nothing,
     a_run_stops_at_a_command_id_the_log_has_taken,
+    events_in_order_go_in_at_the_next_positions_each_after_its_own,
+    events_in_order_on_a_stale_last_position_append_nothing,
+    events_in_order_stop_at_the_first_not_appended,
     an_event_is_read_back_by_its_position_for_its_customer_only,
     a_command_id_reused_for_another_customer_is_a_duplicate,
     positions_are_log_wide_and_increase_across_customers,

@@ -28,7 +28,9 @@ use tracing::{debug, warn};
 use crate::codec::{self, EVENT_BYTES_MAX};
 use crate::error::Outage;
 use crate::snapshots::ObjectSnapshots;
-use crate::{Appended, Claim, EventLog, LogError, Reservation, parallel};
+use crate::{
+    Append, Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, parallel,
+};
 
 /// How the JetStream backend is set up. Every field has a production default.
 #[derive(Debug, Clone)]
@@ -374,6 +376,88 @@ impl EventLog for JetStreamLog {
         } else {
             Appended::New(position)
         })
+    }
+
+    /// Publishes the first event and waits for its acknowledgement, then publishes all the
+    /// others before waiting for theirs: each publish with the command id, its customer's
+    /// expected sequence and the stream's expected last sequence (`Nats-Expected-Last-Sequence`),
+    /// so that a publish the server lost or refused fails every one after it and the stream
+    /// never holds an event without all those before it.
+    async fn append_in_order(&self, appends: &[Append], last: Position) -> AppendedRun {
+        let mut positions = Vec::with_capacity(appends.len());
+        let failed = |positions, error| AppendedRun {
+            positions,
+            stopped: Some(RunStop::Failed(error)),
+        };
+        if let Err(error) = self.ensure_connected() {
+            return failed(positions, error);
+        }
+        let map_error = |expected: Position| {
+            move |error: async_nats::jetstream::context::PublishError| match error.kind() {
+                PublishErrorKind::WrongLastSequence => LogError::Conflict { expected },
+                PublishErrorKind::MaxPayloadExceeded => LogError::Refused(error.to_string()),
+                _ => unavailable(error),
+            }
+        };
+        let mut acknowledgements = Vec::with_capacity(appends.len());
+        let mut sent_error = None;
+        for (index, append) in appends.iter().enumerate() {
+            let envelope = &append.envelope;
+            let payload = match codec::encode(envelope) {
+                Ok(payload) => payload,
+                Err(error) => {
+                    sent_error = Some(error);
+                    break;
+                }
+            };
+            let publish = PublishMessage::build()
+                .payload(payload.into())
+                .message_id(envelope.command_id.to_string())
+                .expected_last_subject_sequence(append.expected.get())
+                .expected_last_sequence(last.get() + index as u64);
+            let subject = self.subject(&envelope.customer_id);
+            match self.context.send_publish(subject, publish).await {
+                // The first is acknowledged before the others are sent: on a stale `last` it
+                // fails, and one of the others could otherwise find the sequence it expects.
+                Ok(acknowledgement) if index == 0 => {
+                    match acknowledgement.await.map_err(map_error(append.expected)) {
+                        Ok(ack) if ack.duplicate => {
+                            return AppendedRun {
+                                positions,
+                                stopped: Some(RunStop::Duplicate(Position::new(ack.sequence))),
+                            };
+                        }
+                        Ok(ack) => positions.push(Position::new(ack.sequence)),
+                        Err(error) => return failed(positions, error),
+                    }
+                }
+                Ok(acknowledgement) => acknowledgements.push((append.expected, acknowledgement)),
+                Err(error) => {
+                    sent_error = Some(map_error(append.expected)(error));
+                    break;
+                }
+            }
+        }
+        for (expected, acknowledgement) in acknowledgements {
+            match acknowledgement.await.map_err(map_error(expected)) {
+                Ok(ack) if ack.duplicate => {
+                    return AppendedRun {
+                        positions,
+                        stopped: Some(RunStop::Duplicate(Position::new(ack.sequence))),
+                    };
+                }
+                Ok(ack) => positions.push(Position::new(ack.sequence)),
+                // The ones after it expected this one's sequence: they failed too.
+                Err(error) => return failed(positions, error),
+            }
+        }
+        match sent_error {
+            Some(error) => failed(positions, error),
+            None => AppendedRun {
+                positions,
+                stopped: None,
+            },
+        }
     }
 
     /// Asked of the stream's leader (`STREAM.MSG.GET`), like

@@ -55,6 +55,14 @@ pub enum RunStop {
     Failed(LogError),
 }
 
+/// An event to append by [`EventLog::append_in_order`], with the last position its customer's
+/// history must have.
+#[derive(Debug, Clone)]
+pub struct Append {
+    pub envelope: EventEnvelope,
+    pub expected: Position,
+}
+
 /// Who holds a number: the command that reserved it, for which customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
@@ -129,6 +137,52 @@ pub trait EventLog: Send + Sync + 'static {
                 Ok(Appended::New(position)) => {
                     positions.push(position);
                     expected = position;
+                    continue;
+                }
+                Ok(Appended::Duplicate(position)) => RunStop::Duplicate(position),
+                Err(error) => RunStop::Failed(error),
+            };
+            return AppendedRun {
+                positions,
+                stopped: Some(stop),
+            };
+        }
+        AppendedRun {
+            positions,
+            stopped: None,
+        }
+    }
+
+    /// Appends events of any customers in order to a log whose last position is `last` and
+    /// that nothing else writes meanwhile (a copy of another log, [`transfer`]): each only if its
+    /// customer's last position is still its `expected`, the first at `last + 1`, each next
+    /// right after; none after the first not appended as new.
+    ///
+    /// This default checks `last`, then appends one by one. The backends take the whole in one
+    /// write: the embedded log in one transaction, JetStream as publishes in flight, each of
+    /// which also expects the stream's last sequence, so that one lost fails every one after it
+    /// and the log never holds a later event without the earlier ones.
+    async fn append_in_order(&self, appends: &[Append], last: Position) -> AppendedRun {
+        match self.last_position().await {
+            Ok(found) if found == last => {}
+            Ok(_) => {
+                return AppendedRun {
+                    positions: Vec::new(),
+                    stopped: Some(RunStop::Failed(LogError::Conflict { expected: last })),
+                };
+            }
+            Err(error) => {
+                return AppendedRun {
+                    positions: Vec::new(),
+                    stopped: Some(RunStop::Failed(error)),
+                };
+            }
+        }
+        let mut positions = Vec::with_capacity(appends.len());
+        for append in appends {
+            let stop = match self.append(&append.envelope, append.expected).await {
+                Ok(Appended::New(position)) => {
+                    positions.push(position);
                     continue;
                 }
                 Ok(Appended::Duplicate(position)) => RunStop::Duplicate(position),

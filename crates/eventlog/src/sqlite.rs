@@ -47,7 +47,9 @@ use tracing::{Instrument, debug, info, info_span, warn};
 use crate::codec;
 use crate::error::Outage;
 use crate::snapshots::SqliteSnapshots;
-use crate::{Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, parallel};
+use crate::{
+    Append, Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, parallel,
+};
 
 /// Most write requests (appends, runs of appends and reservations) committed in one
 /// transaction. Bounds the time one commit holds the write lock and the answers that wait for
@@ -310,6 +312,49 @@ impl EventLog for SqliteLog {
         appended
     }
 
+    /// One request to the writer, as a run is: decided and inserted in one transaction, which
+    /// first checks that the log's last position is `last`.
+    async fn append_in_order(&self, appends: &[Append], last: Position) -> AppendedRun {
+        let mut events = Vec::with_capacity(appends.len());
+        let mut unencodable = None;
+        for append in appends {
+            match codec::encode(&append.envelope) {
+                Ok(payload) => events.push(NewEvent {
+                    customer_id: append.envelope.customer_id.clone(),
+                    command_id: append.envelope.command_id,
+                    payload,
+                    expected: append.expected,
+                }),
+                Err(error) => {
+                    unencodable = Some(error);
+                    break;
+                }
+            }
+        }
+        let mut appended = if events.is_empty() {
+            AppendedRun {
+                positions: Vec::new(),
+                stopped: None,
+            }
+        } else {
+            self.submit(|reply| Request::AppendInOrder {
+                events,
+                last,
+                reply,
+            })
+            .await
+            // The transaction was not committed: nothing of it is in the log.
+            .unwrap_or_else(|error| AppendedRun {
+                positions: Vec::new(),
+                stopped: Some(RunStop::Failed(error)),
+            })
+        };
+        if appended.stopped.is_none() {
+            appended.stopped = unencodable.map(RunStop::Failed);
+        }
+        appended
+    }
+
     async fn follow(
         &self,
         after: Position,
@@ -414,6 +459,13 @@ enum Request {
         events: Vec<NewEvent>,
         reply: RunReply,
     },
+    /// Events of any customers, appended in order, each after its own expected position, the
+    /// first right after the log's last position `last` ([`EventLog::append_in_order`]).
+    AppendInOrder {
+        events: Vec<NewEvent>,
+        last: Position,
+        reply: RunReply,
+    },
     Reserve {
         number: NumberKey,
         claim: Claim,
@@ -432,6 +484,7 @@ impl Request {
         match self {
             Request::Append { reply, .. } => drop(reply.send(Err(error))),
             Request::AppendRun { reply, .. } => drop(reply.send(Err(error))),
+            Request::AppendInOrder { reply, .. } => drop(reply.send(Err(error))),
             Request::Reserve { reply, .. } => drop(reply.send(Err(error))),
             Request::Release { reply, .. } => drop(reply.send(Err(error))),
         }
@@ -574,13 +627,16 @@ type RunReply = oneshot::Sender<Result<AppendedRun, LogError>>;
 enum Undecided {
     One(NewEvent, AppendReply),
     Run(Vec<NewEvent>, RunReply),
+    /// Events of any customers, each after its own expected position, the first right after
+    /// the log's last position.
+    InOrder(Vec<NewEvent>, Position, RunReply),
 }
 
 impl Undecided {
     fn events(&self) -> &[NewEvent] {
         match self {
             Undecided::One(event, _) => std::slice::from_ref(event),
-            Undecided::Run(events, _) => events,
+            Undecided::Run(events, _) | Undecided::InOrder(events, _, _) => events,
         }
     }
 
@@ -588,7 +644,9 @@ impl Undecided {
         // A caller that stopped waiting does not need the answer.
         match self {
             Undecided::One(_, reply) => drop(reply.send(Err(error))),
-            Undecided::Run(_, reply) => drop(reply.send(Err(error))),
+            Undecided::Run(_, reply) | Undecided::InOrder(_, _, reply) => {
+                drop(reply.send(Err(error)));
+            }
         }
     }
 }
@@ -624,6 +682,14 @@ async fn commit_batch(
             }
             Request::AppendRun { events, reply } => {
                 undecided.push(Undecided::Run(events, reply));
+                continue;
+            }
+            Request::AppendInOrder {
+                events,
+                last,
+                reply,
+            } => {
+                undecided.push(Undecided::InOrder(events, last, reply));
                 continue;
             }
             Request::Reserve {
@@ -695,26 +761,18 @@ async fn append_all(
                 settled.push(settle(reply, outcome));
             }
             Undecided::Run(events, reply) => {
-                let mut run = AppendedRun {
-                    positions: Vec::with_capacity(events.len()),
-                    stopped: None,
+                let run = batch.decide_in_order(events, true);
+                settled.push(settle(reply, Ok(run)));
+            }
+            Undecided::InOrder(events, last, reply) => {
+                let run = if *batch.last == last {
+                    batch.decide_in_order(events, false)
+                } else {
+                    AppendedRun {
+                        positions: Vec::new(),
+                        stopped: Some(RunStop::Failed(LogError::Conflict { expected: last })),
+                    }
                 };
-                for mut event in events {
-                    if let Some(previous) = run.positions.last() {
-                        event.expected = *previous;
-                    }
-                    match batch.decide(event) {
-                        Ok(Appended::New(position)) => run.positions.push(position),
-                        Ok(Appended::Duplicate(position)) => {
-                            run.stopped = Some(RunStop::Duplicate(position));
-                            break;
-                        }
-                        Err(error) => {
-                            run.stopped = Some(RunStop::Failed(error));
-                            break;
-                        }
-                    }
-                }
                 settled.push(settle(reply, Ok(run)));
             }
         }
@@ -752,6 +810,32 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
+    /// Decides `events` in order, stopping at the first not appended as new; `chained`: each
+    /// expects the one before it (a run of one customer's events), not its own position.
+    fn decide_in_order(&mut self, events: Vec<NewEvent>, chained: bool) -> AppendedRun {
+        let mut run = AppendedRun {
+            positions: Vec::with_capacity(events.len()),
+            stopped: None,
+        };
+        for mut event in events {
+            if chained && let Some(previous) = run.positions.last() {
+                event.expected = *previous;
+            }
+            match self.decide(event) {
+                Ok(Appended::New(position)) => run.positions.push(position),
+                Ok(Appended::Duplicate(position)) => {
+                    run.stopped = Some(RunStop::Duplicate(position));
+                    break;
+                }
+                Err(error) => {
+                    run.stopped = Some(RunStop::Failed(error));
+                    break;
+                }
+            }
+        }
+        run
+    }
+
     /// Decides one append against the log and the batch so far.
     fn decide(&mut self, event: NewEvent) -> Result<Appended, LogError> {
         let command_id = event.command_id.to_string();

@@ -18,12 +18,24 @@ use std::collections::HashMap;
 
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use receivables_domain::chain::{BrokenLink, ChainVerifier};
-use receivables_domain::{CommandId, CustomerId, EventHash, Position, RecordedEvent};
+use receivables_domain::ids::NumberKey;
+use receivables_domain::{
+    CommandId, CustomerId, EventEnvelope, EventHash, Position, RecordedEvent,
+};
 
-use crate::{Appended, Claim, EventLog, LogError, Reservation};
+use crate::{Append, Claim, EventLog, LogError, Reservation, RunStop};
 
-/// How often a copy reports its progress, in events read.
+/// How often a backup reports its progress, in events written.
 pub const PROGRESS_EVERY_EVENTS: u64 = 1_000;
+
+/// The most events a copy appends in one [`EventLog::append_in_order`]: one transaction of the
+/// embedded log, or publishes in flight on JetStream. Enough that a round trip is shared by
+/// hundreds of events; a failed batch is at most this many events to resume.
+pub const COPY_BATCH_EVENTS: usize = 512;
+
+/// The most number reservations a copy has in flight at once (they are independent of each
+/// other; the embedded log commits those in flight together).
+pub const RESERVATIONS_IN_FLIGHT: usize = 256;
 
 /// The most differences a failed verification lists (it counts them all).
 pub const DIFFERENCES_LISTED_MAX: usize = 20;
@@ -36,7 +48,7 @@ pub enum TransferError {
          log, or resume an interrupted copy into this one"
     )]
     TargetNotEmpty { last_position: Position },
-    #[error("the source's chain is broken, nothing after it was copied: {0}")]
+    #[error("the source's chain is broken; the copy stopped there: {0}")]
     BrokenSource(BrokenLink),
     #[error("the target's chain is broken: {0}")]
     BrokenTarget(BrokenLink),
@@ -135,7 +147,7 @@ impl Summary {
     }
 }
 
-/// Where a copy stands, reported every [`PROGRESS_EVERY_EVENTS`] events and at its end.
+/// Where a copy stands, reported after each batch and at its end.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
     /// Source events read.
@@ -214,9 +226,13 @@ pub async fn summarise<L: EventLog + ?Sized>(
 }
 
 /// Copies the events of `source`, in order, into `target`, reserving again the number each
-/// document took. `progress` is called every [`PROGRESS_EVERY_EVENTS`] events read and at the
-/// end. Stops at the first problem: what was appended before it stays, and a copy resumed
+/// document took. `progress` is called after each batch of at most [`COPY_BATCH_EVENTS`] and at
+/// the end. Stops at the first problem: what was appended before it stays, and a copy resumed
 /// ([`CopyInto::Resume`]) carries on from there.
+///
+/// Nothing else may write to the target meanwhile: each batch goes in with
+/// [`EventLog::append_in_order`], its positions worked out before it is sent, and a write from
+/// elsewhere stops the copy.
 pub async fn copy<S, L>(
     source: S,
     target: &L,
@@ -228,30 +244,56 @@ where
     L: EventLog + ?Sized,
 {
     let last_position = target.last_position().await?;
-    let (held, mut positions) = match (into, last_position) {
+    let (held, positions) = match (into, last_position) {
         (_, Position::ZERO) => (Summary::default(), HashMap::new()),
         (CopyInto::Empty, last_position) => {
             return Err(TransferError::TargetNotEmpty { last_position });
         }
         (CopyInto::Resume, _) => summarise(target).await?,
     };
+    let mut batch = Batch {
+        appends: Vec::with_capacity(COPY_BATCH_EVENTS),
+        numbers: Vec::new(),
+        last: last_position,
+        positions,
+    };
     let mut source = std::pin::pin!(source);
     let mut verifier = ChainVerifier::part_of_log();
     let mut summary = Summary::default();
     let mut done = Progress::default();
     while let Some(event) = source.next().await {
-        let event = event?;
-        verifier
-            .check(event.position, &event.envelope)
-            .map_err(TransferError::BrokenSource)?;
+        let checked = event.and_then(|event| {
+            verifier
+                .check(event.position, &event.envelope)
+                .map_err(TransferError::BrokenSource)?;
+            Ok(event)
+        });
+        let event = match checked {
+            Ok(event) => event,
+            Err(error) => {
+                // What was read before is sound: it goes in, so that the copy stops exactly
+                // there (and a resumed one goes on from there).
+                batch.flush(target, &mut done).await?;
+                progress(done);
+                return Err(error);
+            }
+        };
         summary.add(&event);
         done.read += 1;
-        let envelope = &event.envelope;
+        let envelope = event.envelope;
         let customer = &envelope.customer_id;
         let there = held
             .tip(customer)
             .filter(|tip| envelope.sequence <= tip.sequence);
-        if there.is_some() && done.appended > 0 {
+        let Some(tip) = there else {
+            batch.push(envelope);
+            if batch.appends.len() >= COPY_BATCH_EVENTS {
+                batch.flush(target, &mut done).await?;
+                progress(done);
+            }
+            continue;
+        };
+        if done.appended > 0 || !batch.appends.is_empty() {
             // The target must hold the start of the source, in the source's order: the events
             // appended after an interruption come after all of those it held.
             return Err(TransferError::Diverged {
@@ -261,65 +303,110 @@ where
                     .to_owned(),
             });
         }
-        match there {
-            Some(tip) if envelope.sequence < tip.sequence => done.already_there += 1,
-            Some(tip) => {
-                if tip.hash != envelope.hash {
-                    return Err(TransferError::Diverged {
-                        customer: customer.clone(),
-                        sequence: tip.sequence,
-                        problem: format!(
-                            "its hash is {} in the target and {} in the source",
-                            tip.hash, envelope.hash
-                        ),
-                    });
-                }
-                done.already_there += 1;
-            }
-            _ => {
-                if let Some(number) = envelope.event.rules().takes_number() {
-                    let claim = Claim {
-                        command_id: envelope.command_id,
-                        customer_id: customer.clone(),
-                    };
-                    if let Reservation::TakenBy(holder) =
-                        target.reserve_number(&number, &claim).await?
-                    {
-                        return Err(TransferError::NumberTaken {
-                            number: number.to_string(),
-                            holder: holder.command_id,
-                        });
-                    }
-                    done.numbers += 1;
-                }
-                let expected = positions.get(customer).copied().unwrap_or(Position::ZERO);
-                match target.append(envelope, expected).await? {
-                    Appended::New(position) => {
-                        positions.insert(customer.clone(), position);
-                        done.appended += 1;
-                    }
-                    Appended::Duplicate(position) => {
-                        return Err(TransferError::Diverged {
-                            customer: customer.clone(),
-                            sequence: envelope.sequence,
-                            problem: format!(
-                                "the target took its command id {} already, at position {position}",
-                                envelope.command_id
-                            ),
-                        });
-                    }
-                }
-            }
+        if envelope.sequence == tip.sequence && tip.hash != envelope.hash {
+            return Err(TransferError::Diverged {
+                customer: customer.clone(),
+                sequence: tip.sequence,
+                problem: format!(
+                    "its hash is {} in the target and {} in the source",
+                    tip.hash, envelope.hash
+                ),
+            });
         }
-        if done.read.is_multiple_of(PROGRESS_EVERY_EVENTS) {
-            progress(done);
-        }
+        done.already_there += 1;
     }
+    batch.flush(target, &mut done).await?;
     progress(done);
     Ok(Copied {
         progress: done,
         source: summary,
     })
+}
+
+/// The events of a copy waiting to be appended together, and where the target stands.
+struct Batch {
+    appends: Vec<Append>,
+    /// The numbers the batch's documents took, with the claims to reserve them under.
+    numbers: Vec<(NumberKey, Claim)>,
+    /// The target's last position before the batch.
+    last: Position,
+    /// Each customer's last position in the target, the batch's events included.
+    positions: HashMap<CustomerId, Position>,
+}
+
+impl Batch {
+    /// Adds an event after every one added before: at the next position.
+    fn push(&mut self, envelope: EventEnvelope) {
+        let position = Position::new(self.last.get() + self.appends.len() as u64 + 1);
+        let customer = envelope.customer_id.clone();
+        if let Some(number) = envelope.event.rules().takes_number() {
+            let claim = Claim {
+                command_id: envelope.command_id,
+                customer_id: customer.clone(),
+            };
+            self.numbers.push((number, claim));
+        }
+        let expected = self
+            .positions
+            .insert(customer, position)
+            .unwrap_or(Position::ZERO);
+        self.appends.push(Append { envelope, expected });
+    }
+
+    /// Reserves the batch's numbers, then appends its events: each where [`Batch::push`] put it.
+    async fn flush<L: EventLog + ?Sized>(
+        &mut self,
+        target: &L,
+        done: &mut Progress,
+    ) -> Result<(), TransferError> {
+        let mut reservations = stream::iter(self.numbers.drain(..))
+            .map(|(number, claim)| async move {
+                let reserved = target.reserve_number(&number, &claim).await;
+                (number, reserved)
+            })
+            .buffer_unordered(RESERVATIONS_IN_FLIGHT);
+        while let Some((number, reserved)) = reservations.next().await {
+            if let Reservation::TakenBy(holder) = reserved? {
+                return Err(TransferError::NumberTaken {
+                    number: number.to_string(),
+                    holder: holder.command_id,
+                });
+            }
+            done.numbers += 1;
+        }
+        drop(reservations);
+        if self.appends.is_empty() {
+            return Ok(());
+        }
+        let appended = target.append_in_order(&self.appends, self.last).await;
+        for (index, position) in appended.positions.iter().enumerate() {
+            let predicted = Position::new(self.last.get() + index as u64 + 1);
+            if *position != predicted {
+                return Err(TransferError::Log(LogError::Refused(format!(
+                    "the target put an event at position {position}, not {predicted}: something \
+                     else writes to it"
+                ))));
+            }
+        }
+        done.appended += appended.positions.len() as u64;
+        if let Some(stop) = appended.stopped {
+            let append = &self.appends[appended.positions.len()];
+            return Err(match stop {
+                RunStop::Duplicate(position) => TransferError::Diverged {
+                    customer: append.envelope.customer_id.clone(),
+                    sequence: append.envelope.sequence,
+                    problem: format!(
+                        "the target took its command id {} already, at position {position}",
+                        append.envelope.command_id
+                    ),
+                },
+                RunStop::Failed(error) => TransferError::Log(error),
+            });
+        }
+        self.last = Position::new(self.last.get() + self.appends.len() as u64);
+        self.appends.clear();
+        Ok(())
+    }
 }
 
 /// Reads `target` back and compares it with the `source` it was copied from: the same number of
