@@ -57,6 +57,25 @@ pub const ANALYZE_WHEN_CAUGHT_UP_AFTER_EVENTS: u64 = 10_000;
 /// projector caught up after nearly every batch.
 pub const ANALYZE_INTERVAL_MIN: Duration = Duration::from_secs(60);
 
+/// The projector's series for operators (recorded through the `metrics` facade; the service
+/// installs the exporter), each labelled with the read model's `generation`.
+pub mod series {
+    /// Gauge: the position every projection has applied.
+    pub const PROJECTOR_POSITION: &str = "receivables_projector_position";
+    /// Gauge: events in the log the projector has not applied (sampled by the service).
+    pub const PROJECTOR_LAG_POSITIONS: &str = "receivables_projector_lag_positions";
+    /// Gauge: how long before the last batch was applied its newest event was recorded.
+    pub const PROJECTOR_LAG_SECONDS: &str = "receivables_projector_lag_seconds";
+    /// Counter: events applied.
+    pub const PROJECTOR_EVENTS: &str = "receivables_projector_events_total";
+    /// Histogram: events in one batch.
+    pub const PROJECTOR_BATCH_EVENTS: &str = "receivables_projector_batch_events";
+    /// Histogram: time to apply and commit one batch.
+    pub const PROJECTOR_BATCH_SECONDS: &str = "receivables_projector_batch_seconds";
+    /// Gauge: events a rebuild of the read model has applied so far (set by the service).
+    pub const REBUILD_EVENTS: &str = "receivables_rebuild_events";
+}
+
 /// Pause before following the log again after it went away.
 const FOLLOW_RETRY_DELAY: Duration = Duration::from_millis(500);
 
@@ -71,6 +90,8 @@ pub struct Projector<L> {
     analyzed_at: std::sync::Mutex<Option<Instant>>,
     /// The business date today's summaries are kept for (`summaries`).
     clock: BusinessClock,
+    /// The `generation` label of its series.
+    generation: String,
 }
 
 impl<L: EventLog> Projector<L> {
@@ -86,7 +107,19 @@ impl<L: EventLog> Projector<L> {
             unanalyzed: std::sync::atomic::AtomicU64::new(0),
             analyzed_at: std::sync::Mutex::new(None),
             clock: BusinessClock::default(),
+            generation: String::new(),
         })
+    }
+
+    /// Labels the projector's series with the generation of the read model it keeps.
+    pub fn with_generation(mut self, generation: i64) -> Self {
+        self.generation = generation.to_string();
+        self
+    }
+
+    /// The `generation` label of its series.
+    pub fn generation(&self) -> &str {
+        &self.generation
     }
 
     /// Keeps today's summaries for the business date of `clock` (the service's, which its
@@ -254,8 +287,10 @@ impl<L: EventLog> Projector<L> {
             today: self.clock.today(),
             catching_up,
         };
+        let started = Instant::now();
         let batch = apply_batch(&self.pool, events, summary).await?;
         if batch.to > batch.from {
+            self.record(&batch, events, started.elapsed());
             debug!(
                 from = batch.from.get(),
                 to = batch.to.get(),
@@ -270,6 +305,27 @@ impl<L: EventLog> Projector<L> {
                 .await?;
         }
         Ok(batch.to)
+    }
+}
+
+impl<L> Projector<L> {
+    /// The series of a batch applied.
+    fn record(&self, batch: &Applied, events: &[RecordedEvent], spent: Duration) {
+        use series::*;
+        let generation = self.generation.clone();
+        metrics::counter!(PROJECTOR_EVENTS, "generation" => generation.clone())
+            .increment(batch.events as u64);
+        metrics::histogram!(PROJECTOR_BATCH_EVENTS, "generation" => generation.clone())
+            .record(batch.events as f64);
+        metrics::histogram!(PROJECTOR_BATCH_SECONDS, "generation" => generation.clone())
+            .record(spent.as_secs_f64());
+        metrics::gauge!(PROJECTOR_POSITION, "generation" => generation.clone())
+            .set(batch.to.get() as f64);
+        if let Some(newest) = events.last() {
+            let behind = chrono::Utc::now() - newest.envelope.recorded_at;
+            metrics::gauge!(PROJECTOR_LAG_SECONDS, "generation" => generation)
+                .set(behind.num_milliseconds().max(0) as f64 / 1_000.0);
+        }
     }
 }
 

@@ -21,6 +21,8 @@ use receivables_eventlog::{EventLog, LogError};
 use tokio::sync::{Mutex, MutexGuard, OwnedSemaphorePermit, Semaphore};
 use tracing::{Instrument, debug, info_span, warn};
 
+use crate::observability::series;
+
 /// Number of customer locks. Customers are spread over them by hash; two customers sharing a
 /// lock only wait for each other, they never see each other's state.
 pub const CUSTOMER_LOCK_STRIPES: usize = 4_096;
@@ -119,6 +121,7 @@ impl<L: EventLog> Accounts<L> {
             .get(customer)
             .and_then(|slot| slot.lock().ok()?.account.take())
         {
+            taken("cache");
             return Ok(account);
         }
         let (account, snapshotted) = match self.restore(customer).await? {
@@ -126,11 +129,13 @@ impl<L: EventLog> Accounts<L> {
                 let snapshotted = account.event_count();
                 let events = self.apply_after(&mut account).await?;
                 debug!(%customer, snapshotted, events, "account restored from its snapshot");
+                taken("snapshot");
                 (account, snapshotted)
             }
             None => {
                 let events = self.log.load(customer, Position::ZERO).await?;
                 debug!(%customer, events = events.len(), "account loaded from the log");
+                taken("events");
                 (CustomerAccount::from_history(customer.clone(), &events)?, 0)
             }
         };
@@ -255,6 +260,11 @@ impl<L: EventLog> Accounts<L> {
             .instrument(span),
         );
     }
+}
+
+/// Counts an account taken for a command, by where it came from ([`series::ACCOUNTS`]).
+fn taken(source: &'static str) {
+    metrics::counter!(series::ACCOUNTS, "source" => source).increment(1);
 }
 
 #[cfg(test)]

@@ -40,6 +40,7 @@ use tonic::Status;
 use tracing::{Instrument as _, debug, info, info_span, warn};
 
 use crate::config::AlertArgs;
+use crate::observability::series;
 use crate::read_models::{ReadModels, ReadSide};
 
 /// Least time from the start of one pass of the whole book to the start of the next. Besides,
@@ -411,6 +412,9 @@ impl Passes {
         async {
             let pass = evaluate(pool, &self.store, today, scope).await?;
             let raised = self.store.record(&pass).await?;
+            for alert in &raised {
+                metrics::counter!(series::ALERTS, "kind" => alert.kind.name()).increment(1);
+            }
             debug!(
                 position = pass.position.get(),
                 raised = raised.len(),

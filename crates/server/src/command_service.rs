@@ -14,8 +14,9 @@ use tonic::{Code, Request, Response, Status};
 use tracing::{Instrument, field, info_span, warn};
 
 use crate::authorization::{authorize, authorize_post, authorize_settle, role_of};
-use crate::execution::{ExecutionError, Executor};
+use crate::execution::{Executed, ExecutionError, Executor};
 use crate::limits::COMMAND_DEADLINE;
+use crate::observability;
 
 pub struct CommandGrpc<L> {
     executor: Arc<Executor<L>>,
@@ -37,6 +38,7 @@ impl<L: EventLog> CommandGrpc<L> {
     ) -> Result<Response<Resp>, Status> {
         let addressed = read(request.get_ref()).map_err(|refusal| {
             warn!(command = kind, %refusal, "request refused");
+            observability::command_refused(kind, "invalid", refusal.reason.as_str());
             status::refusal(&refusal)
         })?;
         let role = role_of(&request);
@@ -61,6 +63,7 @@ impl<L: EventLog> CommandGrpc<L> {
         .await;
         let _entered = span.enter();
         let Ok(result) = result else {
+            observability::command_outcome(kind, "deadline");
             warn!(
                 deadline_secs = COMMAND_DEADLINE.as_secs(),
                 "command stopped at the deadline"
@@ -74,6 +77,7 @@ impl<L: EventLog> CommandGrpc<L> {
                 ),
             ));
         };
+        record(kind, &result);
         match result {
             Ok(executed) => reply(&executed.event, executed.replayed)
                 .map(Response::new)
@@ -85,6 +89,23 @@ impl<L: EventLog> CommandGrpc<L> {
                     )
                 }),
             Err(error) => Err(execution_status(&error)),
+        }
+    }
+}
+
+/// The outcome of a command executed, for operators.
+fn record(kind: &'static str, result: &Result<Executed, ExecutionError>) {
+    match result {
+        Ok(executed) if executed.replayed => observability::command_outcome(kind, "replayed"),
+        Ok(_) => observability::command_outcome(kind, "accepted"),
+        Err(ExecutionError::Refused(refusal)) => {
+            observability::command_refused(kind, "refused", refusal.reason.as_str());
+        }
+        Err(ExecutionError::Denied(_)) => observability::command_outcome(kind, "denied"),
+        Err(ExecutionError::Unavailable(_)) => observability::command_outcome(kind, "unavailable"),
+        Err(ExecutionError::Contended(_)) => observability::command_outcome(kind, "contended"),
+        Err(ExecutionError::Inconsistent(_)) => {
+            observability::command_outcome(kind, "inconsistent");
         }
     }
 }

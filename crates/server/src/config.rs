@@ -316,6 +316,11 @@ pub struct ServeArgs {
     #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = SHUTDOWN_GRACE_SECS_DEFAULT)]
     pub shutdown_grace_secs: u64,
 
+    /// Serve the operators' metrics for Prometheus (`GET /metrics`, no TLS, no token: an
+    /// address only the monitoring network reaches); default: none.
+    #[arg(long, env = "RECEIVABLES_METRICS_LISTEN", value_name = "ADDRESS")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// The event log in a NATS server's JetStream instead of the data directory (--nats-url).
     #[command(flatten, next_help_heading = "NATS")]
     pub nats: NatsArgs,
@@ -338,6 +343,7 @@ impl ServeArgs {
             snapshot_every_events: SNAPSHOT_EVERY_EVENTS,
             database_max_connections: READ_CONNECTIONS_DEFAULT,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
+            metrics_listen: None,
             nats: NatsArgs::new(None),
             alerts: AlertArgs::default(),
             security: SecurityArgs::insecure(),
@@ -412,6 +418,11 @@ pub struct QueryServiceArgs {
     #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = SHUTDOWN_GRACE_SECS_DEFAULT)]
     pub shutdown_grace_secs: u64,
 
+    /// Serve the operators' metrics for Prometheus (`GET /metrics`, no TLS, no token: an
+    /// address only the monitoring network reaches); default: none.
+    #[arg(long, env = "RECEIVABLES_METRICS_LISTEN", value_name = "ADDRESS")]
+    pub metrics_listen: Option<SocketAddr>,
+
     #[command(flatten, next_help_heading = "NATS")]
     pub nats: NatsArgs,
 
@@ -435,6 +446,7 @@ impl QueryServiceArgs {
             database_url: database_url.into(),
             database_max_connections: READ_CONNECTIONS_DEFAULT,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
+            metrics_listen: None,
             nats: NatsArgs::new(Some(nats_url.into())),
             alerts: AlertArgs::default(),
             security: SecurityArgs::insecure(),
@@ -461,6 +473,11 @@ pub struct CommandServiceArgs {
     #[arg(long, env = "RECEIVABLES_SHUTDOWN_GRACE_SECS", default_value_t = SHUTDOWN_GRACE_SECS_DEFAULT)]
     pub shutdown_grace_secs: u64,
 
+    /// Serve the operators' metrics for Prometheus (`GET /metrics`, no TLS, no token: an
+    /// address only the monitoring network reaches); default: none.
+    #[arg(long, env = "RECEIVABLES_METRICS_LISTEN", value_name = "ADDRESS")]
+    pub metrics_listen: Option<SocketAddr>,
+
     #[command(flatten, next_help_heading = "NATS")]
     pub nats: NatsArgs,
 
@@ -477,6 +494,7 @@ impl CommandServiceArgs {
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
             snapshot_every_events: SNAPSHOT_EVERY_EVENTS,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
+            metrics_listen: None,
             nats: NatsArgs::new(Some(nats_url.into())),
             security: SecurityArgs::insecure(),
         }

@@ -31,6 +31,7 @@ use tracing::{Span, debug, info, warn};
 use uuid::Uuid;
 
 use crate::accounts::{AccountError, Accounts};
+use crate::observability::series;
 
 mod queue;
 mod run;
@@ -310,7 +311,11 @@ impl<L: EventLog> Executor<L> {
                     Reservation::TakenBy(holder) => return Err(taken(&key, &holder).into()),
                 }
             }
-            match log.append(&envelope, account.position()).await {
+            let started = Instant::now();
+            let appended = log.append(&envelope, account.position()).await;
+            metrics::histogram!(series::LOG_APPEND_SECONDS, "kind" => "one")
+                .record(started.elapsed().as_secs_f64());
+            match appended {
                 Ok(Appended::New(position)) => {
                     let event = RecordedEvent { position, envelope };
                     // Sealed above from this very envelope: its hash is not worked out again.
@@ -347,6 +352,7 @@ impl<L: EventLog> Executor<L> {
                     }
                 }
                 Err(LogError::Conflict { .. }) => {
+                    metrics::counter!(series::CONFLICTS).increment(1);
                     let moved = self.accounts.catch_up(account).await?;
                     debug!(attempt, moved, "customer history moved, deciding again");
                 }

@@ -19,6 +19,7 @@ pub mod demo;
 pub mod execution;
 pub mod limits;
 pub mod nats;
+pub mod observability;
 pub mod point_in_time;
 pub mod queries;
 pub mod read_app;

@@ -8,7 +8,7 @@ use receivables::app::Application;
 use receivables::config::{Cli, CliCommand};
 use receivables::demo;
 use receivables::read_app::ReadApplication;
-use receivables::{shutdown, telemetry, transfer};
+use receivables::{observability, shutdown, telemetry, transfer};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
@@ -69,6 +69,15 @@ async fn main() -> anyhow::Result<ExitCode> {
     let shutdown = async move {
         let _ = stop.await;
     };
+    let metrics_listen = match &cli.command {
+        CliCommand::Serve(args) => args.metrics_listen,
+        CliCommand::ServeCommands(args) => args.metrics_listen,
+        CliCommand::ServeQueries(args) => args.metrics_listen,
+        _ => None,
+    };
+    if let Some(listen) = metrics_listen {
+        observability::install(listen)?;
+    }
     match cli.command {
         CliCommand::Serve(args) => {
             let app = Serving::build(&args).await?;

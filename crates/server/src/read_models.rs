@@ -13,6 +13,8 @@ use tokio::sync::{Mutex, oneshot, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
+use crate::observability::series;
+
 /// One generation of the read model: its connections and its projector.
 pub struct ReadSide<L> {
     pub generation: i64,
@@ -79,7 +81,13 @@ pub struct ReadModels<L> {
     /// The business date the projectors keep today's summaries for.
     clock: BusinessClock,
     rebuilding: Mutex<()>,
+    /// Samples how far the live projector is behind the log ([`sample_lag`]); it holds the
+    /// log, so it ends with the read models if not stopped before.
+    sampler: AbortOnDrop,
 }
+
+/// How often the projector's lag behind the log is sampled for operators.
+pub const LAG_SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
 
 impl<L: EventLog> ReadModels<L> {
     /// Opens the live generation (creating the first one in an empty store) and starts its
@@ -95,6 +103,7 @@ impl<L: EventLog> ReadModels<L> {
         info!(generation, "read model generation live");
         let running = Running::start(Arc::clone(&side.projector));
         let (live, _) = watch::channel(Arc::new(side));
+        let sampler = AbortOnDrop(tokio::spawn(sample_lag(Arc::clone(&log), live.subscribe())));
         Ok(ReadModels {
             log,
             store,
@@ -103,6 +112,7 @@ impl<L: EventLog> ReadModels<L> {
             running: Mutex::new(Some(running)),
             rebuilding: Mutex::new(()),
             clock,
+            sampler,
         })
     }
 
@@ -117,7 +127,8 @@ impl<L: EventLog> ReadModels<L> {
         let projector = Arc::new(
             Projector::new(Arc::clone(log), pool.clone())
                 .await?
-                .with_clock(clock),
+                .with_clock(clock)
+                .with_generation(generation),
         );
         Ok(ReadSide {
             generation,
@@ -156,6 +167,8 @@ impl<L: EventLog> ReadModels<L> {
             .await?,
         );
         let running = Running::start(Arc::clone(&side.projector));
+        let progress = tokio::spawn(report_rebuild(side.projector.applied()));
+        let _progress = AbortOnDrop(progress);
         let deadline = tokio::time::Instant::now() + timeout;
         let position = loop {
             let target = *self.live.borrow().projector.applied().borrow();
@@ -194,8 +207,49 @@ impl<L: EventLog> ReadModels<L> {
 
     /// Stops the live projector after its current batch.
     pub async fn stop(&self) {
+        self.sampler.0.abort();
         if let Some(running) = self.running.lock().await.take() {
             running.stop().await;
         }
+    }
+}
+
+/// Sets the log's last position and the live projector's lag behind it every
+/// [`LAG_SAMPLE_INTERVAL`]; a log that cannot be asked leaves the last figures.
+async fn sample_lag<L: EventLog>(log: Arc<L>, live: watch::Receiver<Arc<ReadSide<L>>>) {
+    let mut interval = tokio::time::interval(LAG_SAMPLE_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Ok(last) = log.last_position().await else {
+            continue;
+        };
+        let (generation, applied) = {
+            let side = live.borrow();
+            let applied = *side.projector.applied().borrow();
+            (side.projector.generation().to_owned(), applied)
+        };
+        metrics::gauge!(series::LOG_POSITION).set(last.get() as f64);
+        metrics::gauge!(series::PROJECTOR_LAG_POSITIONS, "generation" => generation)
+            .set(last.get().saturating_sub(applied.get()) as f64);
+    }
+}
+
+/// Sets the rebuild's progress ([`series::REBUILD_EVENTS`]) as its projector applies batches.
+async fn report_rebuild(mut applied: watch::Receiver<Position>) {
+    loop {
+        metrics::gauge!(series::REBUILD_EVENTS).set(applied.borrow_and_update().get() as f64);
+        if applied.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Aborts a task when dropped: one that reports on a rebuild ends with it, however it ends.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -19,11 +19,15 @@ use tracing::{info, warn};
 use crate::authentication::Gate;
 use crate::config::SecurityArgs;
 use crate::limits::CALLS_PER_CONNECTION_MAX;
+use crate::observability::RpcMetricsLayer;
 
 /// Printed to standard error and logged when a listener runs with `--insecure`.
 pub const INSECURE_WARNING: &str = "WARNING: serving WITHOUT TLS AND WITHOUT TOKENS (--insecure): \
 anyone who can reach this port can read every report and post for every subsidiary. Use this \
 only for development, tests and demos on one machine.";
+
+/// What every listener puts in front of its services: the call timed, then the token gate.
+pub type Layers = Stack<AsyncRequireAuthorizationLayer<Gate>, Stack<RpcMetricsLayer, Identity>>;
 
 /// The TLS settings and the gate of one listener.
 #[derive(Clone)]
@@ -84,11 +88,10 @@ impl Security {
         }
     }
 
-    /// A gRPC server with this TLS and this gate in front of every service added to it, and
-    /// at most [`CALLS_PER_CONNECTION_MAX`] calls at once per connection.
-    pub fn server(
-        &self,
-    ) -> anyhow::Result<Server<Stack<AsyncRequireAuthorizationLayer<Gate>, Identity>>> {
+    /// A gRPC server with this TLS and this gate in front of every service added to it, every
+    /// call timed ([`RpcMetricsLayer`]), and at most [`CALLS_PER_CONNECTION_MAX`] calls at once
+    /// per connection.
+    pub fn server(&self) -> anyhow::Result<Server<Layers>> {
         let mut server =
             Server::builder().concurrency_limit_per_connection(CALLS_PER_CONNECTION_MAX);
         if let Some(tls) = &self.tls {
@@ -96,7 +99,8 @@ impl Security {
                 .tls_config(tls.clone())
                 .context("the TLS settings were refused")?;
         }
-        Ok(server.layer(self.gate.layer()))
+        // Timed outermost, so that calls the gate refuses count too.
+        Ok(server.layer(RpcMetricsLayer).layer(self.gate.layer()))
     }
 }
 

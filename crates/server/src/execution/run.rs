@@ -11,6 +11,8 @@
 //! the log took before that are answered; the account is loaded again, so that it never holds
 //! an event the log does not.
 
+use std::time::Instant;
+
 use futures::future::join_all;
 use receivables_domain::ids::NumberKey;
 use receivables_domain::{CustomerId, Run};
@@ -19,6 +21,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::queue::Queued;
 use super::{Decided, Executed, ExecutionError, Executor, Inconsistency, release, taken};
+use crate::observability::series;
 
 /// Most commands decided in one run. Bounds how long one run holds the customer's lock and
 /// how many answers wait for its append; the embedded log commits a run in one transaction.
@@ -67,11 +70,17 @@ impl<L: EventLog> Executor<L> {
         }
         let (cut, held) = self.reserve(&run, &queued, &mut plans).await;
         let expected = run.expected();
+        metrics::histogram!(series::RUN_COMMANDS).record(queued.len() as f64);
         let appended = if cut > 0 {
-            self.accounts
+            let started = Instant::now();
+            let appended = self
+                .accounts
                 .log()
                 .append_run(&run.envelopes()[..cut], expected)
-                .await
+                .await;
+            metrics::histogram!(series::LOG_APPEND_SECONDS, "kind" => "run")
+                .record(started.elapsed().as_secs_f64());
+            appended
         } else {
             AppendedRun {
                 positions: Vec::new(),
@@ -106,7 +115,10 @@ impl<L: EventLog> Executor<L> {
         let unsent = match &appended.stopped {
             None => Some(cut),
             Some(RunStop::Duplicate(_)) => Some(events.len() + 1),
-            Some(RunStop::Failed(LogError::Conflict { .. })) => Some(events.len()),
+            Some(RunStop::Failed(LogError::Conflict { .. })) => {
+                metrics::counter!(series::CONFLICTS).increment(1);
+                Some(events.len())
+            }
             Some(RunStop::Failed(_)) => None,
         };
         if let Some(unsent) = unsent {
