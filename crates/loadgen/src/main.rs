@@ -105,6 +105,10 @@ struct Args {
     /// certificate and tokens made for the run), to measure what security costs.
     #[arg(long)]
     secure: bool,
+    /// Record the operators' metrics, as `--metrics-listen` does (the Prometheus endpoint on a
+    /// free port of the loopback), to measure what they cost.
+    #[arg(long)]
+    metrics: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -1319,6 +1323,9 @@ async fn main() -> anyhow::Result<()> {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .init();
     }
+    if args.metrics {
+        receivables::observability::install(([127, 0, 0, 1], 0).into())?;
+    }
     let run = format!("B{}", Utc::now().format("%Y%m%d%H%M%S"));
     let payload_bytes = codec::encode(&sample_envelope()?)?.len();
     let customers = if args.hot {
@@ -1327,12 +1334,13 @@ async fn main() -> anyhow::Result<()> {
         format!("{} customers", args.customers)
     };
     println!(
-        "receivables-loadgen: backend {}, {} clients on {} connections, {customers}, {} commands, mix {}, payload {payload_bytes} bytes, run {run}",
+        "receivables-loadgen: backend {}, {} clients on {} connections, {customers}, {} commands, mix {}, payload {payload_bytes} bytes, metrics {}, run {run}",
         value_name(&args.backend),
         args.clients,
         args.connections,
         args.commands,
         value_name(&args.mix),
+        if args.metrics { "recorded" } else { "off" },
     );
     let good = match args.backend {
         Backend::Jetstream => on_jetstream(&args, &run).await?,
