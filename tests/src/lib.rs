@@ -28,6 +28,7 @@ use tonic::transport::Channel;
 pub use receivables_api::pb::Money;
 
 pub mod certificates;
+pub mod cluster;
 pub mod projecting;
 pub mod refusals;
 

@@ -20,8 +20,15 @@ pub const NATS_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const READINESS_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Connects to NATS; afterwards the client reconnects on its own, forever, so the service comes
-/// back by itself when NATS does.
+/// back by itself when NATS does. `url` may name several servers of a cluster, separated by
+/// commas (`nats://a:4222,nats://b:4222`): the client starts with whichever answers and moves to
+/// another when one goes away.
 pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client> {
+    let servers: Vec<&str> = url
+        .split(',')
+        .map(str::trim)
+        .filter(|server| !server.is_empty())
+        .collect();
     async_nats::ConnectOptions::new()
         .name(name)
         .connection_timeout(NATS_CONNECT_TIMEOUT)
@@ -37,7 +44,7 @@ pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client
                 other => info!(event = %other, "NATS event"),
             }
         })
-        .connect(url)
+        .connect(servers)
         .await
         .with_context(|| format!("cannot connect to NATS at {url}"))
 }

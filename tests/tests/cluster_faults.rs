@@ -1,0 +1,376 @@
+//! The production shape under faults: a three-node JetStream cluster of a current `nats-server`
+//! with `sync_interval: always` and an R3 stream, two `receivables serve-commands` processes in
+//! front of it, and a steady load from clients that record every command acknowledged to them
+//! and resend the same command (same command id) to the other instance when one does not
+//! answer. Each test breaks one thing under that load, lets it heal, then checks:
+//!
+//! - every acknowledged command is in the log (missing: 0);
+//! - each command id is in the log once (events per unique command id: 1.000);
+//! - the hash chains verify from the first event;
+//! - how long the service gave no acknowledgement around the fault.
+//!
+//! Each test prints one `RELIABILITY` line with its figures (README, "Reliability").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use receivables_api::pb;
+use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_domain::Position;
+use receivables_domain::chain::ChainVerifier;
+use receivables_eventlog::EventLog;
+use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
+use receivables_tests::cluster::TestCluster;
+use receivables_tests::*;
+use tokio::process::Child;
+use tokio::sync::watch;
+use tonic::Code;
+use tonic::transport::Channel;
+
+/// Clients posting at once, each one command at a time.
+const CLIENTS: usize = 8;
+
+/// Customers the load is spread over.
+const CUSTOMERS: usize = 16;
+
+/// How long one attempt of a command may take before the client tries the other instance.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a client keeps resending one command before the test fails.
+const COMMAND_GIVE_UP: Duration = Duration::from_secs(90);
+
+/// Load before the fault, and after the healing.
+const STEADY: Duration = Duration::from_secs(3);
+
+/// A `receivables serve-commands` process, killed on drop.
+struct CommandService {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl CommandService {
+    async fn start(cluster: &TestCluster) -> CommandService {
+        let port = free_port();
+        let child = tokio::process::Command::new(receivables_binary())
+            .args(["serve-commands", "--insecure", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--nats-url", &cluster.urls(), "--replicas", "3"])
+            .args(["--request-timeout-ms", "3000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("receivables serve-commands");
+        let service = CommandService {
+            port,
+            child: Some(child),
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if Channel::from_shared(service.url())
+                .unwrap()
+                .connect()
+                .await
+                .is_ok()
+            {
+                return service;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("serve-commands did not come up on port {port}");
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+}
+
+/// What the load saw: each acknowledged command id with when it was acknowledged.
+#[derive(Default)]
+struct Acknowledged {
+    commands: Vec<(String, Instant)>,
+}
+
+/// The clients, posting invoices until told to stop.
+struct Load {
+    stop: watch::Sender<bool>,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+    acknowledged: Arc<Mutex<Acknowledged>>,
+}
+
+impl Load {
+    /// Sets each customer's limit, then starts the clients against `endpoints`.
+    async fn start(endpoints: Vec<String>) -> Load {
+        let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
+        for customer in 0..CUSTOMERS {
+            let request =
+                credit_limit(&customer_id(customer), "1000000000", pb::CreditPolicy::Warn);
+            let id = request.command_id.clone();
+            send(&endpoints, 0, |mut client| {
+                let request = request.clone();
+                async move { client.change_credit_limit(request).await.map(|_| ()) }
+            })
+            .await;
+            acknowledged
+                .lock()
+                .unwrap()
+                .commands
+                .push((id, Instant::now()));
+        }
+        let (stop, stopped) = watch::channel(false);
+        let clients = (0..CLIENTS)
+            .map(|client| {
+                let endpoints = endpoints.clone();
+                let acknowledged = Arc::clone(&acknowledged);
+                let stopped = stopped.clone();
+                tokio::spawn(async move {
+                    let mut n = 0;
+                    while !*stopped.borrow() {
+                        n += 1;
+                        let customer = customer_id((client + n * CLIENTS) % CUSTOMERS);
+                        let number = format!("C{client}-{n:06}");
+                        let request = invoice(
+                            &customer,
+                            "SUB-A",
+                            &number,
+                            "10.00",
+                            "2026-05-01",
+                            "2026-05-31",
+                        );
+                        let id = request.command_id.clone();
+                        send(&endpoints, client, |mut client| {
+                            let request = request.clone();
+                            async move { client.issue_invoice(request).await.map(|_| ()) }
+                        })
+                        .await;
+                        acknowledged
+                            .lock()
+                            .unwrap()
+                            .commands
+                            .push((id, Instant::now()));
+                    }
+                })
+            })
+            .collect();
+        Load {
+            stop,
+            clients,
+            acknowledged,
+        }
+    }
+
+    /// Stops the clients once each has its command in flight acknowledged.
+    async fn stop(self) -> Acknowledged {
+        let _ = self.stop.send(true);
+        for client in self.clients {
+            client.await.expect("a client");
+        }
+        Arc::try_unwrap(self.acknowledged)
+            .ok()
+            .expect("the clients are done")
+            .into_inner()
+            .unwrap()
+    }
+}
+
+fn customer_id(customer: usize) -> String {
+    format!("CUST-{customer:03}")
+}
+
+/// Sends one command with `call` until it is acknowledged: the same request again on
+/// `UNAVAILABLE`, `ABORTED`, `DEADLINE_EXCEEDED`, a transport error or no answer within
+/// [`ATTEMPT_TIMEOUT`], each time to the next endpoint; anything else fails the test.
+async fn send<F, Fut>(endpoints: &[String], first: usize, call: F)
+where
+    F: Fn(CommandServiceClient<Channel>) -> Fut,
+    Fut: Future<Output = Result<(), tonic::Status>>,
+{
+    let started = Instant::now();
+    let mut attempt = first;
+    loop {
+        assert!(
+            started.elapsed() < COMMAND_GIVE_UP,
+            "a command went unacknowledged for {COMMAND_GIVE_UP:?}"
+        );
+        let endpoint = &endpoints[attempt % endpoints.len()];
+        attempt += 1;
+        let Ok(channel) = Channel::from_shared(endpoint.clone())
+            .unwrap()
+            .connect_timeout(Duration::from_secs(1))
+            .connect()
+            .await
+        else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        match tokio::time::timeout(ATTEMPT_TIMEOUT, call(CommandServiceClient::new(channel))).await
+        {
+            Ok(Ok(())) => return,
+            Ok(Err(status))
+                if matches!(
+                    status.code(),
+                    Code::Unavailable | Code::Aborted | Code::DeadlineExceeded | Code::Unknown
+                ) =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(Err(status)) => panic!("a command was refused: {status:?}"),
+            Err(_) => {}
+        }
+    }
+}
+
+/// What the checks after a fault found.
+struct Checked {
+    acknowledged: usize,
+    events: usize,
+    unique: usize,
+    longest_silence: Duration,
+}
+
+/// Reads the whole stream and checks it against what the load saw.
+async fn check(cluster: &TestCluster, acknowledged: &Acknowledged) -> Checked {
+    let client = async_nats::connect(cluster.url_list()).await.unwrap();
+    let log = JetStreamLog::attach(client, JetStreamConfig::default())
+        .await
+        .unwrap();
+    let last = log.last_position().await.unwrap();
+    let mut feed = log.follow(Position::ZERO).await.unwrap();
+    let mut verifier = ChainVerifier::whole_log();
+    let mut per_id: HashMap<String, usize> = HashMap::new();
+    let mut events = 0;
+    while let Some(event) = feed.next().await {
+        let event = event.unwrap();
+        verifier
+            .check(event.position, &event.envelope)
+            .unwrap_or_else(|broken| panic!("the chain is broken: {broken}"));
+        *per_id
+            .entry(event.envelope.command_id.to_string())
+            .or_default() += 1;
+        events += 1;
+        if event.position == last {
+            break;
+        }
+    }
+    let missing: Vec<&String> = acknowledged
+        .commands
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| !per_id.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not in the log: {missing:?}"
+    );
+    let twice: Vec<(&String, &usize)> = per_id.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "in the log more than once: {twice:?}");
+    let distinct: HashSet<&String> = acknowledged.commands.iter().map(|(id, _)| id).collect();
+    assert_eq!(
+        distinct.len(),
+        acknowledged.commands.len(),
+        "ids are unique"
+    );
+    let mut times: Vec<Instant> = acknowledged.commands.iter().map(|(_, at)| *at).collect();
+    times.sort();
+    let longest_silence = times
+        .windows(2)
+        .map(|pair| pair[1] - pair[0])
+        .max()
+        .unwrap_or_default();
+    Checked {
+        acknowledged: acknowledged.commands.len(),
+        events,
+        unique: per_id.len(),
+        longest_silence,
+    }
+}
+
+fn report(scenario: &str, checked: &Checked) {
+    println!(
+        "RELIABILITY {scenario}: {} commands acknowledged, 0 missing, {} events for {} unique command ids ({:.3} each), chains verified, longest time without an acknowledgement {:.1} s",
+        checked.acknowledged,
+        checked.events,
+        checked.unique,
+        checked.events as f64 / checked.unique as f64,
+        checked.longest_silence.as_secs_f64()
+    );
+}
+
+/// The cluster and two command services in front of it, the load running.
+async fn under_load() -> Option<(TestCluster, Vec<CommandService>, Load)> {
+    let cluster = TestCluster::start().await?;
+    let services = vec![
+        CommandService::start(&cluster).await,
+        CommandService::start(&cluster).await,
+    ];
+    let load = Load::start(services.iter().map(CommandService::url).collect()).await;
+    tokio::time::sleep(STEADY).await;
+    Some((cluster, services, load))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_streams_leader_killed_under_load_loses_nothing() {
+    init_logging();
+    let Some((mut cluster, _services, load)) = under_load().await else {
+        return;
+    };
+    // When the stream's leader is killed with SIGKILL,
+    let leader = cluster.leader_of(&JetStreamConfig::default().stream).await;
+    let node = cluster.node_named(&leader);
+    cluster.kill(node).await;
+    // the load goes on against the other two, then the node comes back.
+    tokio::time::sleep(STEADY).await;
+    cluster.start_node(node).await;
+    tokio::time::sleep(STEADY).await;
+    let acknowledged = load.stop().await;
+    let checked = check(&cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    report("stream leader killed (SIGKILL) and restarted", &checked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_command_service_killed_under_load_loses_nothing() {
+    init_logging();
+    let Some((cluster, mut services, load)) = under_load().await else {
+        return;
+    };
+    // When one of the two command services is killed with SIGKILL mid-load, the clients resend
+    // its commands in flight to the other with the same ids.
+    services[0].kill().await;
+    tokio::time::sleep(2 * STEADY).await;
+    let acknowledged = load.stop().await;
+    let checked = check(&cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    report("one of two command services killed (SIGKILL)", &checked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_stopped_for_a_while_and_restarted_loses_nothing() {
+    init_logging();
+    let Some((mut cluster, _services, load)) = under_load().await else {
+        return;
+    };
+    // When a node that does not lead the stream is stopped for a while and started again,
+    let leader = cluster.leader_of(&JetStreamConfig::default().stream).await;
+    let follower = (0..3)
+        .find(|node| cluster.name(*node) != leader)
+        .expect("a follower");
+    cluster.kill(follower).await;
+    tokio::time::sleep(STEADY).await;
+    cluster.start_node(follower).await;
+    tokio::time::sleep(STEADY).await;
+    let acknowledged = load.stop().await;
+    let checked = check(&cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    report("a follower stopped and restarted", &checked);
+}
