@@ -22,6 +22,7 @@ struct Node {
     name: String,
     client_port: u16,
     cluster_port: u16,
+    store: PathBuf,
     config: PathBuf,
     child: Option<Child>,
 }
@@ -58,6 +59,7 @@ impl TestCluster {
                 name,
                 client_port,
                 cluster_port,
+                store,
                 config,
                 child: None,
             });
@@ -98,6 +100,45 @@ impl TestCluster {
     /// The name of node `node`.
     pub fn name(&self, node: usize) -> &str {
         &self.nodes[node].name
+    }
+
+    /// The message block files of `stream` on node `node`, in the order they were written
+    /// (the node's store, global account).
+    pub fn block_files(&self, node: usize, stream: &str) -> Vec<PathBuf> {
+        let directory = self.nodes[node]
+            .store
+            .join("jetstream")
+            .join("$G")
+            .join("streams")
+            .join(stream)
+            .join("msgs");
+        let mut blocks: Vec<(u64, PathBuf)> = std::fs::read_dir(&directory)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .map(|entry| entry.path())
+                    .filter_map(|path| {
+                        let index = path
+                            .file_name()?
+                            .to_str()?
+                            .strip_suffix(".blk")?
+                            .parse()
+                            .ok()?;
+                        Some((index, path))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        blocks.sort();
+        blocks.into_iter().map(|(_, path)| path).collect()
+    }
+
+    /// Asks the stream's leader to step down, so that another node leads it.
+    pub async fn step_down(&self, stream: &str) {
+        if let Ok(client) = async_nats::connect(self.url_list()).await {
+            let subject = format!("$JS.API.STREAM.LEADER.STEPDOWN.{stream}");
+            let _ = client.request(subject, "".into()).await;
+        }
     }
 
     /// Kills node `node` with SIGKILL and waits until it is gone.

@@ -374,3 +374,105 @@ async fn a_follower_stopped_for_a_while_and_restarted_loses_nothing() {
     assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
     report("a follower stopped and restarted", &checked);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_node_restarted_one_after_another_under_load_loses_nothing() {
+    init_logging();
+    let Some((mut cluster, _services, load)) = under_load().await else {
+        return;
+    };
+    // When each node in turn is killed and started again (a rolling restart gone wrong: no
+    // drain, SIGKILL), waiting for the cluster to answer before the next,
+    for node in 0..3 {
+        cluster.kill(node).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        cluster.start_node(node).await;
+        cluster.wait_until_ready().await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    tokio::time::sleep(STEADY).await;
+    let acknowledged = load.stop().await;
+    let checked = check(&cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    report(
+        "every node killed and restarted, one after another",
+        &checked,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_node_killed_at_once_and_restarted_loses_nothing() {
+    init_logging();
+    let Some((mut cluster, _services, load)) = under_load().await else {
+        return;
+    };
+    // When all three nodes are killed at once (a power cut), with commands in flight, and
+    // started again: with `sync_interval: always` an acknowledged write was on disk.
+    for node in 0..3 {
+        cluster.kill(node).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for node in 0..3 {
+        cluster.start_node(node).await;
+    }
+    cluster.wait_until_ready().await;
+    tokio::time::sleep(STEADY).await;
+    let acknowledged = load.stop().await;
+    let checked = check(&cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    report(
+        "every node killed at once (SIGKILL) and restarted",
+        &checked,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_truncated_block_file_on_one_node_loses_nothing() {
+    init_logging();
+    let Some((mut cluster, _services, load)) = under_load().await else {
+        return;
+    };
+    let stream = JetStreamConfig::default().stream;
+    // When a follower is killed, its newest message block cut to half its length while it is
+    // down (a torn write, a disk that lost its tail), and started again,
+    let leader = cluster.leader_of(&stream).await;
+    let damaged = (0..3)
+        .find(|node| cluster.name(*node) != leader)
+        .expect("a follower");
+    cluster.kill(damaged).await;
+    let block = cluster
+        .block_files(damaged, &stream)
+        .pop()
+        .expect("the follower has a message block");
+    let length = std::fs::metadata(&block).unwrap().len();
+    assert!(length > 0, "the block holds messages");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&block)
+        .unwrap()
+        .set_len(length / 2)
+        .unwrap();
+    cluster.start_node(damaged).await;
+    tokio::time::sleep(STEADY).await;
+    // and then made the stream's leader (the others step down until it leads),
+    for _ in 0..20 {
+        if cluster.leader_of(&stream).await == cluster.name(damaged) {
+            break;
+        }
+        cluster.step_down(&stream).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let led_by_damaged = cluster.leader_of(&stream).await == cluster.name(damaged);
+    tokio::time::sleep(STEADY).await;
+    let acknowledged = load.stop().await;
+    let checked = check(&cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    report(
+        if led_by_damaged {
+            "a follower's newest block cut in half while down, then made the leader"
+        } else {
+            "a follower's newest block cut in half while down (it never became the leader)"
+        },
+        &checked,
+    );
+}
