@@ -300,10 +300,19 @@ impl<L: EventLog> Projector<L> {
                 commit_us = micros(batch.spent.commit),
                 "batch applied"
             );
-            self.applied.send_replace(batch.to);
             self.refresh_statistics(batch.events as u64, catching_up)
                 .await?;
         }
+        // Another projector on the same database (a second query service) may have applied
+        // these events first: what the database holds is applied all the same, and queries
+        // waiting for it must hear so.
+        self.applied.send_if_modified(|applied| {
+            let moved = batch.to > *applied;
+            if moved {
+                *applied = batch.to;
+            }
+            moved
+        });
         Ok(batch.to)
     }
 }
