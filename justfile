@@ -29,6 +29,17 @@ ci:
 serve-commands *ARGS:
     cargo run --release -p receivables -- serve-commands --nats-url {{nats_url}} {{ARGS}}
 
+# The production topology on this machine (three NATS nodes with sync_interval always, two
+# command services, two query services on PostgreSQL, metrics): deploy/local/cluster.sh.
+cluster-up:
+    cargo build --release -p receivables
+    createdb -h 127.0.0.1 -U postgres receivables_local 2>/dev/null || true
+    bash deploy/local/cluster.sh up
+
+# Stop everything `just cluster-up` started.
+cluster-down:
+    bash deploy/local/cluster.sh down
+
 # Run NATS with JetStream in the foreground on 127.0.0.1:4222 with a store under target/.
 nats:
     mkdir -p target/nats-store
