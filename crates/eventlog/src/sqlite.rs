@@ -140,13 +140,14 @@ impl SqliteLog {
             .max_connections(READ_CONNECTIONS_MAX)
             .min_connections(0)
             .acquire_timeout(READ_ACQUIRE_TIMEOUT)
-            .connect_with(options.create_if_missing(false))
+            .connect_with(options.clone().create_if_missing(false))
             .await
             .map_err(unavailable)?;
         let (writer, inbox) = mpsc::channel(WRITE_QUEUE_MAX);
         let (committed_tx, committed) = watch::channel(last);
         let task = Writer {
-            connection,
+            connection: Some(connection),
+            options: options.clone(),
             inbox,
             committed: committed_tx,
         };
@@ -530,7 +531,10 @@ fn split<T: Send + 'static>(
 
 /// The task that owns the write connection: the only writer of this process.
 struct Writer {
-    connection: SqliteConnection,
+    /// The write connection; none after a batch failed, until the next batch opens another.
+    connection: Option<SqliteConnection>,
+    /// How to open it again.
+    options: SqliteConnectOptions,
     inbox: mpsc::Receiver<Message>,
     committed: watch::Sender<Position>,
 }
@@ -557,7 +561,10 @@ impl Writer {
                 self.write_batch(batch).await;
             }
         }
-        let closed = self.connection.close().await.map_err(unavailable);
+        let closed = match self.connection.take() {
+            Some(connection) => connection.close().await.map_err(unavailable),
+            None => Ok(()),
+        };
         if let Err(error) = &closed {
             warn!(%error, "closing the write connection failed");
         }
@@ -574,13 +581,21 @@ impl Writer {
         let mut pending = batch.into_iter();
         let mut undecided = Vec::new();
         let mut settled: Vec<Settle> = Vec::with_capacity(requests);
-        let outcome = commit_batch(
-            &mut self.connection,
-            &mut pending,
-            &mut undecided,
-            &mut settled,
-        )
-        .await;
+        let connection = match self.connection.as_mut() {
+            Some(connection) => connection,
+            None => match self.options.connect().await {
+                Ok(connection) => self.connection.insert(connection),
+                Err(error) => {
+                    let error = unavailable(error);
+                    warn!(%error, requests, "write connection not opened; every request fails");
+                    for request in pending {
+                        request.fail(error.clone());
+                    }
+                    return;
+                }
+            },
+        };
+        let outcome = commit_batch(connection, &mut pending, &mut undecided, &mut settled).await;
         match outcome {
             Ok(last) => {
                 // Followers are woken before the callers hear back.
@@ -603,6 +618,14 @@ impl Writer {
             }
             Err(error) => {
                 warn!(%error, requests, "batch not committed; every request in it fails");
+                // A COMMIT that failed (a full disk) leaves the connection inside its
+                // transaction, where every later batch would fail too: the next batch starts
+                // on a connection of its own.
+                if let Some(connection) = self.connection.take()
+                    && let Err(error) = connection.close().await
+                {
+                    warn!(%error, "closing the failed write connection failed");
+                }
                 for answer in settled {
                     answer(Err(error.clone()));
                 }

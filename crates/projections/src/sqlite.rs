@@ -123,7 +123,7 @@ pub(crate) async fn refresh_statistics(pool: &SqlitePool) -> Result<(), Projecti
 }
 
 async fn control(directory: &Path) -> Result<SqlitePool, ProjectionError> {
-    let pool = SqlitePoolOptions::new()
+    let pool = pool_options()
         .max_connections(1)
         .connect_with(options(&directory.join(CONTROL_FILE)))
         .await?;
@@ -134,13 +134,23 @@ async fn control(directory: &Path) -> Result<SqlitePool, ProjectionError> {
     Ok(pool)
 }
 
+/// How every pool of the read model's files treats its connections: one that comes back still
+/// inside a transaction is closed, not lent again. A transaction whose COMMIT failed (a full
+/// disk) was rolled back by SQLite itself; the driver still counts it open, and every later
+/// transaction on that connection would fail (`tests/tests/embedded_faults.rs`).
+fn pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().after_release(|connection, _| {
+        Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(connection)) })
+    })
+}
+
 /// A pool of connections to `generation`'s file.
 pub(crate) async fn generation_pool(
     directory: &Path,
     generation: i64,
     max_connections: u32,
 ) -> Result<SqlitePool, ProjectionError> {
-    Ok(SqlitePoolOptions::new()
+    Ok(pool_options()
         .max_connections(max_connections)
         .connect_with(options(&generation_file(directory, generation)))
         .await?)
@@ -151,7 +161,7 @@ pub(crate) async fn control_pool(
     directory: &Path,
     max_connections: u32,
 ) -> Result<SqlitePool, ProjectionError> {
-    Ok(SqlitePoolOptions::new()
+    Ok(pool_options()
         .max_connections(max_connections)
         .connect_with(options(&directory.join(CONTROL_FILE)))
         .await?)
