@@ -476,3 +476,150 @@ async fn a_truncated_block_file_on_one_node_loses_nothing() {
         &checked,
     );
 }
+
+/// A `receivables serve-queries` process on the cluster and `database`, killed on drop.
+struct QueryService {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl QueryService {
+    async fn start(cluster: &TestCluster, database: &TestDatabase, port: u16) -> QueryService {
+        let child = tokio::process::Command::new(receivables_binary())
+            .args(["serve-queries", "--insecure", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args([
+                "--nats-url",
+                &cluster.urls(),
+                "--database-url",
+                &database.url(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("receivables serve-queries");
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            let url = format!("http://127.0.0.1:{port}");
+            if Channel::from_shared(url).unwrap().connect().await.is_ok() {
+                return QueryService {
+                    port,
+                    child: Some(child),
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("serve-queries did not come up on port {port}");
+    }
+
+    async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill().await;
+        }
+    }
+
+    /// Asks for the aging report until the service has applied `position` (each ask waits up
+    /// to the service's own limit).
+    async fn wait_for(&self, position: u64) {
+        let channel = channel_to(&format!("http://127.0.0.1:{}", self.port)).await;
+        let mut queries =
+            receivables_api::pb::query_service_client::QueryServiceClient::new(channel);
+        let started = Instant::now();
+        loop {
+            let asked = queries
+                .get_aging_report(pb::GetAgingReportRequest {
+                    scope: Some(pb::AgingScope {
+                        as_of: "2026-06-30".to_owned(),
+                        ..Default::default()
+                    }),
+                    group_by: pb::AgingGroupBy::Group.into(),
+                    min_position: position,
+                })
+                .await;
+            match asked {
+                Ok(_) => return,
+                Err(status) if started.elapsed() < Duration::from_secs(120) => {
+                    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+                }
+                Err(status) => panic!("the query service did not reach {position}: {status:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_query_service_killed_under_load_ends_equal_to_a_rebuild() {
+    init_logging();
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let Some(rebuilt) = TestDatabase::create().await else {
+        return;
+    };
+    let Some((cluster, _services, load)) = under_load().await else {
+        return;
+    };
+    // Given two query services projecting into one database,
+    let ports = [free_port(), free_port()];
+    let mut queries = vec![
+        QueryService::start(&cluster, &database, ports[0]).await,
+        QueryService::start(&cluster, &database, ports[1]).await,
+    ];
+    tokio::time::sleep(STEADY).await;
+    // when one is killed with SIGKILL mid-load and started again a while later,
+    queries[0].kill().await;
+    tokio::time::sleep(STEADY).await;
+    queries[0] = QueryService::start(&cluster, &database, ports[0]).await;
+    tokio::time::sleep(STEADY).await;
+    let acknowledged = load.stop().await;
+    let checked = check(&cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    // then both reach the log's last position,
+    let last = checked.events as u64;
+    for query in &queries {
+        query.wait_for(last).await;
+    }
+    // and the read model they share is, row for row, one rebuilt from the first event.
+    let client = async_nats::connect(cluster.url_list()).await.unwrap();
+    let log = std::sync::Arc::new(
+        JetStreamLog::attach(client, JetStreamConfig::default())
+            .await
+            .unwrap(),
+    );
+    let projector =
+        receivables_tests::projecting::RunningProjector::follow(log, rebuilt.read.clone()).await;
+    assert!(
+        projector
+            .projector
+            .wait_for(Position::new(last), Duration::from_secs(120))
+            .await,
+        "the rebuild reached the last position"
+    );
+    projector.stop().await;
+    let (generation,): (i64,) =
+        sqlx::query_as("SELECT generation FROM public.read_model_generations WHERE state = 'live'")
+            .fetch_one(&database.pool)
+            .await
+            .unwrap();
+    let live = read_model_rows(&database.pool, &format!("read_model_{generation}")).await;
+    let fresh = read_model_rows(&rebuilt.pool, "public").await;
+    assert_eq!(
+        live.len(),
+        fresh.len(),
+        "rows of the live and the rebuilt read model"
+    );
+    assert!(
+        live == fresh,
+        "the live read model differs from the rebuilt one"
+    );
+    report(
+        "one of two query services killed (SIGKILL) and restarted; read model equal to a rebuild",
+        &checked,
+    );
+    for mut query in queries {
+        query.kill().await;
+    }
+    database.drop_database().await;
+    rebuilt.drop_database().await;
+}
