@@ -29,6 +29,7 @@ pub use receivables_api::pb::Money;
 
 pub mod certificates;
 pub mod cluster;
+pub mod postgres_server;
 pub mod projecting;
 pub mod refusals;
 

@@ -25,6 +25,7 @@ use receivables_domain::chain::ChainVerifier;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_tests::cluster::TestCluster;
+use receivables_tests::postgres_server::PostgresServer;
 use receivables_tests::*;
 use tokio::process::Child;
 use tokio::sync::watch;
@@ -484,7 +485,7 @@ struct QueryService {
 }
 
 impl QueryService {
-    async fn start(cluster: &TestCluster, database: &TestDatabase, port: u16) -> QueryService {
+    async fn start(cluster: &TestCluster, database_url: &str, port: u16) -> QueryService {
         let child = tokio::process::Command::new(receivables_binary())
             .args(["serve-queries", "--insecure", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
@@ -492,7 +493,7 @@ impl QueryService {
                 "--nats-url",
                 &cluster.urls(),
                 "--database-url",
-                &database.url(),
+                database_url,
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -563,14 +564,14 @@ async fn a_query_service_killed_under_load_ends_equal_to_a_rebuild() {
     // Given two query services projecting into one database,
     let ports = [free_port(), free_port()];
     let mut queries = vec![
-        QueryService::start(&cluster, &database, ports[0]).await,
-        QueryService::start(&cluster, &database, ports[1]).await,
+        QueryService::start(&cluster, &database.url(), ports[0]).await,
+        QueryService::start(&cluster, &database.url(), ports[1]).await,
     ];
     tokio::time::sleep(STEADY).await;
     // when one is killed with SIGKILL mid-load and started again a while later,
     queries[0].kill().await;
     tokio::time::sleep(STEADY).await;
-    queries[0] = QueryService::start(&cluster, &database, ports[0]).await;
+    queries[0] = QueryService::start(&cluster, &database.url(), ports[0]).await;
     tokio::time::sleep(STEADY).await;
     let acknowledged = load.stop().await;
     let checked = check(&cluster, &acknowledged).await;
@@ -581,6 +582,26 @@ async fn a_query_service_killed_under_load_ends_equal_to_a_rebuild() {
         query.wait_for(last).await;
     }
     // and the read model they share is, row for row, one rebuilt from the first event.
+    assert_equal_to_a_rebuild(&cluster, &database.pool, &rebuilt, last).await;
+    report(
+        "one of two query services killed (SIGKILL) and restarted; read model equal to a rebuild",
+        &checked,
+    );
+    for mut query in queries {
+        query.kill().await;
+    }
+    database.drop_database().await;
+    rebuilt.drop_database().await;
+}
+
+/// Rebuilds the read model from the cluster's log into `rebuilt` and compares it, row for row,
+/// with the live generation in `live` (both at position `last`).
+async fn assert_equal_to_a_rebuild(
+    cluster: &TestCluster,
+    live: &sqlx::PgPool,
+    rebuilt: &TestDatabase,
+    last: u64,
+) {
     let client = async_nats::connect(cluster.url_list()).await.unwrap();
     let log = std::sync::Arc::new(
         JetStreamLog::attach(client, JetStreamConfig::default())
@@ -599,27 +620,77 @@ async fn a_query_service_killed_under_load_ends_equal_to_a_rebuild() {
     projector.stop().await;
     let (generation,): (i64,) =
         sqlx::query_as("SELECT generation FROM public.read_model_generations WHERE state = 'live'")
-            .fetch_one(&database.pool)
+            .fetch_one(live)
             .await
             .unwrap();
-    let live = read_model_rows(&database.pool, &format!("read_model_{generation}")).await;
+    let live_rows = read_model_rows(live, &format!("read_model_{generation}")).await;
     let fresh = read_model_rows(&rebuilt.pool, "public").await;
     assert_eq!(
-        live.len(),
+        live_rows.len(),
         fresh.len(),
         "rows of the live and the rebuilt read model"
     );
     assert!(
-        live == fresh,
+        live_rows == fresh,
         "the live read model differs from the rebuilt one"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgresql_crashed_and_restarted_under_load_ends_equal_to_a_rebuild() {
+    init_logging();
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let admin = sqlx::PgPool::connect(&server.url("postgres"))
+        .await
+        .unwrap();
+    sqlx::query("CREATE DATABASE receivables")
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let database_url = server.url("receivables");
+    let Some(rebuilt) = TestDatabase::create().await else {
+        return;
+    };
+    let Some((cluster, _services, load)) = under_load().await else {
+        return;
+    };
+    // Given two query services projecting into one database of a server of the test's own,
+    let ports = [free_port(), free_port()];
+    let mut queries = vec![
+        QueryService::start(&cluster, &database_url, ports[0]).await,
+        QueryService::start(&cluster, &database_url, ports[1]).await,
+    ];
+    tokio::time::sleep(STEADY).await;
+    // when the server crashes (every session cut, no checkpoint) and comes back,
+    let server = tokio::task::spawn_blocking(move || {
+        server.crash_and_restart();
+        server
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(STEADY).await;
+    let acknowledged = load.stop().await;
+    let checked = check(&cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    // then both query services reach the log's last position, and the read model is a
+    // rebuild's.
+    let last = checked.events as u64;
+    for query in &queries {
+        query.wait_for(last).await;
+    }
+    let live = sqlx::PgPool::connect(&database_url).await.unwrap();
+    assert_equal_to_a_rebuild(&cluster, &live, &rebuilt, last).await;
+    live.close().await;
     report(
-        "one of two query services killed (SIGKILL) and restarted; read model equal to a rebuild",
+        "PostgreSQL crashed (immediate stop) and restarted under two query services; read model equal to a rebuild",
         &checked,
     );
-    for mut query in queries {
+    for query in &mut queries {
         query.kill().await;
     }
-    database.drop_database().await;
+    drop(server);
     rebuilt.drop_database().await;
 }

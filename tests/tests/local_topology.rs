@@ -3,7 +3,7 @@
 //! running.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use receivables_api::pb;
@@ -50,6 +50,33 @@ async fn script(action: &str, base: u16, directory: &Path, database_url: &str, n
     );
 }
 
+/// Runs the script's `down` when dropped, so that a failed test leaves nothing running.
+struct Down<'a> {
+    base: u16,
+    directory: &'a Path,
+    database_url: String,
+    nats: PathBuf,
+    done: bool,
+}
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let _ = std::process::Command::new("bash")
+            .arg(repository.join("deploy/local/cluster.sh"))
+            .arg("down")
+            .env("RECEIVABLES_BIN", receivables_binary())
+            .env("NATS_SERVER", &self.nats)
+            .env("RECEIVABLES_DATABASE_URL", &self.database_url)
+            .env("RECEIVABLES_LOCAL_DIR", self.directory)
+            .env("RECEIVABLES_LOCAL_PORT_BASE", self.base.to_string())
+            .status();
+    }
+}
+
 async fn channel(port: u16) -> Channel {
     channel_to(&format!("http://127.0.0.1:{port}")).await
 }
@@ -65,6 +92,13 @@ async fn the_local_topology_starts_serves_on_every_instance_and_stops() {
     };
     let directory = tempfile::tempdir().unwrap();
     let base = free_port_base();
+    let mut down = Down {
+        base,
+        directory: directory.path(),
+        database_url: database.url(),
+        nats: nats.path.clone(),
+        done: false,
+    };
     script("up", base, directory.path(), &database.url(), &nats.path).await;
 
     // Each command service takes an invoice, for a customer of its own,
@@ -119,6 +153,7 @@ async fn the_local_topology_starts_serves_on_every_instance_and_stops() {
     }
 
     script("down", base, directory.path(), &database.url(), &nats.path).await;
+    down.done = true;
     // Nothing it started still listens.
     tokio::time::sleep(Duration::from_millis(200)).await;
     for offset in [51, 52, 61, 62, 222, 223, 224] {
