@@ -40,6 +40,15 @@ cluster-up:
 cluster-down:
     bash deploy/local/cluster.sh down
 
+# Soak: the local topology under a steady write load, sampling latency, memory and projection
+# lag every minute (BENCHMARKS.md); not a CI run. Stops the topology afterwards.
+soak MINUTES="30":
+    cargo build --release -p receivables
+    cargo build --release -p receivables-loadgen --bin soak
+    createdb -h 127.0.0.1 -U postgres receivables_local 2>/dev/null || true
+    bash deploy/local/cluster.sh up
+    target/release/soak --minutes {{MINUTES}}; status=$?; bash deploy/local/cluster.sh down; exit $status
+
 # Run NATS with JetStream in the foreground on 127.0.0.1:4222 with a store under target/.
 nats:
     mkdir -p target/nats-store
