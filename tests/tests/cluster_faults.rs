@@ -231,6 +231,14 @@ where
     }
 }
 
+/// Stops the load and checks the stream against what it saw; the load must have run.
+async fn stop_and_check(cluster: &TestCluster, load: Load) -> Checked {
+    let acknowledged = load.stop().await;
+    let checked = check(cluster, &acknowledged).await;
+    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    checked
+}
+
 /// What the checks after a fault found.
 struct Checked {
     acknowledged: usize,
@@ -333,9 +341,7 @@ async fn the_streams_leader_killed_under_load_loses_nothing() {
     tokio::time::sleep(STEADY).await;
     cluster.start_node(node).await;
     tokio::time::sleep(STEADY).await;
-    let acknowledged = load.stop().await;
-    let checked = check(&cluster, &acknowledged).await;
-    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    let checked = stop_and_check(&cluster, load).await;
     report("stream leader killed (SIGKILL) and restarted", &checked);
 }
 
@@ -349,9 +355,7 @@ async fn a_command_service_killed_under_load_loses_nothing() {
     // its commands in flight to the other with the same ids.
     services[0].kill().await;
     tokio::time::sleep(2 * STEADY).await;
-    let acknowledged = load.stop().await;
-    let checked = check(&cluster, &acknowledged).await;
-    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    let checked = stop_and_check(&cluster, load).await;
     report("one of two command services killed (SIGKILL)", &checked);
 }
 
@@ -370,9 +374,7 @@ async fn a_follower_stopped_for_a_while_and_restarted_loses_nothing() {
     tokio::time::sleep(STEADY).await;
     cluster.start_node(follower).await;
     tokio::time::sleep(STEADY).await;
-    let acknowledged = load.stop().await;
-    let checked = check(&cluster, &acknowledged).await;
-    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    let checked = stop_and_check(&cluster, load).await;
     report("a follower stopped and restarted", &checked);
 }
 
@@ -392,9 +394,7 @@ async fn every_node_restarted_one_after_another_under_load_loses_nothing() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     tokio::time::sleep(STEADY).await;
-    let acknowledged = load.stop().await;
-    let checked = check(&cluster, &acknowledged).await;
-    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    let checked = stop_and_check(&cluster, load).await;
     report(
         "every node killed and restarted, one after another",
         &checked,
@@ -418,9 +418,7 @@ async fn every_node_killed_at_once_and_restarted_loses_nothing() {
     }
     cluster.wait_until_ready().await;
     tokio::time::sleep(STEADY).await;
-    let acknowledged = load.stop().await;
-    let checked = check(&cluster, &acknowledged).await;
-    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    let checked = stop_and_check(&cluster, load).await;
     report(
         "every node killed at once (SIGKILL) and restarted",
         &checked,
@@ -465,9 +463,7 @@ async fn a_truncated_block_file_on_one_node_loses_nothing() {
     }
     let led_by_damaged = cluster.leader_of(&stream).await == cluster.name(damaged);
     tokio::time::sleep(STEADY).await;
-    let acknowledged = load.stop().await;
-    let checked = check(&cluster, &acknowledged).await;
-    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    let checked = stop_and_check(&cluster, load).await;
     report(
         if led_by_damaged {
             "a follower's newest block cut in half while down, then made the leader"
@@ -573,9 +569,7 @@ async fn a_query_service_killed_under_load_ends_equal_to_a_rebuild() {
     tokio::time::sleep(STEADY).await;
     queries[0] = QueryService::start(&cluster, &database.url(), ports[0]).await;
     tokio::time::sleep(STEADY).await;
-    let acknowledged = load.stop().await;
-    let checked = check(&cluster, &acknowledged).await;
-    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    let checked = stop_and_check(&cluster, load).await;
     // then both reach the log's last position,
     let last = checked.events as u64;
     for query in &queries {
@@ -672,9 +666,7 @@ async fn postgresql_crashed_and_restarted_under_load_ends_equal_to_a_rebuild() {
     .await
     .unwrap();
     tokio::time::sleep(STEADY).await;
-    let acknowledged = load.stop().await;
-    let checked = check(&cluster, &acknowledged).await;
-    assert!(checked.acknowledged > 2 * CUSTOMERS, "the load ran");
+    let checked = stop_and_check(&cluster, load).await;
     // then both query services reach the log's last position, and the read model is a
     // rebuild's.
     let last = checked.events as u64;

@@ -185,6 +185,35 @@ impl SqliteLog {
         outcome
     }
 
+    /// Hands the encoded events of a run (or of events in order) to the writer as one request
+    /// made by `request`; an event that could not be encoded (`unencodable`) stops them after
+    /// the ones before it.
+    async fn submit_run(
+        &self,
+        events: Vec<NewEvent>,
+        unencodable: Option<LogError>,
+        request: impl FnOnce(Vec<NewEvent>, RunReply) -> Request,
+    ) -> AppendedRun {
+        let mut appended = if events.is_empty() {
+            AppendedRun {
+                positions: Vec::new(),
+                stopped: None,
+            }
+        } else {
+            self.submit(|reply| request(events, reply))
+                .await
+                // The transaction was not committed: nothing of it is in the log.
+                .unwrap_or_else(|error| AppendedRun {
+                    positions: Vec::new(),
+                    stopped: Some(RunStop::Failed(error)),
+                })
+        };
+        if appended.stopped.is_none() {
+            appended.stopped = unencodable.map(RunStop::Failed);
+        }
+        appended
+    }
+
     /// Hands a request to the writer task and waits for its answer (given after the commit).
     async fn submit<T>(
         &self,
@@ -276,84 +305,31 @@ impl EventLog for SqliteLog {
     /// events one after another as appends of the same batch are. An event that cannot be
     /// encoded stops the run there; the events before it are still appended, as the trait says.
     async fn append_run(&self, envelopes: &[EventEnvelope], expected: Position) -> AppendedRun {
-        let mut events = Vec::with_capacity(envelopes.len());
-        let mut unencodable = None;
-        for envelope in envelopes {
-            match codec::encode(envelope) {
-                Ok(payload) => events.push(NewEvent {
-                    customer_id: envelope.customer_id.clone(),
-                    command_id: envelope.command_id,
-                    payload,
-                    // The writer chains the others to the event before them.
-                    expected,
-                }),
-                Err(error) => {
-                    unencodable = Some(error);
-                    break;
-                }
-            }
-        }
-        let mut appended = if events.is_empty() {
-            AppendedRun {
-                positions: Vec::new(),
-                stopped: None,
-            }
-        } else {
-            self.submit(|reply| Request::AppendRun { events, reply })
-                .await
-                // The transaction was not committed: nothing of the run is in the log.
-                .unwrap_or_else(|error| AppendedRun {
-                    positions: Vec::new(),
-                    stopped: Some(RunStop::Failed(error)),
-                })
-        };
-        if appended.stopped.is_none() {
-            appended.stopped = unencodable.map(RunStop::Failed);
-        }
-        appended
+        // The writer chains the others to the event before them.
+        let (events, unencodable) = encode_all(envelopes.iter().map(|e| (e, expected)));
+        self.submit_run(events, unencodable, |events, reply| Request::AppendRun {
+            events,
+            reply,
+        })
+        .await
     }
 
     /// One request to the writer, as a run is: decided and inserted in one transaction, which
     /// first checks that the log's last position is `last`.
     async fn append_in_order(&self, appends: &[Append], last: Position) -> AppendedRun {
-        let mut events = Vec::with_capacity(appends.len());
-        let mut unencodable = None;
-        for append in appends {
-            match codec::encode(&append.envelope) {
-                Ok(payload) => events.push(NewEvent {
-                    customer_id: append.envelope.customer_id.clone(),
-                    command_id: append.envelope.command_id,
-                    payload,
-                    expected: append.expected,
-                }),
-                Err(error) => {
-                    unencodable = Some(error);
-                    break;
-                }
-            }
-        }
-        let mut appended = if events.is_empty() {
-            AppendedRun {
-                positions: Vec::new(),
-                stopped: None,
-            }
-        } else {
-            self.submit(|reply| Request::AppendInOrder {
+        let (events, unencodable) = encode_all(
+            appends
+                .iter()
+                .map(|append| (&append.envelope, append.expected)),
+        );
+        self.submit_run(events, unencodable, |events, reply| {
+            Request::AppendInOrder {
                 events,
                 last,
                 reply,
-            })
-            .await
-            // The transaction was not committed: nothing of it is in the log.
-            .unwrap_or_else(|error| AppendedRun {
-                positions: Vec::new(),
-                stopped: Some(RunStop::Failed(error)),
-            })
-        };
-        if appended.stopped.is_none() {
-            appended.stopped = unencodable.map(RunStop::Failed);
-        }
-        appended
+            }
+        })
+        .await
     }
 
     async fn follow(
@@ -638,6 +614,26 @@ impl Writer {
             }
         }
     }
+}
+
+/// The events encoded for the writer, each with its expected position, up to the first that
+/// cannot be encoded (its error beside them).
+fn encode_all<'a>(
+    envelopes: impl Iterator<Item = (&'a EventEnvelope, Position)>,
+) -> (Vec<NewEvent>, Option<LogError>) {
+    let mut events = Vec::new();
+    for (envelope, expected) in envelopes {
+        match codec::encode(envelope) {
+            Ok(payload) => events.push(NewEvent {
+                customer_id: envelope.customer_id.clone(),
+                command_id: envelope.command_id,
+                payload,
+                expected,
+            }),
+            Err(error) => return (events, Some(error)),
+        }
+    }
+    (events, None)
 }
 
 /// Where an append's answer goes.
