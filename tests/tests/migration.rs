@@ -356,9 +356,8 @@ async fn an_interrupted_copy_is_resumed_and_a_different_target_is_refused() {
     assert_eq!(target.last_position().await.unwrap(), Position::new(5));
 
     // a copy into the same target is refused unless resumed,
-    let events = transfer::history(&source).await.unwrap();
     let refused = transfer::copy(
-        events.map(|event| event.map_err(TransferError::from)),
+        transfer::source(&source).await.unwrap(),
         &target,
         CopyInto::Empty,
         |_| {},
@@ -372,9 +371,8 @@ async fn an_interrupted_copy_is_resumed_and_a_different_target_is_refused() {
     assert_eq!(target.last_position().await.unwrap(), Position::new(5));
 
     // and resumed, it appends the three others after the five.
-    let events = transfer::history(&source).await.unwrap();
     let copied = transfer::copy(
-        events.map(|event| event.map_err(TransferError::from)),
+        transfer::source(&source).await.unwrap(),
         &target,
         CopyInto::Resume,
         |_| {},
@@ -395,9 +393,8 @@ async fn an_interrupted_copy_is_resumed_and_a_different_target_is_refused() {
     let other = directory.path().join("other");
     post_history(&other).await;
     let other_log = SqliteLog::open(&other.join(EVENT_LOG_FILE)).await.unwrap();
-    let events = transfer::history(&other_log).await.unwrap();
     let diverged = transfer::copy(
-        events.map(|event| event.map_err(TransferError::from)),
+        transfer::source(&other_log).await.unwrap(),
         &target,
         CopyInto::Resume,
         |_| {},

@@ -258,6 +258,13 @@ impl ChainVerifier {
         self.tips.get(customer).map(|tip| tip.hash)
     }
 
+    /// Each customer's last event checked: its sequence and hash (in no order).
+    pub fn tips(&self) -> impl Iterator<Item = (&CustomerId, u64, EventHash)> {
+        self.tips
+            .iter()
+            .map(|(customer, tip)| (customer, tip.sequence, tip.hash))
+    }
+
     /// Checks the next event of the walk. The first error is the first broken link; the walk
     /// should stop there (the verifier's state is then undefined).
     pub fn check(

@@ -94,7 +94,6 @@ where
     out.write_all(&json_line(&header)?).await?;
     let mut events = std::pin::pin!(events);
     let mut verifier = ChainVerifier::part_of_log();
-    let mut summary = Summary::default();
     let mut line = Vec::with_capacity(4_096);
     while let Some(event) = events.next().await {
         let event = event?;
@@ -106,17 +105,16 @@ where
         line.extend_from_slice(&codec::encode(&event.envelope)?);
         line.extend_from_slice(b"}\n");
         out.write_all(&line).await?;
-        summary.add(&event);
-        if summary
-            .events()
+        if verifier
+            .checked()
             .is_multiple_of(crate::transfer::PROGRESS_EVERY_EVENTS)
         {
-            progress(summary.events());
+            progress(verifier.checked());
         }
     }
     let trailer = Trailer {
         end: End {
-            events: summary.events(),
+            events: verifier.checked(),
         },
     };
     out.write_all(&json_line(&trailer)?).await?;
@@ -125,8 +123,8 @@ where
     file.sync_all().await?;
     drop(file);
     tokio::fs::rename(&partial, path).await?;
-    progress(summary.events());
-    Ok(summary)
+    progress(verifier.checked());
+    Ok(Summary::of(&verifier))
 }
 
 /// The name a backup is written under until it is complete.
@@ -174,15 +172,13 @@ pub async fn read(
 pub async fn check(path: &Path) -> Result<Summary, TransferError> {
     let mut events = std::pin::pin!(read(path).await?);
     let mut verifier = ChainVerifier::part_of_log();
-    let mut summary = Summary::default();
     while let Some(event) = events.next().await {
         let event = event?;
         verifier
             .check(event.position, &event.envelope)
             .map_err(TransferError::BrokenSource)?;
-        summary.add(&event);
     }
-    Ok(summary)
+    Ok(Summary::of(&verifier))
 }
 
 struct Reader {

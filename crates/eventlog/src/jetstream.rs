@@ -267,6 +267,18 @@ impl JetStreamLog {
     }
 }
 
+/// The position a publish of [`EventLog::append_in_order`] took, or why the run stops there
+/// (the server had the command id already, or refused or lost the publish).
+fn taken(
+    acknowledged: Result<async_nats::jetstream::publish::PublishAck, LogError>,
+) -> Result<Position, RunStop> {
+    match acknowledged {
+        Ok(ack) if ack.duplicate => Err(RunStop::Duplicate(Position::new(ack.sequence))),
+        Ok(ack) => Ok(Position::new(ack.sequence)),
+        Err(error) => Err(RunStop::Failed(error)),
+    }
+}
+
 /// Where a consumer starts to read everything after `after`: the stream's first message counts
 /// as position 1, so after position n comes sequence n + 1.
 fn deliver_after(after: Position) -> DeliverPolicy {
@@ -385,12 +397,12 @@ impl EventLog for JetStreamLog {
     /// never holds an event without all those before it.
     async fn append_in_order(&self, appends: &[Append], last: Position) -> AppendedRun {
         let mut positions = Vec::with_capacity(appends.len());
-        let failed = |positions, error| AppendedRun {
+        let stopped = |positions, stop| AppendedRun {
             positions,
-            stopped: Some(RunStop::Failed(error)),
+            stopped: Some(stop),
         };
         if let Err(error) = self.ensure_connected() {
-            return failed(positions, error);
+            return stopped(positions, RunStop::Failed(error));
         }
         let map_error = |expected: Position| {
             move |error: async_nats::jetstream::context::PublishError| match error.kind() {
@@ -420,15 +432,9 @@ impl EventLog for JetStreamLog {
                 // The first is acknowledged before the others are sent: on a stale `last` it
                 // fails, and one of the others could otherwise find the sequence it expects.
                 Ok(acknowledgement) if index == 0 => {
-                    match acknowledgement.await.map_err(map_error(append.expected)) {
-                        Ok(ack) if ack.duplicate => {
-                            return AppendedRun {
-                                positions,
-                                stopped: Some(RunStop::Duplicate(Position::new(ack.sequence))),
-                            };
-                        }
-                        Ok(ack) => positions.push(Position::new(ack.sequence)),
-                        Err(error) => return failed(positions, error),
+                    match taken(acknowledgement.await.map_err(map_error(append.expected))) {
+                        Ok(position) => positions.push(position),
+                        Err(stop) => return stopped(positions, stop),
                     }
                 }
                 Ok(acknowledgement) => acknowledgements.push((append.expected, acknowledgement)),
@@ -439,20 +445,14 @@ impl EventLog for JetStreamLog {
             }
         }
         for (expected, acknowledgement) in acknowledgements {
-            match acknowledgement.await.map_err(map_error(expected)) {
-                Ok(ack) if ack.duplicate => {
-                    return AppendedRun {
-                        positions,
-                        stopped: Some(RunStop::Duplicate(Position::new(ack.sequence))),
-                    };
-                }
-                Ok(ack) => positions.push(Position::new(ack.sequence)),
+            match taken(acknowledgement.await.map_err(map_error(expected))) {
+                Ok(position) => positions.push(position),
                 // The ones after it expected this one's sequence: they failed too.
-                Err(error) => return failed(positions, error),
+                Err(stop) => return stopped(positions, stop),
             }
         }
         match sent_error {
-            Some(error) => failed(positions, error),
+            Some(error) => stopped(positions, RunStop::Failed(error)),
             None => AppendedRun {
                 positions,
                 stopped: None,

@@ -101,20 +101,16 @@ impl Summary {
         self.tips.get(customer).copied()
     }
 
-    /// Counts an event read after every one counted before (its chain already checked).
-    pub(crate) fn add(&mut self, event: &RecordedEvent) {
-        let envelope = &event.envelope;
-        let tip = Tip {
-            sequence: envelope.sequence,
-            hash: envelope.hash,
-        };
-        match self.tips.get_mut(&envelope.customer_id) {
-            Some(known) => *known = tip,
-            None => {
-                self.tips.insert(envelope.customer_id.clone(), tip);
-            }
+    /// The history a chain's walk has checked: its count and each customer's last link, which
+    /// the verifier keeps anyway.
+    pub(crate) fn of(verifier: &ChainVerifier) -> Summary {
+        Summary {
+            events: verifier.checked(),
+            tips: verifier
+                .tips()
+                .map(|(customer, sequence, hash)| (customer.clone(), Tip { sequence, hash }))
+                .collect(),
         }
-        self.events += 1;
     }
 
     /// What differs between this history (the source's) and `copy`, customers in order.
@@ -205,6 +201,16 @@ pub async fn history<L: EventLog + ?Sized>(
     .boxed())
 }
 
+/// [`history`] as the source of a [`copy`].
+pub async fn source<L: EventLog + ?Sized>(
+    log: &L,
+) -> Result<BoxStream<'static, Result<RecordedEvent, TransferError>>, LogError> {
+    Ok(history(log)
+        .await?
+        .map(|event| event.map_err(TransferError::from))
+        .boxed())
+}
+
 /// Reads the whole of `log`, checking its chain (positions 1, 2, 3, ... as in a log written by
 /// the service): its summary, and where each customer's last event is.
 pub async fn summarise<L: EventLog + ?Sized>(
@@ -212,17 +218,15 @@ pub async fn summarise<L: EventLog + ?Sized>(
 ) -> Result<(Summary, HashMap<CustomerId, Position>), TransferError> {
     let mut events = history(log).await?;
     let mut verifier = ChainVerifier::whole_log();
-    let mut summary = Summary::default();
     let mut positions = HashMap::new();
     while let Some(event) = events.next().await {
         let event = event?;
         verifier
             .check(event.position, &event.envelope)
             .map_err(TransferError::BrokenTarget)?;
-        summary.add(&event);
         positions.insert(event.envelope.customer_id.clone(), event.position);
     }
-    Ok((summary, positions))
+    Ok((Summary::of(&verifier), positions))
 }
 
 /// Copies the events of `source`, in order, into `target`, reserving again the number each
@@ -259,7 +263,6 @@ where
     };
     let mut source = std::pin::pin!(source);
     let mut verifier = ChainVerifier::part_of_log();
-    let mut summary = Summary::default();
     let mut done = Progress::default();
     while let Some(event) = source.next().await {
         let checked = event.and_then(|event| {
@@ -278,7 +281,6 @@ where
                 return Err(error);
             }
         };
-        summary.add(&event);
         done.read += 1;
         let envelope = event.envelope;
         let customer = &envelope.customer_id;
@@ -319,7 +321,7 @@ where
     progress(done);
     Ok(Copied {
         progress: done,
-        source: summary,
+        source: Summary::of(&verifier),
     })
 }
 

@@ -164,13 +164,17 @@ pub fn command_refused(command: &'static str, outcome: &'static str, reason: &'s
 // Every gRPC call, timed
 // ---------------------------------------------------------------------------------------------
 
-/// The RPCs of the contract (and of the health service) by path, with their labels.
-static RPCS: LazyLock<HashMap<String, (String, String)>> = LazyLock::new(|| {
+/// The RPCs of the contract (and of the health service) by path, with their labels: made once
+/// and kept for the process's life, so that a call's labels are not allocated again.
+static RPCS: LazyLock<HashMap<String, (&'static str, &'static str)>> = LazyLock::new(|| {
     let mut rpcs = HashMap::new();
     let mut add = |package: &str, service: &str, method: &str| {
         rpcs.insert(
             format!("/{package}.{service}/{method}"),
-            (service.to_owned(), method.to_owned()),
+            (
+                service.to_owned().leak() as &str,
+                method.to_owned().leak() as &str,
+            ),
         );
     };
     if let Ok(set) = prost_types::FileDescriptorSet::decode(pb::FILE_DESCRIPTOR_SET) {
@@ -189,10 +193,8 @@ static RPCS: LazyLock<HashMap<String, (String, String)>> = LazyLock::new(|| {
 
 /// The `service` and `method` labels of a call to `path`: `other` for a path outside the
 /// contract (reflection, a mistyped or hostile one), so that a client cannot make new series.
-fn rpc_labels(path: &str) -> (String, String) {
-    RPCS.get(path)
-        .cloned()
-        .unwrap_or_else(|| ("other".to_owned(), "other".to_owned()))
+fn rpc_labels(path: &str) -> (&'static str, &'static str) {
+    RPCS.get(path).copied().unwrap_or(("other", "other"))
 }
 
 /// The canonical name of a gRPC status code, as in `grpc-status`.
@@ -294,15 +296,15 @@ mod tests {
     fn the_contracts_rpcs_are_labelled_and_any_other_path_is_other() {
         assert_eq!(
             rpc_labels("/receivables.v1.CommandService/IssueInvoice"),
-            ("CommandService".to_owned(), "IssueInvoice".to_owned())
+            ("CommandService", "IssueInvoice")
         );
         assert_eq!(
             rpc_labels("/receivables.v1.QueryService/GetAgingReport"),
-            ("QueryService".to_owned(), "GetAgingReport".to_owned())
+            ("QueryService", "GetAgingReport")
         );
         assert_eq!(
             rpc_labels("/grpc.health.v1.Health/Check"),
-            ("Health".to_owned(), "Check".to_owned())
+            ("Health", "Check")
         );
         for path in [
             "/receivables.v1.CommandService/DropDatabase",
@@ -310,11 +312,7 @@ mod tests {
             "/",
             "",
         ] {
-            assert_eq!(
-                rpc_labels(path),
-                ("other".to_owned(), "other".to_owned()),
-                "{path}"
-            );
+            assert_eq!(rpc_labels(path), ("other", "other"), "{path}");
         }
     }
 

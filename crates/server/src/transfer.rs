@@ -11,12 +11,11 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
-use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use receivables_access::{SqliteTokenStore, StoreError, TokenStore};
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
-use receivables_eventlog::transfer::{self, Copied, CopyInto, Progress, Summary, TransferError};
+use receivables_eventlog::transfer::{self, Copied, CopyInto, Progress, Summary};
 use receivables_eventlog::{EventLog, backup};
 
 use crate::config::{
@@ -188,9 +187,7 @@ async fn copy_log<S: EventLog, T: EventLog>(
 ) -> anyhow::Result<(Copied, Summary)> {
     let total = source.last_position().await?.get();
     let bar = progress_bar(quiet, total, "copying");
-    let events = transfer::history(source)
-        .await?
-        .map(|event| event.map_err(TransferError::from));
+    let events = transfer::source(source).await?;
     let copied = transfer::copy(events, target, into, |done| show(&bar, done)).await?;
     bar.finish_and_clear();
     let verified = transfer::verify(target, &copied.source).await?;

@@ -23,13 +23,12 @@ use async_nats::jetstream;
 use chrono::Utc;
 use clap::Parser;
 use futures::StreamExt;
-use futures::stream::{BoxStream, FuturesUnordered};
+use futures::stream::FuturesUnordered;
 use receivables::nats::connect as connect_nats;
-use receivables_domain::RecordedEvent;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_eventlog::sqlite::SqliteLog;
-use receivables_eventlog::transfer::{self, CopyInto, TransferError};
-use receivables_eventlog::{EventLog, backup, codec};
+use receivables_eventlog::transfer::{self, CopyInto};
+use receivables_eventlog::{backup, codec};
 use receivables_loadgen::NatsArgs;
 use receivables_loadgen::history::{
     Shape, WRITE_IN_FLIGHT, check_written, delete_streams, stream_config, write_history,
@@ -113,16 +112,6 @@ async fn raw_copy(
     Ok(rate)
 }
 
-/// The events of `log` as a copy's source.
-async fn events_of<L: EventLog>(
-    log: &L,
-) -> Result<BoxStream<'static, Result<RecordedEvent, TransferError>>, TransferError> {
-    Ok(transfer::history(log)
-        .await?
-        .map(|event| event.map_err(TransferError::from))
-        .boxed())
-}
-
 async fn round(
     args: &Args,
     source: &SqliteLog,
@@ -147,8 +136,13 @@ async fn round(
     let copied = async {
         let target = JetStreamLog::open(client.clone(), config.clone()).await?;
         let started = Instant::now();
-        let copied =
-            transfer::copy(events_of(source).await?, &target, CopyInto::Empty, |_| {}).await?;
+        let copied = transfer::copy(
+            transfer::source(source).await?,
+            &target,
+            CopyInto::Empty,
+            |_| {},
+        )
+        .await?;
         measured.to_stream = rate(args.events, started);
         if copied.progress.appended != args.events as u64 {
             bail!("the copy appended {} events", copied.progress.appended);
@@ -159,8 +153,13 @@ async fn round(
 
         let back = SqliteLog::open(&scratch.join(format!("back-{number}.sqlite"))).await?;
         let started = Instant::now();
-        let returned =
-            transfer::copy(events_of(&target).await?, &back, CopyInto::Empty, |_| {}).await;
+        let returned = transfer::copy(
+            transfer::source(&target).await?,
+            &back,
+            CopyInto::Empty,
+            |_| {},
+        )
+        .await;
         measured.to_embedded = rate(args.events, started);
         back.close().await?;
         if returned?.progress.appended != args.events as u64 {
