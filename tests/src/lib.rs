@@ -29,6 +29,7 @@ pub use receivables_api::pb::Money;
 
 pub mod certificates;
 pub mod cluster;
+pub mod netns;
 pub mod postgres_server;
 pub mod projecting;
 pub mod refusals;
@@ -498,10 +499,16 @@ impl TestDatabase {
     /// Creates the database, or returns `None` (loudly) when no PostgreSQL server answers
     /// outside CI; under CI that fails the test.
     pub async fn create() -> Option<TestDatabase> {
-        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
         let url = std::env::var("RECEIVABLES_TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let admin_url = url.clone();
+        TestDatabase::create_on(&url).await
+    }
+
+    /// Creates the database on the server of `url` (a URL of its default database), as
+    /// [`TestDatabase::create`] does on the machine's.
+    pub async fn create_on(url: &str) -> Option<TestDatabase> {
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        let admin_url = url.to_owned();
         let options: PgConnectOptions = url.parse().expect("database URL");
         let admin = match PgPoolOptions::new()
             .max_connections(2)

@@ -25,6 +25,7 @@ use receivables_domain::chain::ChainVerifier;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::{JetStreamConfig, JetStreamLog};
 use receivables_tests::cluster::TestCluster;
+use receivables_tests::netns::run_in_own_network_namespace;
 use receivables_tests::postgres_server::PostgresServer;
 use receivables_tests::*;
 use tokio::process::Child;
@@ -317,14 +318,18 @@ fn report(scenario: &str, checked: &Checked) {
 
 /// The cluster and two command services in front of it, the load running.
 async fn under_load() -> Option<(TestCluster, Vec<CommandService>, Load)> {
-    let cluster = TestCluster::start().await?;
+    Some(load_on(TestCluster::start().await?).await)
+}
+
+/// Two command services in front of `cluster`, the load running.
+async fn load_on(cluster: TestCluster) -> (TestCluster, Vec<CommandService>, Load) {
     let services = vec![
         CommandService::start(&cluster).await,
         CommandService::start(&cluster).await,
     ];
     let load = Load::start(services.iter().map(CommandService::url).collect()).await;
     tokio::time::sleep(STEADY).await;
-    Some((cluster, services, load))
+    (cluster, services, load)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -685,4 +690,157 @@ async fn postgresql_crashed_and_restarted_under_load_ends_equal_to_a_rebuild() {
     }
     drop(server);
     rebuilt.drop_database().await;
+}
+
+/// Commands each client sends in the next test, each to the other command service than the one
+/// before.
+const ALTERNATING_COMMANDS: usize = 250;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commands_of_one_customer_alternating_between_two_command_services_are_all_accepted() {
+    init_logging();
+    let Some(cluster) = TestCluster::start().await else {
+        return;
+    };
+    let services = [
+        CommandService::start(&cluster).await,
+        CommandService::start(&cluster).await,
+    ];
+    let endpoints: Vec<String> = services.iter().map(CommandService::url).collect();
+    // Given customers each of whose commands goes to the other service than the one before,
+    // so that each service finds the account it holds behind the log every time and reads
+    // the customer's newest events (found: a read of those that the client library restarted
+    // from the customer's first event),
+    let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let endpoints = endpoints.clone();
+            let acknowledged = Arc::clone(&acknowledged);
+            tokio::spawn(async move {
+                for n in 0..ALTERNATING_COMMANDS {
+                    let customer = customer_id(client * 2 + (n / 5) % 2);
+                    let request = invoice(
+                        &customer,
+                        "SUB-A",
+                        &format!("A{client}-{n:05}"),
+                        "10.00",
+                        "2026-05-01",
+                        "2026-05-31",
+                    );
+                    let id = request.command_id.clone();
+                    // when each is sent to the service after the last one,
+                    send(&endpoints, n, |mut client| {
+                        let request = request.clone();
+                        async move { client.issue_invoice(request).await.map(|_| ()) }
+                    })
+                    .await;
+                    acknowledged
+                        .lock()
+                        .unwrap()
+                        .commands
+                        .push((id, Instant::now()));
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.expect("a client");
+    }
+    // then every one is accepted (none refused as untrustworthy), once, in chains that verify.
+    let acknowledged = Arc::try_unwrap(acknowledged)
+        .ok()
+        .expect("the clients are done")
+        .into_inner()
+        .unwrap();
+    let checked = check(&cluster, &acknowledged).await;
+    assert_eq!(checked.acknowledged, CLIENTS * ALTERNATING_COMMANDS);
+    report(
+        "no fault: each customer's commands alternating between the two command services",
+        &checked,
+    );
+}
+
+/// How long the partition lasts after the majority has a leader of its own.
+const PARTITIONED: Duration = Duration::from_secs(5);
+
+/// How long the majority may take to elect a leader of its own once the old one is cut off.
+const FAILOVER_WITHIN: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_streams_leader_cut_off_from_the_other_two_and_healed_loses_nothing() {
+    init_logging();
+    // Every node in a network namespace of its own, inside one the test made: the test runs
+    // again in there.
+    if !run_in_own_network_namespace(
+        "the_streams_leader_cut_off_from_the_other_two_and_healed_loses_nothing",
+    ) {
+        return;
+    }
+    // A PostgreSQL of the test's own, on this namespace's loopback.
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let Some(database) = TestDatabase::create_on(&server.url("postgres")).await else {
+        return;
+    };
+    let Some(rebuilt) = TestDatabase::create_on(&server.url("postgres")).await else {
+        return;
+    };
+    let Some(cluster) = TestCluster::start_partitionable().await else {
+        return;
+    };
+    let (cluster, _services, load) = load_on(cluster).await;
+    let query_port = free_port();
+    let mut query = QueryService::start(&cluster, &database.url(), query_port).await;
+    let stream = JetStreamConfig::default().stream;
+    // Given the stream's leader,
+    let leader = cluster.leader_of(&stream).await;
+    let cut = cluster.node_named(&leader);
+    let majority = (0..3).find(|node| *node != cut).expect("another node");
+    // when it is cut off from the other two (its clients still reach it),
+    cluster.cut(cut);
+    let partitioned = Instant::now();
+    // the other two elect a leader of their own,
+    let failover = loop {
+        assert!(
+            partitioned.elapsed() < FAILOVER_WITHIN,
+            "the majority elected no leader within {FAILOVER_WITHIN:?}"
+        );
+        if cluster.leader_as_seen_from(majority, &stream).await != leader {
+            break partitioned.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    tokio::time::sleep(PARTITIONED).await;
+    // and when the cut is healed, the node's replica catches up with theirs.
+    cluster.heal(cut);
+    let healed = Instant::now();
+    while !cluster.replica_current(cut, &stream).await {
+        assert!(
+            healed.elapsed() < FAILOVER_WITHIN,
+            "the healed node's replica was not current within {FAILOVER_WITHIN:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let rejoined = healed.elapsed();
+    tokio::time::sleep(STEADY).await;
+    // Then nothing acknowledged is lost or doubled, and the read model the query service
+    // kept through it all is, row for row, a rebuild's.
+    let checked = stop_and_check(&cluster, load).await;
+    let last = checked.events as u64;
+    query.wait_for(last).await;
+    assert_equal_to_a_rebuild(&cluster, &database.pool, &rebuilt, last).await;
+    report(
+        &format!(
+            "the stream's leader cut off from the other two (network namespaces) for {:.1} s and healed: the majority elected a leader in {:.1} s, the healed node's replica current again in {:.1} s; read model equal to a rebuild",
+            (failover + PARTITIONED).as_secs_f64(),
+            failover.as_secs_f64(),
+            rejoined.as_secs_f64()
+        ),
+        &checked,
+    );
+    query.kill().await;
+    database.drop_database().await;
+    rebuilt.drop_database().await;
+    drop(server);
 }

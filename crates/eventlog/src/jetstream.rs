@@ -338,6 +338,17 @@ impl EventLog for JetStreamLog {
                 .info()
                 .map_err(|e| LogError::Unavailable(e.into()))?;
             let position = Position::new(info.stream_sequence);
+            let done = info.pending == 0;
+            if position <= after {
+                // The client library's ordered consumer, recreated before it delivered anything
+                // (on a cluster, a first pull can find the consumer not there yet), starts again
+                // from the subject's first message, not from `after`: what comes before what
+                // was asked for is passed over.
+                if done {
+                    break;
+                }
+                continue;
+            }
             let event = codec::decode(&message.payload, position)?;
             if event.envelope.customer_id != *customer {
                 return Err(LogError::Corrupt {
@@ -348,7 +359,6 @@ impl EventLog for JetStreamLog {
                     ),
                 });
             }
-            let done = info.pending == 0;
             events.push(event);
             if done {
                 break;
@@ -527,16 +537,25 @@ impl EventLog for JetStreamLog {
             .await
             .map_err(unavailable)?;
         let messages = consumer.messages().await.map_err(unavailable)?;
-        // Received here, decoded on the other cores (see `parallel`).
-        let decoded = parallel::map_batches(messages, |batch| {
+        // Received here, decoded on the other cores (see `parallel`). The ordered consumer,
+        // recreated by the client library before it delivered anything, starts again from the
+        // stream's first message, not from `after` (as in `load`): those before what was asked
+        // for are passed over undecoded.
+        let decoded = parallel::map_batches(messages, move |batch| {
             batch
                 .into_iter()
-                .map(|message| {
-                    let message = message.map_err(unavailable)?;
-                    let info = message
-                        .info()
-                        .map_err(|e| LogError::Unavailable(e.into()))?;
-                    codec::decode(&message.payload, Position::new(info.stream_sequence))
+                .filter_map(|message| {
+                    let decoded = message.map_err(unavailable).and_then(|message| {
+                        let info = message
+                            .info()
+                            .map_err(|e| LogError::Unavailable(e.into()))?;
+                        let position = Position::new(info.stream_sequence);
+                        if position <= after {
+                            return Ok(None);
+                        }
+                        codec::decode(&message.payload, position).map(Some)
+                    });
+                    decoded.transpose()
                 })
                 .collect()
         });
