@@ -87,12 +87,12 @@ fn moved(before: &Scrape, after: &Scrape, name: &str, labels: &[(&str, &str)]) -
     after.value(name, labels) - before.value(name, labels)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_series_move_as_commands_queries_and_the_projector_go() {
-    init_logging();
+/// `receivables serve` on a data directory of its own with `extra` arguments and its metrics
+/// endpoint: the directory, the process (killed on drop), a channel to it, the metrics port.
+async fn serve(extra: &[&str]) -> (tempfile::TempDir, tokio::process::Child, Channel, u16) {
     let directory = tempfile::tempdir().unwrap();
     let (port, metrics_port) = (free_port(), free_port());
-    let mut service = tokio::process::Command::new(receivables_binary())
+    let service = tokio::process::Command::new(receivables_binary())
         .args([
             "serve",
             "--insecure",
@@ -100,6 +100,7 @@ async fn the_series_move_as_commands_queries_and_the_projector_go() {
             &format!("127.0.0.1:{port}"),
         ])
         .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
+        .args(extra)
         .arg("--data-dir")
         .arg(directory.path())
         .stdout(std::process::Stdio::null())
@@ -108,15 +109,19 @@ async fn the_series_move_as_commands_queries_and_the_projector_go() {
         .spawn()
         .expect("receivables serve");
     let url = format!("http://127.0.0.1:{port}");
-    let mut channel = None;
     for _ in 0..300 {
-        if let Ok(connected) = Channel::from_shared(url.clone()).unwrap().connect().await {
-            channel = Some(connected);
-            break;
+        if let Ok(channel) = Channel::from_shared(url.clone()).unwrap().connect().await {
+            return (directory, service, channel, metrics_port);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let channel = channel.expect("the service came up");
+    panic!("the service did not come up on port {port}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_series_move_as_commands_queries_and_the_projector_go() {
+    init_logging();
+    let (_directory, mut service, channel, metrics_port) = serve(&[]).await;
     let mut commands = CommandServiceClient::new(channel.clone());
     let mut queries = QueryServiceClient::new(channel);
     let before = scrape(metrics_port).await;
@@ -292,4 +297,110 @@ async fn the_series_move_as_commands_queries_and_the_projector_go() {
         );
     }
     service.kill().await.unwrap();
+}
+
+/// The bound in bytes of the account cache in the next test: about six of its accounts.
+const CACHE_BYTES: u64 = 1_000_000;
+
+/// Customers, and invoices each, in the next test: each account about 160 KB (about 800 bytes
+/// an invoice), 1.6 MB together.
+const CACHE_CUSTOMERS: usize = 10;
+const CACHE_INVOICES: usize = 200;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_account_cache_stays_within_its_bytes_and_loads_again_what_it_evicted() {
+    init_logging();
+    // Given a service whose account cache holds at most 1 MB of accounts,
+    let bytes = CACHE_BYTES.to_string();
+    let (_directory, _service, channel, metrics_port) =
+        serve(&["--account-cache-bytes", &bytes]).await;
+    let mut commands = CommandServiceClient::new(channel);
+    let customer = |n: usize| format!("CACHE-{n:02}");
+    // when ten customers get 200 invoices of 10.00 each, a customer at a time,
+    for n in 0..CACHE_CUSTOMERS {
+        for i in 0..CACHE_INVOICES {
+            commands
+                .issue_invoice(invoice(
+                    &customer(n),
+                    "SUB-A",
+                    &format!("C{n:02}-{i:04}"),
+                    "10.00",
+                    "2026-05-01",
+                    "2026-05-31",
+                ))
+                .await
+                .unwrap();
+        }
+    }
+    let written = scrape(metrics_port).await;
+    // then the accounts the cache holds are estimated within its bound,
+    let held = written.value("receivables_account_cache_bytes", &[]);
+    assert!(
+        held > 0.0 && held <= CACHE_BYTES as f64,
+        "the cache holds {held} bytes of accounts, bound {CACHE_BYTES}"
+    );
+    // and asked for again, each account is whole (200 invoices, 2,000.00 open), some of them
+    // loaded again because the cache let them go.
+    for n in 0..CACHE_CUSTOMERS {
+        let account = commands
+            .get_account(pb::GetAccountRequest {
+                customer_id: customer(n),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            account.open_invoices.len(),
+            CACHE_INVOICES,
+            "{}",
+            customer(n)
+        );
+        assert_eq!(
+            account.event_count,
+            CACHE_INVOICES as u64,
+            "{}",
+            customer(n)
+        );
+        let open = &account.balances[0];
+        assert_eq!(
+            open.open_invoices.as_ref().map(|m| m.amount.as_str()),
+            Some("2000.00"),
+            "{}",
+            customer(n)
+        );
+    }
+    let read = scrape(metrics_port).await;
+    let loaded = moved(
+        &written,
+        &read,
+        "receivables_accounts_total",
+        &[("source", "events")],
+    ) + moved(
+        &written,
+        &read,
+        "receivables_accounts_total",
+        &[("source", "snapshot")],
+    );
+    let cached = moved(
+        &written,
+        &read,
+        "receivables_accounts_total",
+        &[("source", "cache")],
+    );
+    println!(
+        "account cache: {held} bytes held after writing, bound {CACHE_BYTES}; asked again, {cached} accounts from the cache, {loaded} loaded again"
+    );
+    assert_eq!(
+        loaded + cached,
+        CACHE_CUSTOMERS as f64,
+        "one take per account"
+    );
+    assert!(
+        loaded >= 1.0,
+        "1.6 MB of accounts in a cache of 1 MB: some were evicted and loaded again"
+    );
+    assert!(
+        read.value("receivables_account_cache_bytes", &[]) <= CACHE_BYTES as f64,
+        "still within the bound"
+    );
 }

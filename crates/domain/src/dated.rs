@@ -25,6 +25,11 @@ pub struct DatedBalance {
 }
 
 impl DatedBalance {
+    /// The bytes its movements hold on the heap (`account/footprint.rs`).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        crate::account::footprint::vec_bytes(&self.moves)
+    }
+
     /// Moves the balance by `delta` (negative: takes out) from `date` on.
     pub fn add(&mut self, date: NaiveDate, delta: Decimal) {
         match self.moves.binary_search_by_key(&date, |(on, _)| *on) {

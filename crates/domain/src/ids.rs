@@ -82,6 +82,11 @@ macro_rules! validated_text {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// The bytes its text holds on the heap (`account/footprint.rs`).
+            pub fn heap_bytes(&self) -> usize {
+                self.0.capacity()
+            }
         }
 
         impl TryFrom<String> for $name {

@@ -41,6 +41,7 @@ use chrono::Utc;
 use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
+use receivables::accounts::CacheBounds;
 use receivables::all_in_one::Serving;
 use receivables::app::Application;
 use receivables::config::{ACCOUNT_CACHE_CUSTOMERS_DEFAULT, CommandServiceArgs, ServeArgs};
@@ -1077,7 +1078,10 @@ async fn in_process_run<L: EventLog>(
     log: Arc<L>,
     account_cache_customers: u64,
 ) -> anyhow::Result<(Measured, usize)> {
-    let executor = Arc::new(Executor::new(log, account_cache_customers));
+    let executor = Arc::new(Executor::new(
+        log,
+        CacheBounds::customers(account_cache_customers),
+    ));
     measure("executor in-process (no gRPC)", args, run, |_| {
         Arc::clone(&executor)
     })

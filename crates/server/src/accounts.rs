@@ -1,6 +1,12 @@
-//! The command service's working set of customer accounts: a bounded cache of recently used
-//! aggregates with their last position, and a lock per customer so that one instance never has
-//! two appends in flight for the same customer.
+//! The command service's working set of customer accounts: a cache of recently used
+//! aggregates with their last position, bounded in customers and in bytes, and a lock per
+//! customer so that one instance never has two appends in flight for the same customer.
+//!
+//! An account keeps every document of its history, so its memory grows with it (about 1 KB
+//! per invoice): a cache bounded only in customers is not bounded in memory. Each account
+//! therefore weighs what it is estimated to hold (`CustomerAccount::estimated_bytes`), and at
+//! least its share of the bytes (the bound in bytes over the bound in customers), so that the
+//! cache never holds more of either. An account evicted is loaded again from its snapshot.
 //!
 //! The lock is not only a courtesy: NATS servers before 2.9.21 could accept two concurrent
 //! publishes with the same expected subject sequence (nats-server issue 4320), so the expected
@@ -14,6 +20,7 @@
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use moka::sync::Cache;
 use receivables_domain::{AccountSnapshot, CustomerAccount, CustomerId, Position};
@@ -33,6 +40,19 @@ pub const CUSTOMER_LOCK_STRIPES: usize = 4_096;
 /// per 1,000 events of history, BENCHMARKS.md), so a snapshot every 1,000 events costs about
 /// 1.1 microseconds per event and per thousand events of history.
 pub const SNAPSHOT_EVERY_EVENTS: u64 = 1_000;
+
+/// Bytes of accounts the cache holds at most, unless configured otherwise
+/// (`--account-cache-bytes`): with the default 10,000 customers, a share of about 200 KB each
+/// (an account of about 200 invoices); longer accounts take more shares, and fewer are held.
+pub const ACCOUNT_CACHE_BYTES_DEFAULT: u64 = 2 << 30;
+
+/// An account is weighed again once its events grew by this many in a hundred since it was
+/// last weighed (and by at least [`REWEIGH_EVENTS_MIN`]): weighing walks every document, so it
+/// is not done for every command, and a weight is at most this far behind.
+pub const REWEIGH_GROWTH_PERCENT: u64 = 10;
+
+/// The fewest new events after which an account is weighed again.
+pub const REWEIGH_EVENTS_MIN: u64 = 64;
 
 /// Snapshots being saved at once. An account due for one while they all are being saved is
 /// snapshotted when it is next put back: saving never queues up behind the log.
@@ -54,9 +74,50 @@ struct Cached {
     account: Option<CustomerAccount>,
     /// How many events the newest snapshot saved (or restored) covers: 0 for none.
     snapshotted: u64,
+    /// How many events the account had when it was last weighed: 0 for never.
+    weighed: u64,
 }
 
-type Slot = Arc<std::sync::Mutex<Cached>>;
+/// A cache entry: the account and its weight in bytes, which the cache reads when the entry is
+/// inserted (again).
+#[derive(Default)]
+struct Entry {
+    cached: std::sync::Mutex<Cached>,
+    bytes: AtomicU32,
+}
+
+type Slot = Arc<Entry>;
+
+/// How much the cache of accounts holds at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheBounds {
+    /// Accounts.
+    pub customers: u64,
+    /// Bytes the accounts are estimated to hold.
+    pub bytes: u64,
+}
+
+impl CacheBounds {
+    /// At most `customers` accounts, and [`ACCOUNT_CACHE_BYTES_DEFAULT`].
+    pub fn customers(customers: u64) -> Self {
+        CacheBounds {
+            customers,
+            bytes: ACCOUNT_CACHE_BYTES_DEFAULT,
+        }
+    }
+
+    /// The cache: each entry weighs its account's estimated bytes, and at least the bytes over
+    /// the customers, so that neither bound is passed.
+    fn cache(self) -> Cache<CustomerId, Slot> {
+        let share = u32::try_from(self.bytes / self.customers.max(1))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        Cache::builder()
+            .max_capacity(self.bytes)
+            .weigher(move |_, entry: &Slot| entry.bytes.load(Ordering::Relaxed).max(share))
+            .build()
+    }
+}
 
 pub struct Accounts<L> {
     log: Arc<L>,
@@ -74,11 +135,11 @@ pub struct Accounts<L> {
 }
 
 impl<L: EventLog> Accounts<L> {
-    /// `capacity` is the most customers kept in memory.
-    pub fn new(log: Arc<L>, capacity: u64) -> Self {
+    /// The cache holds at most `bounds`.
+    pub fn new(log: Arc<L>, bounds: CacheBounds) -> Self {
         Accounts {
             log,
-            cache: Cache::new(capacity),
+            cache: bounds.cache(),
             locks: (0..CUSTOMER_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             group_lock: Mutex::new(()),
             hasher: RandomState::new(),
@@ -119,7 +180,7 @@ impl<L: EventLog> Accounts<L> {
         if let Some(account) = self
             .cache
             .get(customer)
-            .and_then(|slot| slot.lock().ok()?.account.take())
+            .and_then(|slot| slot.cached.lock().ok()?.account.take())
         {
             taken("cache");
             return Ok(account);
@@ -141,7 +202,7 @@ impl<L: EventLog> Accounts<L> {
         };
         if account.event_count() > 0 {
             let slot = self.cache.get_with_by_ref(customer, Slot::default);
-            if let Ok(mut held) = slot.lock() {
+            if let Ok(mut held) = slot.cached.lock() {
                 held.snapshotted = snapshotted;
             }
         }
@@ -215,13 +276,26 @@ impl<L: EventLog> Accounts<L> {
     }
 
     /// Puts an up-to-date account back into the cache, and snapshots it if it took the
-    /// configured number of events ([`SNAPSHOT_EVERY_EVENTS`]) since its last snapshot.
+    /// configured number of events ([`SNAPSHOT_EVERY_EVENTS`]) since its last snapshot. An
+    /// account that grew by [`REWEIGH_GROWTH_PERCENT`] since it was weighed is weighed again,
+    /// which may evict others (or this one) to keep the cache within its bounds.
     pub fn put(&self, account: CustomerAccount) {
-        let slot = self
-            .cache
-            .get_with_by_ref(account.customer_id(), Slot::default);
-        let Ok(mut held) = slot.lock() else {
-            return;
+        let customer = account.customer_id().clone();
+        let slot = self.cache.get_with_by_ref(&customer, Slot::default);
+        if self.fill(&slot, account) {
+            // Inserted again, the entry is weighed again, and whatever passes the bounds now
+            // is evicted before the gauge reads the total (rare: an account is weighed again
+            // only once it grew by a tenth).
+            self.cache.insert(customer, slot);
+            self.cache.run_pending_tasks();
+            metrics::gauge!(series::ACCOUNT_CACHE_BYTES).set(self.cache.weighted_size() as f64);
+        }
+    }
+
+    /// Puts `account` into `slot`; says whether it was weighed again.
+    fn fill(&self, slot: &Entry, account: CustomerAccount) -> bool {
+        let Ok(mut held) = slot.cached.lock() else {
+            return false;
         };
         let due = self
             .snapshot_every
@@ -230,7 +304,17 @@ impl<L: EventLog> Accounts<L> {
             held.snapshotted = account.event_count();
             self.save_snapshot(&account, permit);
         }
+        let events = account.event_count();
+        let grown = events.saturating_sub(held.weighed);
+        let reweigh = held.weighed == 0
+            || grown >= REWEIGH_EVENTS_MIN.max(held.weighed * REWEIGH_GROWTH_PERCENT / 100);
+        if reweigh {
+            let bytes = u32::try_from(account.estimated_bytes()).unwrap_or(u32::MAX);
+            slot.bytes.store(bytes, Ordering::Relaxed);
+            held.weighed = events;
+        }
         held.account = Some(account);
+        reweigh
     }
 
     /// Encodes the account's snapshot here (the account is about to be used again) and saves
@@ -282,7 +366,7 @@ mod tests {
         let log = SqliteLog::open(&directory.path().join("events.sqlite"))
             .await
             .expect("a log");
-        let accounts = Accounts::new(Arc::new(log), 8);
+        let accounts = Accounts::new(Arc::new(log), CacheBounds::customers(8));
         // and a customer that hashes to the stripe the group's id hashes to
         let group = CustomerId::group();
         let group_stripe = accounts.hasher.hash_one(&group) % CUSTOMER_LOCK_STRIPES as u64;

@@ -135,7 +135,7 @@ impl<L: EventLog> AllInOne<L> {
     ) -> anyhow::Result<Self> {
         let log = Arc::new(log);
         let executor = Arc::new(
-            Executor::new(Arc::clone(&log), args.account_cache_customers)
+            Executor::new(Arc::clone(&log), args.account_cache())
                 .snapshot_every(args.snapshot_every_events),
         );
         let read_models = ReadModels::open(

@@ -39,7 +39,7 @@ impl Application {
             "event log ready"
         );
         let executor = Arc::new(
-            Executor::new(Arc::new(log), args.account_cache_customers)
+            Executor::new(Arc::new(log), args.account_cache())
                 .snapshot_every(args.snapshot_every_events),
         );
         let security = Security::from_args(&args.security, || {

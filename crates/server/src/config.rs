@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use receivables_eventlog::jetstream::JetStreamConfig;
 
-use crate::accounts::SNAPSHOT_EVERY_EVENTS;
+use crate::accounts::{ACCOUNT_CACHE_BYTES_DEFAULT, CacheBounds, SNAPSHOT_EVERY_EVENTS};
 
 /// Receivables: an event-sourced accounts-receivable service.
 #[derive(Debug, Parser)]
@@ -303,6 +303,11 @@ pub struct ServeArgs {
     #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_CUSTOMERS", default_value_t = ACCOUNT_CACHE_CUSTOMERS_DEFAULT)]
     pub account_cache_customers: u64,
 
+    /// Most bytes the accounts kept in memory are estimated to hold (an account keeps every
+    /// document of its history, about 1 KB per invoice).
+    #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_BYTES", default_value_t = ACCOUNT_CACHE_BYTES_DEFAULT)]
+    pub account_cache_bytes: u64,
+
     /// Events a customer's account takes between two snapshots of it (0: never). A snapshot
     /// makes loading a long history fast; it is a cache beside the log, checked against it.
     #[arg(long, env = "RECEIVABLES_SNAPSHOT_EVERY_EVENTS", default_value_t = SNAPSHOT_EVERY_EVENTS)]
@@ -333,6 +338,14 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The bounds of the command service's cache of accounts.
+    pub fn account_cache(&self) -> CacheBounds {
+        CacheBounds {
+            customers: self.account_cache_customers,
+            bytes: self.account_cache_bytes,
+        }
+    }
+
     /// Everything embedded in `data_dir`, listening on `listen`, without TLS or tokens.
     pub fn embedded(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         ServeArgs {
@@ -340,6 +353,7 @@ impl ServeArgs {
             data_dir: data_dir.into(),
             database_url: None,
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
+            account_cache_bytes: ACCOUNT_CACHE_BYTES_DEFAULT,
             snapshot_every_events: SNAPSHOT_EVERY_EVENTS,
             database_max_connections: READ_CONNECTIONS_DEFAULT,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
@@ -464,6 +478,11 @@ pub struct CommandServiceArgs {
     #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_CUSTOMERS", default_value_t = ACCOUNT_CACHE_CUSTOMERS_DEFAULT)]
     pub account_cache_customers: u64,
 
+    /// Most bytes the accounts kept in memory are estimated to hold (an account keeps every
+    /// document of its history, about 1 KB per invoice).
+    #[arg(long, env = "RECEIVABLES_ACCOUNT_CACHE_BYTES", default_value_t = ACCOUNT_CACHE_BYTES_DEFAULT)]
+    pub account_cache_bytes: u64,
+
     /// Events a customer's account takes between two snapshots of it (0: never). A snapshot
     /// makes loading a long history fast; it is a cache beside the log, checked against it.
     #[arg(long, env = "RECEIVABLES_SNAPSHOT_EVERY_EVENTS", default_value_t = SNAPSHOT_EVERY_EVENTS)]
@@ -486,12 +505,21 @@ pub struct CommandServiceArgs {
 }
 
 impl CommandServiceArgs {
+    /// The bounds of the command service's cache of accounts.
+    pub fn account_cache(&self) -> CacheBounds {
+        CacheBounds {
+            customers: self.account_cache_customers,
+            bytes: self.account_cache_bytes,
+        }
+    }
+
     /// Arguments with every default, listening on `listen` and talking to `nats_url`, without
     /// TLS or tokens.
     pub fn new(listen: SocketAddr, nats_url: impl Into<String>) -> Self {
         CommandServiceArgs {
             listen,
             account_cache_customers: ACCOUNT_CACHE_CUSTOMERS_DEFAULT,
+            account_cache_bytes: ACCOUNT_CACHE_BYTES_DEFAULT,
             snapshot_every_events: SNAPSHOT_EVERY_EVENTS,
             shutdown_grace_secs: SHUTDOWN_GRACE_SECS_DEFAULT,
             metrics_listen: None,

@@ -30,7 +30,7 @@ use receivables_eventlog::{Appended, Claim, EventLog, LogError, Reservation};
 use tracing::{Span, debug, info, warn};
 use uuid::Uuid;
 
-use crate::accounts::{AccountError, Accounts};
+use crate::accounts::{AccountError, Accounts, CacheBounds};
 use crate::observability::series;
 
 mod queue;
@@ -157,9 +157,10 @@ pub struct Executor<L> {
 }
 
 impl<L: EventLog> Executor<L> {
-    pub fn new(log: Arc<L>, cache_capacity: u64) -> Self {
+    /// An executor whose cache of accounts holds at most `cache`.
+    pub fn new(log: Arc<L>, cache: CacheBounds) -> Self {
         Executor {
-            accounts: Accounts::new(log, cache_capacity),
+            accounts: Accounts::new(log, cache),
             group: GroupSettings::default(),
             queues: queue::Queues::default(),
         }

@@ -43,6 +43,8 @@ pub mod series {
     /// Counter of accounts taken for a command by `source`: `cache` (held in memory), `snapshot`
     /// (restored from a snapshot and the events after it) or `events` (loaded from its events).
     pub const ACCOUNTS: &str = "receivables_accounts_total";
+    /// Gauge of the bytes the accounts in the command service's cache are estimated to hold.
+    pub const ACCOUNT_CACHE_BYTES: &str = "receivables_account_cache_bytes";
     /// Histogram of appends to the event log by `kind` (`one` event, a `run` of one customer's
     /// events): the command service's wait for the log.
     pub const LOG_APPEND_SECONDS: &str = "receivables_log_append_seconds";
@@ -103,6 +105,11 @@ fn describe() {
     describe_counter!(
         ACCOUNTS,
         "Accounts taken for a command, by where they came from"
+    );
+    describe_gauge!(
+        ACCOUNT_CACHE_BYTES,
+        Unit::Bytes,
+        "Bytes the accounts in the cache are estimated to hold"
     );
     describe_histogram!(
         LOG_APPEND_SECONDS,

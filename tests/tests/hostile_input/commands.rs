@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use futures::TryStreamExt;
 use proptest::prelude::*;
 use proptest::sample::Index;
+use receivables::accounts::CacheBounds;
 use receivables::authorization::Caller;
 use receivables::command_service::CommandGrpc;
 use receivables::execution::Executor;
@@ -1046,7 +1047,10 @@ impl World {
         let path = directory.path().join("events.sqlite");
         std::fs::copy(template.path(), &path).expect("the template log copies");
         let log = Arc::new(SqliteLog::open(&path).await.expect("the log opens"));
-        let executor = Arc::new(Executor::new(Arc::clone(&log), CACHE_CUSTOMERS));
+        let executor = Arc::new(Executor::new(
+            Arc::clone(&log),
+            CacheBounds::customers(CACHE_CUSTOMERS),
+        ));
         let service = CommandGrpc::new(Arc::clone(&executor));
         World {
             _directory: directory,

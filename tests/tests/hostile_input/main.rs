@@ -192,7 +192,10 @@ fn an_exposure_above_the_largest_amount_is_read_back() {
             commands::send_ignoring_outcome(&world, step).await;
         }
         // A service with nothing cached loads the account from the log.
-        let fresh = receivables::execution::Executor::new(std::sync::Arc::clone(&world.log), 1);
+        let fresh = receivables::execution::Executor::new(
+            std::sync::Arc::clone(&world.log),
+            receivables::accounts::CacheBounds::customers(1),
+        );
         let customer = receivables_domain::CustomerId::parse("ACME").unwrap();
         let account = fresh.account(&customer).await.unwrap();
         // The limit, both invoices and the promise; the payment of an amount with 31 decimals

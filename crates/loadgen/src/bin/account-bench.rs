@@ -38,7 +38,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use clap::Parser;
-use receivables::accounts::SNAPSHOT_EVERY_EVENTS;
+use receivables::accounts::{CacheBounds, SNAPSHOT_EVERY_EVENTS};
 use receivables::command_service::CommandGrpc;
 use receivables::execution::Executor;
 use receivables_api::pb;
@@ -88,8 +88,10 @@ async fn start_command_service<L: EventLog>(
     customers: usize,
     snapshot_every: u64,
 ) -> anyhow::Result<(InProcessServer, Arc<Executor<L>>)> {
-    let executor =
-        Arc::new(Executor::new(log, u64::try_from(customers)?).snapshot_every(snapshot_every));
+    let executor = Arc::new(
+        Executor::new(log, CacheBounds::customers(u64::try_from(customers)?))
+            .snapshot_every(snapshot_every),
+    );
     let server = InProcessServer::start(Routes::new(CommandServiceServer::new(CommandGrpc::new(
         Arc::clone(&executor),
     ))))

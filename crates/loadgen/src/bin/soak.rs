@@ -3,9 +3,13 @@
 //! the projectors' lag. For the local production topology (`just soak`, which starts it with
 //! `deploy/local/cluster.sh` and stops it afterwards); not a CI run.
 //!
-//! Each client posts, for the customers of its own, four invoices then a payment (oldest due
-//! first) by turns, one command at a time, resending a command that got `UNAVAILABLE`,
-//! `ABORTED` or no answer with the same command id, round-robin over the command services.
+//! Each client posts, for each of the customers of its own in turn, four invoices of 1,000.00
+//! then a payment of 4,000.00 that the service allocates to them (oldest due first): a steady
+//! state in which nothing stays open, while every account's history grows. One command at a
+//! time, resending a command that got `UNAVAILABLE`, `ABORTED` or no answer with the same
+//! command id, round-robin over the command services. Besides latency, memory and projection
+//! lag, each minute prints what the command services' account caches hold and how many
+//! accounts they had to load (not found in the cache).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -32,6 +36,12 @@ struct Args {
         default_value = "http://127.0.0.1:14093/metrics,http://127.0.0.1:14094/metrics"
     )]
     query_metrics: String,
+    /// The metrics endpoints of the command services, comma-separated URLs.
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:14091/metrics,http://127.0.0.1:14092/metrics"
+    )]
+    command_metrics: String,
     /// The directory of pid files of the processes to sample (deploy/local/cluster.sh's).
     #[arg(long, default_value = "target/local-cluster/pids")]
     pids: PathBuf,
@@ -64,15 +74,19 @@ fn money(amount: &str) -> Option<pb::Money> {
     })
 }
 
+/// Commands of one customer's turn: four invoices, then the payment of all four.
+const TURN: u64 = 5;
+
 fn command(client: usize, n: u64, customers: usize) -> Request {
-    let customer = format!("SOAK-{client:03}-{:04}", n as usize % customers);
+    let turn = n / TURN;
+    let customer = format!("SOAK-{client:03}-{:04}", turn as usize % customers);
     let command_id = uuid::Uuid::new_v4().to_string();
-    if n % 5 == 4 {
+    if n % TURN == TURN - 1 {
         Request::Payment(pb::RecordPaymentRequest {
             command_id,
             customer_id: customer,
             subsidiary_id: "SUB-A".to_owned(),
-            amount: money("400.00"),
+            amount: money("4000.00"),
             received_date: "2026-06-01".to_owned(),
             method: pb::PaymentMethod::BankTransfer.into(),
             reference: format!("SOAK-{n}"),
@@ -176,9 +190,38 @@ fn resident(pids: &std::path::Path) -> Vec<(String, f64)> {
     found
 }
 
-/// The largest value of `series` over the endpoints (plain HTTP GET of a metrics endpoint).
+/// The largest value of `series` over the endpoints.
 async fn scraped(endpoints: &[String], series: &str) -> Option<f64> {
     let mut largest: Option<f64> = None;
+    for text in scrape_all(endpoints).await {
+        for line in text.lines().filter(|line| line.starts_with(series)) {
+            if let Some(value) = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()) {
+                largest = Some(largest.map_or(value, |l| l.max(value)));
+            }
+        }
+    }
+    largest
+}
+
+/// The sum over the endpoints of every sample of `series` whose line holds `holding`.
+async fn scraped_sum(endpoints: &[String], series: &str, holding: &str) -> f64 {
+    let mut sum = 0.0;
+    for text in scrape_all(endpoints).await {
+        for line in text
+            .lines()
+            .filter(|line| line.starts_with(series) && line.contains(holding))
+        {
+            if let Some(value) = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()) {
+                sum += value;
+            }
+        }
+    }
+    sum
+}
+
+/// Each endpoint's metrics text (plain HTTP GET); an endpoint that does not answer is left out.
+async fn scrape_all(endpoints: &[String]) -> Vec<String> {
+    let mut texts = Vec::new();
     for endpoint in endpoints {
         let address = endpoint
             .trim_start_matches("http://")
@@ -199,13 +242,9 @@ async fn scraped(endpoints: &[String], series: &str) -> Option<f64> {
         if stream.read_to_string(&mut text).await.is_err() {
             continue;
         }
-        for line in text.lines().filter(|line| line.starts_with(series)) {
-            if let Some(value) = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()) {
-                largest = Some(largest.map_or(value, |l| l.max(value)));
-            }
-        }
+        texts.push(text);
     }
-    largest
+    texts
 }
 
 #[tokio::main]
@@ -221,6 +260,8 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let metrics: Vec<String> = args.query_metrics.split(',').map(str::to_owned).collect();
+    let command_metrics: Vec<String> = args.command_metrics.split(',').map(str::to_owned).collect();
+    let mut loads_before = 0.0;
     let until = Instant::now() + Duration::from_secs(args.minutes * 60);
     let latencies = Arc::new(Mutex::new(histogram()?));
     println!(
@@ -258,8 +299,14 @@ async fn main() -> anyhow::Result<()> {
             .collect();
         let lag_positions = scraped(&metrics, "receivables_projector_lag_positions").await;
         let lag_seconds = scraped(&metrics, "receivables_projector_lag_seconds").await;
+        let cache_bytes =
+            scraped_sum(&command_metrics, "receivables_account_cache_bytes", "").await;
+        let loads = scraped_sum(&command_metrics, "receivables_accounts_total", "snapshot").await
+            + scraped_sum(&command_metrics, "receivables_accounts_total", "events").await;
+        let loaded = loads - loads_before;
+        loads_before = loads;
         println!(
-            "minute {minute:>3} ({:>5.0} s): {:>6} commands, {:>5.0}/s, p50 {:>6.2} ms, p99 {:>7.2} ms, max {:>8.2} ms | projector lag {} events, {} s | RSS MB: {}",
+            "minute {minute:>3} ({:>5.0} s): {:>6} commands, {:>5.0}/s, p50 {:>6.2} ms, p99 {:>7.2} ms, max {:>8.2} ms | projector lag {} events, {} s | account caches {:.0} MB, {loaded:.0} accounts loaded | RSS MB: {}",
             started.elapsed().as_secs_f64(),
             sample.len(),
             sample.len() as f64 / SAMPLE_EVERY.as_secs_f64(),
@@ -268,6 +315,7 @@ async fn main() -> anyhow::Result<()> {
             sample.max() as f64 / 1000.0,
             lag_positions.map_or("?".to_owned(), |v| format!("{v:.0}")),
             lag_seconds.map_or("?".to_owned(), |v| format!("{v:.2}")),
+            cache_bytes / 1e6,
             memory.join(", ")
         );
     }
