@@ -18,6 +18,9 @@ use crate::{ServerBinary, current_nats_server_binary, free_port};
 /// How long a cluster may take to elect its JetStream leader after its nodes start.
 pub const CLUSTER_READY_WITHIN: Duration = Duration::from_secs(60);
 
+/// Clusters made on new ports, at most, when a node exits at its first start.
+const CLUSTER_ATTEMPTS_MAX: usize = 5;
+
 /// The cluster's name, in every node's configuration.
 const CLUSTER_NAME: &str = "receivables-test";
 
@@ -48,6 +51,18 @@ impl TestCluster {
     /// answers; `None` (said loudly, a failure under CI) without a current server.
     pub async fn start() -> Option<TestCluster> {
         let binary = current_nats_server_binary()?;
+        // A port found free may be taken by another test's process before the node binds it:
+        // a node that exits at its first start makes a new cluster on other ports.
+        for _ in 0..CLUSTER_ATTEMPTS_MAX {
+            match TestCluster::start_on_free_ports(binary.clone()).await {
+                Ok(cluster) => return Some(cluster),
+                Err(exited) => eprintln!("{exited}\n(a new cluster on other ports)"),
+            }
+        }
+        panic!("no three-node cluster started in {CLUSTER_ATTEMPTS_MAX} attempts");
+    }
+
+    async fn start_on_free_ports(binary: ServerBinary) -> Result<TestCluster, String> {
         let directory = tempfile::tempdir().expect("temporary directory");
         let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
         let routes: Vec<String> = ports
@@ -66,7 +81,7 @@ impl TestCluster {
                 Node::write(&directory, index, "127.0.0.1", None, &listen, &routes)
             })
             .collect();
-        Some(TestCluster::run(binary, nodes, None, directory).await)
+        TestCluster::run(binary, nodes, None, directory).await
     }
 
     /// Starts three nodes of a current server, each in a network namespace of its own linked
@@ -106,7 +121,8 @@ impl TestCluster {
                 )
             })
             .collect();
-        Some(TestCluster::run(binary, nodes, Some(network), directory).await)
+        let cluster = TestCluster::run(binary, nodes, Some(network), directory).await;
+        Some(cluster.unwrap_or_else(|exited| panic!("{exited}")))
     }
 
     async fn run(
@@ -114,7 +130,7 @@ impl TestCluster {
         nodes: Vec<Node>,
         network: Option<NodeNetwork>,
         directory: tempfile::TempDir,
-    ) -> TestCluster {
+    ) -> Result<TestCluster, String> {
         let mut cluster = TestCluster {
             binary,
             nodes,
@@ -122,10 +138,10 @@ impl TestCluster {
             _directory: directory,
         };
         for node in 0..3 {
-            cluster.start_node(node).await;
+            cluster.try_start_node(node).await?;
         }
         cluster.wait_until_ready().await;
-        cluster
+        Ok(cluster)
     }
 
     /// Cuts node `node` off from the other two (its clients still reach it).
@@ -215,6 +231,13 @@ impl TestCluster {
 
     /// Starts node `node` (again) on its ports and store, and waits until it answers.
     pub async fn start_node(&mut self, node: usize) {
+        if let Err(exited) = self.try_start_node(node).await {
+            panic!("{exited}");
+        }
+    }
+
+    /// [`TestCluster::start_node`], or why the node exited instead of answering.
+    async fn try_start_node(&mut self, node: usize) -> Result<(), String> {
         let entry = &mut self.nodes[node];
         assert!(entry.child.is_none(), "node {} is running", entry.name);
         let mut command = match &entry.namespace {
@@ -233,7 +256,7 @@ impl TestCluster {
             .arg("-c")
             .arg(&entry.config)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file(&entry.config))
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary.path.display()));
@@ -245,13 +268,26 @@ impl TestCluster {
                 && client.flush().await.is_ok()
                 && client.server_info().server_name == entry.name
             {
-                return;
+                return Ok(());
+            }
+            if let Some(Ok(Some(status))) = entry.child.as_mut().map(Child::try_wait) {
+                entry.child = None;
+                return Err(format!(
+                    "node {} exited ({status}) instead of listening on port {} (cluster port {}); its log ends:\n{}",
+                    entry.name,
+                    entry.client_port,
+                    entry.cluster_port,
+                    log_tail(&entry.config)
+                ));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!(
-            "node {} did not answer on port {} (cluster port {})",
-            entry.name, entry.client_port, entry.cluster_port
+            "node {} did not answer on port {} (cluster port {}); its log ends:\n{}",
+            entry.name,
+            entry.client_port,
+            entry.cluster_port,
+            log_tail(&entry.config)
         );
     }
 
@@ -324,6 +360,25 @@ impl TestCluster {
         panic!("stream {stream} has no leader");
     }
 }
+
+/// A node's log, beside its configuration, appended to at each start.
+fn log_file(config: &Path) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(config.with_extension("log"))
+        .map_or_else(|_| Stdio::null(), Stdio::from)
+}
+
+/// The last lines of a node's log, for a failure's message.
+fn log_tail(config: &Path) -> String {
+    let log = std::fs::read_to_string(config.with_extension("log")).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+}
+
+/// Lines of a node's log a failure shows.
+const LOG_TAIL_LINES: usize = 8;
 
 /// Where a node listens for clients and for its peers.
 struct NodeListen {

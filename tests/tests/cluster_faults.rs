@@ -33,6 +33,11 @@ use tokio::sync::watch;
 use tonic::Code;
 use tonic::transport::Channel;
 
+/// Tests of this file running their clusters at once, at most: each is three servers, two or
+/// more services and a load, and ten at once on a small machine can starve a node past its
+/// start-up limit.
+static CLUSTERS_AT_ONCE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// Clients posting at once, each one command at a time.
 const CLIENTS: usize = 8;
 
@@ -141,25 +146,7 @@ impl Load {
                         n += 1;
                         let customer = customer_id((client + n * CLIENTS) % CUSTOMERS);
                         let number = format!("C{client}-{n:06}");
-                        let request = invoice(
-                            &customer,
-                            "SUB-A",
-                            &number,
-                            "10.00",
-                            "2026-05-01",
-                            "2026-05-31",
-                        );
-                        let id = request.command_id.clone();
-                        send(&endpoints, client, |mut client| {
-                            let request = request.clone();
-                            async move { client.issue_invoice(request).await.map(|_| ()) }
-                        })
-                        .await;
-                        acknowledged
-                            .lock()
-                            .unwrap()
-                            .commands
-                            .push((id, Instant::now()));
+                        post_invoice(&endpoints, client, &customer, &number, &acknowledged).await;
                     }
                 })
             })
@@ -177,12 +164,47 @@ impl Load {
         for client in self.clients {
             client.await.expect("a client");
         }
-        Arc::try_unwrap(self.acknowledged)
-            .ok()
-            .expect("the clients are done")
-            .into_inner()
-            .unwrap()
+        all_acknowledged(self.acknowledged)
     }
+}
+
+/// What the clients saw, once they are all done.
+fn all_acknowledged(acknowledged: Arc<Mutex<Acknowledged>>) -> Acknowledged {
+    Arc::try_unwrap(acknowledged)
+        .ok()
+        .expect("the clients are done")
+        .into_inner()
+        .unwrap()
+}
+
+/// Sends an invoice of 10.00 for `customer` numbered `number` until it is acknowledged, first
+/// to endpoint `first` (see [`send`]), and records it in `acknowledged`.
+async fn post_invoice(
+    endpoints: &[String],
+    first: usize,
+    customer: &str,
+    number: &str,
+    acknowledged: &Mutex<Acknowledged>,
+) {
+    let request = invoice(
+        customer,
+        "SUB-A",
+        number,
+        "10.00",
+        "2026-05-01",
+        "2026-05-31",
+    );
+    let id = request.command_id.clone();
+    send(endpoints, first, |mut client| {
+        let request = request.clone();
+        async move { client.issue_invoice(request).await.map(|_| ()) }
+    })
+    .await;
+    acknowledged
+        .lock()
+        .unwrap()
+        .commands
+        .push((id, Instant::now()));
 }
 
 fn customer_id(customer: usize) -> String {
@@ -335,6 +357,10 @@ async fn load_on(cluster: TestCluster) -> (TestCluster, Vec<CommandService>, Loa
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_streams_leader_killed_under_load_loses_nothing() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -353,6 +379,10 @@ async fn the_streams_leader_killed_under_load_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_command_service_killed_under_load_loses_nothing() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some((cluster, mut services, load)) = under_load().await else {
         return;
     };
@@ -367,6 +397,10 @@ async fn a_command_service_killed_under_load_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_follower_stopped_for_a_while_and_restarted_loses_nothing() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -386,6 +420,10 @@ async fn a_follower_stopped_for_a_while_and_restarted_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_node_restarted_one_after_another_under_load_loses_nothing() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -409,6 +447,10 @@ async fn every_node_restarted_one_after_another_under_load_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_node_killed_at_once_and_restarted_loses_nothing() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -433,6 +475,10 @@ async fn every_node_killed_at_once_and_restarted_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_truncated_block_file_on_one_node_loses_nothing() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -553,6 +599,10 @@ impl QueryService {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_query_service_killed_under_load_ends_equal_to_a_rebuild() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some(database) = TestDatabase::create().await else {
         return;
     };
@@ -638,6 +688,10 @@ async fn assert_equal_to_a_rebuild(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgresql_crashed_and_restarted_under_load_ends_equal_to_a_rebuild() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some(server) = PostgresServer::start() else {
         return;
     };
@@ -699,6 +753,10 @@ const ALTERNATING_COMMANDS: usize = 250;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn commands_of_one_customer_alternating_between_two_command_services_are_all_accepted() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     let Some(cluster) = TestCluster::start().await else {
         return;
     };
@@ -719,26 +777,9 @@ async fn commands_of_one_customer_alternating_between_two_command_services_are_a
             tokio::spawn(async move {
                 for n in 0..ALTERNATING_COMMANDS {
                     let customer = customer_id(client * 2 + (n / 5) % 2);
-                    let request = invoice(
-                        &customer,
-                        "SUB-A",
-                        &format!("A{client}-{n:05}"),
-                        "10.00",
-                        "2026-05-01",
-                        "2026-05-31",
-                    );
-                    let id = request.command_id.clone();
+                    let number = format!("A{client}-{n:05}");
                     // when each is sent to the service after the last one,
-                    send(&endpoints, n, |mut client| {
-                        let request = request.clone();
-                        async move { client.issue_invoice(request).await.map(|_| ()) }
-                    })
-                    .await;
-                    acknowledged
-                        .lock()
-                        .unwrap()
-                        .commands
-                        .push((id, Instant::now()));
+                    post_invoice(&endpoints, n, &customer, &number, &acknowledged).await;
                 }
             })
         })
@@ -747,11 +788,7 @@ async fn commands_of_one_customer_alternating_between_two_command_services_are_a
         client.await.expect("a client");
     }
     // then every one is accepted (none refused as untrustworthy), once, in chains that verify.
-    let acknowledged = Arc::try_unwrap(acknowledged)
-        .ok()
-        .expect("the clients are done")
-        .into_inner()
-        .unwrap();
+    let acknowledged = all_acknowledged(acknowledged);
     let checked = check(&cluster, &acknowledged).await;
     assert_eq!(checked.acknowledged, CLIENTS * ALTERNATING_COMMANDS);
     report(
@@ -769,6 +806,10 @@ const FAILOVER_WITHIN: Duration = Duration::from_secs(60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_streams_leader_cut_off_from_the_other_two_and_healed_loses_nothing() {
     init_logging();
+    let _slot = CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open");
     // Every node in a network namespace of its own, inside one the test made: the test runs
     // again in there.
     if !run_in_own_network_namespace(

@@ -27,7 +27,7 @@ pub struct DatedBalance {
 impl DatedBalance {
     /// The bytes its movements hold on the heap (`account/footprint.rs`).
     pub(crate) fn heap_bytes(&self) -> usize {
-        crate::account::footprint::vec_bytes(&self.moves)
+        self.moves.capacity() * std::mem::size_of::<(NaiveDate, Decimal)>()
     }
 
     /// Moves the balance by `delta` (negative: takes out) from `date` on.

@@ -43,7 +43,8 @@ pub mod series {
     /// Counter of accounts taken for a command by `source`: `cache` (held in memory), `snapshot`
     /// (restored from a snapshot and the events after it) or `events` (loaded from its events).
     pub const ACCOUNTS: &str = "receivables_accounts_total";
-    /// Gauge of the bytes the accounts in the command service's cache are estimated to hold.
+    /// Gauge of the account cache's weight in bytes: each account's estimated bytes, or its
+    /// share of the bound (the bytes over the customers) when that is more.
     pub const ACCOUNT_CACHE_BYTES: &str = "receivables_account_cache_bytes";
     /// Histogram of appends to the event log by `kind` (`one` event, a `run` of one customer's
     /// events): the command service's wait for the log.
@@ -109,7 +110,7 @@ fn describe() {
     describe_gauge!(
         ACCOUNT_CACHE_BYTES,
         Unit::Bytes,
-        "Bytes the accounts in the cache are estimated to hold"
+        "The account cache's weight: each account's estimated bytes, at least its share of the bound"
     );
     describe_histogram!(
         LOG_APPEND_SECONDS,

@@ -18,6 +18,7 @@ use super::state::{
 };
 use super::{AcceptedCommand, CustomerAccount};
 use crate::allocation::Allocation;
+use crate::dated::DatedBalance;
 use crate::ids::{CommandId, CreditNoteKey, InvoiceKey, OrderKey};
 
 /// Entries a node of the standard library's B-tree has room for (its `CAPACITY`).
@@ -48,45 +49,19 @@ impl CustomerAccount {
 impl AccountState {
     /// What the account's documents hold besides the struct itself.
     fn estimated_heap_bytes(&self) -> usize {
-        let invoices = btree_bytes(&self.invoices)
-            + self
-                .invoices
-                .values()
-                .map(InvoiceState::heap_bytes)
-                .sum::<usize>();
-        let payments = btree_bytes(&self.payments)
-            + self
-                .payments
-                .values()
-                .map(PaymentState::heap_bytes)
-                .sum::<usize>();
-        let credit_notes = btree_bytes(&self.credit_notes)
-            + self
-                .credit_notes
-                .values()
-                .map(CreditNoteState::heap_bytes)
-                .sum::<usize>();
-        let reservations = btree_bytes(&self.reservations)
-            + self
-                .reservations
-                .values()
-                .map(ReservationState::heap_bytes)
-                .sum::<usize>();
-        let promises = self.promises.capacity() * size_of::<PromiseState>()
+        let promises = vec_bytes(&self.promises)
             + self
                 .promises
                 .iter()
                 .map(PromiseState::heap_bytes)
                 .sum::<usize>();
-        let unapplied = btree_bytes(&self.unapplied)
-            + btree_bytes(&self.unapplied_credit)
-            + self
-                .unapplied
-                .values()
-                .chain(self.unapplied_credit.values())
-                .map(|balance| balance.heap_bytes())
-                .sum::<usize>();
-        invoices + payments + credit_notes + reservations + promises + unapplied
+        btree_with(&self.invoices, InvoiceState::heap_bytes)
+            + btree_with(&self.payments, PaymentState::heap_bytes)
+            + btree_with(&self.credit_notes, CreditNoteState::heap_bytes)
+            + btree_with(&self.reservations, ReservationState::heap_bytes)
+            + btree_with(&self.unapplied, DatedBalance::heap_bytes)
+            + btree_with(&self.unapplied_credit, DatedBalance::heap_bytes)
+            + promises
     }
 }
 
@@ -157,8 +132,13 @@ fn allocations_bytes(allocations: &Vec<Allocation>) -> usize {
 }
 
 /// A vector's buffer.
-pub(crate) fn vec_bytes<T>(items: &Vec<T>) -> usize {
+fn vec_bytes<T>(items: &Vec<T>) -> usize {
     items.capacity() * size_of::<T>()
+}
+
+/// A B-tree's nodes and what each of its values holds on the heap.
+fn btree_with<K, V>(map: &BTreeMap<K, V>, heap_bytes: impl Fn(&V) -> usize) -> usize {
+    btree_bytes(map) + map.values().map(heap_bytes).sum::<usize>()
 }
 
 /// A B-tree's nodes, from its length and [`BTREE_FILL_PERCENT`].

@@ -30,7 +30,7 @@ pub mod discount;
 pub mod dispute;
 pub mod exchange_rates;
 pub mod feature;
-pub(crate) mod footprint;
+mod footprint;
 pub mod instalment_plan;
 pub mod invoice;
 pub mod payment;

@@ -7,9 +7,11 @@
 //! then a payment of 4,000.00 that the service allocates to them (oldest due first): a steady
 //! state in which nothing stays open, while every account's history grows. One command at a
 //! time, resending a command that got `UNAVAILABLE`, `ABORTED` or no answer with the same
-//! command id, round-robin over the command services. Besides latency, memory and projection
-//! lag, each minute prints what the command services' account caches hold and how many
-//! accounts they had to load (not found in the cache).
+//! command id to the next command service; a client sends to one service (`--routing
+//! affinity`, the default) or each command to the next (`round-robin`). Besides latency,
+//! memory and projection lag, each minute prints the command services' account caches' weight
+//! (each account's estimated bytes, at least its share of the bound) and how many accounts
+//! they had to load (not found in the cache).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -54,6 +56,21 @@ struct Args {
     /// Customers each client posts for.
     #[arg(long, default_value_t = 50)]
     customers_per_client: usize,
+    /// Which command service each command goes to.
+    #[arg(long, value_enum, default_value_t = Routing::Affinity)]
+    routing: Routing,
+}
+
+/// How commands are spread over the command services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Routing {
+    /// A client's commands go to one service, and to the next only when it does not answer:
+    /// the service holding a customer's account finds it current.
+    Affinity,
+    /// Each command goes to the service after the one before: a customer's account is behind
+    /// the log at every service every time, and each command first reads what the other
+    /// appended.
+    RoundRobin,
 }
 
 /// How often the figures are sampled.
@@ -131,6 +148,7 @@ async fn run_client(
     client: usize,
     channels: Vec<Channel>,
     customers: usize,
+    routing: Routing,
     until: Instant,
     latencies: Arc<Mutex<Histogram<u64>>>,
 ) -> anyhow::Result<u64> {
@@ -141,9 +159,13 @@ async fn run_client(
         let started = Instant::now();
         loop {
             let mut service = CommandServiceClient::new(channels[attempt % channels.len()].clone());
-            attempt += 1;
             match tokio::time::timeout(ATTEMPT_TIMEOUT, send(&mut service, &request)).await {
-                Ok(Ok(())) => break,
+                Ok(Ok(())) => {
+                    if routing == Routing::RoundRobin {
+                        attempt += 1;
+                    }
+                    break;
+                }
                 Ok(Err(status))
                     if matches!(
                         status.code(),
@@ -152,6 +174,8 @@ async fn run_client(
                 Ok(Err(status)) => bail!("a command was refused: {status:?}"),
                 Err(_) => {}
             }
+            // No answer: the same command to the next service.
+            attempt += 1;
         }
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         if let Ok(mut histogram) = latencies.lock() {
@@ -265,9 +289,10 @@ async fn main() -> anyhow::Result<()> {
     let until = Instant::now() + Duration::from_secs(args.minutes * 60);
     let latencies = Arc::new(Mutex::new(histogram()?));
     println!(
-        "soak: {} clients over {} command services for {} minutes, sampling every {} s",
+        "soak: {} clients over {} command services ({:?}) for {} minutes, sampling every {} s",
         args.clients,
         channels.len(),
+        args.routing,
         args.minutes,
         SAMPLE_EVERY.as_secs()
     );
@@ -277,6 +302,7 @@ async fn main() -> anyhow::Result<()> {
                 client,
                 channels.clone(),
                 args.customers_per_client,
+                args.routing,
                 until,
                 Arc::clone(&latencies),
             ))
