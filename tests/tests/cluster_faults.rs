@@ -38,6 +38,14 @@ use tonic::transport::Channel;
 /// start-up limit.
 static CLUSTERS_AT_ONCE: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
+/// Waits for one of the [`CLUSTERS_AT_ONCE`] slots; the test holds it until it ends.
+async fn cluster_slot() -> tokio::sync::SemaphorePermit<'static> {
+    CLUSTERS_AT_ONCE
+        .acquire()
+        .await
+        .expect("the slots stay open")
+}
+
 /// Clients posting at once, each one command at a time.
 const CLIENTS: usize = 8;
 
@@ -108,6 +116,17 @@ struct Acknowledged {
     commands: Vec<(String, Instant)>,
 }
 
+impl Acknowledged {
+    /// Records that the command `id` was acknowledged now.
+    fn record(acknowledged: &Mutex<Acknowledged>, id: String) {
+        acknowledged
+            .lock()
+            .unwrap()
+            .commands
+            .push((id, Instant::now()));
+    }
+}
+
 /// The clients, posting invoices until told to stop.
 struct Load {
     stop: watch::Sender<bool>,
@@ -128,11 +147,7 @@ impl Load {
                 async move { client.change_credit_limit(request).await.map(|_| ()) }
             })
             .await;
-            acknowledged
-                .lock()
-                .unwrap()
-                .commands
-                .push((id, Instant::now()));
+            Acknowledged::record(&acknowledged, id);
         }
         let (stop, stopped) = watch::channel(false);
         let clients = (0..CLIENTS)
@@ -200,11 +215,7 @@ async fn post_invoice(
         async move { client.issue_invoice(request).await.map(|_| ()) }
     })
     .await;
-    acknowledged
-        .lock()
-        .unwrap()
-        .commands
-        .push((id, Instant::now()));
+    Acknowledged::record(acknowledged, id);
 }
 
 fn customer_id(customer: usize) -> String {
@@ -357,10 +368,7 @@ async fn load_on(cluster: TestCluster) -> (TestCluster, Vec<CommandService>, Loa
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_streams_leader_killed_under_load_loses_nothing() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -379,10 +387,7 @@ async fn the_streams_leader_killed_under_load_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_command_service_killed_under_load_loses_nothing() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some((cluster, mut services, load)) = under_load().await else {
         return;
     };
@@ -397,10 +402,7 @@ async fn a_command_service_killed_under_load_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_follower_stopped_for_a_while_and_restarted_loses_nothing() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -420,10 +422,7 @@ async fn a_follower_stopped_for_a_while_and_restarted_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_node_restarted_one_after_another_under_load_loses_nothing() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -447,10 +446,7 @@ async fn every_node_restarted_one_after_another_under_load_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_node_killed_at_once_and_restarted_loses_nothing() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -475,10 +471,7 @@ async fn every_node_killed_at_once_and_restarted_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_truncated_block_file_on_one_node_loses_nothing() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some((mut cluster, _services, load)) = under_load().await else {
         return;
     };
@@ -599,10 +592,7 @@ impl QueryService {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_query_service_killed_under_load_ends_equal_to_a_rebuild() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some(database) = TestDatabase::create().await else {
         return;
     };
@@ -688,10 +678,7 @@ async fn assert_equal_to_a_rebuild(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgresql_crashed_and_restarted_under_load_ends_equal_to_a_rebuild() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some(server) = PostgresServer::start() else {
         return;
     };
@@ -753,10 +740,7 @@ const ALTERNATING_COMMANDS: usize = 250;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn commands_of_one_customer_alternating_between_two_command_services_are_all_accepted() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     let Some(cluster) = TestCluster::start().await else {
         return;
     };
@@ -806,10 +790,7 @@ const FAILOVER_WITHIN: Duration = Duration::from_secs(60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_streams_leader_cut_off_from_the_other_two_and_healed_loses_nothing() {
     init_logging();
-    let _slot = CLUSTERS_AT_ONCE
-        .acquire()
-        .await
-        .expect("the slots stay open");
+    let _slot = cluster_slot().await;
     // Every node in a network namespace of its own, inside one the test made: the test runs
     // again in there.
     if !run_in_own_network_namespace(

@@ -280,9 +280,10 @@ impl<L: EventLog> Accounts<L> {
     /// account that grew by [`REWEIGH_GROWTH_PERCENT`] since it was weighed is weighed again,
     /// which may evict others (or this one) to keep the cache within its bounds.
     pub fn put(&self, account: CustomerAccount) {
-        let customer = account.customer_id().clone();
-        let slot = self.cache.get_with_by_ref(&customer, Slot::default);
-        if self.fill(&slot, account) {
+        let slot = self
+            .cache
+            .get_with_by_ref(account.customer_id(), Slot::default);
+        if let Some(customer) = self.fill(&slot, account) {
             // Inserted again, the entry is weighed again, and whatever passes the bounds now
             // is evicted before the gauge reads the total (rare: an account is weighed again
             // only once it grew by a tenth).
@@ -292,10 +293,10 @@ impl<L: EventLog> Accounts<L> {
         }
     }
 
-    /// Puts `account` into `slot`; says whether it was weighed again.
-    fn fill(&self, slot: &Entry, account: CustomerAccount) -> bool {
+    /// Puts `account` into `slot`; the customer's id when it was weighed again.
+    fn fill(&self, slot: &Entry, account: CustomerAccount) -> Option<CustomerId> {
         let Ok(mut held) = slot.cached.lock() else {
-            return false;
+            return None;
         };
         let due = self
             .snapshot_every
@@ -308,13 +309,14 @@ impl<L: EventLog> Accounts<L> {
         let grown = events.saturating_sub(held.weighed);
         let reweigh = held.weighed == 0
             || grown >= REWEIGH_EVENTS_MIN.max(held.weighed * REWEIGH_GROWTH_PERCENT / 100);
-        if reweigh {
+        let weighed = reweigh.then(|| {
             let bytes = u32::try_from(account.estimated_bytes()).unwrap_or(u32::MAX);
             slot.bytes.store(bytes, Ordering::Relaxed);
             held.weighed = events;
-        }
+            account.customer_id().clone()
+        });
         held.account = Some(account);
-        reweigh
+        weighed
     }
 
     /// Encodes the account's snapshot here (the account is about to be used again) and saves
