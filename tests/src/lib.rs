@@ -29,6 +29,7 @@ pub use receivables_api::pb::Money;
 
 pub mod certificates;
 pub mod cluster;
+pub mod dashboard;
 pub mod netns;
 pub mod postgres_server;
 pub mod projecting;
@@ -940,6 +941,8 @@ impl TestData {
 /// The all-in-one service (`receivables serve`) running in-process.
 pub struct TestAllInOne {
     pub address: SocketAddr,
+    /// The dashboard's address, when the arguments asked for one (`--http-listen`).
+    pub http: Option<SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -956,12 +959,14 @@ impl TestAllInOne {
             .await
             .expect("all-in-one service");
         let address = serving.local_addr().unwrap();
+        let http = serving.http_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serving.run_until(async move {
             let _ = stopped.await;
         }));
         TestAllInOne {
             address,
+            http,
             stop: Some(stop),
             task: Some(task),
         }

@@ -33,6 +33,8 @@ fn demo_command_of(data_dir: &std::path::Path, scale: &str) -> Command {
             scale,
             "--listen",
             "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
         ])
         .args(["--seed", &SEED.to_string(), "--today", TODAY])
         .arg("--data-dir")

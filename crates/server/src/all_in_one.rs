@@ -28,7 +28,8 @@ use crate::nats;
 use crate::read_models::ReadModels;
 use crate::security::Security;
 use crate::serve::{Listener, Services, always_ready};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{self, Shutdown};
+use crate::web::{self, HttpListener};
 
 /// Every service on one listener, over one event log of type `L`.
 pub struct AllInOne<L> {
@@ -37,6 +38,8 @@ pub struct AllInOne<L> {
     executor: Arc<Executor<L>>,
     read_models: Arc<ReadModels<L>>,
     alerting: Alerting,
+    /// The dashboard's listener, with `--http-listen`.
+    web: Option<HttpListener>,
     /// Whether the event log can be reached (always, for the embedded one).
     ready: watch::Receiver<bool>,
 }
@@ -111,6 +114,14 @@ impl Serving {
         }
     }
 
+    /// The dashboard's address, with `--http-listen`.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Serving::Embedded(app) => app.http_addr(),
+            Serving::JetStream(app) => app.http_addr(),
+        }
+    }
+
     /// Serves until `shutdown`, then finishes what is in flight (see [`AllInOne::run_until`]).
     pub async fn run_until(self, shutdown: impl Shutdown) -> anyhow::Result<()> {
         match self {
@@ -150,6 +161,10 @@ impl<L: EventLog> AllInOne<L> {
             .await
             .context("cannot open the alerts")?;
         let grace = Duration::from_secs(args.shutdown_grace_secs);
+        let web = match args.web.http_listen {
+            Some(address) => Some(HttpListener::bind(address, &security, grace)?),
+            None => None,
+        };
         let listener = Listener::bind(args.listen, security, grace).await?;
         Ok(AllInOne {
             listener,
@@ -157,12 +172,17 @@ impl<L: EventLog> AllInOne<L> {
             executor,
             read_models: Arc::new(read_models),
             alerting,
+            web,
             ready,
         })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.web.as_ref().and_then(|web| web.local_addr().ok())
     }
 
     /// Serves every service until `shutdown` completes; then stops taking calls, lets the calls
@@ -178,7 +198,20 @@ impl<L: EventLog> AllInOne<L> {
                 &self.alerting,
             );
         info!(services = ?services.names(), "receivables serving");
+        let (shutdown, web_shutdown) = shutdown::split(shutdown);
+        let web = match self.web.take() {
+            Some(web) => Some(web::start(
+                web,
+                &self.read_models,
+                Arc::clone(&self.log),
+                self.listener.security(),
+                &self.alerting,
+                web_shutdown,
+            )?),
+            None => None,
+        };
         let served = self.listener.serve(services, self.ready, shutdown).await;
+        web::stopped(web).await;
         self.alerting.stop().await;
         self.read_models.stop().await;
         info!("receivables stopped");

@@ -284,6 +284,16 @@ impl Default for AlertArgs {
     }
 }
 
+/// The dashboard and the read-only HTTP/JSON API (`crate::web`): a listener of their own beside
+/// the gRPC one, with the same TLS and the same tokens.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WebArgs {
+    /// Serve the dashboard (`/`) and the read-only HTTP/JSON API (`/api/v1/...`) on this
+    /// address, over HTTP/1.1 and HTTP/2 with the listener's TLS and tokens; default: none.
+    #[arg(long, env = "RECEIVABLES_HTTP_LISTEN", value_name = "ADDRESS")]
+    pub http_listen: Option<SocketAddr>,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address the gRPC server listens on (commands, queries, audit and admin).
@@ -333,6 +343,9 @@ pub struct ServeArgs {
     #[command(flatten, next_help_heading = "Alerts")]
     pub alerts: AlertArgs,
 
+    #[command(flatten, next_help_heading = "Dashboard")]
+    pub web: WebArgs,
+
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
 }
@@ -360,6 +373,7 @@ impl ServeArgs {
             metrics_listen: None,
             nats: NatsArgs::new(None),
             alerts: AlertArgs::default(),
+            web: WebArgs::default(),
             security: SecurityArgs::insecure(),
         }
     }
@@ -378,6 +392,14 @@ pub struct DemoArgs {
     /// Address the gRPC server listens on.
     #[arg(long, env = "RECEIVABLES_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+
+    /// Address the dashboard and the HTTP/JSON API listen on.
+    #[arg(
+        long,
+        env = "RECEIVABLES_HTTP_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub http_listen: SocketAddr,
 
     /// A fresh (missing or empty) directory for the demo's data; default: a new temporary
     /// directory, removed when the demo stops.
@@ -443,6 +465,9 @@ pub struct QueryServiceArgs {
     #[command(flatten, next_help_heading = "Alerts")]
     pub alerts: AlertArgs,
 
+    #[command(flatten, next_help_heading = "Dashboard")]
+    pub web: WebArgs,
+
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
 }
@@ -463,6 +488,7 @@ impl QueryServiceArgs {
             metrics_listen: None,
             nats: NatsArgs::new(Some(nats_url.into())),
             alerts: AlertArgs::default(),
+            web: WebArgs::default(),
             security: SecurityArgs::insecure(),
         }
     }

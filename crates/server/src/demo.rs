@@ -56,8 +56,12 @@ pub async fn run(args: &DemoArgs, shutdown: impl Shutdown) -> anyhow::Result<()>
     // Alerts are raised as of the day the data set ends, as if the demo ran that day.
     let mut serve = ServeArgs::embedded(args.listen, &data_dir);
     serve.alerts.business_date = Some(today(args));
+    serve.web.http_listen = Some(args.http_listen);
     let serving = Serving::build(&serve).await?;
     let address = serving.local_addr()?;
+    let dashboard = serving
+        .http_addr()
+        .map_or_else(String::new, |http| format!("http://{http}/"));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serving.run_until(async move {
         let _ = stop_rx.await;
@@ -66,7 +70,8 @@ pub async fn run(args: &DemoArgs, shutdown: impl Shutdown) -> anyhow::Result<()>
     let outcome = load_and_report(args, &data_dir, address).await;
     if outcome.is_ok() && !args.exit_after_load {
         println!(
-            "\nReceivables is serving on {address} (data in {}). Try:\n  \
+            "\nReceivables is serving on {address} (data in {}). Open the dashboard at \
+             {dashboard} (JSON at {dashboard}api/v1/aging). Try:\n  \
              cargo run --profile demo -p receivables -- aging --server http://{address}\n  \
              cargo run --profile demo -p receivables -- queue --server http://{address}\n  \
              grpcurl -plaintext {address} list\n\

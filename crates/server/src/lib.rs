@@ -32,3 +32,4 @@ pub mod telemetry;
 pub mod token_admin;
 pub mod tokens;
 pub mod transfer;
+pub mod web;

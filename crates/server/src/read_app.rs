@@ -18,7 +18,8 @@ use crate::nats;
 use crate::read_models::ReadModels;
 use crate::security::Security;
 use crate::serve::{Listener, Services, always_ready};
-use crate::shutdown::Shutdown;
+use crate::shutdown::{self, Shutdown};
+use crate::web::{self, HttpListener};
 
 /// Replicas of the token bucket when the query service is the first to create it; the command
 /// service, which knows the deployment's replica count, normally creates it first.
@@ -29,6 +30,8 @@ pub struct ReadApplication {
     log: Arc<JetStreamLog>,
     read_models: Arc<ReadModels<JetStreamLog>>,
     alerting: Alerting,
+    /// The dashboard's listener, with `--http-listen`.
+    web: Option<HttpListener>,
 }
 
 impl ReadApplication {
@@ -70,17 +73,27 @@ impl ReadApplication {
             .publish(client, &args.alerts, args.nats.replicas)
             .await?;
         let grace = Duration::from_secs(args.shutdown_grace_secs);
+        let web = match args.web.http_listen {
+            Some(address) => Some(HttpListener::bind(address, &security, grace)?),
+            None => None,
+        };
         let listener = Listener::bind(args.listen, security, grace).await?;
         Ok(ReadApplication {
             listener,
             log,
             read_models: Arc::new(read_models),
             alerting,
+            web,
         })
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The dashboard's address, with `--http-listen`.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.web.as_ref().and_then(|web| web.local_addr().ok())
     }
 
     /// Serves queries until `shutdown`; the projector then commits the batch it is applying
@@ -92,12 +105,25 @@ impl ReadApplication {
             self.listener.security().token_store(),
             &self.alerting,
         );
+        let (shutdown, web_shutdown) = shutdown::split(shutdown);
+        let web = match self.web.take() {
+            Some(web) => Some(web::start(
+                web,
+                &self.read_models,
+                Arc::clone(&self.log),
+                self.listener.security(),
+                &self.alerting,
+                web_shutdown,
+            )?),
+            None => None,
+        };
         // Queries answer from PostgreSQL whether or not NATS is reachable (the projector
         // catches up when it is back), so readiness does not follow the connection.
         let served = self
             .listener
             .serve(services, always_ready(), shutdown)
             .await;
+        web::stopped(web).await;
         self.alerting.stop().await;
         self.read_models.stop().await;
         info!("query service stopped");

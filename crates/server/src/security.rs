@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use receivables_access::TokenStore;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tonic::transport::server::ServerTlsConfig;
 use tonic::transport::{Certificate, Server};
 use tower::layer::util::{Identity, Stack};
@@ -33,6 +35,9 @@ pub type Layers = Stack<AsyncRequireAuthorizationLayer<Gate>, Stack<RpcMetricsLa
 #[derive(Clone)]
 pub struct Security {
     tls: Option<ServerTlsConfig>,
+    /// The same certificate, key and client CA for the dashboard's HTTP listener
+    /// (`crate::web`), which serves browsers over HTTP/1.1 as well as HTTP/2.
+    http_tls: Option<Arc<rustls::ServerConfig>>,
     gate: Gate,
 }
 
@@ -48,6 +53,7 @@ impl Security {
             warn!("{INSECURE_WARNING}");
             return Ok(Security {
                 tls: None,
+                http_tls: None,
                 gate: Gate::Open,
             });
         }
@@ -57,12 +63,17 @@ impl Security {
                  one machine only)"
             );
         };
-        let mut tls = ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(
-            read_pem(cert, "--tls-cert")?,
-            read_pem(key, "--tls-key")?,
-        ));
-        if let Some(ca) = &args.tls_client_ca {
-            tls = tls.client_ca_root(Certificate::from_pem(read_pem(ca, "--tls-client-ca")?));
+        let cert = read_pem(cert, "--tls-cert")?;
+        let key = read_pem(key, "--tls-key")?;
+        let client_ca = match &args.tls_client_ca {
+            Some(ca) => Some(read_pem(ca, "--tls-client-ca")?),
+            None => None,
+        };
+        let http_tls = http_tls(&cert, &key, client_ca.as_deref())?;
+        let mut tls =
+            ServerTlsConfig::new().identity(tonic::transport::Identity::from_pem(cert, key));
+        if let Some(ca) = client_ca {
+            tls = tls.client_ca_root(Certificate::from_pem(ca));
         }
         let store = tokens().await.context("cannot open the token store")?;
         info!(
@@ -71,6 +82,7 @@ impl Security {
         );
         Ok(Security {
             tls: Some(tls),
+            http_tls: Some(Arc::new(http_tls)),
             gate: Gate::Tokens(store),
         })
     }
@@ -78,6 +90,11 @@ impl Security {
     /// Who may call the listener.
     pub fn gate(&self) -> &Gate {
         &self.gate
+    }
+
+    /// The TLS settings of the dashboard's listener: `None` only with `--insecure`.
+    pub fn http_tls(&self) -> Option<Arc<rustls::ServerConfig>> {
+        self.http_tls.clone()
     }
 
     /// The token store, on a listener with tokens.
@@ -102,6 +119,47 @@ impl Security {
         // Timed outermost, so that calls the gate refuses count too.
         Ok(server.layer(RpcMetricsLayer).layer(self.gate.layer()))
     }
+}
+
+/// The rustls settings of the HTTP listener from the gRPC listener's PEM files: the same
+/// certificate chain and key, the same client CA when client certificates are required, and
+/// ALPN offering HTTP/2 and HTTP/1.1 (browsers and spreadsheet tools speak either).
+fn http_tls(
+    cert: &[u8],
+    key: &[u8],
+    client_ca: Option<&[u8]>,
+) -> anyhow::Result<rustls::ServerConfig> {
+    let chain = CertificateDer::pem_slice_iter(cert)
+        .collect::<Result<Vec<_>, _>>()
+        .context("--tls-cert holds no readable certificate")?;
+    let key = PrivateKeyDer::from_pem_slice(key).context("--tls-key holds no readable key")?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .context("the TLS protocol versions were refused")?;
+    let builder = match client_ca {
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for certificate in CertificateDer::pem_slice_iter(ca) {
+                roots
+                    .add(certificate.context("--tls-client-ca holds an unreadable certificate")?)
+                    .context("--tls-client-ca holds a certificate that cannot be a root")?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .context("--tls-client-ca cannot verify client certificates")?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder
+        .with_single_cert(chain, key)
+        .context("the TLS certificate and key were refused")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 fn read_pem(path: &Path, flag: &str) -> anyhow::Result<Vec<u8>> {

@@ -6,6 +6,21 @@ pub trait Shutdown: Future<Output = ()> + Send + 'static {}
 
 impl<F: Future<Output = ()> + Send + 'static> Shutdown for F {}
 
+/// One stop for two servers of a process (gRPC and the dashboard): both futures complete when
+/// `shutdown` does.
+pub fn split(shutdown: impl Shutdown) -> (impl Shutdown, impl Shutdown) {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        stop.send_replace(true);
+    });
+    let wait = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        // A sender gone without a word (the runtime stopping) stops too.
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    (wait(stopped.clone()), wait(stopped))
+}
+
 /// Completes when the process is asked to stop.
 pub async fn signal() {
     let ctrl_c = async {

@@ -1,0 +1,181 @@
+//! The reporting team's dashboard and the read-only HTTP/JSON API, served by the same process as
+//! the gRPC services (`--http-listen` on `serve` and `serve-queries`).
+//!
+//! **A listener of its own.** The gRPC listener speaks HTTP/2 only and answers in gRPC's framing
+//! (a refused token is a gRPC status inside an HTTP 200), which browsers, Excel and BI tools do
+//! not read; they need HTTP/1.1, redirects, cookies and plain status codes. A second port also
+//! lets an operator open the dashboard to the office network while gRPC stays on the systems'
+//! network. It has the same TLS ([`Security::http_tls`]: the same certificate, key and client
+//! CA) and the same tokens, read from the store on every request as the gRPC gate does, so a
+//! revocation takes effect on the next page.
+//!
+//! **One source of figures.** Pages and API call the gRPC services' own implementations in
+//! process ([`QueryGrpc`], [`AuditGrpc`]) with the viewer as the caller: the same access
+//! checks (a subsidiary's token sees only its subsidiary), the same validation, the same
+//! numbers as a gRPC client gets.
+//!
+//! Modules: `session.rs` (login, the session cookie, CSRF), `api.rs` (the `/api/v1` routes,
+//! the OpenAPI document), `json.rs` (query parameters to requests and replies to JSON through
+//! the contract's descriptors), `failure.rs` (statuses as HTTP answers), `table.rs` (a table as
+//! HTML, CSV and XLSX), `chart.rs` (SVG charts), `pages/` (one module per page).
+
+mod api;
+mod chart;
+mod failure;
+mod json;
+mod pages;
+mod session;
+mod table;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use receivables_eventlog::EventLog;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{error, info, warn};
+
+use crate::alerts::{AlertFeed, Alerting};
+
+use crate::audit_service::AuditGrpc;
+use crate::authentication::Gate;
+use crate::queries::QueryGrpc;
+use crate::read_models::ReadModels;
+use crate::security::Security;
+use crate::shutdown::Shutdown;
+
+pub use api::{ROUTES, Route};
+pub use json::Contract;
+pub use session::{SESSION_COOKIE, SESSION_IDLE_MAX, SESSION_LIFETIME_MAX, SESSIONS_MAX};
+
+/// What every handler reads: the services it calls in process, the sessions, the gate.
+pub struct WebState<L> {
+    queries: QueryGrpc<L>,
+    audit: AuditGrpc<L>,
+    sessions: session::Sessions,
+    gate: Gate,
+    contract: Contract,
+}
+
+/// Serves the dashboard and the API on `listener` over the live read model and the log, until
+/// `shutdown`; [`stopped`] waits for the task it returns.
+pub fn start<L: EventLog>(
+    listener: HttpListener,
+    read_models: &Arc<ReadModels<L>>,
+    log: Arc<L>,
+    security: &Security,
+    alerting: &Alerting,
+    shutdown: impl Shutdown,
+) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
+    // The overview's reads of the alerts end with the listener.
+    let (stopping, watching) = watch::channel(false);
+    let router = router(read_models, log, security, alerting.feed(watching))?;
+    Ok(tokio::spawn(async move {
+        let served = listener.serve(router, shutdown).await;
+        stopping.send_replace(true);
+        served
+    }))
+}
+
+/// Waits for the dashboard's task, if one was started, and logs how it failed.
+pub async fn stopped(task: Option<JoinHandle<anyhow::Result<()>>>) {
+    let Some(task) = task else { return };
+    match task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => error!(
+            error = format!("{error:#}"),
+            "the dashboard's listener failed"
+        ),
+        Err(error) => error!(%error, "the dashboard's listener panicked"),
+    }
+}
+
+/// The dashboard's and the API's routes over the live read model and the log.
+pub fn router<L: EventLog>(
+    read_models: &Arc<ReadModels<L>>,
+    log: Arc<L>,
+    security: &Security,
+    alerts: AlertFeed,
+) -> anyhow::Result<Router> {
+    let state = Arc::new(WebState {
+        queries: QueryGrpc::new(read_models.live()).with_alerts(alerts),
+        audit: AuditGrpc::new(log),
+        sessions: session::Sessions::new(),
+        gate: security.gate().clone(),
+        contract: Contract::load()?,
+    });
+    Ok(Router::new()
+        .merge(session::routes())
+        .merge(api::routes())
+        .merge(pages::routes())
+        .with_state(state))
+}
+
+/// The bound HTTP listener, not serving yet.
+pub struct HttpListener {
+    listener: std::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown_grace: Duration,
+}
+
+impl HttpListener {
+    /// Binds `address` (port 0: any free port) with the TLS of `security`.
+    pub fn bind(
+        address: SocketAddr,
+        security: &Security,
+        shutdown_grace: Duration,
+    ) -> anyhow::Result<HttpListener> {
+        let listener = std::net::TcpListener::bind(address)
+            .with_context(|| format!("cannot listen on {address} (--http-listen)"))?;
+        listener
+            .set_nonblocking(true)
+            .context("cannot make the HTTP listener non-blocking")?;
+        Ok(HttpListener {
+            listener,
+            tls: security.http_tls(),
+            shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves `router` until `shutdown`; then lets requests in flight finish within the grace
+    /// period.
+    pub async fn serve(self, router: Router, shutdown: impl Shutdown) -> anyhow::Result<()> {
+        let address = self.local_addr()?;
+        let handle = Handle::new();
+        let stopper = handle.clone();
+        let grace = self.shutdown_grace;
+        tokio::spawn(async move {
+            shutdown.await;
+            stopper.graceful_shutdown(Some(grace));
+        });
+        let service = router.into_make_service();
+        match self.tls {
+            Some(tls) => {
+                info!(%address, "dashboard and HTTP API listening (TLS)");
+                axum_server::from_tcp_rustls(self.listener, RustlsConfig::from_config(tls))
+                    .context("cannot serve TLS on the HTTP listener")?
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
+            None => {
+                warn!(%address, "dashboard and HTTP API listening WITHOUT TLS (--insecure)");
+                axum_server::from_tcp(self.listener)
+                    .context("cannot serve on the HTTP listener")?
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
+        }
+        .context("the HTTP server failed")
+    }
+}
