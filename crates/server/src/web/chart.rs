@@ -40,6 +40,7 @@ pub fn stacked_bars(title: &str, series: &[String], bars: &[Bar]) -> Markup {
     let ticks: Vec<f64> = (0..=4).map(|i| scale_top * f64::from(i) / 4.0).collect();
     html! {
         figure.chart {
+            figcaption { (title) }
             svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {HEIGHT}"))
                 role="img" aria-label=(title) {
                 title { (title) }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
@@ -208,10 +208,11 @@ struct LoginForm {
 /// Opens a session for a good token; the form again, with the reason, for a bad one.
 async fn login<L: EventLog>(
     State(state): State<Arc<WebState<L>>>,
+    uri: Uri,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    if !same_origin(&headers) {
+    if !same_origin(&headers, &uri) {
         return (
             StatusCode::FORBIDDEN,
             layout::login(false, Some("The login form was sent from another site.")),
@@ -281,15 +282,16 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
 }
 
 /// Whether a form came from a page of this host: its `Origin` (browsers send it with every
-/// POST) names the host the request was sent to. A request without `Origin` (a tool, not a
-/// browser) passes.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// POST) names the host the request was sent to (the `Host` header over HTTP/1.1, the URI's
+/// authority over HTTP/2). A request without `Origin` (a tool, not a browser) passes.
+fn same_origin(headers: &HeaderMap, uri: &Uri) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .unwrap_or("");
     let origin_host = origin
         .strip_prefix("https://")
@@ -320,17 +322,27 @@ mod tests {
     #[test]
     fn a_login_from_another_site_is_not_same_origin() {
         let mut headers = HeaderMap::new();
+        let path = Uri::from_static("/login");
         headers.insert(header::HOST, HeaderValue::from_static("localhost:8443"));
         headers.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://localhost:8443"),
         );
-        assert!(same_origin(&headers));
+        assert!(same_origin(&headers, &path));
         headers.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://evil.example"),
         );
-        assert!(!same_origin(&headers));
+        assert!(!same_origin(&headers, &path));
+        // HTTP/2: no Host header, the authority in the URI.
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://localhost:8443"),
+        );
+        let absolute = Uri::from_static("https://localhost:8443/login");
+        assert!(same_origin(&headers, &absolute));
+        assert!(!same_origin(&headers, &path), "no host to compare: refused");
     }
 
     #[test]

@@ -32,6 +32,7 @@ tr.breach td { background: #fdecea; }
 p.exports { font-size: .8rem; margin: .2rem 0 .4rem; }
 form.options { display: flex; gap: .8rem; flex-wrap: wrap; align-items: end; margin-bottom: 1rem; }
 form.options label { display: flex; flex-direction: column; font-size: .8rem; }
+figure.chart figcaption { font-size: .85rem; padding: .3rem .5rem; }
 figure.chart { margin: 0 0 1rem; max-width: 960px; background: #fff; border: 1px solid #d9d9d9; }
 .failure { background: #fdecea; border: 1px solid #e53935; padding: .8rem; }
 .note { color: #555; font-size: .85rem; }

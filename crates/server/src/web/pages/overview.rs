@@ -1,5 +1,6 @@
 //! The overview: totals per currency (and in the group's currency where rates exist), the
-//! overdue rate, the month's early-warning metrics (DSO, CEI, ...) with their formulas, the
+//! overdue rate, the last complete month's early-warning metrics (DSO, CEI, ...) with their
+//! formulas, the
 //! aging at each of the last twelve month-ends as a stacked bar chart, the ten most utilised
 //! credit lines and the latest alerts.
 
@@ -20,6 +21,17 @@ use crate::web::api::as_caller;
 use crate::web::chart::{self, Bar};
 use crate::web::failure::Failure;
 use crate::web::table::{Cell, Table};
+
+/// The metrics the overview shows (as the metrics service names them) and their titles.
+const OVERVIEW_METRICS: [(&str, &str); 7] = [
+    ("overdue_rate", "Overdue rate %"),
+    ("dso_countback", "DSO (countback), days"),
+    ("best_possible_dso", "Best-possible DSO, days"),
+    ("average_days_delinquent", "Average days delinquent"),
+    ("cei", "CEI %"),
+    ("promise_kept_rate", "Promises kept %"),
+    ("bad_debt_rate", "Bad debt %"),
+];
 
 /// Month-ends the chart shows.
 pub const CHART_MONTHS: u32 = 12;
@@ -100,38 +112,57 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         ]);
     }
 
-    // The month's metrics.
-    let month = format!("{:04}-{:02}", as_of.year(), as_of.month());
+    // The last complete month's metrics, in each currency and in the group's.
+    let month_end = as_of
+        .with_day(1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(as_of);
+    let month = format!("{:04}-{:02}", month_end.year(), month_end.month());
     let metrics = queries
         .get_metrics(as_caller(
             caller.clone(),
             pb::GetMetricsRequest {
-                month: month.clone(),
+                month,
                 subsidiary_id: subsidiary.clone(),
                 ..Default::default()
             },
         ))
         .await?
         .into_inner();
+    let mut columns = vec!["Currency".to_owned()];
+    columns.extend(
+        OVERVIEW_METRICS
+            .iter()
+            .map(|(_, title)| (*title).to_owned()),
+    );
     let mut figures = Table::new(
         "metrics",
-        format!("Early-warning metrics, {} to {}", metrics.from, metrics.to),
-        vec!["Currency", "Metric", "Value", "Unit", "Formula"],
+        format!(
+            "Early-warning metrics of {} to {}",
+            metrics.from, metrics.to
+        ),
+        columns,
     );
-    for currency in metrics
-        .currencies
-        .iter()
-        .chain(metrics.in_group_currency.iter())
-    {
-        for figure in &currency.figures {
-            figures.push(vec![
-                Cell::text(&currency.currency),
-                Cell::text(&figure.metric),
-                Cell::Amount(figure.value.clone()),
-                Cell::text(&figure.unit),
-                Cell::text(&figure.formula),
-            ]);
+    let mut formulas: Vec<(&str, String)> = Vec::new();
+    let group_line = metrics.in_group_currency.as_ref().map(|g| {
+        let mut line = g.clone();
+        line.currency = format!("all in {}", g.currency);
+        line
+    });
+    for currency in metrics.currencies.iter().chain(group_line.iter()) {
+        let mut row = vec![Cell::text(&currency.currency)];
+        for (metric, _) in OVERVIEW_METRICS {
+            let figure = currency.figures.iter().find(|f| f.metric == *metric);
+            if let Some(figure) = figure
+                && !formulas.iter().any(|(m, _)| *m == metric)
+            {
+                formulas.push((metric, figure.formula.clone()));
+            }
+            row.push(Cell::Amount(
+                figure.map(|f| f.value.clone()).unwrap_or_default(),
+            ));
         }
+        figures.push(row);
     }
 
     // The aging at each of the last month-ends, one chart per currency.
@@ -146,10 +177,19 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         }
     }))
     .await?;
+    let labels: Vec<String> = reports
+        .iter()
+        .flat_map(|r| r.lines.first())
+        .next()
+        .map(|l| l.buckets.iter().map(|b| b.label.clone()).collect())
+        .unwrap_or_default();
+    let mut columns = vec!["Month-end".to_owned(), "Currency".to_owned()];
+    columns.extend(labels.iter().cloned());
+    columns.push("Open".to_owned());
     let mut history = Table::new(
         "history",
         format!("Aging at the last {CHART_MONTHS} month-ends"),
-        vec!["Month-end", "Currency", "Bucket", "Amount"],
+        columns,
     );
     let mut currencies: Vec<String> = reports
         .iter()
@@ -167,16 +207,17 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
             if series.is_empty() {
                 series = buckets.iter().map(|b| b.label.clone()).collect();
             }
+            if let Some(line) = line {
+                let mut row = vec![Cell::text(end.to_string()), Cell::text(currency)];
+                row.extend(line.buckets.iter().map(|b| Cell::money(b.amount.as_ref())));
+                row.resize(2 + labels.len(), Cell::text(""));
+                row.push(Cell::money(line.open_total.as_ref()));
+                history.push(row);
+            }
             let values = buckets
                 .iter()
                 .map(|b| {
                     let value = amount(b.amount.as_ref());
-                    history.push(vec![
-                        Cell::text(end.to_string()),
-                        Cell::text(currency),
-                        Cell::text(&b.label),
-                        Cell::Amount(value.to_string()),
-                    ]);
                     (value.to_f64().unwrap_or(0.0), value.to_string())
                 })
                 .collect();
@@ -268,6 +309,10 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         p.note { "As of " (today.as_of) ", the read model at log position " (today.position) "." }
         (totals.html(&here))
         (figures.html(&here))
+        details {
+            summary { "Formulas" }
+            dl { @for (metric, formula) in &formulas { dt { (metric) } dd { (formula) } } }
+        }
         h2 { "Aging at the last " (CHART_MONTHS) " month-ends" }
         @for chart in &charts { (chart) }
         (history.html(&here))
@@ -350,7 +395,7 @@ pub fn percent(part: Decimal, whole: Decimal) -> String {
     if whole.is_zero() {
         return "-".to_owned();
     }
-    format!("{}%", (part * Decimal::ONE_HUNDRED / whole).round_dp(1))
+    format!("{:.1}%", (part * Decimal::ONE_HUNDRED / whole).round_dp(1))
 }
 
 #[cfg(test)]
