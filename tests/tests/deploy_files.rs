@@ -232,7 +232,11 @@ fn the_kubernetes_manifests_hang_together_and_use_flags_the_binary_takes() {
                         )
                     })
                     .collect();
-                for (flag, name) in [("--listen", "grpc"), ("--metrics-listen", "metrics")] {
+                let mut listeners = vec![("--listen", "grpc"), ("--metrics-listen", "metrics")];
+                if flag_value(&args, "--http-listen").is_some() {
+                    listeners.push(("--http-listen", "https"));
+                }
+                for (flag, name) in listeners {
                     let listen = flag_value(&args, flag).unwrap_or_else(|| panic!("{flag}"));
                     let port: i64 = listen.rsplit(':').next().unwrap().parse().unwrap();
                     assert!(

@@ -31,6 +31,12 @@ impl Timings {
         Ok(result)
     }
 
+    /// Records a latency measured by the caller.
+    pub fn record(&mut self, elapsed: std::time::Duration) -> anyhow::Result<()> {
+        self.0.record(elapsed.as_micros() as u64)?;
+        Ok(())
+    }
+
     /// The median, in milliseconds.
     pub fn p50_ms(&self) -> f64 {
         self.0.value_at_quantile(0.5) as f64 / 1000.0

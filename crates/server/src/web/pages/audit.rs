@@ -1,6 +1,6 @@
 //! Audit: verify the log's hash chain, with progress while it runs (the page is sent as the
-//! verification goes, so it shows progress without a script), and the aging report as it was
-//! known at a past moment.
+//! verification goes, so it shows progress without a script), and a report (the aging, credit
+//! exposure, the work queue) as it was known at a past moment.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,6 +25,8 @@ use crate::web::table::{Cell, Table};
 
 /// Events between two progress lines of a verification.
 const PROGRESS_EVERY_EVENTS: u32 = 20_000;
+/// Rows a report as known shows (its first page).
+const AS_KNOWN_ROWS: u32 = 100;
 /// Where the streamed page's progress goes in the frame.
 const PROGRESS_MARK: &str = "<!--progress-->";
 
@@ -46,53 +48,144 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
                 description: format!("known_at is a moment (2026-03-31T18:00), not {known_at:?}"),
             }])
         })?;
-        let report = request
-            .state
-            .audit
-            .get_aging_report_as_known(as_caller(
-                request.viewer.caller.clone(),
-                pb::GetAgingReportAsKnownRequest {
-                    known_at: Some(prost_types::Timestamp {
-                        seconds: timestamp.timestamp(),
-                        nanos: 0,
-                    }),
-                    report: Some(pb::GetAgingReportRequest {
-                        scope: Some(pb::AgingScope {
-                            as_of: request.param("as_of").to_owned(),
-                            subsidiary_id: request.subsidiary_filter(),
-                            ..Default::default()
-                        }),
-                        group_by: pb::AgingGroupBy::Subsidiary as i32,
-                        min_position: 0,
-                    }),
-                },
-            ))
-            .await?
-            .into_inner();
-        let labels: Vec<String> = report
-            .lines
-            .first()
-            .map(|l| l.buckets.iter().map(|b| b.label.clone()).collect())
-            .unwrap_or_default();
-        let mut columns: Vec<String> = vec!["Subsidiary".to_owned(), "Currency".to_owned()];
-        columns.extend(labels.iter().cloned());
-        columns.push("Open".to_owned());
-        let mut table = Table::new(
-            "aging-as-known",
-            format!("Aging as of {} as known at {moment}", report.as_of),
-            columns,
-        );
-        for line in &report.lines {
-            let mut row = vec![Cell::text(&line.group), Cell::text(&line.currency)];
-            row.extend(line.buckets.iter().map(|b| Cell::money(b.amount.as_ref())));
-            row.resize(2 + labels.len(), Cell::text(""));
-            row.push(Cell::money(line.open_total.as_ref()));
-            table.push(row);
-        }
-        note = Some(format!(
-            "Replayed the log up to position {}.",
-            report.position
-        ));
+        let known_at = Some(prost_types::Timestamp {
+            seconds: timestamp.timestamp(),
+            nanos: 0,
+        });
+        let caller = request.viewer.caller.clone();
+        let as_of = request.param("as_of").to_owned();
+        let (table, position) = match request.param("report") {
+            "exposures" => {
+                let answer = request
+                    .state
+                    .audit
+                    .list_exposures_as_known(as_caller(
+                        caller,
+                        pb::ListExposuresAsKnownRequest {
+                            known_at,
+                            report: Some(pb::ListExposuresRequest {
+                                as_of,
+                                page_size: AS_KNOWN_ROWS,
+                                ..Default::default()
+                            }),
+                        },
+                    ))
+                    .await?
+                    .into_inner();
+                let mut table = Table::new(
+                    "exposures-as-known",
+                    format!("Credit exposure as known at {moment}"),
+                    vec![
+                        "Customer",
+                        "Currency",
+                        "Limit",
+                        "Exposure",
+                        "Available",
+                        "Utilisation",
+                        "Over limit",
+                    ],
+                );
+                for line in &answer.lines {
+                    table.push(vec![
+                        Cell::text(&line.customer_id),
+                        Cell::text(&line.currency),
+                        Cell::money(line.limit.as_ref()),
+                        Cell::money(line.exposure.as_ref()),
+                        Cell::money(line.available.as_ref()),
+                        Cell::text(&line.utilisation),
+                        Cell::text(if line.over_limit { "OVER LIMIT" } else { "" }),
+                    ]);
+                }
+                (table, answer.position)
+            }
+            "work_queue" => {
+                let answer = request
+                    .state
+                    .audit
+                    .get_work_queue_as_known(as_caller(
+                        caller,
+                        pb::GetWorkQueueAsKnownRequest {
+                            known_at,
+                            report: Some(pb::GetWorkQueueRequest {
+                                as_of,
+                                page_size: AS_KNOWN_ROWS,
+                                ..Default::default()
+                            }),
+                        },
+                    ))
+                    .await?
+                    .into_inner();
+                let mut table = Table::new(
+                    "work-queue-as-known",
+                    format!("Work queue as known at {moment}"),
+                    vec![
+                        "Score",
+                        "Customer",
+                        "Currency",
+                        "Overdue",
+                        "Days past due",
+                        "Collector",
+                        "Rule",
+                    ],
+                );
+                for item in &answer.items {
+                    table.push(vec![
+                        Cell::Amount(item.score.clone()),
+                        Cell::text(&item.customer_id),
+                        Cell::text(&item.currency),
+                        Cell::money(item.overdue.as_ref()),
+                        Cell::Count(i64::from(item.days_past_due)),
+                        Cell::text(&item.collector),
+                        Cell::text(&item.rule),
+                    ]);
+                }
+                (table, answer.position)
+            }
+            _ => {
+                let report = request
+                    .state
+                    .audit
+                    .get_aging_report_as_known(as_caller(
+                        caller,
+                        pb::GetAgingReportAsKnownRequest {
+                            known_at,
+                            report: Some(pb::GetAgingReportRequest {
+                                scope: Some(pb::AgingScope {
+                                    as_of,
+                                    subsidiary_id: request.subsidiary_filter(),
+                                    ..Default::default()
+                                }),
+                                group_by: pb::AgingGroupBy::Subsidiary as i32,
+                                min_position: 0,
+                            }),
+                        },
+                    ))
+                    .await?
+                    .into_inner();
+                let labels: Vec<String> = report
+                    .lines
+                    .first()
+                    .map(|l| l.buckets.iter().map(|b| b.label.clone()).collect())
+                    .unwrap_or_default();
+                let mut columns: Vec<String> = vec!["Subsidiary".to_owned(), "Currency".to_owned()];
+                columns.extend(labels.iter().cloned());
+                columns.push("Open".to_owned());
+                let mut table = Table::new(
+                    "aging-as-known",
+                    format!("Aging as of {} as known at {moment}", report.as_of),
+                    columns,
+                );
+                for line in &report.lines {
+                    let mut row = vec![Cell::text(&line.group), Cell::text(&line.currency)];
+                    row.extend(line.buckets.iter().map(|b| Cell::money(b.amount.as_ref())));
+                    row.resize(2 + labels.len(), Cell::text(""));
+                    row.push(Cell::money(line.open_total.as_ref()));
+                    table.push(row);
+                }
+                (table, report.position)
+            }
+        };
+        note = Some(format!("Replayed the log up to position {position}."));
         tables.push(table);
     }
     let body = html! {
@@ -100,10 +193,16 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         p { "Reads every event, checks each one's hash and its link to the one before it, and reports the first broken link. " }
         p { a href="/audit/verify" { "Verify the whole log" } }
         h2 { "A report as it was known" }
+        p.note { "The log replayed up to the moment into a fresh read model: the report exactly as it could have been read then." }
         form.options method="get" action="/audit" {
             label { "Known at (UTC)" input type="datetime-local" name="known_at" value=(known_at) required; }
             label { "As of" input type="date" name="as_of" value=(request.param("as_of")); }
-            button type="submit" { "Show the aging" }
+            label { "Report" select name="report" {
+                @for (value, name) in [("aging", "Aging by subsidiary"), ("exposures", "Credit exposure"), ("work_queue", "Work queue")] {
+                    option value=(value) selected[request.param("report") == value] { (name) }
+                }
+            } }
+            button type="submit" { "Show" }
         }
         @if let Some(note) = note { p.note { (note) } }
         @for table in &tables { (table.html(&request.here)) }
@@ -131,6 +230,7 @@ pub async fn verify<L: EventLog>(
         subsidiary: None,
         csrf: viewer.csrf.clone(),
         in_session: viewer.in_session,
+        refresh: None,
     };
     let request = pb::VerifyLogRequest {
         customer_id: params.get("customer").cloned().unwrap_or_default(),

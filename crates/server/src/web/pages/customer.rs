@@ -1,5 +1,5 @@
-//! One customer: its record, its credit lines, its open items, its promises, its statement for
-//! a period and its collection activity. Without a customer id, a search of the customers.
+//! One customer: its record, its aging today (with what is disputed), its credit lines, its
+//! open items, its promises, its statement for a period and its collection activity. Without a customer id, a search of the customers.
 
 use chrono::{Datelike as _, Months};
 use maud::html;
@@ -73,7 +73,41 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         .await?
         .into_inner();
 
+    let aging = queries
+        .get_aging_report(as_caller(
+            caller.clone(),
+            pb::GetAgingReportRequest {
+                scope: Some(pb::AgingScope {
+                    customer_id: customer.clone(),
+                    subsidiary_id: subsidiary.clone(),
+                    ..Default::default()
+                }),
+                group_by: pb::AgingGroupBy::Customer as i32,
+                min_position: 0,
+            },
+        ))
+        .await?
+        .into_inner();
     let mut tables = Vec::new();
+    let labels: Vec<String> = aging
+        .lines
+        .first()
+        .map(|l| l.buckets.iter().map(|b| b.label.clone()).collect())
+        .unwrap_or_default();
+    let mut columns = vec!["Currency".to_owned()];
+    columns.extend(labels.iter().cloned());
+    columns.extend(["Open", "Unapplied", "Disputed"].map(String::from));
+    let mut balances = Table::new("aging", format!("Aging as of {}", aging.as_of), columns);
+    for line in &aging.lines {
+        let mut row = vec![Cell::text(&line.currency)];
+        row.extend(line.buckets.iter().map(|b| Cell::money(b.amount.as_ref())));
+        row.resize(1 + labels.len(), Cell::text(""));
+        row.push(Cell::money(line.open_total.as_ref()));
+        row.push(Cell::money(line.unapplied.as_ref()));
+        row.push(Cell::money(line.disputed.as_ref()));
+        balances.push(row);
+    }
+    tables.push(balances);
     let mut open = Table::new(
         "open-items",
         "Open items today",

@@ -13,7 +13,14 @@ pub struct Frame {
     pub subsidiary: Option<String>,
     pub csrf: String,
     pub in_session: bool,
+    /// Seconds after which the page loads itself again (`?refresh=N`), for a wall screen;
+    /// no script: the browser's own refresh.
+    pub refresh: Option<u32>,
 }
+
+/// The shortest and the longest refresh a page takes; outside them none.
+pub const REFRESH_SECS_MIN: u32 = 10;
+pub const REFRESH_SECS_MAX: u32 = 3600;
 
 const STYLE: &str = r#"
 body { font-family: system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
@@ -40,10 +47,11 @@ section.login { max-width: 28rem; margin: 4rem auto; background: #fff; padding: 
 section.login input[type=password] { width: 100%; }
 "#;
 
-fn head(title: &str) -> Markup {
+fn head(title: &str, refresh: Option<u32>) -> Markup {
     html! {
         head {
             meta charset="utf-8";
+            @if let Some(seconds) = refresh { meta http-equiv="refresh" content=(seconds); }
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · Receivables" }
             style { (PreEscaped(STYLE)) }
@@ -56,7 +64,7 @@ pub fn page(frame: &Frame, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            (head(title))
+            (head(title, frame.refresh))
             body {
                 header {
                     strong { "Receivables" }
@@ -97,7 +105,7 @@ pub fn login(open: bool, message: Option<&str>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            (head("Log in"))
+            (head("Log in", None))
             body {
                 section.login {
                     h1 { "Receivables" }

@@ -162,11 +162,17 @@ where
         params,
         here,
     };
+    let refresh = request
+        .params
+        .get("refresh")
+        .and_then(|text| text.parse::<u32>().ok())
+        .filter(|seconds| (layout::REFRESH_SECS_MIN..=layout::REFRESH_SECS_MAX).contains(seconds));
     let frame = layout::Frame {
         principal,
         subsidiary: own,
         csrf,
         in_session,
+        refresh,
     };
     match make(request).await {
         Ok(page) => match download {

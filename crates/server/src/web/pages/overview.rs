@@ -306,7 +306,10 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
 
     let here = request.here.clone();
     let body = html! {
-        p.note { "As of " (today.as_of) ", the read model at log position " (today.position) "." }
+        p.note {
+            "As of " (today.as_of) ", the read model at log position " (today.position) ". "
+            a href="/?refresh=60" { "Refresh every minute" }
+        }
         (totals.html(&here))
         (figures.html(&here))
         details {
