@@ -597,6 +597,13 @@ async fn sessions_are_http_only_csrf_safe_and_end_with_their_token() {
         .await
         .expect("page");
     assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
+    // The session is over: the next page goes to the login form.
+    let after = client
+        .get(format!("{base}/aging"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
 }
 
 /// A table's CSV and XLSX downloads hold the page's figures: the hand-worked aging by

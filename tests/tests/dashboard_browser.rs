@@ -447,15 +447,31 @@ async fn every_page_in_a_real_browser_shows_the_grpc_figures() {
     let live: Vec<(String, String)> = exposures
         .lines
         .iter()
-        .map(|l| (l.customer_id.clone(), l.exposure.clone().unwrap_or_default().amount))
+        .map(|l| {
+            (
+                l.customer_id.clone(),
+                l.exposure.clone().unwrap_or_default().amount,
+            )
+        })
         .collect();
     assert_eq!(as_known, live);
     browser
-        .goto(&format!("{base}/audit?known_at=2020-01-01T00:00&report=aging"))
+        .goto(&format!(
+            "{base}/audit?known_at=2020-01-01T00:00&report=aging"
+        ))
         .await
         .expect("aging as known");
-    assert!(table(&browser, "aging-as-known").await.is_empty(), "nothing was known in 2020");
-    assert!(browser.source().await.expect("page").contains("Replayed the log up to position 0."));
+    assert!(
+        table(&browser, "aging-as-known").await.is_empty(),
+        "nothing was known in 2020"
+    );
+    assert!(
+        browser
+            .source()
+            .await
+            .expect("page")
+            .contains("Replayed the log up to position 0.")
+    );
 
     // Logout: back to the login form, and the dashboard asks for it again.
     browser.goto(&format!("{base}/")).await.expect("overview");

@@ -60,6 +60,8 @@ pub struct WebState<L> {
     sessions: session::Sessions,
     gate: Gate,
     contract: Contract,
+    /// What the overview worked out about the past, kept a short while.
+    past: pages::KeptPast,
 }
 
 /// Serves the dashboard and the API on `listener` over the live read model and the log, until
@@ -108,6 +110,7 @@ pub fn router<L: EventLog>(
         sessions: session::Sessions::new(),
         gate: security.gate().clone(),
         contract: Contract::load()?,
+        past: pages::KeptPast::new(),
     });
     Ok(Router::new()
         .merge(session::routes())

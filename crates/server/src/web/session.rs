@@ -124,17 +124,21 @@ pub async fn viewer<L: EventLog>(
         }
         Gate::Tokens(store) => store,
     };
-    let (authorization, csrf, in_session) = match headers.get(header::AUTHORIZATION) {
+    let (authorization, csrf, session) = match headers.get(header::AUTHORIZATION) {
         Some(value) => (
             value.to_str().unwrap_or("\u{fffd}").to_owned(),
             String::new(),
-            false,
+            None,
         ),
         None => {
-            let session = cookie(headers, SESSION_COOKIE)
-                .and_then(|id| state.sessions.get(&id))
+            let (id, session) = cookie(headers, SESSION_COOKIE)
+                .and_then(|id| state.sessions.get(&id).map(|session| (id, session)))
                 .ok_or(NoViewer::Anonymous)?;
-            (session.authorization.clone(), session.csrf.clone(), true)
+            (
+                session.authorization.clone(),
+                session.csrf.clone(),
+                Some(id),
+            )
         }
     };
     match authenticate(store.as_ref(), Some(&authorization), Utc::now()).await {
@@ -144,9 +148,18 @@ pub async fn viewer<L: EventLog>(
                 role: Some(authenticated.role),
             },
             csrf,
-            in_session,
+            in_session: session.is_some(),
         }),
-        Err(error) => Err(NoViewer::Refused(refusal(&error))),
+        Err(error) => {
+            // A session whose token is revoked or expired is over; one whose store cannot be
+            // reached is kept for when it can.
+            if let Some(id) = session
+                && !matches!(error, AuthError::Store(_))
+            {
+                state.sessions.close(&id);
+            }
+            Err(NoViewer::Refused(refusal(&error)))
+        }
     }
 }
 

@@ -29,6 +29,8 @@ use maud::Markup;
 use receivables_domain::access::Role;
 use receivables_eventlog::EventLog;
 
+pub use overview::KeptPast;
+
 use super::WebState;
 use super::failure::Failure;
 use super::session::{NoViewer, Viewer, viewer};

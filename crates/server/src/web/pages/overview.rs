@@ -4,7 +4,10 @@
 //! aging at each of the last twelve month-ends as a stacked bar chart, the ten most utilised
 //! credit lines and the latest alerts.
 
+use std::future::Future;
 use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{Datelike as _, NaiveDate};
 use futures::StreamExt as _;
@@ -35,6 +38,60 @@ const OVERVIEW_METRICS: [(&str, &str); 7] = [
 
 /// Month-ends the chart shows.
 pub const CHART_MONTHS: u32 = 12;
+/// How long the overview keeps what it worked out about the past (the aging at each past
+/// month-end, the last complete month's metrics) before working it out again. Twelve
+/// month-ends exactly cost about twelve agings of the whole book, and a month's metrics a few
+/// (a second each at a million open items, BENCHMARKS.md "Dashboard"); the past changes only
+/// when an event dated in it arrives, so a minute's staleness there is the price of an
+/// overview that opens at once.
+pub const PAST_STALE_MAX: Duration = Duration::from_secs(60);
+/// Entries kept of each (scopes × month-ends, scopes × months): the group's and every
+/// subsidiary's year.
+const PAST_ENTRIES_MAX: u64 = 10_000;
+
+/// What the overview worked out about the past, by subsidiary scope ("" for the group) and
+/// date (a month-end, or a month's last day).
+pub type Past<V> = moka::sync::Cache<(String, NaiveDate), Arc<V>>;
+
+/// The month-end agings and the months' metrics the overview keeps.
+pub struct KeptPast {
+    month_ends: Past<pb::GetAgingReportResponse>,
+    months: Past<pb::GetMetricsResponse>,
+}
+
+impl KeptPast {
+    pub fn new() -> KeptPast {
+        fn cache<V: Send + Sync + 'static>() -> Past<V> {
+            moka::sync::Cache::builder()
+                .max_capacity(PAST_ENTRIES_MAX)
+                .time_to_live(PAST_STALE_MAX)
+                .build()
+        }
+        KeptPast {
+            month_ends: cache(),
+            months: cache(),
+        }
+    }
+}
+
+/// The value kept under `key`, or the one `work` works out, then kept.
+async fn kept<V, F>(
+    past: &Past<V>,
+    key: (String, NaiveDate),
+    work: F,
+) -> Result<Arc<V>, tonic::Status>
+where
+    V: Send + Sync + 'static,
+    F: Future<Output = Result<tonic::Response<V>, tonic::Status>>,
+{
+    if let Some(value) = past.get(&key) {
+        return Ok(value);
+    }
+    let value = Arc::new(work.await?.into_inner());
+    past.insert(key, Arc::clone(&value));
+    Ok(value)
+}
+
 /// Credit lines the overview lists.
 const TOP_LINES: u32 = 10;
 /// Alerts the overview lists, newest first.
@@ -118,17 +175,22 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         .and_then(|d| d.pred_opt())
         .unwrap_or(as_of);
     let month = format!("{:04}-{:02}", month_end.year(), month_end.month());
-    let metrics = queries
-        .get_metrics(as_caller(
+    // The viewer may read this scope: the aging of today above was answered to it, so what
+    // is kept of it may be shown.
+    let past = &request.state.past;
+    let metrics = kept(
+        &past.months,
+        (subsidiary.clone(), month_end),
+        queries.get_metrics(as_caller(
             caller.clone(),
             pb::GetMetricsRequest {
                 month,
                 subsidiary_id: subsidiary.clone(),
                 ..Default::default()
             },
-        ))
-        .await?
-        .into_inner();
+        )),
+    )
+    .await?;
     let mut columns = vec!["Currency".to_owned()];
     columns.extend(
         OVERVIEW_METRICS
@@ -168,15 +230,14 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
     // The aging at each of the last month-ends, one chart per currency.
     let ends = month_ends_before(as_of, CHART_MONTHS);
     let reports = futures::future::try_join_all(ends.iter().map(|end| {
-        let request = aging(end.to_string());
-        async move {
-            queries
-                .get_aging_report(request)
-                .await
-                .map(tonic::Response::into_inner)
-        }
+        kept(
+            &past.month_ends,
+            (subsidiary.clone(), *end),
+            queries.get_aging_report(aging(end.to_string())),
+        )
     }))
     .await?;
+    let history_position = reports.iter().map(|r| r.position).min().unwrap_or_default();
     let labels: Vec<String> = reports
         .iter()
         .flat_map(|r| r.lines.first())
@@ -317,6 +378,10 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
             dl { @for (metric, formula) in &formulas { dt { (metric) } dd { (formula) } } }
         }
         h2 { "Aging at the last " (CHART_MONTHS) " month-ends" }
+        p.note {
+            "Worked out at log position " (history_position) " or later; each month-end is kept up to "
+            (PAST_STALE_MAX.as_secs()) " s (a past month-end moves only with an event dated on or before it)."
+        }
         @for chart in &charts { (chart) }
         (history.html(&here))
         @if request.reads_group() { (lines.html(&here)) }
