@@ -537,6 +537,17 @@ async fn sessions_are_http_only_csrf_safe_and_end_with_their_token() {
         .await
         .expect("page");
     assert_eq!(page.status(), StatusCode::OK);
+    // No script may run, no other site may frame it, nothing is cached.
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("policy");
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
+    assert!(!policy.contains("script-src"), "{policy}");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
     let html = page.text().await.expect("HTML");
     assert!(
         html.contains("5500.00"),
