@@ -84,3 +84,7 @@ bench-accounts *ARGS:
 # Benchmark the alert stream's delay under write load against the read model's own; add `--backend embedded` for no servers (BENCHMARKS.md).
 bench-alerts *ARGS:
     cargo run --release -p receivables-loadgen --bin alert-bench -- --nats-url {{nats_url}} {{ARGS}}
+
+# Benchmark the dashboard's overview and work queue (time to first byte, to the whole page) against the gRPC calls behind them; add `--backend embedded` for no servers (BENCHMARKS.md).
+bench-dashboard *ARGS:
+    cargo run --release -p receivables-loadgen --bin dashboard-bench -- --nats-url {{nats_url}} {{ARGS}}

@@ -19,10 +19,11 @@ use receivables_api::pb::query_service_server::QueryService;
 use receivables_eventlog::EventLog;
 use serde_json::{Map, Value, json};
 
-use super::WebState;
 use super::failure::Failure;
 use super::json::{Contract, TIMESTAMP, parameters};
 use super::session::{NoViewer, viewer};
+use super::session_store::SESSION_COOKIE;
+use super::state::{WebState, as_caller};
 use crate::authorization::Caller;
 
 /// One route of the API: its path (a `{name}` segment is the request field of that JSON
@@ -221,13 +222,6 @@ async fn answer<L: EventLog>(
     }
 }
 
-/// A request of type `T` carrying `caller`, as the token gate would have made it.
-pub fn as_caller<T>(caller: Caller, message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.extensions_mut().insert(caller);
-    request
-}
-
 /// Calls the RPC of `route` with `parameters` as `caller`, and answers its reply as JSON.
 pub async fn call<L: EventLog>(
     state: &WebState<L>,
@@ -349,7 +343,7 @@ pub fn openapi(contract: &Contract) -> Value {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Failure"}}}}},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "A token of `receivables tokens create`."},
-                "session": {"type": "apiKey", "in": "cookie", "name": super::SESSION_COOKIE, "description": "The dashboard's session, opened by POST /login."}
+                "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE, "description": "The dashboard's session, opened by POST /login."}
             }
         }
     })

@@ -14,17 +14,24 @@
 //! checks (a subsidiary's token sees only its subsidiary), the same validation, the same
 //! numbers as a gRPC client gets.
 //!
-//! Modules: `session.rs` (login, the session cookie, CSRF), `api.rs` (the `/api/v1` routes,
-//! the OpenAPI document), `json.rs` (query parameters to requests and replies to JSON through
-//! the contract's descriptors), `failure.rs` (statuses as HTTP answers), `table.rs` (a table as
-//! HTML, CSV and XLSX), `chart.rs` (SVG charts), `pages/` (one module per page).
+//! Modules, from the top: this one (the router, the listener), `pages/` (one module per page),
+//! `api.rs` (the `/api/v1` routes, the OpenAPI document), `session.rs` (login, the session
+//! cookie, CSRF; `session_store.rs`, the sessions open), `state.rs` (what every handler reads, and the request that calls a service
+//! as the viewer), `past.rs` (what the overview keeps of the past), `layout.rs` (the frame of
+//! a page, the login form), `json.rs` (query parameters to requests and replies to JSON
+//! through the contract's descriptors), `table.rs` (a table as HTML, CSV and XLSX),
+//! `chart.rs` (SVG charts), `failure.rs` (statuses as HTTP answers).
 
 mod api;
 mod chart;
 mod failure;
 mod json;
+mod layout;
 mod pages;
+mod past;
 mod session;
+mod session_store;
+mod state;
 mod table;
 
 use std::net::SocketAddr;
@@ -43,7 +50,6 @@ use tracing::{error, info, warn};
 use crate::alerts::{AlertFeed, Alerting};
 
 use crate::audit_service::AuditGrpc;
-use crate::authentication::Gate;
 use crate::queries::QueryGrpc;
 use crate::read_models::ReadModels;
 use crate::security::Security;
@@ -51,18 +57,11 @@ use crate::shutdown::Shutdown;
 
 pub use api::{ROUTES, Route};
 pub use json::Contract;
-pub use session::{SESSION_COOKIE, SESSION_IDLE_MAX, SESSION_LIFETIME_MAX, SESSIONS_MAX};
+pub use state::WebState;
 
-/// What every handler reads: the services it calls in process, the sessions, the gate.
-pub struct WebState<L> {
-    queries: QueryGrpc<L>,
-    audit: AuditGrpc<L>,
-    sessions: session::Sessions,
-    gate: Gate,
-    contract: Contract,
-    /// What the overview worked out about the past, kept a short while.
-    past: pages::KeptPast,
-}
+use past::KeptPast;
+use session_store::Sessions;
+pub use session_store::{SESSION_COOKIE, SESSION_IDLE_MAX, SESSION_LIFETIME_MAX, SESSIONS_MAX};
 
 /// Serves the dashboard and the API on `listener` over the live read model and the log, until
 /// `shutdown`; [`stopped`] waits for the task it returns.
@@ -107,10 +106,10 @@ pub fn router<L: EventLog>(
     let state = Arc::new(WebState {
         queries: QueryGrpc::new(read_models.live()).with_alerts(alerts),
         audit: AuditGrpc::new(log),
-        sessions: session::Sessions::new(),
+        sessions: Sessions::new(),
         gate: security.gate().clone(),
         contract: Contract::load()?,
-        past: pages::KeptPast::new(),
+        past: KeptPast::new(),
     });
     Ok(Router::new()
         .merge(session::routes())

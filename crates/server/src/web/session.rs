@@ -12,7 +12,6 @@
 //! query service (sticky sessions), or it logs in again on another.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, State};
@@ -25,70 +24,12 @@ use receivables_eventlog::EventLog;
 use serde::Deserialize;
 use tracing::info;
 
-use super::WebState;
 use super::failure::Failure;
-use super::pages::layout;
+use super::layout;
+use super::session_store::{SESSION_COOKIE, SESSION_LIFETIME_MAX};
+use super::state::WebState;
 use crate::authentication::Gate;
 use crate::authorization::Caller;
-
-/// The session cookie's name: the `__Host-` prefix binds it to this host and path `/`, Secure.
-pub const SESSION_COOKIE: &str = "__Host-receivables-session";
-/// A session unused this long is closed.
-pub const SESSION_IDLE_MAX: Duration = Duration::from_secs(8 * 3600);
-/// A session is closed this long after its login, used or not.
-pub const SESSION_LIFETIME_MAX: Duration = Duration::from_secs(12 * 3600);
-/// Most sessions open at once in one process; past it the least recently used are closed.
-pub const SESSIONS_MAX: u64 = 10_000;
-/// Bytes of randomness in a session id and in a CSRF token.
-const SECRET_BYTES: usize = 32;
-
-/// One login.
-pub struct Session {
-    /// The `Authorization` header the token makes (`Bearer <token>`), checked on every request.
-    authorization: String,
-    /// What every form of this session carries back.
-    pub csrf: String,
-}
-
-/// The open sessions, by id.
-#[derive(Clone)]
-pub struct Sessions {
-    open: moka::sync::Cache<String, Arc<Session>>,
-}
-
-impl Sessions {
-    pub fn new() -> Sessions {
-        Sessions {
-            open: moka::sync::Cache::builder()
-                .max_capacity(SESSIONS_MAX)
-                .time_to_idle(SESSION_IDLE_MAX)
-                .time_to_live(SESSION_LIFETIME_MAX)
-                .build(),
-        }
-    }
-
-    fn open(&self, authorization: String) -> String {
-        let id = secret();
-        let session = Session {
-            authorization,
-            csrf: secret(),
-        };
-        self.open.insert(id.clone(), Arc::new(session));
-        id
-    }
-
-    fn get(&self, id: &str) -> Option<Arc<Session>> {
-        self.open.get(id)
-    }
-
-    fn close(&self, id: &str) {
-        self.open.invalidate(id);
-    }
-}
-
-fn secret() -> String {
-    hex::encode(rand::random::<[u8; SECRET_BYTES]>())
-}
 
 /// Whoever a request comes from, as the services see them.
 pub struct Viewer {

@@ -15,12 +15,12 @@ use receivables_api::pb;
 use receivables_api::pb::audit_service_server::AuditService;
 use receivables_eventlog::EventLog;
 
-use super::layout::{self, Frame};
 use super::{Page, Params, Request};
-use crate::web::WebState;
-use crate::web::api::as_caller;
 use crate::web::failure::{Failure, FieldProblem};
+use crate::web::layout::{self, Frame};
 use crate::web::session::{NoViewer, viewer};
+use crate::web::state::WebState;
+use crate::web::state::as_caller;
 use crate::web::table::{Cell, Table};
 
 /// Events between two progress lines of a verification.

@@ -8,8 +8,8 @@ use receivables_api::pb::query_service_server::QueryService;
 use receivables_eventlog::EventLog;
 
 use super::{Page, Request, date_param, link, today};
-use crate::web::api::as_caller;
 use crate::web::failure::Failure;
+use crate::web::state::as_caller;
 use crate::web::table::{Cell, Table};
 
 /// Open items, promises and activities the page lists (each list links to the rest).

@@ -7,8 +7,8 @@ use receivables_api::pb::query_service_server::QueryService;
 use receivables_eventlog::EventLog;
 
 use super::{Page, Request, link};
-use crate::web::api::as_caller;
 use crate::web::failure::Failure;
+use crate::web::state::as_caller;
 use crate::web::table::{Cell, Table};
 
 /// Credit lines a page lists.

@@ -10,7 +10,6 @@ mod aging;
 mod audit;
 mod customer;
 mod exposure;
-pub(super) mod layout;
 mod overview;
 mod promises;
 mod work_queue;
@@ -29,11 +28,10 @@ use maud::Markup;
 use receivables_domain::access::Role;
 use receivables_eventlog::EventLog;
 
-pub use overview::KeptPast;
-
-use super::WebState;
 use super::failure::Failure;
+use super::layout;
 use super::session::{NoViewer, Viewer, viewer};
+use super::state::WebState;
 use super::table::{Download, Table};
 
 /// What a page shows: its title, its body (tables included) and its tables for download.

@@ -4,10 +4,7 @@
 //! aging at each of the last twelve month-ends as a stacked bar chart, the ten most utilised
 //! credit lines and the latest alerts.
 
-use std::future::Future;
 use std::str::FromStr as _;
-use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{Datelike as _, NaiveDate};
 use futures::StreamExt as _;
@@ -20,9 +17,10 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive as _;
 
 use super::{Page, Request, link};
-use crate::web::api::as_caller;
 use crate::web::chart::{self, Bar};
 use crate::web::failure::Failure;
+use crate::web::past::{PAST_STALE_MAX, kept};
+use crate::web::state::as_caller;
 use crate::web::table::{Cell, Table};
 
 /// The metrics the overview shows (as the metrics service names them) and their titles.
@@ -38,60 +36,6 @@ const OVERVIEW_METRICS: [(&str, &str); 7] = [
 
 /// Month-ends the chart shows.
 pub const CHART_MONTHS: u32 = 12;
-/// How long the overview keeps what it worked out about the past (the aging at each past
-/// month-end, the last complete month's metrics) before working it out again. Twelve
-/// month-ends exactly cost about twelve agings of the whole book, and a month's metrics a few
-/// (a second each at a million open items, BENCHMARKS.md "Dashboard"); the past changes only
-/// when an event dated in it arrives, so a minute's staleness there is the price of an
-/// overview that opens at once.
-pub const PAST_STALE_MAX: Duration = Duration::from_secs(60);
-/// Entries kept of each (scopes × month-ends, scopes × months): the group's and every
-/// subsidiary's year.
-const PAST_ENTRIES_MAX: u64 = 10_000;
-
-/// What the overview worked out about the past, by subsidiary scope ("" for the group) and
-/// date (a month-end, or a month's last day).
-pub type Past<V> = moka::sync::Cache<(String, NaiveDate), Arc<V>>;
-
-/// The month-end agings and the months' metrics the overview keeps.
-pub struct KeptPast {
-    month_ends: Past<pb::GetAgingReportResponse>,
-    months: Past<pb::GetMetricsResponse>,
-}
-
-impl KeptPast {
-    pub fn new() -> KeptPast {
-        fn cache<V: Send + Sync + 'static>() -> Past<V> {
-            moka::sync::Cache::builder()
-                .max_capacity(PAST_ENTRIES_MAX)
-                .time_to_live(PAST_STALE_MAX)
-                .build()
-        }
-        KeptPast {
-            month_ends: cache(),
-            months: cache(),
-        }
-    }
-}
-
-/// The value kept under `key`, or the one `work` works out, then kept.
-async fn kept<V, F>(
-    past: &Past<V>,
-    key: (String, NaiveDate),
-    work: F,
-) -> Result<Arc<V>, tonic::Status>
-where
-    V: Send + Sync + 'static,
-    F: Future<Output = Result<tonic::Response<V>, tonic::Status>>,
-{
-    if let Some(value) = past.get(&key) {
-        return Ok(value);
-    }
-    let value = Arc::new(work.await?.into_inner());
-    past.insert(key, Arc::clone(&value));
-    Ok(value)
-}
-
 /// Credit lines the overview lists.
 const TOP_LINES: u32 = 10;
 /// Alerts the overview lists, newest first.

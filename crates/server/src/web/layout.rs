@@ -4,7 +4,7 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::web::failure::Failure;
+use super::failure::Failure;
 
 /// Who is looking, as the frame shows it.
 pub struct Frame {
