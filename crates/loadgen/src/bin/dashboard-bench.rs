@@ -6,7 +6,7 @@
 //! measured; by default 1,250,000 events: 1,000,000 open invoices over 10,000 customers), starts
 //! the all-in-one service on it in this process (embedded: the data directory holding that
 //! log; `jetstream-postgres`: that stream and a fresh database) with its dashboard, waits until
-//! the projector has caught up, then times, `--requests` times each, one after another:
+//! the projector has caught up and today's summaries are worked out, then times, `--requests` times each, one after another:
 //!
 //! - `GET /` (the overview: its first view, which works out the twelve past month-ends, then
 //!   the next ones, which find them kept) and `GET /work-queue` (its first page of 50): to the
@@ -16,7 +16,8 @@
 //!   `GetAgingReport` as of the business date.
 //!
 //! The service's business date is the history's report date, as a service keeps its summaries
-//! for its own date. It serves without TLS and tokens (`--insecure`): what TLS costs is measured
+//! for its own date, and every page and call asks for that date (`as_of`), which is the
+//! service's today. It serves without TLS and tokens (`--insecure`): what TLS costs is measured
 //! elsewhere (BENCHMARKS.md, "What security costs").
 
 use std::net::SocketAddr;
@@ -40,6 +41,8 @@ use receivables_loadgen::scratch::{Scratch, ScratchDatabase};
 use receivables_loadgen::timings::Timings;
 use receivables_loadgen::value_name;
 use receivables_loadgen::{NatsArgs, PostgresArgs};
+use receivables_projections::ReadStore;
+use receivables_projections::summaries;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -105,8 +108,17 @@ async fn time_page(
     Ok((head, whole, bytes))
 }
 
-async fn measure(http: SocketAddr, grpc: SocketAddr, last: u64, args: &Args) -> anyhow::Result<()> {
+async fn measure(
+    http: SocketAddr,
+    grpc: SocketAddr,
+    last: u64,
+    store: &ReadStore,
+    args: &Args,
+) -> anyhow::Result<()> {
     let base = format!("http://{http}");
+    // The HTTP client is built with TLS support though it speaks plain HTTP here; it wants a
+    // crypto provider all the same.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder().build()?;
     // Caught up: the API waits for the last position (each call up to its own bound).
     let started = Instant::now();
@@ -125,16 +137,31 @@ async fn measure(http: SocketAddr, grpc: SocketAddr, last: u64, args: &Args) -> 
         }
     }
     println!("caught up in {:.1} s", started.elapsed().as_secs_f64());
+    // And today's summaries worked out for the business date (the catch-up's last step), as a
+    // service that has been running has them.
+    let generation = store.live().await?;
+    let pool = store.pool(generation, 1).await?;
+    while !summaries::covers(&pool, history::report_as_of()?).await? {
+        if started.elapsed() > CATCH_UP_TIMEOUT {
+            bail!("today's summaries were not worked out within {CATCH_UP_TIMEOUT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    pool.close().await;
+    println!("summaries ready after {:.1} s", started.elapsed().as_secs_f64());
 
     // The first view works out the twelve past month-ends; the next ones, within a minute,
     // find them kept.
-    let (head, whole, bytes) = time_page(&client, &base, "/", 1).await?;
+    let as_of = history::report_as_of()?;
+    let overview = format!("/?as_of={as_of}");
+    let (head, whole, bytes) = time_page(&client, &base, &overview, 1).await?;
     head.print(&format!("overview, first view, first byte ({bytes} bytes)"));
     whole.print("overview, first view, whole page");
-    let (head, whole, _) = time_page(&client, &base, "/", args.requests).await?;
+    let (head, whole, _) = time_page(&client, &base, &overview, args.requests).await?;
     head.print("overview, month-ends kept, first byte");
     whole.print("overview, month-ends kept, whole page");
-    let (head, whole, bytes) = time_page(&client, &base, "/work-queue", args.requests).await?;
+    let (head, whole, bytes) =
+        time_page(&client, &base, &format!("/work-queue?as_of={as_of}"), args.requests).await?;
     head.print(&format!(
         "work queue page of {WORK_QUEUE_PAGE}, first byte ({bytes} bytes)"
     ));
@@ -142,7 +169,7 @@ async fn measure(http: SocketAddr, grpc: SocketAddr, last: u64, args: &Args) -> 
     let (_, whole, bytes) = time_page(
         &client,
         &base,
-        &format!("/api/v1/work-queue?pageSize={WORK_QUEUE_PAGE}"),
+        &format!("/api/v1/work-queue?pageSize={WORK_QUEUE_PAGE}&asOf={as_of}"),
         args.requests,
     )
     .await?;
@@ -159,6 +186,7 @@ async fn measure(http: SocketAddr, grpc: SocketAddr, last: u64, args: &Args) -> 
             .time(async {
                 Ok(queries
                     .get_work_queue(pb::GetWorkQueueRequest {
+                        as_of: as_of.to_string(),
                         page_size: WORK_QUEUE_PAGE,
                         ..Default::default()
                     })
@@ -169,7 +197,10 @@ async fn measure(http: SocketAddr, grpc: SocketAddr, last: u64, args: &Args) -> 
             .time(async {
                 Ok(queries
                     .get_aging_report(pb::GetAgingReportRequest {
-                        scope: Some(pb::AgingScope::default()),
+                        scope: Some(pb::AgingScope {
+                            as_of: as_of.to_string(),
+                            ..Default::default()
+                        }),
                         group_by: pb::AgingGroupBy::Group as i32,
                         min_position: 0,
                     })
@@ -182,8 +213,14 @@ async fn measure(http: SocketAddr, grpc: SocketAddr, last: u64, args: &Args) -> 
     Ok(())
 }
 
-/// Serves `args_of` all-in-one with the dashboard and measures; stops it after.
-async fn serve_and_measure(mut serve: ServeArgs, last: u64, args: &Args) -> anyhow::Result<()> {
+/// Serves all-in-one with the dashboard and measures; stops it after. `store` is the read
+/// model's, opened beside the service to see when its summaries are ready.
+async fn serve_and_measure(
+    mut serve: ServeArgs,
+    store: ReadStore,
+    last: u64,
+    args: &Args,
+) -> anyhow::Result<()> {
     serve.alerts.business_date = Some(history::report_as_of()?);
     serve.web.http_listen = Some("127.0.0.1:0".parse()?);
     let serving = Serving::build(&serve).await?;
@@ -193,9 +230,10 @@ async fn serve_and_measure(mut serve: ServeArgs, last: u64, args: &Args) -> anyh
     let running = tokio::spawn(serving.run_until(async move {
         let _ = stopped.await;
     }));
-    let measured = measure(http, grpc, last, args).await;
+    let measured = measure(http, grpc, last, &store, args).await;
     let _ = stop.send(());
     running.await??;
+    store.close().await;
     measured
 }
 
@@ -224,7 +262,8 @@ async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
     serve.nats.invoice_numbers_bucket = config.invoice_numbers_bucket.clone();
     serve.nats.snapshots_bucket = config.snapshots_bucket.clone();
     serve.database_url = Some(database.url());
-    let measured = serve_and_measure(serve, last.get(), args).await;
+    let store = ReadStore::postgres(database.options.clone()).await?;
+    let measured = serve_and_measure(serve, store, last.get(), args).await;
     if args.keep {
         println!(
             "kept: stream {}, database {}",
@@ -246,7 +285,8 @@ async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<()> {
     let last = check_written(&log, args.events).await?;
     log.close().await?;
     let serve = ServeArgs::embedded("127.0.0.1:0".parse()?, scratch.path());
-    serve_and_measure(serve, last.get(), args).await
+    let store = ReadStore::sqlite(scratch.path())?;
+    serve_and_measure(serve, store, last.get(), args).await
 }
 
 #[tokio::main]

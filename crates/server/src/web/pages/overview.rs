@@ -62,7 +62,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         )
     };
     let today = queries
-        .get_aging_report(aging(String::new()))
+        .get_aging_report(aging(request.param("as_of").to_owned()))
         .await?
         .into_inner();
     let as_of = NaiveDate::parse_from_str(&today.as_of, "%Y-%m-%d")
@@ -257,6 +257,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
             .list_exposures(as_caller(
                 caller.clone(),
                 pb::ListExposuresRequest {
+                    as_of: today.as_of.clone(),
                     sort: pb::ExposureSort::Utilisation as i32,
                     page_size: TOP_LINES,
                     ..Default::default()
