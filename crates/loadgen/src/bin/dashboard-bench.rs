@@ -79,6 +79,8 @@ enum Backend {
 
 /// Items on the work-queue page, as the dashboard shows it.
 const WORK_QUEUE_PAGE: u32 = 50;
+/// How often the benchmark asks whether the projector has caught up.
+const CATCH_UP_POLL: Duration = Duration::from_secs(1);
 /// How long the projector may take to catch up.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(3_600);
 
@@ -135,6 +137,8 @@ async fn measure(
         if started.elapsed() > CATCH_UP_TIMEOUT {
             bail!("the projector did not catch up within {CATCH_UP_TIMEOUT:?}");
         }
+        // Not yet (504 after the service's own wait): ask again in a while, not at once.
+        tokio::time::sleep(CATCH_UP_POLL).await;
     }
     println!("caught up in {:.1} s", started.elapsed().as_secs_f64());
     // And today's summaries worked out for the business date (the catch-up's last step), as a
