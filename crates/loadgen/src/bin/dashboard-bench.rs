@@ -152,7 +152,10 @@ async fn measure(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     pool.close().await;
-    println!("summaries ready after {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "summaries ready after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     // The first view works out the twelve past month-ends; the next ones, within a minute,
     // find them kept.
@@ -164,8 +167,13 @@ async fn measure(
     let (head, whole, _) = time_page(&client, &base, &overview, args.requests).await?;
     head.print("overview, month-ends kept, first byte");
     whole.print("overview, month-ends kept, whole page");
-    let (head, whole, bytes) =
-        time_page(&client, &base, &format!("/work-queue?as_of={as_of}"), args.requests).await?;
+    let (head, whole, bytes) = time_page(
+        &client,
+        &base,
+        &format!("/work-queue?as_of={as_of}"),
+        args.requests,
+    )
+    .await?;
     head.print(&format!(
         "work queue page of {WORK_QUEUE_PAGE}, first byte ({bytes} bytes)"
     ));

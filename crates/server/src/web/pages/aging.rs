@@ -7,7 +7,7 @@ use receivables_api::pb;
 use receivables_api::pb::query_service_server::QueryService;
 use receivables_eventlog::EventLog;
 
-use super::{Page, Request, link};
+use super::{Page, Request, bucket_cells, bucket_labels, link};
 use crate::web::failure::Failure;
 use crate::web::state::as_caller;
 use crate::web::table::{Cell, Table};
@@ -61,11 +61,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         ))
         .await?
         .into_inner();
-    let labels: Vec<String> = report
-        .lines
-        .first()
-        .map(|l| l.buckets.iter().map(|b| b.label.clone()).collect())
-        .unwrap_or_default();
+    let labels = bucket_labels(&report.lines);
     let mut columns: Vec<String> = ["Group", "Name", "Currency"].map(String::from).to_vec();
     columns.extend(labels.iter().cloned());
     columns.extend(["Open", "Unapplied", "Disputed"].map(String::from));
@@ -115,11 +111,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
             Cell::text(&line.name),
             Cell::text(&line.currency),
         ];
-        row.extend(line.buckets.iter().map(|b| Cell::money(b.amount.as_ref())));
-        // Lines with other bucket labels than the first cannot happen in one report; keep the
-        // row whole anyway.
-        row.resize(3 + labels.len(), Cell::text(""));
-        row.push(Cell::money(line.open_total.as_ref()));
+        row.extend(bucket_cells(line, labels.len()));
         row.push(Cell::money(line.unapplied.as_ref()));
         row.push(Cell::money(line.disputed.as_ref()));
         table.push(row);

@@ -15,7 +15,7 @@ use receivables_api::pb;
 use receivables_api::pb::audit_service_server::AuditService;
 use receivables_eventlog::EventLog;
 
-use super::{Page, Params, Request};
+use super::{Page, Params, Request, bucket_cells, bucket_labels};
 use crate::web::failure::{Failure, FieldProblem};
 use crate::web::layout::{self, Frame};
 use crate::web::session::{NoViewer, viewer};
@@ -162,11 +162,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
                     ))
                     .await?
                     .into_inner();
-                let labels: Vec<String> = report
-                    .lines
-                    .first()
-                    .map(|l| l.buckets.iter().map(|b| b.label.clone()).collect())
-                    .unwrap_or_default();
+                let labels = bucket_labels(&report.lines);
                 let mut columns: Vec<String> = vec!["Subsidiary".to_owned(), "Currency".to_owned()];
                 columns.extend(labels.iter().cloned());
                 columns.push("Open".to_owned());
@@ -177,9 +173,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
                 );
                 for line in &report.lines {
                     let mut row = vec![Cell::text(&line.group), Cell::text(&line.currency)];
-                    row.extend(line.buckets.iter().map(|b| Cell::money(b.amount.as_ref())));
-                    row.resize(2 + labels.len(), Cell::text(""));
-                    row.push(Cell::money(line.open_total.as_ref()));
+                    row.extend(bucket_cells(line, labels.len()));
                     table.push(row);
                 }
                 (table, report.position)

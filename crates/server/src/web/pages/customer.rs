@@ -7,7 +7,7 @@ use receivables_api::pb;
 use receivables_api::pb::query_service_server::QueryService;
 use receivables_eventlog::EventLog;
 
-use super::{Page, Request, date_param, link, today};
+use super::{Page, Request, bucket_cells, bucket_labels, date_param, link, today};
 use crate::web::failure::Failure;
 use crate::web::state::as_caller;
 use crate::web::table::{Cell, Table};
@@ -89,20 +89,14 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         .await?
         .into_inner();
     let mut tables = Vec::new();
-    let labels: Vec<String> = aging
-        .lines
-        .first()
-        .map(|l| l.buckets.iter().map(|b| b.label.clone()).collect())
-        .unwrap_or_default();
+    let labels = bucket_labels(&aging.lines);
     let mut columns = vec!["Currency".to_owned()];
     columns.extend(labels.iter().cloned());
     columns.extend(["Open", "Unapplied", "Disputed"].map(String::from));
     let mut balances = Table::new("aging", format!("Aging as of {}", aging.as_of), columns);
     for line in &aging.lines {
         let mut row = vec![Cell::text(&line.currency)];
-        row.extend(line.buckets.iter().map(|b| Cell::money(b.amount.as_ref())));
-        row.resize(1 + labels.len(), Cell::text(""));
-        row.push(Cell::money(line.open_total.as_ref()));
+        row.extend(bucket_cells(line, labels.len()));
         row.push(Cell::money(line.unapplied.as_ref()));
         row.push(Cell::money(line.disputed.as_ref()));
         balances.push(row);

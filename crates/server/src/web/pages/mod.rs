@@ -25,6 +25,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
 use maud::Markup;
+use receivables_api::pb;
 use receivables_domain::access::Role;
 use receivables_eventlog::EventLog;
 
@@ -32,7 +33,7 @@ use super::failure::Failure;
 use super::layout;
 use super::session::{NoViewer, Viewer, viewer};
 use super::state::WebState;
-use super::table::{Download, Table};
+use super::table::{Cell, Download, Table};
 
 /// What a page shows: its title, its body (tables included) and its tables for download.
 pub struct Page {
@@ -210,6 +211,28 @@ fn page_url(path: &str, params: &Params) -> String {
         .collect::<Vec<_>>()
         .join("&");
     format!("{path}?{query}")
+}
+
+/// The columns of an aging's buckets: its lines' bucket labels (every line of one answer has
+/// the same).
+pub fn bucket_labels(lines: &[pb::AgingLine]) -> Vec<String> {
+    lines
+        .first()
+        .map(|line| line.buckets.iter().map(|b| b.label.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// An aging line's buckets (`labels` cells of them, whatever the line holds) and its open
+/// total, as cells.
+pub fn bucket_cells(line: &pb::AgingLine, labels: usize) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = line
+        .buckets
+        .iter()
+        .map(|b| Cell::money(b.amount.as_ref()))
+        .collect();
+    cells.resize(labels, Cell::text(""));
+    cells.push(Cell::money(line.open_total.as_ref()));
+    cells
 }
 
 /// Percent-encodes a query component.

@@ -16,7 +16,7 @@ use receivables_eventlog::EventLog;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive as _;
 
-use super::{Page, Request, link};
+use super::{Page, Request, bucket_cells, bucket_labels, link};
 use crate::web::chart::{self, Bar};
 use crate::web::failure::Failure;
 use crate::web::past::{PAST_STALE_MAX, kept};
@@ -182,11 +182,10 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
     }))
     .await?;
     let history_position = reports.iter().map(|r| r.position).min().unwrap_or_default();
-    let labels: Vec<String> = reports
+    let labels = reports
         .iter()
-        .flat_map(|r| r.lines.first())
-        .next()
-        .map(|l| l.buckets.iter().map(|b| b.label.clone()).collect())
+        .map(|r| bucket_labels(&r.lines))
+        .find(|labels| !labels.is_empty())
         .unwrap_or_default();
     let mut columns = vec!["Month-end".to_owned(), "Currency".to_owned()];
     columns.extend(labels.iter().cloned());
@@ -214,9 +213,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
             }
             if let Some(line) = line {
                 let mut row = vec![Cell::text(end.to_string()), Cell::text(currency)];
-                row.extend(line.buckets.iter().map(|b| Cell::money(b.amount.as_ref())));
-                row.resize(2 + labels.len(), Cell::text(""));
-                row.push(Cell::money(line.open_total.as_ref()));
+                row.extend(bucket_cells(line, labels.len()));
                 history.push(row);
             }
             let values = buckets
