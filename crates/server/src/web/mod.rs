@@ -16,11 +16,11 @@
 //!
 //! Modules, from the top: this one (the router, the listener), `pages/` (one module per page),
 //! `api.rs` (the `/api/v1` routes, the OpenAPI document), `session.rs` (login, the session
-//! cookie, CSRF; `session_store.rs`, the sessions open), `state.rs` (what every handler reads, and the request that calls a service
-//! as the viewer), `past.rs` (what the overview keeps of the past), `layout.rs` (the frame of
-//! a page, the login form), `json.rs` (query parameters to requests and replies to JSON
-//! through the contract's descriptors), `table.rs` (a table as HTML, CSV and XLSX),
-//! `chart.rs` (SVG charts), `failure.rs` (statuses as HTTP answers).
+//! cookie, CSRF; `session_store.rs`, the sessions open), `state.rs` (what every handler reads,
+//! and the request that calls a service as the viewer), `past.rs` (what the overview keeps of
+//! the past), `layout.rs` (the frame of a page, the login form), `json.rs` (query parameters
+//! to requests and replies to JSON through the contract's descriptors), `table.rs` (a table as
+//! HTML, CSV and XLSX), `chart.rs` (SVG charts), `failure.rs` (statuses as HTTP answers).
 
 mod api;
 mod chart;
@@ -48,7 +48,6 @@ use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
 use crate::alerts::{AlertFeed, Alerting};
-
 use crate::audit_service::AuditGrpc;
 use crate::queries::QueryGrpc;
 use crate::read_models::ReadModels;

@@ -1,5 +1,5 @@
 //! The dashboard's pages, one module per page. Each turns the page's parameters into gRPC
-//! requests, calls the services in process as the viewer ([`super::api::as_caller`]) and makes
+//! requests, calls the services in process as the viewer ([`super::state::as_caller`]) and makes
 //! [`Table`]s of the answers; [`render`] lays the page out, or answers one of its tables as
 //! CSV or XLSX when the URL asks for it (`format=csv|xlsx&table=<name>`), so a download holds
 //! exactly what the page shows.
