@@ -27,10 +27,22 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// How long ChromeDriver gets to listen.
 const DRIVER_START_MAX: Duration = Duration::from_secs(30);
 
-/// ChromeDriver on a free port, killed on drop.
+/// ChromeDriver on a free port, and the browser's profile directory. On drop the driver is
+/// killed, and with it every browser process of that profile (a browser outlives a killed
+/// driver, and a test that fails half-way never closes its session).
 struct Driver {
     _process: tokio::process::Child,
     port: u16,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("pkill")
+            .arg("-f")
+            .arg(format!("--user-data-dir={}", self.profile.path().display()))
+            .status();
+    }
 }
 
 impl Driver {
@@ -65,6 +77,7 @@ impl Driver {
         Some(Driver {
             _process: process,
             port,
+            profile: tempfile::tempdir().expect("a browser profile directory"),
         })
     }
 
@@ -77,7 +90,11 @@ impl Driver {
             "goog:chromeOptions".to_owned(),
             json!({
                 "binary": CHROMIUM,
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,2000"],
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--window-size=1400,2000",
+                    format!("--user-data-dir={}", self.profile.path().display()),
+                ],
             }),
         );
         ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
