@@ -404,7 +404,7 @@ async fn every_page_in_a_real_browser_shows_the_grpc_figures() {
     let mut open: Vec<(String, String)> = table(&browser, "open-items")
         .await
         .iter()
-        .map(|r| (r[1].clone(), r[6].clone()))
+        .map(|r| (r[2].clone(), r[7].clone()))
         .collect();
     open.sort();
     assert_eq!(

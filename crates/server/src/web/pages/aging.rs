@@ -173,38 +173,7 @@ pub async fn items<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         ))
         .await?
         .into_inner();
-    let mut table = Table::new(
-        "open-items",
-        "Open items",
-        vec![
-            "Customer",
-            "Subsidiary",
-            "Invoice",
-            "Issued",
-            "Due",
-            "Days past due",
-            "Amount",
-            "Open",
-            "Over limit",
-        ],
-    );
-    for item in &answer.items {
-        let invoice = item.invoice.clone().unwrap_or_default();
-        table.push(vec![
-            Cell::link(
-                &item.customer_id,
-                link("/customer", &[("customer", &item.customer_id)]),
-            ),
-            Cell::text(invoice.subsidiary_id),
-            Cell::text(invoice.invoice_number),
-            Cell::text(&item.issue_date),
-            Cell::text(&item.due_date),
-            Cell::Count(item.days),
-            Cell::money(item.amount.as_ref()),
-            Cell::money(item.open_amount.as_ref()),
-            Cell::text(if item.over_limit { "yes" } else { "" }),
-        ]);
-    }
+    let table = open_items_table("Open items", &answer.items);
     let next = (!answer.next_page_token.is_empty()).then(|| {
         let mut params: Vec<(&str, &str)> = request
             .params
@@ -232,4 +201,41 @@ pub async fn items<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         body,
         tables: vec![table],
     })
+}
+
+/// Open items as a table: what the aging's drill-down and the customer page list.
+pub(super) fn open_items_table(caption: &str, items: &[pb::OpenItem]) -> Table {
+    let mut table = Table::new(
+        "open-items",
+        caption,
+        vec![
+            "Customer",
+            "Subsidiary",
+            "Invoice",
+            "Issued",
+            "Due",
+            "Days past due",
+            "Amount",
+            "Open",
+            "Over limit",
+        ],
+    );
+    for item in items {
+        let invoice = item.invoice.clone().unwrap_or_default();
+        table.push(vec![
+            Cell::link(
+                &item.customer_id,
+                link("/customer", &[("customer", &item.customer_id)]),
+            ),
+            Cell::text(invoice.subsidiary_id),
+            Cell::text(invoice.invoice_number),
+            Cell::text(&item.issue_date),
+            Cell::text(&item.due_date),
+            Cell::Count(item.days),
+            Cell::money(item.amount.as_ref()),
+            Cell::money(item.open_amount.as_ref()),
+            Cell::text(if item.over_limit { "yes" } else { "" }),
+        ]);
+    }
+    table
 }

@@ -102,31 +102,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         balances.push(row);
     }
     tables.push(balances);
-    let mut open = Table::new(
-        "open-items",
-        "Open items today",
-        vec![
-            "Subsidiary",
-            "Invoice",
-            "Issued",
-            "Due",
-            "Days past due",
-            "Amount",
-            "Open",
-        ],
-    );
-    for item in &items.items {
-        let invoice = item.invoice.clone().unwrap_or_default();
-        open.push(vec![
-            Cell::text(invoice.subsidiary_id),
-            Cell::text(invoice.invoice_number),
-            Cell::text(&item.issue_date),
-            Cell::text(&item.due_date),
-            Cell::Count(item.days),
-            Cell::money(item.amount.as_ref()),
-            Cell::money(item.open_amount.as_ref()),
-        ]);
-    }
+    let open = super::aging::open_items_table("Open items today", &items.items);
     tables.push(open);
 
     for currency in &statement.currencies {
