@@ -502,6 +502,38 @@ fn several_numbers_in_one_reference_pay_each_invoice_oldest_due_first() {
 }
 
 #[test]
+fn an_amount_that_pays_one_of_several_named_invoices_pays_that_one_for_a_person_to_confirm() {
+    given()
+        .document(invoice(
+            "C-1",
+            "SHT-INV-2026-000130",
+            cny("250.00"),
+            "2026-06-10",
+        ))
+        .document(invoice("C-1", INV_123, cny("1000.00"), "2026-05-31"))
+        .when_received(receipt(
+            cny("250.00"),
+            "SHT-INV-2026-000123 SHT-INV-2026-000130",
+        ))
+        // Exact 60 + amount 32 = 92, capped at 80: the reference names an invoice it does not
+        // pay. Oldest due first would have put the 250.00 on SHT-INV-2026-000123.
+        .then_customers(&[("C-1", 80)])
+        .then_allocations("C-1", &[("SHT-INV-2026-000130", cny("250.00"))])
+        .then_reasons(
+            "C-1",
+            &[
+                exact(INV_123),
+                exact("SHT-INV-2026-000130"),
+                equals_open("SHT-INV-2026-000130"),
+                Reason::NamedNotPaid {
+                    numbers: vec![INV_123.to_owned()],
+                },
+            ],
+        )
+        .then_not_automatic();
+}
+
+#[test]
 fn an_amount_net_of_a_named_credit_note_pays_the_invoice_and_leaves_the_rest_to_the_note() {
     one_invoice()
         .document(credit_note("C-1", "SHT-CN-2026-000010", cny("200.00")))

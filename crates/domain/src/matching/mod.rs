@@ -18,8 +18,10 @@
 //!   together (or, for one invoice due in several rows, its row next due); net of the named
 //!   credit notes when the amount is what the invoices owe less what those credit notes hold
 //!   (the allocations take the amount, and the caller applies the credit notes to what is left);
-//!   otherwise as far as the amount goes (a partial payment), or in full with the rest on
-//!   account (an over-payment). A named credit note is never allocated.
+//!   when the reference names several invoices and the amount is what exactly one of them
+//!   owes, that one (the others named are a reason to look); otherwise as far as the amount
+//!   goes (a partial payment), or in full with the rest on account (an over-payment). A named
+//!   credit note is never allocated.
 //! - **by amount**: the customer's oldest-due open invoice that owes exactly the amount, else the
 //!   oldest whose row next due is the amount, else the set of its oldest invoices that owe the
 //!   amount together (`sets.rs`).
@@ -59,7 +61,7 @@
 //! | cap | confidence at most |
 //! | --- | --- |
 //! | nothing allocated (a known payer alone) | 40 |
-//! | allocations that do not explain the amount: a partial payment, money left on account | 80 |
+//! | allocations that do not explain the amount: a partial payment, money left on account, invoices named and not paid | 80 |
 //!
 //! What follows from the table:
 //!
@@ -319,6 +321,8 @@ pub enum Reason {
     PartialPayment { number: String, open: Money },
     /// The amount is more than the named invoices owe: the rest stays on account.
     OverPayment { on_account: Money },
+    /// The reference names these invoices as well, which the amount does not pay.
+    NamedNotPaid { numbers: Vec<String> },
     /// Documents of another customer fit the amount as well.
     AmbiguousAmount,
     /// The payer's account is known for this customer.
@@ -381,6 +385,10 @@ impl Reason {
             }
             Reason::OverPayment { on_account } => format!(
                 "The amount is more than the named invoices owe: {on_account} stays on account."
+            ),
+            Reason::NamedNotPaid { numbers } => format!(
+                "The reference names {} as well, which the amount does not pay.",
+                numbers.join(", ")
             ),
             Reason::AmbiguousAmount => {
                 "Documents of another customer fit the amount as well.".to_owned()
@@ -711,6 +719,18 @@ fn named_reading(
         });
         reading.amount_points = score::AMOUNT_EQUALS_ROW;
         reading.explained = true;
+    } else if let Some(&paid) = one_owing(documents, &invoices, amount) {
+        // The reference names more invoices than the amount pays: the one it pays exactly is
+        // the likeliest reading, but the others named deserve a look.
+        reading.allocations = vec![(paid, amount)];
+        reading.reasons.push(Reason::AmountEqualsOpen {
+            number: documents[paid].number.clone(),
+        });
+        let unpaid: Vec<usize> = invoices.iter().copied().filter(|&i| i != paid).collect();
+        reading.reasons.push(Reason::NamedNotPaid {
+            numbers: numbers(documents, &unpaid),
+        });
+        reading.amount_points = score::AMOUNT_EQUALS_OPEN;
     } else if amount < owed {
         reading.allocations = oldest_first(documents, &invoices, amount);
         if let Some(&(position, _)) = reading.allocations.last() {
@@ -733,6 +753,21 @@ fn named_reading(
         }
     }
     reading
+}
+
+/// The only one of several invoices that owes exactly `amount`, if exactly one does.
+fn one_owing<'a>(
+    documents: &[OpenDocument],
+    invoices: &'a [usize],
+    amount: Decimal,
+) -> Option<&'a usize> {
+    let mut owing = invoices
+        .iter()
+        .filter(|&&position| documents[position].open.amount() == amount);
+    match (invoices.len(), owing.next(), owing.next()) {
+        (2.., Some(one), None) => Some(one),
+        _ => None,
+    }
 }
 
 /// The reading of the amount alone against one customer's open invoices (see the module's doc).
