@@ -943,7 +943,7 @@ fn candidate(
     debug_assert!(reading.allocations.iter().all(|(position, amount)| {
         *amount > Decimal::ZERO && *amount <= documents[*position].open.amount()
     }));
-    Candidate {
+    let candidate = Candidate {
         customer: customer.clone(),
         allocations: reading
             .allocations
@@ -957,7 +957,18 @@ fn candidate(
         on_account: Money::of(on_account, currency),
         confidence: Confidence::of_points(points),
         reasons,
-    }
+    };
+    debug_assert_eq!(
+        candidate
+            .allocations
+            .iter()
+            .map(|allocation| allocation.amount.amount())
+            .sum::<Decimal>()
+            + candidate.on_account.amount(),
+        receipt.amount.amount(),
+        "allocations and money on account add up to the receipt"
+    );
+    candidate
 }
 
 /// The receipt's days after the due date of the oldest invoice it pays, when that is within
