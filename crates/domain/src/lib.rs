@@ -20,6 +20,7 @@ pub mod features;
 pub mod hash;
 pub mod ids;
 pub mod limits;
+pub mod matching;
 pub mod metrics;
 pub mod money;
 pub mod outage;
