@@ -262,15 +262,18 @@ fn transaction(
     let mut bad = |message: String| problems.at(line, ":61:", message);
     let text = field.lines.first().map_or("", |first| first.trim());
     let mut rest = text;
-    let value_date = match rest.get(..6).and_then(short_date) {
-        Some(date) => Some(date),
-        None => {
-            bad(format!(
-                "{text:?} does not start with a value date (YYMMDD)"
-            ));
-            return None;
-        }
+    // The value date is six digits: one that is no date leaves the rest readable.
+    let Some(six) = rest
+        .get(..6)
+        .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        bad(format!("{text:?} does not start with a value date (YYMMDD)"));
+        return None;
     };
+    let value_date = short_date(six);
+    if value_date.is_none() {
+        bad(format!("{six:?} is not a value date (YYMMDD)"));
+    }
     rest = &rest[6..];
     let mut booking_date = None;
     if let Some(month_day) = rest
@@ -278,7 +281,7 @@ fn transaction(
         .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
     {
         booking_date = value_date.and_then(|value| entry_date(value, month_day));
-        if booking_date.is_none() {
+        if value_date.is_some() && booking_date.is_none() {
             bad(format!("{month_day:?} is not an entry date (MMDD)"));
         }
         rest = &rest[4..];
@@ -299,8 +302,9 @@ fn transaction(
     if rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
         rest = &rest[1..];
     }
+    // A point is read into the amount, to be refused there as what it is.
     let amount_end = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == ','))
+        .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
         .unwrap_or(rest.len());
     let amount_text = &rest[..amount_end];
     rest = &rest[amount_end..];
