@@ -14,7 +14,7 @@ use crate::amount::{self, DecimalSeparator};
 use crate::layout::{Column, CsvDirection, CsvLayout, CurrencySource};
 use crate::limits::STATEMENT_LINES_MAX;
 use crate::problems::Problems;
-use crate::text;
+use crate::text::{self, LineIndex};
 use crate::{Direction, Read, StatementLine, checked_text};
 
 /// A cell without what exports wrap values in.
@@ -59,12 +59,9 @@ pub(crate) fn read(bytes: &[u8], layout: &CsvLayout, problems: &mut Problems) ->
         .flexible(true)
         .comment(Some(b'#'))
         .from_reader(body.as_bytes());
+    let lines = LineIndex::new(body);
     let line_of = |record: &csv::StringRecord| {
-        skipped
-            + record
-                .position()
-                .and_then(|position| usize::try_from(position.line()).ok())
-                .unwrap_or(0)
+        skipped + line_at(body, &lines, record.position().map(csv::Position::byte))
     };
     let mut records = reader.records();
     let header = loop {
@@ -75,7 +72,7 @@ pub(crate) fn read(bytes: &[u8], layout: &CsvLayout, problems: &mut Problems) ->
             }
             Some(Err(error)) => {
                 problems.at(
-                    error_line(&error, skipped),
+                    skipped + line_at(body, &lines, error.position().map(csv::Position::byte)),
                     "file",
                     format!("malformed CSV: {error}"),
                 );
@@ -99,7 +96,7 @@ pub(crate) fn read(bytes: &[u8], layout: &CsvLayout, problems: &mut Problems) ->
             Ok(record) => record,
             Err(error) => {
                 problems.at(
-                    error_line(&error, skipped),
+                    skipped + line_at(body, &lines, error.position().map(csv::Position::byte)),
                     "file",
                     format!("malformed CSV: {error}"),
                 );
@@ -135,12 +132,17 @@ pub(crate) fn read(bytes: &[u8], layout: &CsvLayout, problems: &mut Problems) ->
     read
 }
 
-fn error_line(error: &csv::Error, skipped: usize) -> usize {
-    skipped
-        + error
-            .position()
-            .and_then(|position| usize::try_from(position.line()).ok())
-            .unwrap_or(0)
+/// The line a record starts on, from its byte offset. The `csv` crate's own line count is one
+/// short after a CR LF line end (the record starts at the LF of the line before, which is why
+/// the line ends at the offset are skipped first).
+fn line_at(body: &str, lines: &LineIndex, byte: Option<u64>) -> usize {
+    let Some(mut at) = byte.and_then(|byte| usize::try_from(byte).ok()) else {
+        return 0;
+    };
+    while matches!(body.as_bytes().get(at), Some(b'\r' | b'\n')) {
+        at += 1;
+    }
+    lines.line(at)
 }
 
 /// The text after `count` lines, and how many lines were there to skip.

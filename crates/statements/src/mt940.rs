@@ -267,7 +267,9 @@ fn transaction(
         .get(..6)
         .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
     else {
-        bad(format!("{text:?} does not start with a value date (YYMMDD)"));
+        bad(format!(
+            "{text:?} does not start with a value date (YYMMDD)"
+        ));
         return None;
     };
     let value_date = short_date(six);

@@ -204,7 +204,10 @@ fn a_batch_whose_parts_do_not_add_up_to_the_entry_is_refused() {
     // then the entry is refused, with both sums named.
     assert_eq!(error.problems.len(), 1);
     let problem = &error.problems[0];
-    assert_eq!((problem.line, problem.field.as_str()), (Some(4), "Ntry[1]/NtryDtls"));
+    assert_eq!(
+        (problem.line, problem.field.as_str()),
+        (Some(4), "Ntry[1]/NtryDtls")
+    );
     support::assert_message(problem, "add up to 250.00 EUR");
     support::assert_message(problem, "300.00 EUR");
 }

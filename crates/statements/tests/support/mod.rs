@@ -28,13 +28,20 @@ pub fn text(value: &str) -> Option<String> {
 /// Whether an id has the shape of a derived one: `derived:` and 32 lower-case hex digits.
 pub fn is_derived(id: &str) -> bool {
     id.strip_prefix("derived:").is_some_and(|hex| {
-        hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 32
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
 /// Checks a line whose id was derived against what is expected of everything else.
 pub fn assert_derived(actual: &StatementLine, expected: StatementLine) {
-    assert!(actual.id_derived, "line {} has an id of its own", actual.ordinal);
+    assert!(
+        actual.id_derived,
+        "line {} has an id of its own",
+        actual.ordinal
+    );
     assert!(
         is_derived(&actual.bank_transaction_id),
         "{:?} is not a derived id",
