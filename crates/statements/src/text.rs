@@ -59,8 +59,8 @@ pub(crate) fn utf8_only(bytes: &[u8]) -> Result<&str, NotText> {
 }
 
 /// UTF-8, else Latin-1 (as Windows writes it): German banks' MT940 files, the most common ones,
-/// come in ISO 8859-1 for their umlauts. Every byte is a Latin-1 character, so this never fails;
-/// MT940's own character set is checked where the tags are read.
+/// come in ISO 8859-1 for their umlauts. Every byte is a Latin-1 character, so this never fails:
+/// a file that is not MT940 at all is refused by its tags.
 pub(crate) fn utf8_or_latin1(bytes: &[u8]) -> Cow<'_, str> {
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
