@@ -4,6 +4,8 @@
 //! until it says how it reads (and a test renders a sample of every type).
 
 use receivables_domain::Event;
+use receivables_domain::account::receipt::MatchMethod;
+use receivables_domain::allocation::AllocationRequest;
 use receivables_domain::customer::CustomerProfile;
 use receivables_domain::event::{Allocation, AllocationRule};
 use receivables_domain::terms::{DueRule, ScheduleRow};
@@ -22,6 +24,15 @@ fn due_rule(rule: DueRule) -> String {
 fn rows(rows: &[ScheduleRow]) -> String {
     rows.iter()
         .map(|row| format!("{} on {}", row.amount, row.due_date))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Requested allocations as `SUB-A/INV-1 400.00 CNY, ...`.
+fn allocations_text(allocations: &[AllocationRequest]) -> String {
+    allocations
+        .iter()
+        .map(|a| format!("{} {}", a.invoice, a.amount))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -236,6 +247,54 @@ pub fn summary(event: &Event) -> String {
             e.reason,
             thresholds(&e.thresholds)
         ),
+        Event::BankAccountRegistered(e) => format!(
+            "bank account {} ({}, {}) registered for {} in {}",
+            e.number, e.bank, e.name, e.subsidiary_id, e.currency
+        ),
+        Event::StatementLineImported(e) => {
+            let payer = e.line.payer_name.as_deref().unwrap_or("unknown payer");
+            format!(
+                "statement line {} imported: {} from {payer} on {}, reference {:?}",
+                e.line.line_id, e.line.amount, e.line.value_date, e.line.reference
+            )
+        }
+        Event::StatementLineMatched(e) => {
+            let parts: Vec<String> = e
+                .parts
+                .iter()
+                .map(|p| {
+                    let how = if p.part.on_account {
+                        " on account".to_owned()
+                    } else if p.part.allocations.is_empty() {
+                        " oldest due first".to_owned()
+                    } else {
+                        format!(" to {}", allocations_text(&p.part.allocations))
+                    };
+                    format!(
+                        "{} from {} (payment {}){how}",
+                        p.part.amount, p.part.customer_id, p.payment_id
+                    )
+                })
+                .collect();
+            let by = match &e.method {
+                MatchMethod::Automatic { confidence, .. } => {
+                    format!("automatically at {confidence} %")
+                }
+                MatchMethod::Reviewed => "by review".to_owned(),
+            };
+            format!(
+                "statement line {} matched {by}: {}",
+                e.line_id,
+                parts.join("; ")
+            )
+        }
+        Event::StatementLineExcluded(e) => {
+            let reason: &str = e.reason.into();
+            format!(
+                "statement line {} excluded, not a receivable ({reason}): {}",
+                e.line_id, e.note
+            )
+        }
         Event::CustomerRegistered(e) => format!("customer registered: {}", profile(&e.profile)),
         Event::CustomerUpdated(e) => format!("customer record now: {}", profile(&e.profile)),
         Event::PaymentTermsDefined(e) => {
@@ -432,6 +491,22 @@ mod tests {
                 );
             } else if event_type == EventType::CollectorAssigned {
                 assert_eq!(line, "the customer's collector: Zhou Min");
+            } else if event_type == EventType::StatementLineExcluded {
+                assert_eq!(
+                    line,
+                    "statement line 2026061500001 excluded, not a receivable (INTEREST): \
+                     quarterly interest"
+                );
+            } else if let Event::StatementLineMatched(matched) = &event {
+                // The payment's id is the sample's own (derived from the line elsewhere).
+                let payment = matched.parts[0].payment_id;
+                assert_eq!(
+                    line,
+                    format!(
+                        "statement line 2026061500001 matched automatically at 95 %: 600.00 \
+                         CNY from C-1 (payment {payment}) to invoices/SUB-A/INV-1 400.00 CNY"
+                    )
+                );
             } else if event_type == EventType::CollectionActivityRecorded {
                 assert_eq!(
                     line,

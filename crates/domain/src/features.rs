@@ -99,6 +99,21 @@ macro_rules! features {
             /// one subsidiary (an event of the group's own account).
             SetAlertThresholds(crate::account::alert_thresholds::SetAlertThresholds)
                 => AlertThresholdsSet(crate::account::alert_thresholds::AlertThresholdsSet),
+            /// Bank accounts: the group registers one of its bank accounts, whose statements
+            /// are imported into a stream of its own.
+            RegisterBankAccount(crate::account::bank_account::RegisterBankAccount)
+                => BankAccountRegistered(crate::account::bank_account::BankAccountRegistered),
+            /// Receipts: a credit line of a bank statement is imported into its account's
+            /// stream, once.
+            ImportStatementLine(crate::account::receipt::ImportStatementLine)
+                => StatementLineImported(crate::account::receipt::StatementLineImported),
+            /// Receipts: a statement line is matched to the customers who paid it, each part a
+            /// payment whose command id is derived from the line.
+            MatchStatementLine(crate::account::receipt::MatchStatementLine)
+                => StatementLineMatched(crate::account::receipt::StatementLineMatched),
+            /// Receipts: a statement line is not a receivable (interest, a supplier's refund).
+            ExcludeStatementLine(crate::account::receipt::ExcludeStatementLine)
+                => StatementLineExcluded(crate::account::receipt::StatementLineExcluded),
         }
     };
 }

@@ -10,7 +10,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::limits::{ID_LENGTH_MAX, INVOICE_NUMBER_LENGTH_MAX, NAME_LENGTH_MAX};
+use crate::limits::{
+    BANK_ACCOUNT_ID_LENGTH_MAX, BANK_LINE_ID_LENGTH_MAX, ID_LENGTH_MAX, INVOICE_NUMBER_LENGTH_MAX,
+    NAME_LENGTH_MAX,
+};
 
 /// Why an identifier or a bounded text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,7 +140,62 @@ impl CustomerId {
     pub fn is_group(&self) -> bool {
         self.0 == GROUP_ACCOUNT_ID
     }
+
+    /// The stream of one of the group's bank accounts (see
+    /// [`crate::account::feature::Scope::BankAccount`]): `_bank-<id>`.
+    pub fn bank_account(id: &BankAccountId) -> CustomerId {
+        CustomerId(format!("{BANK_ACCOUNT_STREAM_PREFIX}{id}"))
+    }
+
+    /// The bank account whose stream this is, if it is one.
+    pub fn bank_account_id(&self) -> Option<BankAccountId> {
+        self.0
+            .strip_prefix(BANK_ACCOUNT_STREAM_PREFIX)
+            .and_then(|id| BankAccountId::parse(id).ok())
+    }
+
+    /// Whether this is a bank account's stream rather than a customer's.
+    pub fn is_bank_account(&self) -> bool {
+        self.0.starts_with(BANK_ACCOUNT_STREAM_PREFIX)
+    }
+
+    /// Whether the id is reserved for the group's own streams (its settings, its bank
+    /// accounts), which no customer command may name.
+    pub fn is_reserved(&self) -> bool {
+        self.is_group() || self.is_bank_account()
+    }
 }
+
+/// What a bank account's stream id starts with. Like [`GROUP_ACCOUNT_ID`], a valid customer id
+/// kept by the log like any account (its chain, its audit), and reserved: no customer command
+/// may name an id that starts with it.
+pub const BANK_ACCOUNT_STREAM_PREFIX: &str = "_bank-";
+const _: () =
+    assert!(BANK_ACCOUNT_STREAM_PREFIX.len() + BANK_ACCOUNT_ID_LENGTH_MAX == ID_LENGTH_MAX);
+
+validated_text!(
+    /// One of the group's bank accounts, as the group names it (`ICBC-SH-001`): the safe
+    /// alphabet, short enough that its stream id (`_bank-<id>`) is a valid customer id.
+    BankAccountId,
+    |value| {
+        check_text(value, BANK_ACCOUNT_ID_LENGTH_MAX, SAFE_ALPHABET, is_safe)?;
+        Ok(value.to_owned())
+    }
+);
+
+validated_text!(
+    /// The bank's own id of a transaction on a statement (camt.053's account servicer
+    /// reference, MT940's bank reference, Alipay's or WeChat Pay's transaction number), by
+    /// which a line imported again is recognised: printable, no spaces at either end, bounded.
+    BankLineId,
+    |value| {
+        let trimmed = value.trim();
+        check_text(trimmed, BANK_LINE_ID_LENGTH_MAX, "printable characters", |c| {
+            !c.is_control()
+        })?;
+        Ok(trimmed.to_owned())
+    }
+);
 
 validated_text!(
     /// A subsidiary (legal entity) of the group that sells on credit and posts transactions.

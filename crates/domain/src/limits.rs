@@ -7,6 +7,31 @@
 /// Longest customer or subsidiary id. Ids become NATS subject tokens and database keys.
 pub const ID_LENGTH_MAX: usize = 64;
 
+/// Longest id of one of the group's bank accounts: its stream id, `_bank-` and the id, is a
+/// customer id and stays within [`ID_LENGTH_MAX`].
+pub const BANK_ACCOUNT_ID_LENGTH_MAX: usize = ID_LENGTH_MAX - 6;
+
+/// Longest bank transaction id of a statement line (camt.053's references are at most 35
+/// characters, WeChat Pay's order numbers 32; a derived id 40).
+pub const BANK_LINE_ID_LENGTH_MAX: usize = 64;
+
+/// Longest bank account number (an IBAN has at most 34 characters; domestic numbers with
+/// their spaces fewer than 40).
+pub const BANK_ACCOUNT_NUMBER_LENGTH_MAX: usize = 64;
+
+/// Longest payer name or payer account a statement line carries.
+pub const PAYER_TEXT_LENGTH_MAX: usize = 200;
+
+/// Longest remittance text of a statement line (camt.053 allows several unstructured lines of
+/// 140 characters; more than this is not a reference anyone reads).
+pub const STATEMENT_REFERENCE_LENGTH_MAX: usize = 1_000;
+
+/// Most customers one statement line may be split across.
+pub const RECEIPT_PARTS_MAX: usize = 20;
+
+/// Most reasons a match records (the engine gives a handful).
+pub const MATCH_REASONS_MAX: usize = 16;
+
 /// Longest invoice number a subsidiary may use.
 pub const INVOICE_NUMBER_LENGTH_MAX: usize = 64;
 

@@ -71,6 +71,14 @@ pub enum Reason {
     ReservationNotOpen,
     ReleaseExceedsReservation,
     CustomerOverdue,
+    BankAccountAlreadyRegistered,
+    BankAccountNotRegistered,
+    BankAccountMismatch,
+    StatementLineKnown,
+    StatementLineConflict,
+    StatementLineNotFound,
+    StatementLineSettled,
+    ReceiptAmountMismatch,
 }
 
 impl Reason {
@@ -126,6 +134,14 @@ impl Reason {
             Reason::ReservationNotOpen => "RESERVATION_NOT_OPEN",
             Reason::ReleaseExceedsReservation => "RELEASE_EXCEEDS_RESERVATION",
             Reason::CustomerOverdue => "CUSTOMER_OVERDUE",
+            Reason::BankAccountAlreadyRegistered => "BANK_ACCOUNT_ALREADY_REGISTERED",
+            Reason::BankAccountNotRegistered => "BANK_ACCOUNT_NOT_REGISTERED",
+            Reason::BankAccountMismatch => "BANK_ACCOUNT_MISMATCH",
+            Reason::StatementLineKnown => "STATEMENT_LINE_KNOWN",
+            Reason::StatementLineConflict => "STATEMENT_LINE_CONFLICT",
+            Reason::StatementLineNotFound => "STATEMENT_LINE_NOT_FOUND",
+            Reason::StatementLineSettled => "STATEMENT_LINE_SETTLED",
+            Reason::ReceiptAmountMismatch => "RECEIPT_AMOUNT_MISMATCH",
         }
     }
 }

@@ -231,6 +231,45 @@ pub fn sample_group_history() -> Vec<EventType> {
         .collect()
 }
 
+/// Every event type of a bank account's stream ([`CustomerId::bank_account`], the stream of
+/// [`sample_bank_stream`]) in two histories that stream accepts: the registration, the line,
+/// and its match in one, its exclusion in the other (a line is settled once).
+pub fn sample_bank_histories() -> [Vec<EventType>; 2] {
+    let registered = [
+        EventType::BankAccountRegistered,
+        EventType::StatementLineImported,
+    ];
+    let settled =
+        EventType::all().filter(|t| scope_of(*t) == Scope::BankAccount && !registered.contains(t));
+    let mut histories = settled.map(|last| {
+        let mut history = registered.to_vec();
+        history.push(last);
+        history
+    });
+    let matched = histories.next().unwrap_or_default();
+    let excluded = histories.next().unwrap_or_default();
+    assert!(histories.next().is_none(), "a bank event without a history");
+    [matched, excluded]
+}
+
+/// The bank account's stream the bank samples belong in.
+pub fn sample_bank_stream() -> CustomerId {
+    crate::account::receipt::sample_stream()
+}
+
+/// The history of `account_id`'s kind of stream: the group's, a bank account's (its first
+/// history), or a customer's.
+pub fn sample_history_of(account_id: &CustomerId) -> Vec<EventType> {
+    if account_id.is_group() {
+        sample_group_history()
+    } else if account_id.is_bank_account() {
+        let [matched, _] = sample_bank_histories();
+        matched
+    } else {
+        sample_history()
+    }
+}
+
 fn scope_of(event_type: EventType) -> Scope {
     sample(event_type).rules().scope()
 }
@@ -245,12 +284,21 @@ mod tests {
         let mut account = CustomerAccount::new(customer.clone());
         let mut group = CustomerAccount::new(CustomerId::group());
         let (customer_types, group_types) = (sample_history(), sample_group_history());
+        let [matched_types, excluded_types] = sample_bank_histories();
+        let bank_types = matched_types.len() + excluded_types.len() - 2;
         assert_eq!(
-            customer_types.len() + group_types.len(),
+            customer_types.len() + group_types.len() + bank_types,
             EventType::all().count(),
             "a type without a sample"
         );
-        for (types, account) in [(customer_types, &mut account), (group_types, &mut group)] {
+        let mut matched = CustomerAccount::new(sample_bank_stream());
+        let mut excluded = CustomerAccount::new(sample_bank_stream());
+        for (types, account) in [
+            (customer_types, &mut account),
+            (group_types, &mut group),
+            (matched_types, &mut matched),
+            (excluded_types, &mut excluded),
+        ] {
             for event_type in types {
                 let event = sample(event_type);
                 assert_eq!(event.event_type(), event_type);

@@ -5,15 +5,11 @@ use receivables_domain::account::CustomerAccount;
 use receivables_domain::account::snapshot::{AccountSnapshot, SnapshotError};
 use receivables_domain::event::RecordedEvent;
 use receivables_domain::ids::{CustomerId, Position};
-use receivables_domain::testing::{EnvelopeBuilder, sample, sample_group_history, sample_history};
+use receivables_domain::testing::{EnvelopeBuilder, sample, sample_bank_stream, sample_history_of};
 
 /// Every sample event of `account_id`'s kind of account, chained as the service writes them.
 fn history_of(account_id: &CustomerId) -> Vec<RecordedEvent> {
-    let types = if account_id.is_group() {
-        sample_group_history()
-    } else {
-        sample_history()
-    };
+    let types = sample_history_of(account_id);
     let mut account = CustomerAccount::new(account_id.clone());
     let mut history = Vec::new();
     for event_type in types {
@@ -52,7 +48,7 @@ fn restore(
 
 #[test]
 fn a_snapshot_at_any_event_and_the_events_after_it_make_the_account_every_event_makes() {
-    for account_id in [customer(), CustomerId::group()] {
+    for account_id in [customer(), CustomerId::group(), sample_bank_stream()] {
         // Given a history with every kind of event of this account
         let history = history_of(&account_id);
         let whole = loaded(&account_id, &history);

@@ -491,6 +491,13 @@ impl Projection for Ledger {
             | EventType::CustomerRegistered
             | EventType::CustomerUpdated
             | EventType::CollectorAssigned => false,
+            // A bank account's stream: its lines owe nothing until matched, and then the
+            // payments they became are the customers' events (the receipts projection has
+            // the lines).
+            EventType::BankAccountRegistered
+            | EventType::StatementLineImported
+            | EventType::StatementLineMatched
+            | EventType::StatementLineExcluded => false,
         }
     }
 
@@ -708,7 +715,11 @@ impl Projection for Ledger {
             Event::CollectionOnBehalfSet(_)
             | Event::CustomerRegistered(_)
             | Event::CustomerUpdated(_)
-            | Event::CollectorAssigned(_) => Ok(()),
+            | Event::CollectorAssigned(_)
+            | Event::BankAccountRegistered(_)
+            | Event::StatementLineImported(_)
+            | Event::StatementLineMatched(_)
+            | Event::StatementLineExcluded(_) => Ok(()),
             Event::BalanceConfirmed(e) => {
                 let confirmed = to_minor(e.confirmed, at)?;
                 let balance = to_minor(e.balance, at)?;

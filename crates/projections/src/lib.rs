@@ -34,6 +34,7 @@ pub mod postgres;
 pub mod projection;
 pub mod promises;
 pub mod rates;
+pub mod receipts;
 pub mod rows;
 pub mod runtime;
 pub mod sqlite;

@@ -24,12 +24,13 @@ use crate::engine::WriteConnection as _;
 use crate::error::ProjectionError;
 use crate::ledger::Ledger;
 use crate::projection::Projection;
+use crate::receipts::Receipts;
 use crate::rows::RowSet;
 use crate::summaries::{self, BusinessClock};
 use crate::{postgres, sqlite};
 
 /// Every projection the runtime keeps, in the order their rows are written.
-pub static PROJECTIONS: &[&dyn Projection] = &[&Ledger, &Customers];
+pub static PROJECTIONS: &[&dyn Projection] = &[&Ledger, &Customers, &Receipts];
 
 /// Most events applied in one transaction.
 pub const BATCH_EVENTS_MAX: usize = 5_000;

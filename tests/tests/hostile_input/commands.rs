@@ -1332,6 +1332,11 @@ fn recorded_amount(event: &Event) -> String {
         Event::BalanceConfirmed(e) => e.confirmed.amount().to_string(),
         // A contact moves no amount.
         Event::CollectionActivityRecorded(_) => String::new(),
+        // The steps sent here never post to a bank account's stream.
+        Event::BankAccountRegistered(_)
+        | Event::StatementLineMatched(_)
+        | Event::StatementLineExcluded(_) => String::new(),
+        Event::StatementLineImported(e) => e.line.amount.amount().to_string(),
     }
 }
 

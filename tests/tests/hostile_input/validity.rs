@@ -449,6 +449,45 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
             }
             free_text("reason", &e.reason, REASON_LENGTH_MAX)?;
         }
+        Event::BankAccountRegistered(e) => {
+            bank_stream(envelope)?;
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            for (field, text) in [("number", &e.number), ("bank", &e.bank), ("name", &e.name)] {
+                if text.trim().is_empty() {
+                    return Err(format!("no {field}"));
+                }
+                free_text(field, text, 200)?;
+            }
+        }
+        Event::StatementLineImported(e) => {
+            bank_stream(envelope)?;
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            dated(envelope, "value_date", e.line.value_date)?;
+            amount("line.amount", &e.line.amount, true)?;
+            free_text("line.reference", &e.line.reference, 1_000)?;
+            if e.line.digest.len() != 64 {
+                return Err("a digest that is not a SHA-256".to_owned());
+            }
+        }
+        Event::StatementLineMatched(e) => {
+            bank_stream(envelope)?;
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            if e.parts.is_empty() || e.parts.len() > 20 {
+                return Err("no parts, or too many".to_owned());
+            }
+            for matched in &e.parts {
+                amount("parts.amount", &matched.part.amount, true)?;
+                if matched.part.customer_id.is_group() || matched.part.customer_id.is_bank_account()
+                {
+                    return Err("a part for a reserved stream".to_owned());
+                }
+            }
+        }
+        Event::StatementLineExcluded(e) => {
+            bank_stream(envelope)?;
+            subsidiary_is(envelope, &e.subsidiary_id)?;
+            free_text("note", &e.note, NOTE_LENGTH_MAX)?;
+        }
         Event::CollectorAssigned(e) => {
             if envelope.customer_id.is_group() != e.default_for.is_some() {
                 return Err("a collector assignment in the wrong account".to_owned());
@@ -457,6 +496,13 @@ pub fn check(envelope: &EventEnvelope) -> Result<(), String> {
                 return Err("a collector assignment names a subsidiary in its envelope".to_owned());
             }
         }
+    }
+    Ok(())
+}
+
+fn bank_stream(envelope: &EventEnvelope) -> Result<(), String> {
+    if !envelope.customer_id.is_bank_account() {
+        return Err("a bank account's event in another stream".to_owned());
     }
     Ok(())
 }

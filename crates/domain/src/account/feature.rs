@@ -81,6 +81,11 @@ pub enum Scope {
     /// The group's own account ([`crate::ids::CustomerId::group`]): settings that hold for every customer,
     /// such as which subsidiary collects on behalf of which.
     Group,
+    /// One of the group's bank accounts ([`crate::ids::CustomerId::bank_account`]): the lines
+    /// of its statements and what became of each (matched to customers' payments, or not a
+    /// receivable). Its own stream, so that importing a statement never waits on a customer
+    /// and a line is decided once however many importers read it.
+    BankAccount,
 }
 
 /// How a command is decided against the account's state.

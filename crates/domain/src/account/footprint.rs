@@ -19,7 +19,7 @@ use super::state::{
 use super::{AcceptedCommand, CustomerAccount};
 use crate::allocation::Allocation;
 use crate::dated::DatedBalance;
-use crate::ids::{CommandId, CreditNoteKey, InvoiceKey, OrderKey};
+use crate::ids::{BankLineId, CommandId, CreditNoteKey, InvoiceKey, OrderKey};
 
 /// Entries a node of the standard library's B-tree has room for (its `CAPACITY`).
 const BTREE_NODE_ENTRIES: usize = 11;
@@ -62,6 +62,13 @@ impl AccountState {
             + btree_with(&self.unapplied, DatedBalance::heap_bytes)
             + btree_with(&self.unapplied_credit, DatedBalance::heap_bytes)
             + promises
+            + btree_with(&self.bank.lines, |line| line.digest.capacity())
+            + self
+                .bank
+                .lines
+                .keys()
+                .map(BankLineId::heap_bytes)
+                .sum::<usize>()
     }
 }
 

@@ -18,6 +18,7 @@
 pub mod alert_thresholds;
 pub mod application;
 pub mod balance_confirmation;
+pub mod bank_account;
 pub mod collection_activity;
 pub mod collection_on_behalf;
 pub mod collector;
@@ -36,6 +37,7 @@ pub mod invoice;
 pub mod payment;
 pub mod payment_terms;
 pub mod promise;
+pub mod receipt;
 pub mod refund;
 pub mod reversal;
 pub mod run;
@@ -310,20 +312,36 @@ impl CustomerAccount {
     }
 
     /// Why a command or an event of `scope` does not belong in this account: the group's
-    /// settings belong in the group's own account, and everything else in a customer's.
+    /// settings belong in the group's own account, a bank account's lines in its own stream,
+    /// and everything else in a customer's.
     fn scope_violation(&self, scope: Scope) -> Option<String> {
-        match (scope, self.customer_id().is_group()) {
-            (Scope::Customer, false) | (Scope::Group, true) => None,
-            (Scope::Customer, true) => Some(format!(
-                "{} is the group's own account, reserved for the group's settings",
-                self.customer_id()
-            )),
-            (Scope::Group, false) => Some(format!(
-                "the group's settings belong in the group's own account {}, not in customer {}",
-                CustomerId::group(),
-                self.customer_id()
-            )),
+        let id = self.customer_id();
+        let here = if id.is_group() {
+            Scope::Group
+        } else if id.is_bank_account() {
+            Scope::BankAccount
+        } else {
+            Scope::Customer
+        };
+        if scope == here {
+            return None;
         }
+        let belongs = match scope {
+            Scope::Customer => "a customer's business belongs in a customer's account".to_owned(),
+            Scope::Group => format!(
+                "the group's settings belong in the group's own account {}",
+                CustomerId::group()
+            ),
+            Scope::BankAccount => {
+                "a bank statement's lines belong in the bank account's own stream".to_owned()
+            }
+        };
+        let what = match here {
+            Scope::Customer => "a customer's account",
+            Scope::Group => "the group's own account, reserved for the group's settings",
+            Scope::BankAccount => "a bank account's stream, reserved for its statements",
+        };
+        Some(format!("{belongs}, and {id} is {what}"))
     }
 
     /// The event is the next link of this customer's chain: its customer, a later position, the

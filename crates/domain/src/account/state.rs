@@ -21,8 +21,8 @@ use crate::customer::CustomerProfile;
 use crate::dated::DatedBalance;
 use crate::exchange::ExchangeRates;
 use crate::ids::{
-    CommandId, CreditNoteKey, CustomerId, DisputeId, InvoiceKey, OrderKey, PersonName, PromiseId,
-    SubsidiaryId,
+    BankLineId, CommandId, CreditNoteKey, CustomerId, DisputeId, InvoiceKey, OrderKey, PersonName,
+    PromiseId, SubsidiaryId,
 };
 use crate::money::{Currency, Money};
 use crate::terms::{EarlyPaymentDiscount, PaymentTermsBook, ScheduleRow, open_by_row};
@@ -490,6 +490,69 @@ impl Balance {
     }
 }
 
+/// A bank account's stream: the account as registered and every statement line imported into
+/// it, by the bank's id of the line, with what became of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankBook {
+    pub(super) account: Option<BankAccountRecord>,
+    pub(super) lines: BTreeMap<BankLineId, StatementLineState>,
+}
+
+impl BankBook {
+    fn is_empty(&self) -> bool {
+        self.account.is_none() && self.lines.is_empty()
+    }
+
+    /// The account as registered, once it is.
+    pub fn account(&self) -> Option<&BankAccountRecord> {
+        self.account.as_ref()
+    }
+
+    pub fn line(&self, id: &BankLineId) -> Option<&StatementLineState> {
+        self.lines.get(id)
+    }
+
+    /// Every line imported, by the bank's id.
+    pub fn lines(&self) -> impl Iterator<Item = (&BankLineId, &StatementLineState)> {
+        self.lines.iter()
+    }
+}
+
+/// One of the group's bank accounts as registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankAccountRecord {
+    /// The subsidiary that holds the account: the payments of its receipts are that
+    /// subsidiary's.
+    pub subsidiary_id: SubsidiaryId,
+    pub currency: Currency,
+    /// The account's number as its statements name it (an IBAN, a domestic number).
+    pub number: String,
+}
+
+/// A statement line as the bank account's stream knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementLineState {
+    /// The digest of the line's content as imported: the same id with another digest is
+    /// another transaction, refused.
+    pub digest: String,
+    pub amount: Money,
+    pub value_date: NaiveDate,
+    pub status: LineStatus,
+}
+
+/// What became of a statement line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LineStatus {
+    /// Waiting: for the matcher, or in the review queue.
+    Unmatched,
+    /// Matched to one or more customers' payments.
+    Matched,
+    /// Not a receivable (a supplier's refund, interest, a transfer between the group's
+    /// accounts).
+    Excluded,
+}
+
 /// Which subsidiary collects on behalf of which: the group's settings, kept by
 /// the group's own account (`collection_on_behalf.rs`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -548,6 +611,9 @@ pub struct AccountState {
     /// Credit reserved for sales orders, by subsidiary and order number.
     #[serde(with = "by_key")]
     pub(super) reservations: BTreeMap<OrderKey, ReservationState>,
+    /// Only a bank account's stream has any (`bank_account.rs`, `receipt.rs`).
+    #[serde(default, skip_serializing_if = "BankBook::is_empty")]
+    pub(super) bank: BankBook,
 }
 
 impl AccountState {
@@ -568,7 +634,13 @@ impl AccountState {
             exchange_rates: Arc::default(),
             payment_terms: Arc::default(),
             reservations: BTreeMap::new(),
+            bank: BankBook::default(),
         }
+    }
+
+    /// The bank account's registration and statement lines (a bank account's stream).
+    pub fn bank(&self) -> &BankBook {
+        &self.bank
     }
 
     /// Every credit reservation ever made, by subsidiary and order number.
