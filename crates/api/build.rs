@@ -13,6 +13,7 @@ const PROTOS: &[&str] = &[
     "receivables/v1/admin.proto",
     "receivables/v1/audit.proto",
     "receivables/v1/metrics.proto",
+    "receivables/v1/receipts.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

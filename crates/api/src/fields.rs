@@ -77,6 +77,13 @@ impl Fields {
             );
             return None;
         }
+        if id.is_bank_account() {
+            self.violation(
+                path,
+                format!("{id} is reserved for a bank account's stream, not a customer's"),
+            );
+            return None;
+        }
         Some(id)
     }
 

@@ -7,6 +7,7 @@
 pub mod commands;
 mod fields;
 pub mod queries;
+pub mod receipts;
 pub mod responses;
 pub mod status;
 

@@ -198,6 +198,7 @@ impl Role {
             ) => true,
             (Role::Credit | Role::Treasury, Action::Settle { .. } | Action::ConfirmBalance) => true,
             (Role::Treasury, Action::PublishRates) => true,
+            (Role::Treasury | Role::Admin, Action::ManageBankAccounts) => true,
             (Role::Admin, Action::WriteOff) => true,
             (
                 Role::Credit | Role::Treasury | Role::Reporting | Role::Auditor,
@@ -271,6 +272,10 @@ pub enum Action<'a> {
     /// Ask whether an amount would fit under a customer's limit (nothing appended): a
     /// subsidiary's order system for any customer, and the group's reading roles.
     CheckCredit,
+    /// Register the group's bank accounts, whose statements are imported: treasury's (and an
+    /// admin's). Importing a statement and matching its lines is moving money for the
+    /// subsidiary that holds the account (`Settle`).
+    ManageBankAccounts,
 }
 
 impl Action<'_> {
@@ -293,6 +298,7 @@ impl Action<'_> {
             }
             Action::PublishRates => "publish exchange rates".to_owned(),
             Action::CheckCredit => "check customers' credit".to_owned(),
+            Action::ManageBankAccounts => "register bank accounts".to_owned(),
         }
     }
 }

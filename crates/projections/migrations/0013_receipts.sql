@@ -84,3 +84,21 @@ CREATE TABLE document_keys (
     position      BIGINT  NOT NULL,
     PRIMARY KEY (key_text, subsidiary_id, document_kind, number)
 );
+
+-- Each registered customer's name and legal name normalised as a payer's name is
+-- (`matching::payer_key`): a payer whose name is a customer's is a candidate for its receipt.
+CREATE TABLE customer_name_keys (
+    customer_id    TEXT   NOT NULL PRIMARY KEY,
+    name_key       TEXT   NOT NULL,
+    legal_name_key TEXT   NOT NULL,
+    position       BIGINT NOT NULL
+);
+CREATE INDEX customer_name_keys_name ON customer_name_keys (name_key);
+CREATE INDEX customer_name_keys_legal_name ON customer_name_keys (legal_name_key);
+
+-- The open rows of today's summaries by amount: a receipt's amount finds the invoices (or the
+-- rows of invoices due in several) that owe exactly it.
+CREATE INDEX summary_rows_amount ON summary_rows (currency, open_minor);
+
+-- A payment by its command id: whether the payment of a matched line's part is in the ledger.
+CREATE INDEX payments_command ON payments (command_id);

@@ -34,6 +34,8 @@ pub mod postgres;
 pub mod projection;
 pub mod promises;
 pub mod rates;
+pub mod receipt_evidence;
+pub mod receipt_queue;
 pub mod receipts;
 pub mod rows;
 pub mod runtime;

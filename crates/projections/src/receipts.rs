@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use receivables_domain::account::receipt::{MatchMethod, StatementLine};
+use receivables_domain::customer::CustomerProfile;
 use receivables_domain::matching::{DocumentKind, document_keys, payer_key};
 use receivables_domain::{Event, EventType, RecordedEvent};
 
@@ -110,12 +111,28 @@ pub static DOCUMENT_KEYS: Table = Table {
     on_conflict: None,
 };
 
-static TABLES: [&Table; 5] = [
+pub static CUSTOMER_NAME_KEYS: Table = Table {
+    name: "customer_name_keys",
+    key: "customer_id",
+    columns: &[
+        ("customer_id", T::Text),
+        ("name_key", T::Text),
+        ("legal_name_key", T::Text),
+        ("position", T::BigInt),
+    ],
+    on_conflict: Some(
+        "ON CONFLICT (customer_id) DO UPDATE SET name_key = EXCLUDED.name_key,
+             legal_name_key = EXCLUDED.legal_name_key, position = EXCLUDED.position",
+    ),
+};
+
+static TABLES: [&Table; 6] = [
     &BANK_ACCOUNTS,
     &STATEMENT_LINES,
     &LINE_OUTCOMES,
     &RECEIPT_PARTS,
     &DOCUMENT_KEYS,
+    &CUSTOMER_NAME_KEYS,
 ];
 
 /// The names a document's kind is stored by.
@@ -160,6 +177,24 @@ impl Receipts {
             ])?;
         }
         Ok(())
+    }
+
+    fn names(
+        recorded: &RecordedEvent,
+        profile: &CustomerProfile,
+        rows: &mut RowSet,
+    ) -> Result<(), ProjectionError> {
+        let customer = recorded.envelope.customer_id.to_string();
+        let key = |name: &str| payer_key(name).unwrap_or_default();
+        rows.of(&CUSTOMER_NAME_KEYS)?.upsert(
+            customer.clone(),
+            [
+                customer.into(),
+                key(profile.name.as_str()).into(),
+                key(profile.legal_name.as_str()).into(),
+                stored_position(recorded)?.into(),
+            ],
+        )
     }
 
     fn line(
@@ -224,6 +259,8 @@ impl Projection for Receipts {
             event_type,
             EventType::InvoiceIssued
                 | EventType::CreditNoteIssued
+                | EventType::CustomerRegistered
+                | EventType::CustomerUpdated
                 | EventType::BankAccountRegistered
                 | EventType::StatementLineImported
                 | EventType::StatementLineMatched
@@ -249,6 +286,8 @@ impl Projection for Receipts {
                 e.credit_note_number.as_str(),
                 rows,
             ),
+            Event::CustomerRegistered(e) => Self::names(recorded, &e.profile, rows),
+            Event::CustomerUpdated(e) => Self::names(recorded, &e.profile, rows),
             Event::BankAccountRegistered(e) => rows.of(&BANK_ACCOUNTS)?.push([
                 bank_account(recorded)?.into(),
                 e.subsidiary_id.as_str().into(),

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use receivables_access::{SqliteTokenStore, TokenStore};
+use receivables_domain::matching::AutoPolicy;
 use receivables_eventlog::EventLog;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_eventlog::sqlite::SqliteLog;
@@ -42,6 +43,8 @@ pub struct AllInOne<L> {
     web: Option<HttpListener>,
     /// Whether the event log can be reached (always, for the embedded one).
     ready: watch::Receiver<bool>,
+    /// How bank receipts are matched.
+    receipts: AutoPolicy,
 }
 
 /// The all-in-one service on whichever backends the arguments name.
@@ -174,6 +177,7 @@ impl<L: EventLog> AllInOne<L> {
             alerting,
             web,
             ready,
+            receipts: args.receipts.policy(),
         })
     }
 
@@ -196,7 +200,8 @@ impl<L: EventLog> AllInOne<L> {
                 Arc::clone(&self.log),
                 self.listener.security().token_store(),
                 &self.alerting,
-            );
+            )
+            .receipts(Arc::clone(&self.executor), &self.read_models, self.receipts);
         info!(services = ?services.names(), "receivables serving");
         let (shutdown, web_shutdown) = shutdown::split(shutdown);
         let web = match self.web.take() {

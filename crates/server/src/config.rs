@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use receivables_domain::matching::{
+    AUTO_MARGIN_DEFAULT, AUTO_THRESHOLD_DEFAULT, AutoPolicy, Confidence,
+};
 use receivables_eventlog::jetstream::JetStreamConfig;
 
 use crate::accounts::{ACCOUNT_CACHE_BYTES_DEFAULT, CacheBounds, SNAPSHOT_EVERY_EVENTS};
@@ -294,6 +297,41 @@ pub struct WebArgs {
     pub http_listen: Option<SocketAddr>,
 }
 
+/// How bank receipts are matched (`receipts/`): the engine's bar for posting without a person.
+#[derive(Debug, Clone, Args)]
+pub struct ReceiptArgs {
+    /// The confidence (percent) at or above which a receipt's best candidate is matched and
+    /// posted without a person; below it the line waits in the review queue.
+    #[arg(long, env = "RECEIVABLES_RECEIPTS_AUTO_THRESHOLD", default_value_t = AUTO_THRESHOLD_DEFAULT,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub receipts_auto_threshold: u8,
+
+    /// How far (percentage points) the best candidate must be ahead of the second to be posted
+    /// without a person.
+    #[arg(long, env = "RECEIVABLES_RECEIPTS_AUTO_MARGIN", default_value_t = AUTO_MARGIN_DEFAULT,
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub receipts_auto_margin: u8,
+}
+
+impl Default for ReceiptArgs {
+    fn default() -> Self {
+        ReceiptArgs {
+            receipts_auto_threshold: AUTO_THRESHOLD_DEFAULT,
+            receipts_auto_margin: AUTO_MARGIN_DEFAULT,
+        }
+    }
+}
+
+impl ReceiptArgs {
+    /// The engine's policy these flags set.
+    pub fn policy(&self) -> AutoPolicy {
+        AutoPolicy {
+            threshold: Confidence::new(self.receipts_auto_threshold).unwrap_or(Confidence::FULL),
+            margin: self.receipts_auto_margin,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address the gRPC server listens on (commands, queries, audit and admin).
@@ -346,6 +384,9 @@ pub struct ServeArgs {
     #[command(flatten, next_help_heading = "Dashboard")]
     pub web: WebArgs,
 
+    #[command(flatten, next_help_heading = "Bank receipts")]
+    pub receipts: ReceiptArgs,
+
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
 }
@@ -374,6 +415,7 @@ impl ServeArgs {
             nats: NatsArgs::new(None),
             alerts: AlertArgs::default(),
             web: WebArgs::default(),
+            receipts: ReceiptArgs::default(),
             security: SecurityArgs::insecure(),
         }
     }

@@ -24,6 +24,7 @@ pub mod point_in_time;
 pub mod queries;
 pub mod read_app;
 pub mod read_models;
+pub mod receipts;
 pub mod replay;
 pub mod security;
 pub mod serve;

@@ -26,6 +26,13 @@ pub const GRPC_MESSAGE_BYTES_MAX: usize = 1024 * 1024;
 /// Longest a command may take, from its request to its reply (loading the account, deciding,
 /// appending, retrying conflicts). Past it the caller gets `DEADLINE_EXCEEDED` and retries with
 /// the same command id, which is safe whether or not the append landed.
+/// Largest message `ReceiptService` takes: a statement file of the statements crate's largest
+/// ([`receivables_statements::STATEMENT_BYTES_MAX`]) and the request's other fields. A larger
+/// file is refused by the transport (RESOURCE_EXHAUSTED) before anything is read; one between
+/// the two limits by the reader, naming the limit.
+pub const STATEMENT_MESSAGE_BYTES_MAX: usize =
+    receivables_statements::STATEMENT_BYTES_MAX + 64 * 1024;
+
 pub const COMMAND_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Longest a query of the read model may take, its wait for `min_position` included.

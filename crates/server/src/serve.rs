@@ -20,6 +20,8 @@ use receivables_api::pb::audit_service_server::AuditServiceServer;
 use receivables_api::pb::command_service_server::CommandServiceServer;
 use receivables_api::pb::metrics_service_server::MetricsServiceServer;
 use receivables_api::pb::query_service_server::QueryServiceServer;
+use receivables_api::pb::receipt_service_server::ReceiptServiceServer;
+use receivables_domain::matching::AutoPolicy;
 use receivables_eventlog::EventLog;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -38,9 +40,10 @@ use crate::alerts::Alerting;
 use crate::audit_service::AuditGrpc;
 use crate::command_service::CommandGrpc;
 use crate::execution::Executor;
-use crate::limits::GRPC_MESSAGE_BYTES_MAX;
+use crate::limits::{GRPC_MESSAGE_BYTES_MAX, STATEMENT_MESSAGE_BYTES_MAX};
 use crate::queries::QueryGrpc;
 use crate::read_models::ReadModels;
+use crate::receipts::ReceiptGrpc;
 use crate::security::Security;
 use crate::shutdown::Shutdown;
 
@@ -78,6 +81,20 @@ impl Services {
     pub fn commands<L: EventLog>(self, executor: Arc<Executor<L>>) -> Self {
         let server = CommandServiceServer::new(CommandGrpc::new(executor));
         self.add(server.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
+    }
+
+    /// `ReceiptService` (cash application), which needs both sides: `executor` to import and
+    /// post, the live read model to match on. Its messages carry whole statement files, so it
+    /// takes larger ones than the other services.
+    pub fn receipts<L: EventLog>(
+        self,
+        executor: Arc<Executor<L>>,
+        read_models: &Arc<ReadModels<L>>,
+        policy: AutoPolicy,
+    ) -> Self {
+        let server =
+            ReceiptServiceServer::new(ReceiptGrpc::new(executor, read_models.live(), policy));
+        self.add(server.max_decoding_message_size(STATEMENT_MESSAGE_BYTES_MAX))
     }
 
     /// The read side over `read_models` and `log`: `QueryService` and `MetricsService`

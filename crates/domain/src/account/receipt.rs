@@ -382,21 +382,23 @@ pub fn receipt_payment_id(stream: &CustomerId, line: &BankLineId, part: usize) -
 }
 
 /// The payment a part of a matched line becomes in the customer's account: received on the
-/// line's value date by the subsidiary that holds the bank account, the line's reference (cut
-/// to a payment reference's length) and the bank's id.
+/// line's value date by the subsidiary that holds the bank account, with the bank's id and the
+/// line's reference (cut to a payment reference's length) as its reference.
 pub fn receipt_payment(
     subsidiary: &SubsidiaryId,
-    line: &StatementLine,
+    line_id: &BankLineId,
+    value_date: NaiveDate,
+    line_reference: &str,
     part: &ReceiptPart,
 ) -> RecordPayment {
-    let mut reference = format!("{} {}", line.line_id, line.reference.trim());
+    let mut reference = format!("{line_id} {}", line_reference.trim());
     if reference.chars().count() > REFERENCE_LENGTH_MAX {
         reference = reference.chars().take(REFERENCE_LENGTH_MAX).collect();
     }
     RecordPayment {
         subsidiary_id: subsidiary.clone(),
         amount: part.amount,
-        received_date: line.value_date,
+        received_date: value_date,
         method: PaymentMethod::BankTransfer,
         reference: reference.trim_end().to_owned(),
         allocations: part.allocations.clone(),

@@ -1,0 +1,292 @@
+//! What the read model knows that may bear on a bank receipt, gathered for the matching engine
+//! (`receivables_domain::matching`): the documents the remittance text names, the invoices
+//! that owe exactly the amount, what was learned of the payer from earlier matches, the
+//! customers whose names the payer's is, and every open invoice of each customer so found.
+//!
+//! The engine decides; this module only looks things up, each by an index: the document keys
+//! by key, the open rows of today's summaries by currency and amount, the statement lines by
+//! payer key, the customers' name keys by key. The open amounts handed over are the exact ones
+//! as of the receipt's value date (`open_amounts.rs`), of the candidates only; today's
+//! summaries only say which customers to look at for the amount.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use receivables_domain::matching::{
+    CustomerName, DocumentKind, Evidence, OpenDocument, PayerBy, PayerHint, PayerSource, payer_key,
+    reference_keys,
+};
+use receivables_domain::{Currency, CustomerId, Money};
+
+use crate::database::{ReadPool, on_engine};
+use crate::error::ProjectionError;
+use crate::minor_units::from_minor;
+use crate::open_amounts::{open_items, open_rows};
+use crate::stored;
+
+/// Most customers whose open invoices one receipt's evidence holds: those the reference names
+/// first, then the payer's, then those owing the amount. A receipt that could be any of more
+/// customers than this is not one the engine could be sure of anyway.
+pub const CANDIDATE_CUSTOMERS_MAX: usize = 12;
+
+/// Most open invoices of one candidate customer handed over (oldest due first), besides those
+/// the reference names: the engine's search for a set of invoices reads no more than its own
+/// `SET_DOCUMENTS_MAX`.
+pub const DOCUMENTS_PER_CUSTOMER_MAX: usize = 48;
+
+/// Most invoices owing exactly the amount that are looked at.
+const SAME_AMOUNT_MAX: i64 = 24;
+
+/// Most keys of a reference looked up in one statement.
+const KEYS_PER_LOOKUP_MAX: usize = 400;
+
+/// A waiting statement line, as the evidence is gathered for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptLine {
+    pub bank_account_id: String,
+    pub line_id: String,
+    pub subsidiary_id: String,
+    pub value_date: NaiveDate,
+    pub amount: Money,
+    pub payer_name: Option<String>,
+    pub payer_account: Option<String>,
+    pub reference: String,
+}
+
+/// The evidence of `line`, as the read model knows it.
+pub async fn gather(pool: &ReadPool, line: &ReceiptLine) -> Result<Evidence, ProjectionError> {
+    let currency = line.amount.currency();
+    let mut customers: Vec<String> = Vec::new();
+    let add = |customers: &mut Vec<String>, customer: String| {
+        if customers.len() < CANDIDATE_CUSTOMERS_MAX && !customers.contains(&customer) {
+            customers.push(customer);
+        }
+    };
+    let named = named_documents(pool, &line.reference).await?;
+    for customer in named.iter().map(|(_, customer)| customer) {
+        add(&mut customers, customer.clone());
+    }
+    let mut payers = Vec::new();
+    for (by, text) in [
+        (PayerBy::Account, &line.payer_account),
+        (PayerBy::Name, &line.payer_name),
+    ] {
+        let Some(key) = text.as_deref().and_then(payer_key) else {
+            continue;
+        };
+        for (customer, matches) in learned(pool, by, &key, line).await? {
+            add(&mut customers, customer.clone());
+            payers.push(PayerHint {
+                customer: stored::customer(&customer)?,
+                by,
+                source: PayerSource::Learned {
+                    matches: u32::try_from(matches).unwrap_or(u32::MAX),
+                },
+            });
+        }
+        if by == PayerBy::Name {
+            for customer in named_like(pool, &key).await? {
+                add(&mut customers, customer);
+            }
+        }
+    }
+    for customer in owing(pool, currency, line.amount).await? {
+        add(&mut customers, customer);
+    }
+    let named_numbers: BTreeSet<(String, String)> =
+        named.into_iter().map(|(document, _)| document).collect();
+    let mut documents = Vec::new();
+    for customer in &customers {
+        documents.extend(
+            open_documents(pool, customer, currency, line.value_date, &named_numbers).await?,
+        );
+    }
+    let names = names(pool, &customers).await?;
+    Ok(Evidence {
+        documents,
+        payers,
+        patterns: Vec::new(),
+        names,
+    })
+}
+
+/// The documents whose keys the reference holds, as `((subsidiary, number), customer)`.
+async fn named_documents(
+    pool: &ReadPool,
+    reference: &str,
+) -> Result<Vec<((String, String), String)>, ProjectionError> {
+    let mut keys = reference_keys(reference);
+    keys.truncate(KEYS_PER_LOOKUP_MAX);
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=keys.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT DISTINCT subsidiary_id, number, customer_id FROM document_keys
+         WHERE key_text IN ({placeholders}) AND document_kind = 'INVOICE'
+         ORDER BY customer_id, subsidiary_id, number"
+    );
+    let rows: Vec<(String, String, String)> = on_engine!(pool, pool => {
+        let mut query = sqlx::query_as(&sql);
+        for key in &keys {
+            query = query.bind(key);
+        }
+        query.fetch_all(pool).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(subsidiary, number, customer)| ((subsidiary, number), customer))
+        .collect())
+}
+
+/// The customers earlier lines of this payer were matched to, with how many lines each (the
+/// line itself left out).
+async fn learned(
+    pool: &ReadPool,
+    by: PayerBy,
+    key: &str,
+    line: &ReceiptLine,
+) -> Result<Vec<(String, i64)>, ProjectionError> {
+    let column = match by {
+        PayerBy::Account => "payer_account_key",
+        PayerBy::Name => "payer_name_key",
+    };
+    let sql = format!(
+        "SELECT p.customer_id, COUNT(*) FROM statement_lines l
+         JOIN receipt_parts p
+           ON p.bank_account_id = l.bank_account_id AND p.line_id = l.line_id
+         WHERE l.{column} = $1 AND NOT (l.bank_account_id = $2 AND l.line_id = $3)
+         GROUP BY p.customer_id
+         ORDER BY COUNT(*) DESC, p.customer_id
+         LIMIT $4"
+    );
+    let limit = i64::try_from(CANDIDATE_CUSTOMERS_MAX).unwrap_or(i64::MAX);
+    Ok(on_engine!(pool, pool => sqlx::query_as(&sql)
+        .bind(key)
+        .bind(&line.bank_account_id)
+        .bind(&line.line_id)
+        .bind(limit)
+        .fetch_all(pool).await)?)
+}
+
+/// The customers whose name or legal name, normalised, is `key`.
+async fn named_like(pool: &ReadPool, key: &str) -> Result<Vec<String>, ProjectionError> {
+    let sql = "SELECT customer_id FROM customer_name_keys WHERE name_key = $1
+               UNION
+               SELECT customer_id FROM customer_name_keys WHERE legal_name_key = $1
+               ORDER BY customer_id LIMIT $2";
+    let limit = i64::try_from(CANDIDATE_CUSTOMERS_MAX).unwrap_or(i64::MAX);
+    let rows: Vec<(String,)> = on_engine!(pool, pool => sqlx::query_as(sql)
+        .bind(key)
+        .bind(limit)
+        .fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|(customer,)| customer).collect())
+}
+
+/// The customers with an open row (an invoice, or a row of one due in several) owing exactly
+/// `amount` in today's summaries.
+async fn owing(
+    pool: &ReadPool,
+    currency: Currency,
+    amount: Money,
+) -> Result<Vec<String>, ProjectionError> {
+    let minor = i64::try_from(amount.minor_units())
+        .map_err(|_| ProjectionError::Stored(format!("{amount} does not fit minor units")))?;
+    let sql = "SELECT DISTINCT customer_id FROM summary_rows
+               WHERE currency = $1 AND open_minor = $2
+               ORDER BY customer_id LIMIT $3";
+    let rows: Vec<(String,)> = on_engine!(pool, pool => sqlx::query_as(sql)
+        .bind(currency.code())
+        .bind(minor)
+        .bind(SAME_AMOUNT_MAX)
+        .fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|(customer,)| customer).collect())
+}
+
+type OpenRow = (String, String, i64, NaiveDate, Option<i32>);
+
+/// The customer's invoices open in `currency` on `date`, each with its next row when due in
+/// several: those `named` and the oldest due others, at most
+/// [`DOCUMENTS_PER_CUSTOMER_MAX`] of them.
+async fn open_documents(
+    pool: &ReadPool,
+    customer: &str,
+    currency: Currency,
+    date: NaiveDate,
+    named: &BTreeSet<(String, String)>,
+) -> Result<Vec<OpenDocument>, ProjectionError> {
+    let sql = format!(
+        "WITH {}{} SELECT subsidiary_id, invoice_number, CAST(open_minor AS BIGINT), due_date,
+                CAST(row_index AS INTEGER)
+         FROM open_rows WHERE open_minor > 0
+         ORDER BY due_date, subsidiary_id, invoice_number, row_index",
+        open_items(true),
+        open_rows()
+    );
+    let rows: Vec<OpenRow> = on_engine!(pool, pool => sqlx::query_as(&sql)
+        .bind(date)
+        .bind(Option::<&str>::None)
+        .bind(customer)
+        .bind(currency.code())
+        .fetch_all(pool).await)?;
+    // Rows come in due order: an invoice's first row is its next one.
+    let mut invoices: BTreeMap<(String, String), (i64, NaiveDate, Option<i64>, usize)> =
+        BTreeMap::new();
+    for (order, (subsidiary, number, open, due, row)) in rows.into_iter().enumerate() {
+        let entry =
+            invoices
+                .entry((subsidiary, number))
+                .or_insert((0, due, row.map(|_| open), order));
+        entry.0 += open;
+    }
+    let mut listed: Vec<_> = invoices.into_iter().collect();
+    listed.sort_by_key(|(key, (_, due, _, order))| (!named.contains(key), *due, *order));
+    listed.truncate(DOCUMENTS_PER_CUSTOMER_MAX.max(named.len()));
+    let customer = stored::customer(customer)?;
+    listed
+        .into_iter()
+        .map(|((subsidiary, number), (open, due, next_row, _))| {
+            Ok(OpenDocument {
+                customer: customer.clone(),
+                subsidiary: stored::subsidiary(&subsidiary)?,
+                kind: DocumentKind::Invoice,
+                number,
+                open: from_minor(open, currency),
+                due_date: due,
+                next_row: next_row.map(|row| from_minor(row, currency)),
+            })
+        })
+        .collect()
+}
+
+/// The registered names of `customers`.
+async fn names(
+    pool: &ReadPool,
+    customers: &[String],
+) -> Result<Vec<CustomerName>, ProjectionError> {
+    let ids: Vec<CustomerId> = customers
+        .iter()
+        .map(|c| stored::customer(c))
+        .collect::<Result<_, _>>()?;
+    let mut names = Vec::new();
+    for id in &ids {
+        let sql = "SELECT name, legal_name FROM customers WHERE customer_id = $1";
+        let row: Option<(String, String)> = on_engine!(pool, pool => sqlx::query_as(sql)
+            .bind(id.as_str())
+            .fetch_optional(pool).await)?;
+        if let Some((name, legal_name)) = row {
+            let mut all = vec![name];
+            if !legal_name.is_empty() && !all.contains(&legal_name) {
+                all.push(legal_name);
+            }
+            names.push(CustomerName {
+                customer: id.clone(),
+                names: all,
+            });
+        }
+    }
+    Ok(names)
+}

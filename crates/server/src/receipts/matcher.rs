@@ -1,0 +1,316 @@
+//! The matcher: each waiting line of a bank account matched by the engine
+//! (`receivables_domain::matching`) against the evidence the read model gathers
+//! (`receipt_evidence.rs`), the sure ones recorded as matched in the bank account's stream, and
+//! the payments of every matched line posted to the customers' accounts.
+//!
+//! Recording the match first, then posting its payments from the match as recorded, is what
+//! makes a line post once: the stream takes one match per line (a second matcher, or a person,
+//! is refused), and each payment's command id is derived from the line, so posting it again
+//! (after a crash, from another process) is the same command, answered with its first event.
+//! A payment whose invoices can no longer take it (paid meanwhile, or another subsidiary's
+//! that the caller may not settle) is posted on account instead, under the same command id:
+//! one of the two is ever accepted.
+
+use receivables_api::commands::Addressed;
+use receivables_domain::access::Role;
+use receivables_domain::account::receipt::{
+    MatchMethod, MatchStatementLine, ReceiptPart, receipt_payment,
+};
+use receivables_domain::allocation::AllocationRequest;
+use receivables_domain::ids::{BankLineId, InvoiceKey, InvoiceNumber};
+use receivables_domain::matching::{self, AutoPolicy, Candidate, Receipt};
+use receivables_domain::refusal::Reason;
+use receivables_domain::{Command, CommandBody, CustomerId, Position, Principal};
+use receivables_eventlog::EventLog;
+use receivables_projections::ReadPool;
+use receivables_projections::paging::Paged;
+use receivables_projections::receipt_evidence::{ReceiptLine, gather};
+use receivables_projections::receipt_queue::{
+    PendingPayment, UnmatchedQuery, list_unmatched, pending_payments,
+};
+use tracing::{info, warn};
+
+use super::{ReceiptError, derived_id};
+use crate::execution::{ExecutionError, Executor};
+
+/// Lines read from the review queue at a time while matching.
+const MATCH_PAGE_LINES: u32 = 500;
+
+/// Most lines one call matches: a statement's worth many times over; a call that finds more
+/// waiting leaves the rest for the next.
+pub const MATCH_LINES_PER_CALL_MAX: usize = 200_000;
+
+/// What a pass of the matcher did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Matched {
+    pub looked_at: u32,
+    pub automatic: u32,
+    pub waiting: u32,
+    /// The highest position the pass wrote.
+    pub position: Position,
+}
+
+/// Who the matcher acts for: the caller of the RPC that started it.
+pub struct Acting<'a> {
+    pub principal: &'a Principal,
+    pub role: Option<&'a Role>,
+}
+
+/// The candidates of `line`, best first.
+pub async fn candidates(
+    pool: &ReadPool,
+    line: &ReceiptLine,
+) -> Result<Vec<Candidate>, receivables_projections::ProjectionError> {
+    let evidence = gather(pool, line).await?;
+    Ok(matching::rank(&receipt_of(line), &evidence))
+}
+
+fn receipt_of(line: &ReceiptLine) -> Receipt {
+    Receipt {
+        amount: line.amount,
+        value_date: line.value_date,
+        payer_name: line.payer_name.clone(),
+        payer_account: line.payer_account.clone(),
+        reference: line.reference.clone(),
+    }
+}
+
+/// Matches the waiting lines of `bank_account` (every account's when `None`) that the engine
+/// is sure of, then posts the payments of every matched line not posted yet; the lines of the
+/// accounts `may_settle` refuses are left alone.
+pub async fn match_waiting<L: EventLog>(
+    executor: &Executor<L>,
+    pool: &ReadPool,
+    bank_account: Option<&str>,
+    policy: &AutoPolicy,
+    acting: &Acting<'_>,
+    may_settle: impl Fn(&str) -> bool,
+) -> Result<Matched, ReceiptError> {
+    let mut done = Matched::default();
+    let mut query = UnmatchedQuery::default();
+    query.bank_account = bank_account.map(str::to_owned);
+    let mut query = query
+        .with_page_size(MATCH_PAGE_LINES)
+        .map_err(|e| ReceiptError::Stored(e.to_string()))?;
+    loop {
+        let page = list_unmatched(pool, &query).await?;
+        for waiting in &page.lines {
+            let line = &waiting.line;
+            if !may_settle(&line.subsidiary_id) {
+                continue;
+            }
+            done.looked_at += 1;
+            let ranked = candidates(pool, line).await?;
+            match matching::automatic(&ranked, policy) {
+                Some(best) => match record_match(executor, line, best, acting).await? {
+                    Some(position) => {
+                        done.automatic += 1;
+                        done.position = done.position.max(position);
+                    }
+                    None => done.waiting += 1,
+                },
+                None => done.waiting += 1,
+            }
+            if done.looked_at as usize >= MATCH_LINES_PER_CALL_MAX {
+                break;
+            }
+        }
+        match page.next_page_token {
+            Some(token) if (done.looked_at as usize) < MATCH_LINES_PER_CALL_MAX => {
+                query = query
+                    .with_page_token(&token)
+                    .map_err(|e| ReceiptError::Stored(e.to_string()))?;
+            }
+            _ => break,
+        }
+    }
+    Ok(done)
+}
+
+/// Records the engine's sure match of `line`; `None` when the line was settled meanwhile (by a
+/// person, or another matcher).
+async fn record_match<L: EventLog>(
+    executor: &Executor<L>,
+    line: &ReceiptLine,
+    best: &Candidate,
+    acting: &Acting<'_>,
+) -> Result<Option<Position>, ReceiptError> {
+    let (Ok(account), Ok(line_id), Ok(subsidiary)) = (
+        receivables_domain::ids::BankAccountId::parse(&line.bank_account_id),
+        BankLineId::parse(&line.line_id),
+        receivables_domain::SubsidiaryId::parse(&line.subsidiary_id),
+    ) else {
+        return Err(ReceiptError::Stored(format!(
+            "statement line {} of {} does not read back",
+            line.line_id, line.bank_account_id
+        )));
+    };
+    let stream = CustomerId::bank_account(&account);
+    let allocations = best
+        .allocations
+        .iter()
+        .map(|a| {
+            Ok(AllocationRequest {
+                invoice: InvoiceKey {
+                    subsidiary_id: a.subsidiary.clone(),
+                    invoice_number: InvoiceNumber::parse(&a.number)
+                        .map_err(|e| ReceiptError::Stored(e.to_string()))?,
+                },
+                amount: a.amount,
+            })
+        })
+        .collect::<Result<Vec<_>, ReceiptError>>()?;
+    let command = MatchStatementLine {
+        subsidiary_id: subsidiary,
+        line_id: line_id.clone(),
+        parts: vec![ReceiptPart {
+            customer_id: best.customer.clone(),
+            amount: line.amount,
+            on_account: allocations.is_empty(),
+            allocations,
+        }],
+        method: MatchMethod::Automatic {
+            confidence: best.confidence.percent(),
+            reasons: best
+                .reasons
+                .iter()
+                .take(receivables_domain::limits::MATCH_REASONS_MAX)
+                .map(matching::Reason::describe)
+                .collect(),
+        },
+    };
+    let addressed = Addressed {
+        command: Command {
+            id: derived_id(&stream, "match", line_id.as_str()),
+            body: CommandBody::MatchStatementLine(command),
+        },
+        customer_id: stream,
+    };
+    match executor
+        .execute(&addressed, acting.principal, acting.role)
+        .await
+    {
+        Ok(executed) => {
+            info!(
+                line = %line_id,
+                customer = %best.customer,
+                confidence = best.confidence.percent(),
+                "statement line matched automatically"
+            );
+            Ok(Some(executed.event.position))
+        }
+        Err(ExecutionError::Refused(refusal))
+            if matches!(
+                refusal.reason,
+                Reason::StatementLineSettled | Reason::CommandIdReused
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// What posting one pending payment came to.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    pub pending: PendingPayment,
+    pub position: Position,
+    /// Posted on account because its invoices could not take it: why.
+    pub on_account_instead: Option<String>,
+}
+
+/// Posts the payments of matched lines (of one bank account, or all) that the ledger does not
+/// hold yet (as far as the read model has applied the log).
+pub async fn post_pending<L: EventLog>(
+    executor: &Executor<L>,
+    pool: &ReadPool,
+    bank_account: Option<&str>,
+    acting: &Acting<'_>,
+) -> Result<Vec<Posted>, ReceiptError> {
+    let pending = pending_payments(pool, bank_account).await?;
+    let mut posted = Vec::with_capacity(pending.len());
+    for payment in pending {
+        posted.push(post(executor, payment, acting).await?);
+    }
+    Ok(posted)
+}
+
+/// Posts one part's payment; on account, under the same command id, when its invoices refuse
+/// it.
+async fn post<L: EventLog>(
+    executor: &Executor<L>,
+    pending: PendingPayment,
+    acting: &Acting<'_>,
+) -> Result<Posted, ExecutionError> {
+    let command = |part: &ReceiptPart| Addressed {
+        customer_id: pending.part.customer_id.clone(),
+        command: Command {
+            id: pending.payment_id,
+            body: CommandBody::RecordPayment(receipt_payment(
+                &pending.subsidiary_id,
+                &pending.line_id,
+                pending.value_date,
+                &pending.reference,
+                part,
+            )),
+        },
+    };
+    let first = executor
+        .execute(&command(&pending.part), acting.principal, acting.role)
+        .await;
+    let why = match first {
+        Ok(executed) => {
+            return Ok(Posted {
+                position: executed.event.position,
+                pending,
+                on_account_instead: None,
+            });
+        }
+        // Posted before with other content (on account, by another attempt): it is there.
+        Err(ExecutionError::Refused(refusal)) if refusal.reason == Reason::CommandIdReused => {
+            return Ok(Posted {
+                position: Position::new(0),
+                pending,
+                on_account_instead: None,
+            });
+        }
+        Err(ExecutionError::Refused(refusal)) if !pending.part.allocations.is_empty() => {
+            refusal.to_string()
+        }
+        Err(ExecutionError::Denied(denial)) if !pending.part.allocations.is_empty() => {
+            denial.reason
+        }
+        Err(error) => return Err(error),
+    };
+    warn!(
+        payment = %pending.payment_id,
+        customer = %pending.part.customer_id,
+        %why,
+        "the matched invoices refused the receipt's payment; posting it on account"
+    );
+    let on_account = ReceiptPart {
+        allocations: Vec::new(),
+        on_account: true,
+        ..pending.part.clone()
+    };
+    match executor
+        .execute(&command(&on_account), acting.principal, acting.role)
+        .await
+    {
+        Ok(executed) => Ok(Posted {
+            position: executed.event.position,
+            pending,
+            on_account_instead: Some(why),
+        }),
+        // The allocating attempt was accepted after all (by another process): it is there.
+        Err(ExecutionError::Refused(refusal)) if refusal.reason == Reason::CommandIdReused => {
+            Ok(Posted {
+                position: Position::new(0),
+                pending,
+                on_account_instead: None,
+            })
+        }
+        Err(error) => Err(error),
+    }
+}

@@ -1,0 +1,453 @@
+//! Bank receipts end to end (`ReceiptService` over real gRPC, on the embedded backends and on
+//! NATS with PostgreSQL): real statement files written for the tests from the published
+//! formats (`tests/files/receipts/`), imported into a registered bank account, matched,
+//! posted, reviewed; importing again adds nothing; two importers at once post each payment
+//! once; hostile files import nothing.
+//!
+//! The history (worked out by hand): SUB-SH invoiced ACME ("Shanghai Acme Trading Co., Ltd.")
+//! SHT-INV-2026-000123 1,000.00, -000124 2,500.00 and -000125 700.00, and BETA ("Hangzhou Beta
+//! Electronics Co., Ltd.") SHT-INV-2026-000200 1,200.00, all in January 2026. The statement of
+//! 2026-03-04 (`icbc-2026-03-04.camt053.xml`) holds:
+//!
+//! | bank id | amount | payer | reference | expected |
+//! | --- | --- | --- | --- | --- |
+//! | ICBC0304000001 | 1,000.00 | SHANGHAI ACME TRADING CO LTD | INV 2026 123 | automatic: ACME, -000123 (number without its prefix and zeros, the amount it owes, the payer's name the customer's) |
+//! | ICBC0304000002 | 3,200.00 | Shanghai Acme Trading Co., Ltd. | SHT-INV-2026-000124 SHT-INV-2026-000125 | automatic: ACME, 2,500.00 + 700.00 (both named exactly, their sum) |
+//! | ICBC0304000003 | 1,200.00 | Hangzhou Beta Electronics | goods payment | waits: only the amount, BETA's -000200, and the name (no number named) |
+//! | ICBC0304000004 | 35.00 debit | | ACCOUNT MAINTENANCE FEE | reported, not imported |
+//! | ICBC0304000005 | 88.16 | | INTEREST Q1 2026 | waits: nothing points anywhere |
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use receivables_api::pb;
+use receivables_api::pb::receipt_service_client::ReceiptServiceClient;
+use receivables_tests::*;
+use tonic::transport::Channel;
+
+const SUB: &str = "SUB-SH";
+const ACCOUNT: &str = "ICBC-SH-001";
+const CAMT: &[u8] = include_bytes!("../files/receipts/icbc-2026-03-04.camt053.xml");
+
+struct World {
+    data: TestData,
+    service: TestAllInOne,
+    receipts: ReceiptServiceClient<Channel>,
+}
+
+impl World {
+    async fn start(backends: Backends) -> Option<World> {
+        init_logging();
+        let data = TestData::create(backends).await?;
+        let service = TestAllInOne::start(&data).await;
+        let receipts = ReceiptServiceClient::new(service.channel().await)
+            .max_encoding_message_size(64 * 1024 * 1024);
+        let mut world = World {
+            data,
+            service,
+            receipts,
+        };
+        world.post_history().await;
+        Some(world)
+    }
+
+    async fn post_history(&mut self) {
+        let mut commands = self.service.commands().await;
+        for (customer, name) in [
+            ("ACME", "Shanghai Acme Trading Co., Ltd."),
+            ("BETA", "Hangzhou Beta Electronics Co., Ltd."),
+        ] {
+            commands
+                .register_customer(pb::RegisterCustomerRequest {
+                    command_id: command_id(),
+                    customer_id: customer.to_owned(),
+                    profile: Some(pb::CustomerProfile {
+                        name: name.to_owned(),
+                        ..pb::CustomerProfile::default()
+                    }),
+                })
+                .await
+                .expect("the customer");
+        }
+        for (customer, number, amount, issued) in [
+            ("ACME", "SHT-INV-2026-000123", "1000", "2026-01-05"),
+            ("ACME", "SHT-INV-2026-000124", "2500", "2026-01-12"),
+            ("ACME", "SHT-INV-2026-000125", "700", "2026-01-19"),
+            ("BETA", "SHT-INV-2026-000200", "1200", "2026-01-20"),
+        ] {
+            commands
+                .issue_invoice(invoice(customer, SUB, number, amount, issued, "2026-02-28"))
+                .await
+                .expect("the invoice");
+        }
+        self.receipts
+            .register_bank_account(pb::RegisterBankAccountRequest {
+                command_id: command_id(),
+                bank_account_id: ACCOUNT.to_owned(),
+                subsidiary_id: SUB.to_owned(),
+                currency: "CNY".to_owned(),
+                number: "6222021001001234567".to_owned(),
+                bank: "ICBC Shanghai Pudong".to_owned(),
+                name: "SUB-SH collections".to_owned(),
+            })
+            .await
+            .expect("the bank account");
+    }
+
+    async fn import(
+        &mut self,
+        content: &[u8],
+    ) -> Result<pb::ImportStatementResponse, tonic::Status> {
+        self.receipts
+            .import_statement(pb::ImportStatementRequest {
+                bank_account_id: ACCOUNT.to_owned(),
+                format: pb::StatementFormat::Camt053.into(),
+                content: content.to_vec(),
+                ..pb::ImportStatementRequest::default()
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn account(&self, customer: &str) -> pb::GetAccountResponse {
+        self.service
+            .commands()
+            .await
+            .get_account(pb::GetAccountRequest {
+                customer_id: customer.to_owned(),
+            })
+            .await
+            .expect("the account")
+            .into_inner()
+    }
+
+    /// The open invoices of `customer` as `(number, open amount)`.
+    async fn open(&self, customer: &str) -> Vec<(String, String)> {
+        self.account(customer)
+            .await
+            .open_invoices
+            .iter()
+            .map(|i| {
+                (
+                    i.invoice.as_ref().unwrap().invoice_number.clone(),
+                    i.open_amount.as_ref().unwrap().amount.clone(),
+                )
+            })
+            .collect()
+    }
+
+    async fn queue(&mut self, min_position: u64) -> Vec<pb::UnmatchedReceipt> {
+        self.receipts
+            .list_unmatched_receipts(pb::ListUnmatchedReceiptsRequest {
+                bank_account_id: ACCOUNT.to_owned(),
+                min_position,
+                ..pb::ListUnmatchedReceiptsRequest::default()
+            })
+            .await
+            .expect("the review queue")
+            .into_inner()
+            .receipts
+    }
+
+    async fn stop(self) {
+        self.service.stop().await;
+        self.data.remove().await;
+    }
+}
+
+fn outcomes(
+    reply: &pb::ImportStatementResponse,
+) -> Vec<(String, pb::LineOutcome, pb::MatchOutcome)> {
+    reply
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.line_id.clone(),
+                pb::LineOutcome::try_from(l.outcome).unwrap(),
+                pb::MatchOutcome::try_from(l.r#match).unwrap(),
+            )
+        })
+        .collect()
+}
+
+async fn a_statement_is_imported_matched_posted_and_reviewed(backends: Backends) {
+    let Some(mut world) = World::start(backends).await else {
+        return;
+    };
+    // When the statement is imported
+    let reply = world.import(CAMT).await.expect("the import");
+
+    // Then four credits are imported, the fee reported, two lines matched and posted
+    use pb::LineOutcome::{Debit, Imported};
+    use pb::MatchOutcome::{Automatic, Unspecified, Waiting};
+    assert_eq!(
+        outcomes(&reply),
+        vec![
+            ("ICBC0304000001".to_owned(), Imported, Automatic),
+            ("ICBC0304000002".to_owned(), Imported, Automatic),
+            ("ICBC0304000003".to_owned(), Imported, Waiting),
+            ("ICBC0304000004".to_owned(), Debit, Unspecified),
+            ("ICBC0304000005".to_owned(), Imported, Waiting),
+        ]
+    );
+    assert_eq!(
+        (reply.imported, reply.known, reply.debits, reply.refused),
+        (4, 0, 1, 0)
+    );
+    assert_eq!((reply.matched_automatically, reply.waiting), (2, 2));
+    assert_eq!(reply.statement_id, "ICBC-STMT-2026-03-04");
+    // ACME's three invoices are paid: 1,000.00; then 2,500.00 + 700.00 = 3,200.00.
+    assert_eq!(world.open("ACME").await, Vec::<(String, String)>::new());
+    let payments = world.account("ACME").await.payments;
+    let mut paid: Vec<(String, String, String)> = payments
+        .iter()
+        .map(|p| {
+            (
+                p.amount.as_ref().unwrap().amount.clone(),
+                p.received_date.clone(),
+                p.unapplied.as_ref().unwrap().amount.clone(),
+            )
+        })
+        .collect();
+    paid.sort();
+    assert_eq!(
+        paid,
+        vec![
+            (
+                "1000.00".to_owned(),
+                "2026-03-04".to_owned(),
+                "0.00".to_owned()
+            ),
+            (
+                "3200.00".to_owned(),
+                "2026-03-04".to_owned(),
+                "0.00".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        world.open("BETA").await,
+        vec![("SHT-INV-2026-000200".to_owned(), "1200.00".to_owned())]
+    );
+
+    // When the same statement is imported again
+    let again = world.import(CAMT).await.expect("the import again");
+
+    // Then nothing is added: every credit is known, nothing more is matched or posted
+    assert_eq!(
+        (again.imported, again.known, again.debits, again.refused),
+        (0, 4, 1, 0)
+    );
+    assert_eq!(again.matched_automatically, 0);
+    assert_eq!(world.account("ACME").await.payments.len(), 2);
+
+    // And the review queue holds the two waiting lines, BETA first for the 1,200.00
+    let queue = world.queue(reply.position.max(again.position)).await;
+    let waiting: Vec<&str> = queue.iter().map(|r| r.line_id.as_str()).collect();
+    assert_eq!(waiting, vec!["ICBC0304000003", "ICBC0304000005"]);
+    let best = &queue[0].candidates[0];
+    assert_eq!(best.customer_id, "BETA");
+    assert_eq!(best.customer_name, "Hangzhou Beta Electronics Co., Ltd.");
+    assert_eq!(
+        best.allocations
+            .iter()
+            .map(|a| (
+                a.invoice.as_ref().unwrap().invoice_number.clone(),
+                a.amount.as_ref().unwrap().amount.clone()
+            ))
+            .collect::<Vec<_>>(),
+        vec![("SHT-INV-2026-000200".to_owned(), "1200.00".to_owned())]
+    );
+    assert!(best.confidence < 90, "{best:?}");
+    assert!(
+        best.reason_codes.contains(&"AMOUNT_EQUALS_OPEN".to_owned()),
+        "{best:?}"
+    );
+    assert!(queue[1].candidates.is_empty(), "{:?}", queue[1]);
+
+    // When a person accepts BETA's candidate, and excludes the interest
+    let accepted = world
+        .receipts
+        .resolve_receipt(pb::ResolveReceiptRequest {
+            command_id: command_id(),
+            bank_account_id: ACCOUNT.to_owned(),
+            line_id: "ICBC0304000003".to_owned(),
+            parts: vec![pb::ReceiptPart {
+                customer_id: "BETA".to_owned(),
+                amount: cny("1200.00"),
+                allocations: best.allocations.clone(),
+                on_account: false,
+            }],
+            ..pb::ResolveReceiptRequest::default()
+        })
+        .await
+        .expect("the acceptance")
+        .into_inner();
+    let excluded = world
+        .receipts
+        .resolve_receipt(pb::ResolveReceiptRequest {
+            command_id: command_id(),
+            bank_account_id: ACCOUNT.to_owned(),
+            line_id: "ICBC0304000005".to_owned(),
+            exclusion_reason: pb::ExclusionReason::Interest.into(),
+            note: "first quarter's interest".to_owned(),
+            ..pb::ResolveReceiptRequest::default()
+        })
+        .await
+        .expect("the exclusion")
+        .into_inner();
+
+    // Then BETA's invoice is paid by a payment named after the line, and the queue is empty
+    assert_eq!(accepted.payments.len(), 1);
+    assert!(!accepted.payments[0].posted_on_account);
+    assert_eq!(world.open("BETA").await, Vec::<(String, String)>::new());
+    let beta_payments = world.account("BETA").await.payments;
+    assert_eq!(beta_payments.len(), 1);
+    assert_eq!(
+        beta_payments[0].payment_command_id,
+        accepted.payments[0].payment_id
+    );
+    let last = excluded
+        .receipt
+        .unwrap()
+        .position
+        .max(accepted.payments[0].position);
+    assert!(world.queue(last).await.is_empty());
+
+    // And a line settled once cannot be settled again
+    let again = world
+        .receipts
+        .resolve_receipt(pb::ResolveReceiptRequest {
+            command_id: command_id(),
+            bank_account_id: ACCOUNT.to_owned(),
+            line_id: "ICBC0304000005".to_owned(),
+            exclusion_reason: pb::ExclusionReason::Other.into(),
+            note: "a second look".to_owned(),
+            ..pb::ResolveReceiptRequest::default()
+        })
+        .await
+        .expect_err("a settled line settled again");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        again
+            .message()
+            .contains("excluded as not a receivable already"),
+        "{again:?}"
+    );
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn a_statement_is_imported_matched_posted_and_reviewed_embedded() {
+    a_statement_is_imported_matched_posted_and_reviewed(Backends::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_statement_is_imported_matched_posted_and_reviewed_on_servers() {
+    a_statement_is_imported_matched_posted_and_reviewed(Backends::Servers).await;
+}
+
+#[tokio::test]
+async fn two_importers_of_one_statement_at_once_import_each_line_and_post_each_payment_once() {
+    let Some(mut world) = World::start(Backends::Embedded).await else {
+        return;
+    };
+    let mut second = world.receipts.clone();
+    let request = pb::ImportStatementRequest {
+        bank_account_id: ACCOUNT.to_owned(),
+        format: pb::StatementFormat::Camt053.into(),
+        content: CAMT.to_vec(),
+        ..pb::ImportStatementRequest::default()
+    };
+    let (one, two) = tokio::join!(
+        world.receipts.import_statement(request.clone()),
+        second.import_statement(request)
+    );
+    let (one, two) = (
+        one.expect("the first").into_inner(),
+        two.expect("the second").into_inner(),
+    );
+    // Each credit imported by exactly one of the two, known to the other.
+    assert_eq!(one.imported + two.imported, 4, "{one:?} {two:?}");
+    assert_eq!(one.known + two.known, 4);
+    // ACME paid twice, not four times; its invoices all paid.
+    assert_eq!(world.account("ACME").await.payments.len(), 2);
+    assert_eq!(world.open("ACME").await, Vec::<(String, String)>::new());
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn a_statement_of_another_account_or_with_a_bad_line_imports_nothing() {
+    let Some(mut world) = World::start(Backends::Embedded).await else {
+        return;
+    };
+    let before = world.account("ACME").await.position;
+    // Another account's statement: the same file with another account number.
+    let other = String::from_utf8(CAMT.to_vec())
+        .unwrap()
+        .replace("6222 0210 0100 1234 567", "6222 0210 0100 7654 321");
+    let status = world
+        .import(other.as_bytes())
+        .await
+        .expect_err("another account's statement");
+    assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        status.message().contains("6222 0210 0100 7654 321"),
+        "{status:?}"
+    );
+    // A negative amount and an unknown currency in two entries: both named, nothing imported.
+    let bad = String::from_utf8(CAMT.to_vec())
+        .unwrap()
+        .replacen(
+            "<Amt Ccy=\"CNY\">1000.00</Amt>",
+            "<Amt Ccy=\"CNY\">-1000.00</Amt>",
+            1,
+        )
+        .replacen(
+            "<Amt Ccy=\"CNY\">3200.00</Amt>",
+            "<Amt Ccy=\"XYZ\">3200.00</Amt>",
+            1,
+        );
+    let status = world.import(bad.as_bytes()).await.expect_err("bad lines");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    let fields = bad_fields(&status);
+    assert_eq!(fields.len(), 2, "{fields:?}");
+    assert!(
+        fields.iter().all(|f| f.starts_with("content.line[")),
+        "{fields:?}"
+    );
+    // Nothing was imported or posted.
+    let queue = world.queue(0).await;
+    assert!(queue.is_empty(), "{queue:?}");
+    assert_eq!(world.account("ACME").await.position, before);
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn a_known_bank_id_with_other_content_is_refused_and_reported() {
+    let Some(mut world) = World::start(Backends::Embedded).await else {
+        return;
+    };
+    world.import(CAMT).await.expect("the first import");
+    // The bank sends line ICBC0304000005 again with another amount.
+    let changed = String::from_utf8(CAMT.to_vec()).unwrap().replace(
+        "<Amt Ccy=\"CNY\">88.16</Amt>",
+        "<Amt Ccy=\"CNY\">98.16</Amt>",
+    );
+    let reply = world
+        .import(changed.as_bytes())
+        .await
+        .expect("the second import");
+    assert_eq!(
+        (reply.imported, reply.known, reply.debits, reply.refused),
+        (0, 3, 1, 1)
+    );
+    let refused = reply
+        .lines
+        .iter()
+        .find(|l| l.outcome == i32::from(pb::LineOutcome::Refused))
+        .unwrap();
+    assert_eq!(refused.line_id, "ICBC0304000005");
+    assert!(refused.problem.contains("88.16 CNY"), "{}", refused.problem);
+    assert!(refused.problem.contains("98.16 CNY"), "{}", refused.problem);
+    world.stop().await;
+}
