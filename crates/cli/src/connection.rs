@@ -13,6 +13,7 @@ use receivables_api::pb::audit_service_client::AuditServiceClient;
 use receivables_api::pb::command_service_client::CommandServiceClient;
 use receivables_api::pb::metrics_service_client::MetricsServiceClient;
 use receivables_api::pb::query_service_client::QueryServiceClient;
+use receivables_api::pb::receipt_service_client::ReceiptServiceClient;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -195,6 +196,20 @@ impl Connection {
         })
     }
 
+    /// A connected receipt-service client (the all-in-one service's, at the command address).
+    /// A statement's import and its matching take as long as the file is long: the calls get
+    /// the service's own deadline, not `--timeout`.
+    pub async fn receipts(&self) -> Result<Receipts, CliError> {
+        let address = self.command_address();
+        let channel = self.connect(&address, None).await?;
+        Ok(Receipts {
+            client: ReceiptServiceClient::new(channel)
+                .max_encoding_message_size(RECEIPT_MESSAGE_BYTES_MAX),
+            address,
+            timeout: self.timeout(),
+        })
+    }
+
     /// A connected query-service client.
     pub async fn queries(&self) -> Result<Queries, CliError> {
         let address = self.query_address();
@@ -324,6 +339,13 @@ pub type Commands = Service<CommandServiceClient<AuthChannel>>;
 
 /// A query-service client.
 pub type Queries = Service<QueryServiceClient<AuthChannel>>;
+
+/// A receipt-service client.
+pub type Receipts = Service<ReceiptServiceClient<AuthChannel>>;
+
+/// The largest request the client sends the receipt service: a statement file the service
+/// takes (its limit is checked there, with a precise refusal).
+const RECEIPT_MESSAGE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 /// A metrics-service client.
 pub type Metrics = Service<MetricsServiceClient<AuthChannel>>;

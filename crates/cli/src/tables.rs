@@ -1722,3 +1722,239 @@ mod tests {
         );
     }
 }
+
+/// A statement's import: a line per entry of the file, what became of it, and the totals.
+pub fn statement_import(
+    reply: &pb::ImportStatementResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "lines",
+        vec![
+            Column::right("ordinal", "#"),
+            Column::left("line_id", "bank id"),
+            Column::left("outcome", "import"),
+            Column::left("match", "match"),
+            Column::left("value_date", "value date"),
+            Column::right("amount", "amount"),
+            Column::left("currency", "currency"),
+            Column::left("payer_name", "payer"),
+            Column::left("reference", "reference"),
+            Column::left("problem", "problem"),
+            Column::right("source_line", "file line").not_in_table(),
+            Column::right("position", "position").not_in_table(),
+        ],
+    );
+    sheet.caption = Some(format!(
+        "Statement {}: {} imported, {} known, {} debits, {} refused; {} matched automatically, \
+         {} waiting for review (log position {})",
+        if reply.statement_id.is_empty() {
+            "(no id)"
+        } else {
+            reply.statement_id.as_str()
+        },
+        reply.imported,
+        reply.known,
+        reply.debits,
+        reply.refused,
+        reply.matched_automatically,
+        reply.waiting,
+        reply.position
+    ));
+    sheet.meta = vec![
+        ("statement_id".to_owned(), json!(reply.statement_id)),
+        ("imported".to_owned(), json!(reply.imported)),
+        ("known".to_owned(), json!(reply.known)),
+        ("debits".to_owned(), json!(reply.debits)),
+        ("refused".to_owned(), json!(reply.refused)),
+        (
+            "matched_automatically".to_owned(),
+            json!(reply.matched_automatically),
+        ),
+        ("waiting".to_owned(), json!(reply.waiting)),
+        ("position".to_owned(), json!(reply.position)),
+    ];
+    for line in &reply.lines {
+        let currency = line.amount.as_ref().map_or("", |m| m.currency.as_str());
+        let outcome = pb::LineOutcome::try_from(line.outcome)
+            .map_or("", |o| o.as_str_name().trim_start_matches("LINE_OUTCOME_"));
+        let matched = pb::MatchOutcome::try_from(line.r#match)
+            .map_or("", |o| o.as_str_name().trim_start_matches("MATCH_OUTCOME_"));
+        sheet.rows.push(vec![
+            Cell::int(line.ordinal),
+            Cell::text(&line.line_id),
+            Cell::text(outcome),
+            Cell::text(if matched == "UNSPECIFIED" {
+                ""
+            } else {
+                matched
+            }),
+            Cell::text(&line.value_date),
+            money(line.amount.as_ref(), currency),
+            Cell::text(currency),
+            Cell::text(&line.payer_name),
+            Cell::text(&line.reference),
+            Cell::text(&line.problem),
+            Cell::int(line.source_line),
+            Cell::int(line.position),
+        ]);
+    }
+    sheet.render(format)
+}
+
+/// The review queue: a row per waiting line and candidate (the line's first row holds its
+/// best candidate; a line without any has one row).
+pub fn unmatched_receipts(
+    receipts: &[pb::UnmatchedReceipt],
+    format: Format,
+) -> Result<String, CliError> {
+    let mut sheet = Sheet::new(
+        "candidates",
+        vec![
+            Column::left("bank_account_id", "bank account"),
+            Column::left("line_id", "bank id"),
+            Column::left("value_date", "value date"),
+            Column::right("amount", "amount"),
+            Column::left("currency", "currency"),
+            Column::left("payer_name", "payer"),
+            Column::left("reference", "reference"),
+            Column::left("customer_id", "candidate"),
+            Column::left("customer_name", "name"),
+            Column::right("confidence", "confidence %"),
+            Column::left("allocations", "would pay"),
+            Column::left("reasons", "why"),
+            Column::left("payer_account", "payer account").not_in_table(),
+            Column::right("position", "position").not_in_table(),
+        ],
+    );
+    for receipt in receipts {
+        let currency = receipt.amount.as_ref().map_or("", |m| m.currency.as_str());
+        let line = |first: bool| {
+            let text = |value: &str| Cell::text(if first { value } else { "" });
+            vec![
+                Cell::text(&receipt.bank_account_id),
+                Cell::text(&receipt.line_id),
+                text(&receipt.value_date),
+                if first {
+                    money(receipt.amount.as_ref(), currency)
+                } else {
+                    Cell::text("")
+                },
+                text(currency),
+                text(&receipt.payer_name),
+                text(&receipt.reference),
+            ]
+        };
+        if receipt.candidates.is_empty() {
+            let mut row = line(true);
+            row.extend([
+                Cell::text(""),
+                Cell::text(""),
+                Cell::missing(),
+                Cell::text(""),
+                Cell::text("nothing points to a customer"),
+                Cell::text(&receipt.payer_account),
+                Cell::int(receipt.position),
+            ]);
+            sheet.rows.push(row);
+        }
+        for (index, candidate) in receipt.candidates.iter().enumerate() {
+            let allocations: Vec<String> = candidate
+                .allocations
+                .iter()
+                .map(|a| {
+                    let invoice = a.invoice.as_ref();
+                    format!(
+                        "{}/{} {}",
+                        invoice.map_or("", |i| i.subsidiary_id.as_str()),
+                        invoice.map_or("", |i| i.invoice_number.as_str()),
+                        a.amount.as_ref().map_or("", |m| m.amount.as_str())
+                    )
+                })
+                .collect();
+            let on_account = candidate
+                .on_account
+                .as_ref()
+                .filter(|m| m.amount.trim_start_matches(['0', '.']) != "")
+                .map(|m| format!("on account {}", m.amount));
+            let mut row = line(index == 0);
+            row.extend([
+                Cell::text(&candidate.customer_id),
+                Cell::text(&candidate.customer_name),
+                Cell::int(candidate.confidence),
+                Cell::text(
+                    allocations
+                        .into_iter()
+                        .chain(on_account)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                Cell::text(candidate.reasons.join("; ")),
+                Cell::text(&receipt.payer_account),
+                Cell::int(receipt.position),
+            ]);
+            sheet.rows.push(row);
+        }
+    }
+    sheet.render(format)
+}
+
+/// What a pass of the matcher did.
+pub fn receipts_matched(
+    reply: &pb::MatchReceiptsResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = Record::default();
+    record
+        .push(
+            Column::right("looked_at", "lines looked at"),
+            Cell::int(reply.looked_at),
+        )
+        .push(
+            Column::right("matched_automatically", "matched automatically"),
+            Cell::int(reply.matched_automatically),
+        )
+        .push(
+            Column::right("waiting", "waiting for review"),
+            Cell::int(reply.waiting),
+        )
+        .push(
+            Column::right("payments_posted", "payments posted"),
+            Cell::int(reply.payments_posted),
+        )
+        .push(
+            Column::right("position", "position"),
+            Cell::int(reply.position),
+        );
+    record.render(format)
+}
+
+/// A person's decision on a line: the receipt, and each payment posted.
+pub fn receipt_resolution(
+    command_id: &str,
+    reply: &pb::ResolveReceiptResponse,
+    format: Format,
+) -> Result<String, CliError> {
+    let mut record = receipt(command_id, reply.receipt.as_ref());
+    let payments: Vec<String> = reply
+        .payments
+        .iter()
+        .map(|p| {
+            let amount = p
+                .amount
+                .as_ref()
+                .map_or(String::new(), |m| format!("{} {}", m.amount, m.currency));
+            let how = if p.posted_on_account {
+                format!(" on account ({})", p.problem)
+            } else {
+                String::new()
+            };
+            format!("{} {amount} payment {}{how}", p.customer_id, p.payment_id)
+        })
+        .collect();
+    record.push(
+        Column::left("payments", "payments posted"),
+        Cell::text(payments.join("; ")),
+    );
+    record.render(format)
+}

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod post;
 pub mod promises;
 pub mod queue;
+pub mod receipts;
 pub mod reminders;
 pub mod statement;
 
@@ -68,6 +69,9 @@ pub enum ClientCommand {
     /// run again.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Bank receipts: the review queue and the matcher.
+    #[command(subcommand)]
+    Receipts(receipts::ReceiptsCommand),
     /// The auditor's commands: export and verify the log, reports as known at a past moment.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -99,6 +103,7 @@ pub async fn run(
         ClientCommand::Confirmations(args) => args.run(connection, out).await,
         ClientCommand::Customers(args) => args.run(connection, out).await,
         ClientCommand::Import(command) => import::run(connection, command, out).await,
+        ClientCommand::Receipts(command) => receipts::run(connection, command, out).await,
         ClientCommand::Audit(command) => audit::run(connection, command, out).await,
     }
 }

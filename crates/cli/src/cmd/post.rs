@@ -9,7 +9,7 @@
 use receivables_api::pb;
 use uuid::Uuid;
 
-use crate::cmd::{self, Output};
+use crate::cmd::{self, Output, receipts};
 use crate::connection::{Connection, Service};
 use crate::error::{CliError, StatusClass};
 use crate::tables;
@@ -79,6 +79,16 @@ pub enum PostCommand {
     /// metrics, replacing that scope's earlier ones; a threshold left out is not watched there
     /// (credit role).
     AlertThresholds(AlertThresholdsArgs),
+    /// Registers one of the group's bank accounts, whose statements `import statement` reads
+    /// (treasury role).
+    BankAccount(receipts::BankAccountArgs),
+    /// Matches a statement line waiting for review: accepts a candidate, splits the line
+    /// across customers, or posts it on account (--part per customer); each part becomes the
+    /// customer's payment.
+    ReceiptMatch(receipts::ReceiptMatchArgs),
+    /// Marks a statement line waiting for review as not a receivable (interest, a supplier's
+    /// refund, a transfer between the group's accounts).
+    ReceiptExclusion(receipts::ReceiptExclusionArgs),
 }
 
 /// The id of the command.
@@ -1208,6 +1218,19 @@ pub async fn run(
     command: PostCommand,
     out: &mut Output<'_>,
 ) -> Result<(), CliError> {
+    // The bank account's commands go to the receipt service.
+    let command = match command {
+        PostCommand::BankAccount(args) => {
+            return cmd::emit(out, &receipts::register(connection, &args).await?);
+        }
+        PostCommand::ReceiptMatch(args) => {
+            return cmd::emit(out, &receipts::resolve_match(connection, &args).await?);
+        }
+        PostCommand::ReceiptExclusion(args) => {
+            return cmd::emit(out, &receipts::resolve_exclusion(connection, &args).await?);
+        }
+        command => command,
+    };
     let commands = connection.commands().await?;
     let mut client = commands.client.clone();
     let format = connection.format;
@@ -1348,6 +1371,11 @@ pub async fn run(
                 client.record_collection_activity(commands.request(args.request(id.clone())));
             let reply = sent(&commands, &id, call).await?;
             tables::receipt_reply(&id, reply.receipt.as_ref(), format)?
+        }
+        PostCommand::BankAccount(_)
+        | PostCommand::ReceiptMatch(_)
+        | PostCommand::ReceiptExclusion(_) => {
+            unreachable!("posted to the receipt service above")
         }
     };
     cmd::emit(out, &text)

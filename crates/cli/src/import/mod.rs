@@ -198,6 +198,15 @@ pub enum ImportCommand {
     /// Refused rows are written to <FILE>.refused.csv with their line and reason.
     #[command(verbatim_doc_comment)]
     ExchangeRates(ImportArgs),
+    /// Import a bank statement into a registered bank account, then match its lines (safe to
+    /// run again: lines imported before are reported as known).
+    ///
+    /// Formats: camt053 (ISO 20022 XML), mt940 (SWIFT), csv with --preset (alipay,
+    /// wechat-pay, cn-bank; GBK or UTF-8) or --layout (a JSON file naming the columns).
+    /// Debits are reported, not imported. A credit the matcher is sure of is posted as the
+    /// customer's payment; the rest wait in `receipts list`.
+    #[command(verbatim_doc_comment)]
+    Statement(crate::cmd::receipts::StatementImportArgs),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -235,6 +244,7 @@ pub async fn run(
     out: &mut Output<'_>,
 ) -> Result<(), CliError> {
     let (kind, args) = match command {
+        ImportCommand::Statement(args) => return args.run(connection, out).await,
         ImportCommand::Invoices(args) => (Kind::Invoices, args),
         ImportCommand::Payments(args) => (Kind::Payments, args),
         ImportCommand::CreditNotes(args) => (Kind::CreditNotes, args),
