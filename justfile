@@ -85,6 +85,10 @@ bench-accounts *ARGS:
 bench-alerts *ARGS:
     cargo run --release -p receivables-loadgen --bin alert-bench -- --nats-url {{nats_url}} {{ARGS}}
 
+# Benchmark importing and matching bank statement lines against a large book of open invoices; add `--backend embedded` for no servers (BENCHMARKS.md).
+bench-receipts *ARGS:
+    cargo run --release -p receivables-loadgen --bin receipts-bench -- --nats-url {{nats_url}} {{ARGS}}
+
 # Benchmark the dashboard's overview and work queue (time to first byte, to the whole page) against the gRPC calls behind them; add `--backend embedded` for no servers (BENCHMARKS.md).
 bench-dashboard *ARGS:
     cargo run --release -p receivables-loadgen --bin dashboard-bench -- --nats-url {{nats_url}} {{ARGS}}

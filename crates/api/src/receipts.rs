@@ -8,7 +8,7 @@ use receivables_domain::account::receipt::{ExclusionReason, ReceiptPart, check_p
 use receivables_domain::ids::{BankAccountId, BankLineId};
 use receivables_domain::matching::{Candidate, Reason};
 use receivables_domain::refusal::FieldViolation;
-use receivables_domain::{CommandBody, CommandId, CustomerId, Money, Position, Refusal};
+use receivables_domain::{CommandBody, CommandId, CustomerId, Money, Refusal};
 use receivables_projections::receipt_queue::UnmatchedQuery;
 
 use crate::commands::payment::{check_read_allocations, read_allocations};
@@ -320,9 +320,4 @@ pub fn candidate(candidate: &Candidate, name: Option<&str>) -> pb::ReceiptCandid
 /// A statement line's amount on the wire.
 pub fn money(amount: Money) -> pb::Money {
     responses::money(amount)
-}
-
-/// The position of a reply, as the wire carries it.
-pub fn position(position: Position) -> u64 {
-    position.get()
 }

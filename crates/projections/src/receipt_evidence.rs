@@ -90,8 +90,14 @@ pub async fn gather(pool: &ReadPool, line: &ReceiptLine) -> Result<Evidence, Pro
             }
         }
     }
-    for customer in owing(pool, currency, line.amount).await? {
-        add(&mut customers, customer);
+    // Customers that owe exactly the amount, looked for when the reference names no
+    // document: a named document and its amount outrank any other customer's same amount
+    // (the engine's weights), and an amount that many invoices owe would otherwise bring
+    // their customers' every open invoice for nothing.
+    if named.is_empty() {
+        for customer in owing(pool, currency, line.amount).await? {
+            add(&mut customers, customer);
+        }
     }
     let named_numbers: BTreeSet<(String, String)> =
         named.into_iter().map(|(document, _)| document).collect();

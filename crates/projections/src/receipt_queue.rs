@@ -182,12 +182,16 @@ pub struct PendingPayment {
     pub reference: String,
     pub payment_id: CommandId,
     pub part: ReceiptPart,
+    /// Where it is in the listing: the match's position and the part's place in it.
+    pub cursor: (i64, i32),
 }
 
 /// Most pending payments read at once.
 pub const PENDING_PAYMENTS_MAX: i64 = 1_000;
 
 type PendingRow = (
+    i64,
+    i32,
     String,
     String,
     String,
@@ -202,28 +206,36 @@ type PendingRow = (
 );
 
 /// The parts of matched lines (of one bank account, or all) whose payment is not in the
-/// ledger, oldest match first.
+/// ledger, oldest match first, after `after` (a [`PendingPayment::cursor`]), at most
+/// [`PENDING_PAYMENTS_MAX`].
 pub async fn pending_payments(
     pool: &ReadPool,
     bank_account: Option<&str>,
+    after: Option<(i64, i32)>,
 ) -> Result<Vec<PendingPayment>, ProjectionError> {
-    let sql = "SELECT p.bank_account_id, p.line_id, p.customer_id, p.payment_id, p.currency,
+    let sql = "SELECT p.position, p.part, p.bank_account_id, p.line_id, p.customer_id, p.payment_id, p.currency,
                       p.amount_minor, p.on_account, p.allocations, l.subsidiary_id,
                       l.value_date, l.reference
                FROM receipt_parts p
                JOIN statement_lines l
                  ON l.bank_account_id = p.bank_account_id AND l.line_id = p.line_id
                WHERE ($1 IS NULL OR p.bank_account_id = $1)
+                 AND (p.position > $3 OR (p.position = $3 AND p.part > $4))
                  AND NOT EXISTS (SELECT 1 FROM payments m WHERE m.command_id = p.payment_id)
                ORDER BY p.position, p.part
                LIMIT $2";
+    let (position, part) = after.unwrap_or((-1, -1));
     let rows: Vec<PendingRow> = on_engine!(pool, pool => sqlx::query_as(sql)
         .bind(bank_account)
         .bind(PENDING_PAYMENTS_MAX)
+        .bind(position)
+        .bind(part)
         .fetch_all(pool).await)?;
     rows.into_iter()
         .map(
             |(
+                match_position,
+                part_index,
                 bank_account_id,
                 line_id,
                 customer,
@@ -278,6 +290,7 @@ pub async fn pending_payments(
                         on_account,
                     },
                     bank_account_id,
+                    cursor: (match_position, part_index),
                 })
             },
         )

@@ -11,6 +11,7 @@
 //! that the caller may not settle) is posted on account instead, under the same command id:
 //! one of the two is ever accepted.
 
+use futures::{StreamExt, stream};
 use receivables_api::commands::Addressed;
 use receivables_domain::access::Role;
 use receivables_domain::account::receipt::{
@@ -26,7 +27,7 @@ use receivables_projections::ReadPool;
 use receivables_projections::paging::Paged;
 use receivables_projections::receipt_evidence::{ReceiptLine, gather};
 use receivables_projections::receipt_queue::{
-    PendingPayment, UnmatchedQuery, list_unmatched, pending_payments,
+    PENDING_PAYMENTS_MAX, PendingPayment, UnmatchedQuery, list_unmatched, pending_payments,
 };
 use tracing::{info, warn};
 
@@ -35,6 +36,13 @@ use crate::execution::{ExecutionError, Executor};
 
 /// Lines read from the review queue at a time while matching.
 const MATCH_PAGE_LINES: u32 = 500;
+
+/// Lines ranked and matched at once: each ranking is a handful of indexed reads, so a few in
+/// flight keep the read model's connections busy without queueing behind each other.
+const MATCH_CONCURRENCY: usize = 8;
+
+/// Payments posted at once (different customers' go on in parallel).
+const POSTING_CONCURRENCY: usize = 16;
 
 /// Most lines one call matches: a statement's worth many times over; a call that finds more
 /// waiting leaves the rest for the next.
@@ -94,25 +102,29 @@ pub async fn match_waiting<L: EventLog>(
         .map_err(|e| ReceiptError::Stored(e.to_string()))?;
     loop {
         let page = list_unmatched(pool, &query).await?;
-        for waiting in &page.lines {
-            let line = &waiting.line;
-            if !may_settle(&line.subsidiary_id) {
-                continue;
-            }
+        let room = MATCH_LINES_PER_CALL_MAX.saturating_sub(done.looked_at as usize);
+        let lines: Vec<ReceiptLine> = page
+            .lines
+            .into_iter()
+            .map(|waiting| waiting.line)
+            .filter(|line| may_settle(&line.subsidiary_id))
+            .take(room)
+            .collect();
+        // Lines are ranked (reads) and their matches recorded (one stream, decided in runs)
+        // several at once.
+        let outcomes: Vec<Result<Option<Position>, ReceiptError>> = stream::iter(lines)
+            .map(|line| match_line(executor, pool, policy, acting, line))
+            .buffered(MATCH_CONCURRENCY)
+            .collect()
+            .await;
+        for outcome in outcomes {
             done.looked_at += 1;
-            let ranked = candidates(pool, line).await?;
-            match matching::automatic(&ranked, policy) {
-                Some(best) => match record_match(executor, line, best, acting).await? {
-                    Some(position) => {
-                        done.automatic += 1;
-                        done.position = done.position.max(position);
-                    }
-                    None => done.waiting += 1,
-                },
+            match outcome? {
+                Some(position) => {
+                    done.automatic += 1;
+                    done.position = done.position.max(position);
+                }
                 None => done.waiting += 1,
-            }
-            if done.looked_at as usize >= MATCH_LINES_PER_CALL_MAX {
-                break;
             }
         }
         match page.next_page_token {
@@ -125,6 +137,21 @@ pub async fn match_waiting<L: EventLog>(
         }
     }
     Ok(done)
+}
+
+/// Ranks `line` and records the engine's match if it is sure of one: the match's position.
+async fn match_line<L: EventLog>(
+    executor: &Executor<L>,
+    pool: &ReadPool,
+    policy: &AutoPolicy,
+    acting: &Acting<'_>,
+    line: ReceiptLine,
+) -> Result<Option<Position>, ReceiptError> {
+    let ranked = candidates(pool, &line).await?;
+    match matching::automatic(&ranked, policy) {
+        Some(best) => record_match(executor, &line, best, acting).await,
+        None => Ok(None),
+    }
 }
 
 /// Records the engine's sure match of `line`; `None` when the line was settled meanwhile (by a
@@ -228,10 +255,27 @@ pub async fn post_pending<L: EventLog>(
     bank_account: Option<&str>,
     acting: &Acting<'_>,
 ) -> Result<Vec<Posted>, ReceiptError> {
-    let pending = pending_payments(pool, bank_account).await?;
-    let mut posted = Vec::with_capacity(pending.len());
-    for payment in pending {
-        posted.push(post(executor, payment, acting).await?);
+    let mut posted = Vec::new();
+    let mut after = None;
+    loop {
+        let pending = pending_payments(pool, bank_account, after).await?;
+        let Some(last) = pending.last() else {
+            break;
+        };
+        after = Some(last.cursor);
+        let full = pending.len() as i64 >= PENDING_PAYMENTS_MAX;
+        // Different customers' payments go on at once; one customer's wait in its queue.
+        let results: Vec<Result<Posted, ExecutionError>> = stream::iter(pending)
+            .map(|payment| post(executor, payment, acting))
+            .buffer_unordered(POSTING_CONCURRENCY)
+            .collect()
+            .await;
+        for result in results {
+            posted.push(result?);
+        }
+        if !full {
+            break;
+        }
     }
     Ok(posted)
 }

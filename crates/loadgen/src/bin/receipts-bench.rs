@@ -1,0 +1,394 @@
+//! Receipts benchmark: bank statement lines imported and matched against a large book of open
+//! invoices.
+//!
+//! Writes the history of [`receivables_loadgen::history`] straight into a fresh event log (not
+//! measured; by default 1,250,000 events: 1,000,000 open invoices over 10,000 customers),
+//! starts the all-in-one service on it in this process (embedded: the data directory holding
+//! that log; `jetstream-postgres`: that stream and a fresh database), waits until the
+//! projector has caught up and today's summaries are worked out, then, with the open invoices
+//! of random customers (read back over gRPC, not measured), writes camt.053 statements of
+//! `--lines` credits (70 % naming an invoice exactly, 20 % mangled, 10 % with no number; each
+//! paying what its invoice owes) and measures, over gRPC:
+//!
+//! - `ImportStatement` with matching left out: the statements' files, one after another:
+//!   lines per second;
+//! - ranking one waiting line (the read model's evidence and the engine:
+//!   `ListUnmatchedReceipts` of that line), `--samples` lines: p50 and p99;
+//! - `MatchReceipts` of the account: every waiting line matched, the sure ones recorded and
+//!   their payments posted: lines per second;
+//! - the process's peak resident memory over each step (the service runs in it).
+//!
+//! The service's business date is the history's report date (it keeps today's summaries for
+//! its own date), and the lines' value date is that date.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use async_nats::jetstream;
+use chrono::Utc;
+use clap::{Parser, ValueEnum};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use receivables::all_in_one::Serving;
+use receivables::config::{EVENT_LOG_FILE, ServeArgs};
+use receivables::nats::connect as connect_nats;
+use receivables_api::pb;
+use receivables_api::pb::query_service_client::QueryServiceClient;
+use receivables_api::pb::receipt_service_client::ReceiptServiceClient;
+use receivables_eventlog::jetstream::JetStreamLog;
+use receivables_eventlog::sqlite::SqliteLog;
+use receivables_loadgen::history::{
+    self, HistoryMix, JetStreamHistory, Shape, check_written, delete_streams, write_history,
+};
+use receivables_loadgen::memory::PeakSampler;
+use receivables_loadgen::scratch::{Scratch, ScratchDatabase};
+use receivables_loadgen::timings::Timings;
+use receivables_loadgen::value_name;
+use receivables_loadgen::{NatsArgs, PostgresArgs};
+use receivables_projections::ReadStore;
+use receivables_projections::summaries;
+use tonic::transport::Channel;
+
+#[derive(Debug, Parser)]
+#[command(about = "Time importing and matching bank statement lines against a large book")]
+struct Args {
+    #[arg(long, value_enum, default_value_t = Backend::JetstreamPostgres)]
+    backend: Backend,
+    #[command(flatten)]
+    nats: NatsArgs,
+    #[command(flatten)]
+    postgres: PostgresArgs,
+    /// Events written to the log.
+    #[arg(long, default_value_t = 1_250_000)]
+    events: usize,
+    /// Customers the events are spread over.
+    #[arg(long, default_value_t = 10_000)]
+    customers: usize,
+    /// Statement lines imported and matched.
+    #[arg(long, default_value_t = 100_000)]
+    lines: usize,
+    /// Lines per statement file (a file stays under the service's size limit).
+    #[arg(long, default_value_t = 20_000)]
+    lines_per_file: usize,
+    /// Lines whose ranking is timed one by one.
+    #[arg(long, default_value_t = 200)]
+    samples: usize,
+    /// Keep the stream and the database (embedded: the data directory) afterwards.
+    #[arg(long)]
+    keep: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Backend {
+    /// NATS JetStream for the log, PostgreSQL for the read model (production).
+    JetstreamPostgres,
+    /// The embedded SQLite event log and read model.
+    Embedded,
+}
+
+const ACCOUNT: &str = "BENCH-CNY";
+const NUMBER: &str = "6222000000000001";
+/// How often the benchmark asks whether the projector has caught up.
+const CATCH_UP_POLL: Duration = Duration::from_secs(1);
+/// How long the projector may take to catch up.
+const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(7_200);
+
+/// An open invoice a line pays.
+struct Owed {
+    subsidiary: String,
+    number: String,
+    amount: String,
+}
+
+fn statement(lines: &[(String, String, String)], value_date: &str, file: usize) -> String {
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt><GrpHdr><MsgId>BENCH-{file}</MsgId><CreDtTm>2026-01-01T00:00:00</CreDtTm></GrpHdr><Stmt><Id>BENCH-{file}</Id><CreDtTm>2026-01-01T00:00:00</CreDtTm><Acct><Id><Othr><Id>{NUMBER}</Id></Othr></Id><Ccy>CNY</Ccy></Acct>"
+    );
+    for (id, amount, reference) in lines {
+        xml.push_str(&format!(
+            "<Ntry><Amt Ccy=\"CNY\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{value_date}</Dt></BookgDt><ValDt><Dt>{value_date}</Dt></ValDt><AcctSvcrRef>{id}</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Ustrd>{reference}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+        ));
+    }
+    xml.push_str("</Stmt></BkToCstmrStmt></Document>\n");
+    xml
+}
+
+async fn wait_caught_up(grpc: SocketAddr, last: u64, store: &ReadStore) -> anyhow::Result<()> {
+    let channel = Channel::from_shared(format!("http://{grpc}"))?
+        .connect()
+        .await?;
+    let mut queries = QueryServiceClient::new(channel);
+    let started = Instant::now();
+    let as_of = history::report_as_of()?;
+    loop {
+        let answer = queries
+            .get_aging_report(pb::GetAgingReportRequest {
+                scope: Some(pb::AgingScope {
+                    as_of: as_of.to_string(),
+                    ..Default::default()
+                }),
+                group_by: pb::AgingGroupBy::Group as i32,
+                min_position: last,
+            })
+            .await;
+        if answer.is_ok() {
+            break;
+        }
+        if started.elapsed() > CATCH_UP_TIMEOUT {
+            bail!("the projector did not catch up within {CATCH_UP_TIMEOUT:?}");
+        }
+        tokio::time::sleep(CATCH_UP_POLL).await;
+    }
+    let generation = store.live().await?;
+    let pool = store.pool(generation, 1).await?;
+    while !summaries::covers(&pool, as_of).await? {
+        if started.elapsed() > CATCH_UP_TIMEOUT {
+            bail!("today's summaries were not worked out within {CATCH_UP_TIMEOUT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    pool.close().await;
+    println!("caught up in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Open invoices of random customers, `wanted` of them.
+async fn owed(grpc: SocketAddr, args: &Args, rng: &mut StdRng) -> anyhow::Result<Vec<Owed>> {
+    let channel = Channel::from_shared(format!("http://{grpc}"))?
+        .connect()
+        .await?;
+    let mut queries = QueryServiceClient::new(channel);
+    let as_of = history::report_as_of()?;
+    let mut customers: Vec<usize> = (0..args.customers).collect();
+    customers.shuffle(rng);
+    let mut owed = Vec::with_capacity(args.lines);
+    for customer in customers {
+        let items = queries
+            .list_open_items(pb::ListOpenItemsRequest {
+                scope: Some(pb::AgingScope {
+                    as_of: as_of.to_string(),
+                    customer_id: history::customer_id(customer)?.to_string(),
+                    ..Default::default()
+                }),
+                page_size: 1000,
+                ..Default::default()
+            })
+            .await?
+            .into_inner()
+            .items;
+        for item in items {
+            let invoice = item.invoice.context("an open item without its invoice")?;
+            owed.push(Owed {
+                subsidiary: invoice.subsidiary_id,
+                number: invoice.invoice_number,
+                amount: item.open_amount.context("an open amount")?.amount,
+            });
+            if owed.len() == args.lines {
+                return Ok(owed);
+            }
+        }
+    }
+    bail!("only {} open invoices for {} lines", owed.len(), args.lines)
+}
+
+async fn measure(
+    grpc: SocketAddr,
+    last: u64,
+    store: &ReadStore,
+    args: &Args,
+) -> anyhow::Result<()> {
+    wait_caught_up(grpc, last, store).await?;
+    let mut rng = StdRng::seed_from_u64(1_207);
+    let owed = owed(grpc, args, &mut rng).await?;
+    let subsidiary = owed.first().context("no open invoice")?.subsidiary.clone();
+    let channel = Channel::from_shared(format!("http://{grpc}"))?
+        .connect()
+        .await?;
+    let mut receipts = ReceiptServiceClient::new(channel)
+        .max_encoding_message_size(64 * 1024 * 1024)
+        .max_decoding_message_size(256 * 1024 * 1024);
+    receipts
+        .register_bank_account(pb::RegisterBankAccountRequest {
+            command_id: uuid::Uuid::now_v7().to_string(),
+            bank_account_id: ACCOUNT.to_owned(),
+            subsidiary_id: subsidiary,
+            currency: "CNY".to_owned(),
+            number: NUMBER.to_owned(),
+            bank: "Bench Bank".to_owned(),
+            name: "bench".to_owned(),
+        })
+        .await?;
+    let lines: Vec<(String, String, String)> = owed
+        .iter()
+        .enumerate()
+        .map(|(n, owed)| {
+            let reference = match rng.random_range(0..10u32) {
+                0..=6 => owed.number.clone(),
+                7 | 8 => owed.number.to_lowercase().replace('-', " "),
+                _ => "payment".to_owned(),
+            };
+            (format!("B{n:08}"), owed.amount.clone(), reference)
+        })
+        .collect();
+    let value_date = history::report_as_of()?.to_string();
+
+    let sampler = PeakSampler::start()?;
+    let started = Instant::now();
+    let mut imported = 0;
+    for (file, chunk) in lines.chunks(args.lines_per_file).enumerate() {
+        let reply = receipts
+            .import_statement(pb::ImportStatementRequest {
+                bank_account_id: ACCOUNT.to_owned(),
+                format: pb::StatementFormat::Camt053.into(),
+                content: statement(chunk, &value_date, file).into_bytes(),
+                skip_matching: true,
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        imported += reply.imported;
+    }
+    let import = started.elapsed();
+    let peak = sampler.stop()?;
+    println!(
+        "import: {imported} lines in {:.1} s: {:.0} lines/s; {}",
+        import.as_secs_f64(),
+        f64::from(imported) / import.as_secs_f64(),
+        peak.describe()
+    );
+
+    let mut ranking = Timings::new()?;
+    let mut sample: Vec<&(String, String, String)> = lines.iter().collect();
+    sample.shuffle(&mut rng);
+    for (id, _, _) in sample.into_iter().take(args.samples) {
+        ranking
+            .time(async {
+                Ok(receipts
+                    .list_unmatched_receipts(pb::ListUnmatchedReceiptsRequest {
+                        bank_account_id: ACCOUNT.to_owned(),
+                        line_id: id.clone(),
+                        page_size: 1,
+                        ..Default::default()
+                    })
+                    .await?)
+            })
+            .await?;
+    }
+    ranking.print("ranking one waiting line (evidence and engine)");
+
+    let sampler = PeakSampler::start()?;
+    let started = Instant::now();
+    let matched = receipts
+        .match_receipts(pb::MatchReceiptsRequest {
+            bank_account_id: ACCOUNT.to_owned(),
+        })
+        .await?
+        .into_inner();
+    let matching = started.elapsed();
+    let peak = sampler.stop()?;
+    println!(
+        "match: {} lines looked at in {:.1} s: {:.0} lines/s; {} matched automatically, {} \
+         waiting, {} payments posted; {}",
+        matched.looked_at,
+        matching.as_secs_f64(),
+        f64::from(matched.looked_at) / matching.as_secs_f64(),
+        matched.matched_automatically,
+        matched.waiting,
+        matched.payments_posted,
+        peak.describe()
+    );
+    Ok(())
+}
+
+/// Serves all-in-one and measures; stops it after.
+async fn serve_and_measure(
+    mut serve: ServeArgs,
+    store: ReadStore,
+    last: u64,
+    args: &Args,
+) -> anyhow::Result<()> {
+    serve.alerts.business_date = Some(history::report_as_of()?);
+    let serving = Serving::build(&serve).await?;
+    let grpc = serving.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(serving.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let measured = measure(grpc, last, &store, args).await;
+    let _ = stop.send(());
+    running.await??;
+    store.close().await;
+    measured
+}
+
+fn shape(args: &Args) -> anyhow::Result<Shape> {
+    Shape::of_mix(args.events, args.customers, HistoryMix::Ledger)
+}
+
+async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
+    let client = connect_nats(&args.nats.nats_url, "receivables-receipts-bench").await?;
+    let context = jetstream::new(client.clone());
+    let config = history::stream_config(run);
+    let log = JetStreamLog::open(client, config.clone()).await?;
+    let history = JetStreamHistory {
+        context: context.clone(),
+        subject_prefix: config.subject_prefix.clone(),
+    };
+    write_history(&history, shape(args)?).await?;
+    let last = check_written(&log, args.events).await?;
+    let database =
+        ScratchDatabase::create(&args.postgres.database_url, "receivables_bench", run).await?;
+    let scratch = Scratch::create(run, false)?;
+    let mut serve = ServeArgs::embedded("127.0.0.1:0".parse()?, scratch.path());
+    serve.nats.nats_url = Some(args.nats.nats_url.clone());
+    serve.nats.stream = config.stream.clone();
+    serve.nats.subject_prefix = config.subject_prefix.clone();
+    serve.nats.invoice_numbers_bucket = config.invoice_numbers_bucket.clone();
+    serve.nats.snapshots_bucket = config.snapshots_bucket.clone();
+    serve.database_url = Some(database.url());
+    let store = ReadStore::postgres(database.options.clone()).await?;
+    let measured = serve_and_measure(serve, store, last.get(), args).await;
+    if args.keep {
+        println!(
+            "kept: stream {}, database {}",
+            config.stream,
+            database.url()
+        );
+    } else {
+        database.remove().await?;
+        delete_streams(&context, &config).await;
+    }
+    measured
+}
+
+async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<()> {
+    let scratch = Scratch::create(run, args.keep)?;
+    println!("  embedded backends in {}", scratch.path().display());
+    let log = SqliteLog::open(&scratch.join(EVENT_LOG_FILE)).await?;
+    write_history(&log, shape(args)?).await?;
+    let last = check_written(&log, args.events).await?;
+    log.close().await?;
+    let serve = ServeArgs::embedded("127.0.0.1:0".parse()?, scratch.path());
+    let store = ReadStore::sqlite(scratch.path())?;
+    serve_and_measure(serve, store, last.get(), args).await
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    shape(&args)?;
+    let run = format!("R{}", Utc::now().format("%Y%m%d%H%M%S"));
+    println!(
+        "receipts-bench: backend {}, {} events over {} customers, {} lines, run {run}",
+        value_name(&args.backend),
+        args.events,
+        args.customers,
+        args.lines
+    );
+    match args.backend {
+        Backend::JetstreamPostgres => on_jetstream_postgres(&args, &run).await,
+        Backend::Embedded => on_embedded(&args, &run).await,
+    }
+}
