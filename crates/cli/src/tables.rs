@@ -1671,58 +1671,6 @@ pub fn credit_check_answer(
     record.render(format)
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use super::*;
-
-    fn cny(amount: &str) -> Option<pb::Money> {
-        Some(pb::Money {
-            amount: amount.to_owned(),
-            currency: "CNY".to_owned(),
-        })
-    }
-
-    #[test]
-    fn aging_has_a_column_per_bucket() {
-        let report = pb::GetAgingReportResponse {
-            as_of: "2026-06-30".to_owned(),
-            position: 7,
-            lines: vec![pb::AgingLine {
-                group: "C1".to_owned(),
-                currency: "CNY".to_owned(),
-                buckets: vec![
-                    pb::AgingBucket {
-                        label: "current".to_owned(),
-                        amount: cny("10.00"),
-                    },
-                    pb::AgingBucket {
-                        label: "1-30".to_owned(),
-                        amount: cny("2.50"),
-                    },
-                ],
-                open_total: cny("12.50"),
-                unapplied: cny("0.00"),
-                disputed: cny("2.50"),
-                name: "Hongda Trading".to_owned(),
-                in_group_currency: None,
-            }],
-        };
-        assert_eq!(
-            aging(&report, Format::Csv).unwrap(),
-            "group,name,currency,current,1-30,open_total,unapplied,disputed,open_total_group,\
-             group_rate\n\
-             C1,Hongda Trading,CNY,10.00,2.50,12.50,0.00,2.50,,\n"
-        );
-        let table = aging(&report, Format::Table).unwrap();
-        assert!(
-            table.starts_with("Aging as of 2026-06-30 (log position 7)\n"),
-            "{table}"
-        );
-    }
-}
-
 /// A statement's import: a line per entry of the file, what became of it, and the totals.
 pub fn statement_import(
     reply: &pb::ImportStatementResponse,
@@ -1875,7 +1823,7 @@ pub fn unmatched_receipts(
             let on_account = candidate
                 .on_account
                 .as_ref()
-                .filter(|m| m.amount.trim_start_matches(['0', '.']) != "")
+                .filter(|m| !m.amount.trim_start_matches(['0', '.']).is_empty())
                 .map(|m| format!("on account {}", m.amount));
             let mut row = line(index == 0);
             row.extend([
@@ -1957,4 +1905,56 @@ pub fn receipt_resolution(
         Cell::text(payments.join("; ")),
     );
     record.render(format)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn cny(amount: &str) -> Option<pb::Money> {
+        Some(pb::Money {
+            amount: amount.to_owned(),
+            currency: "CNY".to_owned(),
+        })
+    }
+
+    #[test]
+    fn aging_has_a_column_per_bucket() {
+        let report = pb::GetAgingReportResponse {
+            as_of: "2026-06-30".to_owned(),
+            position: 7,
+            lines: vec![pb::AgingLine {
+                group: "C1".to_owned(),
+                currency: "CNY".to_owned(),
+                buckets: vec![
+                    pb::AgingBucket {
+                        label: "current".to_owned(),
+                        amount: cny("10.00"),
+                    },
+                    pb::AgingBucket {
+                        label: "1-30".to_owned(),
+                        amount: cny("2.50"),
+                    },
+                ],
+                open_total: cny("12.50"),
+                unapplied: cny("0.00"),
+                disputed: cny("2.50"),
+                name: "Hongda Trading".to_owned(),
+                in_group_currency: None,
+            }],
+        };
+        assert_eq!(
+            aging(&report, Format::Csv).unwrap(),
+            "group,name,currency,current,1-30,open_total,unapplied,disputed,open_total_group,\
+             group_rate\n\
+             C1,Hongda Trading,CNY,10.00,2.50,12.50,0.00,2.50,,\n"
+        );
+        let table = aging(&report, Format::Table).unwrap();
+        assert!(
+            table.starts_with("Aging as of 2026-06-30 (log position 7)\n"),
+            "{table}"
+        );
+    }
 }

@@ -3,6 +3,8 @@
 //! same id and content: known; another content: refused), settled once, matched only in full
 //! and in its currency; and a bank account's events live in its own stream only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use receivables_domain::account::bank_account::BankAccountRegistered;

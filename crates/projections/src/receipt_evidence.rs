@@ -214,6 +214,10 @@ async fn owing(
 
 type OpenRow = (String, String, i64, NaiveDate, Option<i32>);
 
+/// An invoice's rows summed: what it owes, its next due date, what its next row owes (when
+/// due in several) and where it came in the rows' order.
+type Owing = (i64, NaiveDate, Option<i64>, usize);
+
 /// The customer's invoices open in `currency` on `date`, each with its next row when due in
 /// several: those `named` and the oldest due others, at most
 /// [`DOCUMENTS_PER_CUSTOMER_MAX`] of them.
@@ -239,8 +243,7 @@ async fn open_documents(
         .bind(currency.code())
         .fetch_all(pool).await)?;
     // Rows come in due order: an invoice's first row is its next one.
-    let mut invoices: BTreeMap<(String, String), (i64, NaiveDate, Option<i64>, usize)> =
-        BTreeMap::new();
+    let mut invoices: BTreeMap<(String, String), Owing> = BTreeMap::new();
     for (order, (subsidiary, number, open, due, row)) in rows.into_iter().enumerate() {
         let entry =
             invoices
