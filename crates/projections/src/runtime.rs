@@ -498,7 +498,8 @@ pub async fn apply_events(
 #[cfg(test)]
 mod tests {
     use receivables_domain::EventType;
-    use receivables_domain::testing::{EnvelopeBuilder, sample};
+    use receivables_domain::account::feature::Scope;
+    use receivables_domain::testing::{EnvelopeBuilder, sample, sample_bank_stream};
 
     use super::*;
 
@@ -506,7 +507,13 @@ mod tests {
     fn every_projection_has_rows_for_exactly_the_events_it_reads() {
         for projection in PROJECTIONS {
             for event_type in EventType::all() {
-                let event = EnvelopeBuilder::of("C-1", sample(event_type)).at(7);
+                // A bank account's events belong in its stream, every other in a customer's.
+                let event = sample(event_type);
+                let event = match event.rules().scope() {
+                    Scope::BankAccount => EnvelopeBuilder::new(sample_bank_stream(), event),
+                    _ => EnvelopeBuilder::of("C-1", event),
+                }
+                .at(7);
                 let (rows, to) = rows(*projection, std::slice::from_ref(&event), Position::ZERO)
                     .expect("a valid event becomes rows");
                 assert_eq!(

@@ -33,6 +33,14 @@ pub const GRPC_MESSAGE_BYTES_MAX: usize = 1024 * 1024;
 pub const STATEMENT_MESSAGE_BYTES_MAX: usize =
     receivables_statements::STATEMENT_BYTES_MAX + 64 * 1024;
 
+/// How long a `ReceiptService` call waits for the read model to apply what it wrote before it
+/// matches on it (the lines it imported, the matches it recorded): a statement of a hundred
+/// thousand lines takes a while to project.
+pub const RECEIPTS_PROJECTION_WAIT_MAX: Duration = Duration::from_secs(600);
+
+/// The deadline of a statement's import or a matching pass: long files take long.
+pub const RECEIPTS_DEADLINE: Duration = Duration::from_secs(3_600);
+
 pub const COMMAND_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Longest a query of the read model may take, its wait for `min_position` included.

@@ -25,8 +25,9 @@ use receivables_projections::ReadPool;
 use receivables_projections::receipt_queue::outcomes;
 use receivables_statements::{CsvLayout, Direction, Format, Statement};
 
+use super::derived::derived_id;
+use super::error::ReceiptError;
 use super::matcher::Acting;
-use super::{ReceiptError, derived_id};
 use crate::execution::{ExecutionError, Executor};
 
 /// Lines of one statement sent to the bank account's stream at once: they wait in its queue

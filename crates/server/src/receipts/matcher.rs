@@ -31,7 +31,8 @@ use receivables_projections::receipt_queue::{
 };
 use tracing::{info, warn};
 
-use super::{ReceiptError, derived_id};
+use super::derived::derived_id;
+use super::error::ReceiptError;
 use crate::execution::{ExecutionError, Executor};
 
 /// Lines read from the review queue at a time while matching.

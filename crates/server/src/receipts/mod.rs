@@ -7,6 +7,8 @@
 //! payments, and the read model, whose evidence the engine ranks on. It is served where both
 //! are, the all-in-one service (`serve`, embedded or on NATS and PostgreSQL).
 
+mod derived;
+mod error;
 mod import;
 mod matcher;
 
@@ -22,80 +24,22 @@ use receivables_domain::account::receipt::{ExcludeStatementLine, MatchMethod, Ma
 use receivables_domain::account::state::BankAccountRecord;
 use receivables_domain::ids::BankAccountId;
 use receivables_domain::matching::AutoPolicy;
-use receivables_domain::{Command, CommandBody, CommandId, CustomerId, Position};
+use receivables_domain::{Command, CommandBody, CustomerId, Position};
 use receivables_eventlog::EventLog;
-use receivables_projections::ProjectionError;
 use receivables_projections::receipt_queue::list_unmatched;
 use tokio::sync::watch;
 use tonic::{Code, Request, Response, Status};
-use uuid::Uuid;
 
 use crate::authorization::{authorize, authorize_read, authorize_settle, role_of};
 use crate::command_service::execution_status;
-use crate::execution::{ExecutionError, Executor};
-use crate::limits::{COMMAND_DEADLINE, QUERY_DEADLINE, within};
+use crate::execution::Executor;
+use crate::limits::{
+    COMMAND_DEADLINE, QUERY_DEADLINE, RECEIPTS_DEADLINE, RECEIPTS_PROJECTION_WAIT_MAX, within,
+};
 use crate::read_models::ReadSide;
 
+pub use error::ReceiptError;
 pub use matcher::MATCH_LINES_PER_CALL_MAX;
-
-/// How long a call waits for the read model to apply what it wrote before it matches on it
-/// (the lines it imported, the match it recorded): a statement of a hundred thousand lines
-/// takes a while to project.
-pub const RECEIPTS_PROJECTION_WAIT_MAX: Duration = Duration::from_secs(600);
-
-/// The deadline of an import or a matching pass: long files take long.
-pub const RECEIPTS_DEADLINE: Duration = Duration::from_secs(3_600);
-
-/// What may go wrong in a call of the service: the command path's errors, or the read model's.
-#[derive(Debug, thiserror::Error)]
-pub enum ReceiptError {
-    #[error(transparent)]
-    Execution(#[from] ExecutionError),
-    #[error(transparent)]
-    ReadModel(#[from] ProjectionError),
-    /// A value stored by the receipts projection does not read back.
-    #[error("the receipts read model holds {0}")]
-    Stored(String),
-    /// The read model did not apply the call's own writes in time.
-    #[error("the read model has not applied position {0} yet")]
-    Behind(Position),
-}
-
-impl From<ReceiptError> for Status {
-    fn from(error: ReceiptError) -> Status {
-        match error {
-            ReceiptError::Execution(error) => execution_status(&error),
-            ReceiptError::ReadModel(error) => crate::queries::internal(error),
-            ReceiptError::Stored(problem) => {
-                tracing::error!(%problem, "receipts read model");
-                status::with_reason(Code::Internal, "READ_MODEL_ERROR", problem)
-            }
-            ReceiptError::Behind(position) => status::with_reason(
-                Code::DeadlineExceeded,
-                "PROJECTION_BEHIND",
-                format!(
-                    "the read model did not apply position {position} within {} s; what was \
-                     written stands: call MatchReceipts to match it",
-                    RECEIPTS_PROJECTION_WAIT_MAX.as_secs()
-                ),
-            ),
-        }
-    }
-}
-
-/// The namespace of the command ids the service derives (imports and automatic matches), its
-/// own so that no other derivation can produce them.
-const DERIVED_NAMESPACE: Uuid = Uuid::from_u128(0x2b8e_41c9_5d07_4f6a_b3e1_7c90_a5d2_6e18);
-
-/// A command id derived from the bank account's stream, what the command does and its
-/// subject: the same for every process that would send the same command, so that two
-/// importers of one file, or two matchers of one line, send one command.
-pub(crate) fn derived_id(stream: &CustomerId, what: &str, subject: &str) -> CommandId {
-    let name = format!("{stream}\u{1f}{what}\u{1f}{subject}");
-    let uuid = Uuid::new_v5(&DERIVED_NAMESPACE, name.as_bytes());
-    // A version 5 UUID has its version bits set: never the nil UUID.
-    CommandId::from_uuid(uuid).unwrap_or_else(|_| unreachable!("a v5 UUID is not nil"))
-}
 
 /// `work` within `deadline`, its errors as statuses.
 async fn bounded<T>(
