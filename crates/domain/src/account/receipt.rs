@@ -814,8 +814,8 @@ mod samples {
     }
 
     impl StatementLineMatched {
-        /// The sample line matched to customer C-1: 400.00 to the sample invoice, 200.00 on
-        /// account... as one part allocating 400.00 (the rest unapplied).
+        /// The sample line matched automatically to customer C-1 as one part: 400.00 of it to
+        /// the sample invoice, the other 200.00 the payment's unapplied rest.
         pub fn sample() -> Self {
             let line = StatementLineImported::sample();
             let part = ReceiptPart {
