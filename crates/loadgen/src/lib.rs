@@ -1,11 +1,12 @@
 //! Pieces the benchmarks of this crate share (`receivables-loadgen`, `projection-bench`,
-//! `audit-bench`, `account-bench`).
+//! `audit-bench`, `account-bench`, `dashboard-bench`, `receipts-bench`).
 
 pub mod history;
 pub mod in_process;
 pub mod memory;
 pub mod raw_read;
 pub mod scratch;
+pub mod served_history;
 pub mod timings;
 
 /// The NATS server a benchmark runs against on its JetStream backend: the same flag for all.

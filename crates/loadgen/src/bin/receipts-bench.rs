@@ -25,25 +25,19 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use async_nats::jetstream;
 use chrono::Utc;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use receivables::all_in_one::Serving;
-use receivables::config::{EVENT_LOG_FILE, ServeArgs};
-use receivables::nats::connect as connect_nats;
+use receivables::config::ServeArgs;
 use receivables_api::pb;
 use receivables_api::pb::query_service_client::QueryServiceClient;
 use receivables_api::pb::receipt_service_client::ReceiptServiceClient;
-use receivables_eventlog::jetstream::JetStreamLog;
-use receivables_eventlog::sqlite::SqliteLog;
-use receivables_loadgen::history::{
-    self, HistoryMix, JetStreamHistory, Shape, check_written, delete_streams, write_history,
-};
+use receivables_loadgen::history::{self, HistoryMix, Shape};
 use receivables_loadgen::memory::PeakSampler;
-use receivables_loadgen::scratch::{Scratch, ScratchDatabase};
+use receivables_loadgen::served_history::{Backend, ServedHistory};
 use receivables_loadgen::timings::Timings;
 use receivables_loadgen::value_name;
 use receivables_loadgen::{NatsArgs, PostgresArgs};
@@ -78,14 +72,6 @@ struct Args {
     /// Keep the stream and the database (embedded: the data directory) afterwards.
     #[arg(long)]
     keep: bool,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Backend {
-    /// NATS JetStream for the log, PostgreSQL for the read model (production).
-    JetstreamPostgres,
-    /// The embedded SQLite event log and read model.
-    Embedded,
 }
 
 const ACCOUNT: &str = "BENCH-CNY";
@@ -305,7 +291,7 @@ async fn measure(
 /// Serves all-in-one and measures; stops it after.
 async fn serve_and_measure(
     mut serve: ServeArgs,
-    store: ReadStore,
+    store: &ReadStore,
     last: u64,
     args: &Args,
 ) -> anyhow::Result<()> {
@@ -316,63 +302,14 @@ async fn serve_and_measure(
     let running = tokio::spawn(serving.run_until(async move {
         let _ = stopped.await;
     }));
-    let measured = measure(grpc, last, &store, args).await;
+    let measured = measure(grpc, last, store, args).await;
     let _ = stop.send(());
     running.await??;
-    store.close().await;
     measured
 }
 
 fn shape(args: &Args) -> anyhow::Result<Shape> {
     Shape::of_mix(args.events, args.customers, HistoryMix::Ledger)
-}
-
-async fn on_jetstream_postgres(args: &Args, run: &str) -> anyhow::Result<()> {
-    let client = connect_nats(&args.nats.nats_url, "receivables-receipts-bench").await?;
-    let context = jetstream::new(client.clone());
-    let config = history::stream_config(run);
-    let log = JetStreamLog::open(client, config.clone()).await?;
-    let history = JetStreamHistory {
-        context: context.clone(),
-        subject_prefix: config.subject_prefix.clone(),
-    };
-    write_history(&history, shape(args)?).await?;
-    let last = check_written(&log, args.events).await?;
-    let database =
-        ScratchDatabase::create(&args.postgres.database_url, "receivables_bench", run).await?;
-    let scratch = Scratch::create(run, false)?;
-    let mut serve = ServeArgs::embedded("127.0.0.1:0".parse()?, scratch.path());
-    serve.nats.nats_url = Some(args.nats.nats_url.clone());
-    serve.nats.stream = config.stream.clone();
-    serve.nats.subject_prefix = config.subject_prefix.clone();
-    serve.nats.invoice_numbers_bucket = config.invoice_numbers_bucket.clone();
-    serve.nats.snapshots_bucket = config.snapshots_bucket.clone();
-    serve.database_url = Some(database.url());
-    let store = ReadStore::postgres(database.options.clone()).await?;
-    let measured = serve_and_measure(serve, store, last.get(), args).await;
-    if args.keep {
-        println!(
-            "kept: stream {}, database {}",
-            config.stream,
-            database.url()
-        );
-    } else {
-        database.remove().await?;
-        delete_streams(&context, &config).await;
-    }
-    measured
-}
-
-async fn on_embedded(args: &Args, run: &str) -> anyhow::Result<()> {
-    let scratch = Scratch::create(run, args.keep)?;
-    println!("  embedded backends in {}", scratch.path().display());
-    let log = SqliteLog::open(&scratch.join(EVENT_LOG_FILE)).await?;
-    write_history(&log, shape(args)?).await?;
-    let last = check_written(&log, args.events).await?;
-    log.close().await?;
-    let serve = ServeArgs::embedded("127.0.0.1:0".parse()?, scratch.path());
-    let store = ReadStore::sqlite(scratch.path())?;
-    serve_and_measure(serve, store, last.get(), args).await
 }
 
 #[tokio::main]
@@ -387,8 +324,17 @@ async fn main() -> anyhow::Result<()> {
         args.customers,
         args.lines
     );
-    match args.backend {
-        Backend::JetstreamPostgres => on_jetstream_postgres(&args, &run).await,
-        Backend::Embedded => on_embedded(&args, &run).await,
-    }
+    let served = ServedHistory::write(
+        args.backend,
+        &args.nats,
+        &args.postgres,
+        shape(&args)?,
+        args.events,
+        &run,
+        args.keep,
+    )
+    .await?;
+    let measured = serve_and_measure(served.serve.clone(), &served.store, served.last, &args).await;
+    served.finish(args.keep).await?;
+    measured
 }
