@@ -4,6 +4,8 @@
 //! checks that the figures on each page are the gRPC answers to the same query (and the
 //! hand-worked ones where the history makes them plain), follows the aging's drill-down,
 //! verifies the log, logs out, and checks that a subsidiary's token sees only its own rows.
+//! A second test works the review queue of bank receipts: accept, split, exclude, a refused
+//! split, and the payments they post.
 //! A screenshot of each page is saved under the test target's temporary directory
 //! (`dashboard-screenshots/`) for people to look at.
 
@@ -13,12 +15,14 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use receivables_api::pb;
+use receivables_api::pb::command_service_client::CommandServiceClient;
+use receivables_api::pb::receipt_service_client::ReceiptServiceClient;
 use receivables_domain::access::Role;
 use receivables_tests::dashboard::{
     ACME, AS_OF, BETA, Dashboard, SUB_1, Token, as_token, expected_by_customer,
     expected_by_subsidiary,
 };
-use receivables_tests::{free_port, servers_required, skipped};
+use receivables_tests::{command_id, free_port, servers_required, skipped};
 use serde_json::{Value, json};
 
 /// Where Debian puts them.
@@ -40,6 +44,8 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = std::process::Command::new("pkill")
             .arg("-f")
+            // The pattern begins with dashes: not an option.
+            .arg("--")
             .arg(format!("--user-data-dir={}", self.profile.path().display()))
             .status();
     }
@@ -118,6 +124,38 @@ async fn screenshot(browser: &Client, name: &str) {
     std::fs::write(&path, png).expect("screenshot written");
 }
 
+/// How long a click's page gets to load.
+const NAVIGATION_MAX: Duration = Duration::from_secs(10);
+
+/// Clicks what `locator` finds and waits until the browser shows another, fully loaded page:
+/// a click only starts a navigation, and reading the page before it ends reads the old one.
+async fn follow(browser: &Client, locator: Locator<'_>, what: &str) {
+    let before = browser.current_url().await.expect("URL");
+    browser
+        .find(locator)
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{what} clicked: {e}"));
+    let deadline = tokio::time::Instant::now() + NAVIGATION_MAX;
+    loop {
+        let now = browser.current_url().await.expect("URL");
+        let ready = browser
+            .execute("return document.readyState;", Vec::new())
+            .await
+            .expect("readyState");
+        if now != before && ready == json!("complete") {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: still on {now} after {NAVIGATION_MAX:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The cells of the table `name` on the page, row by row, as the page shows them.
 async fn table(browser: &Client, name: &str) -> Vec<Vec<String>> {
     let script = format!(
@@ -156,13 +194,12 @@ async fn login(browser: &Client, base: &str, token: &Token) {
         .send_keys(&token.bearer)
         .await
         .expect("typed");
-    browser
-        .find(Locator::Css("form[action='/login'] button"))
-        .await
-        .expect("the login button")
-        .click()
-        .await
-        .expect("logged in");
+    follow(
+        browser,
+        Locator::Css("form[action='/login'] button"),
+        "the login button",
+    )
+    .await;
     browser
         .wait()
         .at_most(Duration::from_secs(10))
@@ -259,24 +296,12 @@ async fn every_page_in_a_real_browser_shows_the_grpc_figures() {
         1,
         "one line: the group in CNY"
     );
-    browser
-        .find(Locator::LinkText("GROUP"))
-        .await
-        .expect("the group's line")
-        .click()
-        .await
-        .expect("down");
+    follow(&browser, Locator::LinkText("GROUP"), "the group's line").await;
     assert_eq!(
         aging_rows(&table(&browser, "aging").await),
         expected(expected_by_subsidiary())
     );
-    browser
-        .find(Locator::LinkText(SUB_1))
-        .await
-        .expect("SUB-1's line")
-        .click()
-        .await
-        .expect("down");
+    follow(&browser, Locator::LinkText(SUB_1), "SUB-1's line").await;
     let sub_1_customers = aging_rows(&table(&browser, "aging").await);
     assert_eq!(
         sub_1_customers,
@@ -289,13 +314,7 @@ async fn every_page_in_a_real_browser_shows_the_grpc_figures() {
             ],
         ])
     );
-    browser
-        .find(Locator::LinkText(ACME))
-        .await
-        .expect("ACME's line")
-        .click()
-        .await
-        .expect("down");
+    follow(&browser, Locator::LinkText(ACME), "ACME's line").await;
     screenshot(&browser, "open-items").await;
     let items = table(&browser, "open-items").await;
     assert_eq!(
@@ -492,13 +511,12 @@ async fn every_page_in_a_real_browser_shows_the_grpc_figures() {
 
     // Logout: back to the login form, and the dashboard asks for it again.
     browser.goto(&format!("{base}/")).await.expect("overview");
-    browser
-        .find(Locator::Css("form[action='/logout'] button"))
-        .await
-        .expect("logout")
-        .click()
-        .await
-        .expect("logged out");
+    follow(
+        &browser,
+        Locator::Css("form[action='/logout'] button"),
+        "logout",
+    )
+    .await;
     assert_eq!(browser.current_url().await.expect("URL").path(), "/login");
     browser.goto(&format!("{base}/aging")).await.expect("aging");
     assert_eq!(browser.current_url().await.expect("URL").path(), "/login");
@@ -530,4 +548,363 @@ async fn every_page_in_a_real_browser_shows_the_grpc_figures() {
 
     browser.close().await.expect("browser closed");
     eprintln!("screenshots in {}", screenshots().display());
+}
+
+/// SUB-1's CNY account, and its statement of 20 March: three credits that name no document,
+/// so the engine posts none of them and all three wait for a person.
+const BANK_ACCOUNT: &str = "SUB1-CNY";
+const QUEUE_STATEMENT: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>
+<GrpHdr><MsgId>QUEUE-1</MsgId><CreDtTm>2026-03-20T18:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>QUEUE-1</Id><CreDtTm>2026-03-20T18:00:00</CreDtTm>
+<Acct><Id><Othr><Id>6222000000000101</Id></Othr></Id><Ccy>CNY</Ccy></Acct>
+<Ntry><Amt Ccy=\"CNY\">1500.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>2026-03-20</Dt></BookgDt><ValDt><Dt>2026-03-20</Dt></ValDt>
+<AcctSvcrRef>Q-0101</AcctSvcrRef>
+<NtryDtls><TxDtls><RmtInf><Ustrd>goods payment</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+<Ntry><Amt Ccy=\"CNY\">2500.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>2026-03-20</Dt></BookgDt><ValDt><Dt>2026-03-20</Dt></ValDt>
+<AcctSvcrRef>Q-0102</AcctSvcrRef>
+<NtryDtls><TxDtls><RmtInf><Ustrd>march settlement</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+<Ntry><Amt Ccy=\"CNY\">88.16</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>2026-03-20</Dt></BookgDt><ValDt><Dt>2026-03-20</Dt></ValDt>
+<AcctSvcrRef>Q-0103</AcctSvcrRef>
+<NtryDtls><TxDtls><RmtInf><Ustrd>INTEREST Q1 2026</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>
+";
+
+/// What a section of the review queue shows: `css` inside the line's section.
+fn in_line(line: &str, css: &str) -> String {
+    format!("section.receipt[data-line='{line}'] {css}")
+}
+
+async fn fill(browser: &Client, css: &str, text: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .expect("typed");
+}
+
+/// The text of the first element `css` finds.
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// One customer's open invoices (number, open amount) and payments (amount, unapplied) of
+/// 20 March, from the command side.
+async fn account_of(
+    channel: tonic::transport::Channel,
+    token: &Token,
+    customer: &str,
+) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let account = CommandServiceClient::new(channel)
+        .get_account(as_token(
+            pb::GetAccountRequest {
+                customer_id: customer.to_owned(),
+            },
+            token,
+        ))
+        .await
+        .expect("the account")
+        .into_inner();
+    let open = account
+        .open_invoices
+        .iter()
+        .map(|i| {
+            (
+                i.invoice.clone().unwrap_or_default().invoice_number,
+                i.open_amount.clone().unwrap_or_default().amount,
+            )
+        })
+        .collect();
+    let paid = account
+        .payments
+        .iter()
+        .filter(|p| p.received_date == "2026-03-20")
+        .map(|p| {
+            (
+                p.amount.clone().unwrap_or_default().amount,
+                p.unapplied.clone().unwrap_or_default().amount,
+            )
+        })
+        .collect();
+    (open, paid)
+}
+
+/// The review queue of bank receipts in a real browser, as treasury works it: three lines
+/// wait; a split that names two bad fields is refused naming both and changes nothing; BETA's
+/// candidate is accepted, a line is split between ACME (oldest due first) and BETA (on
+/// account), and the interest is marked not a receivable. The payments are then in the
+/// accounts exactly as worked out by hand, and a form without the session's CSRF token is
+/// refused.
+#[tokio::test]
+async fn the_review_queue_in_a_real_browser_accepts_splits_and_excludes() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let dashboard = Dashboard::start().await;
+    dashboard.post_history().await;
+    let treasury = dashboard.token(Role::Treasury).await;
+    let mut receipts = ReceiptServiceClient::new(dashboard.channel().await);
+    receipts
+        .register_bank_account(as_token(
+            pb::RegisterBankAccountRequest {
+                command_id: command_id(),
+                bank_account_id: BANK_ACCOUNT.to_owned(),
+                subsidiary_id: SUB_1.to_owned(),
+                currency: "CNY".to_owned(),
+                number: "6222000000000101".to_owned(),
+                bank: "ICBC".to_owned(),
+                name: "SUB-1 collections".to_owned(),
+            },
+            &treasury,
+        ))
+        .await
+        .expect("bank account");
+    let imported = receipts
+        .import_statement(as_token(
+            pb::ImportStatementRequest {
+                bank_account_id: BANK_ACCOUNT.to_owned(),
+                format: pb::StatementFormat::Camt053.into(),
+                content: QUEUE_STATEMENT.as_bytes().to_vec(),
+                ..Default::default()
+            },
+            &treasury,
+        ))
+        .await
+        .expect("import")
+        .into_inner();
+    assert_eq!(
+        (
+            imported.imported,
+            imported.matched_automatically,
+            imported.waiting
+        ),
+        (3, 0, 3)
+    );
+
+    // The same queue over the JSON API, with the bearer token.
+    let api = dashboard
+        .client()
+        .get(format!("{}/api/v1/receipts/unmatched", dashboard.url()))
+        .header("authorization", treasury.header())
+        .send()
+        .await
+        .expect("API");
+    assert_eq!(api.status(), reqwest::StatusCode::OK);
+    let listed: Value = api.json().await.expect("JSON");
+    let mut lines: Vec<&str> = listed["receipts"]
+        .as_array()
+        .expect("receipts")
+        .iter()
+        .map(|r| r["lineId"].as_str().expect("lineId"))
+        .collect();
+    lines.sort_unstable();
+    assert_eq!(lines, ["Q-0101", "Q-0102", "Q-0103"]);
+
+    let base = dashboard.url();
+    let browser = driver.browser().await;
+    login(&browser, &base, &treasury).await;
+    browser
+        .goto(&format!("{base}/receipts"))
+        .await
+        .expect("review queue");
+    screenshot(&browser, "receipts").await;
+    let mut shown: Vec<(String, String, String)> = table(&browser, "receipts")
+        .await
+        .into_iter()
+        .map(|row| (row[1].clone(), row[5].clone(), row[9].clone()))
+        .collect();
+    shown.sort();
+    // By hand: BETA owes exactly 1,500.00 (A-2), nobody owes 2,500.00 or 88.16.
+    assert_eq!(
+        shown,
+        [
+            ("Q-0101", "1500.00", BETA),
+            ("Q-0102", "2500.00", ""),
+            ("Q-0103", "88.16", ""),
+        ]
+        .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+    );
+
+    // A split with a part without a customer and a negative part: both named, nothing posted.
+    fill(
+        &browser,
+        &in_line("Q-0102", "input[name=amount_1]"),
+        "2000.00",
+    )
+    .await;
+    fill(&browser, &in_line("Q-0102", "input[name=customer_2]"), BETA).await;
+    fill(
+        &browser,
+        &in_line("Q-0102", "input[name=amount_2]"),
+        "-5.00",
+    )
+    .await;
+    follow(
+        &browser,
+        Locator::Css(&in_line("Q-0102", "form.split button")),
+        "the split",
+    )
+    .await;
+    screenshot(&browser, "receipts-refused").await;
+    let named: Vec<String> = browser
+        .find_all(Locator::Css("div.failure li code"))
+        .await
+        .expect("named fields")
+        .into_iter()
+        .map(|e| async move { e.text().await.expect("text") })
+        .collect::<futures::future::JoinAll<_>>()
+        .await;
+    assert!(
+        named.contains(&"customer_1".to_owned()) && named.contains(&"amount_2".to_owned()),
+        "both offending fields named: {named:?}"
+    );
+    browser
+        .goto(&format!("{base}/receipts"))
+        .await
+        .expect("review queue");
+    assert_eq!(
+        table(&browser, "receipts").await.len(),
+        3,
+        "nothing settled"
+    );
+
+    // Accept BETA for the 1,500.00.
+    follow(
+        &browser,
+        Locator::Css(&in_line(
+            "Q-0101",
+            &format!("tr[data-customer='{BETA}'] form.accept button"),
+        )),
+        "accept BETA",
+    )
+    .await;
+    let done = text_of(&browser, "p.done").await;
+    assert!(
+        done.contains("Q-0101") && done.contains(&format!("{BETA} 1500.00 CNY")),
+        "{done}"
+    );
+
+    // Split the 2,500.00: 2,000.00 to ACME oldest due first, 500.00 to BETA on account.
+    fill(&browser, &in_line("Q-0102", "input[name=customer_1]"), ACME).await;
+    fill(
+        &browser,
+        &in_line("Q-0102", "input[name=amount_1]"),
+        "2000.00",
+    )
+    .await;
+    fill(&browser, &in_line("Q-0102", "input[name=customer_2]"), BETA).await;
+    fill(
+        &browser,
+        &in_line("Q-0102", "input[name=amount_2]"),
+        "500.00",
+    )
+    .await;
+    browser
+        .find(Locator::Css(&in_line("Q-0102", "input[name=on_account_2]")))
+        .await
+        .expect("on account box")
+        .click()
+        .await
+        .expect("ticked");
+    follow(
+        &browser,
+        Locator::Css(&in_line("Q-0102", "form.split button")),
+        "the split",
+    )
+    .await;
+    let done = text_of(&browser, "p.done").await;
+    assert!(
+        done.contains("Q-0102") && done.contains("matched"),
+        "{done}"
+    );
+
+    // The interest is not a receivable.
+    browser
+        .find(Locator::Css(&in_line(
+            "Q-0103",
+            "select[name=reason] option[value=interest]",
+        )))
+        .await
+        .expect("interest")
+        .click()
+        .await
+        .expect("chosen");
+    fill(
+        &browser,
+        &in_line("Q-0103", "input[name=note]"),
+        "Q1 interest",
+    )
+    .await;
+    follow(
+        &browser,
+        Locator::Css(&in_line("Q-0103", "form.exclude button")),
+        "the exclusion",
+    )
+    .await;
+    screenshot(&browser, "receipts-done").await;
+    assert!(
+        text_of(&browser, "p.done")
+            .await
+            .contains("not a receivable")
+    );
+    assert!(table(&browser, "receipts").await.is_empty());
+    assert_eq!(
+        text_of(&browser, "p.empty").await,
+        "Nothing waits for a person."
+    );
+
+    // By hand: BETA's A-2 (1,500.00) is paid and 500.00 waits on account; ACME's oldest due,
+    // A-1 (2,000.00 open after the 1,000.00 of February), is paid, B-1 untouched.
+    let channel = dashboard.channel().await;
+    assert_eq!(
+        account_of(channel.clone(), &treasury, BETA).await,
+        (
+            vec![],
+            vec![
+                ("1500.00".to_owned(), "0.00".to_owned()),
+                ("500.00".to_owned(), "500.00".to_owned())
+            ]
+        )
+    );
+    assert_eq!(
+        account_of(channel, &treasury, ACME).await,
+        (
+            vec![("B-1".to_owned(), "2000.00".to_owned())],
+            vec![("2000.00".to_owned(), "0.00".to_owned())]
+        )
+    );
+
+    // A decision without this session's CSRF token is refused, and changes nothing.
+    let client = dashboard.client();
+    let login = client
+        .post(format!("{base}/login"))
+        .form(&[("token", treasury.bearer.as_str())])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), reqwest::StatusCode::SEE_OTHER);
+    let forged = client
+        .post(format!("{base}/receipts/exclude"))
+        .form(&[
+            ("csrf", "not-the-session-one"),
+            ("command_id", command_id().as_str()),
+            ("bank_account", BANK_ACCOUNT),
+            ("line_id", "Q-0101"),
+            ("reason", "other"),
+        ])
+        .send()
+        .await
+        .expect("forged form");
+    assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
 }

@@ -27,6 +27,7 @@ use crate::config::{EVENT_LOG_FILE, ServeArgs, TOKEN_STORE_FILE};
 use crate::execution::Executor;
 use crate::nats;
 use crate::read_models::ReadModels;
+use crate::receipts::ReceiptGrpc;
 use crate::security::Security;
 use crate::serve::{Listener, Services, always_ready};
 use crate::shutdown::{self, Shutdown};
@@ -202,6 +203,11 @@ impl<L: EventLog> AllInOne<L> {
                 &self.alerting,
             )
             .receipts(Arc::clone(&self.executor), &self.read_models, self.receipts);
+        let review_queue = ReceiptGrpc::new(
+            Arc::clone(&self.executor),
+            self.read_models.live(),
+            self.receipts,
+        );
         info!(services = ?services.names(), "receivables serving");
         let (shutdown, web_shutdown) = shutdown::split(shutdown);
         let web = match self.web.take() {
@@ -209,6 +215,7 @@ impl<L: EventLog> AllInOne<L> {
                 web,
                 &self.read_models,
                 Arc::clone(&self.log),
+                Some(review_queue),
                 self.listener.security(),
                 &self.alerting,
                 web_shutdown,

@@ -111,6 +111,7 @@ impl ReadApplication {
                 web,
                 &self.read_models,
                 Arc::clone(&self.log),
+                None,
                 self.listener.security(),
                 &self.alerting,
                 web_shutdown,

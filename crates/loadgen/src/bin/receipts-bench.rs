@@ -16,7 +16,11 @@
 //!   `ListUnmatchedReceipts` of that line), `--samples` lines: p50 and p99;
 //! - `MatchReceipts` of the account: every waiting line matched, the sure ones recorded and
 //!   their payments posted: lines per second;
-//! - the process's peak resident memory over each step (the service runs in it).
+//! - the process's peak resident memory over each step (the service runs in it);
+//! - the baseline, in the same run and before the rest: `--baseline` other open invoices paid
+//!   as plain `RecordPayment` calls, each allocating its invoice, as many at once as the
+//!   matcher posts (16): payments per second. A person typing the payments in would post
+//!   these; the matcher does them with the ranking and the match record added.
 //!
 //! The service's business date is the history's report date (it keeps today's summaries for
 //! its own date), and the lines' value date is that date.
@@ -66,6 +70,9 @@ struct Args {
     /// Lines per statement file (a file stays under the service's size limit).
     #[arg(long, default_value_t = 20_000)]
     lines_per_file: usize,
+    /// Open invoices paid as plain `RecordPayment` calls first (the baseline).
+    #[arg(long, default_value_t = 5_000)]
+    baseline: usize,
     /// Lines whose ranking is timed one by one.
     #[arg(long, default_value_t = 200)]
     samples: usize,
@@ -80,9 +87,12 @@ const NUMBER: &str = "6222000000000001";
 const CATCH_UP_POLL: Duration = Duration::from_secs(1);
 /// How long the projector may take to catch up.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(7_200);
+/// Baseline payments in flight at once: the matcher's own posting concurrency.
+const BASELINE_CONCURRENCY: usize = 16;
 
 /// An open invoice a line pays.
 struct Owed {
+    customer: String,
     subsidiary: String,
     number: String,
     amount: String,
@@ -141,7 +151,12 @@ async fn wait_caught_up(grpc: SocketAddr, last: u64, store: &ReadStore) -> anyho
 }
 
 /// Open invoices of random customers, `wanted` of them.
-async fn owed(grpc: SocketAddr, args: &Args, rng: &mut StdRng) -> anyhow::Result<Vec<Owed>> {
+async fn owed(
+    grpc: SocketAddr,
+    args: &Args,
+    wanted: usize,
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<Owed>> {
     let channel = Channel::from_shared(format!("http://{grpc}"))?
         .connect()
         .await?;
@@ -149,7 +164,7 @@ async fn owed(grpc: SocketAddr, args: &Args, rng: &mut StdRng) -> anyhow::Result
     let as_of = history::report_as_of()?;
     let mut customers: Vec<usize> = (0..args.customers).collect();
     customers.shuffle(rng);
-    let mut owed = Vec::with_capacity(args.lines);
+    let mut owed = Vec::with_capacity(wanted);
     for customer in customers {
         let items = queries
             .list_open_items(pb::ListOpenItemsRequest {
@@ -167,16 +182,71 @@ async fn owed(grpc: SocketAddr, args: &Args, rng: &mut StdRng) -> anyhow::Result
         for item in items {
             let invoice = item.invoice.context("an open item without its invoice")?;
             owed.push(Owed {
+                customer: item.customer_id,
                 subsidiary: invoice.subsidiary_id,
                 number: invoice.invoice_number,
                 amount: item.open_amount.context("an open amount")?.amount,
             });
-            if owed.len() == args.lines {
+            if owed.len() == wanted {
                 return Ok(owed);
             }
         }
     }
-    bail!("only {} open invoices for {} lines", owed.len(), args.lines)
+    bail!("only {} open invoices of {wanted} wanted", owed.len())
+}
+
+/// The baseline: each of `invoices` paid by a plain `RecordPayment` allocating it, as many at
+/// once as the matcher posts.
+async fn baseline(grpc: SocketAddr, invoices: &[Owed], received: &str) -> anyhow::Result<()> {
+    use futures::StreamExt as _;
+    let channel = Channel::from_shared(format!("http://{grpc}"))?
+        .connect()
+        .await?;
+    let commands = pb::command_service_client::CommandServiceClient::new(channel);
+    let sampler = PeakSampler::start()?;
+    let started = Instant::now();
+    let results: Vec<anyhow::Result<()>> = futures::stream::iter(invoices)
+        .map(|owed| {
+            let mut commands = commands.clone();
+            let money = pb::Money {
+                amount: owed.amount.clone(),
+                currency: "CNY".to_owned(),
+            };
+            let request = pb::RecordPaymentRequest {
+                command_id: uuid::Uuid::now_v7().to_string(),
+                customer_id: owed.customer.clone(),
+                subsidiary_id: owed.subsidiary.clone(),
+                amount: Some(money.clone()),
+                received_date: received.to_owned(),
+                reference: owed.number.clone(),
+                allocations: vec![pb::Allocation {
+                    invoice: Some(pb::InvoiceRef {
+                        subsidiary_id: owed.subsidiary.clone(),
+                        invoice_number: owed.number.clone(),
+                    }),
+                    amount: Some(money),
+                }],
+                ..Default::default()
+            };
+            async move {
+                commands.record_payment(request).await?;
+                Ok(())
+            }
+        })
+        .buffer_unordered(BASELINE_CONCURRENCY)
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    let peak = sampler.stop()?;
+    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    println!(
+        "baseline: {} RecordPayment in {:.1} s: {:.0} payments/s; {}",
+        invoices.len(),
+        elapsed.as_secs_f64(),
+        invoices.len() as f64 / elapsed.as_secs_f64(),
+        peak.describe()
+    );
+    Ok(())
 }
 
 async fn measure(
@@ -187,7 +257,10 @@ async fn measure(
 ) -> anyhow::Result<()> {
     wait_caught_up(grpc, last, store).await?;
     let mut rng = StdRng::seed_from_u64(1_207);
-    let owed = owed(grpc, args, &mut rng).await?;
+    let mut owed = owed(grpc, args, args.lines + args.baseline, &mut rng).await?;
+    let paid_plainly = owed.split_off(args.lines);
+    let value_date = history::report_as_of()?.to_string();
+    baseline(grpc, &paid_plainly, &value_date).await?;
     let subsidiary = owed.first().context("no open invoice")?.subsidiary.clone();
     let channel = Channel::from_shared(format!("http://{grpc}"))?
         .connect()
@@ -218,7 +291,6 @@ async fn measure(
             (format!("B{n:08}"), owed.amount.clone(), reference)
         })
         .collect();
-    let value_date = history::report_as_of()?.to_string();
 
     let sampler = PeakSampler::start()?;
     let started = Instant::now();

@@ -16,6 +16,7 @@ use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
 use receivables_api::pb::audit_service_server::AuditService;
 use receivables_api::pb::metrics_service_server::MetricsService;
 use receivables_api::pb::query_service_server::QueryService;
+use receivables_api::pb::receipt_service_server::ReceiptService;
 use receivables_eventlog::EventLog;
 use serde_json::{Map, Value, json};
 
@@ -143,6 +144,12 @@ pub const ROUTES: &[Route] = &[
         "The forecast's backtest",
     ),
     route(
+        "/api/v1/receipts/unmatched",
+        "ReceiptService",
+        "ListUnmatchedReceipts",
+        "Bank receipts waiting for a person, with their ranked candidates",
+    ),
+    route(
         "/api/v1/as-known/aging",
         "AuditService",
         "GetAgingReportAsKnown",
@@ -258,6 +265,13 @@ pub async fn call<L: EventLog>(
         "BacktestCollectionsForecast" => {
             unary!(MetricsService, queries, backtest_collections_forecast)
         }
+        "ListUnmatchedReceipts" => match &state.receipts {
+            Some(receipts) => unary!(ReceiptService, receipts, list_unmatched_receipts),
+            None => Err(Failure::from(tonic::Status::unimplemented(
+                "bank receipts are served by the all-in-one service (serve), not by a query \
+                 service",
+            ))),
+        },
         "GetAgingReportAsKnown" => unary!(AuditService, audit, get_aging_report_as_known),
         "ListExposuresAsKnown" => unary!(AuditService, audit, list_exposures_as_known),
         "GetWorkQueueAsKnown" => unary!(AuditService, audit, get_work_queue_as_known),

@@ -74,6 +74,7 @@ pub fn page(frame: &Frame, title: &str, body: Markup) -> Markup {
                         a href="/exposure" { "Credit exposure" } " · "
                         a href="/work-queue" { "Work queue" } " · "
                         a href="/promises" { "Promises" } " · "
+                        a href="/receipts" { "Receipts" } " · "
                         a href="/audit" { "Audit" }
                     }
                     form method="get" action="/customer" {

@@ -51,6 +51,7 @@ use crate::alerts::{AlertFeed, Alerting};
 use crate::audit_service::AuditGrpc;
 use crate::queries::QueryGrpc;
 use crate::read_models::ReadModels;
+use crate::receipts::ReceiptGrpc;
 use crate::security::Security;
 use crate::shutdown::Shutdown;
 
@@ -63,18 +64,26 @@ use session_store::Sessions;
 pub use session_store::{SESSION_COOKIE, SESSION_IDLE_MAX, SESSION_LIFETIME_MAX, SESSIONS_MAX};
 
 /// Serves the dashboard and the API on `listener` over the live read model and the log, until
-/// `shutdown`; [`stopped`] waits for the task it returns.
+/// `shutdown`; [`stopped`] waits for the task it returns. `receipts`, where the process serves
+/// cash application, adds the review queue of bank receipts.
 pub fn start<L: EventLog>(
     listener: HttpListener,
     read_models: &Arc<ReadModels<L>>,
     log: Arc<L>,
+    receipts: Option<ReceiptGrpc<L>>,
     security: &Security,
     alerting: &Alerting,
     shutdown: impl Shutdown,
 ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
     // The overview's reads of the alerts end with the listener.
     let (stopping, watching) = watch::channel(false);
-    let router = router(read_models, log, security, alerting.feed(watching))?;
+    let router = router(
+        read_models,
+        log,
+        receipts,
+        security,
+        alerting.feed(watching),
+    )?;
     Ok(tokio::spawn(async move {
         let served = listener.serve(router, shutdown).await;
         stopping.send_replace(true);
@@ -99,12 +108,14 @@ pub async fn stopped(task: Option<JoinHandle<anyhow::Result<()>>>) {
 pub fn router<L: EventLog>(
     read_models: &Arc<ReadModels<L>>,
     log: Arc<L>,
+    receipts: Option<ReceiptGrpc<L>>,
     security: &Security,
     alerts: AlertFeed,
 ) -> anyhow::Result<Router> {
     let state = Arc::new(WebState {
         queries: QueryGrpc::new(read_models.live()).with_alerts(alerts),
         audit: AuditGrpc::new(log),
+        receipts,
         sessions: Sessions::new(),
         gate: security.gate().clone(),
         contract: Contract::load()?,

@@ -5,8 +5,9 @@
 //! `SameSite=Strict` (never sent by another site's page), under the `__Host-` prefix (only
 //! this host, path `/`). The token itself stays on the server, in the session, and is checked
 //! against the token store on every request, exactly as the gRPC gate does: a revoked or
-//! expired token ends its sessions at the next page. Forms that change something (logout)
-//! carry the session's own CSRF token; the login form is refused from another origin.
+//! expired token ends its sessions at the next page. Forms that change something (logout, the
+//! review queue's decisions) carry the session's own CSRF token and are refused from another
+//! origin, as the login form is.
 //!
 //! Sessions live in this process's memory: behind a load balancer, route a browser to one
 //! query service (sticky sessions), or it logs in again on another.
@@ -238,7 +239,7 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
 /// Whether a form came from a page of this host: its `Origin` (browsers send it with every
 /// POST) names the host the request was sent to (the `Host` header over HTTP/1.1, the URI's
 /// authority over HTTP/2). A request without `Origin` (a tool, not a browser) passes.
-fn same_origin(headers: &HeaderMap, uri: &Uri) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap, uri: &Uri) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -254,7 +255,7 @@ fn same_origin(headers: &HeaderMap, uri: &Uri) -> bool {
     !host.is_empty() && origin_host == host
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -5,6 +5,7 @@ use crate::audit_service::AuditGrpc;
 use crate::authentication::Gate;
 use crate::authorization::Caller;
 use crate::queries::QueryGrpc;
+use crate::receipts::ReceiptGrpc;
 
 use super::json::Contract;
 use super::past::KeptPast;
@@ -14,6 +15,9 @@ use super::session_store::Sessions;
 pub struct WebState<L> {
     pub(super) queries: QueryGrpc<L>,
     pub(super) audit: AuditGrpc<L>,
+    /// Cash application, where the process serves it (the all-in-one service, which has the
+    /// command path the review queue's decisions need); `None` on a query service.
+    pub(super) receipts: Option<ReceiptGrpc<L>>,
     pub(super) sessions: Sessions,
     pub(super) gate: Gate,
     pub(super) contract: Contract,

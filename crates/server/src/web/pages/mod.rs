@@ -12,6 +12,7 @@ mod customer;
 mod exposure;
 mod overview;
 mod promises;
+mod receipts;
 mod work_queue;
 
 use std::collections::HashMap;
@@ -22,7 +23,7 @@ use axum::Router;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::NaiveDate;
 use maud::Markup;
 use receivables_api::pb;
@@ -63,10 +64,7 @@ impl<L> Request<L> {
 
     /// The subsidiary a subsidiary's token is confined to; `None` for group roles.
     pub fn own_subsidiary(&self) -> Option<String> {
-        match &self.viewer.caller.role {
-            Some(Role::Subsidiary(own)) => Some(own.to_string()),
-            _ => None,
-        }
+        own_subsidiary(&self.viewer.caller)
     }
 
     /// The subsidiary filter a page asks for: a subsidiary's token always its own, others
@@ -117,6 +115,13 @@ pub fn routes<L: EventLog>() -> Router<Arc<WebState<L>>> {
             get(|s, h, u, q| render::<L, _, _>(s, h, u, q, audit::page)),
         )
         .route("/audit/verify", get(audit::verify::<L>))
+        .route(
+            "/receipts",
+            get(|s, h, u, q| render::<L, _, _>(s, h, u, q, receipts::page)),
+        )
+        .route("/receipts/accept", post(receipts::accept::<L>))
+        .route("/receipts/split", post(receipts::split::<L>))
+        .route("/receipts/exclude", post(receipts::exclude::<L>))
 }
 
 /// Serves one page: the viewer (or the login form), the page's answers, then the page or one
@@ -150,30 +155,16 @@ where
     let download = Download::parse(params.get("format").map(String::as_str));
     let wanted_table = params.get("table").cloned();
     let here = page_url(uri.path(), &params);
-    let own = match &viewer.caller.role {
-        Some(Role::Subsidiary(own)) => Some(own.to_string()),
-        _ => None,
-    };
-    let principal = viewer.caller.principal.as_str().to_owned();
-    let csrf = viewer.csrf.clone();
-    let in_session = viewer.in_session;
+    let refresh = params
+        .get("refresh")
+        .and_then(|text| text.parse::<u32>().ok())
+        .filter(|seconds| (layout::REFRESH_SECS_MIN..=layout::REFRESH_SECS_MAX).contains(seconds));
+    let frame = frame(&viewer, refresh);
     let request = Request {
         state,
         viewer,
         params,
         here,
-    };
-    let refresh = request
-        .params
-        .get("refresh")
-        .and_then(|text| text.parse::<u32>().ok())
-        .filter(|seconds| (layout::REFRESH_SECS_MIN..=layout::REFRESH_SECS_MAX).contains(seconds));
-    let frame = layout::Frame {
-        principal,
-        subsidiary: own,
-        csrf,
-        in_session,
-        refresh,
     };
     match make(request).await {
         Ok(page) => match download {
@@ -190,6 +181,25 @@ where
             None => layout::page(&frame, &page.title, page.body).into_response(),
         },
         Err(failure) => (failure.status, layout::failure(&frame, &failure)).into_response(),
+    }
+}
+
+/// The frame of a page for `viewer`.
+fn frame(viewer: &Viewer, refresh: Option<u32>) -> layout::Frame {
+    layout::Frame {
+        principal: viewer.caller.principal.as_str().to_owned(),
+        subsidiary: own_subsidiary(&viewer.caller),
+        csrf: viewer.csrf.clone(),
+        in_session: viewer.in_session,
+        refresh,
+    }
+}
+
+/// The subsidiary a subsidiary's token is confined to; `None` for group roles.
+fn own_subsidiary(caller: &crate::authorization::Caller) -> Option<String> {
+    match &caller.role {
+        Some(Role::Subsidiary(own)) => Some(own.to_string()),
+        _ => None,
     }
 }
 
