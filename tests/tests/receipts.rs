@@ -1,8 +1,8 @@
 //! Bank receipts end to end (`ReceiptService` over real gRPC, on the embedded backends and on
 //! NATS with PostgreSQL): real statement files written for the tests from the published
 //! formats (`tests/files/receipts/`), imported into a registered bank account, matched,
-//! posted, reviewed; importing again adds nothing; two importers at once post each payment
-//! once; hostile files import nothing.
+//! posted, reviewed; importing again adds nothing, and an overlapping statement only its new
+//! line; two importers at once post each payment once; hostile files import nothing.
 //!
 //! The history (worked out by hand): SUB-SH invoiced ACME ("Shanghai Acme Trading Co., Ltd.")
 //! SHT-INV-2026-000123 1,000.00, -000124 2,500.00 and -000125 700.00, and BETA ("Hangzhou Beta
@@ -449,5 +449,60 @@ async fn a_known_bank_id_with_other_content_is_refused_and_reported() {
     assert_eq!(refused.line_id, "ICBC0304000005");
     assert!(refused.problem.contains("88.16 CNY"), "{}", refused.problem);
     assert!(refused.problem.contains("98.16 CNY"), "{}", refused.problem);
+    world.stop().await;
+}
+
+/// An intraday statement (`icbc-2026-03-05-intraday.camt053.xml`) overlaps the day's: it
+/// repeats ICBC0304000003 and ICBC0304000005 exactly and adds ICBC0305000001, 450.00 from a
+/// supplier that names no document of ours.
+const INTRADAY: &[u8] = include_bytes!("../files/receipts/icbc-2026-03-05-intraday.camt053.xml");
+
+#[tokio::test]
+async fn an_overlapping_statement_imports_only_its_new_line() {
+    let Some(mut world) = World::start(Backends::Embedded).await else {
+        return;
+    };
+    // Given the day's statement imported (two lines posted, two waiting)
+    let first = world.import(CAMT).await.expect("the day's statement");
+    assert_eq!((first.imported, first.matched_automatically), (4, 2));
+    let payments_before = world.account("ACME").await.payments.len();
+
+    // When the overlapping statement is imported
+    let reply = world
+        .import(INTRADAY)
+        .await
+        .expect("the intraday statement");
+
+    // Then the two repeated lines are known, only the new one is imported, nothing is posted
+    let problems: Vec<&str> = reply.lines.iter().map(|l| l.problem.as_str()).collect();
+    assert_eq!(
+        (reply.imported, reply.known, reply.debits, reply.refused),
+        (1, 2, 0, 0),
+        "{problems:?}"
+    );
+    let mut imported: Vec<(String, pb::LineOutcome)> = outcomes(&reply)
+        .into_iter()
+        .map(|(line, outcome, _)| (line, outcome))
+        .collect();
+    imported.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        imported,
+        vec![
+            ("ICBC0304000003".to_owned(), pb::LineOutcome::Known),
+            ("ICBC0304000005".to_owned(), pb::LineOutcome::Known),
+            ("ICBC0305000001".to_owned(), pb::LineOutcome::Imported),
+        ]
+    );
+    assert_eq!(reply.matched_automatically, 0);
+    assert_eq!(world.account("ACME").await.payments.len(), payments_before);
+
+    // And the review queue holds each waiting line once: the two of the day and the new one
+    let queue = world.queue(first.position.max(reply.position)).await;
+    let mut waiting: Vec<&str> = queue.iter().map(|r| r.line_id.as_str()).collect();
+    waiting.sort_unstable();
+    assert_eq!(
+        waiting,
+        vec!["ICBC0304000003", "ICBC0304000005", "ICBC0305000001"]
+    );
     world.stop().await;
 }

@@ -3,10 +3,13 @@
 //! one, then each credit line sent as a command to the bank account's stream, whose decision
 //! says whether it is new, known, or a known id with other content. Debits are reported.
 //!
-//! Each line's command id is derived from the bank account, the line's id and its content's
-//! digest: two importers of one file send the same commands, and the second is answered with
-//! the first one's events (reported as known), so a line is imported once however many import
-//! it at once.
+//! Each line's command id is derived from the bank account, the line's id, its content's
+//! digest and the statement that carries it: two importers of one file send the same commands,
+//! and the second is answered with the first one's events (reported as known), so a line is
+//! imported once however many import it at once. Another statement repeating the line (an
+//! intraday statement overlapping the day's) sends another command, which the stream refuses
+//! as known: the statement is in the command, so one id for both would be one id with two
+//! contents.
 
 use std::collections::HashMap;
 
@@ -174,7 +177,14 @@ async fn import_line<L: EventLog>(
     let addressed = Addressed {
         customer_id: stream.clone(),
         command: Command {
-            id: derived_id(stream, "import", &format!("{line_id}\u{1f}{digest}")),
+            id: derived_id(
+                stream,
+                "import",
+                &format!(
+                    "{line_id}\u{1f}{digest}\u{1f}{}",
+                    statement_id.as_deref().unwrap_or("")
+                ),
+            ),
             body: CommandBody::ImportStatementLine(ImportStatementLine {
                 subsidiary_id: record.subsidiary_id.clone(),
                 line: StatementLine {
