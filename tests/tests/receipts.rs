@@ -506,3 +506,103 @@ async fn an_overlapping_statement_imports_only_its_new_line() {
     );
     world.stop().await;
 }
+
+/// One credit of 1,200.00 from BETA's usual payer name with no document named, on `value_date`.
+fn goods_payment(value_date: &str, bank_id: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>
+<GrpHdr><MsgId>{bank_id}</MsgId><CreDtTm>{value_date}T18:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>{bank_id}</Id><CreDtTm>{value_date}T18:00:00</CreDtTm>
+<Acct><Id><Othr><Id>6222021001001234567</Id></Othr></Id><Ccy>CNY</Ccy></Acct>
+<Ntry><Amt Ccy=\"CNY\">1200.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+<BookgDt><Dt>{value_date}</Dt></BookgDt><ValDt><Dt>{value_date}</Dt></ValDt>
+<AcctSvcrRef>{bank_id}</AcctSvcrRef>
+<NtryDtls><TxDtls><RmtInf><Ustrd>goods payment</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>
+"
+    )
+}
+
+/// BETA's paying pattern, from its history: three invoices of late 2025 each paid ten days
+/// after its due date (median 10, three payments). A receipt of what SHT-INV-2026-000200
+/// (due 2026-02-28) owes, arriving ten days after that date, fits the pattern, and the
+/// candidate says so; one arriving four days after (six days off the usual, more than the
+/// five tolerated) does not. Neither is posted without a person: the pattern adds to the
+/// amount, and no reference names a document.
+#[tokio::test]
+async fn a_customers_usual_paying_pattern_is_a_reason() {
+    let Some(mut world) = World::start(Backends::Embedded).await else {
+        return;
+    };
+    // Given BETA's three invoices each paid ten days after due
+    let mut commands = world.service.commands().await;
+    let mut last = 0;
+    for (number, issued, due, paid) in [
+        (
+            "SHT-INV-2025-000901",
+            "2025-10-01",
+            "2025-10-31",
+            "2025-11-10",
+        ),
+        (
+            "SHT-INV-2025-000902",
+            "2025-11-01",
+            "2025-11-30",
+            "2025-12-10",
+        ),
+        (
+            "SHT-INV-2025-000903",
+            "2025-12-01",
+            "2025-12-31",
+            "2026-01-10",
+        ),
+    ] {
+        commands
+            .issue_invoice(invoice("BETA", SUB, number, "500", issued, due))
+            .await
+            .expect("the invoice");
+        let reply = commands
+            .record_payment(pb::RecordPaymentRequest {
+                allocations: vec![allocation(SUB, number, "500.00")],
+                ..payment("BETA", SUB, "500.00", paid)
+            })
+            .await
+            .expect("the payment")
+            .into_inner();
+        last = reply.receipt.map_or(last, |r| r.position);
+    }
+
+    // When a line ten days after SHT-INV-2026-000200's due date and one four days after are
+    // imported
+    let on_time = world
+        .import(goods_payment("2026-03-10", "ICBC0310000001").as_bytes())
+        .await
+        .expect("the import");
+    let early = world
+        .import(goods_payment("2026-03-04", "ICBC0304000099").as_bytes())
+        .await
+        .expect("the import");
+    assert_eq!((on_time.imported, early.imported), (1, 1));
+    assert_eq!(
+        (on_time.matched_automatically, early.matched_automatically),
+        (0, 0)
+    );
+
+    // Then BETA is the best candidate of both, and only the first fits its usual pattern
+    let queue = world
+        .queue(last.max(on_time.position).max(early.position))
+        .await;
+    let reasons = |line: &str| -> Vec<String> {
+        let receipt = queue.iter().find(|r| r.line_id == line).expect("waiting");
+        let best = &receipt.candidates[0];
+        assert_eq!(best.customer_id, "BETA");
+        best.reason_codes.clone()
+    };
+    let fits = reasons("ICBC0310000001");
+    assert!(fits.contains(&"USUAL_PATTERN".to_owned()), "{fits:?}");
+    assert!(fits.contains(&"AMOUNT_EQUALS_OPEN".to_owned()), "{fits:?}");
+    let off = reasons("ICBC0304000099");
+    assert!(!off.contains(&"USUAL_PATTERN".to_owned()), "{off:?}");
+    world.stop().await;
+}

@@ -1,7 +1,8 @@
 //! What the read model knows that may bear on a bank receipt, gathered for the matching engine
 //! (`receivables_domain::matching`): the documents the remittance text names, the invoices
 //! that owe exactly the amount, what was learned of the payer from earlier matches, the
-//! customers whose names the payer's is, and every open invoice of each customer so found.
+//! customers whose names the payer's is, and every open invoice of each customer so found,
+//! with when that customer usually pays (its paying pattern, from its latest allocations).
 //!
 //! The engine decides; this module only looks things up, each by an index: the document keys
 //! by key, the open rows of today's summaries by currency and amount, the statement lines by
@@ -13,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use receivables_domain::matching::{
-    CustomerName, DocumentKind, Evidence, OpenDocument, PayerBy, PayerHint, PayerSource, payer_key,
-    reference_keys,
+    CustomerName, DocumentKind, Evidence, OpenDocument, PayerBy, PayerHint, PayerSource,
+    PayingPattern, payer_key, reference_keys,
 };
 use receivables_domain::{Currency, CustomerId, Money};
 
@@ -36,6 +37,10 @@ pub const DOCUMENTS_PER_CUSTOMER_MAX: usize = 48;
 
 /// Most invoices owing exactly the amount that are looked at.
 const SAME_AMOUNT_MAX: i64 = 24;
+
+/// Most of a candidate's latest allocations its paying pattern is worked out from: recent
+/// habits, and a bounded read for a customer with years of history.
+pub const PATTERN_ALLOCATIONS_MAX: i64 = 24;
 
 /// Most keys of a reference looked up in one statement.
 const KEYS_PER_LOOKUP_MAX: usize = 400;
@@ -108,12 +113,59 @@ pub async fn gather(pool: &ReadPool, line: &ReceiptLine) -> Result<Evidence, Pro
         );
     }
     let names = names(pool, &customers).await?;
+    let mut patterns = Vec::new();
+    for customer in &customers {
+        patterns.extend(pattern(pool, customer, line.value_date).await?);
+    }
     Ok(Evidence {
         documents,
         payers,
-        patterns: Vec::new(),
+        patterns,
         names,
     })
+}
+
+/// When `customer` usually pays: the median of the days between an invoice's due date and the
+/// payment applied to it, over its latest [`PATTERN_ALLOCATIONS_MAX`] allocations received by
+/// `date` (the lower middle one of an even count), with how many payments they came from.
+/// `None` without any.
+async fn pattern(
+    pool: &ReadPool,
+    customer: &str,
+    date: NaiveDate,
+) -> Result<Option<PayingPattern>, ProjectionError> {
+    let sql = "SELECT a.position, a.received_date, i.due_date
+               FROM invoices i
+               JOIN allocations a
+                 ON a.subsidiary_id = i.subsidiary_id AND a.invoice_number = i.invoice_number
+               WHERE i.customer_id = $1 AND a.received_date <= $2
+               ORDER BY a.received_date DESC, a.position DESC, a.line
+               LIMIT $3";
+    let rows: Vec<(i64, NaiveDate, NaiveDate)> = on_engine!(pool, pool => sqlx::query_as(sql)
+        .bind(customer)
+        .bind(date)
+        .bind(PATTERN_ALLOCATIONS_MAX)
+        .fetch_all(pool).await)?;
+    let payments = rows
+        .iter()
+        .map(|(position, _, _)| *position)
+        .collect::<BTreeSet<_>>()
+        .len();
+    let mut days: Vec<i64> = rows
+        .iter()
+        .map(|(_, received, due)| (*received - *due).num_days())
+        .collect();
+    days.sort_unstable();
+    let Some(&median) = days.get(days.len().saturating_sub(1) / 2) else {
+        return Ok(None);
+    };
+    Ok(Some(PayingPattern {
+        customer: stored::customer(customer)?,
+        median_days_after_due: i32::try_from(median).map_err(|_| {
+            ProjectionError::Stored(format!("{median} days after due does not fit"))
+        })?,
+        payments: u32::try_from(payments).unwrap_or(u32::MAX),
+    }))
 }
 
 /// The documents whose keys the reference holds, as `((subsidiary, number), customer)`.
