@@ -427,7 +427,8 @@ on_both_backends!(the_all_in_one_meets_the_contract);
 
 /// The split deployment: the command listener serves `CommandService`, the query listener the
 /// four read-side services; each meets the contract for what it serves. `ReceiptService`,
-/// which needs both sides in one process, is served by the all-in-one service only.
+/// which appends as well as reads, is served by a query service only when asked
+/// (`--serve-receipts`): a second one here, serving the five.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_split_deployment_meets_the_contract() {
     let Some(nats) = NatsServer::start_default().await else {
@@ -438,25 +439,36 @@ async fn the_split_deployment_meets_the_contract() {
     };
     let commands = TestService::start(&nats.url()).await;
     let queries = TestQueryService::start(&nats.url(), &database).await;
+    let mut with_receipts = receivables::config::QueryServiceArgs::new(
+        "127.0.0.1:0".parse().expect("address"),
+        nats.url(),
+        database.url(),
+    );
+    with_receipts.serve_receipts = true;
+    let cash_application = TestQueryService::start_with(with_receipts).await;
     let command_channel = channel_to(&format!("http://{}", commands.address)).await;
     let query_channel = channel_to(&format!("http://{}", queries.address)).await;
+    let cash_channel = channel_to(&format!("http://{}", cash_application.address)).await;
     let every = services_of(&contract());
     let on_commands: BTreeSet<String> = ["receivables.v1.CommandService".to_owned()].into();
-    let on_neither: BTreeSet<String> = ["receivables.v1.ReceiptService".to_owned()].into();
+    let receipts: BTreeSet<String> = ["receivables.v1.ReceiptService".to_owned()].into();
     let on_queries: BTreeSet<String> = every
         .difference(&on_commands)
-        .filter(|service| !on_neither.contains(*service))
+        .filter(|service| !receipts.contains(*service))
         .cloned()
         .collect();
     assert_eq!(on_queries.len(), 4, "{on_queries:?}");
+    let on_cash_application: BTreeSet<String> = on_queries.union(&receipts).cloned().collect();
     for (channel, services) in [
         (&command_channel, &on_commands),
         (&query_channel, &on_queries),
+        (&cash_channel, &on_cash_application),
     ] {
         health_serves_every_service(channel, services).await;
         reflection_lists_every_service(channel, services).await;
         every_rpc_refuses_an_oversized_request(channel, services).await;
     }
+    cash_application.stop().await;
     queries.stop().await;
     commands.stop().await;
     database.drop_database().await;

@@ -606,3 +606,100 @@ async fn a_customers_usual_paying_pattern_is_a_reason() {
     assert!(!off.contains(&"USUAL_PATTERN".to_owned()), "{off:?}");
     world.stop().await;
 }
+
+/// The split deployment: a command service, and a query service asked to serve cash
+/// application (`--serve-receipts`), on NATS and PostgreSQL. The statement goes to the query
+/// service, which matches on its read model and appends through an executor of its own; the
+/// command service then holds the payments in the customers' accounts, as worked out for the
+/// all-in-one service above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_split_deployment_serves_cash_application_from_a_query_service() {
+    let Some(nats) = NatsServer::start_default().await else {
+        return;
+    };
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let commands_service = TestService::start(&nats.url()).await;
+    let mut args = receivables::config::QueryServiceArgs::new(
+        "127.0.0.1:0".parse().expect("address"),
+        nats.url(),
+        database.url(),
+    );
+    args.serve_receipts = true;
+    let queries = TestQueryService::start_with(args).await;
+    let mut commands = commands_service.client().await;
+    commands
+        .register_customer(pb::RegisterCustomerRequest {
+            command_id: command_id(),
+            customer_id: "ACME".to_owned(),
+            profile: Some(pb::CustomerProfile {
+                name: "Shanghai Acme Trading Co., Ltd.".to_owned(),
+                ..pb::CustomerProfile::default()
+            }),
+        })
+        .await
+        .expect("the customer");
+    for (customer, number, amount, issued) in [
+        ("ACME", "SHT-INV-2026-000123", "1000", "2026-01-05"),
+        ("ACME", "SHT-INV-2026-000124", "2500", "2026-01-12"),
+        ("ACME", "SHT-INV-2026-000125", "700", "2026-01-19"),
+    ] {
+        commands
+            .issue_invoice(invoice(customer, SUB, number, amount, issued, "2026-02-28"))
+            .await
+            .expect("the invoice");
+    }
+    let mut receipts =
+        ReceiptServiceClient::new(channel_to(&format!("http://{}", queries.address)).await);
+    receipts
+        .register_bank_account(pb::RegisterBankAccountRequest {
+            command_id: command_id(),
+            bank_account_id: ACCOUNT.to_owned(),
+            subsidiary_id: SUB.to_owned(),
+            currency: "CNY".to_owned(),
+            number: "6222021001001234567".to_owned(),
+            bank: "ICBC Shanghai Pudong".to_owned(),
+            name: "SUB-SH collections".to_owned(),
+        })
+        .await
+        .expect("the bank account, through the query service");
+
+    // When the day's statement is imported through the query service
+    let reply = receipts
+        .import_statement(pb::ImportStatementRequest {
+            bank_account_id: ACCOUNT.to_owned(),
+            format: pb::StatementFormat::Camt053.into(),
+            content: CAMT.to_vec(),
+            ..pb::ImportStatementRequest::default()
+        })
+        .await
+        .expect("the import")
+        .into_inner();
+
+    // Then the lines naming ACME's invoices are posted, as the command service sees them:
+    // -000123 by the first line (1,000.00), -000124 and -000125 by the second (3,200.00)
+    assert_eq!((reply.imported, reply.matched_automatically), (4, 2));
+    let account = commands
+        .get_account(pb::GetAccountRequest {
+            customer_id: "ACME".to_owned(),
+        })
+        .await
+        .expect("ACME's account")
+        .into_inner();
+    let mut paid: Vec<String> = account
+        .payments
+        .iter()
+        .map(|p| p.amount.as_ref().unwrap().amount.clone())
+        .collect();
+    paid.sort();
+    assert_eq!(paid, ["1000.00", "3200.00"]);
+    assert!(
+        account.open_invoices.is_empty(),
+        "{:?}",
+        account.open_invoices
+    );
+    queries.stop().await;
+    commands_service.stop().await;
+    database.drop_database().await;
+}

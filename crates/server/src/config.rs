@@ -510,6 +510,16 @@ pub struct QueryServiceArgs {
     #[command(flatten, next_help_heading = "Dashboard")]
     pub web: WebArgs,
 
+    /// Serve cash application too (`ReceiptService`, and the review queue on the dashboard):
+    /// it matches on this read model and appends statement lines, their matches and the
+    /// payments they make to the log, as a command service does (its NATS user must be
+    /// allowed to publish to the stream). Off: a query service only reads.
+    #[arg(long, env = "RECEIVABLES_SERVE_RECEIPTS")]
+    pub serve_receipts: bool,
+
+    #[command(flatten, next_help_heading = "Bank receipts")]
+    pub receipts: ReceiptArgs,
+
     #[command(flatten, next_help_heading = "Security")]
     pub security: SecurityArgs,
 }
@@ -531,6 +541,8 @@ impl QueryServiceArgs {
             nats: NatsArgs::new(Some(nats_url.into())),
             alerts: AlertArgs::default(),
             web: WebArgs::default(),
+            serve_receipts: false,
+            receipts: ReceiptArgs::default(),
             security: SecurityArgs::insecure(),
         }
     }

@@ -1,21 +1,28 @@
 //! The read side as an application (`serve-queries`): the projector following the event log
 //! into PostgreSQL, the query service answering from it, the audit service reading the log and
-//! the admin service, in one process separate from the command service.
+//! the admin service, in one process separate from the command service. With
+//! `--serve-receipts` it serves cash application too, which needs this read model to match on
+//! and appends to the log through an executor of its own (any number of writers may share the
+//! stream: each append names the customer's last sequence).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use receivables_domain::matching::AutoPolicy;
 use receivables_eventlog::jetstream::JetStreamLog;
 use receivables_projections::ReadStore;
 use receivables_projections::summaries::BusinessClock;
 use tracing::info;
 
+use crate::accounts::CacheBounds;
 use crate::alerts::Alerting;
 use crate::config::QueryServiceArgs;
+use crate::execution::Executor;
 use crate::nats;
 use crate::read_models::ReadModels;
+use crate::receipts::ReceiptGrpc;
 use crate::security::Security;
 use crate::serve::{Listener, Services, always_ready};
 use crate::shutdown::{self, Shutdown};
@@ -25,6 +32,13 @@ use crate::web::{self, HttpListener};
 /// service, which knows the deployment's replica count, normally creates it first.
 const TOKENS_REPLICAS_READ_SIDE: usize = 1;
 
+/// The accounts cash application keeps in memory in a query service (`--serve-receipts`): it
+/// reads an account to post each payment, and the command service keeps the busy ones.
+const RECEIPTS_ACCOUNT_CACHE: CacheBounds = CacheBounds {
+    customers: 2_000,
+    bytes: 256 << 20,
+};
+
 pub struct ReadApplication {
     listener: Listener,
     log: Arc<JetStreamLog>,
@@ -32,6 +46,8 @@ pub struct ReadApplication {
     alerting: Alerting,
     /// The dashboard's listener, with `--http-listen`.
     web: Option<HttpListener>,
+    /// Cash application's executor and policy, with `--serve-receipts`.
+    receipts: Option<(Arc<Executor<JetStreamLog>>, AutoPolicy)>,
 }
 
 impl ReadApplication {
@@ -78,12 +94,20 @@ impl ReadApplication {
             None => None,
         };
         let listener = Listener::bind(args.listen, security, grace).await?;
+        let receipts = args.serve_receipts.then(|| {
+            info!("serving cash application: this query service appends to the log");
+            (
+                Arc::new(Executor::new(Arc::clone(&log), RECEIPTS_ACCOUNT_CACHE)),
+                args.receipts.policy(),
+            )
+        });
         Ok(ReadApplication {
             listener,
             log,
             read_models: Arc::new(read_models),
             alerting,
             web,
+            receipts,
         })
     }
 
@@ -99,19 +123,28 @@ impl ReadApplication {
     /// Serves queries until `shutdown`; the projector then commits the batch it is applying
     /// before it stops.
     pub async fn run_until(mut self, shutdown: impl Shutdown) -> anyhow::Result<()> {
-        let services = Services::new().read_side(
+        let mut services = Services::new().read_side(
             &self.read_models,
             Arc::clone(&self.log),
             self.listener.security().token_store(),
             &self.alerting,
         );
+        let mut review_queue = None;
+        if let Some((executor, policy)) = &self.receipts {
+            services = services.receipts(Arc::clone(executor), &self.read_models, *policy);
+            review_queue = Some(ReceiptGrpc::new(
+                Arc::clone(executor),
+                self.read_models.live(),
+                *policy,
+            ));
+        }
         let (shutdown, web_shutdown) = shutdown::split(shutdown);
         let web = match self.web.take() {
             Some(web) => Some(web::start(
                 web,
                 &self.read_models,
                 Arc::clone(&self.log),
-                None,
+                review_queue,
                 self.listener.security(),
                 &self.alerting,
                 web_shutdown,

@@ -5,7 +5,9 @@
 //!
 //! It needs both sides: the command path, to append to the bank account's stream and post the
 //! payments, and the read model, whose evidence the engine ranks on. It is served where both
-//! are, the all-in-one service (`serve`, embedded or on NATS and PostgreSQL).
+//! are: the all-in-one service (`serve`, embedded or on NATS and PostgreSQL), and in the split
+//! deployment a query service started with `--serve-receipts`, which gets an executor of its
+//! own on the stream.
 
 mod derived;
 mod error;

@@ -268,8 +268,8 @@ pub async fn call<L: EventLog>(
         "ListUnmatchedReceipts" => match &state.receipts {
             Some(receipts) => unary!(ReceiptService, receipts, list_unmatched_receipts),
             None => Err(Failure::from(tonic::Status::unimplemented(
-                "bank receipts are served by the all-in-one service (serve), not by a query \
-                 service",
+                "bank receipts are served by the all-in-one service (serve) and by a query \
+                 service started with --serve-receipts, not by this one",
             ))),
         },
         "GetAgingReportAsKnown" => unary!(AuditService, audit, get_aging_report_as_known),

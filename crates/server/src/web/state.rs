@@ -15,8 +15,9 @@ use super::session_store::Sessions;
 pub struct WebState<L> {
     pub(super) queries: QueryGrpc<L>,
     pub(super) audit: AuditGrpc<L>,
-    /// Cash application, where the process serves it (the all-in-one service, which has the
-    /// command path the review queue's decisions need); `None` on a query service.
+    /// Cash application, where the process serves it (the all-in-one service, or a query
+    /// service with `--serve-receipts`: each has the command path the review queue's decisions
+    /// need); `None` elsewhere.
     pub(super) receipts: Option<ReceiptGrpc<L>>,
     pub(super) sessions: Sessions,
     pub(super) gate: Gate,

@@ -6,8 +6,9 @@
 //! Every figure is `ReceiptService`'s answer to the viewer, and every decision is its
 //! `ResolveReceipt` as the viewer, so the page has the service's access rules (a subsidiary's
 //! token sees and settles its own accounts' lines only) and its validation (every offending
-//! field named at once). The queue is served where `ReceiptService` is: the all-in-one service,
-//! which has the command path the decisions need; a query service answers that it is not here.
+//! field named at once). The queue is served where `ReceiptService` is, with the command path
+//! the decisions need: the all-in-one service, or a query service with `--serve-receipts`;
+//! another query service answers that it is not here.
 //!
 //! A decision is a form: it carries the session's CSRF token, is refused from another origin,
 //! and carries a command id made when the page was drawn, so a form sent twice (a double click,
@@ -68,8 +69,9 @@ fn served<L>(state: &WebState<L>) -> Result<&ReceiptGrpc<L>, Failure> {
     state.receipts.as_ref().ok_or_else(|| {
         Failure::from(tonic::Status::new(
             Code::Unimplemented,
-            "the review queue of bank receipts is served by the all-in-one service (serve), \
-             which posts the payments its decisions make; this is a query service",
+            "the review queue of bank receipts is served where its decisions can post the \
+             payments: the all-in-one service (serve), or a query service started with \
+             --serve-receipts; this one was not",
         ))
     })
 }
