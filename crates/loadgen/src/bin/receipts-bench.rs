@@ -218,6 +218,7 @@ async fn baseline(grpc: SocketAddr, invoices: &[Owed], received: &str) -> anyhow
                 subsidiary_id: owed.subsidiary.clone(),
                 amount: Some(money.clone()),
                 received_date: received.to_owned(),
+                method: pb::PaymentMethod::BankTransfer.into(),
                 reference: owed.number.clone(),
                 allocations: vec![pb::Allocation {
                     invoice: Some(pb::InvoiceRef {
