@@ -588,6 +588,31 @@ async fn fill(browser: &Client, css: &str, text: &str) {
         .expect("typed");
 }
 
+/// Fills the split form of `line` row by row (customer, amount, on account; an empty text is
+/// left empty) and sends it.
+async fn split(browser: &Client, line: &str, parts: &[(&str, &str, bool)]) {
+    for (row, (customer, amount, on_account)) in (1..).zip(parts) {
+        for (name, text) in [("customer", customer), ("amount", amount)] {
+            if !text.is_empty() {
+                let css = in_line(line, &format!("input[name={name}_{row}]"));
+                fill(browser, &css, text).await;
+            }
+        }
+        if *on_account {
+            let css = in_line(line, &format!("input[name=on_account_{row}]"));
+            browser
+                .find(Locator::Css(&css))
+                .await
+                .expect("on account box")
+                .click()
+                .await
+                .expect("ticked");
+        }
+    }
+    let button = in_line(line, "form.split button");
+    follow(browser, Locator::Css(&button), "the split").await;
+}
+
 /// The text of the first element `css` finds.
 async fn text_of(browser: &Client, css: &str) -> String {
     browser
@@ -737,23 +762,10 @@ async fn the_review_queue_in_a_real_browser_accepts_splits_and_excludes() {
     );
 
     // A split with a part without a customer and a negative part: both named, nothing posted.
-    fill(
+    split(
         &browser,
-        &in_line("Q-0102", "input[name=amount_1]"),
-        "2000.00",
-    )
-    .await;
-    fill(&browser, &in_line("Q-0102", "input[name=customer_2]"), BETA).await;
-    fill(
-        &browser,
-        &in_line("Q-0102", "input[name=amount_2]"),
-        "-5.00",
-    )
-    .await;
-    follow(
-        &browser,
-        Locator::Css(&in_line("Q-0102", "form.split button")),
-        "the split",
+        "Q-0102",
+        &[("", "2000.00", false), (BETA, "-5.00", false)],
     )
     .await;
     screenshot(&browser, "receipts-refused").await;
@@ -796,31 +808,10 @@ async fn the_review_queue_in_a_real_browser_accepts_splits_and_excludes() {
     );
 
     // Split the 2,500.00: 2,000.00 to ACME oldest due first, 500.00 to BETA on account.
-    fill(&browser, &in_line("Q-0102", "input[name=customer_1]"), ACME).await;
-    fill(
+    split(
         &browser,
-        &in_line("Q-0102", "input[name=amount_1]"),
-        "2000.00",
-    )
-    .await;
-    fill(&browser, &in_line("Q-0102", "input[name=customer_2]"), BETA).await;
-    fill(
-        &browser,
-        &in_line("Q-0102", "input[name=amount_2]"),
-        "500.00",
-    )
-    .await;
-    browser
-        .find(Locator::Css(&in_line("Q-0102", "input[name=on_account_2]")))
-        .await
-        .expect("on account box")
-        .click()
-        .await
-        .expect("ticked");
-    follow(
-        &browser,
-        Locator::Css(&in_line("Q-0102", "form.split button")),
-        "the split",
+        "Q-0102",
+        &[(ACME, "2000.00", false), (BETA, "500.00", true)],
     )
     .await;
     let done = text_of(&browser, "p.done").await;
