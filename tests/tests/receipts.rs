@@ -276,6 +276,7 @@ async fn a_statement_is_imported_matched_posted_and_reviewed(backends: Backends)
                 amount: cny("1200.00"),
                 allocations: best.allocations.clone(),
                 on_account: false,
+                credit_applications: Vec::new(),
             }],
             ..pb::ResolveReceiptRequest::default()
         })
@@ -504,6 +505,246 @@ async fn an_overlapping_statement_imports_only_its_new_line() {
         waiting,
         vec!["ICBC0304000003", "ICBC0304000005", "ICBC0305000001"]
     );
+    world.stop().await;
+}
+
+/// A credit note of SUB-SH to `customer`: on account, or against `invoice`.
+fn credit_note(
+    customer: &str,
+    number: &str,
+    amount: &str,
+    issued: &str,
+    invoice: Option<&str>,
+) -> pb::IssueCreditNoteRequest {
+    pb::IssueCreditNoteRequest {
+        command_id: command_id(),
+        customer_id: customer.to_owned(),
+        subsidiary_id: SUB.to_owned(),
+        credit_note_number: number.to_owned(),
+        amount: cny(amount),
+        issue_date: issued.to_owned(),
+        reason: "price difference".to_owned(),
+        invoice: invoice.and_then(|number| invoice_ref(SUB, number)),
+    }
+}
+
+/// The customer's unapplied credit in CNY, as its account holds it.
+async fn unapplied_credit(world: &World, customer: &str) -> String {
+    let account = world.account(customer).await;
+    account
+        .balances
+        .iter()
+        .find(|b| b.currency == "CNY")
+        .and_then(|b| b.unapplied_credit.as_ref())
+        .map_or_else(|| "0.00".to_owned(), |m| m.amount.clone())
+}
+
+/// Payments "less a credit note" (`icbc-2026-03-04-credit-notes.camt053.xml`), worked out by
+/// hand. Besides the world's invoices, SUB-SH issued ACME SHT-CN-2026-000007 (300.00 on
+/// account, 10 February) and SHT-CN-2026-000008 (100.00 against SHT-INV-2026-000125, which then
+/// owes 600.00, 12 February), and BETA SHT-CN-2026-000009 (100.00 on account, 6 March, after
+/// the statement's day) and SHT-CN-2026-000010 (200.00 on account, 15 February).
+///
+/// | bank id | amount | reference | expected |
+/// | --- | --- | --- | --- |
+/// | ICBC0304000101 | 2,200.00 | SHT-INV-2026-000124 less CN SHT-CN-2026-000007 | automatic: 2,500.00 less the note's 300.00; payment 2,200.00 and credit 300.00 to -000124, which is paid |
+/// | ICBC0304000102 | 600.00 | SHT-INV-2026-000125 SHT-CN-2026-000008 | automatic: what -000125 owes net of the note against it; no credit applied |
+/// | ICBC0304000103 | 1,150.00 | SHT-INV-2026-000200 less SHT-CN-2026-000009 | waits: the note was issued after the value date, so 1,150.00 pays BETA's 1,200.00 in part |
+/// | ICBC0304000104 | 1,000.00 | GOODS | waits: only ACME's -000123 owes the amount; a person then gives it to BETA less SHT-CN-2026-000010 |
+///
+/// The last line also shows a poster stopped between a part's payment and its credit: BETA's
+/// payment of the line is in the ledger before the person decides (as an earlier attempt left
+/// it), and deciding posts only the credit.
+async fn a_payment_less_a_credit_note_settles_the_invoice_with_the_credit(backends: Backends) {
+    let Some(mut world) = World::start(backends).await else {
+        return;
+    };
+    // Given the credit notes
+    let mut commands = world.service.commands().await;
+    for request in [
+        credit_note("ACME", "SHT-CN-2026-000007", "300.00", "2026-02-10", None),
+        credit_note(
+            "ACME",
+            "SHT-CN-2026-000008",
+            "100.00",
+            "2026-02-12",
+            Some("SHT-INV-2026-000125"),
+        ),
+        credit_note("BETA", "SHT-CN-2026-000009", "100.00", "2026-03-06", None),
+        credit_note("BETA", "SHT-CN-2026-000010", "200.00", "2026-02-15", None),
+    ] {
+        commands
+            .issue_credit_note(request)
+            .await
+            .expect("the credit note");
+    }
+
+    // When the statement is imported
+    let reply = world
+        .import(include_bytes!(
+            "../files/receipts/icbc-2026-03-04-credit-notes.camt053.xml"
+        ))
+        .await
+        .expect("the import");
+
+    // Then ACME's two lines are posted, -000124 with its credit, and only -000123 stays open
+    use pb::LineOutcome::Imported;
+    use pb::MatchOutcome::{Automatic, Waiting};
+    assert_eq!(
+        outcomes(&reply),
+        vec![
+            ("ICBC0304000101".to_owned(), Imported, Automatic),
+            ("ICBC0304000102".to_owned(), Imported, Automatic),
+            ("ICBC0304000103".to_owned(), Imported, Waiting),
+            ("ICBC0304000104".to_owned(), Imported, Waiting),
+        ]
+    );
+    assert_eq!(
+        world.open("ACME").await,
+        vec![("SHT-INV-2026-000123".to_owned(), "1000.00".to_owned())]
+    );
+    assert_eq!(unapplied_credit(&world, "ACME").await, "0.00");
+    let mut paid: Vec<String> = world
+        .account("ACME")
+        .await
+        .payments
+        .iter()
+        .map(|p| p.amount.as_ref().unwrap().amount.clone())
+        .collect();
+    paid.sort();
+    assert_eq!(paid, vec!["2200.00".to_owned(), "600.00".to_owned()]);
+
+    // And BETA's line naming a note issued after its value date waits as a partial payment
+    let queue = world.queue(reply.position).await;
+    let waiting = |line: &str| {
+        queue
+            .iter()
+            .find(|r| r.line_id == line)
+            .unwrap_or_else(|| panic!("{line} waits"))
+            .clone()
+    };
+    let beta = waiting("ICBC0304000103");
+    let best = &beta.candidates[0];
+    assert_eq!(best.customer_id, "BETA");
+    assert_eq!(
+        best.allocations,
+        vec![allocation(SUB, "SHT-INV-2026-000200", "1150.00")]
+    );
+    assert!(best.credit_applications.is_empty(), "{best:?}");
+    assert!(
+        best.reason_codes.contains(&"PARTIAL_PAYMENT".to_owned()),
+        "{best:?}"
+    );
+
+    // When an earlier attempt had posted BETA's part of the last line as its payment, and a
+    // person then gives the line to BETA less SHT-CN-2026-000010
+    let stream = receivables_domain::CustomerId::bank_account(
+        &receivables_domain::ids::BankAccountId::parse(ACCOUNT).unwrap(),
+    );
+    let line = receivables_domain::ids::BankLineId::parse("ICBC0304000104").unwrap();
+    let payment_id =
+        receivables_domain::account::receipt::receipt_payment_id(&stream, &line, 0).to_string();
+    commands
+        .record_payment(pb::RecordPaymentRequest {
+            command_id: payment_id.clone(),
+            allocations: vec![allocation(SUB, "SHT-INV-2026-000200", "1000.00")],
+            ..payment("BETA", SUB, "1000.00", "2026-03-04")
+        })
+        .await
+        .expect("the earlier attempt's payment");
+    let decided = world
+        .receipts
+        .resolve_receipt(pb::ResolveReceiptRequest {
+            command_id: command_id(),
+            bank_account_id: ACCOUNT.to_owned(),
+            line_id: "ICBC0304000104".to_owned(),
+            parts: vec![pb::ReceiptPart {
+                customer_id: "BETA".to_owned(),
+                amount: cny("1000.00"),
+                allocations: vec![allocation(SUB, "SHT-INV-2026-000200", "1000.00")],
+                on_account: false,
+                credit_applications: vec![allocation(SUB, "SHT-INV-2026-000200", "200.00")],
+            }],
+            ..pb::ResolveReceiptRequest::default()
+        })
+        .await
+        .expect("the decision")
+        .into_inner();
+
+    // Then only the credit is posted: BETA has the one payment, no open invoice, and its
+    // 100.00 of SHT-CN-2026-000009 is all the credit it has left
+    assert_eq!(decided.payments.len(), 1);
+    assert_eq!(decided.payments[0].payment_id, payment_id);
+    assert_eq!(decided.payments[0].credit_applied, cny("200.00"));
+    assert_eq!(decided.payments[0].credit_problem, "");
+    assert_eq!(world.open("BETA").await, Vec::<(String, String)>::new());
+    assert_eq!(world.account("BETA").await.payments.len(), 1);
+    assert_eq!(unapplied_credit(&world, "BETA").await, "100.00");
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn a_payment_less_a_credit_note_settles_the_invoice_with_the_credit_embedded() {
+    a_payment_less_a_credit_note_settles_the_invoice_with_the_credit(Backends::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_payment_less_a_credit_note_settles_the_invoice_with_the_credit_on_servers() {
+    a_payment_less_a_credit_note_settles_the_invoice_with_the_credit(Backends::Servers).await;
+}
+
+/// Credit applications a part cannot make: credit without allocations beside it, and credit
+/// applied to one invoice twice, each named at once, and nothing recorded.
+#[tokio::test]
+async fn credit_applications_without_allocations_or_twice_on_an_invoice_are_refused_by_name() {
+    let Some(mut world) = World::start(Backends::Embedded).await else {
+        return;
+    };
+    let reply = world.import(CAMT).await.expect("the import");
+    let refused = world
+        .receipts
+        .resolve_receipt(pb::ResolveReceiptRequest {
+            command_id: command_id(),
+            bank_account_id: ACCOUNT.to_owned(),
+            line_id: "ICBC0304000003".to_owned(),
+            parts: vec![
+                pb::ReceiptPart {
+                    customer_id: "BETA".to_owned(),
+                    amount: cny("700.00"),
+                    credit_applications: vec![allocation(SUB, "SHT-INV-2026-000200", "50.00")],
+                    ..pb::ReceiptPart::default()
+                },
+                pb::ReceiptPart {
+                    customer_id: "ACME".to_owned(),
+                    amount: cny("500.00"),
+                    allocations: vec![allocation(SUB, "SHT-INV-2026-000200", "500.00")],
+                    credit_applications: vec![
+                        allocation(SUB, "SHT-INV-2026-000200", "5.00"),
+                        allocation(SUB, "SHT-INV-2026-000200", "6.00"),
+                    ],
+                    ..pb::ReceiptPart::default()
+                },
+            ],
+            ..pb::ResolveReceiptRequest::default()
+        })
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let mut fields: Vec<String> = receivables_tests::refusals::field_violations(&refused)
+        .into_iter()
+        .map(|v| v.field)
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        vec![
+            "parts[0].credit_applications".to_owned(),
+            "parts[1].credit_applications[1].invoice".to_owned(),
+        ]
+    );
+    // Nothing recorded: the line still waits.
+    let queue = world.queue(reply.position).await;
+    assert!(queue.iter().any(|r| r.line_id == "ICBC0304000003"));
     world.stop().await;
 }
 

@@ -9,6 +9,9 @@
 //! - `combined`: two or three of one customer's invoices named, their sum;
 //! - `partial`: one invoice named, half of what it owes;
 //! - `sister`: the number and the amount, paid by another customer (a sister company);
+//! - `net`: the invoice "less" a credit note on account issued for the test (a tenth of what
+//!   the invoice owes), both named, the difference paid: right only when the credit is applied
+//!   to that invoice as well;
 //! - `noise`: interest and transfers that are no customer's.
 //!
 //! The statement is imported over gRPC; the automatic matches are read back from the bank
@@ -33,12 +36,14 @@ use rust_decimal::Decimal;
 const ACCOUNT: &str = "BOC-GROUP-CNY";
 const NUMBER: &str = "CN-BOC-4567-0001";
 
-/// What a line is labelled with: the customer and the invoices it pays (none for noise).
+/// What a line is labelled with: the customer and the invoices it pays (none for noise), and
+/// those its customer's credit is to settle the rest of (a `net` line's invoice).
 #[derive(Debug, Clone)]
 struct Label {
     shape: &'static str,
     customer: Option<String>,
     invoices: BTreeSet<String>,
+    credited: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +58,7 @@ struct Line {
 #[derive(Debug, Clone)]
 struct Open {
     customer: String,
+    subsidiary: String,
     number: String,
     open: Decimal,
 }
@@ -154,6 +160,7 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
         }
         open.extend(page.items.iter().map(|item| Open {
             customer: item.customer_id.clone(),
+            subsidiary: item.invoice.as_ref().unwrap().subsidiary_id.clone(),
             number: item.invoice.as_ref().unwrap().invoice_number.clone(),
             open: item.open_amount.as_ref().unwrap().amount.parse().unwrap(),
         }));
@@ -216,6 +223,8 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
         format!("LBL{next_id:06}")
     };
     let name_of = |customer: &str| names.get(customer).cloned().unwrap_or_default();
+    // The credit notes the `net` lines name, issued before the statement is imported.
+    let mut credit_notes: Vec<pb::IssueCreditNoteRequest> = Vec::new();
     for customer in &customers {
         let mut items = by_customer[customer].clone();
         items.shuffle(&mut rng);
@@ -231,6 +240,7 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
                         shape,
                         customer: Some(item.customer.clone()),
                         invoices: [item.number.clone()].into(),
+                        credited: BTreeSet::new(),
                     },
                 };
             let mut line = match shape {
@@ -264,6 +274,7 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
                             shape: "combined",
                             customer: Some(item.customer.clone()),
                             invoices: named.iter().map(|o| o.number.clone()).collect(),
+                            credited: BTreeSet::new(),
                         },
                     }
                 }
@@ -276,6 +287,28 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
                 5 => {
                     let sister = customers[rng.random_range(0..customers.len())].clone();
                     single("sister", item.number.clone(), item.open, name_of(&sister))
+                }
+                6 if item.open >= Decimal::new(1_000, 2) => {
+                    let credit = (item.open / Decimal::TEN).round_dp(2);
+                    let number = format!("LCN-2026-{:06}", credit_notes.len() + 1);
+                    credit_notes.push(pb::IssueCreditNoteRequest {
+                        command_id: command_id(),
+                        customer_id: item.customer.clone(),
+                        subsidiary_id: item.subsidiary.clone(),
+                        credit_note_number: number.clone(),
+                        amount: cny(&credit.to_string()),
+                        issue_date: today.to_string(),
+                        reason: "price difference".to_owned(),
+                        invoice: None,
+                    });
+                    let mut line = single(
+                        "net",
+                        format!("{} less {number}", item.number),
+                        item.open - credit,
+                        name_of(customer),
+                    );
+                    line.label.credited = [item.number.clone()].into();
+                    line
                 }
                 _ => continue,
             };
@@ -301,10 +334,17 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
                 shape: "noise",
                 customer: None,
                 invoices: BTreeSet::new(),
+                credited: BTreeSet::new(),
             },
         });
     }
     lines.shuffle(&mut rng);
+    for request in credit_notes {
+        commands
+            .issue_credit_note(request)
+            .await
+            .expect("a credit note on account");
+    }
 
     // When the statement is imported and matched
     let reply = receipts
@@ -330,7 +370,8 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
         .await
         .expect("the replay")
         .into_inner();
-    let mut matched: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    let mut matched: BTreeMap<String, (String, BTreeSet<String>, BTreeSet<String>)> =
+        BTreeMap::new();
     while let Some(message) = stream.message().await.expect("a replayed message") {
         let Some(pb::replay_events_response::Item::Event(event)) = message.item else {
             continue;
@@ -340,17 +381,23 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
         let parts = data["parts"].as_array().unwrap();
         assert_eq!(parts.len(), 1, "an automatic match is one customer's");
         let part = &parts[0]["part"];
-        let invoices = part["allocations"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|a| a["invoice"]["invoice_number"].as_str().unwrap().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let numbers = |member: &str| -> BTreeSet<String> {
+            part[member]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .map(|a| a["invoice"]["invoice_number"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         matched.insert(
             data["line_id"].as_str().unwrap().to_owned(),
-            (part["customer_id"].as_str().unwrap().to_owned(), invoices),
+            (
+                part["customer_id"].as_str().unwrap().to_owned(),
+                numbers("allocations"),
+                numbers("credit_applications"),
+            ),
         );
     }
     let mut by_shape: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
@@ -358,14 +405,20 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
     for line in &lines {
         let entry = by_shape.entry(line.label.shape).or_default();
         entry.0 += 1;
-        if let Some((customer, invoices)) = matched.get(&line.id) {
+        if let Some((customer, invoices, credited)) = matched.get(&line.id) {
             entry.1 += 1;
             let right = line.label.customer.as_deref() == Some(customer.as_str())
-                && *invoices == line.label.invoices;
+                && *invoices == line.label.invoices
+                && *credited == line.label.credited;
             if right {
                 entry.2 += 1;
             } else {
-                wrong.push((line.clone(), customer.clone(), invoices.clone()));
+                wrong.push((
+                    line.clone(),
+                    customer.clone(),
+                    invoices.clone(),
+                    credited.clone(),
+                ));
             }
         }
     }
@@ -436,6 +489,40 @@ async fn automatic_matches_on_a_labelled_set_from_the_demo_data_are_all_right() 
         "{exact_auto} of {exact} exact references"
     );
     assert_eq!(by_shape["noise"].1, 0, "noise matched");
+    let (net, net_auto, _) = by_shape["net"];
+    assert!(
+        net_auto * 10 >= net * 9,
+        "{net_auto} of {net} invoices less a credit note"
+    );
+    // And each `net` line matched automatically leaves its invoice paid: the payment and the
+    // credit together settled what it owed
+    for line in lines.iter().filter(|l| l.label.shape == "net") {
+        if !matched.contains_key(&line.id) {
+            continue;
+        }
+        let customer = line.label.customer.clone().unwrap();
+        let account = commands
+            .get_account(pb::GetAccountRequest {
+                customer_id: customer.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let still_open: Vec<&pb::OpenInvoice> = account
+            .open_invoices
+            .iter()
+            .filter(|i| {
+                line.label
+                    .invoices
+                    .contains(&i.invoice.as_ref().unwrap().invoice_number)
+            })
+            .collect();
+        assert!(
+            still_open.is_empty(),
+            "{} of {customer} still open after {line:?}: {still_open:?}",
+            line.reference
+        );
+    }
     service.stop().await;
     data.remove().await;
 }

@@ -209,6 +209,15 @@ fn read_parts(fields: &mut Fields, parts: &[pb::ReceiptPart]) -> Option<Vec<Rece
         let amount = fields.money(&path("amount"), part.amount.as_ref());
         let mut inner = Fields::default();
         let allocations = read_allocations(&mut inner, &part.allocations);
+        let mut credit = Fields::default();
+        let credit_applications = read_allocations(&mut credit, &part.credit_applications);
+        for violation in credit.violations {
+            // Read as allocations: named as what they are.
+            let field = violation
+                .field
+                .replacen("allocations", "credit_applications", 1);
+            inner.violation(field, violation.description);
+        }
         let mut rules = Vec::new();
         check_read_allocations(
             &mut rules,
@@ -227,6 +236,9 @@ fn read_parts(fields: &mut Fields, parts: &[pb::ReceiptPart]) -> Option<Vec<Rece
                 amount: amount?,
                 allocations: allocations.into_iter().collect::<Option<Vec<_>>>()?,
                 on_account: part.on_account,
+                credit_applications: credit_applications
+                    .into_iter()
+                    .collect::<Option<Vec<_>>>()?,
             })
         })());
     }
@@ -292,12 +304,8 @@ pub fn reason_code(reason: &Reason) -> &'static str {
 
 /// A candidate as the wire shows it, with the customer's name when registered.
 pub fn candidate(candidate: &Candidate, name: Option<&str>) -> pb::ReceiptCandidate {
-    pb::ReceiptCandidate {
-        customer_id: candidate.customer.to_string(),
-        customer_name: name.unwrap_or_default().to_owned(),
-        confidence: u32::from(candidate.confidence.percent()),
-        allocations: candidate
-            .allocations
+    let allocations = |allocations: &[receivables_domain::matching::Allocation]| {
+        allocations
             .iter()
             .map(|a| pb::Allocation {
                 invoice: Some(pb::InvoiceRef {
@@ -306,7 +314,14 @@ pub fn candidate(candidate: &Candidate, name: Option<&str>) -> pb::ReceiptCandid
                 }),
                 amount: Some(responses::money(a.amount)),
             })
-            .collect(),
+            .collect()
+    };
+    pb::ReceiptCandidate {
+        customer_id: candidate.customer.to_string(),
+        customer_name: name.unwrap_or_default().to_owned(),
+        confidence: u32::from(candidate.confidence.percent()),
+        allocations: allocations(&candidate.allocations),
+        credit_applications: allocations(&candidate.credit_applications),
         on_account: Some(responses::money(candidate.on_account)),
         reasons: candidate.reasons.iter().map(Reason::describe).collect(),
         reason_codes: candidate

@@ -1807,19 +1807,24 @@ pub fn unmatched_receipts(
             sheet.rows.push(row);
         }
         for (index, candidate) in receipt.candidates.iter().enumerate() {
-            let allocations: Vec<String> = candidate
-                .allocations
-                .iter()
-                .map(|a| {
-                    let invoice = a.invoice.as_ref();
-                    format!(
-                        "{}/{} {}",
-                        invoice.map_or("", |i| i.subsidiary_id.as_str()),
-                        invoice.map_or("", |i| i.invoice_number.as_str()),
-                        a.amount.as_ref().map_or("", |m| m.amount.as_str())
-                    )
-                })
-                .collect();
+            let described = |allocations: &[pb::Allocation]| -> Vec<String> {
+                allocations
+                    .iter()
+                    .map(|a| {
+                        let invoice = a.invoice.as_ref();
+                        format!(
+                            "{}/{} {}",
+                            invoice.map_or("", |i| i.subsidiary_id.as_str()),
+                            invoice.map_or("", |i| i.invoice_number.as_str()),
+                            a.amount.as_ref().map_or("", |m| m.amount.as_str())
+                        )
+                    })
+                    .collect()
+            };
+            let allocations = described(&candidate.allocations);
+            let credit = Some(described(&candidate.credit_applications))
+                .filter(|credit| !credit.is_empty())
+                .map(|credit| format!("credit applied {}", credit.join(", ")));
             let on_account = candidate
                 .on_account
                 .as_ref()
@@ -1833,6 +1838,7 @@ pub fn unmatched_receipts(
                 Cell::text(
                     allocations
                         .into_iter()
+                        .chain(credit)
                         .chain(on_account)
                         .collect::<Vec<_>>()
                         .join("; "),
@@ -1897,7 +1903,15 @@ pub fn receipt_resolution(
             } else {
                 String::new()
             };
-            format!("{} {amount} payment {}{how}", p.customer_id, p.payment_id)
+            let credit = match (&p.credit_applied, p.credit_problem.as_str()) {
+                (Some(m), _) => format!(", credit {} {} applied", m.amount, m.currency),
+                (None, "") => String::new(),
+                (None, problem) => format!(", credit not applied ({problem})"),
+            };
+            format!(
+                "{} {amount} payment {}{how}{credit}",
+                p.customer_id, p.payment_id
+            )
         })
         .collect();
     record.push(

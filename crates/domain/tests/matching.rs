@@ -191,6 +191,44 @@ fn check_invariants(receipt: &Receipt, evidence: &Evidence, candidates: &[Candid
             total += allocation.amount.amount();
         }
         assert_eq!(total, receipt.amount.amount(), "{candidate:#?}");
+        // Credit goes only to invoices of the candidate, never past what the payment leaves
+        // open, and is never more than the credit notes of the candidate hold.
+        let mut credited = Decimal::ZERO;
+        for credit in &candidate.credit_applications {
+            let document = evidence
+                .documents
+                .iter()
+                .find(|d| {
+                    d.customer == candidate.customer
+                        && d.subsidiary == credit.subsidiary
+                        && d.number == credit.number
+                        && d.kind == DocumentKind::Invoice
+                })
+                .expect("credit applied to an invoice of the candidate");
+            let paid: Decimal = candidate
+                .allocations
+                .iter()
+                .filter(|a| a.subsidiary == credit.subsidiary && a.number == credit.number)
+                .map(|a| a.amount.amount())
+                .sum();
+            assert!(credit.amount.amount() > Decimal::ZERO);
+            assert!(
+                paid + credit.amount.amount() <= document.open.amount(),
+                "{credit:?} and the payment are more than {document:?} owes"
+            );
+            credited += credit.amount.amount();
+        }
+        let held: Decimal = evidence
+            .documents
+            .iter()
+            .filter(|d| d.customer == candidate.customer && d.kind == DocumentKind::CreditNote)
+            .filter(|d| d.open.currency() == receipt.amount.currency())
+            .map(|d| d.open.amount().max(Decimal::ZERO))
+            .sum();
+        assert!(
+            credited <= held,
+            "{candidate:#?} applies more credit than is held"
+        );
     }
 }
 
@@ -224,6 +262,21 @@ impl Then {
         let actual: Vec<(String, Money)> = self
             .candidate(of)
             .allocations
+            .iter()
+            .map(|a| (a.number.clone(), a.amount))
+            .collect();
+        let expected: Vec<(String, Money)> = expected
+            .iter()
+            .map(|(number, amount)| ((*number).to_owned(), *amount))
+            .collect();
+        assert_eq!(actual, expected);
+        self
+    }
+
+    fn then_credit_applications(&self, of: &str, expected: &[(&str, Money)]) -> &Self {
+        let actual: Vec<(String, Money)> = self
+            .candidate(of)
+            .credit_applications
             .iter()
             .map(|a| (a.number.clone(), a.amount))
             .collect();
@@ -544,6 +597,7 @@ fn an_amount_net_of_a_named_credit_note_pays_the_invoice_and_leaves_the_rest_to_
         // Exact 60 + net of the credit note 30.
         .then_customers(&[("C-1", 90)])
         .then_allocations("C-1", &[(INV_123, cny("800.00"))])
+        .then_credit_applications("C-1", &[(INV_123, cny("200.00"))])
         .then_on_account("C-1", cny("0.00"))
         .then_reasons(
             "C-1",
@@ -558,6 +612,52 @@ fn an_amount_net_of_a_named_credit_note_pays_the_invoice_and_leaves_the_rest_to_
             ],
         )
         .then_automatic("C-1");
+}
+
+#[test]
+fn two_invoices_less_a_credit_note_pay_the_older_and_leave_the_newer_to_the_credit() {
+    // Owed 1,000.00 + 500.00 = 1,500.00, the note holds 300.00: 1,200.00 pays the older
+    // invoice (due 31 May) in full and 200.00 of the newer; the note's 300.00 settles the
+    // newer's last 300.00.
+    one_invoice()
+        .document(invoice(
+            "C-1",
+            "SHT-INV-2026-000124",
+            cny("500.00"),
+            "2026-06-15",
+        ))
+        .document(credit_note("C-1", "SHT-CN-2026-000011", cny("300.00")))
+        .when_received(receipt(
+            cny("1200.00"),
+            "INV SHT-INV-2026-000123 SHT-INV-2026-000124 CN SHT-CN-2026-000011",
+        ))
+        .then_customers(&[("C-1", 90)])
+        .then_allocations(
+            "C-1",
+            &[
+                (INV_123, cny("1000.00")),
+                ("SHT-INV-2026-000124", cny("200.00")),
+            ],
+        )
+        .then_credit_applications("C-1", &[("SHT-INV-2026-000124", cny("300.00"))])
+        .then_on_account("C-1", cny("0.00"))
+        .then_automatic("C-1");
+}
+
+#[test]
+fn a_credit_note_holding_less_than_the_difference_is_a_partial_payment_for_a_person() {
+    // The note holds only 150.00 (the rest of it was applied elsewhere): 800.00 is not the
+    // invoice less what the note holds (850.00), so the amount pays the invoice in part, no
+    // credit is applied and a person decides.
+    one_invoice()
+        .document(credit_note("C-1", "SHT-CN-2026-000010", cny("150.00")))
+        .when_received(receipt(
+            cny("800.00"),
+            "SHT-INV-2026-000123 less SHT-CN-2026-000010",
+        ))
+        .then_allocations("C-1", &[(INV_123, cny("800.00"))])
+        .then_credit_applications("C-1", &[])
+        .then_not_automatic();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -844,6 +944,7 @@ fn scored(id: &str, confidence: u8, allocated: bool) -> Candidate {
             Vec::new()
         },
         on_account: cny("0.00"),
+        credit_applications: Vec::new(),
         confidence: Confidence::new(confidence).expect("a confidence"),
         reasons: Vec::new(),
     }

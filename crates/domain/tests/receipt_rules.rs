@@ -10,12 +10,17 @@ mod support;
 use receivables_domain::account::bank_account::BankAccountRegistered;
 use receivables_domain::account::receipt::{
     ExcludeStatementLine, ExclusionReason, ImportStatementLine, MatchMethod, MatchStatementLine,
-    ReceiptPart, StatementLine, StatementLineImported, receipt_payment_id,
+    ReceiptPart, StatementLine, StatementLineImported, receipt_credit_application,
+    receipt_credit_id, receipt_payment_id,
 };
 use receivables_domain::account::state::LineStatus;
+use receivables_domain::account::state::UnappliedSource;
+use receivables_domain::allocation::AllocationRequest;
 use receivables_domain::command::CommandBody;
 use receivables_domain::event::Event;
 use receivables_domain::ids::{BankAccountId, BankLineId, CustomerId};
+use receivables_domain::ids::{InvoiceKey, InvoiceNumber};
+use receivables_domain::money::Money;
 use receivables_domain::refusal::{Reason, RefusalCode};
 use support::*;
 
@@ -69,6 +74,7 @@ fn part(customer: &str, amount: &str) -> ReceiptPart {
         amount: cny(amount),
         allocations: Vec::new(),
         on_account: false,
+        credit_applications: Vec::new(),
     }
 }
 
@@ -246,6 +252,113 @@ fn a_part_for_a_reserved_stream_or_twice_for_one_customer_is_refused_with_both_f
         .map(|v| v.field.as_str())
         .collect();
     assert_eq!(fields, vec!["parts[0].customer_id", "parts[2].customer_id"]);
+}
+
+fn invoice_key(number: &str) -> InvoiceKey {
+    InvoiceKey {
+        subsidiary_id: subsidiary("SUB-A"),
+        invoice_number: InvoiceNumber::parse(number).unwrap(),
+    }
+}
+
+fn credit(number: &str, amount: Money) -> AllocationRequest {
+    AllocationRequest {
+        invoice: invoice_key(number),
+        amount,
+    }
+}
+
+#[test]
+fn a_part_less_a_credit_note_records_its_credit_and_derives_the_applications_id() {
+    let mut bank = given_in(stream(), [registered(), imported("L-1", "800.00")]);
+    let paid = ReceiptPart {
+        allocations: vec![credit("INV-1", cny("800.00"))],
+        credit_applications: vec![credit("INV-1", cny("200.00"))],
+        ..part("C-1", "800.00")
+    };
+
+    let recorded = bank
+        .when(matching("L-1", vec![paid.clone()]))
+        .then_accepted();
+
+    let Event::StatementLineMatched(matched) = &recorded.envelope.event else {
+        panic!("not a match: {recorded:?}");
+    };
+    assert_eq!(matched.parts[0].part, paid);
+    let line = BankLineId::parse("L-1").unwrap();
+    let credit_id = receipt_credit_id(&stream(), &line, 0);
+    assert_ne!(credit_id, receipt_payment_id(&stream(), &line, 0));
+    // The application the poster sends: SUB-A's, on the line's value date, 200.00 of credit
+    // to INV-1.
+    let application =
+        receipt_credit_application(&subsidiary("SUB-A"), date("2026-03-04"), &paid).unwrap();
+    assert_eq!(application.source, UnappliedSource::Credit);
+    assert_eq!(application.amount, cny("200.00"));
+    assert_eq!(application.application_date, date("2026-03-04"));
+    assert_eq!(application.allocations, paid.credit_applications);
+    assert!(
+        receipt_credit_application(
+            &subsidiary("SUB-A"),
+            date("2026-03-04"),
+            &part("C-1", "1.00")
+        )
+        .is_none()
+    );
+}
+
+#[test]
+fn a_part_without_credit_is_written_as_before_credit_existed() {
+    // Matches recorded before parts could apply credit hash as they were written: a part
+    // without credit has no `credit_applications` member, and one without it reads as none.
+    let written = serde_json::to_value(part("C-1", "600.00")).unwrap();
+    assert_eq!(
+        written,
+        serde_json::json!({"customer_id": "C-1", "amount": {"amount": "600.00", "currency": "CNY"}})
+    );
+    let read: ReceiptPart = serde_json::from_value(written).unwrap();
+    assert!(read.credit_applications.is_empty());
+}
+
+#[test]
+fn credit_without_allocations_twice_on_an_invoice_or_in_another_currency_is_refused_by_name() {
+    let mut bank = given_in(stream(), [registered(), imported("L-1", "600.00")]);
+    let alone = ReceiptPart {
+        credit_applications: vec![credit("INV-1", cny("50.00"))],
+        ..part("C-1", "100.00")
+    };
+    let twice = ReceiptPart {
+        allocations: vec![credit("INV-2", cny("200.00"))],
+        credit_applications: vec![
+            credit("INV-2", cny("10.00")),
+            credit("INV-2", cny("20.00")),
+            credit("INV-3", usd("5.00")),
+        ],
+        ..part("C-2", "200.00")
+    };
+    let negative = ReceiptPart {
+        allocations: vec![credit("INV-4", cny("300.00"))],
+        credit_applications: vec![credit("INV-4", Money::of(dec("-1.00"), currency("CNY")))],
+        ..part("C-3", "300.00")
+    };
+
+    let refusal = bank
+        .when(matching("L-1", vec![alone, twice, negative]))
+        .then_refused(RefusalCode::InvalidArgument, Reason::InvalidCommand);
+
+    let fields: Vec<&str> = refusal
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            "parts[0].credit_applications",
+            "parts[1].credit_applications[1].invoice",
+            "parts[1].credit_applications[2].amount.currency",
+            "parts[2].credit_applications[0].amount.amount",
+        ]
+    );
 }
 
 #[test]

@@ -143,6 +143,7 @@ pub static UNAPPLIED_MOVEMENTS: Table = Table {
         ("amount_minor", T::BigInt),
         ("effective_date", T::Date),
         ("document", T::Text),
+        ("command_id", T::Text),
     ],
     on_conflict: None,
 };
@@ -1028,5 +1029,6 @@ fn unapplied(
         (sign * to_minor(amount, at)?).into(),
         date.into(),
         document.into(),
+        recorded.envelope.command_id.to_string().into(),
     ])
 }

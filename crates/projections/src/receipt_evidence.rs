@@ -1,6 +1,7 @@
 //! What the read model knows that may bear on a bank receipt, gathered for the matching engine
-//! (`receivables_domain::matching`): the documents the remittance text names, the invoices
-//! that owe exactly the amount, what was learned of the payer from earlier matches, the
+//! (`receivables_domain::matching`): the documents the remittance text names (invoices, and
+//! credit notes on account with the credit they still hold), the invoices that owe exactly the
+//! amount, what was learned of the payer from earlier matches, the
 //! customers whose names the payer's is, and every open invoice of each customer so found,
 //! with when that customer usually pays (its paying pattern, from its latest allocations).
 //!
@@ -68,7 +69,7 @@ pub async fn gather(pool: &ReadPool, line: &ReceiptLine) -> Result<Evidence, Pro
         }
     };
     let named = named_documents(pool, &line.reference).await?;
-    for customer in named.iter().map(|(_, customer)| customer) {
+    for customer in named.iter().map(|named| &named.customer) {
         add(&mut customers, customer.clone());
     }
     let mut payers = Vec::new();
@@ -104,13 +105,23 @@ pub async fn gather(pool: &ReadPool, line: &ReceiptLine) -> Result<Evidence, Pro
             add(&mut customers, customer);
         }
     }
-    let named_numbers: BTreeSet<(String, String)> =
-        named.into_iter().map(|(document, _)| document).collect();
+    let named_numbers: BTreeSet<(String, String)> = named
+        .iter()
+        .filter(|named| named.kind == DocumentKind::Invoice)
+        .map(|named| (named.subsidiary.clone(), named.number.clone()))
+        .collect();
     let mut documents = Vec::new();
     for customer in &customers {
         documents.extend(
             open_documents(pool, customer, currency, line.value_date, &named_numbers).await?,
         );
+    }
+    for note in named
+        .iter()
+        .filter(|named| named.kind == DocumentKind::CreditNote)
+        .filter(|named| customers.contains(&named.customer))
+    {
+        documents.extend(credit_note(pool, note, currency, line.value_date).await?);
     }
     let names = names(pool, &customers).await?;
     let mut patterns = Vec::new();
@@ -168,11 +179,17 @@ async fn pattern(
     }))
 }
 
-/// The documents whose keys the reference holds, as `((subsidiary, number), customer)`.
-async fn named_documents(
-    pool: &ReadPool,
-    reference: &str,
-) -> Result<Vec<((String, String), String)>, ProjectionError> {
+/// A document whose keys the reference holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Named {
+    kind: DocumentKind,
+    subsidiary: String,
+    number: String,
+    customer: String,
+}
+
+/// The documents whose keys the reference holds, invoices and credit notes.
+async fn named_documents(pool: &ReadPool, reference: &str) -> Result<Vec<Named>, ProjectionError> {
     let mut keys = reference_keys(reference);
     keys.truncate(KEYS_PER_LOOKUP_MAX);
     if keys.is_empty() {
@@ -183,21 +200,88 @@ async fn named_documents(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT DISTINCT subsidiary_id, number, customer_id FROM document_keys
-         WHERE key_text IN ({placeholders}) AND document_kind = 'INVOICE'
-         ORDER BY customer_id, subsidiary_id, number"
+        "SELECT DISTINCT document_kind, subsidiary_id, number, customer_id FROM document_keys
+         WHERE key_text IN ({placeholders})
+         ORDER BY customer_id, document_kind, subsidiary_id, number"
     );
-    let rows: Vec<(String, String, String)> = on_engine!(pool, pool => {
+    let rows: Vec<(String, String, String, String)> = on_engine!(pool, pool => {
         let mut query = sqlx::query_as(&sql);
         for key in &keys {
             query = query.bind(key);
         }
         query.fetch_all(pool).await
     })?;
-    Ok(rows
-        .into_iter()
-        .map(|(subsidiary, number, customer)| ((subsidiary, number), customer))
-        .collect())
+    rows.into_iter()
+        .map(|(kind, subsidiary, number, customer)| {
+            let kind = match kind.as_str() {
+                "INVOICE" => DocumentKind::Invoice,
+                "CREDIT_NOTE" => DocumentKind::CreditNote,
+                other => {
+                    return Err(ProjectionError::Stored(format!(
+                        "a document key of kind {other}"
+                    )));
+                }
+            };
+            Ok(Named {
+                kind,
+                subsidiary,
+                number,
+                customer,
+            })
+        })
+        .collect()
+}
+
+/// A named credit note as an open document, when it was issued on account in `currency` by
+/// `date`: holding what is left of it, as far as the read model can say. Credit on account is
+/// one pool per customer and currency (an application does not say which note it spends), so
+/// a note holds at most its own amount and at most the pool, both on `date` and now: never
+/// more than the customer can still apply, which is what a payment "less the note" needs.
+/// `None` for a note against an invoice (the invoice's open amount is net of it already), in
+/// another currency, issued after `date`, or holding nothing.
+async fn credit_note(
+    pool: &ReadPool,
+    note: &Named,
+    currency: Currency,
+    date: NaiveDate,
+) -> Result<Option<OpenDocument>, ProjectionError> {
+    let issued = "SELECT CAST(amount_minor AS BIGINT), effective_date FROM unapplied_movements
+                  WHERE customer_id = $1 AND subsidiary_id = $2 AND document = $3
+                    AND currency = $4 AND source = 'credit' AND kind = 'credit_note'
+                    AND effective_date <= $5";
+    let row: Option<(i64, NaiveDate)> = on_engine!(pool, pool => sqlx::query_as(issued)
+        .bind(&note.customer)
+        .bind(&note.subsidiary)
+        .bind(&note.number)
+        .bind(currency.code())
+        .bind(date)
+        .fetch_optional(pool).await)?;
+    let Some((amount, issue_date)) = row else {
+        return Ok(None);
+    };
+    let pooled = "SELECT CAST(COALESCE(SUM(CASE WHEN effective_date <= $3 THEN amount_minor
+                                               ELSE 0 END), 0) AS BIGINT),
+                         CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)
+                  FROM unapplied_movements
+                  WHERE customer_id = $1 AND currency = $2 AND source = 'credit'";
+    let (on_date, now): (i64, i64) = on_engine!(pool, pool => sqlx::query_as(pooled)
+        .bind(&note.customer)
+        .bind(currency.code())
+        .bind(date)
+        .fetch_one(pool).await)?;
+    let held = amount.min(on_date).min(now);
+    if held <= 0 {
+        return Ok(None);
+    }
+    Ok(Some(OpenDocument {
+        customer: stored::customer(&note.customer)?,
+        subsidiary: stored::subsidiary(&note.subsidiary)?,
+        kind: DocumentKind::CreditNote,
+        number: note.number.clone(),
+        open: from_minor(held, currency),
+        due_date: issue_date,
+        next_row: None,
+    }))
 }
 
 /// The customers earlier lines of this payer were matched to, with how many lines each (the

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use receivables_domain::account::receipt::ReceiptPart;
 use receivables_domain::allocation::AllocationRequest;
 use receivables_domain::ids::{BankLineId, InvoiceKey, InvoiceNumber};
-use receivables_domain::{CommandId, Money, SubsidiaryId};
+use receivables_domain::{CommandId, Currency, Money, SubsidiaryId};
 
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
@@ -170,8 +170,9 @@ pub async fn list_unmatched(
     })
 }
 
-/// A matched part whose payment the ledger does not hold yet: posted from the match, by
-/// whoever finds it missing.
+/// A matched part whose payment (or, for a part paid "less a credit note", whose credit
+/// application) the ledger does not hold yet: posted from the match, by whoever finds it
+/// missing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingPayment {
     pub bank_account_id: String,
@@ -181,6 +182,10 @@ pub struct PendingPayment {
     pub value_date: NaiveDate,
     pub reference: String,
     pub payment_id: CommandId,
+    /// The ledger holds the payment already: only the credit application is missing.
+    pub payment_posted: bool,
+    /// The command id of the part's credit application, when it applies credit.
+    pub credit_id: Option<CommandId>,
     pub part: ReceiptPart,
     /// Where it is in the listing: the match's position and the part's place in it.
     pub cursor: (i64, i32),
@@ -189,6 +194,17 @@ pub struct PendingPayment {
 /// Most pending payments read at once.
 pub const PENDING_PAYMENTS_MAX: i64 = 1_000;
 
+/// A page of pending payments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PendingPage {
+    pub payments: Vec<PendingPayment>,
+    /// The cursor of the last part looked at, to continue after.
+    pub last: Option<(i64, i32)>,
+    /// As many parts were looked at as a page holds: there may be more.
+    pub full: bool,
+}
+
+/// A row of the pending parts: sixteen columns, as many as a tuple decodes.
 type PendingRow = (
     i64,
     i32,
@@ -201,27 +217,36 @@ type PendingRow = (
     bool,
     String,
     String,
+    String,
+    bool,
+    String,
     NaiveDate,
     String,
 );
 
 /// The parts of matched lines (of one bank account, or all) whose payment is not in the
-/// ledger, oldest match first, after `after` (a [`PendingPayment::cursor`]), at most
-/// [`PENDING_PAYMENTS_MAX`].
+/// ledger, or whose credit application is not while the customer's credit and the invoices
+/// can still take it, oldest match first, after `after` (a [`PendingPayment::cursor`]), at
+/// most [`PENDING_PAYMENTS_MAX`] looked at (fewer returned when credit applications are no
+/// longer possible: their credit was spent or their invoices paid otherwise).
 pub async fn pending_payments(
     pool: &ReadPool,
     bank_account: Option<&str>,
     after: Option<(i64, i32)>,
-) -> Result<Vec<PendingPayment>, ProjectionError> {
+) -> Result<PendingPage, ProjectionError> {
     let sql = "SELECT p.position, p.part, p.bank_account_id, p.line_id, p.customer_id, p.payment_id, p.currency,
-                      p.amount_minor, p.on_account, p.allocations, l.subsidiary_id,
-                      l.value_date, l.reference
+                      p.amount_minor, p.on_account, p.allocations, p.credit_applications, p.credit_id,
+                      EXISTS (SELECT 1 FROM payments m WHERE m.command_id = p.payment_id),
+                      l.subsidiary_id, l.value_date, l.reference
                FROM receipt_parts p
                JOIN statement_lines l
                  ON l.bank_account_id = p.bank_account_id AND l.line_id = p.line_id
                WHERE ($1 IS NULL OR p.bank_account_id = $1)
                  AND (p.position > $3 OR (p.position = $3 AND p.part > $4))
-                 AND NOT EXISTS (SELECT 1 FROM payments m WHERE m.command_id = p.payment_id)
+                 AND (NOT EXISTS (SELECT 1 FROM payments m WHERE m.command_id = p.payment_id)
+                      OR (p.credit_id <> ''
+                          AND NOT EXISTS (SELECT 1 FROM unapplied_movements u
+                                          WHERE u.command_id = p.credit_id)))
                ORDER BY p.position, p.part
                LIMIT $2";
     let (position, part) = after.unwrap_or((-1, -1));
@@ -231,70 +256,130 @@ pub async fn pending_payments(
         .bind(position)
         .bind(part)
         .fetch_all(pool).await)?;
-    rows.into_iter()
-        .map(
-            |(
-                match_position,
-                part_index,
-                bank_account_id,
-                line_id,
-                customer,
-                payment_id,
-                code,
-                amount,
-                on_account,
-                allocations,
-                subsidiary,
-                value_date,
-                reference,
-            )| {
-                let currency = stored::currency(&code)?;
-                let bad = |what: &str| {
-                    ProjectionError::Stored(format!(
-                        "the receipt part of line {line_id} of {bank_account_id}: {what}"
-                    ))
-                };
-                // As the projection stores them: [{subsidiary_id, invoice_number, amount}].
-                let stored: Vec<serde_json::Value> =
-                    serde_json::from_str(&allocations).map_err(|e| bad(&e.to_string()))?;
-                let allocations = stored
-                    .iter()
-                    .map(|a| {
-                        let text = |key: &str| {
-                            a.get(key)
-                                .and_then(serde_json::Value::as_str)
-                                .ok_or_else(|| bad(&format!("an allocation without {key}")))
-                        };
-                        let amount = Money::positive(text("amount")?, currency)
-                            .map_err(|e| bad(&e.to_string()))?;
-                        Ok(AllocationRequest {
-                            invoice: InvoiceKey {
-                                subsidiary_id: stored::subsidiary(text("subsidiary_id")?)?,
-                                invoice_number: InvoiceNumber::parse(text("invoice_number")?)
-                                    .map_err(|e| bad(&e.to_string()))?,
-                            },
-                            amount,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, ProjectionError>>()?;
-                Ok(PendingPayment {
-                    line_id: BankLineId::parse(&line_id).map_err(|e| bad(&e.to_string()))?,
-                    subsidiary_id: stored::subsidiary(&subsidiary)?,
-                    value_date,
-                    reference,
-                    payment_id: CommandId::parse(&payment_id).map_err(|e| bad(&e.to_string()))?,
-                    part: ReceiptPart {
-                        customer_id: stored::customer(&customer)?,
-                        amount: from_minor(amount, currency),
-                        allocations,
-                        on_account,
-                    },
-                    bank_account_id,
-                    cursor: (match_position, part_index),
-                })
-            },
-        )
+    let mut page = PendingPage {
+        full: rows.len() as i64 >= PENDING_PAYMENTS_MAX,
+        ..PendingPage::default()
+    };
+    for row in rows {
+        let payment = pending_of(row)?;
+        page.last = Some(payment.cursor);
+        if !payment.payment_posted || credit_applicable(pool, &payment).await? {
+            page.payments.push(payment);
+        }
+    }
+    Ok(page)
+}
+
+fn pending_of(
+    (
+        match_position,
+        part_index,
+        bank_account_id,
+        line_id,
+        customer,
+        payment_id,
+        code,
+        amount,
+        on_account,
+        allocations,
+        credit_applications,
+        credit_id,
+        payment_posted,
+        subsidiary,
+        value_date,
+        reference,
+    ): PendingRow,
+) -> Result<PendingPayment, ProjectionError> {
+    let currency = stored::currency(&code)?;
+    let bad = |what: &str| {
+        ProjectionError::Stored(format!(
+            "the receipt part of line {line_id} of {bank_account_id}: {what}"
+        ))
+    };
+    let credit_id = match credit_id.as_str() {
+        "" => None,
+        id => Some(CommandId::parse(id).map_err(|e| bad(&e.to_string()))?),
+    };
+    Ok(PendingPayment {
+        line_id: BankLineId::parse(&line_id).map_err(|e| bad(&e.to_string()))?,
+        subsidiary_id: stored::subsidiary(&subsidiary)?,
+        value_date,
+        reference,
+        payment_id: CommandId::parse(&payment_id).map_err(|e| bad(&e.to_string()))?,
+        payment_posted,
+        credit_id,
+        part: ReceiptPart {
+            customer_id: stored::customer(&customer)?,
+            amount: from_minor(amount, currency),
+            allocations: stored_allocations(&allocations, currency).map_err(|e| bad(&e))?,
+            on_account,
+            credit_applications: stored_allocations(&credit_applications, currency)
+                .map_err(|e| bad(&e))?,
+        },
+        bank_account_id,
+        cursor: (match_position, part_index),
+    })
+}
+
+/// Allocations as the projection stores them: `[{subsidiary_id, invoice_number, amount}]`.
+fn stored_allocations(text: &str, currency: Currency) -> Result<Vec<AllocationRequest>, String> {
+    let stored: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    stored
+        .iter()
+        .map(|a| {
+            let text = |key: &str| {
+                a.get(key)
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or_else(|| format!("an allocation without {key}"))
+            };
+            Ok(AllocationRequest {
+                invoice: InvoiceKey {
+                    subsidiary_id: stored::subsidiary(text("subsidiary_id")?)
+                        .map_err(|e| e.to_string())?,
+                    invoice_number: InvoiceNumber::parse(text("invoice_number")?)
+                        .map_err(|e| e.to_string())?,
+                },
+                amount: Money::positive(text("amount")?, currency).map_err(|e| e.to_string())?,
+            })
+        })
         .collect()
+}
+
+/// Whether the credit application of a part whose payment is posted can still be made, as far
+/// as the read model has applied the log: the customer holds at least that much unapplied
+/// credit in the currency, and each invoice still owes at least what it is to take today.
+/// When not (the credit was applied elsewhere, the invoices paid otherwise), the application
+/// is no longer pending: the credit stays on account for a person to apply.
+async fn credit_applicable(
+    pool: &ReadPool,
+    payment: &PendingPayment,
+) -> Result<bool, ProjectionError> {
+    let Some(total) = payment.part.credit_applied() else {
+        return Ok(false);
+    };
+    let customer = payment.part.customer_id.as_str();
+    let currency = total.currency().code();
+    let sql = "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM unapplied_movements
+               WHERE customer_id = $1 AND currency = $2 AND source = 'credit'";
+    let (credit,): (i64,) = on_engine!(pool, pool => sqlx::query_as(sql)
+        .bind(customer)
+        .bind(currency)
+        .fetch_one(pool).await)?;
+    if i128::from(credit) < total.minor_units() {
+        return Ok(false);
+    }
+    for application in &payment.part.credit_applications {
+        let sql = "SELECT CAST(COALESCE(SUM(open_minor), 0) AS BIGINT) FROM summary_rows
+                   WHERE subsidiary_id = $1 AND invoice_number = $2";
+        let (open,): (i64,) = on_engine!(pool, pool => sqlx::query_as(sql)
+            .bind(application.invoice.subsidiary_id.as_str())
+            .bind(application.invoice.invoice_number.as_str())
+            .fetch_one(pool).await)?;
+        if i128::from(open) < application.amount.minor_units() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// What became of a line, as the review queue's caller sees it.

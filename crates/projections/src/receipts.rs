@@ -11,7 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use receivables_domain::account::receipt::{MatchMethod, StatementLine};
+use receivables_domain::account::receipt::{MatchMethod, StatementLine, receipt_credit_id};
+use receivables_domain::allocation::AllocationRequest;
 use receivables_domain::customer::CustomerProfile;
 use receivables_domain::matching::{DocumentKind, document_keys, payer_key};
 use receivables_domain::{Event, EventType, RecordedEvent};
@@ -91,6 +92,8 @@ pub static RECEIPT_PARTS: Table = Table {
         ("amount_minor", T::BigInt),
         ("on_account", T::Boolean),
         ("allocations", T::Text),
+        ("credit_applications", T::Text),
+        ("credit_id", T::Text),
         ("position", T::BigInt),
     ],
     on_conflict: None,
@@ -222,6 +225,20 @@ impl Receipts {
     }
 }
 
+/// Allocations as `receipt_parts` stores them: `[{subsidiary_id, invoice_number, amount}]`.
+fn allocations_json(allocations: &[AllocationRequest]) -> serde_json::Value {
+    allocations
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "subsidiary_id": a.invoice.subsidiary_id.as_str(),
+                "invoice_number": a.invoice.invoice_number.as_str(),
+                "amount": a.amount.amount().to_string(),
+            })
+        })
+        .collect()
+}
+
 /// The bank account whose stream the event is in.
 fn bank_account(recorded: &RecordedEvent) -> Result<String, ProjectionError> {
     recorded
@@ -327,17 +344,12 @@ impl Projection for Receipts {
                 ])?;
                 for (index, matched) in e.parts.iter().enumerate() {
                     let part = &matched.part;
-                    let allocations: Vec<serde_json::Value> = part
-                        .allocations
-                        .iter()
-                        .map(|a| {
-                            serde_json::json!({
-                                "subsidiary_id": a.invoice.subsidiary_id.as_str(),
-                                "invoice_number": a.invoice.invoice_number.as_str(),
-                                "amount": a.amount.amount().to_string(),
-                            })
-                        })
-                        .collect();
+                    let credit_id = if part.credit_applications.is_empty() {
+                        String::new()
+                    } else {
+                        receipt_credit_id(&recorded.envelope.customer_id, &e.line_id, index)
+                            .to_string()
+                    };
                     rows.of(&RECEIPT_PARTS)?.push([
                         account.as_str().into(),
                         e.line_id.as_str().into(),
@@ -347,7 +359,9 @@ impl Projection for Receipts {
                         part.amount.currency().code().into(),
                         to_minor(part.amount, recorded.position)?.into(),
                         part.on_account.into(),
-                        json(recorded, &serde_json::Value::Array(allocations))?.into(),
+                        json(recorded, &allocations_json(&part.allocations))?.into(),
+                        json(recorded, &allocations_json(&part.credit_applications))?.into(),
+                        credit_id.into(),
                         at.into(),
                     ])?;
                 }

@@ -262,6 +262,7 @@ pub fn part(text: &str, currency: &str) -> Result<pb::ReceiptPart, CliError> {
         amount: Some(money(amount)),
         allocations: Vec::new(),
         on_account: false,
+        credit_applications: Vec::new(),
     };
     match how {
         None => {}

@@ -18,14 +18,17 @@ use serde::{Deserialize, Serialize};
 use strum::{EnumString, IntoStaticStr};
 use uuid::Uuid;
 
+use super::application::ApplyUnappliedCash;
 use super::feature::{CommandRules, Decide, DecisionContext, EventRules, Scope};
 use super::payment::{RecordPayment, check_allocations};
-use super::state::{AccountState, BankAccountRecord, LineStatus, StatementLineState};
+use super::state::{
+    AccountState, BankAccountRecord, LineStatus, StatementLineState, UnappliedSource,
+};
 use crate::allocation::AllocationRequest;
 use crate::ids::{BankLineId, CommandId, CustomerId, SubsidiaryId};
 use crate::limits::{
-    MATCH_REASONS_MAX, NOTE_LENGTH_MAX, PAYER_TEXT_LENGTH_MAX, REASON_LENGTH_MAX,
-    RECEIPT_PARTS_MAX, REFERENCE_LENGTH_MAX, STATEMENT_REFERENCE_LENGTH_MAX,
+    ALLOCATIONS_PER_APPLICATION_MAX, MATCH_REASONS_MAX, NOTE_LENGTH_MAX, PAYER_TEXT_LENGTH_MAX,
+    REASON_LENGTH_MAX, RECEIPT_PARTS_MAX, REFERENCE_LENGTH_MAX, STATEMENT_REFERENCE_LENGTH_MAX,
 };
 use crate::money::Money;
 use crate::payment::PaymentMethod;
@@ -327,6 +330,26 @@ pub struct ReceiptPart {
     /// Nothing allocated: the part is the customer's unapplied cash.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub on_account: bool,
+    /// The customer's unapplied credit (from credit notes on account that the reference names)
+    /// applied to these invoices on the line's value date, after the payment: a payment "less
+    /// a credit note" settles what the note's holder owes in full. Empty for most parts, and
+    /// then absent from the event, so that matches recorded before it existed read and hash as
+    /// they were written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credit_applications: Vec<AllocationRequest>,
+}
+
+impl ReceiptPart {
+    /// What the part's credit applications apply together, if it has any.
+    pub fn credit_applied(&self) -> Option<Money> {
+        let first = self.credit_applications.first()?;
+        let total: Decimal = self
+            .credit_applications
+            .iter()
+            .map(|a| a.amount.amount())
+            .sum();
+        Some(Money::of(total, first.amount.currency()))
+    }
 }
 
 /// How a line was matched.
@@ -379,6 +402,35 @@ pub fn receipt_payment_id(stream: &CustomerId, line: &BankLineId, part: usize) -
     let uuid = Uuid::new_v5(&RECEIPT_PAYMENT_NAMESPACE, name.as_bytes());
     // A version 5 UUID has its version bits set: never the nil UUID.
     CommandId::from_uuid(uuid).unwrap_or_else(|_| unreachable!("a v5 UUID is not nil"))
+}
+
+/// The namespace of the credit applications' command ids made of statement lines.
+const RECEIPT_CREDIT_NAMESPACE: Uuid = Uuid::from_u128(0x0c5e_7a21_4b9d_4d38_9e26_5f83_a1c4_d7b9);
+
+/// The command id of the credit application that follows a part's payment (when the part
+/// applies credit), derived like [`receipt_payment_id`] in a namespace of its own.
+pub fn receipt_credit_id(stream: &CustomerId, line: &BankLineId, part: usize) -> CommandId {
+    let name = format!("{stream}\u{1f}{line}\u{1f}{part}");
+    let uuid = Uuid::new_v5(&RECEIPT_CREDIT_NAMESPACE, name.as_bytes());
+    // A version 5 UUID has its version bits set: never the nil UUID.
+    CommandId::from_uuid(uuid).unwrap_or_else(|_| unreachable!("a v5 UUID is not nil"))
+}
+
+/// The credit application a part of a matched line makes after its payment, if it applies
+/// credit: the customer's unapplied credit applied to the part's invoices on the line's value
+/// date, by the subsidiary that holds the bank account (as its payment is).
+pub fn receipt_credit_application(
+    subsidiary: &SubsidiaryId,
+    value_date: NaiveDate,
+    part: &ReceiptPart,
+) -> Option<ApplyUnappliedCash> {
+    Some(ApplyUnappliedCash {
+        subsidiary_id: subsidiary.clone(),
+        source: UnappliedSource::Credit,
+        amount: part.credit_applied()?,
+        application_date: value_date,
+        allocations: part.credit_applications.clone(),
+    })
 }
 
 /// The payment a part of a matched line becomes in the customer's account: received on the
@@ -448,6 +500,60 @@ pub fn check_parts(violations: &mut Vec<FieldViolation>, parts: &[ReceiptPart]) 
             violations.push(FieldViolation::new(
                 field("on_account"),
                 "a part on account allocates nothing: leave allocations empty",
+            ));
+        }
+        check_credit_applications(violations, &field("credit_applications"), part);
+    }
+}
+
+/// A part's credit applications: only beside explicit allocations (credit applied to the
+/// invoices a payment pays in part), at most [`ALLOCATIONS_PER_APPLICATION_MAX`], each a
+/// positive amount in the part's currency, each invoice once.
+fn check_credit_applications(
+    violations: &mut Vec<FieldViolation>,
+    field: &str,
+    part: &ReceiptPart,
+) {
+    if part.credit_applications.is_empty() {
+        return;
+    }
+    if part.allocations.is_empty() {
+        violations.push(FieldViolation::new(
+            field,
+            "credit is applied beside the invoices a part pays: name them in allocations",
+        ));
+    }
+    if part.credit_applications.len() > ALLOCATIONS_PER_APPLICATION_MAX {
+        violations.push(FieldViolation::new(
+            field,
+            format!(
+                "at most {ALLOCATIONS_PER_APPLICATION_MAX} credit applications per part, got {}",
+                part.credit_applications.len()
+            ),
+        ));
+        return;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (index, application) in part.credit_applications.iter().enumerate() {
+        check_positive(
+            violations,
+            &format!("{field}[{index}].amount"),
+            &application.amount,
+        );
+        if application.amount.currency() != part.amount.currency() {
+            violations.push(FieldViolation::new(
+                format!("{field}[{index}].amount.currency"),
+                format!(
+                    "credit applied in {} to a part in {}",
+                    application.amount.currency(),
+                    part.amount.currency()
+                ),
+            ));
+        }
+        if !seen.insert(&application.invoice) {
+            violations.push(FieldViolation::new(
+                format!("{field}[{index}].invoice"),
+                format!("{} has credit applied more than once", application.invoice),
             ));
         }
     }
@@ -826,6 +932,7 @@ mod samples {
                     amount: Money::cny("400.00"),
                 }],
                 on_account: false,
+                credit_applications: Vec::new(),
             };
             StatementLineMatched {
                 subsidiary_id: line.subsidiary_id,

@@ -431,6 +431,10 @@ pub struct Candidate {
     pub allocations: Vec<Allocation>,
     /// What is left of the receipt after the allocations.
     pub on_account: Money,
+    /// The customer's unapplied credit to apply to the invoices the allocations leave open
+    /// (oldest due first, each at most what it still owes): what the named credit notes hold,
+    /// when the amount is the invoices less those notes (`NetOfCreditNote`); empty otherwise.
+    pub credit_applications: Vec<Allocation>,
     pub confidence: Confidence,
     pub reasons: Vec<Reason>,
 }
@@ -473,6 +477,8 @@ pub fn automatic<'a>(candidates: &'a [Candidate], policy: &AutoPolicy) -> Option
 struct Reading {
     /// Positions among the usable documents and the amounts, oldest due first.
     allocations: Vec<(usize, Decimal)>,
+    /// Credit to apply after the allocations: positions and amounts, oldest due first.
+    credits: Vec<(usize, Decimal)>,
     reasons: Vec<Reason>,
     reference_points: u32,
     amount_points: u32,
@@ -486,6 +492,7 @@ impl Reading {
     fn bare() -> Self {
         Reading {
             allocations: Vec::new(),
+            credits: Vec::new(),
             reasons: Vec::new(),
             reference_points: 0,
             amount_points: 0,
@@ -701,6 +708,21 @@ fn named_reading(
         reading.explained = true;
     } else if !credit_notes.is_empty() && amount == owed - credited {
         reading.allocations = oldest_first(documents, &invoices, amount);
+        // What the payment leaves open of each invoice is the credit's to settle: together
+        // exactly what the notes hold, as the amount is what the invoices owe less that.
+        reading.credits = invoices
+            .iter()
+            .map(|&position| {
+                let paid: Decimal = reading
+                    .allocations
+                    .iter()
+                    .filter(|(paid, _)| *paid == position)
+                    .map(|(_, amount)| *amount)
+                    .sum();
+                (position, documents[position].open.amount() - paid)
+            })
+            .filter(|(_, left)| *left > Decimal::ZERO)
+            .collect();
         reading.reasons.push(Reason::NetOfCreditNote {
             invoices: numbers(documents, &invoices),
             credit_notes: numbers(documents, &credit_notes),
@@ -784,6 +806,7 @@ fn amount_reading(
         .collect();
     let found = |allocations: Vec<(usize, Decimal)>, reason: Reason, points: u32| Reading {
         allocations,
+        credits: Vec::new(),
         reasons: vec![reason],
         reference_points: 0,
         amount_points: points,
@@ -943,17 +966,29 @@ fn candidate(
     debug_assert!(reading.allocations.iter().all(|(position, amount)| {
         *amount > Decimal::ZERO && *amount <= documents[*position].open.amount()
     }));
-    let candidate = Candidate {
-        customer: customer.clone(),
-        allocations: reading
+    debug_assert!(reading.credits.iter().all(|(position, credit)| {
+        let paid: Decimal = reading
             .allocations
+            .iter()
+            .filter(|(paid, _)| paid == position)
+            .map(|(_, amount)| *amount)
+            .sum();
+        *credit > Decimal::ZERO && paid + *credit <= documents[*position].open.amount()
+    }));
+    let allocations = |taken: &[(usize, Decimal)]| -> Vec<Allocation> {
+        taken
             .iter()
             .map(|&(position, amount)| Allocation {
                 number: documents[position].number.clone(),
                 subsidiary: documents[position].subsidiary.clone(),
                 amount: Money::of(amount, currency),
             })
-            .collect(),
+            .collect()
+    };
+    let candidate = Candidate {
+        customer: customer.clone(),
+        allocations: allocations(&reading.allocations),
+        credit_applications: allocations(&reading.credits),
         on_account: Money::of(on_account, currency),
         confidence: Confidence::of_points(points),
         reasons,

@@ -15,19 +15,19 @@ use futures::{StreamExt, stream};
 use receivables_api::commands::Addressed;
 use receivables_domain::access::Role;
 use receivables_domain::account::receipt::{
-    MatchMethod, MatchStatementLine, ReceiptPart, receipt_payment,
+    MatchMethod, MatchStatementLine, ReceiptPart, receipt_credit_application, receipt_payment,
 };
 use receivables_domain::allocation::AllocationRequest;
 use receivables_domain::ids::{BankLineId, InvoiceKey, InvoiceNumber};
 use receivables_domain::matching::{self, AutoPolicy, Candidate, Receipt};
 use receivables_domain::refusal::Reason;
-use receivables_domain::{Command, CommandBody, CustomerId, Position, Principal};
+use receivables_domain::{Command, CommandBody, CustomerId, Money, Position, Principal};
 use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
 use receivables_projections::paging::Paged;
 use receivables_projections::receipt_evidence::{ReceiptLine, gather};
 use receivables_projections::receipt_queue::{
-    PENDING_PAYMENTS_MAX, PendingPayment, UnmatchedQuery, list_unmatched, pending_payments,
+    PendingPayment, UnmatchedQuery, list_unmatched, pending_payments,
 };
 use tracing::{info, warn};
 
@@ -174,20 +174,22 @@ async fn record_match<L: EventLog>(
         )));
     };
     let stream = CustomerId::bank_account(&account);
-    let allocations = best
-        .allocations
-        .iter()
-        .map(|a| {
-            Ok(AllocationRequest {
-                invoice: InvoiceKey {
-                    subsidiary_id: a.subsidiary.clone(),
-                    invoice_number: InvoiceNumber::parse(&a.number)
-                        .map_err(|e| ReceiptError::Stored(e.to_string()))?,
-                },
-                amount: a.amount,
+    let requests = |allocations: &[matching::Allocation]| {
+        allocations
+            .iter()
+            .map(|a| {
+                Ok(AllocationRequest {
+                    invoice: InvoiceKey {
+                        subsidiary_id: a.subsidiary.clone(),
+                        invoice_number: InvoiceNumber::parse(&a.number)
+                            .map_err(|e| ReceiptError::Stored(e.to_string()))?,
+                    },
+                    amount: a.amount,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, ReceiptError>>()?;
+            .collect::<Result<Vec<_>, ReceiptError>>()
+    };
+    let allocations = requests(&best.allocations)?;
     let command = MatchStatementLine {
         subsidiary_id: subsidiary,
         line_id: line_id.clone(),
@@ -196,6 +198,7 @@ async fn record_match<L: EventLog>(
             amount: line.amount,
             on_account: allocations.is_empty(),
             allocations,
+            credit_applications: requests(&best.credit_applications)?,
         }],
         method: MatchMethod::Automatic {
             confidence: best.confidence.percent(),
@@ -246,6 +249,28 @@ pub struct Posted {
     pub position: Position,
     /// Posted on account because its invoices could not take it: why.
     pub on_account_instead: Option<String>,
+    /// What became of the part's credit application, when it applies credit.
+    pub credit: Option<CreditPosted>,
+}
+
+impl Posted {
+    /// The last position this posting wrote: its credit application's, else its payment's.
+    pub fn last_position(&self) -> Position {
+        match &self.credit {
+            Some(CreditPosted::Applied { position, .. }) => self.position.max(*position),
+            _ => self.position,
+        }
+    }
+}
+
+/// What applying a part's credit came to.
+#[derive(Debug, Clone)]
+pub enum CreditPosted {
+    /// Applied, now or by an earlier attempt (position 0 when it is not known which).
+    Applied { amount: Money, position: Position },
+    /// Not applied (the credit was spent, the invoices paid otherwise, or the payment went on
+    /// account): why. The credit stays on the customer's account for a person to apply.
+    NotApplied { why: String },
 }
 
 /// Posts the payments of matched lines (of one bank account, or all) that the ledger does not
@@ -259,14 +284,14 @@ pub async fn post_pending<L: EventLog>(
     let mut posted = Vec::new();
     let mut after = None;
     loop {
-        let pending = pending_payments(pool, bank_account, after).await?;
-        let Some(last) = pending.last() else {
+        let page = pending_payments(pool, bank_account, after).await?;
+        let Some(last) = page.last else {
             break;
         };
-        after = Some(last.cursor);
-        let full = pending.len() as i64 >= PENDING_PAYMENTS_MAX;
+        after = Some(last);
+        let full = page.full;
         // Different customers' payments go on at once; one customer's wait in its queue.
-        let results: Vec<Result<Posted, ExecutionError>> = stream::iter(pending)
+        let results: Vec<Result<Posted, ExecutionError>> = stream::iter(page.payments)
             .map(|payment| post(executor, payment, acting))
             .buffer_unordered(POSTING_CONCURRENCY)
             .collect()
@@ -281,9 +306,81 @@ pub async fn post_pending<L: EventLog>(
     Ok(posted)
 }
 
+/// Posts one part's payment (unless the ledger holds it), then its credit application (when it
+/// applies credit and the payment paid its invoices).
+async fn post<L: EventLog>(
+    executor: &Executor<L>,
+    pending: PendingPayment,
+    acting: &Acting<'_>,
+) -> Result<Posted, ExecutionError> {
+    let mut posted = if pending.payment_posted {
+        Posted {
+            position: Position::new(0),
+            pending,
+            on_account_instead: None,
+            credit: None,
+        }
+    } else {
+        post_payment(executor, pending, acting).await?
+    };
+    let Some(credit_id) = posted.pending.credit_id else {
+        return Ok(posted);
+    };
+    if let Some(why) = &posted.on_account_instead {
+        posted.credit = Some(CreditPosted::NotApplied {
+            why: format!("the payment went on account: {why}"),
+        });
+        return Ok(posted);
+    }
+    let pending = &posted.pending;
+    let Some(application) =
+        receipt_credit_application(&pending.subsidiary_id, pending.value_date, &pending.part)
+    else {
+        return Ok(posted);
+    };
+    let amount = application.amount;
+    let addressed = Addressed {
+        customer_id: pending.part.customer_id.clone(),
+        command: Command {
+            id: credit_id,
+            body: CommandBody::ApplyUnappliedCash(application),
+        },
+    };
+    let outcome = match executor
+        .execute(&addressed, acting.principal, acting.role)
+        .await
+    {
+        Ok(executed) => CreditPosted::Applied {
+            amount,
+            position: executed.event.position,
+        },
+        Err(ExecutionError::Refused(refusal)) if refusal.reason == Reason::CommandIdReused => {
+            CreditPosted::Applied {
+                amount,
+                position: Position::new(0),
+            }
+        }
+        Err(ExecutionError::Refused(refusal)) => CreditPosted::NotApplied {
+            why: refusal.to_string(),
+        },
+        Err(ExecutionError::Denied(denial)) => CreditPosted::NotApplied { why: denial.reason },
+        Err(error) => return Err(error),
+    };
+    if let CreditPosted::NotApplied { why } = &outcome {
+        warn!(
+            credit = %credit_id,
+            customer = %pending.part.customer_id,
+            %why,
+            "the receipt's credit application was refused; the credit stays on account"
+        );
+    }
+    posted.credit = Some(outcome);
+    Ok(posted)
+}
+
 /// Posts one part's payment; on account, under the same command id, when its invoices refuse
 /// it.
-async fn post<L: EventLog>(
+async fn post_payment<L: EventLog>(
     executor: &Executor<L>,
     pending: PendingPayment,
     acting: &Acting<'_>,
@@ -310,6 +407,7 @@ async fn post<L: EventLog>(
                 position: executed.event.position,
                 pending,
                 on_account_instead: None,
+                credit: None,
             });
         }
         // Posted before with other content (on account, by another attempt): it is there.
@@ -318,6 +416,7 @@ async fn post<L: EventLog>(
                 position: Position::new(0),
                 pending,
                 on_account_instead: None,
+                credit: None,
             });
         }
         Err(ExecutionError::Refused(refusal)) if !pending.part.allocations.is_empty() => {
@@ -347,6 +446,7 @@ async fn post<L: EventLog>(
             position: executed.event.position,
             pending,
             on_account_instead: Some(why),
+            credit: None,
         }),
         // The allocating attempt was accepted after all (by another process): it is there.
         Err(ExecutionError::Refused(refusal)) if refusal.reason == Reason::CommandIdReused => {
@@ -354,6 +454,7 @@ async fn post<L: EventLog>(
                 position: Position::new(0),
                 pending,
                 on_account_instead: None,
+                credit: None,
             })
         }
         Err(error) => Err(error),

@@ -176,7 +176,7 @@ impl<L: EventLog> pb::receipt_service_server::ReceiptService for ReceiptGrpc<L> 
                 let posted =
                     matcher::post_pending(&self.executor, &side.pool, Some(account), &acting)
                         .await?;
-                let last = posted.iter().map(|p| p.position).max();
+                let last = posted.iter().map(matcher::Posted::last_position).max();
                 reply.matched_automatically = matched.automatic;
                 reply.waiting = matched.waiting;
                 reply.position = reply
@@ -246,7 +246,7 @@ impl<L: EventLog> pb::receipt_service_server::ReceiptService for ReceiptGrpc<L> 
                 .into_iter()
                 .filter(|p| may_settle(p.pending.subsidiary_id.as_str()))
                 .collect::<Vec<_>>();
-            let last = posted.iter().map(|p| p.position).max();
+            let last = posted.iter().map(matcher::Posted::last_position).max();
             Ok(Response::new(pb::MatchReceiptsResponse {
                 looked_at: matched.looked_at,
                 matched_automatically: matched.automatic,
@@ -329,6 +329,22 @@ impl<L: EventLog> pb::receipt_service_server::ReceiptService for ReceiptGrpc<L> 
                             problem: found
                                 .and_then(|p| p.on_account_instead.clone())
                                 .unwrap_or_default(),
+                            credit_applied: match found.and_then(|p| p.credit.as_ref()) {
+                                Some(matcher::CreditPosted::Applied { amount, .. }) => {
+                                    Some(wire::money(*amount))
+                                }
+                                _ => None,
+                            },
+                            credit_problem: match found.and_then(|p| p.credit.as_ref()) {
+                                Some(matcher::CreditPosted::NotApplied { why }) => why.clone(),
+                                _ => String::new(),
+                            },
+                            credit_position: match found.and_then(|p| p.credit.as_ref()) {
+                                Some(matcher::CreditPosted::Applied { position, .. }) => {
+                                    position.get()
+                                }
+                                _ => 0,
+                            },
                         });
                     }
                 }

@@ -249,7 +249,12 @@ fn line_section(receipt: &pb::UnmatchedReceipt, csrf: &str) -> Markup {
                                 td { a href=(link("/customer", &[("customer", &candidate.customer_id)])) { (candidate.customer_id) } }
                                 td { (candidate.customer_name) }
                                 td.num { (candidate.confidence) }
-                                td { (allocations_text(&candidate.allocations)) }
+                                td {
+                                    (allocations_text(&candidate.allocations))
+                                    @if !candidate.credit_applications.is_empty() {
+                                        " · credit applied: " (allocations_text(&candidate.credit_applications))
+                                    }
+                                }
                                 td.num { (candidate.on_account.as_ref().map_or("", |m| m.amount.as_str())) }
                                 td { (candidate.reasons.join("; ")) }
                                 td {
@@ -342,6 +347,7 @@ pub async fn accept<L: EventLog>(
             amount: receipt.amount.clone(),
             on_account: candidate.allocations.is_empty(),
             allocations: candidate.allocations.clone(),
+            credit_applications: candidate.credit_applications.clone(),
         };
         resolve(service, caller, &form.decision, vec![part], None).await
     })
@@ -379,6 +385,7 @@ pub async fn split<L: EventLog>(
                     }),
                     allocations: Vec::new(),
                     on_account: !field(&format!("on_account_{n}")).is_empty(),
+                    credit_applications: Vec::new(),
                 };
                 (n, part)
             })
