@@ -205,7 +205,8 @@ pub struct ReceiptMatchArgs {
     pub currency: String,
     /// A customer's part, once per customer: CUSTOMER=AMOUNT (oldest due first),
     /// CUSTOMER=AMOUNT@on-account, or CUSTOMER=AMOUNT@SUBSIDIARY/NUMBER:AMOUNT,... (those
-    /// invoices).
+    /// invoices), followed by +credit@SUBSIDIARY/NUMBER:AMOUNT,... to apply the customer's
+    /// unapplied credit to those invoices after the payment (a payment less a credit note).
     #[arg(long = "part", required = true, value_name = "PART")]
     pub parts: Vec<String>,
 }
@@ -245,10 +246,15 @@ fn command_id(id: Option<Uuid>) -> String {
 pub fn part(text: &str, currency: &str) -> Result<pb::ReceiptPart, CliError> {
     let usage = |why: &str| {
         CliError::Usage(format!(
-            "--part {text:?}: {why} (CUSTOMER=AMOUNT[@on-account|@SUBSIDIARY/NUMBER:AMOUNT,...])"
+            "--part {text:?}: {why} \
+             (CUSTOMER=AMOUNT[@on-account|@SUBSIDIARY/NUMBER:AMOUNT,...[+credit@SUBSIDIARY/NUMBER:AMOUNT,...]])"
         ))
     };
-    let (customer, rest) = text.split_once('=').ok_or_else(|| usage("no '='"))?;
+    let (text_part, credit) = match text.split_once("+credit@") {
+        Some((part, credit)) => (part, Some(credit)),
+        None => (text, None),
+    };
+    let (customer, rest) = text_part.split_once('=').ok_or_else(|| usage("no '='"))?;
     let (amount, how) = match rest.split_once('@') {
         Some((amount, how)) => (amount, Some(how)),
         None => (rest, None),
@@ -264,26 +270,32 @@ pub fn part(text: &str, currency: &str) -> Result<pb::ReceiptPart, CliError> {
         on_account: false,
         credit_applications: Vec::new(),
     };
-    match how {
-        None => {}
-        Some("on-account") => part.on_account = true,
-        Some(list) => {
-            for allocation in list.split(',') {
+    let allocations = |list: &str| -> Result<Vec<pb::Allocation>, CliError> {
+        list.split(',')
+            .map(|allocation| {
                 let (invoice, amount) = allocation
                     .split_once(':')
                     .ok_or_else(|| usage("an allocation without ':AMOUNT'"))?;
                 let (subsidiary, number) = invoice
                     .split_once('/')
                     .ok_or_else(|| usage("an invoice without 'SUBSIDIARY/'"))?;
-                part.allocations.push(pb::Allocation {
+                Ok(pb::Allocation {
                     invoice: Some(pb::InvoiceRef {
                         subsidiary_id: subsidiary.trim().to_owned(),
                         invoice_number: number.trim().to_owned(),
                     }),
                     amount: Some(money(amount)),
-                });
-            }
-        }
+                })
+            })
+            .collect()
+    };
+    match how {
+        None => {}
+        Some("on-account") => part.on_account = true,
+        Some(list) => part.allocations = allocations(list)?,
+    }
+    if let Some(list) = credit {
+        part.credit_applications = allocations(list)?;
     }
     Ok(part)
 }
@@ -376,6 +388,35 @@ async fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_less_a_credit_note_reads_the_credit_to_apply() {
+        let read = part(
+            "ACME=2200.00@SUB-SH/INV-124:2200.00+credit@SUB-SH/INV-124:300.00",
+            "CNY",
+        )
+        .unwrap();
+        assert_eq!(read.amount.as_ref().unwrap().amount, "2200.00");
+        let named = |list: &[pb::Allocation]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|a| {
+                    (
+                        a.invoice.as_ref().unwrap().invoice_number.clone(),
+                        a.amount.as_ref().unwrap().amount.clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            named(&read.allocations),
+            vec![("INV-124".to_owned(), "2200.00".to_owned())]
+        );
+        assert_eq!(
+            named(&read.credit_applications),
+            vec![("INV-124".to_owned(), "300.00".to_owned())]
+        );
+        assert!(part("ACME=10@SUB/INV-1:10+credit@INV-1", "CNY").is_err());
+    }
 
     #[test]
     fn a_part_reads_its_customer_amount_and_invoices() {
