@@ -693,6 +693,84 @@ async fn a_payment_less_a_credit_note_settles_the_invoice_with_the_credit_on_ser
     a_payment_less_a_credit_note_settles_the_invoice_with_the_credit(Backends::Servers).await;
 }
 
+/// Two lines of one statement naming one credit note on account
+/// (`icbc-2026-03-05-one-credit-twice.camt053.xml`): ACME's SHT-CN-2026-000007 holds 300.00,
+/// and each line pays an invoice less it: 2,200.00 for -000124 (2,500.00) and 400.00 for
+/// -000125 (700.00). Both are ranked before either is posted, so both find the note held; only
+/// one may spend it. Worked out by hand: one line is posted with the credit (its invoice paid,
+/// the credit gone), the other waits; matching it again finds no credit left, so it stays a
+/// partial payment for a person.
+#[tokio::test]
+async fn two_lines_naming_one_credit_note_spend_it_once() {
+    let Some(mut world) = World::start(Backends::Embedded).await else {
+        return;
+    };
+    // Given ACME's credit note on account
+    let mut commands = world.service.commands().await;
+    commands
+        .issue_credit_note(credit_note(
+            "ACME",
+            "SHT-CN-2026-000007",
+            "300.00",
+            "2026-02-10",
+            None,
+        ))
+        .await
+        .expect("the credit note");
+
+    // When the statement is imported
+    let reply = world
+        .import(include_bytes!(
+            "../files/receipts/icbc-2026-03-05-one-credit-twice.camt053.xml"
+        ))
+        .await
+        .expect("the import");
+
+    // Then one line is posted with the credit and the other waits
+    assert_eq!((reply.matched_automatically, reply.waiting), (1, 1));
+    assert_eq!(unapplied_credit(&world, "ACME").await, "0.00");
+    let open = world.open("ACME").await;
+    let inv = |number: &str, amount: &str| (number.to_owned(), amount.to_owned());
+    let (paid, waiting) = if open.contains(&inv("SHT-INV-2026-000125", "700.00")) {
+        ("SHT-INV-2026-000124", "ICBC0305000202")
+    } else {
+        ("SHT-INV-2026-000125", "ICBC0305000201")
+    };
+    let mut expected = vec![inv("SHT-INV-2026-000123", "1000.00")];
+    expected.push(if paid == "SHT-INV-2026-000124" {
+        inv("SHT-INV-2026-000125", "700.00")
+    } else {
+        inv("SHT-INV-2026-000124", "2500.00")
+    });
+    assert_eq!(open, expected);
+
+    // When the waiting line is matched again
+    let again = world
+        .receipts
+        .match_receipts(pb::MatchReceiptsRequest {
+            bank_account_id: ACCOUNT.to_owned(),
+        })
+        .await
+        .expect("the second pass")
+        .into_inner();
+
+    // Then it still waits, as a partial payment with no credit to apply
+    assert_eq!((again.matched_automatically, again.waiting), (0, 1));
+    let queue = world.queue(again.position.max(reply.position)).await;
+    let line = queue
+        .iter()
+        .find(|r| r.line_id == waiting)
+        .expect("the line waits");
+    let best = &line.candidates[0];
+    assert_eq!(best.customer_id, "ACME");
+    assert!(best.credit_applications.is_empty(), "{best:?}");
+    assert!(
+        best.reason_codes.contains(&"PARTIAL_PAYMENT".to_owned()),
+        "{best:?}"
+    );
+    world.stop().await;
+}
+
 /// Credit applications a part cannot make: credit without allocations beside it, and credit
 /// applied to one invoice twice, each named at once, and nothing recorded.
 #[tokio::test]

@@ -157,6 +157,11 @@ pub struct Executor<L> {
 }
 
 impl<L: EventLog> Executor<L> {
+    /// The last position the log holds now.
+    pub async fn last_position(&self) -> Result<Position, ExecutionError> {
+        Ok(self.accounts.log().last_position().await?)
+    }
+
     /// An executor whose cache of accounts holds at most `cache`.
     pub fn new(log: Arc<L>, cache: CacheBounds) -> Self {
         Executor {

@@ -96,6 +96,7 @@ pub async fn match_waiting<L: EventLog>(
     may_settle: impl Fn(&str) -> bool,
 ) -> Result<Matched, ReceiptError> {
     let mut done = Matched::default();
+    let claimed = Claimed::default();
     let mut query = UnmatchedQuery::default();
     query.bank_account = bank_account.map(str::to_owned);
     let mut query = query
@@ -114,7 +115,7 @@ pub async fn match_waiting<L: EventLog>(
         // Lines are ranked (reads) and their matches recorded (one stream, decided in runs)
         // several at once.
         let outcomes: Vec<Result<Option<Position>, ReceiptError>> = stream::iter(lines)
-            .map(|line| match_line(executor, pool, policy, acting, line))
+            .map(|line| match_line(executor, pool, policy, acting, &claimed, line))
             .buffered(MATCH_CONCURRENCY)
             .collect()
             .await;
@@ -140,17 +141,52 @@ pub async fn match_waiting<L: EventLog>(
     Ok(done)
 }
 
+/// The customers whose unapplied credit a sure match of this pass has claimed.
+///
+/// Every line of a pass is ranked on the read model as it was before any of the pass's
+/// payments is posted, so two lines naming one credit note (or the same customer's pooled
+/// credit) would both find it held. The first sure match that applies a customer's credit
+/// claims it; another line of the pass that would apply the same customer's credit waits, and
+/// the next pass ranks it on what the first left (most likely a partial payment, for a person).
+#[derive(Default)]
+struct Claimed(std::sync::Mutex<std::collections::BTreeSet<CustomerId>>);
+
+impl Claimed {
+    /// Whether `candidate` may be posted: it applies no credit, or the first to apply its
+    /// customer's.
+    fn claim(&self, candidate: &Candidate) -> bool {
+        if candidate.credit_applications.is_empty() {
+            return true;
+        }
+        // A poisoned lock only means another line's task panicked; the set is still whole.
+        let mut claimed = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        claimed.insert(candidate.customer.clone())
+    }
+}
+
 /// Ranks `line` and records the engine's match if it is sure of one: the match's position.
 async fn match_line<L: EventLog>(
     executor: &Executor<L>,
     pool: &ReadPool,
     policy: &AutoPolicy,
     acting: &Acting<'_>,
+    claimed: &Claimed,
     line: ReceiptLine,
 ) -> Result<Option<Position>, ReceiptError> {
     let ranked = candidates(pool, &line).await?;
     match matching::automatic(&ranked, policy) {
-        Some(best) => record_match(executor, &line, best, acting).await,
+        Some(best) if claimed.claim(best) => record_match(executor, &line, best, acting).await,
+        Some(best) => {
+            info!(
+                line = %line.line_id,
+                customer = %best.customer,
+                "another line of this pass applies the customer's credit: left for the next pass"
+            );
+            Ok(None)
+        }
         None => Ok(None),
     }
 }

@@ -229,7 +229,10 @@ impl<L: EventLog> pb::receipt_service_server::ReceiptService for ReceiptGrpc<L> 
                 principal: &principal,
                 role: role.as_ref(),
             };
-            let side = self.side();
+            // Ranked on everything the log holds when asked: payments and credit applications
+            // an earlier call posted (a credit spent, an invoice paid) count.
+            let head = self.executor.last_position().await?;
+            let side = self.caught_up(head).await?;
             let account = account.as_ref().map(BankAccountId::as_str);
             let matched = matcher::match_waiting(
                 &self.executor,
