@@ -270,6 +270,7 @@ pub async fn pending_payments(
     Ok(page)
 }
 
+/// A pending part from its row, every stored value read back and checked.
 fn pending_of(
     (
         match_position,
