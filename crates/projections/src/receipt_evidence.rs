@@ -259,17 +259,7 @@ async fn credit_note(
     let Some((amount, issue_date)) = row else {
         return Ok(None);
     };
-    let pooled = "SELECT CAST(COALESCE(SUM(CASE WHEN effective_date <= $3 THEN amount_minor
-                                               ELSE 0 END), 0) AS BIGINT),
-                         CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)
-                  FROM unapplied_movements
-                  WHERE customer_id = $1 AND currency = $2 AND source = 'credit'";
-    let (on_date, now): (i64, i64) = on_engine!(pool, pool => sqlx::query_as(pooled)
-        .bind(&note.customer)
-        .bind(currency.code())
-        .bind(date)
-        .fetch_one(pool).await)?;
-    let held = amount.min(on_date).min(now);
+    let held = amount.min(credit_held(pool, &note.customer, currency, date).await?);
     if held <= 0 {
         return Ok(None);
     }
@@ -282,6 +272,28 @@ async fn credit_note(
         due_date: issue_date,
         next_row: None,
     }))
+}
+
+/// The unapplied credit `customer` holds in `currency` that a receipt of `date` may apply, in
+/// minor units: the lesser of what it held on `date` and what it holds now (an application
+/// dated `date` must find it on that day and every later one).
+pub async fn credit_held(
+    pool: &ReadPool,
+    customer: &str,
+    currency: Currency,
+    date: NaiveDate,
+) -> Result<i64, ProjectionError> {
+    let pooled = "SELECT CAST(COALESCE(SUM(CASE WHEN effective_date <= $3 THEN amount_minor
+                                               ELSE 0 END), 0) AS BIGINT),
+                         CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT)
+                  FROM unapplied_movements
+                  WHERE customer_id = $1 AND currency = $2 AND source = 'credit'";
+    let (on_date, now): (i64, i64) = on_engine!(pool, pool => sqlx::query_as(pooled)
+        .bind(customer)
+        .bind(currency.code())
+        .bind(date)
+        .fetch_one(pool).await)?;
+    Ok(on_date.min(now))
 }
 
 /// The customers earlier lines of this payer were matched to, with how many lines each (the

@@ -11,6 +11,8 @@
 //! that the caller may not settle) is posted on account instead, under the same command id:
 //! one of the two is ever accepted.
 
+use std::collections::BTreeMap;
+
 use futures::{StreamExt, stream};
 use receivables_api::commands::Addressed;
 use receivables_domain::access::Role;
@@ -21,14 +23,16 @@ use receivables_domain::allocation::AllocationRequest;
 use receivables_domain::ids::{BankLineId, InvoiceKey, InvoiceNumber};
 use receivables_domain::matching::{self, AutoPolicy, Candidate, Receipt};
 use receivables_domain::refusal::Reason;
-use receivables_domain::{Command, CommandBody, CustomerId, Money, Position, Principal};
+use receivables_domain::{Command, CommandBody, Currency, CustomerId, Money, Position, Principal};
 use receivables_eventlog::EventLog;
 use receivables_projections::ReadPool;
+use receivables_projections::minor_units::from_minor;
 use receivables_projections::paging::Paged;
-use receivables_projections::receipt_evidence::{ReceiptLine, gather};
+use receivables_projections::receipt_evidence::{ReceiptLine, credit_held, gather};
 use receivables_projections::receipt_queue::{
     PendingPayment, UnmatchedQuery, list_unmatched, pending_payments,
 };
+use rust_decimal::Decimal;
 use tracing::{info, warn};
 
 use super::derived::derived_id;
@@ -141,30 +145,52 @@ pub async fn match_waiting<L: EventLog>(
     Ok(done)
 }
 
-/// The customers whose unapplied credit a sure match of this pass has claimed.
+/// The unapplied credit the sure matches of this pass have claimed, per customer and currency.
 ///
 /// Every line of a pass is ranked on the read model as it was before any of the pass's
 /// payments is posted, so two lines naming one credit note (or the same customer's pooled
-/// credit) would both find it held. The first sure match that applies a customer's credit
-/// claims it; another line of the pass that would apply the same customer's credit waits, and
-/// the next pass ranks it on what the first left (most likely a partial payment, for a person).
+/// credit) would both find it held. A sure match that applies credit claims it against what
+/// the customer holds; a line whose credit the pass's earlier claims leave no room for waits,
+/// and the next pass ranks it on what they left (most likely a partial payment, for a person).
 #[derive(Default)]
-struct Claimed(std::sync::Mutex<std::collections::BTreeSet<CustomerId>>);
+struct Claimed(std::sync::Mutex<BTreeMap<(CustomerId, Currency), Decimal>>);
 
 impl Claimed {
-    /// Whether `candidate` may be posted: it applies no credit, or the first to apply its
-    /// customer's.
-    fn claim(&self, candidate: &Candidate) -> bool {
-        if candidate.credit_applications.is_empty() {
+    /// Whether `candidate` may be posted: it applies no credit, or the customer's credit
+    /// (`held`: what it holds for the line, before this pass) still has room for it after this
+    /// pass's earlier claims, which it then joins.
+    fn claim(&self, candidate: &Candidate, held: Option<Money>) -> bool {
+        let Some(credit) = credit_of(candidate) else {
             return true;
-        }
-        // A poisoned lock only means another line's task panicked; the set is still whole.
+        };
+        let Some(held) = held.filter(|held| held.currency() == credit.currency()) else {
+            return false;
+        };
+        // A poisoned lock only means another line's task panicked; the map is still whole.
         let mut claimed = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        claimed.insert(candidate.customer.clone())
+        let taken = claimed
+            .entry((candidate.customer.clone(), credit.currency()))
+            .or_default();
+        if *taken + credit.amount() > held.amount() {
+            return false;
+        }
+        *taken += credit.amount();
+        true
     }
+}
+
+/// What a candidate's credit applications apply together, if any.
+fn credit_of(candidate: &Candidate) -> Option<Money> {
+    let first = candidate.credit_applications.first()?;
+    let total: Decimal = candidate
+        .credit_applications
+        .iter()
+        .map(|a| a.amount.amount())
+        .sum();
+    Some(Money::of(total, first.amount.currency()))
 }
 
 /// Ranks `line` and records the engine's match if it is sure of one: the match's position.
@@ -177,13 +203,29 @@ async fn match_line<L: EventLog>(
     line: ReceiptLine,
 ) -> Result<Option<Position>, ReceiptError> {
     let ranked = candidates(pool, &line).await?;
-    match matching::automatic(&ranked, policy) {
-        Some(best) if claimed.claim(best) => record_match(executor, &line, best, acting).await,
+    let best = matching::automatic(&ranked, policy);
+    let held = match best.and_then(credit_of) {
+        Some(credit) => Some(from_minor(
+            credit_held(
+                pool,
+                best.map_or("", |b| b.customer.as_str()),
+                credit.currency(),
+                line.value_date,
+            )
+            .await?,
+            credit.currency(),
+        )),
+        None => None,
+    };
+    match best {
+        Some(best) if claimed.claim(best, held) => {
+            record_match(executor, &line, best, acting).await
+        }
         Some(best) => {
             info!(
                 line = %line.line_id,
                 customer = %best.customer,
-                "another line of this pass applies the customer's credit: left for the next pass"
+                "other lines of this pass claimed the customer's credit: left for the next pass"
             );
             Ok(None)
         }
