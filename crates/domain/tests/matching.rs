@@ -232,6 +232,18 @@ fn check_invariants(receipt: &Receipt, evidence: &Evidence, candidates: &[Candid
     }
 }
 
+/// Asserts that `actual` takes these amounts off these invoices, in this order.
+fn assert_numbered(
+    actual: &[receivables_domain::matching::Allocation],
+    expected: &[(&str, Money)],
+) {
+    let actual: Vec<(&str, Money)> = actual
+        .iter()
+        .map(|a| (a.number.as_str(), a.amount))
+        .collect();
+    assert_eq!(actual, expected);
+}
+
 struct Then {
     candidates: Vec<Candidate>,
 }
@@ -259,32 +271,12 @@ impl Then {
     }
 
     fn then_allocations(&self, of: &str, expected: &[(&str, Money)]) -> &Self {
-        let actual: Vec<(String, Money)> = self
-            .candidate(of)
-            .allocations
-            .iter()
-            .map(|a| (a.number.clone(), a.amount))
-            .collect();
-        let expected: Vec<(String, Money)> = expected
-            .iter()
-            .map(|(number, amount)| ((*number).to_owned(), *amount))
-            .collect();
-        assert_eq!(actual, expected);
+        assert_numbered(&self.candidate(of).allocations, expected);
         self
     }
 
     fn then_credit_applications(&self, of: &str, expected: &[(&str, Money)]) -> &Self {
-        let actual: Vec<(String, Money)> = self
-            .candidate(of)
-            .credit_applications
-            .iter()
-            .map(|a| (a.number.clone(), a.amount))
-            .collect();
-        let expected: Vec<(String, Money)> = expected
-            .iter()
-            .map(|(number, amount)| ((*number).to_owned(), *amount))
-            .collect();
-        assert_eq!(actual, expected);
+        assert_numbered(&self.candidate(of).credit_applications, expected);
         self
     }
 
