@@ -33,6 +33,7 @@ pub mod dashboard;
 pub mod netns;
 pub mod postgres_server;
 pub mod projecting;
+pub mod random_history;
 pub mod refusals;
 
 /// Whether a missing server must fail the test rather than skip it.
@@ -806,13 +807,16 @@ macro_rules! on_both_engines {
 }
 
 /// The read model's tables and the order their rows are compared in: every table of every
-/// projection the runtime keeps, and the checkpoints. Every table in the database is compared;
-/// one that no projection declares fails the comparison.
+/// projection the runtime keeps, the checkpoints and where the kept history starts. Every
+/// table in the database is compared; one that no projection declares fails the comparison.
 fn read_model_tables() -> Vec<(&'static str, &'static str)> {
     receivables_projections::runtime::PROJECTIONS
         .iter()
         .flat_map(|projection| projection.tables().iter().map(|t| (t.name, t.key)))
-        .chain([("projection_checkpoints", "projection")])
+        .chain([
+            ("projection_checkpoints", "projection"),
+            (receivables_projections::known::HISTORY_SINCE, "id"),
+        ])
         .collect()
 }
 

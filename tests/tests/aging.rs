@@ -281,11 +281,12 @@ async fn a_projector_resumes_from_its_checkpoint_and_equals_a_rebuild(engine: En
     );
     // 4 invoices, 2 payments, 3 allocations, the latest credit terms, 1 promise, the change
     // of credit terms in their history, a checkpoint per projection (ledger, customers,
-    // receipts), and one document key per invoice (INV-A1 is only "INVA1": its other forms,
-    // "A1" and "1", are shorter than a key's five letters and digits).
+    // receipts, moments), one document key per invoice (INV-A1 is only "INVA1": its other
+    // forms, "A1" and "1", are shorter than a key's five letters and digits), the moment of
+    // each of the 8 events, and where the kept history starts.
     assert_eq!(
         a.len(),
-        4 + 2 + 3 + 1 + 1 + 1 + 3 + 4,
+        4 + 2 + 3 + 1 + 1 + 1 + 4 + 4 + 8 + 1,
         "every row is there: {a:#?}"
     );
     assert_eq!(a, b, "resumed and rebuilt read models differ");

@@ -602,6 +602,116 @@ async fn a_moment_before_the_first_event_knows_nothing_and_a_missing_one_is_refu
     data.remove().await;
 }
 
+/// Sets where the read model's kept history starts, as the migration that added it sets it on
+/// a read model projected before it: every generation of the service's read model.
+async fn history_kept_since(data: &TestData, position: u64) {
+    let position = i64::try_from(position).unwrap();
+    match &data.database {
+        Some(database) => {
+            let schemas: Vec<(String,)> = sqlx::query_as(
+                "SELECT schema_name::TEXT FROM information_schema.schemata
+                 WHERE schema_name LIKE 'read_model_%'",
+            )
+            .fetch_all(&database.pool)
+            .await
+            .unwrap();
+            assert!(!schemas.is_empty(), "a generation's schema");
+            for (schema,) in schemas {
+                sqlx::query(&format!(
+                    "UPDATE {schema}.known_history_since SET position = $1"
+                ))
+                .bind(position)
+                .execute(&database.pool)
+                .await
+                .unwrap();
+            }
+        }
+        None => {
+            let mut files = 0;
+            for entry in std::fs::read_dir(data.directory.path()).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if !(name.starts_with("read-model-") && name.ends_with(".sqlite")) {
+                    continue;
+                }
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&path);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                sqlx::query("UPDATE known_history_since SET position = ?")
+                    .bind(position)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                files += 1;
+            }
+            assert!(files > 0, "a generation's file");
+        }
+    }
+}
+
+async fn a_moment_before_the_history_a_read_model_keeps_is_refused_until_it_is_rebuilt(
+    backends: Backends,
+) {
+    init_logging();
+    let Some(data) = TestData::create(backends).await else {
+        return;
+    };
+    let service = TestAllInOne::start(&data).await;
+    let mut commands = service.commands().await;
+    let mut audit = audit_client(&service).await;
+    let before = SystemTime::from(chrono::Utc::now());
+    tokio::time::sleep(BOUNDARY_GAP).await;
+    let first = post(&mut commands, first_history()).await;
+    tokio::time::sleep(BOUNDARY_GAP).await;
+    let between = SystemTime::from(chrono::Utc::now());
+    tokio::time::sleep(BOUNDARY_GAP).await;
+    let last = post(&mut commands, second_history()).await;
+
+    // Given a read model that kept superseded values only from the second history on (as one
+    // projected before it kept them and upgraded there)
+    history_kept_since(&data, first + 1).await;
+
+    // When a report is asked as known between the two histories: refused, the position named
+    let status = audit
+        .get_aging_report_as_known(pb::GetAgingReportAsKnownRequest {
+            known_at: Some(between.into()),
+            report: Some(aging_request(EARLY, 0)),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    let details = status.get_error_details();
+    let info = details.error_info().expect("ErrorInfo");
+    assert_eq!(info.reason, "HISTORY_NOT_KEPT");
+    assert_eq!(info.metadata["known_position"], first.to_string());
+    assert_eq!(info.metadata["history_since"], (first + 1).to_string());
+    let violations = &details
+        .precondition_failure()
+        .expect("PreconditionFailure")
+        .violations;
+    assert_eq!(violations.len(), 1);
+    assert_eq!(violations[0].subject, "known_at");
+
+    // Then known now, and known before the first event, it answers
+    let now = Reports::as_known(&mut audit, SystemTime::now()).await;
+    assert_eq!(now.positions(), [last; 5]);
+    let empty = Reports::as_known(&mut audit, before).await;
+    assert_eq!(empty.positions(), [0; 5]);
+
+    // And once the read model is rebuilt (keeping every value from the first event), the
+    // moment between the histories is answered again, at the first history's last position
+    let mut admin = service.admin().await;
+    admin
+        .rebuild_read_model(pb::RebuildReadModelRequest::default())
+        .await
+        .unwrap();
+    let between = Reports::as_known(&mut audit, between).await;
+    assert_eq!(between.positions(), [first; 5]);
+
+    service.stop().await;
+    data.remove().await;
+}
+
 /// The fields an `INVALID_ARGUMENT` status names.
 fn fields(status: &tonic::Status) -> Vec<String> {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
@@ -618,4 +728,5 @@ fn fields(status: &tonic::Status) -> Vec<String> {
 on_both_backends!(
     reports_as_known_at_a_past_moment_are_the_live_reports_of_that_moment,
     a_moment_before_the_first_event_knows_nothing_and_a_missing_one_is_refused,
+    a_moment_before_the_history_a_read_model_keeps_is_refused_until_it_is_rebuilt,
 );

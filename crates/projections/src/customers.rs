@@ -21,21 +21,35 @@ use crate::stored;
 /// The projection's name, as its checkpoint is stored.
 pub const NAME: &str = "customers";
 
+const CUSTOMER_COLUMNS: &[(&str, T)] = &[
+    ("customer_id", T::Text),
+    ("name", T::Text),
+    ("legal_name", T::Text),
+    ("tax_id", T::Text),
+    ("country", T::Text),
+    ("industry", T::Text),
+    ("notes", T::Text),
+    ("contacts", T::Text),
+    ("search_text", T::Text),
+    ("position", T::BigInt),
+];
+
+const COLLECTOR_COLUMNS: &[(&str, T)] = &[
+    ("customer_id", T::Text),
+    ("collector", T::Text),
+    ("position", T::BigInt),
+];
+
+const DEFAULT_COLLECTOR_COLUMNS: &[(&str, T)] = &[
+    ("subsidiary_id", T::Text),
+    ("collector", T::Text),
+    ("position", T::BigInt),
+];
+
 pub static CUSTOMERS: Table = Table {
     name: "customers",
     key: "customer_id",
-    columns: &[
-        ("customer_id", T::Text),
-        ("name", T::Text),
-        ("legal_name", T::Text),
-        ("tax_id", T::Text),
-        ("country", T::Text),
-        ("industry", T::Text),
-        ("notes", T::Text),
-        ("contacts", T::Text),
-        ("search_text", T::Text),
-        ("position", T::BigInt),
-    ],
+    columns: CUSTOMER_COLUMNS,
     on_conflict: Some(
         "ON CONFLICT (customer_id) DO UPDATE SET name = EXCLUDED.name,
              legal_name = EXCLUDED.legal_name, tax_id = EXCLUDED.tax_id,
@@ -48,11 +62,7 @@ pub static CUSTOMERS: Table = Table {
 pub static CUSTOMER_COLLECTORS: Table = Table {
     name: "customer_collectors",
     key: "customer_id",
-    columns: &[
-        ("customer_id", T::Text),
-        ("collector", T::Text),
-        ("position", T::BigInt),
-    ],
+    columns: COLLECTOR_COLUMNS,
     on_conflict: Some(
         "ON CONFLICT (customer_id) DO UPDATE SET collector = EXCLUDED.collector,
              position = EXCLUDED.position",
@@ -62,18 +72,45 @@ pub static CUSTOMER_COLLECTORS: Table = Table {
 pub static DEFAULT_COLLECTORS: Table = Table {
     name: "default_collectors",
     key: "subsidiary_id",
-    columns: &[
-        ("subsidiary_id", T::Text),
-        ("collector", T::Text),
-        ("position", T::BigInt),
-    ],
+    columns: DEFAULT_COLLECTOR_COLUMNS,
     on_conflict: Some(
         "ON CONFLICT (subsidiary_id) DO UPDATE SET collector = EXCLUDED.collector,
              position = EXCLUDED.position",
     ),
 };
 
-static TABLES: [&Table; 3] = [&CUSTOMERS, &CUSTOMER_COLLECTORS, &DEFAULT_COLLECTORS];
+/// Every record each customer had, a row per event (`known.rs`).
+pub static CUSTOMERS_HISTORY: Table = Table {
+    name: "customers_history",
+    key: "customer_id, position",
+    columns: CUSTOMER_COLUMNS,
+    on_conflict: None,
+};
+
+/// Every collector each customer had.
+pub static CUSTOMER_COLLECTORS_HISTORY: Table = Table {
+    name: "customer_collectors_history",
+    key: "customer_id, position",
+    columns: COLLECTOR_COLUMNS,
+    on_conflict: None,
+};
+
+/// Every default collector each subsidiary had.
+pub static DEFAULT_COLLECTORS_HISTORY: Table = Table {
+    name: "default_collectors_history",
+    key: "subsidiary_id, position",
+    columns: DEFAULT_COLLECTOR_COLUMNS,
+    on_conflict: None,
+};
+
+static TABLES: [&Table; 6] = [
+    &CUSTOMERS,
+    &CUSTOMER_COLLECTORS,
+    &DEFAULT_COLLECTORS,
+    &CUSTOMERS_HISTORY,
+    &CUSTOMER_COLLECTORS_HISTORY,
+    &DEFAULT_COLLECTORS_HISTORY,
+];
 
 /// What the search by name compares with: the name and the legal name, lower-cased here rather
 /// than in SQL, so that both engines fold every script alike (SQLite's `lower` folds ASCII only).
@@ -96,7 +133,9 @@ impl Customers {
                 position: recorded.position,
                 problem: format!("contacts: {e}"),
             })?;
-        rows.of(&CUSTOMERS)?.upsert(
+        rows.upsert_kept(
+            &CUSTOMERS,
+            &CUSTOMERS_HISTORY,
             customer.clone(),
             [
                 customer.into(),
@@ -141,7 +180,9 @@ impl Projection for Customers {
                 match &e.default_for {
                     None => {
                         let customer = recorded.envelope.customer_id.to_string();
-                        rows.of(&CUSTOMER_COLLECTORS)?.upsert(
+                        rows.upsert_kept(
+                            &CUSTOMER_COLLECTORS,
+                            &CUSTOMER_COLLECTORS_HISTORY,
                             customer.clone(),
                             [
                                 customer.into(),
@@ -150,7 +191,9 @@ impl Projection for Customers {
                             ],
                         )
                     }
-                    Some(subsidiary) => rows.of(&DEFAULT_COLLECTORS)?.upsert(
+                    Some(subsidiary) => rows.upsert_kept(
+                        &DEFAULT_COLLECTORS,
+                        &DEFAULT_COLLECTORS_HISTORY,
                         subsidiary.to_string(),
                         [
                             subsidiary.to_string().into(),

@@ -263,15 +263,17 @@ pub static EXCHANGE_RATES: Table = Table {
 };
 
 /// The group's payment-terms templates as last defined (migration `0008_payment_terms.sql`).
+const PAYMENT_TERMS_COLUMNS: &[(&str, T)] = &[
+    ("code", T::Text),
+    ("description", T::Text),
+    ("terms", T::Text),
+    ("position", T::BigInt),
+];
+
 pub static PAYMENT_TERMS: Table = Table {
     name: "payment_terms",
     key: "code",
-    columns: &[
-        ("code", T::Text),
-        ("description", T::Text),
-        ("terms", T::Text),
-        ("position", T::BigInt),
-    ],
+    columns: PAYMENT_TERMS_COLUMNS,
     on_conflict: Some(
         "ON CONFLICT (code) DO UPDATE SET description = EXCLUDED.description,
              terms = EXCLUDED.terms, position = EXCLUDED.position",
@@ -284,15 +286,33 @@ pub static PAYMENT_TERMS: Table = Table {
 pub static ALERT_THRESHOLDS: Table = Table {
     name: "alert_thresholds",
     key: "scope",
-    columns: &[
-        ("scope", T::Text),
-        ("thresholds", T::Text),
-        ("position", T::BigInt),
-    ],
+    columns: ALERT_THRESHOLDS_COLUMNS,
     on_conflict: Some(
         "ON CONFLICT (scope) DO UPDATE SET thresholds = EXCLUDED.thresholds,
              position = EXCLUDED.position",
     ),
+};
+
+const ALERT_THRESHOLDS_COLUMNS: &[(&str, T)] = &[
+    ("scope", T::Text),
+    ("thresholds", T::Text),
+    ("position", T::BigInt),
+];
+
+/// Every definition each payment-terms code had, a row per event (`known.rs`).
+pub static PAYMENT_TERMS_HISTORY: Table = Table {
+    name: "payment_terms_history",
+    key: "code, position",
+    columns: PAYMENT_TERMS_COLUMNS,
+    on_conflict: None,
+};
+
+/// Every set of thresholds each scope had, a row per event (`known.rs`).
+pub static ALERT_THRESHOLDS_HISTORY: Table = Table {
+    name: "alert_thresholds_history",
+    key: "scope, position",
+    columns: ALERT_THRESHOLDS_COLUMNS,
+    on_conflict: None,
 };
 
 /// The rows of invoices due in more than one, with their running totals.
@@ -425,7 +445,7 @@ pub static COLLECTION_NEXT_ACTIONS: Table = Table {
 
 /// The tables of the ledger, invoices first: allocations and settlements refer to them, and
 /// reservations before their movements, activities before their next actions.
-static TABLES: [&Table; 23] = [
+static TABLES: [&Table; 25] = [
     &INVOICES,
     &PAYMENTS,
     &ALLOCATIONS,
@@ -449,6 +469,8 @@ static TABLES: [&Table; 23] = [
     &COLLECTION_ACTIVITIES,
     &COLLECTION_NEXT_ACTIONS,
     &ALERT_THRESHOLDS,
+    &PAYMENT_TERMS_HISTORY,
+    &ALERT_THRESHOLDS_HISTORY,
 ];
 
 /// The ledger projection.
@@ -589,7 +611,9 @@ impl Projection for Ledger {
                 }
                 Ok(())
             }
-            Event::PaymentTermsDefined(e) => rows.of(&PAYMENT_TERMS)?.upsert(
+            Event::PaymentTermsDefined(e) => rows.upsert_kept(
+                &PAYMENT_TERMS,
+                &PAYMENT_TERMS_HISTORY,
                 e.code.to_string(),
                 [
                     e.code.to_string().into(),
@@ -699,7 +723,9 @@ impl Projection for Ledger {
                     .subsidiary_id
                     .as_ref()
                     .map_or_else(|| GROUP_ACCOUNT_ID.to_owned(), ToString::to_string);
-                rows.of(&ALERT_THRESHOLDS)?.upsert(
+                rows.upsert_kept(
+                    &ALERT_THRESHOLDS,
+                    &ALERT_THRESHOLDS_HISTORY,
                     scope.clone(),
                     [
                         scope.into(),

@@ -160,6 +160,26 @@ pub(crate) async fn generation_pool(
         .await?)
 }
 
+/// One connection with `options`, never shared, that runs `statements` when it opens: the
+/// search path and the temporary views through which it reads the read model as known at a
+/// position (`known.rs`; PostgreSQL looks names up in the session's temporary schema first).
+pub(crate) async fn known_pool(
+    options: PgConnectOptions,
+    statements: String,
+) -> Result<PgPool, ProjectionError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(move |connection, _| {
+            let statements = statements.clone();
+            Box::pin(async move {
+                connection.execute(statements.as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?)
+}
+
 /// Records a new generation in `state` and creates its schema, in the caller's transaction:
 /// the row and the schema exist together or not at all.
 async fn create(transaction: &mut PgConnection, state: &str) -> Result<i64, ProjectionError> {

@@ -114,28 +114,39 @@ pub static DOCUMENT_KEYS: Table = Table {
     on_conflict: None,
 };
 
+const NAME_KEY_COLUMNS: &[(&str, T)] = &[
+    ("customer_id", T::Text),
+    ("name_key", T::Text),
+    ("legal_name_key", T::Text),
+    ("position", T::BigInt),
+];
+
 pub static CUSTOMER_NAME_KEYS: Table = Table {
     name: "customer_name_keys",
     key: "customer_id",
-    columns: &[
-        ("customer_id", T::Text),
-        ("name_key", T::Text),
-        ("legal_name_key", T::Text),
-        ("position", T::BigInt),
-    ],
+    columns: NAME_KEY_COLUMNS,
     on_conflict: Some(
         "ON CONFLICT (customer_id) DO UPDATE SET name_key = EXCLUDED.name_key,
              legal_name_key = EXCLUDED.legal_name_key, position = EXCLUDED.position",
     ),
 };
 
-static TABLES: [&Table; 6] = [
+/// Every name key each customer had, a row per event (`known.rs`).
+pub static CUSTOMER_NAME_KEYS_HISTORY: Table = Table {
+    name: "customer_name_keys_history",
+    key: "customer_id, position",
+    columns: NAME_KEY_COLUMNS,
+    on_conflict: None,
+};
+
+static TABLES: [&Table; 7] = [
     &BANK_ACCOUNTS,
     &STATEMENT_LINES,
     &LINE_OUTCOMES,
     &RECEIPT_PARTS,
     &DOCUMENT_KEYS,
     &CUSTOMER_NAME_KEYS,
+    &CUSTOMER_NAME_KEYS_HISTORY,
 ];
 
 /// The names a document's kind is stored by.
@@ -189,7 +200,9 @@ impl Receipts {
     ) -> Result<(), ProjectionError> {
         let customer = recorded.envelope.customer_id.to_string();
         let key = |name: &str| payer_key(name).unwrap_or_default();
-        rows.of(&CUSTOMER_NAME_KEYS)?.upsert(
+        rows.upsert_kept(
+            &CUSTOMER_NAME_KEYS,
+            &CUSTOMER_NAME_KEYS_HISTORY,
             customer.clone(),
             [
                 customer.into(),

@@ -261,6 +261,25 @@ impl RowSet {
             })
     }
 
+    /// Sets the row of `key` in `live` (one row per key, as last set) and keeps the same row in
+    /// `history` (the same columns, keyed by the key and the position), where every value the
+    /// key held stays: what a report as known at an earlier position reads (`known.rs`).
+    pub fn upsert_kept<const N: usize>(
+        &mut self,
+        live: &'static Table,
+        history: &'static Table,
+        key: String,
+        values: [Value; N],
+    ) -> Result<(), ProjectionError> {
+        debug_assert_eq!(
+            live.columns, history.columns,
+            "{} keeps its own columns",
+            history.name
+        );
+        self.of(history)?.push(values.clone())?;
+        self.of(live)?.upsert(key, values)
+    }
+
     /// Every table's rows, in the order they are written.
     pub fn tables(&self) -> &[TableRows] {
         &self.tables

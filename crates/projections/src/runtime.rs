@@ -23,6 +23,7 @@ use crate::database::{ReadPool, on_engine};
 use crate::engine::WriteConnection as _;
 use crate::error::ProjectionError;
 use crate::ledger::Ledger;
+use crate::moments::Moments;
 use crate::projection::Projection;
 use crate::receipts::Receipts;
 use crate::rows::RowSet;
@@ -30,7 +31,7 @@ use crate::summaries::{self, BusinessClock};
 use crate::{postgres, sqlite};
 
 /// Every projection the runtime keeps, in the order their rows are written.
-pub static PROJECTIONS: &[&dyn Projection] = &[&Ledger, &Customers, &Receipts];
+pub static PROJECTIONS: &[&dyn Projection] = &[&Ledger, &Customers, &Receipts, &Moments];
 
 /// Most events applied in one transaction.
 pub const BATCH_EVENTS_MAX: usize = 5_000;

@@ -156,6 +156,26 @@ pub(crate) async fn generation_pool(
         .await?)
 }
 
+/// One connection with `options` (a read model's file), never shared, that runs `statements`
+/// when it opens: the temporary views through which it reads the read model as known at a
+/// position (`known.rs`).
+pub(crate) async fn known_pool(
+    options: SqliteConnectOptions,
+    statements: String,
+) -> Result<SqlitePool, ProjectionError> {
+    Ok(pool_options()
+        .max_connections(1)
+        .after_connect(move |connection, _| {
+            let statements = statements.clone();
+            Box::pin(async move {
+                sqlx::Executor::execute(connection, statements.as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?)
+}
+
 /// A pool on the control database of `directory` (created if missing).
 pub(crate) async fn control_pool(
     directory: &Path,

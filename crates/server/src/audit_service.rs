@@ -13,15 +13,18 @@ use tonic::{Request, Response, Status};
 
 use crate::authorization::authorize;
 use crate::limits::{REPORT_AS_KNOWN_DEADLINE, within};
+use crate::read_models::ReadModels;
 use crate::{point_in_time, replay};
 
 pub struct AuditGrpc<L> {
     log: Arc<L>,
+    /// The reports as known at a past moment read the live read model (`point_in_time`).
+    read_models: Arc<ReadModels<L>>,
 }
 
 impl<L: EventLog> AuditGrpc<L> {
-    pub fn new(log: Arc<L>) -> Self {
-        AuditGrpc { log }
+    pub fn new(log: Arc<L>, read_models: Arc<ReadModels<L>>) -> Self {
+        AuditGrpc { log, read_models }
     }
 }
 
@@ -59,7 +62,7 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
             "get_aging_report_as_known",
             async move {
                 authorize(&request, Action::Audit)?;
-                point_in_time::aging(self.log.as_ref(), request.into_inner())
+                point_in_time::aging(self.log.as_ref(), &self.read_models, request.into_inner())
                     .await
                     .map(Response::new)
             },
@@ -76,7 +79,7 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
             "list_exposures_as_known",
             async move {
                 authorize(&request, Action::Audit)?;
-                point_in_time::exposures(self.log.as_ref(), request.into_inner())
+                point_in_time::exposures(self.log.as_ref(), &self.read_models, request.into_inner())
                     .await
                     .map(Response::new)
             },
@@ -93,9 +96,13 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
             "get_work_queue_as_known",
             async move {
                 authorize(&request, Action::Audit)?;
-                point_in_time::work_queue(self.log.as_ref(), request.into_inner())
-                    .await
-                    .map(Response::new)
+                point_in_time::work_queue(
+                    self.log.as_ref(),
+                    &self.read_models,
+                    request.into_inner(),
+                )
+                .await
+                .map(Response::new)
             },
         )
         .await
@@ -110,7 +117,7 @@ impl<L: EventLog> pb::audit_service_server::AuditService for AuditGrpc<L> {
             "get_metrics_as_known",
             async move {
                 authorize(&request, Action::Audit)?;
-                point_in_time::metrics(self.log.as_ref(), request.into_inner())
+                point_in_time::metrics(self.log.as_ref(), &self.read_models, request.into_inner())
                     .await
                     .map(Response::new)
             },

@@ -46,8 +46,9 @@ pub const COMMAND_DEADLINE: Duration = Duration::from_secs(30);
 /// Longest a query of the read model may take, its wait for `min_position` included.
 pub const QUERY_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Longest a report as known at a past moment may take: it replays the log into a temporary
-/// read model, about a minute per million events on modest hardware.
+/// Longest a report as known at a past moment may take: it waits until the live read model has
+/// applied the log's last position (minutes for a projector catching up after a restart), then
+/// works the report out exactly over the rows known then.
 pub const REPORT_AS_KNOWN_DEADLINE: Duration = Duration::from_secs(900);
 
 /// Most calls served at once on one client connection; more wait for a free slot.

@@ -1,29 +1,24 @@
-//! Reports as they were known at a past moment, rebuilt from the log into a temporary read
-//! model that lives only for the call.
+//! Reports as they were known at a past moment, answered from the live read model.
 //!
-//! An auditor asks "what did the aging say on the morning of the 3rd?". The live read model
-//! cannot answer: it holds every event applied since, and the events are facts that are never
-//! edited. So each call replays the log into a fresh in-memory SQLite database with the same
-//! migrations and the same projection code as the live read model, keeping only the events
-//! recorded at or before `known_at`, and runs the live query's own projections query on it.
-//! The live read models are never read or written, and nothing is left behind: the database
-//! disappears with its one connection when the call ends.
-//!
-//! This costs a full replay of the log per call (time and memory grow with the log); the
-//! call's deadline bounds it. Known at "now", the answer is the live answer.
+//! An auditor asks "what did the aging say on the morning of the 3rd?". Every row of the read
+//! model carries the position of the event that recorded it and superseded values are kept
+//! (`receivables_projections::known`), so the answer is the live query's own, run on a
+//! connection that sees only the rows recorded at or before the last position known then:
+//! no replay, and the cost of the live report for the same business date (worked out exactly:
+//! today's summaries hold the present only). Known at "now", the answer is the live answer.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use receivables_api::pb;
+use receivables_domain::Position;
 use receivables_domain::refusal::FieldViolation;
-use receivables_domain::{Position, RecordedEvent};
-use receivables_eventlog::{EventLog, LogError};
-use receivables_projections::{MIGRATOR, ProjectionError, ReadPool, runtime};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use tonic::Status;
+use receivables_eventlog::EventLog;
+use receivables_projections::{ReadPool, known};
+use tonic::{Code, Status};
+use tonic_types::StatusExt as _;
 use tracing::{Instrument, info, info_span};
 
 use receivables_api::queries::{
@@ -31,24 +26,21 @@ use receivables_api::queries::{
     work_queue as work_queue_query,
 };
 
+use crate::limits::REPORT_AS_KNOWN_DEADLINE;
 use crate::queries::{
-    aging_answer, exposures_answer, internal, metrics_answer, refused, work_queue_answer,
+    aging_answer, exposures_answer, internal, metrics_answer, projection_behind, refused,
+    work_queue_answer,
 };
-
-/// Events applied to the temporary read model per transaction: the live projector's batch
-/// size, which keeps memory per batch bounded and transactions few.
-pub const REBUILD_BATCH_EVENTS_MAX: usize = 5_000;
+use crate::read_models::ReadModels;
+use crate::replay::log_status;
 
 /// `google.protobuf.Timestamp.nanos` is below one second (no leap seconds).
 const NANOS_PER_SECOND: u32 = 1_000_000_000;
 
-/// The in-memory database of one call. `sqlite::memory:` gives each connection its own
-/// database, so the pool holds exactly one connection that never expires.
-const IN_MEMORY: &str = "sqlite::memory:";
-
 /// The aging report as it was known at `known_at`.
 pub async fn aging<L: EventLog>(
     log: &L,
+    read_models: &ReadModels<L>,
     request: pb::GetAgingReportAsKnownRequest,
 ) -> Result<pb::GetAgingReportResponse, Status> {
     let report = request.report.unwrap_or_default();
@@ -56,7 +48,7 @@ pub async fn aging<L: EventLog>(
         request.known_at.map(|t| (t.seconds, t.nanos)),
         aging_query::read(&report),
     )?;
-    as_known(log, known_at, |pool, position| {
+    as_known(log, read_models, known_at, |pool, position| {
         aging_answer(pool, query, position)
     })
     .await
@@ -65,6 +57,7 @@ pub async fn aging<L: EventLog>(
 /// The exposure list as it was known at `known_at`.
 pub async fn exposures<L: EventLog>(
     log: &L,
+    read_models: &ReadModels<L>,
     request: pb::ListExposuresAsKnownRequest,
 ) -> Result<pb::ListExposuresResponse, Status> {
     let report = request.report.unwrap_or_default();
@@ -72,7 +65,7 @@ pub async fn exposures<L: EventLog>(
         request.known_at.map(|t| (t.seconds, t.nanos)),
         exposures_query::read(&report),
     )?;
-    as_known(log, known_at, |pool, position| {
+    as_known(log, read_models, known_at, |pool, position| {
         exposures_answer(pool, query, position)
     })
     .await
@@ -81,6 +74,7 @@ pub async fn exposures<L: EventLog>(
 /// The collector work queue as it was known at `known_at`.
 pub async fn work_queue<L: EventLog>(
     log: &L,
+    read_models: &ReadModels<L>,
     request: pb::GetWorkQueueAsKnownRequest,
 ) -> Result<pb::GetWorkQueueResponse, Status> {
     let report = request.report.unwrap_or_default();
@@ -88,7 +82,7 @@ pub async fn work_queue<L: EventLog>(
         request.known_at.map(|t| (t.seconds, t.nanos)),
         work_queue_query::read(&report),
     )?;
-    as_known(log, known_at, |pool, position| {
+    as_known(log, read_models, known_at, |pool, position| {
         work_queue_answer(pool, query, position)
     })
     .await
@@ -97,6 +91,7 @@ pub async fn work_queue<L: EventLog>(
 /// The early-warning metrics as they were known at `known_at`.
 pub async fn metrics<L: EventLog>(
     log: &L,
+    read_models: &ReadModels<L>,
     request: pb::GetMetricsAsKnownRequest,
 ) -> Result<pb::GetMetricsResponse, Status> {
     let report = request.report.unwrap_or_default();
@@ -104,7 +99,7 @@ pub async fn metrics<L: EventLog>(
         request.known_at.map(|t| (t.seconds, t.nanos)),
         metrics_query::read(&report),
     )?;
-    as_known(log, known_at, |pool, position| {
+    as_known(log, read_models, known_at, |pool, position| {
         metrics_answer(pool, query, position)
     })
     .await
@@ -151,29 +146,54 @@ fn validated<Q>(
     }
 }
 
-/// Rebuilds the read model as known at `known_at` into a temporary database, runs `answer` on
-/// it with the last position applied, and drops the database.
-async fn as_known<L, T, F, Fut>(log: &L, known_at: DateTime<Utc>, answer: F) -> Result<T, Status>
+/// Runs `answer` on the live read model as it stood at the last position known at `known_at`
+/// (`receivables_projections::known`), with that position: once the read model has applied
+/// the log's last position at the start of the call, so that nothing recorded by then is
+/// missing.
+async fn as_known<L, T, F, Fut>(
+    log: &L,
+    read_models: &ReadModels<L>,
+    known_at: DateTime<Utc>,
+    answer: F,
+) -> Result<T, Status>
 where
     L: EventLog,
     F: FnOnce(ReadPool, Position) -> Fut,
     Fut: Future<Output = Result<T, Status>>,
 {
-    let span =
-        info_span!("report_as_known", known_at = %known_at, events_applied = tracing::field::Empty);
+    let span = info_span!(
+        "report_as_known",
+        known_at = %known_at,
+        position = tracing::field::Empty,
+        generation = tracing::field::Empty
+    );
     async move {
-        let pool = temporary_read_model().await.map_err(internal)?;
-        let outcome = match rebuild(log, &pool, known_at).await {
-            Ok((applied, events)) => {
-                tracing::Span::current().record("events_applied", events);
-                info!(
-                    position = applied.get(),
-                    events, "read model rebuilt as known"
-                );
-                answer(pool.clone(), applied).await
-            }
-            Err(error) => Err(internal(error)),
-        };
+        let last = log
+            .last_position()
+            .await
+            .map_err(|error| log_status(&error))?;
+        let side = Arc::clone(&read_models.live().borrow());
+        if !side
+            .projector
+            .wait_for(last, REPORT_AS_KNOWN_DEADLINE)
+            .await
+        {
+            let applied = *side.projector.applied().borrow();
+            return Err(projection_behind(applied, last, "log_position"));
+        }
+        let position = known::position_at(&side.pool, known_at, last)
+            .await
+            .map_err(internal)?;
+        let since = known::history_since(&side.pool).await.map_err(internal)?;
+        if position > Position::ZERO && position < since {
+            return Err(history_not_kept(position, since));
+        }
+        tracing::Span::current()
+            .record("position", position.get())
+            .record("generation", side.generation);
+        let pool = known::pool(&side.pool, position).await.map_err(internal)?;
+        info!(position = position.get(), "answering as known");
+        let outcome = answer(pool.clone(), position).await;
         pool.close().await;
         outcome
     }
@@ -181,78 +201,33 @@ where
     .await
 }
 
-/// An empty read model in memory, its tables created by the live read model's migrations.
-async fn temporary_read_model() -> Result<ReadPool, ProjectionError> {
-    let options = SqliteConnectOptions::from_str(IN_MEMORY)?.foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(options)
-        .await?;
-    if let Err(error) = MIGRATOR.run(&pool).await {
-        pool.close().await;
-        return Err(sqlx::Error::from(error).into());
-    }
-    Ok(ReadPool::Sqlite(pool))
-}
-
-/// Applies every event up to the log's last position when the call started that was recorded
-/// at or before `known_at`. Returns the last position applied and the number of events.
-async fn rebuild<L: EventLog>(
-    log: &L,
-    pool: &ReadPool,
-    known_at: DateTime<Utc>,
-) -> Result<(Position, u64), ProjectionError> {
-    let last = log.last_position().await?;
-    let mut applied = Position::ZERO;
-    let mut count: u64 = 0;
-    let mut read = Position::ZERO;
-    if last == Position::ZERO {
-        return Ok((applied, count));
-    }
-    let mut feed = log.follow(Position::ZERO).await?;
-    let mut batch: Vec<RecordedEvent> = Vec::with_capacity(REBUILD_BATCH_EVENTS_MAX);
-    while let Some(event) = feed.next().await {
-        let event = event?;
-        let position = event.position;
-        read = position;
-        if position > last {
-            break;
-        }
-        if event.envelope.recorded_at <= known_at {
-            batch.push(event);
-            if batch.len() >= REBUILD_BATCH_EVENTS_MAX {
-                (applied, count) = apply(pool, &mut batch, applied, count).await?;
-            }
-        }
-        if position == last {
-            break;
-        }
-    }
-    if read < last {
-        return Err(ProjectionError::Log(LogError::Unavailable(
-            format!("the log feed ended at position {read}, before the last position {last}")
-                .into(),
-        )));
-    }
-    (applied, count) = apply(pool, &mut batch, applied, count).await?;
-    Ok((applied, count))
-}
-
-/// Applies and empties `batch`; returns the new last position applied and count.
-async fn apply(
-    pool: &ReadPool,
-    batch: &mut Vec<RecordedEvent>,
-    applied: Position,
-    count: u64,
-) -> Result<(Position, u64), ProjectionError> {
-    let Some(last) = batch.last().map(|event| event.position) else {
-        return Ok((applied, count));
-    };
-    runtime::apply_events(pool, batch).await?;
-    let count = count + batch.len() as u64;
-    batch.clear();
-    Ok((last, count))
+/// The read model was built before it kept superseded values, and the moment is before then.
+fn history_not_kept(position: Position, since: Position) -> Status {
+    let mut details = tonic_types::ErrorDetails::new();
+    details.set_error_info(
+        "HISTORY_NOT_KEPT",
+        receivables_api::ERROR_DOMAIN,
+        [
+            ("known_position".to_owned(), position.to_string()),
+            ("history_since".to_owned(), since.to_string()),
+        ]
+        .into_iter()
+        .collect::<HashMap<_, _>>(),
+    );
+    details.add_precondition_failure_violation(
+        "READ_MODEL",
+        "known_at",
+        format!(
+            "the read model keeps superseded values from position {since}; rebuild it \
+             (AdminService.RebuildReadModel) to answer as known at position {position}"
+        ),
+    );
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        format!(
+            "the read model keeps superseded values from position {since} only, and \
+             known_at is at position {position}: rebuild the read model"
+        ),
+        details,
+    )
 }

@@ -178,7 +178,7 @@ fn progress_every(requested: u32) -> u64 {
 }
 
 /// The status of a log error met while reading: the client sees why its stream ended.
-fn log_status(error: &LogError) -> Status {
+pub(crate) fn log_status(error: &LogError) -> Status {
     match error {
         LogError::Unavailable(message) => {
             warn!(%message, "event log unavailable during an audit call");

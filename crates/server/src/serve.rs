@@ -112,7 +112,7 @@ impl Services {
         let queries = QueryServiceServer::new(QueryGrpc::new(read_models.live()));
         let metrics =
             MetricsServiceServer::new(QueryGrpc::new(read_models.live()).with_alerts(feed));
-        let audit = AuditServiceServer::new(AuditGrpc::new(log));
+        let audit = AuditServiceServer::new(AuditGrpc::new(log, Arc::clone(read_models)));
         let admin = AdminServiceServer::new(AdminGrpc::new(Arc::clone(read_models), tokens));
         self.add(queries.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))
             .add(metrics.max_decoding_message_size(GRPC_MESSAGE_BYTES_MAX))

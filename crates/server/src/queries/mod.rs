@@ -79,22 +79,7 @@ impl<L: EventLog> QueryGrpc<L> {
             .min(MIN_POSITION_WAIT_MAX);
         if !side.projector.wait_for(wanted, wait).await {
             let applied = *side.projector.applied().borrow();
-            let mut details = tonic_types::ErrorDetails::new();
-            details.set_error_info(
-                "PROJECTION_BEHIND",
-                receivables_api::ERROR_DOMAIN,
-                [
-                    ("applied_position".to_owned(), applied.to_string()),
-                    ("min_position".to_owned(), wanted.to_string()),
-                ]
-                .into_iter()
-                .collect::<std::collections::HashMap<_, _>>(),
-            );
-            return Err(<Status as tonic_types::StatusExt>::with_error_details(
-                Code::DeadlineExceeded,
-                format!("the read model has applied position {applied}, not yet {wanted}"),
-                details,
-            ));
+            return Err(projection_behind(applied, wanted, "min_position"));
         }
         let applied = *side.projector.applied().borrow();
         Ok((side, applied))
@@ -140,6 +125,27 @@ fn deadline(metadata: &MetadataMap) -> Option<Duration> {
 }
 
 /// A query the read model could not answer; logged once, here.
+/// `DEADLINE_EXCEEDED` with reason `PROJECTION_BEHIND`: the live read model has applied
+/// `applied`, not yet `wanted` (named `wanted_name` in the details) within the call's time.
+pub(crate) fn projection_behind(applied: Position, wanted: Position, wanted_name: &str) -> Status {
+    let mut details = tonic_types::ErrorDetails::new();
+    details.set_error_info(
+        "PROJECTION_BEHIND",
+        receivables_api::ERROR_DOMAIN,
+        [
+            ("applied_position".to_owned(), applied.to_string()),
+            (wanted_name.to_owned(), wanted.to_string()),
+        ]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>(),
+    );
+    <Status as tonic_types::StatusExt>::with_error_details(
+        Code::DeadlineExceeded,
+        format!("the read model has applied position {applied}, not yet {wanted}"),
+        details,
+    )
+}
+
 pub(crate) fn internal(error: ProjectionError) -> Status {
     error!(%error, "query failed");
     status::with_reason(Code::Internal, "READ_MODEL_ERROR", error.to_string())

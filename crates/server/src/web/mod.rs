@@ -114,7 +114,7 @@ pub fn router<L: EventLog>(
 ) -> anyhow::Result<Router> {
     let state = Arc::new(WebState {
         queries: QueryGrpc::new(read_models.live()).with_alerts(alerts),
-        audit: AuditGrpc::new(log),
+        audit: AuditGrpc::new(log, Arc::clone(read_models)),
         receipts,
         sessions: Sessions::new(),
         gate: security.gate().clone(),

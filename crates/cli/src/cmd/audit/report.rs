@@ -1,14 +1,14 @@
 //! `audit report aging|exposure|queue --known-at RFC3339`: a report as it was known at a past
-//! moment, rebuilt by the service from the events recorded until then (never from the live
-//! read model), for any business `--as-of` date.
+//! moment, answered by the service from the rows of its read model recorded until then, for
+//! any business `--as-of` date.
 //!
 //! Each report takes the live command's own flags (the same argument structs, flattened) and
 //! prints with the same tables, so an auditor compares like with like. `--min-position` is
-//! accepted for that reason but has no effect: the rebuilt model waits for nothing.
+//! accepted for that reason but has no effect: the service waits for its read model to apply
+//! the whole log before answering.
 //!
-//! Every call is a full replay of the log on the service, so a listing that follows several
-//! pages (the exposure list and the work queue) replays once per page of
-//! [`crate::paging::PAGE_SIZE_MAX`] lines; each call is bounded by `--timeout`.
+//! A listing that follows several pages (the exposure list and the work queue) asks for pages
+//! of [`crate::paging::PAGE_SIZE_MAX`] lines; each call is bounded by `--timeout`.
 
 use chrono::{DateTime, Utc};
 use receivables_api::pb;
@@ -27,7 +27,7 @@ pub struct ReportArgs {
     pub report: Report,
 }
 
-/// The reports that can be rebuilt as known at a past moment.
+/// The reports that can be read as known at a past moment.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Report {
     /// The aging report as it was known at --known-at.

@@ -187,7 +187,7 @@ pub async fn page<L: EventLog>(request: Request<L>) -> Result<Page, Failure> {
         p { "Reads every event, checks each one's hash and its link to the one before it, and reports the first broken link. " }
         p { a href="/audit/verify" { "Verify the whole log" } }
         h2 { "A report as it was known" }
-        p.note { "The log replayed up to the moment into a fresh read model: the report exactly as it could have been read then." }
+        p.note { "The read model as it stood at the moment: only what the log had recorded by then, the report exactly as it could have been read then." }
         form.options method="get" action="/audit" {
             label { "Known at (UTC)" input type="datetime-local" name="known_at" value=(known_at) required; }
             label { "As of" input type="date" name="as_of" value=(request.param("as_of")); }
