@@ -20,8 +20,9 @@
 //!    event was recorded. Medians, and their ratios to the live report (the goal: at
 //!    most 2).
 //!
-//! Steps 2 and 4 also print the most resident memory the process held while they ran, above
-//! what it held before (the client's and the service's together: they share the process).
+//! Steps 2, 4 and 5 also print the most resident memory the process held while they ran, above
+//! what it held before (the client's and the service's together, and on `--backend embedded`
+//! the read model's SQLite pages: they share the process).
 //!
 //! Each result is checked, so that a fast wrong answer fails the run instead of giving a figure:
 //! the verification must have checked every event and found no broken link, the replay must
@@ -418,6 +419,7 @@ async fn reports_as_known<L: EventLog>(
         let middle_moment = recorded_at(log, middle).await?;
         let mut then_position = 0;
         let (mut live, mut now, mut then) = (Vec::new(), Vec::new(), Vec::new());
+        let sampler = PeakSampler::start()?;
         for _ in 0..REPORT_ROUNDS {
             let report = timed(&mut live, queries.get_aging_report(group_aging()?)).await?;
             check_whole(&report, shape)?;
@@ -455,6 +457,7 @@ async fn reports_as_known<L: EventLog>(
                 bail!("known at the middle, the group owes as much as at the end");
             }
         }
+        let memory = sampler.stop()?;
         let live = median(&mut live);
         let ms = |duration: Duration| duration.as_secs_f64() * 1_000.0;
         println!(
@@ -466,6 +469,7 @@ async fn reports_as_known<L: EventLog>(
             ms(live)
         );
         println!("  (the middle: event {middle}'s moment, position {then_position} known then)");
+        println!("  the rounds together: {}", memory.describe());
         for (label, samples) in [
             ("known at now", &mut now),
             ("known at the middle", &mut then),
