@@ -126,7 +126,6 @@ const AS_KNOWN_RATIO_GOAL: f64 = 2.0;
 // The audit service, in this process
 // ---------------------------------------------------------------------------------------------
 
-/// The audit service on `log`, serving in this process.
 /// A read model of the log, caught up (the time it took printed, not measured against
 /// anything): what the reports as known read.
 async fn caught_up<L: EventLog>(
@@ -172,6 +171,7 @@ async fn start_services<L: EventLog>(
     InProcessServer::start(routes).await
 }
 
+/// A client of the audit service.
 async fn audit_client(server: &InProcessServer) -> anyhow::Result<AuditServiceClient<Channel>> {
     Ok(AuditServiceClient::new(server.channel().await?))
 }
@@ -411,83 +411,81 @@ async fn reports_as_known<L: EventLog>(
     shape: Shape,
 ) -> anyhow::Result<()> {
     let events = shape.events as u64;
-    {
-        let channel = server.channel().await?;
-        let mut queries = QueryServiceClient::new(channel.clone());
-        let mut audit = AuditServiceClient::new(channel);
-        let middle = events / 2;
-        let middle_moment = recorded_at(log, middle).await?;
-        let mut then_position = 0;
-        let (mut live, mut now, mut then) = (Vec::new(), Vec::new(), Vec::new());
-        let sampler = PeakSampler::start()?;
-        for _ in 0..REPORT_ROUNDS {
-            let report = timed(&mut live, queries.get_aging_report(group_aging()?)).await?;
-            check_whole(&report, shape)?;
-            let known = |known_at: SystemTime| -> anyhow::Result<_> {
-                Ok(pb::GetAgingReportAsKnownRequest {
-                    known_at: Some(known_at.into()),
-                    report: Some(group_aging()?),
-                })
-            };
-            let report = timed(
-                &mut now,
-                audit.get_aging_report_as_known(known(SystemTime::now())?),
-            )
-            .await?;
-            check_whole(&report, shape)?;
-            if report.position != events {
-                bail!("known at now at position {}, not {events}", report.position);
-            }
-            let report = timed(
-                &mut then,
-                audit.get_aging_report_as_known(known(middle_moment)?),
-            )
-            .await?;
-            // The history is written by several writers at once, so the events' moments are not
-            // quite in log order: the prefix recorded by the middle event's moment ends near it.
-            if report.position == 0 || report.position >= events {
-                bail!(
-                    "known at the middle event's moment at position {}, not between 0 and \
-                     {events}",
-                    report.position
-                );
-            }
-            then_position = report.position;
-            if group_open(&report)? >= Totals::expected(shape).open_minor {
-                bail!("known at the middle, the group owes as much as at the end");
-            }
+    let channel = server.channel().await?;
+    let mut queries = QueryServiceClient::new(channel.clone());
+    let mut audit = AuditServiceClient::new(channel);
+    let middle = events / 2;
+    let middle_moment = recorded_at(log, middle).await?;
+    let mut then_position = 0;
+    let (mut live, mut now, mut then) = (Vec::new(), Vec::new(), Vec::new());
+    let sampler = PeakSampler::start()?;
+    for _ in 0..REPORT_ROUNDS {
+        let report = timed(&mut live, queries.get_aging_report(group_aging()?)).await?;
+        check_whole(&report, shape)?;
+        let known = |known_at: SystemTime| -> anyhow::Result<_> {
+            Ok(pb::GetAgingReportAsKnownRequest {
+                known_at: Some(known_at.into()),
+                report: Some(group_aging()?),
+            })
+        };
+        let report = timed(
+            &mut now,
+            audit.get_aging_report_as_known(known(SystemTime::now())?),
+        )
+        .await?;
+        check_whole(&report, shape)?;
+        if report.position != events {
+            bail!("known at now at position {}, not {events}", report.position);
         }
-        let memory = sampler.stop()?;
-        let live = median(&mut live);
-        let ms = |duration: Duration| duration.as_secs_f64() * 1_000.0;
-        println!(
-            "aging as of {} (group), {REPORT_ROUNDS} rounds by turns, medians:",
-            history::report_as_of()?
-        );
-        println!(
-            "  baseline: live GetAgingReport            {:>9.1} ms",
-            ms(live)
-        );
-        println!("  (the middle: event {middle}'s moment, position {then_position} known then)");
-        println!("  the rounds together: {}", memory.describe());
-        for (label, samples) in [
-            ("known at now", &mut now),
-            ("known at the middle", &mut then),
-        ] {
-            let taken = median(samples);
-            let ratio = taken.as_secs_f64() / live.as_secs_f64();
-            println!(
-                "  GetAgingReportAsKnown, {label:<20}{:>9.1} ms   ratio to the live report {ratio:.2}{}",
-                ms(taken),
-                if ratio > AS_KNOWN_RATIO_GOAL {
-                    format!(" (above the goal of {AS_KNOWN_RATIO_GOAL:.0})")
-                } else {
-                    String::new()
-                }
+        let report = timed(
+            &mut then,
+            audit.get_aging_report_as_known(known(middle_moment)?),
+        )
+        .await?;
+        // The history is written by several writers at once, so the events' moments are not
+        // quite in log order: the prefix recorded by the middle event's moment ends near it.
+        if report.position == 0 || report.position >= events {
+            bail!(
+                "known at the middle event's moment at position {}, not between 0 and \
+                 {events}",
+                report.position
             );
         }
-        Ok(())
+        then_position = report.position;
+        if group_open(&report)? >= Totals::expected(shape).open_minor {
+            bail!("known at the middle, the group owes as much as at the end");
+        }
     }
+    let memory = sampler.stop()?;
+    let live = median(&mut live);
+    let ms = |duration: Duration| duration.as_secs_f64() * 1_000.0;
+    println!(
+        "aging as of {} (group), {REPORT_ROUNDS} rounds by turns, medians:",
+        history::report_as_of()?
+    );
+    println!(
+        "  baseline: live GetAgingReport            {:>9.1} ms",
+        ms(live)
+    );
+    println!("  (the middle: event {middle}'s moment, position {then_position} known then)");
+    println!("  the rounds together: {}", memory.describe());
+    for (label, samples) in [
+        ("known at now", &mut now),
+        ("known at the middle", &mut then),
+    ] {
+        let taken = median(samples);
+        let ratio = taken.as_secs_f64() / live.as_secs_f64();
+        println!(
+            "  GetAgingReportAsKnown, {label:<20}{:>9.1} ms   ratio to the live report {ratio:.2}{}",
+            ms(taken),
+            if ratio > AS_KNOWN_RATIO_GOAL {
+                format!(" (above the goal of {AS_KNOWN_RATIO_GOAL:.0})")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
 }
 
 /// After the raw read: every measurement over the audit service and in-process.
@@ -526,7 +524,11 @@ async fn measure<L: EventLog>(
         let replayed = bounded("ReplayEvents", replay_over_grpc(&mut client, shape.events)).await?;
         print_ratio("ReplayEvents", replayed, raw);
         println!("  {}", sampler.stop()?.describe());
-        reports_as_known(log.as_ref(), &server, shape).await
+        bounded(
+            "the reports as known",
+            reports_as_known(log.as_ref(), &server, shape),
+        )
+        .await
     }
     .await;
     server.stop().await?;
