@@ -33,6 +33,23 @@ pub fn date(text: &str) -> NaiveDate {
 pub struct Rng(pub u64);
 
 impl Rng {
+    /// The generator of a run: seeded from the environment variable `variable` when it is set
+    /// (to replay a run's history), else from the clock; the seed is printed with how to replay
+    /// it, under `what`.
+    pub fn seeded(variable: &str, what: &str) -> Rng {
+        let seed = std::env::var(variable)
+            .ok()
+            .and_then(|seed| seed.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |since| since.as_nanos() as u64)
+                    | 1
+            });
+        eprintln!("{what}: seed {seed} ({variable}={seed} replays the history)");
+        Rng(seed)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;

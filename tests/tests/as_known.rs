@@ -266,18 +266,7 @@ async fn as_known_answers_as_a_replay_does(engine: Engine) {
     let Some(live) = TestReadModel::create(engine).await else {
         return;
     };
-    let seed = std::env::var("AS_KNOWN_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("as known: seed {seed} (AS_KNOWN_SEED={seed} replays the history)");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::seeded("AS_KNOWN_SEED", "as known");
     let service = TestService::start(&nats.url()).await;
     let mut client = service.client().await;
     let mut made = Made::default();

@@ -173,18 +173,7 @@ async fn summaries_answer_as_the_exact_computation_does(engine: Engine) {
     let Some(exact) = TestReadModel::create(engine).await else {
         return;
     };
-    let seed = std::env::var("SUMMARIES_SEED")
-        .ok()
-        .and_then(|seed| seed.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    eprintln!("summaries: seed {seed} (SUMMARIES_SEED={seed} replays the history)");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::seeded("SUMMARIES_SEED", "summaries");
     let service = TestService::start(&nats.url()).await;
     let mut client = service.client().await;
     let mut made = Made::default();
