@@ -33,8 +33,9 @@ use crate::customers::{
 use crate::database::{ReadPool, on_engine};
 use crate::error::ProjectionError;
 use crate::ledger::{
-    ALERT_THRESHOLDS, ALERT_THRESHOLDS_HISTORY, CREDIT_TERMS, CREDIT_TERMS_HISTORY, PAYMENT_TERMS,
-    PAYMENT_TERMS_HISTORY,
+    ALERT_THRESHOLDS, ALERT_THRESHOLDS_HISTORY, CREDIT_TERMS, CREDIT_TERMS_HISTORY,
+    INSTALMENT_PLAN_ROWS, INSTALMENT_PLANS, INVOICES, PAYMENT_TERMS, PAYMENT_TERMS_HISTORY,
+    SCHEDULE_ROWS,
 };
 use crate::moments::stored_moment;
 use crate::receipts::{CUSTOMER_NAME_KEYS, CUSTOMER_NAME_KEYS_HISTORY};
@@ -56,13 +57,13 @@ pub static KEPT: [(&Table, &Table); 7] = [
 
 /// Tables without a position whose rows are written by their parent's event: (table, parent,
 /// the columns joining them).
-pub static WITH_PARENT: [(&str, &str, &[&str]); 2] = [
+pub static WITH_PARENT: [(&Table, &Table, &[&str]); 2] = [
     (
-        "schedule_rows",
-        "invoices",
+        &SCHEDULE_ROWS,
+        &INVOICES,
         &["subsidiary_id", "invoice_number"],
     ),
-    ("instalment_plan_rows", "instalment_plans", &["plan_id"]),
+    (&INSTALMENT_PLAN_ROWS, &INSTALMENT_PLANS, &["plan_id"]),
 ];
 
 /// The checkpoints, which the queries read as the position they answer for: capped at P.
@@ -80,7 +81,7 @@ pub enum Shadow {
     Latest { history: &'static Table },
     /// Rows written with their parent's: those whose parent was recorded at or before P.
     WithParent {
-        parent: &'static str,
+        parent: &'static Table,
         on: &'static [&'static str],
     },
 }
@@ -91,7 +92,10 @@ pub fn shadow(table: &Table) -> Option<Shadow> {
     if let Some((_, history)) = KEPT.iter().find(|(live, _)| live.name == table.name) {
         return Some(Shadow::Latest { history });
     }
-    if let Some((_, parent, on)) = WITH_PARENT.iter().find(|(name, ..)| *name == table.name) {
+    if let Some((_, parent, on)) = WITH_PARENT
+        .iter()
+        .find(|(child, ..)| child.name == table.name)
+    {
         return Some(Shadow::WithParent { parent, on });
     }
     table
@@ -169,6 +173,7 @@ fn view(schema: &str, table: &Table, shadow: Shadow, at: i64) -> String {
             format!(
                 "SELECT child.* FROM {schema}.{name} child WHERE EXISTS (SELECT 1 FROM \
                  {schema}.{parent} parent WHERE {joined} AND parent.position <= {at})",
+                parent = parent.name,
                 joined = joined.join(" AND "),
             )
         }
