@@ -319,8 +319,7 @@ pub(crate) type CollectibleBySubsidiary = BTreeMap<String, i64>;
 
 /// The collectible overdue amount of each customer and currency, with its oldest due date, split
 /// by the subsidiary it is owed to (the work queue's default collectors follow it). Only the
-/// collectible figures are whole: from today's summaries, the subsidiaries with nothing
-/// collectible are left out of the other ones.
+/// collectible figures are to be read: from today's summaries, the others are zero.
 pub(crate) async fn invoice_balances_by_subsidiary(
     pool: &ReadPool,
     as_of: NaiveDate,
@@ -344,11 +343,16 @@ type BalanceRow = (
     Option<NaiveDate>,
 );
 
+/// Of a summary row, what the work queue reads: customer, currency, subsidiary, collectible
+/// overdue, oldest collectible due date.
+type CollectibleRow = (String, String, String, i64, Option<NaiveDate>);
+
 /// The balances from today's summaries (`summaries`), when they answer for `as_of`: a row per
 /// subsidiary, which the caller folds as it would the exact ones. Split by subsidiary (for the
-/// work queue, which chases what is collectible), the rows with nothing collectible are left
-/// out: they add nothing to what it reads, and each row costs (the embedded engine hands rows
-/// over one by one).
+/// work queue, which chases what is collectible), only the collectible figures are read (the
+/// others are left at zero), and the rows with nothing collectible are left out: they add
+/// nothing to what it reads, and each row costs (the embedded engine hands rows over one by
+/// one).
 async fn summarised_balances(
     pool: &ReadPool,
     customer: Option<&CustomerId>,
@@ -358,24 +362,49 @@ async fn summarised_balances(
     let Some(state) = summaries::current(pool, as_of).await? else {
         return Ok(None);
     };
-    // Written positive by the summaries (their rows' open amounts are checked there), so the
-    // lowest open amount is not asked of them.
-    let sql = format!(
-        "SELECT customer_id, currency, subsidiary_id, open_minor, overdue_minor,
-                oldest_overdue_due, CAST(0 AS BIGINT), collectible_overdue_minor,
-                oldest_collectible_due
-         FROM summary_balances
-         WHERE {customer}{collectible}",
-        customer = customer_is(1, customer.is_some()),
-        collectible = if by_subsidiary {
-            " AND collectible_overdue_minor > 0"
-        } else {
-            ""
-        },
-    );
-    let rows: Vec<BalanceRow> = on_engine!(pool, pool => sqlx::query_as(&sql)
-        .bind(customer.map(CustomerId::as_str))
-        .fetch_all(pool).await)?;
+    let customer_is = customer_is(1, customer.is_some());
+    let rows: Vec<BalanceRow> = if by_subsidiary {
+        // The work queue reads the collectible figures alone, and only the columns it reads
+        // are asked for: the embedded engine copies every column of every row on its way
+        // over, and this query returns a row per overdue customer.
+        let sql = format!(
+            "SELECT customer_id, currency, subsidiary_id, collectible_overdue_minor,
+                    oldest_collectible_due
+             FROM summary_balances
+             WHERE {customer_is} AND collectible_overdue_minor > 0"
+        );
+        let rows: Vec<CollectibleRow> = on_engine!(pool, pool => sqlx::query_as(&sql)
+            .bind(customer.map(CustomerId::as_str))
+            .fetch_all(pool).await)?;
+        rows.into_iter()
+            .map(|(customer, currency, subsidiary, collectible, oldest)| {
+                (
+                    customer,
+                    currency,
+                    subsidiary,
+                    0,
+                    0,
+                    None,
+                    0,
+                    collectible,
+                    oldest,
+                )
+            })
+            .collect()
+    } else {
+        // Written positive by the summaries (their rows' open amounts are checked there), so
+        // the lowest open amount is not asked of them.
+        let sql = format!(
+            "SELECT customer_id, currency, subsidiary_id, open_minor, overdue_minor,
+                    oldest_overdue_due, CAST(0 AS BIGINT), collectible_overdue_minor,
+                    oldest_collectible_due
+             FROM summary_balances
+             WHERE {customer_is}"
+        );
+        on_engine!(pool, pool => sqlx::query_as(&sql)
+            .bind(customer.map(CustomerId::as_str))
+            .fetch_all(pool).await)?
+    };
     Ok(summaries::unchanged(pool, state).await?.then_some(rows))
 }
 
