@@ -494,6 +494,150 @@ async fn tampering_in_jetstream_is_found_where_it_is() {
     data.remove().await;
 }
 
+/// Appends `json` to the log as the next event of `customer`, from outside the service: on
+/// JetStream published on the customer's subject, on the embedded log inserted into its file
+/// (as someone with access to the server or to the file could). Returns its position.
+async fn append_from_outside(data: &TestData, customer: &str, json: &Value) -> u64 {
+    match &data.nats {
+        Some(nats) => forge(&nats.url(), customer, json).await,
+        None => {
+            use sqlx::ConnectOptions as _;
+            let path = data
+                .directory
+                .path()
+                .join(receivables::config::EVENT_LOG_FILE);
+            let mut file = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(path)
+                .connect()
+                .await
+                .unwrap();
+            let (last,): (i64,) = sqlx::query_as("SELECT MAX(position) FROM events")
+                .fetch_one(&mut file)
+                .await
+                .unwrap();
+            sqlx::query(
+                "INSERT INTO events (position, customer_id, command_id, payload, appended_at)
+                 VALUES (?1, ?2, ?3, ?4, '2026-12-07T00:00:00Z')",
+            )
+            .bind(last + 1)
+            .bind(customer)
+            .bind(json["command_id"].as_str().unwrap())
+            .bind(serde_json::to_vec(json).unwrap())
+            .execute(&mut file)
+            .await
+            .unwrap();
+            u64::try_from(last + 1).unwrap()
+        }
+    }
+}
+
+/// A member that no type of the service reads, added to an event after its hash was taken: the
+/// event reads back as it was, but the bytes the log holds are not the bytes that were hashed.
+/// `VerifyLog` hashes what is stored, as the offline check of an export does, and finds it.
+async fn a_member_added_to_a_stored_event_is_found(backends: Backends) {
+    init_logging();
+    let Some(data) = TestData::create(backends).await else {
+        return;
+    };
+    let service = TestAllInOne::start(&data).await;
+    post_history(&service).await;
+    let mut client = audit_client(&service).await;
+    let (all, _) = replay(&mut client, request()).await;
+    assert_eq!(all.len(), 6);
+
+    // ACME's next event, chained on its last one (position 5) with a hash right for its
+    // content, then a member added to its payload.
+    let last: Value = serde_json::from_str(&all[4].envelope_json).unwrap();
+    assert_eq!(last["customer_id"], "ACME");
+    let mut next = last.clone();
+    next["event_id"] = uuid::Uuid::new_v4().to_string().into();
+    next["command_id"] = uuid::Uuid::new_v4().to_string().into();
+    next["sequence"] = (last["sequence"].as_u64().unwrap() + 1).into();
+    next["prev_hash"] = last["hash"].clone();
+    let hash = independent_hash(&next);
+    next["hash"] = hash.clone().into();
+    next["data"]["note"] = "settled in cash, do not chase".into();
+    assert_eq!(append_from_outside(&data, "ACME", &next).await, 7);
+
+    let whole = verify_log(&mut client, "").await;
+    let broken = whole.first_broken.expect("the added member is found");
+    assert_eq!(
+        (broken.position, broken.kind(), broken.customer_id.as_str()),
+        (7, pb::ChainBreak::HashMismatch, "ACME")
+    );
+    assert_eq!(broken.found, format!("hash {hash}"));
+    assert_eq!(
+        broken.expected,
+        format!("hash {} of the content", independent_hash(&next))
+    );
+    assert_eq!((whole.events_checked, whole.last_position), (6, 6));
+    // ACME's chain alone, read by customer, finds it too.
+    let acme = verify_log(&mut client, "ACME").await;
+    let broken = acme.first_broken.expect("the added member is found");
+    assert_eq!(
+        (broken.position, broken.kind()),
+        (7, pb::ChainBreak::HashMismatch)
+    );
+    assert_eq!(acme.events_checked, 4);
+
+    // BETA's next event, chained and hashed right, with a negative amount: the chain holds,
+    // the ledger's rules do not. VerifyLog checks the chain; a replay reads the event and
+    // fails on it, naming its position.
+    let last: Value = serde_json::from_str(&all[5].envelope_json).unwrap();
+    assert_eq!(last["customer_id"], "BETA");
+    let mut negative = last.clone();
+    negative["event_id"] = uuid::Uuid::new_v4().to_string().into();
+    negative["command_id"] = uuid::Uuid::new_v4().to_string().into();
+    negative["sequence"] = (last["sequence"].as_u64().unwrap() + 1).into();
+    negative["prev_hash"] = last["hash"].clone();
+    negative["data"]["amount"]["amount"] = "-50.00".into();
+    negative["hash"] = independent_hash(&negative).into();
+    assert_eq!(append_from_outside(&data, "BETA", &negative).await, 8);
+    let beta = verify_log(&mut client, "BETA").await;
+    assert_eq!(beta.first_broken, None);
+    assert_eq!((beta.events_checked, beta.last_position), (3, 8));
+    let replayed = client
+        .replay_events(pb::ReplayEventsRequest {
+            from_position: 8,
+            ..request()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .collect::<Vec<_>>()
+        .await;
+    let failed = replayed
+        .into_iter()
+        .find_map(Result::err)
+        .expect("the replay fails on the event");
+    assert_eq!(failed.code(), Code::Internal);
+    assert!(
+        failed.message().contains("position 8"),
+        "{}",
+        failed.message()
+    );
+
+    // An event of ACME filed under BETA (its subject, its row): BETA's chain names it.
+    let mut misfiled = next.clone();
+    misfiled["data"].as_object_mut().unwrap().remove("note");
+    misfiled["command_id"] = uuid::Uuid::new_v4().to_string().into();
+    assert_eq!(append_from_outside(&data, "BETA", &misfiled).await, 9);
+    let beta = verify_log(&mut client, "BETA").await;
+    let broken = beta.first_broken.expect("the misfiled event is found");
+    assert_eq!(
+        (broken.position, broken.kind()),
+        (9, pb::ChainBreak::Undecodable)
+    );
+    assert!(broken.found.contains("BETA"), "{}", broken.found);
+    assert_eq!(beta.events_checked, 3);
+
+    // The projector may well refuse the forged event; the service is not stopped gracefully.
+    drop(service);
+    data.remove().await;
+}
+
+on_both_backends!(a_member_added_to_a_stored_event_is_found);
+
 /// Runs the real binary as a client; its exit code, stdout and stderr.
 async fn cli(url: &str, args: &[&str]) -> (i32, String, String) {
     let output = Command::new(receivables_binary())

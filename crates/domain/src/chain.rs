@@ -21,6 +21,7 @@
 //! and replaying use.
 
 mod encoder;
+mod stored;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -33,6 +34,7 @@ use crate::ids::{CustomerId, Position};
 
 pub use crate::hash::{ChainError, EventHash, HASH_BYTES};
 pub use encoder::CanonicalEncoder;
+pub use stored::{StoredLinks, read_stored};
 
 /// The envelope's member that holds its own hash, left out of what the hash is taken over.
 pub const HASH_MEMBER: &str = "hash";
@@ -204,6 +206,31 @@ impl fmt::Display for BrokenLink {
     }
 }
 
+/// A broken link at `position`.
+fn broken(
+    position: Position,
+    customer_id: Option<&CustomerId>,
+    kind: Break,
+    expected: String,
+    found: String,
+) -> BrokenLink {
+    BrokenLink {
+        position,
+        customer_id: customer_id.cloned(),
+        kind,
+        expected,
+        found,
+    }
+}
+
+/// The members of an event that link it into its customer's chain, however it was read.
+struct Links<'a> {
+    customer_id: &'a CustomerId,
+    sequence: u64,
+    prev_hash: EventHash,
+    hash: EventHash,
+}
+
 /// The last link of one customer's chain.
 #[derive(Debug, Clone, Copy)]
 struct Tip {
@@ -217,6 +244,7 @@ struct Tip {
 pub struct ChainVerifier {
     tips: HashMap<CustomerId, Tip>,
     last_position: Position,
+    last_hash: Option<EventHash>,
     whole_log: bool,
     checked: u64,
     encoder: CanonicalEncoder,
@@ -228,6 +256,7 @@ impl ChainVerifier {
         ChainVerifier {
             tips: HashMap::new(),
             last_position: Position::ZERO,
+            last_hash: None,
             whole_log: true,
             checked: 0,
             encoder: CanonicalEncoder::new(),
@@ -251,6 +280,11 @@ impl ChainVerifier {
     /// The position of the last event checked.
     pub fn last_position(&self) -> Position {
         self.last_position
+    }
+
+    /// The hash of the last event checked (`None` before the first).
+    pub fn last_hash(&self) -> Option<EventHash> {
+        self.last_hash
     }
 
     /// The hash of the last event checked of `customer`.
@@ -285,68 +319,118 @@ impl ChainVerifier {
         envelope: &EventEnvelope,
         computed: Result<EventHash, ChainError>,
     ) -> Result<(), BrokenLink> {
-        let broken = |kind, expected: String, found: String| BrokenLink {
-            position,
-            customer_id: Some(envelope.customer_id.clone()),
-            kind,
-            expected,
-            found,
+        let links = Links {
+            customer_id: &envelope.customer_id,
+            sequence: envelope.sequence,
+            prev_hash: envelope.prev_hash,
+            hash: envelope.hash,
         };
-        let expected_position = Position::new(self.last_position.get() + 1);
-        if (self.whole_log && position != expected_position)
-            || (!self.whole_log && position <= self.last_position)
-        {
-            return Err(broken(
-                Break::PositionGap,
-                format!("position {expected_position}"),
-                format!("position {position}"),
-            ));
-        }
+        self.check_position(position, Some(links.customer_id))?;
         let computed = computed.map_err(|e| {
             broken(
+                position,
+                Some(links.customer_id),
                 Break::Undecodable,
                 "an encodable event".into(),
                 e.to_string(),
             )
         })?;
-        if computed != envelope.hash {
+        self.check_links(position, &links, computed)
+    }
+
+    /// [`ChainVerifier::check`] of an event read from its stored bytes by [`read_stored`] (on
+    /// another thread, say): its links as stored and the hash of the stored text.
+    pub fn check_stored(
+        &mut self,
+        position: Position,
+        stored: Result<&(StoredLinks, EventHash), &ChainError>,
+    ) -> Result<(), BrokenLink> {
+        self.check_position(position, stored.ok().map(|(links, _)| &links.customer_id))?;
+        let (links, computed) = stored.map_err(|e| self.undecodable(position, &e.to_string()))?;
+        let links = Links {
+            customer_id: &links.customer_id,
+            sequence: links.sequence,
+            prev_hash: links.prev_hash,
+            hash: links.hash,
+        };
+        self.check_links(position, &links, *computed)
+    }
+
+    /// The event's position follows the last one checked: the next one on a walk of the whole
+    /// log, any later one on a walk of part of it.
+    fn check_position(
+        &self,
+        position: Position,
+        customer_id: Option<&CustomerId>,
+    ) -> Result<(), BrokenLink> {
+        let expected_position = Position::new(self.last_position.get() + 1);
+        if (self.whole_log && position != expected_position)
+            || (!self.whole_log && position <= self.last_position)
+        {
             return Err(broken(
-                Break::HashMismatch,
-                format!("hash {computed} of the content"),
-                format!("hash {}", envelope.hash),
+                position,
+                customer_id,
+                Break::PositionGap,
+                format!("position {expected_position}"),
+                format!("position {position}"),
             ));
         }
-        let tip = self.tips.get(&envelope.customer_id).copied();
+        Ok(())
+    }
+
+    /// The event's content hashes to its `hash`, and it follows its customer's last event.
+    fn check_links(
+        &mut self,
+        position: Position,
+        links: &Links<'_>,
+        computed: EventHash,
+    ) -> Result<(), BrokenLink> {
+        let customer_id = Some(links.customer_id);
+        if computed != links.hash {
+            return Err(broken(
+                position,
+                customer_id,
+                Break::HashMismatch,
+                format!("hash {computed} of the content"),
+                format!("hash {}", links.hash),
+            ));
+        }
+        let tip = self.tips.get(links.customer_id).copied();
         let (expected_sequence, expected_previous) = match tip {
             Some(tip) => (tip.sequence + 1, tip.hash),
             None => (1, EventHash::GENESIS),
         };
-        if envelope.prev_hash != expected_previous {
+        if links.prev_hash != expected_previous {
             return Err(broken(
+                position,
+                customer_id,
                 Break::PreviousHashMismatch,
                 format!("prev_hash {expected_previous}"),
-                format!("prev_hash {}", envelope.prev_hash),
+                format!("prev_hash {}", links.prev_hash),
             ));
         }
-        if envelope.sequence != expected_sequence {
+        if links.sequence != expected_sequence {
             return Err(broken(
+                position,
+                customer_id,
                 Break::SequenceGap,
                 format!("sequence {expected_sequence}"),
-                format!("sequence {}", envelope.sequence),
+                format!("sequence {}", links.sequence),
             ));
         }
         let tip = Tip {
-            sequence: envelope.sequence,
-            hash: envelope.hash,
+            sequence: links.sequence,
+            hash: links.hash,
         };
         // Updated in place: the customer id is copied only for a customer's first event.
-        match self.tips.get_mut(&envelope.customer_id) {
+        match self.tips.get_mut(links.customer_id) {
             Some(known) => *known = tip,
             None => {
-                self.tips.insert(envelope.customer_id.clone(), tip);
+                self.tips.insert(links.customer_id.clone(), tip);
             }
         }
         self.last_position = position;
+        self.last_hash = Some(links.hash);
         self.checked += 1;
         Ok(())
     }
@@ -612,6 +696,85 @@ mod tests {
         fn the_encoder_agrees_with_the_definition_on_any_value(value in any_value()) {
             assert_as_defined(&value);
         }
+
+        #[test]
+        fn the_encoder_of_stored_text_agrees_with_the_definition(value in any_value()) {
+            assert_text_as_defined(&serde_json::to_vec(&value).unwrap());
+            assert_text_as_defined(&serde_json::to_vec_pretty(&value).unwrap());
+        }
+    }
+
+    /// `encode_json` of `text` is the definition over the `Value` the text reads as, with and
+    /// without `hash`, errors included.
+    fn assert_text_as_defined(text: &[u8]) {
+        let mut encoder = CanonicalEncoder::new();
+        for leave_out in [None, Some(HASH_MEMBER)] {
+            let fast = encoder.encode_json(text, leave_out).map(<[u8]>::to_vec);
+            let defined = serde_json::from_slice::<Value>(text)
+                .map_err(|e| ChainError::NotJson(e.to_string()))
+                .and_then(|mut value| {
+                    if let (Value::Object(members), Some(name)) = (&mut value, leave_out) {
+                        members.remove(name);
+                    }
+                    let mut out = Vec::new();
+                    write_canonical(&value, &mut out).map(|()| out)
+                });
+            assert_eq!(fast, defined, "leaving out {leave_out:?}");
+        }
+    }
+
+    #[test]
+    fn stored_text_is_written_canonically_as_it_is_read() {
+        // Worked by hand: spaces dropped, members sorted, `hash` left out, the escapes `\u00e9`
+        // and `\/` written as the characters, a control character as `\u001f`, the last `a`
+        // of two kept.
+        let text = br#" { "b" : [1, -2, true, null], "hash": "x", "a": "\u00e9\/\u001F",
+                          "c": {"z": {}, "y": []}, "a": "kept" } "#;
+        let mut encoder = CanonicalEncoder::new();
+        let written = encoder
+            .encode_json(text, Some(HASH_MEMBER))
+            .unwrap()
+            .to_vec();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            r#"{"a":"kept","b":[1,-2,true,null],"c":{"y":[],"z":{}}}"#
+        );
+        // Its outermost members stay readable, the one left out and the last of two included.
+        assert!(encoder.kept_outermost());
+        assert_eq!(encoder.outermost_member("a"), Some(&b"\"kept\""[..]));
+        assert_eq!(encoder.outermost_member("hash"), Some(&b"\"x\""[..]));
+        assert_eq!(
+            encoder.outermost_member("c"),
+            Some(&br#"{"y":[],"z":{}}"#[..])
+        );
+        assert_eq!(encoder.outermost_member("y"), None);
+        encoder.encode_json(b"[1]", None).unwrap();
+        assert!(!encoder.kept_outermost());
+        encoder.encode_json(br#"{"hash": 1.5}"#, None).unwrap_err();
+        assert!(!encoder.kept_outermost());
+        let written = CanonicalEncoder::new()
+            .encode_json(br#"["\u00e9\/\u001F", {"hash": 1}]"#, Some(HASH_MEMBER))
+            .unwrap()
+            .to_vec();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            "[\"é/\\u001f\",{\"hash\":1}]"
+        );
+        for (text, why) in [
+            (&b"{\"a\": 1.5}"[..], "a fraction"),
+            (b"{\"a\": 1e3}", "an exponent"),
+            (b"{\"a\": 18446744073709551616}", "beyond 64 bits"),
+            (b"{} trailing", "text after the value"),
+            (b"{\"a\": }", "no value"),
+            (b"", "nothing"),
+        ] {
+            assert_text_as_defined(text);
+            assert!(
+                CanonicalEncoder::new().encode_json(text, None).is_err(),
+                "{why}"
+            );
+        }
+        assert_text_as_defined(text);
     }
 
     #[test]

@@ -143,4 +143,11 @@ pub enum ChainError {
     Unencodable(String),
     #[error("the envelope holds a number that is not an integer: {0}")]
     NotAnInteger(String),
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("not an event of this service: {0}")]
+    NotAnEvent(String),
+    /// The event is of another customer than the one the log files it under (this one).
+    #[error("an event of another customer than {0}, under whom the log files it")]
+    FiledElsewhere(String),
 }

@@ -15,9 +15,9 @@ use async_nats::connection::State;
 use async_nats::jetstream::consumer::DeliverPolicy;
 use async_nats::jetstream::consumer::pull::OrderedConfig;
 use async_nats::jetstream::context::{Context, PublishErrorKind};
-use async_nats::jetstream::kv;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::{self, DiscardPolicy, RetentionPolicy, StorageType};
+use async_nats::jetstream::{self, kv};
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -29,7 +29,8 @@ use crate::codec::{self, EVENT_BYTES_MAX};
 use crate::error::Outage;
 use crate::snapshots::ObjectSnapshots;
 use crate::{
-    Append, Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, parallel,
+    Append, Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, StoredEvent,
+    parallel,
 };
 
 /// How the JetStream backend is set up. Every field has a production default.
@@ -243,6 +244,11 @@ impl JetStreamLog {
         format!("{}.{}", self.config.subject_prefix, customer)
     }
 
+    /// What every subject of the log begins with, before the customer's id.
+    fn subject_prefix_dot(&self) -> String {
+        format!("{}.", self.config.subject_prefix)
+    }
+
     /// The key of a reserved number: `<subsidiary>.<hex>` for an invoice (as it always was),
     /// `<subsidiary>.cn.<hex>` for a credit note, `<subsidiary>.ord.<hex>` for a sales order: a
     /// key of three tokens is never one of two, and the middle tokens differ, so the key spaces
@@ -279,6 +285,33 @@ fn taken(
     }
 }
 
+/// A message of the stream as the log's [`StoredEvent`]; `None` for one at or before `after`.
+/// The ordered consumer, recreated by the client library before it delivered anything, starts
+/// again from the stream's first message, not from `after` (as in `load_stored`): those before
+/// what was asked for are passed over.
+fn stored_message(
+    message: &jetstream::Message,
+    after: Position,
+    subject_prefix_dot: &str,
+) -> Result<Option<StoredEvent>, LogError> {
+    let info = message
+        .info()
+        .map_err(|e| LogError::Unavailable(e.into()))?;
+    let position = Position::new(info.stream_sequence);
+    if position <= after {
+        return Ok(None);
+    }
+    let subject = message.subject.as_str();
+    Ok(Some(StoredEvent {
+        position,
+        filed_under: subject
+            .strip_prefix(subject_prefix_dot)
+            .unwrap_or(subject)
+            .to_owned(),
+        bytes: message.payload.clone(),
+    }))
+}
+
 /// Where a consumer starts to read everything after `after`: the stream's first message counts
 /// as position 1, so after position n comes sequence n + 1.
 fn deliver_after(after: Position) -> DeliverPolicy {
@@ -298,6 +331,20 @@ impl EventLog for JetStreamLog {
         customer: &CustomerId,
         after: Position,
     ) -> Result<Vec<RecordedEvent>, LogError> {
+        let stored = self.load_stored(customer, after).await?;
+        let events = stored
+            .iter()
+            .map(crate::decode_stored)
+            .collect::<Result<Vec<_>, _>>()?;
+        debug!(%customer, after = %after, loaded = events.len(), "loaded history");
+        Ok(events)
+    }
+
+    async fn load_stored(
+        &self,
+        customer: &CustomerId,
+        after: Position,
+    ) -> Result<Vec<StoredEvent>, LogError> {
         self.ensure_connected()?;
         let consumer = self
             .stream
@@ -349,22 +396,15 @@ impl EventLog for JetStreamLog {
                 }
                 continue;
             }
-            let event = codec::decode(&message.payload, position)?;
-            if event.envelope.customer_id != *customer {
-                return Err(LogError::Corrupt {
-                    position,
-                    problem: format!(
-                        "event of customer {} on the subject of {customer}",
-                        event.envelope.customer_id
-                    ),
-                });
-            }
-            events.push(event);
+            events.push(StoredEvent {
+                position,
+                filed_under: customer.to_string(),
+                bytes: message.payload.clone(),
+            });
             if done {
                 break;
             }
         }
-        debug!(%customer, after = %after, loaded = events.len(), "loaded history");
         Ok(events)
     }
 
@@ -537,29 +577,46 @@ impl EventLog for JetStreamLog {
             .await
             .map_err(unavailable)?;
         let messages = consumer.messages().await.map_err(unavailable)?;
-        // Received here, decoded on the other cores (see `parallel`). The ordered consumer,
-        // recreated by the client library before it delivered anything, starts again from the
-        // stream's first message, not from `after` (as in `load`): those before what was asked
-        // for are passed over undecoded.
+        // Received here, decoded on the other cores (see `parallel`).
+        let prefix = self.subject_prefix_dot();
         let decoded = parallel::map_batches(messages, move |batch| {
             batch
                 .into_iter()
                 .filter_map(|message| {
-                    let decoded = message.map_err(unavailable).and_then(|message| {
-                        let info = message
-                            .info()
-                            .map_err(|e| LogError::Unavailable(e.into()))?;
-                        let position = Position::new(info.stream_sequence);
-                        if position <= after {
-                            return Ok(None);
-                        }
-                        codec::decode(&message.payload, position).map(Some)
-                    });
-                    decoded.transpose()
+                    message
+                        .map_err(unavailable)
+                        .and_then(|message| stored_message(&message, after, &prefix))
+                        .and_then(|stored| stored.as_ref().map(crate::decode_stored).transpose())
+                        .transpose()
                 })
                 .collect()
         });
         Ok(parallel::until_first_error(decoded))
+    }
+
+    async fn follow_stored(
+        &self,
+        after: Position,
+    ) -> Result<BoxStream<'static, Result<StoredEvent, LogError>>, LogError> {
+        self.ensure_connected()?;
+        let consumer = self
+            .stream
+            .create_consumer(OrderedConfig {
+                deliver_policy: deliver_after(after),
+                ..Default::default()
+            })
+            .await
+            .map_err(unavailable)?;
+        let messages = consumer.messages().await.map_err(unavailable)?;
+        let prefix = self.subject_prefix_dot();
+        let stored = messages.filter_map(move |message| {
+            let stored = message
+                .map_err(unavailable)
+                .and_then(|message| stored_message(&message, after, &prefix))
+                .transpose();
+            futures::future::ready(stored)
+        });
+        Ok(parallel::until_first_error(stored))
     }
 
     async fn last_position(&self) -> Result<Position, LogError> {

@@ -55,6 +55,18 @@ pub enum RunStop {
     Failed(LogError),
 }
 
+/// An event as the log stores it, not decoded: what a check of the bytes themselves reads
+/// ([`EventLog::follow_stored`], [`EventLog::load_stored`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub position: Position,
+    /// The customer the log files the event under (the JetStream subject's last token, the
+    /// embedded log's `customer_id` column): the event's own `customer_id` must be this one.
+    pub filed_under: String,
+    /// The event's encoding as stored ([`codec`]).
+    pub bytes: bytes::Bytes,
+}
+
 /// An event to append by [`EventLog::append_in_order`], with the last position its customer's
 /// history must have.
 #[derive(Debug, Clone)]
@@ -89,6 +101,13 @@ pub trait EventLog: Send + Sync + 'static {
         customer: &CustomerId,
         after: Position,
     ) -> Result<Vec<RecordedEvent>, LogError>;
+
+    /// [`EventLog::load`] without decoding: each event's bytes as stored.
+    async fn load_stored(
+        &self,
+        customer: &CustomerId,
+        after: Position,
+    ) -> Result<Vec<StoredEvent>, LogError>;
 
     /// The event of `customer` at `position`: the reply to a retried command, which its account
     /// remembers by position only. An event missing there, or of another customer, is
@@ -207,6 +226,14 @@ pub trait EventLog: Send + Sync + 'static {
         after: Position,
     ) -> Result<BoxStream<'static, Result<RecordedEvent, LogError>>, LogError>;
 
+    /// [`EventLog::follow`] without decoding: each event's bytes as stored, read on the
+    /// caller's task. A gap in the positions, or an event missing its position, still ends the
+    /// stream with an error; what the bytes hold is the caller's to check.
+    async fn follow_stored(
+        &self,
+        after: Position,
+    ) -> Result<BoxStream<'static, Result<StoredEvent, LogError>>, LogError>;
+
     /// The position of the last event in the log (`ZERO` when empty).
     async fn last_position(&self) -> Result<Position, LogError>;
 
@@ -246,6 +273,22 @@ pub trait EventLog: Send + Sync + 'static {
         self.release_number(&NumberKey::Invoice(invoice.clone()), claim)
             .await
     }
+}
+
+/// Decodes a stored event ([`codec::decode`]), checking that it is of the customer the log
+/// files it under.
+pub(crate) fn decode_stored(stored: &StoredEvent) -> Result<RecordedEvent, LogError> {
+    let event = codec::decode(&stored.bytes, stored.position)?;
+    if event.envelope.customer_id.as_str() != stored.filed_under {
+        return Err(LogError::Corrupt {
+            position: stored.position,
+            problem: format!(
+                "event of customer {} filed under customer {}",
+                event.envelope.customer_id, stored.filed_under
+            ),
+        });
+    }
+    Ok(event)
 }
 
 /// `event`, if it is `customer`'s: what [`EventLog::event_at`] answers on both backends.

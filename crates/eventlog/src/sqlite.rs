@@ -34,6 +34,7 @@ use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
 use futures::TryStreamExt;
 use futures::stream::BoxStream;
+use futures::stream::StreamExt as _;
 use receivables_domain::ids::NumberKey;
 use receivables_domain::{CommandId, CustomerId, EventEnvelope, Position, RecordedEvent};
 use sqlx::sqlite::{
@@ -48,7 +49,8 @@ use crate::codec;
 use crate::error::Outage;
 use crate::snapshots::SqliteSnapshots;
 use crate::{
-    Append, Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, parallel,
+    Append, Appended, AppendedRun, Claim, EventLog, LogError, Reservation, RunStop, StoredEvent,
+    parallel,
 };
 
 /// Most write requests (appends, runs of appends and reservations) committed in one
@@ -244,11 +246,28 @@ impl EventLog for SqliteLog {
         .bind(sql_position(after))
         .fetch(&self.readers);
         let mut events = Vec::new();
-        while let Some((position, owner, payload)) = rows.try_next().await.map_err(unavailable)? {
-            events.push(decode_row(position, &owner, &payload)?);
+        while let Some(row) = rows.try_next().await.map_err(unavailable)? {
+            events.push(crate::decode_stored(&stored_row(row)?)?);
         }
         debug!(%customer, after = after.get(), loaded = events.len(), "loaded history");
         Ok(events)
+    }
+
+    async fn load_stored(
+        &self,
+        customer: &CustomerId,
+        after: Position,
+    ) -> Result<Vec<StoredEvent>, LogError> {
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT position, customer_id, payload FROM events
+             WHERE customer_id = ?1 AND position > ?2 ORDER BY position",
+        )
+        .bind(customer.as_str())
+        .bind(sql_position(after))
+        .fetch_all(&self.readers)
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter().map(stored_row).collect()
     }
 
     async fn event_at(
@@ -269,7 +288,7 @@ impl EventLog for SqliteLog {
                 problem: format!("no event there, where customer {customer} had one"),
             });
         };
-        let event = decode_row(at, &owner, &payload)?;
+        let event = crate::decode_stored(&stored_row((at, owner, payload))?)?;
         crate::owned_by(event, customer)
     }
 
@@ -336,6 +355,20 @@ impl EventLog for SqliteLog {
         &self,
         after: Position,
     ) -> Result<BoxStream<'static, Result<RecordedEvent, LogError>>, LogError> {
+        // Read here, decoded on the other cores (see `parallel`).
+        let events = parallel::map_batches(self.follow_stored(after).await?, |batch| {
+            batch
+                .into_iter()
+                .map(|stored| stored.and_then(|stored| crate::decode_stored(&stored)))
+                .collect()
+        });
+        Ok(parallel::until_first_error(events))
+    }
+
+    async fn follow_stored(
+        &self,
+        after: Position,
+    ) -> Result<BoxStream<'static, Result<StoredEvent, LogError>>, LogError> {
         if self.readers.is_closed() {
             return Err(closed());
         }
@@ -348,20 +381,13 @@ impl EventLog for SqliteLog {
         };
         let rows = futures::stream::unfold(Some(feed), |feed| async move {
             let mut feed = feed?;
-            match feed.next().await {
+            match feed.next().await.and_then(stored_row) {
                 Ok(row) => Some((Ok(row), Some(feed))),
                 // An error ends the stream; the caller follows again from what it has.
                 Err(error) => Some((Err(error), None)),
             }
         });
-        // Read here, decoded on the other cores (see `parallel`).
-        let events = parallel::map_batches(rows, |batch| {
-            batch
-                .into_iter()
-                .map(|row| row.and_then(|row: Row| decode_row(row.0, &row.1, &row.2)))
-                .collect()
-        });
-        Ok(parallel::until_first_error(events))
+        Ok(rows.boxed())
     }
 
     async fn last_position(&self) -> Result<Position, LogError> {
@@ -1118,21 +1144,13 @@ fn position_from_sql(value: i64) -> Result<Position, LogError> {
         })
 }
 
-/// Decodes a row of the events table, checking that the event belongs to the customer the row
-/// says it does.
-fn decode_row(position: i64, owner: &str, payload: &[u8]) -> Result<RecordedEvent, LogError> {
-    let position = position_from_sql(position)?;
-    let event = codec::decode(payload, position)?;
-    if event.envelope.customer_id.as_str() != owner {
-        return Err(LogError::Corrupt {
-            position,
-            problem: format!(
-                "event of customer {} stored as customer {owner}",
-                event.envelope.customer_id
-            ),
-        });
-    }
-    Ok(event)
+/// A row of the events table as the log's [`StoredEvent`].
+fn stored_row((position, owner, payload): Row) -> Result<StoredEvent, LogError> {
+    Ok(StoredEvent {
+        position: position_from_sql(position)?,
+        filed_under: owner,
+        bytes: payload.into(),
+    })
 }
 
 /// A reservation's holder as stored.
@@ -1183,7 +1201,8 @@ mod tests {
 
     #[test]
     fn an_unreadable_payload_is_corrupt_at_its_position() {
-        let error = decode_row(5, "C-1", b"not json").unwrap_err();
+        let stored = stored_row((5, "C-1".into(), b"not json".to_vec())).unwrap();
+        let error = crate::decode_stored(&stored).unwrap_err();
         assert!(
             matches!(error, LogError::Corrupt { position, .. } if position == Position::new(5)),
             "{error:?}"

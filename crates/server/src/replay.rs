@@ -11,9 +11,16 @@
 //! the other cores ([`parallel::map_batches`]) while the log is read on; only the links between
 //! events are checked in order.
 //!
+//! A verification reads each event as the log stores it and hashes the stored text
+//! ([`chain::read_stored`]), as the offline check of an export does line by line: what it
+//! proves is that the log holds, byte for byte, what the service wrote and chained (a member
+//! added to a stored event is found, though reading the event would pass over it). It does not
+//! decode the events into the domain's types: whether an event keeps the ledger's rules is what
+//! reading it for use checks, and a replay reads it so.
+//!
 //! An event that cannot be decoded is a failed replay (the replay cannot send what it cannot
-//! read), but for verification it is a finding: a broken link of kind `UNDECODABLE` at its
-//! position, reported in the result like any other broken link.
+//! read), but for verification a text that is not an event is a finding: a broken link of kind
+//! `UNDECODABLE` at its position, reported in the result like any other broken link.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -22,12 +29,14 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use receivables_api::{pb, status};
-use receivables_domain::chain::{self, Break, CanonicalEncoder, ChainError, ChainVerifier};
+use receivables_domain::chain::{
+    self, Break, CanonicalEncoder, ChainError, ChainVerifier, StoredLinks,
+};
 use receivables_domain::refusal::FieldViolation;
 use receivables_domain::{
     CustomerId, EventHash, EventType, Position, RecordedEvent, Refusal, SubsidiaryId,
 };
-use receivables_eventlog::{EventLog, LogError, parallel};
+use receivables_eventlog::{EventLog, LogError, StoredEvent, parallel};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Status};
@@ -193,10 +202,7 @@ pub(crate) fn log_status(error: &LogError) -> Status {
             status::with_reason(
                 Code::Internal,
                 "EVENT_UNREADABLE",
-                format!(
-                    "the event at position {position} cannot be read ({problem}); \
-                     VerifyLog reports it as a broken link"
-                ),
+                format!("the event at position {position} cannot be read ({problem})"),
             )
         }
         LogError::Conflict { .. } | LogError::Refused(_) => {
@@ -282,16 +288,54 @@ async fn read_events<L: EventLog>(
     Ok(events)
 }
 
+/// What a walk of the log reads: an event decoded or as stored, at its position.
+trait AtPosition {
+    fn position(&self) -> Position;
+}
+
+impl AtPosition for RecordedEvent {
+    fn position(&self) -> Position {
+        self.position
+    }
+}
+
+impl AtPosition for StoredEvent {
+    fn position(&self) -> Position {
+        self.position
+    }
+}
+
+/// [`read_events`] as stored, not decoded: what a verification reads.
+async fn read_stored_events<L: EventLog>(
+    log: &L,
+    customer: Option<&CustomerId>,
+    from: Position,
+    to: Position,
+) -> Result<BoxStream<'static, Result<StoredEvent, LogError>>, LogError> {
+    if from > to {
+        return Ok(futures::stream::empty().boxed());
+    }
+    let after = Position::new(from.get().saturating_sub(1));
+    let events = match customer {
+        Some(customer) => {
+            futures::stream::iter(log.load_stored(customer, after).await?.into_iter().map(Ok))
+                .boxed()
+        }
+        None => log.follow_stored(after).await?,
+    };
+    Ok(events)
+}
+
 /// The events of a log stream up to and including `to`; an error ends the walk too.
 /// [`Walk::into_stream`] hands them out as a stream that ends there.
-struct Walk {
-    events: BoxStream<'static, Result<RecordedEvent, LogError>>,
+struct Walk<T> {
+    events: BoxStream<'static, Result<T, LogError>>,
     to: Position,
     finished: bool,
 }
 
-impl Walk {
-    fn new(events: BoxStream<'static, Result<RecordedEvent, LogError>>, to: Position) -> Walk {
+impl<T: AtPosition + Send + 'static> Walk<T> {
+    fn new(events: BoxStream<'static, Result<T, LogError>>, to: Position) -> Walk<T> {
         Walk {
             events,
             to,
@@ -299,23 +343,23 @@ impl Walk {
         }
     }
 
-    async fn next(&mut self) -> Option<Result<RecordedEvent, LogError>> {
+    async fn next(&mut self) -> Option<Result<T, LogError>> {
         if self.finished {
             return None;
         }
         let item = self.events.next().await;
         match &item {
-            Some(Ok(event)) if event.position > self.to => {
+            Some(Ok(event)) if event.position() > self.to => {
                 self.finished = true;
                 return None;
             }
-            Some(Ok(event)) => self.finished = event.position >= self.to,
+            Some(Ok(event)) => self.finished = event.position() >= self.to,
             Some(Err(_)) | None => self.finished = true,
         }
         item
     }
 
-    fn into_stream(self) -> BoxStream<'static, Result<RecordedEvent, LogError>> {
+    fn into_stream(self) -> BoxStream<'static, Result<T, LogError>> {
         futures::stream::unfold(self, |mut walk| async move {
             walk.next().await.map(|item| (item, walk))
         })
@@ -509,15 +553,17 @@ pub async fn verify_log<L: EventLog>(
     Ok(ReceiverStream::new(receiver).boxed())
 }
 
-/// An event read from the log with the hash of its content, or why it has none.
-pub type Hashed = (RecordedEvent, Result<EventHash, ChainError>);
+/// An event read from the log as stored, with its links and the hash of its content, or why
+/// it has none.
+pub type Hashed = (Position, Result<(StoredLinks, EventHash), ChainError>);
 
-/// Each event of `events` with the hash of its content ([`chain::hash_with`]), worked out in
-/// batches on the other cores while the log is read on: each event's hash depends on the event
-/// alone, so only the links between them ([`ChainVerifier::check_hashed`]) are left to check in
-/// order.
+/// Each event of `events` with its links and the hash of its stored text
+/// ([`chain::read_stored`]), worked out in batches on the other cores while the log is read
+/// on: each event's hash depends on the event alone, so only the links between them
+/// ([`ChainVerifier::check_stored`]) are left to check in order. An event whose customer is not
+/// the one the log files it under has none.
 pub fn with_hashes(
-    events: BoxStream<'static, Result<RecordedEvent, LogError>>,
+    events: BoxStream<'static, Result<StoredEvent, LogError>>,
 ) -> BoxStream<'static, Result<Hashed, LogError>> {
     parallel::map_batches(events, |batch| {
         let mut encoder = CanonicalEncoder::new();
@@ -525,8 +571,16 @@ pub fn with_hashes(
             .into_iter()
             .map(|event| {
                 event.map(|event| {
-                    let computed = chain::hash_with(&mut encoder, &event.envelope);
-                    (event, computed)
+                    let read = chain::read_stored(&mut encoder, &event.bytes).and_then(
+                        |(links, computed)| {
+                            if links.customer_id.as_str() == event.filed_under {
+                                Ok((links, computed))
+                            } else {
+                                Err(ChainError::FiledElsewhere(event.filed_under))
+                            }
+                        },
+                    );
+                    (event.position, read)
                 })
             })
             .collect()
@@ -546,17 +600,16 @@ async fn verify_into<L: EventLog>(
         Some(_) => ChainVerifier::part_of_log(),
         None => ChainVerifier::whole_log(),
     };
-    let mut last_hash: Option<EventHash> = None;
     let mut first_broken = None;
     let mut progress = Progress {
         last_position: last.get(),
         ..Progress::default()
     };
-    let events = match read_events(log, customer, Position::new(1), last).await {
+    let events = match read_stored_events(log, customer, Position::new(1), last).await {
         Ok(events) => events,
         Err(LogError::Corrupt { position, problem }) => {
-            // One customer's history is loaded at once: an unreadable event in it is found
-            // before any event of it is checked.
+            // One customer's history is read at once: an unreadable row in it is found before
+            // any event of it is checked.
             futures::stream::iter([Err(LogError::Corrupt { position, problem })]).boxed()
         }
         Err(error) => return Err(log_status(&error)),
@@ -564,17 +617,16 @@ async fn verify_into<L: EventLog>(
     let mut hashed = with_hashes(Walk::new(events, last).into_stream());
     while let Some(event) = hashed.next().await {
         let checked = match event {
-            Ok((event, computed)) => verifier
-                .check_hashed(event.position, &event.envelope, computed)
-                .map(|()| (event.position, event.envelope.hash)),
+            Ok((position, read)) => verifier
+                .check_stored(position, read.as_ref())
+                .map(|()| position),
             Err(LogError::Corrupt { position, problem }) => {
                 Err(verifier.undecodable(position, &problem))
             }
             Err(error) => return Err(log_status(&error)),
         };
         match checked {
-            Ok((position, hash)) => {
-                last_hash = Some(hash);
+            Ok(position) => {
                 progress.position = position.get();
                 progress.events_read += 1;
                 progress.events_sent += 1;
@@ -606,7 +658,10 @@ async fn verify_into<L: EventLog>(
     Ok(Some(pb::VerifyLogResult {
         events_checked: verifier.checked(),
         last_position: verifier.last_position().get(),
-        last_hash: last_hash.map(|h| h.to_string()).unwrap_or_default(),
+        last_hash: verifier
+            .last_hash()
+            .map(|h| h.to_string())
+            .unwrap_or_default(),
         first_broken,
     }))
 }

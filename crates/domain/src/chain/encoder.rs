@@ -49,6 +49,9 @@ struct Writer {
     text: String,
     /// Objects and arrays open around the value being written.
     depth: usize,
+    /// The outermost object's members are still in `members`, `keys` and `scratch` (from 0)
+    /// after the last encoding ([`CanonicalEncoder::outermost_member`]).
+    outermost_kept: bool,
     /// The member of the outermost object to leave out.
     leave_out: Option<&'static str>,
 }
@@ -120,6 +123,75 @@ impl CanonicalEncoder {
         Ok(&self.writer.out)
     }
 
+    /// The canonical encoding of the JSON text `json` (an event as the log stores it), without
+    /// the member `leave_out` of its outermost object: exactly what [`write_canonical`] writes
+    /// for the `serde_json::Value` the text reads as, with that member removed, errors included.
+    ///
+    /// The text is read once and each value written as it is read (`serde_transcode` drives the
+    /// same writer as [`CanonicalEncoder::encode`] from serde_json's reader): no `Value` is
+    /// built, and no type of the domain either, so the bytes hashed are the bytes stored, a
+    /// member that no type of the domain reads included.
+    pub fn encode_json(
+        &mut self,
+        json: &[u8],
+        leave_out: Option<&'static str>,
+    ) -> Result<&[u8], ChainError> {
+        if self.encode_json_fast(json, leave_out).is_err() {
+            let out = &mut self.writer.out;
+            out.clear();
+            let mut value: Value =
+                serde_json::from_slice(json).map_err(|e| ChainError::NotJson(e.to_string()))?;
+            if let (Value::Object(members), Some(name)) = (&mut value, leave_out) {
+                members.remove(name);
+            }
+            write_canonical(&value, out)?;
+        }
+        Ok(&self.writer.out)
+    }
+
+    /// The fast path of [`CanonicalEncoder::encode_json`] alone: `Err` when the text needs the
+    /// definition's path (which also tells why it is not JSON, when it is not).
+    pub(super) fn encode_json_fast(
+        &mut self,
+        json: &[u8],
+        leave_out: Option<&'static str>,
+    ) -> Result<(), Fallback> {
+        let writer = &mut self.writer;
+        writer.out.clear();
+        writer.keys.clear();
+        writer.members.clear();
+        writer.depth = 0;
+        writer.outermost_kept = false;
+        writer.leave_out = leave_out;
+        let mut reader = serde_json::Deserializer::from_slice(json);
+        serde_transcode::transcode(&mut reader, &mut *writer)?;
+        reader.end().map_err(|_| Fallback)
+    }
+
+    /// The canonical encoding of the member `name` of the outermost object of the last value
+    /// encoded (its last, when it came twice), `leave_out` included: read without another pass
+    /// over the whole text. `None` when it has none, and whenever that encoding took the
+    /// definition's path or its outermost value was not an object
+    /// ([`CanonicalEncoder::kept_outermost`] tells these apart).
+    pub(super) fn outermost_member(&self, name: &str) -> Option<&[u8]> {
+        let writer = &self.writer;
+        if !writer.outermost_kept {
+            return None;
+        }
+        writer
+            .members
+            .iter()
+            .rev()
+            .find(|member| writer.keys[member.key.clone()] == *name)
+            .map(|member| &writer.scratch[member.value.clone()])
+    }
+
+    /// Whether the last encoding keeps its outermost object's members for
+    /// [`CanonicalEncoder::outermost_member`].
+    pub(super) fn kept_outermost(&self) -> bool {
+        self.writer.outermost_kept
+    }
+
     /// The fast path alone: `Err` when the value needs the definition's path.
     pub(super) fn encode_fast<T: Serialize + ?Sized>(
         &mut self,
@@ -131,6 +203,7 @@ impl CanonicalEncoder {
         writer.keys.clear();
         writer.members.clear();
         writer.depth = 0;
+        writer.outermost_kept = false;
         writer.leave_out = leave_out;
         value.serialize(writer)
     }
@@ -233,8 +306,10 @@ impl ObjectWriter<'_> {
             members: all_members,
             scratch,
             depth,
+            outermost_kept,
             ..
         } = &mut *self.encoder;
+        let outermost = *depth == 1 && self.start == 0 && !self.close_variant;
         let members = &mut all_members[self.first_member..];
         // Stable: of members with the same name, the last written stays last.
         members.sort_by(|a, b| {
@@ -269,8 +344,13 @@ impl ObjectWriter<'_> {
         if self.close_variant {
             out.push(b'}');
         }
-        all_members.truncate(self.first_member);
-        keys.truncate(self.first_key);
+        if outermost {
+            // Left for `outermost_member`; the next encoding clears them.
+            *outermost_kept = true;
+        } else {
+            all_members.truncate(self.first_member);
+            keys.truncate(self.first_key);
+        }
         *depth -= 1;
         Ok(())
     }

@@ -5,12 +5,12 @@
 //! and in one run measures:
 //! 1. the baseline: a raw read of the whole log (as in `projection-bench`);
 //! 2. `VerifyLog` of the whole log over gRPC, progress stream included, and its ratio to the raw
-//!    read (the audit issue's goal: at least 0.7);
-//! 3. the same walk in-process (a `ChainVerifier` over the log's feed, the hashes worked out on
-//!    the other cores as the service works them out, no gRPC), which separates
+//!    read (issue 15's goal: at least 0.8);
+//! 3. the same walk in-process (a `ChainVerifier` over the log's events as stored, the hashes
+//!    worked out on the other cores as the service works them out, no gRPC), which separates
 //!    the cost of the transport from the cost of the verification;
 //! 4. `ReplayEvents` of the whole log over gRPC, every event sent to the client with its
-//!    canonical JSON;
+//!    canonical JSON (issue 15's goal: at least 0.7 of the raw read);
 //! 5. reports as known without a replay: a read model (PostgreSQL on `--backend jetstream`,
 //!    SQLite beside the log on `--backend embedded`) catches up with the log (timed, not a
 //!    goal), then, by turns over [`REPORT_ROUNDS`] rounds, the group's aging as of the
@@ -62,7 +62,9 @@ use receivables_loadgen::history::{
 };
 use receivables_loadgen::in_process::InProcessServer;
 use receivables_loadgen::memory::PeakSampler;
-use receivables_loadgen::raw_read::{follow_raw_read, follow_read, jetstream_raw_read, print_rate};
+use receivables_loadgen::raw_read::{
+    follow_raw_read, follow_read, follow_stored_read, jetstream_raw_read, print_rate,
+};
 use receivables_loadgen::scratch::{Scratch, ScratchDatabase};
 use receivables_loadgen::value_name;
 use receivables_loadgen::{NatsArgs, PostgresArgs};
@@ -107,8 +109,11 @@ enum Backend {
 /// How long one measured call may take, whole log included.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3_600);
 
-/// The ratio of verification to raw read the audit issue asks for.
-const VERIFY_RATIO_GOAL: f64 = 0.7;
+/// The ratio of verification to raw read issue 15 asks for (the audit issue asked 0.7).
+const VERIFY_RATIO_GOAL: f64 = 0.8;
+
+/// The ratio of replay to raw read issue 15 asks for.
+const REPLAY_RATIO_GOAL: f64 = 0.7;
 
 /// The embedded log's file inside the temporary directory.
 const EMBEDDED_LOG_FILE: &str = "events.sqlite";
@@ -238,16 +243,21 @@ async fn verify_over_grpc(
     Ok(rate)
 }
 
-/// The same walk in-process: a `ChainVerifier` over the log's feed, the hashes worked out as
-/// the service works them out ([`with_hashes`]). Returns events/s.
+/// The same walk in-process: a `ChainVerifier` over the log's events as stored, the hashes
+/// worked out as the service works them out ([`with_hashes`]). Returns events/s.
 async fn verify_in_process<L: EventLog>(log: &L, events: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
     let mut verifier = ChainVerifier::whole_log();
-    let mut feed = with_hashes(log.follow(Position::ZERO).await?.take(events).boxed());
+    let mut feed = with_hashes(
+        log.follow_stored(Position::ZERO)
+            .await?
+            .take(events)
+            .boxed(),
+    );
     while let Some(event) = feed.next().await {
-        let (event, computed) = event?;
+        let (position, read) = event?;
         verifier
-            .check_hashed(event.position, &event.envelope, computed)
+            .check_stored(position, read.as_ref())
             .map_err(|link| anyhow::anyhow!("broken link in-process: {link}"))?;
     }
     let elapsed = started.elapsed();
@@ -524,6 +534,9 @@ async fn measure<L: EventLog>(
         let replayed = bounded("ReplayEvents", replay_over_grpc(&mut client, shape.events)).await?;
         print_ratio("ReplayEvents", replayed, raw);
         println!("  {}", sampler.stop()?.describe());
+        if replayed / raw < REPLAY_RATIO_GOAL {
+            println!("  below the goal of {REPLAY_RATIO_GOAL:.2}");
+        }
         bounded(
             "the reports as known",
             reports_as_known(log.as_ref(), &server, shape),
@@ -554,7 +567,14 @@ async fn on_jetstream(args: &Args, run: &str, shape: Shape) -> anyhow::Result<()
         write_history(&history, shape).await?;
         check_written(log.as_ref(), shape.events).await?;
         let raw = jetstream_raw_read(&context, &config.stream, shape.events).await?;
-        // What decoding costs: the walks below read the log through the same feed.
+        // What the log's own feed costs before any decoding: what a verification reads.
+        let stored = bounded(
+            "the stored read",
+            follow_stored_read(log.as_ref(), shape.events, "stored follow read"),
+        )
+        .await?;
+        print_ratio("stored read", stored, raw);
+        // What decoding costs: the replay and the reports read the log through this feed.
         let decoded = bounded(
             "the decoded read",
             follow_read(log.as_ref(), shape.events, "decoded follow read"),
@@ -592,6 +612,13 @@ async fn on_embedded(args: &Args, run: &str, shape: Shape) -> anyhow::Result<()>
         write_history(log.as_ref(), shape).await?;
         check_written(log.as_ref(), shape.events).await?;
         let raw = follow_raw_read(&log, shape.events).await?;
+        // What decoding costs: the replay and the reports read the log through this feed.
+        let decoded = bounded(
+            "the decoded read",
+            follow_read(log.as_ref(), shape.events, "decoded follow read"),
+        )
+        .await?;
+        print_ratio("decoded read", decoded, raw);
         let store = ReadStore::sqlite(scratch.path())?;
         measure(Arc::clone(&log), store, raw, shape).await
     }

@@ -247,7 +247,7 @@ fn lines(path: &str) -> Result<impl Iterator<Item = Result<String, CliError>>, C
 enum Links {
     /// The chain verifier: each event's hash, its link to its customer's previous event and,
     /// for the whole log, positions without gaps.
-    Chained(ChainVerifier),
+    Chained(Box<ChainVerifier>),
     /// Each event's own hash and increasing positions only.
     EachEvent {
         last_position: Position,
@@ -270,9 +270,9 @@ pub fn verify_file(path: &str) -> Result<Verification, CliError> {
             checked: 0,
         }
     } else if whole_log {
-        Links::Chained(ChainVerifier::whole_log())
+        Links::Chained(Box::new(ChainVerifier::whole_log()))
     } else {
-        Links::Chained(ChainVerifier::part_of_log())
+        Links::Chained(Box::new(ChainVerifier::part_of_log()))
     };
     let mut verification = Verification {
         source: path.to_owned(),
