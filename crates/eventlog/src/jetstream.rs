@@ -244,6 +244,24 @@ impl JetStreamLog {
         format!("{}.{}", self.config.subject_prefix, customer)
     }
 
+    /// Every message of the stream after `after`, then each new one: an ordered consumer of
+    /// the whole stream.
+    async fn messages_after(
+        &self,
+        after: Position,
+    ) -> Result<async_nats::jetstream::consumer::pull::Ordered, LogError> {
+        self.ensure_connected()?;
+        let consumer = self
+            .stream
+            .create_consumer(OrderedConfig {
+                deliver_policy: deliver_after(after),
+                ..Default::default()
+            })
+            .await
+            .map_err(unavailable)?;
+        consumer.messages().await.map_err(unavailable)
+    }
+
     /// What every subject of the log begins with, before the customer's id.
     fn subject_prefix_dot(&self) -> String {
         format!("{}.", self.config.subject_prefix)
@@ -326,20 +344,6 @@ fn deliver_after(after: Position) -> DeliverPolicy {
 
 #[async_trait]
 impl EventLog for JetStreamLog {
-    async fn load(
-        &self,
-        customer: &CustomerId,
-        after: Position,
-    ) -> Result<Vec<RecordedEvent>, LogError> {
-        let stored = self.load_stored(customer, after).await?;
-        let events = stored
-            .iter()
-            .map(crate::decode_stored)
-            .collect::<Result<Vec<_>, _>>()?;
-        debug!(%customer, after = %after, loaded = events.len(), "loaded history");
-        Ok(events)
-    }
-
     async fn load_stored(
         &self,
         customer: &CustomerId,
@@ -567,16 +571,7 @@ impl EventLog for JetStreamLog {
         &self,
         after: Position,
     ) -> Result<BoxStream<'static, Result<RecordedEvent, LogError>>, LogError> {
-        self.ensure_connected()?;
-        let consumer = self
-            .stream
-            .create_consumer(OrderedConfig {
-                deliver_policy: deliver_after(after),
-                ..Default::default()
-            })
-            .await
-            .map_err(unavailable)?;
-        let messages = consumer.messages().await.map_err(unavailable)?;
+        let messages = self.messages_after(after).await?;
         // Received here, decoded on the other cores (see `parallel`).
         let prefix = self.subject_prefix_dot();
         let decoded = parallel::map_batches(messages, move |batch| {
@@ -598,16 +593,7 @@ impl EventLog for JetStreamLog {
         &self,
         after: Position,
     ) -> Result<BoxStream<'static, Result<StoredEvent, LogError>>, LogError> {
-        self.ensure_connected()?;
-        let consumer = self
-            .stream
-            .create_consumer(OrderedConfig {
-                deliver_policy: deliver_after(after),
-                ..Default::default()
-            })
-            .await
-            .map_err(unavailable)?;
-        let messages = consumer.messages().await.map_err(unavailable)?;
+        let messages = self.messages_after(after).await?;
         let prefix = self.subject_prefix_dot();
         let stored = messages.filter_map(move |message| {
             let stored = message

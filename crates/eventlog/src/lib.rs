@@ -95,12 +95,16 @@ pub enum Reservation {
 #[async_trait]
 pub trait EventLog: Send + Sync + 'static {
     /// The events of `customer` after position `after`, in log order. `after = ZERO` loads the
-    /// whole history.
+    /// whole history. Each backend reads it as stored ([`EventLog::load_stored`]); decoding it
+    /// is the same for both.
     async fn load(
         &self,
         customer: &CustomerId,
         after: Position,
-    ) -> Result<Vec<RecordedEvent>, LogError>;
+    ) -> Result<Vec<RecordedEvent>, LogError> {
+        let stored = self.load_stored(customer, after).await?;
+        decode_history(&stored, customer, after)
+    }
 
     /// [`EventLog::load`] without decoding: each event's bytes as stored.
     async fn load_stored(
@@ -289,6 +293,21 @@ pub(crate) fn decode_stored(stored: &StoredEvent) -> Result<RecordedEvent, LogEr
         });
     }
     Ok(event)
+}
+
+/// A customer's history read by [`EventLog::load_stored`], decoded: what [`EventLog::load`]
+/// answers.
+fn decode_history(
+    stored: &[StoredEvent],
+    customer: &CustomerId,
+    after: Position,
+) -> Result<Vec<RecordedEvent>, LogError> {
+    let events = stored
+        .iter()
+        .map(decode_stored)
+        .collect::<Result<Vec<_>, _>>()?;
+    tracing::debug!(%customer, after = after.get(), loaded = events.len(), "loaded history");
+    Ok(events)
 }
 
 /// `event`, if it is `customer`'s: what [`EventLog::event_at`] answers on both backends.

@@ -32,7 +32,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
-use futures::TryStreamExt;
 use futures::stream::BoxStream;
 use futures::stream::StreamExt as _;
 use receivables_domain::ids::NumberKey;
@@ -233,26 +232,6 @@ impl SqliteLog {
 
 #[async_trait]
 impl EventLog for SqliteLog {
-    async fn load(
-        &self,
-        customer: &CustomerId,
-        after: Position,
-    ) -> Result<Vec<RecordedEvent>, LogError> {
-        let mut rows = sqlx::query_as::<_, (i64, String, Vec<u8>)>(
-            "SELECT position, customer_id, payload FROM events
-             WHERE customer_id = ?1 AND position > ?2 ORDER BY position",
-        )
-        .bind(customer.as_str())
-        .bind(sql_position(after))
-        .fetch(&self.readers);
-        let mut events = Vec::new();
-        while let Some(row) = rows.try_next().await.map_err(unavailable)? {
-            events.push(crate::decode_stored(&stored_row(row)?)?);
-        }
-        debug!(%customer, after = after.get(), loaded = events.len(), "loaded history");
-        Ok(events)
-    }
-
     async fn load_stored(
         &self,
         customer: &CustomerId,

@@ -156,13 +156,7 @@ impl CanonicalEncoder {
         json: &[u8],
         leave_out: Option<&'static str>,
     ) -> Result<(), Fallback> {
-        let writer = &mut self.writer;
-        writer.out.clear();
-        writer.keys.clear();
-        writer.members.clear();
-        writer.depth = 0;
-        writer.outermost_kept = false;
-        writer.leave_out = leave_out;
+        let writer = self.writer.start(leave_out);
         let mut reader = serde_json::Deserializer::from_slice(json);
         serde_transcode::transcode(&mut reader, &mut *writer)?;
         reader.end().map_err(|_| Fallback)
@@ -198,18 +192,23 @@ impl CanonicalEncoder {
         value: &T,
         leave_out: Option<&'static str>,
     ) -> Result<(), Fallback> {
-        let writer = &mut self.writer;
-        writer.out.clear();
-        writer.keys.clear();
-        writer.members.clear();
-        writer.depth = 0;
-        writer.outermost_kept = false;
-        writer.leave_out = leave_out;
+        let writer = self.writer.start(leave_out);
         value.serialize(writer)
     }
 }
 
 impl Writer {
+    /// Cleared for a new value, leaving `leave_out` out of its outermost object.
+    fn start(&mut self, leave_out: Option<&'static str>) -> &mut Writer {
+        self.out.clear();
+        self.keys.clear();
+        self.members.clear();
+        self.depth = 0;
+        self.outermost_kept = false;
+        self.leave_out = leave_out;
+        self
+    }
+
     fn write_display(&mut self, value: impl Display) -> Result<(), Fallback> {
         write!(self.out, "{value}").map_err(|_| Fallback)
     }
