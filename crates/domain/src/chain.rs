@@ -18,7 +18,9 @@
 //!
 //! [`write_canonical`] is the definition, over a `serde_json::Value`; [`CanonicalEncoder`]
 //! writes the same bytes straight from an envelope in about half the time, and is what hashing
-//! and replaying use.
+//! and replaying use. It also writes them straight from an event's stored text
+//! ([`CanonicalEncoder::encode_json`]), which is what the verification of the log hashes
+//! ([`read_stored`]): the bytes the log holds, not the event as the domain reads it.
 
 mod encoder;
 mod stored;

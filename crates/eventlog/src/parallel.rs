@@ -64,11 +64,12 @@ where
 }
 
 /// The items of `input`, read by a task of its own up to `items` ahead of the reader of the
-/// stream returned. A stream polled only when its reader has room (as the batches above were
-/// read, when they were taken in the reader's task) asks its source for more only then: a
-/// JetStream consumer's next pull, the embedded log's next page, a round trip each, were
-/// waited for while the cores had nothing to work on. The task stops when the stream returned
-/// is dropped or `input` ends.
+/// stream returned. A stream is asked for more only when it is polled: read by the task that
+/// also waits for the batches' results (as [`map_batches`] read it before), a JetStream
+/// consumer's next pull or the embedded log's next page, a round trip each, waited until that
+/// task had room. (Measured on two cores, where reading the log shares them with the NATS
+/// server, the gain did not show beyond the noise: BENCHMARKS.md.) The task stops when the
+/// stream returned is dropped or `input` ends.
 pub fn read_ahead<S, T>(input: S, items: usize) -> BoxStream<'static, T>
 where
     S: Stream<Item = T> + Send + 'static,

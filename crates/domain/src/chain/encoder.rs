@@ -1,10 +1,13 @@
-//! The canonical encoding written straight from a value's `Serialize`.
+//! The canonical encoding written straight from a value's `Serialize`, or from a JSON text as
+//! it is read.
 //!
 //! The definition of the encoding is [`write_canonical`] over a `serde_json::Value`; building
 //! that `Value` for every event (a map node and a string for every member) cost more than
-//! decoding the event. [`CanonicalEncoder`] writes the same bytes without it: each object's members are written one after the other into the output,
-//! then put in order by name in place when the object ends; its buffers are kept from one event
-//! to the next.
+//! decoding the event. [`CanonicalEncoder`] writes the same bytes without it: each object's
+//! members are written one after the other into the output, then put in order by name in place
+//! when the object ends; its buffers are kept from one event to the next. A text is read into
+//! the same writer by `serde_transcode` ([`CanonicalEncoder::encode_json`]), and the outermost
+//! object's members stay readable after it ([`CanonicalEncoder::outermost_member`]).
 //!
 //! It only takes the kinds of values events are made of: strings, integers, booleans, nulls,
 //! arrays, objects with string keys and enum variants. Anything else (a floating-point number, an
