@@ -8,7 +8,6 @@
 //! (the log refuses such an event wherever it is loaded, naming its position), not the chain.
 
 use serde::Deserialize;
-use serde_json::error::Category;
 use sha2::{Digest, Sha256};
 
 use super::{CanonicalEncoder, ChainError, EventHash, HASH_MEMBER};
@@ -24,23 +23,10 @@ pub struct StoredLinks {
     pub hash: EventHash,
 }
 
-/// What an event's text must hold to be an event of this service at all; the other members
-/// (the payload under `data` among them) are passed over here and hashed with the rest.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    schema_version: u32,
-    customer_id: CustomerId,
-    sequence: u64,
-    prev_hash: EventHash,
-    hash: EventHash,
-    #[serde(rename = "type", borrow)]
-    event_type: std::borrow::Cow<'a, str>,
-}
-
 /// The links of the event stored as `json` and the hash of its content (SHA-256 of its
-/// canonical encoding without `hash`). `NotJson`, `NotAnEvent` (a member missing or unreadable,
-/// a schema version or type this service does not write) and `NotAnInteger` say why there is
-/// none.
+/// canonical encoding without `hash`). `NotJson`, `NotAnEvent` (not an object, a member missing
+/// or unreadable, a schema version or type this service does not write) and `NotAnInteger` say
+/// why there is none.
 pub fn read_stored(
     encoder: &mut CanonicalEncoder,
     json: &[u8],
@@ -49,38 +35,29 @@ pub fn read_stored(
     let computed = EventHash::from_bytes(Sha256::digest(canonical).into());
     // The members the links need, each read from its canonical encoding, which the encoder
     // kept: a second pass over the whole text (the payload with it) cost half as much again.
-    let envelope = if encoder.kept_outermost() {
-        Envelope {
-            schema_version: member(encoder, "schema_version")?,
-            customer_id: member(encoder, "customer_id")?,
-            sequence: member(encoder, "sequence")?,
-            prev_hash: member(encoder, "prev_hash")?,
-            hash: member(encoder, "hash")?,
-            event_type: member(encoder, "type")?,
-        }
-    } else {
-        serde_json::from_slice(json).map_err(|e| match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ChainError::NotJson(e.to_string()),
-            Category::Data => ChainError::NotAnEvent(e.to_string()),
-        })?
-    };
-    if envelope.schema_version != SCHEMA_VERSION {
+    // An encoding that succeeded keeps them unless the text is not an object: the encoder
+    // falls back to the definition only for values no object of an event holds, which the
+    // definition refuses too.
+    if !encoder.kept_outermost() {
+        return Err(ChainError::NotAnEvent("not a JSON object".into()));
+    }
+    let schema_version: u32 = member(encoder, "schema_version")?;
+    if schema_version != SCHEMA_VERSION {
         return Err(ChainError::NotAnEvent(format!(
-            "schema version {} (this service writes {SCHEMA_VERSION})",
-            envelope.schema_version
+            "schema version {schema_version} (this service writes {SCHEMA_VERSION})"
         )));
     }
-    if !Event::TYPE_NAMES.contains(&envelope.event_type.as_ref()) {
+    let event_type: std::borrow::Cow<'_, str> = member(encoder, "type")?;
+    if !Event::TYPE_NAMES.contains(&event_type.as_ref()) {
         return Err(ChainError::NotAnEvent(format!(
-            "unknown event type {:?}",
-            envelope.event_type
+            "unknown event type {event_type:?}"
         )));
     }
     let links = StoredLinks {
-        customer_id: envelope.customer_id,
-        sequence: envelope.sequence,
-        prev_hash: envelope.prev_hash,
-        hash: envelope.hash,
+        customer_id: member(encoder, "customer_id")?,
+        sequence: member(encoder, "sequence")?,
+        prev_hash: member(encoder, "prev_hash")?,
+        hash: member(encoder, "hash")?,
     };
     Ok((links, computed))
 }
@@ -215,6 +192,7 @@ mod tests {
         };
         let read = |bytes: &[u8]| read_stored(&mut CanonicalEncoder::new(), bytes).unwrap_err();
         assert!(matches!(read(b"not an event"), ChainError::NotJson(_)));
+        assert!(matches!(read(b"[1, 2]"), ChainError::NotAnEvent(_)));
         assert!(matches!(
             read(&bytes[..bytes.len() - 1]),
             ChainError::NotJson(_)
